@@ -1,0 +1,82 @@
+/* kp-canvas.h: draws an image and its annotations; hosts the tools
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "kp-core.h"
+
+G_BEGIN_DECLS
+
+#define KP_TYPE_CANVAS (kp_canvas_get_type ())
+G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
+
+/* Properties (all G_PARAM_EXPLICIT_NOTIFY):
+ *   "texture"          GdkTexture*   the image, or NULL (then an empty canvas)
+ *   "document"         KpDocument*   the annotations of that image, or NULL
+ *   "current-label-id" gint64        label given to new boxes (0: none; then drawing is refused)
+ *   "selected-id"      gint64        selected annotation, 0 for none
+ *   "zoom"             double        view scale (1.0 = 100 %)
+ *   "fit"              boolean       TRUE while the view follows best fit on resize
+ *
+ * Widget actions (installed in class_init, keys bound there too):
+ *   canvas.zoom-in      (plus, equal, KP_Add, Ctrl+plus)
+ *   canvas.zoom-out     (minus, KP_Subtract, Ctrl+minus)
+ *   canvas.zoom-fit     (Ctrl+0)
+ *   canvas.zoom-100     (Ctrl+1)
+ *   annotation.delete   (Delete, BackSpace)
+ *   annotation.next / annotation.previous (Tab / Shift+Tab select the next / previous box)
+ *   canvas.cancel       (Escape: abort the gesture in progress, else deselect)
+ *
+ * Input: drag with the primary button draws a box on empty space, moves a
+ * box dragged from inside, resizes by its handles; click selects; Ctrl+wheel
+ * and pinch zoom at the pointer; wheel / Shift+wheel, middle drag and
+ * Space+drag pan. The cursor follows the handle under the pointer. */
+GtkWidget  *kp_canvas_new                 (void);
+
+GdkTexture *kp_canvas_get_texture         (KpCanvas     *self);
+void        kp_canvas_set_texture         (KpCanvas     *self,
+                                           GdkTexture   *texture);
+KpDocument *kp_canvas_get_document        (KpCanvas     *self);
+void        kp_canvas_set_document        (KpCanvas     *self,
+                                           KpDocument   *document);
+/* Labels give boxes their colour and caption; copied. Element type KpLabel. */
+void        kp_canvas_set_labels          (KpCanvas     *self,
+                                           GPtrArray    *labels);
+gint64      kp_canvas_get_current_label_id (KpCanvas    *self);
+void        kp_canvas_set_current_label_id (KpCanvas    *self,
+                                           gint64        label_id);
+gint64      kp_canvas_get_selected_id     (KpCanvas     *self);
+void        kp_canvas_set_selected_id     (KpCanvas     *self,
+                                           gint64        annotation_id);
+double      kp_canvas_get_zoom            (KpCanvas     *self);
+void        kp_canvas_set_zoom            (KpCanvas     *self,
+                                           double        zoom);
+gboolean    kp_canvas_get_fit             (KpCanvas     *self);
+void        kp_canvas_zoom_fit            (KpCanvas     *self);
+const KpView *kp_canvas_get_view          (KpCanvas     *self);
+void        kp_canvas_set_view            (KpCanvas     *self,
+                                           const KpView *view);
+
+/* The tool input, in image coordinates, exactly as the pointer gestures
+ * deliver it; tests drive the canvas through these without a display. */
+void        kp_canvas_tool_press          (KpCanvas       *self,
+                                           double          image_x,
+                                           double          image_y,
+                                           GdkModifierType state);
+void        kp_canvas_tool_motion         (KpCanvas       *self,
+                                           double          image_x,
+                                           double          image_y,
+                                           GdkModifierType state);
+void        kp_canvas_tool_release        (KpCanvas       *self,
+                                           double          image_x,
+                                           double          image_y,
+                                           GdkModifierType state);
+
+/* Signal "error" (const GError *): a store write failed during a gesture;
+ * the window shows it. Nothing in memory changed. */
+
+G_END_DECLS

@@ -1,0 +1,15 @@
+/* kp-core.h: the umbrella header of libkempelen-core
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#define KP_CORE_INSIDE
+
+#include "kp-geometry.h"
+#include "kp-store.h"
+#include "kp-document.h"
+#include "kp-export.h"
+
+#undef KP_CORE_INSIDE

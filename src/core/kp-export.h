@@ -1,0 +1,53 @@
+/* kp-export.h: COCO, Pascal VOC and YOLO exporters
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#if !defined(KP_CORE_INSIDE) && !defined(KP_CORE_COMPILATION)
+# error "Only <kp-core.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "kp-store.h"
+
+G_BEGIN_DECLS
+
+#define KP_EXPORT_ERROR (kp_export_error_quark ())
+
+typedef enum
+{
+  KP_EXPORT_ERROR_FAILED,
+  KP_EXPORT_ERROR_UNKNOWN_FORMAT,
+  KP_EXPORT_ERROR_MISSING_SIZE,   /* an annotated image whose dimensions are unknown */
+} KpExportError;
+
+GQuark kp_export_error_quark (void);
+
+typedef enum
+{
+  KP_EXPORT_FORMAT_COCO,        /* OUTPUT is a .json file */
+  KP_EXPORT_FORMAT_VOC,         /* OUTPUT is a folder: one NAME.xml per image */
+  KP_EXPORT_FORMAT_YOLO,        /* OUTPUT is a folder: classes.txt, data.yaml, labels/NAME.txt */
+} KpExportFormat;
+
+/* "coco", "voc", "yolo" (case-insensitive). */
+gboolean    kp_export_format_from_string (const char      *name,
+                                          KpExportFormat  *format);
+const char *kp_export_format_to_string   (KpExportFormat   format);
+
+/* Exports every image that has dimensions (images without annotations
+ * included, BROKEN and MISSING ones left out) to output. Each file is written
+ * atomically (temporary file, fsync, rename), so a failure leaves no
+ * half-written file behind. An annotated image whose width/height is still 0
+ * is an error (KP_EXPORT_ERROR_MISSING_SIZE): fill dimensions first (the media
+ * layer's kp_media_ensure_info()). */
+gboolean    kp_export                    (KpStore         *store,
+                                          KpExportFormat   format,
+                                          const char      *output,
+                                          GCancellable    *cancellable,
+                                          GError         **error);
+
+G_END_DECLS
