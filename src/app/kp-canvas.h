@@ -21,6 +21,7 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  *   "selected-id"      gint64        selected annotation, 0 for none
  *   "zoom"             double        view scale (1.0 = 100 %)
  *   "fit"              boolean       TRUE while the view follows best fit on resize
+ *   "show-captions"    boolean       draw the label name above each box (default TRUE)
  *
  * Widget actions (installed in class_init, keys bound there too):
  *   canvas.zoom-in      (plus, equal, KP_Add, Ctrl+plus)
@@ -60,6 +61,9 @@ void        kp_canvas_zoom_fit            (KpCanvas     *self);
 const KpView *kp_canvas_get_view          (KpCanvas     *self);
 void        kp_canvas_set_view            (KpCanvas     *self,
                                            const KpView *view);
+gboolean    kp_canvas_get_show_captions   (KpCanvas     *self);
+void        kp_canvas_set_show_captions   (KpCanvas     *self,
+                                           gboolean      show_captions);
 
 /* The tool input, in image coordinates, exactly as the pointer gestures
  * deliver it; tests drive the canvas through these without a display. */

@@ -1,0 +1,28 @@
+/* kp-canvas-private.h: what the tools ask of the canvas
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include "kp-canvas.h"
+#include "kp-tool.h"
+
+G_BEGIN_DECLS
+
+/* Size of the image in pixels; FALSE when there is no image. */
+gboolean _kp_canvas_get_image_size   (KpCanvas     *self,
+                                      double       *width,
+                                      double       *height);
+/* The topmost annotation (last in drawing order) containing (x, y). */
+gint64   _kp_canvas_pick             (KpCanvas     *self,
+                                      double        x,
+                                      double        y);
+/* Reports an error through the "error" signal. */
+void     _kp_canvas_emit_error       (KpCanvas     *self,
+                                      const GError *error);
+/* The gesture in progress changed what is drawn. */
+void     _kp_canvas_preview_changed  (KpCanvas     *self);
+KpTool  *_kp_canvas_get_tool         (KpCanvas     *self);
+
+G_END_DECLS
