@@ -30,8 +30,21 @@ typedef enum
 {
   KP_EXPORT_FORMAT_COCO,        /* OUTPUT is a .json file */
   KP_EXPORT_FORMAT_VOC,         /* OUTPUT is a folder: one NAME.xml per image */
-  KP_EXPORT_FORMAT_YOLO,        /* OUTPUT is a folder: classes.txt, data.yaml, labels/NAME.txt */
+  KP_EXPORT_FORMAT_YOLO,        /* OUTPUT is a folder: classes.txt, data.yaml, images.txt, labels/NAME.txt */
 } KpExportFormat;
+
+/* NAME, for VOC and YOLO, is the image's relative path without its
+ * extension, with '/' replaced by '_' ("sub/a.jpg" -> "sub_a"). When two
+ * images would get the same NAME (compared without case), the later one in
+ * path order keeps its extension ("a.png" -> "a_png"), then gets a number
+ * ("a_png_2"). VOC's <filename> holds the relative path and <path> the
+ * absolute one; YOLO's images.txt lists the absolute image paths. VOC boxes
+ * are 1-based inclusive integer pixels: xmin = round(x) + 1,
+ * xmax = round(x + width). YOLO lines are "class cx cy w h", normalized to
+ * 0..1 with 6 decimals, class the index in classes.txt (label position
+ * order). COCO keeps the exact pixel boxes; category ids are 1 + the label's
+ * index in position order, image ids the media ids, annotation ids the
+ * store's. */
 
 /* "coco", "voc", "yolo" (case-insensitive). */
 gboolean    kp_export_format_from_string (const char      *name,
