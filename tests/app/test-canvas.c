@@ -1,0 +1,820 @@
+/* test-canvas.c: the canvas and its box tool, driven in image coordinates
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <gtk/gtk.h>
+
+#include "kp-canvas.h"
+#include "kp-core.h"
+
+#define IMAGE_WIDTH 640
+#define IMAGE_HEIGHT 480
+#define CANVAS_WIDTH 800
+#define CANVAS_HEIGHT 600
+
+/* A pixel differs when a channel differs by more than this ... */
+#define CHANNEL_TOLERANCE 16
+/* ... and a render matches when at most this fraction of pixels differ. */
+#define PIXEL_TOLERANCE 0.001
+
+typedef struct
+{
+  char       *folder;
+  KpStore    *store;
+  KpDocument *document;
+  GtkWidget  *window;
+  KpCanvas   *canvas;
+  GdkTexture *texture;
+  gint64      media_id;
+  gint64      car_id;
+  gint64      person_id;
+  guint       n_errors;
+  char       *last_error;
+} Fixture;
+
+static void
+write_test_image (const char *path)
+{
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, IMAGE_WIDTH, IMAGE_HEIGHT);
+  cairo_t *cr = cairo_create (surface);
+
+  /* Flat quadrants and a checker band: deterministic, and they compress. */
+  cairo_set_source_rgb (cr, 0.55, 0.60, 0.65);
+  cairo_paint (cr);
+  cairo_set_source_rgb (cr, 0.80, 0.70, 0.40);
+  cairo_rectangle (cr, IMAGE_WIDTH / 2, 0, IMAGE_WIDTH / 2, IMAGE_HEIGHT / 2);
+  cairo_fill (cr);
+  cairo_set_source_rgb (cr, 0.30, 0.45, 0.30);
+  cairo_rectangle (cr, 0, IMAGE_HEIGHT / 2, IMAGE_WIDTH / 2, IMAGE_HEIGHT / 2);
+  cairo_fill (cr);
+  cairo_set_source_rgb (cr, 0.15, 0.15, 0.20);
+  for (int y = 200; y < 280; y += 40)
+    for (int x = 0; x < IMAGE_WIDTH; x += 40)
+      if (((x + y) / 40) % 2 == 0)
+        cairo_rectangle (cr, x, y, 40, 40);
+  cairo_fill (cr);
+  cairo_destroy (cr);
+
+  g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+}
+
+static void
+error_cb (KpCanvas     *canvas,
+          const GError *error,
+          Fixture      *fixture)
+{
+  g_assert_nonnull (error);
+  fixture->n_errors++;
+  g_free (fixture->last_error);
+  fixture->last_error = g_strdup (error->message);
+}
+
+static void
+wait_for_allocation (GtkWidget *widget)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while ((gtk_widget_get_width (widget) != CANVAS_WIDTH ||
+          gtk_widget_get_height (widget) != CANVAS_HEIGHT) &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpint (gtk_widget_get_width (widget), ==, CANVAS_WIDTH);
+  g_assert_cmpint (gtk_widget_get_height (widget), ==, CANVAS_HEIGHT);
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autofree char *image_path = NULL;
+
+  fixture->folder = g_dir_make_tmp ("kp-test-canvas-XXXXXX", &error);
+  g_assert_no_error (error);
+  image_path = g_build_filename (fixture->folder, "scene.png", NULL);
+  write_test_image (image_path);
+
+  fixture->store = kp_store_open (fixture->folder, &error);
+  g_assert_no_error (error);
+  kp_store_scan (fixture->store, NULL, &error);
+  g_assert_no_error (error);
+  media = kp_store_list_media (fixture->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (media->len, ==, 1);
+  fixture->media_id = ((KpMedia *)g_ptr_array_index (media, 0))->id;
+
+  fixture->car_id = kp_store_add_label (fixture->store, "car", "#e01b24", 1, &error);
+  g_assert_no_error (error);
+  fixture->person_id = kp_store_add_label (fixture->store, "person", "#2ec27e", 2, &error);
+  g_assert_no_error (error);
+  labels = kp_store_list_labels (fixture->store, &error);
+  g_assert_no_error (error);
+
+  fixture->document = kp_document_new (fixture->store, fixture->media_id, &error);
+  g_assert_no_error (error);
+
+  pixbuf = gdk_pixbuf_new_from_file (image_path, &error);
+  g_assert_no_error (error);
+  fixture->texture = gdk_texture_new_for_pixbuf (pixbuf);
+
+  fixture->window = gtk_window_new ();
+  fixture->canvas = KP_CANVAS (kp_canvas_new ());
+  g_object_ref (fixture->canvas);
+  gtk_widget_set_size_request (GTK_WIDGET (fixture->canvas), CANVAS_WIDTH, CANVAS_HEIGHT);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->canvas));
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), CANVAS_WIDTH, CANVAS_HEIGHT);
+  gtk_window_set_resizable (GTK_WINDOW (fixture->window), FALSE);
+  g_signal_connect (fixture->canvas, "error", G_CALLBACK (error_cb), fixture);
+
+  kp_canvas_set_labels (fixture->canvas, labels);
+  kp_canvas_set_texture (fixture->canvas, fixture->texture);
+  kp_canvas_set_document (fixture->canvas, fixture->document);
+
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_for_allocation (GTK_WIDGET (fixture->canvas));
+
+  /* Best fit never magnifies: 640x480 sits at 100 % in the middle. */
+  g_assert_true (kp_canvas_get_fit (fixture->canvas));
+  g_assert_cmpfloat (kp_canvas_get_zoom (fixture->canvas), ==, 1.0);
+  g_assert_cmpfloat (kp_canvas_get_view (fixture->canvas)->offset_x, ==, 80.0);
+  g_assert_cmpfloat (kp_canvas_get_view (fixture->canvas)->offset_y, ==, 60.0);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          remove_tree (child);
+        }
+      g_rmdir (path);
+    }
+  else
+    {
+      g_unlink (path);
+    }
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  g_assert_finalize_object (fixture->canvas);
+  g_assert_finalize_object (fixture->document);
+  g_assert_finalize_object (fixture->texture);
+  g_assert_finalize_object (fixture->store);
+  remove_tree (fixture->folder);
+  g_free (fixture->folder);
+  g_free (fixture->last_error);
+}
+
+static void
+assert_rect (const KpRect *rect,
+             double        x,
+             double        y,
+             double        width,
+             double        height)
+{
+  g_assert_cmpfloat (rect->x, ==, x);
+  g_assert_cmpfloat (rect->y, ==, y);
+  g_assert_cmpfloat (rect->width, ==, width);
+  g_assert_cmpfloat (rect->height, ==, height);
+}
+
+static guint
+count_annotations (Fixture *fixture)
+{
+  return kp_document_get_annotations (fixture->document)->len;
+}
+
+/* What the database holds, read back through the store. */
+static GPtrArray *
+stored_annotations (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *annotations = kp_store_list_annotations (fixture->store, fixture->media_id, &error);
+
+  g_assert_no_error (error);
+  return annotations;
+}
+
+static void
+assert_stored_rect (Fixture *fixture,
+                    gint64   id,
+                    double   x,
+                    double   y,
+                    double   width,
+                    double   height)
+{
+  g_autoptr(GPtrArray) annotations = stored_annotations (fixture);
+
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      const KpAnnotation *annotation = g_ptr_array_index (annotations, i);
+
+      if (annotation->id == id)
+        {
+          assert_rect (&annotation->rect, x, y, width, height);
+          return;
+        }
+    }
+
+  g_assert_not_reached ();
+}
+
+static gint64
+add_box (Fixture *fixture,
+         gint64   label_id,
+         double   x,
+         double   y,
+         double   width,
+         double   height)
+{
+  g_autoptr(GError) error = NULL;
+  KpRect rect = { x, y, width, height };
+  gint64 id = kp_document_add (fixture->document, label_id, &rect, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  return id;
+}
+
+static void
+drag (KpCanvas *canvas,
+      double    x0,
+      double    y0,
+      double    x1,
+      double    y1)
+{
+  kp_canvas_tool_press (canvas, x0, y0, 0);
+  kp_canvas_tool_motion (canvas, (x0 + x1) / 2, (y0 + y1) / 2, 0);
+  kp_canvas_tool_motion (canvas, x1, y1, 0);
+  kp_canvas_tool_release (canvas, x1, y1, 0);
+}
+
+static void
+test_draw_box (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+  const KpAnnotation *annotation;
+
+  kp_canvas_set_current_label_id (fixture->canvas, fixture->car_id);
+
+  kp_canvas_tool_press (fixture->canvas, 100, 100, 0);
+  kp_canvas_tool_motion (fixture->canvas, 150, 120, 0);
+  kp_canvas_tool_motion (fixture->canvas, 200.4, 149.6, 0);
+
+  /* The gesture in progress writes nothing. */
+  g_assert_cmpuint (count_annotations (fixture), ==, 0);
+  stored = stored_annotations (fixture);
+  g_assert_cmpuint (stored->len, ==, 0);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+
+  kp_canvas_tool_release (fixture->canvas, 200.4, 149.6, 0);
+
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+  annotation = g_ptr_array_index (kp_document_get_annotations (fixture->document), 0);
+  assert_rect (&annotation->rect, 100, 100, 100, 50);
+  g_assert_cmpint (annotation->label_id, ==, fixture->car_id);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, annotation->id);
+  assert_stored_rect (fixture, annotation->id, 100, 100, 100, 50);
+
+  /* Dragging towards the top-left and beyond the image clamps to it. */
+  drag (fixture->canvas, 50, 40, -30, -70);
+  g_assert_cmpuint (count_annotations (fixture), ==, 2);
+  annotation = kp_document_lookup (fixture->document, kp_canvas_get_selected_id (fixture->canvas));
+  g_assert_nonnull (annotation);
+  assert_rect (&annotation->rect, 0, 0, 50, 40);
+  assert_stored_rect (fixture, annotation->id, 0, 0, 50, 40);
+
+  /* A one-pixel wiggle on empty space is a click: it deselects and adds nothing. */
+  drag (fixture->canvas, 400, 400, 401, 400);
+  g_assert_cmpuint (count_annotations (fixture), ==, 2);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+}
+
+static void
+test_move_box (Fixture       *fixture,
+               gconstpointer  data)
+{
+  gint64 id = add_box (fixture, fixture->car_id, 100, 100, 100, 50);
+  const KpAnnotation *annotation;
+
+  kp_canvas_tool_press (fixture->canvas, 150, 120, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, id);
+  kp_canvas_tool_motion (fixture->canvas, 170, 130, 0);
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, 100, 100, 100, 50);
+  assert_stored_rect (fixture, id, 100, 100, 100, 50);
+  kp_canvas_tool_release (fixture->canvas, 180, 140, 0);
+
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, 130, 120, 100, 50);
+  assert_stored_rect (fixture, id, 130, 120, 100, 50);
+
+  /* Moving is clamped: the box stays whole inside the image. */
+  drag (fixture->canvas, 140, 130, 2000, 2000);
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, IMAGE_WIDTH - 100, IMAGE_HEIGHT - 50, 100, 50);
+  assert_stored_rect (fixture, id, IMAGE_WIDTH - 100, IMAGE_HEIGHT - 50, 100, 50);
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+}
+
+static void
+test_resize_box (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  gint64 id = add_box (fixture, fixture->car_id, 100, 100, 100, 50);
+  const KpAnnotation *annotation;
+
+  kp_canvas_set_selected_id (fixture->canvas, id);
+
+  /* The bottom-right handle, grabbed 3 px off (tolerance is 6 px at 100 %). */
+  drag (fixture->canvas, 203, 152, 253, 202);
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, 100, 100, 150, 100);
+  assert_stored_rect (fixture, id, 100, 100, 150, 100);
+
+  /* The left edge, dragged past the right one, flips the box. */
+  drag (fixture->canvas, 100, 150, 300, 150);
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, 250, 100, 50, 100);
+  assert_stored_rect (fixture, id, 250, 100, 50, 100);
+
+  /* At 200 % the tolerance is 3 image pixels: 5 px off misses the handle
+   * and, being outside the box, deselects. */
+  kp_canvas_set_zoom (fixture->canvas, 2.0);
+  kp_canvas_tool_press (fixture->canvas, 305, 205, 0);
+  kp_canvas_tool_release (fixture->canvas, 305, 205, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+
+  /* Resizing is clamped to the image. */
+  kp_canvas_set_selected_id (fixture->canvas, id);
+  drag (fixture->canvas, 300, 200, 900, 900);
+  annotation = kp_document_lookup (fixture->document, id);
+  assert_rect (&annotation->rect, 250, 100, IMAGE_WIDTH - 250, IMAGE_HEIGHT - 100);
+  assert_stored_rect (fixture, id, 250, 100, IMAGE_WIDTH - 250, IMAGE_HEIGHT - 100);
+}
+
+static void
+test_click_select (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  gint64 a = add_box (fixture, fixture->car_id, 100, 100, 100, 100);
+  gint64 b = add_box (fixture, fixture->person_id, 150, 150, 100, 100);
+
+  /* Where they overlap the topmost (last drawn) wins. */
+  drag (fixture->canvas, 175, 175, 175, 175);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, b);
+  drag (fixture->canvas, 120, 120, 120, 120);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "canvas.cancel", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+  drag (fixture->canvas, 240, 240, 240, 240);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, b);
+  drag (fixture->canvas, 500, 400, 500, 400);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+
+  /* A click moved nothing and wrote nothing. */
+  assert_rect (&kp_document_lookup (fixture->document, a)->rect, 100, 100, 100, 100);
+  assert_rect (&kp_document_lookup (fixture->document, b)->rect, 150, 150, 100, 100);
+
+  /* Escape during a move puts the box back and writes nothing. */
+  kp_canvas_tool_press (fixture->canvas, 120, 120, 0);
+  kp_canvas_tool_motion (fixture->canvas, 300, 300, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "canvas.cancel", NULL));
+  kp_canvas_tool_release (fixture->canvas, 300, 300, 0);
+  assert_rect (&kp_document_lookup (fixture->document, a)->rect, 100, 100, 100, 100);
+  assert_stored_rect (fixture, a, 100, 100, 100, 100);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+}
+
+static void
+test_cycle (Fixture       *fixture,
+            gconstpointer  data)
+{
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  gint64 a = add_box (fixture, fixture->car_id, 10, 10, 20, 20);
+  gint64 b = add_box (fixture, fixture->car_id, 300, 10, 20, 20);
+  gint64 c = add_box (fixture, fixture->person_id, 10, 300, 20, 20);
+
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.next", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.next", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, b);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.next", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, c);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.next", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.previous", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, c);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.previous", NULL));
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, b);
+
+  g_assert_null (gtk_test_accessible_check_property (GTK_ACCESSIBLE (canvas),
+                                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                                     "Image, 3 boxes, selected: car"));
+}
+
+static void
+test_delete_undo (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) stored = NULL;
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  gint64 id;
+
+  kp_canvas_set_current_label_id (fixture->canvas, fixture->person_id);
+  drag (fixture->canvas, 20, 30, 120, 90);
+  id = kp_canvas_get_selected_id (fixture->canvas);
+  g_assert_cmpint (id, >, 0);
+  drag (fixture->canvas, 50, 50, 60, 70);
+  assert_stored_rect (fixture, id, 30, 50, 100, 60);
+
+  /* Undo the move, then the drawing; redo both. */
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  assert_rect (&kp_document_lookup (fixture->document, id)->rect, 20, 30, 100, 60);
+  assert_stored_rect (fixture, id, 20, 30, 100, 60);
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_annotations (fixture), ==, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+  g_assert_true (kp_document_redo (fixture->document, &error));
+  g_assert_true (kp_document_redo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+  id = ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (fixture->document), 0))->id;
+  assert_stored_rect (fixture, id, 30, 50, 100, 60);
+
+  /* Delete does nothing without a selection. */
+  gtk_widget_activate_action (canvas, "annotation.delete", NULL);
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+  kp_canvas_set_selected_id (fixture->canvas, id);
+  g_assert_true (gtk_widget_activate_action (canvas, "annotation.delete", NULL));
+  g_assert_cmpuint (count_annotations (fixture), ==, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+  stored = stored_annotations (fixture);
+  g_assert_cmpuint (stored->len, ==, 0);
+  g_clear_pointer (&stored, g_ptr_array_unref);
+
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+  assert_stored_rect (fixture, id, 30, 50, 100, 60);
+}
+
+/* Snapshot comparison */
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* A GtkWidgetPaintable shows what the widget drew in its last frame. */
+static void
+wait_for_frame (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  gboolean painted = FALSE;
+  gulong handler;
+
+  g_assert_nonnull (clock);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
+  gtk_widget_queue_draw (widget);
+  while (!painted && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+  g_assert_true (painted);
+}
+
+static cairo_surface_t *
+render_canvas (KpCanvas *canvas)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  wait_for_frame (GTK_WIDGET (canvas));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (canvas));
+  snapshot = gtk_snapshot_new ();
+
+  g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, CANVAS_WIDTH);
+  g_assert_cmpint (gdk_paintable_get_intrinsic_height (paintable), ==, CANVAS_HEIGHT);
+
+  gdk_paintable_snapshot (paintable, snapshot, CANVAS_WIDTH, CANVAS_HEIGHT);
+  node = gtk_snapshot_free_to_node (snapshot);
+  g_assert_nonnull (node);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CANVAS_WIDTH, CANVAS_HEIGHT);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  return surface;
+}
+
+/* The fraction of pixels where a channel differs by more than CHANNEL_TOLERANCE. */
+static double
+compare_surfaces (cairo_surface_t *a,
+                  cairo_surface_t *b)
+{
+  int width = cairo_image_surface_get_width (a);
+  int height = cairo_image_surface_get_height (a);
+  const guint8 *da, *db;
+  int sa, sb;
+  guint differ = 0;
+
+  if (width != cairo_image_surface_get_width (b) || height != cairo_image_surface_get_height (b))
+    return 1.0;
+
+  cairo_surface_flush (a);
+  cairo_surface_flush (b);
+  da = cairo_image_surface_get_data (a);
+  db = cairo_image_surface_get_data (b);
+  sa = cairo_image_surface_get_stride (a);
+  sb = cairo_image_surface_get_stride (b);
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        const guint8 *pa = da + y * sa + x * 4;
+        const guint8 *pb = db + y * sb + x * 4;
+
+        for (int c = 0; c < 4; c++)
+          if (ABS ((int)pa[c] - (int)pb[c]) > CHANNEL_TOLERANCE)
+            {
+              differ++;
+              break;
+            }
+      }
+
+  return (double)differ / (width * height);
+}
+
+static void
+assert_pixel (cairo_surface_t *surface,
+              int              x,
+              int              y,
+              double           red,
+              double           green,
+              double           blue)
+{
+  const guint8 *data = cairo_image_surface_get_data (surface);
+  guint32 pixel = *(const guint32 *)(data + y * cairo_image_surface_get_stride (surface) + x * 4);
+  int r = (pixel >> 16) & 0xff;
+  int g = (pixel >> 8) & 0xff;
+  int b = pixel & 0xff;
+
+  g_assert_cmpint (ABS (r - (int)(red * 255 + 0.5)), <=, 1);
+  g_assert_cmpint (ABS (g - (int)(green * 255 + 0.5)), <=, 1);
+  g_assert_cmpint (ABS (b - (int)(blue * 255 + 0.5)), <=, 1);
+}
+
+static void
+count_notify_cb (GObject    *object,
+                 GParamSpec *pspec,
+                 guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_zoom (Fixture       *fixture,
+           gconstpointer  data)
+{
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  cairo_surface_t *surface;
+  KpView custom;
+  guint zoom_notifies = 0;
+  guint fit_notifies = 0;
+  double wx, wy;
+
+  g_signal_connect (canvas, "notify::zoom", G_CALLBACK (count_notify_cb), &zoom_notifies);
+  g_signal_connect (canvas, "notify::fit", G_CALLBACK (count_notify_cb), &fit_notifies);
+
+  /* The image point at the widget centre stays put. */
+  kp_canvas_set_zoom (fixture->canvas, 2.0);
+  g_assert_cmpfloat (kp_canvas_get_zoom (fixture->canvas), ==, 2.0);
+  kp_view_image_to_widget (view, 320, 240, &wx, &wy);
+  g_assert_cmpfloat_with_epsilon (wx, CANVAS_WIDTH / 2.0, 1e-9);
+  g_assert_cmpfloat_with_epsilon (wy, CANVAS_HEIGHT / 2.0, 1e-9);
+  g_assert_false (kp_canvas_get_fit (fixture->canvas));
+  g_assert_cmpuint (zoom_notifies, ==, 1);
+  g_assert_cmpuint (fit_notifies, ==, 1);
+
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-in", NULL));
+  g_assert_cmpfloat (kp_canvas_get_zoom (fixture->canvas), >, 2.0);
+  g_assert_cmpuint (zoom_notifies, ==, 2);
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-out", NULL));
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-out", NULL));
+  g_assert_cmpfloat (kp_canvas_get_zoom (fixture->canvas), <, 2.0);
+
+  /* Panning past the edge is clamped: no margin beyond the image. */
+  custom = (KpView) { 2.0, 500, 500 };
+  kp_canvas_set_view (fixture->canvas, &custom);
+  g_assert_cmpfloat (view->scale, ==, 2.0);
+  g_assert_cmpfloat (view->offset_x, ==, 0);
+  g_assert_cmpfloat (view->offset_y, ==, 0);
+
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-fit", NULL));
+  g_assert_true (kp_canvas_get_fit (fixture->canvas));
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  g_assert_cmpfloat (view->offset_x, ==, 80);
+  g_assert_cmpfloat (view->offset_y, ==, 60);
+
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-100", NULL));
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  g_assert_false (kp_canvas_get_fit (fixture->canvas));
+
+  /* Above 4x the image is drawn pixel-exact: the image pixels (319, 240)
+   * and (320, 240) meet at the widget centre without any blending. */
+  kp_canvas_set_zoom (fixture->canvas, 8.0);
+  g_assert_cmpfloat (kp_canvas_get_zoom (fixture->canvas), ==, 8.0);
+  surface = render_canvas (fixture->canvas);
+  assert_pixel (surface, CANVAS_WIDTH / 2 - 1, CANVAS_HEIGHT / 2, 0.30, 0.45, 0.30);
+  assert_pixel (surface, CANVAS_WIDTH / 2, CANVAS_HEIGHT / 2, 0.15, 0.15, 0.20);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_no_label (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+
+  g_assert_cmpint (kp_canvas_get_current_label_id (fixture->canvas), ==, 0);
+
+  /* A click is fine: nothing to refuse. */
+  drag (fixture->canvas, 100, 100, 100, 100);
+  g_assert_cmpuint (fixture->n_errors, ==, 0);
+
+  drag (fixture->canvas, 100, 100, 200, 200);
+  g_assert_cmpuint (fixture->n_errors, ==, 1);
+  g_assert_cmpstr (fixture->last_error, ==, "Choose a label first (keys 1–9)");
+  g_assert_cmpuint (count_annotations (fixture), ==, 0);
+  stored = stored_annotations (fixture);
+  g_assert_cmpuint (stored->len, ==, 0);
+  g_assert_false (kp_document_get_can_undo (fixture->document));
+}
+
+static void
+test_store_error (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GPtrArray) stored = NULL;
+
+  /* A label the store does not know: the write fails, nothing changes. */
+  kp_canvas_set_current_label_id (fixture->canvas, 4242);
+  drag (fixture->canvas, 100, 100, 200, 200);
+  g_assert_cmpuint (fixture->n_errors, ==, 1);
+  g_assert_nonnull (fixture->last_error);
+  g_assert_cmpuint (count_annotations (fixture), ==, 0);
+  stored = stored_annotations (fixture);
+  g_assert_cmpuint (stored->len, ==, 0);
+}
+
+static char *
+reference_path (void)
+{
+  const char *root = g_getenv ("KP_SOURCE_ROOT");
+
+  if (root != NULL)
+    return g_build_filename (root, "tests", "app", "data", "canvas-boxes.png", NULL);
+
+  return g_test_build_filename (G_TEST_DIST, "data", "canvas-boxes.png", NULL);
+}
+
+static void
+test_snapshot (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = reference_path ();
+  cairo_surface_t *reference;
+  cairo_surface_t *rendered;
+  cairo_surface_t *moved;
+  KpRect rect;
+  gint64 a, b;
+  double difference;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  a = add_box (fixture, fixture->car_id, 60, 50, 180, 120);
+  b = add_box (fixture, fixture->person_id, 200, 140, 120, 220);
+  add_box (fixture, fixture->car_id, 420, 300, 160, 100);
+  kp_canvas_set_selected_id (fixture->canvas, b);
+
+  rendered = render_canvas (fixture->canvas);
+
+  if (g_strcmp0 (g_getenv ("KP_UPDATE_REFERENCE"), "1") == 0)
+    {
+      g_assert_cmpint (cairo_surface_write_to_png (rendered, path), ==, CAIRO_STATUS_SUCCESS);
+      g_test_message ("Rewrote %s", path);
+    }
+
+  reference = cairo_image_surface_create_from_png (path);
+  g_assert_cmpint (cairo_surface_status (reference), ==, CAIRO_STATUS_SUCCESS);
+
+  difference = compare_surfaces (rendered, reference);
+  if (difference > PIXEL_TOLERANCE)
+    {
+      g_autofree char *out = g_build_filename (g_get_tmp_dir (), "canvas-boxes-actual.png", NULL);
+
+      cairo_surface_write_to_png (rendered, out);
+      g_test_message ("Render differs from %s in %.3f %% of pixels; wrote %s",
+                      path, difference * 100, out);
+    }
+  g_assert_cmpfloat (difference, <=, PIXEL_TOLERANCE);
+
+  /* The comparison must catch a box moved by 10 px. */
+  rect = kp_document_lookup (fixture->document, a)->rect;
+  rect.x += 10;
+  g_assert_true (kp_document_set_rect (fixture->document, a, &rect, &error));
+  g_assert_no_error (error);
+  moved = render_canvas (fixture->canvas);
+  g_assert_cmpfloat (compare_surfaces (moved, reference), >, PIXEL_TOLERANCE);
+
+  /* And the undone move renders like the reference again. */
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  cairo_surface_destroy (moved);
+  moved = render_canvas (fixture->canvas);
+  g_assert_cmpfloat (compare_surfaces (moved, reference), <=, PIXEL_TOLERANCE);
+
+  cairo_surface_destroy (moved);
+  cairo_surface_destroy (rendered);
+  cairo_surface_destroy (reference);
+}
+
+static void
+test_captions (Fixture       *fixture,
+               gconstpointer  data)
+{
+  cairo_surface_t *with, *without;
+
+  add_box (fixture, fixture->car_id, 60, 50, 180, 120);
+
+  g_assert_true (kp_canvas_get_show_captions (fixture->canvas));
+  with = render_canvas (fixture->canvas);
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  without = render_canvas (fixture->canvas);
+
+  /* The caption chip is drawn above the box, so the renders differ. */
+  g_assert_cmpfloat (compare_surfaces (with, without), >, 0);
+
+  cairo_surface_destroy (with);
+  cairo_surface_destroy (without);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/app/canvas/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("draw-box", test_draw_box);
+  ADD ("move-box", test_move_box);
+  ADD ("resize-box", test_resize_box);
+  ADD ("click-select", test_click_select);
+  ADD ("cycle", test_cycle);
+  ADD ("delete-undo", test_delete_undo);
+  ADD ("zoom", test_zoom);
+  ADD ("no-label", test_no_label);
+  ADD ("store-error", test_store_error);
+  ADD ("snapshot", test_snapshot);
+  ADD ("captions", test_captions);
+
+#undef ADD
+
+  return g_test_run ();
+}
