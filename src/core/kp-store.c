@@ -581,13 +581,16 @@ check_database (KpStore  *self,
 {
   g_autoptr(sqlite3_stmt) stmt = NULL;
   g_autoptr(GString) problems = g_string_new (NULL);
+  const char *row;
   int rc;
 
   rc = sqlite3_prepare_v2 (self->db, "PRAGMA quick_check", -1, &stmt, NULL);
-  while (rc == SQLITE_OK && (rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  while (rc == SQLITE_OK || rc == SQLITE_ROW)
     {
-      const char *row = (const char *)sqlite3_column_text (stmt, 0);
+      if ((rc = sqlite3_step (stmt)) != SQLITE_ROW)
+        break;
 
+      row = (const char *)sqlite3_column_text (stmt, 0);
       if (g_strcmp0 (row, "ok") != 0 && problems->len < 200)
         g_string_append_printf (problems, "%s%s", problems->len ? "; " : "", row);
     }

@@ -1,0 +1,76 @@
+/* kp-test-util.h: small helpers shared by the core tests
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A new empty folder under the temporary directory; remove it with
+ * kp_test_rm_rf(). */
+static inline char *
+kp_test_make_folder (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_dir_make_tmp ("kp-core-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return path;
+}
+
+static inline void
+kp_test_write (const char *folder,
+               const char *relative,
+               const char *contents,
+               gssize      len)
+{
+  g_autofree char *path = g_build_filename (folder, relative, NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_file_set_contents (path, contents, len, &error);
+  g_assert_no_error (error);
+}
+
+static inline void
+kp_test_rm_rf (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (path, G_FILE_TEST_IS_DIR) || g_file_test (path, G_FILE_TEST_IS_SYMLINK))
+    {
+      g_unlink (path);
+      return;
+    }
+
+  g_chmod (path, 0755);
+  dir = g_dir_open (path, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      kp_test_rm_rf (child);
+    }
+  g_rmdir (path);
+}
+
+static inline GBytes *
+kp_test_read (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+  gsize len = 0;
+
+  g_file_get_contents (path, &contents, &len, &error);
+  g_assert_no_error (error);
+  return g_bytes_new_take (contents, len);
+}
+
+G_END_DECLS
