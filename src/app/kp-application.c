@@ -1,0 +1,268 @@
+/* kp-application.c
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "kp-application.h"
+
+#include <glib/gi18n.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kp-window.h"
+
+struct _KpApplication
+{
+  AdwApplication parent_instance;
+};
+
+G_DEFINE_FINAL_TYPE (KpApplication, kp_application, ADW_TYPE_APPLICATION)
+
+static gint64 process_start_monotonic;
+
+void
+kp_application_mark_process_start (void)
+{
+  if (process_start_monotonic == 0)
+    process_start_monotonic = g_get_monotonic_time ();
+}
+
+/* The kernel records when the process started (field 22 of /proc/self/stat,
+ * in clock ticks of CLOCK_BOOTTIME); that includes the dynamic linking and
+ * library constructors which run before main(). */
+static gboolean
+read_process_age_ms (double *age_ms)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_comm;
+  struct timespec now;
+  long ticks_per_second;
+  guint64 start_ticks;
+
+  if (!g_file_get_contents ("/proc/self/stat", &contents, NULL, NULL))
+    return FALSE;
+
+  /* The command name may contain spaces: count fields after its ')'. */
+  after_comm = strrchr (contents, ')');
+  if (after_comm == NULL)
+    return FALSE;
+
+  /* After ')': field 3 (state) is at index 0, so field 22 is at index 19. */
+  fields = g_strsplit (after_comm + 2, " ", 21);
+  if (g_strv_length (fields) < 20)
+    return FALSE;
+
+  start_ticks = g_ascii_strtoull (fields[19], NULL, 10);
+  ticks_per_second = sysconf (_SC_CLK_TCK);
+  if (ticks_per_second <= 0 || clock_gettime (CLOCK_BOOTTIME, &now) != 0)
+    return FALSE;
+
+  *age_ms = (now.tv_sec * 1000.0 + now.tv_nsec / 1e6) -
+            (start_ticks * 1000.0 / ticks_per_second);
+
+  return *age_ms >= 0;
+}
+
+double
+kp_application_get_uptime_ms (void)
+{
+  double age_ms;
+
+  if (read_process_age_ms (&age_ms))
+    return age_ms;
+
+  kp_application_mark_process_start ();
+  return (g_get_monotonic_time () - process_start_monotonic) / 1000.0;
+}
+
+static KpWindow *
+find_empty_window (KpApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    {
+      if (KP_IS_WINDOW (l->data) && kp_window_get_store (l->data) == NULL &&
+          !kp_window_get_loading (l->data))
+        return l->data;
+    }
+
+  return NULL;
+}
+
+static void
+setup_benchmark_reports (KpWindow *window)
+{
+  if (g_getenv ("KP_EXIT_AFTER_FIRST_FRAME") != NULL)
+    kp_window_report_after_frame (window, "first-frame", TRUE);
+  if (g_getenv ("KP_REPORT_INTERACTIVE") != NULL)
+    kp_window_report_when_interactive (window);
+}
+
+static KpWindow *
+create_window (KpApplication *self)
+{
+  KpWindow *window = kp_window_new (self);
+
+  setup_benchmark_reports (window);
+
+  return window;
+}
+
+static void
+kp_application_activate (GApplication *app)
+{
+  KpApplication *self = KP_APPLICATION (app);
+  GtkWindow *window;
+
+  window = gtk_application_get_active_window (GTK_APPLICATION (self));
+  if (window == NULL)
+    window = GTK_WINDOW (create_window (self));
+
+  gtk_window_present (window);
+}
+
+static void
+kp_application_open (GApplication  *app,
+                     GFile        **files,
+                     int            n_files,
+                     const char    *hint)
+{
+  KpApplication *self = KP_APPLICATION (app);
+
+  for (int i = 0; i < n_files; i++)
+    {
+      KpWindow *window = find_empty_window (self);
+
+      if (window == NULL)
+        window = create_window (self);
+
+      kp_window_open_folder (window, files[i]);
+      gtk_window_present (GTK_WINDOW (window));
+    }
+}
+
+static void
+quit_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  KpApplication *self = user_data;
+  g_autoptr(GList) windows = NULL;
+
+  /* Closing each window saves its state; edits are already in the store. */
+  windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+  for (GList *l = windows; l; l = l->next)
+    gtk_window_close (l->data);
+
+  g_application_quit (G_APPLICATION (self));
+}
+
+static void
+about_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  KpApplication *self = user_data;
+  GtkWindow *parent = gtk_application_get_active_window (GTK_APPLICATION (self));
+  GtkWidget *about;
+  const char *developers[] = { _("The Kempelen contributors"), NULL };
+
+  about = adw_about_window_new ();
+  gtk_window_set_transient_for (GTK_WINDOW (about), parent);
+  adw_about_window_set_application_name (ADW_ABOUT_WINDOW (about), _("Kempelen"));
+  adw_about_window_set_application_icon (ADW_ABOUT_WINDOW (about), APP_ID);
+  adw_about_window_set_version (ADW_ABOUT_WINDOW (about), PACKAGE_VERSION);
+  adw_about_window_set_developer_name (ADW_ABOUT_WINDOW (about), _("The Kempelen contributors"));
+  adw_about_window_set_developers (ADW_ABOUT_WINDOW (about), developers);
+  adw_about_window_set_comments (ADW_ABOUT_WINDOW (about),
+                                 _("Label images with boxes, offline or for a crowd of workers."));
+  adw_about_window_set_website (ADW_ABOUT_WINDOW (about), "https://github.com/kempelen/kempelen");
+  adw_about_window_set_license_type (ADW_ABOUT_WINDOW (about), GTK_LICENSE_GPL_3_0);
+  adw_about_window_set_translator_credits (ADW_ABOUT_WINDOW (about), _("translator-credits"));
+
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", quit_action },
+  { "about", about_action },
+};
+
+static const struct {
+  const char *action;
+  const char *accels[4];
+} accels[] = {
+  { "app.quit", { "<Control>q", NULL } },
+  { "win.open-folder", { "<Control>o", NULL } },
+  { "window.close", { "<Control>w", NULL } },
+  { "win.undo", { "<Control>z", NULL } },
+  { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
+  { "win.next-image", { "Page_Down", "<Alt>Down", NULL } },
+  { "win.previous-image", { "Page_Up", "<Alt>Up", NULL } },
+  { "win.mark-done", { "<Control>Return", "<Control>KP_Enter", NULL } },
+  { "win.add-label", { "<Control>l", NULL } },
+  { "win.export('coco')", { "<Control>e", NULL } },
+  { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
+  { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },
+  { "win.zoom-fit", { "<Control>0", "<Control>KP_0", NULL } },
+  { "win.zoom-100", { "<Control>1", "<Control>KP_1", NULL } },
+  { "win.show-help-overlay", { "<Control>question", NULL } },
+};
+
+static void
+kp_application_startup (GApplication *app)
+{
+  KpApplication *self = KP_APPLICATION (app);
+
+  G_APPLICATION_CLASS (kp_application_parent_class)->startup (app);
+
+  gtk_window_set_default_icon_name (APP_ID);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
+                                   G_N_ELEMENTS (app_actions), self);
+
+  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
+    gtk_application_set_accels_for_action (GTK_APPLICATION (self),
+                                           accels[i].action, accels[i].accels);
+
+  /* Keys 1-9 choose the label with that key. */
+  for (int key = 1; key <= 9; key++)
+    {
+      g_autofree char *action = g_strdup_printf ("win.select-label(%d)", key);
+      char accel[2] = { (char)('0' + key), 0 };
+      g_autofree char *keypad = g_strdup_printf ("KP_%d", key);
+      const char *key_accels[] = { accel, keypad, NULL };
+
+      gtk_application_set_accels_for_action (GTK_APPLICATION (self), action, key_accels);
+    }
+}
+
+static void
+kp_application_class_init (KpApplicationClass *klass)
+{
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  app_class->activate = kp_application_activate;
+  app_class->open = kp_application_open;
+  app_class->startup = kp_application_startup;
+}
+
+static void
+kp_application_init (KpApplication *self)
+{
+  /* Set explicitly, so the .Devel app id finds the same resources. */
+  g_application_set_resource_base_path (G_APPLICATION (self), RESOURCE_BASE_PATH);
+}
+
+KpApplication *
+kp_application_new (void)
+{
+  return g_object_new (KP_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_HANDLES_OPEN,
+                       NULL);
+}

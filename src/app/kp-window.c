@@ -1,0 +1,1445 @@
+/* kp-window.c: the project, the image list and the current image
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "kp-window.h"
+
+#include <glib/gi18n.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "kp-label-row.h"
+#include "kp-media-row.h"
+#include "kp-media.h"
+#include "kp-window-private.h"
+
+#define THUMBNAIL_SIZE 80
+#define MAX_RECENT_PROJECTS 10
+
+G_DEFINE_FINAL_TYPE (KpWindow, kp_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_LOADING,
+  PROP_CURRENT_MEDIA_ID,
+  PROP_IMAGE_LOADING,
+  PROP_IMAGE_LOADED,
+  PROP_IMAGE_ERROR,
+  PROP_INFO_PENDING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void show_item (KpWindow    *self,
+                       KpMediaItem *item);
+
+/* Project state */
+
+static void
+set_loading (KpWindow *self,
+             gboolean  loading)
+{
+  loading = !!loading;
+  if (loading == self->loading)
+    return;
+
+  self->loading = loading;
+  gtk_spinner_set_spinning (self->loading_spinner, loading);
+  _kp_window_update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
+}
+
+static void
+set_info_pending (KpWindow *self,
+                  gboolean  pending)
+{
+  pending = !!pending;
+  if (pending == self->info_pending)
+    return;
+
+  self->info_pending = pending;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_INFO_PENDING]);
+}
+
+static void
+set_image_state (KpWindow   *self,
+                 gboolean    loading,
+                 gboolean    loaded,
+                 const char *error)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+
+  if (self->image_loading != !!loading)
+    {
+      self->image_loading = !!loading;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_LOADING]);
+    }
+
+  if (self->image_loaded != !!loaded)
+    {
+      self->image_loaded = !!loaded;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_LOADED]);
+    }
+
+  if (g_strcmp0 (self->image_error, error) != 0)
+    {
+      g_free (self->image_error);
+      self->image_error = g_strdup (error);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_ERROR]);
+    }
+
+  g_object_thaw_notify (G_OBJECT (self));
+
+  _kp_window_update_actions (self);
+}
+
+static void
+update_progress (KpWindow *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  guint total = 0;
+  guint done = 0;
+  g_autofree char *text = NULL;
+
+  if (self->items_by_id == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->items_by_id);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      total++;
+      if (kp_media_item_get_status (value) == KP_MEDIA_STATUS_DONE)
+        done++;
+    }
+
+  /* Translators: shown above the image list, e.g. "3 of 120 done". */
+  text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u of %u done", "%u of %u done", total),
+                          done, total);
+  gtk_label_set_label (self->progress_label, text);
+  gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double)done / total : 0);
+}
+
+static void
+update_current_labels (KpWindow *self)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *subtitle = NULL;
+  g_autofree char *details = NULL;
+  guint n_items;
+
+  if (self->store == NULL)
+    {
+      adw_window_title_set_title (self->window_title, _("Kempelen"));
+      adw_window_title_set_subtitle (self->window_title, NULL);
+      gtk_window_set_title (GTK_WINDOW (self), _("Kempelen"));
+      return;
+    }
+
+  name = kp_store_dup_name (self->store);
+  adw_window_title_set_title (self->window_title, name);
+  gtk_window_set_title (GTK_WINDOW (self), name);
+
+  n_items = g_list_model_get_n_items (G_LIST_MODEL (self->media));
+  if (self->current_item != NULL)
+    {
+      const KpMedia *media = kp_media_item_get_media (self->current_item);
+
+      /* Translators: the window subtitle, e.g. "Image 3 of 120". */
+      subtitle = g_strdup_printf (_("Image %u of %u"),
+                                  gtk_single_selection_get_selected (self->selection) + 1,
+                                  n_items);
+
+      if (media->width > 0 && media->height > 0)
+        /* Translators: file name, then width × height in pixels. */
+        details = g_strdup_printf (_("%s — %d × %d"), media->path, media->width, media->height);
+      else
+        details = g_strdup (media->path);
+    }
+  else if (n_items == 0)
+    {
+      subtitle = g_strdup (_("No images"));
+    }
+
+  adw_window_title_set_subtitle (self->window_title, subtitle);
+  gtk_label_set_label (self->media_label, details);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->media_label), details);
+}
+
+void
+_kp_window_refresh_item (KpWindow *self,
+                         gint64    media_id)
+{
+  g_autoptr(KpMedia) media = NULL;
+  g_autoptr(GError) error = NULL;
+  KpMediaItem *item;
+
+  if (self->store == NULL)
+    return;
+
+  item = g_hash_table_lookup (self->items_by_id, &media_id);
+  if (item == NULL)
+    return;
+
+  media = kp_store_get_media (self->store, media_id, &error);
+  if (media == NULL)
+    {
+      g_debug ("Cannot refresh media %" G_GINT64_FORMAT ": %s", media_id, error->message);
+      return;
+    }
+
+  kp_media_item_update (item, media);
+  update_progress (self);
+  if (item == self->current_item)
+    {
+      update_current_labels (self);
+      _kp_window_update_actions (self);
+    }
+}
+
+void
+_kp_window_refresh_items (KpWindow  *self,
+                          GPtrArray *media)
+{
+  if (self->store == NULL || media == NULL)
+    return;
+
+  for (guint i = 0; i < media->len; i++)
+    {
+      const KpMedia *m = g_ptr_array_index (media, i);
+      KpMediaItem *item = g_hash_table_lookup (self->items_by_id, &m->id);
+
+      if (item != NULL)
+        kp_media_item_update (item, m);
+    }
+
+  update_progress (self);
+  update_current_labels (self);
+  _kp_window_update_actions (self);
+}
+
+static void
+document_changed_cb (KpDocument *document,
+                     gint64      annotation_id,
+                     KpWindow   *self)
+{
+  _kp_window_refresh_item (self, kp_document_get_media_id (document));
+}
+
+KpDocument *
+_kp_window_ensure_document (KpWindow  *self,
+                            gint64     media_id,
+                            GError   **error)
+{
+  KpDocument *document;
+
+  g_assert (self->store != NULL);
+
+  document = g_hash_table_lookup (self->documents, &media_id);
+  if (document != NULL)
+    return document;
+
+  document = kp_document_new (self->store, media_id, error);
+  if (document == NULL)
+    return NULL;
+
+  g_signal_connect_object (document, "changed", G_CALLBACK (document_changed_cb), self, 0);
+  g_hash_table_insert (self->documents, g_memdup2 (&media_id, sizeof media_id), document);
+
+  return document;
+}
+
+/* Labels */
+
+static void
+labels_row_selected_cb (KpWindow      *self,
+                        GtkListBoxRow *row,
+                        GtkListBox    *list)
+{
+  if (self->updating_labels || row == NULL || !KP_IS_LABEL_ROW (row))
+    return;
+
+  _kp_window_set_current_label (self, kp_label_row_get_id (KP_LABEL_ROW (row)));
+}
+
+void
+_kp_window_set_current_label (KpWindow *self,
+                              gint64    label_id)
+{
+  g_autofree char *value = NULL;
+  GtkWidget *child;
+
+  self->current_label_id = label_id;
+  kp_canvas_set_current_label_id (self->canvas, label_id);
+
+  self->updating_labels = TRUE;
+  gtk_list_box_unselect_all (self->labels_list);
+  for (child = gtk_widget_get_first_child (GTK_WIDGET (self->labels_list));
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      if (KP_IS_LABEL_ROW (child) && kp_label_row_get_id (KP_LABEL_ROW (child)) == label_id)
+        gtk_list_box_select_row (self->labels_list, GTK_LIST_BOX_ROW (child));
+    }
+  self->updating_labels = FALSE;
+
+  if (self->store != NULL)
+    {
+      value = g_strdup_printf ("%" G_GINT64_FORMAT, label_id);
+      if (!kp_store_set_setting (self->store, "current-label-id", value, NULL))
+        g_debug ("Cannot remember the current label");
+    }
+}
+
+void
+_kp_window_sync_labels (KpWindow *self)
+{
+  GtkListBoxRow *row;
+  gboolean found = FALSE;
+
+  self->updating_labels = TRUE;
+  while ((row = gtk_list_box_get_row_at_index (self->labels_list, 0)) != NULL)
+    gtk_list_box_remove (self->labels_list, GTK_WIDGET (row));
+
+  for (guint i = 0; self->labels != NULL && i < self->labels->len; i++)
+    {
+      const KpLabel *label = g_ptr_array_index (self->labels, i);
+
+      gtk_list_box_append (self->labels_list, kp_label_row_new (label));
+      if (label->id == self->current_label_id)
+        found = TRUE;
+    }
+  self->updating_labels = FALSE;
+
+  if (self->labels != NULL)
+    kp_canvas_set_labels (self->canvas, self->labels);
+
+  if (!found)
+    {
+      gint64 first = 0;
+
+      if (self->labels != NULL && self->labels->len > 0)
+        first = ((KpLabel *)g_ptr_array_index (self->labels, 0))->id;
+      _kp_window_set_current_label (self, first);
+    }
+  else
+    {
+      _kp_window_set_current_label (self, self->current_label_id);
+    }
+}
+
+void
+kp_window_reload_labels (KpWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *labels;
+
+  g_return_if_fail (KP_IS_WINDOW (self));
+
+  if (self->store == NULL)
+    return;
+
+  labels = kp_store_list_labels (self->store, &error);
+  if (labels == NULL)
+    {
+      _kp_window_show_error (self, _("Cannot Read the Labels"), error->message);
+      return;
+    }
+
+  g_clear_pointer (&self->labels, g_ptr_array_unref);
+  self->labels = labels;
+  _kp_window_sync_labels (self);
+}
+
+gint64
+kp_window_get_current_label_id (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), 0);
+
+  return self->current_label_id;
+}
+
+/* The image list */
+
+static void
+media_setup_cb (GtkSignalListItemFactory *factory,
+                GtkListItem              *list_item,
+                KpWindow                 *self)
+{
+  gtk_list_item_set_child (list_item, kp_media_row_new ());
+}
+
+static void
+media_bind_cb (GtkSignalListItemFactory *factory,
+               GtkListItem              *list_item,
+               KpWindow                 *self)
+{
+  KpMediaItem *item = gtk_list_item_get_item (list_item);
+  KpMediaRow *row = KP_MEDIA_ROW (gtk_list_item_get_child (list_item));
+  KpMediaStatus status = kp_media_item_get_status (item);
+
+  kp_media_row_set_item (row, item);
+
+  /* Thumbnails are made only for rows on screen, off the main thread. */
+  if (self->thumbnailer != NULL && self->store != NULL &&
+      kp_media_item_get_thumbnail (item) == NULL &&
+      !kp_media_item_get_thumbnail_failed (item) &&
+      status != KP_MEDIA_STATUS_MISSING &&
+      status != KP_MEDIA_STATUS_BROKEN)
+    {
+      g_autofree char *path = kp_store_dup_media_file (self->store, kp_media_item_get_media (item));
+
+      kp_thumbnailer_request (self->thumbnailer, item, path);
+    }
+}
+
+static void
+media_unbind_cb (GtkSignalListItemFactory *factory,
+                 GtkListItem              *list_item,
+                 KpWindow                 *self)
+{
+  KpMediaRow *row = KP_MEDIA_ROW (gtk_list_item_get_child (list_item));
+  KpMediaItem *item = kp_media_row_get_item (row);
+
+  if (item != NULL && self->thumbnailer != NULL)
+    kp_thumbnailer_cancel (self->thumbnailer, item);
+
+  kp_media_row_set_item (row, NULL);
+}
+
+static void
+selection_changed_cb (KpWindow           *self,
+                      GParamSpec         *pspec,
+                      GtkSingleSelection *selection)
+{
+  show_item (self, gtk_single_selection_get_selected_item (selection));
+}
+
+gboolean
+kp_window_select_media (KpWindow *self,
+                        guint     position)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), FALSE);
+
+  if (position >= g_list_model_get_n_items (G_LIST_MODEL (self->media)))
+    return FALSE;
+
+  gtk_single_selection_set_selected (self->selection, position);
+  gtk_widget_activate_action (GTK_WIDGET (self->media_view), "list.scroll-to-item", "u", position);
+
+  return TRUE;
+}
+
+guint
+kp_window_get_selected_position (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), GTK_INVALID_LIST_POSITION);
+
+  return gtk_single_selection_get_selected (self->selection);
+}
+
+/* The current image */
+
+typedef struct
+{
+  KpWindow     *self;
+  KpMediaItem  *item;
+  GCancellable *cancellable;
+} LoadData;
+
+static void
+load_data_free (LoadData *data)
+{
+  g_clear_object (&data->self);
+  g_clear_object (&data->item);
+  g_clear_object (&data->cancellable);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadData, load_data_free)
+
+static void
+image_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(LoadData) data = user_data;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+  g_autoptr(GError) error = NULL;
+  KpWindow *self = data->self;
+  gint64 media_id = kp_media_item_get_media_id (data->item);
+  const KpMedia *media;
+
+  pixbuf = kp_image_load_finish (result, &error);
+
+  /* Another image was chosen meanwhile, or the project closed. */
+  if (g_cancellable_is_cancelled (data->cancellable) || data->item != self->current_item)
+    return;
+
+  media = kp_media_item_get_media (data->item);
+
+  if (pixbuf == NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (error->message, -1);
+
+      adw_status_page_set_description (self->image_error_page, escaped);
+      gtk_stack_set_visible_child_name (self->canvas_stack, "error");
+
+      /* Record what decoding found, so the list and the export know. */
+      if (g_error_matches (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_NOT_AN_IMAGE) ||
+          g_error_matches (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT))
+        {
+          if (media->status != KP_MEDIA_STATUS_BROKEN || g_strcmp0 (media->error, error->message) != 0)
+            {
+              g_autoptr(GError) store_error = NULL;
+
+              if (kp_store_set_media_error (self->store, media_id, error->message, &store_error))
+                _kp_window_refresh_item (self, media_id);
+              else
+                g_debug ("Cannot record the broken image: %s", store_error->message);
+            }
+        }
+
+      set_image_state (self, FALSE, FALSE, error->message);
+      return;
+    }
+
+  if (media->status == KP_MEDIA_STATUS_BROKEN ||
+      media->width != gdk_pixbuf_get_width (pixbuf) ||
+      media->height != gdk_pixbuf_get_height (pixbuf))
+    {
+      g_autoptr(GError) store_error = NULL;
+
+      /* The file decodes after all (it was replaced, or fixed). */
+      if ((media->status != KP_MEDIA_STATUS_BROKEN ||
+           kp_store_set_media_error (self->store, media_id, NULL, &store_error)) &&
+          kp_store_set_media_info (self->store, media_id, NULL,
+                                   gdk_pixbuf_get_width (pixbuf),
+                                   gdk_pixbuf_get_height (pixbuf),
+                                   &store_error))
+        _kp_window_refresh_item (self, media_id);
+      else
+        g_debug ("Cannot record the image size: %s", store_error->message);
+    }
+
+  texture = gdk_texture_new_for_pixbuf (pixbuf);
+  kp_canvas_set_texture (self->canvas, texture);
+  kp_canvas_set_document (self->canvas, self->document);
+  kp_canvas_set_current_label_id (self->canvas, self->current_label_id);
+  kp_canvas_zoom_fit (self->canvas);
+  gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
+
+  set_image_state (self, FALSE, TRUE, NULL);
+}
+
+static void
+show_item (KpWindow    *self,
+           KpMediaItem *item)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *value = NULL;
+  KpDocument *document = NULL;
+  LoadData *data;
+  gint64 media_id;
+
+  if (item == self->current_item)
+    return;
+
+  g_set_object (&self->current_item, item);
+
+  g_cancellable_cancel (self->image_cancellable);
+  g_clear_object (&self->image_cancellable);
+
+  kp_canvas_set_document (self->canvas, NULL);
+  kp_canvas_set_texture (self->canvas, NULL);
+  kp_canvas_set_selected_id (self->canvas, 0);
+
+  if (item == NULL || self->store == NULL)
+    {
+      g_clear_object (&self->document);
+      g_binding_group_set_source (self->document_bindings, NULL);
+      set_image_state (self, FALSE, FALSE, NULL);
+      update_current_labels (self);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_MEDIA_ID]);
+      return;
+    }
+
+  media_id = kp_media_item_get_media_id (item);
+
+  document = _kp_window_ensure_document (self, media_id, &error);
+  if (document == NULL)
+    kp_window_add_toast (self, error->message);
+  g_clear_error (&error);
+  g_set_object (&self->document, document);
+  g_binding_group_set_source (self->document_bindings, document);
+
+  value = g_strdup_printf ("%" G_GINT64_FORMAT, media_id);
+  if (!kp_store_set_setting (self->store, "last-media-id", value, &error))
+    g_debug ("Cannot remember the current image: %s", error->message);
+
+  gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
+  set_image_state (self, TRUE, FALSE, NULL);
+  update_current_labels (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_MEDIA_ID]);
+
+  self->image_cancellable = g_cancellable_new ();
+
+  data = g_new0 (LoadData, 1);
+  data->self = g_object_ref (self);
+  data->item = g_object_ref (item);
+  data->cancellable = g_object_ref (self->image_cancellable);
+
+  path = kp_store_dup_media_file (self->store, kp_media_item_get_media (item));
+  kp_image_load_async (path, self->image_cancellable, image_loaded_cb, data);
+}
+
+/* Opening and closing a project */
+
+static void
+close_project (KpWindow *self)
+{
+  g_cancellable_cancel (self->project_cancellable);
+  g_clear_object (&self->project_cancellable);
+  self->project_cancellable = g_cancellable_new ();
+
+  if (self->thumbnailer != NULL)
+    kp_thumbnailer_cancel_all (self->thumbnailer);
+  g_clear_object (&self->thumbnailer);
+
+  show_item (self, NULL);
+
+  g_list_store_remove_all (self->media);
+  g_hash_table_remove_all (self->items_by_id);
+  g_hash_table_remove_all (self->documents);
+
+  g_clear_pointer (&self->labels, g_ptr_array_unref);
+  self->current_label_id = 0;
+  _kp_window_sync_labels (self);
+
+  g_clear_object (&self->store);
+  set_info_pending (self, FALSE);
+}
+
+typedef struct
+{
+  char      *folder;
+  KpStore   *store;
+  GPtrArray *media;
+  GPtrArray *labels;
+} OpenData;
+
+static void
+open_data_free (OpenData *data)
+{
+  g_free (data->folder);
+  g_clear_object (&data->store);
+  g_clear_pointer (&data->media, g_ptr_array_unref);
+  g_clear_pointer (&data->labels, g_ptr_array_unref);
+  g_free (data);
+}
+
+static void
+open_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OpenData *data = task_data;
+  g_autoptr(GFile) file = g_file_new_for_path (data->folder);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *display = g_filename_display_name (data->folder);
+  GFileType type;
+
+  type = g_file_query_file_type (file, G_FILE_QUERY_INFO_NONE, cancellable);
+  if (type == G_FILE_TYPE_UNKNOWN)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               _("The folder “%s” does not exist."), display);
+      return;
+    }
+  if (type != G_FILE_TYPE_DIRECTORY)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                               _("“%s” is not a folder. Open the folder that holds the images."),
+                               display);
+      return;
+    }
+
+  data->store = kp_store_open (data->folder, &error);
+  if (data->store == NULL ||
+      !kp_store_scan (data->store, cancellable, &error) ||
+      !(data->media = kp_store_list_media (data->store, &error)) ||
+      !(data->labels = kp_store_list_labels (data->store, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+info_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  const char *folder = task_data;
+  g_autoptr(KpStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *media;
+
+  /* This thread's own connection: one KpStore per thread. */
+  store = kp_store_open (folder, &error);
+  if (store == NULL ||
+      !kp_media_ensure_info (store, cancellable, &error) ||
+      !(media = kp_store_list_media (store, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_pointer (task, media, (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+info_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KpWindow *self = KP_WINDOW (object);
+  g_autoptr(GPtrArray) media = NULL;
+  g_autoptr(GError) error = NULL;
+
+  media = g_task_propagate_pointer (G_TASK (result), &error);
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
+    return;
+
+  set_info_pending (self, FALSE);
+
+  if (media == NULL)
+    {
+      g_autofree char *message = g_strdup_printf (_("Could not check the images: %s"), error->message);
+
+      kp_window_add_toast (self, message);
+      return;
+    }
+
+  _kp_window_refresh_items (self, media);
+}
+
+static void
+start_info (KpWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  set_info_pending (self, TRUE);
+
+  task = g_task_new (self, self->project_cancellable, info_done_cb, NULL);
+  g_task_set_source_tag (task, start_info);
+  g_task_set_task_data (task, g_strdup (kp_store_get_folder (self->store)), g_free);
+  g_task_run_in_thread (task, info_thread);
+}
+
+static void
+add_recent_project (KpWindow   *self,
+                    const char *folder)
+{
+  g_auto(GStrv) old = g_settings_get_strv (self->settings, "recent-projects");
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) recent = NULL;
+  guint n = 1;
+
+  g_strv_builder_add (builder, folder);
+  for (guint i = 0; old[i] != NULL && n < MAX_RECENT_PROJECTS; i++)
+    {
+      if (g_strcmp0 (old[i], folder) == 0)
+        continue;
+      g_strv_builder_add (builder, old[i]);
+      n++;
+    }
+
+  recent = g_strv_builder_end (builder);
+  g_settings_set_strv (self->settings, "recent-projects", (const char * const *)recent);
+}
+
+static guint
+find_position (KpWindow *self,
+               gint64    media_id)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->media));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(KpMediaItem) item = g_list_model_get_item (G_LIST_MODEL (self->media), i);
+
+      if (kp_media_item_get_media_id (item) == media_id)
+        return i;
+    }
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+install_project (KpWindow *self,
+                 OpenData *data)
+{
+  g_autoptr(GPtrArray) items = NULL;
+  g_autofree char *db_dir = NULL;
+  g_autofree char *cache_dir = NULL;
+  g_autofree char *last_media = NULL;
+  g_autofree char *last_label = NULL;
+  guint position = 0;
+
+  close_project (self);
+
+  self->store = g_steal_pointer (&data->store);
+  self->labels = g_steal_pointer (&data->labels);
+
+  /* One GObject per image, but no widget and no decoding: the list view
+   * makes rows only for what is on screen. */
+  items = g_ptr_array_new_full (data->media->len, g_object_unref);
+  for (guint i = 0; i < data->media->len; i++)
+    {
+      const KpMedia *media = g_ptr_array_index (data->media, i);
+      KpMediaItem *item = kp_media_item_new (media);
+
+      g_ptr_array_add (items, item);
+      g_hash_table_insert (self->items_by_id, g_memdup2 (&media->id, sizeof media->id), item);
+    }
+  g_list_store_splice (self->media, 0, 0, items->pdata, items->len);
+
+  db_dir = g_path_get_dirname (kp_store_get_database_path (self->store));
+  cache_dir = g_build_filename (db_dir, "thumbnails", NULL);
+  self->thumbnailer = kp_thumbnailer_new (cache_dir, THUMBNAIL_SIZE);
+
+  last_label = kp_store_dup_setting (self->store, "current-label-id");
+  self->current_label_id = last_label ? g_ascii_strtoll (last_label, NULL, 10) : 0;
+  _kp_window_sync_labels (self);
+
+  last_media = kp_store_dup_setting (self->store, "last-media-id");
+  if (last_media != NULL)
+    {
+      position = find_position (self, g_ascii_strtoll (last_media, NULL, 10));
+      if (position == GTK_INVALID_LIST_POSITION)
+        position = 0;
+    }
+
+  update_progress (self);
+  gtk_widget_set_visible (self->history_box, TRUE);
+  gtk_widget_set_visible (self->zoom_box, TRUE);
+  gtk_stack_set_visible_child_name (self->main_stack, "project");
+
+  if (items->len == 0)
+    gtk_stack_set_visible_child_name (self->canvas_stack, "empty");
+  else
+    kp_window_select_media (self, position);
+
+  update_current_labels (self);
+  add_recent_project (self, kp_store_get_folder (self->store));
+
+  if (items->len > 0)
+    start_info (self);
+
+  gtk_widget_grab_focus (items->len > 0 ? GTK_WIDGET (self->canvas) : GTK_WIDGET (self->media_view));
+}
+
+static void
+open_done_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  KpWindow *self = KP_WINDOW (object);
+  OpenData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_autofree char *display = NULL;
+      g_autofree char *heading = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+
+      g_free (self->open_error);
+      self->open_error = g_strdup (error->message);
+
+      gtk_stack_set_visible_child_name (self->main_stack, self->store ? "project" : "welcome");
+      set_loading (self, FALSE);
+
+      display = g_filename_display_basename (data->folder);
+      heading = g_strdup_printf (_("Cannot Open “%s”"), display);
+      _kp_window_show_error (self, heading, error->message);
+
+      if (self->report_interactive)
+        {
+          g_printerr ("interactive-failed %s\n", error->message);
+          g_application_quit (G_APPLICATION (gtk_window_get_application (GTK_WINDOW (self))));
+        }
+      return;
+    }
+
+  install_project (self, data);
+  set_loading (self, FALSE);
+
+  if (self->report_interactive)
+    {
+      self->report_interactive = FALSE;
+      kp_window_report_after_frame (self, "interactive", TRUE);
+    }
+}
+
+void
+kp_window_open_folder (KpWindow *self,
+                       GFile    *folder)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autofree char *display = NULL;
+  g_autofree char *message = NULL;
+  OpenData *data;
+
+  g_return_if_fail (KP_IS_WINDOW (self));
+  g_return_if_fail (G_IS_FILE (folder));
+
+  g_cancellable_cancel (self->open_cancellable);
+  g_clear_object (&self->open_cancellable);
+  self->open_cancellable = g_cancellable_new ();
+  g_clear_pointer (&self->open_error, g_free);
+
+  data = g_new0 (OpenData, 1);
+  data->folder = g_file_get_path (folder);
+
+  task = g_task_new (self, self->open_cancellable, open_done_cb, NULL);
+  g_task_set_source_tag (task, kp_window_open_folder);
+  g_task_set_task_data (task, data, (GDestroyNotify)open_data_free);
+
+  if (data->folder == NULL)
+    {
+      g_autofree char *uri = g_file_get_uri (folder);
+
+      set_loading (self, TRUE);
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               _("“%s” is not a local folder. Only folders on this computer can be opened."),
+                               uri);
+      data->folder = g_steal_pointer (&uri);
+      return;
+    }
+
+  display = g_filename_display_basename (data->folder);
+  /* Translators: shown while a folder is scanned for images. */
+  message = g_strdup_printf (_("Opening “%s”…"), display);
+  gtk_label_set_label (self->loading_label, message);
+  gtk_stack_set_visible_child_name (self->main_stack, "loading");
+  set_loading (self, TRUE);
+
+  g_task_run_in_thread (task, open_thread);
+}
+
+/* Welcome page */
+
+static void
+sync_recent (KpWindow *self)
+{
+  g_auto(GStrv) recent = g_settings_get_strv (self->settings, "recent-projects");
+  GtkWidget *child;
+  guint n = 0;
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self->recent_list))) != NULL)
+    gtk_list_box_remove (self->recent_list, child);
+
+  for (guint i = 0; recent[i] != NULL; i++)
+    {
+      g_autofree char *name = NULL;
+      g_autofree char *display = NULL;
+      GtkWidget *row;
+
+      if (!g_path_is_absolute (recent[i]) || !g_file_test (recent[i], G_FILE_TEST_IS_DIR))
+        continue;
+
+      name = g_filename_display_basename (recent[i]);
+      display = g_filename_display_name (recent[i]);
+
+      row = adw_action_row_new ();
+      adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
+      adw_action_row_set_subtitle (ADW_ACTION_ROW (row), display);
+      adw_action_row_add_suffix (ADW_ACTION_ROW (row), gtk_image_new_from_icon_name ("go-next-symbolic"));
+      gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), TRUE);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (row), "win.open-recent");
+      gtk_actionable_set_action_target (GTK_ACTIONABLE (row), "s", recent[i]);
+      gtk_list_box_append (self->recent_list, row);
+      n++;
+    }
+
+  gtk_widget_set_visible (GTK_WIDGET (self->recent_group), n > 0);
+}
+
+static gboolean
+drop_cb (KpWindow      *self,
+         const GValue  *value,
+         double         x,
+         double         y,
+         GtkDropTarget *target)
+{
+  GdkFileList *list;
+  g_autoptr(GSList) files = NULL;
+
+  if (!G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    return FALSE;
+
+  list = g_value_get_boxed (value);
+  files = gdk_file_list_get_files (list);
+  if (files == NULL)
+    return FALSE;
+
+  kp_window_open_folder (self, files->data);
+
+  return TRUE;
+}
+
+/* Canvas */
+
+static void
+canvas_zoom_cb (KpWindow   *self,
+                GParamSpec *pspec,
+                KpCanvas   *canvas)
+{
+  g_autofree char *text = NULL;
+
+  /* Translators: a zoom level in percent. */
+  text = g_strdup_printf (_("%d %%"), (int)round (kp_canvas_get_zoom (canvas) * 100));
+  gtk_label_set_label (self->zoom_label, text);
+}
+
+static void
+canvas_error_cb (KpWindow     *self,
+                 const GError *error,
+                 KpCanvas     *canvas)
+{
+  kp_window_add_toast (self, error->message);
+}
+
+/* Benchmark reports */
+
+typedef struct
+{
+  KpWindow      *self;
+  char          *what;
+  gboolean       quit;
+  GdkFrameClock *clock;
+  gulong         handler_id;
+} Report;
+
+static void
+report_free (Report *report)
+{
+  g_free (report->what);
+  g_free (report);
+}
+
+static void
+report_after_paint_cb (GdkFrameClock *clock,
+                       Report        *report)
+{
+  GApplication *app;
+
+  g_print ("%s %.1f\n", report->what, kp_application_get_uptime_ms ());
+  fflush (stdout);
+
+  app = G_APPLICATION (gtk_window_get_application (GTK_WINDOW (report->self)));
+  g_signal_handler_disconnect (clock, report->handler_id);
+
+  if (report->quit && app != NULL)
+    g_application_quit (app);
+}
+
+static void
+report_connect (KpWindow *self,
+                Report   *report)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  report->handler_id = g_signal_connect_data (clock, "after-paint",
+                                              G_CALLBACK (report_after_paint_cb), report,
+                                              (GClosureNotify)report_free, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+report_realize_cb (GtkWidget *widget,
+                   Report    *report)
+{
+  g_signal_handlers_disconnect_by_func (widget, report_realize_cb, report);
+  report_connect (KP_WINDOW (widget), report);
+}
+
+void
+kp_window_report_after_frame (KpWindow   *self,
+                              const char *what,
+                              gboolean    quit)
+{
+  Report *report;
+
+  g_return_if_fail (KP_IS_WINDOW (self));
+  g_return_if_fail (what != NULL);
+
+  report = g_new0 (Report, 1);
+  report->self = self;
+  report->what = g_strdup (what);
+  report->quit = quit;
+
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
+    report_connect (self, report);
+  else
+    g_signal_connect (self, "realize", G_CALLBACK (report_realize_cb), report);
+}
+
+void
+kp_window_report_when_interactive (KpWindow *self)
+{
+  g_return_if_fail (KP_IS_WINDOW (self));
+
+  self->report_interactive = TRUE;
+}
+
+/* GObject */
+
+static gboolean
+kp_window_close_request (GtkWindow *window)
+{
+  KpWindow *self = KP_WINDOW (window);
+  int width, height;
+
+  gtk_window_get_default_size (window, &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (window));
+
+  return GTK_WINDOW_CLASS (kp_window_parent_class)->close_request (window);
+}
+
+static void
+kp_window_dispose (GObject *object)
+{
+  KpWindow *self = (KpWindow *)object;
+
+  g_cancellable_cancel (self->open_cancellable);
+  g_cancellable_cancel (self->project_cancellable);
+  g_cancellable_cancel (self->image_cancellable);
+
+  if (self->media != NULL)
+    close_project (self);
+
+  if (self->document_bindings != NULL)
+    g_binding_group_set_source (self->document_bindings, NULL);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), KP_TYPE_WINDOW);
+
+  g_clear_object (&self->open_cancellable);
+  g_clear_object (&self->project_cancellable);
+  g_clear_object (&self->image_cancellable);
+  g_clear_object (&self->document_bindings);
+  g_clear_object (&self->selection);
+  g_clear_object (&self->media);
+  g_clear_object (&self->settings);
+  g_clear_pointer (&self->items_by_id, g_hash_table_unref);
+  g_clear_pointer (&self->documents, g_hash_table_unref);
+
+  G_OBJECT_CLASS (kp_window_parent_class)->dispose (object);
+}
+
+static void
+kp_window_finalize (GObject *object)
+{
+  KpWindow *self = (KpWindow *)object;
+
+  g_free (self->open_error);
+  g_free (self->image_error);
+
+  G_OBJECT_CLASS (kp_window_parent_class)->finalize (object);
+}
+
+static void
+kp_window_get_property (GObject    *object,
+                        guint       prop_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  KpWindow *self = KP_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_LOADING:
+      g_value_set_boolean (value, self->loading);
+      break;
+
+    case PROP_CURRENT_MEDIA_ID:
+      g_value_set_int64 (value, kp_window_get_current_media_id (self));
+      break;
+
+    case PROP_IMAGE_LOADING:
+      g_value_set_boolean (value, self->image_loading);
+      break;
+
+    case PROP_IMAGE_LOADED:
+      g_value_set_boolean (value, self->image_loaded);
+      break;
+
+    case PROP_IMAGE_ERROR:
+      g_value_set_string (value, self->image_error);
+      break;
+
+    case PROP_INFO_PENDING:
+      g_value_set_boolean (value, self->info_pending);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kp_window_class_init (KpWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+  GParamFlags ro = G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS;
+
+  object_class->dispose = kp_window_dispose;
+  object_class->finalize = kp_window_finalize;
+  object_class->get_property = kp_window_get_property;
+
+  window_class->close_request = kp_window_close_request;
+
+  properties[PROP_LOADING] =
+    g_param_spec_boolean ("loading", NULL, NULL, FALSE, ro);
+  properties[PROP_CURRENT_MEDIA_ID] =
+    g_param_spec_int64 ("current-media-id", NULL, NULL, 0, G_MAXINT64, 0, ro);
+  properties[PROP_IMAGE_LOADING] =
+    g_param_spec_boolean ("image-loading", NULL, NULL, FALSE, ro);
+  properties[PROP_IMAGE_LOADED] =
+    g_param_spec_boolean ("image-loaded", NULL, NULL, FALSE, ro);
+  properties[PROP_IMAGE_ERROR] =
+    g_param_spec_string ("image-error", NULL, NULL, NULL, ro);
+  properties[PROP_INFO_PENDING] =
+    g_param_spec_boolean ("info-pending", NULL, NULL, FALSE, ro);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  g_type_ensure (KP_TYPE_CANVAS);
+
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/io/github/kempelen/Kempelen/ui/kp-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, header_bar);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, history_box);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, zoom_box);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, zoom_label);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, main_stack);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, welcome_page);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, recent_group);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, recent_list);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, loading_label);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, paned);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, progress_label);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, media_view);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, canvas_stack);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, canvas);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, image_error_page);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, media_label);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, done_button);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, labels_list);
+}
+
+static void
+kp_window_init (KpWindow *self)
+{
+  g_autoptr(GtkListItemFactory) factory = NULL;
+  GtkDropTarget *drop_target;
+  GtkWidget *placeholder;
+  int width, height;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+#if DEVELOPMENT_BUILD
+  gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
+#endif
+
+  self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
+  self->project_cancellable = g_cancellable_new ();
+  self->items_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->documents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->document_bindings = g_binding_group_new ();
+
+  width = g_settings_get_int (self->settings, "window-width");
+  height = g_settings_get_int (self->settings, "window-height");
+  gtk_window_set_default_size (GTK_WINDOW (self), MAX (width, 360), MAX (height, 294));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  /* The image list: a recycling list view over a plain list store. */
+  self->media = g_list_store_new (KP_TYPE_MEDIA_ITEM);
+  self->selection = gtk_single_selection_new (g_object_ref (G_LIST_MODEL (self->media)));
+  gtk_single_selection_set_autoselect (self->selection, FALSE);
+  gtk_single_selection_set_can_unselect (self->selection, FALSE);
+  g_signal_connect_object (self->selection, "notify::selected-item",
+                           G_CALLBACK (selection_changed_cb), self, G_CONNECT_SWAPPED);
+
+  factory = gtk_signal_list_item_factory_new ();
+  g_signal_connect_object (factory, "setup", G_CALLBACK (media_setup_cb), self, 0);
+  g_signal_connect_object (factory, "bind", G_CALLBACK (media_bind_cb), self, 0);
+  g_signal_connect_object (factory, "unbind", G_CALLBACK (media_unbind_cb), self, 0);
+  gtk_list_view_set_factory (self->media_view, factory);
+  gtk_list_view_set_model (self->media_view, GTK_SELECTION_MODEL (self->selection));
+
+  placeholder = gtk_label_new (_("No labels yet. Add one to start drawing boxes."));
+  gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
+  gtk_label_set_justify (GTK_LABEL (placeholder), GTK_JUSTIFY_CENTER);
+  gtk_widget_set_margin_top (placeholder, 24);
+  gtk_widget_set_margin_start (placeholder, 12);
+  gtk_widget_set_margin_end (placeholder, 12);
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_list_box_set_placeholder (self->labels_list, placeholder);
+  g_signal_connect_object (self->labels_list, "row-selected",
+                           G_CALLBACK (labels_row_selected_cb), self, G_CONNECT_SWAPPED);
+
+  g_signal_connect_object (self->canvas, "notify::zoom",
+                           G_CALLBACK (canvas_zoom_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->canvas, "error",
+                           G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
+  canvas_zoom_cb (self, NULL, self->canvas);
+
+  drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  g_signal_connect_object (drop_target, "drop", G_CALLBACK (drop_cb), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop_target));
+
+  g_signal_connect_object (self->settings, "changed::recent-projects",
+                           G_CALLBACK (sync_recent), self, G_CONNECT_SWAPPED);
+  sync_recent (self);
+
+  _kp_window_init_actions (self);
+  update_current_labels (self);
+  gtk_stack_set_visible_child_name (self->main_stack, "welcome");
+}
+
+KpWindow *
+kp_window_new (KpApplication *app)
+{
+  g_return_val_if_fail (KP_IS_APPLICATION (app), NULL);
+
+  return g_object_new (KP_TYPE_WINDOW,
+                       "application", app,
+                       NULL);
+}
+
+gboolean
+kp_window_get_loading (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), FALSE);
+
+  return self->loading;
+}
+
+const char *
+kp_window_get_open_error (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return self->open_error;
+}
+
+KpStore *
+kp_window_get_store (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return self->store;
+}
+
+KpCanvas *
+kp_window_get_canvas (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return self->canvas;
+}
+
+GListModel *
+kp_window_get_media_model (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return G_LIST_MODEL (self->media);
+}
+
+gint64
+kp_window_get_current_media_id (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), 0);
+
+  return self->current_item ? kp_media_item_get_media_id (self->current_item) : 0;
+}
+
+KpDocument *
+kp_window_get_current_document (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return self->document;
+}
+
+gboolean
+kp_window_get_image_loading (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), FALSE);
+
+  return self->image_loading;
+}
+
+gboolean
+kp_window_get_image_loaded (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), FALSE);
+
+  return self->image_loaded;
+}
+
+const char *
+kp_window_get_image_error (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), NULL);
+
+  return self->image_error;
+}
+
+gboolean
+kp_window_get_info_pending (KpWindow *self)
+{
+  g_return_val_if_fail (KP_IS_WINDOW (self), FALSE);
+
+  return self->info_pending;
+}
+
+void
+kp_window_add_toast (KpWindow   *self,
+                     const char *title)
+{
+  g_autofree char *escaped = NULL;
+
+  g_return_if_fail (KP_IS_WINDOW (self));
+  g_return_if_fail (title != NULL);
+
+  /* Toast titles are Pango markup in libadwaita 1.2. */
+  escaped = g_markup_escape_text (title, -1);
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (escaped));
+}
