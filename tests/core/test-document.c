@@ -1,0 +1,424 @@
+/* test-document.c: editing one image's annotations through the undo stack
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "kp-core.h"
+#include "kp-test-util.h"
+
+typedef struct
+{
+  char       *folder;
+  KpStore    *store;
+  KpDocument *document;
+  gint64      media_id;
+  gint64      label_a;
+  gint64      label_b;
+  GArray     *changed;          /* gint64 ids from "changed" */
+  guint       n_can_undo;
+  guint       n_can_redo;
+} Fixture;
+
+static void
+changed_cb (KpDocument *document,
+            gint64      id,
+            Fixture    *fixture)
+{
+  g_array_append_val (fixture->changed, id);
+}
+
+static void
+notify_cb (GObject    *object,
+           GParamSpec *pspec,
+           Fixture    *fixture)
+{
+  if (g_str_equal (pspec->name, "can-undo"))
+    fixture->n_can_undo++;
+  else if (g_str_equal (pspec->name, "can-redo"))
+    fixture->n_can_redo++;
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+
+  fixture->folder = kp_test_make_folder ();
+  kp_test_write (fixture->folder, "image.png", "", 0);
+  fixture->store = kp_store_open (fixture->folder, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_store_scan (fixture->store, NULL, &error));
+  media = kp_store_list_media (fixture->store, &error);
+  g_assert_cmpuint (media->len, ==, 1);
+  fixture->media_id = ((KpMedia *)media->pdata[0])->id;
+  fixture->label_a = kp_store_add_label (fixture->store, "a", "#ff0000", 1, &error);
+  fixture->label_b = kp_store_add_label (fixture->store, "b", "#00ff00", 2, &error);
+  g_assert_no_error (error);
+
+  fixture->document = kp_document_new (fixture->store, fixture->media_id, &error);
+  g_assert_no_error (error);
+  fixture->changed = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_signal_connect (fixture->document, "changed", G_CALLBACK (changed_cb), fixture);
+  g_signal_connect (fixture->document, "notify", G_CALLBACK (notify_cb), fixture);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_assert_finalize_object (fixture->document);
+  g_assert_finalize_object (fixture->store);
+  g_array_unref (fixture->changed);
+  kp_test_rm_rf (fixture->folder);
+  g_free (fixture->folder);
+}
+
+/* What the store holds must always match what the document shows. */
+static void
+assert_in_sync (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) stored = kp_store_list_annotations (fixture->store, fixture->media_id, &error);
+  GPtrArray *shown = kp_document_get_annotations (fixture->document);
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (stored->len, ==, shown->len);
+  for (guint i = 0; i < stored->len; i++)
+    {
+      const KpAnnotation *s = stored->pdata[i];
+      const KpAnnotation *d = shown->pdata[i];
+
+      g_assert_cmpint (s->id, ==, d->id);
+      g_assert_cmpint (s->label_id, ==, d->label_id);
+      g_assert_cmpint (s->media_id, ==, d->media_id);
+      g_assert_cmpfloat (s->rect.x, ==, d->rect.x);
+      g_assert_cmpfloat (s->rect.y, ==, d->rect.y);
+      g_assert_cmpfloat (s->rect.width, ==, d->rect.width);
+      g_assert_cmpfloat (s->rect.height, ==, d->rect.height);
+      g_assert_true (kp_document_lookup (fixture->document, d->id) == d);
+    }
+}
+
+static gint64
+last_changed (Fixture *fixture)
+{
+  g_assert_cmpuint (fixture->changed->len, >, 0);
+  return g_array_index (fixture->changed, gint64, fixture->changed->len - 1);
+}
+
+static void
+test_add_undo_redo (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  g_assert_true (kp_document_get_store (doc) == fixture->store);
+  g_assert_cmpint (kp_document_get_media_id (doc), ==, fixture->media_id);
+  g_assert_false (kp_document_get_can_undo (doc));
+  g_assert_false (kp_document_get_can_redo (doc));
+  /* Undo with nothing to undo does nothing. */
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpuint (fixture->changed->len, ==, 0);
+
+  id = kp_document_add (doc, fixture->label_a, &(KpRect) { 30, 40, -20, -30 }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  g_assert_cmpint (last_changed (fixture), ==, id);
+  g_assert_true (kp_document_get_can_undo (doc));
+  g_assert_cmpuint (fixture->n_can_undo, ==, 1);
+  g_assert_cmpuint (fixture->n_can_redo, ==, 0);
+  {
+    const KpAnnotation *a = kp_document_lookup (doc, id);
+
+    g_assert_nonnull (a);
+    g_assert_cmpfloat (a->rect.x, ==, 10);
+    g_assert_cmpfloat (a->rect.y, ==, 10);
+    g_assert_cmpfloat (a->rect.width, ==, 20);
+    g_assert_cmpfloat (a->rect.height, ==, 30);
+    g_assert_cmpint (a->label_id, ==, fixture->label_a);
+  }
+  assert_in_sync (fixture);
+  {
+    g_autoptr(KpMedia) m = kp_store_get_media (fixture->store, fixture->media_id, &error);
+
+    g_assert_cmpint (m->status, ==, KP_MEDIA_STATUS_IN_PROGRESS);
+  }
+
+  /* A second add does not notify can-undo again: it did not change. */
+  kp_document_add (doc, fixture->label_b, &(KpRect) { 0, 0, 5, 5 }, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (fixture->n_can_undo, ==, 1);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 2);
+
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 1);
+  g_assert_true (kp_document_get_can_redo (doc));
+  g_assert_cmpuint (fixture->n_can_redo, ==, 1);
+  assert_in_sync (fixture);
+
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (last_changed (fixture), ==, id);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 0);
+  g_assert_null (kp_document_lookup (doc, id));
+  g_assert_false (kp_document_get_can_undo (doc));
+  g_assert_cmpuint (fixture->n_can_undo, ==, 2);
+  assert_in_sync (fixture);
+
+  /* Redo brings back the same ids. */
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (kp_document_lookup (doc, id));
+  g_assert_cmpint (last_changed (fixture), ==, id);
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 2);
+  g_assert_false (kp_document_get_can_redo (doc));
+  g_assert_cmpuint (fixture->n_can_redo, ==, 2);
+  /* Redo with nothing to redo does nothing. */
+  g_assert_true (kp_document_redo (doc, &error));
+  assert_in_sync (fixture);
+
+  /* A new edit after an undo clears the redo stack. */
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_true (kp_document_get_can_redo (doc));
+  kp_document_add (doc, fixture->label_a, &(KpRect) { 1, 1, 1, 1 }, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_document_get_can_redo (doc));
+  assert_in_sync (fixture);
+}
+
+static void
+test_remove_keeps_id (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  gint64 first, second, third;
+
+  first = kp_document_add (doc, fixture->label_a, &(KpRect) { 1, 2, 3, 4 }, &error);
+  second = kp_document_add (doc, fixture->label_b, &(KpRect) { 5, 6, 7, 8 }, &error);
+  third = kp_document_add (doc, fixture->label_a, &(KpRect) { 9, 10, 11, 12 }, &error);
+  g_assert_no_error (error);
+
+  g_assert_true (kp_document_remove (doc, second, &error));
+  g_assert_no_error (error);
+  g_assert_null (kp_document_lookup (doc, second));
+  g_assert_cmpint (last_changed (fixture), ==, second);
+  assert_in_sync (fixture);
+
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_no_error (error);
+  {
+    const KpAnnotation *a = kp_document_lookup (doc, second);
+    GPtrArray *all = kp_document_get_annotations (doc);
+
+    g_assert_nonnull (a);
+    g_assert_cmpint (a->label_id, ==, fixture->label_b);
+    g_assert_cmpfloat (a->rect.x, ==, 5);
+    g_assert_cmpfloat (a->rect.height, ==, 8);
+    /* Back in its place in the drawing order. */
+    g_assert_cmpuint (all->len, ==, 3);
+    g_assert_cmpint (((KpAnnotation *)all->pdata[0])->id, ==, first);
+    g_assert_cmpint (((KpAnnotation *)all->pdata[1])->id, ==, second);
+    g_assert_cmpint (((KpAnnotation *)all->pdata[2])->id, ==, third);
+  }
+  assert_in_sync (fixture);
+
+  /* Redo removes it again, undo restores it again, same id every time. */
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_null (kp_document_lookup (doc, second));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_nonnull (kp_document_lookup (doc, second));
+  assert_in_sync (fixture);
+
+  /* Removing an unknown id is an error and changes nothing. */
+  g_assert_false (kp_document_remove (doc, 9999, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 3);
+}
+
+static void
+test_modify (Fixture       *fixture,
+             gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  const KpAnnotation *a;
+  guint n_changed;
+  gint64 id;
+
+  id = kp_document_add (doc, fixture->label_a, &(KpRect) { 1, 2, 3, 4 }, &error);
+  g_assert_true (kp_document_set_rect (doc, id, &(KpRect) { 10, 20, 30, 40 }, &error));
+  g_assert_no_error (error);
+  g_assert_true (kp_document_set_label (doc, id, fixture->label_b, &error));
+  g_assert_no_error (error);
+  a = kp_document_lookup (doc, id);
+  g_assert_cmpfloat (a->rect.x, ==, 10);
+  g_assert_cmpint (a->label_id, ==, fixture->label_b);
+  assert_in_sync (fixture);
+
+  /* Setting what is already there is no edit. */
+  n_changed = fixture->changed->len;
+  g_assert_true (kp_document_set_label (doc, id, fixture->label_b, &error));
+  g_assert_true (kp_document_set_rect (doc, id, &(KpRect) { 10, 20, 30, 40 }, &error));
+  g_assert_cmpuint (fixture->changed->len, ==, n_changed);
+
+  /* Undo the label, then the rect, then the add. */
+  g_assert_true (kp_document_undo (doc, &error));
+  a = kp_document_lookup (doc, id);
+  g_assert_cmpint (a->label_id, ==, fixture->label_a);
+  g_assert_cmpfloat (a->rect.x, ==, 10);
+  assert_in_sync (fixture);
+  g_assert_true (kp_document_undo (doc, &error));
+  a = kp_document_lookup (doc, id);
+  g_assert_cmpfloat (a->rect.x, ==, 1);
+  g_assert_cmpfloat (a->rect.height, ==, 4);
+  assert_in_sync (fixture);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_null (kp_document_lookup (doc, id));
+  assert_in_sync (fixture);
+
+  /* Redo all three. */
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_true (kp_document_redo (doc, &error));
+  g_assert_no_error (error);
+  a = kp_document_lookup (doc, id);
+  g_assert_cmpfloat (a->rect.width, ==, 30);
+  g_assert_cmpint (a->label_id, ==, fixture->label_b);
+  assert_in_sync (fixture);
+
+  /* A label that does not exist is refused by the store: nothing changes,
+   * nothing is pushed. */
+  n_changed = fixture->changed->len;
+  g_assert_false (kp_document_set_label (doc, id, 9999, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (kp_document_lookup (doc, id)->label_id, ==, fixture->label_b);
+  g_assert_cmpuint (fixture->changed->len, ==, n_changed);
+  g_assert_false (kp_document_add (doc, 9999, &(KpRect) { 0, 0, 1, 1 }, &error));
+  g_clear_error (&error);
+  g_assert_false (kp_document_get_can_redo (doc));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (kp_document_lookup (doc, id)->label_id, ==, fixture->label_a);
+  assert_in_sync (fixture);
+
+  g_assert_false (kp_document_set_rect (doc, 9999, &(KpRect) { 0, 0, 1, 1 }, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND);
+}
+
+/* When the store refuses an undo (here: the annotation was deleted
+ * behind the document's back), the stacks stay as they were. */
+static void
+test_store_error_keeps_stacks (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  id = kp_document_add (doc, fixture->label_a, &(KpRect) { 1, 2, 3, 4 }, &error);
+  g_assert_true (kp_document_set_rect (doc, id, &(KpRect) { 5, 5, 5, 5 }, &error));
+  g_assert_true (kp_store_delete_annotation (fixture->store, id, &error));
+  g_assert_no_error (error);
+
+  g_assert_false (kp_document_undo (doc, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_true (kp_document_get_can_undo (doc));
+  g_assert_false (kp_document_get_can_redo (doc));
+  g_assert_cmpfloat (kp_document_lookup (doc, id)->rect.x, ==, 5);
+}
+
+static void
+test_forget_label (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  gint64 a, b;
+
+  a = kp_document_add (doc, fixture->label_a, &(KpRect) { 1, 2, 3, 4 }, &error);
+  b = kp_document_add (doc, fixture->label_b, &(KpRect) { 5, 6, 7, 8 }, &error);
+  g_assert_true (kp_document_set_rect (doc, a, &(KpRect) { 2, 2, 2, 2 }, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (kp_store_delete_label (fixture->store, fixture->label_a, &error));
+  kp_document_forget_label (doc, fixture->label_a);
+  g_assert_cmpint (last_changed (fixture), ==, 0);
+  g_assert_null (kp_document_lookup (doc, a));
+  g_assert_nonnull (kp_document_lookup (doc, b));
+  assert_in_sync (fixture);
+
+  /* Only the add of b is left to undo. */
+  g_assert_true (kp_document_get_can_undo (doc));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_no_error (error);
+  g_assert_null (kp_document_lookup (doc, b));
+  g_assert_false (kp_document_get_can_undo (doc));
+  assert_in_sync (fixture);
+}
+
+static void
+test_load_existing (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  KpAnnotation a = { 0 };
+  KpDocument *doc;
+  KpStore *store;
+  gint64 label;
+
+  kp_test_write (folder, "x.png", "", 0);
+  store = kp_store_open (folder, &error);
+  g_assert_true (kp_store_scan (store, NULL, &error));
+  media = kp_store_list_media (store, &error);
+  label = kp_store_add_label (store, "l", "#000000", 0, &error);
+  a.media_id = ((KpMedia *)media->pdata[0])->id;
+  a.label_id = label;
+  a.rect = (KpRect) { 1, 1, 2, 2 };
+  kp_store_add_annotation (store, &a, &error);
+  kp_store_add_annotation (store, &a, &error);
+  g_assert_no_error (error);
+
+  doc = kp_document_new (store, a.media_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 2);
+  g_assert_false (kp_document_get_can_undo (doc));
+  g_assert_finalize_object (doc);
+
+  g_assert_null (kp_document_new (store, 9999, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND);
+
+  g_assert_finalize_object (store);
+  kp_test_rm_rf (folder);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/core/document/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("add-undo-redo", test_add_undo_redo);
+  ADD ("remove-keeps-id", test_remove_keeps_id);
+  ADD ("modify", test_modify);
+  ADD ("store-error-keeps-stacks", test_store_error_keeps_stacks);
+  ADD ("forget-label", test_forget_label);
+  g_test_add_func ("/kempelen/core/document/load-existing", test_load_existing);
+
+#undef ADD
+
+  return g_test_run ();
+}
