@@ -242,9 +242,21 @@ kp_application_startup (GApplication *app)
 }
 
 static void
+kp_application_constructed (GObject *object)
+{
+  G_OBJECT_CLASS (kp_application_parent_class)->constructed (object);
+
+  /* Set explicitly, so the .Devel app id finds the same resources. */
+  g_application_set_resource_base_path (G_APPLICATION (object), RESOURCE_BASE_PATH);
+}
+
+static void
 kp_application_class_init (KpApplicationClass *klass)
 {
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->constructed = kp_application_constructed;
 
   app_class->activate = kp_application_activate;
   app_class->open = kp_application_open;
@@ -254,8 +266,6 @@ kp_application_class_init (KpApplicationClass *klass)
 static void
 kp_application_init (KpApplication *self)
 {
-  /* Set explicitly, so the .Devel app id finds the same resources. */
-  g_application_set_resource_base_path (G_APPLICATION (self), RESOURCE_BASE_PATH);
 }
 
 KpApplication *

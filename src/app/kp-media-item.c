@@ -344,7 +344,7 @@ kp_media_status_to_icon_name (KpMediaStatus status)
     case KP_MEDIA_STATUS_DONE:
       return "emblem-ok-symbolic";
     case KP_MEDIA_STATUS_BROKEN:
-      return "dialog-error-symbolic";
+      return "dialog-warning-symbolic";
     case KP_MEDIA_STATUS_MISSING:
       return "image-missing-symbolic";
     default:

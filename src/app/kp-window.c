@@ -802,6 +802,11 @@ install_project (KpWindow *self,
   self->store = g_steal_pointer (&data->store);
   self->labels = g_steal_pointer (&data->labels);
 
+  /* Before the items: the list view binds rows as soon as they arrive. */
+  db_dir = g_path_get_dirname (kp_store_get_database_path (self->store));
+  cache_dir = g_build_filename (db_dir, "thumbnails", NULL);
+  self->thumbnailer = kp_thumbnailer_new (cache_dir, THUMBNAIL_SIZE);
+
   /* One GObject per image, but no widget and no decoding: the list view
    * makes rows only for what is on screen. */
   items = g_ptr_array_new_full (data->media->len, g_object_unref);
@@ -815,9 +820,6 @@ install_project (KpWindow *self,
     }
   g_list_store_splice (self->media, 0, 0, items->pdata, items->len);
 
-  db_dir = g_path_get_dirname (kp_store_get_database_path (self->store));
-  cache_dir = g_build_filename (db_dir, "thumbnails", NULL);
-  self->thumbnailer = kp_thumbnailer_new (cache_dir, THUMBNAIL_SIZE);
 
   last_label = kp_store_dup_setting (self->store, "current-label-id");
   self->current_label_id = last_label ? g_ascii_strtoll (last_label, NULL, 10) : 0;
