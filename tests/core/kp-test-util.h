@@ -11,6 +11,32 @@
 
 G_BEGIN_DECLS
 
+/* Defaults for the sanitizer runtimes, read at start-up when the tests
+ * are built with -Db_sanitize=address,undefined (and ignored otherwise),
+ * so that the tests behave the same under meson test, the CI script or a
+ * debugger. G_TEST_OPTION_ISOLATE_DIRS makes GLib's g_set_user_dirs()
+ * keep the strings of every previous test's directories on purpose: other
+ * code may still hold them. Finding that frame in GLib, which is built
+ * without frame pointers, needs the slow unwinder. */
+const char *__lsan_default_suppressions (void);
+const char *__asan_default_options (void);
+
+const char *
+__lsan_default_suppressions (void)
+{
+  return "leak:g_set_user_dirs\n"
+         "leak:g_type_register_static\n"
+         "leak:g_type_register_fundamental\n"
+         "leak:g_quark_from_static_string\n"
+         "leak:g_quark_init\n";
+}
+
+const char *
+__asan_default_options (void)
+{
+  return "fast_unwind_on_malloc=0";
+}
+
 /* A new empty folder under the temporary directory; remove it with
  * kp_test_rm_rf(). */
 static inline char *

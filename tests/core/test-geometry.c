@@ -8,6 +8,7 @@
 #include <math.h>
 
 #include "kp-core.h"
+#include "kp-test-util.h"
 
 #define assert_rect(r, ex, ey, ew, eh) G_STMT_START { \
   KpRect _r = (r); \
