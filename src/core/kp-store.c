@@ -497,7 +497,7 @@ copy_database (const char  *from,
       if (i > 0 && !g_file_test (src_path, G_FILE_TEST_EXISTS))
         continue;
 
-      if (!g_file_copy (src, dst, G_FILE_COPY_NONE, NULL, NULL, NULL, &local_error))
+      if (!g_file_copy (src, dst, G_FILE_COPY_TARGET_DEFAULT_PERMS, NULL, NULL, NULL, &local_error))
         {
           g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_FAILED,
                        _("Could not copy the read-only project database “%s” to “%s”: %s"),

@@ -311,6 +311,15 @@ test_read_only_folder (void)
   after = kp_test_read (inside);
   g_assert_true (g_bytes_equal (before, after));
 
+  /* The next time, the copy is found and used, not made again. */
+  store = kp_store_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kp_store_get_database_path (store), ==, beside);
+  g_clear_pointer (&labels, g_ptr_array_unref);
+  labels = kp_store_list_labels (store, &error);
+  g_assert_cmpuint (labels->len, ==, 2);
+  g_assert_finalize_object (store);
+
   g_chmod (folder, 0755);
   g_chmod (inside_dir, 0755);
   kp_test_rm_rf (parent);
@@ -679,6 +688,41 @@ test_scan_cancelled (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   media = kp_store_list_media (store, NULL);
   g_assert_cmpuint (media->len, ==, 0);
+  g_assert_finalize_object (store);
+  kp_test_rm_rf (folder);
+}
+
+static void
+test_scan_unreadable_subfolder (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autofree char *locked = g_build_filename (folder, "locked", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  KpStore *store;
+
+  kp_test_write (folder, "a.png", "", 0);
+  kp_test_write (folder, "locked/b.png", "", 0);
+  g_assert_cmpint (g_chmod (locked, 0), ==, 0);
+
+  if (g_access (locked, R_OK) == 0)
+    {
+      g_test_message ("Running as root: a chmod 0 folder stays readable.");
+      kp_test_rm_rf (folder);
+      g_test_skip ("chmod does not deny access to root");
+      return;
+    }
+
+  store = kp_store_open (folder, &error);
+  g_assert_no_error (error);
+  g_test_expect_message ("Kempelen-core", G_LOG_LEVEL_WARNING, "*Skipping unreadable folder*");
+  g_assert_true (kp_store_scan (store, NULL, &error));
+  g_test_assert_expected_messages ();
+  g_assert_no_error (error);
+  media = kp_store_list_media (store, &error);
+  g_assert_cmpuint (media->len, ==, 1);
+  g_assert_cmpstr (((KpMedia *)media->pdata[0])->path, ==, "a.png");
+
   g_assert_finalize_object (store);
   kp_test_rm_rf (folder);
 }
@@ -1053,6 +1097,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/store/path-is-image", test_path_is_image);
   g_test_add_func ("/kempelen/core/store/scan", test_scan);
   g_test_add_func ("/kempelen/core/store/scan-cancelled", test_scan_cancelled);
+  g_test_add_func ("/kempelen/core/store/scan-unreadable-subfolder", test_scan_unreadable_subfolder);
   g_test_add_func ("/kempelen/core/store/scan-10k", test_scan_10k);
   g_test_add_func ("/kempelen/core/store/disk-full", test_disk_full);
   g_test_add_func ("/kempelen/core/store/labels", test_labels);
