@@ -698,8 +698,10 @@ open_database (KpStore  *self,
       return FALSE;
     }
 
+  /* The default (serialized) threading mode: a KpStore belongs to one
+   * thread, but a mistake there should not corrupt SQLite's state. */
   rc = sqlite3_open_v2 (self->database_path, &self->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         NULL);
   if (rc != SQLITE_OK)
     {
