@@ -20,6 +20,7 @@ G_BEGIN_DECLS
  * without frame pointers, needs the slow unwinder. */
 const char *__lsan_default_suppressions (void);
 const char *__asan_default_options (void);
+const char *__ubsan_default_options (void);
 
 const char *
 __lsan_default_suppressions (void)
@@ -35,6 +36,13 @@ const char *
 __asan_default_options (void)
 {
   return "fast_unwind_on_malloc=0";
+}
+
+/* UBSan only prints by default; a report must fail the test. */
+const char *
+__ubsan_default_options (void)
+{
+  return "halt_on_error=1:print_stacktrace=1";
 }
 
 /* A new empty folder under the temporary directory; remove it with
