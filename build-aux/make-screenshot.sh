@@ -15,7 +15,8 @@ cp -r "$build/data/demo" "$work/demo"
 
 export GSETTINGS_BACKEND=memory
 export GSETTINGS_SCHEMA_DIR="$PWD/$build/data"
-export KP_SCREENSHOT_OUT="$PWD/$out"
+case "$out" in /*) ;; *) out="$PWD/$out" ;; esac
+export KP_SCREENSHOT_OUT="$out"
 export KP_APP="$PWD/$build/src/app/kempelen"
 export KP_DEMO="$work/demo"
 

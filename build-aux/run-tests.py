@@ -90,7 +90,7 @@ def main():
     stage("_build", [], [], wrapper=xvfb)
 
     env = dict(os.environ)
-    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0"
     env["UBSAN_OPTIONS"] = "halt_on_error=1:print_stacktrace=1"
     env["LSAN_OPTIONS"] = "suppressions=" + os.path.join(ROOT, "tests", "lsan.supp")
     stage("_build-asan",
