@@ -108,9 +108,12 @@ static void
 kp_media_row_dispose (GObject *object)
 {
   KpMediaRow *self = (KpMediaRow *)object;
+  GtkWidget *child;
 
   kp_media_row_set_item (self, NULL);
-  gtk_widget_dispose_template (GTK_WIDGET (self), KP_TYPE_MEDIA_ROW);
+
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
 
   G_OBJECT_CLASS (kp_media_row_parent_class)->dispose (object);
 }
@@ -123,18 +126,37 @@ kp_media_row_class_init (KpMediaRowClass *klass)
 
   object_class->dispose = kp_media_row_dispose;
 
-  gtk_widget_class_set_template_from_resource (widget_class,
-                                               "/io/github/kempelen/Kempelen/ui/kp-media-row.ui");
-  gtk_widget_class_bind_template_child (widget_class, KpMediaRow, thumbnail);
-  gtk_widget_class_bind_template_child (widget_class, KpMediaRow, name_label);
-  gtk_widget_class_bind_template_child (widget_class, KpMediaRow, status_image);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kpmediarow");
 }
 
+/* Built in code rather than from a template: GtkListView keeps up to a
+ * couple of hundred rows alive, and a GtkBuilder parse per row was the
+ * largest cost of showing a big folder. */
 static void
 kp_media_row_init (KpMediaRow *self)
 {
-  gtk_widget_init_template (GTK_WIDGET (self));
+  GtkLayoutManager *layout = gtk_widget_get_layout_manager (GTK_WIDGET (self));
+
+  gtk_box_layout_set_spacing (GTK_BOX_LAYOUT (layout), 12);
+
+  self->thumbnail = GTK_IMAGE (gtk_image_new_from_icon_name ("image-x-generic-symbolic"));
+  gtk_image_set_pixel_size (self->thumbnail, 40);
+  gtk_widget_add_css_class (GTK_WIDGET (self->thumbnail), "thumbnail");
+  gtk_widget_add_css_class (GTK_WIDGET (self->thumbnail), "placeholder");
+  gtk_widget_set_parent (GTK_WIDGET (self->thumbnail), GTK_WIDGET (self));
+
+  self->name_label = GTK_LABEL (gtk_label_new (NULL));
+  gtk_widget_set_hexpand (GTK_WIDGET (self->name_label), TRUE);
+  gtk_label_set_xalign (self->name_label, 0);
+  gtk_label_set_ellipsize (self->name_label, PANGO_ELLIPSIZE_MIDDLE);
+  gtk_label_set_single_line_mode (self->name_label, TRUE);
+  gtk_widget_set_parent (GTK_WIDGET (self->name_label), GTK_WIDGET (self));
+
+  self->status_image = GTK_IMAGE (gtk_image_new ());
+  gtk_widget_set_valign (GTK_WIDGET (self->status_image), GTK_ALIGN_CENTER);
+  gtk_widget_add_css_class (GTK_WIDGET (self->status_image), "status-icon");
+  gtk_widget_set_parent (GTK_WIDGET (self->status_image), GTK_WIDGET (self));
 }
 
 GtkWidget *

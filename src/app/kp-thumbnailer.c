@@ -21,7 +21,7 @@ struct _KpThumbnailer
   int          size;
   GThreadPool *pool;
   GHashTable  *pending;          /* KpMediaItem* -> GCancellable* (both owned) */
-  guint64      sequence;
+  guint        started : 1;
 };
 
 G_DEFINE_FINAL_TYPE (KpThumbnailer, kp_thumbnailer, G_TYPE_OBJECT)
@@ -33,7 +33,6 @@ typedef struct
   char          *path;
   char          *cache_dir;
   int            size;
-  guint64        sequence;
   GCancellable  *cancellable;
   GMainContext  *context;
   GdkPixbuf     *pixbuf;
@@ -85,6 +84,7 @@ worker_func (gpointer data,
              gpointer user_data)
 {
   Request *request = data;
+  g_autoptr(GSource) source = NULL;
 
   if (!g_cancellable_is_cancelled (request->cancellable))
     {
@@ -100,22 +100,13 @@ worker_func (gpointer data,
         }
     }
 
-  g_main_context_invoke_full (request->context, G_PRIORITY_DEFAULT_IDLE,
-                              request_deliver_cb, request, request_free);
-}
-
-/* Newest first: the rows bound last are the ones on screen. */
-static int
-compare_requests (gconstpointer a,
-                  gconstpointer b,
-                  gpointer      user_data)
-{
-  const Request *ra = a;
-  const Request *rb = b;
-
-  if (ra->sequence == rb->sequence)
-    return 0;
-  return ra->sequence > rb->sequence ? -1 : 1;
+  /* Always through an idle source: g_main_context_invoke() would run the
+   * callback right here when the main thread is not iterating. */
+  source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT_IDLE);
+  g_source_set_static_name (source, "[kempelen] thumbnail");
+  g_source_set_callback (source, request_deliver_cb, request, request_free);
+  g_source_attach (source, request->context);
 }
 
 static void
@@ -128,7 +119,10 @@ kp_thumbnailer_dispose (GObject *object)
   /* Queued requests are still run (each sees its cancellable and returns at
    * once), but nothing waits for them here. */
   if (self->pool != NULL)
-    g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, FALSE);
+    {
+      kp_thumbnailer_start (self);
+      g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, FALSE);
+    }
 
   G_OBJECT_CLASS (kp_thumbnailer_parent_class)->dispose (object);
 }
@@ -157,8 +151,8 @@ static void
 kp_thumbnailer_init (KpThumbnailer *self)
 {
   self->pending = g_hash_table_new_full (NULL, NULL, g_object_unref, g_object_unref);
-  self->pool = g_thread_pool_new (worker_func, NULL, MAX_THREADS, FALSE, NULL);
-  g_thread_pool_set_sort_function (self->pool, compare_requests, NULL);
+  /* Frozen until kp_thumbnailer_start(): requests queue up meanwhile. */
+  self->pool = g_thread_pool_new (worker_func, NULL, 0, FALSE, NULL);
 }
 
 KpThumbnailer *
@@ -185,6 +179,26 @@ kp_thumbnailer_get_size (KpThumbnailer *self)
 }
 
 void
+kp_thumbnailer_start (KpThumbnailer *self)
+{
+  g_return_if_fail (KP_IS_THUMBNAILER (self));
+
+  if (self->started || self->pool == NULL)
+    return;
+
+  self->started = TRUE;
+  g_thread_pool_set_max_threads (self->pool, MAX_THREADS, NULL);
+}
+
+gboolean
+kp_thumbnailer_get_started (KpThumbnailer *self)
+{
+  g_return_val_if_fail (KP_IS_THUMBNAILER (self), FALSE);
+
+  return self->started;
+}
+
+void
 kp_thumbnailer_request (KpThumbnailer *self,
                         KpMediaItem   *item,
                         const char    *path)
@@ -204,7 +218,6 @@ kp_thumbnailer_request (KpThumbnailer *self,
   request->path = g_strdup (path);
   request->cache_dir = g_strdup (self->cache_dir);
   request->size = self->size;
-  request->sequence = ++self->sequence;
   request->cancellable = g_cancellable_new ();
   request->context = g_main_context_ref_thread_default ();
 

@@ -14,11 +14,14 @@ G_BEGIN_DECLS
 #define KP_TYPE_THUMBNAILER (kp_thumbnailer_get_type ())
 G_DECLARE_FINAL_TYPE (KpThumbnailer, kp_thumbnailer, KP, THUMBNAILER, GObject)
 
-/* At most two worker threads decode thumbnails; the newest request runs
- * first, so the rows on screen fill in before those scrolled past. The result
- * lands in the item's "thumbnail" (or "thumbnail-failed") on the main thread. */
+/* At most two worker threads decode thumbnails, in request order; a request
+ * cancelled before it runs costs nothing. The result lands in the item's
+ * "thumbnail" (or "thumbnail-failed") on the main thread. Nothing runs before
+ * kp_thumbnailer_start(), so the first frame does not compete with decoding. */
 KpThumbnailer *kp_thumbnailer_new        (const char    *cache_dir,
                                           int            size);
+void           kp_thumbnailer_start      (KpThumbnailer *self);
+gboolean       kp_thumbnailer_get_started (KpThumbnailer *self);
 int            kp_thumbnailer_get_size   (KpThumbnailer *self);
 void           kp_thumbnailer_request    (KpThumbnailer *self,
                                           KpMediaItem   *item,

@@ -35,6 +35,11 @@ struct _KpWindow
   gint64                current_label_id;
   GBindingGroup        *document_bindings;
 
+  /* Thumbnails and probing start after the first frame of a new project. */
+  GdkFrameClock        *background_clock;
+  gulong                background_paint_id;
+  guint                 background_timeout_id;
+
   guint                 loading : 1;
   guint                 image_loading : 1;
   guint                 image_loaded : 1;

@@ -601,9 +601,12 @@ show_item (KpWindow    *self,
 
 /* Opening and closing a project */
 
+static void cancel_background_work (KpWindow *self);
+
 static void
 close_project (KpWindow *self)
 {
+  cancel_background_work (self);
   g_cancellable_cancel (self->project_cancellable);
   g_clear_object (&self->project_cancellable);
   self->project_cancellable = g_cancellable_new ();
@@ -739,12 +742,70 @@ start_info (KpWindow *self)
 {
   g_autoptr(GTask) task = NULL;
 
-  set_info_pending (self, TRUE);
-
   task = g_task_new (self, self->project_cancellable, info_done_cb, NULL);
   g_task_set_source_tag (task, start_info);
   g_task_set_task_data (task, g_strdup (kp_store_get_folder (self->store)), g_free);
   g_task_run_in_thread (task, info_thread);
+}
+
+static void
+cancel_background_work (KpWindow *self)
+{
+  if (self->background_clock != NULL)
+    {
+      /* The clock drops its handlers itself when the window is unrealized. */
+      if (g_signal_handler_is_connected (self->background_clock, self->background_paint_id))
+        g_signal_handler_disconnect (self->background_clock, self->background_paint_id);
+      self->background_paint_id = 0;
+      g_clear_object (&self->background_clock);
+    }
+  g_clear_handle_id (&self->background_timeout_id, g_source_remove);
+}
+
+static void
+start_background_work (KpWindow *self)
+{
+  cancel_background_work (self);
+
+  if (self->thumbnailer != NULL)
+    kp_thumbnailer_start (self->thumbnailer);
+  if (self->store != NULL && self->info_pending)
+    start_info (self);
+}
+
+static void
+background_after_paint_cb (GdkFrameClock *clock,
+                           KpWindow      *self)
+{
+  start_background_work (self);
+}
+
+static gboolean
+background_timeout_cb (gpointer user_data)
+{
+  KpWindow *self = user_data;
+
+  self->background_timeout_id = 0;
+  start_background_work (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Decoding thumbnails and probing files compete for the CPU with the first
+ * frame of the list, so they wait for it (or for a short while, when the
+ * window is not drawn at all, e.g. minimised). */
+static void
+schedule_background_work (KpWindow *self)
+{
+  cancel_background_work (self);
+
+  if (gtk_widget_get_realized (GTK_WIDGET (self)))
+    {
+      self->background_clock = g_object_ref (gtk_widget_get_frame_clock (GTK_WIDGET (self)));
+      self->background_paint_id = g_signal_connect (self->background_clock, "after-paint",
+                                                    G_CALLBACK (background_after_paint_cb), self);
+    }
+  self->background_timeout_id = g_timeout_add (500, background_timeout_cb, self);
 }
 
 static void
@@ -846,8 +907,8 @@ install_project (KpWindow *self,
   update_current_labels (self);
   add_recent_project (self, kp_store_get_folder (self->store));
 
-  if (items->len > 0)
-    start_info (self);
+  set_info_pending (self, items->len > 0);
+  schedule_background_work (self);
 
   gtk_widget_grab_focus (items->len > 0 ? GTK_WIDGET (self->canvas) : GTK_WIDGET (self->media_view));
 }
@@ -1320,6 +1381,9 @@ kp_window_init (KpWindow *self)
   g_signal_connect_object (self->canvas, "error",
                            G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
   canvas_zoom_cb (self, NULL, self->canvas);
+  if (g_object_class_find_property (G_OBJECT_GET_CLASS (self->canvas), "show-captions") != NULL)
+    g_settings_bind (self->settings, "show-box-captions", self->canvas, "show-captions",
+                     G_SETTINGS_BIND_GET);
 
   drop_target = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
   g_signal_connect_object (drop_target, "drop", G_CALLBACK (drop_cb), self, G_CONNECT_SWAPPED);
