@@ -200,6 +200,25 @@ png_is_complete (const guint8 *data,
   return FALSE;
 }
 
+static gboolean
+data_is_complete (GdkPixbufFormat *format,
+                  const guint8    *data,
+                  gsize            len)
+{
+  g_autofree char *name = NULL;
+
+  if (format == NULL)
+    return TRUE;
+
+  name = gdk_pixbuf_format_get_name (format);
+  if (g_strcmp0 (name, "jpeg") == 0)
+    return jpeg_is_complete (data, len);
+  if (g_strcmp0 (name, "png") == 0)
+    return png_is_complete (data, len);
+
+  return TRUE;
+}
+
 /* Choosing a loader. gdk-pixbuf picks one through the shared-mime-info
  * database, which may be missing (minimal containers, tests with isolated
  * XDG dirs). The formats people annotate have unmistakable signatures, so
@@ -361,7 +380,6 @@ decode_bytes (const char  *path,
   g_autoptr(GError) write_error = NULL;
   g_autoptr(GError) close_error = NULL;
   GdkPixbufAnimation *animation;
-  GdkPixbufFormat *format;
   GdkPixbuf *pixbuf;
   DecodeState state = { size, 0, 0 };
   const guint8 *data;
@@ -403,16 +421,7 @@ decode_bytes (const char  *path,
       return NULL;
     }
 
-  format = gdk_pixbuf_loader_get_format (loader);
-  if (format != NULL)
-    {
-      g_autofree char *name = gdk_pixbuf_format_get_name (format);
-
-      if (g_strcmp0 (name, "jpeg") == 0)
-        complete = jpeg_is_complete (data, len);
-      else if (g_strcmp0 (name, "png") == 0)
-        complete = png_is_complete (data, len);
-    }
+  complete = data_is_complete (gdk_pixbuf_loader_get_format (loader), data, len);
 
   /* Loaders report the rows they decoded; fewer rows than the image has
    * means the data ended early. Animations update frames, not rows, so
@@ -472,6 +481,7 @@ kp_image_probe (const char    *path,
   g_autoptr(GChecksum) checksum = NULL;
   g_autoptr(GdkPixbufLoader) loader = NULL;
   g_autoptr(GError) loader_error = NULL;
+  g_autoptr(GByteArray) data = NULL;
   g_autofree guint8 *buffer = NULL;
   GError *local_error = NULL;
   ProbeState state = { 0, 0, FALSE };
@@ -491,6 +501,7 @@ kp_image_probe (const char    *path,
 
   checksum = g_checksum_new (G_CHECKSUM_SHA256);
   buffer = g_malloc (READ_CHUNK_SIZE);
+  data = g_byte_array_new ();
 
   /* One pass over the file: every byte goes into the hash, and the first
    * bytes into a loader until it knows the dimensions. */
@@ -511,6 +522,7 @@ kp_image_probe (const char    *path,
 
       total += n;
       g_checksum_update (checksum, buffer, n);
+      g_byte_array_append (data, buffer, n);
 
       if (loader == NULL)
         {
@@ -544,6 +556,14 @@ kp_image_probe (const char    *path,
         propagate_pixbuf_error (error, g_steal_pointer (&loader_error), path);
       else
         set_corrupt (error, path, NULL);
+      return FALSE;
+    }
+
+  /* A cut-off file has an intact header; its end tells. Checking the
+   * container is cheap, unlike decoding the whole image. */
+  if (!data_is_complete (gdk_pixbuf_loader_get_format (loader), data->data, data->len))
+    {
+      set_corrupt (error, path, NULL);
       return FALSE;
     }
 

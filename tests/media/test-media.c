@@ -347,15 +347,10 @@ test_load_truncated_jpeg (void)
   assert_message_names (error, "cut.jpg");
   g_clear_error (&error);
 
-  /* The header is intact, so probing still finds the size. */
-  {
-    int width = 0;
-    int height = 0;
-
-    assert_ok (kp_image_probe (cut, &width, &height, NULL, NULL, &error));
-    g_assert_cmpint (width, ==, 640);
-    g_assert_cmpint (height, ==, 480);
-  }
+  /* Probing looks at the end of the file too. */
+  g_assert_false (kp_image_probe (cut, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
+  g_clear_error (&error);
 
   /* The untouched original still loads. */
   pixbuf = kp_image_load (good, NULL, &error);
@@ -374,6 +369,11 @@ test_load_truncated_png (void)
 
   pixbuf = kp_image_load (cut, NULL, &error);
   g_assert_null (pixbuf);
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
+  assert_message_names (error, "cut.png");
+  g_clear_error (&error);
+
+  g_assert_false (kp_image_probe (cut, NULL, NULL, NULL, NULL, &error));
   g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
   assert_message_names (error, "cut.png");
 }
@@ -631,10 +631,14 @@ test_ensure_info (void)
   g_autofree char *good = write_image (dir, "good.png", "png", 80, 60);
   g_autofree char *text = write_text (dir, "text.jpg", "hello");
   g_autofree char *empty = write_text (dir, "empty.png", "");
+  g_autofree char *photo = write_image (dir, "photo.jpg", "jpeg", 320, 240);
+  g_autofree char *cut = write_truncated (photo, dir, "cut.jpg");
   g_autoptr(KpStore) store = NULL;
   g_autoptr(GPtrArray) list = NULL;
   g_autoptr(GError) error = NULL;
   const KpMedia *media;
+
+  g_assert_cmpint (g_remove (photo), ==, 0);
 
   store = kp_store_open (dir, &error);
   g_assert_no_error (error);
@@ -644,7 +648,7 @@ test_ensure_info (void)
 
   list = kp_store_list_media (store, &error);
   g_assert_no_error (error);
-  g_assert_cmpuint (list->len, ==, 3);
+  g_assert_cmpuint (list->len, ==, 4);
 
   media = find_media (list, "good.png");
   g_assert_cmpint (media->width, ==, 80);
@@ -657,6 +661,10 @@ test_ensure_info (void)
   media = find_media (list, "text.jpg");
   g_assert_cmpint (media->status, ==, KP_MEDIA_STATUS_BROKEN);
   g_assert_nonnull (strstr (media->error, "“text.jpg”"));
+
+  media = find_media (list, "cut.jpg");
+  g_assert_cmpint (media->status, ==, KP_MEDIA_STATUS_BROKEN);
+  g_assert_nonnull (strstr (media->error, "“cut.jpg” is damaged"));
 
   media = find_media (list, "empty.png");
   g_assert_cmpint (media->status, ==, KP_MEDIA_STATUS_BROKEN);

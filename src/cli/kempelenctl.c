@@ -1,0 +1,549 @@
+/* kempelenctl.c: the requester's command line
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Data goes to stdout, diagnostics to stderr as "kempelenctl: <message>".
+ * Exit status: 0 on success, 1 when the work failed, 2 for usage errors.
+ */
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
+
+#include "kp-core.h"
+#include "kp-media.h"
+
+#define EXIT_USAGE 2
+
+typedef struct
+{
+  const char *name;
+  const char *summary;    /* N_() */
+  int       (*run) (int    argc,
+                    char **argv);
+} Command;
+
+static int run_export (int argc, char **argv);
+static int run_status (int argc, char **argv);
+static int run_help   (int argc, char **argv);
+
+static const Command commands[] = {
+  { "export", N_("Export a project’s boxes as COCO, Pascal VOC or YOLO"), run_export },
+  { "status", N_("Show how far the annotation of a project is"), run_status },
+  { "help", N_("Show the options of a command"), run_help },
+};
+
+/* Reporting */
+
+static void
+print_message (const char *message)
+{
+  g_printerr ("kempelenctl: %s\n", message);
+}
+
+static int
+fail (const GError *error)
+{
+  print_message (error->message);
+  return EXIT_FAILURE;
+}
+
+G_GNUC_PRINTF (1, 2)
+static int
+usage_error (const char *format,
+             ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  print_message (message);
+  return EXIT_USAGE;
+}
+
+static const Command *
+find_command (const char *name)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (g_str_equal (commands[i].name, name))
+      return &commands[i];
+
+  return NULL;
+}
+
+/* A GOptionContext for one command. Its usage line reads
+ * "kempelenctl COMMAND [OPTION…]". */
+static GOptionContext *
+new_command_context (const char         *name,
+                     const char         *parameters,
+                     const char         *summary,
+                     const GOptionEntry *entries)
+{
+  g_autofree char *prgname = g_strdup_printf ("kempelenctl %s", name);
+  GOptionContext *context;
+
+  g_set_prgname (prgname);
+  context = g_option_context_new (parameters);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+
+  return context;
+}
+
+static gboolean
+parse_command_line (GOptionContext  *context,
+                    int             *argc,
+                    char          ***argv,
+                    int             *status)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!g_option_context_parse (context, argc, argv, &error))
+    {
+      *status = usage_error ("%s", error->message);
+      return FALSE;
+    }
+
+  if (*argc > 1)
+    {
+      *status = usage_error (_("Unexpected argument “%s”"), (*argv)[1]);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* Projects */
+
+static KpStore *
+open_project (const char    *folder,
+              GCancellable  *cancellable,
+              gboolean       verbose,
+              GError       **error)
+{
+  g_autoptr(KpStore) store = NULL;
+
+  /* Check here so the message names what the user typed, and so nothing
+   * is created next to a path that is not a project folder. */
+  if (!g_file_test (folder, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+                   _("The folder “%s” does not exist."), folder);
+      return NULL;
+    }
+  if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
+                   _("“%s” is not a folder; give the folder that holds the images."), folder);
+      return NULL;
+    }
+
+  store = kp_store_open (folder, error);
+  if (store == NULL)
+    return NULL;
+
+  if (verbose)
+    g_printerr (_("Project database: %s\n"), kp_store_get_database_path (store));
+
+  if (!kp_store_scan (store, cancellable, error) ||
+      !kp_media_ensure_info (store, cancellable, error))
+    return NULL;
+
+  return g_steal_pointer (&store);
+}
+
+static gboolean
+media_is_exported (const KpMedia *media)
+{
+  return media->status != KP_MEDIA_STATUS_BROKEN &&
+         media->status != KP_MEDIA_STATUS_MISSING &&
+         media->width > 0 &&
+         media->height > 0;
+}
+
+/* export */
+
+static int
+run_export (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(KpStore) store = NULL;
+  g_autoptr(GPtrArray) media_list = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *project = NULL;
+  g_autofree char *format_name = NULL;
+  g_autofree char *output = NULL;
+  gboolean verbose = FALSE;
+  gboolean quiet = FALSE;
+  KpExportFormat format;
+  guint n_images = 0;
+  guint n_boxes = 0;
+  int status = EXIT_SUCCESS;
+  const GOptionEntry entries[] = {
+    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
+      N_("The project: a folder of images"), N_("FOLDER") },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
+      N_("coco (one JSON file), voc (a folder of XML files) or yolo (a folder of text files)"),
+      N_("FORMAT") },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+      N_("Where to write: a .json file for coco, a folder for voc and yolo"), N_("PATH") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      N_("Tell on stderr what is done, and which images are left out and why"), NULL },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
+      N_("Print nothing on success"), NULL },
+    { NULL }
+  };
+
+  context = new_command_context ("export", NULL,
+                                 _("Exports every image with its size and boxes. Images that "
+                                   "cannot be decoded or have gone missing are left out.\n"
+                                   "Every file is written completely or not at all."),
+                                 entries);
+  if (!parse_command_line (context, &argc, &argv, &status))
+    return status;
+
+  if (project == NULL)
+    return usage_error (_("Which project? Give it with --project FOLDER"));
+  if (format_name == NULL)
+    return usage_error (_("Which format? Give it with --format coco, voc or yolo"));
+  if (!kp_export_format_from_string (format_name, &format))
+    return usage_error (_("Unknown format “%s”; use coco, voc or yolo"), format_name);
+  if (output == NULL)
+    return usage_error (_("Where to? Give it with --output PATH"));
+
+  store = open_project (project, NULL, verbose, &error);
+  if (store == NULL)
+    return fail (error);
+
+  media_list = kp_store_list_media (store, &error);
+  if (media_list == NULL)
+    return fail (error);
+
+  for (guint i = 0; i < media_list->len; i++)
+    {
+      const KpMedia *media = g_ptr_array_index (media_list, i);
+
+      if (media_is_exported (media))
+        {
+          n_images++;
+          n_boxes += media->n_annotations;
+        }
+      else if (verbose || (media->status == KP_MEDIA_STATUS_BROKEN && !quiet))
+        {
+          /* Damaged images are bad input the user should hear about even
+           * without --verbose; missing ones are expected. */
+          g_autofree char *message =
+            g_strdup_printf (_("Leaving out %s: %s"), media->path,
+                             media->status == KP_MEDIA_STATUS_MISSING ? _("the file is missing") :
+                             media->error != NULL ? media->error : _("its size is unknown"));
+
+          print_message (message);
+        }
+    }
+
+  if (!kp_export (store, format, output, NULL, &error))
+    return fail (error);
+
+  if (!quiet)
+    {
+      g_autofree char *images = g_strdup_printf (ngettext ("%u image", "%u images", n_images),
+                                                 n_images);
+      g_autofree char *boxes = g_strdup_printf (ngettext ("%u box", "%u boxes", n_boxes),
+                                                n_boxes);
+
+      /* Translators: "Exported 12 images, 34 boxes to out.json" */
+      g_print (_("Exported %s, %s to %s\n"), images, boxes, output);
+    }
+
+  return EXIT_SUCCESS;
+}
+
+/* status */
+
+typedef struct
+{
+  guint images;
+  guint todo;
+  guint in_progress;
+  guint done;
+  guint broken;
+  guint missing;
+  guint labels;
+  guint boxes;
+} Counts;
+
+static void
+print_status_json (KpStore       *store,
+                   const Counts  *counts,
+                   GPtrArray     *media_list)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *name = kp_store_dup_name (store);
+  g_autofree char *text = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "project");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "folder");
+  json_builder_add_string_value (builder, kp_store_get_folder (store));
+  json_builder_set_member_name (builder, "database");
+  json_builder_add_string_value (builder, kp_store_get_database_path (store));
+
+#define ADD_COUNT(member, value) \
+  json_builder_set_member_name (builder, member); \
+  json_builder_add_int_value (builder, value)
+
+  ADD_COUNT ("images", counts->images);
+  ADD_COUNT ("todo", counts->todo);
+  ADD_COUNT ("in_progress", counts->in_progress);
+  ADD_COUNT ("done", counts->done);
+  ADD_COUNT ("broken", counts->broken);
+  ADD_COUNT ("missing", counts->missing);
+  ADD_COUNT ("labels", counts->labels);
+  ADD_COUNT ("boxes", counts->boxes);
+
+#undef ADD_COUNT
+
+  json_builder_set_member_name (builder, "broken_images");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < media_list->len; i++)
+    {
+      const KpMedia *media = g_ptr_array_index (media_list, i);
+
+      if (media->status != KP_MEDIA_STATUS_BROKEN)
+        continue;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, media->path);
+      json_builder_set_member_name (builder, "error");
+      json_builder_add_string_value (builder, media->error != NULL ? media->error : "");
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+static void
+print_status_text (KpStore       *store,
+                   const Counts  *counts,
+                   GPtrArray     *media_list)
+{
+  g_autofree char *name = kp_store_dup_name (store);
+
+  g_print (_("Project:      %s\n"), name);
+  g_print (_("Folder:       %s\n"), kp_store_get_folder (store));
+  g_print (_("Images:       %u\n"), counts->images);
+  g_print (_("  Done:         %u\n"), counts->done);
+  g_print (_("  In progress:  %u\n"), counts->in_progress);
+  g_print (_("  To do:        %u\n"), counts->todo);
+  g_print (_("  Broken:       %u\n"), counts->broken);
+  g_print (_("  Missing:      %u\n"), counts->missing);
+  g_print (_("Labels:       %u\n"), counts->labels);
+  g_print (_("Boxes:        %u\n"), counts->boxes);
+
+  for (guint i = 0; i < media_list->len; i++)
+    {
+      const KpMedia *media = g_ptr_array_index (media_list, i);
+
+      if (media->status == KP_MEDIA_STATUS_BROKEN)
+        g_print (_("Broken: %s: %s\n"), media->path,
+                 media->error != NULL ? media->error : "");
+    }
+}
+
+static int
+run_status (int    argc,
+            char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(KpStore) store = NULL;
+  g_autoptr(GPtrArray) media_list = NULL;
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *project = NULL;
+  gboolean json = FALSE;
+  gboolean verbose = FALSE;
+  Counts counts = { 0 };
+  int status = EXIT_SUCCESS;
+  const GOptionEntry entries[] = {
+    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
+      N_("The project: a folder of images"), N_("FOLDER") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+      N_("Print the figures as a JSON object"), NULL },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
+      N_("Tell on stderr what is done"), NULL },
+    { NULL }
+  };
+
+  context = new_command_context ("status", NULL,
+                                 _("Counts the images of a project by state (done, in "
+                                   "progress, to do, broken, missing), its labels and its "
+                                   "boxes. Looks at the folder first, so new and vanished "
+                                   "images are counted."),
+                                 entries);
+  if (!parse_command_line (context, &argc, &argv, &status))
+    return status;
+
+  if (project == NULL)
+    return usage_error (_("Which project? Give it with --project FOLDER"));
+
+  store = open_project (project, NULL, verbose, &error);
+  if (store == NULL)
+    return fail (error);
+
+  media_list = kp_store_list_media (store, &error);
+  if (media_list == NULL)
+    return fail (error);
+
+  labels = kp_store_list_labels (store, &error);
+  if (labels == NULL)
+    return fail (error);
+
+  counts.images = media_list->len;
+  counts.labels = labels->len;
+
+  for (guint i = 0; i < media_list->len; i++)
+    {
+      const KpMedia *media = g_ptr_array_index (media_list, i);
+
+      counts.boxes += media->n_annotations;
+
+      switch (media->status)
+        {
+        case KP_MEDIA_STATUS_TODO:
+          counts.todo++;
+          break;
+        case KP_MEDIA_STATUS_IN_PROGRESS:
+          counts.in_progress++;
+          break;
+        case KP_MEDIA_STATUS_DONE:
+          counts.done++;
+          break;
+        case KP_MEDIA_STATUS_BROKEN:
+          counts.broken++;
+          break;
+        case KP_MEDIA_STATUS_MISSING:
+          counts.missing++;
+          break;
+        default:
+          break;
+        }
+    }
+
+  if (json)
+    print_status_json (store, &counts, media_list);
+  else
+    print_status_text (store, &counts, media_list);
+
+  return EXIT_SUCCESS;
+}
+
+/* help */
+
+static char *
+dup_commands_summary (void)
+{
+  GString *summary = g_string_new (_("Commands:"));
+
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    g_string_append_printf (summary, "\n  %-8s %s", commands[i].name, _(commands[i].summary));
+
+  g_string_append (summary, "\n\n");
+  g_string_append (summary, _("Run “kempelenctl COMMAND --help” to see the options of a command."));
+
+  return g_string_free (summary, FALSE);
+}
+
+static int
+run_help (int    argc,
+          char **argv)
+{
+  const Command *command;
+  char *help_argv[] = { NULL, (char *)"--help", NULL };
+
+  if (argc < 2)
+    {
+      g_autofree char *summary = dup_commands_summary ();
+
+      g_print ("%s\n", summary);
+      return EXIT_SUCCESS;
+    }
+
+  if (argc > 2)
+    return usage_error (_("Unexpected argument “%s”"), argv[2]);
+
+  command = find_command (argv[1]);
+  if (command == NULL || command->run == run_help)
+    return usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
+                        argv[1]);
+
+  /* The command's own option parser prints its help and exits. */
+  help_argv[0] = argv[1];
+  return command->run (2, help_argv);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *summary = NULL;
+  const Command *command;
+  gboolean version = FALSE;
+  const GOptionEntry entries[] = {
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Show the version and exit"), NULL },
+    { NULL }
+  };
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  g_set_prgname ("kempelenctl");
+
+  summary = dup_commands_summary ();
+  context = g_option_context_new (_("COMMAND [OPTION…]"));
+  g_option_context_set_summary (context, _("Works with Kempelen projects from scripts."));
+  g_option_context_set_description (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  /* Stop at the command name; what follows belongs to the command. */
+  g_option_context_set_strict_posix (context, TRUE);
+
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error ("%s", error->message);
+
+  if (version)
+    {
+      g_print ("kempelenctl %s\n", PACKAGE_VERSION);
+      return EXIT_SUCCESS;
+    }
+
+  if (argc < 2)
+    return usage_error (_("No command given. Run “kempelenctl --help” to see the commands."));
+
+  command = find_command (argv[1]);
+  if (command == NULL)
+    return usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
+                        argv[1]);
+
+  return command->run (argc - 1, argv + 1);
+}
