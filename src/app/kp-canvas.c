@@ -25,6 +25,12 @@
 #define FILL_ALPHA 0.15
 /* Boxes smaller than this on screen get no caption. */
 #define CAPTION_MIN_BOX 12.0
+/* Level of detail: with more boxes than this in view, only the selected
+ * box is filled and only boxes at least CROWDED_CAPTION_MIN_BOX wide get a
+ * caption. Hundreds of overlapping tints and labels are clutter rather than
+ * information, and blending them is what a frame would spend its time on. */
+#define CROWDED_BOXES 150
+#define CROWDED_CAPTION_MIN_BOX 64.0
 #define SPATIAL_CELL_SIZE 128.0
 /* Pixels a wheel notch pans. */
 #define WHEEL_PAN_STEP 64.0
@@ -34,7 +40,7 @@ typedef struct
   KpLabel       *label;
   GdkRGBA        color;
   GdkRGBA        fill;
-  GskRenderNode *caption;       /* chip + text, drawn at (0, 0); lazily */
+  GskRenderNode *caption;       /* the text, drawn at (0, 0); lazily */
   double         caption_width;
   double         caption_height;
 } LabelInfo;
@@ -456,9 +462,6 @@ ensure_caption (KpCanvas  *self,
     text_color = (GdkRGBA) { 1, 1, 1, 1 };
 
   snapshot = gtk_snapshot_new ();
-  gtk_snapshot_append_color (snapshot, &info->color,
-                             &GRAPHENE_RECT_INIT (0, 0, info->caption_width, info->caption_height));
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (4, 1));
   gtk_snapshot_append_layout (snapshot, layout, &text_color);
   info->caption = gtk_snapshot_to_node (snapshot);
 }
@@ -487,53 +490,118 @@ widget_rect (KpCanvas     *self,
   return GRAPHENE_RECT_INIT (x0, y0, MAX (x1 - x0, 1), MAX (y1 - y0, 1));
 }
 
-static void
-draw_box (KpCanvas        *self,
-          GtkSnapshot     *snapshot,
-          const KpRect    *rect,
-          gint64           label_id,
-          gboolean         selected)
+/* One box as drawn this frame. */
+typedef struct
 {
-  LabelInfo *info = lookup_label (self, label_id);
-  const GdkRGBA *color = info != NULL ? &info->color : &self->accent_color;
-  GdkRGBA fill;
-  graphene_rect_t r = widget_rect (self, rect);
-  float line = selected ? SELECTED_LINE_WIDTH : LINE_WIDTH;
-  float widths[4] = { line, line, line, line };
-  GdkRGBA colors[4] = { *color, *color, *color, *color };
-  GskRoundedRect outline;
+  graphene_rect_t  rect;
+  LabelInfo       *info;
+  const GdkRGBA   *color;
+  gboolean         selected;
+  gboolean         filled;
+  gboolean         captioned;
+  graphene_point_t caption_at;
+} Item;
 
-  if (info != NULL)
-    {
-      fill = info->fill;
-    }
-  else
-    {
-      fill = *color;
-      fill.alpha *= FILL_ALPHA;
-    }
+static void
+add_item (KpCanvas     *self,
+          GArray       *items,
+          const KpRect *rect,
+          gint64        label_id,
+          gboolean      selected,
+          gboolean      crowded)
+{
+  Item item;
 
-  gtk_snapshot_append_color (snapshot, &fill, &r);
-  gsk_rounded_rect_init_from_rect (&outline, &r, 0);
-  gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+  item.rect = widget_rect (self, rect);
+  item.info = lookup_label (self, label_id);
+  item.color = item.info != NULL ? &item.info->color : &self->accent_color;
+  item.selected = selected;
+  item.filled = selected || !crowded;
+  item.captioned = (self->show_captions &&
+                    item.info != NULL &&
+                    item.rect.size.width >= (crowded ? CROWDED_CAPTION_MIN_BOX : CAPTION_MIN_BOX) &&
+                    item.rect.size.height >= CAPTION_MIN_BOX);
 
-  if (self->show_captions &&
-      info != NULL &&
-      r.size.width >= CAPTION_MIN_BOX &&
-      r.size.height >= CAPTION_MIN_BOX)
+  if (item.captioned)
     {
       double y;
 
-      ensure_caption (self, info);
+      ensure_caption (self, item.info);
 
       /* Above the box, or inside it when that would leave the widget. */
-      y = r.origin.y - info->caption_height;
+      y = item.rect.origin.y - item.info->caption_height;
       if (y < 0)
-        y = r.origin.y;
+        y = item.rect.origin.y;
+      item.caption_at = GRAPHENE_POINT_INIT (item.rect.origin.x, y);
+    }
+
+  g_array_append_val (items, item);
+}
+
+/* Layer by layer (fills, outlines, caption chips, caption text) rather than
+ * box by box: the GL renderer batches runs of nodes of one kind, which
+ * keeps a frame with a thousand boxes close to an empty one. Outlines and
+ * captions thus stay readable above every fill. */
+static void
+draw_items (KpCanvas    *self,
+            GtkSnapshot *snapshot,
+            GArray      *items)
+{
+  for (guint i = 0; i < items->len; i++)
+    {
+      const Item *item = &g_array_index (items, Item, i);
+      GdkRGBA fill;
+
+      if (!item->filled)
+        continue;
+
+      if (item->info != NULL)
+        {
+          fill = item->info->fill;
+        }
+      else
+        {
+          fill = *item->color;
+          fill.alpha *= FILL_ALPHA;
+        }
+
+      gtk_snapshot_append_color (snapshot, &fill, &item->rect);
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const Item *item = &g_array_index (items, Item, i);
+      float line = item->selected ? SELECTED_LINE_WIDTH : LINE_WIDTH;
+      float widths[4] = { line, line, line, line };
+      GdkRGBA colors[4] = { *item->color, *item->color, *item->color, *item->color };
+      GskRoundedRect outline;
+
+      gsk_rounded_rect_init_from_rect (&outline, &item->rect, 0);
+      gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const Item *item = &g_array_index (items, Item, i);
+
+      if (item->captioned)
+        gtk_snapshot_append_color (snapshot, item->color,
+                                   &GRAPHENE_RECT_INIT (item->caption_at.x, item->caption_at.y,
+                                                        item->info->caption_width,
+                                                        item->info->caption_height));
+    }
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const Item *item = &g_array_index (items, Item, i);
+
+      if (!item->captioned)
+        continue;
 
       gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (r.origin.x, y));
-      gtk_snapshot_append_node (snapshot, info->caption);
+      gtk_snapshot_translate (snapshot,
+                              &GRAPHENE_POINT_INIT (item->caption_at.x + 4, item->caption_at.y + 1));
+      gtk_snapshot_append_node (snapshot, item->info->caption);
       gtk_snapshot_restore (snapshot);
     }
 }
@@ -588,6 +656,7 @@ draw_annotations (KpCanvas    *self,
 {
   g_autoptr(GArray) ids = NULL;
   g_autoptr(GArray) positions = NULL;
+  g_autoptr(GArray) items = g_array_new (FALSE, FALSE, sizeof (Item));
   GPtrArray *annotations;
   const KpAnnotation *selected = NULL;
   gint64 preview_id = 0;
@@ -629,8 +698,9 @@ draw_annotations (KpCanvas    *self,
           if (has_preview && annotation->id == preview_id)
             continue;
 
-          draw_box (self, snapshot, &annotation->rect, annotation->label_id,
-                    annotation->id == self->selected_id);
+          add_item (self, items, &annotation->rect, annotation->label_id,
+                    annotation->id == self->selected_id,
+                    positions->len > CROWDED_BOXES);
         }
 
       if (self->selected_id != 0)
@@ -649,12 +719,14 @@ draw_annotations (KpCanvas    *self,
             label_id = annotation->label_id;
         }
 
-      draw_box (self, snapshot, &preview_rect, label_id, preview_id == self->selected_id);
-      if (preview_id != 0 && preview_id == self->selected_id)
-        draw_handles (self, snapshot, &preview_rect, label_id);
+      add_item (self, items, &preview_rect, label_id, TRUE, FALSE);
     }
 
-  if (selected != NULL && !(has_preview && preview_id == selected->id))
+  draw_items (self, snapshot, items);
+
+  if (has_preview && preview_id != 0 && preview_id == self->selected_id)
+    draw_handles (self, snapshot, &preview_rect, selected != NULL ? selected->label_id : 0);
+  else if (selected != NULL)
     draw_handles (self, snapshot, &selected->rect, selected->label_id);
 }
 

@@ -279,6 +279,7 @@ main (int   argc,
     }
 
   snapshot_boxes = measure_snapshot (canvas);
+  g_print ("# renderer %s\n", G_OBJECT_TYPE_NAME (gtk_native_get_renderer (GTK_NATIVE (window))));
   g_print ("# %u of %u boxes visible in a %dx%d canvas at zoom %.3f\n",
            count_visible (canvas, boxes), N_BOXES,
            gtk_widget_get_width (GTK_WIDGET (canvas)), gtk_widget_get_height (GTK_WIDGET (canvas)),
