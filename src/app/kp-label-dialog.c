@@ -183,6 +183,9 @@ static void
 kp_label_dialog_init (KpLabelDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+
+  /* Typing starts in the name. */
+  gtk_window_set_focus (GTK_WINDOW (self), GTK_WIDGET (self->name_row));
 }
 
 void
