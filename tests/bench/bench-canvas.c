@@ -206,6 +206,7 @@ main (int   argc,
   GtkWidget *window;
   KpCanvas *canvas;
   double frame_boxes = 0, frame_empty = 0, snapshot_boxes, snapshot_empty;
+  gint64 deadline;
 
   gtk_init ();
 
@@ -262,9 +263,15 @@ main (int   argc,
   kp_canvas_set_document (canvas, boxes);
   gtk_window_present (GTK_WINDOW (window));
 
-  while (gtk_widget_get_width (GTK_WIDGET (canvas)) < WINDOW_WIDTH ||
-         gtk_widget_get_height (GTK_WIDGET (canvas)) < WINDOW_HEIGHT)
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((gtk_widget_get_width (GTK_WIDGET (canvas)) < WINDOW_WIDTH ||
+          gtk_widget_get_height (GTK_WIDGET (canvas)) < WINDOW_HEIGHT) &&
+         g_get_monotonic_time () < deadline)
     g_main_context_iteration (NULL, TRUE);
+  if (gtk_widget_get_width (GTK_WIDGET (canvas)) < WINDOW_WIDTH)
+    g_print ("# the canvas got only %dx%d; run under a 1920x1080 screen\n",
+             gtk_widget_get_width (GTK_WIDGET (canvas)),
+             gtk_widget_get_height (GTK_WIDGET (canvas)));
 
   /* Select one box so the handles are drawn too, as when working. */
   kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes), 0))->id);
