@@ -39,6 +39,7 @@ struct _KpWindow
   GdkFrameClock        *background_clock;
   gulong                background_paint_id;
   guint                 background_timeout_id;
+  guint                 zoom_idle_id;
 
   guint                 loading : 1;
   guint                 image_loading : 1;

@@ -1068,16 +1068,31 @@ drop_cb (KpWindow      *self,
 
 /* Canvas */
 
+static gboolean
+update_zoom_label_cb (gpointer user_data)
+{
+  KpWindow *self = user_data;
+  g_autofree char *text = NULL;
+
+  self->zoom_idle_id = 0;
+
+  /* Translators: a zoom level in percent. */
+  text = g_strdup_printf (_("%d %%"), (int)round (kp_canvas_get_zoom (self->canvas) * 100));
+  gtk_label_set_label (self->zoom_label, text);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* The canvas changes its zoom while it is allocated (best fit follows the
+ * size); the header bar is already laid out by then, so the label waits for
+ * an idle instead of changing in the middle of the frame. */
 static void
 canvas_zoom_cb (KpWindow   *self,
                 GParamSpec *pspec,
                 KpCanvas   *canvas)
 {
-  g_autofree char *text = NULL;
-
-  /* Translators: a zoom level in percent. */
-  text = g_strdup_printf (_("%d %%"), (int)round (kp_canvas_get_zoom (canvas) * 100));
-  gtk_label_set_label (self->zoom_label, text);
+  if (self->zoom_idle_id == 0)
+    self->zoom_idle_id = g_idle_add (update_zoom_label_cb, self);
 }
 
 static void
@@ -1204,6 +1219,8 @@ kp_window_dispose (GObject *object)
 
   gtk_widget_dispose_template (GTK_WIDGET (self), KP_TYPE_WINDOW);
 
+  /* After the canvas is gone, so that nothing schedules it again. */
+  g_clear_handle_id (&self->zoom_idle_id, g_source_remove);
   g_clear_object (&self->open_cancellable);
   g_clear_object (&self->project_cancellable);
   g_clear_object (&self->image_cancellable);
@@ -1380,7 +1397,7 @@ kp_window_init (KpWindow *self)
                            G_CALLBACK (canvas_zoom_cb), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->canvas, "error",
                            G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
-  canvas_zoom_cb (self, NULL, self->canvas);
+  update_zoom_label_cb (self);
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (self->canvas), "show-captions") != NULL)
     g_settings_bind (self->settings, "show-box-captions", self->canvas, "show-captions",
                      G_SETTINGS_BIND_GET);
