@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #define LISTENING_PREFIX "kempelen-server: listening on "
 
@@ -21,10 +22,18 @@ kp_test_server_dup_path (void)
   return g_build_filename (build_root, "src", "server", "kempelen-server", NULL);
 }
 
+/* If the test crashes, the server goes with it instead of lingering. */
+static void
+child_setup (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 KpTestServer *
 kp_test_server_start (const char * const *args)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GDataInputStream) input = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GUri) uri = NULL;
@@ -36,9 +45,12 @@ kp_test_server_start (const char * const *args)
     g_ptr_array_add (argv, g_strdup (args[i]));
   g_ptr_array_add (argv, NULL);
 
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+
   server = g_new0 (KpTestServer, 1);
-  server->process = g_subprocess_newv ((const char * const *)argv->pdata,
-                                       G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  server->process = g_subprocess_launcher_spawnv (launcher, (const char * const *)argv->pdata,
+                                                  &error);
   g_assert_no_error (error);
 
   input = g_data_input_stream_new (g_subprocess_get_stdout_pipe (server->process));
