@@ -59,27 +59,31 @@ def screenshot():
 
 
 def find_magenta(width, height, rgb):
-    """Bounding box (x0, y0, x1, y1) of the pure magenta pixels, or None."""
-    target = bytes(MAGENTA)
-    rows = []
-    x0, x1 = width, -1
+    """Screen rectangle (x0, y0, x1, y1) of the largest solid magenta area
+    (the image on the canvas; its thumbnail in the list is smaller), or None."""
     stride = width * 3
-    for y in range(0, height):
+    runs = []  # (y, x_start, length) of the longest magenta run in each row
+    for y in range(height):
         row = rgb[y * stride:(y + 1) * stride]
-        first = row.find(target)
-        while first != -1 and first % 3 != 0:
-            first = row.find(target, first + 1)
-        if first == -1:
-            continue
-        last = row.rfind(target)
-        while last != -1 and last % 3 != 0:
-            last = row.rfind(target, 0, last)
-        rows.append(y)
-        x0 = min(x0, first // 3)
-        x1 = max(x1, last // 3)
-    if not rows:
+        best = (0, 0)
+        x = 0
+        while x < width:
+            if row[x * 3] == 255 and row[x * 3 + 1] == 0 and row[x * 3 + 2] == 255:
+                x0 = x
+                while x < width and row[x * 3] == 255 and row[x * 3 + 1] == 0 and row[x * 3 + 2] == 255:
+                    x += 1
+                if x - x0 > best[1]:
+                    best = (x0, x - x0)
+            else:
+                x += 1
+        if best[1] > 0:
+            runs.append((y, best[0], best[1]))
+    if not runs:
         return None
-    return x0, rows[0], x1 + 1, rows[-1] + 1
+    longest = max(r[2] for r in runs)
+    rows = [r for r in runs if r[2] >= longest - 2]
+    x0 = min(r[1] for r in rows)
+    return x0, rows[0][0], x0 + longest, rows[-1][0] + 1
 
 
 def xdotool(*args):
