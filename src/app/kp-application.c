@@ -266,6 +266,15 @@ kp_application_class_init (KpApplicationClass *klass)
 static void
 kp_application_init (KpApplication *self)
 {
+  /* Shown by `kempelen --help`. */
+  g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FOLDER…]"));
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Annotate a folder of images with bounding boxes.\n"
+                                              "Every edit is saved at once in FOLDER/.kempelen/project.db "
+                                              "(or beside FOLDER when it is read-only)."));
+  g_application_set_option_context_description (G_APPLICATION (self),
+                                                _("Export with “kempelenctl export --project FOLDER "
+                                                  "--format coco|voc|yolo --output PATH”."));
 }
 
 KpApplication *
