@@ -51,7 +51,7 @@ main (int   argc,
   guint sigterm_id;
   const GOptionEntry entries[] = {
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
-      N_("IP address to listen on (default: " DEFAULT_ADDRESS ", this machine only)"), N_("ADDRESS") },
+      N_("IP address to listen on (default: 127.0.0.1, this machine only)"), N_("ADDRESS") },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
       N_("TCP port to listen on (default: 8470; 0 picks a free port)"), N_("PORT") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
