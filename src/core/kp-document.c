@@ -596,48 +596,47 @@ run_command (KpDocument     *self,
     }
 }
 
-gboolean
-kp_document_undo (KpDocument  *self,
-                  GError     **error)
+/* Runs the command on top of from (forward for redo, backward for undo) and
+ * moves it onto to; nothing moves when the store refuses. */
+static gboolean
+replay (KpDocument  *self,
+        GQueue      *from,
+        GQueue      *to,
+        gboolean     forward,
+        GError     **error)
 {
-  Command *command;
+  Command *command = g_queue_peek_head (from);
 
-  g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  command = g_queue_peek_head (&self->undo_stack);
   if (command == NULL)
     return TRUE;
 
-  if (!run_command (self, command, FALSE, error))
+  if (!run_command (self, command, forward, error))
     return FALSE;
 
-  g_queue_push_head (&self->redo_stack, g_queue_pop_head (&self->undo_stack));
+  g_queue_push_head (to, g_queue_pop_head (from));
   update_state (self);
 
   return TRUE;
 }
 
 gboolean
-kp_document_redo (KpDocument  *self,
+kp_document_undo (KpDocument  *self,
                   GError     **error)
 {
-  Command *command;
-
   g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  command = g_queue_peek_head (&self->redo_stack);
-  if (command == NULL)
-    return TRUE;
+  return replay (self, &self->undo_stack, &self->redo_stack, FALSE, error);
+}
 
-  if (!run_command (self, command, TRUE, error))
-    return FALSE;
+gboolean
+kp_document_redo (KpDocument  *self,
+                  GError     **error)
+{
+  g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  g_queue_push_head (&self->undo_stack, g_queue_pop_head (&self->redo_stack));
-  update_state (self);
-
-  return TRUE;
+  return replay (self, &self->redo_stack, &self->undo_stack, TRUE, error);
 }
 
 static gboolean
