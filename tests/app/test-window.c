@@ -14,6 +14,7 @@
 #include "kp-label-dialog.h"
 #include "kp-media-item.h"
 #include "kp-window.h"
+#include "../kp-test-privileges.h"
 
 #define WAIT_TIMEOUT_S 20
 
@@ -305,6 +306,91 @@ test_broken_image (Fixture       *fixture,
   g_assert_cmpint (gdk_texture_get_width (texture), ==, 100);
   g_assert_cmpint (gdk_texture_get_height (texture), ==, 80);
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "mark-done"));
+}
+
+/* The status page titled title, anywhere below widget. */
+static AdwStatusPage *
+find_status_page (GtkWidget  *widget,
+                  const char *title)
+{
+  if (ADW_IS_STATUS_PAGE (widget) &&
+      g_strcmp0 (adw_status_page_get_title (ADW_STATUS_PAGE (widget)), title) == 0)
+    return ADW_STATUS_PAGE (widget);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget);
+       child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      AdwStatusPage *found = find_status_page (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
+/* An image the user may not read: as root too, since the test runs in a
+ * child without the capabilities that let root read anything. */
+static void
+test_unreadable_image (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  g_autofree char *secret = g_build_filename (fixture->folder, "secret.png", NULL);
+  g_autofree char *description = NULL;
+  g_autoptr(KpMediaItem) item = NULL;
+  AdwStatusPage *page;
+  GtkWidget *stack;
+  GdkTexture *texture;
+  const char *error;
+
+  if (!kp_test_run_without_dac ())
+    return;
+
+  write_png (fixture->folder, "secret.png", 40, 30, 0xffff00ff);
+  g_assert_cmpint (g_chmod (secret, 0), ==, 0);
+  g_assert_cmpint (g_access (secret, R_OK), !=, 0);
+
+  open_folder (fixture, fixture->folder);
+  wait_until (fixture, image_settled, "the first image");
+  g_assert_null (kp_window_get_open_error (fixture->window));
+  g_assert_cmpuint (g_list_model_get_n_items (kp_window_get_media_model (fixture->window)), ==, 6);
+
+  select_and_wait (fixture, find_position (fixture, "secret.png"));
+  g_assert_false (kp_window_get_image_loaded (fixture->window));
+  g_assert_null (kp_canvas_get_texture (kp_window_get_canvas (fixture->window)));
+  error = kp_window_get_image_error (fixture->window);
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error, "secret.png"));
+  g_assert_nonnull (strstr (error, "ermission"));
+
+  /* The "Cannot Show This Image" state is what the user sees, with why. */
+  page = find_status_page (GTK_WIDGET (fixture->window), "Cannot Show This Image");
+  g_assert_nonnull (page);
+  stack = gtk_widget_get_parent (GTK_WIDGET (page));
+  g_assert_true (GTK_IS_STACK (stack));
+  g_assert_true (gtk_stack_get_visible_child (GTK_STACK (stack)) == GTK_WIDGET (page));
+  description = g_strdup (adw_status_page_get_description (page));
+  g_assert_nonnull (strstr (description, "ermission"));
+
+  /* The rest keeps working. */
+  select_and_wait (fixture, find_position (fixture, "b.png"));
+  g_assert_true (kp_window_get_image_loaded (fixture->window));
+  g_assert_null (kp_window_get_image_error (fixture->window));
+  g_assert_false (gtk_stack_get_visible_child (GTK_STACK (stack)) == GTK_WIDGET (page));
+  texture = kp_canvas_get_texture (kp_window_get_canvas (fixture->window));
+  g_assert_nonnull (texture);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 100);
+
+  /* Readable again, it shows the next time it is chosen. */
+  g_assert_cmpint (g_chmod (secret, 0644), ==, 0);
+  select_and_wait (fixture, find_position (fixture, "secret.png"));
+  g_assert_true (kp_window_get_image_loaded (fixture->window));
+  texture = kp_canvas_get_texture (kp_window_get_canvas (fixture->window));
+  g_assert_nonnull (texture);
+  g_assert_cmpint (gdk_texture_get_width (texture), ==, 40);
+  item = get_item (fixture, find_position (fixture, "secret.png"));
+  g_assert_cmpint (kp_media_item_get_status (item), !=, KP_MEDIA_STATUS_BROKEN);
 }
 
 static void
@@ -757,6 +843,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kp_test_drop_dac_in_subprocess (argc, argv);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
@@ -768,6 +855,7 @@ main (int   argc,
 
   ADD ("open-folder", test_open_folder);
   ADD ("broken-image", test_broken_image);
+  ADD ("unreadable-image", test_unreadable_image);
   ADD ("navigation", test_navigation);
   ADD ("remember-last-image", test_remember_last_image);
   ADD ("mark-done", test_mark_done);

@@ -16,6 +16,7 @@
 
 #include "kp-core.h"
 #include "kp-media.h"
+#include "../kp-test-privileges.h"
 
 #define assert_ok(expr) \
   G_STMT_START { \
@@ -788,6 +789,226 @@ test_unwritable_output (void)
   g_assert_true (g_bytes_equal (before, after));
 }
 
+/* Permissions. These run as root too: kp_test_run_without_dac() runs the
+ * test in a child without the capabilities that let root read and write
+ * anything, and kempelenctl, started by that child, inherits the drop. */
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return g_strcmp0 (*(const char * const *)a, *(const char * const *)b);
+}
+
+/* The names in a folder, sorted, joined by spaces. */
+static char *
+dup_listing (const char *folder)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *name;
+
+  dir = g_dir_open (folder, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, compare_names);
+  g_ptr_array_add (names, NULL);
+
+  return g_strjoinv (" ", (char **)names->pdata);
+}
+
+static void
+test_unreadable_image (void)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *secret = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *images;
+  JsonObject *root;
+
+  if (!kp_test_run_without_dac ())
+    return;
+
+  folder = make_project ();
+  output = g_build_filename (g_get_user_data_dir (), "out.json", NULL);
+  write_png (folder, "secret.png", 32, 32);
+  secret = g_build_filename (folder, "secret.png", NULL);
+  g_assert_cmpint (g_chmod (secret, 0), ==, 0);
+
+  /* The others are exported; the unreadable one is named on stderr. */
+  g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
+                            "--output", output, NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 boxes to "));
+  g_assert_true (g_str_has_prefix (err, "kempelenctl: "));
+  g_assert_nonnull (strstr (err, "secret.png"));
+  g_assert_nonnull (strstr (err, "ermission"));
+
+  json_parser_load_from_file (parser, output, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  images = json_object_get_array_member (root, "images");
+  g_assert_cmpuint (json_array_get_length (images), ==, 3);
+  for (guint i = 0; i < json_array_get_length (images); i++)
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (images, i), "file_name"),
+                     !=, "secret.png");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* status counts it as broken and says why. */
+  g_assert_cmpint (run_ctl (&out, &err, "status", "--project", folder, NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_nonnull (strstr (out, "Images:       4\n"));
+  g_assert_nonnull (strstr (out, "secret.png"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Readable again, it is exported the next time. */
+  g_assert_cmpint (g_chmod (secret, 0644), ==, 0);
+  g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
+                            "--output", output, NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Exported 4 images, 3 boxes to "));
+  g_assert_cmpstr (err, ==, "");
+}
+
+static void
+test_read_only_output (void)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *locked = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *database = NULL;
+  g_autofree char *coco = NULL;
+  g_autofree char *yolo = NULL;
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *listing = NULL;
+  int status;
+
+  if (!kp_test_run_without_dac ())
+    return;
+
+  folder = make_project ();
+  database = dup_database_path (folder);
+  first = g_build_filename (g_get_user_data_dir (), "first.json", NULL);
+  locked = g_build_filename (g_get_user_data_dir (), "locked", NULL);
+  coco = g_build_filename (locked, "out.json", NULL);
+  yolo = g_build_filename (locked, "yolo", NULL);
+  g_assert_cmpint (g_mkdir (locked, 0555), ==, 0);
+  g_assert_cmpint (g_chmod (locked, 0555), ==, 0);
+  g_assert_cmpint (g_access (locked, W_OK), !=, 0);
+
+  /* A first export brings the database up to date with the folder. */
+  g_assert_cmpint (run_ctl (NULL, NULL, "export", "-p", folder, "-f", "coco", "-o", first, NULL), ==, 0);
+  before = read_bytes (database);
+
+  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
+                    "--output", coco, NULL);
+  assert_failure (status, 1, out, err, "locked");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "yolo",
+                    "--output", yolo, NULL);
+  assert_failure (status, 1, out, err, "locked");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Into the read-only folder itself. */
+  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "voc",
+                    "--output", locked, NULL);
+  assert_failure (status, 1, out, err, "locked");
+
+  /* Nothing half-written, and the database is as it was. */
+  listing = dup_listing (locked);
+  g_assert_cmpstr (listing, ==, "");
+  after = read_bytes (database);
+  g_assert_true (g_bytes_equal (before, after));
+
+  g_assert_cmpint (g_chmod (locked, 0755), ==, 0);
+}
+
+static void
+test_read_only_project (void)
+{
+  g_autofree char *folder = NULL;
+  g_autofree char *inside_dir = NULL;
+  g_autofree char *database = NULL;
+  g_autofree char *beside = NULL;
+  g_autofree char *output = NULL;
+  g_autofree char *expected_out = NULL;
+  g_autofree char *listing_before = NULL;
+  g_autofree char *listing_after = NULL;
+  g_autofree char *inside_before = NULL;
+  g_autofree char *inside_after = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GBytes) before = NULL;
+  g_autoptr(GBytes) after = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *root;
+
+  if (!kp_test_run_without_dac ())
+    return;
+
+  folder = make_project ();
+  inside_dir = g_build_filename (folder, KP_STORE_DIRNAME, NULL);
+  database = dup_database_path (folder);
+  beside = g_build_filename (g_get_user_data_dir (), "project.kempelen", KP_STORE_FILENAME, NULL);
+  output = g_build_filename (g_get_user_data_dir (), "out.json", NULL);
+  before = read_bytes (database);
+
+  g_assert_cmpint (g_chmod (database, 0444), ==, 0);
+  g_assert_cmpint (g_chmod (inside_dir, 0555), ==, 0);
+  g_assert_cmpint (g_chmod (folder, 0555), ==, 0);
+  g_assert_cmpint (g_access (folder, W_OK), !=, 0);
+  listing_before = dup_listing (folder);
+  inside_before = dup_listing (inside_dir);
+
+  g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
+                            "--output", output, NULL), ==, 0);
+  expected_out = g_strdup_printf ("Exported 3 images, 3 boxes to %s\n", output);
+  g_assert_cmpstr (out, ==, expected_out);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_true (g_file_test (beside, G_FILE_TEST_IS_REGULAR));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  g_assert_cmpint (run_ctl (&out, &err, "status", "--project", folder, "--json", NULL), ==, 0);
+  g_assert_cmpstr (err, ==, "");
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpint (json_object_get_int_member (root, "images"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (root, "labels"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (root, "boxes"), ==, 3);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* --verbose names where the database is. */
+  g_assert_cmpint (run_ctl (&out, &err, "status", "--project", folder, "--verbose", NULL), ==, 0);
+  g_assert_nonnull (strstr (err, beside));
+
+  /* The project folder itself is untouched. */
+  listing_after = dup_listing (folder);
+  inside_after = dup_listing (inside_dir);
+  g_assert_cmpstr (listing_after, ==, listing_before);
+  g_assert_cmpstr (inside_after, ==, inside_before);
+  after = read_bytes (database);
+  g_assert_true (g_bytes_equal (before, after));
+
+  g_assert_cmpint (g_chmod (folder, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (inside_dir, 0755), ==, 0);
+}
+
 /* Usage */
 
 static void
@@ -870,6 +1091,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kp_test_drop_dac_in_subprocess (argc, argv);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/kempelen/cli/export/coco", test_export_coco);
@@ -882,6 +1104,9 @@ main (int   argc,
   g_test_add_func ("/kempelen/cli/bad/too-new-database", test_too_new_database);
   g_test_add_func ("/kempelen/cli/bad/corrupt-database", test_corrupt_database);
   g_test_add_func ("/kempelen/cli/bad/unwritable-output", test_unwritable_output);
+  g_test_add_func ("/kempelen/cli/bad/unreadable-image", test_unreadable_image);
+  g_test_add_func ("/kempelen/cli/bad/read-only-output", test_read_only_output);
+  g_test_add_func ("/kempelen/cli/bad/read-only-project", test_read_only_project);
   g_test_add_func ("/kempelen/cli/usage", test_usage_errors);
   g_test_add_func ("/kempelen/cli/help", test_help);
 

@@ -14,6 +14,7 @@
 #include "kp-core.h"
 #include "kp-store-private.h"
 #include "kp-test-util.h"
+#include "../kp-test-privileges.h"
 
 static int
 query_int (KpStore    *store,
@@ -257,21 +258,33 @@ test_location (void)
   kp_test_rm_rf (parent);
 }
 
-/* The same through real permissions; as root, chmod does not deny
- * anything, so the test checks that it did and skips otherwise. */
+/* The same through real permissions. As root, the check runs in a child
+ * without the capabilities that let root write anywhere. */
 static void
 test_read_only_folder (void)
 {
-  g_autofree char *parent = kp_test_make_folder ();
-  g_autofree char *folder = g_build_filename (parent, "photos", NULL);
-  g_autofree char *inside_dir = g_build_filename (folder, ".kempelen", NULL);
-  g_autofree char *inside = g_build_filename (inside_dir, "project.db", NULL);
-  g_autofree char *beside = g_build_filename (parent, "photos.kempelen", "project.db", NULL);
+  g_autofree char *parent = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *inside_dir = NULL;
+  g_autofree char *inside = NULL;
+  g_autofree char *beside = NULL;
   g_autoptr(GBytes) before = NULL;
   g_autoptr(GBytes) after = NULL;
   g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(GPtrArray) entries = NULL;
+  g_autoptr(GDir) dir = NULL;
   g_autoptr(GError) error = NULL;
+  const char *name;
   KpStore *store;
+
+  if (!kp_test_run_without_dac ())
+    return;
+
+  parent = kp_test_make_folder ();
+  folder = g_build_filename (parent, "photos", NULL);
+  inside_dir = g_build_filename (folder, ".kempelen", NULL);
+  inside = g_build_filename (inside_dir, "project.db", NULL);
+  beside = g_build_filename (parent, "photos.kempelen", "project.db", NULL);
 
   kp_test_write (folder, "a.png", "x", 1);
   store = kp_store_open (folder, &error);
@@ -283,18 +296,8 @@ test_read_only_folder (void)
   g_assert_cmpint (g_chmod (inside, 0444), ==, 0);
   g_assert_cmpint (g_chmod (inside_dir, 0555), ==, 0);
   g_assert_cmpint (g_chmod (folder, 0555), ==, 0);
-
-  if (g_access (folder, W_OK) == 0)
-    {
-      g_test_message ("Running as root (or with CAP_DAC_OVERRIDE): chmod 0555 does not make "
-                      "a folder read-only, so the real-permission check is skipped; "
-                      "/kempelen/core/store/location covers the same rules.");
-      g_chmod (folder, 0755);
-      g_chmod (inside_dir, 0755);
-      kp_test_rm_rf (parent);
-      g_test_skip ("chmod does not deny access to root");
-      return;
-    }
+  g_assert_cmpint (g_access (folder, W_OK), !=, 0);
+  g_assert_cmpint (g_access (inside_dir, W_OK), !=, 0);
 
   before = kp_test_read (inside);
   store = kp_store_open (folder, &error);
@@ -320,9 +323,20 @@ test_read_only_folder (void)
   g_assert_cmpuint (labels->len, ==, 2);
   g_assert_finalize_object (store);
 
-  g_chmod (folder, 0755);
-  g_chmod (inside_dir, 0755);
+  /* The folder itself is untouched: no journal or WAL file left in it. */
+  entries = g_ptr_array_new_with_free_func (g_free);
+  dir = g_dir_open (inside_dir, 0, &error);
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (entries, g_strdup (name));
+  g_assert_cmpuint (entries->len, ==, 1);
+  g_assert_cmpstr (entries->pdata[0], ==, "project.db");
+
+  /* Without CAP_DAC_OVERRIDE the tree can only go once writable again. */
+  g_assert_cmpint (g_chmod (folder, 0755), ==, 0);
+  g_assert_cmpint (g_chmod (inside_dir, 0755), ==, 0);
   kp_test_rm_rf (parent);
+  g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -692,26 +706,26 @@ test_scan_cancelled (void)
   kp_test_rm_rf (folder);
 }
 
+/* As root too, in a child without the capabilities that let root read
+ * any folder. */
 static void
 test_scan_unreadable_subfolder (void)
 {
-  g_autofree char *folder = kp_test_make_folder ();
-  g_autofree char *locked = g_build_filename (folder, "locked", NULL);
+  g_autofree char *folder = NULL;
+  g_autofree char *locked = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) media = NULL;
   KpStore *store;
 
+  if (!kp_test_run_without_dac ())
+    return;
+
+  folder = kp_test_make_folder ();
+  locked = g_build_filename (folder, "locked", NULL);
   kp_test_write (folder, "a.png", "", 0);
   kp_test_write (folder, "locked/b.png", "", 0);
   g_assert_cmpint (g_chmod (locked, 0), ==, 0);
-
-  if (g_access (locked, R_OK) == 0)
-    {
-      g_test_message ("Running as root: a chmod 0 folder stays readable.");
-      kp_test_rm_rf (folder);
-      g_test_skip ("chmod does not deny access to root");
-      return;
-    }
+  g_assert_cmpint (g_access (locked, R_OK), !=, 0);
 
   store = kp_store_open (folder, &error);
   g_assert_no_error (error);
@@ -725,6 +739,7 @@ test_scan_unreadable_subfolder (void)
 
   g_assert_finalize_object (store);
   kp_test_rm_rf (folder);
+  g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -1084,6 +1099,7 @@ int
 main (int   argc,
       char *argv[])
 {
+  kp_test_drop_dac_in_subprocess (argc, argv);
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
 
   g_test_add_func ("/kempelen/core/store/open-reopen", test_open_reopen);
