@@ -86,6 +86,46 @@ _kp_window_show_error (KpWindow   *self,
   gtk_window_present (GTK_WINDOW (dialog));
 }
 
+/* Keyboard shortcuts */
+
+#define SHORTCUTS_RESOURCE RESOURCE_BASE_PATH "/ui/kp-shortcuts-window.ui"
+
+/* The shortcuts window is not at the gtk/help-overlay.ui path GtkApplication
+ * looks for, which would build it (a few hundred widgets) with every window,
+ * before the window's first frame. It is built after that frame, or at once
+ * when asked for; GtkApplicationWindow then owns and shows it as usual. */
+GtkWindow *
+_kp_window_ensure_help_overlay (KpWindow *self)
+{
+  GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (self);
+  g_autoptr(GtkBuilder) builder = NULL;
+  GObject *overlay;
+
+  g_clear_handle_id (&self->help_overlay_idle_id, g_source_remove);
+
+  if (gtk_application_window_get_help_overlay (window) != NULL)
+    return GTK_WINDOW (gtk_application_window_get_help_overlay (window));
+
+  builder = gtk_builder_new_from_resource (SHORTCUTS_RESOURCE);
+  overlay = gtk_builder_get_object (builder, "help_overlay");
+  g_return_val_if_fail (GTK_IS_SHORTCUTS_WINDOW (overlay), NULL);
+
+  gtk_application_window_set_help_overlay (window, GTK_SHORTCUTS_WINDOW (overlay));
+
+  return GTK_WINDOW (overlay);
+}
+
+static void
+show_help_overlay_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  GtkWindow *overlay = _kp_window_ensure_help_overlay (user_data);
+
+  if (overlay != NULL)
+    gtk_window_present (overlay);
+}
+
 /* Opening */
 
 static void
@@ -671,6 +711,7 @@ export_action (GSimpleAction *action,
 
 static const GActionEntry win_actions[] = {
   { "open-folder", open_folder_action },
+  { "show-help-overlay", show_help_overlay_action },
   { "open-recent", open_recent_action, "s" },
   { "next-image", next_image_action },
   { "previous-image", previous_image_action },

@@ -40,6 +40,7 @@ struct _KpWindow
   gulong                background_paint_id;
   guint                 background_timeout_id;
   guint                 zoom_idle_id;
+  guint                 help_overlay_idle_id;
 
   guint                 loading : 1;
   guint                 image_loading : 1;
@@ -81,6 +82,7 @@ void        _kp_window_update_actions     (KpWindow      *self);
 void        _kp_window_show_error         (KpWindow      *self,
                                            const char    *heading,
                                            const char    *message);
+GtkWindow  *_kp_window_ensure_help_overlay (KpWindow     *self);
 
 /* kp-window.c */
 void        _kp_window_refresh_item       (KpWindow      *self,

@@ -1186,7 +1186,35 @@ kp_window_report_when_interactive (KpWindow *self)
   self->report_interactive = TRUE;
 }
 
+/* The shortcuts window */
+
+static gboolean
+help_overlay_idle_cb (gpointer user_data)
+{
+  KpWindow *self = user_data;
+
+  self->help_overlay_idle_id = 0;
+  _kp_window_ensure_help_overlay (self);
+
+  return G_SOURCE_REMOVE;
+}
+
 /* GObject */
+
+static void
+kp_window_realize (GtkWidget *widget)
+{
+  KpWindow *self = KP_WINDOW (widget);
+
+  GTK_WIDGET_CLASS (kp_window_parent_class)->realize (widget);
+
+  /* Build the shortcuts window when the main loop is idle: the first frame
+   * (GDK_PRIORITY_REDRAW) goes first. Ctrl+? builds it at once if needed. */
+  if (self->help_overlay_idle_id == 0 &&
+      gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (self)) == NULL)
+    self->help_overlay_idle_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, help_overlay_idle_cb,
+                                                  self, NULL);
+}
 
 static gboolean
 kp_window_close_request (GtkWindow *window)
@@ -1221,6 +1249,7 @@ kp_window_dispose (GObject *object)
 
   /* After the canvas is gone, so that nothing schedules it again. */
   g_clear_handle_id (&self->zoom_idle_id, g_source_remove);
+  g_clear_handle_id (&self->help_overlay_idle_id, g_source_remove);
   g_clear_object (&self->open_cancellable);
   g_clear_object (&self->project_cancellable);
   g_clear_object (&self->image_cancellable);
@@ -1295,6 +1324,8 @@ kp_window_class_init (KpWindowClass *klass)
   object_class->dispose = kp_window_dispose;
   object_class->finalize = kp_window_finalize;
   object_class->get_property = kp_window_get_property;
+
+  widget_class->realize = kp_window_realize;
 
   window_class->close_request = kp_window_close_request;
 
