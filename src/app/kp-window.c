@@ -696,19 +696,17 @@ info_thread (GTask        *task,
   const char *folder = task_data;
   g_autoptr(KpStore) store = NULL;
   g_autoptr(GError) error = NULL;
-  GPtrArray *media;
 
   /* This thread's own connection: one KpStore per thread. */
   store = kp_store_open (folder, &error);
   if (store == NULL ||
-      !kp_media_ensure_info (store, cancellable, &error) ||
-      !(media = kp_store_list_media (store, &error)))
+      !kp_media_ensure_info (store, cancellable, &error))
     {
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
 
-  g_task_return_pointer (task, media, (GDestroyNotify)g_ptr_array_unref);
+  g_task_return_boolean (task, TRUE);
 }
 
 static void
@@ -719,18 +717,28 @@ info_done_cb (GObject      *object,
   KpWindow *self = KP_WINDOW (object);
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GError) error = NULL;
+  gboolean checked = g_task_propagate_boolean (G_TASK (result), &error);
 
-  media = g_task_propagate_pointer (G_TASK (result), &error);
   if (g_cancellable_is_cancelled (g_task_get_cancellable (G_TASK (result))))
     return;
 
   set_info_pending (self, FALSE);
 
-  if (media == NULL)
+  if (!checked)
     {
       g_autofree char *message = g_strdup_printf (_("Could not check the images: %s"), error->message);
 
       kp_window_add_toast (self, message);
+      return;
+    }
+
+  /* Read what the thread recorded through the window's own connection, so
+   * the statuses include every edit made meanwhile: a list made in the
+   * thread could be older than the last box drawn. */
+  media = kp_store_list_media (self->store, &error);
+  if (media == NULL)
+    {
+      g_debug ("Cannot list media: %s", error->message);
       return;
     }
 
