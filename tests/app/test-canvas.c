@@ -10,16 +10,13 @@
 
 #include "kp-canvas.h"
 #include "kp-core.h"
+#include "kp-test-render.h"
 
 #define IMAGE_WIDTH 640
 #define IMAGE_HEIGHT 480
 #define CANVAS_WIDTH 800
 #define CANVAS_HEIGHT 600
 
-/* A pixel differs when a channel differs by more than this ... */
-#define CHANNEL_TOLERANCE 16
-/* ... and a render matches when at most this fraction of pixels differ. */
-#define PIXEL_TOLERANCE 0.001
 
 typedef struct
 {
@@ -486,96 +483,13 @@ test_delete_undo (Fixture       *fixture,
 
 /* Snapshot comparison */
 
-static void
-after_paint_cb (GdkFrameClock *clock,
-                gboolean      *painted)
-{
-  *painted = TRUE;
-}
-
-/* A GtkWidgetPaintable shows what the widget drew in its last frame. */
-static void
-wait_for_frame (GtkWidget *widget)
-{
-  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
-  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  gboolean painted = FALSE;
-  gulong handler;
-
-  g_assert_nonnull (clock);
-  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &painted);
-  gtk_widget_queue_draw (widget);
-  while (!painted && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_signal_handler_disconnect (clock, handler);
-  g_assert_true (painted);
-}
-
 static cairo_surface_t *
 render_canvas (KpCanvas *canvas)
 {
-  g_autoptr(GdkPaintable) paintable = NULL;
-  g_autoptr(GskRenderNode) node = NULL;
-  GtkSnapshot *snapshot;
-  cairo_surface_t *surface;
-  cairo_t *cr;
+  g_assert_cmpint (gtk_widget_get_width (GTK_WIDGET (canvas)), ==, CANVAS_WIDTH);
+  g_assert_cmpint (gtk_widget_get_height (GTK_WIDGET (canvas)), ==, CANVAS_HEIGHT);
 
-  wait_for_frame (GTK_WIDGET (canvas));
-  paintable = gtk_widget_paintable_new (GTK_WIDGET (canvas));
-  snapshot = gtk_snapshot_new ();
-
-  g_assert_cmpint (gdk_paintable_get_intrinsic_width (paintable), ==, CANVAS_WIDTH);
-  g_assert_cmpint (gdk_paintable_get_intrinsic_height (paintable), ==, CANVAS_HEIGHT);
-
-  gdk_paintable_snapshot (paintable, snapshot, CANVAS_WIDTH, CANVAS_HEIGHT);
-  node = gtk_snapshot_free_to_node (snapshot);
-  g_assert_nonnull (node);
-
-  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CANVAS_WIDTH, CANVAS_HEIGHT);
-  cr = cairo_create (surface);
-  gsk_render_node_draw (node, cr);
-  cairo_destroy (cr);
-  cairo_surface_flush (surface);
-
-  return surface;
-}
-
-/* The fraction of pixels where a channel differs by more than CHANNEL_TOLERANCE. */
-static double
-compare_surfaces (cairo_surface_t *a,
-                  cairo_surface_t *b)
-{
-  int width = cairo_image_surface_get_width (a);
-  int height = cairo_image_surface_get_height (a);
-  const guint8 *da, *db;
-  int sa, sb;
-  guint differ = 0;
-
-  if (width != cairo_image_surface_get_width (b) || height != cairo_image_surface_get_height (b))
-    return 1.0;
-
-  cairo_surface_flush (a);
-  cairo_surface_flush (b);
-  da = cairo_image_surface_get_data (a);
-  db = cairo_image_surface_get_data (b);
-  sa = cairo_image_surface_get_stride (a);
-  sb = cairo_image_surface_get_stride (b);
-
-  for (int y = 0; y < height; y++)
-    for (int x = 0; x < width; x++)
-      {
-        const guint8 *pa = da + y * sa + x * 4;
-        const guint8 *pb = db + y * sb + x * 4;
-
-        for (int c = 0; c < 4; c++)
-          if (ABS ((int)pa[c] - (int)pb[c]) > CHANNEL_TOLERANCE)
-            {
-              differ++;
-              break;
-            }
-      }
-
-  return (double)differ / (width * height);
+  return kp_test_render_widget (GTK_WIDGET (canvas), 0, 0, CANVAS_WIDTH, CANVAS_HEIGHT);
 }
 
 static void
@@ -701,29 +615,17 @@ test_store_error (Fixture       *fixture,
   g_assert_cmpuint (stored->len, ==, 0);
 }
 
-static char *
-reference_path (void)
-{
-  const char *root = g_getenv ("KP_SOURCE_ROOT");
-
-  if (root != NULL)
-    return g_build_filename (root, "tests", "app", "data", "canvas-boxes.png", NULL);
-
-  return g_test_build_filename (G_TEST_DIST, "data", "canvas-boxes.png", NULL);
-}
-
 static void
 test_snapshot (Fixture       *fixture,
                gconstpointer  data)
 {
   g_autoptr(GError) error = NULL;
-  g_autofree char *path = reference_path ();
+  g_autofree char *path = kp_test_reference_path ("canvas-boxes.png");
   cairo_surface_t *reference;
   cairo_surface_t *rendered;
   cairo_surface_t *moved;
   KpRect rect;
   gint64 a, b;
-  double difference;
 
   kp_canvas_set_show_captions (fixture->canvas, FALSE);
   a = add_box (fixture, fixture->car_id, 60, 50, 180, 120);
@@ -732,26 +634,8 @@ test_snapshot (Fixture       *fixture,
   kp_canvas_set_selected_id (fixture->canvas, b);
 
   rendered = render_canvas (fixture->canvas);
-
-  if (g_strcmp0 (g_getenv ("KP_UPDATE_REFERENCE"), "1") == 0)
-    {
-      g_assert_cmpint (cairo_surface_write_to_png (rendered, path), ==, CAIRO_STATUS_SUCCESS);
-      g_test_message ("Rewrote %s", path);
-    }
-
+  kp_test_assert_matches_reference (rendered, "canvas-boxes.png");
   reference = cairo_image_surface_create_from_png (path);
-  g_assert_cmpint (cairo_surface_status (reference), ==, CAIRO_STATUS_SUCCESS);
-
-  difference = compare_surfaces (rendered, reference);
-  if (difference > PIXEL_TOLERANCE)
-    {
-      g_autofree char *out = g_build_filename (g_get_tmp_dir (), "canvas-boxes-actual.png", NULL);
-
-      cairo_surface_write_to_png (rendered, out);
-      g_test_message ("Render differs from %s in %.3f %% of pixels; wrote %s",
-                      path, difference * 100, out);
-    }
-  g_assert_cmpfloat (difference, <=, PIXEL_TOLERANCE);
 
   /* The comparison must catch a box moved by 10 px. */
   rect = kp_document_lookup (fixture->document, a)->rect;
@@ -759,14 +643,14 @@ test_snapshot (Fixture       *fixture,
   g_assert_true (kp_document_set_rect (fixture->document, a, &rect, &error));
   g_assert_no_error (error);
   moved = render_canvas (fixture->canvas);
-  g_assert_cmpfloat (compare_surfaces (moved, reference), >, PIXEL_TOLERANCE);
+  g_assert_cmpfloat (kp_test_compare_surfaces (moved, reference), >, KP_TEST_PIXEL_TOLERANCE);
 
   /* And the undone move renders like the reference again. */
   g_assert_true (kp_document_undo (fixture->document, &error));
   g_assert_no_error (error);
   cairo_surface_destroy (moved);
   moved = render_canvas (fixture->canvas);
-  g_assert_cmpfloat (compare_surfaces (moved, reference), <=, PIXEL_TOLERANCE);
+  g_assert_cmpfloat (kp_test_compare_surfaces (moved, reference), <=, KP_TEST_PIXEL_TOLERANCE);
 
   cairo_surface_destroy (moved);
   cairo_surface_destroy (rendered);
@@ -787,7 +671,7 @@ test_captions (Fixture       *fixture,
   without = render_canvas (fixture->canvas);
 
   /* The caption chip is drawn above the box, so the renders differ. */
-  g_assert_cmpfloat (compare_surfaces (with, without), >, 0);
+  g_assert_cmpfloat (kp_test_compare_surfaces (with, without), >, 0);
 
   cairo_surface_destroy (with);
   cairo_surface_destroy (without);

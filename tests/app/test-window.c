@@ -14,6 +14,7 @@
 #include "kp-label-dialog.h"
 #include "kp-media-item.h"
 #include "kp-window.h"
+#include "kp-test-render.h"
 #include "../kp-test-privileges.h"
 
 #define WAIT_TIMEOUT_S 20
@@ -268,10 +269,14 @@ test_open_folder (Fixture       *fixture,
   g_assert_cmpint (kp_media_item_get_status (empty), ==, KP_MEDIA_STATUS_BROKEN);
   g_assert_nonnull (kp_media_item_get_error (bad));
 
-  /* The shortcuts window comes from the resource. */
+  /* The shortcuts window comes from the resource; it is built after the
+   * first frame, or at once when asked for. */
   g_assert_true (g_action_group_has_action (G_ACTION_GROUP (fixture->window), "show-help-overlay"));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), "show-help-overlay", NULL);
   help = GTK_WIDGET (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (fixture->window)));
   g_assert_true (GTK_IS_SHORTCUTS_WINDOW (help));
+  g_assert_true (gtk_widget_get_visible (help));
+  gtk_window_close (GTK_WINDOW (help));
 }
 
 static void
@@ -839,6 +844,141 @@ test_thumbnails (Fixture       *fixture,
   g_assert_nonnull (g_dir_read_name (dir));
 }
 
+/* A deterministic picture with detail everywhere, so a misplaced image or
+ * box changes many pixels. */
+static void
+write_pattern (const char *folder,
+               const char *name,
+               int         width,
+               int         height)
+{
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_RGB24, width, height);
+  cairo_t *cr = cairo_create (surface);
+  cairo_pattern_t *gradient = cairo_pattern_create_linear (0, 0, width, height);
+
+  cairo_pattern_add_color_stop_rgb (gradient, 0, 0.95, 0.85, 0.55);
+  cairo_pattern_add_color_stop_rgb (gradient, 1, 0.25, 0.45, 0.75);
+  cairo_set_source (cr, gradient);
+  cairo_paint (cr);
+  cairo_pattern_destroy (gradient);
+
+  for (int y = 0; y < height; y += 40)
+    for (int x = (y / 40) % 2 * 40; x < width; x += 80)
+      {
+        cairo_set_source_rgb (cr, (x % 160) / 160.0, 0.3, (y % 120) / 120.0);
+        cairo_rectangle (cr, x + 8, y + 8, 24, 24);
+        cairo_fill (cr);
+      }
+
+  cairo_destroy (cr);
+  g_assert_cmpint (cairo_surface_write_to_png (surface, path), ==, CAIRO_STATUS_SUCCESS);
+  cairo_surface_destroy (surface);
+}
+
+static gboolean
+canvas_laid_out (Fixture *fixture)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+
+  return gtk_widget_get_mapped (GTK_WIDGET (canvas)) &&
+         gtk_widget_get_width (GTK_WIDGET (canvas)) >= 320 &&
+         gtk_widget_get_height (GTK_WIDGET (canvas)) >= 240 &&
+         kp_canvas_get_texture (canvas) != NULL;
+}
+
+/* The real window on a generated folder: the box tool driven through its
+ * image-coordinate API, and the canvas rendered and compared with a
+ * reference picture. */
+static void
+test_canvas_snapshot (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  GActionGroup *group = G_ACTION_GROUP (fixture->window);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) annotations = NULL;
+  g_autofree char *path = kp_test_reference_path ("window-canvas.png");
+  cairo_surface_t *rendered, *reference, *moved;
+  const KpAnnotation *first, *second;
+  const KpView *view;
+  KpCanvas *canvas;
+  KpStore *store;
+  KpRect rect;
+  gint64 car_id, person_id, media_id;
+
+  write_pattern (fixture->folder, "pattern.png", 320, 240);
+  open_folder (fixture, fixture->folder);
+  store = kp_window_get_store (fixture->window);
+  canvas = kp_window_get_canvas (fixture->window);
+  select_and_wait (fixture, find_position (fixture, "pattern.png"));
+  media_id = kp_window_get_current_media_id (fixture->window);
+
+  car_id = kp_store_add_label (store, "car", "#e01b24", 1, &error);
+  g_assert_no_error (error);
+  person_id = kp_store_add_label (store, "person", "#2ec27e", 2, &error);
+  g_assert_no_error (error);
+  kp_window_reload_labels (fixture->window);
+
+  wait_until (fixture, canvas_laid_out, "the canvas to show the image");
+
+  /* Captions are text, and text depends on the fonts installed. */
+  kp_canvas_set_show_captions (canvas, FALSE);
+  kp_canvas_set_zoom (canvas, 1.0);
+
+  /* A car, then a person (key 2), each dragged with the tool. */
+  g_action_group_activate_action (group, "select-label", g_variant_new_int32 (1));
+  kp_canvas_tool_press (canvas, 20, 30, 0);
+  kp_canvas_tool_motion (canvas, 90, 80, 0);
+  kp_canvas_tool_release (canvas, 140, 120, 0);
+  /* The new box is selected, where key 2 would relabel it: deselect first. */
+  g_assert_cmpint (kp_canvas_get_selected_id (canvas), !=, 0);
+  kp_canvas_set_selected_id (canvas, 0);
+  g_action_group_activate_action (group, "select-label", g_variant_new_int32 (2));
+  kp_canvas_tool_press (canvas, 300, 200, 0);
+  kp_canvas_tool_motion (canvas, 250, 100, 0);
+  kp_canvas_tool_release (canvas, 180, 60, 0);
+  /* A click inside the car selects it. */
+  kp_canvas_tool_press (canvas, 60, 60, 0);
+  kp_canvas_tool_release (canvas, 60, 60, 0);
+
+  annotations = kp_store_list_annotations (store, media_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (annotations->len, ==, 2);
+  first = g_ptr_array_index (annotations, 0);
+  second = g_ptr_array_index (annotations, 1);
+  g_assert_cmpint (first->label_id, ==, car_id);
+  g_assert_cmpfloat (first->rect.x, ==, 20);
+  g_assert_cmpfloat (first->rect.y, ==, 30);
+  g_assert_cmpfloat (first->rect.width, ==, 120);
+  g_assert_cmpfloat (first->rect.height, ==, 90);
+  g_assert_cmpint (second->label_id, ==, person_id);
+  g_assert_cmpfloat (second->rect.x, ==, 180);
+  g_assert_cmpfloat (second->rect.y, ==, 60);
+  g_assert_cmpfloat (second->rect.width, ==, 120);
+  g_assert_cmpfloat (second->rect.height, ==, 140);
+  g_assert_cmpint (kp_canvas_get_selected_id (canvas), ==, first->id);
+
+  /* The image's own area of the canvas, whatever the window's layout. */
+  view = kp_canvas_get_view (canvas);
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  rendered = kp_test_render_widget (GTK_WIDGET (canvas), view->offset_x, view->offset_y, 320, 240);
+  kp_test_assert_matches_reference (rendered, "window-canvas.png");
+
+  /* The comparison catches a box moved by 10 px. */
+  reference = cairo_image_surface_create_from_png (path);
+  rect = first->rect;
+  rect.x += 10;
+  g_assert_true (kp_document_set_rect (kp_window_get_current_document (fixture->window),
+                                       first->id, &rect, &error));
+  g_assert_no_error (error);
+  moved = kp_test_render_widget (GTK_WIDGET (canvas), view->offset_x, view->offset_y, 320, 240);
+  g_assert_cmpfloat (kp_test_compare_surfaces (moved, reference), >, KP_TEST_PIXEL_TOLERANCE);
+
+  cairo_surface_destroy (moved);
+  cairo_surface_destroy (reference);
+  cairo_surface_destroy (rendered);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -864,6 +1004,7 @@ main (int   argc,
   ADD ("export", test_export);
   ADD ("open-errors", test_open_errors);
   ADD ("thumbnails", test_thumbnails);
+  ADD ("canvas-snapshot", test_canvas_snapshot);
 
 #undef ADD
 
