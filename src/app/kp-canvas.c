@@ -26,11 +26,11 @@
 /* Boxes smaller than this on screen get no caption. */
 #define CAPTION_MIN_BOX 12.0
 /* Level of detail: with more boxes than this in view, only the selected
- * box is filled and only boxes at least CROWDED_CAPTION_MIN_BOX wide get a
- * caption. Hundreds of overlapping tints and labels are clutter rather than
- * information, and blending them is what a frame would spend its time on. */
+ * box is filled, and only the selected box and the one under the pointer
+ * get a caption (the colours still tell the labels apart). Hundreds of
+ * overlapping tints and labels are clutter rather than information, and
+ * drawing them is what a frame would spend its time on. */
 #define CROWDED_BOXES 150
-#define CROWDED_CAPTION_MIN_BOX 64.0
 #define SPATIAL_CELL_SIZE 128.0
 /* Pixels a wheel notch pans. */
 #define WHEEL_PAN_STEP 64.0
@@ -73,6 +73,7 @@ struct _KpCanvas
   /* Input state */
   double              pointer_x;
   double              pointer_y;
+  gint64              hover_id;
   KpView              pan_start_view;
   double              zoom_start_scale;
   const char         *cursor_name;
@@ -508,6 +509,7 @@ add_item (KpCanvas     *self,
           const KpRect *rect,
           gint64        label_id,
           gboolean      selected,
+          gboolean      hovered,
           gboolean      crowded)
 {
   Item item;
@@ -519,7 +521,8 @@ add_item (KpCanvas     *self,
   item.filled = selected || !crowded;
   item.captioned = (self->show_captions &&
                     item.info != NULL &&
-                    item.rect.size.width >= (crowded ? CROWDED_CAPTION_MIN_BOX : CAPTION_MIN_BOX) &&
+                    (!crowded || selected || hovered) &&
+                    item.rect.size.width >= CAPTION_MIN_BOX &&
                     item.rect.size.height >= CAPTION_MIN_BOX);
 
   if (item.captioned)
@@ -717,6 +720,7 @@ draw_annotations (KpCanvas    *self,
 
           add_item (self, items, &annotation->rect, annotation->label_id,
                     annotation->id == self->selected_id,
+                    annotation->id == self->hover_id,
                     positions->len > CROWDED_BOXES);
         }
 
@@ -736,7 +740,7 @@ draw_annotations (KpCanvas    *self,
             label_id = annotation->label_id;
         }
 
-      add_item (self, items, &preview_rect, label_id, TRUE, FALSE);
+      add_item (self, items, &preview_rect, label_id, TRUE, FALSE, FALSE);
     }
 
   draw_items (self, snapshot, items);
@@ -1122,10 +1126,22 @@ motion_cb (KpCanvas                 *self,
            double                    y,
            GtkEventControllerMotion *controller)
 {
+  double ix, iy;
+  gint64 hover_id;
+
   self->pointer_x = x;
   self->pointer_y = y;
   self->pointer_inside = TRUE;
   update_cursor (self);
+
+  /* The box under the pointer shows its caption even in a crowded view. */
+  kp_view_widget_to_image (&self->view, x, y, &ix, &iy);
+  hover_id = _kp_canvas_pick (self, ix, iy);
+  if (hover_id != self->hover_id)
+    {
+      self->hover_id = hover_id;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
 }
 
 static void
@@ -1133,6 +1149,11 @@ leave_cb (KpCanvas                 *self,
           GtkEventControllerMotion *controller)
 {
   self->pointer_inside = FALSE;
+  if (self->hover_id != 0)
+    {
+      self->hover_id = 0;
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
 }
 
 static gboolean
@@ -1645,6 +1666,7 @@ kp_canvas_set_document (KpCanvas   *self,
     g_clear_signal_handler (&self->changed_handler, self->document);
 
   g_set_object (&self->document, document);
+  self->hover_id = 0;
 
   if (document != NULL)
     self->changed_handler = g_signal_connect_object (document, "changed",
