@@ -45,7 +45,11 @@ _kp_window_update_actions (KpWindow *self)
       KpMediaStatus status = kp_media_item_get_status (self->current_item);
 
       done = status == KP_MEDIA_STATUS_DONE;
-      can_mark = status != KP_MEDIA_STATUS_BROKEN && status != KP_MEDIA_STATUS_MISSING;
+      /* An image that cannot be shown (broken, missing, or unreadable for
+       * now) cannot have been checked, so it cannot be marked done. */
+      can_mark = (status != KP_MEDIA_STATUS_BROKEN &&
+                  status != KP_MEDIA_STATUS_MISSING &&
+                  self->image_error == NULL);
     }
 
   set_enabled (self, "next-image", has_item && position + 1 < n_items);

@@ -377,6 +377,8 @@ test_unreadable_image (Fixture       *fixture,
   g_assert_true (gtk_stack_get_visible_child (GTK_STACK (stack)) == GTK_WIDGET (page));
   description = g_strdup (adw_status_page_get_description (page));
   g_assert_nonnull (strstr (description, "ermission"));
+  /* What cannot be seen cannot be marked done. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "mark-done"));
 
   /* The rest keeps working. */
   select_and_wait (fixture, find_position (fixture, "b.png"));
@@ -386,6 +388,7 @@ test_unreadable_image (Fixture       *fixture,
   texture = kp_canvas_get_texture (kp_window_get_canvas (fixture->window));
   g_assert_nonnull (texture);
   g_assert_cmpint (gdk_texture_get_width (texture), ==, 100);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "mark-done"));
 
   /* Readable again, it shows the next time it is chosen. */
   g_assert_cmpint (g_chmod (secret, 0644), ==, 0);
