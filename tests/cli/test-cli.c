@@ -226,6 +226,23 @@ assert_failure (int         status,
     g_assert_nonnull (strstr (err, mentions));
 }
 
+/* `kempelenctl export` into output fails with exit status 1 and one line
+ * on stderr that mentions the given text (when not NULL). */
+static void
+assert_export_fails (const char *project,
+                     const char *format,
+                     const char *output,
+                     const char *mentions)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status;
+
+  status = run_ctl (&out, &err, "export", "--project", project, "--format", format,
+                    "--output", output, NULL);
+  assert_failure (status, 1, out, err, mentions);
+}
+
 static const ExpectedImage *
 find_expected_image (const char *path)
 {
@@ -639,9 +656,7 @@ test_missing_folder (void)
   g_autofree char *err = NULL;
   int status;
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
-                    "--output", output, NULL);
-  assert_failure (status, 1, out, err, "no-such-folder");
+  assert_export_fails (folder, "coco", output, "no-such-folder");
   g_assert_false (g_file_test (folder, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
   g_clear_pointer (&out, g_free);
@@ -659,13 +674,8 @@ test_file_as_folder (void)
   g_autofree char *output = g_build_filename (g_get_user_data_dir (), "out.json", NULL);
   g_autoptr(GBytes) before = read_bytes (file);
   g_autoptr(GBytes) after = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status;
 
-  status = run_ctl (&out, &err, "export", "--project", file, "--format", "coco",
-                    "--output", output, NULL);
-  assert_failure (status, 1, out, err, "a.png");
+  assert_export_fails (file, "coco", output, "a.png");
   g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
 
   after = read_bytes (file);
@@ -698,9 +708,7 @@ assert_refused_untouched (const char *folder,
   g_autofree char *err = NULL;
   int status;
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
-                    "--output", output, NULL);
-  assert_failure (status, 1, out, err, mentions);
+  assert_export_fails (folder, "coco", output, mentions);
   g_assert_false (g_file_test (output, G_FILE_TEST_EXISTS));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
@@ -757,9 +765,6 @@ test_unwritable_output (void)
   g_autoptr(GBytes) before = NULL;
   g_autoptr(GBytes) after = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status;
 
   /* A first export brings the database up to date with the folder. */
   g_assert_cmpint (run_ctl (NULL, NULL, "export", "-p", folder, "-f", "coco", "-o", first, NULL), ==, 0);
@@ -768,22 +773,12 @@ test_unwritable_output (void)
   g_file_set_contents (blocker, "a file, not a folder", -1, &error);
   g_assert_no_error (error);
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
-                    "--output", below_file, NULL);
-  assert_failure (status, 1, out, err, "blocker");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_export_fails (folder, "coco", below_file, "blocker");
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "yolo",
-                    "--output", blocker, NULL);
-  assert_failure (status, 1, out, err, "blocker");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_export_fails (folder, "yolo", blocker, "blocker");
 
   /* COCO needs a file, not a folder. */
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
-                    "--output", g_get_user_data_dir (), NULL);
-  assert_failure (status, 1, out, err, NULL);
+  assert_export_fails (folder, "coco", g_get_user_data_dir (), NULL);
 
   after = read_bytes (database);
   g_assert_true (g_bytes_equal (before, after));
@@ -887,10 +882,7 @@ test_read_only_output (void)
   g_autofree char *yolo = NULL;
   g_autoptr(GBytes) before = NULL;
   g_autoptr(GBytes) after = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autofree char *listing = NULL;
-  int status;
 
   if (!kp_test_run_without_dac ())
     return;
@@ -909,22 +901,12 @@ test_read_only_output (void)
   g_assert_cmpint (run_ctl (NULL, NULL, "export", "-p", folder, "-f", "coco", "-o", first, NULL), ==, 0);
   before = read_bytes (database);
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
-                    "--output", coco, NULL);
-  assert_failure (status, 1, out, err, "locked");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_export_fails (folder, "coco", coco, "locked");
 
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "yolo",
-                    "--output", yolo, NULL);
-  assert_failure (status, 1, out, err, "locked");
-  g_clear_pointer (&out, g_free);
-  g_clear_pointer (&err, g_free);
+  assert_export_fails (folder, "yolo", yolo, "locked");
 
   /* Into the read-only folder itself. */
-  status = run_ctl (&out, &err, "export", "--project", folder, "--format", "voc",
-                    "--output", locked, NULL);
-  assert_failure (status, 1, out, err, "locked");
+  assert_export_fails (folder, "voc", locked, "locked");
 
   /* Nothing half-written, and the database is as it was. */
   listing = dup_listing (locked);
