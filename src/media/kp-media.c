@@ -487,6 +487,7 @@ kp_image_probe (const char    *path,
   ProbeState state = { 0, 0, FALSE };
   gsize total = 0;
   gboolean feeding = TRUE;
+  gboolean keep_data = FALSE;
 
   g_return_val_if_fail (path != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
@@ -522,13 +523,20 @@ kp_image_probe (const char    *path,
 
       total += n;
       g_checksum_update (checksum, buffer, n);
-      g_byte_array_append (data, buffer, n);
 
       if (loader == NULL)
         {
+          const char *type = sniff_loader_type (buffer, n);
+
+          /* Only the containers data_is_complete() checks need the whole
+           * file in memory. */
+          keep_data = g_strcmp0 (type, "jpeg") == 0 || g_strcmp0 (type, "png") == 0;
           loader = create_loader (buffer, n);
           g_signal_connect (loader, "size-prepared", G_CALLBACK (probe_size_prepared_cb), &state);
         }
+
+      if (keep_data)
+        g_byte_array_append (data, buffer, n);
 
       if (feeding && !state.got_size)
         {
@@ -561,7 +569,7 @@ kp_image_probe (const char    *path,
 
   /* A cut-off file has an intact header; its end tells. Checking the
    * container is cheap, unlike decoding the whole image. */
-  if (!data_is_complete (gdk_pixbuf_loader_get_format (loader), data->data, data->len))
+  if (keep_data && !data_is_complete (gdk_pixbuf_loader_get_format (loader), data->data, data->len))
     {
       set_corrupt (error, path, NULL);
       return FALSE;
