@@ -32,7 +32,6 @@ struct _KpWindow
 
   KpDocument           *document;        /* of the current image */
   KpMediaItem          *current_item;
-  gint64                current_label_id;
   GBindingGroup        *document_bindings;
 
   /* Thumbnails and probing start after the first frame of a new project. */

@@ -273,7 +273,7 @@ _kp_window_set_current_label (KpWindow *self,
   g_autofree char *value = NULL;
   GtkWidget *child;
 
-  self->current_label_id = label_id;
+  /* The canvas holds the current label; the window keeps no copy. */
   kp_canvas_set_current_label_id (self->canvas, label_id);
 
   self->updating_labels = TRUE;
@@ -310,7 +310,7 @@ _kp_window_sync_labels (KpWindow *self)
       const KpLabel *label = g_ptr_array_index (self->labels, i);
 
       gtk_list_box_append (self->labels_list, kp_label_row_new (label));
-      if (label->id == self->current_label_id)
+      if (label->id == kp_canvas_get_current_label_id (self->canvas))
         found = TRUE;
     }
   self->updating_labels = FALSE;
@@ -328,7 +328,7 @@ _kp_window_sync_labels (KpWindow *self)
     }
   else
     {
-      _kp_window_set_current_label (self, self->current_label_id);
+      _kp_window_set_current_label (self, kp_canvas_get_current_label_id (self->canvas));
     }
 }
 
@@ -360,7 +360,7 @@ kp_window_get_current_label_id (KpWindow *self)
 {
   g_return_val_if_fail (KP_IS_WINDOW (self), 0);
 
-  return self->current_label_id;
+  return kp_canvas_get_current_label_id (self->canvas);
 }
 
 /* The image list */
@@ -530,7 +530,6 @@ image_loaded_cb (GObject      *object,
   texture = gdk_texture_new_for_pixbuf (pixbuf);
   kp_canvas_set_texture (self->canvas, texture);
   kp_canvas_set_document (self->canvas, self->document);
-  kp_canvas_set_current_label_id (self->canvas, self->current_label_id);
   kp_canvas_zoom_fit (self->canvas);
   gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
 
@@ -622,7 +621,7 @@ close_project (KpWindow *self)
   g_hash_table_remove_all (self->documents);
 
   g_clear_pointer (&self->labels, g_ptr_array_unref);
-  self->current_label_id = 0;
+  kp_canvas_set_current_label_id (self->canvas, 0);
   _kp_window_sync_labels (self);
 
   g_clear_object (&self->store);
@@ -891,7 +890,8 @@ install_project (KpWindow *self,
 
 
   last_label = kp_store_dup_setting (self->store, "current-label-id");
-  self->current_label_id = last_label ? g_ascii_strtoll (last_label, NULL, 10) : 0;
+  kp_canvas_set_current_label_id (self->canvas,
+                                  last_label ? g_ascii_strtoll (last_label, NULL, 10) : 0);
   _kp_window_sync_labels (self);
 
   last_media = kp_store_dup_setting (self->store, "last-media-id");
