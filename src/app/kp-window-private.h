@@ -22,6 +22,7 @@ struct _KpWindow
   GListStore           *media;           /* KpMediaItem */
   GtkSingleSelection   *selection;
   GHashTable           *items_by_id;     /* gint64* -> KpMediaItem* (borrowed) */
+  guint                 n_done;          /* items whose status is DONE */
   GHashTable           *documents;       /* gint64* -> KpDocument* */
   GPtrArray            *labels;          /* KpLabel */
   KpThumbnailer        *thumbnailer;

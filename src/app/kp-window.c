@@ -98,30 +98,36 @@ set_image_state (KpWindow   *self,
 }
 
 static void
-update_progress (KpWindow *self)
+show_progress (KpWindow *self)
 {
-  GHashTableIter iter;
-  gpointer value;
-  guint total = 0;
-  guint done = 0;
+  guint total = g_hash_table_size (self->items_by_id);
+  guint done = self->n_done;
   g_autofree char *text = NULL;
-
-  if (self->items_by_id == NULL)
-    return;
-
-  g_hash_table_iter_init (&iter, self->items_by_id);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      total++;
-      if (kp_media_item_get_status (value) == KP_MEDIA_STATUS_DONE)
-        done++;
-    }
 
   /* Translators: shown above the image list, e.g. "3 of 120 done". */
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u of %u done", "%u of %u done", total),
                           done, total);
   gtk_label_set_label (self->progress_label, text);
   gtk_progress_bar_set_fraction (self->progress_bar, total > 0 ? (double)done / total : 0);
+}
+
+/* Counts the done images anew, after many items changed at once. */
+static void
+recount_progress (KpWindow *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (self->items_by_id == NULL)
+    return;
+
+  self->n_done = 0;
+  g_hash_table_iter_init (&iter, self->items_by_id);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (kp_media_item_get_status (value) == KP_MEDIA_STATUS_DONE)
+      self->n_done++;
+
+  show_progress (self);
 }
 
 static void
@@ -192,8 +198,13 @@ _kp_window_refresh_item (KpWindow *self,
       return;
     }
 
+  /* One item changed: adjust the count rather than walk every image. */
+  if (kp_media_item_get_status (item) == KP_MEDIA_STATUS_DONE)
+    self->n_done--;
   kp_media_item_update (item, media);
-  update_progress (self);
+  if (kp_media_item_get_status (item) == KP_MEDIA_STATUS_DONE)
+    self->n_done++;
+  show_progress (self);
   if (item == self->current_item)
     {
       update_current_labels (self);
@@ -217,7 +228,7 @@ _kp_window_refresh_items (KpWindow  *self,
         kp_media_item_update (item, m);
     }
 
-  update_progress (self);
+  recount_progress (self);
   update_current_labels (self);
   _kp_window_update_actions (self);
 }
@@ -619,6 +630,7 @@ close_project (KpWindow *self)
   g_list_store_remove_all (self->media);
   g_hash_table_remove_all (self->items_by_id);
   g_hash_table_remove_all (self->documents);
+  self->n_done = 0;
 
   g_clear_pointer (&self->labels, g_ptr_array_unref);
   kp_canvas_set_current_label_id (self->canvas, 0);
@@ -902,7 +914,7 @@ install_project (KpWindow *self,
         position = 0;
     }
 
-  update_progress (self);
+  recount_progress (self);
   gtk_widget_set_visible (self->history_box, TRUE);
   gtk_widget_set_visible (self->zoom_box, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
