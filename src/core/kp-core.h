@@ -11,5 +11,6 @@
 #include "kp-store.h"
 #include "kp-document.h"
 #include "kp-export.h"
+#include "kp-sigv4.h"
 
 #undef KP_CORE_INSIDE
