@@ -11,6 +11,7 @@
 #include "kp-store.h"
 #include "kp-document.h"
 #include "kp-export.h"
+#include "kp-question.h"
 #include "kp-sigv4.h"
 
 #undef KP_CORE_INSIDE
