@@ -639,6 +639,14 @@ parse_signed_headers (Authorization *auth,
       return FALSE;
     }
 
+  /* g_strsplit() gives no names at all for "". */
+  if (n == 0)
+    {
+      g_set_error (error, KP_SIGV4_ERROR, KP_SIGV4_ERROR_MALFORMED,
+                   _("The SignedHeaders of the Authorization header is empty."));
+      return FALSE;
+    }
+
   for (guint i = 0; i < n; i++)
     {
       if (!all_chars (names[i], 1, MAX_HEADER_NAME_LEN, is_header_name_char) ||
@@ -837,7 +845,7 @@ format_amz_date (gint64 time_s)
 static int
 compare_names (gconstpointer a,
                gconstpointer b,
-               gpointer      user_data)
+               gpointer      user_data G_GNUC_UNUSED)
 {
   return strcmp (*(const char * const *)a, *(const char * const *)b);
 }
