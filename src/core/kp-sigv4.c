@@ -80,6 +80,18 @@ authorization_free (Authorization *auth)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Authorization, authorization_free)
 
+/**
+ * kp_sigv4_request_new:
+ * @method: the HTTP method, as sent ("POST")
+ * @path: the request path as sent, still percent-encoded
+ * @query: (nullable): the raw query string without '?'
+ * @body: (nullable): the request body; %NULL for none
+ *
+ * Describes a request to sign or to verify. Add its headers with
+ * kp_sigv4_request_add_header().
+ *
+ * Returns: (transfer full): a new request, freed with kp_sigv4_request_free()
+ */
 KpSigv4Request *
 kp_sigv4_request_new (const char *method,
                       const char *path,
@@ -121,6 +133,15 @@ is_ows (char c)
   return c == ' ' || c == '\t';
 }
 
+/**
+ * kp_sigv4_request_add_header:
+ * @req: a #KpSigv4Request
+ * @name: a header name, in any case
+ * @value: its value; surrounding spaces and tabs are dropped
+ *
+ * Adds a header. Adding a name again appends ",@value" to its value, as
+ * HTTP joins repeated fields.
+ */
 void
 kp_sigv4_request_add_header (KpSigv4Request *req,
                              const char     *name,
@@ -159,6 +180,13 @@ kp_sigv4_request_add_header (KpSigv4Request *req,
   g_hash_table_replace (req->headers, lower, trimmed);
 }
 
+/**
+ * kp_sigv4_request_get_header:
+ * @req: a #KpSigv4Request
+ * @name: a header name, in any case
+ *
+ * Returns: (nullable): the header's value, or %NULL if @req has none
+ */
 const char *
 kp_sigv4_request_get_header (KpSigv4Request *req,
                              const char     *name)
@@ -173,6 +201,15 @@ kp_sigv4_request_get_header (KpSigv4Request *req,
   return g_hash_table_lookup (req->headers, lower);
 }
 
+/**
+ * kp_sigv4_request_foreach_header:
+ * @req: a #KpSigv4Request
+ * @func: (scope call): called with each lower-case name and its value
+ * @user_data: passed to @func
+ *
+ * Calls @func for every header, in no particular order; after
+ * kp_sigv4_sign() these include X-Amz-Date and Authorization.
+ */
 void
 kp_sigv4_request_foreach_header (KpSigv4Request *req,
                                  GHFunc          func,
@@ -771,6 +808,18 @@ parse_authorization (KpSigv4Request *req,
   return g_steal_pointer (&auth);
 }
 
+/**
+ * kp_sigv4_parse:
+ * @req: a #KpSigv4Request
+ * @access_key_id: (out) (optional): the access key id of the credential
+ * @region: (out) (optional): the region of the credential scope
+ * @error: return location for a #KP_SIGV4_ERROR
+ *
+ * Reads the Authorization header without checking the signature, so that
+ * the caller can look up the secret of @access_key_id.
+ *
+ * Returns: %TRUE if the header is well formed
+ */
 gboolean
 kp_sigv4_parse (KpSigv4Request *req,
                 char          **access_key_id,
@@ -857,6 +906,19 @@ strv_has (char       **strv,
   return g_strv_contains ((const char * const *)strv, s);
 }
 
+/**
+ * kp_sigv4_verify:
+ * @req: a #KpSigv4Request with all its headers
+ * @secret_access_key: the secret belonging to the credential's access key id
+ * @service: the service the scope must name, such as "mturk-requester"
+ * @now_s: the current time in seconds since the epoch
+ * @error: return location for a #KP_SIGV4_ERROR
+ *
+ * Checks that @req carries a valid AWS Signature Version 4 made with
+ * @secret_access_key for @service, dated within 15 minutes of @now_s.
+ *
+ * Returns: %TRUE if the signature is good
+ */
 gboolean
 kp_sigv4_verify (KpSigv4Request *req,
                  const char     *secret_access_key,
@@ -994,6 +1056,18 @@ kp_sigv4_verify (KpSigv4Request *req,
   return TRUE;
 }
 
+/**
+ * kp_sigv4_sign:
+ * @req: a #KpSigv4Request with a Host header
+ * @access_key_id: the access key id
+ * @secret_access_key: its secret
+ * @region: the region of the scope, such as "us-east-1"
+ * @service: the service of the scope, such as "mturk-requester"
+ * @now_s: the signing time in seconds since the epoch
+ *
+ * Signs every header of @req: sets X-Amz-Date and Authorization,
+ * replacing those of an earlier signature.
+ */
 void
 kp_sigv4_sign (KpSigv4Request *req,
                const char     *access_key_id,
