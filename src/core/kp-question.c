@@ -114,6 +114,8 @@ typedef struct
 {
   long                   line;
   char                  *message;  /* set when we stopped the parser */
+  long                   xml_line;
+  char                  *xml_message; /* libxml2's first error */
   startElementNsSAX2Func start_element_ns;
 } ReadState;
 
@@ -221,6 +223,22 @@ start_element_ns_cb (void           *user_data,
                            n_attributes, n_defaulted, attributes);
 }
 
+/* Keeps the first error: the later ones are mostly its consequences. */
+static void
+record_error_cb (void     *user_data,
+                 xmlError *xml_error)
+{
+  xmlParserCtxt *ctxt = user_data;
+  ReadState *state = ctxt->_private;
+
+  if (state->xml_message != NULL || xml_error == NULL || xml_error->level < XML_ERR_ERROR)
+    return;
+
+  state->xml_message = g_strstrip (g_strdup (xml_error->message != NULL
+                                             ? xml_error->message : ""));
+  state->xml_line = xml_error->line;
+}
+
 static void
 ensure_libxml (void)
 {
@@ -271,6 +289,7 @@ read_xml (const char  *xml,
   ctxt->sax->entityDecl = refuse_entity_cb;
   state.start_element_ns = ctxt->sax->startElementNs;
   ctxt->sax->startElementNs = start_element_ns_cb;
+  ctxt->sax->serror = record_error_cb;
 
   doc = xmlCtxtReadMemory (ctxt, xml, (int)length, NULL, "UTF-8", options);
 
@@ -278,23 +297,31 @@ read_xml (const char  *xml,
     {
       invalid (error, doc_kind, state.line, "%s", state.message);
       g_free (state.message);
+      g_free (state.xml_message);
       return NULL;
     }
 
   if (doc == NULL || !ctxt->wellFormed)
     {
       const xmlError *xml_error = xmlCtxtGetLastError (ctxt);
-      g_autofree char *message = NULL;
+      g_autofree char *message = g_steal_pointer (&state.xml_message);
+      long line = state.xml_line;
 
-      if (xml_error != NULL && xml_error->message != NULL)
-        message = g_strstrip (g_strdup (xml_error->message));
-      else
-        message = g_strdup (_("unknown error"));
+      if (message == NULL && xml_error != NULL && xml_error->message != NULL)
+        {
+          message = g_strstrip (g_strdup (xml_error->message));
+          line = xml_error->line;
+        }
+      if (message == NULL || *message == '\0')
+        {
+          g_free (message);
+          message = g_strdup (_("unknown error"));
+        }
 
-      invalid (error, doc_kind, xml_error != NULL ? xml_error->line : 0,
-               _("the XML is not well-formed: %s"), message);
+      invalid (error, doc_kind, line, _("the XML is not well-formed: %s"), message);
       return NULL;
     }
+  g_clear_pointer (&state.xml_message, g_free);
 
   if (doc->intSubset != NULL || doc->extSubset != NULL)
     {
@@ -517,7 +544,7 @@ url_of (xmlNode   *node,
 
   g_strstrip (text);
   uri = g_uri_parse (text, G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+  if (uri == NULL)
     {
       invalid (error, DOC_QUESTION, node_line (node),
                _("%s “%s” is not a valid URL"), node_name (node), text);
@@ -536,6 +563,12 @@ url_of (xmlNode   *node,
     {
       invalid (error, DOC_QUESTION, node_line (node),
                _("%s “%s” must be an http or https URL"), node_name (node), text);
+      return FALSE;
+    }
+  if (g_uri_get_host (uri) == NULL || *g_uri_get_host (uri) == '\0')
+    {
+      invalid (error, DOC_QUESTION, node_line (node),
+               _("%s “%s” is not a valid URL"), node_name (node), text);
       return FALSE;
     }
 
@@ -577,8 +610,8 @@ check_sequence (Checker     *c,
           if (count < slots[i].min)
             {
               invalid (error, DOC_QUESTION, node_line (child),
-                       _("“%s” must come before “%s” in “%s”"),
-                       slots[i].name, node_name (child), node_name (parent));
+                       _("“%s” lacks the required element “%s” before “%s”"),
+                       node_name (parent), slots[i].name, node_name (child));
               return FALSE;
             }
           i++;
@@ -616,7 +649,7 @@ check_sequence (Checker     *c,
     if (count < slots[i].min)
       {
         invalid (error, DOC_QUESTION, node_line (parent),
-                 _("“%s” needs a “%s” element"),
+                 _("“%s” lacks the required element “%s”"),
                  node_name (parent), slots[i].name);
         return FALSE;
       }
@@ -2218,7 +2251,7 @@ read_answer (xmlNode  *answer,
   if (id == NULL)
     {
       invalid (error, DOC_ANSWERS, node_line (answer),
-               _("“%s” needs a “%s” element"), "Answer", "QuestionIdentifier");
+               _("“%s” lacks the required element “%s”"), "Answer", "QuestionIdentifier");
       return NULL;
     }
 
