@@ -938,6 +938,77 @@ test_answers_from_xml_invalid (void)
   }
 }
 
+/* Truncated and corrupted copies of valid documents: each is either
+ * accepted or refused with INVALID, never anything else, and (under ASan)
+ * without a memory error. */
+static void
+test_mutations (void)
+{
+  const char *answers_xml =
+    "<?xml version=\"1.0\" encoding=\"ASCII\"?><QuestionFormAnswers xmlns=\"" ANSWERS_NS "\">"
+    "<Answer><QuestionIdentifier>a</QuestionIdentifier><FreeText>x &amp; &#233;</FreeText></Answer>"
+    "<Answer><QuestionIdentifier>b</QuestionIdentifier><SelectionIdentifier>s</SelectionIdentifier>"
+    "<OtherSelectionText>o</OtherSelectionText></Answer>"
+    "<Answer><QuestionIdentifier>c</QuestionIdentifier><UploadedFileSizeInBytes>5"
+    "</UploadedFileSizeInBytes><UploadedFileKey>k</UploadedFileKey></Answer></QuestionFormAnswers>";
+  static const char bytes[] = "<>/&;\"'=!?[]x \n\xc3\xa9\xff";
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20171106);
+  guint accepted = 0, refused = 0;
+
+  for (guint i = 0; i < 1500; i++)
+    {
+      gboolean answers = i % 3 == 2;
+      const char *source = answers ? answers_xml : full_form_2005;
+      g_autofree char *copy = g_strdup (source);
+      gsize length = strlen (copy);
+      g_autoptr(GError) error = NULL;
+      guint n_changes = g_rand_int_range (rand, 1, 4);
+
+      for (guint j = 0; j < n_changes; j++)
+        {
+          gsize at;
+
+          if (length == 0)
+            break;
+          at = g_rand_int_range (rand, 0, length);
+
+          if (g_rand_boolean (rand))
+            copy[at] = bytes[g_rand_int_range (rand, 0, sizeof bytes - 1)];
+          else
+            length = at;
+        }
+      copy[length] = '\0';
+
+      if (answers)
+        {
+          g_autoptr(JsonArray) result = kp_question_answers_from_xml (copy, &error);
+
+          g_assert_true ((result == NULL) != (error == NULL));
+          if (result != NULL)
+            accepted++;
+        }
+      else
+        {
+          g_autoptr(KpQuestionInfo) info = kp_question_parse (copy, length, &error);
+
+          g_assert_true ((info == NULL) != (error == NULL));
+          if (info != NULL)
+            accepted++;
+        }
+
+      if (error != NULL)
+        {
+          g_assert_error (error, KP_QUESTION_ERROR, KP_QUESTION_ERROR_INVALID);
+          g_assert_true (g_utf8_validate (error->message, -1, NULL));
+          refused++;
+        }
+    }
+
+  /* Both outcomes happen, so the corruption does reach the checks. */
+  g_assert_cmpuint (accepted, >, 0);
+  g_assert_cmpuint (refused, >, 500);
+}
+
 static gpointer
 parse_in_thread (gpointer user_data G_GNUC_UNUSED)
 {
@@ -983,6 +1054,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/question/too-large", test_too_large);
   g_test_add_func ("/kempelen/core/question/invalid-utf8", test_invalid_utf8);
   g_test_add_func ("/kempelen/core/question/threads", test_threads);
+  g_test_add_func ("/kempelen/core/question/mutations", test_mutations);
   g_test_add_func ("/kempelen/core/answers/round-trip", test_answers_round_trip);
   g_test_add_func ("/kempelen/core/answers/escaping", test_answers_escaping);
   g_test_add_func ("/kempelen/core/answers/invalid", test_answers_invalid);
