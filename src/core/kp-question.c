@@ -440,6 +440,7 @@ text_of (xmlNode  *node,
          GError  **error)
 {
   g_autofree char *text = NULL;
+  xmlChar *content;
 
   if (!check_attributes (node, NULL, error))
     return NULL;
@@ -462,17 +463,10 @@ text_of (xmlNode  *node,
         }
     }
 
-  text = (char *)xmlNodeGetContent (node);
-  if (text == NULL)
-    text = g_strdup ("");
-  else
-    {
-      /* Hand over memory from libxml2's allocator to GLib's. */
-      char *copy = g_strdup (text);
-
-      xmlFree (g_steal_pointer (&text));
-      text = copy;
-    }
+  /* Moved from libxml2's allocator to GLib's. */
+  content = xmlNodeGetContent (node);
+  text = g_strdup (content != NULL ? (const char *)content : "");
+  xmlFree (content);
 
   if (required && is_blank (text))
     {
