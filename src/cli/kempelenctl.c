@@ -17,6 +17,7 @@
 
 #include "kp-core.h"
 #include "kp-media.h"
+#include "kp-cli-admin.h"
 
 #define EXIT_USAGE 2
 
@@ -31,10 +32,12 @@ typedef struct
 static int run_export (int argc, char **argv);
 static int run_status (int argc, char **argv);
 static int run_help   (int argc, char **argv);
+static int run_admin  (int argc, char **argv);
 
 static const Command commands[] = {
   { "export", N_("Export a project’s boxes as COCO, Pascal VOC or YOLO"), run_export },
   { "status", N_("Show how far the annotation of a project is"), run_status },
+  { "admin", N_("Create a server’s requesters and workers, add funds"), run_admin },
   { "help", N_("Show the options of a command"), run_help },
 };
 
@@ -454,6 +457,15 @@ run_status (int    argc,
     print_status_text (store, &counts, media_list);
 
   return EXIT_SUCCESS;
+}
+
+/* admin */
+
+static int
+run_admin (int    argc,
+           char **argv)
+{
+  return kp_cli_admin_run (argc, argv);
 }
 
 /* help */

@@ -3,10 +3,20 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Requests go through one dispatcher: it finds the route, checks the
- * method, calls a thin handler, and turns any GError the handler returns
- * into a JSON error response in kp_server_respond_error(), the one place
- * where error domains meet HTTP status codes. The MTurk operations
- * (POST / with X-Amz-Target) will be routes of this table.
+ * method, authenticates, runs the operation and turns any GError into the
+ * wire format in respond_error(), the one place where error domains meet
+ * HTTP status codes.
+ *
+ * Group commit. Every request runs inside a SAVEPOINT of the transaction
+ * that is open for the current main-loop iteration; its response is built
+ * at once but the message is paused. A commit source at default priority
+ * runs in the next iteration, after libsoup has dispatched every other
+ * request that was ready: one COMMIT (one fsync with synchronous=FULL)
+ * makes the whole group durable, and only then are the responses released.
+ * So an acknowledged submission is on disk, and many concurrent submissions
+ * cost one fsync instead of one each. If the COMMIT fails (a full disk),
+ * every response of the group becomes a ServiceFault: nothing was stored and
+ * nothing is claimed.
  */
 
 #include "config.h"
@@ -19,44 +29,52 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "kp-admin.h"
+#include "kp-api.h"
+#include "kp-hits.h"
+#include "kp-notify.h"
+#include "kp-core.h"
+#include "kp-worker-api.h"
+
 G_DEFINE_QUARK (kp-server-error-quark, kp_server_error)
+
+#define MTURK_TARGET_PREFIX "MTurkRequesterServiceV20170117."
+#define MTURK_SERVICE "mturk-requester"
+#define WORKER_API_PREFIX "/worker/v1"
+#define DEFAULT_MAX_BODY_SIZE (8 * 1024 * 1024)
+#define JOBS_INTERVAL_MS 1000
 
 struct _KpServer
 {
   GObject     parent_instance;
 
   SoupServer *soup_server;
+  GTlsCertificate *tls_certificate;
+  char       *data_dir;
+  KpDb       *db;
+  KpNotifier *notifier;
+  char       *notify_ca_file;
+  gsize       max_body_size;
+
+  /* Group commit */
+  GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
+  guint       commit_source;
+  guint       jobs_source;
+  guint       in_flight;      /* messages started and not yet finished */
+  gboolean    draining;
 };
 
 G_DEFINE_FINAL_TYPE (KpServer, kp_server, G_TYPE_OBJECT)
 
-typedef gboolean (*KpRouteHandler) (KpServer           *self,
-                                    SoupServerMessage  *msg,
-                                    GHashTable         *query,
-                                    GError            **error);
-
-typedef struct
-{
-  const char     *path;
-  const char     *methods;  /* space separated, as in the Allow header */
-  KpRouteHandler  handler;
-} KpRoute;
-
-static gboolean handle_health (KpServer           *self,
-                               SoupServerMessage  *msg,
-                               GHashTable         *query,
-                               GError            **error);
-
-static const KpRoute routes[] = {
-  { "/health", "GET HEAD", handle_health },
-};
+static gboolean commit_group (KpServer *self);
 
 /* Responses */
 
 static void
 respond_json (SoupServerMessage *msg,
               guint              status,
-              JsonNode          *root)
+              JsonNode          *root,
+              const char        *content_type)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *body = NULL;
@@ -66,19 +84,29 @@ respond_json (SoupServerMessage *msg,
   body = json_generator_to_data (generator, &len);
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json",
+  soup_server_message_set_response (msg, content_type,
                                     SOUP_MEMORY_TAKE, g_steal_pointer (&body), len);
 }
 
-/* The one mapping from errors to HTTP: status code plus a JSON body with
- * MTurk's "__type" and "Message". Internal details are logged, not sent. */
+typedef enum
+{
+  API_PLAIN,    /* /health and friends: {"__type", "Message"} */
+  API_MTURK,    /* AWS JSON 1.1 errors with TurkErrorCode */
+  API_WORKER,   /* {"error", "message"} */
+} ApiKind;
+
+/* The one mapping from errors to HTTP. Internal details are logged, not
+ * sent. turk_code is MTurk's TurkErrorCode, if any. */
 static void
-kp_server_respond_error (SoupServerMessage *msg,
-                         const GError      *error)
+respond_error (SoupServerMessage *msg,
+               ApiKind            kind,
+               const GError      *error,
+               const char        *turk_code)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
   const char *type = "ServiceFault";
+  const char *worker_code = "internal";
   const char *message = error->message;
   guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
 
@@ -89,27 +117,102 @@ kp_server_respond_error (SoupServerMessage *msg,
         case KP_SERVER_ERROR_NOT_FOUND:
           status = SOUP_STATUS_NOT_FOUND;
           type = "NotFound";
+          worker_code = "not-found";
           break;
-
         case KP_SERVER_ERROR_METHOD_NOT_ALLOWED:
           status = SOUP_STATUS_METHOD_NOT_ALLOWED;
           type = "MethodNotAllowed";
+          worker_code = "method-not-allowed";
           break;
-
         case KP_SERVER_ERROR_INVALID_REQUEST:
           status = SOUP_STATUS_BAD_REQUEST;
           type = "RequestError";
+          worker_code = "invalid-request";
           break;
-
+        case KP_SERVER_ERROR_TOO_LARGE:
+          status = SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
+          type = "RequestEntityTooLarge";
+          worker_code = "too-large";
+          break;
         case KP_SERVER_ERROR_FAILED:
+        case KP_SERVER_ERROR_CONFIG:
         default:
           break;
         }
     }
-
-  if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR)
+  else if (error->domain == KP_API_ERROR)
     {
-      g_message ("Internal error for %s %s: %s",
+      switch ((KpApiError)error->code)
+        {
+        case KP_API_ERROR_REQUEST:
+          status = SOUP_STATUS_BAD_REQUEST;
+          type = "RequestError";
+          worker_code = "invalid-request";
+          break;
+        case KP_API_ERROR_THROTTLED:
+          status = kind == API_WORKER ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_BAD_REQUEST;
+          type = "ThrottlingException";
+          worker_code = "busy";
+          break;
+        case KP_API_ERROR_UNAUTHORIZED:
+          status = SOUP_STATUS_UNAUTHORIZED;
+          type = "UnrecognizedClientException";
+          worker_code = "unauthorized";
+          break;
+        case KP_API_ERROR_FORBIDDEN:
+          status = SOUP_STATUS_FORBIDDEN;
+          type = "AccessDeniedException";
+          worker_code = "forbidden";
+          break;
+        case KP_API_ERROR_NOT_FOUND:
+          status = SOUP_STATUS_NOT_FOUND;
+          type = "RequestError";
+          worker_code = "not-found";
+          break;
+        case KP_API_ERROR_CONFLICT:
+          status = SOUP_STATUS_CONFLICT;
+          type = "RequestError";
+          worker_code = "conflict";
+          break;
+        case KP_API_ERROR_GONE:
+          status = SOUP_STATUS_GONE;
+          type = "RequestError";
+          worker_code = "gone";
+          break;
+        case KP_API_ERROR_SERVICE:
+        default:
+          break;
+        }
+      /* The MTurk API answers every client error with 400. */
+      if (kind == API_MTURK && status >= 400 && status < 500 &&
+          error->code != KP_API_ERROR_THROTTLED)
+        status = SOUP_STATUS_BAD_REQUEST;
+    }
+  else if (error->domain == KP_SIGV4_ERROR)
+    {
+      status = SOUP_STATUS_BAD_REQUEST;
+      worker_code = "unauthorized";
+      switch ((KpSigv4Error)error->code)
+        {
+        case KP_SIGV4_ERROR_MISSING:
+          type = "MissingAuthenticationTokenException";
+          break;
+        case KP_SIGV4_ERROR_MALFORMED:
+        case KP_SIGV4_ERROR_SCOPE:
+          type = "IncompleteSignatureException";
+          break;
+        case KP_SIGV4_ERROR_STALE:
+        case KP_SIGV4_ERROR_MISMATCH:
+        default:
+          type = "InvalidSignatureException";
+          break;
+        }
+    }
+
+  if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR &&
+      !g_error_matches (error, KP_API_ERROR, KP_API_ERROR_SERVICE))
+    {
+      g_warning ("Internal error for %s %s: %s",
                  soup_server_message_get_method (msg),
                  g_uri_get_path (soup_server_message_get_uri (msg)),
                  error->message);
@@ -117,48 +220,572 @@ kp_server_respond_error (SoupServerMessage *msg,
     }
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "__type");
-  json_builder_add_string_value (builder, type);
-  json_builder_set_member_name (builder, "Message");
-  json_builder_add_string_value (builder, message);
+  if (kind == API_WORKER)
+    {
+      kp_json_add_string (builder, "error", worker_code);
+      kp_json_add_string (builder, "message", message);
+    }
+  else
+    {
+      kp_json_add_string (builder, "__type", type);
+      kp_json_add_string (builder, "Message", message);
+      if (kind == API_MTURK && (g_str_equal (type, "RequestError") ||
+                                g_str_equal (type, "ServiceFault")))
+        kp_json_add_string (builder, "TurkErrorCode",
+                            turk_code != NULL ? turk_code :
+                            status >= 500 ? "AWS.MechanicalTurk.ServiceFault"
+                                          : "AWS.MechanicalTurk.RequestError");
+    }
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
 
-  respond_json (msg, status, root);
+  respond_json (msg, status, root,
+                kind == API_MTURK ? "application/x-amz-json-1.1" : "application/json");
 }
 
-/* Handlers */
+/* Group commit */
 
 static gboolean
-handle_health (KpServer           *self,
-               SoupServerMessage  *msg,
-               GHashTable         *query,
-               GError            **error)
+commit_cb (gpointer user_data)
+{
+  KpServer *self = user_data;
+
+  self->commit_source = 0;
+  commit_group (self);
+
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+ensure_group (KpServer  *self,
+              GError   **error)
+{
+  if (kp_db_in_transaction (self->db))
+    return TRUE;
+
+  if (!kp_db_begin (self->db, error))
+    return FALSE;
+
+  if (self->commit_source == 0)
+    self->commit_source = g_idle_add_full (G_PRIORITY_DEFAULT, commit_cb, self, NULL);
+
+  return TRUE;
+}
+
+static gboolean
+commit_group (KpServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) pending = NULL;
+  gboolean ok = TRUE;
+
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+
+  if (kp_db_in_transaction (self->db))
+    ok = kp_db_commit (self->db, &error);
+
+  pending = g_steal_pointer (&self->pending);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < pending->len; i++)
+    {
+      SoupServerMessage *msg = g_ptr_array_index (pending, i);
+
+      if (!ok)
+        {
+          const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+          g_autoptr(GError) fault = NULL;
+
+          if (g_error_matches (error, KP_DB_ERROR, KP_DB_ERROR_FULL))
+            g_set_error (&fault, KP_API_ERROR, KP_API_ERROR_SERVICE,
+                         _("The server cannot store anything right now (its disk is full); "
+                           "nothing was changed, try again later"));
+          else
+            g_set_error (&fault, KP_API_ERROR, KP_API_ERROR_SERVICE,
+                         _("The server could not store the request; nothing was changed, "
+                           "try again"));
+          respond_error (msg, g_str_has_prefix (path, WORKER_API_PREFIX) ? API_WORKER : API_MTURK,
+                         fault, "AWS.MechanicalTurk.ServiceFault");
+        }
+
+      soup_server_message_unpause (msg);
+    }
+
+  if (!ok)
+    g_warning ("Cannot commit %u requests: %s", pending->len, error->message);
+  else if (self->notifier != NULL)
+    kp_notifier_kick (self->notifier);
+
+  return ok;
+}
+
+static void
+defer_response (KpServer          *self,
+                SoupServerMessage *msg)
+{
+  soup_server_message_pause (msg);
+  g_ptr_array_add (self->pending, g_object_ref (msg));
+
+  /* Keep groups bounded, so one response never waits on a huge batch. */
+  if (self->pending->len >= 512)
+    commit_group (self);
+}
+
+static void
+ctx_clear (KpCtx *ctx)
+{
+  g_clear_pointer (&ctx->turk_error_code, g_free);
+}
+
+static void
+ctx_init (KpServer *self,
+          KpCtx    *ctx,
+          char     *base_url)
+{
+  memset (ctx, 0, sizeof *ctx);
+  ctx->db = self->db;
+  ctx->data_dir = self->data_dir;
+  ctx->base_url = base_url;
+  ctx->now = g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Runs func inside the request savepoint of the current group. */
+typedef gboolean (*GroupFunc) (KpServer *self, KpCtx *ctx, gpointer data, GError **error);
+
+static gboolean
+run_in_group (KpServer   *self,
+              KpCtx      *ctx,
+              GroupFunc   func,
+              gpointer    data,
+              GError    **error)
+{
+  g_autoptr(GError) db_error = NULL;
+
+  if (!ensure_group (self, &db_error) ||
+      !kp_db_savepoint (self->db, "request", &db_error))
+    return kp_api_fail_db (ctx, error, db_error);
+
+  if (!func (self, ctx, data, error))
+    {
+      kp_db_rollback_to (self->db, "request");
+      kp_db_release (self->db, "request", NULL);
+      return FALSE;
+    }
+
+  if (!kp_db_release (self->db, "request", &db_error))
+    {
+      kp_db_rollback_to (self->db, "request");
+      return kp_api_fail_db (ctx, error, db_error);
+    }
+
+  return TRUE;
+}
+
+/* Background jobs */
+
+static gboolean
+jobs_func (KpServer  *self,
+           KpCtx     *ctx,
+           gpointer   data,
+           GError   **error)
+{
+  guint *n_changes = data;
+
+  return kp_hits_run_jobs (ctx, n_changes, error);
+}
+
+static gboolean
+jobs_cb (gpointer user_data)
+{
+  KpServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *base_url = kp_server_dup_uri (self);
+  guint n_changes = 0;
+  KpCtx ctx;
+
+  ctx_init (self, &ctx, base_url);
+  if (!run_in_group (self, &ctx, jobs_func, &n_changes, &error))
+    g_warning ("Background jobs failed: %s", error->message);
+  else if (n_changes > 0)
+    g_debug ("Background jobs made %u changes", n_changes);
+  ctx_clear (&ctx);
+
+  if (self->notifier != NULL)
+    kp_notifier_kick (self->notifier);
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Logging */
+
+static void
+log_request (SoupServerMessage *msg,
+             const char        *operation,
+             const char        *principal,
+             gint64             start_us)
+{
+  double ms = (g_get_monotonic_time () - start_us) / 1000.0;
+  g_autofree char *ms_text = g_strdup_printf ("%.3f", ms);
+  g_autofree char *status_text = g_strdup_printf ("%u", soup_server_message_get_status (msg));
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+
+  g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
+                    "MESSAGE", "%s %s %s → %s (%s ms)",
+                    soup_server_message_get_method (msg), path,
+                    operation != NULL ? operation : "-", status_text, ms_text,
+                    "KP_METHOD", soup_server_message_get_method (msg),
+                    "KP_PATH", path,
+                    "KP_OPERATION", operation != NULL ? operation : "",
+                    "KP_PRINCIPAL", principal != NULL ? principal : "",
+                    "KP_STATUS", status_text,
+                    "KP_DURATION_MS", ms_text,
+                    "KP_REMOTE", soup_server_message_get_remote_host (msg));
+}
+
+/* The MTurk API */
+
+typedef struct
+{
+  const KpOperation *op;
+  JsonObject        *request;
+  JsonNode          *response;
+} MturkCall;
+
+static gboolean
+mturk_func (KpServer  *self,
+            KpCtx     *ctx,
+            gpointer   data,
+            GError   **error)
+{
+  MturkCall *call = data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  if (!call->op->func (ctx, call->request, builder, error))
+    return FALSE;
+  json_builder_end_object (builder);
+
+  call->response = json_builder_get_root (builder);
+  return TRUE;
+}
+
+static gboolean
+header_signed (const char *authorization,
+               const char *name)
+{
+  const char *list = authorization != NULL ? strstr (authorization, "SignedHeaders=") : NULL;
+  g_autofree char *names = NULL;
+  g_auto(GStrv) parts = NULL;
+  const char *end;
+
+  if (list == NULL)
+    return FALSE;
+  list += strlen ("SignedHeaders=");
+  end = strchr (list, ',');
+  names = end != NULL ? g_strndup (list, end - list) : g_strdup (list);
+  parts = g_strsplit (g_strstrip (names), ";", -1);
+
+  return g_strv_contains ((const char * const *)parts, name);
+}
+
+static gboolean
+authenticate_requester (KpServer           *self,
+                        SoupServerMessage  *msg,
+                        GBytes             *body,
+                        KpCtx              *ctx,
+                        char              **requester_id,
+                        GError            **error)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  g_autoptr(KpSigv4Request) request = NULL;
+  g_autoptr(GError) db_error = NULL;
+  g_autofree char *access_key_id = NULL;
+  g_autofree char *secret = NULL;
+  SoupMessageHeadersIter iter;
+  const char *name;
+  const char *value;
+
+  request = kp_sigv4_request_new (soup_server_message_get_method (msg),
+                                  g_uri_get_path (uri), g_uri_get_query (uri), body);
+  soup_message_headers_iter_init (&iter, headers);
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    kp_sigv4_request_add_header (request, name, value);
+
+  if (!kp_sigv4_parse (request, &access_key_id, NULL, error))
+    return FALSE;
+
+  if (!header_signed (soup_message_headers_get_one (headers, "Authorization"), "x-amz-target"))
+    {
+      g_set_error (error, KP_SIGV4_ERROR, KP_SIGV4_ERROR_MALFORMED,
+                   _("The X-Amz-Target header must be signed"));
+      return FALSE;
+    }
+
+  if (!kp_admin_find_requester (self->db, access_key_id, requester_id, &secret, &db_error))
+    return kp_api_fail_db (ctx, error, db_error);
+
+  if (*requester_id == NULL)
+    {
+      g_set_error (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                   _("The security token included in the request is invalid"));
+      return FALSE;
+    }
+
+  return kp_sigv4_verify (request, secret, MTURK_SERVICE, ctx->now, error);
+}
+
+static void
+handle_mturk (KpServer          *self,
+              SoupServerMessage *msg,
+              gint64             start_us)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *target = soup_message_headers_get_one (headers, "X-Amz-Target");
+  const char *content_type = soup_message_headers_get_content_type (headers, NULL);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *requester_id = NULL;
+  g_autofree char *base_url = kp_server_dup_uri (self);
+  g_autofree char *request_id = kp_api_new_id ();
+  const char *operation = NULL;
+  MturkCall call = { 0 };
+  JsonNode *root;
+  KpCtx ctx;
+
+  ctx_init (self, &ctx, base_url);
+
+  if (target == NULL || !g_str_has_prefix (target, MTURK_TARGET_PREFIX))
+    {
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_REQUEST,
+                   _("The X-Amz-Target header must name an operation as “%s<Operation>”"),
+                   MTURK_TARGET_PREFIX);
+      goto out;
+    }
+  operation = target + strlen (MTURK_TARGET_PREFIX);
+
+  if (g_strcmp0 (content_type, "application/x-amz-json-1.1") != 0 &&
+      g_strcmp0 (content_type, "application/x-amz-json-1.0") != 0)
+    {
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_REQUEST,
+                   _("The Content-Type must be application/x-amz-json-1.1"));
+      goto out;
+    }
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (!authenticate_requester (self, msg, body, &ctx, &requester_id, &error))
+    goto out;
+  ctx.requester_id = requester_id;
+
+  call.op = kp_api_find_operation (operation);
+  if (call.op == NULL)
+    {
+      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "UnknownOperation",
+                   _("Unknown operation “%.64s”"), operation);
+      goto out;
+    }
+
+  if (!g_utf8_validate (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL))
+    {
+      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "RequestError",
+                   _("The request body is not valid UTF-8"));
+      goto out;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (g_bytes_get_size (body) == 0 ||
+      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
+                                   g_bytes_get_size (body), NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "RequestError",
+                   _("The request body must be a JSON object"));
+      goto out;
+    }
+  call.request = json_node_get_object (root);
+
+  if (!kp_param_check_members (&ctx, call.request, NULL, call.op->members, &error))
+    goto out;
+
+  if (!run_in_group (self, &ctx, mturk_func, &call, &error))
+    goto out;
+
+  respond_json (msg, SOUP_STATUS_OK, call.response, "application/x-amz-json-1.1");
+  g_clear_pointer (&call.response, json_node_unref);
+
+out:
+  if (error != NULL)
+    respond_error (msg, API_MTURK, error, ctx.turk_error_code);
+
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "x-amzn-RequestId", request_id);
+  log_request (msg, operation, requester_id, start_us);
+  ctx_clear (&ctx);
+
+  if (kp_db_in_transaction (self->db))
+    defer_response (self, msg);
+}
+
+/* The worker API */
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  const char        *path;
+} WorkerCall;
+
+static gboolean
+worker_func (KpServer  *self,
+             KpCtx     *ctx,
+             gpointer   data,
+             GError   **error)
+{
+  WorkerCall *call = data;
+
+  return kp_worker_api_handle (ctx, call->msg, call->path, error);
+}
+
+static void
+handle_worker (KpServer          *self,
+               SoupServerMessage *msg,
+               const char        *path,
+               gint64             start_us)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) db_error = NULL;
+  g_autofree char *worker_id = NULL;
+  g_autofree char *base_url = kp_server_dup_uri (self);
+  WorkerCall call = { msg, path + strlen (WORKER_API_PREFIX) };
+  KpCtx ctx;
+
+  ctx_init (self, &ctx, base_url);
+
+  if (authorization == NULL || g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0 ||
+      authorization[7] == '\0')
+    {
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                   _("Send your worker token as “Authorization: Bearer TOKEN”"));
+      goto out;
+    }
+
+  if (!kp_admin_find_worker (self->db, authorization + 7, &worker_id, &db_error))
+    {
+      kp_api_fail_db (&ctx, &error, db_error);
+      goto out;
+    }
+  if (worker_id == NULL)
+    {
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                   _("The worker token is not valid"));
+      goto out;
+    }
+  ctx.worker_id = worker_id;
+
+  if (call.path[0] == '\0')
+    call.path = "/";
+
+  run_in_group (self, &ctx, worker_func, &call, &error);
+
+out:
+  if (error != NULL)
+    {
+      respond_error (msg, API_WORKER, error, NULL);
+      if (g_error_matches (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED))
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                      "WWW-Authenticate", "Bearer realm=\"kempelen\"");
+    }
+
+  log_request (msg, NULL, worker_id, start_us);
+  ctx_clear (&ctx);
+
+  if (kp_db_in_transaction (self->db))
+    defer_response (self, msg);
+}
+
+/* Health */
+
+static void
+handle_health (KpServer          *self,
+               SoupServerMessage *msg)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "status");
-  json_builder_add_string_value (builder, "ok");
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  kp_json_add_string (builder, "status", self->draining ? "draining" : "ok");
+  kp_json_add_string (builder, "version", PACKAGE_VERSION);
   json_builder_end_object (builder);
   root = json_builder_get_root (builder);
 
-  respond_json (msg, SOUP_STATUS_OK, root);
-  return TRUE;
+  respond_json (msg, self->draining ? SOUP_STATUS_SERVICE_UNAVAILABLE : SOUP_STATUS_OK,
+                root, "application/json");
 }
 
 /* Dispatch */
 
-static gboolean
-method_allowed (const char *methods,
-                const char *method)
+static void
+message_finished_cb (SoupServerMessage *msg,
+                     KpServer          *self)
 {
-  g_auto(GStrv) allowed = g_strsplit (methods, " ", -1);
+  g_assert (self->in_flight > 0);
+  self->in_flight--;
+}
 
-  return g_strv_contains ((const char * const *)allowed, method);
+static void
+message_got_headers_cb (SoupServerMessage *msg,
+                        KpServer          *self)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  goffset length = soup_message_headers_get_content_length (headers);
+
+  if (length > (goffset)self->max_body_size)
+    {
+      g_autoptr(GError) error = NULL;
+      const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+
+      g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_TOO_LARGE,
+                   _("The request body is larger than %" G_GSIZE_FORMAT " bytes"),
+                   self->max_body_size);
+      respond_error (msg, g_str_has_prefix (path, WORKER_API_PREFIX) ? API_WORKER : API_MTURK,
+                     error, NULL);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Connection", "close");
+    }
+}
+
+static void
+message_got_chunk_cb (SoupServerMessage *msg,
+                      GBytes            *chunk,
+                      KpServer          *self)
+{
+  SoupMessageBody *body = soup_server_message_get_request_body (msg);
+
+  /* Chunked bodies carry no Content-Length: stop reading past the limit. */
+  if (body->length > (goffset)self->max_body_size &&
+      soup_server_message_get_status (msg) == SOUP_STATUS_NONE)
+    {
+      g_autoptr(GIOStream) stream = NULL;
+
+      g_message ("Closing a connection that sent more than %" G_GSIZE_FORMAT " bytes",
+                 self->max_body_size);
+      stream = soup_server_message_steal_connection (msg);
+      g_io_stream_close (stream, NULL, NULL);
+    }
+}
+
+static void
+request_started_cb (SoupServer        *soup_server,
+                    SoupServerMessage *msg,
+                    KpServer          *self)
+{
+  self->in_flight++;
+  g_signal_connect_object (msg, "finished", G_CALLBACK (message_finished_cb), self, 0);
+  g_signal_connect_object (msg, "got-headers", G_CALLBACK (message_got_headers_cb), self, 0);
+  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (message_got_chunk_cb), self, 0);
 }
 
 static void
@@ -170,49 +797,68 @@ dispatch_cb (SoupServer        *soup_server,
 {
   KpServer *self = user_data;
   const char *method = soup_server_message_get_method (msg);
+  gint64 start_us = g_get_monotonic_time ();
   g_autoptr(GError) error = NULL;
-  const KpRoute *route = NULL;
+  const char *allow = NULL;
+  ApiKind kind = API_PLAIN;
 
-  g_debug ("%s %s", method, path);
+  /* Already answered (413 from got-headers). */
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_NONE)
+    return;
 
-  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+  if (g_str_equal (path, "/health"))
     {
-      if (g_str_equal (routes[i].path, path))
+      allow = "GET, HEAD";
+      if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
         {
-          route = &routes[i];
-          break;
+          handle_health (self, msg);
+          return;
+        }
+    }
+  else if (g_str_equal (path, "/"))
+    {
+      allow = "POST";
+      kind = API_MTURK;
+      if (g_str_equal (method, "POST"))
+        {
+          if (self->db == NULL)
+            g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_FAILED,
+                         "No data directory is open");
+          else
+            handle_mturk (self, msg, start_us);
+          if (error == NULL)
+            return;
+        }
+    }
+  else if (g_str_equal (path, WORKER_API_PREFIX) ||
+           g_str_has_prefix (path, WORKER_API_PREFIX "/"))
+    {
+      kind = API_WORKER;
+      if (self->db == NULL)
+        g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_FAILED,
+                     "No data directory is open");
+      else
+        {
+          handle_worker (self, msg, path, start_us);
+          return;
         }
     }
 
-  if (route == NULL)
+  if (error == NULL && allow != NULL)
+    {
+      g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_METHOD_NOT_ALLOWED,
+                   _("“%s” does not accept %s requests"), path, method);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", allow);
+    }
+  else if (error == NULL)
     {
       g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_NOT_FOUND,
                    _("There is nothing at “%s”"), path);
     }
-  else if (!method_allowed (route->methods, method))
-    {
-      g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_METHOD_NOT_ALLOWED,
-                   _("“%s” does not accept %s requests"), path, method);
-    }
-  else
-    {
-      route->handler (self, msg, query, &error);
-    }
 
-  if (error != NULL)
-    {
-      if (route != NULL &&
-          g_error_matches (error, KP_SERVER_ERROR, KP_SERVER_ERROR_METHOD_NOT_ALLOWED))
-        {
-          g_auto(GStrv) methods = g_strsplit (route->methods, " ", -1);
-          g_autofree char *allow = g_strjoinv (", ", methods);
-
-          soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                        "Allow", allow);
-        }
-
-      kp_server_respond_error (msg, error);
-    }
+  respond_error (msg, kind, error, NULL);
+  log_request (msg, NULL, NULL, start_us);
 }
 
 /* Object */
@@ -224,8 +870,23 @@ kp_server_dispose (GObject *object)
 
   kp_server_stop (self);
   g_clear_object (&self->soup_server);
+  g_clear_object (&self->notifier);
+  g_clear_object (&self->tls_certificate);
 
   G_OBJECT_CLASS (kp_server_parent_class)->dispose (object);
+}
+
+static void
+kp_server_finalize (GObject *object)
+{
+  KpServer *self = (KpServer *)object;
+
+  g_clear_pointer (&self->pending, g_ptr_array_unref);
+  g_clear_pointer (&self->db, kp_db_close);
+  g_free (self->data_dir);
+  g_free (self->notify_ca_file);
+
+  G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
 }
 
 static void
@@ -234,20 +895,102 @@ kp_server_class_init (KpServerClass *klass)
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = kp_server_dispose;
+  object_class->finalize = kp_server_finalize;
 }
 
 static void
 kp_server_init (KpServer *self)
 {
+  self->max_body_size = DEFAULT_MAX_BODY_SIZE;
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+static void
+ensure_soup_server (KpServer *self)
+{
+  if (self->soup_server != NULL)
+    return;
+
   self->soup_server = soup_server_new ("server-header", "kempelen-server/" PACKAGE_VERSION " ",
+                                       "tls-certificate", self->tls_certificate,
                                        NULL);
   soup_server_add_handler (self->soup_server, NULL, dispatch_cb, self, NULL);
+  g_signal_connect_object (self->soup_server, "request-started",
+                           G_CALLBACK (request_started_cb), self, 0);
 }
 
 KpServer *
 kp_server_new (void)
 {
   return g_object_new (KP_TYPE_SERVER, NULL);
+}
+
+gboolean
+kp_server_open_data_dir (KpServer    *self,
+                         const char  *data_dir,
+                         GError     **error)
+{
+  g_return_val_if_fail (KP_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (data_dir != NULL, FALSE);
+  g_return_val_if_fail (self->db == NULL, FALSE);
+
+  self->db = kp_admin_open (data_dir, error);
+  if (self->db == NULL)
+    return FALSE;
+
+  self->data_dir = g_strdup (data_dir);
+  self->notifier = kp_notifier_new (self->db);
+  if (self->notify_ca_file != NULL)
+    kp_notifier_set_ca_file (self->notifier, self->notify_ca_file);
+  self->jobs_source = g_timeout_add (JOBS_INTERVAL_MS, jobs_cb, self);
+
+  return TRUE;
+}
+
+gboolean
+kp_server_set_tls_files (KpServer    *self,
+                         const char  *cert_file,
+                         const char  *key_file,
+                         GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (KP_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->soup_server == NULL, FALSE);
+
+  g_clear_object (&self->tls_certificate);
+  self->tls_certificate = g_tls_certificate_new_from_files (cert_file, key_file, &local_error);
+  if (self->tls_certificate == NULL)
+    {
+      g_set_error (error, KP_SERVER_ERROR, KP_SERVER_ERROR_CONFIG,
+                   _("Cannot use the TLS certificate “%s” with the key “%s”: %s"),
+                   cert_file, key_file, local_error->message);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+void
+kp_server_set_max_body_size (KpServer *self,
+                             gsize     max_body_size)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+  g_return_if_fail (max_body_size > 0);
+
+  self->max_body_size = max_body_size;
+}
+
+void
+kp_server_set_notify_ca_file (KpServer   *self,
+                              const char *ca_file)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+
+  g_free (self->notify_ca_file);
+  self->notify_ca_file = g_strdup (ca_file);
+  if (self->notifier != NULL && ca_file != NULL)
+    kp_notifier_set_ca_file (self->notifier, ca_file);
 }
 
 gboolean
@@ -273,8 +1016,11 @@ kp_server_listen (KpServer    *self,
       return FALSE;
     }
 
+  ensure_soup_server (self);
   socket_address = g_inet_socket_address_new (inet_address, port);
-  if (!soup_server_listen (self->soup_server, socket_address, 0, &local_error))
+  if (!soup_server_listen (self->soup_server, socket_address,
+                           self->tls_certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0,
+                           &local_error))
     {
       if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE))
         g_set_error (error, local_error->domain, local_error->code,
@@ -297,6 +1043,9 @@ kp_server_dup_uri (KpServer *self)
 
   g_return_val_if_fail (KP_IS_SERVER (self), NULL);
 
+  if (self->soup_server == NULL)
+    return NULL;
+
   uris = soup_server_get_uris (self->soup_server);
   if (uris == NULL)
     return NULL;
@@ -304,11 +1053,63 @@ kp_server_dup_uri (KpServer *self)
   return g_uri_to_string (uris->data);
 }
 
+static gboolean
+drain_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+void
+kp_server_drain (KpServer *self,
+                 guint     timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  g_return_if_fail (KP_IS_SERVER (self));
+
+  self->draining = TRUE;
+  g_clear_handle_id (&self->jobs_source, g_source_remove);
+
+  /* Stop accepting; connections already open keep being served. */
+  if (self->soup_server != NULL)
+    {
+      GSList *listeners = soup_server_get_listeners (self->soup_server);
+
+      for (GSList *l = listeners; l != NULL; l = l->next)
+        g_socket_close (l->data, NULL);
+      g_slist_free (listeners);
+    }
+
+  if (self->db != NULL)
+    commit_group (self);
+
+  timeout_id = g_timeout_add (timeout_ms, drain_timeout_cb, &timed_out);
+  while (self->in_flight > 0 && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+
+  if (self->db != NULL && kp_db_in_transaction (self->db))
+    commit_group (self);
+
+  if (self->notifier != NULL)
+    kp_notifier_stop (self->notifier);
+}
+
 void
 kp_server_stop (KpServer *self)
 {
   g_return_if_fail (KP_IS_SERVER (self));
 
+  g_clear_handle_id (&self->jobs_source, g_source_remove);
+  if (self->db != NULL && kp_db_in_transaction (self->db))
+    commit_group (self);
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
+  if (self->notifier != NULL)
+    kp_notifier_stop (self->notifier);
 }

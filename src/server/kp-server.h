@@ -11,14 +11,16 @@ G_BEGIN_DECLS
 
 #define KP_SERVER_ERROR (kp_server_error_quark ())
 
-/* Errors a handler returns; kp-server.c maps each to an HTTP status and an
- * MTurk-style "__type" in one place. */
+/* Errors of the HTTP layer itself; kp-server.c maps each to an HTTP status
+ * and a JSON body in one place. */
 typedef enum
 {
   KP_SERVER_ERROR_FAILED,              /* 500 ServiceFault */
   KP_SERVER_ERROR_NOT_FOUND,           /* 404 NotFound */
   KP_SERVER_ERROR_METHOD_NOT_ALLOWED,  /* 405 MethodNotAllowed */
   KP_SERVER_ERROR_INVALID_REQUEST,     /* 400 RequestError */
+  KP_SERVER_ERROR_TOO_LARGE,           /* 413 RequestEntityTooLarge */
+  KP_SERVER_ERROR_CONFIG,              /* a bad setting (start-up only) */
 } KpServerError;
 
 GQuark kp_server_error_quark (void);
@@ -26,15 +28,36 @@ GQuark kp_server_error_quark (void);
 #define KP_TYPE_SERVER (kp_server_get_type ())
 G_DECLARE_FINAL_TYPE (KpServer, kp_server, KP, SERVER, GObject)
 
-KpServer *kp_server_new     (void) G_GNUC_WARN_UNUSED_RESULT;
+KpServer *kp_server_new              (void) G_GNUC_WARN_UNUSED_RESULT;
+/* Opens (creating if needed) the data directory: its database, media store
+ * and server key. Must be called before listening. */
+gboolean  kp_server_open_data_dir    (KpServer    *self,
+                                      const char  *data_dir,
+                                      GError     **error);
+/* Serves HTTPS with this PEM certificate (chain) and key. */
+gboolean  kp_server_set_tls_files    (KpServer    *self,
+                                      const char  *cert_file,
+                                      const char  *key_file,
+                                      GError     **error);
+/* Largest request body accepted (default 8 MiB); larger ones get 413. */
+void      kp_server_set_max_body_size (KpServer   *self,
+                                       gsize       max_body_size);
+/* A PEM file of CA certificates trusted for notification webhooks, in
+ * addition to the system's. */
+void      kp_server_set_notify_ca_file (KpServer  *self,
+                                        const char *ca_file);
 /* Listens on address (an IP address, e.g. "127.0.0.1" or "::1") and port
  * (0 picks a free one). */
-gboolean  kp_server_listen  (KpServer    *self,
-                             const char  *address,
-                             guint        port,
-                             GError     **error);
+gboolean  kp_server_listen           (KpServer    *self,
+                                      const char  *address,
+                                      guint        port,
+                                      GError     **error);
 /* The base URL it listens on, e.g. "http://127.0.0.1:8470/", or NULL. */
-char     *kp_server_dup_uri (KpServer    *self) G_GNUC_WARN_UNUSED_RESULT;
-void      kp_server_stop    (KpServer    *self);
+char     *kp_server_dup_uri          (KpServer    *self) G_GNUC_WARN_UNUSED_RESULT;
+/* Stops accepting connections, commits and answers what is in flight
+ * (waiting at most timeout_ms for responses to be written), then closes. */
+void      kp_server_drain            (KpServer    *self,
+                                      guint        timeout_ms);
+void      kp_server_stop             (KpServer    *self);
 
 G_END_DECLS

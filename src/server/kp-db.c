@@ -1,0 +1,773 @@
+/* kp-db.c: the server's store interface, and its SQLite backend
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * The public functions check arguments and collect parameters; a backend
+ * does the work through KpDbBackend. The SQLite backend keeps one
+ * connection in WAL mode with synchronous=FULL: a COMMIT is on disk when it
+ * returns, which is what lets the server acknowledge a submission only once
+ * it is durable. Prepared statements are cached by their SQL text.
+ */
+
+#include "config.h"
+
+#include "kp-db.h"
+#include "kp-schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+G_DEFINE_QUARK (kp-db-error-quark, kp_db_error)
+
+typedef enum
+{
+  VALUE_NULL,
+  VALUE_TEXT,
+  VALUE_INT,
+  VALUE_BLOB,
+} ValueType;
+
+typedef struct
+{
+  ValueType   type;
+  const char *text;
+  gint64      integer;
+  GBytes     *blob;
+} Value;
+
+#define MAX_PARAMS 32
+
+typedef struct
+{
+  ValueType  type;
+  char      *text;    /* also holds blob data */
+  gsize      size;
+  gint64     integer;
+} Cell;
+
+struct _KpRows
+{
+  guint  n_rows;
+  guint  n_columns;
+  GArray *cells;      /* Cell, n_rows * n_columns */
+};
+
+typedef struct
+{
+  const char *name;
+  gboolean  (*exec)      (KpDb *db, const char *sql, const Value *values, guint n_values,
+                          KpRows **rows, guint *n_changed, GError **error);
+  void      (*close)     (KpDb *db);
+} KpDbBackend;
+
+struct _KpDb
+{
+  const KpDbBackend *backend;
+  int                depth;          /* transaction depth: 0 none, 1 begun */
+
+  /* SQLite */
+  sqlite3           *sqlite;
+  GHashTable        *statements;     /* SQL text -> sqlite3_stmt */
+};
+
+/* Errors */
+
+static void
+set_sqlite_error (KpDb        *db,
+                  int          rc,
+                  const char  *sql,
+                  GError     **error)
+{
+  KpDbError code = KP_DB_ERROR_FAILED;
+
+  switch (rc & 0xff)
+    {
+    case SQLITE_CONSTRAINT:
+      code = KP_DB_ERROR_CONSTRAINT;
+      break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      code = KP_DB_ERROR_BUSY;
+      break;
+    case SQLITE_FULL:
+      code = KP_DB_ERROR_FULL;
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      code = KP_DB_ERROR_CORRUPT;
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+      code = KP_DB_ERROR_READONLY;
+      break;
+    default:
+      break;
+    }
+
+  if (code == KP_DB_ERROR_FULL)
+    g_set_error (error, KP_DB_ERROR, code,
+                 _("The disk holding the server’s database is full"));
+  else if (code == KP_DB_ERROR_CORRUPT)
+    g_set_error (error, KP_DB_ERROR, code,
+                 _("The server’s database is damaged or is not a database: %s"),
+                 sqlite3_errmsg (db->sqlite));
+  else
+    g_set_error (error, KP_DB_ERROR, code, "%s (%s)",
+                 sqlite3_errmsg (db->sqlite), sql != NULL ? sql : "");
+}
+
+/* SQLite backend */
+
+static sqlite3_stmt *
+sqlite_prepare (KpDb        *db,
+                const char  *sql,
+                GError     **error)
+{
+  sqlite3_stmt *stmt = g_hash_table_lookup (db->statements, sql);
+  int rc;
+
+  if (stmt != NULL)
+    return stmt;
+
+  rc = sqlite3_prepare_v3 (db->sqlite, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+  if (rc != SQLITE_OK)
+    {
+      set_sqlite_error (db, rc, sql, error);
+      return NULL;
+    }
+
+  g_hash_table_insert (db->statements, g_strdup (sql), stmt);
+  return stmt;
+}
+
+static gboolean
+sqlite_bind (KpDb          *db,
+             sqlite3_stmt  *stmt,
+             const char    *sql,
+             const Value   *values,
+             guint          n_values,
+             GError       **error)
+{
+  int n_params = sqlite3_bind_parameter_count (stmt);
+
+  for (int i = 1; i <= n_params; i++)
+    {
+      const char *name = sqlite3_bind_parameter_name (stmt, i);
+      guint64 index = 0;
+      const Value *value;
+      int rc;
+
+      if (name == NULL || name[0] != '$' ||
+          !g_ascii_string_to_unsigned (name + 1, 10, 1, n_values, &index, NULL))
+        {
+          g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                       "Parameter %d of “%s” has no value", i, sql);
+          return FALSE;
+        }
+
+      value = &values[index - 1];
+      switch (value->type)
+        {
+        case VALUE_NULL:
+          rc = sqlite3_bind_null (stmt, i);
+          break;
+        case VALUE_TEXT:
+          rc = sqlite3_bind_text (stmt, i, value->text, -1, SQLITE_STATIC);
+          break;
+        case VALUE_INT:
+          rc = sqlite3_bind_int64 (stmt, i, value->integer);
+          break;
+        case VALUE_BLOB:
+          {
+            gsize size = 0;
+            gconstpointer data = g_bytes_get_data (value->blob, &size);
+
+            rc = sqlite3_bind_blob64 (stmt, i, data != NULL ? data : "", size, SQLITE_STATIC);
+          }
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (db, rc, sql, error);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+sqlite_exec (KpDb         *db,
+             const char   *sql,
+             const Value  *values,
+             guint         n_values,
+             KpRows      **rows_out,
+             guint        *n_changed,
+             GError      **error)
+{
+  sqlite3_stmt *stmt;
+  g_autoptr(KpRows) rows = NULL;
+  gboolean ok = FALSE;
+  int rc;
+
+  stmt = sqlite_prepare (db, sql, error);
+  if (stmt == NULL)
+    return FALSE;
+
+  if (!sqlite_bind (db, stmt, sql, values, n_values, error))
+    goto out;
+
+  if (rows_out != NULL)
+    {
+      rows = g_new0 (KpRows, 1);
+      rows->n_columns = sqlite3_column_count (stmt);
+      rows->cells = g_array_new (FALSE, TRUE, sizeof (Cell));
+    }
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      if (rows == NULL)
+        continue;
+
+      for (guint c = 0; c < rows->n_columns; c++)
+        {
+          Cell cell = { 0 };
+
+          switch (sqlite3_column_type (stmt, c))
+            {
+            case SQLITE_NULL:
+              cell.type = VALUE_NULL;
+              break;
+            case SQLITE_INTEGER:
+              cell.type = VALUE_INT;
+              cell.integer = sqlite3_column_int64 (stmt, c);
+              break;
+            case SQLITE_BLOB:
+              cell.type = VALUE_BLOB;
+              cell.size = sqlite3_column_bytes (stmt, c);
+              cell.text = g_memdup2 (sqlite3_column_blob (stmt, c), cell.size);
+              break;
+            default:
+              cell.type = VALUE_TEXT;
+              cell.text = g_strdup ((const char *)sqlite3_column_text (stmt, c));
+              cell.size = sqlite3_column_bytes (stmt, c);
+              cell.integer = g_ascii_strtoll (cell.text, NULL, 10);
+              break;
+            }
+          g_array_append_val (rows->cells, cell);
+        }
+      rows->n_rows++;
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (db, rc, sql, error);
+      goto out;
+    }
+
+  if (n_changed != NULL)
+    *n_changed = sqlite3_changes (db->sqlite);
+  if (rows_out != NULL)
+    *rows_out = g_steal_pointer (&rows);
+  ok = TRUE;
+
+out:
+  sqlite3_reset (stmt);
+  sqlite3_clear_bindings (stmt);
+  return ok;
+}
+
+static void
+sqlite_close (KpDb *db)
+{
+  g_clear_pointer (&db->statements, g_hash_table_unref);
+  if (db->sqlite != NULL)
+    sqlite3_close_v2 (db->sqlite);
+  db->sqlite = NULL;
+}
+
+static const KpDbBackend sqlite_backend = {
+  "sqlite",
+  sqlite_exec,
+  sqlite_close,
+};
+
+static gboolean
+sqlite_setup (KpDb        *db,
+              GError     **error)
+{
+  static const char * const pragmas[] = {
+    "PRAGMA journal_mode = WAL",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA busy_timeout = 5000",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (pragmas); i++)
+    {
+      int rc = sqlite3_exec (db->sqlite, pragmas[i], NULL, NULL, NULL);
+
+      if (rc != SQLITE_OK)
+        {
+          set_sqlite_error (db, rc, pragmas[i], error);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static KpDb *
+sqlite_open (const char  *path,
+             GError     **error)
+{
+  g_autoptr(KpDb) db = g_new0 (KpDb, 1);
+  int fd;
+  int rc;
+
+  db->backend = &sqlite_backend;
+  db->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                          (GDestroyNotify)sqlite3_finalize);
+
+  /* Create the file owner-only before SQLite opens it: it holds the
+   * requesters' secret keys. */
+  fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, KP_DB_ERROR,
+                   saved_errno == ENOSPC ? KP_DB_ERROR_FULL : KP_DB_ERROR_READONLY,
+                   _("Cannot open the database “%s”: %s"), path, g_strerror (saved_errno));
+      return NULL;
+    }
+  close (fd);
+
+  rc = sqlite3_open_v2 (path, &db->sqlite,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
+                        NULL);
+  if (rc != SQLITE_OK)
+    {
+      if (db->sqlite == NULL)
+        g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                     _("Cannot open the database “%s”"), path);
+      else
+        set_sqlite_error (db, rc, NULL, error);
+      return NULL;
+    }
+
+  sqlite3_extended_result_codes (db->sqlite, 1);
+  if (!sqlite_setup (db, error))
+    return NULL;
+
+  return g_steal_pointer (&db);
+}
+
+/* Public interface */
+
+KpDb *
+kp_db_open (const char  *location,
+            GError     **error)
+{
+  g_autoptr(KpDb) db = NULL;
+
+  g_return_val_if_fail (location != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (g_str_has_prefix (location, "sqlite:"))
+    location += strlen ("sqlite:");
+
+  if (g_str_has_prefix (location, "postgresql:") || g_str_has_prefix (location, "postgres:"))
+    {
+      g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                   _("This kempelen-server was built without PostgreSQL support"));
+      return NULL;
+    }
+
+  db = sqlite_open (location, error);
+  if (db == NULL)
+    return NULL;
+
+  if (!kp_schema_migrate (db, error))
+    return NULL;
+
+  return g_steal_pointer (&db);
+}
+
+void
+kp_db_close (KpDb *db)
+{
+  if (db == NULL)
+    return;
+
+  if (db->depth > 0)
+    kp_db_rollback (db);
+  db->backend->close (db);
+  g_free (db);
+}
+
+const char *
+kp_db_get_backend (KpDb *db)
+{
+  g_return_val_if_fail (db != NULL, NULL);
+
+  return db->backend->name;
+}
+
+static gboolean
+collect_values (const char  *fmt,
+                va_list      args,
+                Value       *values,
+                guint       *n_values)
+{
+  guint n = 0;
+
+  for (const char *p = fmt; p != NULL && *p != '\0'; p++)
+    {
+      Value *value;
+
+      g_return_val_if_fail (n < MAX_PARAMS, FALSE);
+      value = &values[n++];
+
+      switch (*p)
+        {
+        case 's':
+          value->text = va_arg (args, const char *);
+          value->type = value->text != NULL ? VALUE_TEXT : VALUE_NULL;
+          break;
+        case 'i':
+          value->integer = va_arg (args, gint64);
+          value->type = VALUE_INT;
+          break;
+        case 'I':
+          value->integer = va_arg (args, int);
+          value->type = VALUE_INT;
+          break;
+        case 'n':
+          value->type = VALUE_NULL;
+          break;
+        case 'b':
+          value->blob = va_arg (args, GBytes *);
+          value->type = value->blob != NULL ? VALUE_BLOB : VALUE_NULL;
+          break;
+        default:
+          g_critical ("Unknown parameter type '%c' in “%s”", *p, fmt);
+          return FALSE;
+        }
+    }
+
+  *n_values = n;
+  return TRUE;
+}
+
+gboolean
+kp_db_exec (KpDb        *db,
+            guint       *n_changed,
+            GError     **error,
+            const char  *sql,
+            const char  *fmt,
+            ...)
+{
+  Value values[MAX_PARAMS] = { 0 };
+  guint n_values = 0;
+  gboolean ok;
+  va_list args;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (sql != NULL, FALSE);
+
+  va_start (args, fmt);
+  ok = collect_values (fmt, args, values, &n_values);
+  va_end (args);
+  g_return_val_if_fail (ok, FALSE);
+
+  return db->backend->exec (db, sql, values, n_values, NULL, n_changed, error);
+}
+
+KpRows *
+kp_db_query (KpDb        *db,
+             GError     **error,
+             const char  *sql,
+             const char  *fmt,
+             ...)
+{
+  Value values[MAX_PARAMS] = { 0 };
+  guint n_values = 0;
+  KpRows *rows = NULL;
+  gboolean ok;
+  va_list args;
+
+  g_return_val_if_fail (db != NULL, NULL);
+  g_return_val_if_fail (sql != NULL, NULL);
+
+  va_start (args, fmt);
+  ok = collect_values (fmt, args, values, &n_values);
+  va_end (args);
+  g_return_val_if_fail (ok, NULL);
+
+  if (!db->backend->exec (db, sql, values, n_values, &rows, NULL, error))
+    return NULL;
+
+  return rows;
+}
+
+gboolean
+kp_db_query_int (KpDb        *db,
+                 gint64      *value,
+                 gboolean    *found,
+                 GError     **error,
+                 const char  *sql,
+                 const char  *fmt,
+                 ...)
+{
+  Value values[MAX_PARAMS] = { 0 };
+  g_autoptr(KpRows) rows = NULL;
+  guint n_values = 0;
+  gboolean ok;
+  va_list args;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (sql != NULL, FALSE);
+
+  va_start (args, fmt);
+  ok = collect_values (fmt, args, values, &n_values);
+  va_end (args);
+  g_return_val_if_fail (ok, FALSE);
+
+  if (!db->backend->exec (db, sql, values, n_values, &rows, NULL, error))
+    return FALSE;
+
+  if (found != NULL)
+    *found = rows->n_rows > 0;
+  if (rows->n_rows > 0 && value != NULL && !kp_rows_is_null (rows, 0, 0))
+    *value = kp_rows_get_int (rows, 0, 0);
+
+  return TRUE;
+}
+
+/* Rows */
+
+static const Cell *
+get_cell (KpRows *rows,
+          guint   r,
+          guint   c)
+{
+  g_return_val_if_fail (rows != NULL, NULL);
+  g_return_val_if_fail (r < rows->n_rows, NULL);
+  g_return_val_if_fail (c < rows->n_columns, NULL);
+
+  return &g_array_index (rows->cells, Cell, r * rows->n_columns + c);
+}
+
+guint
+kp_rows_get_n_rows (KpRows *rows)
+{
+  g_return_val_if_fail (rows != NULL, 0);
+
+  return rows->n_rows;
+}
+
+guint
+kp_rows_get_n_columns (KpRows *rows)
+{
+  g_return_val_if_fail (rows != NULL, 0);
+
+  return rows->n_columns;
+}
+
+const char *
+kp_rows_get_text (KpRows *rows,
+                  guint   r,
+                  guint   c)
+{
+  const Cell *cell = get_cell (rows, r, c);
+
+  if (cell == NULL || cell->type == VALUE_NULL)
+    return NULL;
+
+  if (cell->type == VALUE_INT)
+    {
+      /* Materialise a text form on demand, as libpq would return it. */
+      Cell *mutable_cell = (Cell *)cell;
+
+      if (mutable_cell->text == NULL)
+        mutable_cell->text = g_strdup_printf ("%" G_GINT64_FORMAT, cell->integer);
+    }
+
+  return cell->text;
+}
+
+gint64
+kp_rows_get_int (KpRows *rows,
+                 guint   r,
+                 guint   c)
+{
+  const Cell *cell = get_cell (rows, r, c);
+
+  if (cell == NULL || cell->type == VALUE_NULL)
+    return 0;
+
+  return cell->integer;
+}
+
+gboolean
+kp_rows_is_null (KpRows *rows,
+                 guint   r,
+                 guint   c)
+{
+  const Cell *cell = get_cell (rows, r, c);
+
+  return cell == NULL || cell->type == VALUE_NULL;
+}
+
+GBytes *
+kp_rows_get_bytes (KpRows *rows,
+                   guint   r,
+                   guint   c)
+{
+  const Cell *cell = get_cell (rows, r, c);
+
+  if (cell == NULL || cell->type == VALUE_NULL)
+    return NULL;
+
+  return g_bytes_new (cell->text, cell->size);
+}
+
+void
+kp_rows_free (KpRows *rows)
+{
+  if (rows == NULL)
+    return;
+
+  for (guint i = 0; i < rows->cells->len; i++)
+    g_free (g_array_index (rows->cells, Cell, i).text);
+  g_array_unref (rows->cells);
+  g_free (rows);
+}
+
+/* Transactions */
+
+gboolean
+kp_db_begin (KpDb    *db,
+             GError **error)
+{
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (db->depth == 0, FALSE);
+
+  if (!kp_db_exec (db, NULL, error,
+                   g_str_equal (db->backend->name, "sqlite") ? "BEGIN IMMEDIATE" : "BEGIN",
+                   NULL))
+    return FALSE;
+
+  db->depth = 1;
+  return TRUE;
+}
+
+gboolean
+kp_db_commit (KpDb    *db,
+              GError **error)
+{
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (db->depth == 1, FALSE);
+
+  if (!kp_db_exec (db, NULL, error, "COMMIT", NULL))
+    {
+      kp_db_rollback (db);
+      return FALSE;
+    }
+
+  db->depth = 0;
+  return TRUE;
+}
+
+void
+kp_db_rollback (KpDb *db)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (db != NULL);
+
+  if (db->depth == 0)
+    return;
+
+  db->depth = 0;
+  if (db->sqlite != NULL && sqlite3_get_autocommit (db->sqlite))
+    return;  /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+
+  if (!kp_db_exec (db, NULL, &error, "ROLLBACK", NULL))
+    g_warning ("Cannot roll back: %s", error->message);
+}
+
+gboolean
+kp_db_in_transaction (KpDb *db)
+{
+  g_return_val_if_fail (db != NULL, FALSE);
+
+  return db->depth > 0;
+}
+
+static gboolean
+valid_savepoint_name (const char *name)
+{
+  if (name == NULL || !g_ascii_isalpha (name[0]))
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '_')
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+kp_db_savepoint (KpDb        *db,
+                 const char  *name,
+                 GError     **error)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (db->depth > 0, FALSE);
+  g_return_val_if_fail (valid_savepoint_name (name), FALSE);
+
+  sql = g_strdup_printf ("SAVEPOINT %s", name);
+  return kp_db_exec (db, NULL, error, sql, NULL);
+}
+
+gboolean
+kp_db_release (KpDb        *db,
+               const char  *name,
+               GError     **error)
+{
+  g_autofree char *sql = NULL;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (valid_savepoint_name (name), FALSE);
+
+  sql = g_strdup_printf ("RELEASE SAVEPOINT %s", name);
+  return kp_db_exec (db, NULL, error, sql, NULL);
+}
+
+void
+kp_db_rollback_to (KpDb       *db,
+                   const char *name)
+{
+  g_autofree char *sql = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_return_if_fail (db != NULL);
+  g_return_if_fail (valid_savepoint_name (name));
+
+  sql = g_strdup_printf ("ROLLBACK TO SAVEPOINT %s", name);
+  if (!kp_db_exec (db, NULL, &error, sql, NULL))
+    g_warning ("Cannot roll back to %s: %s", name, error->message);
+}

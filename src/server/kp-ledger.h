@@ -1,0 +1,47 @@
+/* kp-ledger.h: the requester's money (kp-ledger.c)
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Every movement is a row of the ledger table, in integer cents. Funds are
+ * added by an administrator; rewards and fees are charged when an assignment
+ * is approved, bonuses and their fees when sent. What is still owed for
+ * outstanding work (open slots of live HITs, accepted and submitted
+ * assignments) is on hold: computed, not stored, so it cannot drift.
+ */
+
+#pragma once
+
+#include "kp-api.h"
+
+G_BEGIN_DECLS
+
+/* MTurk's fee for one assignment: 20 % of the reward, plus another 20 % for
+ * HITs with 10 or more assignments; at least $0.01; half-up rounding. */
+gint64   kp_ledger_fee_cents       (gint64       reward_cents,
+                                    gint64       max_assignments);
+/* The fee on a bonus: 20 %, at least $0.01, half-up. */
+gint64   kp_ledger_bonus_fee_cents (gint64       bonus_cents);
+
+/* available = funds − charges − on hold. */
+gboolean kp_ledger_get_balance     (KpCtx       *ctx,
+                                    const char  *requester_id,
+                                    gint64      *available_cents,
+                                    gint64      *on_hold_cents,
+                                    GError     **error);
+/* Appends a movement; amount_cents is signed (a charge is negative).
+ * kind is one of "fund", "reward", "fee", "bonus", "bonus_fee". */
+gboolean kp_ledger_add             (KpCtx       *ctx,
+                                    const char  *requester_id,
+                                    const char  *kind,
+                                    gint64       amount_cents,
+                                    const char  *hit_id,
+                                    const char  *assignment_id,
+                                    const char  *worker_id,
+                                    const char  *memo,
+                                    GError     **error);
+/* Charges the reward and the fee of an approved assignment. */
+gboolean kp_ledger_charge_assignment (KpCtx      *ctx,
+                                      const char *assignment_id,
+                                      GError    **error);
+
+G_END_DECLS

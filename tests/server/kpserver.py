@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A real kempelen-server for Python tests, and clients to drive it.
+
+Every test class gets its own data directory and server process on a free
+loopback port (KpTestCase). Nothing is mocked: accounts are made with
+`kempelenctl admin`, requests are signed by Debian's botocore, and the
+server's clock is moved with libfaketime when a test needs time to pass.
+
+Run the tests with Debian's /usr/bin/python3, which has boto3.
+"""
+
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+
+import boto3
+import botocore.config
+
+BUILD_ROOT = os.environ.get("KP_BUILD_ROOT") or os.path.abspath(
+    os.path.join(os.path.dirname(__file__), "..", "..", "_build"))
+SERVER = os.path.join(BUILD_ROOT, "src", "server", "kempelen-server")
+KEMPELENCTL = os.path.join(BUILD_ROOT, "src", "cli", "kempelenctl")
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+
+QUESTION_FORM_NS = ("http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
+                    "2017-11-06/QuestionForm.xsd")
+
+
+def question_form(identifier="q1", text="What is in the picture?"):
+    """A small valid QuestionForm with one free-text question."""
+    return ('<QuestionForm xmlns="%s">'
+            '<Question><QuestionIdentifier>%s</QuestionIdentifier>'
+            '<IsRequired>true</IsRequired>'
+            '<QuestionContent><Text>%s</Text></QuestionContent>'
+            '<AnswerSpecification><FreeTextAnswer/></AnswerSpecification>'
+            '</Question></QuestionForm>' % (QUESTION_FORM_NS, identifier, text))
+
+
+def html_question(body="<p>Hello</p>", height=400):
+    return ('<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/'
+            'AWSMechanicalTurkDataSchemas/2011-11-11/HTMLQuestion.xsd">'
+            '<HTMLContent><![CDATA[<!DOCTYPE html><html><body>%s'
+            '<crowd-form><crowd-input name="answer"></crowd-input></crowd-form>'
+            '</body></html>]]></HTMLContent><FrameHeight>%d</FrameHeight>'
+            '</HTMLQuestion>' % (body, height))
+
+
+def kempelenctl(*args, check=True):
+    result = subprocess.run([KEMPELENCTL, *args], capture_output=True, text=True, timeout=60)
+    if check and result.returncode != 0:
+        raise RuntimeError("kempelenctl %s failed: %s" % (" ".join(args), result.stderr))
+    return result
+
+
+class Server:
+    """One kempelen-server process on a data directory."""
+
+    def __init__(self, data_dir=None, fake_time=False, args=()):
+        self.tmp = tempfile.mkdtemp(prefix="kp-server-test-")
+        self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        self.fake_time = fake_time
+        self.args = list(args)
+        self.clock_file = os.path.join(self.tmp, "clock")
+        self.offset = 0
+        self.process = None
+        self.url = None
+        self.port = None
+        self.log_path = os.path.join(self.tmp, "server.log")
+        with open(self.clock_file, "w") as f:
+            f.write("+0\n")
+
+    # --- life cycle ---
+
+    def start(self, listen="127.0.0.1:0", timeout=20):
+        env = dict(os.environ)
+        # Warnings are how the server reports refused input; only criticals
+        # (programming errors) must abort it.
+        env["G_DEBUG"] = "fatal-criticals"
+        if self.fake_time:
+            env["LD_PRELOAD"] = FAKETIME_LIB
+            env["FAKETIME_TIMESTAMP_FILE"] = self.clock_file
+            env["FAKETIME_NO_CACHE"] = "1"
+            env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
+            env["FAKETIME_DONT_RESET"] = "1"
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [SERVER, "--data-dir", self.data_dir, "--listen", listen, *self.args],
+            stdout=subprocess.PIPE, stderr=log, env=env)
+        log.close()
+        deadline = time.monotonic() + timeout
+        line = b""
+        while time.monotonic() < deadline:
+            line = self.process.stdout.readline()
+            if not line:
+                break
+            if line.startswith(b"kempelen-server: listening on "):
+                self.url = line.decode().split(" on ", 1)[1].strip()
+                self.port = urllib.parse.urlparse(self.url).port
+                return self
+        self.kill()
+        raise RuntimeError("kempelen-server did not start: %r\n%s" % (line, self.log()))
+
+    def stop(self, timeout=10):
+        """SIGTERM; asserts a clean exit."""
+        if self.process is None:
+            return 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+        finally:
+            self.process.stdout.close()
+            self.process = None
+        return code
+
+    def kill(self):
+        """kill -9, as a crash would."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
+        self.process.stdout.close()
+        self.process = None
+
+    def restart(self):
+        self.stop()
+        return self.start("127.0.0.1:%d" % self.port)
+
+    def cleanup(self):
+        if self.process is not None:
+            self.kill()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return ""
+
+    # --- the fake clock (server only; keep under 14 minutes per test
+    # because SigV4 refuses requests more than 15 minutes off) ---
+
+    def advance(self, seconds):
+        """Moves the server's clock forward; returns the new offset."""
+        assert self.fake_time, "start the Server with fake_time=True"
+        self.offset += seconds
+        with open(self.clock_file, "w") as f:
+            f.write("%+ds\n" % self.offset)
+        return self.offset
+
+    def now(self):
+        return time.time() + self.offset
+
+    def wait_for_jobs(self):
+        """The background jobs run every second."""
+        time.sleep(1.3)
+
+    # --- accounts ---
+
+    def admin(self, *args, check=True):
+        return kempelenctl("admin", "--data-dir", self.data_dir, *args, check=check)
+
+    def create_requester(self, funds="1000"):
+        out = json.loads(self.admin("requester", "create", "--json").stdout)
+        if funds:
+            self.admin("fund", out["AccessKeyId"], funds)
+        return out
+
+    def create_worker(self, country=None, master=False):
+        args = ["worker", "create", "--json"]
+        if country:
+            args += ["--country", country]
+        if master:
+            args.append("--master")
+        return json.loads(self.admin(*args).stdout)
+
+    def mturk(self, requester, retries=0):
+        """A boto3 MTurk client for requester (a create_requester() result)."""
+        config = botocore.config.Config(
+            retries={"total_max_attempts": retries + 1, "mode": "standard"},
+            connect_timeout=5, read_timeout=30)
+        return boto3.client("mturk", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=requester["AccessKeyId"],
+                            aws_secret_access_key=requester["SecretAccessKey"],
+                            config=config)
+
+    # --- raw HTTP, for hostile-input tests ---
+
+    def raw(self, method, path, body=b"", headers=None, timeout=10):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers or {})
+            response = conn.getresponse()
+            data = response.read()
+            return response.status, dict(response.getheaders()), data
+        finally:
+            conn.close()
+
+
+class KpTestCase(unittest.TestCase):
+    """A server per test class, with one funded requester and its client.
+
+    Set FAKE_TIME = True in a subclass to start the server under libfaketime.
+    """
+
+    FAKE_TIME = False
+    SERVER_ARGS = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(fake_time=cls.FAKE_TIME, args=cls.SERVER_ARGS).start()
+        cls.requester = cls.server.create_requester()
+        cls.mturk = cls.server.mturk(cls.requester)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.server.stop()
+            if code != 0:
+                raise AssertionError("kempelen-server exited with %d:\n%s"
+                                     % (code, cls.server.log()))
+        finally:
+            cls.server.cleanup()
+
+    def assertRequestError(self, call, *args, turk_code=None, message=None, **kwargs):
+        """Asserts call(*args, **kwargs) fails with MTurk's RequestError."""
+        try:
+            call(*args, **kwargs)
+        except self.mturk.exceptions.RequestError as e:
+            error = e.response["Error"]
+            if turk_code is not None:
+                self.assertEqual(e.response.get("TurkErrorCode")
+                                 or error.get("TurkErrorCode"), turk_code, error)
+            if message is not None:
+                self.assertIn(message, error["Message"])
+            return e
+        self.fail("%s did not fail with RequestError" % getattr(call, "__name__", call))
+
+    def create_hit(self, mturk=None, **overrides):
+        params = dict(MaxAssignments=1, LifetimeInSeconds=3600,
+                      AssignmentDurationInSeconds=600, Reward="0.10",
+                      Title="Label the picture", Description="Draw boxes around cars",
+                      Question=question_form())
+        params.update(overrides)
+        return (mturk or self.mturk).create_hit(**params)["HIT"]
+
+
+# --- the worker API client --------------------------------------------------
+# (written by the worker-API author: class WorkerClient below)
+
+
+def main():
+    unittest.main(verbosity=2)
