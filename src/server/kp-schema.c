@@ -165,6 +165,30 @@ static const char * const schema_v1[] = {
   "  created INTEGER NOT NULL)",
   "CREATE UNIQUE INDEX qualification_types_name ON qualification_types (requester_id, name)"
   "  WHERE deleted = 0",
+  /* The system qualification types, with MTurk's ids (kp-quals.h). Their
+   * values are computed from the workers' history, never stored. */
+  "INSERT INTO qualification_types (id, requester_id, name, description, keywords, status,"
+  "  created) VALUES"
+  "  ('00000000000000000040', NULL, 'Worker_NumberHITsApproved',"
+  "   'The number of HITs of the worker that requesters have approved, over all requesters.',"
+  "   'system,approved,hits', 'Active', 1104537600),"
+  "  ('000000000000000000L0', NULL, 'Worker_PercentAssignmentsApproved',"
+  "   'The percentage of the worker''s reviewed assignments that were approved, rounded down;"
+  " 100 until one has been reviewed.',"
+  "   'system,approval,rate', 'Active', 1104537600),"
+  "  ('00000000000000000071', NULL, 'Worker_Locale',"
+  "   'Where the worker is: an ISO 3166-1 country code and, optionally, an ISO 3166-2"
+  " subdivision.',"
+  "   'system,locale,country', 'Active', 1104537600),"
+  "  ('00000000000000000060', NULL, 'Worker_Adult',"
+  "   'The worker has agreed to work on HITs that may contain adult content.',"
+  "   'system,adult', 'Active', 1104537600),"
+  "  ('2F1QJWKUDD8XADTFD2Q0G6UTO95ALH', NULL, 'Masters',"
+  "   'Workers who have consistently done excellent work on many HITs.',"
+  "   'system,masters', 'Active', 1104537600),"
+  "  ('2ARFPLSP75KLA8M8DH1HTEQFJN0F6X', NULL, 'Masters (Sandbox)',"
+  "   'The Masters qualification under its sandbox id.',"
+  "   'system,masters,sandbox', 'Active', 1104537600)",
 
   "CREATE TABLE qualification_requests ("
   "  id TEXT PRIMARY KEY,"
@@ -176,6 +200,8 @@ static const char * const schema_v1[] = {
   "  submit_time INTEGER NOT NULL,"
   "  decision_time INTEGER)",
   "CREATE INDEX qualification_requests_type ON qualification_requests (qualification_type_id, status)",
+  "CREATE INDEX qualification_requests_worker ON qualification_requests"
+  "  (worker_id, qualification_type_id, submit_time)",
 
   "CREATE TABLE worker_qualifications ("
   "  qualification_type_id TEXT NOT NULL REFERENCES qualification_types (id),"
@@ -187,6 +213,8 @@ static const char * const schema_v1[] = {
   "  grant_time INTEGER NOT NULL,"
   "  PRIMARY KEY (qualification_type_id, worker_id))",
   "CREATE INDEX worker_qualifications_worker ON worker_qualifications (worker_id)",
+  "CREATE INDEX worker_qualifications_type ON worker_qualifications"
+  "  (qualification_type_id, grant_time)",
 
   /* --- workers, bonuses, notifications (kp-mturk-workers.c, kp-notify.c) --- */
   "CREATE TABLE worker_blocks ("
