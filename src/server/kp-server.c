@@ -469,6 +469,129 @@ mturk_func (KpServer  *self,
   return TRUE;
 }
 
+/* json-glib 1.6 accepts several top-level values ("{}{}") and keeps the
+ * last; a request must be exactly one object. Finds where the top-level
+ * object that text starts with ends (skipping strings), and checks that
+ * only whitespace follows. */
+static gboolean
+is_single_object (const char *text,
+                  gsize       size)
+{
+  gsize i = 0;
+  int depth = 0;
+
+  while (i < size && g_ascii_isspace (text[i]))
+    i++;
+  if (i == size || text[i] != '{')
+    return FALSE;
+
+  for (; i < size; i++)
+    {
+      char c = text[i];
+
+      if (c == '"')
+        {
+          for (i++; i < size && text[i] != '"'; i++)
+            if (text[i] == '\\')
+              i++;
+        }
+      else if (c == '{' || c == '[')
+        depth++;
+      else if (c == '}' || c == ']')
+        {
+          if (--depth == 0)
+            break;
+        }
+    }
+
+  for (i++; i < size; i++)
+    if (!g_ascii_isspace (text[i]))
+      return FALSE;
+
+  return depth == 0;
+}
+
+/* Everything after authentication: the operation, its JSON body, its run
+ * in the current group. Returns the answer, or NULL with error. */
+static JsonNode *
+run_mturk (KpServer    *self,
+           KpCtx       *ctx,
+           const char  *operation,
+           GBytes      *body,
+           GError     **error)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  MturkCall call = { 0 };
+  JsonNode *root;
+  gsize size = 0;
+  const char *data = g_bytes_get_data (body, &size);
+
+  call.op = kp_api_find_operation (operation);
+  if (call.op == NULL)
+    {
+      kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "UnknownOperation",
+                   _("Unknown operation “%.64s”"), operation);
+      return NULL;
+    }
+
+  if (size == 0 || !g_utf8_validate_len (data, size, NULL))
+    {
+      kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "RequestError",
+                   size == 0 ? _("The request body must be a JSON object")
+                             : _("The request body is not valid UTF-8"));
+      return NULL;
+    }
+
+  parser = json_parser_new_immutable ();
+  if (!is_single_object (data, size) ||
+      !json_parser_load_from_data (parser, data, size, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL ||
+      !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "RequestError",
+                   _("The request body must be a JSON object"));
+      return NULL;
+    }
+  call.request = json_node_get_object (root);
+
+  if (!kp_param_check_members (ctx, call.request, NULL, call.op->members, error))
+    return NULL;
+
+  if (!run_in_group (self, ctx, mturk_func, &call, error))
+    return NULL;
+
+  return call.response;
+}
+
+gboolean
+kp_server_call_mturk (KpServer     *self,
+                      const char   *requester_id,
+                      const char   *operation,
+                      GBytes       *body,
+                      char        **response,
+                      GError      **error)
+{
+  g_autofree char *base_url = kp_server_dup_uri (self);
+  g_autoptr(JsonNode) root = NULL;
+  KpCtx ctx;
+
+  g_return_val_if_fail (KP_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (self->db != NULL, FALSE);
+
+  ctx_init (self, &ctx, base_url);
+  ctx.requester_id = requester_id;
+  root = run_mturk (self, &ctx, operation, body, error);
+  ctx_clear (&ctx);
+  commit_group (self);
+
+  if (root == NULL)
+    return FALSE;
+
+  if (response != NULL)
+    *response = json_to_string (root, FALSE);
+  return TRUE;
+}
+
 static gboolean
 header_signed (const char *authorization,
                const char *name)
@@ -544,14 +667,12 @@ handle_mturk (KpServer          *self,
   const char *target = soup_message_headers_get_one (headers, "X-Amz-Target");
   const char *content_type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) body = NULL;
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) response = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *requester_id = NULL;
   g_autofree char *base_url = kp_server_dup_uri (self);
   g_autofree char *request_id = kp_api_new_id ();
   const char *operation = NULL;
-  MturkCall call = { 0 };
-  JsonNode *root;
   KpCtx ctx;
 
   ctx_init (self, &ctx, base_url);
@@ -578,42 +699,11 @@ handle_mturk (KpServer          *self,
     goto out;
   ctx.requester_id = requester_id;
 
-  call.op = kp_api_find_operation (operation);
-  if (call.op == NULL)
-    {
-      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "UnknownOperation",
-                   _("Unknown operation “%.64s”"), operation);
-      goto out;
-    }
-
-  if (!g_utf8_validate (g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL))
-    {
-      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "RequestError",
-                   _("The request body is not valid UTF-8"));
-      goto out;
-    }
-
-  parser = json_parser_new_immutable ();
-  if (g_bytes_get_size (body) == 0 ||
-      !json_parser_load_from_data (parser, g_bytes_get_data (body, NULL),
-                                   g_bytes_get_size (body), NULL) ||
-      (root = json_parser_get_root (parser)) == NULL ||
-      !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      kp_api_fail (&ctx, &error, KP_API_ERROR_REQUEST, "RequestError",
-                   _("The request body must be a JSON object"));
-      goto out;
-    }
-  call.request = json_node_get_object (root);
-
-  if (!kp_param_check_members (&ctx, call.request, NULL, call.op->members, &error))
+  response = run_mturk (self, &ctx, operation, body, &error);
+  if (response == NULL)
     goto out;
 
-  if (!run_in_group (self, &ctx, mturk_func, &call, &error))
-    goto out;
-
-  respond_json (msg, SOUP_STATUS_OK, call.response, "application/x-amz-json-1.1");
-  g_clear_pointer (&call.response, json_node_unref);
+  respond_json (msg, SOUP_STATUS_OK, response, "application/x-amz-json-1.1");
 
 out:
   if (error != NULL)

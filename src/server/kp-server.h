@@ -60,4 +60,15 @@ void      kp_server_drain            (KpServer    *self,
                                       guint        timeout_ms);
 void      kp_server_stop             (KpServer    *self);
 
+/* Runs one MTurk operation for requester_id as if it had arrived signed
+ * (body is the JSON request), commits, and returns the JSON answer. For
+ * the fuzzer and for tools on the server's machine; HTTP requests take the
+ * same path after authentication. */
+gboolean  kp_server_call_mturk       (KpServer    *self,
+                                      const char  *requester_id,
+                                      const char  *operation,
+                                      GBytes      *body,
+                                      char       **response,
+                                      GError     **error);
+
 G_END_DECLS

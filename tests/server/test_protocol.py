@@ -9,15 +9,19 @@ import json
 import os
 import socket
 import sys
+import subprocess
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 import botocore.auth
 import botocore.awsrequest
+import botocore.config
 import botocore.credentials
+import botocore.exceptions
+import boto3
 
-from kpserver import KpTestCase, Server, main
+from kpserver import SERVER, KpTestCase, Server, main
 
 TARGET = "MTurkRequesterServiceV20170117."
 
@@ -275,6 +279,79 @@ class StartupTest(KpTestCase):
         server = Server().start()
         try:
             self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+
+
+class TlsAndConfigTest(KpTestCase):
+    """HTTPS with a self-signed certificate, and the configuration file."""
+
+    def test_https_with_self_signed_certificate(self):
+        server = Server()
+        try:
+            cert = os.path.join(server.tmp, "cert.pem")
+            key = os.path.join(server.tmp, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "2",
+                            "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"],
+                           check=True, capture_output=True)
+            server.args = ["--tls-cert", cert, "--tls-key", key]
+            server.start()
+            self.assertTrue(server.url.startswith("https://"), server.url)
+            requester = server.create_requester(funds="5")
+            client = boto3.client("mturk", endpoint_url=server.url, region_name="us-east-1",
+                                  aws_access_key_id=requester["AccessKeyId"],
+                                  aws_secret_access_key=requester["SecretAccessKey"],
+                                  verify=cert)
+            self.assertEqual(client.get_account_balance()["AvailableBalance"], "5.00")
+            # Without trusting the certificate, the client refuses.
+            untrusting = boto3.client("mturk", endpoint_url=server.url, region_name="us-east-1",
+                                      aws_access_key_id=requester["AccessKeyId"],
+                                      aws_secret_access_key=requester["SecretAccessKey"],
+                                      config=botocore.config.Config(retries={"total_max_attempts": 1}))
+            with self.assertRaises(botocore.exceptions.SSLError):
+                untrusting.get_account_balance()
+            self.assertEqual(server.stop(), 0)
+        finally:
+            server.cleanup()
+
+    def test_missing_key_file(self):
+        result = subprocess.run([SERVER, "--tls-cert", "/nonexistent.pem", "--tls-key",
+                                 "/nonexistent.key", "--listen", "127.0.0.1:0",
+                                 "--data-dir", os.path.join(self.server.tmp, "x")],
+                                capture_output=True, text=True, timeout=20)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("TLS certificate", result.stderr)
+
+    def test_config_file(self):
+        server = Server()
+        try:
+            config = os.path.join(server.tmp, "server.conf")
+            with open(config, "w") as f:
+                f.write("[server]\ndata-dir=%s\nlisten=127.0.0.1:0\nmax-body-size=1000\n"
+                        % server.data_dir)
+            server.args = ["--config", config]
+            proc = subprocess.Popen([SERVER, "--config", config], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            line = proc.stdout.readline().decode()
+            self.assertIn("listening on http://127.0.0.1:", line)
+            server.port = int(line.rsplit(":", 1)[1].strip().rstrip("/"))
+            code, headers, data = server.raw("POST", "/", b"x" * 2000, {
+                "Content-Type": "application/x-amz-json-1.1"})
+            self.assertEqual(code, 413)
+            proc.terminate()
+            self.assertEqual(proc.wait(10), 0)
+            proc.stdout.close()
+            proc.stderr.close()
+            self.assertTrue(os.path.exists(os.path.join(server.data_dir, "kempelen.db")))
+
+            with open(config, "w") as f:
+                f.write("[server]\nlisten=127.0.0.1:0\nlsiten=oops\n")
+            result = subprocess.run([SERVER, "--config", config], capture_output=True,
+                                    text=True, timeout=20)
+            self.assertEqual(result.returncode, 2)
+            self.assertIn("lsiten", result.stderr)
         finally:
             server.cleanup()
 
