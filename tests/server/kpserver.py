@@ -257,5 +257,163 @@ class KpTestCase(unittest.TestCase):
 # (written by the worker-API author: class WorkerClient below)
 
 
+class WorkerError(Exception):
+    """A worker API call answered with an unexpected status."""
+
+    def __init__(self, status, body):
+        super().__init__("HTTP %d: %r" % (status, body))
+        self.status = status
+        self.body = body
+
+
+class WorkerClient:
+    """A worker of the worker API (/worker/v1/), over one keep-alive
+    connection of its own (so threads each get theirs).
+
+    worker is a Server.create_worker() result ({"WorkerId", "Token"}).
+    request() gives (status, headers, body bytes); call() decodes JSON;
+    the named helpers raise WorkerError unless the answer is 200.
+    """
+
+    PREFIX = "/worker/v1"
+
+    def __init__(self, server, worker=None, timeout=30):
+        self.server = server
+        worker = worker or server.create_worker()
+        self.worker_id = worker["WorkerId"]
+        self.token = worker["Token"]
+        self.timeout = timeout
+        self.conn = None
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def request(self, method, path, body=None, headers=None, token=None):
+        """One HTTP request; path is relative to /worker/v1 ("/groups?q=x").
+        body: bytes, str, or anything else (sent as JSON)."""
+        all_headers = {"Authorization": "Bearer " + (token or self.token)}
+        if body is not None and not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.server.port,
+                                                       timeout=self.timeout)
+            try:
+                self.conn.request(method, self.PREFIX + path, body=body, headers=all_headers)
+                response = self.conn.getresponse()
+                data = response.read()
+                return response.status, dict(response.getheaders()), data
+            except (http.client.RemoteDisconnected, BrokenPipeError,
+                    ConnectionResetError) if attempt == 0 else ():
+                # The server closed an idle keep-alive connection: reconnect.
+                self.close()
+        raise AssertionError("unreachable")
+
+    def call(self, method, path, body=None, **kwargs):
+        """(status, decoded JSON or None)."""
+        status, _, data = self.request(method, path, body, **kwargs)
+        return status, (json.loads(data) if data else None)
+
+    def _ok(self, method, path, body=None):
+        status, data = self.call(method, path, body)
+        if status != 200:
+            raise WorkerError(status, data)
+        return data
+
+    @staticmethod
+    def _query(params):
+        params = {k: v for k, v in params.items() if v is not None}
+        return ("?" + urllib.parse.urlencode(params)) if params else ""
+
+    # --- the endpoints (docs/worker-api.md) ---
+
+    def me(self):
+        return self._ok("GET", "/me")
+
+    def groups(self, **params):
+        return self._ok("GET", "/groups" + self._query(params))
+
+    def group(self, hit_type_id):
+        return self._ok("GET", "/groups/" + hit_type_id)
+
+    def preview(self, hit_type_id):
+        return self._ok("GET", "/groups/%s/preview" % hit_type_id)
+
+    def hit(self, hit_id):
+        return self._ok("GET", "/hits/" + hit_id)
+
+    def accept_group(self, hit_type_id):
+        return self._ok("POST", "/groups/%s/accept" % hit_type_id)
+
+    def accept_hit(self, hit_id):
+        return self._ok("POST", "/hits/%s/accept" % hit_id)
+
+    def return_assignment(self, assignment_id):
+        return self._ok("POST", "/assignments/%s/return" % assignment_id)
+
+    def submit(self, assignment_id, answers, submission_id=None):
+        import uuid
+        body = {"submission_id": submission_id or str(uuid.uuid4()), "answers": answers}
+        return self._ok("POST", "/assignments/%s/submit" % assignment_id, body)
+
+    def sync(self, submissions):
+        return self._ok("POST", "/sync", {"submissions": submissions})
+
+    def assignments(self, **params):
+        return self._ok("GET", "/assignments" + self._query(params))
+
+    def assignment(self, assignment_id):
+        return self._ok("GET", "/assignments/" + assignment_id)
+
+    def earnings(self, **params):
+        return self._ok("GET", "/earnings" + self._query(params))
+
+    def messages(self, **params):
+        return self._ok("GET", "/messages" + self._query(params))
+
+    def qualifications(self):
+        return self._ok("GET", "/qualifications")
+
+    def qualification_type(self, type_id):
+        return self._ok("GET", "/qualification-types/" + type_id)
+
+    def request_qualification(self, type_id, answers=None):
+        body = {} if answers is None else {"answers": answers}
+        return self._ok("POST", "/qualification-types/%s/request" % type_id, body)
+
+
+def free_text(identifier, text):
+    """One answer in the worker API's JSON form."""
+    return {"QuestionIdentifier": identifier, "FreeText": text}
+
+
+def add_media(server, data, content_type="application/octet-stream"):
+    """Puts bytes into the server's media store as
+    kp_worker_api_store_media() does (DATA_DIR/media/ab/<sha256> plus a row
+    in the media table); returns the hash. Works while the server runs."""
+    import hashlib
+    import sqlite3
+    digest = hashlib.sha256(data).hexdigest()
+    folder = os.path.join(server.data_dir, "media", digest[:2])
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with open(os.path.join(folder, digest), "wb") as f:
+        f.write(data)
+    db = sqlite3.connect(os.path.join(server.data_dir, "kempelen.db"), timeout=30)
+    try:
+        with db:
+            db.execute("INSERT INTO media (hash, size, content_type, created) "
+                       "VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
+                       (digest, len(data), content_type, int(time.time())))
+    finally:
+        db.close()
+    return digest
+
+# --- end of the worker API client ---
+
+
 def main():
     unittest.main(verbosity=2)
