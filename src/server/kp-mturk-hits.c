@@ -74,6 +74,27 @@ fail_db (KpCtx   *ctx,
   return kp_api_fail_db (ctx, error, local_error);
 }
 
+/* The status a HIT has by its assignments and expiration (Reviewing and
+ * Disposed are the requester's and stay). */
+static const char *
+compute_status (const char *stored,
+                gint64      now,
+                gint64      expiration,
+                gint64      max,
+                gint64      pending,
+                gint64      done)
+{
+  if (g_str_equal (stored, "Reviewing") || g_str_equal (stored, "Disposed"))
+    return stored;
+  if (done >= max)
+    return "Reviewable";
+  if (expiration <= now)
+    return pending > 0 ? "Unassignable" : "Reviewable";
+  if (pending + done >= max)
+    return "Unassignable";
+  return "Assignable";
+}
+
 /* Output */
 
 static void
@@ -82,12 +103,16 @@ add_hit_object (KpCtx       *ctx,
                 KpRows      *rows,
                 guint        r)
 {
-  const char *status = kp_rows_get_text (rows, r, COL_STATUS);
   gint64 max = kp_rows_get_int (rows, r, COL_MAX);
   gint64 pending = kp_rows_get_int (rows, r, COL_PENDING);
   gint64 submitted = kp_rows_get_int (rows, r, COL_SUBMITTED);
   gint64 completed = kp_rows_get_int (rows, r, COL_COMPLETED);
   gint64 available = 0;
+  /* As stored, unless an expiry the background job has not handled yet
+   * (it runs every second) already changes it. */
+  const char *status = compute_status (kp_rows_get_text (rows, r, COL_STATUS), ctx->now,
+                                       kp_rows_get_int (rows, r, COL_EXPIRATION), max,
+                                       pending, submitted + completed);
 
   /* Slots a worker could take now: none once the HIT has expired or left
    * the marketplace. */
@@ -191,18 +216,7 @@ kp_hits_refresh_status (KpCtx       *ctx,
   pending = kp_rows_get_int (rows, 0, 4);
   done = kp_rows_get_int (rows, 0, 5);
 
-  if (g_str_equal (old_status, "Reviewing") || g_str_equal (old_status, "Disposed"))
-    return TRUE;
-
-  if (done >= max)
-    new_status = "Reviewable";
-  else if (expiration <= ctx->now)
-    new_status = pending > 0 ? "Unassignable" : "Reviewable";
-  else if (pending + done >= max)
-    new_status = "Unassignable";
-  else
-    new_status = "Assignable";
-
+  new_status = compute_status (old_status, ctx->now, expiration, max, pending, done);
   if (g_str_equal (old_status, new_status))
     return TRUE;
 
