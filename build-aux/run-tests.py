@@ -31,10 +31,10 @@ def run(cmd, **kw):
     return subprocess.run(cmd, cwd=ROOT, **kw).returncode
 
 
-def configure(builddir, *options):
+def configure(builddir, *options, env=None):
     if os.path.exists(os.path.join(ROOT, builddir, "build.ninja")):
-        return run(["meson", "setup", "--reconfigure", builddir, *options])
-    return run(["meson", "setup", builddir, *options])
+        return run(["meson", "setup", "--reconfigure", builddir, *options], env=env)
+    return run(["meson", "setup", builddir, *options], env=env)
 
 
 def count(builddir):
@@ -64,11 +64,11 @@ def count(builddir):
 def stage(builddir, config_options, test_args, wrapper=None, env=None):
     global failed
     log = os.path.join(ROOT, builddir, "meson-logs", "testlog.json")
-    if configure(builddir, *config_options) != 0:
+    if configure(builddir, *config_options, env=env) != 0:
         failed += 1
         failures.append(builddir + ": meson setup failed")
         return
-    if run(["meson", "compile", "-C", builddir]) != 0:
+    if run(["meson", "compile", "-C", builddir], env=env) != 0:
         failed += 1
         failures.append(builddir + ": build failed")
         return
@@ -81,6 +81,7 @@ def stage(builddir, config_options, test_args, wrapper=None, env=None):
 
 
 def main():
+    global failed
     if not shutil.which("xvfb-run"):
         print("run-tests: xvfb-run is missing (package xvfb)", file=sys.stderr)
         print("0 passed, 1 failed")
@@ -99,14 +100,26 @@ def main():
           ["--suite", "core", "--suite", "media", "--timeout-multiplier", "4"],
           env=env)
 
+    # libFuzzer targets (clang), each run briefly from its seed corpus.
+    if shutil.which("clang"):
+        fuzz_env = dict(env)
+        fuzz_env["CC"] = "clang"
+        stage("_build-fuzz",
+              ["-Dgui=false", "-Dfuzzing=true", "-Db_sanitize=address,undefined",
+               "-Db_lundef=false", "-Dbuildtype=debugoptimized"],
+              ["--suite", "fuzz"],
+              env=fuzz_env)
+    else:
+        failed += 1
+        failures.append("_build-fuzz: clang is missing (package clang)")
+
     if failures:
         print("\nFailed:")
         for f in failures:
             print("  " + f)
-    tail = "%d passed, %d failed" % (passed, failed)
     if skipped:
-        tail += ", %d skipped" % skipped
-    print(tail)
+        print("%d skipped" % skipped)
+    print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 
 
