@@ -36,13 +36,15 @@ def type_params(**overrides):
 @contextlib.contextmanager
 def client_clock(seconds):
     """Signs botocore's requests as if seconds had passed (to follow the
-    server's fake clock past SigV4's 15-minute window)."""
+    server's fake clock past SigV4's 15-minute window). seconds may be a
+    callable giving the offset at each request."""
     real = datetime.datetime
+    offset = seconds if callable(seconds) else (lambda: seconds)
 
     class Shifted(real):
         @classmethod
         def utcnow(cls):
-            return real.utcnow() + datetime.timedelta(seconds=seconds)
+            return real.utcnow() + datetime.timedelta(seconds=offset())
 
     shifted = types.SimpleNamespace(**{**vars(datetime), "datetime": Shifted})
     with contextlib.ExitStack() as stack:
@@ -54,18 +56,42 @@ def client_clock(seconds):
         yield
 
 
+class FollowServerClock:
+    """For FAKE_TIME test classes: the clients sign with the server's fake
+    time, so the clock can move by days."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._clock = contextlib.ExitStack()
+        cls._clock.enter_context(client_clock(lambda: cls.server.offset))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._clock.close()
+        super().tearDownClass()
+
+
 class HitMixin:
 
     def unvalidated(self, requester=None):
         """A client that lets botocore send anything, so that the server's
         own validation is what is tested."""
         requester = requester or self.requester
-        return boto3.client(
+        client = boto3.client(
             "mturk", endpoint_url=self.server.url, region_name="us-east-1",
             aws_access_key_id=requester["AccessKeyId"],
             aws_secret_access_key=requester["SecretAccessKey"],
             config=botocore.config.Config(parameter_validation=False,
                                           retries={"total_max_attempts": 1}))
+        self.addCleanup(client.close)
+        return client
+
+    def client_for(self, requester):
+        """server.mturk(), closed at the end of the test."""
+        client = self.server.mturk(requester)
+        self.addCleanup(client.close)
+        return client
 
     def balance(self, mturk=None):
         return (mturk or self.mturk).get_account_balance()
@@ -140,7 +166,7 @@ class HitsTest(HitMixin, KpTestCase):
 
         # Another requester gets a type of their own.
         other_requester = self.server.create_requester()
-        theirs = self.server.mturk(other_requester).create_hit_type(**type_params())
+        theirs = self.client_for(other_requester).create_hit_type(**type_params())
         self.assertNotEqual(theirs["HITTypeId"], first)
 
     def test_create_hit_with_hit_type(self):
@@ -159,7 +185,7 @@ class HitsTest(HitMixin, KpTestCase):
                                 HITTypeId="3NOSUCHTYPE0000000000000000000",
                                 LifetimeInSeconds=600, Question=html_question())
 
-        other = self.server.mturk(self.server.create_requester())
+        other = self.client_for(self.server.create_requester())
         self.assertRequestError(other.create_hit_with_hit_type, HITTypeId=hit_type_id,
                                 LifetimeInSeconds=600, Question=html_question())
 
@@ -244,7 +270,7 @@ class HitsTest(HitMixin, KpTestCase):
 
     def test_unknown_and_foreign_hits_do_not_exist(self):
         hit = self.create_hit()
-        other = self.server.mturk(self.server.create_requester())
+        other = self.client_for(self.server.create_requester())
         for client, hit_id in ((self.mturk, "3NOSUCHHIT00000000000000000000"),
                                (other, hit["HITId"])):
             with self.subTest(hit_id=hit_id):
@@ -269,7 +295,7 @@ class HitsTest(HitMixin, KpTestCase):
         self.assertRequestError(self.mturk.get_hit, HITId="not-an-id")
 
     def test_list_hits_pages(self):
-        mturk = self.server.mturk(self.server.create_requester())
+        mturk = self.client_for(self.server.create_requester())
         created = {self.create_hit(mturk=mturk)["HITId"] for _ in range(5)}
 
         seen = []
@@ -362,7 +388,7 @@ class HitsTest(HitMixin, KpTestCase):
         self.assertRequestError(self.unvalidated().list_reviewable_hits, Status="Assignable")
 
     def test_list_reviewable_hits_by_type(self):
-        mturk = self.server.mturk(self.server.create_requester())
+        mturk = self.client_for(self.server.create_requester())
         a = self.create_hit(mturk=mturk, Title="Type A")
         b = self.create_hit(mturk=mturk, Title="Type B")
         for hit in (a, b):
@@ -382,7 +408,7 @@ class HitsTest(HitMixin, KpTestCase):
         self.assertEqual(got["Reward"], "0.50")
         self.assertRequestError(self.mturk.update_hit_type_of_hit, HITId=hit["HITId"],
                                 HITTypeId="3NOSUCHTYPE0000000000000000000")
-        other = self.server.mturk(self.server.create_requester())
+        other = self.client_for(self.server.create_requester())
         foreign_type = other.create_hit_type(**type_params())["HITTypeId"]
         self.assertRequestError(self.mturk.update_hit_type_of_hit, HITId=hit["HITId"],
                                 HITTypeId=foreign_type)
@@ -454,14 +480,14 @@ class HitsTest(HitMixin, KpTestCase):
                                     turk_code="AWS.MechanicalTurk.HitAlreadyExists")
         self.assertIn(first["HITId"], e.response["Error"]["Message"])
         # Tokens are per requester.
-        other = self.server.mturk(self.server.create_requester())
+        other = self.client_for(self.server.create_requester())
         self.create_hit(mturk=other, UniqueRequestToken="token-1")
 
 
 class MoneyTest(HitMixin, KpTestCase):
 
     def test_balance_holds_open_slots(self):
-        mturk = self.server.mturk(self.server.create_requester(funds="10"))
+        mturk = self.client_for(self.server.create_requester(funds="10"))
         self.assertEqual(self.available(mturk), "10.00")
         # 3 × (0.50 + 20 % fee 0.10) = 1.80 on hold.
         hit = self.create_hit(mturk=mturk, MaxAssignments=3, Reward="0.50")
@@ -475,7 +501,7 @@ class MoneyTest(HitMixin, KpTestCase):
         self.assertEqual(self.available(mturk), "8.60")
 
     def test_insufficient_funds(self):
-        mturk = self.server.mturk(self.server.create_requester(funds="1"))
+        mturk = self.client_for(self.server.create_requester(funds="1"))
         # 2 × (0.40 + 0.08) = 0.96 fits, 3 × 0.48 does not.
         self.assertRequestError(self.create_hit, mturk=mturk, MaxAssignments=3, Reward="0.40",
                                 turk_code="AWS.MechanicalTurk.InsufficientFunds")
