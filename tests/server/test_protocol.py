@@ -346,6 +346,18 @@ class TlsAndConfigTest(KpTestCase):
             proc.stderr.close()
             self.assertTrue(os.path.exists(os.path.join(server.data_dir, "kempelen.db")))
 
+            # The sample shipped in data/ parses (the command line wins).
+            sample = os.path.join(os.environ.get("KP_SOURCE_ROOT", "."), "data",
+                                  "kempelen-server.conf.sample")
+            proc = subprocess.Popen([SERVER, "--config", sample, "--data-dir", server.data_dir,
+                                     "--listen", "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            self.assertIn("listening on", proc.stdout.readline().decode())
+            proc.terminate()
+            self.assertEqual(proc.wait(10), 0)
+            proc.stdout.close()
+            proc.stderr.close()
+
             with open(config, "w") as f:
                 f.write("[server]\nlisten=127.0.0.1:0\nlsiten=oops\n")
             result = subprocess.run([SERVER, "--config", config], capture_output=True,
