@@ -145,6 +145,13 @@ qual_value_clear (QualValue *v)
   g_clear_pointer (&v->subdivision, g_free);
 }
 
+static void
+qual_value_free (QualValue *v)
+{
+  qual_value_clear (v);
+  g_free (v);
+}
+
 /* Computes a system qualification from the worker's real history. */
 static gboolean
 system_value (KpCtx       *ctx,
@@ -267,15 +274,12 @@ worker_value (KpCtx       *ctx,
 /* --- output --- */
 
 static void
-add_type (KpCtx       *ctx,
-          JsonBuilder *builder,
+add_type (JsonBuilder *builder,
           KpRows      *rows,
           guint        r)
 {
   gboolean is_system = kp_rows_is_null (rows, r, COL_REQUESTER);
   gboolean auto_granted = kp_rows_get_int (rows, r, COL_AUTO_GRANTED) != 0;
-
-  (void)ctx;
 
   json_builder_begin_object (builder);
   kp_json_add_string (builder, "QualificationTypeId", kp_rows_get_text (rows, r, COL_ID));
@@ -1032,7 +1036,7 @@ respond_type (KpCtx        *ctx,
     return FALSE;
 
   json_builder_set_member_name (response, "QualificationType");
-  add_type (ctx, response, rows, 0);
+  add_type (response, rows, 0);
   return TRUE;
 }
 
@@ -1366,7 +1370,7 @@ list_qualification_types (KpCtx        *ctx,
   json_builder_set_member_name (response, "QualificationTypes");
   json_builder_begin_array (response);
   for (guint r = 0; r < n; r++)
-    add_type (ctx, response, rows, r);
+    add_type (response, rows, r);
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
@@ -2150,7 +2154,8 @@ kp_quals_worker_may (KpCtx          *ctx,
   requirements = json_node_get_array (root);
 
   /* Each type's value once, however many requirements name it. */
-  values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                  (GDestroyNotify)qual_value_free);
 
   for (guint i = 0; i < json_array_get_length (requirements); i++)
     {
@@ -2171,8 +2176,9 @@ kp_quals_worker_may (KpCtx          *ctx,
           v = g_new0 (QualValue, 1);
           if (!worker_value (ctx, type_id, worker_id, v, error))
             {
-              g_free (v);
-              goto fail;
+              qual_value_free (v);
+              *allowed = FALSE;
+              return FALSE;
             }
           g_hash_table_insert (values, g_strdup (type_id), v);
         }
@@ -2186,33 +2192,7 @@ kp_quals_worker_may (KpCtx          *ctx,
         }
     }
 
-  {
-    GHashTableIter iter;
-    gpointer value;
-
-    g_hash_table_iter_init (&iter, values);
-    while (g_hash_table_iter_next (&iter, NULL, &value))
-      {
-        qual_value_clear (value);
-        g_free (value);
-      }
-  }
   return TRUE;
-
-fail:
-  {
-    GHashTableIter iter;
-    gpointer value;
-
-    g_hash_table_iter_init (&iter, values);
-    while (g_hash_table_iter_next (&iter, NULL, &value))
-      {
-        qual_value_clear (value);
-        g_free (value);
-      }
-  }
-  *allowed = FALSE;
-  return FALSE;
 }
 
 gboolean
