@@ -1339,6 +1339,7 @@ submit_one (KpCtx       *ctx,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *answer_xml = NULL;
   g_autofree char *text = NULL;
+  const char *status;
 
   if (!is_submission_id (submission_id))
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, NULL,
@@ -1366,6 +1367,17 @@ submit_one (KpCtx       *ctx,
   assignment = load_assignment (ctx, assignment_id, error);
   if (assignment == NULL)
     return FALSE;
+
+  /* Say that the assignment cannot take answers any more before judging
+   * the answers: that is what a client retrying from its outbox needs. */
+  status = kp_rows_get_text (assignment, 0, ASG_STATUS);
+  if (g_str_equal (status, "Abandoned"))
+    return kp_api_fail (ctx, error, KP_API_ERROR_GONE, NULL,
+                        _("The time allowed for assignment “%s” ran out"), assignment_id);
+  if (!g_str_equal (status, "Accepted"))
+    return kp_api_fail (ctx, error, KP_API_ERROR_CONFLICT, NULL,
+                        _("Assignment “%s” is %s; only an accepted assignment can be submitted"),
+                        assignment_id, status);
 
   if (answers == NULL)
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, NULL,
@@ -2306,7 +2318,8 @@ handle_media (Request     *req,
   soup_message_headers_remove (request_headers, "Range");
 
   soup_message_headers_set_content_type (headers, kp_rows_get_text (rows, 0, 1), NULL);
-  soup_message_body_append_bytes (soup_server_message_get_response_body (req->msg), part);
+  if (g_bytes_get_size (part) > 0)
+    soup_message_body_append_bytes (soup_server_message_get_response_body (req->msg), part);
   return TRUE;
 }
 
@@ -2514,7 +2527,7 @@ kp_worker_api_handle (KpCtx              *ctx,
     {
       g_autoptr(GError) local_error = NULL;
 
-      req.query = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_NONE, &local_error);
+      req.query = g_uri_parse_params (query, -1, "&", G_URI_PARAMS_WWW_FORM, &local_error);
       if (req.query == NULL)
         return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, NULL,
                             _("The query string is not valid: %s"), local_error->message);
