@@ -459,7 +459,14 @@ kp_hits_submit (KpCtx       *ctx,
   return kp_hits_refresh_status (ctx, hit_id, error);
 }
 
+/* MTurk lets a rejection be overridden for work submitted in the last 30
+ * days, while the HIT exists. */
 #define OVERRIDE_WINDOW (30 * 86400)
+
+static gboolean check_funds (KpCtx       *ctx,
+                             const char  *requester_id,
+                             gint64       needed,
+                             GError     **error);
 
 gboolean
 kp_hits_approve (KpCtx       *ctx,
@@ -473,8 +480,10 @@ kp_hits_approve (KpCtx       *ctx,
   const char *status;
 
   rows = kp_db_query (ctx->db, &local_error,
-                      "SELECT a.status, a.rejection_time, a.hit_id, h.hit_type_id "
-                      "FROM assignments a JOIN hits h ON h.id = a.hit_id WHERE a.id = $1",
+                      "SELECT a.status, a.submit_time, a.hit_id, h.hit_type_id, h.status, "
+                      "h.requester_id, t.reward_cents, h.max_assignments "
+                      "FROM assignments a JOIN hits h ON h.id = a.hit_id "
+                      "JOIN hit_types t ON t.id = h.hit_type_id WHERE a.id = $1",
                       "s", assignment_id);
   if (rows == NULL)
     return fail_db (ctx, error, local_error);
@@ -485,14 +494,26 @@ kp_hits_approve (KpCtx       *ctx,
   status = kp_rows_get_text (rows, 0, 0);
   if (g_str_equal (status, "Rejected"))
     {
+      gint64 reward = kp_rows_get_int (rows, 0, 6);
+
       if (!override_rejection)
         return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "InvalidAssignmentState",
                             _("Assignment %s was rejected; set OverrideRejection to approve it."),
                             assignment_id);
+      if (g_str_equal (kp_rows_get_text (rows, 0, 4), "Disposed"))
+        return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "InvalidAssignmentState",
+                            _("The HIT of assignment %s was deleted; its rejection can no "
+                              "longer be overridden."), assignment_id);
       if (ctx->now > kp_rows_get_int (rows, 0, 1) + OVERRIDE_WINDOW)
         return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "InvalidAssignmentState",
-                            _("Assignment %s was rejected more than 30 days ago; "
-                              "the rejection can no longer be overridden."), assignment_id);
+                            _("Assignment %s was submitted more than 30 days ago; its "
+                              "rejection can no longer be overridden."), assignment_id);
+      /* A rejected assignment is no longer on hold: the money must be
+       * available now. */
+      if (!check_funds (ctx, kp_rows_get_text (rows, 0, 5),
+                        reward + kp_ledger_fee_cents (reward, kp_rows_get_int (rows, 0, 7)),
+                        error))
+        return FALSE;
     }
   else if (!g_str_equal (status, "Submitted"))
     {
@@ -893,6 +914,7 @@ hit_cost (gint64 reward_cents,
 
 static gboolean
 check_funds (KpCtx       *ctx,
+             const char  *requester_id,
              gint64       needed,
              GError     **error)
 {
@@ -901,7 +923,7 @@ check_funds (KpCtx       *ctx,
   g_autofree char *needed_text = NULL;
   g_autofree char *available_text = NULL;
 
-  if (!kp_ledger_get_balance (ctx, ctx->requester_id, &available, &on_hold, error))
+  if (!kp_ledger_get_balance (ctx, requester_id, &available, &on_hold, error))
     return FALSE;
 
   if (available >= needed)
@@ -953,7 +975,7 @@ create_hit (KpCtx        *ctx,
         }
     }
 
-  if (!check_funds (ctx, hit_cost (reward_cents, params->max_assignments,
+  if (!check_funds (ctx, ctx->requester_id, hit_cost (reward_cents, params->max_assignments,
                                    params->max_assignments), error))
     return FALSE;
 
@@ -1498,7 +1520,7 @@ op_create_additional_assignments_for_hit (KpCtx        *ctx,
                         _("A HIT can have at most %d assignments."), MAX_ASSIGNMENTS_MAX);
 
   /* The new slots go on hold: the balance must cover them. */
-  if (!check_funds (ctx, hit_cost (reward_cents, new_max, n_more), error))
+  if (!check_funds (ctx, ctx->requester_id, hit_cost (reward_cents, new_max, n_more), error))
     return FALSE;
 
   if (!kp_db_exec (ctx->db, NULL, &local_error,

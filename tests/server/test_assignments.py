@@ -285,6 +285,22 @@ class AssignmentsTest(WorkerMixin, KpTestCase):
         self.assertEqual(assignment["RequesterFeedback"], "Sorry, it was right")
         self.assertEqual(self.balance()["AvailableBalance"], before["AvailableBalance"])
 
+    def test_override_needs_available_funds(self):
+        requester = self.server.create_requester(funds="1")
+        mturk = self.client_for(requester)
+        hit_id = self.create_hit(mturk=mturk, Reward="0.80")["HITId"]
+        _, assignment_id = self.work(hit_id)
+        mturk.reject_assignment(AssignmentId=assignment_id, RequesterFeedback="No")
+        # The rejection released the hold; another HIT takes the money.
+        self.assertEqual(mturk.get_account_balance()["AvailableBalance"], "1.00")
+        self.create_hit(mturk=mturk, Reward="0.80")
+        self.assertRequestError(mturk.approve_assignment, AssignmentId=assignment_id,
+                                OverrideRejection=True,
+                                turk_code="AWS.MechanicalTurk.InsufficientFunds")
+        self.assertEqual(mturk.get_assignment(AssignmentId=assignment_id)
+                         ["Assignment"]["AssignmentStatus"], "Rejected")
+        self.assertEqual(mturk.get_account_balance()["AvailableBalance"], "0.04")
+
     def test_foreign_assignments_do_not_exist(self):
         hit_id = self.create_hit()["HITId"]
         _, assignment_id = self.work(hit_id)

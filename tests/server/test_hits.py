@@ -164,6 +164,24 @@ class HitsTest(HitMixin, KpTestCase):
                                     **type_params())["HIT"]
         self.assertEqual(hit["HITTypeId"], first)
 
+        # Equal qualification requirements, however they are spelled.
+        locale = {"QualificationTypeId": "00000000000000000071", "Comparator": "In",
+                  "LocaleValues": [{"Country": "DE"}, {"Country": "AT"}],
+                  "ActionsGuarded": "Accept"}
+        respelled = {"ActionsGuarded": "Accept", "Comparator": "In",
+                     "LocaleValues": [{"Country": "DE"}, {"Country": "AT"}],
+                     "QualificationTypeId": "00000000000000000071"}
+        with_locale = self.mturk.create_hit_type(
+            **type_params(QualificationRequirements=[locale]))["HITTypeId"]
+        self.assertNotEqual(with_locale, first)
+        self.assertEqual(self.mturk.create_hit_type(
+            **type_params(QualificationRequirements=[respelled]))["HITTypeId"], with_locale)
+        stricter = dict(locale, ActionsGuarded="DiscoverPreviewAndAccept")
+        self.assertNotEqual(self.mturk.create_hit_type(
+            **type_params(QualificationRequirements=[stricter]))["HITTypeId"], with_locale)
+        self.assertRequestError(self.mturk.create_hit_type, **type_params(
+            QualificationRequirements=[dict(locale, QualificationTypeId="3NOSUCHTYPE00")]))
+
         # Another requester gets a type of their own.
         other_requester = self.server.create_requester()
         theirs = self.client_for(other_requester).create_hit_type(**type_params())
