@@ -1104,7 +1104,17 @@ create_qualification_type (KpCtx        *ctx,
                    "ssssss" "s" "ss" "s" "I" "i" "i",
                    id, ctx->requester_id, name, description, keywords, status,
                    NULL, test, answer_key, NULL, auto_granted, auto_granted_value, ctx->now))
-    return kp_api_fail_db (ctx, error, local_error);
+    {
+      /* The unique index is the last word if the name was taken meanwhile. */
+      if (g_error_matches (local_error, KP_DB_ERROR, KP_DB_ERROR_CONSTRAINT))
+        {
+          g_clear_error (&local_error);
+          return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "QualificationTypeAlreadyExists",
+                              _("You already have a qualification type named “%s”; names must "
+                                "be unique among your qualification types"), name);
+        }
+      return kp_api_fail_db (ctx, error, local_error);
+    }
 
   /* Optional integers go in separately, since the format cannot say
    * "maybe NULL" for an integer. */
