@@ -1386,6 +1386,7 @@ op_update_hit_type_of_hit (KpCtx        *ctx,
   const char *hit_id = NULL;
   const char *hit_type_id = NULL;
   gint64 reward_cents = 0;
+  gint64 max, old_cost, new_cost;
 
   if (!kp_param_entity_id (ctx, request, "HITId", TRUE, &hit_id, error) ||
       !kp_param_entity_id (ctx, request, "HITTypeId", TRUE, &hit_type_id, error))
@@ -1396,6 +1397,30 @@ op_update_hit_type_of_hit (KpCtx        *ctx,
     return FALSE;
   if (!lookup_hit_type (ctx, hit_type_id, &reward_cents, error))
     return FALSE;
+
+  max = kp_rows_get_int (rows, 0, 3);
+  old_cost = hit_cost (kp_rows_get_int (rows, 0, 4), max, 1);
+  new_cost = hit_cost (reward_cents, max, 1);
+  if (new_cost > old_cost)
+    {
+      gint64 outstanding = 0;
+
+      /* What is on hold for the HIT (see kp_ledger_get_balance()) grows
+       * with the reward: the difference must be available. */
+      if (!kp_db_query_int (ctx->db, &outstanding, NULL, &local_error,
+                            "SELECT (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id "
+                            "          AND a.status IN ('Accepted', 'Submitted')) "
+                            "  + CASE WHEN h.expiration > $2 THEN h.max_assignments - "
+                            "      (SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id "
+                            "         AND a.status NOT IN ('Returned', 'Abandoned')) "
+                            "    ELSE 0 END "
+                            "FROM hits h WHERE h.id = $1",
+                            "si", hit_id, ctx->now))
+        return fail_db (ctx, error, local_error);
+
+      if (!check_funds (ctx, ctx->requester_id, outstanding * (new_cost - old_cost), error))
+        return FALSE;
+    }
 
   if (!kp_db_exec (ctx->db, NULL, &local_error,
                    "UPDATE hits SET hit_type_id = $2 WHERE id = $1",

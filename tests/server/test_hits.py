@@ -518,6 +518,24 @@ class MoneyTest(HitMixin, KpTestCase):
         mturk.update_expiration_for_hit(HITId=hit["HITId"], ExpireAt=datetime.datetime(2015, 1, 1))
         self.assertEqual(self.available(mturk), "8.60")
 
+    def test_a_dearer_hit_type_needs_funds(self):
+        mturk = self.client_for(self.server.create_requester(funds="2"))
+        hit = self.create_hit(mturk=mturk, MaxAssignments=2, Reward="0.50")
+        self.assertEqual(self.available(mturk), "0.80")
+        dear = mturk.create_hit_type(**type_params(Reward="1.00"))["HITTypeId"]
+        cheap = mturk.create_hit_type(**type_params(Reward="0.10"))["HITTypeId"]
+        # 2 × (1.20 − 0.60) = 1.20 more on hold than is available.
+        self.assertRequestError(mturk.update_hit_type_of_hit, HITId=hit["HITId"],
+                                HITTypeId=dear,
+                                turk_code="AWS.MechanicalTurk.InsufficientFunds")
+        self.assertEqual(mturk.get_hit(HITId=hit["HITId"])["HIT"]["Reward"], "0.50")
+        mturk.update_hit_type_of_hit(HITId=hit["HITId"], HITTypeId=cheap)
+        self.assertEqual(self.available(mturk), "1.76")
+        # 2 × (0.84 − 0.12) = 1.44 more fits in 1.76.
+        middle = mturk.create_hit_type(**type_params(Reward="0.70"))["HITTypeId"]
+        mturk.update_hit_type_of_hit(HITId=hit["HITId"], HITTypeId=middle)
+        self.assertEqual(self.available(mturk), "0.32")
+
     def test_insufficient_funds(self):
         mturk = self.client_for(self.server.create_requester(funds="1"))
         # 2 × (0.40 + 0.08) = 0.96 fits, 3 × 0.48 does not.
