@@ -173,6 +173,17 @@ read_body (Request     *req,
   return TRUE;
 }
 
+/* Actions without parameters take no body, or an empty object. */
+static gboolean
+read_empty_body (Request  *req,
+                 GError  **error)
+{
+  g_autoptr(JsonNode) body = NULL;
+
+  return read_body (req, &body, error) &&
+         kp_param_check_members (req->ctx, json_node_get_object (body), NULL, "", error);
+}
+
 static const char *
 query_get (Request    *req,
            const char *name)
@@ -1163,12 +1174,31 @@ handle_accept_hit (Request     *req,
                    const char  *hit_id,
                    GError     **error)
 {
+  KpCtx *ctx = req->ctx;
+  g_autoptr(KpRows) hit = NULL;
   g_autofree char *assignment_id = NULL;
+  gboolean visible = FALSE;
 
-  if (!kp_hits_accept (req->ctx, hit_id, req->ctx->worker_id, &assignment_id, error))
+  if (!read_empty_body (req, error))
     return FALSE;
 
-  return respond_assignment (req->ctx, req->msg, SOUP_STATUS_OK, assignment_id, error);
+  /* A HIT hidden from the worker (DiscoverPreviewAndAccept) does not exist
+   * for them; everything else is kp_hits_accept()'s to judge. */
+  hit = load_hit (ctx, hit_id, error);
+  if (hit == NULL)
+    return FALSE;
+  if (kp_rows_get_n_rows (hit) > 0 &&
+      !kp_quals_worker_may (ctx, ctx->worker_id, kp_rows_get_text (hit, 0, HIT_REQUIREMENTS),
+                            KP_QUALS_ACTION_DISCOVER, &visible, NULL, error))
+    return FALSE;
+  if (kp_rows_get_n_rows (hit) == 0 || !visible)
+    return kp_api_fail (ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
+                        _("There is no HIT “%s”"), hit_id);
+
+  if (!kp_hits_accept (ctx, hit_id, ctx->worker_id, &assignment_id, error))
+    return FALSE;
+
+  return respond_assignment (ctx, req->msg, SOUP_STATUS_OK, assignment_id, error);
 }
 
 static gboolean
@@ -1184,6 +1214,9 @@ handle_accept_group (Request     *req,
   Group *group = NULL;
   Standing standing;
   g_autofree char *reason = NULL;
+
+  if (!read_empty_body (req, error))
+    return FALSE;
 
   if (!find_group (ctx, hit_type_id, &rows, &group, error))
     return FALSE;
@@ -1307,6 +1340,9 @@ handle_return (Request     *req,
                GError     **error)
 {
   g_autoptr(KpRows) rows = NULL;
+
+  if (!read_empty_body (req, error))
+    return FALSE;
 
   /* Someone else's assignment does not exist for this worker. */
   rows = load_assignment (req->ctx, assignment_id, error);
@@ -1453,7 +1489,7 @@ handle_submit (Request     *req,
     return FALSE;
   object = json_node_get_object (body);
 
-  if (!kp_param_check_members (ctx, object, "request", "submission_id answers", error) ||
+  if (!kp_param_check_members (ctx, object, NULL, "submission_id answers", error) ||
       !kp_param_string (ctx, object, "submission_id", TRUE, 1, 64, &submission_id, error))
     return FALSE;
 
@@ -1481,7 +1517,7 @@ handle_sync (Request  *req,
     return FALSE;
   object = json_node_get_object (body);
 
-  if (!kp_param_check_members (ctx, object, "request", "submissions", error) ||
+  if (!kp_param_check_members (ctx, object, NULL, "submissions", error) ||
       !kp_param_array (ctx, object, "submissions", TRUE, 0, MAX_SYNC_ITEMS, &items, error))
     return FALSE;
 
@@ -1958,7 +1994,7 @@ handle_request_qualification (Request     *req,
   if (!read_body (req, &body, error))
     return FALSE;
   object = json_node_get_object (body);
-  if (!kp_param_check_members (ctx, object, "request", "answers", error) ||
+  if (!kp_param_check_members (ctx, object, NULL, "answers", error) ||
       !kp_param_array (ctx, object, "answers", FALSE, 0, 0, &answers, error))
     return FALSE;
 

@@ -190,6 +190,7 @@ class WorkerApiTest(KpTestCase):
         self.assertStatus(w.call("GET", "/groups/" + hidden["HITTypeId"]), 404, "not-found")
         self.assertStatus(w.call("GET", "/hits/" + hidden["HITId"]), 404, "not-found")
         self.assertStatus(w.call("POST", "/groups/%s/accept" % hidden["HITTypeId"]), 404, "not-found")
+        self.assertStatus(w.call("POST", "/hits/%s/accept" % hidden["HITId"]), 404, "not-found")
         self.assertStatus(w.call("GET", "/groups/%s/preview" % no_preview["HITTypeId"]), 403, "forbidden")
         self.assertStatus(w.call("GET", "/hits/" + no_preview["HITId"]), 403, "forbidden")
         self.assertIn("question", w.preview(accept_only["HITTypeId"]))
@@ -268,6 +269,14 @@ class WorkerApiTest(KpTestCase):
         self.assertStatus(self.worker().call("POST", "/hits/%s/accept" % hit["HITId"]),
                           409, "conflict")
         self.assertStatus(w.call("POST", "/hits/3NOSUCHHIT/accept"), 404, "not-found")
+        # Actions take no parameters.
+        hit = self.hit()
+        self.assertStatus(w.call("POST", "/hits/%s/accept" % hit["HITId"], {"fast": True}),
+                          400, "invalid-request")
+        self.assertStatus(w.call("POST", "/groups/%s/accept" % hit["HITTypeId"], b"[1]"),
+                          400, "invalid-request")
+        a = w.accept_hit(hit["HITId"])
+        self.assertEqual(w.call("POST", "/assignments/%s/return" % a["assignment_id"], {})[0], 200)
 
     def test_return_frees_the_slot(self):
         hit = self.hit()
