@@ -5,7 +5,9 @@ results, idempotency tokens, isolation between requesters and balance."""
 
 import contextlib
 import datetime
+import json
 import os
+import sqlite3
 import sys
 import types
 import unittest.mock
@@ -285,6 +287,58 @@ class HitsTest(HitMixin, KpTestCase):
         self.assertRequestError(self.mturk.list_review_policy_results_for_hit,
                                 HITId="3NOSUCHHIT00000000000000000000",
                                 turk_code="AWS.MechanicalTurk.HITDoesNotExist")
+
+    def test_review_policy_results_filters_and_pages(self):
+        # Evaluating policies is not this module's work: store results as
+        # the evaluator would, then read them back.
+        hit_id = self.create_hit()["HITId"]
+        rows = []
+        for i in range(3):
+            rows.append(("R%d" % i, "Assignment", "ScoreMyKnownAnswers/2011-09-01", "result",
+                         {"ActionId": "R%d" % i, "SubjectId": "3ASSIGNMENT%d" % i,
+                          "SubjectType": "Assignment", "Key": "KnownAnswerScore",
+                          "Value": str(50 + i)}))
+        rows.append(("A0", "HIT", "SimplePlurality/2011-09-01", "action",
+                     {"ActionId": "A0", "ActionName": "Extend", "TargetId": hit_id,
+                      "TargetType": "HIT", "Status": "SUCCEEDED", "Result": "Extended"}))
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"), timeout=30)
+        try:
+            with db:
+                for n, (row_id, level, name, kind, body) in enumerate(rows):
+                    db.execute("INSERT INTO review_results (id, hit_id, policy_level, "
+                               "policy_name, kind, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (row_id, hit_id, level, name, kind, json.dumps(body), 1000 + n))
+        finally:
+            db.close()
+
+        # Nothing is retrieved unless asked for.
+        bare = self.mturk.list_review_policy_results_for_hit(HITId=hit_id)
+        self.assertEqual(bare["AssignmentReviewReport"], {"ReviewResults": [],
+                                                          "ReviewActions": []})
+
+        first = self.mturk.list_review_policy_results_for_hit(
+            HITId=hit_id, RetrieveResults=True, PolicyLevels=["Assignment"], MaxResults=2)
+        self.assertEqual([r["ActionId"] for r in
+                          first["AssignmentReviewReport"]["ReviewResults"]], ["R0", "R1"])
+        self.assertEqual(first["AssignmentReviewReport"]["ReviewResults"][0]["Value"], "50")
+        self.assertNotIn("HITReviewReport", first)
+        second = self.mturk.list_review_policy_results_for_hit(
+            HITId=hit_id, RetrieveResults=True, PolicyLevels=["Assignment"], MaxResults=2,
+            NextToken=first["NextToken"])
+        self.assertEqual([r["ActionId"] for r in
+                          second["AssignmentReviewReport"]["ReviewResults"]], ["R2"])
+        self.assertNotIn("NextToken", second)
+
+        actions = self.mturk.list_review_policy_results_for_hit(
+            HITId=hit_id, RetrieveActions=True)
+        self.assertEqual(actions["HITReviewReport"]["ReviewActions"][0]["Status"], "SUCCEEDED")
+        self.assertEqual(actions["AssignmentReviewReport"]["ReviewResults"], [])
+        everything = self.mturk.list_review_policy_results_for_hit(
+            HITId=hit_id, RetrieveActions=True, RetrieveResults=True, MaxResults=100)
+        self.assertEqual(len(everything["AssignmentReviewReport"]["ReviewResults"]), 3)
+        self.assertEqual(len(everything["HITReviewReport"]["ReviewActions"]), 1)
+        self.assertRequestError(self.mturk.list_review_policy_results_for_hit,
+                                HITId=hit_id, NextToken="Zm9yZ2VkfDEyMw==")
 
     def test_unknown_and_foreign_hits_do_not_exist(self):
         hit = self.create_hit()
