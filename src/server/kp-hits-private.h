@@ -33,8 +33,9 @@ gboolean _kp_hits_fail_no_hit   (KpCtx       *ctx,
 
 /* Serves GET /files/<token> (kp-mturk-assignments.c): the file a worker
  * uploaded, for the URL GetFileUploadURL handed out, while it is valid
- * (60 s). Errors: KP_API_ERROR_NOT_FOUND (unknown or forged token),
- * KP_API_ERROR_GONE (expired). */
+ * (60 s). Only reads the store. Sets status, Content-Type and body on
+ * msg. Errors: KP_API_ERROR_NOT_FOUND (unknown or forged token, file
+ * missing), KP_API_ERROR_GONE (expired). */
 gboolean kp_hits_serve_upload (KpCtx              *ctx,
                                SoupServerMessage  *msg,
                                const char         *token,

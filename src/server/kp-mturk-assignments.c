@@ -330,35 +330,41 @@ base64url_decode (const char *text,
   return g_strndup ((const char *)decoded, decoded_length);
 }
 
+/* The key, made on first use when create is TRUE (a write). Without it,
+ * *key is NULL if there is none yet. */
 static gboolean
-get_url_key (KpCtx    *ctx,
-             char    **key,
-             GError  **error)
+get_url_key (KpCtx     *ctx,
+             gboolean   create,
+             char     **key,
+             GError   **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(KpRows) rows = NULL;
-  g_autofree char *fresh = NULL;
-  guint8 bytes[32];
 
-  for (guint i = 0; i < G_N_ELEMENTS (bytes); i++)
-    bytes[i] = g_random_int_range (0, 256);
-  fresh = g_compute_checksum_for_data (G_CHECKSUM_SHA256, bytes, sizeof bytes);
+  if (create)
+    {
+      g_autofree char *fresh = NULL;
+      guint8 bytes[32];
 
-  if (!kp_db_exec (ctx->db, NULL, &local_error,
-                   "INSERT INTO kp_meta (key, value) VALUES ('upload_url_key', $1) "
-                   "ON CONFLICT (key) DO NOTHING",
-                   "s", fresh))
-    return kp_api_fail_db (ctx, error, local_error);
+      for (guint i = 0; i < G_N_ELEMENTS (bytes); i++)
+        bytes[i] = g_random_int_range (0, 256);
+      fresh = g_compute_checksum_for_data (G_CHECKSUM_SHA256, bytes, sizeof bytes);
+
+      if (!kp_db_exec (ctx->db, NULL, &local_error,
+                       "INSERT INTO kp_meta (key, value) VALUES ('upload_url_key', $1) "
+                       "ON CONFLICT (key) DO NOTHING",
+                       "s", fresh))
+        return kp_api_fail_db (ctx, error, local_error);
+    }
 
   rows = kp_db_query (ctx->db, &local_error,
                       "SELECT value FROM kp_meta WHERE key = 'upload_url_key'", NULL);
   if (rows == NULL)
     return kp_api_fail_db (ctx, error, local_error);
-  if (kp_rows_get_n_rows (rows) == 0)
+  *key = kp_rows_get_n_rows (rows) > 0 ? g_strdup (kp_rows_get_text (rows, 0, 0)) : NULL;
+  if (*key == NULL && create)
     return kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
                         _("The server could not complete the request; nothing was changed"));
-
-  *key = g_strdup (kp_rows_get_text (rows, 0, 0));
   return TRUE;
 }
 
@@ -417,7 +423,7 @@ op_get_file_upload_url (KpCtx        *ctx,
                         _("The worker uploaded no file for question “%s” of assignment %s."),
                         question_id, assignment_id);
 
-  if (!get_url_key (ctx, &key, error))
+  if (!get_url_key (ctx, TRUE, &key, error))
     return FALSE;
 
   text = g_strdup_printf ("%s|%" G_GINT64_FORMAT "|%s", assignment_id,
@@ -455,8 +461,11 @@ kp_hits_serve_upload (KpCtx              *ctx,
     return kp_api_fail (ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
                         _("There is no such file."));
 
-  if (!get_url_key (ctx, &key, error))
+  if (!get_url_key (ctx, FALSE, &key, error))
     return FALSE;
+  if (key == NULL)
+    return kp_api_fail (ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
+                        _("There is no such file."));
 
   text = g_strndup (token, dot - token);
   mac = url_mac (key, text);

@@ -985,11 +985,11 @@ create_hit (KpCtx        *ctx,
                    "expiration, unique_request_token, token_time, assignment_review_policy, "
                    "hit_review_policy) "
                    "VALUES ($1, $2, $3, $4, $5, $6, $7, 'Assignable', 'NotReviewed', $8, $9, "
-                   "$10, $11, $12, $13)",
+                   "$10, CASE WHEN $10 IS NULL THEN NULL ELSE $11 END, $12, $13)",
                    "ssssssiiisiss", id, hit_type_id, ctx->requester_id, params->question,
                    params->question_kind, params->annotation, params->max_assignments,
                    ctx->now, ctx->now + params->lifetime, params->token,
-                   params->token != NULL ? ctx->now : (gint64)0,
+                   ctx->now,
                    params->assignment_policy, params->hit_policy))
     return fail_db (ctx, error, local_error);
 
