@@ -1292,7 +1292,7 @@ handle_list_assignments (Request  *req,
 
 #define ASSIGNMENT_FILTER \
   " WHERE a.worker_id = $1" \
-  "   AND ($2 = '' OR $2 LIKE '%,' || a.status || ',%')" \
+  "   AND ($2 = '' OR $2 LIKE ('%,' || a.status || ',%'))" \
   "   AND ($3 = '' OR a.hit_id = $3)"
 
   if (!kp_db_query_int (ctx->db, &total, NULL, &local_error,

@@ -43,7 +43,9 @@ def unique(word="batch"):
 class WorkerApiTest(KpTestCase):
 
     def worker(self):
-        return WorkerClient(self.server)
+        worker = WorkerClient(self.server)
+        self.addCleanup(worker.close)
+        return worker
 
     def hit(self, **overrides):
         overrides.setdefault("Title", unique("Label "))
@@ -418,6 +420,15 @@ class WorkerApiTest(KpTestCase):
         submitted = w.assignments(status="Submitted")
         self.assertEqual(submitted["total"], 3)
 
+        # The same submission twice in one batch is stored once.
+        d = w.accept_hit(self.hit()["HITId"])
+        twice = {"submission_id": "sync-twice-" + w.worker_id, "assignment_id": d["assignment_id"],
+                 "answers": [free_text("q1", "d")]}
+        result = w.sync([twice, twice])
+        self.assertEqual([r["status"] for r in result["results"]], [200, 200])
+        self.assertEqual(result["results"][0], result["results"][1])
+        self.assertEqual(w.assignments(status="Submitted")["total"], 4)
+
         self.assertEqual(w.sync([])["results"], [])
         self.assertStatus(w.call("POST", "/sync", {}), 400, "invalid-request")
         self.assertStatus(w.call("POST", "/sync", {"submissions": {}}), 400, "invalid-request")
@@ -633,6 +644,7 @@ class WorkerApiClockTest(KpTestCase):
         hit = self.create_hit(Title=title, LifetimeInSeconds=600, AssignmentDurationInSeconds=120,
                               MaxAssignments=2)
         w = WorkerClient(self.server)
+        self.addCleanup(w.close)
         a = w.accept_hit(hit["HITId"])
         self.server.advance(180)
         self.server.wait_for_jobs()
@@ -647,6 +659,7 @@ class WorkerApiClockTest(KpTestCase):
 
         # After its lifetime the HIT leaves the marketplace.
         other = WorkerClient(self.server)
+        self.addCleanup(other.close)
         self.assertEqual(other.groups(q=title)["total"], 1)
         self.server.advance(500)
         self.assertEqual(other.groups(q=title)["total"], 0)
