@@ -41,7 +41,9 @@
 
 #include "kp-notify.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
@@ -64,6 +66,7 @@ struct _KpNotifier
   GCancellable *cancellable;
   GHashTable   *in_flight;     /* outbox id -> NULL */
   GQueue        outcomes;      /* Outcome *, waiting for the store to be free */
+  char         *ca_bundle;     /* our temporary PEM file, see set_ca_file() */
   gboolean      stopped;
 };
 
@@ -357,6 +360,15 @@ start_delivery (KpNotifier *self,
 /* Object */
 
 static void
+remove_ca_bundle (KpNotifier *self)
+{
+  if (self->ca_bundle != NULL)
+    g_unlink (self->ca_bundle);
+  g_clear_pointer (&self->ca_bundle, g_free);
+}
+
+
+static void
 kp_notifier_dispose (GObject *object)
 {
   KpNotifier *self = (KpNotifier *)object;
@@ -375,6 +387,7 @@ kp_notifier_finalize (GObject *object)
 
   g_queue_clear_full (&self->outcomes, (GDestroyNotify)outcome_free);
   g_clear_pointer (&self->in_flight, g_hash_table_unref);
+  remove_ca_bundle (self);
 
   G_OBJECT_CLASS (kp_notifier_parent_class)->finalize (object);
 }
@@ -429,6 +442,7 @@ kp_notifier_set_ca_file (KpNotifier *self,
   g_autofree char *contents = NULL;
   g_autofree char *tmp_path = NULL;
   int fd;
+  gssize written = 0;
 
   g_return_if_fail (KP_IS_NOTIFIER (self));
 
@@ -436,12 +450,14 @@ kp_notifier_set_ca_file (KpNotifier *self,
     {
       database = g_tls_backend_get_default_database (g_tls_backend_get_default ());
       soup_session_set_tls_database (self->session, database);
+      remove_ca_bundle (self);
       return;
     }
 
   /* GTlsFileDatabase trusts exactly one PEM file; to trust the given CAs in
-   * addition to the system's, both are joined in a private temporary file,
-   * which the database reads once when it is made. */
+   * addition to the system's, both are joined in a temporary file of our
+   * own, which the database reads when it verifies a certificate; it is
+   * removed when the notifier goes. */
   if (!g_file_get_contents (ca_file, &contents, NULL, &error))
     {
       g_warning ("Cannot use “%s” as the notifications’ CA file: %s", ca_file, error->message);
@@ -462,9 +478,16 @@ kp_notifier_set_ca_file (KpNotifier *self,
     }
 
   fd = g_file_open_tmp ("kempelen-ca-XXXXXX.pem", &tmp_path, &error);
-  if (fd < 0 ||
-      !g_close (fd, &error) ||
-      !g_file_set_contents (tmp_path, pem->str, pem->len, &error))
+  if (fd >= 0)
+    {
+      for (gsize done = 0; done < pem->len && written >= 0; done += written)
+        written = write (fd, pem->str + done, pem->len - done);
+      if (written < 0)
+        g_set_error_literal (&error, G_IO_ERROR, g_io_error_from_errno (errno),
+                             g_strerror (errno));
+      g_close (fd, NULL);
+    }
+  if (error != NULL)
     {
       g_warning ("Cannot use “%s” as the notifications’ CA file: %s", ca_file, error->message);
       if (tmp_path != NULL)
@@ -473,13 +496,15 @@ kp_notifier_set_ca_file (KpNotifier *self,
     }
 
   database = g_tls_file_database_new (tmp_path, &error);
-  g_unlink (tmp_path);
   if (database == NULL)
     {
       g_warning ("Cannot use “%s” as the notifications’ CA file: %s", ca_file, error->message);
+      g_unlink (tmp_path);
       return;
     }
 
+  remove_ca_bundle (self);
+  self->ca_bundle = g_steal_pointer (&tmp_path);
   soup_session_set_tls_database (self->session, database);
 }
 
