@@ -1618,7 +1618,7 @@ handle_earnings (Request  *req,
   static const char * const kinds[] = { "Submitted", "Approved", "Rejected" };
   static const char * const names[] = { "pending", "approved", "rejected" };
   gint64 counts[3] = { 0, }, amounts[3] = { 0, };
-  gint64 bonus_total = 0, n_items = 0;
+  gint64 bonus_total = 0, n_items = 0, paid = 0;
   gint64 limit, offset;
 
   if (!query_check_names (req, "limit offset", error) ||
@@ -1660,6 +1660,14 @@ handle_earnings (Request  *req,
   if (bonuses == NULL)
     return fail_db (ctx, error, local_error);
 
+  /* What requesters were charged for this worker's rewards and bonuses:
+   * the ledger's side of the same money. */
+  if (!kp_db_query_int (ctx->db, &paid, NULL, &local_error,
+                        "SELECT COALESCE(SUM(amount_cents), 0) FROM ledger"
+                        " WHERE worker_id = $1 AND kind IN ('reward', 'bonus')",
+                        "s", ctx->worker_id))
+    return fail_db (ctx, error, local_error);
+
   json_builder_begin_object (builder);
   for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
     {
@@ -1693,6 +1701,7 @@ handle_earnings (Request  *req,
   json_builder_end_object (builder);
 
   kp_json_add_money (builder, "total_earned", amounts[1] + bonus_total);
+  kp_json_add_money (builder, "paid", -paid);
 
   json_builder_set_member_name (builder, "items");
   json_builder_begin_array (builder);

@@ -477,11 +477,13 @@ class WorkerApiTest(KpTestCase):
         self.assertEqual((e["bonuses"]["count"], e["bonuses"]["amount"]), (1, "1.25"))
         self.assertEqual(e["bonuses"]["items"][0]["reason"], "Careful work")
         self.assertEqual(e["total_earned"], "1.55")
+        self.assertEqual(e["paid"], "1.55")  # the ledger agrees
         self.assertEqual(e["total"], 3)
         feedback = {x["assignment_id"]: x["requester_feedback"] for x in e["items"]}
         self.assertEqual(feedback[a[1]["assignment_id"]], "Boxes missing")
         self.assertEqual(len(w.earnings(limit=1)["items"]), 1)
-        self.assertEqual(self.worker().earnings()["total_earned"], "0.00")
+        nobody = self.worker().earnings()
+        self.assertEqual((nobody["total_earned"], nobody["paid"], nobody["items"]), ("0.00", "0.00", []))
 
     def test_messages(self):
         w = self.worker()
