@@ -872,8 +872,6 @@ request_started_cb (SoupServer        *soup_server,
                     SoupServerMessage *msg,
                     KpServer          *self)
 {
-  self->in_flight++;
-  g_signal_connect_object (msg, "finished", G_CALLBACK (message_finished_cb), self, 0);
   g_signal_connect_object (msg, "got-headers", G_CALLBACK (message_got_headers_cb), self, 0);
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (message_got_chunk_cb), self, 0);
 }
@@ -891,6 +889,11 @@ dispatch_cb (SoupServer        *soup_server,
   g_autoptr(GError) error = NULL;
   const char *allow = NULL;
   ApiKind kind = API_PLAIN;
+
+  /* Counted from here (the whole request has been read) until its response
+   * is written or its connection lost, so that a drain waits for it. */
+  self->in_flight++;
+  g_signal_connect_object (msg, "finished", G_CALLBACK (message_finished_cb), self, 0);
 
   /* Already answered (413 from got-headers). */
   if (soup_server_message_get_status (msg) != SOUP_STATUS_NONE)

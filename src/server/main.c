@@ -102,7 +102,15 @@ log_writer (GLogLevelFlags   log_level,
       return G_LOG_WRITER_HANDLED;
     }
 
-  return g_log_writer_standard_streams (log_level, fields, n_fields, user_data);
+  /* Everything goes to stderr: stdout carries only the "listening on" line,
+   * and a reader that stops after it must never block the server. */
+  {
+    g_autofree char *line = g_log_writer_format_fields (log_level, fields, n_fields, FALSE);
+
+    fprintf (stderr, "%s\n", line);
+    fflush (stderr);
+  }
+  return G_LOG_WRITER_HANDLED;
 }
 
 static gboolean
