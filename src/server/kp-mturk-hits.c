@@ -35,6 +35,7 @@
 #define MAX_ASSIGNMENTS_MAX   1000000
 #define TOKEN_LIFETIME        86400      /* UniqueRequestToken: 24 hours */
 #define JOB_BATCH             500
+#define AUTO_DISPOSAL_AGE     (120 * 86400)
 
 /* The HIT as the API shows it: the HIT's row, its type's, and the counts. */
 #define HIT_COLUMNS \
@@ -249,6 +250,22 @@ expire_hit (KpCtx       *ctx,
     return FALSE;
 
   return kp_hits_refresh_status (ctx, hit_id, error);
+}
+
+static gboolean
+dispose_hit (KpCtx       *ctx,
+             const char  *hit_id,
+             const char  *hit_type_id,
+             GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (!kp_db_exec (ctx->db, NULL, &local_error,
+                   "UPDATE hits SET status = 'Disposed' WHERE id = $1",
+                   "s", hit_id))
+    return fail_db (ctx, error, local_error);
+
+  return notify (ctx, "HITDisposed", hit_type_id, hit_id, NULL, error);
 }
 
 gboolean
@@ -549,6 +566,7 @@ kp_hits_run_jobs (KpCtx    *ctx,
   g_autoptr(KpRows) abandoned = NULL;
   g_autoptr(KpRows) expired = NULL;
   g_autoptr(KpRows) due = NULL;
+  g_autoptr(KpRows) disposable = NULL;
   guint changes = 0;
 
   /* Accepted assignments past their deadline are abandoned; their slot
@@ -606,6 +624,26 @@ kp_hits_run_jobs (KpCtx    *ctx,
   for (guint r = 0; r < kp_rows_get_n_rows (due); r++)
     {
       if (!kp_hits_approve (ctx, kp_rows_get_text (due, r, 0), NULL, FALSE, error))
+        return FALSE;
+      changes++;
+    }
+
+  /* As on MTurk, finished HITs are disposed of 120 days after their
+   * creation. */
+  disposable = kp_db_query (ctx->db, &local_error,
+                            "SELECT h.id, h.hit_type_id FROM hits h "
+                            "WHERE h.status IN ('Reviewable', 'Reviewing') AND h.expiration <= $1 "
+                            "AND h.created <= $1 - $3 AND NOT EXISTS (SELECT 1 FROM assignments a "
+                            "  WHERE a.hit_id = h.id AND a.status IN ('Accepted', 'Submitted')) "
+                            "LIMIT $2",
+                            "iii", ctx->now, (gint64)JOB_BATCH, (gint64)AUTO_DISPOSAL_AGE);
+  if (disposable == NULL)
+    return fail_db (ctx, error, local_error);
+
+  for (guint r = 0; r < kp_rows_get_n_rows (disposable); r++)
+    {
+      if (!dispose_hit (ctx, kp_rows_get_text (disposable, r, 0),
+                        kp_rows_get_text (disposable, r, 1), error))
         return FALSE;
       changes++;
     }
@@ -1474,12 +1512,7 @@ op_delete_hit (KpCtx        *ctx,
                         _("HIT %s still has %" G_GINT64_FORMAT " assignments that are not "
                           "approved or rejected."), hit_id, undecided);
 
-  if (!kp_db_exec (ctx->db, NULL, &local_error,
-                   "UPDATE hits SET status = 'Disposed' WHERE id = $1",
-                   "s", hit_id))
-    return fail_db (ctx, error, local_error);
-
-  return notify (ctx, "HITDisposed", kp_rows_get_text (rows, 0, 1), hit_id, NULL, error);
+  return dispose_hit (ctx, hit_id, kp_rows_get_text (rows, 0, 1), error);
 }
 
 static gboolean

@@ -18,7 +18,18 @@ EVENTS = ["AssignmentAccepted", "AssignmentAbandoned", "AssignmentReturned",
           "HITCreated", "HITExpired", "HITReviewable", "HITExtended", "HITDisposed"]
 
 
-class JobsTest(FollowServerClock, WorkerMixin, KpTestCase):
+class JobsMixin(WorkerMixin):
+
+    def wait_until(self, predicate, timeout=5):
+        """Polls predicate() while the jobs (every second) catch up."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                self.fail("the background jobs did not get there in %d s" % timeout)
+            time.sleep(0.1)
+
+
+class JobsTest(FollowServerClock, JobsMixin, KpTestCase):
 
     FAKE_TIME = True
 
@@ -61,14 +72,6 @@ class JobsTest(FollowServerClock, WorkerMixin, KpTestCase):
                 return found
             time.sleep(0.05)
         self.fail("no %s for %s; got %r" % (event_type, hit_id, self.events_of(hit_id)))
-
-    def wait_until(self, predicate, timeout=5):
-        """Polls predicate() while the jobs (every second) catch up."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                self.fail("the background jobs did not get there in %d s" % timeout)
-            time.sleep(0.1)
 
     def status(self, hit_id):
         return self.hit(hit_id)["HITStatus"]
@@ -178,6 +181,33 @@ class JobsTest(FollowServerClock, WorkerMixin, KpTestCase):
         accepted = [e for e in self.events_of(hit_id) if e[0] == "AssignmentAccepted"]
         self.assertEqual(sorted(accepted), sorted([("AssignmentAccepted", first),
                                                    ("AssignmentAccepted", second)]))
+
+
+class DisposalTest(FollowServerClock, JobsMixin, KpTestCase):
+
+    FAKE_TIME = True
+
+    def test_finished_hits_are_disposed_of_after_120_days(self):
+        done = self.create_hit(LifetimeInSeconds=86400)["HITId"]
+        _, assignment_id = self.work(done)
+        self.mturk.approve_assignment(AssignmentId=assignment_id)
+        undecided = self.create_hit(LifetimeInSeconds=86400,
+                                    AutoApprovalDelayInSeconds=2592000)["HITId"]
+        self.work(undecided)
+        long_lived = self.create_hit(LifetimeInSeconds=31536000)["HITId"]
+
+        self.server.advance(119 * 86400)
+        time.sleep(1.5)
+        self.assertEqual(self.hit(done)["HITStatus"], "Reviewable")
+
+        self.server.advance(2 * 86400)
+        self.wait_until(lambda: self.hit(done)["HITStatus"] == "Disposed")
+        self.assertNotIn(done, [h["HITId"] for h in
+                                self.mturk.list_hits(MaxResults=100)["HITs"]])
+        # Auto-approval decided the other one long ago: disposed too.
+        self.wait_until(lambda: self.hit(undecided)["HITStatus"] == "Disposed")
+        # Still open for work: kept.
+        self.assertEqual(self.hit(long_lived)["HITStatus"], "Assignable")
 
 
 if __name__ == "__main__":
