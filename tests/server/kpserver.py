@@ -391,26 +391,23 @@ def free_text(identifier, text):
     return {"QuestionIdentifier": identifier, "FreeText": text}
 
 
-def add_media(server, data, content_type="application/octet-stream"):
-    """Puts bytes into the server's media store as
-    kp_worker_api_store_media() does (DATA_DIR/media/ab/<sha256> plus a row
-    in the media table); returns the hash. Works while the server runs."""
-    import hashlib
-    import sqlite3
-    digest = hashlib.sha256(data).hexdigest()
-    folder = os.path.join(server.data_dir, "media", digest[:2])
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    with open(os.path.join(folder, digest), "wb") as f:
+def add_media(server, data, content_type=None, name="media.bin"):
+    """Puts bytes into the server's media store through
+    kp_worker_api_store_media_file() (the kp-media-add test helper), as an
+    administrator would; works while the server runs. Without content_type
+    the type is guessed from name and content. Returns the SHA-256."""
+    path = os.path.join(server.tmp, name)
+    with open(path, "wb") as f:
         f.write(data)
-    db = sqlite3.connect(os.path.join(server.data_dir, "kempelen.db"), timeout=30)
-    try:
-        with db:
-            db.execute("INSERT INTO media (hash, size, content_type, created) "
-                       "VALUES (?, ?, ?, ?) ON CONFLICT (hash) DO NOTHING",
-                       (digest, len(data), content_type, int(time.time())))
-    finally:
-        db.close()
-    return digest
+    args = [MEDIA_ADD, server.data_dir, path] + ([content_type] if content_type else [])
+    result = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    os.unlink(path)
+    if result.returncode != 0:
+        raise RuntimeError("kp-media-add failed: %s" % result.stderr)
+    return result.stdout.strip()
+
+
+MEDIA_ADD = os.path.join(BUILD_ROOT, "tests", "server", "kp-media-add")
 
 # --- end of the worker API client ---
 

@@ -2,6 +2,7 @@
 """The worker API (/worker/v1/, docs/worker-api.md): every endpoint and its
 errors, checked against what the requester sees through boto3."""
 
+import hashlib
 import json
 import os
 import sys
@@ -568,6 +569,12 @@ class WorkerApiTest(KpTestCase):
     def test_media_ranges(self):
         data = bytes(range(256)) * 40  # 10,240 bytes
         digest = add_media(self.server, data, "image/png")
+        self.assertEqual(digest, hashlib.sha256(data).hexdigest())
+        stored = os.path.join(self.server.data_dir, "media", digest[:2], digest)
+        with open(stored, "rb") as f:
+            self.assertEqual(f.read(), data)
+        self.assertEqual(os.stat(stored).st_mode & 0o777, 0o600)
+        self.assertEqual(add_media(self.server, data, "image/png"), digest)  # again: no change
         w = self.worker()
         path = "/media/" + digest
 
@@ -627,6 +634,12 @@ class WorkerApiTest(KpTestCase):
         lost = add_media(self.server, b"soon gone", "text/plain")
         os.unlink(os.path.join(self.server.data_dir, "media", lost[:2], lost))
         self.assertStatus(w.call("GET", "/media/" + lost), 410, "gone")
+
+    def test_media_type_is_guessed(self):
+        png = b"\x89PNG\r\n\x1a\n" + bytes(100)
+        digest = add_media(self.server, png, name="picture.png")
+        status, headers, body = self.worker().request("GET", "/media/" + digest)
+        self.assertEqual((status, headers["Content-Type"], body), (200, "image/png", png))
 
     def test_empty_media(self):
         digest = add_media(self.server, b"", "text/plain")
