@@ -65,7 +65,9 @@ gboolean kp_api_fail (KpCtx       *ctx,
                       const char  *turk_code,
                       const char  *format,
                       ...) G_GNUC_PRINTF (5, 6);
-/* Passes on a store error as a ServiceFault (logged with details). */
+/* Passes on a store error as a ServiceFault (logged with details); a busy
+ * store becomes ThrottlingException, a full disk a ServiceFault saying so.
+ * db_error stays the caller's (it is not freed). */
 gboolean kp_api_fail_db (KpCtx       *ctx,
                          GError     **error,
                          GError      *db_error);

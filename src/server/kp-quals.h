@@ -42,7 +42,7 @@ typedef enum
  * requirements (ActionsGuarded honoured: a requirement guards Accept only,
  * PreviewAndAccept, or DiscoverPreviewAndAccept). When not allowed and
  * reason is not NULL, *reason explains which requirement failed (for the
- * worker) and *can_request tells whether a request / test is possible. */
+ * worker). */
 gboolean kp_quals_worker_may (KpCtx          *ctx,
                               const char     *worker_id,
                               const char     *requirements_json,

@@ -40,9 +40,22 @@ kp_test_server_start (const char * const *args)
   g_autofree char *line = NULL;
   KpTestServer *server;
 
+  gboolean has_data_dir = FALSE;
+  static guint n_servers;
+
   g_ptr_array_add (argv, kp_test_server_dup_path ());
   for (guint i = 0; args != NULL && args[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (args[i]));
+    {
+      has_data_dir |= g_str_has_prefix (args[i], "--data-dir");
+      g_ptr_array_add (argv, g_strdup (args[i]));
+    }
+  /* A data directory of its own, inside the test's isolated XDG dirs. */
+  if (!has_data_dir)
+    {
+      g_ptr_array_add (argv, g_strdup ("--data-dir"));
+      g_ptr_array_add (argv, g_strdup_printf ("%s/kp-test-server-%u", g_get_user_data_dir (),
+                                              n_servers++));
+    }
   g_ptr_array_add (argv, NULL);
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);

@@ -123,8 +123,10 @@ test_errors (void)
   g_clear_pointer (&response, response_free);
   g_clear_pointer (&object, json_object_unref);
 
+  /* "/" is the MTurk API: POST only. */
   response = request (server, "DELETE", "/");
-  g_assert_cmpuint (response->status, ==, 404);
+  g_assert_cmpuint (response->status, ==, 405);
+  g_assert_cmpstr (response->allow, ==, "POST");
   g_clear_pointer (&response, response_free);
 
   /* The server still works after the errors. */
@@ -174,6 +176,8 @@ run_server (const char * const  *args,
   g_ptr_array_add (argv, kp_test_server_dup_path ());
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_build_filename (g_get_user_data_dir (), "kp-run-server", NULL));
   g_ptr_array_add (argv, NULL);
 
   process = g_subprocess_newv ((const char * const *)argv->pdata,
