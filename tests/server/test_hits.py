@@ -414,6 +414,18 @@ class HitsTest(HitMixin, KpTestCase):
         self.assertRequestError(self.mturk.list_hits_for_qualification_type,
                                 QualificationTypeId="3NOSUCHQUALTYPE000000000000000")
 
+        # The requester's own qualification types, and nobody else's.
+        qual = self.mturk.create_qualification_type(
+            Name="Trusted annotator (hits test)", Description="Did well before",
+            QualificationTypeStatus="Active")["QualificationType"]["QualificationTypeId"]
+        trusted = self.create_hit(QualificationRequirements=[
+            {"QualificationTypeId": qual, "Comparator": "Exists"}])
+        listed = self.mturk.list_hits_for_qualification_type(QualificationTypeId=qual)
+        self.assertEqual([h["HITId"] for h in listed["HITs"]], [trusted["HITId"]])
+        other = self.client_for(self.server.create_requester())
+        self.assertRequestError(other.list_hits_for_qualification_type,
+                                QualificationTypeId=qual)
+
     def test_expire_and_extend(self):
         hit = self.create_hit(MaxAssignments=2)
         hit_id = hit["HITId"]
