@@ -55,6 +55,8 @@ struct _KpServer
   KpNotifier *notifier;
   char       *notify_ca_file;
   gsize       max_body_size;
+  char       *base_url;       /* cached: "http://127.0.0.1:PORT/" */
+  gboolean    log_requests;
 
   /* Group commit */
   GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
@@ -338,9 +340,9 @@ ctx_clear (KpCtx *ctx)
 }
 
 static void
-ctx_init (KpServer *self,
-          KpCtx    *ctx,
-          char     *base_url)
+ctx_init (KpServer   *self,
+          KpCtx      *ctx,
+          const char *base_url)
 {
   memset (ctx, 0, sizeof *ctx);
   ctx->db = self->db;
@@ -399,7 +401,7 @@ jobs_cb (gpointer user_data)
 {
   KpServer *self = user_data;
   g_autoptr(GError) error = NULL;
-  g_autofree char *base_url = kp_server_dup_uri (self);
+  const char *base_url = self->base_url;
   guint n_changes = 0;
   KpCtx ctx;
 
@@ -419,15 +421,22 @@ jobs_cb (gpointer user_data)
 /* Logging */
 
 static void
-log_request (SoupServerMessage *msg,
+log_request (KpServer          *self,
+             SoupServerMessage *msg,
              const char        *operation,
              const char        *principal,
              gint64             start_us)
 {
   double ms = (g_get_monotonic_time () - start_us) / 1000.0;
-  g_autofree char *ms_text = g_strdup_printf ("%.3f", ms);
-  g_autofree char *status_text = g_strdup_printf ("%u", soup_server_message_get_status (msg));
+  g_autofree char *ms_text = NULL;
+  g_autofree char *status_text = NULL;
   const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+
+  if (!self->log_requests)
+    return;
+
+  ms_text = g_strdup_printf ("%.3f", ms);
+  status_text = g_strdup_printf ("%u", soup_server_message_get_status (msg));
 
   g_log_structured (G_LOG_DOMAIN, G_LOG_LEVEL_INFO,
                     "MESSAGE", "%s %s %s → %s (%s ms)",
@@ -571,7 +580,7 @@ kp_server_call_mturk (KpServer     *self,
                       char        **response,
                       GError      **error)
 {
-  g_autofree char *base_url = kp_server_dup_uri (self);
+  const char *base_url = self->base_url;
   g_autoptr(JsonNode) root = NULL;
   KpCtx ctx;
 
@@ -670,7 +679,7 @@ handle_mturk (KpServer          *self,
   g_autoptr(JsonNode) response = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *requester_id = NULL;
-  g_autofree char *base_url = kp_server_dup_uri (self);
+  const char *base_url = self->base_url;
   g_autofree char *request_id = kp_api_new_id ();
   const char *operation = NULL;
   KpCtx ctx;
@@ -711,7 +720,7 @@ out:
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "x-amzn-RequestId", request_id);
-  log_request (msg, operation, requester_id, start_us);
+  log_request (self, msg, operation, requester_id, start_us);
   ctx_clear (&ctx);
 
   if (kp_db_in_transaction (self->db))
@@ -748,7 +757,7 @@ handle_worker (KpServer          *self,
   g_autoptr(GError) error = NULL;
   g_autoptr(GError) db_error = NULL;
   g_autofree char *worker_id = NULL;
-  g_autofree char *base_url = kp_server_dup_uri (self);
+  const char *base_url = self->base_url;
   WorkerCall call = { msg, path + strlen (WORKER_API_PREFIX) };
   KpCtx ctx;
 
@@ -789,7 +798,7 @@ out:
                                       "WWW-Authenticate", "Bearer realm=\"kempelen\"");
     }
 
-  log_request (msg, NULL, worker_id, start_us);
+  log_request (self, msg, NULL, worker_id, start_us);
   ctx_clear (&ctx);
 
   if (kp_db_in_transaction (self->db))
@@ -951,7 +960,7 @@ dispatch_cb (SoupServer        *soup_server,
     }
 
   respond_error (msg, kind, error, NULL);
-  log_request (msg, NULL, NULL, start_us);
+  log_request (self, msg, NULL, NULL, start_us);
 }
 
 /* Object */
@@ -978,6 +987,7 @@ kp_server_finalize (GObject *object)
   g_clear_pointer (&self->db, kp_db_close);
   g_free (self->data_dir);
   g_free (self->notify_ca_file);
+  g_free (self->base_url);
 
   G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
 }
@@ -994,6 +1004,7 @@ kp_server_class_init (KpServerClass *klass)
 static void
 kp_server_init (KpServer *self)
 {
+  self->log_requests = TRUE;
   self->max_body_size = DEFAULT_MAX_BODY_SIZE;
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
 }
@@ -1126,7 +1137,19 @@ kp_server_listen (KpServer    *self,
       return FALSE;
     }
 
+  g_free (self->base_url);
+  self->base_url = kp_server_dup_uri (self);
+
   return TRUE;
+}
+
+void
+kp_server_set_log_requests (KpServer *self,
+                            gboolean  log_requests)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+
+  self->log_requests = !!log_requests;
 }
 
 char *

@@ -46,6 +46,9 @@ void      kp_server_set_max_body_size (KpServer   *self,
  * addition to the system's. */
 void      kp_server_set_notify_ca_file (KpServer  *self,
                                         const char *ca_file);
+/* Whether each request is logged (at INFO, with structured fields). */
+void      kp_server_set_log_requests (KpServer    *self,
+                                      gboolean     log_requests);
 /* Listens on address (an IP address, e.g. "127.0.0.1" or "::1") and port
  * (0 picks a free one). */
 gboolean  kp_server_listen           (KpServer    *self,

@@ -377,6 +377,7 @@ main (int   argc,
     data_dir = g_build_filename (g_get_user_data_dir (), "kempelen-server", NULL);
 
   server = kp_server_new ();
+  kp_server_set_log_requests (server, !quiet);
   if (max_body_size > 0)
     kp_server_set_max_body_size (server, max_body_size);
   if (notify_ca_file != NULL)
