@@ -32,6 +32,7 @@
 #include "kp-admin.h"
 #include "kp-api.h"
 #include "kp-hits.h"
+#include "kp-hits-private.h"
 #include "kp-notify.h"
 #include "kp-core.h"
 #include "kp-worker-api.h"
@@ -805,6 +806,47 @@ out:
     defer_response (self, msg);
 }
 
+/* Uploaded files, through the signed, short-lived URLs GetFileUploadURL
+ * hands out (the token is the credential). */
+
+typedef struct
+{
+  SoupServerMessage *msg;
+  const char        *token;
+} FileCall;
+
+static gboolean
+file_func (KpServer  *self,
+           KpCtx     *ctx,
+           gpointer   data,
+           GError   **error)
+{
+  FileCall *call = data;
+
+  return kp_hits_serve_upload (ctx, call->msg, call->token, error);
+}
+
+static void
+handle_file (KpServer          *self,
+             SoupServerMessage *msg,
+             const char        *path,
+             gint64             start_us)
+{
+  g_autoptr(GError) error = NULL;
+  FileCall call = { msg, path + strlen ("/files/") };
+  KpCtx ctx;
+
+  ctx_init (self, &ctx, self->base_url);
+  if (!run_in_group (self, &ctx, file_func, &call, &error))
+    respond_error (msg, API_WORKER, error, NULL);
+
+  log_request (self, msg, NULL, NULL, start_us);
+  ctx_clear (&ctx);
+
+  if (kp_db_in_transaction (self->db))
+    defer_response (self, msg);
+}
+
 /* Health */
 
 static void
@@ -930,6 +972,19 @@ dispatch_cb (SoupServer        *soup_server,
             handle_mturk (self, msg, start_us);
           if (error == NULL)
             return;
+        }
+    }
+  else if (g_str_has_prefix (path, "/files/"))
+    {
+      allow = "GET, HEAD";
+      kind = API_WORKER;
+      if (self->db == NULL)
+        g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_FAILED,
+                     "No data directory is open");
+      else if (g_str_equal (method, "GET") || g_str_equal (method, "HEAD"))
+        {
+          handle_file (self, msg, path, start_us);
+          return;
         }
     }
   else if (g_str_equal (path, WORKER_API_PREFIX) ||

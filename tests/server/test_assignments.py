@@ -353,8 +353,6 @@ class AssignmentsTest(WorkerMixin, KpTestCase):
 
         path = url[len(self.server.url.rstrip("/")):]
         status, headers, body = self.server.raw("GET", path)
-        if status == 404 and b"There is nothing at" in body:
-            self.skipTest("the server does not route /files/ to kp_hits_serve_upload() yet")
         self.assertEqual(status, 200, body)
         self.assertEqual(body, picture)
         self.assertEqual(headers.get("Content-Type"), "image/png")
