@@ -16,8 +16,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from kpserver import KpTestCase, WorkerClient, free_text, main
 
 N_WORKERS = 4
-N_HITS = 40           # each worker works every HIT: 160 submissions
-KILL_AFTER = 50       # acknowledged submissions before the kill
+N_HITS = 50           # each worker works every HIT: 200 submissions
+KILL_AFTER = 40       # acknowledged submissions before the kill
 
 
 class DurabilityTest(KpTestCase):
