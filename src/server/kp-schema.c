@@ -275,6 +275,9 @@ static const char * const schema_v1[] = {
   "  created INTEGER NOT NULL,"
   "  PRIMARY KEY (worker_id, submission_id))",
 
+  /* A worker's bonuses, for GET /earnings. */
+  "CREATE INDEX bonuses_worker ON bonuses (worker_id)",
+
   /* Media by content hash; the bytes live in DATA_DIR/media/ab/abcdef…. */
   "CREATE TABLE media ("
   "  hash TEXT PRIMARY KEY,"                    /* SHA-256 hex */
