@@ -29,7 +29,8 @@
  * anything else counts an attempt and schedules the next one with
  * exponential back-off (10 s, 20 s, 40 s … at most 15 minutes apart). After
  * 24 hours a message is given up and logged. At most MAX_IN_FLIGHT POSTs
- * run at once. The notifier's own writes are single autocommit statements;
+ * run at once, and at most MAX_PER_HOST to one host, so that one slow
+ * destination cannot hold up everyone else's. The notifier's own writes are single autocommit statements;
  * if the server has a transaction open on the connection when one is due,
  * it is kept until the next kick instead of joining that transaction.
  *
@@ -50,6 +51,7 @@
 #include <libsoup/soup.h>
 
 #define MAX_IN_FLIGHT      16
+#define MAX_PER_HOST       4
 #define POST_TIMEOUT_S     30
 #define LEASE_S            (2 * POST_TIMEOUT_S)
 #define FIRST_RETRY_S      10
@@ -64,7 +66,7 @@ struct _KpNotifier
   KpDb         *db;
   SoupSession  *session;
   GCancellable *cancellable;
-  GHashTable   *in_flight;     /* outbox id -> NULL */
+  GHashTable   *in_flight;     /* outbox id -> host */
   GQueue        outcomes;      /* Outcome *, waiting for the store to be free */
   char         *ca_bundle;     /* our temporary PEM file, see set_ca_file() */
   gboolean      stopped;
@@ -330,7 +332,7 @@ start_delivery (KpNotifier *self,
   outcome->attempts = attempts;
   outcome->created = created;
 
-  g_hash_table_add (self->in_flight, g_strdup (id));
+  g_hash_table_insert (self->in_flight, g_strdup (id), g_strdup (outcome->host));
 
   /* Checked when the settings were stored; checked again in case the rules
    * changed since, and never sent anywhere else. */
@@ -406,10 +408,11 @@ kp_notifier_init (KpNotifier *self)
 {
   self->session = soup_session_new_with_options ("timeout", POST_TIMEOUT_S,
                                                  "user-agent", "kempelen-server/" PACKAGE_VERSION " ",
-                                                 "max-conns", MAX_IN_FLIGHT * 2,
+                                                 "max-conns", MAX_IN_FLIGHT,
+                                                 "max-conns-per-host", MAX_PER_HOST,
                                                  NULL);
   self->cancellable = g_cancellable_new ();
-  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->in_flight = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_queue_init (&self->outcomes);
 }
 
@@ -508,6 +511,23 @@ kp_notifier_set_ca_file (KpNotifier *self,
   soup_session_set_tls_database (self->session, database);
 }
 
+static guint
+count_host (KpNotifier *self,
+            const char *destination)
+{
+  g_autofree char *host = dup_host (destination);
+  GHashTableIter iter;
+  gpointer value;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->in_flight);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (g_ascii_strcasecmp (value, host) == 0)
+      n++;
+
+  return n;
+}
+
 void
 kp_notifier_kick (KpNotifier *self)
 {
@@ -535,7 +555,7 @@ kp_notifier_kick (KpNotifier *self)
   rows = kp_db_query (self->db, &error,
                       "SELECT id, destination, body, attempts, created FROM notification_outbox "
                       "WHERE next_attempt <= $1 ORDER BY next_attempt, id LIMIT $2",
-                      "ii", now, (gint64)MAX_IN_FLIGHT + n_in_flight);
+                      "ii", now, (gint64)4 * MAX_IN_FLIGHT + n_in_flight);
   if (rows == NULL)
     {
       g_warning ("Cannot read the notification outbox: %s", error->message);
@@ -550,6 +570,8 @@ kp_notifier_kick (KpNotifier *self)
       if (g_hash_table_size (self->in_flight) >= MAX_IN_FLIGHT)
         break;
       if (g_hash_table_contains (self->in_flight, id))
+        continue;
+      if (count_host (self, kp_rows_get_text (rows, r, 1)) >= MAX_PER_HOST)
         continue;
 
       /* Claim it for a lease, unless someone else just did. */

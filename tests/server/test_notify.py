@@ -31,9 +31,11 @@ class Receiver:
     """A webhook on 127.0.0.1 that records every POST and answers with the
     next status of `statuses` (200 once they are used up)."""
 
-    def __init__(self, statuses=(), tls_files=None):
+    def __init__(self, statuses=(), tls_files=None, delay=0, host="127.0.0.1"):
         self.posts = []
         self.statuses = list(statuses)
+        self.active = 0
+        self.max_active = 0
         self.condition = threading.Condition()
         receiver = self
 
@@ -42,6 +44,11 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
                 with receiver.condition:
+                    receiver.active += 1
+                    receiver.max_active = max(receiver.max_active, receiver.active)
+                time.sleep(delay)
+                with receiver.condition:
+                    receiver.active -= 1
                     status = receiver.statuses.pop(0) if receiver.statuses else 200
                     receiver.posts.append({"path": self.path, "headers": dict(self.headers),
                                            "body": body, "status": status})
@@ -60,7 +67,7 @@ class Receiver:
             context.load_cert_chain(*tls_files)
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
             scheme = "https"
-        self.url = "%s://127.0.0.1:%d/hook?secret=s3cr3t" % (scheme, self.httpd.server_port)
+        self.url = "%s://%s:%d/hook?secret=s3cr3t" % (scheme, host, self.httpd.server_port)
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -281,6 +288,31 @@ class NotifyTest(NotificationTestCase):
         self.assertEqual((event["EventType"], event["AssignmentId"]),
                          ("AssignmentApproved", second_id))
         self.assertEqual(self.receiver.count(), 4)
+
+
+class ConcurrencyTest(NotificationTestCase):
+
+    def test_slow_destination_does_not_hold_up_others(self):
+        # "localhost" and "127.0.0.1" are different hosts to the notifier.
+        slow = Receiver(delay=0.4, host="localhost")
+        self.addCleanup(slow.close)
+        for _ in range(24):
+            self.mturk.send_test_event_notification(Notification=spec(slow.url),
+                                                    TestEventType="Ping")
+        started = time.monotonic()
+        self.mturk.send_test_event_notification(Notification=spec(self.receiver.url),
+                                                TestEventType="HITCreated")
+        # At most 4 at a time go to one host, and another host's message is
+        # not queued behind all 24 of the slow one's.
+        self.receiver.wait(1)
+        self.assertLess(time.monotonic() - started, 2.0)
+        posts = slow.wait(24, timeout=15)
+        self.assertEqual(len({json.loads(p["body"])["EventDocId"] for p in posts}), 24)
+        self.assertLessEqual(slow.max_active, 4)
+        self.assertGreaterEqual(slow.max_active, 2)
+        wait_outbox(self.server, slow.url, lambda rows: rows == [])
+        time.sleep(0.5)
+        self.assertEqual(slow.count(), 24)
 
 
 class RetryTest(NotificationTestCase):
