@@ -277,6 +277,9 @@ static const char * const schema_v1[] = {
 
   /* A worker's bonuses, for GET /earnings. */
   "CREATE INDEX bonuses_worker ON bonuses (worker_id)",
+  /* The next HITs of a group to accept, oldest first, without reading the
+   * whole group (POST /groups/{id}/accept). */
+  "CREATE INDEX hits_type_queue ON hits (hit_type_id, status, created, id)",
 
   /* Media by content hash; the bytes live in DATA_DIR/media/ab/abcdef…. */
   "CREATE TABLE media ("

@@ -966,22 +966,20 @@ handle_list_groups (Request  *req,
   return TRUE;
 }
 
-/* Looks up one group as the marketplace shows it: NOT_FOUND when hidden
- * from the worker; GONE when it exists but has nothing left for them. */
+/* The worker's access to a HIT type: NOT_FOUND when there is no such type,
+ * or it is hidden from them (DiscoverPreviewAndAccept, or its requester
+ * blocked them). */
 static gboolean
-find_group (KpCtx        *ctx,
-            const char   *hit_type_id,
-            KpRows      **out_rows,
-            Group       **out_group,
-            GError      **error)
+group_access (KpCtx        *ctx,
+              const char   *hit_type_id,
+              gboolean     *preview,
+              Standing     *standing,
+              char        **reason,
+              GError      **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autoptr(KpRows) type = NULL;
-  g_autoptr(KpRows) rows = NULL;
-  g_autoptr(GPtrArray) groups = NULL;
-  gboolean blocked = FALSE, visible = FALSE, preview = FALSE;
-  Standing standing;
-  g_autofree char *reason = NULL;
+  gboolean blocked = FALSE, visible = FALSE;
 
   type = kp_db_query (ctx->db, &local_error,
                       "SELECT requester_id, qualification_requirements FROM hit_types WHERE id = $1",
@@ -994,11 +992,32 @@ find_group (KpCtx        *ctx,
 
   if (!is_blocked (ctx, kp_rows_get_text (type, 0, 0), &blocked, error) ||
       !check_type_access (ctx, kp_rows_get_text (type, 0, 1),
-                          &visible, &preview, &standing, &reason, error))
+                          &visible, preview, standing, reason, error))
     return FALSE;
   if (blocked || !visible)
     return kp_api_fail (ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
                         _("There is no HIT group “%s”"), hit_type_id);
+
+  return TRUE;
+}
+
+/* Looks up one group as the marketplace shows it: NOT_FOUND when hidden
+ * from the worker; GONE when it exists but has nothing left for them. */
+static gboolean
+find_group (KpCtx        *ctx,
+            const char   *hit_type_id,
+            KpRows      **out_rows,
+            Group       **out_group,
+            GError      **error)
+{
+  g_autoptr(KpRows) rows = NULL;
+  g_autoptr(GPtrArray) groups = NULL;
+  g_autofree char *reason = NULL;
+  gboolean preview = FALSE;
+  Standing standing;
+
+  if (!group_access (ctx, hit_type_id, &preview, &standing, &reason, error))
+    return FALSE;
 
   if (!collect_groups (ctx, hit_type_id, &rows, &groups, error))
     return FALSE;
@@ -1039,9 +1058,12 @@ group_candidates (KpCtx       *ctx,
   g_autoptr(GError) local_error = NULL;
   KpRows *rows;
 
+  /* "expiration + 0" keeps SQLite's planner on hits_type_queue, which
+   * gives the HITs in order, so it stops after the first few instead of
+   * sorting the whole group. */
   rows = kp_db_query (ctx->db, &local_error,
                       "SELECT h.id FROM hits h"
-                      " WHERE h.hit_type_id = $1 AND h.status = 'Assignable' AND h.expiration > $2"
+                      " WHERE h.hit_type_id = $1 AND h.status = 'Assignable' AND h.expiration + 0 > $2"
                       "   AND h.max_assignments > (SELECT COUNT(*) FROM assignments a"
                       "                            WHERE a.hit_id = h.id AND a.status IN " ACTIVE_STATES ")"
                       "   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id"
@@ -1060,17 +1082,15 @@ handle_preview_group (Request     *req,
                       GError     **error)
 {
   KpCtx *ctx = req->ctx;
-  g_autoptr(KpRows) rows = NULL;
   g_autoptr(KpRows) candidates = NULL;
   g_autoptr(KpRows) hit = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  Group *group = NULL;
-  gboolean preview;
+  g_autofree char *reason = NULL;
+  gboolean preview = FALSE;
+  Standing standing;
 
-  if (!find_group (ctx, hit_type_id, &rows, &group, error))
+  if (!group_access (ctx, hit_type_id, &preview, &standing, &reason, error))
     return FALSE;
-  preview = group->preview;
-  group_free (group);
   if (!preview)
     return kp_api_fail (ctx, error, KP_API_ERROR_FORBIDDEN, NULL,
                         _("You are not qualified to preview HITs of this group"));
@@ -1207,22 +1227,21 @@ handle_accept_group (Request     *req,
                      GError     **error)
 {
   KpCtx *ctx = req->ctx;
-  g_autoptr(KpRows) rows = NULL;
   g_autoptr(KpRows) candidates = NULL;
   g_autoptr(GError) last_error = NULL;
   g_autofree char *assignment_id = NULL;
-  Group *group = NULL;
-  Standing standing;
   g_autofree char *reason = NULL;
+  gboolean preview = FALSE;
+  Standing standing;
 
   if (!read_empty_body (req, error))
     return FALSE;
 
-  if (!find_group (ctx, hit_type_id, &rows, &group, error))
+  /* Only the next few HITs are looked at, not the whole group: accepting
+   * from a group of 100,000 HITs costs what accepting from a small one
+   * does. */
+  if (!group_access (ctx, hit_type_id, &preview, &standing, &reason, error))
     return FALSE;
-  standing = group->standing;
-  reason = g_steal_pointer (&group->reason);
-  group_free (group);
   if (standing != STANDING_QUALIFIED)
     return kp_api_fail (ctx, error, KP_API_ERROR_FORBIDDEN, NULL, "%s",
                         reason != NULL ? reason : _("You are not qualified to work on HITs of this group"));
