@@ -537,6 +537,31 @@ class WorkerApiTest(KpTestCase):
                                                             "SelectionIdentifier": ["blue"]}]}),
                           409, "conflict")
 
+    def test_taking_a_test_opens_a_group(self):
+        qual = self.qualification_type(Test=choice_form(), AnswerKey=ANSWER_KEY,
+                                       TestDurationInSeconds=600)
+        hit = self.hit(MaxAssignments=2, QualificationRequirements=[{
+            "QualificationTypeId": qual["QualificationTypeId"], "Comparator": "GreaterThan",
+            "IntegerValues": [50], "ActionsGuarded": "Accept"}])
+        w = self.worker()
+        group = w.group(hit["HITTypeId"])
+        self.assertEqual(group["standing"], "can-request")
+        self.assertEqual(group["qualification_requirements"][0]["QualificationTypeId"],
+                         qual["QualificationTypeId"])
+        self.assertStatus(w.call("POST", "/groups/%s/accept" % hit["HITTypeId"]), 403, "forbidden")
+        result = w.request_qualification(qual["QualificationTypeId"], [
+            {"QuestionIdentifier": "colour", "SelectionIdentifier": ["blue"]}])
+        self.assertEqual(result["status"], "Granted")
+        self.assertEqual(w.group(hit["HITTypeId"])["standing"], "qualified")
+        self.assertEqual(w.accept_group(hit["HITTypeId"])["hit_id"], hit["HITId"])
+
+        # A low score is granted too, but does not qualify.
+        other = self.worker()
+        low = other.request_qualification(qual["QualificationTypeId"], [
+            {"QuestionIdentifier": "colour", "SelectionIdentifier": ["red"]}])
+        self.assertEqual((low["status"], low["value"]), ("Granted", 10))
+        self.assertEqual(other.group(hit["HITTypeId"])["standing"], "not-qualified")
+
     def test_qualification_request_waits_for_the_requester(self):
         qual = self.qualification_type()
         w = self.worker()
