@@ -24,5 +24,7 @@ void     _kp_canvas_emit_error       (KpCanvas     *self,
 /* The gesture in progress changed what is drawn. */
 void     _kp_canvas_preview_changed  (KpCanvas     *self);
 KpTool  *_kp_canvas_get_tool         (KpCanvas     *self);
+/* The image as shown: after the gamma table once the worker is done. */
+GdkTexture *_kp_canvas_get_display_texture (KpCanvas *self);
 
 G_END_DECLS

@@ -22,12 +22,16 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  *   "zoom"             double        view scale (1.0 = 100 %)
  *   "fit"              boolean       TRUE while the view follows best fit on resize
  *   "show-captions"    boolean       draw the label name above each box (default TRUE)
+ *   "brightness"       double        -1 … 1, added to the image's colours (default 0)
+ *   "contrast"         double        0 … 10, scales the image's colours around grey (default 1)
+ *   "gamma"            double        0.1 … 10, value^(1/gamma), applied off the UI thread (default 1)
  *
  * Widget actions (installed in class_init, keys bound there too):
  *   canvas.zoom-in      (plus, equal, KP_Add, Ctrl+plus)
  *   canvas.zoom-out     (minus, KP_Subtract, Ctrl+minus)
  *   canvas.zoom-fit     (Ctrl+0)
  *   canvas.zoom-100     (Ctrl+1)
+ *   canvas.zoom-selection (Ctrl+2: the selected box fills the view)
  *   annotation.delete   (Delete, BackSpace)
  *   annotation.next / annotation.previous (Tab / Shift+Tab select the next / previous box)
  *   canvas.cancel       (Escape: abort the gesture in progress, else deselect)
@@ -64,6 +68,27 @@ void        kp_canvas_set_view            (KpCanvas     *self,
 gboolean    kp_canvas_get_show_captions   (KpCanvas     *self);
 void        kp_canvas_set_show_captions   (KpCanvas     *self,
                                            gboolean      show_captions);
+double      kp_canvas_get_brightness      (KpCanvas     *self);
+void        kp_canvas_set_brightness      (KpCanvas     *self,
+                                           double        brightness);
+double      kp_canvas_get_contrast        (KpCanvas     *self);
+void        kp_canvas_set_contrast        (KpCanvas     *self,
+                                           double        contrast);
+double      kp_canvas_get_gamma           (KpCanvas     *self);
+void        kp_canvas_set_gamma           (KpCanvas     *self,
+                                           double        gamma);
+
+/* View operations (the canvas.zoom-* actions call these). Widget
+ * coordinates; each leaves fit mode, except kp_canvas_zoom_fit. */
+void        kp_canvas_zoom_at             (KpCanvas     *self,
+                                           double        zoom,
+                                           double        widget_x,
+                                           double        widget_y);
+void        kp_canvas_zoom_100            (KpCanvas     *self);
+gboolean    kp_canvas_zoom_to_selection   (KpCanvas     *self);
+void        kp_canvas_pan_by              (KpCanvas     *self,
+                                           double        dx,
+                                           double        dy);
 
 /* The tool input, in image coordinates, exactly as the pointer gestures
  * deliver it; tests drive the canvas through these without a display. */
