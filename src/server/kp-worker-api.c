@@ -568,7 +568,7 @@ is_blocked (KpCtx       *ctx,
 /* Whether a worker who may not accept could change that by asking: some
  * requirement names an active qualification type of a requester (system
  * qualifications come from the worker's history and cannot be asked for)
- * that the worker does not hold. */
+ * that the worker does not hold, or holds from a test they may retake. */
 static gboolean
 could_request (KpCtx       *ctx,
                const char  *requirements_json,
@@ -601,9 +601,10 @@ could_request (KpCtx       *ctx,
                             "SELECT COUNT(*) FROM qualification_types q"
                             " WHERE q.id = $1 AND q.requester_id IS NOT NULL"
                             "   AND q.status = 'Active' AND q.deleted = 0"
-                            "   AND NOT EXISTS (SELECT 1 FROM worker_qualifications w"
-                            "                   WHERE w.qualification_type_id = q.id"
-                            "                     AND w.worker_id = $2 AND w.status = 'Granted')",
+                            "   AND ((q.test IS NOT NULL AND q.retry_delay IS NOT NULL)"
+                            "        OR NOT EXISTS (SELECT 1 FROM worker_qualifications w"
+                            "                       WHERE w.qualification_type_id = q.id"
+                            "                         AND w.worker_id = $2 AND w.status = 'Granted'))",
                             "ss", type_id, ctx->worker_id))
         return fail_db (ctx, error, local_error);
 

@@ -562,6 +562,16 @@ class WorkerApiTest(KpTestCase):
         self.assertEqual((low["status"], low["value"]), ("Granted", 10))
         self.assertEqual(other.group(hit["HITTypeId"])["standing"], "not-qualified")
 
+        # With a retry delay, the test can be taken again.
+        retry = self.qualification_type(Test=choice_form(), AnswerKey=ANSWER_KEY,
+                                        TestDurationInSeconds=600, RetryDelayInSeconds=60)
+        hit = self.hit(QualificationRequirements=[{
+            "QualificationTypeId": retry["QualificationTypeId"], "Comparator": "GreaterThan",
+            "IntegerValues": [50], "ActionsGuarded": "Accept"}])
+        other.request_qualification(retry["QualificationTypeId"], [
+            {"QuestionIdentifier": "colour", "SelectionIdentifier": ["red"]}])
+        self.assertEqual(other.group(hit["HITTypeId"])["standing"], "can-request")
+
     def test_qualification_request_waits_for_the_requester(self):
         qual = self.qualification_type()
         w = self.worker()
