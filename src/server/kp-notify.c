@@ -264,7 +264,7 @@ send_cb (GObject      *source,
          gpointer      user_data)
 {
   Delivery *delivery = user_data;
-  KpNotifier *self = delivery->self;
+  g_autoptr(KpNotifier) self = g_steal_pointer (&delivery->self);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(GError) error = NULL;
   Outcome *outcome;
@@ -294,8 +294,9 @@ send_cb (GObject      *source,
   else
     {
       const char *reason = soup_message_get_reason_phrase (delivery->message);
+      g_autofree char *text = g_strdup_printf ("HTTP %u %s", status, reason != NULL ? reason : "");
 
-      outcome->error_text = g_strdup_printf ("HTTP %u %s", status, reason != NULL ? reason : "");
+      outcome->error_text = g_utf8_make_valid (text, -1);
     }
 
   if (outcome->error_text != NULL && g_utf8_strlen (outcome->error_text, -1) > MAX_ERROR_LENGTH)

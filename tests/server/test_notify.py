@@ -348,6 +348,11 @@ class RetryTest(NotificationTestCase):
         self.assertEqual([p["status"] for p in posts], [500, 503, 200])
         self.assertEqual(len({p["body"] for p in posts}), 1)
         wait_outbox(self.server, receiver.url, lambda rows: rows == [])
+        # The failures are logged, naming the host but not the URL, which
+        # may carry a secret.
+        log = self.server.log()
+        self.assertIn("to 127.0.0.1 failed", log)
+        self.assertNotIn("s3cr3t", log)
         # Delivered: never sent again.
         self.server.advance(120)
         self.settle()
