@@ -93,6 +93,26 @@ class WorkerApiTest(KpTestCase):
         # A trailing slash is the same resource.
         self.assertEqual(w.call("GET", "/me/")[0], 200)
 
+    def test_hostile_input_gets_clear_errors(self):
+        w = self.worker()
+        for path in ("/groups?q=%FF", "/groups?%FF=1", "/groups?q", "/assignments?status=%FF",
+                     "/messages?since=%FF", "/groups?q=%00x"):
+            self.assertStatus(w.call("GET", path), 400, "invalid-request")
+        # SQL is never built from input: metacharacters are just text.
+        self.assertEqual(w.groups(q="' OR 1=1 --")["total"], 0)
+        self.assertStatus(w.call("GET", "/hits/X'%3B%20DROP%20TABLE%20hits"), 404, "not-found")
+        self.assertStatus(w.call("GET", "/assignments?hit_id=%27%20OR%20%271%27%3D%271"),
+                          400, "invalid-request")
+        status, _, body = w.request("POST", "/assignments/ABC/submit",
+                                    b'{"submission_id": "abcdefghij", "answers": '
+                                    b'[{"QuestionIdentifier": "q\xff", "FreeText": "x"}]}')
+        self.assertEqual((status, json.loads(body)["error"]), (400, "invalid-request"))
+        result = w.sync([{"submission_id": "\u00e9" * 10, "assignment_id": "A", "answers": []},
+                         {"submission_id": "abcdefghij", "assignment_id": "A'--", "answers": []}])
+        self.assertEqual([r["status"] for r in result["results"]], [400, 404])
+        # The server keeps serving.
+        self.assertEqual(w.me()["worker_id"], w.worker_id)
+
     # --- the marketplace ---
 
     def test_groups_list_what_can_be_accepted(self):
