@@ -20,6 +20,7 @@
 #include <json-glib/json-glib.h>
 
 #include "kp-admin.h"
+#include "kp-worker-api.h"
 
 #define EXIT_USAGE 2
 
@@ -30,7 +31,8 @@ usage (const char *message)
   g_printerr ("%s\n", _("Usage: kempelenctl admin --data-dir DIR requester create [--name NAME] [--json]\n"
                         "       kempelenctl admin --data-dir DIR worker create [--name NAME] "
                         "[--country CC [--subdivision SS]] [--master] [--json]\n"
-                        "       kempelenctl admin --data-dir DIR fund ACCESS_KEY_ID AMOUNT"));
+                        "       kempelenctl admin --data-dir DIR fund ACCESS_KEY_ID AMOUNT\n"
+                        "       kempelenctl admin --data-dir DIR media add FILE… [--content-type TYPE] [--json]"));
   return EXIT_USAGE;
 }
 
@@ -102,6 +104,7 @@ kp_cli_admin_run (int    argc,
   g_autofree char *name = NULL;
   g_autofree char *country = NULL;
   g_autofree char *subdivision = NULL;
+  g_autofree char *content_type = NULL;
   gboolean json = FALSE;
   gboolean master = FALSE;
   const GOptionEntry entries[] = {
@@ -115,18 +118,22 @@ kp_cli_admin_run (int    argc,
       N_("The worker’s subdivision (ISO 3166-2, e.g. WA)"), N_("SS") },
     { "master", 0, 0, G_OPTION_ARG_NONE, &master,
       N_("The worker holds the Masters qualification"), NULL },
+    { "content-type", 0, 0, G_OPTION_ARG_STRING, &content_type,
+      N_("The media type of the files added (default: guessed from name and content)"), N_("TYPE") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       N_("Print the result as JSON"), NULL },
     { NULL }
   };
 
   g_set_prgname ("kempelenctl admin");
-  context = g_option_context_new (_("requester create | worker create | fund ACCESS_KEY_ID AMOUNT"));
+  context = g_option_context_new (_("requester create | worker create | fund ACCESS_KEY_ID AMOUNT | media add FILE…"));
   g_option_context_set_summary (context,
                                 _("Creates requesters and workers of a kempelen-server and adds funds.\n\n"
                                   "  requester create   prints a new requester’s AccessKeyId and SecretAccessKey\n"
                                   "  worker create      prints a new worker’s WorkerId and Token\n"
-                                  "  fund KEY AMOUNT    adds prepaid funds in dollars (e.g. 100 or 25.50)"));
+                                  "  fund KEY AMOUNT    adds prepaid funds in dollars (e.g. 100 or 25.50)\n"
+                                  "  media add FILE…    puts files into the media store; prints each one’s SHA-256,\n"
+                                  "                     which workers fetch as /worker/v1/media/SHA256"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -193,6 +200,56 @@ kp_cli_admin_run (int    argc,
         return fail (_("Cannot add funds"), error);
 
       g_print (_("Added $%" G_GINT64_FORMAT ".%02d to %s\n"), cents / 100, (int)(cents % 100), argv[2]);
+      return EXIT_SUCCESS;
+    }
+
+  if (g_str_equal (argv[1], "media") && argc >= 4 && g_str_equal (argv[2], "add"))
+    {
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      KpCtx ctx = { 0 };
+
+      db = kp_admin_open (data_dir, &error);
+      if (db == NULL)
+        return fail (_("Cannot open the data directory"), error);
+
+      ctx.db = db;
+      ctx.data_dir = data_dir;
+      ctx.now = g_get_real_time () / G_USEC_PER_SEC;
+
+      json_builder_begin_array (builder);
+      for (int i = 3; i < argc; i++)
+        {
+          g_autofree char *hash = NULL;
+          g_autofree char *what = g_strdup_printf (_("Cannot add “%s”"), argv[i]);
+
+          if (!kp_worker_api_store_media_file (&ctx, argv[i], content_type, &hash, &error))
+            {
+              g_clear_pointer (&ctx.turk_error_code, g_free);
+              return fail (what, error);
+            }
+
+          if (json)
+            {
+              json_builder_begin_object (builder);
+              json_builder_set_member_name (builder, "File");
+              json_builder_add_string_value (builder, argv[i]);
+              json_builder_set_member_name (builder, "SHA256");
+              json_builder_add_string_value (builder, hash);
+              json_builder_end_object (builder);
+            }
+          else
+            g_print ("%s  %s\n", hash, argv[i]);
+        }
+      json_builder_end_array (builder);
+      g_clear_pointer (&ctx.turk_error_code, g_free);
+
+      if (json)
+        {
+          g_autoptr(JsonNode) root = json_builder_get_root (builder);
+          g_autofree char *text = json_to_string (root, TRUE);
+
+          g_print ("%s\n", text);
+        }
       return EXIT_SUCCESS;
     }
 

@@ -392,22 +392,22 @@ def free_text(identifier, text):
 
 
 def add_media(server, data, content_type=None, name="media.bin"):
-    """Puts bytes into the server's media store through
-    kp_worker_api_store_media_file() (the kp-media-add test helper), as an
-    administrator would; works while the server runs. Without content_type
-    the type is guessed from name and content. Returns the SHA-256."""
+    """Puts bytes into the server's media store with `kempelenctl admin media
+    add`, as an administrator would; works while the server runs. Without
+    content_type the type is guessed from name and content. Returns the
+    SHA-256."""
     path = os.path.join(server.tmp, name)
     with open(path, "wb") as f:
         f.write(data)
-    args = [MEDIA_ADD, server.data_dir, path] + ([content_type] if content_type else [])
-    result = subprocess.run(args, capture_output=True, text=True, timeout=60)
-    os.unlink(path)
-    if result.returncode != 0:
-        raise RuntimeError("kp-media-add failed: %s" % result.stderr)
-    return result.stdout.strip()
+    args = ["media", "add", path, "--json"]
+    if content_type:
+        args += ["--content-type", content_type]
+    try:
+        added = json.loads(server.admin(*args).stdout)
+    finally:
+        os.unlink(path)
+    return added[0]["SHA256"]
 
-
-MEDIA_ADD = os.path.join(BUILD_ROOT, "tests", "server", "kp-media-add")
 
 # --- end of the worker API client ---
 
