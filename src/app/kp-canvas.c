@@ -15,7 +15,7 @@
 #include "kp-box-tool.h"
 #include "kp-canvas-private.h"
 
-/* Above this scale the image is drawn with nearest-neighbour filtering so
+/* From this scale up the image is drawn with nearest-neighbour filtering so
  * that image pixels show as crisp squares. */
 #define PIXEL_EXACT_SCALE 4.0
 /* Best fit never magnifies a small image beyond 100 %. */
@@ -1757,7 +1757,7 @@ draw_image (KpCanvas    *self,
       gtk_snapshot_push_color_matrix (snapshot, &matrix, &offset);
     }
 
-  if (self->view.scale > PIXEL_EXACT_SCALE)
+  if (self->view.scale >= PIXEL_EXACT_SCALE)
     {
 #if GTK_CHECK_VERSION (4, 10, 0)
       gtk_snapshot_append_scaled_texture (snapshot, texture, GSK_SCALING_FILTER_NEAREST,

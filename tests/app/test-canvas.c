@@ -5,10 +5,13 @@
 
 #include "config.h"
 
+#include <math.h>
+
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
 
 #include "kp-canvas.h"
+#include "kp-canvas-private.h"
 #include "kp-core.h"
 #include "kp-test-render.h"
 
@@ -677,6 +680,547 @@ test_captions (Fixture       *fixture,
   cairo_surface_destroy (without);
 }
 
+/* The view, picking and the cached layer */
+
+static guint32
+surface_pixel (cairo_surface_t *surface,
+               int              x,
+               int              y)
+{
+  const guint8 *data = cairo_image_surface_get_data (surface);
+
+  return *(const guint32 *)(data + y * cairo_image_surface_get_stride (surface) + x * 4) | 0xff000000;
+}
+
+/* The image's own pixel (x, y), in the same format. */
+static guint32
+image_pixel (Fixture *fixture,
+             int      x,
+             int      y)
+{
+  static guint32 *pixels;
+
+  if (pixels == NULL)
+    {
+      pixels = g_new (guint32, IMAGE_WIDTH * IMAGE_HEIGHT);
+      gdk_texture_download (fixture->texture, (guchar *)pixels, IMAGE_WIDTH * 4);
+    }
+
+  return pixels[y * IMAGE_WIDTH + x] | 0xff000000;
+}
+
+static int
+channel (guint32 pixel,
+         int     shift)
+{
+  return (pixel >> shift) & 0xff;
+}
+
+static void assert_anchored (const KpView *view,
+                             double        image_x,
+                             double        image_y,
+                             double        widget_x,
+                             double        widget_y);
+
+/* At 4x every image pixel is a 4x4 block of exactly its colour: no
+ * filtering at all, so the image can be checked against itself. */
+static void
+test_pixel_exact (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  cairo_surface_t *surface;
+  guint mismatches = 0;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  add_box (fixture, fixture->car_id, 300, 230, 10, 6);
+  /* Image point (303, 233) at the widget centre. */
+  kp_canvas_zoom_at (fixture->canvas, 4.0, 80 + 303, 60 + 233);
+  g_assert_cmpfloat (view->scale, ==, 4.0);
+  assert_anchored (view, 303, 233, 80 + 303, 60 + 233);
+
+  surface = render_canvas (fixture->canvas);
+  for (int y = 0; y < CANVAS_HEIGHT; y++)
+    for (int x = 0; x < CANVAS_WIDTH; x++)
+      {
+        double ix, iy;
+        KpRect box = { 300, 230, 10, 6 };
+
+        kp_view_widget_to_image (view, x + 0.5, y + 0.5, &ix, &iy);
+        /* Inside the box's outline band its colour wins; skip it. */
+        if (ix >= box.x - 1 && ix < box.x + box.width + 1 && iy >= box.y - 1 && iy < box.y + box.height + 1)
+          continue;
+        if (surface_pixel (surface, x, y) != image_pixel (fixture, (int)ix, (int)iy))
+          mismatches++;
+      }
+  g_assert_cmpuint (mismatches, ==, 0);
+
+  /* The outline is 2 px wide on whole pixels. */
+  kp_test_assert_matches_reference (surface, "canvas-zoom4.png");
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_brightness_contrast (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  cairo_surface_t *plain, *adjusted;
+  guint notifies = 0;
+  guint32 before, after;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  add_box (fixture, fixture->person_id, 40, 40, 100, 80);
+  plain = render_canvas (fixture->canvas);
+
+  g_signal_connect (fixture->canvas, "notify::brightness", G_CALLBACK (count_notify_cb), &notifies);
+  g_object_set (fixture->canvas, "brightness", 0.1, "contrast", 1.5, NULL);
+  g_assert_cmpfloat (kp_canvas_get_brightness (fixture->canvas), ==, 0.1);
+  g_assert_cmpfloat (kp_canvas_get_contrast (fixture->canvas), ==, 1.5);
+  kp_canvas_set_brightness (fixture->canvas, 0.1);
+  g_assert_cmpuint (notifies, ==, 1);
+
+  adjusted = render_canvas (fixture->canvas);
+  kp_test_assert_matches_reference (adjusted, "canvas-adjusted.png");
+
+  /* A flat area of the image: (c - 0.5) * 1.5 + 0.5 + 0.1 per channel. */
+  before = surface_pixel (plain, 80 + 600, 60 + 50);
+  after = surface_pixel (adjusted, 80 + 600, 60 + 50);
+  for (int shift = 0; shift <= 16; shift += 8)
+    {
+      double c = channel (before, shift) / 255.0;
+      double expected = CLAMP ((c - 0.5) * 1.5 + 0.6, 0, 1) * 255;
+
+      g_assert_cmpfloat (fabs (channel (after, shift) - expected), <=, 2);
+    }
+
+  /* The boxes are not adjusted, only the image. */
+  g_assert_cmpuint (surface_pixel (plain, 80 + 40, 60 + 60), ==, surface_pixel (adjusted, 80 + 40, 60 + 60));
+
+  cairo_surface_destroy (plain);
+  cairo_surface_destroy (adjusted);
+}
+
+static void
+test_gamma (Fixture       *fixture,
+            gconstpointer  data)
+{
+  cairo_surface_t *surface;
+  gint64 deadline;
+  guint32 pixel, source;
+
+  g_assert_true (_kp_canvas_get_display_texture (fixture->canvas) == fixture->texture);
+  kp_canvas_set_gamma (fixture->canvas, 2.0);
+
+  /* The table is applied in a worker; the image is replaced when done. */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (_kp_canvas_get_display_texture (fixture->canvas) == fixture->texture &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (_kp_canvas_get_display_texture (fixture->canvas) != fixture->texture);
+
+  surface = render_canvas (fixture->canvas);
+  pixel = surface_pixel (surface, 80 + 100, 60 + 100);
+  source = image_pixel (fixture, 100, 100);
+  for (int shift = 0; shift <= 16; shift += 8)
+    {
+      double expected = pow (channel (source, shift) / 255.0, 1 / 2.0) * 255;
+
+      g_assert_cmpfloat (fabs (channel (pixel, shift) - expected), <=, 1);
+    }
+  cairo_surface_destroy (surface);
+
+  kp_canvas_set_gamma (fixture->canvas, 1.0);
+  g_assert_true (_kp_canvas_get_display_texture (fixture->canvas) == fixture->texture);
+}
+
+static GtkEventController *
+find_controller (GtkWidget *widget,
+                 GType      type,
+                 guint      button)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (controller, type) &&
+          (button == 0 || gtk_gesture_single_get_button (GTK_GESTURE_SINGLE (controller)) == button))
+        return controller;
+    }
+
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+assert_anchored (const KpView *view,
+                 double        image_x,
+                 double        image_y,
+                 double        widget_x,
+                 double        widget_y)
+{
+  double wx, wy;
+
+  kp_view_image_to_widget (view, image_x, image_y, &wx, &wy);
+  g_assert_cmpfloat_with_epsilon (wx, widget_x, 1e-6);
+  g_assert_cmpfloat_with_epsilon (wy, widget_y, 1e-6);
+}
+
+static void
+test_view (Fixture       *fixture,
+           gconstpointer  data)
+{
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  GtkEventController *controller;
+  gboolean handled = FALSE;
+  double ix, iy;
+  KpView start;
+  gint64 id;
+
+  /* Zoom at a point keeps the image point under it. */
+  kp_view_widget_to_image (view, 430, 310, &ix, &iy);
+  kp_canvas_zoom_at (fixture->canvas, 3.0, 430, 310);
+  g_assert_cmpfloat (view->scale, ==, 3.0);
+  assert_anchored (view, ix, iy, 430, 310);
+  g_assert_false (kp_canvas_get_fit (fixture->canvas));
+
+  /* So does the zoom-in key, at the pointer. */
+  controller = find_controller (canvas, GTK_TYPE_EVENT_CONTROLLER_MOTION, 0);
+  g_signal_emit_by_name (controller, "motion", 250.0, 200.0);
+  kp_view_widget_to_image (view, 250, 200, &ix, &iy);
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-in", NULL));
+  g_assert_cmpfloat (view->scale, >, 3.0);
+  assert_anchored (view, ix, iy, 250, 200);
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-out", NULL));
+  assert_anchored (view, ix, iy, 250, 200);
+
+  /* A wheel notch down pans the image up by 64 px. */
+  start = *view;
+  controller = find_controller (canvas, GTK_TYPE_EVENT_CONTROLLER_SCROLL, 0);
+  g_signal_emit_by_name (controller, "scroll", 0.0, 1.0, &handled);
+  g_assert_true (handled);
+  g_assert_cmpfloat (view->offset_x, ==, start.offset_x);
+  g_assert_cmpfloat (view->offset_y, ==, start.offset_y - 64);
+
+  /* A middle-button drag moves the image with the pointer. */
+  start = *view;
+  controller = find_controller (canvas, GTK_TYPE_GESTURE_DRAG, GDK_BUTTON_MIDDLE);
+  g_signal_emit_by_name (controller, "drag-begin", 100.0, 100.0);
+  g_signal_emit_by_name (controller, "drag-update", 30.0, -20.0);
+  g_assert_cmpfloat (view->offset_x, ==, start.offset_x + 30);
+  g_assert_cmpfloat (view->offset_y, ==, start.offset_y - 20);
+  g_signal_emit_by_name (controller, "drag-end", 40.0, -25.0);
+
+  kp_canvas_pan_by (fixture->canvas, -15, 10);
+  g_assert_cmpfloat (view->offset_x, ==, start.offset_x + 30 - 15);
+  g_assert_cmpfloat (view->offset_y, ==, start.offset_y - 20 + 10);
+
+  /* Panning stops at the image's edge. */
+  kp_canvas_pan_by (fixture->canvas, 1e6, 1e6);
+  g_assert_cmpfloat (view->offset_x, ==, 0);
+  g_assert_cmpfloat (view->offset_y, ==, 0);
+
+  /* Zoom to selection: the box fills the view, centred. */
+  g_assert_false (kp_canvas_zoom_to_selection (fixture->canvas));
+  g_assert_false (gtk_widget_activate_action (canvas, "canvas.zoom-selection", NULL) &&
+                  kp_canvas_get_selected_id (fixture->canvas) != 0);
+  id = add_box (fixture, fixture->car_id, 200, 100, 80, 40);
+  kp_canvas_set_selected_id (fixture->canvas, id);
+  g_assert_true (gtk_widget_activate_action (canvas, "canvas.zoom-selection", NULL));
+  g_assert_cmpfloat_with_epsilon (view->scale, CANVAS_WIDTH * 0.8 / 80, 1e-9);
+  assert_anchored (view, 240, 120, CANVAS_WIDTH / 2.0, CANVAS_HEIGHT / 2.0);
+
+  kp_canvas_zoom_100 (fixture->canvas);
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  kp_canvas_zoom_fit (fixture->canvas);
+  g_assert_true (kp_canvas_get_fit (fixture->canvas));
+  g_assert_cmpfloat (view->offset_x, ==, 80);
+}
+
+/* Picking against a brute-force search on 10,000 overlapping boxes: the
+ * topmost (last drawn) box containing the point wins. */
+static gint64
+brute_pick (Fixture *fixture,
+            double   x,
+            double   y)
+{
+  GPtrArray *annotations = kp_document_get_annotations (fixture->document);
+
+  for (guint i = annotations->len; i > 0; i--)
+    {
+      const KpAnnotation *annotation = g_ptr_array_index (annotations, i - 1);
+
+      if (kp_rect_contains (&annotation->rect, x, y))
+        return annotation->id;
+    }
+
+  return 0;
+}
+
+static void
+check_picks (Fixture *fixture,
+             GRand   *rand,
+             guint    n)
+{
+  guint hits = 0;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double x = g_rand_double_range (rand, -5, IMAGE_WIDTH + 5);
+      double y = g_rand_double_range (rand, -5, IMAGE_HEIGHT + 5);
+      gint64 expected = brute_pick (fixture, x, y);
+
+      g_assert_cmpint (_kp_canvas_pick (fixture->canvas, x, y), ==, expected);
+      hits += expected != 0;
+    }
+
+  /* The points must exercise overlaps, not empty space. */
+  g_assert_cmpuint (hits, >, n / 2);
+}
+
+static void
+test_pick (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (1234);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *annotations = kp_document_get_annotations (fixture->document);
+  gint64 middle;
+  KpRect rect;
+
+  for (guint i = 0; i < 10000; i++)
+    {
+      double width = g_rand_double_range (rand, 1, 60);
+      double height = g_rand_double_range (rand, 1, 60);
+
+      add_box (fixture, i % 2 ? fixture->car_id : fixture->person_id,
+               g_rand_double_range (rand, 0, IMAGE_WIDTH - width),
+               g_rand_double_range (rand, 0, IMAGE_HEIGHT - height),
+               width, height);
+    }
+  check_picks (fixture, rand, 5000);
+
+  /* Remove one from the middle of the drawing order, then undo: it comes
+   * back in its place, and everything above it moved twice. */
+  middle = ((const KpAnnotation *)g_ptr_array_index (annotations, 5000))->id;
+  g_assert_true (kp_document_remove (fixture->document, middle, &error));
+  g_assert_no_error (error);
+  check_picks (fixture, rand, 2000);
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (((const KpAnnotation *)g_ptr_array_index (annotations, 5000))->id, ==, middle);
+
+  /* Move a low box to the middle of the image. */
+  rect = ((const KpAnnotation *)g_ptr_array_index (annotations, 3))->rect;
+  rect.x = IMAGE_WIDTH / 2.0;
+  rect.y = IMAGE_HEIGHT / 2.0;
+  g_assert_true (kp_document_set_rect (fixture->document,
+                                       ((const KpAnnotation *)g_ptr_array_index (annotations, 3))->id,
+                                       &rect, &error));
+  g_assert_no_error (error);
+  check_picks (fixture, rand, 2000);
+}
+
+/* The cached layer after edits must equal a layer drawn from scratch. */
+static void
+assert_same_as_fresh (Fixture         *fixture,
+                      cairo_surface_t *incremental)
+{
+  gint64 selected = kp_canvas_get_selected_id (fixture->canvas);
+  cairo_surface_t *fresh;
+
+  /* A new document on the canvas drops every cached tile. */
+  kp_canvas_set_document (fixture->canvas, NULL);
+  kp_canvas_set_document (fixture->canvas, fixture->document);
+  kp_canvas_set_selected_id (fixture->canvas, selected);
+  fresh = render_canvas (fixture->canvas);
+  g_assert_cmpfloat (kp_test_compare_surfaces (incremental, fresh), ==, 0);
+  cairo_surface_destroy (fresh);
+}
+
+static void
+run_incremental (Fixture *fixture,
+                 guint    n_boxes,
+                 double   zoom)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (99);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *annotations = kp_document_get_annotations (fixture->document);
+  cairo_surface_t *before, *after;
+  gint64 ids[4];
+  KpRect rect;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  for (guint i = 0; i < n_boxes; i++)
+    {
+      /* Dense in the top-left (texture tiles), sparse elsewhere (nodes). */
+      double limit = i % 3 ? 200 : IMAGE_WIDTH - 60;
+
+      add_box (fixture, i % 2 ? fixture->car_id : fixture->person_id,
+               g_rand_int_range (rand, 0, limit), g_rand_int_range (rand, 0, MIN (limit, IMAGE_HEIGHT - 60)),
+               g_rand_int_range (rand, 4, 60), g_rand_int_range (rand, 4, 60));
+    }
+  kp_canvas_set_zoom (fixture->canvas, zoom);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    ids[i] = ((const KpAnnotation *)g_ptr_array_index (annotations, i * (n_boxes / 4)))->id;
+
+  before = render_canvas (fixture->canvas);
+  assert_same_as_fresh (fixture, before);
+
+  /* Move, resize, relabel, delete, add, undo, select. */
+  rect = kp_document_lookup (fixture->document, ids[0])->rect;
+  rect.x += 37;
+  rect.y += 11;
+  g_assert_true (kp_document_set_rect (fixture->document, ids[0], &rect, &error));
+  rect = kp_document_lookup (fixture->document, ids[1])->rect;
+  rect.width += 25;
+  g_assert_true (kp_document_set_rect (fixture->document, ids[1], &rect, &error));
+  g_assert_true (kp_document_set_label (fixture->document, ids[2], fixture->car_id, &error));
+  g_assert_true (kp_document_remove (fixture->document, ids[3], &error));
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_true (kp_document_remove (fixture->document, ids[3], &error));
+  g_assert_no_error (error);
+  add_box (fixture, fixture->person_id, 150, 120, 70, 50);
+  kp_canvas_set_selected_id (fixture->canvas, ids[1]);
+
+  after = render_canvas (fixture->canvas);
+  g_assert_cmpfloat (kp_test_compare_surfaces (before, after), >, 0);
+  assert_same_as_fresh (fixture, after);
+  cairo_surface_destroy (after);
+
+  /* A move in progress: the box leaves its tile for the overlay. */
+  rect = kp_document_lookup (fixture->document, ids[1])->rect;
+  kp_canvas_tool_press (fixture->canvas, rect.x + rect.width / 2, rect.y + rect.height / 2, 0);
+  kp_canvas_tool_motion (fixture->canvas, rect.x + rect.width / 2 + 30, rect.y + rect.height / 2 + 20, 0);
+  after = render_canvas (fixture->canvas);
+  kp_canvas_tool_release (fixture->canvas, rect.x + rect.width / 2 + 30, rect.y + rect.height / 2 + 20, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), !=, 0);
+  cairo_surface_destroy (after);
+  after = render_canvas (fixture->canvas);
+  assert_same_as_fresh (fixture, after);
+  cairo_surface_destroy (after);
+
+  /* Panning reuses the tiles, translated. */
+  kp_canvas_pan_by (fixture->canvas, -33, -21);
+  after = render_canvas (fixture->canvas);
+  assert_same_as_fresh (fixture, after);
+
+  cairo_surface_destroy (after);
+  cairo_surface_destroy (before);
+}
+
+static void
+test_incremental_dense (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  run_incremental (fixture, 1200, 1.0);
+}
+
+static void
+test_incremental_sparse (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  run_incremental (fixture, 40, 1.5);
+}
+
+/* HiDPI: under GDK_SCALE=2 (in a subprocess) the layer has device pixels. */
+static cairo_surface_t *
+render_canvas_scaled (KpCanvas *canvas,
+                      int       scale)
+{
+  g_autoptr(GdkPaintable) paintable = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkSnapshot *snapshot;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  kp_test_wait_for_frame (GTK_WIDGET (canvas));
+  paintable = gtk_widget_paintable_new (GTK_WIDGET (canvas));
+  snapshot = gtk_snapshot_new ();
+  gdk_paintable_snapshot (paintable, snapshot, CANVAS_WIDTH, CANVAS_HEIGHT);
+  node = gtk_snapshot_free_to_node (snapshot);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CANVAS_WIDTH * scale, CANVAS_HEIGHT * scale);
+  cairo_surface_set_device_scale (surface, scale, scale);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  return surface;
+}
+
+static void
+test_hidpi_child (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  cairo_surface_t *surface;
+  double wx, wy;
+  int x0, y0;
+
+  g_assert_cmpint (gtk_widget_get_scale_factor (GTK_WIDGET (fixture->canvas)), ==, 2);
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  /* Enough boxes in one tile for it to become a texture. */
+  for (guint i = 0; i < 60; i++)
+    add_box (fixture, fixture->person_id, 20 + i, 20 + i, 3, 3);
+  add_box (fixture, fixture->car_id, 300.25, 230.5, 10, 6);
+  kp_canvas_zoom_at (fixture->canvas, 8.0, 400, 300);
+
+  surface = render_canvas_scaled (fixture->canvas, 2);
+
+  /* The box's left edge: 2 widget px = 4 device px of solid red, exactly
+   * on device pixels, then the image. */
+  kp_view_image_to_widget (view, 300.25, 230.5, &wx, &wy);
+  x0 = (int)round (wx * 2);
+  y0 = (int)round (wy * 2) + 20;
+  for (int i = 0; i < 4; i++)
+    g_assert_cmphex (surface_pixel (surface, x0 + i, y0), ==, 0xffe01b24);
+  g_assert_cmphex (surface_pixel (surface, x0 - 1, y0), !=, 0xffe01b24);
+  g_assert_cmphex (surface_pixel (surface, x0 + 4, y0), !=, 0xffe01b24);
+
+  /* Image pixels are 16x16 device px squares. */
+  kp_view_image_to_widget (view, 310, 240, &wx, &wy);
+  x0 = (int)round (wx * 2);
+  y0 = (int)round (wy * 2);
+  for (int y = 0; y < 16; y++)
+    for (int x = 0; x < 16; x++)
+      g_assert_cmphex (surface_pixel (surface, x0 + x, y0 + y), ==, image_pixel (fixture, 310, 240));
+
+  /* The dense tile is a texture at device resolution: a 3x3 box at 8x is
+   * 24 widget px, its 2 px outline 4 device px. */
+  kp_canvas_zoom_at (fixture->canvas, 1.0, 400, 300);
+  cairo_surface_destroy (surface);
+  surface = render_canvas_scaled (fixture->canvas, 2);
+  kp_view_image_to_widget (view, 80, 80, &wx, &wy);
+  x0 = (int)round (wx * 2);
+  y0 = (int)round (wy * 2) + 2;
+  for (int i = 0; i < 4; i++)
+    g_assert_cmphex (surface_pixel (surface, x0 + i, y0), ==, 0xff2ec27e);
+
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_hidpi (Fixture       *fixture,
+            gconstpointer  data)
+{
+  if (g_test_subprocess ())
+    {
+      test_hidpi_child (fixture, data);
+      return;
+    }
+
+  /* The same test again in a process whose display has scale 2. */
+  g_setenv ("GDK_SCALE", "2", TRUE);
+  g_test_trap_subprocess (NULL, 60 * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unsetenv ("GDK_SCALE");
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -697,6 +1241,14 @@ main (int   argc,
   ADD ("store-error", test_store_error);
   ADD ("snapshot", test_snapshot);
   ADD ("captions", test_captions);
+  ADD ("pixel-exact", test_pixel_exact);
+  ADD ("brightness-contrast", test_brightness_contrast);
+  ADD ("gamma", test_gamma);
+  ADD ("view", test_view);
+  ADD ("pick", test_pick);
+  ADD ("incremental-dense", test_incremental_dense);
+  ADD ("incremental-sparse", test_incremental_sparse);
+  ADD ("hidpi", test_hidpi);
 
 #undef ADD
 
