@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-window.h"
 
 #include <glib/gi18n.h>
@@ -194,7 +196,7 @@ _kp_window_refresh_item (KpWindow *self,
   media = kp_store_get_media (self->store, media_id, &error);
   if (media == NULL)
     {
-      g_debug ("Cannot refresh media %" G_GINT64_FORMAT ": %s", media_id, error->message);
+      g_debug ("Cannot refresh media %" PRId64 ": %s", media_id, error->message);
       return;
     }
 
@@ -300,7 +302,7 @@ _kp_window_set_current_label (KpWindow *self,
 
   if (self->store != NULL)
     {
-      value = g_strdup_printf ("%" G_GINT64_FORMAT, label_id);
+      value = g_strdup_printf ("%" PRId64, label_id);
       if (!kp_store_set_setting (self->store, "current-label-id", value, NULL))
         g_debug ("Cannot remember the current label");
     }
@@ -589,7 +591,7 @@ show_item (KpWindow    *self,
   g_set_object (&self->document, document);
   g_binding_group_set_source (self->document_bindings, document);
 
-  value = g_strdup_printf ("%" G_GINT64_FORMAT, media_id);
+  value = g_strdup_printf ("%" PRId64, media_id);
   if (!kp_store_set_setting (self->store, "last-media-id", value, &error))
     g_debug ("Cannot remember the current image: %s", error->message);
 

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-cli-admin.h"
 
 #include <stdio.h>
@@ -199,7 +201,7 @@ kp_cli_admin_run (int    argc,
       if (db == NULL || !kp_admin_fund (db, argv[2], cents, &error))
         return fail (_("Cannot add funds"), error);
 
-      g_print (_("Added $%" G_GINT64_FORMAT ".%02d to %s\n"), cents / 100, (int)(cents % 100), argv[2]);
+      g_print (_("Added $%" PRId64 ".%02d to %s\n"), cents / 100, (int)(cents % 100), argv[2]);
       return EXIT_SUCCESS;
     }
 

@@ -6,6 +6,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-question.h"
 
 #include <math.h>
@@ -495,11 +497,11 @@ parse_integer (xmlNode     *node,
     {
       if (max == G_MAXINT)
         invalid (error, DOC_QUESTION, node_line (node),
-                 _("%s must be a whole number of at least %" G_GINT64_FORMAT ", not “%s”"),
+                 _("%s must be a whole number of at least %" PRId64 ", not “%s”"),
                  what, min, copy);
       else
         invalid (error, DOC_QUESTION, node_line (node),
-                 _("%s must be a whole number from %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT ", not “%s”"),
+                 _("%s must be a whole number from %" PRId64 " to %" PRId64 ", not “%s”"),
                  what, min, max, copy);
       return FALSE;
     }
@@ -1222,8 +1224,8 @@ check_selection_answer (Checker       *c,
   if (spec->min_selections > spec->max_selections)
     {
       invalid (error, DOC_QUESTION, node_line (node),
-               _("MinSelectionCount (%" G_GINT64_FORMAT ") is greater than "
-                 "MaxSelectionCount (%" G_GINT64_FORMAT ")"),
+               _("MinSelectionCount (%" PRId64 ") is greater than "
+                 "MaxSelectionCount (%" PRId64 ")"),
                spec->min_selections, spec->max_selections);
       return FALSE;
     }
@@ -1232,7 +1234,7 @@ check_selection_answer (Checker       *c,
   if (spec->min_selections > n_options)
     {
       invalid (error, DOC_QUESTION, node_line (node),
-               _("MinSelectionCount (%" G_GINT64_FORMAT ") is more than the %u choices offered"),
+               _("MinSelectionCount (%" PRId64 ") is more than the %u choices offered"),
                spec->min_selections, n_options);
       return FALSE;
     }
@@ -1540,7 +1542,7 @@ kp_question_parse (const char  *xml,
   if (size > KP_QUESTION_MAX_LENGTH)
     {
       g_set_error (error, KP_QUESTION_ERROR, KP_QUESTION_ERROR_TOO_LARGE,
-                   _("Question is too large: %" G_GSIZE_FORMAT " bytes, "
+                   _("Question is too large: %" "zu" " bytes, "
                      "the most MTurk accepts is %d"),
                    size, KP_QUESTION_MAX_LENGTH);
       return NULL;
@@ -1718,14 +1720,14 @@ check_constraints_of (const QuestionSpec  *spec,
       if (constraints->has_min_value && value < (double)constraints->min_value)
         {
           answer_invalid (error, spec->id, 0,
-                          _("%s is less than the smallest value allowed, %" G_GINT64_FORMAT),
+                          _("%s is less than the smallest value allowed, %" PRId64),
                           copy, constraints->min_value);
           return FALSE;
         }
       if (constraints->has_max_value && value > (double)constraints->max_value)
         {
           answer_invalid (error, spec->id, 0,
-                          _("%s is more than the largest value allowed, %" G_GINT64_FORMAT),
+                          _("%s is more than the largest value allowed, %" PRId64),
                           copy, constraints->max_value);
           return FALSE;
         }
@@ -1738,14 +1740,14 @@ check_constraints_of (const QuestionSpec  *spec,
       if (constraints->min_length >= 0 && length < constraints->min_length)
         {
           answer_invalid (error, spec->id, 0,
-                          _("it is %ld characters long, shorter than the %" G_GINT64_FORMAT " required"),
+                          _("it is %ld characters long, shorter than the %" PRId64 " required"),
                           length, constraints->min_length);
           return FALSE;
         }
       if (constraints->max_length >= 0 && length > constraints->max_length)
         {
           answer_invalid (error, spec->id, 0,
-                          _("it is %ld characters long, longer than the %" G_GINT64_FORMAT " allowed"),
+                          _("it is %ld characters long, longer than the %" PRId64 " allowed"),
                           length, constraints->max_length);
           return FALSE;
         }
@@ -1855,7 +1857,7 @@ check_answer (const QuestionSpec  *spec,
         if (count < spec->min_selections)
           {
             answer_invalid (error, spec->id, 0,
-                            _("%" G_GINT64_FORMAT " selected, at least %" G_GINT64_FORMAT " required"),
+                            _("%" PRId64 " selected, at least %" PRId64 " required"),
                             count, MAX (spec->min_selections, 1));
             return FALSE;
           }
@@ -1867,7 +1869,7 @@ check_answer (const QuestionSpec  *spec,
         if (count > spec->max_selections)
           {
             answer_invalid (error, spec->id, 0,
-                            _("%" G_GINT64_FORMAT " selected, at most %" G_GINT64_FORMAT " allowed"),
+                            _("%" PRId64 " selected, at most %" PRId64 " allowed"),
                             count, spec->max_selections);
             return FALSE;
           }
@@ -1878,8 +1880,8 @@ check_answer (const QuestionSpec  *spec,
       if (file_size < spec->min_file_size || file_size > spec->max_file_size)
         {
           answer_invalid (error, spec->id, 0,
-                          _("the file has %" G_GINT64_FORMAT " bytes, outside the %"
-                            G_GINT64_FORMAT " to %" G_GINT64_FORMAT " allowed"),
+                          _("the file has %" PRId64 " bytes, outside the %"
+                            PRId64 " to %" PRId64 " allowed"),
                           file_size, spec->min_file_size, spec->max_file_size);
           return FALSE;
         }
@@ -2101,7 +2103,7 @@ kp_question_answers_to_xml (const KpQuestionInfo  *info,
           break;
 
         case ANSWER_FILE_UPLOAD:
-          g_string_append_printf (out, "<UploadedFileSizeInBytes>%" G_GINT64_FORMAT
+          g_string_append_printf (out, "<UploadedFileSizeInBytes>%" PRId64
                                   "</UploadedFileSizeInBytes>", file_size);
           append_element (out, "UploadedFileKey", file_key);
           break;

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-media.h"
 
 #include <errno.h>
@@ -665,7 +667,7 @@ dup_thumbnail_path (const char *path,
   g_autofree char *digest = NULL;
   g_autofree char *basename = NULL;
 
-  key = g_strdup_printf ("%s\n%s\n%d\n%" G_GINT64_FORMAT "\n%" G_GINT64_FORMAT,
+  key = g_strdup_printf ("%s\n%s\n%d\n%" PRId64 "\n%" PRId64,
                          THUMBNAIL_VERSION, absolute, size, mtime, file_size);
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
   basename = g_strconcat (digest, ".png", NULL);

@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-api.h"
 
 #include <string.h>
@@ -179,12 +181,12 @@ kp_param_string (KpCtx        *ctx,
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
                         _("1 validation error detected: Value at “%s” failed to satisfy "
                           "constraint: Member must have length greater than or equal to %"
-                          G_GSIZE_FORMAT), name, min_length);
+                          "zu"), name, min_length);
   if (max_length > 0 && length > max_length)
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
                         _("1 validation error detected: Value at “%s” failed to satisfy "
                           "constraint: Member must have length less than or equal to %"
-                          G_GSIZE_FORMAT), name, max_length);
+                          "zu"), name, max_length);
 
   *out = value;
   return TRUE;
@@ -271,8 +273,8 @@ kp_param_int (KpCtx        *ctx,
   value = json_node_get_int (node);
   if (value < min || value > max)
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
-                        _("The value of “%s” must be between %" G_GINT64_FORMAT
-                          " and %" G_GINT64_FORMAT ", not %" G_GINT64_FORMAT),
+                        _("The value of “%s” must be between %" PRId64
+                          " and %" PRId64 ", not %" PRId64),
                         name, min, max, value);
 
   *out = value;
@@ -623,7 +625,7 @@ kp_money_to_string (gint64 cents)
   const char *sign = cents < 0 ? "-" : "";
   guint64 magnitude = cents < 0 ? -(guint64)cents : (guint64)cents;
 
-  return g_strdup_printf ("%s%" G_GUINT64_FORMAT ".%02u", sign,
+  return g_strdup_printf ("%s%" PRIu64 ".%02u", sign,
                           magnitude / 100, (guint)(magnitude % 100));
 }
 

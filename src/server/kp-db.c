@@ -11,6 +11,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-db.h"
 #include "kp-schema.h"
 
@@ -602,7 +604,7 @@ kp_rows_get_text (KpRows *rows,
       Cell *mutable_cell = (Cell *)cell;
 
       if (mutable_cell->text == NULL)
-        mutable_cell->text = g_strdup_printf ("%" G_GINT64_FORMAT, cell->integer);
+        mutable_cell->text = g_strdup_printf ("%" PRId64, cell->integer);
     }
 
   return cell->text;

@@ -10,6 +10,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-hits-private.h"
 
 #include <string.h>
@@ -207,7 +209,7 @@ op_list_assignments_for_hit (KpCtx        *ctx,
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, COL_SUBMIT_TIME),
                             kp_rows_get_text (rows, n - 1, COL_ID));
 
@@ -426,7 +428,7 @@ op_get_file_upload_url (KpCtx        *ctx,
   if (!get_url_key (ctx, TRUE, &key, error))
     return FALSE;
 
-  text = g_strdup_printf ("%s|%" G_GINT64_FORMAT "|%s", assignment_id,
+  text = g_strdup_printf ("%s|%" PRId64 "|%s", assignment_id,
                           ctx->now + UPLOAD_URL_TTL, question_id);
   payload = base64url_encode (text);
   mac = url_mac (key, payload);

@@ -12,6 +12,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-hits-private.h"
 
 #include <string.h>
@@ -708,7 +710,7 @@ append_field (GString    *fingerprint,
   if (value == NULL)
     g_string_append (fingerprint, "-;");
   else
-    g_string_append_printf (fingerprint, "%" G_GSIZE_FORMAT ":%s;", strlen (value), value);
+    g_string_append_printf (fingerprint, "%" "zu" ":%s;", strlen (value), value);
 }
 
 /* The id of the requester's HIT type with exactly these properties, made
@@ -728,7 +730,7 @@ ensure_hit_type (KpCtx             *ctx,
   append_field (text, params->title);
   append_field (text, params->description);
   append_field (text, params->keywords);
-  g_string_append_printf (text, "%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";%" G_GINT64_FORMAT ";",
+  g_string_append_printf (text, "%" PRId64 ";%" PRId64 ";%" PRId64 ";",
                           params->reward_cents, params->duration, params->delay);
   append_field (text, params->requirements);
   fingerprint = kp_api_sha256_hex (text->str);
@@ -1161,7 +1163,7 @@ add_hit_list (KpCtx       *ctx,
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, COL_CREATED),
                             kp_rows_get_text (rows, n - 1, COL_ID));
 
@@ -1509,7 +1511,7 @@ op_delete_hit (KpCtx        *ctx,
                           "or every assignment submitted)."), hit_id, status);
   if (undecided > 0)
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "InvalidHITState",
-                        _("HIT %s still has %" G_GINT64_FORMAT " assignments that are not "
+                        _("HIT %s still has %" PRId64 " assignments that are not "
                           "approved or rejected."), hit_id, undecided);
 
   return dispose_hit (ctx, hit_id, kp_rows_get_text (rows, 0, 1), error);
@@ -1570,7 +1572,7 @@ op_create_additional_assignments_for_hit (KpCtx        *ctx,
    * 10 assignments cannot grow to 10 or more. */
   if (max < 10 && new_max >= 10)
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "InvalidMaximumAssignmentsIncrease",
-                        _("HIT %s has %" G_GINT64_FORMAT " assignments; a HIT created with "
+                        _("HIT %s has %" PRId64 " assignments; a HIT created with "
                           "fewer than 10 assignments cannot be extended to 10 or more."),
                         hit_id, max);
   if (new_max > MAX_ASSIGNMENTS_MAX)
@@ -1705,7 +1707,7 @@ op_list_review_policy_results_for_hit (KpCtx        *ctx,
 
   n = MIN (kp_rows_get_n_rows (rows), (guint)page.max_results);
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, 0), kp_rows_get_text (rows, n - 1, 1));
 
   kp_json_add_string (response, "HITId", hit_id);

@@ -19,6 +19,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-quals.h"
 
 #include <string.h>
@@ -475,7 +477,7 @@ element_int (xmlNode  *node,
     {
       g_clear_error (&local_error);
       g_string_printf (problem, _("line %d: %s must be a whole number between %"
-                                  G_GINT64_FORMAT " and %" G_GINT64_FORMAT ", not “%s”"),
+                                  PRId64 " and %" PRId64 ", not “%s”"),
                        (int)xmlGetLineNo (node), (const char *)node->name, min, max, text);
       return FALSE;
     }
@@ -1384,7 +1386,7 @@ list_qualification_types (KpCtx        *ctx,
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, COL_CREATED),
                             kp_rows_get_text (rows, n - 1, COL_ID));
   kp_page_finish (ctx, response, "ListQualificationTypes", n, next);
@@ -1461,7 +1463,7 @@ list_qualification_requests (KpCtx        *ctx,
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, 5), kp_rows_get_text (rows, n - 1, 0));
   kp_page_finish (ctx, response, "ListQualificationRequests", n, next);
   kp_page_clear (&page);
@@ -1626,7 +1628,7 @@ associate_qualification_with_worker (KpCtx        *ctx,
       subject = g_strdup_printf (_("You have been granted the qualification “%s”"),
                                  kp_rows_get_text (rows, 0, COL_NAME));
       text = g_strdup_printf (_("A requester granted you the qualification “%s” with the "
-                                "value %" G_GINT64_FORMAT "."),
+                                "value %" PRId64 "."),
                               kp_rows_get_text (rows, 0, COL_NAME), value);
       if (!kp_db_exec (ctx->db, NULL, &local_error,
                        "INSERT INTO worker_messages (id, requester_id, worker_id, subject, "
@@ -1767,7 +1769,7 @@ list_workers_with_qualification_type (KpCtx        *ctx,
   json_builder_end_array (response);
 
   if (kp_rows_get_n_rows (rows) > n)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, 5), kp_rows_get_text (rows, n - 1, 0));
   kp_page_finish (ctx, response, "ListWorkersWithQualificationType", n, next);
   kp_page_clear (&page);
@@ -2298,7 +2300,7 @@ kp_quals_request (KpCtx       *ctx,
 
       if (ctx->now < allowed_at)
         return kp_api_fail (ctx, error, KP_API_ERROR_CONFLICT, NULL,
-                            _("You can request this qualification again in %" G_GINT64_FORMAT
+                            _("You can request this qualification again in %" PRId64
                               " seconds"), allowed_at - ctx->now);
     }
 

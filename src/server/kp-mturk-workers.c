@@ -26,6 +26,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-api.h"
 #include "kp-ledger.h"
 #include "kp-notify.h"
@@ -379,7 +381,7 @@ list_bonus_payments (KpCtx        *ctx,
 
   n = MIN (kp_rows_get_n_rows (rows), (guint)page.max_results);
   if (kp_rows_get_n_rows (rows) > n && n > 0)
-    next = g_strdup_printf ("%" G_GINT64_FORMAT "|%s",
+    next = g_strdup_printf ("%" PRId64 "|%s",
                             kp_rows_get_int (rows, n - 1, 4), kp_rows_get_text (rows, n - 1, 5));
 
   json_builder_set_member_name (response, "BonusPayments");

@@ -40,6 +40,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-notify.h"
 
 #include <errno.h>
@@ -216,7 +218,7 @@ record_outcome (KpNotifier *self,
     }
   else if (now - outcome->created >= GIVE_UP_S)
     {
-      g_warning ("Giving up on notification %s to %s after %" G_GINT64_FORMAT
+      g_warning ("Giving up on notification %s to %s after %" PRId64
                  " attempts in 24 hours; the last one failed: %s",
                  outcome->id, outcome->host, attempts, outcome->error_text);
       ok = kp_db_exec (self->db, NULL, &error,
@@ -227,8 +229,8 @@ record_outcome (KpNotifier *self,
     {
       gint64 delay = retry_delay (attempts);
 
-      g_message ("Notification %s to %s failed (attempt %" G_GINT64_FORMAT
-                 "), retrying in %" G_GINT64_FORMAT " s: %s",
+      g_message ("Notification %s to %s failed (attempt %" PRId64
+                 "), retrying in %" PRId64 " s: %s",
                  outcome->id, outcome->host, attempts, delay, outcome->error_text);
       ok = kp_db_exec (self->db, NULL, &error,
                        "UPDATE notification_outbox "

@@ -16,6 +16,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-schema.h"
 
 #include <glib/gi18n.h>
@@ -331,7 +333,7 @@ kp_schema_migrate (KpDb    *db,
     {
       g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_TOO_NEW,
                    _("The database was written by a newer kempelen-server (schema %"
-                     G_GINT64_FORMAT ", this one knows %d); it was left unchanged"),
+                     PRId64 ", this one knows %d); it was left unchanged"),
                    version, KP_SCHEMA_VERSION);
       goto fail;
     }

@@ -21,6 +21,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-server.h"
 
 #include <string.h>
@@ -889,7 +891,7 @@ message_got_headers_cb (SoupServerMessage *msg,
       const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
 
       g_set_error (&error, KP_SERVER_ERROR, KP_SERVER_ERROR_TOO_LARGE,
-                   _("The request body is larger than %" G_GSIZE_FORMAT " bytes"),
+                   _("The request body is larger than %" "zu" " bytes"),
                    self->max_body_size);
       respond_error (msg, g_str_has_prefix (path, WORKER_API_PREFIX) ? API_WORKER : API_MTURK,
                      error, NULL);
@@ -911,7 +913,7 @@ message_got_chunk_cb (SoupServerMessage *msg,
     {
       g_autoptr(GIOStream) stream = NULL;
 
-      g_message ("Closing a connection that sent more than %" G_GSIZE_FORMAT " bytes",
+      g_message ("Closing a connection that sent more than %" "zu" " bytes",
                  self->max_body_size);
       stream = soup_server_message_steal_connection (msg);
       g_io_stream_close (stream, NULL, NULL);

@@ -17,6 +17,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-worker-api.h"
 
 #include <errno.h>
@@ -208,7 +210,7 @@ query_int (Request     *req,
   if (!g_ascii_string_to_signed (text, 10, min, max, &value, NULL))
     return kp_api_fail (req->ctx, error, KP_API_ERROR_REQUEST, NULL,
                         _("The query parameter “%s” must be a whole number from %"
-                          G_GINT64_FORMAT " to %" G_GINT64_FORMAT),
+                          PRId64 " to %" PRId64),
                         name, min, max);
 
   *out = value;
@@ -2356,9 +2358,9 @@ handle_media (Request     *req,
           g_autoptr(JsonBuilder) builder = json_builder_new ();
           g_autofree char *message = NULL;
 
-          content_range = g_strdup_printf ("bytes */%" G_GINT64_FORMAT, size);
+          content_range = g_strdup_printf ("bytes */%" PRId64, size);
           soup_message_headers_replace (headers, "Content-Range", content_range);
-          message = g_strdup_printf (_("The range “%s” is outside the media’s %" G_GINT64_FORMAT " bytes"),
+          message = g_strdup_printf (_("The range “%s” is outside the media’s %" PRId64 " bytes"),
                                      range, size);
           soup_message_headers_remove (request_headers, "Range");
           json_builder_begin_object (builder);
@@ -2370,7 +2372,7 @@ handle_media (Request     *req,
         }
 
       part = g_bytes_new_from_bytes (bytes, first, last - first + 1);
-      content_range = g_strdup_printf ("bytes %" G_GINT64_FORMAT "-%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+      content_range = g_strdup_printf ("bytes %" PRId64 "-%" PRId64 "/%" PRId64,
                                        first, last, size);
       soup_message_headers_replace (headers, "Content-Range", content_range);
       soup_server_message_set_status (req->msg, SOUP_STATUS_PARTIAL_CONTENT, NULL);
