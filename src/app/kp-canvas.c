@@ -1084,6 +1084,8 @@ collect_tiles (KpCanvas  *self,
   int size = TILE_SIZE * sf;
   g_autoptr(GArray) positions = NULL;
   GPtrArray *annotations;
+  double image_width, image_height;
+  gboolean scan;
   KpRect area;
 
   if (self->document == NULL)
@@ -1096,13 +1098,30 @@ collect_tiles (KpCanvas  *self,
   area.height = (rows * size + 2.0) / (scale * sf);
 
   annotations = kp_document_get_annotations (self->document);
-  positions = query_positions (self, &area);
-  for (guint i = 0; i < positions->len; i++)
+
+  /* When the tiles cover most of the image, most shapes are in them:
+   * walking the drawing order beats querying and sorting. */
+  _kp_canvas_get_image_size (self, &image_width, &image_height);
+  scan = area.width * area.height >= 0.5 * image_width * image_height;
+  if (!scan)
+    positions = query_positions (self, &area);
+
+  for (guint i = 0; i < (scan ? annotations->len : positions->len); i++)
     {
-      const KpAnnotation *annotation =
-        g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
+      const KpAnnotation *annotation;
       DrawItem item;
       int cx, cy, c0, c1, r0, r1;
+
+      if (scan)
+        {
+          annotation = g_ptr_array_index (annotations, i);
+          if (!kp_rect_intersects (&annotation->rect, &area))
+            continue;
+        }
+      else
+        {
+          annotation = g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
+        }
 
       if (annotation->id == self->tiles_excluded_id)
         continue;

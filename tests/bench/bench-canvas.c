@@ -22,6 +22,8 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include <glib/gstdio.h>
@@ -39,8 +41,9 @@
 #define N_BOXES_10K 10000
 #define N_BOXES_100K 100000
 #define ZOOM_100K 15.0
+#define ROUNDS 3
 #define WARMUP_FRAMES 10
-#define MEASURED_FRAMES 120
+#define MEASURED_FRAMES 100
 #define NAIVE_FRAMES 30
 #define SNAPSHOT_ROUNDS 200
 #define PICK_ROUNDS 100000
@@ -235,6 +238,17 @@ compare_double (gconstpointer a,
   double db = *(const double *)b;
 
   return da < db ? -1 : da > db;
+}
+
+static double
+median_of (double runs[ROUNDS])
+{
+  double sorted[ROUNDS];
+
+  memcpy (sorted, runs, sizeof sorted);
+  qsort (sorted, ROUNDS, sizeof (double), compare_double);
+
+  return sorted[ROUNDS / 2];
 }
 
 static double
@@ -486,8 +500,10 @@ main (int   argc,
   KpCanvas *canvas;
   KpView v10k, v100k;
   KpRect band;
-  double empty_ms = 0, empty_zoomed_ms = 0, naive_ms, pan_10k_ms = 0, pan_100k_ms = 0;
-  double drag_ms, zoom_ms, snapshot_10k_ms, pick_ms, frame_1k_ms = 0, snapshot_1k_ms;
+  double empty_runs[ROUNDS], empty_zoomed_runs[ROUNDS], pan_10k_runs[ROUNDS], drag_runs[ROUNDS];
+  double zoom_runs[ROUNDS], pan_100k_runs[ROUNDS], frame_1k_runs[ROUNDS];
+  double empty_ms, empty_zoomed_ms, naive_ms, pan_10k_ms, pan_100k_ms;
+  double drag_ms, zoom_ms, snapshot_10k_ms, pick_ms, frame_1k_ms, snapshot_1k_ms;
   gint64 deadline, begin;
 
   gtk_init ();
@@ -583,41 +599,50 @@ main (int   argc,
       return 0;
     }
 
-  /* Alternate the cases to share the machine's noise fairly. */
-  for (guint round = 0; round < 2; round++)
+  /* Alternate the cases, round after round, to share the machine's noise
+   * fairly; each figure is the median of its rounds. */
+  for (guint round = 0; round < ROUNDS; round++)
     {
       kp_canvas_set_document (canvas, empty);
-      empty_ms += measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES) / 2;
-      empty_zoomed_ms += measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES) / 2;
+      empty_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
+      empty_zoomed_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
 
       kp_canvas_set_document (canvas, boxes_10k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_10k), 0))->id);
-      pan_10k_ms += measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES) / 2;
+      pan_10k_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
       if (round == 0)
         g_print ("# 10k: %u of %u boxes visible in a %dx%d canvas at zoom %.3f\n",
                  count_visible (canvas, boxes_10k), N_BOXES_10K,
                  gtk_widget_get_width (GTK_WIDGET (canvas)), gtk_widget_get_height (GTK_WIDGET (canvas)),
                  kp_canvas_get_zoom (canvas));
+      drag_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_DRAG, MEASURED_FRAMES);
+      kp_canvas_set_selected_id (canvas, 0);
+      zoom_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_ZOOM, MEASURED_FRAMES);
 
       kp_canvas_set_document (canvas, boxes_100k);
-      pan_100k_ms += measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES) / 2;
+      pan_100k_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
       if (round == 0)
         g_print ("# 100k: %u of %u boxes visible at zoom %.3f\n",
                  count_visible (canvas, boxes_100k), N_BOXES_100K, kp_canvas_get_zoom (canvas));
 
       kp_canvas_set_document (canvas, boxes_1k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_1k), 0))->id);
-      frame_1k_ms += measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES) / 2;
+      frame_1k_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
     }
+  empty_ms = median_of (empty_runs);
+  empty_zoomed_ms = median_of (empty_zoomed_runs);
+  pan_10k_ms = median_of (pan_10k_runs);
+  drag_ms = median_of (drag_runs);
+  zoom_ms = median_of (zoom_runs);
+  pan_100k_ms = median_of (pan_100k_runs);
+  frame_1k_ms = median_of (frame_1k_runs);
+
   snapshot_1k_ms = measure_snapshot (canvas, &v10k);
 
   kp_canvas_set_document (canvas, boxes_100k);
   pick_ms = measure_pick (canvas);
 
   kp_canvas_set_document (canvas, boxes_10k);
-  drag_ms = measure_frames (canvas, NULL, &v10k, MOTION_DRAG, MEASURED_FRAMES);
-  kp_canvas_set_selected_id (canvas, 0);
-  zoom_ms = measure_frames (canvas, NULL, &v10k, MOTION_ZOOM, MEASURED_FRAMES);
   snapshot_10k_ms = measure_snapshot (canvas, &v10k);
 
   kp_canvas_set_document (canvas, empty);
