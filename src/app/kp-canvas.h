@@ -38,8 +38,14 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  *
  * Input: drag with the primary button draws a box on empty space, moves a
  * box dragged from inside, resizes by its handles; click selects; Ctrl+wheel
- * and pinch zoom at the pointer; wheel / Shift+wheel, middle drag and
- * Space+drag pan. The cursor follows the handle under the pointer. */
+ * and pinch zoom at the pointer; wheel / Shift+wheel (kinetic on touchpads),
+ * middle drag and Space+drag pan. The cursor follows the handle under the
+ * pointer.
+ *
+ * Drawing: from 400 % the image is drawn pixel-exact (nearest neighbour).
+ * The annotations are cached in tiles at the current scale and device
+ * scale, reused while panning and re-rendered only where something changed;
+ * a frame costs what is visible, whatever the document holds. */
 GtkWidget  *kp_canvas_new                 (void);
 
 GdkTexture *kp_canvas_get_texture         (KpCanvas     *self);

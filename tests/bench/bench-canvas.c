@@ -490,6 +490,7 @@ main (int   argc,
   g_autoptr(KpDocument) boxes_10k = NULL;
   g_autoptr(KpDocument) boxes_100k = NULL;
   g_autoptr(KpDocument) empty = NULL;
+  g_autoptr(KpDocument) visible_only = NULL;
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GPtrArray) labels = NULL;
   g_autoptr(GdkTexture) texture = NULL;
@@ -501,7 +502,7 @@ main (int   argc,
   KpView v10k, v100k;
   KpRect band;
   double empty_runs[ROUNDS], empty_zoomed_runs[ROUNDS], pan_10k_runs[ROUNDS], drag_runs[ROUNDS];
-  double zoom_runs[ROUNDS], pan_100k_runs[ROUNDS], frame_1k_runs[ROUNDS];
+  double zoom_runs[ROUNDS], pan_100k_runs[ROUNDS], frame_1k_runs[ROUNDS], visible_only_runs[ROUNDS];
   double empty_ms, empty_zoomed_ms, naive_ms, pan_10k_ms, pan_100k_ms;
   double drag_ms, zoom_ms, snapshot_10k_ms, pick_ms, frame_1k_ms, snapshot_1k_ms;
   gint64 deadline, begin;
@@ -514,6 +515,7 @@ main (int   argc,
   write_small_png (folder, "b.png");
   write_small_png (folder, "c.png");
   write_small_png (folder, "d.png");
+  write_small_png (folder, "e.png");
 
   store = kp_store_open (folder, &error);
   g_assert_no_error (error);
@@ -521,7 +523,7 @@ main (int   argc,
   g_assert_no_error (error);
   media = kp_store_list_media (store, &error);
   g_assert_no_error (error);
-  g_assert (media->len == 4);
+  g_assert (media->len == 5);
 
   for (guint i = 0; i < G_N_ELEMENTS (colors); i++)
     {
@@ -546,6 +548,33 @@ main (int   argc,
                               label_ids, G_N_ELEMENTS (label_ids), N_BOXES_100K,
                               (KpRect) { 0, 0, IMAGE_WIDTH, IMAGE_HEIGHT }, 4, 20, 44);
   g_print ("# documents made in %.1f s\n", (g_get_monotonic_time () - begin) / 1e6);
+
+  /* Only the boxes of the 100k document that the panning ever shows: what
+   * the 100k case costs when the cost follows what is visible. */
+  {
+    KpView view = view_100k (NULL);
+    KpRect seen = kp_view_visible_rect (&view, WINDOW_WIDTH, WINDOW_HEIGHT);
+    GPtrArray *all = kp_document_get_annotations (boxes_100k);
+    gint64 media_id = ((KpMedia *)g_ptr_array_index (media, 4))->id;
+
+    seen.x -= 20;
+    seen.y -= 20;
+    seen.width += 40;
+    seen.height += 40;
+    for (guint i = 0; i < all->len; i++)
+      {
+        KpAnnotation annotation = *(const KpAnnotation *)g_ptr_array_index (all, i);
+
+        if (!kp_rect_intersects (&annotation.rect, &seen))
+          continue;
+        annotation.id = 0;
+        annotation.media_id = media_id;
+        kp_store_add_annotation (store, &annotation, &error);
+        g_assert_no_error (error);
+      }
+    visible_only = kp_document_new (store, media_id, &error);
+    g_assert_no_error (error);
+  }
 
   texture = make_texture ();
 
@@ -581,14 +610,16 @@ main (int   argc,
   v10k = view_10k (canvas);
   v100k = view_100k (canvas);
 
-  /* For profiling one case: KP_BENCH_ONLY=100k (or 10k, zoom). */
+  /* For profiling one case: KP_BENCH_ONLY=10k, zoom, empty, 100k, empty100k
+   * or visible100k. */
   if (g_getenv ("KP_BENCH_ONLY") != NULL)
     {
       const char *only = g_getenv ("KP_BENCH_ONLY");
 
       kp_canvas_set_document (canvas, g_str_equal (only, "100k") ? boxes_100k :
+                                      g_str_equal (only, "visible100k") ? visible_only :
                                       g_str_has_prefix (only, "empty") ? empty : boxes_10k);
-      if (g_str_equal (only, "empty100k"))
+      if (g_str_equal (only, "empty100k") || g_str_equal (only, "visible100k"))
         only = "100k";
       g_print ("BENCH only_%s_ms %.3f ms\n", only,
                measure_frames (canvas, NULL, g_str_equal (only, "100k") ? &v100k : &v10k,
@@ -624,6 +655,8 @@ main (int   argc,
       if (round == 0)
         g_print ("# 100k: %u of %u boxes visible at zoom %.3f\n",
                  count_visible (canvas, boxes_100k), N_BOXES_100K, kp_canvas_get_zoom (canvas));
+      kp_canvas_set_document (canvas, visible_only);
+      visible_only_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
 
       kp_canvas_set_document (canvas, boxes_1k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_1k), 0))->id);
@@ -672,6 +705,9 @@ main (int   argc,
   print_ratio ("canvas_zoom_10k_visible_ms", zoom_ms, empty_ms, 50.0 / empty_ms);
   print_ratio ("canvas_frame_1k_boxes_ms", frame_1k_ms, empty_ms, 1.5);
   g_print ("BENCH canvas_10k_visible_ms_baseline_ratio %.3f\n", naive_ms / empty_ms);
+  g_print ("# 100k against a document of only the %u boxes it shows: %.3f / %.3f = %.2f\n",
+           kp_document_get_annotations (visible_only)->len, pan_100k_ms,
+           median_of (visible_only_runs), pan_100k_ms / median_of (visible_only_runs));
   g_print ("# pan with 10,000 boxes against the naive cairo drawing: %.2f\n", pan_10k_ms / naive_ms);
   g_print ("# targets: pick <= 0.1 ms%s; snapshot <= 2 ms%s; zoom frame <= 50 ms%s\n",
            pick_ms <= 0.1 ? "" : " MISSED", snapshot_10k_ms <= 2 ? "" : " MISSED",
@@ -683,6 +719,7 @@ main (int   argc,
   g_clear_object (&boxes_10k);
   g_clear_object (&boxes_100k);
   g_clear_object (&empty);
+  g_clear_object (&visible_only);
   g_clear_object (&store);
   remove_tree (folder);
 
