@@ -658,6 +658,15 @@ kp_json_add_raw (JsonBuilder *builder,
   if (json == NULL)
     return;
 
+  /* The usual case, without a parser. */
+  if (g_str_equal (json, "[]"))
+    {
+      json_builder_set_member_name (builder, name);
+      json_builder_begin_array (builder);
+      json_builder_end_array (builder);
+      return;
+    }
+
   node = json_from_string (json, NULL);
   if (node == NULL)
     {

@@ -69,15 +69,34 @@ typedef struct
   void      (*close)     (KpDb *db);
 } KpDbBackend;
 
+typedef struct
+{
+  guint64 n_calls;
+  gint64  total_us;
+} StatementProfile;
+
 struct _KpDb
 {
   const KpDbBackend *backend;
+  GHashTable        *profile;        /* SQL -> StatementProfile, with KP_DB_PROFILE=1 */
   int                depth;          /* transaction depth: 0 none, 1 begun */
 
   /* SQLite */
   sqlite3           *sqlite;
   GHashTable        *statements;     /* SQL text -> sqlite3_stmt */
+
+  /* Checkpoints run on a thread of their own, with their own connection,
+   * so that a COMMIT never pays for copying the WAL into the database. */
+  char              *path;
+  GThread           *checkpointer;
+  GMutex             checkpoint_mutex;
+  GCond              checkpoint_cond;
+  gboolean           checkpoint_wanted;
+  gboolean           checkpoint_quit;
 };
+
+#define CHECKPOINT_PAGES 1000
+#define CHECKPOINT_INTERVAL_US (1 * G_USEC_PER_SEC)
 
 /* Errors */
 
@@ -210,7 +229,7 @@ sqlite_bind (KpDb          *db,
 }
 
 static gboolean
-sqlite_exec (KpDb         *db,
+sqlite_exec_real (KpDb         *db,
              const char   *sql,
              const Value  *values,
              guint         n_values,
@@ -290,13 +309,172 @@ out:
   return ok;
 }
 
+/* With KP_DB_PROFILE=1 in the environment, the time spent in each statement
+ * is summed up and printed when the database is closed: a developer's tool
+ * for finding the statements that dominate an operation. */
+static gboolean
+sqlite_exec (KpDb         *db,
+             const char   *sql,
+             const Value  *values,
+             guint         n_values,
+             KpRows      **rows_out,
+             guint        *n_changed,
+             GError      **error)
+{
+  StatementProfile *profile;
+  gint64 start;
+  gboolean ok;
+
+  if (db->profile == NULL)
+    return sqlite_exec_real (db, sql, values, n_values, rows_out, n_changed, error);
+
+  start = g_get_monotonic_time ();
+  ok = sqlite_exec_real (db, sql, values, n_values, rows_out, n_changed, error);
+
+  profile = g_hash_table_lookup (db->profile, sql);
+  if (profile == NULL)
+    {
+      profile = g_new0 (StatementProfile, 1);
+      g_hash_table_insert (db->profile, g_strdup (sql), profile);
+    }
+  profile->n_calls++;
+  profile->total_us += g_get_monotonic_time () - start;
+
+  return ok;
+}
+
+static int
+compare_profiles (gconstpointer a,
+                  gconstpointer b,
+                  gpointer      user_data)
+{
+  GHashTable *profile = user_data;
+  const StatementProfile *pa = g_hash_table_lookup (profile, *(const char **)a);
+  const StatementProfile *pb = g_hash_table_lookup (profile, *(const char **)b);
+
+  return (pb->total_us > pa->total_us) - (pb->total_us < pa->total_us);
+}
+
+static void
+print_profile (KpDb *db)
+{
+  g_autoptr(GPtrArray) keys = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer key;
+
+  g_hash_table_iter_init (&iter, db->profile);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    g_ptr_array_add (keys, key);
+
+  g_ptr_array_sort_with_data (keys, compare_profiles, db->profile);
+  g_printerr ("kp-db profile: total ms, calls, µs per call, statement\n");
+  for (guint i = 0; i < MIN (keys->len, 40); i++)
+    {
+      const char *sql = g_ptr_array_index (keys, i);
+      const StatementProfile *p = g_hash_table_lookup (db->profile, sql);
+
+      g_printerr ("%10.1f %8" G_GUINT64_FORMAT " %8.1f  %.160s\n", p->total_us / 1000.0,
+                  p->n_calls, (double)p->total_us / p->n_calls, sql);
+    }
+}
+
+static gpointer
+checkpointer_thread (gpointer data)
+{
+  KpDb *db = data;
+  sqlite3 *connection = NULL;
+
+  if (sqlite3_open_v2 (db->path, &connection, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                       NULL) != SQLITE_OK)
+    {
+      g_warning ("Cannot open a checkpoint connection to “%s”; "
+                 "checkpoints happen when the database is closed", db->path);
+      sqlite3_close_v2 (connection);
+      return NULL;
+    }
+  sqlite3_busy_timeout (connection, 1000);
+
+  g_mutex_lock (&db->checkpoint_mutex);
+  while (!db->checkpoint_quit)
+    {
+      gint64 deadline = g_get_monotonic_time () + CHECKPOINT_INTERVAL_US;
+      int n_log = 0;
+      int n_done = 0;
+      int rc;
+
+      while (!db->checkpoint_wanted && !db->checkpoint_quit)
+        if (!g_cond_wait_until (&db->checkpoint_cond, &db->checkpoint_mutex, deadline))
+          break;
+      if (db->checkpoint_quit)
+        break;
+      db->checkpoint_wanted = FALSE;
+      g_mutex_unlock (&db->checkpoint_mutex);
+
+      /* PASSIVE never blocks the writer; pages a reader still needs are
+       * left for the next round. */
+      rc = sqlite3_wal_checkpoint_v2 (connection, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                      &n_log, &n_done);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        g_warning ("Checkpoint of “%s” failed: %s", db->path, sqlite3_errmsg (connection));
+
+      g_mutex_lock (&db->checkpoint_mutex);
+    }
+  g_mutex_unlock (&db->checkpoint_mutex);
+
+  sqlite3_close_v2 (connection);
+  return NULL;
+}
+
+static int
+wal_hook (void       *data,
+          sqlite3    *connection,
+          const char *name,
+          int         n_pages)
+{
+  KpDb *db = data;
+
+  if (n_pages >= CHECKPOINT_PAGES)
+    {
+      g_mutex_lock (&db->checkpoint_mutex);
+      db->checkpoint_wanted = TRUE;
+      g_cond_signal (&db->checkpoint_cond);
+      g_mutex_unlock (&db->checkpoint_mutex);
+    }
+
+  return SQLITE_OK;
+}
+
+static void
+stop_checkpointer (KpDb *db)
+{
+  if (db->checkpointer == NULL)
+    return;
+
+  g_mutex_lock (&db->checkpoint_mutex);
+  db->checkpoint_quit = TRUE;
+  g_cond_signal (&db->checkpoint_cond);
+  g_mutex_unlock (&db->checkpoint_mutex);
+  g_thread_join (g_steal_pointer (&db->checkpointer));
+}
+
 static void
 sqlite_close (KpDb *db)
 {
+  stop_checkpointer (db);
+  if (db->profile != NULL)
+    print_profile (db);
+  g_clear_pointer (&db->profile, g_hash_table_unref);
   g_clear_pointer (&db->statements, g_hash_table_unref);
   if (db->sqlite != NULL)
-    sqlite3_close_v2 (db->sqlite);
+    {
+      /* Leave a small WAL behind (the last close checkpoints anyway). */
+      sqlite3_wal_checkpoint_v2 (db->sqlite, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+      sqlite3_close_v2 (db->sqlite);
+    }
   db->sqlite = NULL;
+  g_clear_pointer (&db->path, g_free);
+  g_mutex_clear (&db->checkpoint_mutex);
+  g_cond_clear (&db->checkpoint_cond);
 }
 
 static const KpDbBackend sqlite_backend = {
@@ -314,6 +492,11 @@ sqlite_setup (KpDb        *db,
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
     "PRAGMA busy_timeout = 5000",
+    /* Keep the working set in memory: reads come from the page cache
+     * or the mapping instead of a pread() each. */
+    "PRAGMA cache_size = -65536",
+    "PRAGMA mmap_size = 1073741824",
+    "PRAGMA temp_store = MEMORY",
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (pragmas); i++)
@@ -339,6 +522,10 @@ sqlite_open (const char  *path,
   int rc;
 
   db->backend = &sqlite_backend;
+  g_mutex_init (&db->checkpoint_mutex);
+  g_cond_init (&db->checkpoint_cond);
+  if (g_strcmp0 (g_getenv ("KP_DB_PROFILE"), "1") == 0)
+    db->profile = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   db->statements = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                           (GDestroyNotify)sqlite3_finalize);
 
@@ -372,6 +559,11 @@ sqlite_open (const char  *path,
   sqlite3_extended_result_codes (db->sqlite, 1);
   if (!sqlite_setup (db, error))
     return NULL;
+
+  db->path = g_strdup (path);
+  sqlite3_wal_autocheckpoint (db->sqlite, 0);
+  sqlite3_wal_hook (db->sqlite, wal_hook, db);
+  db->checkpointer = g_thread_new ("kp-db-checkpoint", checkpointer_thread, db);
 
   return g_steal_pointer (&db);
 }
@@ -658,6 +850,19 @@ kp_rows_free (KpRows *rows)
   g_free (rows);
 }
 
+guint64
+kp_db_get_generation (KpDb *db)
+{
+  gint64 data_version = 0;
+
+  g_return_val_if_fail (db != NULL, 0);
+
+  if (!kp_db_query_int (db, &data_version, NULL, NULL, "PRAGMA data_version", NULL))
+    return G_MAXUINT64;  /* unknown: never equal to a cached one */
+
+  return ((guint64)data_version << 40) + (guint64)sqlite3_total_changes64 (db->sqlite);
+}
+
 /* Transactions */
 
 gboolean
@@ -691,6 +896,29 @@ kp_db_commit (KpDb    *db,
 
   db->depth = 0;
   return TRUE;
+}
+
+gboolean
+kp_db_commit_run (KpDb    *db,
+                  GError **error)
+{
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (db->depth == 1, FALSE);
+
+  return db->backend->exec (db, "COMMIT", NULL, 0, NULL, NULL, error);
+}
+
+void
+kp_db_commit_finish (KpDb     *db,
+                     gboolean  ok)
+{
+  g_return_if_fail (db != NULL);
+  g_return_if_fail (db->depth == 1);
+
+  if (ok)
+    db->depth = 0;
+  else
+    kp_db_rollback (db);
 }
 
 void

@@ -97,6 +97,11 @@ GBytes     *kp_rows_get_bytes     (KpRows      *rows,
                                    guint        c);
 void        kp_rows_free          (KpRows      *rows);
 
+/* A number that changes whenever the database's contents may have changed,
+ * through this connection or any other (SQLite: total changes and
+ * PRAGMA data_version). Equal numbers mean equal contents; for caches. */
+guint64     kp_db_get_generation  (KpDb        *db);
+
 /* Transactions. begin() takes the write lock at once (SQLite BEGIN
  * IMMEDIATE), so read-modify-write sequences inside are race-free across
  * processes. Savepoints nest inside a transaction. */
@@ -106,6 +111,15 @@ gboolean    kp_db_commit          (KpDb        *db,
                                    GError     **error);
 void        kp_db_rollback        (KpDb        *db);
 gboolean    kp_db_in_transaction  (KpDb        *db);
+/* Committing on another thread, so that the fsync does not block the
+ * thread serving requests: kp_db_commit_run() executes the COMMIT and may
+ * run on any thread while nothing else uses db; kp_db_commit_finish() then
+ * ends the transaction on the thread owning db (rolling back if ok is
+ * FALSE). kp_db_in_transaction() stays TRUE in between. */
+gboolean    kp_db_commit_run      (KpDb        *db,
+                                   GError     **error);
+void        kp_db_commit_finish   (KpDb        *db,
+                                   gboolean     ok);
 gboolean    kp_db_savepoint       (KpDb        *db,
                                    const char  *name,
                                    GError     **error);

@@ -95,7 +95,7 @@ static const char * const schema_v1[] = {
   "  hit_review_policy TEXT,"
   "  expired_event INTEGER NOT NULL DEFAULT 0,"  /* HITExpired sent for this expiration */
   "  UNIQUE (requester_id, unique_request_token))",
-  "CREATE INDEX hits_requester ON hits (requester_id, created)",
+  "CREATE INDEX hits_requester ON hits (requester_id, created, id)",
   "CREATE INDEX hits_type ON hits (hit_type_id)",
   "CREATE INDEX hits_status ON hits (status, expiration)",
 

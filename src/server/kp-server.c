@@ -61,8 +61,15 @@ struct _KpServer
   char       *base_url;       /* cached: "http://127.0.0.1:PORT/" */
   gboolean    log_requests;
 
+  /* Answers of read operations, valid while the store's generation and the
+   * second they were made in are the same. */
+  GHashTable *response_cache; /* requester \n operation \n body -> CachedResponse */
+
   /* Group commit */
   GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
+  GPtrArray  *committing_group; /* the group being committed on a thread */
+  GQueue     *queue;          /* SoupServerMessage arrived while committing */
+  gboolean    committing;
   guint       commit_source;
   guint       jobs_source;
   guint       in_flight;      /* messages started and not yet finished */
@@ -250,13 +257,19 @@ respond_error (SoupServerMessage *msg,
 
 /* Group commit */
 
+static void start_commit (KpServer *self);
+static void dispatch_message (KpServer          *self,
+                              SoupServerMessage *msg,
+                              const char        *path,
+                              gint64             start_us);
+
 static gboolean
 commit_cb (gpointer user_data)
 {
   KpServer *self = user_data;
 
   self->commit_source = 0;
-  commit_group (self);
+  start_commit (self);
 
   return G_SOURCE_REMOVE;
 }
@@ -265,6 +278,8 @@ static gboolean
 ensure_group (KpServer  *self,
               GError   **error)
 {
+  g_assert (!self->committing);
+
   if (kp_db_in_transaction (self->db))
     return TRUE;
 
@@ -277,26 +292,17 @@ ensure_group (KpServer  *self,
   return TRUE;
 }
 
-static gboolean
-commit_group (KpServer *self)
+/* Sends the answers of a group once its fate is known. */
+static void
+release_group (KpServer     *self,
+               GPtrArray    *group,
+               const GError *error)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) pending = NULL;
-  gboolean ok = TRUE;
-
-  g_clear_handle_id (&self->commit_source, g_source_remove);
-
-  if (kp_db_in_transaction (self->db))
-    ok = kp_db_commit (self->db, &error);
-
-  pending = g_steal_pointer (&self->pending);
-  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
-
-  for (guint i = 0; i < pending->len; i++)
+  for (guint i = 0; i < group->len; i++)
     {
-      SoupServerMessage *msg = g_ptr_array_index (pending, i);
+      SoupServerMessage *msg = g_ptr_array_index (group, i);
 
-      if (!ok)
+      if (error != NULL)
         {
           const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
           g_autoptr(GError) fault = NULL;
@@ -316,12 +322,115 @@ commit_group (KpServer *self)
       soup_server_message_unpause (msg);
     }
 
-  if (!ok)
-    g_warning ("Cannot commit %u requests: %s", pending->len, error->message);
+  if (error != NULL)
+    g_warning ("Cannot commit %u requests: %s", group->len, error->message);
   else if (self->notifier != NULL)
     kp_notifier_kick (self->notifier);
+}
+
+/* Commits on this thread, waiting for the disk: for shutdown and for
+ * kp_server_call_mturk(). */
+static gboolean
+commit_group (KpServer *self)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) group = NULL;
+  gboolean ok = TRUE;
+
+  g_assert (!self->committing);
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+
+  if (kp_db_in_transaction (self->db))
+    ok = kp_db_commit (self->db, &error);
+
+  group = g_steal_pointer (&self->pending);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+  release_group (self, group, ok ? NULL : error);
 
   return ok;
+}
+
+static void
+commit_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  KpDb *db = task_data;
+  GError *error = NULL;
+
+  if (kp_db_commit_run (db, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+commit_done_cb (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  KpServer *self = KP_SERVER (source);
+  g_autoptr(GPtrArray) group = g_steal_pointer (&self->committing_group);
+  g_autoptr(GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (G_TASK (result), &error);
+  GQueue *queue;
+
+  kp_db_commit_finish (self->db, ok);
+  self->committing = FALSE;
+  release_group (self, group, ok ? NULL : error);
+
+  /* What arrived during the commit forms the next group. */
+  queue = g_steal_pointer (&self->queue);
+  self->queue = g_queue_new ();
+  while (!g_queue_is_empty (queue))
+    {
+      g_autoptr(SoupServerMessage) msg = g_queue_pop_head (queue);
+      gint64 start_us = GPOINTER_TO_SIZE (g_object_get_data (G_OBJECT (msg), "kp-start-us"));
+
+      soup_server_message_unpause (msg);
+      dispatch_message (self, msg, g_uri_get_path (soup_server_message_get_uri (msg)),
+                        start_us);
+    }
+  g_queue_free (queue);
+}
+
+/* Commits the open group on a worker thread. Until it is on disk the main
+ * loop keeps reading requests and queues them; they form the next group
+ * when this one is done, so the next commit carries everything that
+ * arrived meanwhile: the busier the server, the more one fsync covers. */
+static void
+start_commit (KpServer *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_clear_handle_id (&self->commit_source, g_source_remove);
+
+  if (self->committing)
+    return;
+
+  if (!kp_db_in_transaction (self->db))
+    {
+      commit_group (self);
+      return;
+    }
+
+  self->committing = TRUE;
+  self->committing_group = g_steal_pointer (&self->pending);
+  self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+
+  task = g_task_new (self, NULL, commit_done_cb, NULL);
+  g_task_set_source_tag (task, start_commit);
+  g_task_set_task_data (task, self->db, NULL);
+  g_task_run_in_thread (task, commit_thread);
+}
+
+/* Waits for a commit running on the worker thread to end. */
+static void
+wait_for_commit (KpServer *self)
+{
+  while (self->committing)
+    g_main_context_iteration (NULL, TRUE);
 }
 
 static void
@@ -332,8 +441,8 @@ defer_response (KpServer          *self,
   g_ptr_array_add (self->pending, g_object_ref (msg));
 
   /* Keep groups bounded, so one response never waits on a huge batch. */
-  if (self->pending->len >= 512)
-    commit_group (self);
+  if (self->pending->len >= 1024)
+    start_commit (self);
 }
 
 static void
@@ -407,6 +516,9 @@ jobs_cb (gpointer user_data)
   const char *base_url = self->base_url;
   guint n_changes = 0;
   KpCtx ctx;
+
+  if (self->committing)
+    return G_SOURCE_CONTINUE;  /* the next tick will do */
 
   ctx_init (self, &ctx, base_url);
   if (!run_in_group (self, &ctx, jobs_func, &n_changes, &error))
@@ -521,6 +633,70 @@ is_single_object (const char *text,
       return FALSE;
 
   return depth == 0;
+}
+
+/* The response cache. MTurk clients poll: ListHITs, ListReviewableHITs,
+ * GetAccountBalance and friends arrive again and again with the same body
+ * while nothing changed. Only operations whose answer depends on nothing
+ * but the store, the requester, the body and the current second are
+ * cached; any write through any connection changes the generation. */
+
+#define RESPONSE_CACHE_SIZE 1024
+
+typedef struct
+{
+  guint64  generation;
+  gint64   now;
+  char    *text;
+  gsize    length;
+} CachedResponse;
+
+static void
+cached_response_free (CachedResponse *cached)
+{
+  g_free (cached->text);
+  g_free (cached);
+}
+
+static gboolean
+is_cacheable (const char *operation)
+{
+  static const char * const operations[] = {
+    "GetHIT", "ListHITs", "ListReviewableHITs", "ListHITsForQualificationType",
+    "GetAssignment", "ListAssignmentsForHIT", "GetAccountBalance", NULL,
+  };
+
+  return operation != NULL && g_strv_contains (operations, operation);
+}
+
+static char *
+cache_key (const char *requester_id,
+           const char *operation,
+           GBytes     *body)
+{
+  gsize size = 0;
+  const char *data = g_bytes_get_data (body, &size);
+  GString *key = g_string_sized_new (strlen (requester_id) + strlen (operation) + size + 2);
+
+  g_string_append (key, requester_id);
+  g_string_append_c (key, '\n');
+  g_string_append (key, operation);
+  g_string_append_c (key, '\n');
+  g_string_append_len (key, data, size);
+
+  return g_string_free (key, FALSE);
+}
+
+void
+kp_server_set_response_cache (KpServer *self,
+                              gboolean  enabled)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+
+  g_clear_pointer (&self->response_cache, g_hash_table_unref);
+  if (enabled)
+    self->response_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                  (GDestroyNotify)cached_response_free);
 }
 
 /* Everything after authentication: the operation, its JSON body, its run
@@ -684,6 +860,8 @@ handle_mturk (KpServer          *self,
   g_autofree char *requester_id = NULL;
   const char *base_url = self->base_url;
   g_autofree char *request_id = kp_api_new_id ();
+  g_autofree char *key = NULL;
+  guint64 generation = G_MAXUINT64;
   const char *operation = NULL;
   KpCtx ctx;
 
@@ -711,11 +889,43 @@ handle_mturk (KpServer          *self,
     goto out;
   ctx.requester_id = requester_id;
 
+  if (self->response_cache != NULL && is_cacheable (operation))
+    {
+      CachedResponse *cached;
+
+      key = cache_key (requester_id, operation, body);
+      generation = kp_db_get_generation (self->db);
+      cached = g_hash_table_lookup (self->response_cache, key);
+      if (cached != NULL && cached->generation == generation && cached->now == ctx.now &&
+          generation != G_MAXUINT64)
+        {
+          soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+          soup_server_message_set_response (msg, "application/x-amz-json-1.1", SOUP_MEMORY_COPY,
+                                            cached->text, cached->length);
+          goto out;
+        }
+    }
+
   response = run_mturk (self, &ctx, operation, body, &error);
   if (response == NULL)
     goto out;
 
   respond_json (msg, SOUP_STATUS_OK, response, "application/x-amz-json-1.1");
+
+  if (key != NULL && generation != G_MAXUINT64)
+    {
+      SoupMessageBody *response_body = soup_server_message_get_response_body (msg);
+      g_autoptr(GBytes) bytes = soup_message_body_flatten (response_body);
+      CachedResponse *cached = g_new0 (CachedResponse, 1);
+
+      cached->generation = generation;
+      cached->now = ctx.now;
+      cached->text = g_memdup2 (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+      cached->length = g_bytes_get_size (bytes);
+      if (g_hash_table_size (self->response_cache) >= RESPONSE_CACHE_SIZE)
+        g_hash_table_remove_all (self->response_cache);
+      g_hash_table_replace (self->response_cache, g_steal_pointer (&key), cached);
+    }
 
 out:
   if (error != NULL)
@@ -929,6 +1139,13 @@ request_started_cb (SoupServer        *soup_server,
   g_signal_connect_object (msg, "got-chunk", G_CALLBACK (message_got_chunk_cb), self, 0);
 }
 
+static gboolean
+needs_store (const char *path)
+{
+  return g_str_equal (path, "/") || g_str_has_prefix (path, "/files/") ||
+         g_str_equal (path, WORKER_API_PREFIX) || g_str_has_prefix (path, WORKER_API_PREFIX "/");
+}
+
 static void
 dispatch_cb (SoupServer        *soup_server,
              SoupServerMessage *msg,
@@ -937,11 +1154,7 @@ dispatch_cb (SoupServer        *soup_server,
              gpointer           user_data)
 {
   KpServer *self = user_data;
-  const char *method = soup_server_message_get_method (msg);
   gint64 start_us = g_get_monotonic_time ();
-  g_autoptr(GError) error = NULL;
-  const char *allow = NULL;
-  ApiKind kind = API_PLAIN;
 
   /* Counted from here (the whole request has been read) until its response
    * is written or its connection lost, so that a drain waits for it. */
@@ -951,6 +1164,29 @@ dispatch_cb (SoupServer        *soup_server,
   /* Already answered (413 from got-headers). */
   if (soup_server_message_get_status (msg) != SOUP_STATUS_NONE)
     return;
+
+  /* The store belongs to the commit thread for now: wait in line. */
+  if (self->committing && needs_store (path))
+    {
+      soup_server_message_pause (msg);
+      g_object_set_data (G_OBJECT (msg), "kp-start-us", GSIZE_TO_POINTER ((gsize)start_us));
+      g_queue_push_tail (self->queue, g_object_ref (msg));
+      return;
+    }
+
+  dispatch_message (self, msg, path, start_us);
+}
+
+static void
+dispatch_message (KpServer          *self,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  gint64             start_us)
+{
+  const char *method = soup_server_message_get_method (msg);
+  g_autoptr(GError) error = NULL;
+  const char *allow = NULL;
+  ApiKind kind = API_PLAIN;
 
   if (g_str_equal (path, "/health"))
     {
@@ -1041,10 +1277,13 @@ kp_server_finalize (GObject *object)
   KpServer *self = (KpServer *)object;
 
   g_clear_pointer (&self->pending, g_ptr_array_unref);
+  if (self->queue != NULL)
+    g_queue_free_full (g_steal_pointer (&self->queue), g_object_unref);
   g_clear_pointer (&self->db, kp_db_close);
   g_free (self->data_dir);
   g_free (self->notify_ca_file);
   g_free (self->base_url);
+  g_clear_pointer (&self->response_cache, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
 }
@@ -1062,8 +1301,10 @@ static void
 kp_server_init (KpServer *self)
 {
   self->log_requests = TRUE;
+  kp_server_set_response_cache (self, TRUE);
   self->max_body_size = DEFAULT_MAX_BODY_SIZE;
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
+  self->queue = g_queue_new ();
 }
 
 static void
@@ -1258,7 +1499,10 @@ kp_server_drain (KpServer *self,
     }
 
   if (self->db != NULL)
-    commit_group (self);
+    {
+      wait_for_commit (self);
+      commit_group (self);
+    }
 
   timeout_id = g_timeout_add (timeout_ms, drain_timeout_cb, &timed_out);
   while (self->in_flight > 0 && !timed_out)
@@ -1266,8 +1510,12 @@ kp_server_drain (KpServer *self,
   if (!timed_out)
     g_source_remove (timeout_id);
 
-  if (self->db != NULL && kp_db_in_transaction (self->db))
-    commit_group (self);
+  if (self->db != NULL)
+    {
+      wait_for_commit (self);
+      if (kp_db_in_transaction (self->db))
+        commit_group (self);
+    }
 
   if (self->notifier != NULL)
     kp_notifier_stop (self->notifier);
@@ -1279,8 +1527,12 @@ kp_server_stop (KpServer *self)
   g_return_if_fail (KP_IS_SERVER (self));
 
   g_clear_handle_id (&self->jobs_source, g_source_remove);
-  if (self->db != NULL && kp_db_in_transaction (self->db))
-    commit_group (self);
+  if (self->db != NULL)
+    {
+      wait_for_commit (self);
+      if (kp_db_in_transaction (self->db))
+        commit_group (self);
+    }
   if (self->soup_server != NULL)
     soup_server_disconnect (self->soup_server);
   if (self->notifier != NULL)

@@ -49,6 +49,11 @@ void      kp_server_set_notify_ca_file (KpServer  *self,
 /* Whether each request is logged (at INFO, with structured fields). */
 void      kp_server_set_log_requests (KpServer    *self,
                                       gboolean     log_requests);
+/* Whether answers of read operations (GetHIT, ListHITs, …) are reused
+ * while nothing in the store changed within the same second (default:
+ * yes). */
+void      kp_server_set_response_cache (KpServer  *self,
+                                        gboolean   enabled);
 /* Listens on address (an IP address, e.g. "127.0.0.1" or "::1") and port
  * (0 picks a free one). */
 gboolean  kp_server_listen           (KpServer    *self,

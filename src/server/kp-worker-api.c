@@ -1381,6 +1381,53 @@ handle_return (Request     *req,
  * JSON text of the answer, stored with the submission so that a retry gets
  * exactly the same text. Failures are not recorded: a retry after one is
  * judged afresh. */
+/* A HIT's question never changes, so its parse is kept: submissions of a
+ * busy batch parse each question once, not once per answer. */
+#define QUESTION_CACHE_SIZE 4096
+
+static gboolean
+get_question_info (KpCtx                 *ctx,
+                   const char            *hit_id,
+                   const KpQuestionInfo **info,
+                   GError               **error)
+{
+  static GHashTable *cache;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(KpRows) rows = NULL;
+  KpQuestionInfo *parsed;
+
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                   (GDestroyNotify)kp_question_info_free);
+
+  *info = g_hash_table_lookup (cache, hit_id);
+  if (*info != NULL)
+    return TRUE;
+
+  rows = kp_db_query (ctx->db, &local_error, "SELECT question FROM hits WHERE id = $1",
+                      "s", hit_id);
+  if (rows == NULL)
+    return fail_db (ctx, error, local_error);
+  if (kp_rows_get_n_rows (rows) == 0)
+    return TRUE;
+
+  /* A question that no longer parses (it did when it was created) checks
+   * nothing rather than refusing every answer. */
+  parsed = kp_question_parse (kp_rows_get_text (rows, 0, 0), -1, &local_error);
+  if (parsed == NULL)
+    {
+      g_warning ("Question of HIT %s does not parse: %s", hit_id, local_error->message);
+      return TRUE;
+    }
+
+  if (g_hash_table_size (cache) >= QUESTION_CACHE_SIZE)
+    g_hash_table_remove_all (cache);
+  g_hash_table_insert (cache, g_strdup (hit_id), parsed);
+  *info = parsed;
+
+  return TRUE;
+}
+
 static gboolean
 submit_one (KpCtx       *ctx,
             const char  *assignment_id,
@@ -1392,8 +1439,7 @@ submit_one (KpCtx       *ctx,
   g_autoptr(GError) local_error = NULL;
   g_autoptr(KpRows) previous = NULL;
   g_autoptr(KpRows) assignment = NULL;
-  g_autoptr(KpRows) hit = NULL;
-  g_autoptr(KpQuestionInfo) info = NULL;
+  const KpQuestionInfo *info = NULL;
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autofree char *answer_xml = NULL;
   g_autofree char *text = NULL;
@@ -1441,21 +1487,8 @@ submit_one (KpCtx       *ctx,
     return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, NULL,
                         _("answers must be a JSON array of answers"));
 
-  hit = load_hit (ctx, kp_rows_get_text (assignment, 0, ASG_HIT_ID), error);
-  if (hit == NULL)
+  if (!get_question_info (ctx, kp_rows_get_text (assignment, 0, ASG_HIT_ID), &info, error))
     return FALSE;
-  if (kp_rows_get_n_rows (hit) > 0)
-    {
-      /* A question that no longer parses (it did when it was created)
-       * checks nothing rather than refusing every answer. */
-      info = kp_question_parse (kp_rows_get_text (hit, 0, HIT_QUESTION), -1, &local_error);
-      if (info == NULL)
-        {
-          g_warning ("Question of HIT %s does not parse: %s",
-                     kp_rows_get_text (hit, 0, HIT_ID), local_error->message);
-          g_clear_error (&local_error);
-        }
-    }
 
   answer_xml = kp_question_answers_to_xml (info, answers, &local_error);
   if (answer_xml == NULL)

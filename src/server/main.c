@@ -250,6 +250,7 @@ main (int   argc,
   gint64 max_body_size = 0;
   gboolean version = FALSE;
   gboolean quiet = FALSE;
+  gboolean no_response_cache = FALSE;
   int port = -1;
   guint listen_port = DEFAULT_PORT;
   guint sigint_id;
@@ -274,6 +275,8 @@ main (int   argc,
       N_("Log records as “text” (default) or “json”, one per line on stderr"), N_("FORMAT") },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
       N_("Do not log each request"), NULL },
+    { "no-response-cache", 0, 0, G_OPTION_ARG_NONE, &no_response_cache,
+      N_("Compute every answer anew, even of reads repeated while nothing changed"), NULL },
     { "address", 'a', 0, G_OPTION_ARG_STRING, &address,
       N_("IP address to listen on (older form of --listen)"), N_("ADDRESS") },
     { "port", 'p', 0, G_OPTION_ARG_INT, &port,
@@ -378,6 +381,7 @@ main (int   argc,
 
   server = kp_server_new ();
   kp_server_set_log_requests (server, !quiet);
+  kp_server_set_response_cache (server, !no_response_cache);
   if (max_body_size > 0)
     kp_server_set_max_body_size (server, max_body_size);
   if (notify_ca_file != NULL)

@@ -92,6 +92,24 @@ class ProtocolTest(KpTestCase):
         self.assertEqual(headers["Content-Type"], "application/x-amz-json-1.1")
         self.assertEqual(json.loads(data)["AvailableBalance"], "1000.00")
 
+    def test_repeated_reads_see_every_change(self):
+        # Reads may be answered from the response cache; any change, also one
+        # made by another process on the data directory, must show at once.
+        before = self.mturk.get_account_balance()["AvailableBalance"]
+        self.assertEqual(self.mturk.get_account_balance()["AvailableBalance"], before)
+        self.server.admin("fund", self.requester["AccessKeyId"], "1.25")
+        after = self.mturk.get_account_balance()["AvailableBalance"]
+        self.assertEqual(float(after) - float(before), 1.25)
+        hit = self.create_hit()
+        listed = self.mturk.list_hits(MaxResults=100)["HITs"]
+        self.assertIn(hit["HITId"], [h["HITId"] for h in listed])
+        self.mturk.update_expiration_for_hit(HITId=hit["HITId"], ExpireAt=0)
+        self.assertEqual(self.mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITStatus"], "Reviewable")
+        self.server.admin("fund", self.requester["AccessKeyId"], "0.75")
+        # The expired HIT holds nothing any more: only the new funds count.
+        self.assertAlmostEqual(float(self.mturk.get_account_balance()["AvailableBalance"]),
+                               float(after) + 0.75)
+
     # --- signatures ---
 
     def test_unsigned(self):
