@@ -153,7 +153,6 @@ struct _KpCanvas
   int                 tiles_scale_factor;
   gint64              tiles_selected_id;
   gint64              tiles_excluded_id;
-  guint               visible_estimate;
 
   KpTool             *tool;
   GtkGesture         *drag;
@@ -1261,8 +1260,9 @@ render_tiles (KpCanvas  *self,
 
       tile->crowded = !!crowded;
       if (tile->items->len == 0)
-        ;
-      else if (tile->items->len <= NODE_TILE_MAX)
+        continue;
+
+      if (tile->items->len <= NODE_TILE_MAX)
         render_nodes (self, tile, crowded);
       else
         {
@@ -1475,7 +1475,6 @@ ensure_layer (KpCanvas *self,
       }
     }
   self->crowded = crowded;
-  self->visible_estimate = total;
 
   /* Every fresh tile is in the hash table still, whatever the attempt. */
   g_ptr_array_set_size (fresh, 0);
