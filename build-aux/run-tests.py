@@ -4,8 +4,10 @@
 
 1. _build: the normal build; every suite, under Xvfb (the GUI suites need a
    display; a private server is started by xvfb-run -a).
-2. _build-asan: core (no GUI) built with AddressSanitizer and
-   UndefinedBehaviorSanitizer; the core and media suites run there too.
+2. _build-asan: everything but the GUI built with AddressSanitizer and
+   UndefinedBehaviorSanitizer; the core, media and server suites run there
+   too (the server tests drive the sanitized kempelen-server).
+3. _build-fuzz: clang with libFuzzer; each fuzz target runs briefly.
 
 The last line printed is "N passed, N failed" counting every meson test of
 both runs (a stage that fails to configure or build counts as one failure).
@@ -97,7 +99,8 @@ def main():
     stage("_build-asan",
           ["-Dgui=false", "-Db_sanitize=address,undefined", "-Db_lundef=false",
            "-Dbuildtype=debug"],
-          ["--suite", "core", "--suite", "media", "--timeout-multiplier", "4"],
+          ["--suite", "core", "--suite", "media", "--suite", "server",
+           "--timeout-multiplier", "4"],
           env=env)
 
     # libFuzzer targets (clang), each run briefly from its seed corpus.

@@ -63,11 +63,12 @@ def kempelenctl(*args, check=True):
 class Server:
     """One kempelen-server process on a data directory."""
 
-    def __init__(self, data_dir=None, fake_time=False, args=()):
+    def __init__(self, data_dir=None, fake_time=False, args=(), env=None):
         self.tmp = tempfile.mkdtemp(prefix="kp-server-test-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
         self.fake_time = fake_time
         self.args = list(args)
+        self.env = dict(env or {})
         self.clock_file = os.path.join(self.tmp, "clock")
         self.offset = 0
         self.process = None
@@ -84,12 +85,15 @@ class Server:
         # Warnings are how the server reports refused input; only criticals
         # (programming errors) must abort it.
         env["G_DEBUG"] = "fatal-criticals"
+        env.update(self.env)
         if self.fake_time:
             env["LD_PRELOAD"] = FAKETIME_LIB
             env["FAKETIME_TIMESTAMP_FILE"] = self.clock_file
             env["FAKETIME_NO_CACHE"] = "1"
             env["FAKETIME_DONT_FAKE_MONOTONIC"] = "1"
             env["FAKETIME_DONT_RESET"] = "1"
+            # In a sanitizer build libfaketime comes before the ASan runtime.
+            env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [SERVER, "--data-dir", self.data_dir, "--listen", listen, *self.args],

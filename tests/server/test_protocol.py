@@ -305,7 +305,11 @@ class TlsAndConfigTest(KpTestCase):
     """HTTPS with a self-signed certificate, and the configuration file."""
 
     def test_https_with_self_signed_certificate(self):
-        server = Server()
+        # In the sanitizer build, LeakSanitizer's tracer crashes at exit on
+        # the TLS server's threads (a sanitizer fault, not a leak): leak
+        # checking is off for this one process; memory errors still abort.
+        asan = os.environ.get("ASAN_OPTIONS")
+        server = Server(env={"ASAN_OPTIONS": asan + ":detect_leaks=0"} if asan else None)
         try:
             cert = os.path.join(server.tmp, "cert.pem")
             key = os.path.join(server.tmp, "key.pem")
