@@ -693,10 +693,26 @@ random_id (const char *prefix,
   return g_string_free (id, FALSE);
 }
 
+/* "3", then the time in milliseconds in base 36 (9 characters, so ids made
+ * later sort later), then 20 random characters (about 103 bits). Ids made
+ * close together land next to each other in the store's B-trees, so a
+ * group of new assignments dirties a few pages instead of one each. */
 char *
 kp_api_new_id (void)
 {
-  return random_id ("3", 30);
+  static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  guint64 ms = g_get_real_time () / 1000;
+  char prefix[11];
+
+  prefix[0] = '3';
+  for (int i = 9; i >= 1; i--)
+    {
+      prefix[i] = digits[ms % 36];
+      ms /= 36;
+    }
+  prefix[10] = '\0';
+
+  return random_id (prefix, 30);
 }
 
 char *
