@@ -491,7 +491,11 @@ sqlite_setup (KpDb        *db,
     "PRAGMA journal_mode = WAL",
     "PRAGMA synchronous = FULL",
     "PRAGMA foreign_keys = ON",
-    "PRAGMA busy_timeout = 5000",
+    /* Another process holding the write lock (kempelenctl admin, a second
+     * server) is waited for briefly; after that the request is refused as
+     * throttled, which clients retry, rather than stalling every request
+     * behind it. */
+    "PRAGMA busy_timeout = 250",
     /* Keep the working set in memory: reads come from the page cache
      * or the mapping instead of a pread() each. */
     "PRAGMA cache_size = -65536",

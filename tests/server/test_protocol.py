@@ -110,6 +110,32 @@ class ProtocolTest(KpTestCase):
         self.assertAlmostEqual(float(self.mturk.get_account_balance()["AvailableBalance"]),
                                float(after) + 0.75)
 
+    def test_throttling_is_retried_by_botocore(self):
+        # Another process holds the store's write lock: the server answers
+        # ThrottlingException instead of stalling, and botocore retries
+        # until the lock is gone.
+        import sqlite3
+        import threading
+        hit = self.create_hit()
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"),
+                             isolation_level=None, check_same_thread=False)
+        db.execute("BEGIN EXCLUSIVE")
+        try:
+            no_retries = self.server.mturk(self.requester)
+            with self.assertRaises(botocore.exceptions.ClientError) as context:
+                no_retries.update_expiration_for_hit(HITId=hit["HITId"], ExpireAt=0)
+            self.assertEqual(context.exception.response["Error"]["Code"], "ThrottlingException")
+            release = threading.Timer(1.0, lambda: db.execute("COMMIT"))
+            release.start()
+            retrying = self.server.mturk(self.requester, retries=6)
+            retrying.update_expiration_for_hit(HITId=hit["HITId"], ExpireAt=0)
+            release.join()
+        finally:
+            if db.in_transaction:
+                db.execute("COMMIT")
+            db.close()
+        self.assertEqual(self.mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITStatus"], "Reviewable")
+
     # --- signatures ---
 
     def test_unsigned(self):
