@@ -973,6 +973,17 @@ kp_db_savepoint (KpDb        *db,
   g_return_val_if_fail (db->depth > 0, FALSE);
   g_return_val_if_fail (valid_savepoint_name (name), FALSE);
 
+  /* SQLite rolls a whole transaction back by itself after some errors (a
+   * full disk, for one). A savepoint now would silently start a new one,
+   * committed on its release: refuse, so that nothing of this group is
+   * acknowledged. */
+  if (db->sqlite != NULL && sqlite3_get_autocommit (db->sqlite))
+    {
+      g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                   _("The transaction was rolled back after an earlier error"));
+      return FALSE;
+    }
+
   sql = g_strdup_printf ("SAVEPOINT %s", name);
   return kp_db_exec (db, NULL, error, sql, NULL);
 }

@@ -95,6 +95,9 @@ respond_json (SoupServerMessage *msg,
   json_generator_set_root (generator, root);
   body = json_generator_to_data (generator, &len);
 
+  /* set_response() appends: an answer replaced after the fact (a group
+   * whose commit failed) must not keep the first one. */
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
   soup_server_message_set_status (msg, status, NULL);
   soup_server_message_set_response (msg, content_type,
                                     SOUP_MEMORY_TAKE, g_steal_pointer (&body), len);
