@@ -669,6 +669,33 @@ collect_values (const char  *fmt,
   return TRUE;
 }
 
+/* What the three public entry points share: collect the parameters and
+ * run the statement, reading rows if rows_out is not NULL. */
+static gboolean
+exec_valist (KpDb         *db,
+             const char   *sql,
+             const char   *fmt,
+             va_list       args,
+             KpRows      **rows_out,
+             guint        *n_changed,
+             GError      **error)
+{
+  Value values[MAX_PARAMS] = { 0 };
+  guint n_values = 0;
+
+  g_return_val_if_fail (db != NULL, FALSE);
+  g_return_val_if_fail (sql != NULL, FALSE);
+
+  if (!collect_values (fmt, args, values, &n_values))
+    {
+      g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                   "Bad parameter description “%s” for “%s”", fmt, sql);
+      return FALSE;
+    }
+
+  return db->backend->exec (db, sql, values, n_values, rows_out, n_changed, error);
+}
+
 gboolean
 kp_db_exec (KpDb        *db,
             guint       *n_changed,
@@ -677,20 +704,14 @@ kp_db_exec (KpDb        *db,
             const char  *fmt,
             ...)
 {
-  Value values[MAX_PARAMS] = { 0 };
-  guint n_values = 0;
   gboolean ok;
   va_list args;
 
-  g_return_val_if_fail (db != NULL, FALSE);
-  g_return_val_if_fail (sql != NULL, FALSE);
-
   va_start (args, fmt);
-  ok = collect_values (fmt, args, values, &n_values);
+  ok = exec_valist (db, sql, fmt, args, NULL, n_changed, error);
   va_end (args);
-  g_return_val_if_fail (ok, FALSE);
 
-  return db->backend->exec (db, sql, values, n_values, NULL, n_changed, error);
+  return ok;
 }
 
 KpRows *
@@ -700,24 +721,15 @@ kp_db_query (KpDb        *db,
              const char  *fmt,
              ...)
 {
-  Value values[MAX_PARAMS] = { 0 };
-  guint n_values = 0;
   KpRows *rows = NULL;
   gboolean ok;
   va_list args;
 
-  g_return_val_if_fail (db != NULL, NULL);
-  g_return_val_if_fail (sql != NULL, NULL);
-
   va_start (args, fmt);
-  ok = collect_values (fmt, args, values, &n_values);
+  ok = exec_valist (db, sql, fmt, args, &rows, NULL, error);
   va_end (args);
-  g_return_val_if_fail (ok, NULL);
 
-  if (!db->backend->exec (db, sql, values, n_values, &rows, NULL, error))
-    return NULL;
-
-  return rows;
+  return ok ? rows : NULL;
 }
 
 gboolean
@@ -729,21 +741,14 @@ kp_db_query_int (KpDb        *db,
                  const char  *fmt,
                  ...)
 {
-  Value values[MAX_PARAMS] = { 0 };
   g_autoptr(KpRows) rows = NULL;
-  guint n_values = 0;
   gboolean ok;
   va_list args;
 
-  g_return_val_if_fail (db != NULL, FALSE);
-  g_return_val_if_fail (sql != NULL, FALSE);
-
   va_start (args, fmt);
-  ok = collect_values (fmt, args, values, &n_values);
+  ok = exec_valist (db, sql, fmt, args, &rows, NULL, error);
   va_end (args);
-  g_return_val_if_fail (ok, FALSE);
-
-  if (!db->backend->exec (db, sql, values, n_values, &rows, NULL, error))
+  if (!ok)
     return FALSE;
 
   if (found != NULL)
