@@ -21,7 +21,7 @@ import botocore.credentials
 import botocore.exceptions
 import boto3
 
-from kpserver import SERVER, KpTestCase, Server, main
+from kpserver import SERVER, KpTestCase, Server, main, question_form
 
 TARGET = "MTurkRequesterServiceV20170117."
 
@@ -316,6 +316,48 @@ class StartupTest(KpTestCase):
             self.assertIn("damaged", str(context.exception))
             with open(path, "rb") as f:
                 self.assertEqual(f.read(), before)
+        finally:
+            server.cleanup()
+
+    def test_sigterm_under_load_drains(self):
+        # SIGTERM while requests stream in: the server stops accepting,
+        # answers what it has, exits 0, and every HIT it acknowledged is
+        # there after a restart.
+        import threading
+        server = Server(args=["--quiet"]).start()
+        try:
+            requester = server.create_requester()
+            acknowledged = []
+            lock = threading.Lock()
+            stop = threading.Event()
+
+            def client():
+                mturk = server.mturk(requester)
+                while not stop.is_set():
+                    try:
+                        hit = mturk.create_hit(
+                            MaxAssignments=1, LifetimeInSeconds=600,
+                            AssignmentDurationInSeconds=60, Reward="0.01",
+                            Title="Drain", Description="d", Question=question_form())
+                    except Exception:
+                        return  # refused or cut off once the server stops
+                    with lock:
+                        acknowledged.append(hit["HIT"]["HITId"])
+
+            threads = [threading.Thread(target=client) for _ in range(4)]
+            for t in threads:
+                t.start()
+            time.sleep(0.7)
+            self.assertEqual(server.stop(timeout=15), 0)
+            stop.set()
+            for t in threads:
+                t.join(30)
+            self.assertGreater(len(acknowledged), 0)
+
+            server.start()
+            mturk = server.mturk(requester)
+            for hit_id in acknowledged:
+                self.assertEqual(mturk.get_hit(HITId=hit_id)["HIT"]["HITId"], hit_id)
         finally:
             server.cleanup()
 
