@@ -18,7 +18,9 @@ packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-d
  libglib2.0-bin libgtk-4-dev libadwaita-1-dev libsqlite3-dev libsoup-3.0-dev
  libjson-glib-dev libxml2-dev libgdk-pixbuf-2.0-dev libcairo2-dev gettext
  desktop-file-utils appstream python3 xvfb xauth xdotool x11-utils imagemagick
- shared-mime-info python3-boto3 awscli wrk faketime clang libclang-rt-14-dev openssl glib-networking"
+ shared-mime-info python3-boto3 awscli wrk faketime clang libclang-rt-14-dev openssl glib-networking
+ libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
+ gstreamer1.0-plugins-good"
 
 usage() {
   echo "usage: build-aux/setup.sh run|test" >&2
