@@ -8,10 +8,13 @@
 #define KP_CORE_INSIDE
 
 #include "kp-geometry.h"
+#include "kp-mask.h"
 #include "kp-store.h"
 #include "kp-document.h"
 #include "kp-export.h"
 #include "kp-question.h"
+#include "kp-layout.h"
+#include "kp-template.h"
 #include "kp-sigv4.h"
 
 #undef KP_CORE_INSIDE

@@ -60,6 +60,134 @@ gboolean            kp_document_undo               (KpDocument         *self,
 gboolean            kp_document_redo               (KpDocument         *self,
                                                     GError            **error);
 
+/* Since schema 2: every shape and every operation, each one undo step
+ * (however many objects it touches) written with its journal entry in one
+ * store transaction, so the history survives a restart or a crash. The
+ * undo history of each image keeps its newest KP_DOCUMENT_HISTORY_LIMIT
+ * steps. Edits of geometry, label or attributes of a suggestion set
+ * KP_ANNOTATION_MODIFIED_BY_PERSON. "changed" carries the id when one
+ * object changed, 0 when several did or the drawing order changed. */
+#define KP_DOCUMENT_HISTORY_LIMIT 1000
+
+/* Adds a copy of annotation (any shape; its id and media_id are ignored,
+ * rect is recomputed from the geometry). New objects go on top: z is
+ * raised to the highest z in the document when below it. */
+gint64              kp_document_add_annotation     (KpDocument         *self,
+                                                    const KpAnnotation *annotation,
+                                                    GError            **error);
+/* Adds copies of n annotations as one step; ids (may be NULL) receives
+ * their new ids. For paste, duplicate and copying from another image. */
+gboolean            kp_document_add_many           (KpDocument         *self,
+                                                    const KpAnnotation * const *annotations,
+                                                    guint               n_annotations,
+                                                    gint64             *ids,
+                                                    GError            **error);
+/* Replaces each object (matched by id) with the given state, as one step:
+ * the general reshape (vertices, rotated box, mask edits, keypoint) and
+ * anything the helpers below do not cover. */
+gboolean            kp_document_update_many        (KpDocument         *self,
+                                                    const KpAnnotation * const *annotations,
+                                                    guint               n_annotations,
+                                                    GError            **error);
+gboolean            kp_document_update             (KpDocument         *self,
+                                                    const KpAnnotation *annotation,
+                                                    GError            **error);
+gboolean            kp_document_remove_many        (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    GError            **error);
+gboolean            kp_document_move               (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    double              dx,
+                                                    double              dy,
+                                                    GError            **error);
+gboolean            kp_document_relabel            (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    gint64              label_id,
+                                                    GError            **error);
+/* Vertices of a polygon or polyline (LINE and POINT have fixed counts). */
+gboolean            kp_document_insert_vertex      (KpDocument         *self,
+                                                    gint64              annotation_id,
+                                                    guint               index,
+                                                    const KpPoint      *point,
+                                                    GError            **error);
+gboolean            kp_document_remove_vertex      (KpDocument         *self,
+                                                    gint64              annotation_id,
+                                                    guint               index,
+                                                    GError            **error);
+gboolean            kp_document_move_vertex        (KpDocument         *self,
+                                                    gint64              annotation_id,
+                                                    guint               index,
+                                                    const KpPoint      *point,
+                                                    GError            **error);
+/* Brush (paint TRUE) or eraser stroke on a MASK object: a circle of radius
+ * at each of the n points, one step. */
+gboolean            kp_document_paint_mask         (KpDocument         *self,
+                                                    gint64              annotation_id,
+                                                    const KpPoint      *points,
+                                                    guint               n_points,
+                                                    double              radius,
+                                                    gboolean            paint,
+                                                    GError            **error);
+/* value NULL removes the value. The value must suit the attribute's definition. */
+gboolean            kp_document_set_attribute      (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    gint64              attribute_id,
+                                                    const char         *value,
+                                                    GError            **error);
+/* Sets or clears flags (KP_ANNOTATION_HIDDEN, KP_ANNOTATION_LOCKED). */
+gboolean            kp_document_set_flags          (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    KpAnnotationFlags   flags,
+                                                    gboolean            set,
+                                                    GError            **error);
+/* Z-order: to the top or bottom keeping their relative order, or one
+ * place up (steps 1) or down (-1) past the nearest object. */
+gboolean            kp_document_raise_to_top       (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    GError            **error);
+gboolean            kp_document_lower_to_bottom    (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    GError            **error);
+/* Suggestions: accept (review ACCEPTED) or reject (deleted; undo brings
+ * them back). The _above/_below forms act on every PENDING suggestion
+ * with confidence >= / < threshold; they return TRUE (and do nothing,
+ * adding no step) when there is none. */
+gboolean            kp_document_accept             (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    GError            **error);
+gboolean            kp_document_reject             (KpDocument         *self,
+                                                    const gint64       *ids,
+                                                    guint               n_ids,
+                                                    GError            **error);
+gboolean            kp_document_accept_above       (KpDocument         *self,
+                                                    double              threshold,
+                                                    GError            **error);
+gboolean            kp_document_reject_below       (KpDocument         *self,
+                                                    double              threshold,
+                                                    GError            **error);
+/* Image-level tags: the tag ids set on this image, ascending (owned by self). */
+GArray             *kp_document_get_tags           (KpDocument         *self);
+gboolean            kp_document_set_tags           (KpDocument         *self,
+                                                    const gint64       *tag_ids,
+                                                    guint               n_tag_ids,
+                                                    GError            **error);
+/* Sets one tag on or off; in a single-select group, setting one unsets the others. */
+gboolean            kp_document_toggle_tag         (KpDocument         *self,
+                                                    gint64              tag_id,
+                                                    gboolean            on,
+                                                    GError            **error);
+/* The number of steps undo and redo could take. */
+guint               kp_document_get_n_undo         (KpDocument         *self);
+guint               kp_document_get_n_redo         (KpDocument         *self);
+
 /* Drops in-memory annotations of a label that was deleted from the store
  * (and the undo/redo commands that refer to it), emitting "changed". */
 void                kp_document_forget_label       (KpDocument         *self,

@@ -8,6 +8,7 @@
 #include "kp-geometry.h"
 
 #include <math.h>
+#include <string.h>
 
 KpRect
 kp_rect_from_points (double x0,
@@ -811,4 +812,267 @@ kp_spatial_index_get_size (KpSpatialIndex *index)
   g_return_val_if_fail (index != NULL, 0);
 
   return g_hash_table_size (index->rects);
+}
+
+/* Shapes */
+
+double
+kp_angle_normalize (double angle)
+{
+  if (!isfinite (angle))
+    return 0;
+
+  angle = fmod (angle + G_PI, 2 * G_PI);
+  if (angle < 0)
+    angle += 2 * G_PI;
+
+  return angle - G_PI;
+}
+
+void
+kp_rotated_box_corners (const KpRotatedBox *box,
+                        KpPoint             corners[4])
+{
+  static const double sx[4] = { -0.5, 0.5, 0.5, -0.5 };
+  static const double sy[4] = { -0.5, -0.5, 0.5, 0.5 };
+  double c, s;
+
+  g_return_if_fail (box != NULL);
+
+  c = cos (box->angle);
+  s = sin (box->angle);
+  for (guint i = 0; i < 4; i++)
+    {
+      double dx = sx[i] * box->width;
+      double dy = sy[i] * box->height;
+
+      corners[i].x = box->cx + dx * c - dy * s;
+      corners[i].y = box->cy + dx * s + dy * c;
+    }
+}
+
+KpRect
+kp_rotated_box_bounds (const KpRotatedBox *box)
+{
+  KpPoint corners[4];
+
+  g_return_val_if_fail (box != NULL, (KpRect) { 0 });
+
+  kp_rotated_box_corners (box, corners);
+
+  return kp_points_bounds (corners, 4);
+}
+
+gboolean
+kp_rotated_box_contains (const KpRotatedBox *box,
+                         double              x,
+                         double              y)
+{
+  double c, s, dx, dy, u, v;
+
+  g_return_val_if_fail (box != NULL, FALSE);
+
+  /* Into the box's own frame: rotate back by -angle. */
+  c = cos (box->angle);
+  s = sin (box->angle);
+  dx = x - box->cx;
+  dy = y - box->cy;
+  u = dx * c + dy * s;
+  v = -dx * s + dy * c;
+
+  return fabs (u) <= fabs (box->width) / 2 + 1e-9 && fabs (v) <= fabs (box->height) / 2 + 1e-9;
+}
+
+KpRect
+kp_points_bounds (const KpPoint *points,
+                  guint          n_points)
+{
+  double x0, y0, x1, y1;
+
+  if (n_points == 0 || points == NULL)
+    return (KpRect) { 0, 0, 0, 0 };
+
+  x0 = x1 = points[0].x;
+  y0 = y1 = points[0].y;
+  for (guint i = 1; i < n_points; i++)
+    {
+      x0 = MIN (x0, points[i].x);
+      x1 = MAX (x1, points[i].x);
+      y0 = MIN (y0, points[i].y);
+      y1 = MAX (y1, points[i].y);
+    }
+
+  return (KpRect) { x0, y0, x1 - x0, y1 - y0 };
+}
+
+void
+kp_points_translate (KpPoint *points,
+                     guint    n_points,
+                     double   dx,
+                     double   dy)
+{
+  for (guint i = 0; i < n_points; i++)
+    {
+      points[i].x += dx;
+      points[i].y += dy;
+    }
+}
+
+gboolean
+kp_polygon_contains (const KpPoint *points,
+                     guint          n_points,
+                     double         x,
+                     double         y)
+{
+  gboolean inside = FALSE;
+
+  if (n_points < 3)
+    return FALSE;
+
+  for (guint i = 0, j = n_points - 1; i < n_points; j = i++)
+    {
+      const KpPoint *a = &points[i];
+      const KpPoint *b = &points[j];
+
+      if ((a->y > y) != (b->y > y) &&
+          x < (b->x - a->x) * (y - a->y) / (b->y - a->y) + a->x)
+        inside = !inside;
+    }
+
+  return inside;
+}
+
+double
+kp_polygon_area (const KpPoint *points,
+                 guint          n_points)
+{
+  double sum = 0;
+
+  if (n_points < 3)
+    return 0;
+
+  for (guint i = 0, j = n_points - 1; i < n_points; j = i++)
+    sum += points[j].x * points[i].y - points[i].x * points[j].y;
+
+  return sum / 2;
+}
+
+double
+kp_segment_distance (const KpPoint *a,
+                     const KpPoint *b,
+                     double         x,
+                     double         y)
+{
+  double vx = b->x - a->x;
+  double vy = b->y - a->y;
+  double len2 = vx * vx + vy * vy;
+  double t = 0;
+
+  if (len2 > 0)
+    t = CLAMP (((x - a->x) * vx + (y - a->y) * vy) / len2, 0.0, 1.0);
+
+  return hypot (x - (a->x + t * vx), y - (a->y + t * vy));
+}
+
+double
+kp_polyline_distance (const KpPoint *points,
+                      guint          n_points,
+                      gboolean       closed,
+                      double         x,
+                      double         y,
+                      guint         *nearest_edge)
+{
+  double best = G_MAXDOUBLE;
+  guint best_edge = 0;
+  guint n_edges;
+
+  if (n_points == 0)
+    return G_MAXDOUBLE;
+
+  if (n_points == 1)
+    {
+      if (nearest_edge != NULL)
+        *nearest_edge = 0;
+      return hypot (x - points[0].x, y - points[0].y);
+    }
+
+  n_edges = closed && n_points > 2 ? n_points : n_points - 1;
+  for (guint i = 0; i < n_edges; i++)
+    {
+      double d = kp_segment_distance (&points[i], &points[(i + 1) % n_points], x, y);
+
+      if (d < best)
+        {
+          best = d;
+          best_edge = i;
+        }
+    }
+
+  if (nearest_edge != NULL)
+    *nearest_edge = best_edge;
+
+  return best;
+}
+
+int
+kp_points_hit_vertex (const KpPoint *points,
+                      guint          n_points,
+                      double         x,
+                      double         y,
+                      double         tolerance)
+{
+  double best = tolerance;
+  int hit = -1;
+
+  for (guint i = 0; i < n_points; i++)
+    {
+      double d = hypot (points[i].x - x, points[i].y - y);
+
+      if (d <= best)
+        {
+          best = d;
+          hit = (int)i;
+        }
+    }
+
+  return hit;
+}
+
+KpPoint *
+kp_points_insert (const KpPoint *points,
+                  guint          n_points,
+                  guint          index,
+                  const KpPoint *point)
+{
+  KpPoint *result;
+
+  g_return_val_if_fail (index <= n_points, NULL);
+  g_return_val_if_fail (point != NULL, NULL);
+
+  result = g_new (KpPoint, n_points + 1);
+  if (index > 0)
+    memcpy (result, points, index * sizeof (KpPoint));
+  result[index] = *point;
+  if (index < n_points)
+    memcpy (result + index + 1, points + index, (n_points - index) * sizeof (KpPoint));
+
+  return result;
+}
+
+KpPoint *
+kp_points_remove (const KpPoint *points,
+                  guint          n_points,
+                  guint          index)
+{
+  KpPoint *result;
+
+  g_return_val_if_fail (index < n_points, NULL);
+
+  result = g_new (KpPoint, MAX (n_points - 1, 1));
+  if (index > 0)
+    memcpy (result, points, index * sizeof (KpPoint));
+  if (index + 1 < n_points)
+    memcpy (result + index, points + index + 1, (n_points - index - 1) * sizeof (KpPoint));
+
+  return result;
 }

@@ -150,4 +150,76 @@ guint           kp_spatial_index_get_size (KpSpatialIndex *index);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpSpatialIndex, kp_spatial_index_free)
 
+/* Shapes other than boxes (since schema 2). Angles are in radians,
+ * clockwise on screen (image y grows downwards), about the centre. */
+typedef struct
+{
+  double x;
+  double y;
+} KpPoint;
+
+typedef struct
+{
+  double cx;
+  double cy;
+  double width;
+  double height;
+  double angle;
+} KpRotatedBox;
+
+/* Corners in order top-left, top-right, bottom-right, bottom-left of the
+ * unrotated box, each rotated about the centre. */
+void     kp_rotated_box_corners   (const KpRotatedBox *box,
+                                   KpPoint             corners[4]);
+KpRect   kp_rotated_box_bounds    (const KpRotatedBox *box);
+gboolean kp_rotated_box_contains  (const KpRotatedBox *box,
+                                   double              x,
+                                   double              y);
+/* The angle brought into [-pi, pi). */
+double   kp_angle_normalize       (double              angle);
+
+/* Axis-aligned bounds of n points (an empty rect at 0,0 for none). */
+KpRect   kp_points_bounds         (const KpPoint      *points,
+                                   guint               n_points);
+void     kp_points_translate      (KpPoint            *points,
+                                   guint               n_points,
+                                   double              dx,
+                                   double              dy);
+/* Even-odd rule; points on the boundary may go either way. */
+gboolean kp_polygon_contains      (const KpPoint      *points,
+                                   guint               n_points,
+                                   double              x,
+                                   double              y);
+/* Signed area (positive when the vertices turn clockwise on screen). */
+double   kp_polygon_area          (const KpPoint      *points,
+                                   guint               n_points);
+double   kp_segment_distance      (const KpPoint      *a,
+                                   const KpPoint      *b,
+                                   double              x,
+                                   double              y);
+/* Distance from (x, y) to the nearest edge of the polyline (closed: also
+ * the edge from the last vertex back to the first); G_MAXDOUBLE for none. */
+double   kp_polyline_distance     (const KpPoint      *points,
+                                   guint               n_points,
+                                   gboolean            closed,
+                                   double              x,
+                                   double              y,
+                                   guint              *nearest_edge);
+/* The vertex within tolerance of (x, y) nearest to it, or -1. */
+int      kp_points_hit_vertex     (const KpPoint      *points,
+                                   guint               n_points,
+                                   double              x,
+                                   double              y,
+                                   double              tolerance);
+/* Returns a new array of n + 1 points with point inserted before index
+ * (index == n appends). */
+KpPoint *kp_points_insert         (const KpPoint      *points,
+                                   guint               n_points,
+                                   guint               index,
+                                   const KpPoint      *point) G_GNUC_WARN_UNUSED_RESULT;
+/* Returns a new array of n - 1 points without the one at index. */
+KpPoint *kp_points_remove         (const KpPoint      *points,
+                                   guint               n_points,
+                                   guint               index) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS

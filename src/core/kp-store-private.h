@@ -38,4 +38,40 @@ gboolean  _kp_store_path_writable   (const char          *path,
 /* The connection, for tests that need to provoke errors. */
 sqlite3  *_kp_store_get_db          (KpStore             *self);
 
+/* One transaction around several edits (KpDocument's command and its
+ * journal entry); the annotation functions nest inside with savepoints. */
+gboolean  _kp_store_begin           (KpStore             *self,
+                                     GError             **error);
+gboolean  _kp_store_commit          (KpStore             *self,
+                                     GError             **error);
+void      _kp_store_rollback        (KpStore             *self);
+
+/* The undo journal of each media (table history). push drops the redo
+ * steps, appends command as done and keeps the newest limit steps; labels
+ * is ",id,id," of the labels the command mentions. peek reads the step
+ * undo (TRUE) or redo would replay, or NULL with *history_id 0 for none. */
+gint64    _kp_store_history_push    (KpStore             *self,
+                                     gint64               media_id,
+                                     const char          *labels,
+                                     const char          *command,
+                                     guint                limit,
+                                     GError             **error);
+char     *_kp_store_history_peek    (KpStore             *self,
+                                     gint64               media_id,
+                                     gboolean             undo,
+                                     gint64              *history_id,
+                                     GError             **error) G_GNUC_WARN_UNUSED_RESULT;
+gboolean  _kp_store_history_mark    (KpStore             *self,
+                                     gint64               history_id,
+                                     gboolean             done,
+                                     GError             **error);
+gboolean  _kp_store_history_count   (KpStore             *self,
+                                     gint64               media_id,
+                                     guint               *n_undo,
+                                     guint               *n_redo,
+                                     GError             **error);
+gboolean  _kp_store_history_forget_label (KpStore        *self,
+                                     gint64               label_id,
+                                     GError             **error);
+
 G_END_DECLS

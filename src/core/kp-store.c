@@ -87,6 +87,76 @@ static const char * const migrations[] = {
   "  key TEXT PRIMARY KEY,"
   "  value TEXT NOT NULL"
   ") STRICT;",
+
+  /* 1 -> 2: every shape, per-object state, attributes, tags, undo journal.
+   *
+   * x, y, w, h stay the box of a BOX and become the bounds of the other
+   * shapes, so old readers of boxes and bounding queries keep working.
+   * geometry holds what the bounds cannot: little-endian IEEE doubles
+   * (cx, cy, w, h, angle for a rotated box; x0, y0, x1, y1, … for point
+   * shapes) or, for a mask, its varint RLE (kp_mask_serialize()). A BLOB
+   * of doubles is exact, a fifth of the size of JSON text for a
+   * 50,000-vertex polygon and read with one memcpy; nothing queries inside
+   * the geometry, so JSON would buy nothing.
+   *
+   * history is the undo journal of each image: one JSON command per row,
+   * done = 1 on the undo stack and 0 on the redo stack, written in the
+   * same transaction as the edit it describes. labels lists the label ids
+   * the command mentions (",3,5,") so deleting a label can drop them. */
+  "ALTER TABLE annotations ADD COLUMN geometry BLOB;"
+  "ALTER TABLE annotations ADD COLUMN keypoint TEXT;"
+  "ALTER TABLE annotations ADD COLUMN occluded INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE annotations ADD COLUMN z INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE annotations ADD COLUMN flags INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE annotations ADD COLUMN review INTEGER NOT NULL DEFAULT 0;"
+  "ALTER TABLE annotations ADD COLUMN source TEXT;"
+  "ALTER TABLE annotations ADD COLUMN confidence REAL NOT NULL DEFAULT 0;"
+  "CREATE TABLE label_attributes ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  label_id INTEGER NOT NULL REFERENCES labels (id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL,"
+  "  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 3),"
+  "  options TEXT,"
+  "  min REAL,"
+  "  max REAL,"
+  "  default_value TEXT,"
+  "  position INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE (label_id, name)"
+  ") STRICT;"
+  "CREATE TABLE annotation_attributes ("
+  "  annotation_id INTEGER NOT NULL REFERENCES annotations (id) ON DELETE CASCADE,"
+  "  attribute_id INTEGER NOT NULL REFERENCES label_attributes (id) ON DELETE CASCADE,"
+  "  value TEXT NOT NULL,"
+  "  PRIMARY KEY (annotation_id, attribute_id)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX annotation_attributes_attribute ON annotation_attributes (attribute_id);"
+  "CREATE TABLE tag_groups ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  name TEXT NOT NULL UNIQUE,"
+  "  multiple INTEGER NOT NULL DEFAULT 0,"
+  "  position INTEGER NOT NULL DEFAULT 0"
+  ") STRICT;"
+  "CREATE TABLE tags ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  group_id INTEGER NOT NULL REFERENCES tag_groups (id) ON DELETE CASCADE,"
+  "  name TEXT NOT NULL,"
+  "  position INTEGER NOT NULL DEFAULT 0,"
+  "  UNIQUE (group_id, name)"
+  ") STRICT;"
+  "CREATE TABLE media_tags ("
+  "  media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,"
+  "  tag_id INTEGER NOT NULL REFERENCES tags (id) ON DELETE CASCADE,"
+  "  PRIMARY KEY (media_id, tag_id)"
+  ") STRICT, WITHOUT ROWID;"
+  "CREATE INDEX media_tags_tag ON media_tags (tag_id);"
+  "CREATE TABLE history ("
+  "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+  "  media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,"
+  "  done INTEGER NOT NULL,"
+  "  labels TEXT NOT NULL DEFAULT ',',"
+  "  command TEXT NOT NULL"
+  ") STRICT;"
+  "CREATE INDEX history_media ON history (media_id, done, id);",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == KP_STORE_SCHEMA_VERSION);
@@ -286,18 +356,411 @@ kp_label_free (KpLabel *label)
   g_free (label);
 }
 
+void
+kp_annotation_copy_to (const KpAnnotation *annotation,
+                       KpAnnotation       *dest)
+{
+  g_return_if_fail (annotation != NULL);
+  g_return_if_fail (dest != NULL);
+
+  *dest = *annotation;
+  dest->points = annotation->n_points > 0 ? g_memdup2 (annotation->points,
+                                                       annotation->n_points * sizeof (KpPoint)) : NULL;
+  dest->mask = annotation->mask != NULL ? kp_mask_copy (annotation->mask) : NULL;
+  dest->keypoint = g_strdup (annotation->keypoint);
+  dest->source = g_strdup (annotation->source);
+  dest->attributes = NULL;
+  if (annotation->n_attributes > 0)
+    {
+      dest->attributes = g_new (KpAttributeValue, annotation->n_attributes);
+      for (guint i = 0; i < annotation->n_attributes; i++)
+        {
+          dest->attributes[i].attribute_id = annotation->attributes[i].attribute_id;
+          dest->attributes[i].value = g_strdup (annotation->attributes[i].value);
+        }
+    }
+}
+
 KpAnnotation *
 kp_annotation_copy (const KpAnnotation *annotation)
 {
+  KpAnnotation *copy;
+
   g_return_val_if_fail (annotation != NULL, NULL);
 
-  return g_memdup2 (annotation, sizeof *annotation);
+  copy = g_new (KpAnnotation, 1);
+  kp_annotation_copy_to (annotation, copy);
+
+  return copy;
+}
+
+void
+kp_annotation_clear (KpAnnotation *annotation)
+{
+  if (annotation == NULL)
+    return;
+
+  g_free (annotation->points);
+  kp_mask_free (annotation->mask);
+  g_free (annotation->keypoint);
+  g_free (annotation->source);
+  for (guint i = 0; i < annotation->n_attributes; i++)
+    g_free (annotation->attributes[i].value);
+  g_free (annotation->attributes);
+  memset (annotation, 0, sizeof *annotation);
 }
 
 void
 kp_annotation_free (KpAnnotation *annotation)
 {
+  if (annotation == NULL)
+    return;
+
+  kp_annotation_clear (annotation);
   g_free (annotation);
+}
+
+gboolean
+kp_annotation_equal (const KpAnnotation *a,
+                     const KpAnnotation *b)
+{
+  if (a->id != b->id || a->media_id != b->media_id || a->label_id != b->label_id ||
+      a->shape != b->shape || memcmp (&a->rect, &b->rect, sizeof (KpRect)) != 0 ||
+      memcmp (&a->rotated, &b->rotated, sizeof (KpRotatedBox)) != 0 ||
+      a->n_points != b->n_points ||
+      (a->n_points > 0 && memcmp (a->points, b->points, a->n_points * sizeof (KpPoint)) != 0) ||
+      !kp_mask_equal (a->mask, b->mask) ||
+      g_strcmp0 (a->keypoint, b->keypoint) != 0 || !a->occluded != !b->occluded ||
+      a->z != b->z || a->flags != b->flags || a->review != b->review ||
+      g_strcmp0 (a->source, b->source) != 0 || a->confidence != b->confidence ||
+      a->n_attributes != b->n_attributes)
+    return FALSE;
+
+  for (guint i = 0; i < a->n_attributes; i++)
+    if (a->attributes[i].attribute_id != b->attributes[i].attribute_id ||
+        g_strcmp0 (a->attributes[i].value, b->attributes[i].value) != 0)
+      return FALSE;
+
+  return TRUE;
+}
+
+void
+kp_annotation_update_bounds (KpAnnotation *annotation)
+{
+  g_return_if_fail (annotation != NULL);
+
+  switch (annotation->shape)
+    {
+    case KP_SHAPE_BOX:
+      annotation->rect = kp_rect_normalize (annotation->rect);
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      annotation->rect = kp_rotated_box_bounds (&annotation->rotated);
+      break;
+
+    case KP_SHAPE_POLYGON:
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+    case KP_SHAPE_POINT:
+      annotation->rect = kp_points_bounds (annotation->points, annotation->n_points);
+      break;
+
+    case KP_SHAPE_MASK:
+      annotation->rect = kp_mask_get_bounds (annotation->mask);
+      break;
+
+    default:
+      break;
+    }
+}
+
+gboolean
+kp_annotation_hit (const KpAnnotation *annotation,
+                   double              x,
+                   double              y,
+                   double              tolerance)
+{
+  g_return_val_if_fail (annotation != NULL, FALSE);
+
+  switch (annotation->shape)
+    {
+    case KP_SHAPE_BOX:
+      return kp_rect_contains (&annotation->rect, x, y);
+
+    case KP_SHAPE_ROTATED_BOX:
+      return kp_rotated_box_contains (&annotation->rotated, x, y);
+
+    case KP_SHAPE_POLYGON:
+      return kp_polygon_contains (annotation->points, annotation->n_points, x, y) ||
+             kp_polyline_distance (annotation->points, annotation->n_points, TRUE, x, y, NULL) <= tolerance;
+
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+    case KP_SHAPE_POINT:
+      return kp_polyline_distance (annotation->points, annotation->n_points, FALSE, x, y, NULL) <= tolerance;
+
+    case KP_SHAPE_MASK:
+      return annotation->mask != NULL && kp_mask_get (annotation->mask, (int)floor (x), (int)floor (y));
+
+    default:
+      return FALSE;
+    }
+}
+
+void
+kp_annotation_translate (KpAnnotation *annotation,
+                         double        dx,
+                         double        dy)
+{
+  g_return_if_fail (annotation != NULL);
+
+  switch (annotation->shape)
+    {
+    case KP_SHAPE_BOX:
+      annotation->rect = kp_rect_translate (annotation->rect, dx, dy);
+      return;
+
+    case KP_SHAPE_ROTATED_BOX:
+      annotation->rotated.cx += dx;
+      annotation->rotated.cy += dy;
+      break;
+
+    case KP_SHAPE_MASK:
+      if (annotation->mask != NULL)
+        {
+          KpMask *moved = kp_mask_translate (annotation->mask, (int)round (dx), (int)round (dy));
+
+          kp_mask_free (annotation->mask);
+          annotation->mask = moved;
+        }
+      break;
+
+    default:
+      kp_points_translate (annotation->points, annotation->n_points, dx, dy);
+      break;
+    }
+
+  kp_annotation_update_bounds (annotation);
+}
+
+void
+kp_annotation_set_points (KpAnnotation  *annotation,
+                          const KpPoint *points,
+                          guint          n_points)
+{
+  KpPoint *copy;
+
+  g_return_if_fail (annotation != NULL);
+
+  copy = n_points > 0 ? g_memdup2 (points, n_points * sizeof (KpPoint)) : NULL;
+  g_free (annotation->points);
+  annotation->points = copy;
+  annotation->n_points = n_points;
+  kp_annotation_update_bounds (annotation);
+}
+
+const char *
+kp_annotation_get_attribute (const KpAnnotation *annotation,
+                             gint64              attribute_id)
+{
+  g_return_val_if_fail (annotation != NULL, NULL);
+
+  for (guint i = 0; i < annotation->n_attributes; i++)
+    if (annotation->attributes[i].attribute_id == attribute_id)
+      return annotation->attributes[i].value;
+
+  return NULL;
+}
+
+void
+kp_annotation_set_attribute (KpAnnotation *annotation,
+                             gint64        attribute_id,
+                             const char   *value)
+{
+  guint i;
+
+  g_return_if_fail (annotation != NULL);
+
+  for (i = 0; i < annotation->n_attributes; i++)
+    if (annotation->attributes[i].attribute_id >= attribute_id)
+      break;
+
+  if (i < annotation->n_attributes && annotation->attributes[i].attribute_id == attribute_id)
+    {
+      if (value != NULL)
+        {
+          char *copy = g_strdup (value);
+
+          g_free (annotation->attributes[i].value);
+          annotation->attributes[i].value = copy;
+          return;
+        }
+
+      g_free (annotation->attributes[i].value);
+      memmove (&annotation->attributes[i], &annotation->attributes[i + 1],
+               (annotation->n_attributes - i - 1) * sizeof (KpAttributeValue));
+      annotation->n_attributes--;
+      if (annotation->n_attributes == 0)
+        g_clear_pointer (&annotation->attributes, g_free);
+      return;
+    }
+
+  if (value == NULL)
+    return;
+
+  annotation->attributes = g_renew (KpAttributeValue, annotation->attributes,
+                                    annotation->n_attributes + 1);
+  memmove (&annotation->attributes[i + 1], &annotation->attributes[i],
+           (annotation->n_attributes - i) * sizeof (KpAttributeValue));
+  annotation->attributes[i].attribute_id = attribute_id;
+  annotation->attributes[i].value = g_strdup (value);
+  annotation->n_attributes++;
+}
+
+static const char * const shape_names[] = {
+  "box", "rotated-box", "polygon", "polyline", "line", "point", "mask",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (shape_names) == KP_N_SHAPES);
+
+const char *
+kp_shape_to_string (KpShape shape)
+{
+  if ((guint)shape >= KP_N_SHAPES)
+    return NULL;
+
+  return shape_names[shape];
+}
+
+gboolean
+kp_shape_from_string (const char *name,
+                      KpShape    *shape)
+{
+  g_return_val_if_fail (shape != NULL, FALSE);
+
+  for (guint i = 0; name != NULL && i < KP_N_SHAPES; i++)
+    if (g_ascii_strcasecmp (name, shape_names[i]) == 0)
+      {
+        *shape = i;
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
+KpAttribute *
+kp_attribute_copy (const KpAttribute *attribute)
+{
+  KpAttribute *copy;
+
+  g_return_val_if_fail (attribute != NULL, NULL);
+
+  copy = g_new (KpAttribute, 1);
+  *copy = *attribute;
+  copy->name = g_strdup (attribute->name);
+  copy->options = g_strdupv (attribute->options);
+  copy->default_value = g_strdup (attribute->default_value);
+
+  return copy;
+}
+
+void
+kp_attribute_free (KpAttribute *attribute)
+{
+  if (attribute == NULL)
+    return;
+
+  g_free (attribute->name);
+  g_strfreev (attribute->options);
+  g_free (attribute->default_value);
+  g_free (attribute);
+}
+
+gboolean
+kp_attribute_validate (const KpAttribute  *attribute,
+                       const char         *value,
+                       GError            **error)
+{
+  g_return_val_if_fail (attribute != NULL, FALSE);
+
+  if (value == NULL || !g_utf8_validate (value, -1, NULL))
+    {
+      g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                   _("The value of “%s” must be text."), attribute->name);
+      return FALSE;
+    }
+
+  switch (attribute->kind)
+    {
+    case KP_ATTRIBUTE_CHECKBOX:
+      if (strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
+        {
+          g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                       _("“%s” is a checkbox: its value is true or false, not “%s”."),
+                       attribute->name, value);
+          return FALSE;
+        }
+      return TRUE;
+
+    case KP_ATTRIBUTE_CHOICE:
+      if (attribute->options == NULL || !g_strv_contains ((const char * const *)attribute->options, value))
+        {
+          g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                       _("“%s” is not one of the choices of “%s”."), value, attribute->name);
+          return FALSE;
+        }
+      return TRUE;
+
+    case KP_ATTRIBUTE_TEXT:
+      return TRUE;
+
+    case KP_ATTRIBUTE_NUMBER:
+      {
+        char *end = NULL;
+        double v = g_ascii_strtod (value, &end);
+
+        if (value[0] == '\0' || end == NULL || *end != '\0' || !isfinite (v))
+          {
+            g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                         _("“%s” is a number; “%s” is not."), attribute->name, value);
+            return FALSE;
+          }
+        if (v < attribute->min || v > attribute->max)
+          {
+            g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                         _("“%s” must be between %g and %g."), attribute->name,
+                         attribute->min, attribute->max);
+            return FALSE;
+          }
+        return TRUE;
+      }
+
+    default:
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                           _("This kind of attribute is not supported."));
+      return FALSE;
+    }
+}
+
+void
+kp_tag_group_free (KpTagGroup *group)
+{
+  if (group == NULL)
+    return;
+
+  g_free (group->name);
+  g_free (group);
+}
+
+void
+kp_tag_free (KpTag *tag)
+{
+  if (tag == NULL)
+    return;
+
+  g_free (tag->name);
+  g_free (tag);
 }
 
 gboolean
@@ -1615,14 +2078,30 @@ kp_store_delete_label (KpStore  *self,
 
   g_return_val_if_fail (KP_IS_STORE (self), FALSE);
 
-  /* One statement: the foreign key deletes the annotations with it. */
-  if (!(stmt = get_stmt (self, "DELETE FROM labels WHERE id = ?", error)))
+  /* The foreign keys delete the annotations with it; the undo steps that
+   * mention it could no longer be replayed, so they go too. */
+  if (!begin (self, error))
     return FALSE;
+
+  if (!_kp_store_history_forget_label (self, label_id, error) ||
+      !(stmt = get_stmt (self, "DELETE FROM labels WHERE id = ?", error)))
+    {
+      rollback (self);
+      return FALSE;
+    }
 
   sqlite3_bind_int64 (stmt, 1, label_id);
 
-  return step_one_row (self, stmt, _("Could not delete the label."),
-                       _("The label no longer exists."), error);
+  if (!step_one_row (self, stmt, _("Could not delete the label."),
+                     _("The label no longer exists."), error))
+    {
+      g_clear_pointer (&stmt, cached_stmt_release);
+      rollback (self);
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  return commit (self, _("Could not delete the label."), error);
 }
 
 guint
@@ -1651,6 +2130,181 @@ kp_store_count_label_uses (KpStore  *self,
 
 /* Annotations */
 
+#define ANNOTATION_COLUMNS \
+  "SELECT id, media_id, label_id, shape, x, y, w, h, geometry, keypoint, occluded, z, flags," \
+  " review, source, confidence FROM annotations"
+
+static gboolean
+decode_geometry (KpAnnotation *a,
+                 const void   *blob,
+                 gsize         len)
+{
+  const guint8 *bytes = blob;
+
+  switch (a->shape)
+    {
+    case KP_SHAPE_BOX:
+      return TRUE;
+
+    case KP_SHAPE_ROTATED_BOX:
+      {
+        double v[5];
+
+        if (len != sizeof v)
+          return FALSE;
+        for (guint i = 0; i < 5; i++)
+          {
+            guint64 bits;
+
+            memcpy (&bits, bytes + i * 8, 8);
+            bits = GUINT64_FROM_LE (bits);
+            memcpy (&v[i], &bits, 8);
+          }
+        a->rotated = (KpRotatedBox) { v[0], v[1], v[2], v[3], v[4] };
+        return TRUE;
+      }
+
+    case KP_SHAPE_POLYGON:
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+    case KP_SHAPE_POINT:
+      if (len % 16 != 0)
+        return FALSE;
+      a->n_points = len / 16;
+      a->points = a->n_points > 0 ? g_new (KpPoint, a->n_points) : NULL;
+      for (guint i = 0; i < a->n_points * 2; i++)
+        {
+          guint64 bits;
+          double v;
+
+          memcpy (&bits, bytes + i * 8, 8);
+          bits = GUINT64_FROM_LE (bits);
+          memcpy (&v, &bits, 8);
+          if (i % 2 == 0)
+            a->points[i / 2].x = v;
+          else
+            a->points[i / 2].y = v;
+        }
+      return TRUE;
+
+    case KP_SHAPE_MASK:
+      a->mask = kp_mask_deserialize (bytes, len);
+      return a->mask != NULL;
+
+    default:
+      return FALSE;
+    }
+}
+
+static GBytes *
+encode_geometry (const KpAnnotation *a)
+{
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+
+  switch (a->shape)
+    {
+    case KP_SHAPE_BOX:
+      return NULL;
+
+    case KP_SHAPE_ROTATED_BOX:
+      {
+        double v[5] = { a->rotated.cx, a->rotated.cy, a->rotated.width,
+                        a->rotated.height, a->rotated.angle };
+
+        for (guint i = 0; i < 5; i++)
+          {
+            guint64 bits;
+
+            memcpy (&bits, &v[i], 8);
+            bits = GUINT64_TO_LE (bits);
+            g_byte_array_append (out, (guint8 *)&bits, 8);
+          }
+        break;
+      }
+
+    case KP_SHAPE_MASK:
+      return kp_mask_serialize (a->mask);
+
+    default:
+      for (guint i = 0; i < a->n_points * 2; i++)
+        {
+          double v = i % 2 == 0 ? a->points[i / 2].x : a->points[i / 2].y;
+          guint64 bits;
+
+          memcpy (&bits, &v, 8);
+          bits = GUINT64_TO_LE (bits);
+          g_byte_array_append (out, (guint8 *)&bits, 8);
+        }
+      break;
+    }
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static KpAnnotation *
+annotation_from_row (sqlite3_stmt *stmt)
+{
+  KpAnnotation *a = g_new0 (KpAnnotation, 1);
+
+  a->id = sqlite3_column_int64 (stmt, 0);
+  a->media_id = sqlite3_column_int64 (stmt, 1);
+  a->label_id = sqlite3_column_int64 (stmt, 2);
+  a->shape = sqlite3_column_int (stmt, 3);
+  a->rect.x = sqlite3_column_double (stmt, 4);
+  a->rect.y = sqlite3_column_double (stmt, 5);
+  a->rect.width = sqlite3_column_double (stmt, 6);
+  a->rect.height = sqlite3_column_double (stmt, 7);
+  if (!decode_geometry (a, sqlite3_column_blob (stmt, 8), sqlite3_column_bytes (stmt, 8)))
+    {
+      /* Unreadable geometry (from a newer program, or damage): keep the
+       * object as the box of its bounds rather than lose it. */
+      g_warning ("Annotation %" G_GINT64_FORMAT " has unreadable geometry; showing its bounds",
+                 a->id);
+      g_clear_pointer (&a->points, g_free);
+      a->n_points = 0;
+      a->shape = KP_SHAPE_BOX;
+    }
+  a->keypoint = g_strdup ((const char *)sqlite3_column_text (stmt, 9));
+  a->occluded = sqlite3_column_int (stmt, 10) != 0;
+  a->z = sqlite3_column_int (stmt, 11);
+  a->flags = sqlite3_column_int (stmt, 12);
+  a->review = sqlite3_column_int (stmt, 13);
+  a->source = g_strdup ((const char *)sqlite3_column_text (stmt, 14));
+  a->confidence = sqlite3_column_double (stmt, 15);
+
+  return a;
+}
+
+/* Reads the attribute values of every annotation in by_id (id -> annotation)
+ * selected by stmt (rows of annotation_id, attribute_id, value ordered by
+ * both). */
+static gboolean
+read_attribute_values (KpStore       *self,
+                       sqlite3_stmt  *stmt,
+                       GHashTable    *by_id,
+                       GError       **error)
+{
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+      KpAnnotation *a = g_hash_table_lookup (by_id, &id);
+
+      if (a != NULL)
+        kp_annotation_set_attribute (a, sqlite3_column_int64 (stmt, 1),
+                                     (const char *)sqlite3_column_text (stmt, 2));
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the annotations."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 GPtrArray *
 kp_store_list_annotations (KpStore  *self,
                            gint64    media_id,
@@ -1658,29 +2312,23 @@ kp_store_list_annotations (KpStore  *self,
 {
   g_autoptr(CachedStmt) stmt = NULL;
   g_autoptr(GPtrArray) annotations = NULL;
+  g_autoptr(GHashTable) by_id = NULL;
   int rc;
 
   g_return_val_if_fail (KP_IS_STORE (self), NULL);
 
-  if (!(stmt = get_stmt (self, "SELECT id, media_id, label_id, shape, x, y, w, h FROM annotations"
-                               " WHERE media_id = ? ORDER BY id", error)))
+  if (!(stmt = get_stmt (self, ANNOTATION_COLUMNS " WHERE media_id = ? ORDER BY id", error)))
     return NULL;
 
   sqlite3_bind_int64 (stmt, 1, media_id);
   annotations = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  by_id = g_hash_table_new (g_int64_hash, g_int64_equal);
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
     {
-      KpAnnotation *a = g_new0 (KpAnnotation, 1);
+      KpAnnotation *a = annotation_from_row (stmt);
 
-      a->id = sqlite3_column_int64 (stmt, 0);
-      a->media_id = sqlite3_column_int64 (stmt, 1);
-      a->label_id = sqlite3_column_int64 (stmt, 2);
-      a->shape = sqlite3_column_int (stmt, 3);
-      a->rect.x = sqlite3_column_double (stmt, 4);
-      a->rect.y = sqlite3_column_double (stmt, 5);
-      a->rect.width = sqlite3_column_double (stmt, 6);
-      a->rect.height = sqlite3_column_double (stmt, 7);
       g_ptr_array_add (annotations, a);
+      g_hash_table_insert (by_id, &a->id, a);
     }
 
   if (rc != SQLITE_DONE)
@@ -1688,31 +2336,109 @@ kp_store_list_annotations (KpStore  *self,
       set_sqlite_error (error, self->db, rc, _("Could not read the annotations."));
       return NULL;
     }
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (!(stmt = get_stmt (self, "SELECT v.annotation_id, v.attribute_id, v.value"
+                               " FROM annotation_attributes v JOIN annotations a ON a.id = v.annotation_id"
+                               " WHERE a.media_id = ? ORDER BY 1, 2", error)))
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  if (!read_attribute_values (self, stmt, by_id, error))
+    return NULL;
 
   return g_steal_pointer (&annotations);
 }
 
 static gboolean
+points_finite (const KpPoint *points,
+               guint          n_points)
+{
+  for (guint i = 0; i < n_points; i++)
+    if (!isfinite (points[i].x) || !isfinite (points[i].y))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* Checks the geometry and computes the bounds to store in rect. */
+static gboolean
 validate_annotation (const KpAnnotation  *annotation,
                      KpRect              *rect,
                      GError             **error)
 {
-  if (annotation->shape != KP_SHAPE_BOX)
+  static const guint min_points[] = {
+    [KP_SHAPE_POLYGON] = 3, [KP_SHAPE_POLYLINE] = 2, [KP_SHAPE_LINE] = 2, [KP_SHAPE_POINT] = 1,
+  };
+  KpAnnotation tmp;
+
+  switch (annotation->shape)
     {
+    case KP_SHAPE_BOX:
+      if (!isfinite (annotation->rect.x) || !isfinite (annotation->rect.y) ||
+          !isfinite (annotation->rect.width) || !isfinite (annotation->rect.height))
+        {
+          g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                               _("The box has no valid position or size."));
+          return FALSE;
+        }
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      if (!isfinite (annotation->rotated.cx) || !isfinite (annotation->rotated.cy) ||
+          !isfinite (annotation->rotated.width) || !isfinite (annotation->rotated.height) ||
+          !isfinite (annotation->rotated.angle) ||
+          annotation->rotated.width < 0 || annotation->rotated.height < 0)
+        {
+          g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                               _("The rotated box has no valid position, size or angle."));
+          return FALSE;
+        }
+      break;
+
+    case KP_SHAPE_POLYGON:
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+    case KP_SHAPE_POINT:
+      if (annotation->n_points < min_points[annotation->shape] ||
+          (annotation->shape == KP_SHAPE_LINE && annotation->n_points != 2) ||
+          (annotation->shape == KP_SHAPE_POINT && annotation->n_points != 1) ||
+          annotation->points == NULL || !points_finite (annotation->points, annotation->n_points))
+        {
+          g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                       _("A %s needs %s%u valid points."),
+                       kp_shape_to_string (annotation->shape),
+                       annotation->shape == KP_SHAPE_POLYGON || annotation->shape == KP_SHAPE_POLYLINE
+                         ? _("at least ") : "",
+                       min_points[annotation->shape]);
+          return FALSE;
+        }
+      break;
+
+    case KP_SHAPE_MASK:
+      if (annotation->mask == NULL)
+        {
+          g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                               _("The mask has no pixels."));
+          return FALSE;
+        }
+      break;
+
+    default:
       g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
                            _("This kind of annotation is not supported."));
       return FALSE;
     }
 
-  if (!isfinite (annotation->rect.x) || !isfinite (annotation->rect.y) ||
-      !isfinite (annotation->rect.width) || !isfinite (annotation->rect.height))
+  if (annotation->review > KP_REVIEW_REJECTED || !isfinite (annotation->confidence))
     {
       g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
-                           _("The box has no valid position or size."));
+                           _("The suggestion state of this annotation is not valid."));
       return FALSE;
     }
 
-  *rect = kp_rect_normalize (annotation->rect);
+  tmp = *annotation;
+  kp_annotation_update_bounds (&tmp);
+  *rect = tmp.rect;
 
   return TRUE;
 }
@@ -1732,14 +2458,99 @@ set_annotation_error (KpStore  *self,
     set_sqlite_error (error, self->db, rc, _("Could not save the annotation."));
 }
 
+/* Savepoints nest inside a transaction the caller began (KpDocument's),
+ * and make one outside it. */
+static gboolean
+savepoint (KpStore  *self,
+           GError  **error)
+{
+  return exec (self, "SAVEPOINT kp_annotation", _("Could not start writing to the project database."), error);
+}
+
+static gboolean
+release (KpStore  *self,
+         GError  **error)
+{
+  return exec (self, "RELEASE kp_annotation", _("Could not save the annotation."), error);
+}
+
+static void
+rollback_savepoint (KpStore *self)
+{
+  sqlite3_exec (self->db, "ROLLBACK TO kp_annotation; RELEASE kp_annotation", NULL, NULL, NULL);
+}
+
+static gboolean
+write_attribute_values (KpStore             *self,
+                        const KpAnnotation  *annotation,
+                        gint64               id,
+                        GError             **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  if (!(stmt = get_stmt (self, "DELETE FROM annotation_attributes WHERE annotation_id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, id);
+  if (!step_done (self, stmt, _("Could not save the annotation."), error))
+    return FALSE;
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  for (guint i = 0; i < annotation->n_attributes; i++)
+    {
+      /* A value of a definition deleted since (say, in an undo journal)
+       * is dropped rather than refused. */
+      if (!(stmt = get_stmt (self, "INSERT INTO annotation_attributes (annotation_id, attribute_id, value)"
+                                   " SELECT ?1, ?2, ?3 WHERE EXISTS"
+                                   " (SELECT 1 FROM label_attributes WHERE id = ?2)", error)))
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, id);
+      sqlite3_bind_int64 (stmt, 2, annotation->attributes[i].attribute_id);
+      sqlite3_bind_text (stmt, 3, annotation->attributes[i].value, -1, SQLITE_TRANSIENT);
+      if (!step_done (self, stmt, _("Could not save the annotation."), error))
+        return FALSE;
+      g_clear_pointer (&stmt, cached_stmt_release);
+    }
+
+  return TRUE;
+}
+
+static void
+bind_annotation_fields (sqlite3_stmt       *stmt,
+                        int                 first,
+                        const KpAnnotation *annotation,
+                        const KpRect       *rect,
+                        GBytes             *geometry)
+{
+  sqlite3_bind_int64 (stmt, first, annotation->label_id);
+  sqlite3_bind_int (stmt, first + 1, annotation->shape);
+  sqlite3_bind_double (stmt, first + 2, rect->x);
+  sqlite3_bind_double (stmt, first + 3, rect->y);
+  sqlite3_bind_double (stmt, first + 4, rect->width);
+  sqlite3_bind_double (stmt, first + 5, rect->height);
+  if (geometry != NULL)
+    sqlite3_bind_blob (stmt, first + 6, g_bytes_get_data (geometry, NULL),
+                       (int)g_bytes_get_size (geometry), SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, first + 6);
+  sqlite3_bind_text (stmt, first + 7, annotation->keypoint, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, first + 8, annotation->occluded ? 1 : 0);
+  sqlite3_bind_int (stmt, first + 9, annotation->z);
+  sqlite3_bind_int (stmt, first + 10, annotation->flags);
+  sqlite3_bind_int (stmt, first + 11, annotation->review);
+  sqlite3_bind_text (stmt, first + 12, annotation->source, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_double (stmt, first + 13, annotation->confidence);
+}
+
 gint64
 kp_store_add_annotation (KpStore             *self,
                          const KpAnnotation  *annotation,
                          GError             **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GBytes) geometry = NULL;
   KpRect rect;
   gint64 now = now_seconds ();
+  gint64 id;
   int rc;
 
   g_return_val_if_fail (KP_IS_STORE (self), 0);
@@ -1749,33 +2560,46 @@ kp_store_add_annotation (KpStore             *self,
   if (!validate_annotation (annotation, &rect, error))
     return 0;
 
-  if (!(stmt = get_stmt (self,
-                         "INSERT INTO annotations (id, media_id, label_id, shape, x, y, w, h, created, modified)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error)))
+  geometry = encode_geometry (annotation);
+  if (!savepoint (self, error))
     return 0;
+
+  if (!(stmt = get_stmt (self,
+                         "INSERT INTO annotations (id, media_id, created, modified, label_id, shape,"
+                         " x, y, w, h, geometry, keypoint, occluded, z, flags, review, source, confidence)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error)))
+    {
+      rollback_savepoint (self);
+      return 0;
+    }
 
   if (annotation->id > 0)
     sqlite3_bind_int64 (stmt, 1, annotation->id);
   else
     sqlite3_bind_null (stmt, 1);
   sqlite3_bind_int64 (stmt, 2, annotation->media_id);
-  sqlite3_bind_int64 (stmt, 3, annotation->label_id);
-  sqlite3_bind_int (stmt, 4, annotation->shape);
-  sqlite3_bind_double (stmt, 5, rect.x);
-  sqlite3_bind_double (stmt, 6, rect.y);
-  sqlite3_bind_double (stmt, 7, rect.width);
-  sqlite3_bind_double (stmt, 8, rect.height);
-  sqlite3_bind_int64 (stmt, 9, now);
-  sqlite3_bind_int64 (stmt, 10, now);
+  sqlite3_bind_int64 (stmt, 3, now);
+  sqlite3_bind_int64 (stmt, 4, now);
+  bind_annotation_fields (stmt, 5, annotation, &rect, geometry);
 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
       set_annotation_error (self, rc, error);
+      rollback_savepoint (self);
+      return 0;
+    }
+  id = sqlite3_last_insert_rowid (self->db);
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (!write_attribute_values (self, annotation, id, error) ||
+      !release (self, error))
+    {
+      rollback_savepoint (self);
       return 0;
     }
 
-  return sqlite3_last_insert_rowid (self->db);
+  return id;
 }
 
 gboolean
@@ -1784,6 +2608,7 @@ kp_store_update_annotation (KpStore             *self,
                             GError             **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GBytes) geometry = NULL;
   KpRect rect;
   int rc;
 
@@ -1793,24 +2618,28 @@ kp_store_update_annotation (KpStore             *self,
   if (!validate_annotation (annotation, &rect, error))
     return FALSE;
 
-  if (!(stmt = get_stmt (self,
-                         "UPDATE annotations SET label_id = ?, shape = ?, x = ?, y = ?, w = ?, h = ?,"
-                         " modified = ? WHERE id = ?", error)))
+  geometry = encode_geometry (annotation);
+  if (!savepoint (self, error))
     return FALSE;
 
-  sqlite3_bind_int64 (stmt, 1, annotation->label_id);
-  sqlite3_bind_int (stmt, 2, annotation->shape);
-  sqlite3_bind_double (stmt, 3, rect.x);
-  sqlite3_bind_double (stmt, 4, rect.y);
-  sqlite3_bind_double (stmt, 5, rect.width);
-  sqlite3_bind_double (stmt, 6, rect.height);
-  sqlite3_bind_int64 (stmt, 7, now_seconds ());
-  sqlite3_bind_int64 (stmt, 8, annotation->id);
+  if (!(stmt = get_stmt (self,
+                         "UPDATE annotations SET label_id = ?, shape = ?, x = ?, y = ?, w = ?, h = ?,"
+                         " geometry = ?, keypoint = ?, occluded = ?, z = ?, flags = ?, review = ?,"
+                         " source = ?, confidence = ?, modified = ? WHERE id = ?", error)))
+    {
+      rollback_savepoint (self);
+      return FALSE;
+    }
+
+  bind_annotation_fields (stmt, 1, annotation, &rect, geometry);
+  sqlite3_bind_int64 (stmt, 15, now_seconds ());
+  sqlite3_bind_int64 (stmt, 16, annotation->id);
 
   rc = sqlite3_step (stmt);
   if (rc != SQLITE_DONE)
     {
       set_annotation_error (self, rc, error);
+      rollback_savepoint (self);
       return FALSE;
     }
 
@@ -1818,6 +2647,15 @@ kp_store_update_annotation (KpStore             *self,
     {
       g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND,
                            _("The annotation no longer exists."));
+      rollback_savepoint (self);
+      return FALSE;
+    }
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (!write_attribute_values (self, annotation, annotation->id, error) ||
+      !release (self, error))
+    {
+      rollback_savepoint (self);
       return FALSE;
     }
 
@@ -1840,6 +2678,737 @@ kp_store_delete_annotation (KpStore  *self,
 
   return step_one_row (self, stmt, _("Could not delete the annotation."),
                        _("The annotation no longer exists."), error);
+}
+
+/* Attribute definitions */
+
+static KpAttribute *
+attribute_from_row (sqlite3_stmt *stmt)
+{
+  KpAttribute *attribute = g_new0 (KpAttribute, 1);
+  const char *options;
+
+  attribute->id = sqlite3_column_int64 (stmt, 0);
+  attribute->label_id = sqlite3_column_int64 (stmt, 1);
+  attribute->name = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
+  attribute->kind = sqlite3_column_int (stmt, 3);
+  options = (const char *)sqlite3_column_text (stmt, 4);
+  if (options != NULL)
+    attribute->options = g_strsplit (options, "\n", -1);
+  attribute->min = sqlite3_column_type (stmt, 5) == SQLITE_NULL ? -G_MAXDOUBLE
+                                                                : sqlite3_column_double (stmt, 5);
+  attribute->max = sqlite3_column_type (stmt, 6) == SQLITE_NULL ? G_MAXDOUBLE
+                                                                : sqlite3_column_double (stmt, 6);
+  attribute->default_value = g_strdup ((const char *)sqlite3_column_text (stmt, 7));
+  attribute->position = sqlite3_column_int (stmt, 8);
+
+  return attribute;
+}
+
+#define ATTRIBUTE_COLUMNS \
+  "SELECT id, label_id, name, kind, options, min, max, default_value, position FROM label_attributes"
+
+static GPtrArray *
+list_attributes (KpStore  *self,
+                 gint64    label_id,
+                 GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
+
+  if (label_id != 0)
+    stmt = get_stmt (self, ATTRIBUTE_COLUMNS " WHERE label_id = ? ORDER BY position, id", error);
+  else
+    stmt = get_stmt (self, ATTRIBUTE_COLUMNS " ORDER BY label_id, position, id", error);
+  if (stmt == NULL)
+    return NULL;
+
+  if (label_id != 0)
+    sqlite3_bind_int64 (stmt, 1, label_id);
+
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_attribute_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (list, attribute_from_row (stmt));
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the attributes."));
+      return NULL;
+    }
+
+  return g_steal_pointer (&list);
+}
+
+GPtrArray *
+kp_store_list_attributes (KpStore  *self,
+                          gint64    label_id,
+                          GError  **error)
+{
+  g_return_val_if_fail (KP_IS_STORE (self), NULL);
+  g_return_val_if_fail (label_id > 0, NULL);
+
+  return list_attributes (self, label_id, error);
+}
+
+GPtrArray *
+kp_store_list_all_attributes (KpStore  *self,
+                              GError  **error)
+{
+  g_return_val_if_fail (KP_IS_STORE (self), NULL);
+
+  return list_attributes (self, 0, error);
+}
+
+static gboolean
+validate_attribute (const KpAttribute  *attribute,
+                    char              **clean_name,
+                    GError            **error)
+{
+  g_autofree char *name = NULL;
+
+  if (attribute->name == NULL || !g_utf8_validate (attribute->name, -1, NULL) ||
+      (name = g_strstrip (g_strdup (attribute->name)))[0] == '\0')
+    {
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                           _("An attribute needs a name."));
+      return FALSE;
+    }
+
+  if ((guint)attribute->kind > KP_ATTRIBUTE_NUMBER)
+    {
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                           _("This kind of attribute is not supported."));
+      return FALSE;
+    }
+
+  if (attribute->kind == KP_ATTRIBUTE_CHOICE)
+    {
+      if (attribute->options == NULL || attribute->options[0] == NULL)
+        {
+          g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                       _("The choice “%s” needs at least one option."), name);
+          return FALSE;
+        }
+      for (guint i = 0; attribute->options[i] != NULL; i++)
+        if (attribute->options[i][0] == '\0' || strchr (attribute->options[i], '\n') != NULL ||
+            !g_utf8_validate (attribute->options[i], -1, NULL))
+          {
+            g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                         _("The options of “%s” must be non-empty single lines of text."), name);
+            return FALSE;
+          }
+    }
+
+  if (attribute->kind == KP_ATTRIBUTE_NUMBER &&
+      (isnan (attribute->min) || isnan (attribute->max) || attribute->min > attribute->max))
+    {
+      g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                   _("The smallest value of “%s” is above its largest."), name);
+      return FALSE;
+    }
+
+  if (attribute->default_value != NULL && !kp_attribute_validate (attribute, attribute->default_value, error))
+    return FALSE;
+
+  *clean_name = g_steal_pointer (&name);
+
+  return TRUE;
+}
+
+static void
+bind_attribute (sqlite3_stmt      *stmt,
+                const KpAttribute *attribute,
+                const char        *name)
+{
+  g_autofree char *options = NULL;
+
+  if (attribute->kind == KP_ATTRIBUTE_CHOICE)
+    options = g_strjoinv ("\n", attribute->options);
+
+  sqlite3_bind_int64 (stmt, 1, attribute->label_id);
+  sqlite3_bind_text (stmt, 2, name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 3, attribute->kind);
+  sqlite3_bind_text (stmt, 4, options, -1, SQLITE_TRANSIENT);
+  if (attribute->kind == KP_ATTRIBUTE_NUMBER && attribute->min > -G_MAXDOUBLE)
+    sqlite3_bind_double (stmt, 5, attribute->min);
+  else
+    sqlite3_bind_null (stmt, 5);
+  if (attribute->kind == KP_ATTRIBUTE_NUMBER && attribute->max < G_MAXDOUBLE)
+    sqlite3_bind_double (stmt, 6, attribute->max);
+  else
+    sqlite3_bind_null (stmt, 6);
+  sqlite3_bind_text (stmt, 7, attribute->default_value, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 8, attribute->position);
+}
+
+static void
+set_attribute_write_error (KpStore  *self,
+                           int       rc,
+                           GError  **error)
+{
+  if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                         _("The label already has an attribute with this name."));
+  else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+    g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                         _("The label of this attribute no longer exists."));
+  else
+    set_sqlite_error (error, self->db, rc, _("Could not save the attribute."));
+}
+
+gint64
+kp_store_add_attribute (KpStore            *self,
+                        const KpAttribute  *attribute,
+                        GError            **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autofree char *name = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), 0);
+  g_return_val_if_fail (attribute != NULL, 0);
+
+  if (!validate_attribute (attribute, &name, error))
+    return 0;
+
+  if (!(stmt = get_stmt (self, "INSERT INTO label_attributes (label_id, name, kind, options, min, max,"
+                               " default_value, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", error)))
+    return 0;
+
+  bind_attribute (stmt, attribute, name);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_attribute_write_error (self, rc, error);
+      return 0;
+    }
+
+  return sqlite3_last_insert_rowid (self->db);
+}
+
+gboolean
+kp_store_update_attribute (KpStore            *self,
+                           const KpAttribute  *attribute,
+                           GError            **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autofree char *name = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), FALSE);
+  g_return_val_if_fail (attribute != NULL, FALSE);
+
+  if (!validate_attribute (attribute, &name, error))
+    return FALSE;
+
+  if (!(stmt = get_stmt (self, "UPDATE label_attributes SET label_id = ?, name = ?, kind = ?, options = ?,"
+                               " min = ?, max = ?, default_value = ?, position = ? WHERE id = ?", error)))
+    return FALSE;
+
+  bind_attribute (stmt, attribute, name);
+  sqlite3_bind_int64 (stmt, 9, attribute->id);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      set_attribute_write_error (self, rc, error);
+      return FALSE;
+    }
+  if (sqlite3_changes (self->db) == 0)
+    {
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND,
+                           _("The attribute no longer exists."));
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+kp_store_delete_attribute (KpStore  *self,
+                           gint64    attribute_id,
+                           GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (KP_IS_STORE (self), FALSE);
+
+  if (!(stmt = get_stmt (self, "DELETE FROM label_attributes WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, attribute_id);
+
+  return step_one_row (self, stmt, _("Could not delete the attribute."),
+                       _("The attribute no longer exists."), error);
+}
+
+/* Tags */
+
+GPtrArray *
+kp_store_list_tag_groups (KpStore  *self,
+                          GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), NULL);
+
+  if (!(stmt = get_stmt (self, "SELECT id, name, multiple, position FROM tag_groups"
+                               " ORDER BY position, id", error)))
+    return NULL;
+
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_tag_group_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      KpTagGroup *group = g_new0 (KpTagGroup, 1);
+
+      group->id = sqlite3_column_int64 (stmt, 0);
+      group->name = g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+      group->multiple = sqlite3_column_int (stmt, 2) != 0;
+      group->position = sqlite3_column_int (stmt, 3);
+      g_ptr_array_add (list, group);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the tags."));
+      return NULL;
+    }
+
+  return g_steal_pointer (&list);
+}
+
+static char *
+clean_tag_name (const char  *name,
+                GError     **error)
+{
+  char *clean;
+
+  if (name == NULL || !g_utf8_validate (name, -1, NULL))
+    {
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID, _("A tag needs a name."));
+      return NULL;
+    }
+
+  clean = g_strstrip (g_strdup (name));
+  if (clean[0] == '\0')
+    {
+      g_free (clean);
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID, _("A tag needs a name."));
+      return NULL;
+    }
+
+  return clean;
+}
+
+gint64
+kp_store_add_tag_group (KpStore     *self,
+                        const char  *name,
+                        gboolean     multiple,
+                        GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autofree char *clean = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), 0);
+
+  if (!(clean = clean_tag_name (name, error)))
+    return 0;
+
+  if (!(stmt = get_stmt (self, "INSERT INTO tag_groups (name, multiple, position)"
+                               " VALUES (?, ?, (SELECT coalesce(max(position) + 1, 0) FROM tag_groups))",
+                         error)))
+    return 0;
+  sqlite3_bind_text (stmt, 1, clean, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int (stmt, 2, multiple ? 1 : 0);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                     _("There is already a tag group named “%s”."), clean);
+      else
+        set_sqlite_error (error, self->db, rc, _("Could not save the tag group."));
+      return 0;
+    }
+
+  return sqlite3_last_insert_rowid (self->db);
+}
+
+gboolean
+kp_store_delete_tag_group (KpStore  *self,
+                           gint64    group_id,
+                           GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (KP_IS_STORE (self), FALSE);
+
+  if (!(stmt = get_stmt (self, "DELETE FROM tag_groups WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, group_id);
+
+  return step_one_row (self, stmt, _("Could not delete the tag group."),
+                       _("The tag group no longer exists."), error);
+}
+
+GPtrArray *
+kp_store_list_tags (KpStore  *self,
+                    gint64    group_id,
+                    GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), NULL);
+
+  if (group_id != 0)
+    stmt = get_stmt (self, "SELECT id, group_id, name, position FROM tags WHERE group_id = ?"
+                           " ORDER BY position, id", error);
+  else
+    stmt = get_stmt (self, "SELECT t.id, t.group_id, t.name, t.position FROM tags t"
+                           " JOIN tag_groups g ON g.id = t.group_id"
+                           " ORDER BY g.position, g.id, t.position, t.id", error);
+  if (stmt == NULL)
+    return NULL;
+  if (group_id != 0)
+    sqlite3_bind_int64 (stmt, 1, group_id);
+
+  list = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_tag_free);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      KpTag *tag = g_new0 (KpTag, 1);
+
+      tag->id = sqlite3_column_int64 (stmt, 0);
+      tag->group_id = sqlite3_column_int64 (stmt, 1);
+      tag->name = g_strdup ((const char *)sqlite3_column_text (stmt, 2));
+      tag->position = sqlite3_column_int (stmt, 3);
+      g_ptr_array_add (list, tag);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the tags."));
+      return NULL;
+    }
+
+  return g_steal_pointer (&list);
+}
+
+gint64
+kp_store_add_tag (KpStore     *self,
+                  gint64       group_id,
+                  const char  *name,
+                  GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autofree char *clean = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), 0);
+
+  if (!(clean = clean_tag_name (name, error)))
+    return 0;
+
+  if (!(stmt = get_stmt (self, "INSERT INTO tags (group_id, name, position) VALUES (?1, ?2,"
+                               " (SELECT coalesce(max(position) + 1, 0) FROM tags WHERE group_id = ?1))",
+                         error)))
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, group_id);
+  sqlite3_bind_text (stmt, 2, clean, -1, SQLITE_TRANSIENT);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_DONE)
+    {
+      if (rc == SQLITE_CONSTRAINT_UNIQUE)
+        g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                     _("The group already has a tag named “%s”."), clean);
+      else if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+        g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                             _("The tag group no longer exists."));
+      else
+        set_sqlite_error (error, self->db, rc, _("Could not save the tag."));
+      return 0;
+    }
+
+  return sqlite3_last_insert_rowid (self->db);
+}
+
+gboolean
+kp_store_delete_tag (KpStore  *self,
+                     gint64    tag_id,
+                     GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (KP_IS_STORE (self), FALSE);
+
+  if (!(stmt = get_stmt (self, "DELETE FROM tags WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, tag_id);
+
+  return step_one_row (self, stmt, _("Could not delete the tag."),
+                       _("The tag no longer exists."), error);
+}
+
+GArray *
+kp_store_get_media_tags (KpStore  *self,
+                         gint64    media_id,
+                         GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autoptr(GArray) ids = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), NULL);
+
+  if (!(stmt = get_stmt (self, "SELECT tag_id FROM media_tags WHERE media_id = ? ORDER BY tag_id", error)))
+    return NULL;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+
+  ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    {
+      gint64 id = sqlite3_column_int64 (stmt, 0);
+
+      g_array_append_val (ids, id);
+    }
+
+  if (rc != SQLITE_DONE)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the tags."));
+      return NULL;
+    }
+
+  return g_steal_pointer (&ids);
+}
+
+gboolean
+kp_store_set_media_tags (KpStore       *self,
+                         gint64         media_id,
+                         const gint64  *tag_ids,
+                         guint          n_tag_ids,
+                         GError       **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (KP_IS_STORE (self), FALSE);
+  g_return_val_if_fail (tag_ids != NULL || n_tag_ids == 0, FALSE);
+
+  if (!savepoint (self, error))
+    return FALSE;
+
+  if (!(stmt = get_stmt (self, "DELETE FROM media_tags WHERE media_id = ?", error)))
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  if (!step_done (self, stmt, _("Could not save the tags."), error))
+    goto fail;
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  for (guint i = 0; i < n_tag_ids; i++)
+    {
+      /* Tags deleted since (an old undo step) are dropped. */
+      if (!(stmt = get_stmt (self, "INSERT OR IGNORE INTO media_tags (media_id, tag_id)"
+                                   " SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM tags WHERE id = ?2)", error)))
+        goto fail;
+      sqlite3_bind_int64 (stmt, 1, media_id);
+      sqlite3_bind_int64 (stmt, 2, tag_ids[i]);
+      rc = sqlite3_step (stmt);
+      if (rc != SQLITE_DONE)
+        {
+          if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+            g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND,
+                                 _("The image no longer exists."));
+          else
+            set_sqlite_error (error, self->db, rc, _("Could not save the tags."));
+          goto fail;
+        }
+      g_clear_pointer (&stmt, cached_stmt_release);
+    }
+
+  /* At most one tag of each single-select group. */
+  if (!(stmt = get_stmt (self, "SELECT g.name FROM media_tags m JOIN tags t ON t.id = m.tag_id"
+                               " JOIN tag_groups g ON g.id = t.group_id"
+                               " WHERE m.media_id = ? AND g.multiple = 0"
+                               " GROUP BY g.id HAVING count(*) > 1", error)))
+    goto fail;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      g_set_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                   _("Only one tag of “%s” can be chosen."), (const char *)sqlite3_column_text (stmt, 0));
+      goto fail;
+    }
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (!release (self, error))
+    goto fail;
+
+  return TRUE;
+
+fail:
+  g_clear_pointer (&stmt, cached_stmt_release);
+  rollback_savepoint (self);
+  return FALSE;
+}
+
+/* Transactions and the undo journal, for KpDocument */
+
+gboolean
+_kp_store_begin (KpStore  *self,
+                 GError  **error)
+{
+  return begin (self, error);
+}
+
+gboolean
+_kp_store_commit (KpStore  *self,
+                  GError  **error)
+{
+  return commit (self, _("Could not save the change."), error);
+}
+
+void
+_kp_store_rollback (KpStore *self)
+{
+  rollback (self);
+}
+
+gint64
+_kp_store_history_push (KpStore     *self,
+                        gint64       media_id,
+                        const char  *labels,
+                        const char  *command,
+                        guint        limit,
+                        GError     **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  gint64 id;
+
+  if (!(stmt = get_stmt (self, "DELETE FROM history WHERE media_id = ? AND done = 0", error)))
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  if (!step_done (self, stmt, _("Could not save the change."), error))
+    return 0;
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  if (!(stmt = get_stmt (self, "INSERT INTO history (media_id, done, labels, command) VALUES (?, 1, ?, ?)",
+                         error)))
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  sqlite3_bind_text (stmt, 2, labels, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text (stmt, 3, command, -1, SQLITE_TRANSIENT);
+  if (!step_done (self, stmt, _("Could not save the change."), error))
+    return 0;
+  id = sqlite3_last_insert_rowid (self->db);
+  g_clear_pointer (&stmt, cached_stmt_release);
+
+  /* Forget the oldest steps beyond the limit. */
+  if (!(stmt = get_stmt (self, "DELETE FROM history WHERE media_id = ?1 AND id <= ("
+                               "SELECT id FROM history WHERE media_id = ?1 ORDER BY id DESC"
+                               " LIMIT 1 OFFSET ?2)", error)))
+    return 0;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  sqlite3_bind_int64 (stmt, 2, limit);
+  if (!step_done (self, stmt, _("Could not save the change."), error))
+    return 0;
+
+  return id;
+}
+
+char *
+_kp_store_history_peek (KpStore  *self,
+                        gint64    media_id,
+                        gboolean  undo,
+                        gint64   *history_id,
+                        GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  int rc;
+
+  *history_id = 0;
+  if (undo)
+    stmt = get_stmt (self, "SELECT id, command FROM history WHERE media_id = ? AND done = 1"
+                           " ORDER BY id DESC LIMIT 1", error);
+  else
+    stmt = get_stmt (self, "SELECT id, command FROM history WHERE media_id = ? AND done = 0"
+                           " ORDER BY id LIMIT 1", error);
+  if (stmt == NULL)
+    return NULL;
+
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *history_id = sqlite3_column_int64 (stmt, 0);
+      return g_strdup ((const char *)sqlite3_column_text (stmt, 1));
+    }
+  if (rc != SQLITE_DONE)
+    set_sqlite_error (error, self->db, rc, _("Could not read the undo history."));
+
+  return NULL;
+}
+
+gboolean
+_kp_store_history_mark (KpStore   *self,
+                        gint64     history_id,
+                        gboolean   done,
+                        GError   **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  if (!(stmt = get_stmt (self, "UPDATE history SET done = ? WHERE id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int (stmt, 1, done ? 1 : 0);
+  sqlite3_bind_int64 (stmt, 2, history_id);
+
+  return step_one_row (self, stmt, _("Could not save the undo history."),
+                       _("The undo history changed meanwhile."), error);
+}
+
+gboolean
+_kp_store_history_count (KpStore  *self,
+                         gint64    media_id,
+                         guint    *n_undo,
+                         guint    *n_redo,
+                         GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  int rc;
+
+  *n_undo = *n_redo = 0;
+  if (!(stmt = get_stmt (self, "SELECT coalesce(sum(done), 0), count(*) - coalesce(sum(done), 0)"
+                               " FROM history WHERE media_id = ?", error)))
+    return FALSE;
+  sqlite3_bind_int64 (stmt, 1, media_id);
+  rc = sqlite3_step (stmt);
+  if (rc != SQLITE_ROW)
+    {
+      set_sqlite_error (error, self->db, rc, _("Could not read the undo history."));
+      return FALSE;
+    }
+  *n_undo = (guint)sqlite3_column_int64 (stmt, 0);
+  *n_redo = (guint)sqlite3_column_int64 (stmt, 1);
+
+  return TRUE;
+}
+
+gboolean
+_kp_store_history_forget_label (KpStore  *self,
+                                gint64    label_id,
+                                GError  **error)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+  g_autofree char *pattern = g_strdup_printf ("%%,%" G_GINT64_FORMAT ",%%", label_id);
+
+  if (!(stmt = get_stmt (self, "DELETE FROM history WHERE labels LIKE ?", error)))
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, pattern, -1, SQLITE_TRANSIENT);
+
+  return step_done (self, stmt, _("Could not update the undo history."), error);
 }
 
 /* Settings */

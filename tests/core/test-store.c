@@ -485,10 +485,333 @@ test_migrate_from_zero (void)
   make_sqlite_file (db, "CREATE TABLE unrelated (x INTEGER);");
   store = kp_store_open (folder, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, 1);
+  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, KP_STORE_SCHEMA_VERSION);
   g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema WHERE name = 'annotations'"), ==, 1);
   g_assert_finalize_object (store);
 
+  kp_test_rm_rf (folder);
+}
+
+/* A project written by the schema-1 program (boxes only), made by hand with
+ * that program's exact schema, opens, migrates and keeps its boxes; the new
+ * shapes, attributes, tags and undo history then work in it. */
+static void
+test_migrate_from_one (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autofree char *db = g_build_filename (folder, ".kempelen", "project.db", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) annotations = NULL;
+  g_autoptr(KpAnnotation) polygon = g_new0 (KpAnnotation, 1);
+  KpPoint points[] = { { 0, 0 }, { 10, 0 }, { 5, 8 } };
+  const KpAnnotation *a;
+  KpStore *store;
+  gint64 id;
+
+  kp_test_write (folder, "old.png", "", 0);
+  make_sqlite_file (db,
+                    "CREATE TABLE media (id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE,"
+                    " size INTEGER NOT NULL DEFAULT 0, mtime INTEGER NOT NULL DEFAULT 0, hash TEXT,"
+                    " width INTEGER NOT NULL DEFAULT 0, height INTEGER NOT NULL DEFAULT 0,"
+                    " done INTEGER NOT NULL DEFAULT 0, error TEXT, missing INTEGER NOT NULL DEFAULT 0) STRICT;"
+                    "CREATE TABLE labels (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE,"
+                    " color TEXT NOT NULL, key INTEGER NOT NULL DEFAULT 0 CHECK (key BETWEEN 0 AND 9),"
+                    " position INTEGER NOT NULL DEFAULT 0) STRICT;"
+                    "CREATE UNIQUE INDEX labels_key ON labels (key) WHERE key <> 0;"
+                    "CREATE TABLE annotations (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                    " media_id INTEGER NOT NULL REFERENCES media (id) ON DELETE CASCADE,"
+                    " label_id INTEGER NOT NULL REFERENCES labels (id) ON DELETE CASCADE,"
+                    " shape INTEGER NOT NULL DEFAULT 0, x REAL NOT NULL, y REAL NOT NULL,"
+                    " w REAL NOT NULL, h REAL NOT NULL, created INTEGER NOT NULL,"
+                    " modified INTEGER NOT NULL) STRICT;"
+                    "CREATE INDEX annotations_media ON annotations (media_id);"
+                    "CREATE INDEX annotations_label ON annotations (label_id);"
+                    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+                    "INSERT INTO media (id, path, width, height) VALUES (7, 'old.png', 100, 80);"
+                    "INSERT INTO labels (id, name, color, key) VALUES (3, 'car', '#ff0000', 1);"
+                    "INSERT INTO annotations (id, media_id, label_id, x, y, w, h, created, modified)"
+                    " VALUES (41, 7, 3, 1.5, 2.5, 30, 40, 0, 0);"
+                    "PRAGMA user_version = 1;");
+
+  store = kp_store_open (folder, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (query_int (store, "PRAGMA user_version"), ==, KP_STORE_SCHEMA_VERSION);
+  g_assert_cmpint (query_int (store, "SELECT count(*) FROM sqlite_schema"
+                                     " WHERE name IN ('history', 'label_attributes', 'annotation_attributes',"
+                                     " 'tag_groups', 'tags', 'media_tags')"), ==, 6);
+
+  annotations = kp_store_list_annotations (store, 7, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (annotations->len, ==, 1);
+  a = annotations->pdata[0];
+  g_assert_cmpint (a->id, ==, 41);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_BOX);
+  g_assert_cmpfloat (a->rect.x, ==, 1.5);
+  g_assert_cmpfloat (a->rect.height, ==, 40);
+  g_assert_cmpint (a->z, ==, 0);
+  g_assert_cmpint (a->flags, ==, 0);
+  g_assert_cmpint (a->review, ==, KP_REVIEW_NONE);
+  g_assert_null (a->source);
+  g_assert_cmpuint (a->n_attributes, ==, 0);
+
+  polygon->media_id = 7;
+  polygon->label_id = 3;
+  polygon->shape = KP_SHAPE_POLYGON;
+  kp_annotation_set_points (polygon, points, 3);
+  id = kp_store_add_annotation (store, polygon, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 41);
+  g_assert_finalize_object (store);
+
+  /* Reopening does not migrate again and keeps both. */
+  store = kp_store_open (folder, &error);
+  g_assert_no_error (error);
+  g_clear_pointer (&annotations, g_ptr_array_unref);
+  annotations = kp_store_list_annotations (store, 7, &error);
+  g_assert_cmpuint (annotations->len, ==, 2);
+  a = annotations->pdata[1];
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_POLYGON);
+  g_assert_cmpuint (a->n_points, ==, 3);
+  g_assert_cmpfloat (a->points[2].y, ==, 8);
+  g_assert_cmpfloat (a->rect.width, ==, 10);
+  g_assert_finalize_object (store);
+
+  kp_test_rm_rf (folder);
+}
+
+/* Every shape and field is written and read back exactly. */
+static void
+test_shapes_round_trip (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) written = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  KpAttribute attr = { 0 };
+  const char *options[] = { "red", "blue", NULL };
+  gint64 label, media_id, attr_id;
+  KpStore *store;
+
+  kp_test_write (folder, "a.png", "", 0);
+  store = kp_store_open (folder, &error);
+  g_assert_true (kp_store_scan (store, NULL, &error));
+  media = kp_store_list_media (store, &error);
+  media_id = ((KpMedia *)media->pdata[0])->id;
+  label = kp_store_add_label (store, "l", "#000000", 0, &error);
+  g_assert_no_error (error);
+
+  attr.label_id = label;
+  attr.name = (char *)"colour";
+  attr.kind = KP_ATTRIBUTE_CHOICE;
+  attr.options = (char **)options;
+  attr.min = -G_MAXDOUBLE;
+  attr.max = G_MAXDOUBLE;
+  attr_id = kp_store_add_attribute (store, &attr, &error);
+  g_assert_no_error (error);
+
+  for (KpShape shape = 0; shape < KP_N_SHAPES; shape++)
+    {
+      KpAnnotation *a = g_new0 (KpAnnotation, 1);
+      KpPoint pts[] = { { 1.25, 2.5 }, { 10.125, 3 }, { 7, 9.75 }, { 0.5, 8 } };
+      guint n = shape == KP_SHAPE_POINT ? 1 : shape == KP_SHAPE_LINE ? 2 : 4;
+
+      a->media_id = media_id;
+      a->label_id = label;
+      a->shape = shape;
+      a->rect = (KpRect) { 1, 2, 3, 4 };
+      a->rotated = (KpRotatedBox) { 50, 40, 20, 10, 0.3 };
+      if (shape >= KP_SHAPE_POLYGON && shape <= KP_SHAPE_POINT)
+        kp_annotation_set_points (a, pts, n);
+      if (shape == KP_SHAPE_MASK)
+        a->mask = kp_mask_paint_circle (NULL, 20, 20, 5, TRUE);
+      if (shape != KP_SHAPE_ROTATED_BOX)
+        a->rotated = (KpRotatedBox) { 0 };
+      if (shape == KP_SHAPE_POINT)
+        {
+          a->keypoint = g_strdup ("left_eye");
+          a->occluded = TRUE;
+        }
+      a->z = (int)shape - 3;
+      a->flags = KP_ANNOTATION_LOCKED | KP_ANNOTATION_MODIFIED_BY_PERSON;
+      a->review = KP_REVIEW_PENDING;
+      a->source = g_strdup ("coco:x.json");
+      a->confidence = 0.875;
+      kp_annotation_set_attribute (a, attr_id, "blue");
+      kp_annotation_update_bounds (a);
+      a->id = kp_store_add_annotation (store, a, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (written, a);
+    }
+
+  list = kp_store_list_annotations (store, media_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, KP_N_SHAPES);
+  for (guint i = 0; i < list->len; i++)
+    g_assert_true (kp_annotation_equal (list->pdata[i], written->pdata[i]));
+
+  /* Bounds follow the shape. */
+  g_assert_cmpfloat (((KpAnnotation *)list->pdata[KP_SHAPE_POLYGON])->rect.x, ==, 0.5);
+  g_assert_cmpfloat (((KpAnnotation *)list->pdata[KP_SHAPE_POLYGON])->rect.width, ==, 10.125 - 0.5);
+  g_assert_cmpfloat (((KpAnnotation *)list->pdata[KP_SHAPE_MASK])->rect.width, ==, 10);
+
+  /* Invalid geometry is refused. */
+  {
+    KpAnnotation bad = { 0 };
+    KpPoint two[] = { { 0, 0 }, { 1, 1 } };
+
+    bad.media_id = media_id;
+    bad.label_id = label;
+    bad.shape = KP_SHAPE_POLYGON;
+    bad.points = two;
+    bad.n_points = 2;
+    g_assert_cmpint (kp_store_add_annotation (store, &bad, &error), ==, 0);
+    g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+    bad.shape = KP_SHAPE_MASK;
+    bad.points = NULL;
+    bad.n_points = 0;
+    g_assert_cmpint (kp_store_add_annotation (store, &bad, &error), ==, 0);
+    g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+
+  /* Deleting the attribute definition deletes its values. */
+  g_assert_true (kp_store_delete_attribute (store, attr_id, &error));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = kp_store_list_annotations (store, media_id, &error);
+  g_assert_cmpuint (((KpAnnotation *)list->pdata[0])->n_attributes, ==, 0);
+
+  g_assert_finalize_object (store);
+  kp_test_rm_rf (folder);
+}
+
+static void
+test_attributes (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  KpAttribute attr = { 0 };
+  const char *no_options[] = { NULL };
+  gint64 label, number, check;
+  KpStore *store;
+
+  store = kp_store_open (folder, &error);
+  label = kp_store_add_label (store, "person", "#000000", 0, &error);
+  g_assert_no_error (error);
+
+  attr.label_id = label;
+  attr.name = (char *)" age ";
+  attr.kind = KP_ATTRIBUTE_NUMBER;
+  attr.min = 0;
+  attr.max = 150;
+  attr.position = 1;
+  number = kp_store_add_attribute (store, &attr, &error);
+  g_assert_no_error (error);
+
+  attr.name = (char *)"occluded";
+  attr.kind = KP_ATTRIBUTE_CHECKBOX;
+  attr.default_value = (char *)"false";
+  attr.position = 0;
+  check = kp_store_add_attribute (store, &attr, &error);
+  g_assert_no_error (error);
+
+  /* Duplicate name, empty choice, bad range, bad default. */
+  g_assert_cmpint (kp_store_add_attribute (store, &attr, &error), ==, 0);
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  attr.name = (char *)"colour";
+  attr.kind = KP_ATTRIBUTE_CHOICE;
+  attr.options = (char **)no_options;
+  attr.default_value = NULL;
+  g_assert_cmpint (kp_store_add_attribute (store, &attr, &error), ==, 0);
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  attr.kind = KP_ATTRIBUTE_NUMBER;
+  attr.min = 5;
+  attr.max = 1;
+  g_assert_cmpint (kp_store_add_attribute (store, &attr, &error), ==, 0);
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  attr.kind = KP_ATTRIBUTE_CHECKBOX;
+  attr.default_value = (char *)"yes";
+  g_assert_cmpint (kp_store_add_attribute (store, &attr, &error), ==, 0);
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  list = kp_store_list_attributes (store, label, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpint (((KpAttribute *)list->pdata[0])->id, ==, check);
+  g_assert_cmpint (((KpAttribute *)list->pdata[1])->id, ==, number);
+  g_assert_cmpstr (((KpAttribute *)list->pdata[1])->name, ==, "age");
+  g_assert_cmpfloat (((KpAttribute *)list->pdata[1])->max, ==, 150);
+  g_assert_cmpfloat (((KpAttribute *)list->pdata[0])->max, ==, G_MAXDOUBLE);
+
+  g_assert_true (kp_attribute_validate (list->pdata[1], "42.5", NULL));
+  g_assert_false (kp_attribute_validate (list->pdata[1], "151", NULL));
+  g_assert_false (kp_attribute_validate (list->pdata[1], "4x", NULL));
+  g_assert_true (kp_attribute_validate (list->pdata[0], "true", NULL));
+  g_assert_false (kp_attribute_validate (list->pdata[0], "1", NULL));
+
+  /* Deleting the label deletes its attributes. */
+  g_assert_true (kp_store_delete_label (store, label, &error));
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = kp_store_list_all_attributes (store, &error);
+  g_assert_cmpuint (list->len, ==, 0);
+
+  g_assert_finalize_object (store);
+  kp_test_rm_rf (folder);
+}
+
+static void
+test_tags (void)
+{
+  g_autofree char *folder = kp_test_make_folder ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  g_autoptr(GArray) set = NULL;
+  gint64 weather, flags, sunny, rainy, blurry, dark, media_id;
+  KpStore *store;
+
+  kp_test_write (folder, "a.png", "", 0);
+  store = kp_store_open (folder, &error);
+  g_assert_true (kp_store_scan (store, NULL, &error));
+  media = kp_store_list_media (store, &error);
+  media_id = ((KpMedia *)media->pdata[0])->id;
+
+  weather = kp_store_add_tag_group (store, "Weather", FALSE, &error);
+  flags = kp_store_add_tag_group (store, "Quality", TRUE, &error);
+  sunny = kp_store_add_tag (store, weather, "sunny", &error);
+  rainy = kp_store_add_tag (store, weather, "rainy", &error);
+  blurry = kp_store_add_tag (store, flags, "blurry", &error);
+  dark = kp_store_add_tag (store, flags, "dark", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kp_store_add_tag (store, weather, "sunny", &error), ==, 0);
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  g_assert_true (kp_store_set_media_tags (store, media_id, (gint64[]) { dark, sunny, blurry }, 3, &error));
+  g_assert_no_error (error);
+  set = kp_store_get_media_tags (store, media_id, &error);
+  g_assert_cmpuint (set->len, ==, 3);
+
+  /* Two of a single-select group are refused, and nothing changes. */
+  g_assert_false (kp_store_set_media_tags (store, media_id, (gint64[]) { sunny, rainy }, 2, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_clear_pointer (&set, g_array_unref);
+  set = kp_store_get_media_tags (store, media_id, &error);
+  g_assert_cmpuint (set->len, ==, 3);
+
+  g_assert_true (kp_store_delete_tag_group (store, flags, &error));
+  g_clear_pointer (&set, g_array_unref);
+  set = kp_store_get_media_tags (store, media_id, &error);
+  g_assert_cmpuint (set->len, ==, 1);
+  g_assert_cmpint (g_array_index (set, gint64, 0), ==, sunny);
+
+  g_assert_finalize_object (store);
   kp_test_rm_rf (folder);
 }
 
@@ -1118,6 +1441,10 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/store/disk-full", test_disk_full);
   g_test_add_func ("/kempelen/core/store/labels", test_labels);
   g_test_add_func ("/kempelen/core/store/annotations", test_annotations);
+  g_test_add_func ("/kempelen/core/store/migrate-from-one", test_migrate_from_one);
+  g_test_add_func ("/kempelen/core/store/shapes-round-trip", test_shapes_round_trip);
+  g_test_add_func ("/kempelen/core/store/attributes", test_attributes);
+  g_test_add_func ("/kempelen/core/store/tags", test_tags);
   g_test_add_func ("/kempelen/core/store/copies", test_copies);
 
   return g_test_run ();
