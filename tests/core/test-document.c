@@ -366,6 +366,157 @@ test_forget_label (Fixture       *fixture,
   assert_in_sync (fixture);
 }
 
+/* Suggestions: accepting is one undoable step, rejecting deletes, and an
+ * edit by a person marks the suggestion as changed. */
+static void
+test_suggestions (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  KpAnnotation s = { 0 };
+  gint64 ids[3];
+  const double confidence[3] = { 0.9, 0.5, 0.2 };
+
+  for (guint i = 0; i < 3; i++)
+    {
+      s.label_id = fixture->label_a;
+      s.rect = (KpRect) { i * 10, 0, 5, 5 };
+      s.review = KP_REVIEW_PENDING;
+      s.source = (char *)"test";
+      s.confidence = confidence[i];
+      ids[i] = kp_document_add_annotation (doc, &s, &error);
+      g_assert_no_error (error);
+    }
+
+  g_assert_true (kp_document_accept_above (doc, 0.5, &error));
+  g_assert_cmpint (kp_document_lookup (doc, ids[0])->review, ==, KP_REVIEW_ACCEPTED);
+  g_assert_cmpint (kp_document_lookup (doc, ids[1])->review, ==, KP_REVIEW_ACCEPTED);
+  g_assert_cmpint (kp_document_lookup (doc, ids[2])->review, ==, KP_REVIEW_PENDING);
+  /* Two objects changed: one signal for many. */
+  g_assert_cmpint (last_changed (fixture), ==, 0);
+  g_assert_cmpuint (kp_document_get_n_undo (doc), ==, 4);
+
+  g_assert_true (kp_document_reject_below (doc, 0.5, &error));
+  g_assert_null (kp_document_lookup (doc, ids[2]));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (kp_document_lookup (doc, ids[2])->review, ==, KP_REVIEW_PENDING);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (kp_document_lookup (doc, ids[0])->review, ==, KP_REVIEW_PENDING);
+  assert_in_sync (fixture);
+
+  /* Accepting does not count as a person's change; moving does. */
+  g_assert_true (kp_document_accept (doc, &ids[0], 1, &error));
+  g_assert_false (kp_document_lookup (doc, ids[0])->flags & KP_ANNOTATION_MODIFIED_BY_PERSON);
+  g_assert_true (kp_document_move (doc, &ids[0], 1, 1, 0, &error));
+  g_assert_true (kp_document_lookup (doc, ids[0])->flags & KP_ANNOTATION_MODIFIED_BY_PERSON);
+  g_assert_cmpfloat (kp_document_lookup (doc, ids[0])->rect.x, ==, 1);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_false (kp_document_lookup (doc, ids[0])->flags & KP_ANNOTATION_MODIFIED_BY_PERSON);
+
+  /* A person's own object cannot be "rejected". */
+  {
+    gint64 own = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+
+    g_assert_false (kp_document_reject (doc, &own, 1, &error));
+    g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  assert_in_sync (fixture);
+}
+
+/* Z-order and the drawing order of get_annotations(). */
+static void
+test_z_order (Fixture       *fixture,
+              gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *all = kp_document_get_annotations (doc);
+  gint64 a, b, c;
+
+  a = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+  b = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+  c = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+
+  g_assert_true (kp_document_raise_to_top (doc, &a, 1, &error));
+  g_assert_cmpint (((KpAnnotation *)all->pdata[0])->id, ==, b);
+  g_assert_cmpint (((KpAnnotation *)all->pdata[2])->id, ==, a);
+  g_assert_cmpint (last_changed (fixture), ==, 0);
+
+  g_assert_true (kp_document_lower_to_bottom (doc, (gint64[]) { c, a }, 2, &error));
+  g_assert_cmpint (((KpAnnotation *)all->pdata[0])->id, ==, c);
+  g_assert_cmpint (((KpAnnotation *)all->pdata[1])->id, ==, a);
+  g_assert_cmpint (((KpAnnotation *)all->pdata[2])->id, ==, b);
+
+  /* A new object goes on top. */
+  {
+    gint64 d = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+
+    g_assert_cmpint (((KpAnnotation *)all->pdata[3])->id, ==, d);
+  }
+
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (((KpAnnotation *)all->pdata[0])->id, ==, a);
+  g_assert_cmpint (((KpAnnotation *)all->pdata[2])->id, ==, c);
+  g_assert_no_error (error);
+}
+
+static void
+count_cb (KpDocument *document,
+          guint      *count)
+{
+  (*count)++;
+}
+
+static void
+test_tags_and_attributes (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  KpAttribute attr = { 0 };
+  gint64 group, day, night, attr_id, id;
+  guint n_tags_changed = 0;
+
+  group = kp_store_add_tag_group (fixture->store, "time", FALSE, &error);
+  day = kp_store_add_tag (fixture->store, group, "day", &error);
+  night = kp_store_add_tag (fixture->store, group, "night", &error);
+  g_signal_connect (doc, "tags-changed", G_CALLBACK (count_cb), &n_tags_changed);
+
+  g_assert_true (kp_document_toggle_tag (doc, day, TRUE, &error));
+  g_assert_true (kp_document_toggle_tag (doc, night, TRUE, &error));
+  /* Single-select: night replaced day. */
+  g_assert_cmpuint (kp_document_get_tags (doc)->len, ==, 1);
+  g_assert_cmpint (g_array_index (kp_document_get_tags (doc), gint64, 0), ==, night);
+  g_assert_cmpuint (n_tags_changed, ==, 2);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (g_array_index (kp_document_get_tags (doc), gint64, 0), ==, day);
+  g_assert_false (kp_document_set_tags (doc, (gint64[]) { day, night }, 2, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_cmpint (g_array_index (kp_document_get_tags (doc), gint64, 0), ==, day);
+
+  attr.label_id = fixture->label_a;
+  attr.name = (char *)"count";
+  attr.kind = KP_ATTRIBUTE_NUMBER;
+  attr.min = 0;
+  attr.max = 10;
+  attr_id = kp_store_add_attribute (fixture->store, &attr, &error);
+  id = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+  g_assert_true (kp_document_set_attribute (doc, &id, 1, attr_id, "3", &error));
+  g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (doc, id), attr_id), ==, "3");
+  g_assert_false (kp_document_set_attribute (doc, &id, 1, attr_id, "11", &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_null (kp_annotation_get_attribute (kp_document_lookup (doc, id), attr_id));
+  g_assert_no_error (error);
+  assert_in_sync (fixture);
+}
+
 static void
 test_load_existing (void)
 {
@@ -416,6 +567,9 @@ main (int   argc,
   ADD ("modify", test_modify);
   ADD ("store-error-keeps-stacks", test_store_error_keeps_stacks);
   ADD ("forget-label", test_forget_label);
+  ADD ("suggestions", test_suggestions);
+  ADD ("z-order", test_z_order);
+  ADD ("tags-and-attributes", test_tags_and_attributes);
   g_test_add_func ("/kempelen/core/document/load-existing", test_load_existing);
 
 #undef ADD

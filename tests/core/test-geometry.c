@@ -368,6 +368,167 @@ test_spatial_index (void)
     }
 }
 
+static void
+test_rotated_box (void)
+{
+  KpRotatedBox flat = { 10, 20, 8, 4, 0 };
+  KpRotatedBox quarter = { 10, 20, 8, 4, G_PI / 2 };
+  KpRotatedBox diamond = { 0, 0, 2, 2, G_PI / 4 };
+  KpPoint c[4];
+
+  kp_rotated_box_corners (&flat, c);
+  g_assert_cmpfloat_with_epsilon (c[0].x, 6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (c[0].y, 18, 1e-9);
+  g_assert_cmpfloat_with_epsilon (c[2].x, 14, 1e-9);
+  g_assert_cmpfloat_with_epsilon (c[2].y, 22, 1e-9);
+  assert_rect (kp_rotated_box_bounds (&flat), 6, 18, 8, 4);
+
+  /* A quarter turn clockwise on screen swaps width and height; the
+   * top-left corner goes to the top-right. */
+  assert_rect (kp_rotated_box_bounds (&quarter), 8, 16, 4, 8);
+  kp_rotated_box_corners (&quarter, c);
+  g_assert_cmpfloat_with_epsilon (c[0].x, 12, 1e-9);
+  g_assert_cmpfloat_with_epsilon (c[0].y, 16, 1e-9);
+
+  assert_rect (kp_rotated_box_bounds (&diamond), -sqrt (2), -sqrt (2), 2 * sqrt (2), 2 * sqrt (2));
+  g_assert_true (kp_rotated_box_contains (&diamond, 0, 1.4));
+  g_assert_false (kp_rotated_box_contains (&diamond, 1.0, 1.0));   /* inside the bounds, outside the box */
+  g_assert_true (kp_rotated_box_contains (&quarter, 10, 23.9));
+  g_assert_false (kp_rotated_box_contains (&quarter, 13, 20));
+
+  g_assert_cmpfloat_with_epsilon (kp_angle_normalize (3 * G_PI), -G_PI, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_angle_normalize (-G_PI / 2), -G_PI / 2, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_angle_normalize (2 * G_PI + 0.5), 0.5, 1e-9);
+}
+
+static void
+test_polygon (void)
+{
+  /* An L shape: the notch at the top right is outside. */
+  KpPoint l[] = { { 0, 0 }, { 4, 0 }, { 4, 2 }, { 8, 2 }, { 8, 6 }, { 0, 6 } };
+  KpPoint line[] = { { 0, 0 }, { 10, 0 }, { 10, 10 } };
+  KpPoint p = { 99, 99 };
+  g_autofree KpPoint *more = NULL;
+  g_autofree KpPoint *fewer = NULL;
+  guint edge = 99;
+
+  assert_rect (kp_points_bounds (l, G_N_ELEMENTS (l)), 0, 0, 8, 6);
+  assert_rect (kp_points_bounds (NULL, 0), 0, 0, 0, 0);
+  g_assert_true (kp_polygon_contains (l, 6, 1, 1));
+  g_assert_true (kp_polygon_contains (l, 6, 6, 4));
+  g_assert_false (kp_polygon_contains (l, 6, 6, 1));
+  g_assert_false (kp_polygon_contains (l, 6, -1, 3));
+  g_assert_false (kp_polygon_contains (l, 2, 0, 0));
+  g_assert_cmpfloat_with_epsilon (kp_polygon_area (l, 6), 8 + 32, 1e-9);
+
+  g_assert_cmpfloat_with_epsilon (kp_segment_distance (&line[0], &line[1], 5, 3), 3, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_segment_distance (&line[0], &line[1], -3, 4), 5, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_polyline_distance (line, 3, FALSE, 12, 5, &edge), 2, 1e-9);
+  g_assert_cmpuint (edge, ==, 1);
+  /* Closed, the diagonal back to the start is an edge too. */
+  g_assert_cmpfloat_with_epsilon (kp_polyline_distance (line, 3, FALSE, 3, 7, NULL), 7, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_polyline_distance (line, 3, TRUE, 3, 7, &edge), 4 / sqrt (2), 1e-9);
+  g_assert_cmpuint (edge, ==, 2);
+  g_assert_cmpfloat (kp_polyline_distance (NULL, 0, FALSE, 0, 0, NULL), ==, G_MAXDOUBLE);
+
+  g_assert_cmpint (kp_points_hit_vertex (line, 3, 10.5, 9.5, 1), ==, 2);
+  g_assert_cmpint (kp_points_hit_vertex (line, 3, 5, 5, 1), ==, -1);
+
+  more = kp_points_insert (line, 3, 1, &p);
+  g_assert_cmpfloat (more[0].x, ==, 0);
+  g_assert_cmpfloat (more[1].x, ==, 99);
+  g_assert_cmpfloat (more[2].x, ==, 10);
+  g_assert_cmpfloat (more[3].y, ==, 10);
+  fewer = kp_points_remove (more, 4, 0);
+  g_assert_cmpfloat (fewer[0].x, ==, 99);
+  g_assert_cmpfloat (fewer[2].y, ==, 10);
+
+  kp_points_translate (l, 6, 1, -1);
+  assert_rect (kp_points_bounds (l, 6), 1, -1, 8, 6);
+}
+
+/* Hit testing, bounds and moving at the level of annotations. */
+static void
+test_annotation_shapes (void)
+{
+  KpPoint tri[] = { { 0, 0 }, { 10, 0 }, { 0, 10 } };
+  KpPoint seg[] = { { 0, 0 }, { 10, 0 } };
+  KpPoint pt[] = { { 5, 5 } };
+  g_auto(KpAnnotation) polygon = { 0 };
+  g_auto(KpAnnotation) line = { 0 };
+  g_auto(KpAnnotation) point = { 0 };
+  g_auto(KpAnnotation) rotated = { 0 };
+  g_auto(KpAnnotation) mask = { 0 };
+  g_auto(KpAnnotation) copy = { 0 };
+
+  polygon.shape = KP_SHAPE_POLYGON;
+  kp_annotation_set_points (&polygon, tri, 3);
+  assert_rect (polygon.rect, 0, 0, 10, 10);
+  g_assert_true (kp_annotation_hit (&polygon, 2, 2, 0.5));
+  g_assert_false (kp_annotation_hit (&polygon, 6, 6, 0.5));
+  g_assert_true (kp_annotation_hit (&polygon, 5.2, 5.2, 0.5));   /* near the hypotenuse */
+
+  line.shape = KP_SHAPE_LINE;
+  kp_annotation_set_points (&line, seg, 2);
+  g_assert_true (kp_annotation_hit (&line, 5, 0.9, 1));
+  g_assert_false (kp_annotation_hit (&line, 5, 1.1, 1));
+
+  point.shape = KP_SHAPE_POINT;
+  kp_annotation_set_points (&point, pt, 1);
+  assert_rect (point.rect, 5, 5, 0, 0);
+  g_assert_true (kp_annotation_hit (&point, 5.5, 5.5, 1));
+  g_assert_false (kp_annotation_hit (&point, 7, 5, 1));
+
+  rotated.shape = KP_SHAPE_ROTATED_BOX;
+  rotated.rotated = (KpRotatedBox) { 0, 0, 2, 2, G_PI / 4 };
+  kp_annotation_update_bounds (&rotated);
+  g_assert_true (kp_annotation_hit (&rotated, 0, 1.3, 0));
+  g_assert_false (kp_annotation_hit (&rotated, 1, 1, 0));
+  kp_annotation_translate (&rotated, 10, 5);
+  g_assert_cmpfloat (rotated.rotated.cx, ==, 10);
+  g_assert_cmpfloat_with_epsilon (rotated.rect.x, 10 - sqrt (2), 1e-9);
+
+  mask.shape = KP_SHAPE_MASK;
+  mask.mask = kp_mask_paint_polygon (NULL, tri, 3, TRUE);
+  kp_annotation_update_bounds (&mask);
+  g_assert_true (kp_annotation_hit (&mask, 1.5, 1.5, 0));
+  g_assert_false (kp_annotation_hit (&mask, 8.5, 8.5, 0));
+  kp_annotation_translate (&mask, 2.4, 3.6);
+  g_assert_cmpint (mask.mask->x, ==, 2);
+  g_assert_cmpint (mask.mask->y, ==, 4);
+  g_assert_true (kp_annotation_hit (&mask, 3.5, 5.5, 0));
+
+  kp_annotation_translate (&polygon, -1, 2);
+  assert_rect (polygon.rect, -1, 2, 10, 10);
+  g_assert_cmpfloat (polygon.points[1].x, ==, 9);
+
+  kp_annotation_copy_to (&polygon, &copy);
+  g_assert_true (kp_annotation_equal (&polygon, &copy));
+  g_assert_true (copy.points != polygon.points);
+  copy.points[0].x = 0.5;
+  g_assert_false (kp_annotation_equal (&polygon, &copy));
+
+  kp_annotation_set_attribute (&copy, 5, "a");
+  kp_annotation_set_attribute (&copy, 2, "b");
+  kp_annotation_set_attribute (&copy, 9, "c");
+  kp_annotation_set_attribute (&copy, 5, "d");
+  g_assert_cmpuint (copy.n_attributes, ==, 3);
+  g_assert_cmpint (copy.attributes[0].attribute_id, ==, 2);
+  g_assert_cmpstr (kp_annotation_get_attribute (&copy, 5), ==, "d");
+  kp_annotation_set_attribute (&copy, 2, NULL);
+  g_assert_cmpuint (copy.n_attributes, ==, 2);
+  g_assert_null (kp_annotation_get_attribute (&copy, 2));
+
+  {
+    KpShape shape;
+
+    g_assert_true (kp_shape_from_string ("Rotated-Box", &shape));
+    g_assert_cmpint (shape, ==, KP_SHAPE_ROTATED_BOX);
+    g_assert_false (kp_shape_from_string ("circle", &shape));
+    g_assert_cmpstr (kp_shape_to_string (KP_SHAPE_MASK), ==, "mask");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -384,6 +545,9 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/geometry/zoom-steps", test_zoom_steps);
   g_test_add_func ("/kempelen/core/geometry/clamp-pan", test_clamp_pan);
   g_test_add_func ("/kempelen/core/geometry/spatial-index", test_spatial_index);
+  g_test_add_func ("/kempelen/core/geometry/rotated-box", test_rotated_box);
+  g_test_add_func ("/kempelen/core/geometry/polygon", test_polygon);
+  g_test_add_func ("/kempelen/core/geometry/annotation-shapes", test_annotation_shapes);
 
   return g_test_run ();
 }
