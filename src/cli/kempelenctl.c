@@ -18,6 +18,7 @@
 #include "kp-core.h"
 #include "kp-media.h"
 #include "kp-cli-admin.h"
+#include "kp-cli-layout.h"
 
 #define EXIT_USAGE 2
 
@@ -33,11 +34,13 @@ static int run_export (int argc, char **argv);
 static int run_status (int argc, char **argv);
 static int run_help   (int argc, char **argv);
 static int run_admin  (int argc, char **argv);
+static int run_layout (int argc, char **argv);
 
 static const Command commands[] = {
   { "export", N_("Export a project’s boxes as COCO, Pascal VOC or YOLO"), run_export },
   { "status", N_("Show how far the annotation of a project is"), run_status },
   { "admin", N_("Create a server’s requesters and workers, add funds"), run_admin },
+  { "layout", N_("Check HIT layouts and print their problems"), run_layout },
   { "help", N_("Show the options of a command"), run_help },
 };
 
@@ -466,6 +469,15 @@ run_admin (int    argc,
            char **argv)
 {
   return kp_cli_admin_run (argc, argv);
+}
+
+/* layout */
+
+static int
+run_layout (int    argc,
+            char **argv)
+{
+  return kp_cli_layout_run (argc, argv);
 }
 
 /* help */

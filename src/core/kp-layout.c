@@ -712,8 +712,13 @@ kp_layout_parse_lenient_json (const char  *text,
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, strict->str, strict->len, &local_error))
     {
-      g_set_error_literal (error, KP_LAYOUT_ERROR, KP_LAYOUT_ERROR_INVALID,
-                           local_error->message);
+      const char *message = local_error->message;
+
+      /* json-glib names its input "<data>"; the attribute is named by
+       * the caller. */
+      if (g_str_has_prefix (message, "<data>:"))
+        message += strlen ("<data>:");
+      g_set_error_literal (error, KP_LAYOUT_ERROR, KP_LAYOUT_ERROR_INVALID, message);
       return NULL;
     }
 
