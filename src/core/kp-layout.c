@@ -1128,7 +1128,7 @@ builder_closed_explicitly (Builder    *b,
       i--;
       if (b->pos.data[i] == '<')
         {
-          if (b->pos.data[i + 1] == '/' && i + 2 + tag_len <= b->pos.length &&
+          if (i + 2 + tag_len <= b->pos.length && b->pos.data[i + 1] == '/' &&
               g_ascii_strncasecmp (b->pos.data + i + 2, tag, tag_len) == 0)
             {
               b->last_end_offset = offset;
