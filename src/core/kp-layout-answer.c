@@ -689,11 +689,26 @@ answer_text (const KpLayoutNode *node,
 
 /* Toggles */
 
+/* The member a toggle writes its state under: its value attribute, or
+ * "on" as crowd-html-elements defaults it. */
+static const char *
+toggle_member (const KpLayoutNode *node)
+{
+  const char *v = kp_layout_node_get_attribute (node, "value");
+
+  return v != NULL && *v != '\0' ? v : "on";
+}
+
+/* A toggle's state from a widget value: a boolean, or the answer shape
+ * {MEMBER: bool} (which several toggles sharing a name share, each
+ * reading its own member), or, for radios, the chosen value. */
 static gboolean
 value_boolean (const KpLayoutNode *node,
                JsonNode           *value,
                gboolean           *out)
 {
+  const char *member = toggle_member (node);
+
   if (value == NULL)
     {
       *out = kp_layout_node_get_boolean (node, "checked");
@@ -701,10 +716,25 @@ value_boolean (const KpLayoutNode *node,
     }
 
   if (JSON_NODE_HOLDS_OBJECT (value))
-    value = object_member (value, "on");
+    {
+      JsonNode *state = object_member (value, member);
 
-  if (value == NULL || !JSON_NODE_HOLDS_VALUE (value) ||
-      json_node_get_value_type (value) != G_TYPE_BOOLEAN)
+      if (state == NULL)
+        {
+          *out = FALSE;
+          return TRUE;
+        }
+      value = state;
+    }
+
+  if (node_get_string (value) != NULL &&
+      (node->kind == KP_LAYOUT_NODE_RADIO || node->kind == KP_LAYOUT_NODE_CROWD_RADIO_BUTTON))
+    {
+      *out = g_str_equal (node_get_string (value), member);
+      return TRUE;
+    }
+
+  if (!JSON_NODE_HOLDS_VALUE (value) || json_node_get_value_type (value) != G_TYPE_BOOLEAN)
     return FALSE;
 
   *out = json_node_get_boolean (value);
@@ -738,53 +768,55 @@ answer_toggle (const KpLayoutNode *node,
     _kp_layout_node_problem (problems, node, KP_LAYOUT_SEVERITY_ERROR, _("“%s” must be checked"),
                              kp_layout_node_get_attribute (node, "name"));
 
-  if (node->kind == KP_LAYOUT_NODE_CHECKBOX)
-    {
-      const char *v = kp_layout_node_get_attribute (node, "value");
-
-      return on_object (v != NULL && *v != '\0' ? v : "on", on);
-    }
-
-  return on_object ("on", on);
+  return on_object (toggle_member (node), on);
 }
 
+/* A radio group: every button answers under its own name, as
+ * {VALUE: bool}; buttons sharing a name share the object. The widget
+ * value is the chosen button's value (or, lacking one, its name). */
 static JsonNode *
 answer_radio_group (const KpLayoutNode *node,
                     JsonNode           *value,
                     GPtrArray          *problems)
 {
-  JsonObject *object = json_object_new ();
-  JsonNode *answer = json_node_init_object (json_node_alloc (), object);
+  g_autoptr(JsonObject) object = json_object_new ();
   const char *chosen = node_get_string (value);
-  gboolean found = chosen == NULL;
+  gboolean found = FALSE;
 
   if (value != NULL && chosen == NULL)
-    {
-      json_object_unref (object);
-      json_node_unref (answer);
-      return NULL;
-    }
+    return NULL;
 
   for (guint i = 0; i < node->children->len; i++)
     {
       const KpLayoutNode *button = g_ptr_array_index (node->children, i);
       const char *name = kp_layout_node_get_attribute (button, "name");
+      const char *v = kp_layout_node_get_attribute (button, "value");
+      JsonObject *states;
       gboolean on;
 
       if (button->kind != KP_LAYOUT_NODE_CROWD_RADIO_BUTTON || name == NULL)
         continue;
 
-      on = chosen != NULL ? g_str_equal (chosen, name) : kp_layout_node_get_boolean (button, "checked");
+      if (chosen != NULL)
+        on = !found && g_str_equal (chosen, v != NULL && *v != '\0' ? v : name);
+      else
+        on = !found && kp_layout_node_get_boolean (button, "checked");
       found |= on;
-      json_object_set_member (object, name, on_object ("on", on));
+
+      states = json_object_has_member (object, name) ? json_object_get_object_member (object, name) : NULL;
+      if (states == NULL)
+        {
+          states = json_object_new ();
+          json_object_set_object_member (object, name, states);
+        }
+      json_object_set_boolean_member (states, toggle_member (button), on);
     }
 
-  if (!found)
+  if (chosen != NULL && !found)
     _kp_layout_node_problem (problems, node, KP_LAYOUT_SEVERITY_ERROR,
                              _("“%s” is not a button of this radio group"), chosen);
 
-  json_object_unref (object);
-  return answer;
+  return json_node_init_object (json_node_alloc (), object);
 }
 
 static JsonNode *
@@ -1050,14 +1082,8 @@ kp_layout_node_answer (const KpLayoutNode *node,
     case KP_LAYOUT_NODE_CROWD_TOGGLE_BUTTON:
     case KP_LAYOUT_NODE_CROWD_RADIO_BUTTON:
     case KP_LAYOUT_NODE_CHECKBOX:
-      return answer_toggle (node, value, problems);
     case KP_LAYOUT_NODE_RADIO:
-      {
-        const char *v = kp_layout_node_get_attribute (node, "value");
-        const char *chosen = node_get_string (value);
-
-        return on_object (v != NULL ? v : "on", chosen != NULL && v != NULL && g_str_equal (chosen, v));
-      }
+      return answer_toggle (node, value, problems);
     case KP_LAYOUT_NODE_CROWD_RADIO_GROUP:
       return answer_radio_group (node, value, problems);
     case KP_LAYOUT_NODE_CROWD_SLIDER:
@@ -1072,6 +1098,44 @@ kp_layout_node_answer (const KpLayoutNode *node,
       return answer_question_form (node, value, problems);
     default:
       return NULL;
+    }
+}
+
+static gboolean
+is_toggle (const KpLayoutNode *node)
+{
+  return node->kind == KP_LAYOUT_NODE_CROWD_CHECKBOX || node->kind == KP_LAYOUT_NODE_CROWD_RADIO_BUTTON ||
+         node->kind == KP_LAYOUT_NODE_CROWD_TOGGLE_BUTTON || node->kind == KP_LAYOUT_NODE_CHECKBOX ||
+         node->kind == KP_LAYOUT_NODE_RADIO;
+}
+
+/* Toggles sharing a name share one object of states, as crowd-form
+ * writes them: {"color": {"Red": true, "Green": false}}. */
+static void
+merge_states (JsonObject *form,
+              const char *name,
+              JsonNode   *states)
+{
+  JsonNode *existing = json_object_get_member (form, name);
+  g_autoptr(GList) members = NULL;
+
+  if (existing == NULL || !JSON_NODE_HOLDS_OBJECT (existing) || !JSON_NODE_HOLDS_OBJECT (states))
+    {
+      json_object_set_member (form, name, json_node_copy (states));
+      return;
+    }
+
+  members = json_object_get_members (json_node_get_object (states));
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *state = json_object_get_member (json_node_get_object (states), l->data);
+      JsonNode *old = json_object_get_member (json_node_get_object (existing), l->data);
+
+      /* Two toggles with the same name and value: either one on is on. */
+      if (old != NULL && JSON_NODE_HOLDS_VALUE (old) && json_node_get_value_type (old) == G_TYPE_BOOLEAN &&
+          json_node_get_boolean (old))
+        continue;
+      json_object_set_member (json_node_get_object (existing), l->data, json_node_copy (state));
     }
 }
 
@@ -1114,35 +1178,6 @@ kp_layout_form_answer (KpLayout           *self,
       if (key == NULL || *key == '\0')
         continue;
 
-      if (node->kind == KP_LAYOUT_NODE_RADIO)
-        {
-          /* Radios sharing a name answer together, once. */
-          g_autoptr(JsonNode) merged = NULL;
-
-          if (json_object_has_member (object, key))
-            continue;
-          merged = on_object ("unused", FALSE);
-          json_object_remove_member (json_node_get_object (merged), "unused");
-          for (guint j = i; j < nodes->len; j++)
-            {
-              const KpLayoutNode *other = g_ptr_array_index (nodes, j);
-              g_autoptr(JsonNode) one = NULL;
-              g_autoptr(GList) members = NULL;
-
-              if (other->kind != KP_LAYOUT_NODE_RADIO ||
-                  g_strcmp0 (kp_layout_node_get_attribute (other, "name"), key) != 0)
-                continue;
-              one = kp_layout_node_answer (other, value, problems);
-              members = json_object_get_members (json_node_get_object (one));
-              for (GList *l = members; l != NULL; l = l->next)
-                json_object_set_member (json_node_get_object (merged), l->data,
-                                        json_node_copy (json_object_get_member (json_node_get_object (one),
-                                                                                l->data)));
-            }
-          json_object_set_member (object, key, g_steal_pointer (&merged));
-          continue;
-        }
-
       node_answer = kp_layout_node_answer (node, value, problems);
       if (node_answer == NULL)
         {
@@ -1157,13 +1192,14 @@ kp_layout_form_answer (KpLayout           *self,
         json_array_add_element (result, g_steal_pointer (&node_answer));
       else if (node->kind == KP_LAYOUT_NODE_CROWD_RADIO_GROUP)
         {
-          g_autoptr(GList) members = json_object_get_members (json_node_get_object (node_answer));
+          JsonObject *group = json_node_get_object (node_answer);
+          g_autoptr(GList) members = json_object_get_members (group);
 
           for (GList *l = members; l != NULL; l = l->next)
-            json_object_set_member (object, l->data,
-                                    json_node_copy (json_object_get_member (json_node_get_object (node_answer),
-                                                                            l->data)));
+            merge_states (object, l->data, json_object_get_member (group, l->data));
         }
+      else if (is_toggle (node))
+        merge_states (object, key, node_answer);
       else
         json_object_set_member (object, key, g_steal_pointer (&node_answer));
     }

@@ -1879,6 +1879,13 @@ _kp_layout_node_answer_key (const KpLayoutNode *node)
   return kp_layout_node_get_attribute (node, "name");
 }
 
+static gboolean
+is_toggle_kind (KpLayoutNodeKind kind)
+{
+  return kind == KP_LAYOUT_NODE_CROWD_CHECKBOX || kind == KP_LAYOUT_NODE_CROWD_RADIO_BUTTON ||
+         kind == KP_LAYOUT_NODE_CROWD_TOGGLE_BUTTON;
+}
+
 static void
 check_tree (KpLayout *self)
 {
@@ -1914,6 +1921,7 @@ check_tree (KpLayout *self)
           else
             {
               const char *name = kp_layout_node_get_attribute (node, "name");
+              const KpLayoutNode *other;
               GHashTable *form_names;
 
               if (name != NULL && *name != '\0' && !has_template_syntax (name))
@@ -1925,12 +1933,15 @@ check_tree (KpLayout *self)
                       g_hash_table_insert (names, (gpointer)form, form_names);
                     }
 
-                  if (g_hash_table_contains (form_names, name))
+                  other = g_hash_table_lookup (form_names, name);
+                  /* Check boxes and radio buttons sharing a name share
+                   * one answer object, keyed by their values. */
+                  if (other != NULL && !(is_toggle_kind (other->kind) && is_toggle_kind (node->kind)))
                     _kp_layout_node_problem (self->problems, node, KP_LAYOUT_SEVERITY_ERROR,
                                              _("The name “%s” is used twice in this <crowd-form>"),
                                              name);
-                  else
-                    g_hash_table_add (form_names, (gpointer)name);
+                  else if (other == NULL)
+                    g_hash_table_insert (form_names, (gpointer)name, node);
                 }
             }
         }
