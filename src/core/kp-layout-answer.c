@@ -1139,6 +1139,27 @@ merge_states (JsonObject *form,
     }
 }
 
+/* Our answers nest a few levels at most, so recursion is bounded. */
+static void
+flatten_into (JsonObject *flat,
+              const char *prefix,
+              JsonObject *object)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *member = json_object_get_member (object, l->data);
+      g_autofree char *key = prefix != NULL ? g_strdup_printf ("%s.%s", prefix, (char *)l->data)
+                                            : g_strdup (l->data);
+
+      if (JSON_NODE_HOLDS_OBJECT (member))
+        flatten_into (flat, key, json_node_get_object (member));
+      else
+        json_object_set_member (flat, key, json_node_copy (member));
+    }
+}
+
 JsonArray *
 kp_layout_form_answer (KpLayout           *self,
                        const KpLayoutNode *form,
@@ -1206,6 +1227,17 @@ kp_layout_form_answer (KpLayout           *self,
 
   if (question_form)
     return g_steal_pointer (&result);
+
+  /* <crowd-form answer-format="flatten-objects"> (MTurk's sample
+   * templates use it) writes nested members as dotted keys. */
+  if (form != NULL && g_strcmp0 (kp_layout_node_get_attribute (form, "answer-format"), "flatten-objects") == 0)
+    {
+      JsonObject *flat = json_object_new ();
+
+      flatten_into (flat, NULL, object);
+      g_clear_pointer (&object, json_object_unref);
+      object = flat;
+    }
 
   wrapper = json_array_new ();
   json_array_add_object_element (wrapper, json_object_ref (object));
