@@ -12,6 +12,7 @@
 #include "kp-store.h"
 #include "kp-document.h"
 #include "kp-export.h"
+#include "kp-import.h"
 #include "kp-question.h"
 #include "kp-layout.h"
 #include "kp-template.h"

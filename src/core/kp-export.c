@@ -28,7 +28,18 @@ static const struct {
   { KP_EXPORT_FORMAT_COCO, "coco" },
   { KP_EXPORT_FORMAT_VOC, "voc" },
   { KP_EXPORT_FORMAT_YOLO, "yolo" },
+  { KP_EXPORT_FORMAT_LABEL_MAP, "labelmap" },
 };
+
+void
+kp_export_report_free (KpExportReport *report)
+{
+  if (report == NULL)
+    return;
+
+  g_clear_pointer (&report->warnings, g_ptr_array_unref);
+  g_free (report);
+}
 
 gboolean
 kp_export_format_from_string (const char     *name,
@@ -69,10 +80,15 @@ typedef struct
 
 typedef struct
 {
-  KpStore    *store;
-  GPtrArray  *labels;           /* KpLabel, in position order */
-  GHashTable *class_index;      /* label id -> GINT_TO_POINTER (index + 1) */
-  GArray     *images;           /* ExportImage */
+  KpStore        *store;
+  GPtrArray      *labels;       /* KpLabel, in position order */
+  GHashTable     *class_index;  /* label id -> GINT_TO_POINTER (index + 1) */
+  GArray         *images;       /* ExportImage */
+  GPtrArray      *attributes;   /* KpAttribute */
+  KpExportFlags   flags;
+  KpExportReport *report;
+  guint           converted[KP_N_SHAPES]; /* exported in another form */
+  guint           dropped[KP_N_SHAPES];   /* left out */
 } ExportData;
 
 static void
@@ -91,6 +107,8 @@ export_data_free (ExportData *data)
   g_clear_pointer (&data->labels, g_ptr_array_unref);
   g_clear_pointer (&data->class_index, g_hash_table_unref);
   g_clear_pointer (&data->images, g_array_unref);
+  g_clear_pointer (&data->attributes, g_ptr_array_unref);
+  g_clear_pointer (&data->report, kp_export_report_free);
   g_free (data);
 }
 
@@ -140,16 +158,36 @@ make_stem (const char *path,
     }
 }
 
+static int
+compare_drawing_order (gconstpointer a,
+                       gconstpointer b)
+{
+  const KpAnnotation *x = *(const KpAnnotation * const *)a;
+  const KpAnnotation *y = *(const KpAnnotation * const *)b;
+
+  if (x->z != y->z)
+    return x->z < y->z ? -1 : 1;
+
+  return x->id < y->id ? -1 : (x->id > y->id);
+}
+
 static ExportData *
-collect (KpStore       *store,
-         GCancellable  *cancellable,
-         GError       **error)
+collect (KpStore        *store,
+         KpExportFlags   flags,
+         GCancellable   *cancellable,
+         GError        **error)
 {
   g_autoptr(ExportData) data = g_new0 (ExportData, 1);
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GHashTable) used = NULL;
 
   data->store = store;
+  data->flags = flags;
+  data->report = g_new0 (KpExportReport, 1);
+  data->report->warnings = g_ptr_array_new_with_free_func (g_free);
+  data->attributes = kp_store_list_all_attributes (store, error);
+  if (data->attributes == NULL)
+    return NULL;
   data->labels = kp_store_list_labels (store, error);
   if (data->labels == NULL)
     return NULL;
@@ -197,6 +235,16 @@ collect (KpStore       *store,
       image.annotations = kp_store_list_annotations (store, m->id, error);
       if (image.annotations == NULL)
         return NULL;
+      if (!(flags & KP_EXPORT_FLAGS_INCLUDE_PENDING))
+        for (guint j = image.annotations->len; j > 0; j--)
+          if (((KpAnnotation *)image.annotations->pdata[j - 1])->review == KP_REVIEW_PENDING)
+            {
+              g_ptr_array_remove_index (image.annotations, j - 1);
+              data->report->n_pending++;
+            }
+      g_ptr_array_sort (image.annotations, compare_drawing_order);
+      data->report->n_images++;
+      data->report->n_objects += image.annotations->len;
       image.stem = make_stem (m->path, used);
       image.media = g_steal_pointer (&media->pdata[i]);
       g_array_append_val (data->images, image);
@@ -300,6 +348,198 @@ write_outputs (GArray        *outputs,
 
 /* COCO */
 
+#define UNNAMED_KEYPOINT "point"
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
+/* The keypoint names the points of a label use, sorted. */
+static GPtrArray *
+coco_keypoint_names (ExportData *data,
+                     gint64      label_id)
+{
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < data->images->len; i++)
+    {
+      const ExportImage *image = &g_array_index (data->images, ExportImage, i);
+
+      for (guint j = 0; j < image->annotations->len; j++)
+        {
+          const KpAnnotation *a = image->annotations->pdata[j];
+          const char *name;
+          gboolean known = FALSE;
+
+          if (a->shape != KP_SHAPE_POINT || a->label_id != label_id)
+            continue;
+          name = a->keypoint != NULL && a->keypoint[0] != '\0' ? a->keypoint : UNNAMED_KEYPOINT;
+          for (guint k = 0; k < names->len && !known; k++)
+            known = strcmp (names->pdata[k], name) == 0;
+          if (!known)
+            g_ptr_array_add (names, g_strdup (name));
+        }
+    }
+  g_ptr_array_sort (names, compare_strings);
+
+  return names;
+}
+
+static void
+add_doubles (JsonBuilder  *builder,
+             const double *values,
+             guint         n)
+{
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < n; i++)
+    json_builder_add_double_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+static const KpAttribute *
+find_attribute (ExportData *data,
+                gint64      attribute_id)
+{
+  for (guint i = 0; i < data->attributes->len; i++)
+    if (((KpAttribute *)data->attributes->pdata[i])->id == attribute_id)
+      return data->attributes->pdata[i];
+
+  return NULL;
+}
+
+static void
+coco_annotation (ExportData         *data,
+                 JsonBuilder        *builder,
+                 const ExportImage  *image,
+                 const KpAnnotation *a,
+                 guint               category)
+{
+  KpRect r = a->rect;
+  double area = r.width * r.height;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_int_value (builder, a->id);
+  json_builder_set_member_name (builder, "image_id");
+  json_builder_add_int_value (builder, image->media->id);
+  json_builder_set_member_name (builder, "category_id");
+  json_builder_add_int_value (builder, category);
+  json_builder_set_member_name (builder, "bbox");
+  add_doubles (builder, (const double[]) { r.x, r.y, r.width, r.height }, 4);
+  json_builder_set_member_name (builder, "iscrowd");
+  json_builder_add_int_value (builder, 0);
+
+  json_builder_set_member_name (builder, "segmentation");
+  switch (a->shape)
+    {
+    case KP_SHAPE_POLYGON:
+      json_builder_begin_array (builder);
+      add_doubles (builder, (const double *)a->points, a->n_points * 2);
+      json_builder_end_array (builder);
+      area = fabs (kp_polygon_area (a->points, a->n_points));
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      {
+        KpPoint c[4];
+
+        kp_rotated_box_corners (&a->rotated, c);
+        json_builder_begin_array (builder);
+        add_doubles (builder, (const double *)c, 8);
+        json_builder_end_array (builder);
+        area = a->rotated.width * a->rotated.height;
+        break;
+      }
+
+    case KP_SHAPE_MASK:
+      {
+        g_autoptr(GArray) counts = kp_mask_to_coco_counts (a->mask, image->media->width,
+                                                           image->media->height);
+        g_autofree char *text = kp_coco_rle_encode ((guint32 *)(void *)counts->data, counts->len);
+
+        json_builder_begin_object (builder);
+        json_builder_set_member_name (builder, "size");
+        json_builder_begin_array (builder);
+        json_builder_add_int_value (builder, image->media->height);
+        json_builder_add_int_value (builder, image->media->width);
+        json_builder_end_array (builder);
+        json_builder_set_member_name (builder, "counts");
+        json_builder_add_string_value (builder, text);
+        json_builder_end_object (builder);
+        area = kp_mask_get_area (a->mask);
+        break;
+      }
+
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+      data->converted[a->shape]++;
+      G_GNUC_FALLTHROUGH;
+    default:
+      json_builder_begin_array (builder);
+      json_builder_end_array (builder);
+      break;
+    }
+  json_builder_set_member_name (builder, "area");
+  json_builder_add_double_value (builder, area);
+
+  if (a->shape == KP_SHAPE_POINT)
+    {
+      g_autoptr(GPtrArray) names = coco_keypoint_names (data, a->label_id);
+      const char *name = a->keypoint != NULL && a->keypoint[0] != '\0' ? a->keypoint : UNNAMED_KEYPOINT;
+
+      json_builder_set_member_name (builder, "keypoints");
+      json_builder_begin_array (builder);
+      for (guint k = 0; k < names->len; k++)
+        {
+          gboolean mine = strcmp (names->pdata[k], name) == 0;
+
+          json_builder_add_double_value (builder, mine ? a->points[0].x : 0);
+          json_builder_add_double_value (builder, mine ? a->points[0].y : 0);
+          json_builder_add_int_value (builder, mine ? (a->occluded ? 1 : 2) : 0);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "num_keypoints");
+      json_builder_add_int_value (builder, 1);
+    }
+
+  if (a->review != KP_REVIEW_NONE)
+    {
+      json_builder_set_member_name (builder, "score");
+      json_builder_add_double_value (builder, a->confidence);
+    }
+
+  if (a->shape == KP_SHAPE_ROTATED_BOX || a->n_attributes > 0)
+    {
+      json_builder_set_member_name (builder, "attributes");
+      json_builder_begin_object (builder);
+      if (a->shape == KP_SHAPE_ROTATED_BOX)
+        {
+          json_builder_set_member_name (builder, "rotation");
+          json_builder_add_double_value (builder, a->rotated.angle * 180 / G_PI);
+        }
+      for (guint i = 0; i < a->n_attributes; i++)
+        {
+          const KpAttribute *attribute = find_attribute (data, a->attributes[i].attribute_id);
+
+          if (attribute == NULL || strcmp (attribute->name, "rotation") == 0)
+            continue;
+          json_builder_set_member_name (builder, attribute->name);
+          if (attribute->kind == KP_ATTRIBUTE_CHECKBOX)
+            json_builder_add_boolean_value (builder, strcmp (a->attributes[i].value, "true") == 0);
+          else if (attribute->kind == KP_ATTRIBUTE_NUMBER)
+            json_builder_add_double_value (builder, g_ascii_strtod (a->attributes[i].value, NULL));
+          else
+            json_builder_add_string_value (builder, a->attributes[i].value);
+        }
+      json_builder_end_object (builder);
+    }
+
+  json_builder_end_object (builder);
+}
+
 static void
 export_coco (ExportData *data,
              const char *output,
@@ -370,28 +610,7 @@ export_coco (ExportData *data,
           if (category == 0)
             continue;
 
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "id");
-          json_builder_add_int_value (builder, a->id);
-          json_builder_set_member_name (builder, "image_id");
-          json_builder_add_int_value (builder, image->media->id);
-          json_builder_set_member_name (builder, "category_id");
-          json_builder_add_int_value (builder, category);
-          json_builder_set_member_name (builder, "bbox");
-          json_builder_begin_array (builder);
-          json_builder_add_double_value (builder, a->rect.x);
-          json_builder_add_double_value (builder, a->rect.y);
-          json_builder_add_double_value (builder, a->rect.width);
-          json_builder_add_double_value (builder, a->rect.height);
-          json_builder_end_array (builder);
-          json_builder_set_member_name (builder, "area");
-          json_builder_add_double_value (builder, a->rect.width * a->rect.height);
-          json_builder_set_member_name (builder, "iscrowd");
-          json_builder_add_int_value (builder, 0);
-          json_builder_set_member_name (builder, "segmentation");
-          json_builder_begin_array (builder);
-          json_builder_end_array (builder);
-          json_builder_end_object (builder);
+          coco_annotation (data, builder, image, a, category);
         }
     }
   json_builder_end_array (builder);
@@ -401,6 +620,7 @@ export_coco (ExportData *data,
   for (guint i = 0; i < data->labels->len; i++)
     {
       const KpLabel *label = g_ptr_array_index (data->labels, i);
+      g_autoptr(GPtrArray) names = coco_keypoint_names (data, label->id);
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "id");
@@ -409,6 +629,17 @@ export_coco (ExportData *data,
       json_builder_add_string_value (builder, label->name);
       json_builder_set_member_name (builder, "supercategory");
       json_builder_add_string_value (builder, "");
+      if (names->len > 0)
+        {
+          json_builder_set_member_name (builder, "keypoints");
+          json_builder_begin_array (builder);
+          for (guint k = 0; k < names->len; k++)
+            json_builder_add_string_value (builder, names->pdata[k]);
+          json_builder_end_array (builder);
+          json_builder_set_member_name (builder, "skeleton");
+          json_builder_begin_array (builder);
+          json_builder_end_array (builder);
+        }
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -464,6 +695,10 @@ voc_document (ExportData         *data,
 #define W(call) G_STMT_START { if ((rc = (call)) < 0) goto failed; } G_STMT_END
 #define ELEMENT(name, value) W (xmlTextWriterWriteElement (writer, BAD_CAST (name), BAD_CAST (value)))
 #define ELEMENT_INT(name, value) W (xmlTextWriterWriteFormatElement (writer, BAD_CAST (name), "%d", (int)(value)))
+#define ELEMENT_DOUBLE(name, value) G_STMT_START { \
+    char _buf[G_ASCII_DTOSTR_BUF_SIZE]; \
+    ELEMENT (name, g_ascii_dtostr (_buf, sizeof _buf, (value))); \
+  } G_STMT_END
 
   W (xmlTextWriterStartDocument (writer, NULL, "UTF-8", NULL));
   W (xmlTextWriterStartElement (writer, BAD_CAST "annotation"));
@@ -491,6 +726,8 @@ voc_document (ExportData         *data,
         continue;
       label = g_ptr_array_index (data->labels, class - 1);
       voc_box (&a->rect, image->media->width, image->media->height, &xmin, &ymin, &xmax, &ymax);
+      if (a->shape != KP_SHAPE_BOX && a->shape != KP_SHAPE_ROTATED_BOX)
+        data->converted[a->shape]++;
 
       W (xmlTextWriterStartElement (writer, BAD_CAST "object"));
       ELEMENT ("name", label->name);
@@ -503,12 +740,26 @@ voc_document (ExportData         *data,
       ELEMENT_INT ("xmax", xmax);
       ELEMENT_INT ("ymax", ymax);
       W (xmlTextWriterEndElement (writer));
+      if (a->shape == KP_SHAPE_ROTATED_BOX)
+        {
+          /* roLabelImg's element: exact doubles, angle in radians. */
+          W (xmlTextWriterStartElement (writer, BAD_CAST "robndbox"));
+          ELEMENT_DOUBLE ("cx", a->rotated.cx);
+          ELEMENT_DOUBLE ("cy", a->rotated.cy);
+          ELEMENT_DOUBLE ("w", a->rotated.width);
+          ELEMENT_DOUBLE ("h", a->rotated.height);
+          ELEMENT_DOUBLE ("angle", a->rotated.angle);
+          W (xmlTextWriterEndElement (writer));
+        }
+      if (a->review != KP_REVIEW_NONE)
+        ELEMENT_DOUBLE ("score", a->confidence);
       W (xmlTextWriterEndElement (writer));
     }
 
   W (xmlTextWriterEndElement (writer));
   W (xmlTextWriterEndDocument (writer));
 
+#undef ELEMENT_DOUBLE
 #undef ELEMENT_INT
 #undef ELEMENT
 #undef W
@@ -622,7 +873,42 @@ export_yolo (ExportData *data,
           guint class = class_of (data, a);
           KpRect r = kp_rect_clamp (a->rect, w, h);
 
-          if (class == 0 || kp_rect_is_empty (&r))
+          if (class == 0)
+            continue;
+
+          if (a->shape == KP_SHAPE_POLYGON || a->shape == KP_SHAPE_ROTATED_BOX)
+            {
+              KpPoint corners[4];
+              const KpPoint *points = a->points;
+              guint n = a->n_points;
+
+              if (a->shape == KP_SHAPE_ROTATED_BOX)
+                {
+                  kp_rotated_box_corners (&a->rotated, corners);
+                  points = corners;
+                  n = 4;
+                  data->converted[a->shape]++;
+                }
+
+              g_string_append_printf (lines, "%u", class - 1);
+              for (guint k = 0; k < n; k++)
+                {
+                  g_string_append_c (lines, ' ');
+                  append_double (lines, points[k].x / w);
+                  g_string_append_c (lines, ' ');
+                  append_double (lines, points[k].y / h);
+                }
+              g_string_append_c (lines, '\n');
+              continue;
+            }
+
+          if (a->shape != KP_SHAPE_BOX)
+            {
+              data->dropped[a->shape]++;
+              continue;
+            }
+
+          if (kp_rect_is_empty (&r))
             continue;
 
           g_string_append_printf (lines, "%u ", class - 1);
@@ -644,31 +930,279 @@ export_yolo (ExportData *data,
   add_output_string (outputs, g_build_filename (output, "data.yaml", NULL), yaml);
 }
 
-gboolean
-kp_export (KpStore         *store,
-           KpExportFormat   format,
-           const char      *output,
-           GCancellable    *cancellable,
-           GError         **error)
+/* Label maps */
+
+static guint32
+crc32_update (guint32       crc,
+              const guint8 *data,
+              gsize         len)
+{
+  static guint32 table[256];
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      for (guint32 n = 0; n < 256; n++)
+        {
+          guint32 c = n;
+
+          for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+          table[n] = c;
+        }
+      g_once_init_leave (&initialized, 1);
+    }
+
+  for (gsize i = 0; i < len; i++)
+    crc = table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+
+  return crc;
+}
+
+static void
+png_chunk (GByteArray   *out,
+           const char   *type,
+           const guint8 *data,
+           gsize         len)
+{
+  guint32 be_len = GUINT32_TO_BE ((guint32)len);
+  guint32 crc = 0xffffffffu;
+  guint32 be_crc;
+
+  g_byte_array_append (out, (const guint8 *)&be_len, 4);
+  g_byte_array_append (out, (const guint8 *)type, 4);
+  if (len > 0)
+    g_byte_array_append (out, data, len);
+  crc = crc32_update (crc, (const guint8 *)type, 4);
+  crc = crc32_update (crc, data, len);
+  be_crc = GUINT32_TO_BE (crc ^ 0xffffffffu);
+  g_byte_array_append (out, (const guint8 *)&be_crc, 4);
+}
+
+GBytes *
+kp_export_png_gray8 (const guint8 *pixels,
+                     int           width,
+                     int           height)
+{
+  static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+  g_autoptr(GByteArray) out = g_byte_array_new ();
+  g_autoptr(GByteArray) raw = g_byte_array_new ();
+  g_autoptr(GZlibCompressor) compressor = NULL;
+  g_autoptr(GByteArray) compressed = g_byte_array_new ();
+  guint8 ihdr[13];
+  gsize in_pos = 0;
+  GConverterResult result;
+
+  g_return_val_if_fail (pixels != NULL, NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
+
+  /* Each row: filter type 0, then the pixels. */
+  for (int y = 0; y < height; y++)
+    {
+      static const guint8 none = 0;
+
+      g_byte_array_append (raw, &none, 1);
+      g_byte_array_append (raw, pixels + (gsize)y * width, width);
+    }
+
+  compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9);
+  do
+    {
+      guint8 buffer[65536];
+      gsize bytes_read = 0, bytes_written = 0;
+      g_autoptr(GError) error = NULL;
+
+      result = g_converter_convert (G_CONVERTER (compressor), raw->data + in_pos, raw->len - in_pos,
+                                    buffer, sizeof buffer, G_CONVERTER_INPUT_AT_END,
+                                    &bytes_read, &bytes_written, &error);
+      if (result == G_CONVERTER_ERROR)
+        {
+          g_critical ("Could not compress a PNG: %s", error->message);
+          return NULL;
+        }
+      in_pos += bytes_read;
+      g_byte_array_append (compressed, buffer, bytes_written);
+    }
+  while (result != G_CONVERTER_FINISHED);
+
+  g_byte_array_append (out, signature, sizeof signature);
+  {
+    guint32 be_width = GUINT32_TO_BE ((guint32)width);
+    guint32 be_height = GUINT32_TO_BE ((guint32)height);
+
+    memcpy (ihdr, &be_width, 4);
+    memcpy (ihdr + 4, &be_height, 4);
+  }
+  ihdr[8] = 8;    /* bit depth */
+  ihdr[9] = 0;    /* greyscale */
+  ihdr[10] = 0;   /* deflate */
+  ihdr[11] = 0;   /* adaptive filtering */
+  ihdr[12] = 0;   /* no interlace */
+  png_chunk (out, "IHDR", ihdr, sizeof ihdr);
+  png_chunk (out, "IDAT", compressed->data, compressed->len);
+  png_chunk (out, "IEND", NULL, 0);
+
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+static void
+paint_mask (guint8       *pixels,
+            int           width,
+            int           height,
+            const KpMask *mask,
+            guint8        value)
+{
+  g_autofree guint8 *bits = NULL;
+
+  if (kp_mask_is_empty (mask))
+    return;
+
+  bits = kp_mask_to_bitmap (mask);
+  for (int r = 0; r < mask->height; r++)
+    {
+      int y = mask->y + r;
+
+      if (y < 0 || y >= height)
+        continue;
+      for (int c = 0; c < mask->width; c++)
+        {
+          int x = mask->x + c;
+
+          if (x >= 0 && x < width && bits[(gsize)r * mask->width + c])
+            pixels[(gsize)y * width + x] = value;
+        }
+    }
+}
+
+static void
+export_label_map (ExportData *data,
+                  const char *output,
+                  GArray     *outputs)
+{
+  GString *classes = g_string_new ("0 background\n");
+
+  for (guint i = 0; i < data->labels->len && i < 255; i++)
+    g_string_append_printf (classes, "%u %s\n", i + 1, ((KpLabel *)data->labels->pdata[i])->name);
+
+  for (guint i = 0; i < data->images->len; i++)
+    {
+      const ExportImage *image = &g_array_index (data->images, ExportImage, i);
+      g_autofree char *file_name = g_strconcat (image->stem, ".png", NULL);
+      int w = image->media->width, h = image->media->height;
+      g_autofree guint8 *pixels = g_malloc0 ((gsize)w * h);
+
+      for (guint j = 0; j < image->annotations->len; j++)
+        {
+          const KpAnnotation *a = image->annotations->pdata[j];
+          guint class = class_of (data, a);
+          g_autoptr(KpMask) region = NULL;
+          KpPoint corners[4];
+
+          if (class == 0 || class > 255)
+            {
+              data->dropped[a->shape] += class > 255;
+              continue;
+            }
+
+          switch (a->shape)
+            {
+            case KP_SHAPE_MASK:
+              paint_mask (pixels, w, h, a->mask, class);
+              continue;
+
+            case KP_SHAPE_POLYGON:
+              region = kp_mask_paint_polygon (NULL, a->points, a->n_points, TRUE);
+              break;
+
+            case KP_SHAPE_ROTATED_BOX:
+              kp_rotated_box_corners (&a->rotated, corners);
+              region = kp_mask_paint_polygon (NULL, corners, 4, TRUE);
+              break;
+
+            case KP_SHAPE_BOX:
+              corners[0] = (KpPoint) { a->rect.x, a->rect.y };
+              corners[1] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y };
+              corners[2] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y + a->rect.height };
+              corners[3] = (KpPoint) { a->rect.x, a->rect.y + a->rect.height };
+              region = kp_mask_paint_polygon (NULL, corners, 4, TRUE);
+              break;
+
+            default:
+              data->dropped[a->shape]++;
+              continue;
+            }
+
+          paint_mask (pixels, w, h, region, class);
+        }
+
+      add_output (outputs, g_build_filename (output, file_name, NULL),
+                  kp_export_png_gray8 (pixels, w, h));
+    }
+
+  add_output_string (outputs, g_build_filename (output, "classes.txt", NULL), classes);
+}
+
+/* One line per kind of shape the format could not hold. */
+static void
+add_warnings (ExportData     *data,
+              KpExportFormat  format)
+{
+  const char *format_name = kp_export_format_to_string (format);
+
+  for (guint shape = 0; shape < KP_N_SHAPES; shape++)
+    {
+      const char *shape_name = kp_shape_to_string (shape);
+
+      if (data->converted[shape] > 0)
+        {
+          const char *how;
+
+          if (format == KP_EXPORT_FORMAT_YOLO)
+            how = _("the polygon of their corners");
+          else
+            how = _("their bounding boxes");
+          g_ptr_array_add (data->report->warnings,
+                           g_strdup_printf (_("%s cannot hold the shape “%s”: %u exported as %s."),
+                                            format_name, shape_name, data->converted[shape], how));
+        }
+      if (data->dropped[shape] > 0)
+        g_ptr_array_add (data->report->warnings,
+                         g_strdup_printf (_("%s cannot hold the shape “%s”: %u left out."),
+                                          format_name, shape_name, data->dropped[shape]));
+    }
+
+  if (data->report->n_pending > 0)
+    g_ptr_array_add (data->report->warnings,
+                     g_strdup_printf (_("%u suggestions nobody reviewed were left out."),
+                                      data->report->n_pending));
+}
+
+KpExportReport *
+kp_export_full (KpStore         *store,
+                KpExportFormat   format,
+                const char      *output,
+                KpExportFlags    flags,
+                GCancellable    *cancellable,
+                GError         **error)
 {
   g_autoptr(ExportData) data = NULL;
   g_autoptr(GArray) outputs = NULL;
 
-  g_return_val_if_fail (KP_IS_STORE (store), FALSE);
-  g_return_val_if_fail (output != NULL, FALSE);
-  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  g_return_val_if_fail (KP_IS_STORE (store), NULL);
+  g_return_val_if_fail (output != NULL, NULL);
+  g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   if (kp_export_format_to_string (format) == NULL)
     {
       g_set_error (error, KP_EXPORT_ERROR, KP_EXPORT_ERROR_UNKNOWN_FORMAT,
                    _("Unknown export format %d."), (int)format);
-      return FALSE;
+      return NULL;
     }
 
-  data = collect (store, cancellable, error);
+  data = collect (store, flags, cancellable, error);
   if (data == NULL)
-    return FALSE;
+    return NULL;
 
   outputs = g_array_new (FALSE, TRUE, sizeof (OutputFile));
   g_array_set_clear_func (outputs, output_file_clear);
@@ -681,23 +1215,46 @@ kp_export (KpStore         *store,
           g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_ISDIR,
                        _("Could not export to “%s”: it is a folder; COCO needs a file name."),
                        output);
-          return FALSE;
+          return NULL;
         }
       export_coco (data, output, outputs);
       break;
 
     case KP_EXPORT_FORMAT_VOC:
       if (!export_voc (data, output, outputs, error))
-        return FALSE;
+        return NULL;
       break;
 
     case KP_EXPORT_FORMAT_YOLO:
       export_yolo (data, output, outputs);
       break;
 
+    case KP_EXPORT_FORMAT_LABEL_MAP:
+      export_label_map (data, output, outputs);
+      break;
+
     default:
       g_assert_not_reached ();
     }
 
-  return write_outputs (outputs, cancellable, error);
+  if (!write_outputs (outputs, cancellable, error))
+    return NULL;
+
+  add_warnings (data, format);
+
+  return g_steal_pointer (&data->report);
+}
+
+gboolean
+kp_export (KpStore         *store,
+           KpExportFormat   format,
+           const char      *output,
+           GCancellable    *cancellable,
+           GError         **error)
+{
+  g_autoptr(KpExportReport) report = NULL;
+
+  report = kp_export_full (store, format, output, KP_EXPORT_FLAGS_NONE, cancellable, error);
+
+  return report != NULL;
 }

@@ -31,7 +31,53 @@ typedef enum
   KP_EXPORT_FORMAT_COCO,        /* OUTPUT is a .json file */
   KP_EXPORT_FORMAT_VOC,         /* OUTPUT is a folder: one NAME.xml per image */
   KP_EXPORT_FORMAT_YOLO,        /* OUTPUT is a folder: classes.txt, data.yaml, images.txt, labels/NAME.txt */
+  KP_EXPORT_FORMAT_LABEL_MAP,   /* OUTPUT is a folder: classes.txt and NAME.png, 8-bit grey, pixel = class */
 } KpExportFormat;
+
+/* What each format holds (since schema 2):
+ *
+ * COCO: boxes as bbox; polygons as segmentation polygons; masks as
+ * segmentation RLE (compressed counts string, the image's size); rotated
+ * boxes as their four corners in segmentation, bbox their bounds and
+ * "attributes": {"rotation": degrees clockwise} (the corners make the
+ * box; CVAT reads rotation); points as keypoints: each category lists the
+ * keypoint names its points use ("point" for unnamed ones) and each point
+ * is an annotation with only its own keypoint visible (v 2, or 1 when
+ * occluded). Polylines and lines cannot be held: exported as bbox.
+ * Suggestions carry "score". Attribute values go in "attributes" by name.
+ *
+ * VOC: boxes as bndbox; rotated boxes as robndbox (cx, cy, w, h, angle in
+ * radians, as roLabelImg) plus their bounds as bndbox; every other shape
+ * as the bndbox of its bounds (reported).
+ *
+ * YOLO: boxes as "class cx cy w h"; polygons as YOLO-seg lines
+ * "class x1 y1 … xn yn"; rotated boxes as the seg polygon of their corners
+ * (reported); masks, lines, polylines and points are left out (reported).
+ *
+ * LABEL_MAP: every region (box, rotated box, polygon, mask) painted in
+ * drawing order, pixel value = class (1 + label index; 0 background; labels
+ * beyond 255 left out); lines and points left out.
+ *
+ * Unreviewed suggestions (review PENDING) are left out unless flags has
+ * KP_EXPORT_FLAGS_INCLUDE_PENDING. */
+
+typedef enum
+{
+  KP_EXPORT_FLAGS_NONE            = 0,
+  KP_EXPORT_FLAGS_INCLUDE_PENDING = 1 << 0,
+} KpExportFlags;
+
+typedef struct
+{
+  guint      n_images;
+  guint      n_objects;         /* exported, in whatever form */
+  guint      n_pending;         /* suggestions left out */
+  GPtrArray *warnings;          /* char *: what the format could not hold, for people */
+} KpExportReport;
+
+void        kp_export_report_free        (KpExportReport  *report);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpExportReport, kp_export_report_free)
 
 /* NAME, for VOC and YOLO, is the image's relative path without its
  * extension, with '/' replaced by '_' ("sub/a.jpg" -> "sub_a"). When two
@@ -46,7 +92,7 @@ typedef enum
  * index in position order, image ids the media ids, annotation ids the
  * store's. */
 
-/* "coco", "voc", "yolo" (case-insensitive). */
+/* "coco", "voc", "yolo", "labelmap" (case-insensitive). */
 gboolean    kp_export_format_from_string (const char      *name,
                                           KpExportFormat  *format);
 const char *kp_export_format_to_string   (KpExportFormat   format);
@@ -62,5 +108,18 @@ gboolean    kp_export                    (KpStore         *store,
                                           const char      *output,
                                           GCancellable    *cancellable,
                                           GError         **error);
+/* The same with flags, returning what was exported and what could not be. */
+KpExportReport *kp_export_full           (KpStore         *store,
+                                          KpExportFormat   format,
+                                          const char      *output,
+                                          KpExportFlags    flags,
+                                          GCancellable    *cancellable,
+                                          GError         **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* An 8-bit greyscale PNG of width × height pixels (rows of width bytes),
+ * written with GIO's zlib compressor (core has no image library). */
+GBytes         *kp_export_png_gray8      (const guint8    *pixels,
+                                          int              width,
+                                          int              height) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

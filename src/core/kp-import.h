@@ -1,0 +1,95 @@
+/* kp-import.h: pre-annotations from COCO, Pascal VOC, YOLO and Ground Truth
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#if !defined(KP_CORE_INSIDE) && !defined(KP_CORE_COMPILATION)
+# error "Only <kp-core.h> can be included directly."
+#endif
+
+#include <gio/gio.h>
+
+#include "kp-store.h"
+
+G_BEGIN_DECLS
+
+#define KP_IMPORT_ERROR (kp_import_error_quark ())
+
+typedef enum
+{
+  KP_IMPORT_ERROR_FAILED,
+  KP_IMPORT_ERROR_UNKNOWN_FORMAT,
+  KP_IMPORT_ERROR_MALFORMED,    /* the input is not what its format says; the message has file:line or a JSON path */
+} KpImportError;
+
+GQuark kp_import_error_quark (void);
+
+typedef enum
+{
+  KP_IMPORT_FORMAT_COCO,          /* INPUT is a .json file */
+  KP_IMPORT_FORMAT_VOC,           /* INPUT is a folder of .xml files, or one .xml file */
+  KP_IMPORT_FORMAT_YOLO,          /* INPUT is a folder: classes.txt (or data.yaml names), labels/ *.txt or *.txt */
+  KP_IMPORT_FORMAT_GROUND_TRUTH,  /* INPUT is a SageMaker Ground Truth output manifest (JSON lines) */
+} KpImportFormat;
+
+typedef enum
+{
+  KP_IMPORT_FLAGS_NONE   = 0,
+  /* Import as people's objects (review NONE) rather than as suggestions,
+   * e.g. to convert a dataset. */
+  KP_IMPORT_FLAGS_ACCEPT = 1 << 0,
+} KpImportFlags;
+
+/* Reads a label map image (Ground Truth semantic segmentation) as 8-bit RGB
+ * rows (stride width * 3). Core cannot decode images: the media layer
+ * provides kp_label_map_load_rgb() for this. Returns NULL with error. */
+typedef guint8 *(*KpImportLoadRgbFunc) (const char  *path,
+                                        int         *width,
+                                        int         *height,
+                                        gpointer     user_data,
+                                        GError     **error);
+
+/* What an import did, and what it could not do. */
+typedef struct
+{
+  guint      n_images;          /* images that received objects */
+  guint      n_objects;         /* objects added */
+  guint      n_labels_created;  /* labels that did not exist */
+  GPtrArray *problems;          /* char *, one line each: "where: what", for people */
+} KpImportReport;
+
+void        kp_import_report_free        (KpImportReport  *report);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpImportReport, kp_import_report_free)
+
+/* "coco", "voc", "yolo", "groundtruth" (also "gt", "sagemaker"), any case. */
+gboolean    kp_import_format_from_string (const char      *name,
+                                          KpImportFormat  *format);
+const char *kp_import_format_to_string   (KpImportFormat   format);
+
+/* Adds the objects of input to the images of the project they name
+ * (matched by relative path, then by trailing path components, then by
+ * file name; for YOLO, by the label file's name as kp_export() makes it).
+ * Each becomes a suggestion (review PENDING, source "FORMAT:FILE", its
+ * confidence when the format has one, else 1) unless flags has ACCEPT.
+ * Labels are matched by name and created when missing. Each image gets its
+ * objects as one undoable step of its KpDocument.
+ *
+ * Whatever cannot be imported (an unknown image, a malformed object, a
+ * shape the format cannot say) is skipped and listed in the report's
+ * problems; an input that cannot be read at all (not JSON, no COCO
+ * "images", an unreadable file) is an error with its file and line or
+ * JSON path. load_rgb may be NULL: semantic-segmentation label maps are
+ * then reported as not imported. */
+KpImportReport *kp_import                (KpStore            *store,
+                                          KpImportFormat      format,
+                                          const char         *input,
+                                          KpImportFlags       flags,
+                                          KpImportLoadRgbFunc load_rgb,
+                                          gpointer            load_rgb_data,
+                                          GCancellable       *cancellable,
+                                          GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS
