@@ -27,7 +27,6 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <gst/app/gstappsink.h>
-#include <gst/audio/audio.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 
@@ -739,20 +738,62 @@ kp_peaks_get_n_levels (KpPeaks *self)
   return MAX_LEVELS;
 }
 
+/* The envelope of base pairs [p0, p1) for channels [c0, c1): the edges are
+ * read at the finest level until they line up with a coarser pair, then the
+ * walk goes one level up, so at most 2 × (factor - 1) pairs per level are
+ * read and the result is exact at the base resolution. */
+static void
+envelope (KpPeaks *self,
+          guint64  p0,
+          guint64  p1,
+          guint    c0,
+          guint    c1,
+          int     *lo,
+          int     *hi)
+{
+  guint stride = self->channels * 2;
+
+  for (guint k = 0; p0 < p1; k++)
+    {
+      const gint16 *d = (const gint16 *)self->levels[k]->data;
+      gboolean top = k + 1 == MAX_LEVELS;
+
+      while (p0 < p1 && (top || p0 % KP_PEAKS_LEVEL_FACTOR != 0))
+        {
+          for (guint c = c0; c < c1; c++)
+            {
+              *lo = MIN (*lo, d[p0 * stride + c * 2]);
+              *hi = MAX (*hi, d[p0 * stride + c * 2 + 1]);
+            }
+          p0++;
+        }
+      while (p1 > p0 && p1 % KP_PEAKS_LEVEL_FACTOR != 0)
+        {
+          p1--;
+          for (guint c = c0; c < c1; c++)
+            {
+              *lo = MIN (*lo, d[p1 * stride + c * 2]);
+              *hi = MAX (*hi, d[p1 * stride + c * 2 + 1]);
+            }
+        }
+      p0 /= KP_PEAKS_LEVEL_FACTOR;
+      p1 /= KP_PEAKS_LEVEL_FACTOR;
+    }
+}
+
 guint
 kp_peaks_get_range (KpPeaks *self,
                     int      channel,
                     gint64   start_sample,
                     gint64   end_sample,
                     guint    n_columns,
-                    float   *min,
-                    float   *max)
+                    float    *min,
+                    float    *max)
 {
   double per_column;
-  double level_spp = self->samples_per_pair;
-  guint level = 0;
-  guint stride, avail, c0, c1, filled = 0;
-  const gint16 *data;
+  double spp;
+  guint c0, c1, filled = 0;
+  gint64 avail;
 
   g_return_val_if_fail (KP_IS_PEAKS (self), 0);
   g_return_val_if_fail (channel >= -1 && channel < (int)self->channels, 0);
@@ -761,25 +802,14 @@ kp_peaks_get_range (KpPeaks *self,
   if (n_columns == 0)
     return 0;
 
+  memset (min, 0, n_columns * sizeof (float));
+  memset (max, 0, n_columns * sizeof (float));
   if (end_sample <= start_sample)
-    {
-      memset (min, 0, n_columns * sizeof (float));
-      memset (max, 0, n_columns * sizeof (float));
-      return 0;
-    }
+    return 0;
 
   per_column = (double)(end_sample - start_sample) / n_columns;
-  while (level + 1 < MAX_LEVELS &&
-         level_spp * KP_PEAKS_LEVEL_FACTOR <= per_column &&
-         level_count (self, level + 1) > 0)
-    {
-      level++;
-      level_spp *= KP_PEAKS_LEVEL_FACTOR;
-    }
-
-  stride = self->channels * 2;
-  avail = level_count (self, level);
-  data = (const gint16 *)self->levels[level]->data;
+  spp = self->samples_per_pair;
+  avail = level_count (self, 0);
   c0 = channel < 0 ? 0 : (guint)channel;
   c1 = channel < 0 ? self->channels : (guint)channel + 1;
 
@@ -787,27 +817,21 @@ kp_peaks_get_range (KpPeaks *self,
     {
       double s0 = start_sample + i * per_column;
       double s1 = start_sample + (i + 1) * per_column;
-      gint64 p0 = (gint64)floor (s0 / level_spp);
-      gint64 p1 = (gint64)ceil (s1 / level_spp);
+      gint64 p0, p1;
       int lo = G_MAXINT16;
       int hi = G_MININT16;
 
       /* Nothing before the start, and nothing past what is decoded. */
-      if (s1 <= 0 || s0 >= self->decoded_samples || p0 >= (gint64)avail)
-        {
-          min[i] = max[i] = 0.f;
-          continue;
-        }
-      p0 = MAX (p0, 0);
-      p1 = CLAMP (p1, p0 + 1, (gint64)avail);
+      if (s1 <= 0)
+        continue;
+      if (s0 >= self->decoded_samples)
+        break;
+      p0 = MAX ((gint64)floor (s0 / spp), 0);
+      if (p0 >= avail)
+        break;
+      p1 = CLAMP ((gint64)ceil (s1 / spp), p0 + 1, avail);
 
-      for (gint64 p = p0; p < p1; p++)
-        for (guint c = c0; c < c1; c++)
-          {
-            lo = MIN (lo, data[p * stride + c * 2]);
-            hi = MAX (hi, data[p * stride + c * 2 + 1]);
-          }
-
+      envelope (self, (guint64)p0, (guint64)p1, c0, c1, &lo, &hi);
       min[i] = lo / 32768.f;
       max[i] = hi / 32768.f;
       filled = i + 1;
@@ -840,9 +864,6 @@ drain_queue (KpPeaks  *self,
   data->q_final = FALSE;
   data->q_idle_pending = FALSE;
   g_mutex_unlock (&data->lock);
-
-  if (pairs == NULL && !final)
-    return;
 
   if (level_count (self, 0) == 0 && channels != 0)
     set_format (self, rate, channels, spp, n_samples);
@@ -1130,11 +1151,61 @@ process_s16 (LoadData     *data,
 
 typedef struct
 {
+  GMutex lock;
   GstElement *convert;
+  GstElement *capsfilter;
   gboolean linked;
   gint no_audio; /* atomic */
 } PadContext;
 
+/* What the peaks loops read: interleaved S16LE or F32LE. Parsed by hand,
+ * since GstAudioInfo rejects more than two channels without a channel mask
+ * (plain WAV files), and positions do not matter for peaks. */
+static gboolean
+parse_native_caps (GstCaps  *caps,
+                   guint    *rate,
+                   guint    *channels,
+                   gboolean *is_float)
+{
+  const GstStructure *s;
+  const char *format, *layout;
+  int r = 0, c = 0;
+
+  if (caps == NULL || !gst_caps_is_fixed (caps))
+    return FALSE;
+
+  s = gst_caps_get_structure (caps, 0);
+  format = gst_structure_get_string (s, "format");
+  layout = gst_structure_get_string (s, "layout");
+  if (!gst_structure_has_name (s, "audio/x-raw") || format == NULL ||
+      (layout != NULL && strcmp (layout, "interleaved") != 0) ||
+      !gst_structure_get_int (s, "rate", &r) || !gst_structure_get_int (s, "channels", &c) ||
+      r <= 0 || c < 1 || c > KP_PEAKS_MAX_CHANNELS)
+    return FALSE;
+
+  if (strcmp (format, "S16LE") == 0)
+    *is_float = FALSE;
+  else if (strcmp (format, "F32LE") == 0)
+    *is_float = TRUE;
+  else
+    return FALSE;
+
+  *rate = (guint)r;
+  *channels = (guint)c;
+  return TRUE;
+}
+
+static gboolean
+is_native_format (GstCaps *caps)
+{
+  guint rate, channels;
+  gboolean is_float;
+
+  return parse_native_caps (caps, &rate, &channels, &is_float);
+}
+
+/* Links the first audio pad: straight to the caps filter when the decoder
+ * already produces S16 or F32 (most do), through audioconvert otherwise. */
 static void
 pad_added_cb (GstElement *decodebin,
               GstPad     *pad,
@@ -1143,6 +1214,7 @@ pad_added_cb (GstElement *decodebin,
   PadContext *ctx = user_data;
   g_autoptr(GstCaps) caps = gst_pad_get_current_caps (pad);
   g_autoptr(GstPad) sink = NULL;
+  g_autoptr(GMutexLocker) locker = NULL;
   const GstStructure *s;
 
   if (caps == NULL)
@@ -1154,9 +1226,17 @@ pad_added_cb (GstElement *decodebin,
   if (!g_str_has_prefix (gst_structure_get_name (s), "audio/x-raw"))
     return;
 
-  sink = gst_element_get_static_pad (ctx->convert, "sink");
-  if (gst_pad_is_linked (sink))
+  locker = g_mutex_locker_new (&ctx->lock);
+  if (ctx->linked)
     return;
+
+  if (is_native_format (caps))
+    sink = gst_element_get_static_pad (ctx->capsfilter, "sink");
+  else if (gst_element_link (ctx->convert, ctx->capsfilter))
+    sink = gst_element_get_static_pad (ctx->convert, "sink");
+  else
+    return;
+
   if (GST_PAD_LINK_SUCCESSFUL (gst_pad_link (pad, sink)))
     ctx->linked = TRUE;
 }
@@ -1166,9 +1246,9 @@ no_more_pads_cb (GstElement *decodebin,
                  gpointer    user_data)
 {
   PadContext *ctx = user_data;
-  g_autoptr(GstPad) sink = gst_element_get_static_pad (ctx->convert, "sink");
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&ctx->lock);
 
-  if (!gst_pad_is_linked (sink))
+  if (!ctx->linked)
     g_atomic_int_set (&ctx->no_audio, 1);
 }
 
@@ -1229,20 +1309,15 @@ start_format (LoadData   *data,
               GError    **error)
 {
   GstCaps *caps = gst_sample_get_caps (sample);
-  GstAudioInfo info;
   gint64 duration = 0;
 
-  if (caps == NULL || !gst_audio_info_from_caps (&info, caps) ||
-      info.channels < 1 || info.channels > KP_PEAKS_MAX_CHANNELS || info.rate <= 0)
+  if (!parse_native_caps (caps, &data->rate, &data->channels, &data->is_float))
     {
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_FAILED,
                    _("The audio decoder produced an unexpected format"));
       return FALSE;
     }
 
-  data->rate = (guint)info.rate;
-  data->channels = (guint)info.channels;
-  data->is_float = GST_AUDIO_INFO_FORMAT (&info) == GST_AUDIO_FORMAT_F32LE;
   if (gst_element_query_duration (pipeline, GST_FORMAT_TIME, &duration) && duration > 0)
     data->est_samples = (gint64)gst_util_uint64_scale_round ((guint64)duration, data->rate, GST_SECOND);
 
@@ -1268,6 +1343,8 @@ new_sample_cb (GstAppSink *sink,
       if (!start_format (data, sample, data->pipeline, &data->stream_error))
         return GST_FLOW_ERROR;
       data->have_format = TRUE;
+      /* Rate, channels and length reach the view before any peaks. */
+      post_progress (data, FALSE);
     }
 
   buffer = gst_sample_get_buffer (sample);
@@ -1386,14 +1463,16 @@ decode_file (LoadData      *data,
     gst_app_sink_set_callbacks (GST_APP_SINK (sink), &callbacks, data, NULL);
   }
   g_object_set (src, "uri", uri, NULL);
-  if (!gst_element_link_many (convert, capsfilter, sink, NULL))
+  if (!gst_element_link (capsfilter, sink))
     {
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_FAILED,
                    _("The audio decoding pipeline could not be built"));
       return FALSE;
     }
 
+  g_mutex_init (&ctx.lock);
   ctx.convert = convert;
+  ctx.capsfilter = capsfilter;
   g_signal_connect (src, "pad-added", G_CALLBACK (pad_added_cb), &ctx);
   g_signal_connect (src, "no-more-pads", G_CALLBACK (no_more_pads_cb), &ctx);
 
@@ -1509,6 +1588,7 @@ decode_file (LoadData      *data,
 out:
   gst_element_set_state (pipeline, GST_STATE_NULL);
   data->pipeline = NULL;
+  g_mutex_clear (&ctx.lock);
   return ok;
 }
 

@@ -89,11 +89,13 @@ guint       kp_peaks_get_n_levels         (KpPeaks              *self);
 
 /* Fills min[i] and max[i] (in -1..1) for n_columns equal columns that split
  * the samples [start_sample, end_sample). channel is 0..channels-1, or -1 for
- * the envelope of all channels. It reads the coarsest pyramid level that
- * still has at least one pair per column, so the cost is O(n_columns) at any
- * zoom. Returns how many leading columns have data; the rest, not decoded
- * yet or past the end, are set to 0. Below samples-per-pair per column the
- * columns repeat their base pair (sample-level drawing needs the samples). */
+ * the envelope of all channels. Each column is the exact envelope of the
+ * base pairs it touches, assembled from the pyramid (at most 6 pairs per
+ * level), so the cost is O(n_columns × levels) at any zoom. Columns without
+ * data (before sample 0, not decoded yet, past the end) are set to 0;
+ * returns 1 + the index of the last column with data, 0 if none. Below
+ * samples-per-pair per column the columns repeat their base pair
+ * (sample-level drawing needs the samples themselves). */
 guint       kp_peaks_get_range            (KpPeaks              *self,
                                            int                   channel,
                                            gint64                start_sample,
