@@ -30,7 +30,8 @@
  *                        ["Cat", …] → {"labels": ["Cat", …]}
  *   crowd-entity-annotation
  *                        [{"label", "startOffset", "endOffset"}] → {"entities": [{"endOffset", "label",
- *                          "startOffset"}]} (offsets in characters of text=)
+ *                          "startOffset"}]} (offsets in UTF-16 code units of text=, as
+ *                          JavaScript counts them)
  *   crowd-input, crowd-text-area, <input>, <textarea>, <select>
  *                        "text" → "text"
  *   crowd-checkbox, crowd-toggle-button, crowd-radio-button
@@ -570,7 +571,11 @@ answer_entities (const KpLayoutNode *node,
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   JsonArray *array = value_array (value, "entities");
   const char *text = kp_layout_node_get_attribute (node, "text");
-  glong text_len = text != NULL ? g_utf8_strlen (text, -1) : 0;
+  glong text_len = 0;
+
+  /* Offsets count UTF-16 code units, as JavaScript indexes strings. */
+  for (const char *p = text; p != NULL && *p != '\0'; p = g_utf8_next_char (p))
+    text_len += g_utf8_get_char (p) > 0xffff ? 2 : 1;
 
   if (value != NULL && array == NULL)
     return NULL;

@@ -271,7 +271,10 @@ static const char * const optional_end_tags[] = {
 static const char * const dropped_tags[] = { "script", "style", "noscript", "template" };
 
 /* Elements that only wrap the document. */
-static const char * const transparent_tags[] = { "html", "body", "tbody", "source", "track" };
+static const char * const transparent_tags[] = { "html", "head", "body", "tbody", "source", "track" };
+
+/* Elements of the document head, which hold nothing to show. */
+static const char * const head_tags[] = { "title", "meta", "link", "base" };
 
 static const char * const kind_names[KP_LAYOUT_NODE_N_KINDS] = {
   [KP_LAYOUT_NODE_DOCUMENT] = "document",
@@ -875,6 +878,7 @@ typedef struct
   KpLayoutNode     *current;
   GPtrArray        *open;          /* KpLayoutNode * or NULL (transparent), per open element */
   int               skip_depth;    /* > 0 inside a dropped element */
+  int               pre_depth;     /* > 0 inside <pre> or <textarea>: whitespace kept */
   gboolean          too_deep;
   int               too_deep_line;
   int               too_deep_column;
@@ -927,6 +931,15 @@ builder_flush_text (Builder *b)
 
   if (b->text->len == 0)
     return;
+
+  if (b->pre_depth > 0)
+    {
+      node = node_new (KP_LAYOUT_NODE_TEXT, NULL, b->text_line, b->text_column);
+      node->text = g_strndup (b->text->str, b->text->len);
+      node_append (b->current, node);
+      g_string_truncate (b->text, 0);
+      return;
+    }
 
   collapsed = g_string_sized_new (b->text->len);
   for (gsize i = 0; i < b->text->len; i++)
@@ -1035,15 +1048,23 @@ start_element_cb (void           *user_data,
       return;
     }
 
-  if (str_in (tag, dropped_tags, G_N_ELEMENTS (dropped_tags)) || g_str_equal (tag, "head"))
+  if (str_in (tag, dropped_tags, G_N_ELEMENTS (dropped_tags)) ||
+      str_in (tag, head_tags, G_N_ELEMENTS (head_tags)))
     {
+      gboolean stylesheet = FALSE;
+
+      for (guint i = 0; attrs != NULL && attrs[i] != NULL; i += 2)
+        if (g_ascii_strcasecmp (attrs[i], "rel") == 0 && attrs[i + 1] != NULL &&
+            g_ascii_strcasecmp (attrs[i + 1], "stylesheet") == 0)
+          stylesheet = TRUE;
+
       if (g_str_equal (tag, "script"))
         add_problem (b, KP_LAYOUT_SEVERITY_WARNING, line, column,
                      _("Scripts are not run; this <script> is left out"));
-      else if (g_str_equal (tag, "style"))
+      else if (g_str_equal (tag, "style") || stylesheet)
         add_problem (b, KP_LAYOUT_SEVERITY_WARNING, line, column,
-                     _("Style sheets are not applied; this <style> is left out"));
-      else if (!g_str_equal (tag, "head"))
+                     _("Style sheets are not applied; this <%s> is left out"), tag);
+      else if (!str_in (tag, head_tags, G_N_ELEMENTS (head_tags)))
         add_problem (b, KP_LAYOUT_SEVERITY_WARNING, line, column,
                      _("<%s> is left out"), tag);
       b->skip_depth = 1;
@@ -1105,6 +1126,8 @@ start_element_cb (void           *user_data,
   node_append (b->current, node);
   b->current = node;
   g_ptr_array_add (b->open, node);
+  if (g_str_equal (tag, "pre") || g_str_equal (tag, "textarea"))
+    b->pre_depth++;
 }
 
 /* Whether the element just ended had its own end tag (or was written
@@ -1166,6 +1189,9 @@ end_element_cb (void          *user_data,
   node = g_ptr_array_steal_index (b->open, b->open->len - 1);
   if (node == NULL)
     return;
+
+  if (g_str_equal (node->tag, "pre") || g_str_equal (node->tag, "textarea"))
+    b->pre_depth--;
 
   if (!str_in (node->tag, optional_end_tags, G_N_ELEMENTS (optional_end_tags)) &&
       !builder_closed_explicitly (b, (const char *)xname))

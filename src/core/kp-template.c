@@ -229,7 +229,18 @@ kp_template_fill_placeholders (const char *text,
         {
           g_autofree char *escaped = g_markup_escape_text (value, -1);
 
-          g_string_append (out, escaped);
+          /* Line breaks as character references keep every line of
+           * the template where it was, so the layout's problems point
+           * into the template as written. */
+          for (const char *c = escaped; *c != '\0'; c++)
+            {
+              if (*c == '\n')
+                g_string_append (out, "&#10;");
+              else if (*c == '\r')
+                g_string_append (out, "&#13;");
+              else
+                g_string_append_c (out, *c);
+            }
         }
 
       advance_position (p, last, &line, &column);

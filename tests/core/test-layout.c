@@ -539,6 +539,11 @@ test_answer_constraints (void)
     { "e", "[{\"label\": \"x\", \"startOffset\": 2, \"endOffset\": 9}]",
       "{\"entities\":[{\"endOffset\":9,\"label\":\"x\",\"startOffset\":2}]}", "outside its text" },
     { "seg", "{\"labeledImage\": {\"pngImageData\": \"bm90IGEgcG5n\"}}", NULL, "not a base64 PNG" },
+    /* "h😀!" is 4 UTF-16 code units long. */
+    { "emoji", "[{\"label\": \"x\", \"startOffset\": 1, \"endOffset\": 4}]",
+      "{\"entities\":[{\"endOffset\":4,\"label\":\"x\",\"startOffset\":1}]}", NULL },
+    { "emoji", "[{\"label\": \"x\", \"startOffset\": 1, \"endOffset\": 5}]",
+      "{\"entities\":[{\"endOffset\":5,\"label\":\"x\",\"startOffset\":1}]}", "outside its text" },
   };
 
   layout = kp_layout_new_from_data (
@@ -552,6 +557,7 @@ test_answer_constraints (void)
     "<crowd-bounding-box name=\"b\" header=\"h\" src=\"a.png\" labels=\"['Y']\"></crowd-bounding-box>"
     "<crowd-checkbox name=\"k\" required></crowd-checkbox>"
     "<crowd-entity-annotation name=\"e\" header=\"h\" labels=\"[{label: 'x'}]\" text=\"short\"></crowd-entity-annotation>"
+    "<crowd-entity-annotation name=\"emoji\" header=\"h\" labels=\"[{label: 'x'}]\" text=\"h\xf0\x9f\x98\x80!\"></crowd-entity-annotation>"
     "<crowd-semantic-segmentation name=\"seg\" header=\"h\" src=\"a.png\" labels=\"['q']\"></crowd-semantic-segmentation>"
     "</crowd-form>", -1, KP_LAYOUT_FORMAT_AUTO, &error);
   g_assert_no_error (error);
@@ -600,6 +606,16 @@ test_placeholders (void)
   g_assert_cmpint (p->line, ==, 3);
   g_assert_cmpint (p->column, ==, 3);
   g_assert_nonnull (strstr (p->message, "${missing}"));
+
+  /* Values with line breaks keep the template's lines in place. */
+  {
+    g_autofree char *multi = NULL;
+
+    g_hash_table_insert (row, "notes", "one\ntwo\r\nthree");
+    multi = kp_template_fill_placeholders ("<p title=\"${notes}\">${notes}</p>", row, problems);
+    g_assert_cmpstr (multi, ==, "<p title=\"one&#10;two&#13;&#10;three\">one&#10;two&#13;&#10;three</p>");
+    g_assert_null (strchr (multi, '\n'));
+  }
 
   unchanged = kp_template_fill_placeholders ("${a}", NULL, problems);
   g_assert_cmpstr (unchanged, ==, "${a}");
