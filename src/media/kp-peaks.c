@@ -6,14 +6,17 @@
  * an audiowaveform .dat file holds, laid out like its data: pair i is
  * [ch0 min, ch0 max, ch1 min, ch1 max, …]. Level 0 is the base resolution
  * (samples_per_pair samples per pair); level k has KP_PEAKS_LEVEL_FACTOR^k
- * base pairs per pair, so a view of any width reads at most a few pairs per
- * pixel column.
+ * base pairs per pair, so a column of any width is assembled from a few
+ * pairs per level.
  *
  * Threads: the KpPeaks object is only touched on the thread that owns its
- * main context. Decoding runs on a GTask worker that keeps its own copy of
- * the base pairs (for the disk cache) and hands new pairs over in chunks
- * through a locked queue; an idle on the owner's context drains the queue,
- * extends the pyramid and emits "changed".
+ * main context. A GTask worker reads the cache or runs the GStreamer
+ * pipeline and watches its bus; the peaks themselves are computed on
+ * GStreamer's streaming thread in appsink's new-sample callback (handing
+ * each buffer to another thread cost more than the min/max). That side
+ * keeps its own copy of the base pairs, for the disk cache, and hands new
+ * pairs over in chunks through a locked queue; an idle on the owner's
+ * context drains the queue, extends the pyramid and emits "changed".
  */
 
 #include "config.h"
@@ -41,6 +44,7 @@ G_DEFINE_QUARK (kp-peaks-error-quark, kp_peaks_error)
 #define DAT_V1_HEADER 20
 #define DAT_V2_HEADER 24
 #define MAX_SAMPLE_RATE 10000000
+#define MAX_DAT_PAIRS (G_GUINT64_CONSTANT (1) << 28)
 
 struct _KpPeaks
 {
@@ -53,7 +57,6 @@ struct _KpPeaks
   gint64 decoded_samples;
   GArray *levels[MAX_LEVELS]; /* gint16, channels * 2 per pair */
   guint complete : 1;
-  guint loading : 1;
 
   struct _LoadData *load;
 };
@@ -79,8 +82,11 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
-/* State shared between the worker and the owner's thread. Everything under
- * "queue" is protected by lock; the rest belongs to the worker. */
+/* State shared between the decoding side and the owner's thread.
+ * Everything under "queue" is protected by lock. The rest belongs to the
+ * streaming thread while the pipeline plays, and to the worker before and
+ * after (it sets the pipeline to NULL, which stops the streaming thread,
+ * before it touches them). */
 typedef struct _LoadData
 {
   GFile *file;
@@ -99,7 +105,7 @@ typedef struct _LoadData
   gboolean q_final;
   gboolean q_idle_pending;
 
-  /* worker */
+  /* decoding side */
   GArray *all;
   guint channels;
   guint spp;
@@ -398,6 +404,16 @@ decode_dat (const guint8  *data,
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_INVALID_DAT,
                    _("The waveform data has %d channels; 1 to %d are supported"),
                    (int)s_channels, KP_PEAKS_MAX_CHANNELS);
+      return FALSE;
+    }
+
+  /* A bound on memory, and on 32-bit index arithmetic: 2^28 pairs is
+   * 12 hours of 16 channels at 48 kHz and 256 samples per pixel. */
+  if ((guint64)length * (guint64)s_channels > MAX_DAT_PAIRS)
+    {
+      g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_INVALID_DAT,
+                   _("The waveform data is too large (%u pixels of %d channels)"),
+                   (unsigned)length, (int)s_channels);
       return FALSE;
     }
 
@@ -1538,9 +1554,12 @@ decode_file (LoadData      *data,
             g_ptr_array_add (missing, gst_missing_plugin_message_get_description (msg));
           gst_message_unref (msg);
         }
-      /* Nothing decodable came out: an image or video, or noise. */
-      if (missing->len == 0 && !ctx.linked && gst_error != NULL &&
-          gst_error->domain == GST_STREAM_ERROR)
+      /* Nothing decodable came out: a video without sound, or noise. */
+      if (missing->len == 0 && g_atomic_int_get (&ctx.no_audio))
+        g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED,
+                     _("“%s” contains no audio"), name);
+      else if (missing->len == 0 && !ctx.linked && gst_error != NULL &&
+               gst_error->domain == GST_STREAM_ERROR)
         g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED,
                      _("“%s” is not an audio file the workstation can read"), name);
       else
@@ -1737,9 +1756,7 @@ kp_peaks_load_async (KpPeaks             *self,
   g_return_if_fail (KP_IS_PEAKS (self));
   g_return_if_fail (G_IS_FILE (file));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-  g_return_if_fail (!self->loading && !self->complete);
-
-  self->loading = TRUE;
+  g_return_if_fail (self->load == NULL && !self->complete);
 
   data = g_atomic_rc_box_new0 (LoadData);
   g_mutex_init (&data->lock);
@@ -1749,7 +1766,6 @@ kp_peaks_load_async (KpPeaks             *self,
   g_weak_ref_init (&data->self, self);
   data->spp = self->samples_per_pair;
   data->channels = 1;
-  g_clear_pointer (&self->load, load_data_unref);
   self->load = load_data_ref (data);
 
   task = g_task_new (self, cancellable, callback, user_data);
@@ -1769,7 +1785,6 @@ kp_peaks_load_finish (KpPeaks       *self,
   /* Whatever the worker queued last arrives before the result is seen. */
   if (self->load != NULL)
     drain_queue (self, self->load);
-  self->loading = FALSE;
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }

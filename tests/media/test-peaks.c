@@ -717,6 +717,48 @@ test_truncated_flac (void)
   assert_load_fails (truncated, KP_PEAKS_ERROR, KP_PEAKS_ERROR_CORRUPT, "cut.flac");
 }
 
+/* A video with a sound track gives the peaks of its sound; a video without
+ * one says so. */
+static void
+test_video_container (void)
+{
+  static const char * const elements[] = { "videotestsrc", "theoraenc", "vorbisenc", "oggmux",
+                                            "theoradec", "vorbisdec", "oggdemux", NULL };
+  g_autofree char *both = g_build_filename (g_get_user_data_dir (), "both.ogv", NULL);
+  g_autofree char *silent = g_build_filename (g_get_user_data_dir (), "silent.ogv", NULL);
+  g_autofree char *desc = NULL;
+  g_autoptr(KpPeaks) peaks = NULL;
+  float min[4], max[4];
+
+  if (!have_elements (elements))
+    return;
+
+  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
+  desc = g_strdup_printf ("oggmux name=mux ! filesink location=\"%s\" "
+                          "videotestsrc num-buffers=20 ! video/x-raw,width=64,height=48,framerate=10/1 ! "
+                          "theoraenc ! mux. "
+                          "audiotestsrc num-buffers=20 samplesperbuffer=4800 volume=0.5 freq=440 ! "
+                          "audio/x-raw,rate=48000,channels=1 ! vorbisenc ! mux.", both);
+  run_pipeline (desc);
+  g_free (desc);
+  desc = g_strdup_printf ("videotestsrc num-buffers=20 ! video/x-raw,width=64,height=48,framerate=10/1 ! "
+                          "theoraenc ! oggmux ! filesink location=\"%s\"", silent);
+  run_pipeline (desc);
+
+  peaks = load_ok (both, KP_PEAKS_LOAD_NO_CACHE);
+  g_assert_cmpuint (kp_peaks_get_channels (peaks), ==, 1);
+  g_assert_cmpint (labs ((long)(kp_peaks_get_n_samples (peaks) - 96000)), <, 4800);
+  g_assert_cmpuint (kp_peaks_get_range (peaks, 0, 4800, 91200, 4, min, max), ==, 4);
+  for (guint i = 0; i < 4; i++)
+    {
+      g_assert_cmpfloat_with_epsilon (min[i], -0.5, 0.05);
+      g_assert_cmpfloat_with_epsilon (max[i], 0.5, 0.05);
+    }
+  assert_finalized (g_steal_pointer (&peaks));
+
+  assert_load_fails (silent, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED, "silent.ogv” contains no audio");
+}
+
 /* ADTS AAC frames with silent payloads: Debian's base and good plugins parse
  * AAC but cannot decode it, which is how a missing decoder looks. */
 static void
@@ -898,10 +940,11 @@ test_dat_hostile (void)
     g_autoptr(GBytes) b9 = make_dat (2, 0, 48000, 256, 10, 1, 21);
     g_autoptr(GBytes) b10 = make_dat (1, 0, 48000, -1, 10, 1, 20);
     g_autoptr(GBytes) b11 = make_dat (2, 1, 48000, 256, 0x7FFFFFFFu, 2, 40);
+    g_autoptr(GBytes) b12 = make_dat (2, 1, 48000, 256, 0x10000000u, 1, 40);
 
     assert_dat_rejected (b1, "version 3");
     assert_dat_rejected (b2, "version 0");
-    assert_dat_rejected (b3, "bytes long");
+    assert_dat_rejected (b3, "too large");
     assert_dat_rejected (b4, "0 channels");
     assert_dat_rejected (b5, "100000 channels");
     assert_dat_rejected (b6, "samples per pixel");
@@ -909,7 +952,8 @@ test_dat_hostile (void)
     assert_dat_rejected (b8, "flags");
     assert_dat_rejected (b9, "bytes long");
     assert_dat_rejected (b10, "samples per pixel");
-    assert_dat_rejected (b11, "bytes long");
+    assert_dat_rejected (b11, "too large");
+    assert_dat_rejected (b12, "bytes long");
   }
 
   /* A minimum above its maximum. */
@@ -1035,6 +1079,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/media/peaks/bad-audio", test_bad_audio);
   g_test_add_func ("/kempelen/media/peaks/truncated-flac", test_truncated_flac);
   g_test_add_func ("/kempelen/media/peaks/missing-plugin", test_missing_plugin);
+  g_test_add_func ("/kempelen/media/peaks/video-container", test_video_container);
 
   return g_test_run ();
 }

@@ -15,7 +15,7 @@
  * The file is generated once (FLAC, mono, a 440 Hz sine at half scale) in
  * the temporary directory and reused by later runs; KP_BENCH_AUDIO_FILE
  * names another file to measure instead. Each timing is the best of
- * KP_BENCH_ROUNDS (default 2) rounds, baseline and peaks alternating.
+ * KP_BENCH_ROUNDS (default 3) rounds, baseline and peaks alternating.
  */
 
 #include "config.h"
@@ -226,7 +226,7 @@ main (int   argc,
   g_autoptr(KpPeaks) cached = NULL;
   double best_first = G_MAXDOUBLE, best_total = G_MAXDOUBLE, best_base = G_MAXDOUBLE;
   double cached_s;
-  int rounds = 2;
+  int rounds = 3;
 
   gst_init (&argc, &argv);
   if (g_getenv ("KP_BENCH_ROUNDS") != NULL)
