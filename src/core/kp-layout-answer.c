@@ -34,11 +34,13 @@
  *                          JavaScript counts them)
  *   crowd-input, crowd-text-area, <input>, <textarea>, <select>
  *                        "text" → "text"
- *   crowd-checkbox, crowd-toggle-button, crowd-radio-button
- *                        true → {"on": true}
- *   crowd-radio-group    "name of the chosen button" → {BUTTON: {"on": bool}, …}, merged into
- *                          the form's object (the group itself has no name)
- *   <input type=checkbox> true → {VALUE or "on": true}
+ *   crowd-checkbox, crowd-toggle-button, crowd-radio-button, <input type=checkbox>
+ *                        true → {VALUE: true}, VALUE being the value attribute or "on";
+ *                          toggles sharing a name share one object ({"Red": true,
+ *                          "Green": false}), each reading its own member of an object value
+ *   crowd-radio-group    "chosen button's value (or name)" → each button's {VALUE: bool}
+ *                          under the button's name, merged into the form's object (the
+ *                          group itself has no name)
  *   <input type=radio>   "chosen value" → {VALUE: bool, …} over the radios of that name
  *   crowd-slider         42 → 42
  *   kp-audio-segmenter   {"segments": [{"label", "startTime", "endTime"}]} (seconds)

@@ -279,8 +279,11 @@ JsonNode            *kp_layout_node_answer         (const KpLayoutNode *node,
  * its first button) as MTurk returns them: a JSON array holding one
  * answer, {"QuestionIdentifier": "taskAnswers", "FreeText": "[{…}]"},
  * whose FreeText is a JSON array holding one object with every named
- * element's answer. Ready for kp_question_answers_to_xml(). Problems as
- * above; returns NULL only when the layout has no answerable element. */
+ * element's answer (members of the answers flattened to dotted keys when
+ * the crowd-form has answer-format="flatten-objects"). For a
+ * QuestionForm, the array holds one entry per question instead. Either
+ * is ready for kp_question_answers_to_xml(). Problems as above; returns
+ * NULL only when the layout has no answerable element. */
 JsonArray           *kp_layout_form_answer         (KpLayout           *self,
                                                     const KpLayoutNode *form,
                                                     GHashTable         *values,
