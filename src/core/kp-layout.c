@@ -1745,6 +1745,24 @@ check_attributes (KpLayout     *self,
           continue;
         }
 
+      /* Event handlers: onclick, onload, … */
+      if (g_str_has_prefix (name, "on") && strlen (name) > 2 &&
+          strspn (name + 2, "abcdefghijklmnopqrstuvwxyz") == strlen (name) - 2)
+        {
+          _kp_layout_node_problem (self->problems, node, KP_LAYOUT_SEVERITY_WARNING,
+                                   _("Scripts are not run; the %s attribute of <%s> is ignored"),
+                                   name, node->tag);
+          continue;
+        }
+
+      if (g_ascii_strncasecmp (value + strspn (value, " \t\n\r\f"), "javascript:", 11) == 0)
+        {
+          _kp_layout_node_problem (self->problems, node, KP_LAYOUT_SEVERITY_WARNING,
+                                   _("Scripts are not run; the javascript: URL in %s of <%s> is ignored"),
+                                   name, node->tag);
+          continue;
+        }
+
       if (kind_is_crowd (node->kind) && str_in (name, json_attributes, G_N_ELEMENTS (json_attributes)))
         {
           g_autoptr(GError) error = NULL;

@@ -284,6 +284,8 @@ typedef enum
   LNODE_OUTPUT,
   LNODE_FOR,
   LNODE_IF,
+  LNODE_ASSIGN,
+  LNODE_CAPTURE,
 } LNodeType;
 
 typedef struct _LNode LNode;
@@ -575,8 +577,61 @@ parse_block (Parser             *parser,
           continue;
         }
 
+      if (tag_is (token, "assign"))
+        {
+          const char *args = tag_arguments (token);
+          const char *eq = strchr (args, '=');
+
+          if (eq == NULL || eq == args || eq[1] == '=')
+            {
+              kp_layout_problems_add (parser->problems, KP_LAYOUT_SEVERITY_ERROR, token->line,
+                                      token->column, _("Liquid: write {%% assign name = value %%}"));
+              continue;
+            }
+
+          node = g_new0 (LNode, 1);
+          node->type = LNODE_ASSIGN;
+          node->token = token;
+          node->variable = g_strstrip (g_strndup (args, eq - args));
+          node->path = g_strdup (eq + 1);
+          g_ptr_array_add (out, node);
+          continue;
+        }
+
+      if (tag_is (token, "capture"))
+        {
+          static const char * const capture_end[] = { "endcapture", NULL };
+          GPtrArray *body;
+
+          if (depth >= MAX_LIQUID_DEPTH)
+            {
+              kp_layout_problems_add (parser->problems, KP_LAYOUT_SEVERITY_ERROR, token->line,
+                                      token->column, _("Liquid: blocks are nested deeper than %d"),
+                                      MAX_LIQUID_DEPTH);
+              parser->pos = parser->tokens->len;
+              return NULL;
+            }
+
+          node = g_new0 (LNode, 1);
+          node->type = LNODE_CAPTURE;
+          node->token = token;
+          node->variable = g_strstrip (g_strdup (tag_arguments (token)));
+          node->bodies = g_ptr_array_new_with_free_func ((GDestroyNotify)g_ptr_array_unref);
+          body = lnode_list_new ();
+          g_ptr_array_add (node->bodies, body);
+          g_ptr_array_add (out, node);
+
+          if (parse_block (parser, body, capture_end, depth + 1) == NULL)
+            {
+              kp_layout_problems_add (parser->problems, KP_LAYOUT_SEVERITY_ERROR, token->line,
+                                      token->column, _("Liquid: {%% capture %%} is not closed by {%% endcapture %%}"));
+              return NULL;
+            }
+          continue;
+        }
+
       if (tag_is (token, "endfor") || tag_is (token, "endif") || tag_is (token, "endunless") ||
-          tag_is (token, "else") || tag_is (token, "elsif"))
+          tag_is (token, "endcapture") || tag_is (token, "else") || tag_is (token, "elsif"))
         kp_layout_problems_add (parser->problems, KP_LAYOUT_SEVERITY_ERROR, token->line, token->column,
                                 _("Liquid: {%% %s %%} has no opening tag"), token->content);
       else
@@ -592,6 +647,7 @@ parse_block (Parser             *parser,
 typedef struct
 {
   JsonNode  *root;     /* {"task": {"input": …}} */
+  JsonObject *globals; /* {% assign %} and {% capture %} variables */
   GPtrArray *scopes;   /* JsonObject *, innermost last */
   GPtrArray *problems;
   GString   *out;
@@ -695,6 +751,8 @@ evaluate (Renderer    *r,
               if (json_object_has_member (scope, key))
                 current = json_object_get_member (scope, key);
             }
+          if (current == NULL && json_object_has_member (r->globals, key))
+            current = json_object_get_member (r->globals, key);
           if (current == NULL)
             current = json_object_get_member (json_node_get_object (r->root), key);
         }
@@ -760,37 +818,33 @@ value_to_text (JsonNode *value)
   return json_to_string (value, FALSE);
 }
 
-static void
-render_output (Renderer    *r,
-               const Token *token)
+/* An expression with its filters: a new reference, or NULL for nil. */
+static JsonNode *
+evaluate_filtered (Renderer    *r,
+                   const char  *content,
+                   const Token *token)
 {
-  g_auto(GStrv) parts = g_strsplit (token->content, "|", -1);
-  g_autoptr(JsonNode) value = NULL;
-  g_autofree char *text = NULL;
+  g_auto(GStrv) parts = g_strsplit (content, "|", -1);
+  JsonNode *value;
 
   value = evaluate (r, parts[0], token, TRUE);
-  text = value_to_text (value);
 
   for (guint i = 1; parts[i] != NULL; i++)
     {
       g_autofree char *filter = g_strstrip (g_strdup (parts[i]));
+      g_autofree char *text = NULL;
 
       if (g_str_equal (filter, "to_json"))
         {
-          g_free (text);
-          if (value == NULL)
-            text = g_strdup ("null");
-          else
-            text = json_to_string (value, FALSE);
+          text = value != NULL ? json_to_string (value, FALSE) : g_strdup ("null");
           g_clear_pointer (&value, json_node_unref);
           value = json_node_init_string (json_node_alloc (), text);
         }
       else if (g_str_equal (filter, "escape"))
         {
-          char *escaped = g_markup_escape_text (text, -1);
+          g_autofree char *plain = value_to_text (value);
 
-          g_free (text);
-          text = escaped;
+          text = g_markup_escape_text (plain, -1);
           g_clear_pointer (&value, json_node_unref);
           value = json_node_init_string (json_node_alloc (), text);
         }
@@ -803,6 +857,16 @@ render_output (Renderer    *r,
         kp_layout_problems_add (r->problems, KP_LAYOUT_SEVERITY_ERROR, token->line, token->column,
                                 _("Liquid: unknown filter “%s”"), filter);
     }
+
+  return value;
+}
+
+static void
+render_output (Renderer    *r,
+               const Token *token)
+{
+  g_autoptr(JsonNode) value = evaluate_filtered (r, token->content, token);
+  g_autofree char *text = value_to_text (value);
 
   g_string_append (r->out, text);
 }
@@ -940,6 +1004,27 @@ render_list (Renderer  *r,
             }
           break;
 
+        case LNODE_ASSIGN:
+          {
+            JsonNode *value = evaluate_filtered (r, node->path, node->token);
+
+            json_object_set_member (r->globals, node->variable,
+                                    value != NULL ? value : json_node_new (JSON_NODE_NULL));
+          }
+          break;
+
+        case LNODE_CAPTURE:
+          {
+            GString *saved = r->out;
+
+            r->out = g_string_new (NULL);
+            render_list (r, g_ptr_array_index (node->bodies, 0));
+            json_object_set_string_member (r->globals, node->variable, r->out->str);
+            g_string_free (r->out, TRUE);
+            r->out = saved;
+          }
+          break;
+
         default:
           g_assert_not_reached ();
         }
@@ -980,10 +1065,12 @@ kp_template_render_liquid (const char *text,
 
   scopes = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   r.root = root_node;
+  r.globals = json_object_new ();
   r.scopes = scopes;
   r.problems = problems;
   r.out = g_string_sized_new (strlen (text));
   render_list (&r, nodes);
+  json_object_unref (r.globals);
 
   return g_string_free (r.out, FALSE);
 }

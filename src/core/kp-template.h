@@ -61,6 +61,8 @@ char       *kp_template_fill_placeholders    (const char  *text,
  *   {% if cond %}…{% elsif cond %}…{% else %}…{% endif %} and
  *     {% unless cond %}, with cond a value (true unless nil or false,
  *     as in Liquid) or "a == b" / "a != b";
+ *   {% assign name = value | filters %} and
+ *     {% capture name %}…{% endcapture %};
  *   {% raw %}…{% endraw %} and {% comment %}…{% endcomment %}.
  * Strings print as they are, numbers and booleans as text, objects and
  * arrays as JSON, nil as nothing. Unknown tags or filters, tags left

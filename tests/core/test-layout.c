@@ -656,6 +656,12 @@ test_liquid (void)
     { "{% for a in task.input.list %}{% for b in task.input.labels %}{{ a }}{{ b }} {% endfor %}{% endfor %}",
       "ax ay bx by cx cy " },
     { "{{ task.input.list.size }} {{ task.input.list.first }} {{ 'lit' }} {{ 7 }}", "3 a lit 7" },
+    { "{% assign l = task.input.labels %}{% for x in l %}{{ x }}{% endfor %}{% assign t = task.input.text | escape %}{{ t }}",
+      "xy&lt;b&gt;hi&lt;/b&gt;" },
+    /* Shaped like Ground Truth's initial-value example for boxes. */
+    { "[{% for d in task.input.nested.deep %}{% capture v %}{{ d.v }}{% endcapture %}"
+      "{ label: {{ task.input.labels[0] | to_json }}, left: {{ v }} },{% endfor %}]",
+      "[{ label: \"x\", left: 1.5 },]" },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -684,7 +690,9 @@ test_liquid_errors (void)
     { "a\n{% for x in task.input.l %}", 2, 1, KP_LAYOUT_SEVERITY_ERROR, "{% for %} is not closed" },
     { "{% endif %}", 1, 1, KP_LAYOUT_SEVERITY_ERROR, "has no opening tag" },
     { "{{ task.input.a | upcase }}", 1, 1, KP_LAYOUT_SEVERITY_ERROR, "unknown filter “upcase”" },
-    { "x {% assign a = 1 %}", 1, 3, KP_LAYOUT_SEVERITY_ERROR, "unknown tag" },
+    { "x {% increment a %}", 1, 3, KP_LAYOUT_SEVERITY_ERROR, "unknown tag" },
+    { "{% assign a %}", 1, 1, KP_LAYOUT_SEVERITY_ERROR, "assign name = value" },
+    { "\n{% capture a %}open", 2, 1, KP_LAYOUT_SEVERITY_ERROR, "{% capture %} is not closed" },
     { "{{ task.input.missing }}", 1, 1, KP_LAYOUT_SEVERITY_WARNING, "not in the task input" },
     { "{% for x task.input.a %}{% endfor %}", 1, 1, KP_LAYOUT_SEVERITY_ERROR, "for x in list" },
     { "{% raw %}never ends", 1, 1, KP_LAYOUT_SEVERITY_ERROR, "raw %} is not closed" },
