@@ -184,6 +184,7 @@ run_export (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(KpStore) store = NULL;
   g_autoptr(GPtrArray) media_list = NULL;
+  g_autoptr(KpExportReport) report = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *project = NULL;
   g_autofree char *format_name = NULL;
@@ -198,10 +199,11 @@ run_export (int    argc,
     { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
       N_("The project: a folder of images"), N_("FOLDER") },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
-      N_("coco (one JSON file), voc (a folder of XML files) or yolo (a folder of text files)"),
+      N_("coco (one JSON file), voc (a folder of XML files), yolo (a folder of text files) or "
+         "labelmap (a folder of PNG label maps)"),
       N_("FORMAT") },
     { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Where to write: a .json file for coco, a folder for voc and yolo"), N_("PATH") },
+      N_("Where to write: a .json file for coco, a folder for voc, yolo and labelmap"), N_("PATH") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
       N_("Tell on stderr what is done, and which images are left out and why"), NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
@@ -220,9 +222,9 @@ run_export (int    argc,
   if (project == NULL)
     return usage_error (_("Which project? Give it with --project FOLDER"));
   if (format_name == NULL)
-    return usage_error (_("Which format? Give it with --format coco, voc or yolo"));
+    return usage_error (_("Which format? Give it with --format coco, voc, yolo or labelmap"));
   if (!kp_export_format_from_string (format_name, &format))
-    return usage_error (_("Unknown format “%s”; use coco, voc or yolo"), format_name);
+    return usage_error (_("Unknown format “%s”; use coco, voc, yolo or labelmap"), format_name);
   if (output == NULL)
     return usage_error (_("Where to? Give it with --output PATH"));
 
@@ -256,8 +258,14 @@ run_export (int    argc,
         }
     }
 
-  if (!kp_export (store, format, output, NULL, &error))
+  report = kp_export_full (store, format, output, KP_EXPORT_FLAGS_NONE, NULL, &error);
+  if (report == NULL)
     return fail (error);
+
+  /* What the format could not hold, and unreviewed suggestions left out. */
+  n_boxes = report->n_objects;
+  for (guint i = 0; !quiet && i < report->warnings->len; i++)
+    print_message (report->warnings->pdata[i]);
 
   if (!quiet)
     {
