@@ -827,6 +827,10 @@ evaluate_filtered (Renderer    *r,
   g_auto(GStrv) parts = g_strsplit (content, "|", -1);
   JsonNode *value;
 
+  /* {{}}: nothing to print. */
+  if (parts[0] == NULL)
+    return NULL;
+
   value = evaluate (r, parts[0], token, TRUE);
 
   for (guint i = 1; parts[i] != NULL; i++)

@@ -653,6 +653,7 @@ test_liquid (void)
     { "{% raw %}{{ not rendered }}{% endraw %}", "{{ not rendered }}" },
     { "a{% comment %}{{ gone }}{% endcomment %}b", "ab" },
     { "{%- if task.input.n -%}dash{%- endif -%}", "dash" },
+    { "a{{}}b{{ | escape }}c", "abc" },
     { "{% for a in task.input.list %}{% for b in task.input.labels %}{{ a }}{{ b }} {% endfor %}{% endfor %}",
       "ax ay bx by cx cy " },
     { "{{ task.input.list.size }} {{ task.input.list.first }} {{ 'lit' }} {{ 7 }}", "3 a lit 7" },
