@@ -154,8 +154,17 @@ build_annotation (JsonBuilder        *builder,
     }
   if (a->n_points > 0)
     {
+      /* Base64 of little-endian doubles: exact, and several times faster
+       * than JSON numbers for a polygon of 50,000 vertices. */
+      g_autofree guint64 *le = g_new (guint64, a->n_points * 2);
+      g_autofree char *text = NULL;
+
+      memcpy (le, a->points, a->n_points * sizeof (KpPoint));
+      for (guint i = 0; i < a->n_points * 2; i++)
+        le[i] = GUINT64_TO_LE (le[i]);
+      text = g_base64_encode ((const guchar *)le, a->n_points * sizeof (KpPoint));
       json_builder_set_member_name (builder, "points");
-      add_double_array (builder, (const double *)a->points, a->n_points * 2);
+      json_builder_add_string_value (builder, text);
     }
   if (a->mask != NULL)
     {
@@ -313,16 +322,17 @@ parse_annotation (JsonNode *node,
     }
   if (json_object_has_member (object, "points"))
     {
-      JsonArray *array = json_object_get_array_member (object, "points");
-      guint n = json_array_get_length (array) / 2;
+      gsize len = 0;
+      g_autofree guint64 *le = (guint64 *)(void *)g_base64_decode (json_object_get_string_member (object, "points"),
+                                                                  &len);
+      guint n = len / sizeof (KpPoint);
 
+      for (guint i = 0; i < n * 2; i++)
+        le[i] = GUINT64_FROM_LE (le[i]);
       a->points = g_new (KpPoint, MAX (n, 1));
       a->n_points = n;
-      for (guint i = 0; i < n; i++)
-        {
-          a->points[i].x = json_array_get_double_element (array, 2 * i);
-          a->points[i].y = json_array_get_double_element (array, 2 * i + 1);
-        }
+      if (n > 0)
+        memcpy (a->points, le, n * sizeof (KpPoint));
     }
   if (json_object_has_member (object, "mask"))
     {

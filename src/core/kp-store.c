@@ -2172,18 +2172,13 @@ decode_geometry (KpAnnotation *a,
         return FALSE;
       a->n_points = len / 16;
       a->points = a->n_points > 0 ? g_new (KpPoint, a->n_points) : NULL;
-      for (guint i = 0; i < a->n_points * 2; i++)
+      if (a->n_points > 0)
         {
-          guint64 bits;
-          double v;
+          guint64 *bits = (guint64 *)(void *)a->points;
 
-          memcpy (&bits, bytes + i * 8, 8);
-          bits = GUINT64_FROM_LE (bits);
-          memcpy (&v, &bits, 8);
-          if (i % 2 == 0)
-            a->points[i / 2].x = v;
-          else
-            a->points[i / 2].y = v;
+          memcpy (a->points, bytes, len);
+          for (gsize i = 0; i < (gsize)a->n_points * 2; i++)
+            bits[i] = GUINT64_FROM_LE (bits[i]);
         }
       return TRUE;
 
@@ -2226,16 +2221,19 @@ encode_geometry (const KpAnnotation *a)
       return kp_mask_serialize (a->mask);
 
     default:
-      for (guint i = 0; i < a->n_points * 2; i++)
-        {
-          double v = i % 2 == 0 ? a->points[i / 2].x : a->points[i / 2].y;
-          guint64 bits;
+      {
+        gsize n = (gsize)a->n_points * 2;
+        guint64 *bits;
 
-          memcpy (&bits, &v, 8);
-          bits = GUINT64_TO_LE (bits);
-          g_byte_array_append (out, (guint8 *)&bits, 8);
-        }
-      break;
+        /* KpPoint is two doubles: copy them all, then fix the byte order. */
+        g_byte_array_set_size (out, n * 8);
+        bits = (guint64 *)(void *)out->data;
+        if (n > 0)
+          memcpy (bits, a->points, n * 8);
+        for (gsize i = 0; i < n; i++)
+          bits[i] = GUINT64_TO_LE (bits[i]);
+        break;
+      }
     }
 
   return g_byte_array_free_to_bytes (g_steal_pointer (&out));
