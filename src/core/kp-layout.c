@@ -171,10 +171,11 @@ static const KindInfo kinds[] = {
   { "crowd-instance-segmentation", KP_LAYOUT_NODE_CROWD_INSTANCE_SEGMENTATION, 0, IMAGE_TOOL },
   { "crowd-instructions", KP_LAYOUT_NODE_CROWD_INSTRUCTIONS, 0, NULL },
   { "crowd-keypoint", KP_LAYOUT_NODE_CROWD_KEYPOINT, 0, IMAGE_TOOL },
-  { "crowd-line", KP_LAYOUT_NODE_CROWD_LINE, 0, IMAGE_TOOL },
+  /* MTurk's reference marks the header of the line tools optional. */
+  { "crowd-line", KP_LAYOUT_NODE_CROWD_LINE, 0, "name src labels" },
   { "crowd-modal", KP_LAYOUT_NODE_CROWD_MODAL, 0, NULL },
   { "crowd-polygon", KP_LAYOUT_NODE_CROWD_POLYGON, 0, IMAGE_TOOL },
-  { "crowd-polyline", KP_LAYOUT_NODE_CROWD_POLYLINE, 0, IMAGE_TOOL },
+  { "crowd-polyline", KP_LAYOUT_NODE_CROWD_POLYLINE, 0, "name src labels" },
   { "crowd-radio-button", KP_LAYOUT_NODE_CROWD_RADIO_BUTTON, 0, "name" },
   { "crowd-radio-group", KP_LAYOUT_NODE_CROWD_RADIO_GROUP, 0, NULL },
   { "crowd-semantic-segmentation", KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION, 0, IMAGE_TOOL },
@@ -1889,11 +1890,14 @@ check_attributes (KpLayout     *self,
     }
 }
 
+/* The crowd-form an element submits with; crowd-entity-annotation
+ * submits by itself (MTurk's reference: "Do not use it with the
+ * crowd-form element"), with what it holds. */
 static const KpLayoutNode *
 enclosing_form (const KpLayoutNode *node)
 {
   for (const KpLayoutNode *n = node->parent; n != NULL; n = n->parent)
-    if (n->kind == KP_LAYOUT_NODE_CROWD_FORM)
+    if (n->kind == KP_LAYOUT_NODE_CROWD_FORM || n->kind == KP_LAYOUT_NODE_CROWD_ENTITY_ANNOTATION)
       return n;
 
   return NULL;
@@ -1954,7 +1958,14 @@ check_tree (KpLayout *self)
         {
           const KpLayoutNode *form = enclosing_form (node);
 
-          if (form == NULL)
+          if (node->kind == KP_LAYOUT_NODE_CROWD_ENTITY_ANNOTATION)
+            {
+              if (form != NULL)
+                _kp_layout_node_problem (self->problems, node, KP_LAYOUT_SEVERITY_WARNING,
+                                         _("<crowd-entity-annotation> submits by itself; MTurk "
+                                           "asks not to put it in a <%s>"), form->tag);
+            }
+          else if (form == NULL)
             {
               if (node->kind != KP_LAYOUT_NODE_CROWD_RADIO_BUTTON ||
                   node->parent == NULL || node->parent->kind != KP_LAYOUT_NODE_CROWD_RADIO_GROUP)
