@@ -33,6 +33,8 @@
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 
+#include "kp-audio-private.h"
+
 G_DEFINE_QUARK (kp-peaks-error-quark, kp_peaks_error)
 
 #define MAX_LEVELS 12
@@ -154,8 +156,8 @@ load_data_unref (LoadData *data)
 
 /* GStreamer is initialised on first use only, so the rest of the project
  * works without it. */
-static gboolean
-ensure_gst (GError **error)
+gboolean
+_kp_audio_ensure_gst (GError **error)
 {
   static gsize initialized = 0;
   static GError *init_error = NULL;
@@ -1268,10 +1270,10 @@ no_more_pads_cb (GstElement *decodebin,
     g_atomic_int_set (&ctx->no_audio, 1);
 }
 
-static GstElement *
-make_element (const char  *factory,
-              const char  *package,
-              GError     **error)
+GstElement *
+_kp_audio_make_element (const char  *factory,
+                        const char  *package,
+                        GError     **error)
 {
   GstElement *element = gst_element_factory_make (factory, NULL);
 
@@ -1281,11 +1283,11 @@ make_element (const char  *factory,
   return element;
 }
 
-static void
-set_error_from_gst (GError     **error,
-                    const char  *name,
-                    GError      *gst_error,
-                    GPtrArray   *missing)
+void
+_kp_audio_set_error_from_gst (GError     **error,
+                              const char  *name,
+                              GError      *gst_error,
+                              GPtrArray   *missing)
 {
   if (missing->len > 0)
     {
@@ -1298,6 +1300,9 @@ set_error_from_gst (GError     **error,
                    _("Reading “%s” needs a GStreamer plugin that is not installed: %s"),
                    name, list);
     }
+  else if (gst_error == NULL)
+    g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_FAILED,
+                 _("“%s” could not be decoded"), name);
   else if (g_error_matches (gst_error, GST_STREAM_ERROR, GST_STREAM_ERROR_TYPE_NOT_FOUND) ||
            g_error_matches (gst_error, GST_STREAM_ERROR, GST_STREAM_ERROR_WRONG_TYPE))
     g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED,
@@ -1445,21 +1450,21 @@ decode_file (LoadData      *data,
   gboolean ok = FALSE;
   guint64 missing_bytes;
 
-  if (!ensure_gst (error))
+  if (!_kp_audio_ensure_gst (error))
     return FALSE;
 
   pipeline = gst_pipeline_new ("kp-peaks");
   gst_object_ref_sink (pipeline);
-  if (!(src = make_element ("uridecodebin", "gstreamer1.0-plugins-base", error)))
+  if (!(src = _kp_audio_make_element ("uridecodebin", "gstreamer1.0-plugins-base", error)))
     return FALSE;
   gst_bin_add (GST_BIN (pipeline), src);
-  if (!(convert = make_element ("audioconvert", "gstreamer1.0-plugins-base", error)))
+  if (!(convert = _kp_audio_make_element ("audioconvert", "gstreamer1.0-plugins-base", error)))
     return FALSE;
   gst_bin_add (GST_BIN (pipeline), convert);
-  if (!(capsfilter = make_element ("capsfilter", "gstreamer1.0 (core)", error)))
+  if (!(capsfilter = _kp_audio_make_element ("capsfilter", "gstreamer1.0 (core)", error)))
     return FALSE;
   gst_bin_add (GST_BIN (pipeline), capsfilter);
-  if (!(sink = make_element ("appsink", "gstreamer1.0-plugins-base", error)))
+  if (!(sink = _kp_audio_make_element ("appsink", "gstreamer1.0-plugins-base", error)))
     return FALSE;
   gst_bin_add (GST_BIN (pipeline), sink);
 
@@ -1563,7 +1568,7 @@ decode_file (LoadData      *data,
         g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED,
                      _("“%s” is not an audio file the workstation can read"), name);
       else
-        set_error_from_gst (error, name, gst_error, missing);
+        _kp_audio_set_error_from_gst (error, name, gst_error, missing);
       goto out;
     }
 

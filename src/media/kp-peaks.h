@@ -104,4 +104,18 @@ guint       kp_peaks_get_range            (KpPeaks              *self,
                                            float                *min,
                                            float                *max);
 
+/* Sample-level zoom: decodes n_frames frames from start_sample (seeking
+ * sample-accurately) as interleaved F32 in -1..1. Fewer frames come back at
+ * the end of the file. For a widget zoomed in below samples-per-pair. */
+void        kp_audio_read_samples_async   (GFile                *file,
+                                           gint64                start_sample,
+                                           guint                 n_frames,
+                                           GCancellable         *cancellable,
+                                           GAsyncReadyCallback   callback,
+                                           gpointer              user_data);
+GBytes     *kp_audio_read_samples_finish  (GAsyncResult         *result,
+                                           guint                *channels,
+                                           guint                *sample_rate,
+                                           GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+
 G_END_DECLS
