@@ -508,6 +508,200 @@ test_yolo (Fixture       *fixture,
   }
 }
 
+/* The shapes of schema 2 as each format writes them. Images c.png
+ * (64 × 64) gets a rotated box, a polygon, a mask, a keypoint, a line and
+ * a pending suggestion. */
+static void
+add_shapes (Fixture *fixture)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 media = media_id_of (fixture->store, "c.png");
+  KpAttribute attr = { 0 };
+  KpAnnotation a = { 0 };
+  gint64 attr_id;
+
+  attr.label_id = fixture->labels[0];
+  attr.name = (char *)"parked";
+  attr.kind = KP_ATTRIBUTE_CHECKBOX;
+  attr_id = kp_store_add_attribute (fixture->store, &attr, &error);
+  g_assert_no_error (error);
+
+#define ADD_SHAPE() G_STMT_START { \
+    a.media_id = media; \
+    kp_annotation_update_bounds (&a); \
+    g_assert_cmpint (kp_store_add_annotation (fixture->store, &a, &error), >, 0); \
+    g_assert_no_error (error); \
+    kp_annotation_clear (&a); \
+  } G_STMT_END
+
+  a.label_id = fixture->labels[0];
+  a.shape = KP_SHAPE_ROTATED_BOX;
+  a.rotated = (KpRotatedBox) { 32, 32, 20, 10, G_PI / 6 };
+  kp_annotation_set_attribute (&a, attr_id, "true");
+  ADD_SHAPE ();
+
+  a.label_id = fixture->labels[0];
+  a.shape = KP_SHAPE_POLYGON;
+  kp_annotation_set_points (&a, (KpPoint[]) { { 1, 1 }, { 9, 1 }, { 5, 7 } }, 3);
+  ADD_SHAPE ();
+
+  a.label_id = fixture->labels[0];
+  a.shape = KP_SHAPE_MASK;
+  a.mask = kp_mask_new_from_bitmap (2, 3, 2, 1, (const guint8[]) { 1, 1 });
+  ADD_SHAPE ();
+
+  a.label_id = fixture->labels[0];
+  a.shape = KP_SHAPE_POINT;
+  kp_annotation_set_points (&a, (KpPoint[]) { { 7, 8 } }, 1);
+  a.keypoint = g_strdup ("wheel");
+  ADD_SHAPE ();
+
+  a.label_id = fixture->labels[0];
+  a.shape = KP_SHAPE_LINE;
+  kp_annotation_set_points (&a, (KpPoint[]) { { 0, 0 }, { 4, 4 } }, 2);
+  ADD_SHAPE ();
+
+  a.label_id = fixture->labels[0];
+  a.rect = (KpRect) { 1, 1, 1, 1 };
+  a.review = KP_REVIEW_PENDING;
+  a.source = g_strdup ("test");
+  a.confidence = 0.5;
+  ADD_SHAPE ();
+
+#undef ADD_SHAPE
+}
+
+static JsonObject *
+find_annotation_with (JsonArray  *annotations,
+                      const char *member)
+{
+  for (guint i = 0; i < json_array_get_length (annotations); i++)
+    {
+      JsonObject *a = json_array_get_object_element (annotations, i);
+
+      if (json_object_has_member (a, member))
+        return a;
+    }
+
+  return NULL;
+}
+
+static void
+test_coco_shapes (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *output = g_build_filename (fixture->out, "coco.json", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(KpExportReport) report = NULL;
+  JsonObject *root, *a, *rle = NULL, *attributes;
+  JsonArray *annotations, *segmentation, *keypoints;
+  JsonArray *categories;
+
+  add_shapes (fixture);
+  report = kp_export_full (fixture->store, KP_EXPORT_FORMAT_COCO, output, KP_EXPORT_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_pending, ==, 1);
+  /* The line is reported; nothing else. */
+  g_assert_cmpuint (report->warnings->len, ==, 2);
+  g_assert_nonnull (strstr (report->warnings->pdata[0], "line"));
+
+  g_assert_true (json_parser_load_from_file (parser, output, &error));
+  root = json_node_get_object (json_parser_get_root (parser));
+  annotations = json_object_get_array_member (root, "annotations");
+  g_assert_cmpuint (json_array_get_length (annotations), ==, 4 + 5);
+
+  /* Rotated box: four corners, its bounds, rotation in degrees and the
+   * checkbox attribute by name. */
+  a = find_annotation_with (annotations, "attributes");
+  attributes = json_object_get_object_member (a, "attributes");
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (attributes, "rotation"), 30, 1e-9);
+  g_assert_true (json_object_get_boolean_member (attributes, "parked"));
+  segmentation = json_array_get_array_element (json_object_get_array_member (a, "segmentation"), 0);
+  g_assert_cmpuint (json_array_get_length (segmentation), ==, 8);
+  g_assert_cmpfloat_with_epsilon (json_object_get_double_member (a, "area"), 200, 1e-9);
+
+  /* Mask: RLE over the image, column-major: pixels (2, 3) and (3, 3). */
+  for (guint i = 0; i < json_array_get_length (annotations); i++)
+    {
+      JsonNode *seg = json_object_get_member (json_array_get_object_element (annotations, i), "segmentation");
+
+      if (JSON_NODE_HOLDS_OBJECT (seg))
+        rle = json_node_get_object (seg);
+    }
+  g_assert_nonnull (rle);
+  g_assert_cmpint (json_array_get_int_element (json_object_get_array_member (rle, "size"), 0), ==, 64);
+  {
+    g_autoptr(GArray) counts = kp_coco_rle_decode (json_object_get_string_member (rle, "counts"));
+
+    g_assert_cmpuint (counts->len, ==, 5);
+    g_assert_cmpuint (g_array_index (counts, guint32, 0), ==, 2 * 64 + 3);
+    g_assert_cmpuint (g_array_index (counts, guint32, 1), ==, 1);
+    g_assert_cmpuint (g_array_index (counts, guint32, 2), ==, 63);
+    g_assert_cmpuint (g_array_index (counts, guint32, 3), ==, 1);
+  }
+
+  /* The point: a keypoint of its category. */
+  a = find_annotation_with (annotations, "keypoints");
+  keypoints = json_object_get_array_member (a, "keypoints");
+  g_assert_cmpuint (json_array_get_length (keypoints), ==, 3);
+  g_assert_cmpfloat (json_array_get_double_element (keypoints, 0), ==, 7);
+  g_assert_cmpint (json_array_get_int_element (keypoints, 2), ==, 2);
+  categories = json_object_get_array_member (root, "categories");
+  keypoints = json_object_get_array_member (json_array_get_object_element (categories, 0), "keypoints");
+  g_assert_cmpuint (json_array_get_length (keypoints), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (keypoints, 0), ==, "wheel");
+  g_assert_false (json_object_has_member (json_array_get_object_element (categories, 1), "keypoints"));
+
+  /* With the pending suggestion. */
+  g_clear_pointer (&report, kp_export_report_free);
+  report = kp_export_full (fixture->store, KP_EXPORT_FORMAT_COCO, output, KP_EXPORT_FLAGS_INCLUDE_PENDING,
+                           NULL, &error);
+  g_assert_cmpuint (report->n_pending, ==, 0);
+  g_assert_cmpuint (report->n_objects, ==, 4 + 6);
+}
+
+static void
+test_voc_yolo_shapes (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *voc_dir = g_build_filename (fixture->out, "voc", NULL);
+  g_autofree char *yolo_dir = g_build_filename (fixture->out, "yolo", NULL);
+  g_autofree char *voc_c = g_build_filename (voc_dir, "c.xml", NULL);
+  g_autofree char *yolo_c = g_build_filename (yolo_dir, "labels", "c.txt", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(KpExportReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+
+  add_shapes (fixture);
+  report = kp_export_full (fixture->store, KP_EXPORT_FORMAT_VOC, voc_dir, KP_EXPORT_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (voc_c, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "<robndbox>"));
+  g_assert_nonnull (strstr (text, "<cx>32</cx>"));
+  g_assert_nonnull (strstr (text, "<w>20</w>"));
+  g_assert_cmpuint (report->warnings->len, ==, 5);   /* polygon, line, point, mask, pending */
+  g_clear_pointer (&text, g_free);
+  g_clear_pointer (&report, kp_export_report_free);
+
+  report = kp_export_full (fixture->store, KP_EXPORT_FORMAT_YOLO, yolo_dir, KP_EXPORT_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (yolo_c, &text, NULL, NULL));
+  lines = g_strsplit (text, "\n", -1);
+  /* The rotated box as 4 corners and the triangle: 1 + 8 and 1 + 6 numbers. */
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);
+  {
+    g_auto(GStrv) first = g_strsplit (lines[0], " ", -1);
+    g_auto(GStrv) second = g_strsplit (lines[1], " ", -1);
+
+    g_assert_cmpuint (g_strv_length (first), ==, 9);
+    g_assert_cmpuint (g_strv_length (second), ==, 7);
+    g_assert_cmpstr (second[1], ==, "0.015625");
+  }
+  g_assert_cmpuint (report->warnings->len, ==, 5);   /* rotated (converted), line, point, mask, pending */
+}
+
 static void
 test_missing_size (Fixture       *fixture,
                    gconstpointer  data)
@@ -667,6 +861,8 @@ main (int   argc,
   ADD ("cancelled", test_cancelled);
   ADD ("unknown-format", test_unknown_format);
   g_test_add_func ("/kempelen/core/export/formats", test_formats);
+  ADD ("coco-shapes", test_coco_shapes);
+  ADD ("voc-yolo-shapes", test_voc_yolo_shapes);
 
 #undef ADD
 
