@@ -251,7 +251,8 @@ read_samples (ReadData      *data,
         continue;
 
       {
-        gint64 b0 = (gint64)gst_util_uint64_scale_round (GST_BUFFER_PTS (buffer), data->rate, GST_SECOND);
+        gint64 b0 = (gint64)gst_util_uint64_scale_round (GST_BUFFER_PTS (buffer), data->rate,
+                                                         GST_SECOND);
         gint64 frames = (gint64)(map.size / (sizeof (float) * data->channels));
         gint64 lo = MAX (b0, data->start);
         gint64 hi = MIN (b0 + frames, end);
@@ -329,7 +330,8 @@ kp_audio_read_samples_finish (GAsyncResult  *result,
   GBytes *bytes;
 
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == kp_audio_read_samples_async, NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == kp_audio_read_samples_async,
+                        NULL);
 
   bytes = g_task_propagate_pointer (G_TASK (result), error);
   data = g_task_get_task_data (G_TASK (result));

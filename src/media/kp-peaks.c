@@ -24,6 +24,7 @@
 #include "kp-peaks.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -370,8 +371,8 @@ decode_dat (const guint8  *data,
   if (size < header)
     {
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_INVALID_DAT,
-                   _("The waveform data header is truncated (%" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " bytes)"),
-                   size, header);
+                   _("The waveform data header is truncated (%" PRIu64 " of %" PRIu64 " bytes)"),
+                   (guint64)size, (guint64)header);
       return FALSE;
     }
 
@@ -424,8 +425,9 @@ decode_dat (const guint8  *data,
   if (expected != (guint64)size)
     {
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_INVALID_DAT,
-                   _("The waveform data should be %" G_GUINT64_FORMAT " bytes long for %u pairs, but it is %" G_GSIZE_FORMAT " bytes"),
-                   expected, (unsigned)length, size);
+                   _("The waveform data should be %" PRIu64 " bytes long for %u pairs, "
+                     "but it is %" PRIu64 " bytes"),
+                   expected, (unsigned)length, (guint64)size);
       return FALSE;
     }
 
@@ -455,8 +457,8 @@ decode_dat (const guint8  *data,
       if (lo > hi)
         {
           g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_INVALID_DAT,
-                       _("The waveform data has a minimum above its maximum at pixel %" G_GSIZE_FORMAT),
-                       i / s_channels);
+                       _("The waveform data has a minimum above its maximum at pixel %" PRIu64),
+                       (guint64)(i / s_channels));
           g_array_unref (out);
           return FALSE;
         }
@@ -1340,7 +1342,8 @@ start_format (LoadData   *data,
     }
 
   if (gst_element_query_duration (pipeline, GST_FORMAT_TIME, &duration) && duration > 0)
-    data->est_samples = (gint64)gst_util_uint64_scale_round ((guint64)duration, data->rate, GST_SECOND);
+    data->est_samples = (gint64)gst_util_uint64_scale_round ((guint64)duration, data->rate,
+                                                             GST_SECOND);
 
   return TRUE;
 }
@@ -1600,7 +1603,8 @@ decode_file (LoadData      *data,
   if (missing_bytes > 0)
     {
       g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_CORRUPT,
-                   _("“%s” is truncated: %" G_GUINT64_FORMAT " bytes of audio are missing after %.1f seconds"),
+                   _("“%s” is truncated: %" PRIu64 " bytes of audio are missing "
+                     "after %.1f seconds"),
                    name, missing_bytes, (double)data->samples / data->rate);
       post_progress (data, FALSE);
       ok = FALSE;
