@@ -1233,7 +1233,18 @@ kp_layout_form_answer (KpLayout           *self,
     }
 
   if (question_form)
-    return g_steal_pointer (&result);
+    {
+      /* The QuestionForm's own constraints (IsNumeric, Length,
+       * AnswerFormatRegex, selection counts) are checked where the
+       * answer XML is made; report them before submitting. */
+      g_autoptr(GError) error = NULL;
+      g_autofree char *xml = kp_question_answers_to_xml (_kp_layout_get_question (self), result, &error);
+
+      if (xml == NULL)
+        kp_layout_problems_add (problems, KP_LAYOUT_SEVERITY_ERROR, 0, 0, "%s", error->message);
+
+      return g_steal_pointer (&result);
+    }
 
   /* <crowd-form answer-format="flatten-objects"> (MTurk's sample
    * templates use it) writes nested members as dotted keys. */

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kp-layout.h"
+#include "kp-question.h"
 
 G_BEGIN_DECLS
 
@@ -28,5 +29,8 @@ void _kp_layout_node_problem (GPtrArray          *problems,
 /* The name an element's answer is stored under (its name attribute; for
  * crowd-radio-group its id or its first button's name), or NULL. */
 const char *_kp_layout_node_answer_key (const KpLayoutNode *node);
+
+/* The parsed question XML of a QUESTION layout, else NULL. */
+const KpQuestionInfo *_kp_layout_get_question (KpLayout *self);
 
 G_END_DECLS

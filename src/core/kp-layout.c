@@ -744,6 +744,7 @@ struct _KpLayout
 
   KpLayoutNode   *root;
   KpLayoutFormat  format;
+  KpQuestionInfo *question;  /* QUESTION format: what kp_question_parse() made */
   GPtrArray      *problems;
 };
 
@@ -755,6 +756,7 @@ kp_layout_finalize (GObject *object)
   KpLayout *self = (KpLayout *)object;
 
   node_free_tree (self->root);
+  g_clear_pointer (&self->question, kp_question_info_free);
   g_clear_pointer (&self->problems, g_ptr_array_unref);
 
   G_OBJECT_CLASS (kp_layout_parent_class)->finalize (object);
@@ -2151,6 +2153,8 @@ kp_layout_new_from_data (const char      *data,
           }
           break;
         }
+
+      self->question = g_steal_pointer (&info);
     }
   else if (!build_html (self, self->root, data, len, 0, error))
     return NULL;
@@ -2159,6 +2163,12 @@ kp_layout_new_from_data (const char      *data,
   g_ptr_array_sort (self->problems, compare_problems);
 
   return g_steal_pointer (&self);
+}
+
+const KpQuestionInfo *
+_kp_layout_get_question (KpLayout *self)
+{
+  return self->question;
 }
 
 const KpLayoutNode *

@@ -17,6 +17,8 @@
 #include "kp-core.h"
 #include "kp-test-util.h"
 
+static JsonNode *parse_json (const char *text);
+
 static char *
 corpus_dir (void)
 {
@@ -406,6 +408,37 @@ test_malformed (void)
     g_assert_no_error (error);
     g_assert_true (has_problem (layout, KP_LAYOUT_SEVERITY_ERROR, 1, "nested deeper"));
   }
+}
+
+/* A QuestionForm's constraints are checked before submitting. */
+static void
+test_question_form_constraints (void)
+{
+  g_autofree char *dir = corpus_dir ();
+  g_autofree char *path = g_build_filename (dir, "question-form.xml", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpLayout) layout = NULL;
+  g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                                        (GDestroyNotify)json_node_unref);
+  g_autoptr(GPtrArray) problems = kp_layout_problems_new ();
+  g_autoptr(JsonArray) answers = NULL;
+  const KpLayoutProblem *p;
+
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  layout = kp_layout_new_from_data (contents, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+
+  g_hash_table_insert (values, "stars", parse_json ("[\"s1\", \"s5\"]"));
+  g_hash_table_insert (values, "why", parse_json ("\"Upper Case\""));
+  answers = kp_layout_form_answer (layout, NULL, values, problems);
+  g_assert_nonnull (answers);
+  g_assert_cmpuint (problems->len, ==, 1);
+  p = g_ptr_array_index (problems, 0);
+  g_assert_cmpint (p->severity, ==, KP_LAYOUT_SEVERITY_ERROR);
+  g_test_message ("%s", p->message);
+  g_assert_nonnull (strstr (p->message, "stars"));
 }
 
 static void
@@ -845,6 +878,7 @@ main (int   argc,
   g_test_add_func ("/layout/entity-bomb", test_entity_bomb);
   g_test_add_func ("/layout/malformed", test_malformed);
   g_test_add_func ("/layout/positions", test_self_closing_and_positions);
+  g_test_add_func ("/layout/question-form-constraints", test_question_form_constraints);
   g_test_add_func ("/layout/lenient-json", test_lenient_json);
   g_test_add_func ("/layout/answer-constraints", test_answer_constraints);
   g_test_add_func ("/template/placeholders", test_placeholders);
