@@ -890,7 +890,12 @@ typedef struct
   int               text_column;
   gsize             last_end_offset;
   gboolean          have_last_end;
+  guint             n_html_errors;
 } Builder;
+
+/* Garbage makes libxml2 complain at every other byte; past this many,
+ * one more line says the rest were left out. */
+#define MAX_HTML_ERRORS 50
 
 static gsize
 builder_offset (Builder *b)
@@ -1245,6 +1250,15 @@ structured_error_cb (void        *user_data,
    * on purpose. */
   if (error->code == XML_HTML_UNKNOWN_TAG)
     return;
+
+  if (++b->n_html_errors > MAX_HTML_ERRORS)
+    {
+      if (b->n_html_errors == MAX_HTML_ERRORS + 1)
+        add_problem (b, KP_LAYOUT_SEVERITY_WARNING, error->line + b->pos.line_offset, error->int2,
+                     _("HTML: more problems of the markup follow; only the first %d are listed"),
+                     MAX_HTML_ERRORS);
+      return;
+    }
 
   message = g_strstrip (g_strdup (error->message));
   add_problem (b, KP_LAYOUT_SEVERITY_WARNING, error->line + b->pos.line_offset, error->int2,

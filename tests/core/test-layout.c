@@ -382,6 +382,24 @@ test_malformed (void)
   g_assert_error (error, KP_LAYOUT_ERROR, KP_LAYOUT_ERROR_INVALID);
   g_clear_error (&error);
 
+  /* Markup errors are listed up to a limit. */
+  {
+    GString *html = g_string_new ("<p>");
+    g_autofree char *data = NULL;
+    GPtrArray *problems;
+
+    for (int i = 0; i < 2000; i++)
+      g_string_append (html, "</q>&amp x");
+    data = g_string_free (html, FALSE);
+    layout = kp_layout_new_from_data (data, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+    g_assert_no_error (error);
+    problems = kp_layout_get_problems (layout);
+    g_assert_cmpuint (problems->len, ==, 51);
+    g_assert_nonnull (strstr (((KpLayoutProblem *)g_ptr_array_index (problems, 50))->message,
+                              "only the first 50"));
+    g_clear_object (&layout);
+  }
+
   /* Garbage still gives a tree. */
   layout = kp_layout_new_from_data ("<<<>>></crowd-form><crowd-input name=a/ x=\"", -1,
                                     KP_LAYOUT_FORMAT_AUTO, &error);
