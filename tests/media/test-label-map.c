@@ -12,40 +12,13 @@
 #include <glib/gstdio.h>
 
 #include "kp-label-map.h"
-
-static char *
-make_folder (void)
-{
-  g_autoptr(GError) error = NULL;
-  char *path = g_dir_make_tmp ("kp-label-map-XXXXXX", &error);
-
-  g_assert_no_error (error);
-  return path;
-}
-
-static void
-remove_folder (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR))
-        remove_folder (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
-}
+#include "../core/kp-test-util.h"
 
 /* The greyscale PNG core writes is a PNG GdkPixbuf reads, pixel for pixel. */
 static void
 test_png_gray8 (void)
 {
-  g_autofree char *folder = make_folder ();
+  g_autofree char *folder = kp_test_make_folder ();
   g_autofree char *path = g_build_filename (folder, "map.png", NULL);
   g_autoptr(GBytes) png = NULL;
   g_autoptr(GError) error = NULL;
@@ -71,13 +44,13 @@ test_png_gray8 (void)
   g_assert_null (kp_label_map_load_rgb (folder, &w, &h, NULL, &error));
   g_assert_nonnull (error);
 
-  remove_folder (folder);
+  kp_test_rm_rf (folder);
 }
 
 static void
 test_ground_truth_segmentation (void)
 {
-  g_autofree char *folder = make_folder ();
+  g_autofree char *folder = kp_test_make_folder ();
   g_autofree char *manifest = g_build_filename (folder, "out", "output.manifest", NULL);
   g_autofree char *mask_path = g_build_filename (folder, "out", "seg.png", NULL);
   g_autofree char *image_path = g_build_filename (folder, "scene.png", NULL);
@@ -132,7 +105,7 @@ test_ground_truth_segmentation (void)
   g_assert_cmpfloat (a->confidence, ==, 0.5);
 
   g_clear_object (&store);
-  remove_folder (folder);
+  kp_test_rm_rf (folder);
 }
 
 int
