@@ -121,6 +121,7 @@ typedef struct _LoadData
   guint acc_count;
   gboolean is_float;
   GstElement *pipeline;     /* for the duration query, while decoding */
+  GstCaps *caps;
   gboolean have_format;
   GError *stream_error;
   float acc_min[KP_PEAKS_MAX_CHANNELS];
@@ -140,6 +141,7 @@ load_data_clear (gpointer mem)
   g_clear_pointer (&data->q_pairs, g_array_unref);
   g_clear_pointer (&data->all, g_array_unref);
   g_clear_error (&data->stream_error);
+  gst_clear_caps (&data->caps);
   g_mutex_clear (&data->lock);
 }
 
@@ -1174,8 +1176,10 @@ typedef struct
   GMutex lock;
   GstElement *convert;
   GstElement *capsfilter;
-  gboolean linked;
-  gint no_audio; /* atomic */
+  GstPad *sink;       /* the pad the current audio stream feeds */
+  gboolean via_convert;
+  gboolean linked;    /* ever */
+  gint no_audio;      /* atomic */
 } PadContext;
 
 /* What the peaks loops read: interleaved S16LE or F32LE. Parsed by hand,
@@ -1225,7 +1229,9 @@ is_native_format (GstCaps *caps)
 }
 
 /* Links the first audio pad: straight to the caps filter when the decoder
- * already produces S16 or F32 (most do), through audioconvert otherwise. */
+ * already produces S16 or F32 (most do), through audioconvert otherwise.
+ * When a chained file moves on to its next part, decodebin removes the old
+ * pad, which unlinks it, and adds a new one, which is linked in its place. */
 static void
 pad_added_cb (GstElement *decodebin,
               GstPad     *pad,
@@ -1247,18 +1253,24 @@ pad_added_cb (GstElement *decodebin,
     return;
 
   locker = g_mutex_locker_new (&ctx->lock);
-  if (ctx->linked)
+  if (ctx->sink != NULL && gst_pad_is_linked (ctx->sink))
     return;
 
-  if (is_native_format (caps))
+  if (!ctx->via_convert && is_native_format (caps))
     sink = gst_element_get_static_pad (ctx->capsfilter, "sink");
-  else if (gst_element_link (ctx->convert, ctx->capsfilter))
-    sink = gst_element_get_static_pad (ctx->convert, "sink");
+  else if (ctx->via_convert || gst_element_link (ctx->convert, ctx->capsfilter))
+    {
+      ctx->via_convert = TRUE;
+      sink = gst_element_get_static_pad (ctx->convert, "sink");
+    }
   else
     return;
 
   if (GST_PAD_LINK_SUCCESSFUL (gst_pad_link (pad, sink)))
-    ctx->linked = TRUE;
+    {
+      ctx->sink = sink; /* the element keeps it alive */
+      ctx->linked = TRUE;
+    }
 }
 
 static void
@@ -1348,6 +1360,51 @@ start_format (LoadData   *data,
   return TRUE;
 }
 
+/* A chained Ogg file, for one, may switch formats between its parts. The
+ * sample type may change (the pair being built carries over); the number of
+ * channels may not, since the pairs' layout depends on it. */
+static gboolean
+change_format (LoadData *data,
+               GstCaps  *caps)
+{
+  guint rate, channels;
+  gboolean is_float;
+
+  if (!parse_native_caps (caps, &rate, &channels, &is_float))
+    {
+      g_set_error (&data->stream_error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_FAILED,
+                   _("The audio decoder produced an unexpected format"));
+      return FALSE;
+    }
+  if (channels != data->channels)
+    {
+      g_set_error (&data->stream_error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED,
+                   _("The number of channels changes from %u to %u in the middle of the audio"),
+                   data->channels, channels);
+      return FALSE;
+    }
+
+  if (is_float != data->is_float)
+    for (guint c = 0; c < channels; c++)
+      {
+        if (is_float)
+          {
+            data->acc_min[c] = data->acc_count > 0 ? data->acc_imin[c] / 32768.f : G_MAXFLOAT;
+            data->acc_max[c] = data->acc_count > 0 ? data->acc_imax[c] / 32768.f : -G_MAXFLOAT;
+          }
+        else
+          {
+            data->acc_imin[c] = data->acc_count > 0 ? float_to_s16_floor (data->acc_min[c])
+                                                    : G_MAXINT16;
+            data->acc_imax[c] = data->acc_count > 0 ? float_to_s16_ceil (data->acc_max[c])
+                                                    : G_MININT16;
+          }
+      }
+  data->is_float = is_float;
+  gst_caps_replace (&data->caps, caps);
+  return TRUE;
+}
+
 /* Runs on the streaming thread, right behind the decoder: no hand-over to
  * another thread per buffer, which costs more than the min/max itself. */
 static GstFlowReturn
@@ -1367,8 +1424,15 @@ new_sample_cb (GstAppSink *sink,
       if (!start_format (data, sample, data->pipeline, &data->stream_error))
         return GST_FLOW_ERROR;
       data->have_format = TRUE;
+      gst_caps_replace (&data->caps, gst_sample_get_caps (sample));
       /* Rate, channels and length reach the view before any peaks. */
       post_progress (data, FALSE);
+    }
+  else if (gst_sample_get_caps (sample) != data->caps &&
+           !gst_caps_is_equal (gst_sample_get_caps (sample), data->caps))
+    {
+      if (!change_format (data, gst_sample_get_caps (sample)))
+        return GST_FLOW_ERROR;
     }
 
   buffer = gst_sample_get_buffer (sample);
