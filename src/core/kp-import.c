@@ -88,6 +88,7 @@ typedef struct
   GHashTable          *by_name;       /* casefolded base name -> KpMedia, or AMBIGUOUS */
   GHashTable          *by_stem;       /* casefolded export stem -> KpMedia */
   GHashTable          *labels;        /* name -> gint64 * */
+  GPtrArray           *attributes;    /* KpAttribute of every label */
   GHashTable          *pending;       /* media id (gint64 *) -> GPtrArray of KpAnnotation */
   KpImportReport      *report;
   KpImportLoadRgbFunc  load_rgb;
@@ -106,6 +107,7 @@ importer_free (Importer *im)
   g_clear_pointer (&im->labels, g_hash_table_unref);
   g_clear_pointer (&im->pending, g_hash_table_unref);
   g_clear_pointer (&im->media, g_ptr_array_unref);
+  g_clear_pointer (&im->attributes, g_ptr_array_unref);
   g_clear_pointer (&im->report, kp_import_report_free);
   g_free (im);
 }
@@ -163,6 +165,9 @@ importer_init (Importer  *im,
     return FALSE;
   labels = kp_store_list_labels (im->store, error);
   if (labels == NULL)
+    return FALSE;
+  im->attributes = kp_store_list_all_attributes (im->store, error);
+  if (im->attributes == NULL)
     return FALSE;
 
   im->by_path = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -506,6 +511,68 @@ rotated_from_corners (gint64          label,
   return a;
 }
 
+/* COCO "attributes" (as CVAT and kp_export() write them) whose names
+ * match an attribute of the object's label; others are reported. */
+static void
+coco_attributes (Importer     *im,
+                 const char   *path,
+                 guint         index,
+                 KpAnnotation *a,
+                 JsonObject   *attributes)
+{
+  g_autoptr(GList) members = NULL;
+
+  if (attributes == NULL)
+    return;
+
+  members = json_object_get_members (attributes);
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      const char *name = l->data;
+      JsonNode *node = json_object_get_member (attributes, name);
+      const KpAttribute *attribute = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *value = NULL;
+
+      if (strcmp (name, "rotation") == 0)
+        continue;
+
+      for (guint i = 0; i < im->attributes->len && attribute == NULL; i++)
+        {
+          const KpAttribute *candidate = im->attributes->pdata[i];
+
+          if (candidate->label_id == a->label_id && strcmp (candidate->name, name) == 0)
+            attribute = candidate;
+        }
+      if (attribute == NULL)
+        {
+          problem (im, _("%s: $.annotations[%u].attributes.%s: the label has no such attribute"),
+                   path, index, name);
+          continue;
+        }
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+        value = g_strdup (json_node_get_boolean (node) ? "true" : "false");
+      else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        value = g_strdup (json_node_get_string (node));
+      else if (JSON_NODE_HOLDS_VALUE (node))
+        {
+          char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+          value = g_strdup (g_ascii_dtostr (buf, sizeof buf, json_node_get_double (node)));
+        }
+
+      if (value == NULL || !kp_attribute_validate (attribute, value, &error))
+        {
+          problem (im, _("%s: $.annotations[%u].attributes.%s: %s"), path, index, name,
+                   error != NULL ? error->message : _("not a value"));
+          continue;
+        }
+
+      kp_annotation_set_attribute (a, attribute->id, value);
+    }
+}
+
 static void
 coco_annotation (Importer    *im,
                  const char  *path,
@@ -583,6 +650,7 @@ coco_annotation (Importer    *im,
               a = new_object (category->label, KP_SHAPE_POLYGON);
               kp_annotation_set_points (a, (KpPoint *)v, n / 2);
             }
+          coco_attributes (im, path, index, a, attributes);
           add_object (im, image->media, a, score);
           done = TRUE;
         }
@@ -642,6 +710,7 @@ coco_annotation (Importer    *im,
                   KpAnnotation *a = new_object (category->label, KP_SHAPE_MASK);
 
                   a->mask = mask;
+                  coco_attributes (im, path, index, a, attributes);
                   add_object (im, image->media, a, score);
                   done = TRUE;
                 }
@@ -677,6 +746,7 @@ coco_annotation (Importer    *im,
           a->occluded = v == 1;
           if (category->keypoints != NULL && k < g_strv_length (category->keypoints))
             a->keypoint = g_strdup (category->keypoints[k]);
+          coco_attributes (im, path, index, a, attributes);
           add_object (im, image->media, a, score);
           done = TRUE;
         }
@@ -698,6 +768,7 @@ coco_annotation (Importer    *im,
           a = new_object (category->label, KP_SHAPE_BOX);
           a->rect = (KpRect) { bbox[0], bbox[1], bbox[2], bbox[3] };
         }
+      coco_attributes (im, path, index, a, attributes);
       add_object (im, image->media, a, score);
       done = TRUE;
     }

@@ -517,6 +517,33 @@ test_tags_and_attributes (Fixture       *fixture,
   assert_in_sync (fixture);
 }
 
+/* The journal keeps the newest KP_DOCUMENT_HISTORY_LIMIT steps. */
+static void
+test_history_limit (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  id = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+  for (guint i = 0; i < KP_DOCUMENT_HISTORY_LIMIT + 4; i++)
+    g_assert_true (kp_document_move (doc, &id, 1, 1, 0, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kp_document_get_n_undo (doc), ==, KP_DOCUMENT_HISTORY_LIMIT);
+
+  g_clear_object (&fixture->document);
+  fixture->document = kp_document_new (fixture->store, fixture->media_id, &error);
+  doc = fixture->document;
+  g_assert_cmpuint (kp_document_get_n_undo (doc), ==, KP_DOCUMENT_HISTORY_LIMIT);
+  for (guint i = 0; i < KP_DOCUMENT_HISTORY_LIMIT; i++)
+    g_assert_true (kp_document_undo (doc, &error));
+  g_assert_no_error (error);
+  g_assert_false (kp_document_get_can_undo (doc));
+  /* The add and the first four moves are beyond the limit. */
+  g_assert_cmpfloat (kp_document_lookup (doc, id)->rect.x, ==, 4);
+}
+
 static void
 test_load_existing (void)
 {
@@ -570,6 +597,7 @@ main (int   argc,
   ADD ("suggestions", test_suggestions);
   ADD ("z-order", test_z_order);
   ADD ("tags-and-attributes", test_tags_and_attributes);
+  ADD ("history-limit", test_history_limit);
   g_test_add_func ("/kempelen/core/document/load-existing", test_load_existing);
 
 #undef ADD

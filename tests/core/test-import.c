@@ -795,6 +795,70 @@ test_ground_truth (Fixture       *fixture,
   g_assert_true (report_mentions (report, "no image decoder"));
 }
 
+/* Attribute values travel through COCO by name, into a project whose label
+ * has attributes of those names. */
+static void
+test_coco_attributes (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autofree char *json = g_build_filename (fixture->out, "attrs.json", NULL);
+  g_autoptr(KpExportReport) exported = NULL;
+  g_autoptr(KpImportReport) report = NULL;
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GError) error = NULL;
+  KpAttribute attr = { 0 };
+  KpAnnotation box = { 0 };
+  gint64 src_parked, src_speed, src_note, dst_car, dst_parked, dst_speed;
+
+  attr.min = 0;
+  attr.max = 300;
+  attr.label_id = fixture->src.car;
+  attr.name = (char *)"parked";
+  attr.kind = KP_ATTRIBUTE_CHECKBOX;
+  src_parked = kp_store_add_attribute (fixture->src.store, &attr, &error);
+  attr.name = (char *)"speed";
+  attr.kind = KP_ATTRIBUTE_NUMBER;
+  src_speed = kp_store_add_attribute (fixture->src.store, &attr, &error);
+  attr.name = (char *)"note";
+  attr.kind = KP_ATTRIBUTE_TEXT;
+  src_note = kp_store_add_attribute (fixture->src.store, &attr, &error);
+  g_assert_no_error (error);
+
+  box.label_id = fixture->src.car;
+  box.rect = (KpRect) { 1, 2, 3, 4 };
+  kp_annotation_set_attribute (&box, src_parked, "true");
+  kp_annotation_set_attribute (&box, src_speed, "42.5");
+  kp_annotation_set_attribute (&box, src_note, "blue");
+  add (&fixture->src, fixture->src.a_id, &box);
+
+  dst_car = kp_store_add_label (fixture->dst.store, "car", "#123456", 0, &error);
+  attr.label_id = dst_car;
+  attr.name = (char *)"speed";
+  attr.kind = KP_ATTRIBUTE_NUMBER;
+  dst_speed = kp_store_add_attribute (fixture->dst.store, &attr, &error);
+  attr.name = (char *)"parked";
+  attr.kind = KP_ATTRIBUTE_CHECKBOX;
+  dst_parked = kp_store_add_attribute (fixture->dst.store, &attr, &error);
+  g_assert_no_error (error);
+
+  exported = kp_export_full (fixture->src.store, KP_EXPORT_FORMAT_COCO, json, KP_EXPORT_FLAGS_NONE,
+                             NULL, &error);
+  g_assert_no_error (error);
+  report = import_ok (fixture, KP_IMPORT_FORMAT_COCO, json, KP_IMPORT_FLAGS_NONE);
+  g_assert_cmpuint (report->n_labels_created, ==, 1);   /* "person", an empty category */
+
+  /* "note" has no definition in the destination: reported, not kept. */
+  g_assert_cmpuint (report->problems->len, ==, 1);
+  g_assert_nonnull (strstr (report->problems->pdata[0], "attributes.note"));
+
+  a = imported (&fixture->dst, fixture->dst.a_id);
+  g_assert_cmpuint (a->len, ==, 1);
+  g_assert_cmpint (((KpAnnotation *)a->pdata[0])->label_id, ==, dst_car);
+  g_assert_cmpstr (kp_annotation_get_attribute (a->pdata[0], dst_parked), ==, "true");
+  g_assert_cmpstr (kp_annotation_get_attribute (a->pdata[0], dst_speed), ==, "42.5");
+  g_assert_cmpuint (((KpAnnotation *)a->pdata[0])->n_attributes, ==, 2);
+}
+
 static void
 test_formats (void)
 {
@@ -823,6 +887,7 @@ main (int   argc,
   ADD ("label-map", test_label_map);
   ADD ("suggestions", test_suggestions);
   ADD ("coco-rle-forms", test_coco_rle_forms);
+  ADD ("coco-attributes", test_coco_attributes);
   ADD ("malformed", test_malformed);
   ADD ("ground-truth", test_ground_truth);
   g_test_add_func ("/kempelen/core/import/formats", test_formats);
