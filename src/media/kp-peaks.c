@@ -1278,10 +1278,11 @@ no_more_pads_cb (GstElement *decodebin,
                  gpointer    user_data)
 {
   PadContext *ctx = user_data;
-  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&ctx->lock);
 
+  g_mutex_lock (&ctx->lock);
   if (!ctx->linked)
     g_atomic_int_set (&ctx->no_audio, 1);
+  g_mutex_unlock (&ctx->lock);
 }
 
 GstElement *

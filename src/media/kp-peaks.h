@@ -1,6 +1,19 @@
 /* kp-peaks.h: a min/max peaks pyramid of an audio file (GStreamer; no GTK)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Peaks are kept per channel (not mixed down: a view can draw channels
+ * apart or ask for their envelope with channel -1) as 16-bit min/max pairs
+ * of KP_PEAKS_DEFAULT_SAMPLES_PER_PAIR samples, plus levels 4× coarser each.
+ *
+ * A waveform view: kp_peaks_new (), connect "changed" (queue a redraw when
+ * the new range is visible) and notify::n-samples (the length, known from
+ * the first decoded buffer), then kp_peaks_load_async (). To draw, call
+ * kp_peaks_get_range () with one column per pixel for the visible samples;
+ * it works while decoding goes on and costs well under a millisecond for a
+ * screen at any zoom. Zoomed in below one pair per pixel, read the samples
+ * themselves with kp_audio_read_samples_async (). If loading fails (say, a
+ * truncated file), what was decoded stays available.
  */
 
 #pragma once
