@@ -1622,6 +1622,105 @@ kp_document_lower_to_bottom (KpDocument    *self,
   return restack (self, ids, n_ids, FALSE, error);
 }
 
+static gboolean
+to_mask_func (KpDocument    *self,
+              KpAnnotation  *annotation,
+              gpointer       data,
+              GError       **error)
+{
+  KpPoint corners[4];
+  const KpPoint *points = corners;
+  guint n = 4;
+  KpMask *mask;
+
+  switch (annotation->shape)
+    {
+    case KP_SHAPE_POLYGON:
+      points = annotation->points;
+      n = annotation->n_points;
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      kp_rotated_box_corners (&annotation->rotated, corners);
+      break;
+
+    case KP_SHAPE_BOX:
+      corners[0] = (KpPoint) { annotation->rect.x, annotation->rect.y };
+      corners[1] = (KpPoint) { annotation->rect.x + annotation->rect.width, annotation->rect.y };
+      corners[2] = (KpPoint) { annotation->rect.x + annotation->rect.width,
+                               annotation->rect.y + annotation->rect.height };
+      corners[3] = (KpPoint) { annotation->rect.x, annotation->rect.y + annotation->rect.height };
+      break;
+
+    default:
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                           _("Only boxes, rotated boxes and polygons cover an area to make a mask of."));
+      return FALSE;
+    }
+
+  mask = kp_mask_paint_polygon (NULL, points, n, TRUE);
+  if (kp_mask_is_empty (mask))
+    {
+      kp_mask_free (mask);
+      g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                           _("The shape covers no whole pixel."));
+      return FALSE;
+    }
+
+  g_clear_pointer (&annotation->points, g_free);
+  annotation->n_points = 0;
+  annotation->rotated = (KpRotatedBox) { 0 };
+  annotation->shape = KP_SHAPE_MASK;
+  annotation->mask = mask;
+  kp_annotation_update_bounds (annotation);
+
+  return TRUE;
+}
+
+gboolean
+kp_document_convert_to_mask (KpDocument  *self,
+                             gint64       annotation_id,
+                             GError     **error)
+{
+  return edit_many (self, &annotation_id, 1, PERSON_EDIT, to_mask_func, NULL, error);
+}
+
+gboolean
+kp_document_reload (KpDocument  *self,
+                    GError     **error)
+{
+  g_autoptr(GPtrArray) annotations = NULL;
+  g_autoptr(GArray) tags = NULL;
+  guint n_undo = 0, n_redo = 0;
+
+  g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!(annotations = kp_store_list_annotations (self->store, self->media_id, error)) ||
+      !(tags = kp_store_get_media_tags (self->store, self->media_id, error)) ||
+      !_kp_store_history_count (self->store, self->media_id, &n_undo, &n_redo, error))
+    return FALSE;
+
+  g_hash_table_remove_all (self->by_id);
+  g_ptr_array_set_size (self->annotations, 0);
+  g_ptr_array_sort (annotations, compare_order);
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      KpAnnotation *a = annotations->pdata[i];
+
+      g_hash_table_insert (self->by_id, &a->id, a);
+    }
+  g_ptr_array_extend_and_steal (self->annotations, g_steal_pointer (&annotations));
+  g_array_set_size (self->tags, 0);
+  g_array_append_vals (self->tags, tags->data, tags->len);
+  update_state (self, n_undo, n_redo);
+
+  g_signal_emit (self, signals[CHANGED], 0, (gint64)0);
+  g_signal_emit (self, signals[TAGS_CHANGED], 0);
+
+  return TRUE;
+}
+
 /* Suggestions */
 
 static gboolean

@@ -184,6 +184,16 @@ gboolean            kp_document_toggle_tag         (KpDocument         *self,
                                                     gint64              tag_id,
                                                     gboolean            on,
                                                     GError            **error);
+/* Polygon to mask: replaces a POLYGON, ROTATED_BOX or BOX with a MASK of
+ * the pixels whose centres it covers, keeping everything else; one step. */
+gboolean            kp_document_convert_to_mask    (KpDocument         *self,
+                                                    gint64              annotation_id,
+                                                    GError            **error);
+/* Reads the annotations, tags and undo counts again from the store, for
+ * when something else wrote to this image (an import through another
+ * KpDocument); emits "changed" with 0 and "tags-changed". */
+gboolean            kp_document_reload             (KpDocument         *self,
+                                                    GError            **error);
 /* The number of steps undo and redo could take. */
 guint               kp_document_get_n_undo         (KpDocument         *self);
 guint               kp_document_get_n_redo         (KpDocument         *self);

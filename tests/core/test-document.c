@@ -545,6 +545,61 @@ test_history_limit (Fixture       *fixture,
 }
 
 static void
+test_convert_and_reload (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  KpDocument *doc = fixture->document;
+  g_autoptr(KpDocument) other = NULL;
+  g_autoptr(GError) error = NULL;
+  KpAnnotation polygon = { 0 };
+  const KpAnnotation *a;
+  gint64 id, line;
+
+  polygon.label_id = fixture->label_a;
+  polygon.shape = KP_SHAPE_POLYGON;
+  kp_annotation_set_points (&polygon, (KpPoint[]) { { 2, 2 }, { 6, 2 }, { 6, 5 }, { 2, 5 } }, 4);
+  id = kp_document_add_annotation (doc, &polygon, &error);
+  kp_annotation_clear (&polygon);
+  g_assert_no_error (error);
+
+  g_assert_true (kp_document_convert_to_mask (doc, id, &error));
+  a = kp_document_lookup (doc, id);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_MASK);
+  g_assert_null (a->points);
+  g_assert_cmpuint (kp_mask_get_area (a->mask), ==, 12);
+  g_assert_cmpfloat (a->rect.width, ==, 4);
+  assert_in_sync (fixture);
+
+  /* Brush and eraser on it, each one step. */
+  g_assert_true (kp_document_paint_mask (doc, id, (KpPoint[]) { { 10, 10 } }, 1, 1, TRUE, &error));
+  g_assert_cmpuint (kp_mask_get_area (kp_document_lookup (doc, id)->mask), ==, 16);
+  g_assert_true (kp_document_paint_mask (doc, id, (KpPoint[]) { { 10, 10 }, { 3, 3 } }, 2, 1, FALSE, &error));
+  g_assert_cmpuint (kp_mask_get_area (kp_document_lookup (doc, id)->mask), ==, 8);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpint (kp_document_lookup (doc, id)->shape, ==, KP_SHAPE_POLYGON);
+  g_assert_no_error (error);
+
+  line = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 0, 0 }, &error);
+  g_assert_false (kp_document_convert_to_mask (doc, line, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+
+  /* Another document of the same image writes; this one catches up. */
+  other = kp_document_new (fixture->store, fixture->media_id, &error);
+  g_assert_true (kp_document_remove (other, id, &error));
+  g_assert_nonnull (kp_document_lookup (doc, id));
+  g_assert_true (kp_document_reload (doc, &error));
+  g_assert_null (kp_document_lookup (doc, id));
+  g_assert_cmpint (last_changed (fixture), ==, 0);
+  g_assert_cmpuint (kp_document_get_n_undo (doc), ==, kp_document_get_n_undo (other));
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_nonnull (kp_document_lookup (doc, id));
+  assert_in_sync (fixture);
+}
+
+static void
 test_load_existing (void)
 {
   g_autofree char *folder = kp_test_make_folder ();
@@ -598,6 +653,7 @@ main (int   argc,
   ADD ("z-order", test_z_order);
   ADD ("tags-and-attributes", test_tags_and_attributes);
   ADD ("history-limit", test_history_limit);
+  ADD ("convert-and-reload", test_convert_and_reload);
   g_test_add_func ("/kempelen/core/document/load-existing", test_load_existing);
 
 #undef ADD

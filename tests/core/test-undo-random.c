@@ -298,7 +298,7 @@ random_edit (Fixture  *fixture,
   g_autoptr(GArray) ids = random_ids (fixture, 4);
   const gint64 *id = (const gint64 *)(void *)ids->data;
   const KpAnnotation *first = ids->len > 0 ? kp_document_lookup (doc, id[0]) : NULL;
-  guint op = g_rand_int_range (fixture->rand, 0, 17);
+  guint op = g_rand_int_range (fixture->rand, 0, 18);
   gboolean ok = FALSE;
 
   if (first == NULL)
@@ -418,6 +418,10 @@ random_edit (Fixture  *fixture,
         ok = kp_document_update (doc, replacement, &error);
         break;
       }
+
+    case 17:
+      ok = kp_document_convert_to_mask (doc, id[0], &error);
+      break;
 
     default:
       g_assert_not_reached ();
