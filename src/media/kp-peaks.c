@@ -1517,6 +1517,7 @@ decode_file (LoadData      *data,
   PadContext ctx = { 0 };
   gboolean ok = FALSE;
   guint64 missing_bytes;
+  gint64 eos_duration = -1;
 
   if (!_kp_audio_ensure_gst (error))
     return FALSE;
@@ -1597,6 +1598,11 @@ decode_file (LoadData      *data,
         }
       else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS)
         {
+          /* Parsers refine their estimates as they go (VBR MP3 without a
+           * seek table), so an early guess that was too long is not taken
+           * for truncation; a length from a header stays as it was. */
+          if (!gst_element_query_duration (pipeline, GST_FORMAT_TIME, &eos_duration))
+            eos_duration = -1;
           ok = TRUE;
           break;
         }
@@ -1653,6 +1659,10 @@ decode_file (LoadData      *data,
 
   /* A file cut short usually ends cleanly before the length its header
    * promises; allow for estimates (1 % and half a second). */
+  if (eos_duration >= 0 && data->est_samples > 0)
+    data->est_samples = MIN (data->est_samples,
+                             (gint64)gst_util_uint64_scale_round ((guint64)eos_duration,
+                                                                  data->rate, GST_SECOND));
   if (data->est_samples > 0 &&
       data->samples < data->est_samples - MAX (data->est_samples / 100, (gint64)data->rate / 2))
     {

@@ -769,6 +769,42 @@ test_video_container (void)
   assert_load_fails (silent, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED, "silent.ogv” contains no audio");
 }
 
+/* A VBR MP3 without a seek table, quiet first and loud later: its length
+ * estimated early is far off, which must not read as truncation. */
+static void
+test_vbr_mp3 (void)
+{
+  static const char * const elements[] = { "lamemp3enc", "mpg123audiodec", NULL };
+  g_autofree char *wav = g_build_filename (g_get_user_data_dir (), "vbr.wav", NULL);
+  g_autoptr(GByteArray) b = g_byte_array_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mp3 = NULL;
+  g_autoptr(KpPeaks) peaks = NULL;
+  guint32 n = 6 * RATE;
+
+  if (!have_elements (elements))
+    return;
+
+  g_byte_array_append (b, (const guint8 *)"RIFF", 4);
+  put_u32 (b, 36 + n * 2);
+  g_byte_array_append (b, (const guint8 *)"WAVEfmt ", 8);
+  put_u32 (b, 16); put_u16 (b, 1); put_u16 (b, 1); put_u32 (b, RATE); put_u32 (b, RATE * 2);
+  put_u16 (b, 2); put_u16 (b, 16);
+  g_byte_array_append (b, (const guint8 *)"data", 4);
+  put_u32 (b, n * 2);
+  for (guint32 i = 0; i < n; i++)
+    put_u16 (b, i < 2 * RATE ? 0 : (guint16)(gint16)g_rand_int_range (rand, -16000, 16000));
+  g_mkdir_with_parents (g_get_user_data_dir (), 0700);
+  g_file_set_contents (wav, (const char *)b->data, b->len, &error);
+  g_assert_no_error (error);
+
+  mp3 = encode_fixture (wav, "vbr.mp3", "lamemp3enc target=quality quality=2");
+  peaks = load_ok (mp3, KP_PEAKS_LOAD_NO_CACHE);
+  g_assert_cmpint (labs ((long)(kp_peaks_get_n_samples (peaks) - n)), <, RATE / 10);
+  assert_finalized (g_steal_pointer (&peaks));
+}
+
 /* Chained Ogg: parts played one after the other, which may differ. */
 static void
 test_chained_ogg (void)
@@ -1247,6 +1283,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/media/peaks/video-container", test_video_container);
   g_test_add_func ("/kempelen/media/peaks/read-samples", test_read_samples);
   g_test_add_func ("/kempelen/media/peaks/chained-ogg", test_chained_ogg);
+  g_test_add_func ("/kempelen/media/peaks/vbr-mp3", test_vbr_mp3);
 
   return g_test_run ();
 }
