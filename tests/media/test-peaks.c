@@ -943,6 +943,20 @@ test_read_samples (void)
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
+  /* Not audio: an error, not a wait. */
+  {
+    g_autofree char *text = g_build_filename (g_get_user_data_dir (), "notes.wav", NULL);
+    g_autoptr(GString) junk = g_string_new (NULL);
+
+    for (int i = 0; i < 2000; i++)
+      g_string_append_printf (junk, "line %d of some notes\n", i);
+    g_file_set_contents (text, junk->str, junk->len, &error);
+    g_assert_no_error (error);
+    g_assert_null (read_samples (text, 0, 10, &channels, &error));
+    g_assert_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_UNSUPPORTED);
+    g_clear_error (&error);
+  }
+
   if (have_elements (elements))
     {
       g_autofree char *flac = encode_fixture (wav, "samples.flac", "flacenc");
