@@ -7,6 +7,7 @@
 
 #include "kp-import.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -360,7 +361,7 @@ flush (Importer      *im,
               g_autoptr(GError) one_error = NULL;
 
               if (kp_document_add_annotation (document, list->pdata[i], &one_error) == 0)
-                problem (im, _("An object of image %" G_GINT64_FORMAT " was refused: %s"),
+                problem (im, _("An object of image %" PRId64 " was refused: %s"),
                          media_id, one_error->message);
               else
                 im->report->n_objects++;
@@ -600,7 +601,7 @@ coco_annotation (Importer    *im,
   image = g_hash_table_lookup (images, &key);
   if (image == NULL)
     {
-      problem (im, _("%s: $.annotations[%u]: image_id %" G_GINT64_FORMAT " is not in $.images"),
+      problem (im, _("%s: $.annotations[%u]: image_id %" PRId64 " is not in $.images"),
                path, index, key);
       return;
     }
@@ -611,7 +612,7 @@ coco_annotation (Importer    *im,
   category = g_hash_table_lookup (categories, &key);
   if (category == NULL || category->label == 0)
     {
-      problem (im, _("%s: $.annotations[%u]: category_id %" G_GINT64_FORMAT " is not in $.categories"),
+      problem (im, _("%s: $.annotations[%u]: category_id %" PRId64 " is not in $.categories"),
                path, index, key);
       return;
     }
@@ -1245,7 +1246,7 @@ yolo_file (Importer   *im,
         }
       if (class >= classes->len || class_labels[class] == 0)
         {
-          problem (im, _("%s:%u: class %" G_GUINT64_FORMAT " is not in the class list"), path, l + 1, class);
+          problem (im, _("%s:%u: class %" PRIu64 " is not in the class list"), path, l + 1, class);
           continue;
         }
 
