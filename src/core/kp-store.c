@@ -2478,20 +2478,26 @@ rollback_savepoint (KpStore *self)
   sqlite3_exec (self->db, "ROLLBACK TO kp_annotation; RELEASE kp_annotation", NULL, NULL, NULL);
 }
 
+/* Writes the values of annotation as those of id; replace deletes the
+ * old ones first (a new annotation has none). */
 static gboolean
 write_attribute_values (KpStore             *self,
                         const KpAnnotation  *annotation,
                         gint64               id,
+                        gboolean             replace,
                         GError             **error)
 {
   g_autoptr(CachedStmt) stmt = NULL;
 
-  if (!(stmt = get_stmt (self, "DELETE FROM annotation_attributes WHERE annotation_id = ?", error)))
-    return FALSE;
-  sqlite3_bind_int64 (stmt, 1, id);
-  if (!step_done (self, stmt, _("Could not save the annotation."), error))
-    return FALSE;
-  g_clear_pointer (&stmt, cached_stmt_release);
+  if (replace)
+    {
+      if (!(stmt = get_stmt (self, "DELETE FROM annotation_attributes WHERE annotation_id = ?", error)))
+        return FALSE;
+      sqlite3_bind_int64 (stmt, 1, id);
+      if (!step_done (self, stmt, _("Could not save the annotation."), error))
+        return FALSE;
+      g_clear_pointer (&stmt, cached_stmt_release);
+    }
 
   for (guint i = 0; i < annotation->n_attributes; i++)
     {
@@ -2548,6 +2554,7 @@ kp_store_add_annotation (KpStore             *self,
   g_autoptr(GBytes) geometry = NULL;
   KpRect rect;
   gint64 now = now_seconds ();
+  gboolean with_values;
   gint64 id;
   int rc;
 
@@ -2559,7 +2566,10 @@ kp_store_add_annotation (KpStore             *self,
     return 0;
 
   geometry = encode_geometry (annotation);
-  if (!savepoint (self, error))
+  /* Without attribute values the insert is one statement, atomic alone
+   * (the common case, and the bulk loads of benchmarks). */
+  with_values = annotation->n_attributes > 0;
+  if (with_values && !savepoint (self, error))
     return 0;
 
   if (!(stmt = get_stmt (self,
@@ -2567,7 +2577,8 @@ kp_store_add_annotation (KpStore             *self,
                          " x, y, w, h, geometry, keypoint, occluded, z, flags, review, source, confidence)"
                          " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", error)))
     {
-      rollback_savepoint (self);
+      if (with_values)
+        rollback_savepoint (self);
       return 0;
     }
 
@@ -2584,14 +2595,15 @@ kp_store_add_annotation (KpStore             *self,
   if (rc != SQLITE_DONE)
     {
       set_annotation_error (self, rc, error);
-      rollback_savepoint (self);
+      if (with_values)
+        rollback_savepoint (self);
       return 0;
     }
   id = sqlite3_last_insert_rowid (self->db);
   g_clear_pointer (&stmt, cached_stmt_release);
 
-  if (!write_attribute_values (self, annotation, id, error) ||
-      !release (self, error))
+  if (with_values &&
+      (!write_attribute_values (self, annotation, id, FALSE, error) || !release (self, error)))
     {
       rollback_savepoint (self);
       return 0;
@@ -2650,7 +2662,7 @@ kp_store_update_annotation (KpStore             *self,
     }
   g_clear_pointer (&stmt, cached_stmt_release);
 
-  if (!write_attribute_values (self, annotation, annotation->id, error) ||
+  if (!write_attribute_values (self, annotation, annotation->id, TRUE, error) ||
       !release (self, error))
     {
       rollback_savepoint (self);
