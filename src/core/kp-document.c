@@ -977,11 +977,16 @@ kp_document_add_many (KpDocument                 *self,
                       GError                    **error)
 {
   g_autoptr(Step) step = step_new ();
+  g_autoptr(GPtrArray) attributes = NULL;
   int z = top_z (self);
 
   g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
   g_return_val_if_fail (annotations != NULL || n_annotations == 0, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  attributes = kp_store_list_all_attributes (self->store, error);
+  if (attributes == NULL)
+    return FALSE;
 
   for (guint i = 0; i < n_annotations; i++)
     {
@@ -991,6 +996,17 @@ kp_document_add_many (KpDocument                 *self,
       copy->media_id = self->media_id;
       copy->z = MAX (copy->z, z);
       kp_annotation_update_bounds (copy);
+
+      /* New objects start with their label's default attribute values. */
+      for (guint k = 0; k < attributes->len; k++)
+        {
+          const KpAttribute *attribute = attributes->pdata[k];
+
+          if (attribute->label_id == copy->label_id && attribute->default_value != NULL &&
+              kp_annotation_get_attribute (copy, attribute->id) == NULL)
+            kp_annotation_set_attribute (copy, attribute->id, attribute->default_value);
+        }
+
       step_add (step, NULL, copy);
     }
 

@@ -71,7 +71,8 @@ gboolean            kp_document_redo               (KpDocument         *self,
 
 /* Adds a copy of annotation (any shape; its id and media_id are ignored,
  * rect is recomputed from the geometry). New objects go on top: z is
- * raised to the highest z in the document when below it. */
+ * raised to the highest z in the document when below it. Attributes of
+ * the label with a default value and no value given get the default. */
 gint64              kp_document_add_annotation     (KpDocument         *self,
                                                     const KpAnnotation *annotation,
                                                     GError            **error);

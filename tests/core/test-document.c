@@ -506,6 +506,7 @@ test_tags_and_attributes (Fixture       *fixture,
   attr.max = 10;
   attr_id = kp_store_add_attribute (fixture->store, &attr, &error);
   id = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+  g_assert_null (kp_annotation_get_attribute (kp_document_lookup (doc, id), attr_id));
   g_assert_true (kp_document_set_attribute (doc, &id, 1, attr_id, "3", &error));
   g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (doc, id), attr_id), ==, "3");
   g_assert_false (kp_document_set_attribute (doc, &id, 1, attr_id, "11", &error));
@@ -514,6 +515,22 @@ test_tags_and_attributes (Fixture       *fixture,
   g_assert_true (kp_document_undo (doc, &error));
   g_assert_null (kp_annotation_get_attribute (kp_document_lookup (doc, id), attr_id));
   g_assert_no_error (error);
+
+  /* A default value is given to new objects of the label only. */
+  attr.name = (char *)"kind";
+  attr.kind = KP_ATTRIBUTE_CHOICE;
+  attr.options = (char *[]) { (char *)"sedan", (char *)"van", NULL };
+  attr.default_value = (char *)"van";
+  {
+    gint64 kind = kp_store_add_attribute (fixture->store, &attr, &error);
+    gint64 a = kp_document_add (doc, fixture->label_a, &(KpRect) { 0, 0, 1, 1 }, &error);
+    gint64 b = kp_document_add (doc, fixture->label_b, &(KpRect) { 0, 0, 1, 1 }, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (doc, a), kind), ==, "van");
+    g_assert_null (kp_annotation_get_attribute (kp_document_lookup (doc, b), kind));
+    g_assert_null (kp_annotation_get_attribute (kp_document_lookup (doc, id), kind));
+  }
   assert_in_sync (fixture);
 }
 
