@@ -2106,7 +2106,7 @@ kp_layout_new_from_data (const char      *data,
   if (len > KP_LAYOUT_MAX_LENGTH)
     {
       g_set_error (error, KP_LAYOUT_ERROR, KP_LAYOUT_ERROR_TOO_LARGE,
-                   _("The template is %" G_GSIZE_FORMAT " bytes; at most %d are allowed"),
+                   _("The template is %" "zu" " bytes; at most %d are allowed"),
                    len, KP_LAYOUT_MAX_LENGTH);
       return NULL;
     }
