@@ -246,6 +246,67 @@ hmac_sha256 (const guint8 *key,
 
 /* Writes the lower-case hex signature of string_to_sign, made with the key
  * derived from secret and the credential scope, into out. */
+/* The signing key depends only on the secret and the credential scope, so
+ * it is the same for every request of a client on one day: a few recent
+ * ones are kept (a server verifies thousands of requests a second), which
+ * saves four of the five HMACs of a verification. */
+#define KEY_CACHE_SIZE 16
+
+typedef struct
+{
+  char   *scope;              /* secret \n date \n region \n service */
+  guint8  key[SHA256_LEN];
+} CachedKey;
+
+static CachedKey key_cache[KEY_CACHE_SIZE];
+static guint key_cache_next;
+G_LOCK_DEFINE_STATIC (key_cache);
+
+static void
+derive_signing_key (const char *secret,
+                    const char *date,
+                    const char *region,
+                    const char *service,
+                    guint8      key[SHA256_LEN])
+{
+  g_autofree char *scope = g_strjoin ("\n", secret, date, region, service, NULL);
+  g_autofree char *first_key = NULL;
+  guint8 next[SHA256_LEN];
+  CachedKey *slot;
+
+  G_LOCK (key_cache);
+  for (guint i = 0; i < KEY_CACHE_SIZE; i++)
+    {
+      if (key_cache[i].scope != NULL && g_str_equal (key_cache[i].scope, scope))
+        {
+          memcpy (key, key_cache[i].key, SHA256_LEN);
+          G_UNLOCK (key_cache);
+          memset (scope, 0, strlen (scope));
+          return;
+        }
+    }
+  G_UNLOCK (key_cache);
+
+  first_key = g_strconcat ("AWS4", secret, NULL);
+  hmac_sha256 ((const guint8 *)first_key, strlen (first_key), date, key);
+  hmac_sha256 (key, SHA256_LEN, region, next);
+  hmac_sha256 (next, SHA256_LEN, service, key);
+  hmac_sha256 (key, SHA256_LEN, TERMINATOR, next);
+  memcpy (key, next, SHA256_LEN);
+  memset (next, 0, sizeof next);
+  memset (first_key, 0, strlen (first_key));
+
+  G_LOCK (key_cache);
+  slot = &key_cache[key_cache_next];
+  key_cache_next = (key_cache_next + 1) % KEY_CACHE_SIZE;
+  if (slot->scope != NULL)
+    memset (slot->scope, 0, strlen (slot->scope));
+  g_free (slot->scope);
+  slot->scope = g_steal_pointer (&scope);
+  memcpy (slot->key, key, SHA256_LEN);
+  G_UNLOCK (key_cache);
+}
+
 static void
 compute_signature (const char *secret,
                    const char *date,
@@ -255,14 +316,10 @@ compute_signature (const char *secret,
                    char        out[SIGNATURE_HEX_LEN + 1])
 {
   static const char hex[] = "0123456789abcdef";
-  g_autofree char *first_key = g_strconcat ("AWS4", secret, NULL);
   guint8 key[SHA256_LEN];
   guint8 next[SHA256_LEN];
 
-  hmac_sha256 ((const guint8 *)first_key, strlen (first_key), date, key);
-  hmac_sha256 (key, SHA256_LEN, region, next);
-  hmac_sha256 (next, SHA256_LEN, service, key);
-  hmac_sha256 (key, SHA256_LEN, TERMINATOR, next);
+  derive_signing_key (secret, date, region, service, next);
   hmac_sha256 (next, SHA256_LEN, string_to_sign, key);
 
   for (guint i = 0; i < SHA256_LEN; i++)
@@ -275,7 +332,6 @@ compute_signature (const char *secret,
   /* The derived keys are as good as the secret for a day. */
   memset (key, 0, sizeof key);
   memset (next, 0, sizeof next);
-  memset (first_key, 0, strlen (first_key));
 }
 
 /* Compares without an early exit, so that the time taken says nothing about

@@ -64,6 +64,7 @@ struct _KpServer
   /* Answers of read operations, valid while the store's generation and the
    * second they were made in are the same. */
   GHashTable *response_cache; /* requester \n operation \n body -> CachedResponse */
+  GHashTable *requesters;     /* access key id -> { requester id, secret } */
 
   /* Group commit */
   GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
@@ -816,6 +817,7 @@ authenticate_requester (KpServer           *self,
   g_autoptr(GError) db_error = NULL;
   g_autofree char *access_key_id = NULL;
   g_autofree char *secret = NULL;
+  char **cached;
   SoupMessageHeadersIter iter;
   const char *name;
   const char *value;
@@ -836,14 +838,29 @@ authenticate_requester (KpServer           *self,
       return FALSE;
     }
 
-  if (!kp_admin_find_requester (self->db, access_key_id, requester_id, &secret, &db_error))
-    return kp_api_fail_db (ctx, error, db_error);
-
-  if (*requester_id == NULL)
+  /* Access keys never change once made: known ones are kept in memory. */
+  cached = g_hash_table_lookup (self->requesters, access_key_id);
+  if (cached != NULL)
     {
-      g_set_error (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
-                   _("The security token included in the request is invalid"));
-      return FALSE;
+      *requester_id = g_strdup (cached[0]);
+      secret = g_strdup (cached[1]);
+    }
+  else
+    {
+      if (!kp_admin_find_requester (self->db, access_key_id, requester_id, &secret, &db_error))
+        return kp_api_fail_db (ctx, error, db_error);
+
+      if (*requester_id == NULL)
+        {
+          g_set_error (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                       _("The security token included in the request is invalid"));
+          return FALSE;
+        }
+
+      if (g_hash_table_size (self->requesters) >= 4096)
+        g_hash_table_remove_all (self->requesters);
+      g_hash_table_insert (self->requesters, g_strdup (access_key_id),
+                           g_strdupv ((char *[]) { *requester_id, secret, NULL }));
     }
 
   return kp_sigv4_verify (request, secret, MTURK_SERVICE, ctx->now, error);
@@ -1286,6 +1303,7 @@ kp_server_finalize (GObject *object)
   g_free (self->data_dir);
   g_free (self->notify_ca_file);
   g_free (self->base_url);
+  g_clear_pointer (&self->requesters, g_hash_table_unref);
   g_clear_pointer (&self->response_cache, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
@@ -1305,6 +1323,8 @@ kp_server_init (KpServer *self)
 {
   self->log_requests = TRUE;
   kp_server_set_response_cache (self, TRUE);
+  self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify)g_strfreev);
   self->max_body_size = DEFAULT_MAX_BODY_SIZE;
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->queue = g_queue_new ();
