@@ -65,6 +65,7 @@ struct _KpServer
    * second they were made in are the same. */
   GHashTable *response_cache; /* requester \n operation \n body -> CachedResponse */
   GHashTable *requesters;     /* access key id -> { requester id, secret } */
+  GHashTable *workers;        /* SHA-256 of a bearer token -> worker id */
 
   /* Group commit */
   GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
@@ -992,6 +993,7 @@ handle_worker (KpServer          *self,
   g_autofree char *worker_id = NULL;
   const char *base_url = self->base_url;
   WorkerCall call = { msg, path + strlen (WORKER_API_PREFIX) };
+  g_autofree char *token_hash = NULL;
   KpCtx ctx;
 
   ctx_init (self, &ctx, base_url);
@@ -1004,16 +1006,25 @@ handle_worker (KpServer          *self,
       goto out;
     }
 
-  if (!kp_admin_find_worker (self->db, authorization + 7, &worker_id, &db_error))
-    {
-      kp_api_fail_db (&ctx, &error, db_error);
-      goto out;
-    }
+  /* Tokens never change once made: known ones are kept, by their hash. */
+  token_hash = kp_api_sha256_hex (authorization + 7);
+  worker_id = g_strdup (g_hash_table_lookup (self->workers, token_hash));
   if (worker_id == NULL)
     {
-      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
-                   _("The worker token is not valid"));
-      goto out;
+      if (!kp_admin_find_worker (self->db, authorization + 7, &worker_id, &db_error))
+        {
+          kp_api_fail_db (&ctx, &error, db_error);
+          goto out;
+        }
+      if (worker_id == NULL)
+        {
+          g_set_error (&error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                       _("The worker token is not valid"));
+          goto out;
+        }
+      if (g_hash_table_size (self->workers) >= 65536)
+        g_hash_table_remove_all (self->workers);
+      g_hash_table_insert (self->workers, g_steal_pointer (&token_hash), g_strdup (worker_id));
     }
   ctx.worker_id = worker_id;
 
@@ -1304,6 +1315,7 @@ kp_server_finalize (GObject *object)
   g_free (self->notify_ca_file);
   g_free (self->base_url);
   g_clear_pointer (&self->requesters, g_hash_table_unref);
+  g_clear_pointer (&self->workers, g_hash_table_unref);
   g_clear_pointer (&self->response_cache, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
@@ -1325,6 +1337,7 @@ kp_server_init (KpServer *self)
   kp_server_set_response_cache (self, TRUE);
   self->requesters = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                             (GDestroyNotify)g_strfreev);
+  self->workers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_body_size = DEFAULT_MAX_BODY_SIZE;
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->queue = g_queue_new ();
