@@ -93,6 +93,12 @@ struct _KpDb
   GCond              checkpoint_cond;
   gboolean           checkpoint_wanted;
   gboolean           checkpoint_quit;
+
+  /* kp_db_get_generation() */
+  gint64             data_version;
+  gint64             data_version_time;
+  gint64             wal_stamp[3];   /* size, mtime s, mtime ns of the WAL */
+  gboolean           wal_known;
 };
 
 #define CHECKPOINT_PAGES 1000
@@ -859,17 +865,54 @@ kp_rows_free (KpRows *rows)
   g_free (rows);
 }
 
+/* Another process's commit appends to the WAL file: while its size and
+ * modification time stay the same, PRAGMA data_version (which needs a
+ * read transaction, and so file locks) cannot have changed either. */
+static gboolean
+wal_changed (KpDb *db)
+{
+  g_autofree char *wal = g_strconcat (db->path, "-wal", NULL);
+  struct stat st;
+  gint64 stamp[3] = { 0, 0, 0 };
+
+  if (stat (wal, &st) == 0)
+    {
+      stamp[0] = st.st_size;
+      stamp[1] = st.st_mtim.tv_sec;
+      stamp[2] = st.st_mtim.tv_nsec;
+    }
+
+  if (db->wal_known && memcmp (stamp, db->wal_stamp, sizeof stamp) == 0)
+    return FALSE;
+
+  memcpy (db->wal_stamp, stamp, sizeof stamp);
+  db->wal_known = TRUE;
+  return TRUE;
+}
+
 guint64
 kp_db_get_generation (KpDb *db)
 {
-  gint64 data_version = 0;
-
   g_return_val_if_fail (db != NULL, 0);
 
-  if (!kp_db_query_int (db, &data_version, NULL, NULL, "PRAGMA data_version", NULL))
-    return G_MAXUINT64;  /* unknown: never equal to a cached one */
+  /* File times tick coarsely (a few ms): re-read anyway every 100 ms, so
+   * that two commits of another process within one tick, after the WAL
+   * was reset to the same size, are seen soon all the same. */
+  if (db->path == NULL || wal_changed (db) ||
+      g_get_monotonic_time () - db->data_version_time > 100 * 1000)
+    {
+      gint64 data_version = 0;
 
-  return ((guint64)data_version << 40) + (guint64)sqlite3_total_changes64 (db->sqlite);
+      if (!kp_db_query_int (db, &data_version, NULL, NULL, "PRAGMA data_version", NULL))
+        {
+          db->wal_known = FALSE;
+          return G_MAXUINT64;  /* unknown: never equal to a cached one */
+        }
+      db->data_version = data_version;
+      db->data_version_time = g_get_monotonic_time ();
+    }
+
+  return ((guint64)db->data_version << 40) + (guint64)sqlite3_total_changes64 (db->sqlite);
 }
 
 /* Transactions */
