@@ -866,8 +866,9 @@ collect_groups (KpCtx        *ctx,
 }
 
 static gboolean
-handle_list_groups (Request  *req,
-                    GError  **error)
+handle_list_groups (Request     *req,
+                    const char  *id,
+                    GError     **error)
 {
   static const char * const sorts[] = { "reward", "expiration", "available", "created", "title", NULL };
   static const int sort_columns[] = { GRP_REWARD, GRP_EXPIRATION, GRP_HITS, GRP_CREATED, GRP_TITLE };
@@ -1282,8 +1283,9 @@ static const char * const assignment_states[] = {
 };
 
 static gboolean
-handle_list_assignments (Request  *req,
-                         GError  **error)
+handle_list_assignments (Request     *req,
+                         const char  *id,
+                         GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(GError) local_error = NULL;
@@ -1558,8 +1560,9 @@ handle_submit (Request     *req,
 /* POST /sync: each submission in its own savepoint, so that one failing
  * leaves the others standing; one answer after one commit. */
 static gboolean
-handle_sync (Request  *req,
-             GError  **error)
+handle_sync (Request     *req,
+             const char  *id,
+             GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(JsonNode) body = NULL;
@@ -1661,8 +1664,9 @@ handle_sync (Request  *req,
 /* --- /earnings, /messages, /me --- */
 
 static gboolean
-handle_earnings (Request  *req,
-                 GError  **error)
+handle_earnings (Request     *req,
+                 const char  *id,
+                 GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(GError) local_error = NULL;
@@ -1782,8 +1786,9 @@ handle_earnings (Request  *req,
 }
 
 static gboolean
-handle_messages (Request  *req,
-                 GError  **error)
+handle_messages (Request     *req,
+                 const char  *id,
+                 GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(GError) local_error = NULL;
@@ -1840,8 +1845,9 @@ handle_messages (Request  *req,
 }
 
 static gboolean
-handle_me (Request  *req,
-           GError  **error)
+handle_me (Request     *req,
+           const char  *id,
+           GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(GError) local_error = NULL;
@@ -1875,8 +1881,9 @@ handle_me (Request  *req,
 /* --- qualifications --- */
 
 static gboolean
-handle_list_qualifications (Request  *req,
-                            GError  **error)
+handle_list_qualifications (Request     *req,
+                            const char  *id,
+                            GError     **error)
 {
   KpCtx *ctx = req->ctx;
   g_autoptr(GError) local_error = NULL;
@@ -2446,13 +2453,6 @@ method_not_allowed (Request    *req,
 }
 
 static gboolean
-is_method (Request    *req,
-           const char *method)
-{
-  return g_str_equal (req->method, method);
-}
-
-static gboolean
 not_found (Request  *req,
            GError  **error)
 {
@@ -2463,143 +2463,102 @@ not_found (Request  *req,
 }
 
 static gboolean
+handle_get_assignment (Request     *req,
+                       const char  *assignment_id,
+                       GError     **error)
+{
+  return respond_assignment (req->ctx, req->msg, SOUP_STATUS_OK, assignment_id, error);
+}
+
+/* A handler gets the path's id ("*" in the route), or NULL. */
+typedef gboolean (*RouteFunc) (Request     *req,
+                               const char  *id,
+                               GError     **error);
+
+typedef struct
+{
+  const char *methods;   /* as in an Allow header */
+  const char *path;      /* segments; "*" stands for an id */
+  RouteFunc   func;
+  const char *unknown;   /* the 404 message for an id that cannot exist, or NULL */
+} Route;
+
+static const Route routes[] = {
+  { "GET", "me", handle_me, NULL },
+  { "GET", "groups", handle_list_groups, NULL },
+  { "GET", "groups/*", handle_get_group, N_("There is no HIT group “%s”") },
+  { "GET", "groups/*/preview", handle_preview_group, N_("There is no HIT group “%s”") },
+  { "POST", "groups/*/accept", handle_accept_group, N_("There is no HIT group “%s”") },
+  { "GET", "hits/*", handle_get_hit, N_("There is no HIT “%s”") },
+  { "POST", "hits/*/accept", handle_accept_hit, N_("There is no HIT “%s”") },
+  { "GET", "assignments", handle_list_assignments, NULL },
+  { "GET", "assignments/*", handle_get_assignment, N_("You have no assignment “%s”") },
+  { "POST", "assignments/*/return", handle_return, N_("You have no assignment “%s”") },
+  { "POST", "assignments/*/submit", handle_submit, N_("You have no assignment “%s”") },
+  { "POST", "sync", handle_sync, NULL },
+  { "GET", "earnings", handle_earnings, NULL },
+  { "GET", "messages", handle_messages, NULL },
+  { "GET", "qualifications", handle_list_qualifications, NULL },
+  { "GET", "qualification-types/*", handle_get_qualification_type,
+    N_("There is no qualification type “%s”") },
+  { "POST", "qualification-types/*/request", handle_request_qualification,
+    N_("There is no qualification type “%s”") },
+  { "GET, HEAD", "media/*", handle_media, NULL },
+};
+
+/* Whether the request's path has the shape of route; *id gets its id. */
+static gboolean
+route_matches (const Route  *route,
+               Request      *req,
+               const char  **id)
+{
+  g_auto(GStrv) parts = g_strsplit (route->path, "/", -1);
+
+  *id = NULL;
+  if (g_strv_length (parts) != req->n_segments)
+    return FALSE;
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      if (g_str_equal (parts[i], "*"))
+        *id = req->segments[i];
+      else if (!g_str_equal (parts[i], req->segments[i]))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
 route (Request  *req,
        GError  **error)
 {
-  char **s = req->segments;
-  guint n = req->n_segments;
+  g_autoptr(GString) allowed = NULL;
 
-#define SEG(i, name) (n > (i) && g_str_equal (s[i], name))
-#define GET_ONLY() G_STMT_START { if (!is_method (req, "GET")) return method_not_allowed (req, "GET"); } G_STMT_END
-#define POST_ONLY() G_STMT_START { if (!is_method (req, "POST")) return method_not_allowed (req, "POST"); } G_STMT_END
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    {
+      const char *id = NULL;
+      g_auto(GStrv) methods = NULL;
 
-  if (n == 1 && SEG (0, "me"))
-    {
-      GET_ONLY ();
-      return handle_me (req, error);
-    }
+      if (!route_matches (&routes[i], req, &id))
+        continue;
 
-  if (n == 1 && SEG (0, "groups"))
-    {
-      GET_ONLY ();
-      return handle_list_groups (req, error);
-    }
-  if (n >= 2 && n <= 3 && SEG (0, "groups"))
-    {
-      if (!is_entity_id (s[1]))
+      if (id != NULL && routes[i].unknown != NULL && !is_entity_id (id))
         return kp_api_fail (req->ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
-                            _("There is no HIT group “%s”"), s[1]);
-      if (n == 2)
-        {
-          GET_ONLY ();
-          return handle_get_group (req, s[1], error);
-        }
-      if (SEG (2, "preview"))
-        {
-          GET_ONLY ();
-          return handle_preview_group (req, s[1], error);
-        }
-      if (SEG (2, "accept"))
-        {
-          POST_ONLY ();
-          return handle_accept_group (req, s[1], error);
-        }
-      return not_found (req, error);
+                            _(routes[i].unknown), id);
+
+      methods = g_strsplit (routes[i].methods, ", ", -1);
+      if (g_strv_contains ((const char * const *)methods, req->method))
+        return routes[i].func (req, id, error);
+
+      if (allowed == NULL)
+        allowed = g_string_new (routes[i].methods);
+      else
+        g_string_append_printf (allowed, ", %s", routes[i].methods);
     }
 
-  if (n >= 2 && n <= 3 && SEG (0, "hits"))
-    {
-      if (!is_entity_id (s[1]))
-        return kp_api_fail (req->ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
-                            _("There is no HIT “%s”"), s[1]);
-      if (n == 2)
-        {
-          GET_ONLY ();
-          return handle_get_hit (req, s[1], error);
-        }
-      if (SEG (2, "accept"))
-        {
-          POST_ONLY ();
-          return handle_accept_hit (req, s[1], error);
-        }
-      return not_found (req, error);
-    }
-
-  if (n == 1 && SEG (0, "assignments"))
-    {
-      GET_ONLY ();
-      return handle_list_assignments (req, error);
-    }
-  if (n >= 2 && n <= 3 && SEG (0, "assignments"))
-    {
-      if (!is_entity_id (s[1]))
-        return kp_api_fail (req->ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
-                            _("You have no assignment “%s”"), s[1]);
-      if (n == 2)
-        {
-          GET_ONLY ();
-          return respond_assignment (req->ctx, req->msg, SOUP_STATUS_OK, s[1], error);
-        }
-      if (SEG (2, "return"))
-        {
-          POST_ONLY ();
-          return handle_return (req, s[1], error);
-        }
-      if (SEG (2, "submit"))
-        {
-          POST_ONLY ();
-          return handle_submit (req, s[1], error);
-        }
-      return not_found (req, error);
-    }
-
-  if (n == 1 && SEG (0, "sync"))
-    {
-      POST_ONLY ();
-      return handle_sync (req, error);
-    }
-  if (n == 1 && SEG (0, "earnings"))
-    {
-      GET_ONLY ();
-      return handle_earnings (req, error);
-    }
-  if (n == 1 && SEG (0, "messages"))
-    {
-      GET_ONLY ();
-      return handle_messages (req, error);
-    }
-  if (n == 1 && SEG (0, "qualifications"))
-    {
-      GET_ONLY ();
-      return handle_list_qualifications (req, error);
-    }
-  if (n >= 2 && n <= 3 && SEG (0, "qualification-types"))
-    {
-      if (!is_entity_id (s[1]))
-        return kp_api_fail (req->ctx, error, KP_API_ERROR_NOT_FOUND, NULL,
-                            _("There is no qualification type “%s”"), s[1]);
-      if (n == 2)
-        {
-          GET_ONLY ();
-          return handle_get_qualification_type (req, s[1], error);
-        }
-      if (SEG (2, "request"))
-        {
-          POST_ONLY ();
-          return handle_request_qualification (req, s[1], error);
-        }
-      return not_found (req, error);
-    }
-  if (n == 2 && SEG (0, "media"))
-    {
-      if (!is_method (req, "GET") && !is_method (req, "HEAD"))
-        return method_not_allowed (req, "GET, HEAD");
-      return handle_media (req, s[1], error);
-    }
-
-#undef SEG
-#undef GET_ONLY
-#undef POST_ONLY
+  if (allowed != NULL)
+    return method_not_allowed (req, allowed->str);
 
   return not_found (req, error);
 }
