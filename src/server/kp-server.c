@@ -69,9 +69,8 @@ struct _KpServer
 
   /* Group commit */
   GPtrArray  *pending;        /* SoupServerMessage, paused until COMMIT */
-  GPtrArray  *committing_group; /* the group being committed on a thread */
+  GPtrArray  *committing_group; /* the group being committed on a thread, or NULL */
   GQueue     *queue;          /* SoupServerMessage arrived while committing */
-  gboolean    committing;
   guint       commit_source;
   guint       jobs_source;
   guint       in_flight;      /* messages started and not yet finished */
@@ -283,7 +282,7 @@ static gboolean
 ensure_group (KpServer  *self,
               GError   **error)
 {
-  g_assert (!self->committing);
+  g_assert (self->committing_group == NULL);
 
   if (kp_db_in_transaction (self->db))
     return TRUE;
@@ -342,7 +341,7 @@ commit_group (KpServer *self)
   g_autoptr(GPtrArray) group = NULL;
   gboolean ok = TRUE;
 
-  g_assert (!self->committing);
+  g_assert (self->committing_group == NULL);
   g_clear_handle_id (&self->commit_source, g_source_remove);
 
   if (kp_db_in_transaction (self->db))
@@ -382,7 +381,6 @@ commit_done_cb (GObject      *source,
   GQueue *queue;
 
   kp_db_commit_finish (self->db, ok);
-  self->committing = FALSE;
   release_group (self, group, ok ? NULL : error);
 
   /* What arrived during the commit forms the next group. */
@@ -411,7 +409,7 @@ start_commit (KpServer *self)
 
   g_clear_handle_id (&self->commit_source, g_source_remove);
 
-  if (self->committing)
+  if (self->committing_group != NULL)
     return;
 
   if (!kp_db_in_transaction (self->db))
@@ -420,7 +418,6 @@ start_commit (KpServer *self)
       return;
     }
 
-  self->committing = TRUE;
   self->committing_group = g_steal_pointer (&self->pending);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
 
@@ -434,7 +431,7 @@ start_commit (KpServer *self)
 static void
 wait_for_commit (KpServer *self)
 {
-  while (self->committing)
+  while (self->committing_group != NULL)
     g_main_context_iteration (NULL, TRUE);
 }
 
@@ -522,7 +519,7 @@ jobs_cb (gpointer user_data)
   guint n_changes = 0;
   KpCtx ctx;
 
-  if (self->committing)
+  if (self->committing_group != NULL)
     return G_SOURCE_CONTINUE;  /* the next tick will do */
 
   ctx_init (self, &ctx, base_url);
@@ -569,6 +566,23 @@ log_request (KpServer          *self,
                     "KP_STATUS", status_text,
                     "KP_DURATION_MS", ms_text,
                     "KP_REMOTE", soup_server_message_get_remote_host (msg));
+}
+
+/* The end of every request that used the store: its log line, and its
+ * answer held back until the group it read or wrote is committed. */
+static void
+finish_request (KpServer          *self,
+                SoupServerMessage *msg,
+                KpCtx             *ctx,
+                const char        *operation,
+                const char        *principal,
+                gint64             start_us)
+{
+  log_request (self, msg, operation, principal, start_us);
+  ctx_clear (ctx);
+
+  if (kp_db_in_transaction (self->db))
+    defer_response (self, msg);
 }
 
 /* The MTurk API */
@@ -954,11 +968,7 @@ out:
 
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "x-amzn-RequestId", request_id);
-  log_request (self, msg, operation, requester_id, start_us);
-  ctx_clear (&ctx);
-
-  if (kp_db_in_transaction (self->db))
-    defer_response (self, msg);
+  finish_request (self, msg, &ctx, operation, requester_id, start_us);
 }
 
 /* The worker API */
@@ -1042,11 +1052,7 @@ out:
                                       "WWW-Authenticate", "Bearer realm=\"kempelen\"");
     }
 
-  log_request (self, msg, NULL, worker_id, start_us);
-  ctx_clear (&ctx);
-
-  if (kp_db_in_transaction (self->db))
-    defer_response (self, msg);
+  finish_request (self, msg, &ctx, NULL, worker_id, start_us);
 }
 
 /* Uploaded files, through the signed, short-lived URLs GetFileUploadURL
@@ -1083,11 +1089,7 @@ handle_file (KpServer          *self,
   if (!run_in_group (self, &ctx, file_func, &call, &error))
     respond_error (msg, API_WORKER, error, NULL);
 
-  log_request (self, msg, NULL, NULL, start_us);
-  ctx_clear (&ctx);
-
-  if (kp_db_in_transaction (self->db))
-    defer_response (self, msg);
+  finish_request (self, msg, &ctx, NULL, NULL, start_us);
 }
 
 /* Health */
@@ -1197,7 +1199,7 @@ dispatch_cb (SoupServer        *soup_server,
     return;
 
   /* The store belongs to the commit thread for now: wait in line. */
-  if (self->committing && needs_store (path))
+  if (self->committing_group != NULL && needs_store (path))
     {
       soup_server_message_pause (msg);
       g_object_set_data (G_OBJECT (msg), "kp-start-us", GSIZE_TO_POINTER ((gsize)start_us));
