@@ -50,6 +50,8 @@ struct _KpSigv4Request
   /* Lower-cased name → value; the values of a repeated header are joined
    * with ",". */
   GHashTable *headers;
+  /* The SignedHeaders of the last successful kp_sigv4_parse(). */
+  char **signed_names;
 };
 
 typedef struct
@@ -124,6 +126,7 @@ kp_sigv4_request_free (KpSigv4Request *req)
   g_free (req->query);
   g_bytes_unref (req->body);
   g_hash_table_unref (req->headers);
+  g_strfreev (req->signed_names);
   g_free (req);
 }
 
@@ -895,8 +898,21 @@ kp_sigv4_parse (KpSigv4Request *req,
     *access_key_id = g_steal_pointer (&auth->access_key_id);
   if (region != NULL)
     *region = g_steal_pointer (&auth->region);
+  g_strfreev (req->signed_names);
+  req->signed_names = g_steal_pointer (&auth->signed_names);
 
   return TRUE;
+}
+
+gboolean
+kp_sigv4_request_is_signed (KpSigv4Request *req,
+                            const char     *name)
+{
+  g_return_val_if_fail (req != NULL, FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return req->signed_names != NULL &&
+         g_strv_contains ((const char * const *)req->signed_names, name);
 }
 
 /* X-Amz-Date is the ISO 8601 basic format, always in UTC:

@@ -58,6 +58,10 @@ gboolean kp_sigv4_parse  (KpSigv4Request *req,
                           char          **access_key_id,
                           char          **region,
                           GError        **error);
+/* Whether the Authorization header that kp_sigv4_parse() last accepted
+ * signs the header name (lower case); FALSE before a successful parse. */
+gboolean kp_sigv4_request_is_signed (KpSigv4Request *req,
+                                     const char     *name);
 /* Full verification: canonical request (method, canonical URI, canonical
  * query string sorted by encoded key then value, canonical headers of exactly
  * the SignedHeaders – which must include host and x-amz-date (or the Date

@@ -800,25 +800,6 @@ kp_server_call_mturk (KpServer     *self,
 }
 
 static gboolean
-header_signed (const char *authorization,
-               const char *name)
-{
-  const char *list = authorization != NULL ? strstr (authorization, "SignedHeaders=") : NULL;
-  g_autofree char *names = NULL;
-  g_auto(GStrv) parts = NULL;
-  const char *end;
-
-  if (list == NULL)
-    return FALSE;
-  list += strlen ("SignedHeaders=");
-  end = strchr (list, ',');
-  names = end != NULL ? g_strndup (list, end - list) : g_strdup (list);
-  parts = g_strsplit (g_strstrip (names), ";", -1);
-
-  return g_strv_contains ((const char * const *)parts, name);
-}
-
-static gboolean
 authenticate_requester (KpServer           *self,
                         SoupServerMessage  *msg,
                         GBytes             *body,
@@ -846,7 +827,7 @@ authenticate_requester (KpServer           *self,
   if (!kp_sigv4_parse (request, &access_key_id, NULL, error))
     return FALSE;
 
-  if (!header_signed (soup_message_headers_get_one (headers, "Authorization"), "x-amz-target"))
+  if (!kp_sigv4_request_is_signed (request, "x-amz-target"))
     {
       g_set_error (error, KP_SIGV4_ERROR, KP_SIGV4_ERROR_MALFORMED,
                    _("The X-Amz-Target header must be signed"));

@@ -106,10 +106,15 @@ test_aws_example (void)
   kp_sigv4_request_add_header (req, "Authorization", EXAMPLE_AUTHORIZATION);
   g_assert_true (kp_sigv4_verify (req, SECRET, "iam", when, &error));
   g_assert_no_error (error);
+  g_assert_false (kp_sigv4_request_is_signed (req, "host"));
   g_assert_true (kp_sigv4_parse (req, &access_key, &region, &error));
   g_assert_no_error (error);
   g_assert_cmpstr (access_key, ==, ACCESS_KEY);
   g_assert_cmpstr (region, ==, "us-east-1");
+  /* The example signs content-type, host and x-amz-date, nothing else. */
+  g_assert_true (kp_sigv4_request_is_signed (req, "host"));
+  g_assert_true (kp_sigv4_request_is_signed (req, "x-amz-date"));
+  g_assert_false (kp_sigv4_request_is_signed (req, "x-amz-target"));
 
   /* A different secret or service gives a different signature. */
   g_assert_false (kp_sigv4_verify (req, "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEZ", "iam", when, &error));
