@@ -30,7 +30,7 @@ static int
 usage (const char *message)
 {
   g_printerr ("kempelenctl: %s\n", message);
-  g_printerr ("%s\n", _("Usage: kempelenctl admin --data-dir DIR requester create [--name NAME] [--json]\n"
+  g_printerr ("%s\n", _("Usage: kempelenctl admin --data-dir DIR [--store URI] requester create [--name NAME] [--json]\n"
                         "       kempelenctl admin --data-dir DIR worker create [--name NAME] "
                         "[--country CC [--subdivision SS]] [--master] [--json]\n"
                         "       kempelenctl admin --data-dir DIR fund ACCESS_KEY_ID AMOUNT\n"
@@ -103,6 +103,7 @@ kp_cli_admin_run (int    argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(KpDb) db = NULL;
   g_autofree char *data_dir = NULL;
+  g_autofree char *store = NULL;
   g_autofree char *name = NULL;
   g_autofree char *country = NULL;
   g_autofree char *subdivision = NULL;
@@ -112,6 +113,9 @@ kp_cli_admin_run (int    argc,
   const GOptionEntry entries[] = {
     { "data-dir", 'd', 0, G_OPTION_ARG_FILENAME, &data_dir,
       N_("The server’s data directory (as given to kempelen-server --data-dir)"), N_("DIR") },
+    { "store", 's', 0, G_OPTION_ARG_STRING, &store,
+      N_("The server’s PostgreSQL database, if it uses one (as given to kempelen-server --store)"),
+      N_("URI") },
     { "name", 'n', 0, G_OPTION_ARG_STRING, &name,
       N_("A name to remember the account by"), N_("NAME") },
     { "country", 0, 0, G_OPTION_ARG_STRING, &country,
@@ -158,7 +162,7 @@ kp_cli_admin_run (int    argc,
       g_autofree char *key_id = NULL;
       g_autofree char *secret = NULL;
 
-      db = kp_admin_open (data_dir, &error);
+      db = kp_admin_open_store (data_dir, store, &error);
       if (db == NULL || !kp_admin_create_requester (db, name, &id, &key_id, &secret, &error))
         return fail (_("Cannot create the requester"), error);
 
@@ -175,7 +179,7 @@ kp_cli_admin_run (int    argc,
       g_autofree char *id = NULL;
       g_autofree char *token = NULL;
 
-      db = kp_admin_open (data_dir, &error);
+      db = kp_admin_open_store (data_dir, store, &error);
       if (db == NULL || !kp_admin_create_worker (db, name, &id, &token, &error))
         return fail (_("Cannot create the worker"), error);
       if ((country != NULL || master) &&
@@ -197,7 +201,7 @@ kp_cli_admin_run (int    argc,
       if (!parse_amount (argv[3], &cents))
         return usage (_("AMOUNT must be a positive number of dollars with at most two decimals"));
 
-      db = kp_admin_open (data_dir, &error);
+      db = kp_admin_open_store (data_dir, store, &error);
       if (db == NULL || !kp_admin_fund (db, argv[2], cents, &error))
         return fail (_("Cannot add funds"), error);
 
@@ -210,7 +214,7 @@ kp_cli_admin_run (int    argc,
       g_autoptr(JsonBuilder) builder = json_builder_new ();
       KpCtx ctx = { 0 };
 
-      db = kp_admin_open (data_dir, &error);
+      db = kp_admin_open_store (data_dir, store, &error);
       if (db == NULL)
         return fail (_("Cannot open the data directory"), error);
 

@@ -30,6 +30,14 @@ KpDb *
 kp_admin_open (const char  *data_dir,
                GError     **error)
 {
+  return kp_admin_open_store (data_dir, NULL, error);
+}
+
+KpDb *
+kp_admin_open_store (const char  *data_dir,
+                     const char  *store,
+                     GError     **error)
+{
   g_autofree char *path = NULL;
 
   g_return_val_if_fail (data_dir != NULL, NULL);
@@ -43,6 +51,9 @@ kp_admin_open (const char  *data_dir,
                    data_dir, g_strerror (saved_errno));
       return NULL;
     }
+
+  if (store != NULL)
+    return kp_db_open (store, error);
 
   path = kp_admin_db_path (data_dir);
   return kp_db_open (path, error);

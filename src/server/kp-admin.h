@@ -15,6 +15,13 @@ char    *kp_admin_db_path          (const char  *data_dir);
 /* Opens the data directory's database, creating the directory. */
 KpDb    *kp_admin_open             (const char  *data_dir,
                                     GError     **error);
+/* Opens the store: the PostgreSQL database named by store (a libpq URI,
+ * "postgresql://…"), or when store is NULL the data directory's SQLite
+ * database. The data directory (media, created if missing) is used either
+ * way; several servers on one PostgreSQL database share it. */
+KpDb    *kp_admin_open_store       (const char  *data_dir,
+                                    const char  *store,
+                                    GError     **error);
 
 /* A new requester: *access_key_id (20 characters, "AKIA…" style) and
  * *secret_access_key (40 characters). */

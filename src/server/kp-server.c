@@ -54,6 +54,9 @@ struct _KpServer
   SoupServer *soup_server;
   GTlsCertificate *tls_certificate;
   char       *data_dir;
+  char       *store;
+  double      rate_limit;       /* requests per second per credential; 0: off */
+  guint       rate_burst;
   KpDb       *db;
   KpNotifier *notifier;
   char       *notify_ca_file;
@@ -1295,6 +1298,7 @@ kp_server_finalize (GObject *object)
     g_queue_free_full (g_steal_pointer (&self->queue), g_object_unref);
   g_clear_pointer (&self->db, kp_db_close);
   g_free (self->data_dir);
+  g_free (self->store);
   g_free (self->notify_ca_file);
   g_free (self->base_url);
   g_clear_pointer (&self->requesters, g_hash_table_unref);
@@ -1355,7 +1359,7 @@ kp_server_open_data_dir (KpServer    *self,
   g_return_val_if_fail (data_dir != NULL, FALSE);
   g_return_val_if_fail (self->db == NULL, FALSE);
 
-  self->db = kp_admin_open (data_dir, error);
+  self->db = kp_admin_open_store (data_dir, self->store, error);
   if (self->db == NULL)
     return FALSE;
 
@@ -1366,6 +1370,29 @@ kp_server_open_data_dir (KpServer    *self,
   self->jobs_source = g_timeout_add (JOBS_INTERVAL_MS, jobs_cb, self);
 
   return TRUE;
+}
+
+void
+kp_server_set_store (KpServer   *self,
+                     const char *store)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+  g_return_if_fail (self->db == NULL);
+
+  g_free (self->store);
+  self->store = g_strdup (store);
+}
+
+void
+kp_server_set_rate_limit (KpServer *self,
+                          double    rate,
+                          guint     burst)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+  g_return_if_fail (rate >= 0);
+
+  self->rate_limit = rate;
+  self->rate_burst = burst;
 }
 
 gboolean

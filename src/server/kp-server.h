@@ -34,6 +34,18 @@ KpServer *kp_server_new              (void) G_GNUC_WARN_UNUSED_RESULT;
 gboolean  kp_server_open_data_dir    (KpServer    *self,
                                       const char  *data_dir,
                                       GError     **error);
+/* Uses this store instead of the data directory's SQLite database: a
+ * PostgreSQL URI ("postgresql://…", see kp_db_open()). Before
+ * kp_server_open_data_dir(). */
+void      kp_server_set_store        (KpServer    *self,
+                                      const char  *store);
+/* Limits each credential (an access key, a worker token) to rate requests
+ * per second on average with bursts of up to burst; 0 turns it off.
+ * Requests over the limit get ThrottlingException (MTurk API) or 429
+ * (worker API). */
+void      kp_server_set_rate_limit   (KpServer    *self,
+                                      double       rate,
+                                      guint        burst);
 /* Serves HTTPS with this PEM certificate (chain) and key. */
 gboolean  kp_server_set_tls_files    (KpServer    *self,
                                       const char  *cert_file,

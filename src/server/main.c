@@ -19,6 +19,8 @@
 
 #define DEFAULT_ADDRESS "127.0.0.1"
 #define DEFAULT_PORT 8470
+#define DEFAULT_RATE_LIMIT 1000.0
+#define DEFAULT_RATE_BURST 2000
 #define DRAIN_TIMEOUT_MS 5000
 
 static gboolean log_json;
@@ -140,6 +142,40 @@ parse_listen (const char  *listen,
   return TRUE;
 }
 
+/* "RATE" or "RATE/BURST": requests per second per credential (0: off). */
+static gboolean
+parse_rate_limit (const char  *text,
+                  double      *rate,
+                  guint       *burst,
+                  GError     **error)
+{
+  g_auto(GStrv) parts = g_strsplit (text, "/", 2);
+  char *end = NULL;
+  double value;
+  guint64 burst_value = 0;
+
+  value = g_ascii_strtod (parts[0], &end);
+  if (parts[0][0] == '\0' || end == NULL || *end != '\0' || !(value >= 0) || value > 1e9)
+    goto fail;
+  if (parts[1] != NULL)
+    {
+      if (!g_ascii_string_to_unsigned (parts[1], 10, 1, G_MAXUINT, &burst_value, NULL))
+        goto fail;
+    }
+  else
+    burst_value = MAX (1, (guint64) (value * 2));
+
+  *rate = value;
+  *burst = value > 0 ? (guint) burst_value : 0;
+  return TRUE;
+
+fail:
+  g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+               _("--rate-limit takes RATE or RATE/BURST (requests per second, e.g. 200/400), "
+                 "not “%s”"), text);
+  return FALSE;
+}
+
 /* Settings from the config file fill what the command line left unset. */
 static gboolean
 load_config (const char  *path,
@@ -148,6 +184,8 @@ load_config (const char  *path,
              char       **tls_cert,
              char       **tls_key,
              char       **notify_ca_file,
+             char       **store,
+             char       **rate_limit,
              gint64      *max_body_size,
              GError     **error)
 {
@@ -155,6 +193,8 @@ load_config (const char  *path,
   g_autoptr(GError) local_error = NULL;
   struct { const char *group; const char *key; char **value; } strings[] = {
     { "server", "data-dir", data_dir },
+    { "server", "store", store },
+    { "server", "rate-limit", rate_limit },
     { "server", "listen", listen },
     { "server", "tls-cert", tls_cert },
     { "server", "tls-key", tls_key },
@@ -247,6 +287,10 @@ main (int   argc,
   g_autofree char *notify_ca_file = NULL;
   g_autofree char *log_format = NULL;
   g_autofree char *uri = NULL;
+  g_autofree char *store = NULL;
+  g_autofree char *rate_limit = NULL;
+  double rate = DEFAULT_RATE_LIMIT;
+  guint burst = DEFAULT_RATE_BURST;
   gint64 max_body_size = 0;
   gboolean version = FALSE;
   gboolean quiet = FALSE;
@@ -262,13 +306,20 @@ main (int   argc,
     { "listen", 'l', 0, G_OPTION_ARG_STRING, &listen,
       N_("Address and port to listen on (default: 127.0.0.1:8470; port 0 picks a free one)"),
       N_("ADDRESS:PORT") },
+    { "store", 's', 0, G_OPTION_ARG_STRING, &store,
+      N_("Keep the data in this PostgreSQL database (a libpq URI, postgresql://…) instead of "
+         "DIR/kempelen.db; several servers may share one (default: SQLite in the data directory)"),
+      N_("URI") },
+    { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &rate_limit,
+      N_("Requests per second each access key or worker token may make, as RATE or RATE/BURST; "
+         "0 turns the limit off (default: 1000/2000)"), N_("RATE[/BURST]") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
       N_("Serve HTTPS with this PEM certificate (needs --tls-key)"), N_("PEM") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
       N_("The PEM private key of --tls-cert"), N_("PEM") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
-      N_("Read settings from this file ([server] data-dir, listen, tls-cert, tls-key, "
-         "max-body-size; [notifications] ca-file); the command line wins"), N_("FILE") },
+      N_("Read settings from this file ([server] data-dir, store, listen, tls-cert, tls-key, "
+         "max-body-size, rate-limit; [notifications] ca-file); the command line wins"), N_("FILE") },
     { "max-body-size", 0, 0, G_OPTION_ARG_INT64, &max_body_size,
       N_("Largest request body accepted, in bytes (default: 8388608)"), N_("BYTES") },
     { "log-format", 0, 0, G_OPTION_ARG_STRING, &log_format,
@@ -332,7 +383,7 @@ main (int   argc,
 
   if (config != NULL &&
       !load_config (config, &data_dir, &listen, &tls_cert, &tls_key, &notify_ca_file,
-                    &max_body_size, &error))
+                    &store, &rate_limit, &max_body_size, &error))
     {
       print_error (error->message);
       return 2;
@@ -376,12 +427,27 @@ main (int   argc,
       return 2;
     }
 
+  if (rate_limit != NULL && !parse_rate_limit (rate_limit, &rate, &burst, &error))
+    {
+      print_error (error->message);
+      return 2;
+    }
+
+  if (store != NULL && !g_str_has_prefix (store, "postgresql:") && !g_str_has_prefix (store, "postgres:"))
+    {
+      print_error (_("--store takes a PostgreSQL URI (postgresql://…)"));
+      return 2;
+    }
+
   if (data_dir == NULL)
     data_dir = g_build_filename (g_get_user_data_dir (), "kempelen-server", NULL);
 
   server = kp_server_new ();
   kp_server_set_log_requests (server, !quiet);
   kp_server_set_response_cache (server, !no_response_cache);
+  kp_server_set_rate_limit (server, rate, burst);
+  if (store != NULL)
+    kp_server_set_store (server, store);
   if (max_body_size > 0)
     kp_server_set_max_body_size (server, max_body_size);
   if (notify_ca_file != NULL)
