@@ -47,6 +47,15 @@ G_DEFINE_QUARK (kp-server-error-quark, kp_server_error)
 #define DEFAULT_MAX_BODY_SIZE (8 * 1024 * 1024)
 #define JOBS_INTERVAL_MS 1000
 
+/* Failed authentications allowed per client address: 20 a second on
+ * average, bursts of 40. Enough for a misconfigured client to see its
+ * errors, far too few to guess keys or tokens. */
+#define AUTH_FAILURE_RATE 20.0
+#define AUTH_FAILURE_BURST 40
+/* At most this many buckets are kept per limiter; beyond it the least
+ * recently used one is dropped (it restarts full). */
+#define RATE_LIMITER_MAX_BUCKETS 65536
+
 struct _KpServer
 {
   GObject     parent_instance;
@@ -57,6 +66,8 @@ struct _KpServer
   char       *store;
   double      rate_limit;       /* requests per second per credential; 0: off */
   guint       rate_burst;
+  struct _RateLimiter *credential_limiter; /* per access key id / worker id */
+  struct _RateLimiter *auth_failure_limiter; /* failed authentications per address */
   KpDb       *db;
   KpNotifier *notifier;
   char       *notify_ca_file;
@@ -83,6 +94,255 @@ struct _KpServer
 G_DEFINE_FINAL_TYPE (KpServer, kp_server, G_TYPE_OBJECT)
 
 static gboolean commit_group (KpServer *self);
+
+/* Rate limits. A token bucket per key (an access key id, a worker id, a
+ * client address): it holds up to burst tokens, gains rate tokens a second
+ * by the monotonic clock, and each request takes one. A bucket that has
+ * been idle long enough to be full again is the same as no bucket, so
+ * buckets are kept in least-recently-used order and idle ones are dropped
+ * from the front: memory follows the number of recently active keys, and
+ * a request costs one hash lookup plus O(1) list moves. */
+
+static GQuark
+rate_limit_error_quark (void)
+{
+  return g_quark_from_static_string ("kp-server-rate-limit-error-quark");
+}
+
+#define RATE_LIMIT_ERROR (rate_limit_error_quark ())
+
+typedef struct
+{
+  GList    link;         /* in RateLimiter.lru; data is the bucket */
+  char    *key;
+  double   tokens;
+  gint64   updated_us;   /* monotonic time tokens was computed at */
+} RateBucket;
+
+typedef struct _RateLimiter
+{
+  double      rate;      /* tokens per second; > 0 */
+  double      burst;     /* bucket size; >= 1 */
+  gint64      refill_us; /* time an empty bucket takes to fill */
+  GHashTable *buckets;   /* key -> RateBucket (owned) */
+  GQueue      lru;       /* least recently used first */
+} RateLimiter;
+
+static void
+rate_bucket_free (RateBucket *bucket)
+{
+  g_free (bucket->key);
+  g_free (bucket);
+}
+
+static RateLimiter *
+rate_limiter_new (double rate,
+                  guint  burst)
+{
+  RateLimiter *limiter = g_new0 (RateLimiter, 1);
+
+  g_assert (rate > 0);
+
+  limiter->rate = rate;
+  limiter->burst = MAX (burst, 1);
+  limiter->refill_us = (gint64)(limiter->burst / rate * G_USEC_PER_SEC) + 1;
+  limiter->buckets = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                            (GDestroyNotify)rate_bucket_free);
+  g_queue_init (&limiter->lru);
+
+  return limiter;
+}
+
+static void
+rate_limiter_free (RateLimiter *limiter)
+{
+  g_queue_clear (&limiter->lru);
+  g_hash_table_unref (limiter->buckets);
+  g_free (limiter);
+}
+
+/* Drops the least recently used buckets that are full again, and any
+ * beyond the maximum. */
+static void
+rate_limiter_expire (RateLimiter *limiter,
+                     gint64       now_us,
+                     guint        max_drops)
+{
+  for (guint i = 0; i < max_drops; i++)
+    {
+      GList *head = limiter->lru.head;
+      RateBucket *bucket;
+
+      if (head == NULL)
+        break;
+      bucket = head->data;
+      if (now_us - bucket->updated_us < limiter->refill_us &&
+          g_hash_table_size (limiter->buckets) <= RATE_LIMITER_MAX_BUCKETS)
+        break;
+
+      g_queue_unlink (&limiter->lru, head);
+      g_hash_table_remove (limiter->buckets, bucket->key);
+    }
+}
+
+/* The bucket of key with its tokens brought up to now, or NULL if there
+ * is none (it would be full). */
+static RateBucket *
+rate_limiter_lookup (RateLimiter *limiter,
+                     const char  *key,
+                     gint64       now_us)
+{
+  RateBucket *bucket = g_hash_table_lookup (limiter->buckets, key);
+
+  if (bucket == NULL)
+    return NULL;
+
+  bucket->tokens = MIN (limiter->burst,
+                        bucket->tokens +
+                        (now_us - bucket->updated_us) * limiter->rate / G_USEC_PER_SEC);
+  bucket->updated_us = now_us;
+
+  /* Most recently used at the tail. */
+  g_queue_unlink (&limiter->lru, &bucket->link);
+  g_queue_push_tail_link (&limiter->lru, &bucket->link);
+
+  return bucket;
+}
+
+/* Seconds until key may make a request again (at least 1), for
+ * Retry-After. */
+static guint
+rate_limiter_retry_after (RateLimiter *limiter,
+                          RateBucket  *bucket)
+{
+  double wait = (1.0 - bucket->tokens) / limiter->rate;
+  guint seconds;
+
+  if (wait >= 86400)
+    return 86400;
+  seconds = (guint)wait;
+  if (seconds < wait)
+    seconds++;
+
+  return MAX (seconds, 1);
+}
+
+/* Whether key has a token left, without taking it; *retry_after is set
+ * when it has not. */
+static gboolean
+rate_limiter_check (RateLimiter *limiter,
+                    const char  *key,
+                    guint       *retry_after)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  RateBucket *bucket;
+
+  rate_limiter_expire (limiter, now_us, 2);
+  bucket = rate_limiter_lookup (limiter, key, now_us);
+  if (bucket == NULL || bucket->tokens >= 1.0)
+    return TRUE;
+
+  *retry_after = rate_limiter_retry_after (limiter, bucket);
+  return FALSE;
+}
+
+/* Takes a token from key's bucket; FALSE (with *retry_after) if it is
+ * empty. */
+static gboolean
+rate_limiter_take (RateLimiter *limiter,
+                   const char  *key,
+                   guint       *retry_after)
+{
+  gint64 now_us = g_get_monotonic_time ();
+  RateBucket *bucket;
+
+  rate_limiter_expire (limiter, now_us, 2);
+  bucket = rate_limiter_lookup (limiter, key, now_us);
+  if (bucket == NULL)
+    {
+      bucket = g_new0 (RateBucket, 1);
+      bucket->link.data = bucket;
+      bucket->key = g_strdup (key);
+      bucket->tokens = limiter->burst;
+      bucket->updated_us = now_us;
+      g_hash_table_insert (limiter->buckets, bucket->key, bucket);
+      g_queue_push_tail_link (&limiter->lru, &bucket->link);
+    }
+
+  if (bucket->tokens < 1.0)
+    {
+      *retry_after = rate_limiter_retry_after (limiter, bucket);
+      return FALSE;
+    }
+
+  bucket->tokens -= 1.0;
+  return TRUE;
+}
+
+static gboolean
+set_rate_limited (GError     **error,
+                  guint        retry_after,
+                  const char  *message)
+{
+  g_set_error_literal (error, RATE_LIMIT_ERROR, (int)retry_after, message);
+  return FALSE;
+}
+
+/* Charges a request to credential (NULL-safe when limits are off). */
+static gboolean
+limit_credential (KpServer    *self,
+                  const char  *credential,
+                  GError     **error)
+{
+  guint retry_after = 1;
+
+  if (self->credential_limiter == NULL)
+    return TRUE;
+
+  if (rate_limiter_take (self->credential_limiter, credential, &retry_after))
+    return TRUE;
+
+  return set_rate_limited (error, retry_after,
+                           _("Rate exceeded: too many requests with these credentials; "
+                             "slow down and try again"));
+}
+
+/* Before authenticating: refuses a client address that failed too often
+ * lately, without looking at its credentials at all. */
+static gboolean
+check_auth_failures (KpServer           *self,
+                     SoupServerMessage  *msg,
+                     GError            **error)
+{
+  const char *address = soup_server_message_get_remote_host (msg);
+  guint retry_after = 1;
+
+  if (address == NULL ||
+      rate_limiter_check (self->auth_failure_limiter, address, &retry_after))
+    return TRUE;
+
+  return set_rate_limited (error, retry_after,
+                           _("Too many failed authentications from this address; "
+                             "try again later"));
+}
+
+static void
+count_auth_failure (KpServer          *self,
+                    SoupServerMessage *msg)
+{
+  const char *address = soup_server_message_get_remote_host (msg);
+  guint retry_after;
+
+  if (address != NULL)
+    rate_limiter_take (self->auth_failure_limiter, address, &retry_after);
+}
+
+static gboolean
+is_auth_failure (const GError *error)
+{
+  return error->domain == KP_SIGV4_ERROR ||
+         g_error_matches (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED);
+}
 
 /* Responses */
 
@@ -128,6 +388,7 @@ respond_error (SoupServerMessage *msg,
   const char *worker_code = "internal";
   const char *message = error->message;
   guint status = SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  g_autofree char *retry_after = NULL;
 
   if (error->domain == KP_SERVER_ERROR)
     {
@@ -207,6 +468,14 @@ respond_error (SoupServerMessage *msg,
           error->code != KP_API_ERROR_THROTTLED)
         status = SOUP_STATUS_BAD_REQUEST;
     }
+  else if (error->domain == RATE_LIMIT_ERROR)
+    {
+      /* The code is the number of seconds to wait. */
+      status = kind == API_WORKER ? 429 : SOUP_STATUS_BAD_REQUEST;  /* Too Many Requests */
+      type = "ThrottlingException";
+      worker_code = "rate-limited";
+      retry_after = g_strdup_printf ("%d", MAX (error->code, 1));
+    }
   else if (error->domain == KP_SIGV4_ERROR)
     {
       status = SOUP_STATUS_BAD_REQUEST;
@@ -260,6 +529,9 @@ respond_error (SoupServerMessage *msg,
 
   respond_json (msg, status, root,
                 kind == API_MTURK ? "application/x-amz-json-1.1" : "application/json");
+  if (retry_after != NULL)
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Retry-After", retry_after);
 }
 
 /* Group commit */
@@ -521,6 +793,11 @@ jobs_cb (gpointer user_data)
   const char *base_url = self->base_url;
   guint n_changes = 0;
   KpCtx ctx;
+
+  /* Drop the buckets of credentials that went quiet. */
+  if (self->credential_limiter != NULL)
+    rate_limiter_expire (self->credential_limiter, g_get_monotonic_time (), G_MAXUINT);
+  rate_limiter_expire (self->auth_failure_limiter, g_get_monotonic_time (), G_MAXUINT);
 
   if (self->committing_group != NULL)
     return G_SOURCE_CONTINUE;  /* the next tick will do */
@@ -807,6 +1084,7 @@ authenticate_requester (KpServer           *self,
                         SoupServerMessage  *msg,
                         GBytes             *body,
                         KpCtx              *ctx,
+                        char              **access_key_id_out,
                         char              **requester_id,
                         GError            **error)
 {
@@ -862,7 +1140,11 @@ authenticate_requester (KpServer           *self,
                            g_strdupv ((char *[]) { *requester_id, secret, NULL }));
     }
 
-  return kp_sigv4_verify (request, secret, MTURK_SERVICE, ctx->now, error);
+  if (!kp_sigv4_verify (request, secret, MTURK_SERVICE, ctx->now, error))
+    return FALSE;
+
+  *access_key_id_out = g_steal_pointer (&access_key_id);
+  return TRUE;
 }
 
 static void
@@ -877,6 +1159,8 @@ handle_mturk (KpServer          *self,
   g_autoptr(JsonNode) response = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *requester_id = NULL;
+  g_autofree char *access_key_id = NULL;
+  g_autofree char *bucket_key = NULL;
   const char *base_url = self->base_url;
   g_autofree char *request_id = kp_api_new_id ();
   g_autofree char *key = NULL;
@@ -903,10 +1187,22 @@ handle_mturk (KpServer          *self,
       goto out;
     }
 
-  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (!authenticate_requester (self, msg, body, &ctx, &requester_id, &error))
+  if (!check_auth_failures (self, msg, &error))
     goto out;
+
+  body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
+  if (!authenticate_requester (self, msg, body, &ctx, &access_key_id, &requester_id, &error))
+    {
+      g_clear_pointer (&requester_id, g_free);
+      if (is_auth_failure (error))
+        count_auth_failure (self, msg);
+      goto out;
+    }
   ctx.requester_id = requester_id;
+
+  bucket_key = g_strconcat ("k:", access_key_id, NULL);
+  if (!limit_credential (self, bucket_key, &error))
+    goto out;
 
   if (self->response_cache != NULL && is_cacheable (operation))
     {
@@ -988,9 +1284,13 @@ handle_worker (KpServer          *self,
   const char *base_url = self->base_url;
   WorkerCall call = { msg, path + strlen (WORKER_API_PREFIX) };
   g_autofree char *token_hash = NULL;
+  g_autofree char *bucket_key = NULL;
   KpCtx ctx;
 
   ctx_init (self, &ctx, base_url);
+
+  if (!check_auth_failures (self, msg, &error))
+    goto out;
 
   if (authorization == NULL || g_ascii_strncasecmp (authorization, "Bearer ", 7) != 0 ||
       authorization[7] == '\0')
@@ -1022,6 +1322,10 @@ handle_worker (KpServer          *self,
     }
   ctx.worker_id = worker_id;
 
+  bucket_key = g_strconcat ("w:", worker_id, NULL);
+  if (!limit_credential (self, bucket_key, &error))
+    goto out;
+
   if (call.path[0] == '\0')
     call.path = "/";
 
@@ -1030,6 +1334,8 @@ handle_worker (KpServer          *self,
 out:
   if (error != NULL)
     {
+      if (worker_id == NULL && is_auth_failure (error))
+        count_auth_failure (self, msg);
       respond_error (msg, API_WORKER, error, NULL);
       if (g_error_matches (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED))
         soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -1304,6 +1610,8 @@ kp_server_finalize (GObject *object)
   g_clear_pointer (&self->requesters, g_hash_table_unref);
   g_clear_pointer (&self->workers, g_hash_table_unref);
   g_clear_pointer (&self->response_cache, g_hash_table_unref);
+  g_clear_pointer (&self->credential_limiter, rate_limiter_free);
+  g_clear_pointer (&self->auth_failure_limiter, rate_limiter_free);
 
   G_OBJECT_CLASS (kp_server_parent_class)->finalize (object);
 }
@@ -1326,6 +1634,7 @@ kp_server_init (KpServer *self)
                                             (GDestroyNotify)g_strfreev);
   self->workers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->max_body_size = DEFAULT_MAX_BODY_SIZE;
+  self->auth_failure_limiter = rate_limiter_new (AUTH_FAILURE_RATE, AUTH_FAILURE_BURST);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->queue = g_queue_new ();
 }
@@ -1393,6 +1702,10 @@ kp_server_set_rate_limit (KpServer *self,
 
   self->rate_limit = rate;
   self->rate_burst = burst;
+
+  g_clear_pointer (&self->credential_limiter, rate_limiter_free);
+  if (rate > 0)
+    self->credential_limiter = rate_limiter_new (rate, burst > 0 ? burst : MAX (1, (guint)(rate * 2)));
 }
 
 gboolean
