@@ -38,6 +38,7 @@
 #include "kp-notify.h"
 #include "kp-core.h"
 #include "kp-worker-api.h"
+#include "kp-external.h"
 
 G_DEFINE_QUARK (kp-server-error-quark, kp_server_error)
 
@@ -1466,6 +1467,7 @@ static gboolean
 needs_store (const char *path)
 {
   return g_str_equal (path, "/") || g_str_has_prefix (path, "/files/") ||
+         g_str_equal (path, KP_EXTERNAL_SUBMIT_PATH) ||
          g_str_equal (path, WORKER_API_PREFIX) || g_str_has_prefix (path, WORKER_API_PREFIX "/");
 }
 
@@ -1533,6 +1535,21 @@ dispatch_message (KpServer          *self,
             handle_mturk (self, msg, start_us);
           if (error == NULL)
             return;
+        }
+    }
+  else if (g_str_equal (path, KP_EXTERNAL_SUBMIT_PATH))
+    {
+      /* ExternalQuestion forms (kp-external.c); the page is the answer. */
+      allow = "GET, POST";
+      if (self->db != NULL && (g_str_equal (method, "POST") || g_str_equal (method, "GET")))
+        {
+          KpCtx ctx;
+
+          ctx_init (self, &ctx, self->base_url);
+          if (!run_in_group (self, &ctx, kp_external_submit, msg, &error))
+            kp_external_respond_error (msg, error);
+          finish_request (self, msg, &ctx, NULL, NULL, start_us);
+          return;
         }
     }
   else if (g_str_has_prefix (path, "/files/"))
