@@ -345,6 +345,63 @@ is_auth_failure (const GError *error)
          g_error_matches (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED);
 }
 
+/* Paths as logged. A path can carry a credential: the signed URLs of
+ * uploaded files (/files/TOKEN), or a token a client put in the wrong
+ * place. Logs keep the segments that name things (MTurk-style ids, SHA-256
+ * hashes of media, the API's own words) and blank out the rest. */
+
+static gboolean
+is_loggable_segment (const char *segment,
+                     gsize       length)
+{
+  gboolean upper = TRUE, hex = TRUE, word = TRUE;
+
+  if (length == 0)
+    return TRUE;
+
+  for (gsize i = 0; i < length; i++)
+    {
+      char c = segment[i];
+
+      upper = upper && (g_ascii_isupper (c) || g_ascii_isdigit (c));
+      hex = hex && (g_ascii_isdigit (c) || (c >= 'a' && c <= 'f'));
+      word = word && (g_ascii_islower (c) || c == '-' || (i > 0 && g_ascii_isdigit (c)));
+    }
+
+  return (upper && length <= 64) || (hex && length == 64) || (word && length <= 32);
+}
+
+static char *
+dup_loggable_path (const char *path)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = path;
+
+  if (g_str_has_prefix (path, "/files/"))
+    return g_strdup ("/files/…");
+
+  while (*p != '\0')
+    {
+      const char *end = strchr (p + 1, '/');
+      gsize length = end != NULL ? (gsize)(end - p) : strlen (p);
+
+      /* p points at a '/', or at the start of a relative path. */
+      if (*p == '/')
+        {
+          g_string_append_c (out, '/');
+          p++;
+          length--;
+        }
+      if (is_loggable_segment (p, length))
+        g_string_append_len (out, p, length);
+      else
+        g_string_append (out, "…");
+      p += length;
+    }
+
+  return g_string_free (out, FALSE);
+}
+
 /* Responses */
 
 static void
@@ -501,10 +558,11 @@ respond_error (SoupServerMessage *msg,
   if (status == SOUP_STATUS_INTERNAL_SERVER_ERROR &&
       !g_error_matches (error, KP_API_ERROR, KP_API_ERROR_SERVICE))
     {
+      g_autofree char *logged_path =
+        dup_loggable_path (g_uri_get_path (soup_server_message_get_uri (msg)));
+
       g_warning ("Internal error for %s %s: %s",
-                 soup_server_message_get_method (msg),
-                 g_uri_get_path (soup_server_message_get_uri (msg)),
-                 error->message);
+                 soup_server_message_get_method (msg), logged_path, error->message);
       message = _("The server could not complete the request");
     }
 
@@ -828,10 +886,13 @@ log_request (KpServer          *self,
   double ms = (g_get_monotonic_time () - start_us) / 1000.0;
   g_autofree char *ms_text = NULL;
   g_autofree char *status_text = NULL;
-  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  g_autofree char *path = NULL;
 
   if (!self->log_requests)
     return;
+
+  /* Never the query: it may hold anything, tokens included. */
+  path = dup_loggable_path (g_uri_get_path (soup_server_message_get_uri (msg)));
 
   ms_text = g_strdup_printf ("%.3f", ms);
   status_text = g_strdup_printf ("%u", soup_server_message_get_status (msg));
@@ -1080,6 +1141,24 @@ kp_server_call_mturk (KpServer     *self,
   return TRUE;
 }
 
+/* Whether a query string carries X-Amz-* parameters (a presigned URL). */
+static gboolean
+has_query_credentials (const char *query)
+{
+  g_auto(GStrv) pairs = NULL;
+
+  if (query == NULL || *query == '\0')
+    return FALSE;
+
+  pairs = g_strsplit (query, "&", -1);
+  for (guint i = 0; pairs[i] != NULL; i++)
+    if (g_ascii_strncasecmp (pairs[i], "X-Amz-", 6) == 0 ||
+        g_ascii_strncasecmp (pairs[i], "X%2DAmz%2D", 10) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
 static gboolean
 authenticate_requester (KpServer           *self,
                         SoupServerMessage  *msg,
@@ -1099,6 +1178,23 @@ authenticate_requester (KpServer           *self,
   SoupMessageHeadersIter iter;
   const char *name;
   const char *value;
+
+  /* This server hands out no temporary credentials, so a session token is
+   * never valid, and the MTurk API is signed in the Authorization header,
+   * never in the URL. Both are refused before anything is computed from
+   * the request, so that they never reach a debug log either. */
+  if (soup_message_headers_get_one (headers, "X-Amz-Security-Token") != NULL)
+    {
+      g_set_error (error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                   _("The security token included in the request is invalid"));
+      return FALSE;
+    }
+  if (has_query_credentials (g_uri_get_query (uri)))
+    {
+      g_set_error (error, KP_SIGV4_ERROR, KP_SIGV4_ERROR_MALFORMED,
+                   _("Requests must be signed in the Authorization header, not in the URL"));
+      return FALSE;
+    }
 
   request = kp_sigv4_request_new (soup_server_message_get_method (msg),
                                   g_uri_get_path (uri), g_uri_get_query (uri), body);

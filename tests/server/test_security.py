@@ -6,6 +6,7 @@ certificate, and secrets that never reach the logs."""
 import http.client
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -17,10 +18,13 @@ import unittest
 sys.path.insert(0, os.path.dirname(__file__))
 
 import boto3
+import botocore.auth
+import botocore.awsrequest
 import botocore.config
+import botocore.credentials
 import botocore.exceptions
 
-from kpserver import KpTestCase, Server, WorkerClient, main, question_form
+from kpserver import KEMPELENCTL, KpTestCase, Server, WorkerClient, main, question_form
 
 TARGET = "MTurkRequesterServiceV20170117."
 
@@ -229,6 +233,322 @@ class AuthFailureLimitTest(KpTestCase):
         for _ in range(2 * self.BURST):
             self.assertIn("AvailableBalance", self.mturk.get_account_balance())
             self.assertEqual(worker.me()["worker_id"], worker.worker_id)
+
+
+class TlsTest(unittest.TestCase):
+    """--tls-cert/--tls-key: HTTPS with a self-signed certificate."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="kp-tls-test-")
+        cls.cert, cls.key = make_certificate(cls.tmp)
+        cls.other_cert, _ = make_certificate(cls.tmp, "other")
+        cls.server = Server(args=["--tls-cert", cls.cert, "--tls-key", cls.key]).start()
+        cls.requester = cls.server.create_requester()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.server.stop()
+            if code != 0:
+                raise AssertionError("kempelen-server exited with %d:\n%s"
+                                     % (code, cls.server.log()))
+        finally:
+            cls.server.cleanup()
+            subprocess.run(["rm", "-rf", cls.tmp], check=False)
+
+    def mturk(self, verify):
+        return boto3.client("mturk", endpoint_url=self.server.url, region_name="us-east-1",
+                            aws_access_key_id=self.requester["AccessKeyId"],
+                            aws_secret_access_key=self.requester["SecretAccessKey"],
+                            verify=verify,
+                            config=botocore.config.Config(retries={"total_max_attempts": 1},
+                                                          connect_timeout=5, read_timeout=10))
+
+    def https(self, context):
+        return http.client.HTTPSConnection("127.0.0.1", self.server.port, timeout=10,
+                                           context=context)
+
+    def test_url_is_https(self):
+        self.assertTrue(self.server.url.startswith("https://127.0.0.1:"), self.server.url)
+
+    def test_boto3_over_tls(self):
+        mturk = self.mturk(self.cert)
+        self.assertEqual(mturk.get_account_balance()["AvailableBalance"], "1000.00")
+        hit = mturk.create_hit(MaxAssignments=1, LifetimeInSeconds=600,
+                               AssignmentDurationInSeconds=60, Reward="0.10",
+                               Title="Over TLS", Description="Encrypted",
+                               Question=question_form())["HIT"]
+        self.assertEqual(mturk.get_hit(HITId=hit["HITId"])["HIT"]["Title"], "Over TLS")
+
+    def test_worker_api_over_tls(self):
+        worker = self.server.create_worker()
+        context = ssl.create_default_context(cafile=self.cert)
+        conn = self.https(context)
+        try:
+            conn.request("GET", "/worker/v1/me",
+                         headers={"Authorization": "Bearer " + worker["Token"]})
+            response = conn.getresponse()
+            body = json.loads(response.read())
+            self.assertEqual(response.status, 200, body)
+            self.assertEqual(body["worker_id"], worker["WorkerId"])
+            # The connection really is TLS, with the server's certificate.
+            self.assertIsNotNone(conn.sock.version())
+            der = conn.sock.getpeercert(binary_form=True)
+            with open(self.cert) as f:
+                self.assertEqual(der, ssl.PEM_cert_to_DER_cert(f.read()))
+        finally:
+            conn.close()
+
+    def test_plain_http_fails_cleanly(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            with self.assertRaises((http.client.HTTPException, ConnectionError, OSError)):
+                conn.request("GET", "/health")
+                response = conn.getresponse()
+                response.read()
+                # Whatever came back, it is no HTTP answer to the request.
+                raise http.client.HTTPException("answered %d" % response.status)
+        finally:
+            conn.close()
+        # The server is not hurt by it.
+        conn = self.https(ssl.create_default_context(cafile=self.cert))
+        try:
+            conn.request("GET", "/health")
+            self.assertEqual(conn.getresponse().status, 200)
+        finally:
+            conn.close()
+
+    def test_untrusting_clients_are_refused(self):
+        for cafile in (None, self.other_cert):
+            with self.subTest(cafile=cafile):
+                context = ssl.create_default_context(cafile=cafile)
+                conn = self.https(context)
+                try:
+                    with self.assertRaises(ssl.SSLCertVerificationError):
+                        conn.request("GET", "/health")
+                finally:
+                    conn.close()
+        with self.assertRaises(botocore.exceptions.SSLError):
+            self.mturk(self.other_cert).get_account_balance()
+        with self.assertRaises(botocore.exceptions.SSLError):
+            self.mturk(True).get_account_balance()
+
+
+class CapturingServer(Server):
+    """A Server whose standard output is kept until it stops."""
+
+    stdout_rest = b""
+
+    def stop(self, timeout=10):
+        if self.process is None:
+            return 0
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout)
+            self.stdout_rest = self.process.stdout.read()
+        finally:
+            self.process.stdout.close()
+            self.process = None
+        return code
+
+    def full_log(self):
+        with open(self.log_path, "rb") as f:
+            return f.read()
+
+
+class SecretsTest(unittest.TestCase):
+    """With every debug message on, neither format of the server's log, nor
+    kempelenctl's output beyond what it must print, holds a secret access
+    key, a worker token (right or wrong), an Authorization header's value
+    or a signature."""
+
+    def setUp(self):
+        self.secrets = set()
+
+    def remember(self, *values):
+        for value in values:
+            if value:
+                self.secrets.add(value.encode() if isinstance(value, str) else value)
+
+    def run_ctl(self, server, *args):
+        env = dict(os.environ, G_MESSAGES_DEBUG="all")
+        result = subprocess.run([KEMPELENCTL, "admin", "--data-dir", server.data_dir, *args],
+                                capture_output=True, env=env, timeout=60)
+        self.assertEqual(result.returncode, 0, result.stderr)
+        return result
+
+    def make_accounts(self, server):
+        """Accounts made with kempelenctl: each secret is printed once, on
+        standard output, and nowhere else."""
+        accounts = {}
+        for json_mode in (False, True):
+            args = ["requester", "create", "--name", "Lab"] + (["--json"] if json_mode else [])
+            result = self.run_ctl(server, *args)
+            if json_mode:
+                requester = json.loads(result.stdout)
+            else:
+                requester = dict(line.split(": ", 1) for line in
+                                 result.stdout.decode().strip().splitlines())
+            secret = requester["SecretAccessKey"].encode()
+            self.assertEqual(result.stdout.count(secret), 1, result.stdout)
+            self.assertNotIn(secret, result.stderr)
+            accounts.setdefault("requesters", []).append(requester)
+            self.remember(requester["SecretAccessKey"])
+
+            args = ["worker", "create"] + (["--json"] if json_mode else [])
+            result = self.run_ctl(server, *args)
+            if json_mode:
+                worker = json.loads(result.stdout)
+            else:
+                worker = dict(line.split(": ", 1) for line in
+                              result.stdout.decode().strip().splitlines())
+            token = worker["Token"].encode()
+            self.assertEqual(result.stdout.count(token), 1, result.stdout)
+            self.assertNotIn(token, result.stderr)
+            accounts.setdefault("workers", []).append(worker)
+            self.remember(worker["Token"])
+
+        for requester in accounts["requesters"]:
+            result = self.run_ctl(server, "fund", requester["AccessKeyId"], "100")
+            for secret in self.secrets:
+                self.assertNotIn(secret, result.stdout + result.stderr)
+        return accounts
+
+    def client(self, server, key, secret, session_token=None):
+        client = boto3.client("mturk", endpoint_url=server.url, region_name="us-east-1",
+                              aws_access_key_id=key, aws_secret_access_key=secret,
+                              aws_session_token=session_token,
+                              config=botocore.config.Config(retries={"total_max_attempts": 1}))
+
+        def capture(request, **kwargs):
+            authorization = request.headers.get("Authorization")
+            if authorization:
+                value = authorization.decode() if isinstance(authorization, bytes) else authorization
+                self.remember(value)
+                self.remember(value.rsplit("Signature=", 1)[-1])
+
+        client.meta.events.register("before-send.mturk.*", capture)
+        return client
+
+    def exercise(self, server, accounts):
+        requester = accounts["requesters"][0]
+        key, secret = requester["AccessKeyId"], requester["SecretAccessKey"]
+        good = self.client(server, key, secret)
+        good.get_account_balance()
+        good.create_hit(MaxAssignments=1, LifetimeInSeconds=600, AssignmentDurationInSeconds=60,
+                        Reward="0.10", Title="Secrets", Description="None logged",
+                        Question=question_form())
+        self.assertIsNotNone(error_code(lambda: good.get_hit(HITId="NOSUCHHIT")))
+
+        # A wrong secret, an unknown key, a secret sent as the key.
+        wrong_secret = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")
+        self.remember(wrong_secret)
+        for bad_key, bad_secret in ((key, wrong_secret), ("AKIAUNKNOWNKEY000000", secret),
+                                    (secret, secret)):
+            self.assertIsNotNone(error_code(self.client(server, bad_key, bad_secret)
+                                            .get_account_balance))
+        # Temporary credentials (there are none here): the session token
+        # is refused, right secret or not.
+        session_token = "FwoGZXIvYXdzEBYaDSESSIONTOKEN" + secret[:12]
+        self.remember(session_token)
+        for bad_secret in (secret, wrong_secret):
+            session = self.client(server, key, bad_secret, session_token)
+            self.assertEqual(error_code(session.get_account_balance),
+                             "UnrecognizedClientException")
+
+        worker = accounts["workers"][0]
+        token = worker["Token"]
+        wrong_token = token[:-3] + ("xyz" if not token.endswith("xyz") else "abc")
+        self.remember(wrong_token)
+
+        def raw(method, path, headers, body=b""):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                response = conn.getresponse()
+                return response.status, response.read()
+            finally:
+                conn.close()
+
+        fake_signature = "0123456789abcdef" * 4
+        fake_authorization = ("AWS4-HMAC-SHA256 Credential=%s/20200101/us-east-1/"
+                              "mturk-requester/aws4_request, SignedHeaders=host;x-amz-date;"
+                              "x-amz-target, Signature=%s" % (key, fake_signature))
+        self.remember(fake_signature, fake_authorization)
+        mturk_headers = {"Content-Type": "application/x-amz-json-1.1",
+                         "X-Amz-Target": TARGET + "GetAccountBalance"}
+        statuses = [
+            raw("GET", "/worker/v1/me", {"Authorization": "Bearer " + token})[0],
+            raw("GET", "/worker/v1/me", {"Authorization": "bearer " + token})[0],
+            raw("GET", "/worker/v1/me", {"Authorization": "Bearer " + wrong_token})[0],
+            raw("GET", "/worker/v1/me", {"Authorization": "Token " + token})[0],
+            raw("GET", "/worker/v1/me", {"Authorization": token})[0],
+            raw("GET", "/worker/v1/me?access_token=" + token, {})[0],
+            raw("GET", "/worker/v1/groups?token=" + wrong_token,
+                {"Authorization": "Bearer " + token})[0],
+            raw("GET", "/worker/v1/nowhere/" + token, {"Authorization": "Bearer " + token})[0],
+            raw("GET", "/worker/v1/me", {"X-Auth-Token": token, "Cookie": "token=" + token})[0],
+            raw("POST", "/", dict(mturk_headers, Authorization=fake_authorization), b"{}")[0],
+            raw("POST", "/", dict(mturk_headers, Authorization="Bearer " + token), b"{}")[0],
+            raw("POST", "/?X-Amz-Signature=%s&X-Amz-Credential=%s" % (fake_signature, key),
+                dict(mturk_headers, Authorization=fake_authorization), b"{}")[0],
+            raw("POST", "/", dict(mturk_headers, Authorization=secret), b"{}")[0],
+            raw("GET", "/" + token, {"Authorization": "Bearer " + token})[0],
+            raw("GET", "/files/" + token, {})[0],
+        ]
+        self.assertEqual(statuses[0], 200)
+        self.assertEqual(statuses[1], 200)
+        self.assertEqual(statuses[2], 401)
+        self.assertEqual(statuses[-1], 404)
+
+        # Requests signed now (so that a mismatch would be looked into)
+        # with credentials in the URL, rightly or wrongly signed.
+        for query, signing_secret in (("X-Amz-Signature=" + fake_signature, secret),
+                                      ("X-Amz-Credential=" + key, wrong_secret),
+                                      ("access_token=" + token, secret)):
+            request = botocore.awsrequest.AWSRequest(
+                method="POST", url=server.url + "?" + query, data=b"{}",
+                headers=dict(mturk_headers))
+            botocore.auth.SigV4Auth(botocore.credentials.Credentials(key, signing_secret),
+                                    "mturk-requester", "us-east-1").add_auth(request)
+            headers = dict(request.headers.items())
+            self.remember(headers["Authorization"],
+                          headers["Authorization"].rsplit("Signature=", 1)[-1])
+            status, data = raw("POST", "/?" + query, headers, b"{}")
+            if query.startswith("X-Amz-"):
+                self.assertEqual(status, 400)
+                self.assertEqual(json.loads(data)["__type"], "IncompleteSignatureException")
+
+    def check_server(self, log_format):
+        server = CapturingServer(args=["--log-format", log_format],
+                                 env={"G_MESSAGES_DEBUG": "all"}).start()
+        try:
+            accounts = self.make_accounts(server)
+            self.exercise(server, accounts)
+        finally:
+            code = server.stop()
+        try:
+            self.assertEqual(code, 0)
+            log = server.full_log() + server.stdout_rest
+            # The log is verbose: requests and debug messages are in it.
+            self.assertIn(b"GetAccountBalance", log)
+            self.assertIn(b"/worker/v1/me", log)
+            self.assertIn(b"-DEBUG: " if log_format == "text" else b'"level":"debug"', log)
+            if log_format == "json":
+                for line in server.full_log().splitlines():
+                    json.loads(line)
+            self.assertGreater(len(self.secrets), 8)
+            for secret in self.secrets:
+                self.assertNotIn(secret, log, "a secret is in the %s log" % log_format)
+        finally:
+            server.cleanup()
+
+    def test_text_log(self):
+        self.check_server("text")
+
+    def test_json_log(self):
+        self.check_server("json")
 
 
 if __name__ == "__main__":
