@@ -146,7 +146,8 @@ def bare_server(body_size):
 def main():
     tmp = tempfile.mkdtemp(prefix="kp-bench-server-")
 
-    server = Server(args=["--quiet"]).start()
+    # Unthrottled: the benchmark measures the server, not its rate limit.
+    server = Server(args=["--quiet", "--rate-limit", "0"]).start()
     try:
         requester = server.create_requester(funds="1000000")
         mturk = server.mturk(requester)
