@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A full disk under the server: a clear error, nothing acknowledged is lost,
-and everything works again once there is space.
+everything works again once there is space, and the database is intact
+(SQLite's integrity check, and a new server that has everything).
 
 The server runs in a private mount namespace on a small tmpfs (unshare and
 mount need root, as in CI's container; elsewhere the test says it is
@@ -11,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -28,6 +30,21 @@ def big_question(size):
             '<QuestionContent><Text>%s</Text></QuestionContent>'
             '<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question>'
             '</QuestionForm>' % (QUESTION_FORM_NS, text))
+
+
+def listed_hits(mturk):
+    """Every HIT id ListHITs gives, page by page."""
+    listed = set()
+    token = None
+    while True:
+        kwargs = {"MaxResults": 100}
+        if token:
+            kwargs["NextToken"] = token
+        page = mturk.list_hits(**kwargs)
+        listed.update(h["HITId"] for h in page["HITs"])
+        token = page.get("NextToken")
+        if not token:
+            return listed
 
 
 def can_mount():
@@ -61,8 +78,11 @@ class FullDiskTest(unittest.TestCase):
         line = self.process.stdout.readline().decode()
         self.assertIn("listening on", line, self.server.log())
         self.url = line.split(" on ", 1)[1].strip()
-        self.mturk = boto3.client(
-            "mturk", endpoint_url=self.url, region_name="us-east-1",
+        self.mturk = self.client(self.url)
+
+    def client(self, url):
+        return boto3.client(
+            "mturk", endpoint_url=url, region_name="us-east-1",
             aws_access_key_id=self.requester["AccessKeyId"],
             aws_secret_access_key=self.requester["SecretAccessKey"],
             config=botocore.config.Config(retries={"total_max_attempts": 1}))
@@ -107,21 +127,46 @@ class FullDiskTest(unittest.TestCase):
         subprocess.run(["nsenter", "-t", str(self.process.pid), "-m",
                         "mount", "-o", "remount,size=64m", self.mount], check=True)
         later = self.create_hit(1000)
-        listed = set()
-        token = None
-        while True:
-            kwargs = {"MaxResults": 100}
-            if token:
-                kwargs["NextToken"] = token
-            page = self.mturk.list_hits(**kwargs)
-            listed.update(h["HITId"] for h in page["HITs"])
-            token = page.get("NextToken")
-            if not token:
-                break
-        self.assertEqual(listed, set(stored) | {later})
+        self.assertEqual(listed_hits(self.mturk), set(stored) | {later})
 
+        # A sleeper keeps the mount namespace, and the small disk, once the
+        # server has gone.
+        holder = subprocess.Popen(["nsenter", "-t", str(self.process.pid), "-m",
+                                   "sleep", "120"])
+        self.addCleanup(holder.wait)
+        self.addCleanup(holder.kill)
+        namespace = os.readlink("/proc/%d/ns/mnt" % self.process.pid)
+        for _ in range(1000):
+            if os.readlink("/proc/%d/ns/mnt" % holder.pid) == namespace:
+                break
+            time.sleep(0.01)
         self.process.terminate()
         self.assertEqual(self.process.wait(20), 0)
+
+        # The database is intact once space returns: SQLite's own check of
+        # the file finds nothing, and a new server on it has every HIT.
+        in_namespace = ["nsenter", "-t", str(holder.pid), "-m"]
+        check = subprocess.run(
+            in_namespace + ["/usr/bin/python3", "-c",
+                            "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+                            ".execute('PRAGMA integrity_check').fetchall())",
+                            os.path.join(self.mount, "kempelen.db")],
+            capture_output=True, text=True, timeout=30)
+        self.assertEqual(check.stdout.strip(), "[('ok',)]", check.stderr)
+        again = subprocess.Popen(
+            in_namespace + [SERVER, "--data-dir", self.mount, "--listen", "127.0.0.1:0", "--quiet"],
+            stdout=subprocess.PIPE, stderr=self.log, env=dict(os.environ, G_DEBUG="fatal-criticals"))
+        self.addCleanup(again.stdout.close)
+        self.addCleanup(lambda: again.poll() is None and (again.kill(), again.wait()))
+        line = again.stdout.readline().decode()
+        self.assertIn("listening on", line, self.server.log())
+        mturk = self.client(line.split(" on ", 1)[1].strip())
+        self.assertEqual(listed_hits(mturk), set(stored) | {later})
+        self.assertEqual(mturk.get_account_balance()["AvailableBalance"],
+                         "%.2f" % (100000 - 0.02 * (len(stored) + 1)))
+        mturk.close()
+        again.terminate()
+        self.assertEqual(again.wait(20), 0)
 
 
 if __name__ == "__main__":
