@@ -547,6 +547,35 @@ class SecretsTest(unittest.TestCase):
     def test_text_log(self):
         self.check_server("text")
 
+    # Known leak, outside kp-server.c: on a signature mismatch kp-sigv4.c
+    # logs the canonical request at debug level, with the values of the
+    # signed headers and of the query string. A client that signs a token
+    # into either (and gets the signature wrong) has it logged. Remove this
+    # decorator once that debug message keeps only names.
+    @unittest.expectedFailure
+    def test_signed_values_on_mismatch(self):
+        server = CapturingServer(env={"G_MESSAGES_DEBUG": "all"}).start()
+        try:
+            requester = server.create_requester()
+            token = server.create_worker()["Token"]
+            request = botocore.awsrequest.AWSRequest(
+                method="POST", url=server.url + "?access_token=" + token, data=b"{}",
+                headers={"Content-Type": "application/x-amz-json-1.1",
+                         "X-Amz-Target": TARGET + "GetAccountBalance",
+                         "X-Custom-Token": token})
+            botocore.auth.SigV4Auth(botocore.credentials.Credentials(
+                requester["AccessKeyId"], "wrong" * 8), "mturk-requester",
+                "us-east-1").add_auth(request)
+            status, _, data = server.raw("POST", "/?access_token=" + token, b"{}",
+                                         dict(request.headers.items()))
+            self.assertEqual(json.loads(data)["__type"], "InvalidSignatureException")
+        finally:
+            server.stop()
+        try:
+            self.assertNotIn(token.encode(), server.full_log())
+        finally:
+            server.cleanup()
+
     def test_json_log(self):
         self.check_server("json")
 
