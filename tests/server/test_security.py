@@ -24,7 +24,8 @@ import botocore.config
 import botocore.credentials
 import botocore.exceptions
 
-from kpserver import KEMPELENCTL, KpTestCase, Server, WorkerClient, main, question_form
+from kpserver import (KEMPELENCTL, SERVER, KpTestCase, Server, WorkerClient, main,
+                      question_form)
 
 TARGET = "MTurkRequesterServiceV20170117."
 
@@ -167,6 +168,51 @@ class RateLimitTest(KpTestCase):
         for _ in range(4 * self.BURST):
             status, _, data = self.server.raw("GET", "/health")
             self.assertEqual(status, 200, data)
+
+
+class RateLimitSettingsTest(unittest.TestCase):
+    """The limit comes from [server] rate-limit or --rate-limit (which
+    wins); 0 turns it off; a malformed value is a usage error."""
+
+    def start(self, args):
+        server = Server(args=args)
+        self.addCleanup(server.cleanup)
+        server.start()
+        self.addCleanup(server.stop)
+        return server
+
+    def config(self, text):
+        folder = tempfile.mkdtemp(prefix="kp-config-")
+        self.addCleanup(subprocess.run, ["rm", "-rf", folder], check=False)
+        path = os.path.join(folder, "server.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def codes(self, server, n):
+        mturk = server.mturk(server.create_requester())
+        return [error_code(mturk.get_account_balance) for _ in range(n)]
+
+    def test_config_file(self):
+        server = self.start(["--config", self.config("[server]\nrate-limit = 0.5/2\n")])
+        codes = self.codes(server, 4)
+        self.assertEqual(codes[:2], [None, None])
+        self.assertEqual(codes[2:], ["ThrottlingException"] * 2)
+
+    def test_zero_turns_it_off(self):
+        server = self.start(["--config", self.config("[server]\nrate-limit = 0.5/2\n"),
+                             "--rate-limit", "0"])
+        self.assertEqual(self.codes(server, 30), [None] * 30)
+
+    def test_bad_values(self):
+        # (An empty value crashes main.c's parser for now: reported.)
+        for value in ("fast", "-1", "5/0", "5/x", "5/", "/5"):
+            with self.subTest(value=value):
+                result = subprocess.run([SERVER, "--data-dir", tempfile.gettempdir(),
+                                         "--rate-limit", value, "--listen", "127.0.0.1:0"],
+                                        capture_output=True, text=True, timeout=30)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn("--rate-limit", result.stderr)
 
 
 class AuthFailureLimitTest(KpTestCase):
