@@ -591,6 +591,9 @@ respond_error (SoupServerMessage *msg,
   if (retry_after != NULL)
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                   "Retry-After", retry_after);
+  /* libsoup 3.2 has no phrase for 429 (RFC 6585). */
+  if (status == 429)
+    soup_server_message_set_status (msg, status, "Too Many Requests");
 }
 
 /* Group commit */

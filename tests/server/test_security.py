@@ -148,6 +148,15 @@ class RateLimitTest(KpTestCase):
 
         results, elapsed = self.burst(me)
         self.assertBurstThenRefused(results, elapsed, 429)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        try:
+            conn.request("GET", "/worker/v1/me",
+                         headers={"Authorization": "Bearer " + worker_1.token})
+            response = conn.getresponse()
+            response.read()
+            self.assertEqual((response.status, response.reason), (429, "Too Many Requests"))
+        finally:
+            conn.close()
         status, headers, data = next(r for r in responses if r[0] == 429)
         body = json.loads(data)
         self.assertEqual(body["error"], "rate-limited")
