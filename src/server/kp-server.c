@@ -157,7 +157,8 @@ rate_limiter_new (double rate,
 static void
 rate_limiter_free (RateLimiter *limiter)
 {
-  g_queue_clear (&limiter->lru);
+  /* The links live inside the buckets, which the table frees. */
+  g_queue_init (&limiter->lru);
   g_hash_table_unref (limiter->buckets);
   g_free (limiter);
 }
