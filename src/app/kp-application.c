@@ -13,11 +13,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp-preview-window.h"
 #include "kp-window.h"
 
 struct _KpApplication
 {
   AdwApplication parent_instance;
+
+  /* --preview TEMPLATE [--data ROWS.csv] [--row N] */
+  char *preview_path;
+  char *data_path;
+  int   row;
 };
 
 G_DEFINE_FINAL_TYPE (KpApplication, kp_application, ADW_TYPE_APPLICATION)
@@ -117,6 +123,18 @@ kp_application_activate (GApplication *app)
 {
   KpApplication *self = KP_APPLICATION (app);
   GtkWindow *window;
+
+  if (self->preview_path != NULL)
+    {
+      g_autoptr(GFile) template_file = g_file_new_for_commandline_arg (self->preview_path);
+      g_autoptr(GFile) data_file = self->data_path != NULL ? g_file_new_for_commandline_arg (self->data_path) : NULL;
+
+      window = GTK_WINDOW (kp_preview_window_new (GTK_APPLICATION (self), template_file, data_file,
+                                                  self->row - 1));
+      g_clear_pointer (&self->preview_path, g_free);
+      gtk_window_present (window);
+      return;
+    }
 
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
@@ -242,6 +260,127 @@ kp_application_startup (GApplication *app)
 }
 
 static void
+screenshot_painted_cb (GdkFrameClock *clock,
+                       gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* --screenshot: shows the preview, renders it once drawn, and exits;
+ * run before the application registers, so no other instance is asked. */
+static int
+save_screenshot (KpApplication *self,
+                 const char    *png)
+{
+  g_autoptr(GFile) template_file = g_file_new_for_commandline_arg (self->preview_path);
+  g_autoptr(GFile) data_file = self->data_path != NULL ? g_file_new_for_commandline_arg (self->data_path) : NULL;
+  g_autoptr(GError) error = NULL;
+  KpPreviewWindow *window;
+  GdkFrameClock *clock;
+  gboolean painted = FALSE;
+  gint64 deadline;
+  gulong handler;
+  int status = EXIT_SUCCESS;
+
+  if (!g_file_query_exists (template_file, NULL))
+    {
+      g_printerr ("kempelen: %s: %s\n", self->preview_path, _("No such file"));
+      return EXIT_FAILURE;
+    }
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("kempelen: %s\n", _("Cannot open a display; run under a display server or xvfb-run"));
+      return EXIT_FAILURE;
+    }
+  adw_init ();
+
+  window = kp_preview_window_new (NULL, template_file, data_file, self->row - 1);
+  gtk_window_present (GTK_WINDOW (window));
+
+  /* Wait for the first frame: then everything is laid out. */
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  handler = clock != NULL ? g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_painted_cb), &painted) : 0;
+  while (!painted && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  if (clock != NULL)
+    g_signal_handler_disconnect (clock, handler);
+
+  if (!painted)
+    {
+      g_printerr ("kempelen: %s\n", _("The preview was not drawn in time"));
+      status = EXIT_FAILURE;
+    }
+  else if (!kp_preview_window_save_screenshot (window, png, &error))
+    {
+      g_printerr ("kempelen: %s\n", error->message);
+      status = EXIT_FAILURE;
+    }
+  else if (kp_layout_view_get_layout (kp_preview_window_get_view (window)) == NULL)
+    {
+      /* The page was written, but the layout could not be shown at all. */
+      GPtrArray *problems = kp_preview_window_get_problems (window);
+
+      for (guint i = 0; i < problems->len; i++)
+        g_printerr ("kempelen: %s\n", ((KpLayoutProblem *)g_ptr_array_index (problems, i))->message);
+      status = EXIT_FAILURE;
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  return status;
+}
+
+static int
+kp_application_handle_local_options (GApplication *app,
+                                     GVariantDict *options)
+{
+  KpApplication *self = KP_APPLICATION (app);
+  const char *png = NULL;
+
+  g_variant_dict_lookup (options, "preview", "^ay", &self->preview_path);
+  g_variant_dict_lookup (options, "data", "^ay", &self->data_path);
+  g_variant_dict_lookup (options, "screenshot", "^&ay", &png);
+  self->row = 1;
+  g_variant_dict_lookup (options, "row", "i", &self->row);
+
+  if (self->preview_path == NULL)
+    {
+      if (self->data_path != NULL || png != NULL || g_variant_dict_contains (options, "row"))
+        {
+          g_printerr ("kempelen: %s\n", _("--data, --row and --screenshot need --preview TEMPLATE"));
+          return EXIT_FAILURE;
+        }
+      return -1;
+    }
+
+  if (self->row < 1)
+    {
+      g_printerr ("kempelen: %s\n", _("--row counts from 1"));
+      return EXIT_FAILURE;
+    }
+
+  if (png != NULL)
+    return save_screenshot (self, png);
+
+  /* A preview is its own process, whatever else runs. */
+  g_application_set_flags (app, g_application_get_flags (app) | G_APPLICATION_NON_UNIQUE);
+
+  return -1;
+}
+
+static void
+kp_application_finalize (GObject *object)
+{
+  KpApplication *self = KP_APPLICATION (object);
+
+  g_free (self->preview_path);
+  g_free (self->data_path);
+
+  G_OBJECT_CLASS (kp_application_parent_class)->finalize (object);
+}
+
+static void
 kp_application_constructed (GObject *object)
 {
   G_OBJECT_CLASS (kp_application_parent_class)->constructed (object);
@@ -257,15 +396,32 @@ kp_application_class_init (KpApplicationClass *klass)
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
 
   object_class->constructed = kp_application_constructed;
+  object_class->finalize = kp_application_finalize;
 
   app_class->activate = kp_application_activate;
   app_class->open = kp_application_open;
   app_class->startup = kp_application_startup;
+  app_class->handle_local_options = kp_application_handle_local_options;
 }
 
 static void
 kp_application_init (KpApplication *self)
 {
+  const GOptionEntry entries[] = {
+    { "preview", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      N_("Preview a HIT layout (crowd-html template, HTMLQuestion, QuestionForm or "
+         "ExternalQuestion XML) as a worker sees it"), N_("TEMPLATE") },
+    { "data", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      N_("With --preview: fill ${column} placeholders and Liquid from this CSV batch data"),
+      N_("ROWS.csv") },
+    { "row", 0, 0, G_OPTION_ARG_INT, NULL,
+      N_("With --data: the row to show first, counting from 1 (default 1)"), N_("N") },
+    { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
+      N_("With --preview: render the preview to a PNG file and exit"), N_("PNG") },
+    { NULL }
+  };
+
+  g_application_add_main_option_entries (G_APPLICATION (self), entries);
   /* Shown by `kempelen --help`. */
   g_application_set_option_context_parameter_string (G_APPLICATION (self), _("[FOLDER…]"));
   g_application_set_option_context_summary (G_APPLICATION (self),
