@@ -18,6 +18,7 @@
 #include "kp-core.h"
 #include "kp-media.h"
 #include "kp-cli-admin.h"
+#include "kp-cli-batch.h"
 #include "kp-cli-layout.h"
 
 #define EXIT_USAGE 2
@@ -35,12 +36,14 @@ static int run_status (int argc, char **argv);
 static int run_help   (int argc, char **argv);
 static int run_admin  (int argc, char **argv);
 static int run_layout (int argc, char **argv);
+static int run_batch  (int argc, char **argv);
 
 static const Command commands[] = {
   { "export", N_("Export a project’s boxes as COCO, Pascal VOC or YOLO"), run_export },
   { "status", N_("Show how far the annotation of a project is"), run_status },
   { "admin", N_("Create a server’s requesters and workers, add funds"), run_admin },
   { "layout", N_("Check HIT layouts and print their problems"), run_layout },
+  { "batch", N_("Create HITs from a CSV file and a layout, follow them, get the results"), run_batch },
   { "help", N_("Show the options of a command"), run_help },
 };
 
@@ -486,6 +489,15 @@ run_layout (int    argc,
             char **argv)
 {
   return kp_cli_layout_run (argc, argv);
+}
+
+/* batch */
+
+static int
+run_batch (int    argc,
+           char **argv)
+{
+  return kp_cli_batch_run (argc, argv);
 }
 
 /* help */
