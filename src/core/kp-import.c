@@ -959,9 +959,11 @@ voc_file (Importer   *im,
   if (doc == NULL)
     {
       const xmlError *e = xmlGetLastError ();
+      /* libxml2 quotes the bytes it choked on, which need not be UTF-8;
+       * problems are shown to people. */
+      g_autofree char *message = g_utf8_make_valid (e != NULL && e->message != NULL ? e->message : "", -1);
 
-      problem (im, _("%s:%d: not valid XML: %s"), path, e != NULL ? e->line : 0,
-               e != NULL && e->message != NULL ? g_strstrip (e->message) : "");
+      problem (im, _("%s:%d: not valid XML: %s"), path, e != NULL ? e->line : 0, g_strstrip (message));
       return;
     }
 
