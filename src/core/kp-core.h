@@ -17,5 +17,6 @@
 #include "kp-layout.h"
 #include "kp-template.h"
 #include "kp-sigv4.h"
+#include "kp-worker-cache.h"
 
 #undef KP_CORE_INSIDE
