@@ -20,7 +20,8 @@ packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-d
  desktop-file-utils appstream python3 xvfb xauth xdotool x11-utils imagemagick
  shared-mime-info python3-boto3 awscli wrk faketime clang libclang-rt-14-dev openssl glib-networking
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
- gstreamer1.0-plugins-good"
+ gstreamer1.0-plugins-good
+ libpq-dev postgresql python3-psycopg2"
 
 usage() {
   echo "usage: build-aux/setup.sh run|test" >&2

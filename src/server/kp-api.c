@@ -70,6 +70,11 @@ kp_api_fail_db (KpCtx   *ctx,
     return kp_api_fail (ctx, error, KP_API_ERROR_THROTTLED, "ServiceUnavailable",
                         _("The server is busy; try again"));
 
+  if (db_error != NULL && g_error_matches (db_error, KP_DB_ERROR, KP_DB_ERROR_UNAVAILABLE))
+    return kp_api_fail (ctx, error, KP_API_ERROR_THROTTLED, "ServiceUnavailable",
+                        _("The server cannot reach its database right now; nothing was "
+                          "changed, try again"));
+
   if (db_error != NULL && g_error_matches (db_error, KP_DB_ERROR, KP_DB_ERROR_FULL))
     return kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceUnavailable",
                         _("The server cannot store anything right now (its disk is full); "
@@ -488,30 +493,47 @@ kp_param_check_members (KpCtx       *ctx,
 
 /* Pagination */
 
+/* The database's own key (kp_meta, made by kp-schema.c), so that every
+ * server process on one store accepts the others' tokens; a process-wide
+ * random one if the store cannot be read. A process serves one store. */
 static GBytes *
-token_key (void)
+token_key (KpDb *db)
 {
   static GBytes *key;
 
   if (g_once_init_enter (&key))
     {
-      guint8 bytes[32];
+      g_autoptr(KpRows) rows = NULL;
+      GBytes *bytes = NULL;
 
-      for (guint i = 0; i < G_N_ELEMENTS (bytes); i++)
-        bytes[i] = g_random_int_range (0, 256);
-      g_once_init_leave (&key, g_bytes_new (bytes, sizeof bytes));
+      if (db != NULL)
+        rows = kp_db_query (db, NULL, "SELECT value FROM kp_meta WHERE key = 'page_token_key'",
+                            NULL);
+      if (rows != NULL && kp_rows_get_n_rows (rows) == 1 &&
+          strlen (kp_rows_get_text (rows, 0, 0)) >= 32)
+        bytes = g_bytes_new (kp_rows_get_text (rows, 0, 0), strlen (kp_rows_get_text (rows, 0, 0)));
+      else
+        {
+          guint8 random[32];
+
+          for (guint i = 0; i < G_N_ELEMENTS (random); i++)
+            random[i] = g_random_int_range (0, 256);
+          bytes = g_bytes_new (random, sizeof random);
+        }
+      g_once_init_leave (&key, bytes);
     }
 
   return key;
 }
 
 static char *
-token_mac (const char *operation,
+token_mac (KpDb       *db,
+           const char *operation,
            const char *cursor)
 {
   g_autoptr(GHmac) hmac = NULL;
   gsize key_size = 0;
-  const guint8 *key = g_bytes_get_data (token_key (), &key_size);
+  const guint8 *key = g_bytes_get_data (token_key (db), &key_size);
 
   hmac = g_hmac_new (G_CHECKSUM_SHA256, key, key_size);
   g_hmac_update (hmac, (const guchar *)operation, strlen (operation) + 1);
@@ -550,7 +572,7 @@ kp_page_parse (KpCtx       *ctx,
     text = g_strndup ((const char *)decoded, length);
   bar = text != NULL ? strchr (text, '|') : NULL;
   if (bar != NULL && strlen (text) == length)
-    mac = token_mac (operation, bar + 1);
+    mac = token_mac (ctx->db, operation, bar + 1);
 
   if (mac == NULL || (gsize)(bar - text) != strlen (mac) ||
       strncmp (text, mac, bar - text) != 0)
@@ -571,7 +593,7 @@ kp_page_finish (KpCtx       *ctx,
 {
   if (next_cursor != NULL)
     {
-      g_autofree char *mac = token_mac (operation, next_cursor);
+      g_autofree char *mac = token_mac (ctx->db, operation, next_cursor);
       g_autofree char *text = g_strconcat (mac, "|", next_cursor, NULL);
       g_autofree char *token = g_base64_encode ((const guchar *)text, strlen (text));
 

@@ -14,6 +14,7 @@
 #include <inttypes.h>
 
 #include "kp-db.h"
+#include "kp-db-private.h"
 #include "kp-schema.h"
 
 #include <errno.h>
@@ -24,82 +25,8 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <sqlite3.h>
 
 G_DEFINE_QUARK (kp-db-error-quark, kp_db_error)
-
-typedef enum
-{
-  VALUE_NULL,
-  VALUE_TEXT,
-  VALUE_INT,
-  VALUE_BLOB,
-} ValueType;
-
-typedef struct
-{
-  ValueType   type;
-  const char *text;
-  gint64      integer;
-  GBytes     *blob;
-} Value;
-
-#define MAX_PARAMS 32
-
-typedef struct
-{
-  ValueType  type;
-  char      *text;    /* also holds blob data */
-  gsize      size;
-  gint64     integer;
-} Cell;
-
-struct _KpRows
-{
-  guint  n_rows;
-  guint  n_columns;
-  GArray *cells;      /* Cell, n_rows * n_columns */
-};
-
-typedef struct
-{
-  const char *name;
-  gboolean  (*exec)      (KpDb *db, const char *sql, const Value *values, guint n_values,
-                          KpRows **rows, guint *n_changed, GError **error);
-  void      (*close)     (KpDb *db);
-} KpDbBackend;
-
-typedef struct
-{
-  guint64 n_calls;
-  gint64  total_us;
-} StatementProfile;
-
-struct _KpDb
-{
-  const KpDbBackend *backend;
-  GHashTable        *profile;        /* SQL -> StatementProfile, with KP_DB_PROFILE=1 */
-  int                depth;          /* transaction depth: 0 none, 1 begun */
-
-  /* SQLite */
-  sqlite3           *sqlite;
-  GHashTable        *statements;     /* SQL text -> sqlite3_stmt */
-
-  /* Checkpoints run on a thread of their own, with their own connection,
-   * so that a COMMIT never pays for copying the WAL into the database. */
-  char              *path;
-  GThread           *checkpointer;
-  GMutex             checkpoint_mutex;
-  GCond              checkpoint_cond;
-  gboolean           checkpoint_wanted;
-  gboolean           checkpoint_quit;
-
-  /* kp_db_get_generation() */
-  gint64             data_version;
-  gint64             data_version_time;
-  gint64             wal_stamp[3];   /* size, mtime s, mtime ns of the WAL */
-  gboolean           wal_known;
-};
 
 #define CHECKPOINT_PAGES 1000
 #define CHECKPOINT_INTERVAL_US (1 * G_USEC_PER_SEC)
@@ -257,9 +184,7 @@ sqlite_exec_real (KpDb         *db,
 
   if (rows_out != NULL)
     {
-      rows = g_new0 (KpRows, 1);
-      rows->n_columns = sqlite3_column_count (stmt);
-      rows->cells = g_array_new (FALSE, TRUE, sizeof (Cell));
+      rows = kp_rows_new (sqlite3_column_count (stmt));
     }
 
   while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
@@ -483,10 +408,29 @@ sqlite_close (KpDb *db)
   g_cond_clear (&db->checkpoint_cond);
 }
 
+static gboolean
+sqlite_begin (KpDb    *db,
+              GError **error)
+{
+  return sqlite_exec (db, "BEGIN IMMEDIATE", NULL, 0, NULL, NULL, error);
+}
+
+static gboolean
+sqlite_lost_transaction (KpDb *db)
+{
+  return db->sqlite != NULL && sqlite3_get_autocommit (db->sqlite);
+}
+
+static guint64 sqlite_generation (KpDb *db);
+
 static const KpDbBackend sqlite_backend = {
-  "sqlite",
-  sqlite_exec,
-  sqlite_close,
+  .name = "sqlite",
+  .exec = sqlite_exec,
+  .close = sqlite_close,
+  .begin = sqlite_begin,
+  .before_commit = NULL,
+  .lost_transaction = sqlite_lost_transaction,
+  .generation = sqlite_generation,
 };
 
 static gboolean
@@ -593,13 +537,9 @@ kp_db_open (const char  *location,
     location += strlen ("sqlite:");
 
   if (g_str_has_prefix (location, "postgresql:") || g_str_has_prefix (location, "postgres:"))
-    {
-      g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
-                   _("This kempelen-server was built without PostgreSQL support"));
-      return NULL;
-    }
-
-  db = sqlite_open (location, error);
+    db = kp_db_pg_open (location, error);
+  else
+    db = sqlite_open (location, error);
   if (db == NULL)
     return NULL;
 
@@ -643,6 +583,7 @@ collect_values (const char  *fmt,
 
       g_return_val_if_fail (n < MAX_PARAMS, FALSE);
       value = &values[n++];
+      value->kind = *p;
 
       switch (*p)
         {
@@ -766,6 +707,16 @@ kp_db_query_int (KpDb        *db,
 }
 
 /* Rows */
+
+KpRows *
+kp_rows_new (guint n_columns)
+{
+  KpRows *rows = g_new0 (KpRows, 1);
+
+  rows->n_columns = n_columns;
+  rows->cells = g_array_new (FALSE, TRUE, sizeof (Cell));
+  return rows;
+}
 
 static const Cell *
 get_cell (KpRows *rows,
@@ -895,6 +846,12 @@ kp_db_get_generation (KpDb *db)
 {
   g_return_val_if_fail (db != NULL, 0);
 
+  return db->backend->generation (db);
+}
+
+static guint64
+sqlite_generation (KpDb *db)
+{
   /* File times tick coarsely (a few ms): re-read anyway every 100 ms, so
    * that two commits of another process within one tick, after the WAL
    * was reset to the same size, are seen soon all the same. */
@@ -924,9 +881,7 @@ kp_db_begin (KpDb    *db,
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (db->depth == 0, FALSE);
 
-  if (!kp_db_exec (db, NULL, error,
-                   g_str_equal (db->backend->name, "sqlite") ? "BEGIN IMMEDIATE" : "BEGIN",
-                   NULL))
+  if (!db->backend->begin (db, error))
     return FALSE;
 
   db->depth = 1;
@@ -940,7 +895,8 @@ kp_db_commit (KpDb    *db,
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (db->depth == 1, FALSE);
 
-  if (!kp_db_exec (db, NULL, error, "COMMIT", NULL))
+  if ((db->backend->before_commit != NULL && !db->backend->before_commit (db, error)) ||
+      !kp_db_exec (db, NULL, error, "COMMIT", NULL))
     {
       kp_db_rollback (db);
       return FALSE;
@@ -956,6 +912,9 @@ kp_db_commit_run (KpDb    *db,
 {
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (db->depth == 1, FALSE);
+
+  if (db->backend->before_commit != NULL && !db->backend->before_commit (db, error))
+    return FALSE;
 
   return db->backend->exec (db, "COMMIT", NULL, 0, NULL, NULL, error);
 }
@@ -984,8 +943,8 @@ kp_db_rollback (KpDb *db)
     return;
 
   db->depth = 0;
-  if (db->sqlite != NULL && sqlite3_get_autocommit (db->sqlite))
-    return;  /* SQLite already rolled back (e.g. after SQLITE_FULL) */
+  if (db->backend->lost_transaction (db))
+    return;  /* already rolled back (SQLite after SQLITE_FULL, a lost connection) */
 
   if (!kp_db_exec (db, NULL, &error, "ROLLBACK", NULL))
     g_warning ("Cannot roll back: %s", error->message);
@@ -1025,7 +984,7 @@ kp_db_savepoint (KpDb        *db,
    * full disk, for one). A savepoint now would silently start a new one,
    * committed on its release: refuse, so that nothing of this group is
    * acknowledged. */
-  if (db->sqlite != NULL && sqlite3_get_autocommit (db->sqlite))
+  if (db->backend->lost_transaction (db))
     {
       g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
                    _("The transaction was rolled back after an earlier error"));
@@ -1059,6 +1018,9 @@ kp_db_rollback_to (KpDb       *db,
 
   g_return_if_fail (db != NULL);
   g_return_if_fail (valid_savepoint_name (name));
+
+  if (db->backend->lost_transaction (db))
+    return;  /* nothing left to roll back to; the commit will fail */
 
   sql = g_strdup_printf ("ROLLBACK TO SAVEPOINT %s", name);
   if (!kp_db_exec (db, NULL, &error, sql, NULL))

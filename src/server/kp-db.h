@@ -31,6 +31,7 @@ typedef enum
   KP_DB_ERROR_CORRUPT,     /* not a database, or damaged */
   KP_DB_ERROR_TOO_NEW,     /* written by a newer kempelen-server */
   KP_DB_ERROR_READONLY,    /* cannot write */
+  KP_DB_ERROR_UNAVAILABLE, /* the database server cannot be reached (PostgreSQL) */
 } KpDbError;
 
 GQuark kp_db_error_quark (void);
@@ -39,7 +40,8 @@ typedef struct _KpDb   KpDb;
 typedef struct _KpRows KpRows;
 
 /* Opens (creating if needed) the database at location: a file path for
- * SQLite ("sqlite:" prefix optional). Applies the schema migrations of
+ * SQLite ("sqlite:" prefix optional), or a libpq URI ("postgresql://…")
+ * for PostgreSQL, whose database must exist (its tables are created). Applies the schema migrations of
  * kp-schema.c. The file is created readable by its owner only. */
 KpDb       *kp_db_open            (const char  *location,
                                    GError     **error);

@@ -20,6 +20,9 @@
 
 #include "kp-schema.h"
 
+#include <errno.h>
+#include <sys/random.h>
+
 #include <glib/gi18n.h>
 
 static const char * const schema_v1[] = {
@@ -344,6 +347,35 @@ kp_schema_migrate (KpDb    *db,
         if (!kp_db_exec (db, NULL, error, schema_v1[i], NULL))
           goto fail;
     }
+
+  /* The key that makes NextToken values unforgeable, shared by every
+   * server process on this database (a token from one is good at another). */
+  {
+    guint8 bytes[32];
+    g_autofree char *key = NULL;
+    gsize filled = 0;
+
+    while (filled < sizeof bytes)
+      {
+        ssize_t got = getrandom (bytes + filled, sizeof bytes - filled, 0);
+
+        if (got < 0 && errno == EINTR)
+          continue;
+        if (got < 0)
+          {
+            g_set_error (error, KP_DB_ERROR, KP_DB_ERROR_FAILED,
+                         _("Cannot get random bytes: %s"), g_strerror (errno));
+            goto fail;
+          }
+        filled += got;
+      }
+    key = g_compute_checksum_for_data (G_CHECKSUM_SHA256, bytes, sizeof bytes);
+    if (!kp_db_exec (db, NULL, error,
+                     "INSERT INTO kp_meta (key, value) VALUES ('page_token_key', $1) "
+                     "ON CONFLICT (key) DO NOTHING",
+                     "s", key))
+      goto fail;
+  }
 
   version_text = g_strdup_printf ("%d", KP_SCHEMA_VERSION);
   if (!kp_db_exec (db, NULL, error,

@@ -63,9 +63,18 @@ def kempelenctl(*args, check=True):
 class Server:
     """One kempelen-server process on a data directory."""
 
-    def __init__(self, data_dir=None, fake_time=False, args=(), env=None):
+    def __init__(self, data_dir=None, fake_time=False, args=(), env=None, store=None):
+        """store: a PostgreSQL URI, or None for the SQLite store in data_dir —
+        unless KP_TEST_STORE=postgresql is set (the test command runs the
+        store test files once per backend), which gives each Server a fresh
+        database in a throwaway cluster (kppg.shared_cluster()). Two Servers
+        with the same data_dir and store are two processes on one store."""
         self.tmp = tempfile.mkdtemp(prefix="kp-server-test-")
         self.data_dir = data_dir or os.path.join(self.tmp, "data")
+        if store is None and os.environ.get("KP_TEST_STORE") == "postgresql":
+            import kppg
+            store = kppg.shared_cluster().create_database()
+        self.store = store
         self.fake_time = fake_time
         self.args = list(args)
         self.env = dict(env or {})
@@ -96,7 +105,8 @@ class Server:
             env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0").lstrip(":")
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [SERVER, "--data-dir", self.data_dir, "--listen", listen, *self.args],
+            [SERVER, "--data-dir", self.data_dir, "--listen", listen,
+             *(["--store", self.store] if self.store else []), *self.args],
             stdout=subprocess.PIPE, stderr=log, env=env)
         log.close()
         deadline = time.monotonic() + timeout
@@ -167,10 +177,33 @@ class Server:
         """The background jobs run every second."""
         time.sleep(1.3)
 
+    # --- the store, for tests that set up states no API reaches ---
+
+    def sql(self, statement, params=()):
+        """Runs one statement on the server's store, with ? placeholders,
+        in its own transaction; returns the rows of a query (or [])."""
+        if self.store:
+            import psycopg2
+            connection = psycopg2.connect(self.store)
+            try:
+                with connection, connection.cursor() as cursor:
+                    cursor.execute(statement.replace("?", "%s"), params)
+                    return cursor.fetchall() if cursor.description else []
+            finally:
+                connection.close()
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data_dir, "kempelen.db"), timeout=30)
+        try:
+            with db:
+                return db.execute(statement, params).fetchall()
+        finally:
+            db.close()
+
     # --- accounts ---
 
     def admin(self, *args, check=True):
-        return kempelenctl("admin", "--data-dir", self.data_dir, *args, check=check)
+        store = ["--store", self.store] if self.store else []
+        return kempelenctl("admin", "--data-dir", self.data_dir, *store, *args, check=check)
 
     def create_requester(self, funds="1000"):
         out = json.loads(self.admin("requester", "create", "--json").stdout)

@@ -6,7 +6,6 @@ URLs and isolation between requesters."""
 
 import decimal
 import os
-import sqlite3
 import sys
 import time
 
@@ -334,14 +333,9 @@ class AssignmentsTest(WorkerMixin, KpTestCase):
         # No file yet for this question in the uploads table.
         self.assertRequestError(self.mturk.get_file_upload_url, AssignmentId=assignment_id,
                                 QuestionIdentifier="photo")
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"), timeout=30)
-        try:
-            with db:
-                db.execute("INSERT INTO uploads (assignment_id, question_id, media_hash, size, "
-                           "created) VALUES (?, 'photo', ?, ?, ?)",
-                           (assignment_id, digest, len(picture), int(time.time())))
-        finally:
-            db.close()
+        self.server.sql("INSERT INTO uploads (assignment_id, question_id, media_hash, size, "
+                        "created) VALUES (?, 'photo', ?, ?, ?)",
+                        (assignment_id, digest, len(picture), int(time.time())))
 
         url = self.mturk.get_file_upload_url(AssignmentId=assignment_id,
                                              QuestionIdentifier="photo")["FileUploadURL"]

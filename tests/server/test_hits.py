@@ -7,7 +7,6 @@ import contextlib
 import datetime
 import json
 import os
-import sqlite3
 import sys
 import types
 import unittest.mock
@@ -301,15 +300,10 @@ class HitsTest(HitMixin, KpTestCase):
         rows.append(("A0", "HIT", "SimplePlurality/2011-09-01", "action",
                      {"ActionId": "A0", "ActionName": "Extend", "TargetId": hit_id,
                       "TargetType": "HIT", "Status": "SUCCEEDED", "Result": "Extended"}))
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"), timeout=30)
-        try:
-            with db:
-                for n, (row_id, level, name, kind, body) in enumerate(rows):
-                    db.execute("INSERT INTO review_results (id, hit_id, policy_level, "
-                               "policy_name, kind, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               (row_id, hit_id, level, name, kind, json.dumps(body), 1000 + n))
-        finally:
-            db.close()
+        for n, (row_id, level, name, kind, body) in enumerate(rows):
+            self.server.sql("INSERT INTO review_results (id, hit_id, policy_level, "
+                            "policy_name, kind, body, created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (row_id, hit_id, level, name, kind, json.dumps(body), 1000 + n))
 
         # Nothing is retrieved unless asked for.
         bare = self.mturk.list_review_policy_results_for_hit(HITId=hit_id)

@@ -11,7 +11,6 @@ import http.server
 import json
 import os
 import shutil
-import sqlite3
 import ssl
 import subprocess
 import sys
@@ -105,18 +104,13 @@ def spec(destination, event_types=("AssignmentSubmitted",), transport="SQS",
 def outbox(server, destination=None, delete=False):
     """(attempts, last_error) of the messages waiting for destination (or
     all); delete=True removes them instead."""
-    db = sqlite3.connect(os.path.join(server.data_dir, "kempelen.db"), timeout=30)
-    try:
-        where = "" if destination is None else " WHERE destination = ?"
-        args = () if destination is None else (destination,)
-        if delete:
-            with db:
-                db.execute("DELETE FROM notification_outbox" + where, args)
-            return []
-        return db.execute("SELECT attempts, last_error FROM notification_outbox" + where,
-                          args).fetchall()
-    finally:
-        db.close()
+    where = "" if destination is None else " WHERE destination = ?"
+    args = () if destination is None else (destination,)
+    if delete:
+        server.sql("DELETE FROM notification_outbox" + where, args)
+        return []
+    return [tuple(row) for row in
+            server.sql("SELECT attempts, last_error FROM notification_outbox" + where, args)]
 
 
 def wait_outbox(server, destination, predicate, timeout=5):

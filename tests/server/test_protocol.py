@@ -117,9 +117,33 @@ class ProtocolTest(KpTestCase):
         import sqlite3
         import threading
         hit = self.create_hit()
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"),
-                             isolation_level=None, check_same_thread=False)
-        db.execute("BEGIN EXCLUSIVE")
+        if self.server.store:
+            # PostgreSQL: the store's write lock is an advisory lock
+            # (kp-db-pg.c); another session holding it is another process.
+            import psycopg2
+
+            class Holder:
+                def __init__(self, uri):
+                    self.connection = psycopg2.connect(uri)
+                    self.connection.autocommit = True
+                    self.in_transaction = True
+                    self.connection.cursor().execute(
+                        "SELECT pg_advisory_lock (7018986426095133038)")
+
+                def execute(self, statement):
+                    assert statement == "COMMIT"
+                    if self.in_transaction:
+                        self.connection.cursor().execute(
+                            "SELECT pg_advisory_unlock (7018986426095133038)")
+                        self.in_transaction = False
+
+                def close(self):
+                    self.connection.close()
+            db = Holder(self.server.store)
+        else:
+            db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"),
+                                 isolation_level=None, check_same_thread=False)
+            db.execute("BEGIN EXCLUSIVE")
         try:
             no_retries = self.server.mturk(self.requester)
             with self.assertRaises(botocore.exceptions.ClientError) as context:
@@ -303,7 +327,7 @@ class ProtocolTest(KpTestCase):
 class StartupTest(KpTestCase):
 
     def test_corrupt_database_is_refused_and_kept(self):
-        server = Server()
+        server = Server(store="")  # SQLite, whatever KP_TEST_STORE says
         try:
             os.makedirs(server.data_dir)
             path = os.path.join(server.data_dir, "kempelen.db")

@@ -8,7 +8,6 @@ checked through GetAccountBalance after every movement.
 
 import json
 import os
-import sqlite3
 import sys
 import uuid
 from decimal import Decimal
@@ -270,14 +269,9 @@ class BonusTest(WorkersTestCase):
                                 AssignmentId=other_assignment))
 
         # A token is remembered for 24 hours: age the first bonus by 25.
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "kempelen.db"), timeout=30)
-        try:
-            with db:
-                db.execute("UPDATE bonuses SET created = created - 90000 "
-                           "WHERE unique_request_token = ? AND assignment_id = ?",
-                           (token, assignment_id))
-        finally:
-            db.close()
+        self.server.sql("UPDATE bonuses SET created = created - 90000 "
+                        "WHERE unique_request_token = ? AND assignment_id = ?",
+                        (token, assignment_id))
         self.mturk.send_bonus(**params)
         self.assertEqual(
             self.mturk.list_bonus_payments(AssignmentId=assignment_id)["NumResults"], 2)
