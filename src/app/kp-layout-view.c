@@ -3281,6 +3281,9 @@ kp_layout_view_dup_values (KpLayoutView *self)
           continue;
         }
 
+      /* A name used twice (core reports it) answers with the first. */
+      if (g_hash_table_contains (values, control->key))
+        continue;
       value = control_dup_value (control);
       if (value != NULL)
         g_hash_table_insert (values, g_strdup (control->key), value);

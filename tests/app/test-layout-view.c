@@ -1,0 +1,830 @@
+/* test-layout-view.c: HIT layouts as widgets, driven through the widgets
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * For each template of tests/core/layouts/ the test builds a
+ * KpLayoutView, works it as a worker would (typing into entries,
+ * checking buttons, dragging on the canvas, clicking vertices), and
+ * compares kp_layout_view_get_answer() with a golden answer: core's own
+ * NAME.answer.json when the interaction gives the same widget values as
+ * core's NAME.values.json, else tests/app/data/layouts/NAME.answer.json
+ * (KP_UPDATE_GOLDEN=1 rewrites those; review the diff).
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <adwaita.h>
+
+#include "kp-canvas.h"
+#include "kp-core.h"
+#include "kp-layout-shapes.h"
+#include "kp-layout-view.h"
+#include "kp-test-render.h"
+
+typedef struct
+{
+  GtkWidget    *window;
+  KpLayoutView *view;
+  KpLayout     *layout;
+  guint         n_submitted;
+  JsonArray    *submitted;
+} Fixture;
+
+static gboolean
+log_fatal_cb (const char     *log_domain,
+              GLogLevelFlags  log_level,
+              const char     *message,
+              gpointer        user_data)
+{
+  /* Xvfb has no session bus: that is the machine, not the code. */
+  if (g_strcmp0 (log_domain, "Gtk") == 0 && strstr (message, "session bus") != NULL)
+    return FALSE;
+
+  return TRUE;
+}
+
+static char *
+layouts_dir (void)
+{
+  return g_build_filename (g_getenv ("KP_SOURCE_ROOT"), "tests", "core", "layouts", NULL);
+}
+
+static char *
+app_golden_path (const char *base)
+{
+  g_autofree char *name = g_strconcat (base, ".answer.json", NULL);
+
+  return g_build_filename (g_getenv ("KP_SOURCE_ROOT"), "tests", "app", "data", "layouts", name, NULL);
+}
+
+/* Test media: a flat texture whose size the URL names, so answers carry
+ * known image sizes. */
+static GdkTexture *
+make_texture (int width,
+              int height)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+
+  gdk_pixbuf_fill (pixbuf, 0x8090a0ff);
+  return gdk_texture_new_for_pixbuf (pixbuf);
+}
+
+static GdkTexture *
+test_media (const char  *uri,
+            gpointer     user_data,
+            GError     **error)
+{
+  if (g_str_has_prefix (uri, "data:"))
+    return make_texture (50, 60);
+  if (g_str_equal (uri, "images/field.png"))
+    return make_texture (100, 100);
+  if (g_str_has_suffix (uri, "/cat.jpg") || g_str_has_suffix (uri, "/cats.jpg"))
+    return make_texture (8, 8);
+  if (g_str_has_suffix (uri, "/street.jpg") || g_str_has_suffix (uri, "/sea.jpg") ||
+      g_str_has_suffix (uri, "/road.jpg"))
+    return make_texture (640, 480);
+  if (g_str_has_prefix (uri, "https://example.com/"))
+    return make_texture (64, 48);
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no test media for %s", uri);
+  return NULL;
+}
+
+static void
+submitted_cb (KpLayoutView *view,
+              JsonArray    *answer,
+              Fixture      *fixture)
+{
+  fixture->n_submitted++;
+  g_clear_pointer (&fixture->submitted, json_array_unref);
+  fixture->submitted = json_array_ref (answer);
+}
+
+static void
+wait_until_mapped (GtkWidget *widget)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while ((!gtk_widget_get_mapped (widget) || gtk_widget_get_width (widget) == 0) &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (gtk_widget_get_mapped (widget));
+}
+
+static void
+fixture_load (Fixture    *fixture,
+              const char *name)
+{
+  g_autofree char *dir = layouts_dir ();
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (path, &contents, &length, &error);
+  g_assert_no_error (error);
+  fixture->layout = kp_layout_new_from_data (contents, length, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+
+  fixture->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 700);
+  fixture->view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  kp_layout_view_set_media_func (fixture->view, test_media, NULL, NULL);
+  g_signal_connect (fixture->view, "submitted", G_CALLBACK (submitted_cb), fixture);
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->view));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until_mapped (GTK_WIDGET (fixture->view));
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  data)
+{
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  if (fixture->window != NULL)
+    gtk_window_destroy (GTK_WINDOW (fixture->window));
+  g_clear_object (&fixture->layout);
+  g_clear_pointer (&fixture->submitted, json_array_unref);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Widget helpers: every change goes through the widget, as a worker's would. */
+
+static GtkWidget *
+control (Fixture    *fixture,
+         const char *name)
+{
+  GtkWidget *widget = kp_layout_view_get_control (fixture->view, name);
+
+  if (widget == NULL)
+    g_error ("no control named %s", name);
+  return widget;
+}
+
+static GtkWidget *
+choice (Fixture    *fixture,
+        const char *name,
+        const char *value)
+{
+  GtkWidget *widget = kp_layout_view_get_choice (fixture->view, name, value);
+
+  if (widget == NULL)
+    g_error ("no choice %s of %s", value, name);
+  return widget;
+}
+
+static void
+type_text (Fixture    *fixture,
+           const char *name,
+           const char *text)
+{
+  GtkWidget *widget = control (fixture, name);
+
+  if (GTK_IS_TEXT_VIEW (widget))
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget)), text, -1);
+  else
+    gtk_editable_set_text (GTK_EDITABLE (widget), text);
+}
+
+static void
+check (Fixture    *fixture,
+       const char *name,
+       const char *value,
+       gboolean    active)
+{
+  GtkWidget *widget = value != NULL ? choice (fixture, name, value) : control (fixture, name);
+
+  if (GTK_IS_CHECK_BUTTON (widget))
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (widget), active);
+  else if (GTK_IS_SWITCH (widget))
+    gtk_switch_set_active (GTK_SWITCH (widget), active);
+  else if (GTK_IS_TOGGLE_BUTTON (widget))
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (widget), active);
+  else
+    g_assert_not_reached ();
+}
+
+/* What a pointer click on a button does (gtk_widget_activate() would
+ * emit "clicked" only after the button's pressed-look timeout). */
+static void
+press (GtkWidget *button)
+{
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_assert_true (gtk_widget_is_sensitive (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static void
+click (Fixture    *fixture,
+       const char *name,
+       const char *value)
+{
+  press (choice (fixture, name, value));
+}
+
+static void
+drag_box (KpCanvas *canvas,
+          double    x0,
+          double    y0,
+          double    x1,
+          double    y1)
+{
+  kp_canvas_tool_press (canvas, x0, y0, 0);
+  kp_canvas_tool_motion (canvas, (x0 + x1) / 2, (y0 + y1) / 2, 0);
+  kp_canvas_tool_motion (canvas, x1, y1, 0);
+  kp_canvas_tool_release (canvas, x1, y1, 0);
+}
+
+/* Answers */
+
+static char *
+pretty (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_pretty (generator, TRUE);
+  json_generator_set_indent (generator, 2);
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* PNG answers are checked, then named by their size: the bytes depend
+ * on the PNG encoder. */
+static void
+normalize_pngs (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        normalize_pngs (json_array_get_element (array, i));
+    }
+  else if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *object = json_node_get_object (node);
+      g_autoptr(GList) members = json_object_get_members (object);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        {
+          JsonNode *member = json_object_get_member (object, l->data);
+
+          if (g_str_equal (l->data, "pngImageData"))
+            {
+              gsize len = 0;
+              g_autofree guchar *png = g_base64_decode (json_node_get_string (member), &len);
+              g_autoptr(GBytes) bytes = g_bytes_new (png, len);
+              g_autoptr(GError) error = NULL;
+              g_autoptr(GdkTexture) texture = gdk_texture_new_from_bytes (bytes, &error);
+              g_autofree char *name = NULL;
+
+              g_assert_no_error (error);
+              name = g_strdup_printf ("<PNG %dx%d>", gdk_texture_get_width (texture),
+                                      gdk_texture_get_height (texture));
+              json_object_set_string_member (object, l->data, name);
+            }
+          else
+            normalize_pngs (member);
+        }
+    }
+}
+
+static char *
+answer_text (Fixture *fixture)
+{
+  g_autoptr(JsonArray) answers = kp_layout_view_get_answer (fixture->view, NULL);
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *first;
+
+  g_assert_nonnull (answers);
+  first = json_array_get_object_element (answers, 0);
+  if (g_strcmp0 (json_object_get_string_member_with_default (first, "QuestionIdentifier", NULL),
+                 "taskAnswers") == 0)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GError) error = NULL;
+
+      g_assert_cmpuint (json_array_get_length (answers), ==, 1);
+      json_parser_load_from_data (parser, json_object_get_string_member (first, "FreeText"), -1, &error);
+      g_assert_no_error (error);
+      node = json_node_copy (json_parser_get_root (parser));
+    }
+  else
+    node = json_node_init_array (json_node_alloc (), answers);
+
+  normalize_pngs (node);
+  return pretty (node);
+}
+
+static void
+assert_answer (Fixture    *fixture,
+               const char *name,
+               gboolean    own_golden)
+{
+  g_autofree char *actual = answer_text (fixture);
+  g_autofree char *base = g_strndup (name, strrchr (name, '.') - name);
+  g_autofree char *dir = layouts_dir ();
+  g_autofree char *core_path = g_strdup_printf ("%s/%s.answer.json", dir, base);
+  g_autofree char *path = own_golden ? app_golden_path (base) : g_strdup (core_path);
+  g_autofree char *expected = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (own_golden && g_getenv ("KP_UPDATE_GOLDEN") != NULL)
+    {
+      g_autofree char *parent = g_path_get_dirname (path);
+
+      g_mkdir_with_parents (parent, 0755);
+      g_file_set_contents (path, actual, -1, &error);
+      g_assert_no_error (error);
+    }
+
+  g_file_get_contents (path, &expected, NULL, &error);
+  g_assert_no_error (error);
+  if (g_strcmp0 (expected, actual) != 0)
+    g_test_message ("%s differs; got:\n%s", path, actual);
+  g_assert_cmpstr (actual, ==, expected);
+}
+
+/* The corpus, one scripted worker per template */
+
+static void
+test_classifiers (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  fixture_load (fixture, "classifiers.html");
+
+  check (fixture, "sentiment", "Positive", TRUE);
+  check (fixture, "topics", "Price", TRUE);
+  check (fixture, "topics", "Battery", TRUE);
+  check (fixture, "topics", "Screen", TRUE);
+  check (fixture, "topics", "Price", FALSE);
+  check (fixture, "animal", "Cat", TRUE);
+  check (fixture, "animal", "Dog", TRUE);
+  check (fixture, "animals", "Cat", TRUE);
+  /* The exclusion category clears the others. */
+  check (fixture, "animals", "None", TRUE);
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (choice (fixture, "animals", "Cat"))));
+
+  assert_answer (fixture, "classifiers.html", FALSE);
+}
+
+static void
+test_form_fields (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  fixture_load (fixture, "form-fields.html");
+
+  type_text (fixture, "title", "Sunny day");
+  type_text (fixture, "age", "42");
+  check (fixture, "agree", NULL, TRUE);
+  check (fixture, "yes", "yes", TRUE);
+  check (fixture, "light", "Red", TRUE);
+  check (fixture, "light", "Green", FALSE);
+  check (fixture, "show", "westworld", TRUE);
+  check (fixture, "night", NULL, TRUE);
+  gtk_range_set_value (GTK_RANGE (control (fixture, "quality")), 7);
+  type_text (fixture, "comment", "fine");
+  type_text (fixture, "long", "More text");
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (control (fixture, "color")), 1);
+  check (fixture, "extra", NULL, TRUE);
+  check (fixture, "size", "m", TRUE);
+
+  /* The disabled check box keeps its state. */
+  g_assert_false (gtk_widget_get_sensitive (control (fixture, "blurry")));
+
+  assert_answer (fixture, "form-fields.html", FALSE);
+}
+
+static void
+test_entity_annotation (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  GtkTextBuffer *buffer;
+  GtkTextIter start, end;
+
+  fixture_load (fixture, "entity-annotation.html");
+  buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (control (fixture, "entities")));
+
+  /* "Ada Lovelace" over the initial "Ada", then "London". */
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, 0);
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, 12);
+  gtk_text_buffer_select_range (buffer, &start, &end);
+  click (fixture, "entities", "person");
+  gtk_text_buffer_get_iter_at_offset (buffer, &start, 22);
+  gtk_text_buffer_get_iter_at_offset (buffer, &end, 28);
+  gtk_text_buffer_select_range (buffer, &start, &end);
+  click (fixture, "entities", "place");
+  check (fixture, "people", "people", TRUE);
+
+  /* crowd-entity-annotation submits by itself: the view adds Submit. */
+  g_assert_nonnull (kp_layout_view_get_submit_button (fixture->view));
+
+  assert_answer (fixture, "entity-annotation.html", FALSE);
+}
+
+static void
+test_flatten_objects (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  fixture_load (fixture, "flatten-objects.html");
+
+  check (fixture, "category", "Dog", TRUE);
+  check (fixture, "unsure", NULL, TRUE);
+
+  assert_answer (fixture, "flatten-objects.html", FALSE);
+}
+
+static void
+test_question_form (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  fixture_load (fixture, "question-form.xml");
+
+  check (fixture, "stars", "s5", TRUE);
+  g_assert_true (GTK_IS_TEXT_VIEW (control (fixture, "why")));
+  type_text (fixture, "why", "nice light");
+
+  assert_answer (fixture, "question-form.xml", FALSE);
+}
+
+static void
+test_html_question (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  fixture_load (fixture, "html-question.xml");
+
+  check (fixture, "q", "No", TRUE);
+  /* The box element without src= still answers with its (placeholder)
+   * image: core's golden leaves it out, so ours differs there. */
+  assert_answer (fixture, "html-question.xml", TRUE);
+}
+
+static void
+test_problems (Fixture       *fixture,
+               gconstpointer  data)
+{
+  fixture_load (fixture, "problems.html");
+
+  type_text (fixture, "dup", "x");
+  assert_answer (fixture, "problems.html", FALSE);
+}
+
+static void
+test_elements (Fixture       *fixture,
+               gconstpointer  data)
+{
+  GPtrArray *problems;
+  guint placeholders = 0;
+
+  fixture_load (fixture, "elements.html");
+
+  /* Audio, video and our own media elements are placeholders, each
+   * reported. */
+  problems = kp_layout_view_get_problems (fixture->view);
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const KpLayoutProblem *p = g_ptr_array_index (problems, i);
+
+      g_assert_cmpint (p->severity, ==, KP_LAYOUT_SEVERITY_WARNING);
+      if (strstr (p->message, "placeholder") != NULL)
+        placeholders++;
+    }
+  g_assert_cmpuint (placeholders, >=, 4);
+
+  /* crowd-button form-action="submit" submits; the view adds no other
+   * Submit button. */
+  g_assert_null (kp_layout_view_get_submit_button (fixture->view));
+  g_assert_true (kp_layout_view_submit (fixture->view));
+  g_assert_cmpuint (fixture->n_submitted, ==, 1);
+
+  assert_answer (fixture, "elements.html", TRUE);
+}
+
+static void
+test_image_tools (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  KpCanvas *canvas;
+  KpLayoutShapes *shapes;
+
+  fixture_load (fixture, "image-tools.html");
+
+  /* Boxes: the initial Car stays; a Person is drawn beside it. */
+  canvas = KP_CANVAS (control (fixture, "boxes"));
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
+  click (fixture, "boxes", "Person");
+  drag_box (canvas, 100, 50.6, 120, 110.6);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 2);
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "shapes"));
+  click (fixture, "shapes", "Corn");
+  kp_layout_shapes_click (shapes, 1, 2);
+  kp_layout_shapes_click (shapes, 30, 2);
+  kp_layout_shapes_click (shapes, 15.5, 40);
+  /* A click on the first vertex closes the polygon. */
+  kp_layout_shapes_click (shapes, 1.5, 2.5);
+  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "joints"));
+  click (fixture, "joints", "Knee");
+  kp_layout_shapes_click (shapes, 12, 34);
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "horizon"));
+  kp_layout_shapes_click (shapes, 0, 100);
+  kp_layout_shapes_click (shapes, 640, 90);
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "lanes"));
+  kp_layout_shapes_click (shapes, 0, 0);
+  kp_layout_shapes_click (shapes, 5, 5);
+  kp_layout_shapes_click (shapes, 9, 20);
+  g_assert_true (kp_layout_shapes_finish (shapes));
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "paint"));
+  click (fixture, "paint", "Dog");
+  kp_layout_shapes_paint (shapes, 2, 2);
+  click (fixture, "paint", "Cat");
+  kp_layout_shapes_paint (shapes, 6, 6);
+
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "instances"));
+  kp_layout_shapes_paint (shapes, 4, 4);
+
+  assert_answer (fixture, "image-tools.html", TRUE);
+
+  /* The labeled image holds each label's colour where it was painted. */
+  {
+    g_autoptr(JsonNode) value = kp_layout_shapes_dup_value (KP_LAYOUT_SHAPES (control (fixture, "paint")));
+    JsonObject *image = json_object_get_object_member (json_node_get_object (value), "labeledImage");
+    gsize len = 0;
+    g_autofree guchar *png = g_base64_decode (json_object_get_string_member (image, "pngImageData"), &len);
+    g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (png, len, NULL);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_stream (stream, NULL, &error);
+    const guint8 *pixels;
+    int stride;
+
+    g_assert_no_error (error);
+    g_assert_true (gdk_pixbuf_get_has_alpha (pixbuf));
+    pixels = gdk_pixbuf_get_pixels (pixbuf);
+    stride = gdk_pixbuf_get_rowstride (pixbuf);
+    /* Dog is the second label: #ff7f0e; Cat the first: #1f77b4. */
+    g_assert_cmpmem (pixels + 2 * stride + 2 * 4, 4, ((guint8[]) { 0xff, 0x7f, 0x0e, 0xff }), 4);
+    g_assert_cmpmem (pixels + 6 * stride + 6 * 4, 4, ((guint8[]) { 0x1f, 0x77, 0xb4, 0xff }), 4);
+    g_assert_cmpint (pixels[0 * stride + 7 * 4 + 3], ==, 0);
+  }
+
+  /* Backspace's undo drops the last vertex or shape. */
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "joints"));
+  g_assert_true (kp_layout_shapes_undo (shapes));
+  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 0);
+}
+
+static void
+test_external_question (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autofree char *uri = NULL;
+  g_autoptr(JsonArray) answer = NULL;
+
+  fixture_load (fixture, "external-question.xml");
+
+  uri = kp_layout_view_dup_external_uri (fixture->view);
+  g_assert_cmpstr (uri, ==, "https://tasks.example.com/survey?x=1&assignmentId=ASSIGNMENT_ID_NOT_AVAILABLE"
+                            "&hitId=PREVIEW&workerId=PREVIEW&turkSubmitTo=https%3A%2F%2Fworkersandbox.mturk.com");
+  g_clear_pointer (&uri, g_free);
+
+  kp_layout_view_set_external_params (fixture->view, "A1", "H 1", "W1", "http://localhost:8080");
+  uri = kp_layout_view_dup_external_uri (fixture->view);
+  g_assert_cmpstr (uri, ==, "https://tasks.example.com/survey?x=1&assignmentId=A1&hitId=H%201"
+                            "&workerId=W1&turkSubmitTo=http%3A%2F%2Flocalhost%3A8080");
+
+  /* Nothing to answer here: the external site posts the form. */
+  answer = kp_layout_view_get_answer (fixture->view, NULL);
+  g_assert_null (answer);
+  g_assert_null (kp_layout_view_get_submit_button (fixture->view));
+}
+
+/* Validation */
+
+static void
+test_validation (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  GtkWidget *title;
+  const char *error;
+
+  fixture_load (fixture, "form-fields.html");
+  title = control (fixture, "title");
+
+  /* Required fields left empty block Submit, with the error beside the
+   * field and the focus on the first. */
+  gtk_widget_grab_focus (control (fixture, "comment"));
+  g_assert_false (kp_layout_view_submit (fixture->view));
+  g_assert_cmpuint (fixture->n_submitted, ==, 0);
+  error = kp_layout_view_get_error (fixture->view, "title");
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error, "required"));
+  g_assert_true (gtk_widget_has_focus (title) || gtk_widget_is_ancestor (gtk_root_get_focus (gtk_widget_get_root (title)), title));
+  g_assert_nonnull (kp_layout_view_get_error (fixture->view, "agree"));
+  g_assert_nonnull (kp_layout_view_get_error (fixture->view, "quality"));
+
+  /* min-length and allowed-pattern */
+  type_text (fixture, "title", "ab");
+  g_assert_false (kp_layout_view_validate (fixture->view));
+  g_assert_nonnull (strstr (kp_layout_view_get_error (fixture->view, "title"), "at least 3"));
+  type_text (fixture, "title", "abc1");
+  g_assert_false (kp_layout_view_validate (fixture->view));
+  g_assert_nonnull (strstr (kp_layout_view_get_error (fixture->view, "title"), "“1”"));
+
+  /* Fixed, everything passes and Submit sends what get_answer gives. */
+  type_text (fixture, "title", "A title");
+  check (fixture, "agree", NULL, TRUE);
+  gtk_range_set_value (GTK_RANGE (control (fixture, "quality")), 3);
+  press (kp_layout_view_get_submit_button (fixture->view));
+  g_assert_cmpuint (fixture->n_submitted, ==, 1);
+  g_assert_null (kp_layout_view_get_error (fixture->view, "title"));
+  {
+    g_autoptr(JsonArray) answer = kp_layout_view_get_answer (fixture->view, NULL);
+    g_autoptr(JsonNode) a = json_node_init_array (json_node_alloc (), answer);
+    g_autoptr(JsonNode) b = json_node_init_array (json_node_alloc (), fixture->submitted);
+
+    g_assert_true (json_node_equal (a, b));
+  }
+}
+
+static void
+test_question_form_constraints (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  fixture_load (fixture, "question-form.xml");
+
+  /* Nothing chosen for a required question, and text against the
+   * AnswerFormatRegex. */
+  type_text (fixture, "why", "UPPER CASE");
+  g_assert_false (kp_layout_view_submit (fixture->view));
+  g_assert_nonnull (kp_layout_view_get_error (fixture->view, "stars"));
+
+  check (fixture, "stars", "s1", TRUE);
+  g_assert_false (kp_layout_view_submit (fixture->view));
+  g_assert_null (kp_layout_view_get_error (fixture->view, "stars"));
+  g_assert_nonnull (strstr (kp_layout_view_get_error (fixture->view, "why"), "Lower case only"));
+
+  type_text (fixture, "why", "x");
+  g_assert_false (kp_layout_view_submit (fixture->view));
+  g_assert_nonnull (kp_layout_view_get_error (fixture->view, "why"));
+
+  type_text (fixture, "why", "fine");
+  g_assert_true (kp_layout_view_submit (fixture->view));
+  g_assert_cmpuint (fixture->n_submitted, ==, 1);
+}
+
+/* Every QuestionForm StyleSuggestion, and OtherSelection */
+
+static void
+test_selection_styles (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  static const char *styles[] = { "radiobutton", "checkbox", "list", "dropdown", "combobox", "multichooser" };
+  GString *xml = g_string_new ("<QuestionForm xmlns=\"http://mechanicalturk.amazonaws.com/"
+                               "AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd\">\n");
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonArray) answer = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *json = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (styles); i++)
+    g_string_append_printf (xml,
+      "<Question><QuestionIdentifier>%s</QuestionIdentifier><QuestionContent><Text>%s?</Text></QuestionContent>"
+      "<AnswerSpecification><SelectionAnswer><MinSelectionCount>0</MinSelectionCount>"
+      "<MaxSelectionCount>%d</MaxSelectionCount><StyleSuggestion>%s</StyleSuggestion><Selections>"
+      "<Selection><SelectionIdentifier>a</SelectionIdentifier><Text>A</Text></Selection>"
+      "<Selection><SelectionIdentifier>b</SelectionIdentifier><Text>B</Text></Selection>"
+      "%s</Selections></SelectionAnswer></AnswerSpecification></Question>\n",
+      styles[i], styles[i], g_str_equal (styles[i], "checkbox") || g_str_equal (styles[i], "multichooser") ? 2 : 1,
+      styles[i], i == 0 ? "<OtherSelection/>" : "");
+  g_string_append (xml, "</QuestionForm>\n");
+  text = g_string_free (xml, FALSE);
+
+  fixture->layout = kp_layout_new_from_data (text, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  fixture->window = gtk_window_new ();
+  fixture->view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->view));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until_mapped (GTK_WIDGET (fixture->view));
+
+  g_assert_true (GTK_IS_BOX (control (fixture, "radiobutton")));
+  check (fixture, "radiobutton", "b", TRUE);
+  check (fixture, "checkbox", "a", TRUE);
+  check (fixture, "checkbox", "b", TRUE);
+  g_assert_true (GTK_IS_LIST_BOX (control (fixture, "list")));
+  gtk_list_box_select_row (GTK_LIST_BOX (control (fixture, "list")), GTK_LIST_BOX_ROW (choice (fixture, "list", "a")));
+  g_assert_true (GTK_IS_DROP_DOWN (control (fixture, "dropdown")));
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (control (fixture, "dropdown")), 2);
+  g_assert_true (gtk_drop_down_get_enable_search (GTK_DROP_DOWN (control (fixture, "combobox"))));
+  g_assert_true (GTK_IS_LIST_BOX (control (fixture, "multichooser")));
+  gtk_list_box_select_row (GTK_LIST_BOX (control (fixture, "multichooser")),
+                           GTK_LIST_BOX_ROW (choice (fixture, "multichooser", "a")));
+  gtk_list_box_select_row (GTK_LIST_BOX (control (fixture, "multichooser")),
+                           GTK_LIST_BOX_ROW (choice (fixture, "multichooser", "b")));
+
+  /* OtherSelection's entry follows the radio buttons. */
+  {
+    GtkWidget *entry = gtk_widget_get_last_child (gtk_widget_get_last_child (gtk_widget_get_parent (control (fixture, "radiobutton"))));
+
+    g_assert_true (GTK_IS_ENTRY (entry));
+    gtk_editable_set_text (GTK_EDITABLE (entry), "Something else");
+  }
+
+  answer = kp_layout_view_get_answer (fixture->view, NULL);
+  node = json_node_init_array (json_node_alloc (), answer);
+  json = json_to_string (node, FALSE);
+  g_assert_cmpstr (json, ==,
+                   "[{\"QuestionIdentifier\":\"radiobutton\",\"SelectionIdentifier\":[\"b\"],"
+                   "\"OtherSelectionText\":\"Something else\"},"
+                   "{\"QuestionIdentifier\":\"checkbox\",\"SelectionIdentifier\":[\"a\",\"b\"]},"
+                   "{\"QuestionIdentifier\":\"list\",\"SelectionIdentifier\":[\"a\"]},"
+                   "{\"QuestionIdentifier\":\"dropdown\",\"SelectionIdentifier\":[\"b\"]},"
+                   "{\"QuestionIdentifier\":\"combobox\",\"SelectionIdentifier\":[]},"
+                   "{\"QuestionIdentifier\":\"multichooser\",\"SelectionIdentifier\":[\"a\",\"b\"]}]");
+}
+
+/* Scripts never run; links with other schemes do nothing. */
+static void
+test_html_rendering (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  const char *html =
+    "<h2>Title <em>here</em></h2><p>Text with <a href=\"javascript:alert(1)\">a link</a>.</p>"
+    "<script>alert('no')</script><ul><li>one</li><li>two</li></ul>"
+    "<table><tr><th>A</th><td>B</td></tr></table><crowd-frob>frob text</crowd-frob>";
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *surface;
+  guint dark = 0;
+
+  fixture->layout = kp_layout_new_from_data (html, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  fixture->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 400, 300);
+  fixture->view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->view));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until_mapped (GTK_WIDGET (fixture->view));
+
+  /* No control and no Submit: nothing to answer. */
+  g_assert_null (kp_layout_view_get_submit_button (fixture->view));
+  g_assert_null (kp_layout_view_get_answer (fixture->view, NULL));
+
+  /* Something is drawn: text pixels are dark. */
+  surface = kp_test_render_widget (GTK_WIDGET (fixture->view), 0, 0, 300, 200);
+  for (int y = 0; y < 200; y++)
+    for (int x = 0; x < 300; x++)
+      {
+        guint8 *p = cairo_image_surface_get_data (surface) + y * cairo_image_surface_get_stride (surface) + x * 4;
+
+        if (p[3] > 200 && p[0] < 100 && p[1] < 100 && p[2] < 100)
+          dark++;
+      }
+  cairo_surface_destroy (surface);
+  g_assert_cmpuint (dark, >, 200);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_log_set_fatal_handler (log_fatal_cb, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/app/layout-view/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("classifiers", test_classifiers);
+  ADD ("form-fields", test_form_fields);
+  ADD ("entity-annotation", test_entity_annotation);
+  ADD ("flatten-objects", test_flatten_objects);
+  ADD ("question-form", test_question_form);
+  ADD ("html-question", test_html_question);
+  ADD ("problems", test_problems);
+  ADD ("elements", test_elements);
+  ADD ("image-tools", test_image_tools);
+  ADD ("external-question", test_external_question);
+  ADD ("validation", test_validation);
+  ADD ("question-form-constraints", test_question_form_constraints);
+  ADD ("selection-styles", test_selection_styles);
+  ADD ("html-rendering", test_html_rendering);
+
+  return g_test_run ();
+}
