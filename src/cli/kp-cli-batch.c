@@ -19,6 +19,7 @@
 #include "kp-cli-batch.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -423,6 +424,78 @@ batch_file_save (BatchFile  *file,
                                    0600, error);
 }
 
+static gboolean
+member_holds (JsonObject *object,
+              const char *name,
+              JsonNodeType type)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && JSON_NODE_TYPE (node) == type;
+}
+
+static gboolean
+array_holds_strings (JsonArray *array)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *node = json_array_get_element (array, i);
+
+      if (JSON_NODE_TYPE (node) != JSON_NODE_VALUE ||
+          json_node_get_value_type (node) != G_TYPE_STRING)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+/* What the commands rely on, so that a batch file edited by hand gives an
+ * error rather than a crash. */
+static gboolean
+batch_check (JsonObject  *batch,
+             const char  *path,
+             GError     **error)
+{
+  JsonArray *rows;
+  gboolean valid;
+
+  valid = object_get_string (batch, "id") != NULL &&
+          member_holds (batch, "rows", JSON_NODE_ARRAY) &&
+          member_holds (batch, "columns", JSON_NODE_ARRAY) &&
+          array_holds_strings (json_object_get_array_member (batch, "columns"));
+
+  if (valid && json_object_has_member (batch, "bounding_box"))
+    {
+      JsonObject *box;
+
+      valid = member_holds (batch, "bounding_box", JSON_NODE_OBJECT);
+      box = valid ? json_object_get_object_member (batch, "bounding_box") : NULL;
+      valid = valid && object_get_string (box, "name") != NULL &&
+              member_holds (box, "labels", JSON_NODE_ARRAY) &&
+              array_holds_strings (json_object_get_array_member (box, "labels"));
+    }
+
+  rows = valid ? json_object_get_array_member (batch, "rows") : NULL;
+  for (guint i = 0; valid && i < json_array_get_length (rows); i++)
+    {
+      JsonNode *node = json_array_get_element (rows, i);
+      JsonObject *row;
+
+      valid = JSON_NODE_HOLDS_OBJECT (node);
+      row = valid ? json_node_get_object (node) : NULL;
+      valid = valid && object_get_int (row, "row") == i + 1 &&
+              member_holds (row, "input", JSON_NODE_OBJECT);
+    }
+
+  if (!valid)
+    g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
+                 _("The batch “%s” in %s is damaged"),
+                 object_get_string (batch, "id") != NULL ? object_get_string (batch, "id") : "?",
+                 path);
+
+  return valid;
+}
+
 /* The batch id, or with id NULL the batch created last. */
 static JsonObject *
 batch_file_find (BatchFile   *file,
@@ -443,6 +516,8 @@ batch_file_find (BatchFile   *file,
                        _("There is no batch “%s” in %s"), id, file->path);
           return NULL;
         }
+      if (!batch_check (json_node_get_object (node), file->path, error))
+        return NULL;
       return json_node_get_object (node);
     }
 
@@ -467,6 +542,8 @@ batch_file_find (BatchFile   *file,
   if (latest == NULL)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT, _("There is no batch in %s"),
                  file->path);
+  else if (!batch_check (latest, file->path, error))
+    return NULL;
 
   return latest;
 }
@@ -485,6 +562,19 @@ new_client (JsonObject  *batch,
     endpoint = object_get_string (batch, "endpoint");
   if (endpoint == NULL)
     endpoint = KP_MTURK_DEFAULT_ENDPOINT;
+
+  {
+    g_autoptr(GUri) uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
+
+    if (uri == NULL || g_uri_get_host (uri) == NULL || g_uri_get_host (uri)[0] == '\0' ||
+        (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") != 0 &&
+         g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") != 0))
+      {
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     _("The endpoint “%s” is not an http:// or https:// URL"), endpoint);
+        return NULL;
+      }
+  }
 
   credentials = kp_mturk_credentials_load (opt_profile, error);
   if (credentials == NULL)
@@ -1005,8 +1095,17 @@ run_create (int    argc,
   if (file == NULL)
     return fail (error);
 
-  batch = json_object_has_member (file->batches, batch_id)
-          ? json_object_get_object_member (file->batches, batch_id) : NULL;
+  batch = NULL;
+  if (json_object_has_member (file->batches, batch_id))
+    {
+      batch = batch_file_find (file, batch_id, &error);
+      if (batch == NULL)
+        {
+          g_clear_pointer (&box.name, g_free);
+          g_clear_pointer (&box.labels, json_array_unref);
+          return fail (error);
+        }
+    }
   if (batch != NULL)
     {
       if (g_strcmp0 (object_get_string (batch, "fingerprint"), fingerprint) != 0)
@@ -1840,13 +1939,13 @@ run_status (int    argc,
   for (guint i = 0; i < status_names->len; i++)
     g_print ("  %-12s %u\n", (const char *)status_names->pdata[i],
              GPOINTER_TO_UINT (g_hash_table_lookup (hit_statuses, status_names->pdata[i])));
-  g_print (_("Assignments:  %" G_GINT64_FORMAT " requested\n"), requested);
-  g_print (_("  Available:    %" G_GINT64_FORMAT "\n"), available);
-  g_print (_("  Accepted:     %" G_GINT64_FORMAT "\n"), pending);
-  g_print (_("  Submitted:    %" G_GINT64_FORMAT "\n"), submitted);
-  g_print (_("  Approved:     %" G_GINT64_FORMAT "\n"), approved);
-  g_print (_("  Rejected:     %" G_GINT64_FORMAT "\n"), rejected);
-  g_print (_("Progress:     %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT " (%.0f%%)\n"),
+  g_print (_("Assignments:  %" PRId64 " requested\n"), requested);
+  g_print (_("  Available:    %" PRId64 "\n"), available);
+  g_print (_("  Accepted:     %" PRId64 "\n"), pending);
+  g_print (_("  Submitted:    %" PRId64 "\n"), submitted);
+  g_print (_("  Approved:     %" PRId64 "\n"), approved);
+  g_print (_("  Rejected:     %" PRId64 "\n"), rejected);
+  g_print (_("Progress:     %" PRId64 "/%" PRId64 " (%.0f%%)\n"),
            submitted + approved + rejected, requested,
            requested > 0 ? 100.0 * (submitted + approved + rejected) / requested : 0.0);
 

@@ -200,6 +200,21 @@ kp_mturk_client_new (const char               *endpoint,
 
   self = g_object_new (KP_TYPE_MTURK_CLIENT, NULL);
   self->endpoint = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
+
+  /* "https://host" means "https://host/": the request line needs a path. */
+  if (self->endpoint != NULL && g_uri_get_path (self->endpoint)[0] == '\0')
+    {
+      GUri *with_path = g_uri_build (g_uri_get_flags (self->endpoint),
+                                     g_uri_get_scheme (self->endpoint),
+                                     g_uri_get_userinfo (self->endpoint),
+                                     g_uri_get_host (self->endpoint),
+                                     g_uri_get_port (self->endpoint), "/",
+                                     g_uri_get_query (self->endpoint),
+                                     g_uri_get_fragment (self->endpoint));
+
+      g_uri_unref (self->endpoint);
+      self->endpoint = with_path;
+    }
   self->credentials = credentials_copy (credentials);
   self->session = soup_session_new_with_options ("timeout", 60,
                                                  "user-agent", "kempelenctl/" PACKAGE_VERSION,

@@ -7,12 +7,15 @@ or again after a "crash" that lost the batch file, never duplicates a
 HIT."""
 
 import csv
+import http.client
+import http.server
 import io
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import threading
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
@@ -46,6 +49,64 @@ def write_csv(path, rows):
         writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
         writer.writeheader()
         writer.writerows(rows)
+
+
+class FlakyProxy:
+    """Forwards MTurk API requests to the server unchanged (the SigV4
+    signature still holds), after answering the first ones with the faults
+    queued: "throttle" (400 ThrottlingException), "fault" (500
+    ServiceFault) or "unavailable" (503, no body)."""
+
+    def __init__(self, server):
+        self.faults = []
+        self.requests = 0
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                proxy.requests += 1
+                if proxy.faults:
+                    fault = proxy.faults.pop(0)
+                    status, data = {
+                        "throttle": (400, {"__type": "ThrottlingException",
+                                           "message": "Rate exceeded"}),
+                        "fault": (500, {"__type": "ServiceFault", "Message": "Try later"}),
+                        "unavailable": (503, None),
+                    }[fault]
+                    data = json.dumps(data).encode() if data else b""
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/x-amz-json-1.1")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+                try:
+                    conn.request("POST", self.path, body=body, headers=dict(self.headers))
+                    response = conn.getresponse()
+                    data = response.read()
+                finally:
+                    conn.close()
+                self.send_response(response.status)
+                self.send_header("Content-Type", response.getheader("Content-Type"))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d" % self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def crowd_answer(boxes, comment, width=400, height=300):
@@ -134,6 +195,8 @@ class BatchTest(KpTestCase):
         self.assertIn("--reward", result.stderr)
         result = self.create("--qualification", "ABC:Bigger:3", code=2)
         self.assertIn("--qualification", result.stderr)
+        result = self.create("--endpoint", "localhost:8470", code=1, endpoint=False)
+        self.assertIn("not an http:// or https:// URL", result.stderr)
         result = self.ctl("approve", code=2)
         self.assertIn("--all", result.stderr)
         result = self.ctl("approve", "--where", "answer.x ~ 3", code=2)
@@ -419,9 +482,50 @@ class BatchTest(KpTestCase):
         status_code, _ = dave.call("POST", "/hits/%s/accept" % hits[2]["HITId"])
         self.assertIn(status_code, (403, 404, 409, 410))
 
-    def test_unknown_batch(self):
+    def test_unknown_or_damaged_batch(self):
         result = self.ctl("status", "no-such-batch", code=1)
         self.assertIn("no-such-batch", result.stderr)
+
+        damaged = os.path.join(self.dir, "damaged.json")
+        with open(damaged, "w") as f:
+            json.dump({"version": 1, "batches": {"x": {"id": "x", "rows": 3}}}, f)
+        result = subprocess.run([KEMPELENCTL, "batch", "status", "x", "--batch-file", damaged],
+                                capture_output=True, text=True, env=self.env, timeout=60)
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("damaged", result.stderr)
+
+    def test_retries_throttling_and_server_errors(self):
+        self.create("--batch", "flaky")
+        proxy = FlakyProxy(self.server)
+        self.addCleanup(proxy.close)
+        argv = ("--endpoint", proxy.url)
+
+        # Each fault is tried again; the command succeeds.
+        proxy.faults = ["throttle", "fault", "unavailable"]
+        result = self.ctl("status", "flaky", "--json", *argv, endpoint=False)
+        self.assertEqual(json.loads(result.stdout)["HITs"], 3)
+        # 3 GetHIT + 3 ListAssignmentsForHIT, plus the 3 failed tries.
+        self.assertEqual(proxy.requests, 6 + 3)
+        self.assertEqual(proxy.faults, [])
+
+        # Throttled for good: five retries, then the server's message.
+        proxy.requests = 0
+        proxy.faults = ["throttle"] * 20
+        result = self.ctl("status", "flaky", *argv, code=1, endpoint=False)
+        self.assertEqual(result.stderr.strip(), "kempelenctl: Rate exceeded")
+        self.assertEqual(proxy.requests, 6)
+
+        # A RequestError is not tried again.
+        proxy.faults = []
+        proxy.requests = 0
+        with open(self.batch_file) as f:
+            saved = json.load(f)
+        saved["batches"]["flaky"]["rows"][0]["hit_id"] = "3NOSUCHHIT000000000"
+        with open(self.batch_file, "w") as f:
+            json.dump(saved, f)
+        result = self.ctl("status", "flaky", *argv, code=1, endpoint=False)
+        self.assertIn("3NOSUCHHIT000000000", result.stderr)
+        self.assertEqual(proxy.requests, 1)
 
 
 if __name__ == "__main__":
