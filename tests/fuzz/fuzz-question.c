@@ -53,7 +53,8 @@ check_info (const KpQuestionInfo *info)
 
     case KP_QUESTION_EXTERNAL:
       g_assert (info->external_url != NULL && info->html_content == NULL);
-      g_assert (g_str_has_prefix (info->external_url, "https://"));
+      /* Schemes are case-insensitive: "HTTPS://" is https too. */
+      g_assert (g_ascii_strncasecmp (info->external_url, "https://", 8) == 0);
       g_assert_cmpint (info->frame_height, >=, 0);
       g_assert_cmpuint (info->question_ids->len, ==, 0);
       break;
