@@ -65,12 +65,26 @@ struct _KpDbPg
 
 static gboolean pg_connect (KpDb *db, GError **error);
 
+/* libpq's messages span lines ("server closed the connection
+ * unexpectedly\n\tThis probably means…"): one line for the log. */
 static char *
 pg_message (const char *text)
 {
-  char *message = g_strdup (text != NULL && *text != '\0' ? text : _("unknown error"));
+  g_autofree char *message = g_strdup (text != NULL && *text != '\0' ? text : _("unknown error"));
+  g_auto(GStrv) parts = g_strsplit_set (g_strstrip (message), "\n\t", -1);
+  GString *out = g_string_new (NULL);
 
-  return g_strchomp (message);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_strstrip (parts[i]);
+      if (parts[i][0] == '\0')
+        continue;
+      if (out->len > 0)
+        g_string_append_c (out, ' ');
+      g_string_append (out, parts[i]);
+    }
+
+  return g_string_free (out, FALSE);
 }
 
 static KpDbError

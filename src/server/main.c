@@ -154,6 +154,8 @@ parse_rate_limit (const char  *text,
   double value;
   guint64 burst_value = 0;
 
+  if (parts[0] == NULL)
+    goto fail;
   value = g_ascii_strtod (parts[0], &end);
   if (parts[0][0] == '\0' || end == NULL || *end != '\0' || !(value >= 0) || value > 1e9)
     goto fail;
