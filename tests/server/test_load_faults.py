@@ -505,9 +505,13 @@ class PostgresRestartTest(TwoProcessTestBase, unittest.TestCase):
             self.assertIn((status, code), ((500, "ServiceFault"), (503, "ServiceUnavailable"),
                                            (400, "ThrottlingException")))
         self.assertGreater(reads["ok"], 0)
-        print("# PostgreSQL restart took %.1f s; %d faults answered to workers, %d to the "
-              "requester" % (restart_time, len(run.faults()), len(reads["faults"])),
-              file=sys.stderr)
+        kinds = {}
+        for fault, _ in run.faults():
+            kinds[fault] = kinds.get(fault, 0) + 1
+        for fault in reads["faults"]:
+            kinds[fault] = kinds.get(fault, 0) + 1
+        print("# PostgreSQL restart took %.1f s; faults seen by the clients: %s"
+              % (restart_time, kinds), file=sys.stderr)
 
         self.check_stored_once(run, self.mturks[0])
         self.check_stored_once(run, self.mturks[1])

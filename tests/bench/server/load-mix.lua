@@ -5,11 +5,14 @@
 -- is that connection's state (wrk calls response() before the next
 -- request() of a connection). CONFIG.lua returns
 --   { group = HITTypeId, run = "tag", out = "/path/prefix-",
---     roles = { {kind = "worker", token = "…"}, {kind = "requester"}, … },
---     signed = { {headers = {…}, body = "…"}, … } }
+--     roles = { {kind = "worker", token = "…"}, {kind = "requester"},
+--               {kind = "poster"}, … },
+--     signed = { {headers = {…}, body = "…"}, … },
+--     create = {headers = {…}, body = "…"} }
 -- A worker accepts the next HIT of the group, then submits it with a
 -- submission id of its own, and again. A requester replays SigV4-signed
--- GetHIT and ListAssignmentsForHIT requests. Busy answers (503, 500 that
+-- GetHIT and ListAssignmentsForHIT requests; a poster replays a signed
+-- CreateHITWithHITType, adding HITs to the group as workers take them. Busy answers (503, 500 that
 -- the worker API documents as retryable, MTurk's ThrottlingException) are
 -- retried unchanged, as a client must; every acknowledged submission is written to OUT<index> as
 -- "assignment_id submission_id", to be counted against the store.
@@ -24,7 +27,7 @@ function setup(thread)
 end
 
 -- Per thread (per connection) state.
-ok_accept, ok_submit, ok_read = 0, 0, 0
+ok_accept, ok_submit, ok_read, ok_create = 0, 0, 0, 0
 races, busy, errors, exhausted = 0, 0, 0, 0
 local config, role, out
 local state = "accept"
@@ -32,6 +35,7 @@ local assignment, submission = nil, nil
 local n = 0
 local reads = {}
 local next_read = 0
+local create
 last_error = ""
 
 function init(args)
@@ -40,6 +44,8 @@ function init(args)
   if role.kind == "worker" then
     out = io.open(config.out .. index, "w")
     out:setvbuf("line")
+  elseif role.kind == "poster" then
+    create = wrk.format("POST", "/", config.create.headers, config.create.body)
   else
     for i, r in ipairs(config.signed) do
       reads[i] = wrk.format("POST", "/", r.headers, r.body)
@@ -49,6 +55,9 @@ function init(args)
 end
 
 function request()
+  if role.kind == "poster" then
+    return create
+  end
   if role.kind == "requester" then
     next_read = next_read % #reads + 1
     return reads[next_read]
@@ -77,6 +86,10 @@ function response(status, headers, body)
   end
   if role.kind == "requester" then
     if status == 200 then ok_read = ok_read + 1 else fail(status, body) end
+    return
+  end
+  if role.kind == "poster" then
+    if status == 200 then ok_create = ok_create + 1 else fail(status, body) end
     return
   end
   if state == "accept" then
@@ -109,8 +122,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local totals = {ok_accept = 0, ok_submit = 0, ok_read = 0, races = 0, busy = 0,
-                  errors = 0, exhausted = 0}
+  local totals = {ok_accept = 0, ok_submit = 0, ok_read = 0, ok_create = 0, races = 0,
+                  busy = 0, errors = 0, exhausted = 0}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(totals) do
       totals[key] = totals[key] + (thread:get(key) or 0)
