@@ -404,6 +404,27 @@ member_number (JsonObject *object,
   return object != NULL && node_number (json_object_get_member (object, member), value);
 }
 
+/* A number as a 64-bit key (ids, class numbers): fractions are cut off,
+ * and numbers beyond 64 bits (1e300) are no key at all, as converting
+ * them is undefined. */
+static gboolean
+number_to_key (double  value,
+               gint64 *key)
+{
+  if (!(value > -9.2e18 && value < 9.2e18))
+    return FALSE;
+
+  *key = (gint64)value;
+  return TRUE;
+}
+
+/* A number as a size in pixels: 0 (unknown) unless it fits an int. */
+static int
+number_to_size (double value)
+{
+  return value >= 1 && value <= G_MAXINT ? (int)value : 0;
+}
+
 static const char *
 member_string (JsonObject *object,
                const char *member)
@@ -588,32 +609,31 @@ coco_annotation (Importer    *im,
   JsonNode *segmentation;
   JsonObject *attributes;
   gboolean has_bbox, has_rotation, done = FALSE;
-  gint64 key;
+  gint64 image_key, category_key;
 
   if (object == NULL || !member_number (object, "image_id", &image_id) ||
-      !member_number (object, "category_id", &category_id))
+      !member_number (object, "category_id", &category_id) ||
+      !number_to_key (image_id, &image_key) || !number_to_key (category_id, &category_key))
     {
       problem (im, _("%s: $.annotations[%u]: needs a numeric image_id and category_id"), path, index);
       return;
     }
 
-  key = (gint64)image_id;
-  image = g_hash_table_lookup (images, &key);
+  image = g_hash_table_lookup (images, &image_key);
   if (image == NULL)
     {
       problem (im, _("%s: $.annotations[%u]: image_id %" PRId64 " is not in $.images"),
-               path, index, key);
+               path, index, image_key);
       return;
     }
   if (image->media == NULL)
     return;   /* reported once with the image */
 
-  key = (gint64)category_id;
-  category = g_hash_table_lookup (categories, &key);
+  category = g_hash_table_lookup (categories, &category_key);
   if (category == NULL || category->label == 0)
     {
       problem (im, _("%s: $.annotations[%u]: category_id %" PRId64 " is not in $.categories"),
-               path, index, key);
+               path, index, category_key);
       return;
     }
 
@@ -814,7 +834,7 @@ import_coco (Importer      *im,
       CocoImage *entry;
       gint64 key;
 
-      if (!member_number (image, "id", &id) || file_name == NULL)
+      if (!member_number (image, "id", &id) || !number_to_key (id, &key) || file_name == NULL)
         {
           problem (im, _("%s: $.images[%u]: needs a numeric id and a file_name"), path, i);
           continue;
@@ -824,8 +844,8 @@ import_coco (Importer      *im,
 
       entry = g_new0 (CocoImage, 1);
       entry->media = find_media (im, file_name);
-      entry->width = (int)width;
-      entry->height = (int)height;
+      entry->width = number_to_size (width);
+      entry->height = number_to_size (height);
       if (entry->media == NULL)
         problem (im, _("%s: $.images[%u]: “%s” is not an image of this project"), path, i, file_name);
       else
@@ -843,7 +863,6 @@ import_coco (Importer      *im,
               entry->height = entry->media->height;
             }
         }
-      key = (gint64)id;
       g_hash_table_insert (images, g_memdup2 (&key, sizeof key), entry);
     }
 
@@ -859,7 +878,7 @@ import_coco (Importer      *im,
       double id;
       gint64 key;
 
-      if (!member_number (category, "id", &id) || name == NULL)
+      if (!member_number (category, "id", &id) || !number_to_key (id, &key) || name == NULL)
         {
           problem (im, _("%s: $.categories[%u]: needs a numeric id and a name"), path, i);
           continue;
@@ -879,7 +898,6 @@ import_coco (Importer      *im,
                                                 ? json_node_get_string (kn) : "");
             }
         }
-      key = (gint64)id;
       g_hash_table_insert (categories, g_memdup2 (&key, sizeof key), entry);
     }
 
@@ -1355,20 +1373,21 @@ gt_boxes (Importer   *im,
       JsonObject *box = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
       double class_id, left, top, width, height, confidence = NAN;
       g_autofree char *class_key = NULL;
+      gint64 class_number;
       const char *class_name;
       gint64 label;
       KpAnnotation *a;
 
       if (!member_number (box, "class_id", &class_id) || !member_number (box, "left", &left) ||
           !member_number (box, "top", &top) || !member_number (box, "width", &width) ||
-          !member_number (box, "height", &height))
+          !member_number (box, "height", &height) || !number_to_key (class_id, &class_number))
         {
           problem (im, _("%s.annotations[%u]: needs numbers class_id, left, top, width and height"),
                    where, i);
           continue;
         }
 
-      class_key = g_strdup_printf ("%" G_GINT64_FORMAT, (gint64)class_id);
+      class_key = g_strdup_printf ("%" G_GINT64_FORMAT, class_number);
       class_name = member_string (class_map, class_key);
       if (class_name == NULL)
         {
@@ -1569,11 +1588,13 @@ import_ground_truth (Importer      *im,
 
                   if (JSON_NODE_HOLDS_OBJECT (first) &&
                       member_number (json_node_get_object (first), "width", &w) &&
-                      member_number (json_node_get_object (first), "height", &h) && w > 0 && h > 0)
+                      member_number (json_node_get_object (first), "height", &h) &&
+                      number_to_size (w) > 0 && number_to_size (h) > 0)
                     {
-                      kp_store_set_media_info (im->store, media->id, NULL, (int)w, (int)h, NULL);
-                      media->width = (int)w;
-                      media->height = (int)h;
+                      kp_store_set_media_info (im->store, media->id, NULL, number_to_size (w),
+                                               number_to_size (h), NULL);
+                      media->width = number_to_size (w);
+                      media->height = number_to_size (h);
                     }
                 }
               gt_boxes (im, member_where, media, result, metadata);
