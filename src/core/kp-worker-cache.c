@@ -950,6 +950,28 @@ kp_worker_cache_export_refused (KpWorkerCache  *self,
 
 /* --- the outbox --- */
 
+/* What a submission's state records after it entered the outbox need not
+ * reach the disk at once: if a crash loses a "sending" or "accepted" mark,
+ * the item is sent again and the server, which knows its submission id,
+ * answers as the first time. So claims and results commit without a sync
+ * (still atomic, in the WAL) and only enqueueing and drafts pay for one;
+ * a later synced commit or checkpoint makes them durable. */
+static gboolean
+begin_relaxed (KpWorkerCache  *self,
+               GError        **error)
+{
+  return exec (self, "PRAGMA synchronous = NORMAL", error) &&
+         exec (self, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+commit_relaxed (KpWorkerCache  *self,
+                GError        **error)
+{
+  return exec (self, "COMMIT", error) &&
+         exec (self, "PRAGMA synchronous = FULL", error);
+}
+
 #define OUTBOX_COLUMNS \
   "submission_id, assignment_id, answer, state, status_code, error_code, reason," \
   " attempts, next_attempt, created, updated"
@@ -974,12 +996,13 @@ item_from_row (sqlite3_stmt *stmt)
   return item;
 }
 
-char *
-kp_worker_cache_enqueue (KpWorkerCache  *self,
-                         const char     *assignment_id,
-                         const char     *answer_json,
-                         const char     *submission_id,
-                         GError        **error)
+/* One submission into the outbox, inside the caller's transaction. */
+static char *
+enqueue_one (KpWorkerCache  *self,
+             const char     *assignment_id,
+             const char     *answer_json,
+             const char     *submission_id,
+             GError        **error)
 {
   g_autoptr(sqlite3_stmt) check = NULL;
   g_autoptr(sqlite3_stmt) insert = NULL;
@@ -989,40 +1012,33 @@ kp_worker_cache_enqueue (KpWorkerCache  *self,
   gint64 now = g_get_real_time ();
   int rc;
 
-  g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
-  g_return_val_if_fail (assignment_id != NULL, NULL);
-  g_return_val_if_fail (answer_json != NULL, NULL);
-
   if (!check_json (answer_json, error))
     return NULL;
 
   id = submission_id != NULL ? g_strdup (submission_id) : g_uuid_string_random ();
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
-    return NULL;
-
   check = prepare (self, "SELECT submission_id FROM outbox WHERE assignment_id = ?1"
                    " AND state <> 3", error);
   if (check == NULL)
-    goto fail;
+    return NULL;
   sqlite3_bind_text (check, 1, assignment_id, -1, SQLITE_STATIC);
   rc = sqlite3_step (check);
   if (rc == SQLITE_ROW)
     {
       g_set_error (error, KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_EXISTS,
                    _("The assignment “%s” was already submitted"), assignment_id);
-      goto fail;
+      return NULL;
     }
   if (rc != SQLITE_DONE)
     {
       set_db_error (self, error);
-      goto fail;
+      return NULL;
     }
 
   insert = prepare (self, "INSERT INTO outbox (submission_id, assignment_id, answer, state,"
                     " created, updated) VALUES (?1, ?2, ?3, 0, ?4, ?4)", error);
   if (insert == NULL)
-    goto fail;
+    return NULL;
   sqlite3_bind_text (insert, 1, id, -1, SQLITE_STATIC);
   sqlite3_bind_text (insert, 2, assignment_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (insert, 3, answer_json, -1, SQLITE_STATIC);
@@ -1034,7 +1050,7 @@ kp_worker_cache_enqueue (KpWorkerCache  *self,
                      _("The submission “%s” is already in the outbox"), id);
       else
         set_db_error (self, error);
-      goto fail;
+      return NULL;
     }
 
   /* The submitted answer is the draft too: it stays when the server
@@ -1045,29 +1061,79 @@ kp_worker_cache_enqueue (KpWorkerCache  *self,
                    " updated = excluded.updated, refused = 0, error_code = NULL, reason = NULL",
                    error);
   if (draft == NULL)
-    goto fail;
+    return NULL;
   sqlite3_bind_text (draft, 1, assignment_id, -1, SQLITE_STATIC);
   sqlite3_bind_text (draft, 2, answer_json, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (draft, 3, now);
   if (!step_done (self, draft, error))
-    goto fail;
+    return NULL;
 
   status = prepare (self, "UPDATE assignments SET status = 'Submitted' WHERE assignment_id = ?1",
                     error);
   if (status == NULL)
-    goto fail;
+    return NULL;
   sqlite3_bind_text (status, 1, assignment_id, -1, SQLITE_STATIC);
   if (!step_done (self, status, error))
-    goto fail;
-
-  if (!exec (self, "COMMIT", error))
-    goto fail;
+    return NULL;
 
   return g_steal_pointer (&id);
+}
 
-fail:
-  rollback (self);
-  return NULL;
+char *
+kp_worker_cache_enqueue (KpWorkerCache  *self,
+                         const char     *assignment_id,
+                         const char     *answer_json,
+                         const char     *submission_id,
+                         GError        **error)
+{
+  g_autofree char *id = NULL;
+
+  g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
+  g_return_val_if_fail (assignment_id != NULL, NULL);
+  g_return_val_if_fail (answer_json != NULL, NULL);
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return NULL;
+  id = enqueue_one (self, assignment_id, answer_json, submission_id, error);
+  if (id == NULL || !exec (self, "COMMIT", error))
+    {
+      rollback (self);
+      return NULL;
+    }
+  return g_steal_pointer (&id);
+}
+
+GStrv
+kp_worker_cache_enqueue_many (KpWorkerCache       *self,
+                              guint                n,
+                              const char * const  *assignment_ids,
+                              const char * const  *answers_json,
+                              GError             **error)
+{
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+
+  g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
+  g_return_val_if_fail (n == 0 || (assignment_ids != NULL && answers_json != NULL), NULL);
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return NULL;
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *id = enqueue_one (self, assignment_ids[i], answers_json[i], NULL, error);
+
+      if (id == NULL)
+        {
+          rollback (self);
+          return NULL;
+        }
+      g_strv_builder_add (ids, id);
+    }
+  if (!exec (self, "COMMIT", error))
+    {
+      rollback (self);
+      return NULL;
+    }
+  return g_strv_builder_end (ids);
 }
 
 GPtrArray *
@@ -1088,7 +1154,7 @@ kp_worker_cache_claim_batch (KpWorkerCache  *self,
   if (max_items == 0)
     return g_steal_pointer (&items);
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin_relaxed (self, error))
     return NULL;
 
   select = prepare (self, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 0"
@@ -1126,13 +1192,14 @@ kp_worker_cache_claim_batch (KpWorkerCache  *self,
         goto fail;
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!commit_relaxed (self, error))
     goto fail;
 
   return g_steal_pointer (&items);
 
 fail:
   rollback (self);
+  exec (self, "PRAGMA synchronous = FULL", NULL);
   return NULL;
 }
 
@@ -1153,7 +1220,7 @@ kp_worker_cache_finish_items (KpWorkerCache         *self,
   if (n_results == 0)
     return TRUE;
 
-  if (!exec (self, "BEGIN IMMEDIATE", error))
+  if (!begin_relaxed (self, error))
     return FALSE;
 
   update = prepare (self, "UPDATE outbox SET state = ?2, status_code = ?3, error_code = ?4,"
@@ -1220,12 +1287,13 @@ kp_worker_cache_finish_items (KpWorkerCache         *self,
         }
     }
 
-  if (!exec (self, "COMMIT", error))
+  if (!commit_relaxed (self, error))
     goto fail;
   return TRUE;
 
 fail:
   rollback (self);
+  exec (self, "PRAGMA synchronous = FULL", NULL);
   return FALSE;
 }
 

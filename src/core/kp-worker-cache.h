@@ -160,6 +160,13 @@ char          *kp_worker_cache_enqueue            (KpWorkerCache         *self,
                                                    const char            *answer_json,
                                                    const char            *submission_id,
                                                    GError               **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Enqueues n submissions in one transaction (all or none), e.g. "submit
+ * everything finished"; returns their new ids in order. */
+GStrv          kp_worker_cache_enqueue_many       (KpWorkerCache         *self,
+                                                   guint                  n,
+                                                   const char * const    *assignment_ids,
+                                                   const char * const    *answers_json,
+                                                   GError               **error) G_GNUC_WARN_UNUSED_RESULT;
 /* Moves up to max_items queued items due at now (real µs) to SENDING,
  * counting an attempt, and returns them (KpOutboxItem), oldest first. */
 GPtrArray     *kp_worker_cache_claim_batch        (KpWorkerCache         *self,

@@ -25,7 +25,7 @@
 
 #define MAX_BATCH 100
 #define PROGRESS_INTERVAL_US (50 * G_TIME_SPAN_MILLISECOND)
-#define ACCEPTS_IN_FLIGHT 4
+#define ACCEPTS_IN_FLIGHT 2
 #define DOWNLOADS_IN_FLIGHT 4
 
 static const GEnumValue sync_state_values[] = {
@@ -395,6 +395,7 @@ typedef struct
 {
   Worker    *w;
   GPtrArray *items;  /* KpOutboxItem, as claimed */
+  gint64     sent;
 } Batch;
 
 static void
@@ -434,6 +435,8 @@ sync_cb (GObject      *source,
   JsonArray *array = NULL;
   gint64 now = g_get_real_time ();
   guint n = b->items->len;
+
+  gint64 t0 = g_get_monotonic_time ();
 
   w->in_flight--;
   answer = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
@@ -517,6 +520,8 @@ sync_cb (GObject      *source,
     }
 
   worker_finish_batch (w, b, results);
+  g_debug ("Synced %u items: request %" G_GINT64_FORMAT " ms, answer handled in %" G_GINT64_FORMAT " ms",
+           n, (t0 - b->sent) / 1000, (g_get_monotonic_time () - t0) / 1000);
   batch_free (b);
   worker_schedule_drain (w);
 }
@@ -602,6 +607,7 @@ worker_drain (Worker *w)
       b = g_new0 (Batch, 1);
       b->w = w;
       b->items = g_steal_pointer (&items);
+      b->sent = g_get_monotonic_time ();
       w->in_flight++;
       kp_worker_client_sync_async (w->client, body, w->cancellable, sync_cb, b);
     }
