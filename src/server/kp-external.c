@@ -50,11 +50,16 @@ form_clear (Form *form)
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Form, form_clear)
 
 static void
+string_free (gpointer string)
+{
+  g_string_free (string, TRUE);
+}
+
+static void
 form_init (Form *form)
 {
   form->names = g_ptr_array_new_with_free_func (g_free);
-  form->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
-                                        (GDestroyNotify)(void (*) (void))g_string_free);
+  form->values = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, string_free);
   form->assignment_id = NULL;
 }
 
