@@ -265,6 +265,35 @@ class BatchTest(KpTestCase):
         self.assertEqual(result["Input"], {"thing": "grass & moss"})
         self.assertEqual(result["Row"], 2)
 
+    def test_external_question_batch(self):
+        layout = os.path.join(self.dir, "external.xml")
+        with open(layout, "w") as f:
+            f.write('<ExternalQuestion xmlns="http://mechanicalturk.amazonaws.com/'
+                    'AWSMechanicalTurkDataSchemas/2006-07-14/ExternalQuestion.xsd">'
+                    '<ExternalURL>https://survey.example.org/task?item=${item}</ExternalURL>'
+                    '<FrameHeight>600</FrameHeight></ExternalQuestion>')
+        rows = os.path.join(self.dir, "items.csv")
+        write_csv(rows, [{"item": "17"}, {"item": "18"}])
+        self.create("--batch", "external", layout=layout, rows=rows)
+        hits = self.batch_hits("external")
+        self.assertEqual(len(hits), 2)
+        self.assertIn("https://survey.example.org/task?item=18", hits[1]["Question"])
+
+        # The page posts its form to turkSubmitTo/mturk/externalSubmit.
+        worker = self.worker()
+        assignment = worker.accept_hit(hits[1]["HITId"])["assignment_id"]
+        body = "assignmentId=%s&rating=4&tags=a&tags=b" % assignment
+        status, _, page = self.server.raw("POST", "/mturk/externalSubmit", body.encode(), {
+            "Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 200, page)
+
+        lines = self.ctl("results", "external", "--format", "jsonl").stdout.splitlines()
+        self.assertEqual(len(lines), 1)
+        result = json.loads(lines[0])
+        self.assertEqual(result["Answer"], {"rating": "4", "tags": "a|b"})
+        self.assertEqual((result["Row"], result["Input"]), (2, {"item": "18"}))
+        self.assertEqual(result["AssignmentId"], assignment)
+
     def test_end_to_end(self):
         created = json.loads(self.create("--batch", "animals").stdout)
         self.assertEqual((created["BatchId"], created["HITs"], created["Created"]),
