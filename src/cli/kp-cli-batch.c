@@ -740,6 +740,15 @@ typedef struct
   JsonArray  *labels;
 } BoxInfo;
 
+static void
+box_info_clear (BoxInfo *box)
+{
+  g_clear_pointer (&box->name, g_free);
+  g_clear_pointer (&box->labels, json_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BoxInfo, box_info_clear)
+
 static const KpLayoutNode *
 find_node (const KpLayoutNode *node,
            KpLayoutNodeKind    kind)
@@ -817,7 +826,7 @@ render_row (const char  *layout_text,
       const char * const *labels = kp_layout_node_get_strv (box_node, "labels");
 
       result->image = g_strdup (kp_layout_node_get_attribute (box_node, "src"));
-      if (box->name == NULL)
+      if (box->labels == NULL)
         {
           box->name = g_strdup (kp_layout_node_get_attribute (box_node, "name"));
           box->labels = json_array_new ();
@@ -944,7 +953,7 @@ run_create (int    argc,
   g_autoptr(BatchFile) file = NULL;
   g_autoptr(KpMturkClient) client = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  BoxInfo box = { NULL, NULL };
+  g_auto(BoxInfo) box = { NULL, NULL };
   const char *endpoint;
   JsonObject *batch;
   JsonArray *rows;
@@ -1071,8 +1080,6 @@ run_create (int    argc,
     }
   if (any_error)
     {
-      g_clear_pointer (&box.name, g_free);
-      g_clear_pointer (&box.labels, json_array_unref);
       return fail_message (_("The layout has errors; no HIT was created."));
     }
 
@@ -1086,8 +1093,6 @@ run_create (int    argc,
   client = new_client (NULL, &error);
   if (client == NULL)
     {
-      g_clear_pointer (&box.name, g_free);
-      g_clear_pointer (&box.labels, json_array_unref);
       return fail (error);
     }
 
@@ -1101,8 +1106,6 @@ run_create (int    argc,
       batch = batch_file_find (file, batch_id, &error);
       if (batch == NULL)
         {
-          g_clear_pointer (&box.name, g_free);
-          g_clear_pointer (&box.labels, json_array_unref);
           return fail (error);
         }
     }
@@ -1110,13 +1113,9 @@ run_create (int    argc,
     {
       if (g_strcmp0 (object_get_string (batch, "fingerprint"), fingerprint) != 0)
         {
-          g_clear_pointer (&box.name, g_free);
-          g_clear_pointer (&box.labels, json_array_unref);
           return fail_message (_("The batch “%s” already exists with another layout, other rows "
                                  "or other settings; give another --batch"), batch_id);
         }
-      g_clear_pointer (&box.name, g_free);
-      g_clear_pointer (&box.labels, json_array_unref);
     }
   else
     {
