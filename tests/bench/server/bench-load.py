@@ -23,8 +23,10 @@ them only what was in flight when wrk stopped; no HIT has more assignments
 than slots; no answer was an error (non-2xx other than retried busy
 answers; 409/410 races would be allowed, none are expected).
 
-The store: KP_LOAD_STORE=sqlite|postgresql|auto (default auto: PostgreSQL
-when tests/server/kppg.py and a kempelen-server with libpq are there).
+The store: KP_LOAD_STORE=sqlite|postgresql|auto. auto (the default) runs
+on PostgreSQL when tests/server/kppg.py and a kempelen-server with libpq
+are there, then on SQLite with the names suffixed _sqlite
+(load_1proc_rps_sqlite, …); without PostgreSQL, on SQLite under the names.
 KP_BENCH_SECONDS sets each run's length (default 5). Servers run with
 --rate-limit 0 --quiet.
 """
@@ -47,7 +49,7 @@ import botocore.awsrequest
 import botocore.credentials
 
 from kpserver import question_form
-from test_load_faults import StoreServer, all_assignments, make_store
+from test_load_faults import StoreServer, all_assignments, make_store, postgres_missing
 
 SCRIPT = os.path.join(HERE, "load-mix.lua")
 DURATION = int(os.environ.get("KP_BENCH_SECONDS", "5"))
@@ -222,9 +224,10 @@ def create_hits(server, requester, group, n, threads=8):
     return [h["HITId"] for h in made]
 
 
-def main():
+def measure(kind, suffix=""):
+    """Both runs on a new store of this kind; returns the failures."""
     tmp = tempfile.mkdtemp(prefix="kp-bench-load-")
-    store = make_store()
+    store = make_store(kind)
     comment("store: " + store.name)
     servers = []
     failures = []
@@ -246,17 +249,17 @@ def main():
         # One process, then two on the same store (fresh workers for each).
         rps1, p50_1, p99_1, totals1, acked = run(
             tmp, "1proc", [first], requester, workers[:WORKER_CONNECTIONS], group, hits)
-        bench("load_1proc_rps", rps1, "req/s")
-        bench("load_p50_ms", p50_1, "ms")
-        bench("load_p99_ms", p99_1, "ms")
+        bench("load_1proc_rps" + suffix, rps1, "req/s")
+        bench("load_p50_ms" + suffix, p50_1, "ms")
+        bench("load_p99_ms" + suffix, p99_1, "ms")
 
         second = StoreServer(store).start()
         servers.append(second)
         rps2, p50_2, p99_2, totals2, acked2 = run(
             tmp, "2proc", [first, second], requester, workers[WORKER_CONNECTIONS:], group, hits)
-        bench("load_2proc_rps", rps2, "req/s")
-        bench("load_2proc_p50_ms", p50_2, "ms")
-        bench("load_2proc_p99_ms", p99_2, "ms")
+        bench("load_2proc_rps" + suffix, rps2, "req/s")
+        bench("load_2proc_p50_ms" + suffix, p50_2, "ms")
+        bench("load_2proc_p99_ms" + suffix, p99_2, "ms")
         acked.update(acked2)
 
         # --- counting ---
@@ -267,7 +270,16 @@ def main():
                 failures.append("workers found the group empty: posters were too slow "
                                 "for them; raise KP_LOAD_HITS")
         # The store itself (every HIT), then the MTurk API agreeing on a sample.
-        rows = first.sql("SELECT id, hit_id, worker_id, status, answer FROM assignments")
+        # Requests wrk abandoned at its deadline may still be committing:
+        # count once two snapshots a moment apart agree.
+        rows = None
+        for _ in range(30):
+            time.sleep(0.2)
+            again = sorted(first.sql(
+                "SELECT id, hit_id, worker_id, status, answer FROM assignments"))
+            if again == rows:
+                break
+            rows = again
         stored = {}
         for assignment_id, hit_id, worker_id, status, answer in rows:
             if assignment_id in stored:
@@ -279,7 +291,9 @@ def main():
             if (listed["AssignmentStatus"], listed["WorkerId"], listed["HITId"]) != (
                     stored[assignment_id]["AssignmentStatus"], stored[assignment_id]["WorkerId"],
                     stored[assignment_id]["HITId"]):
-                failures.append("MTurk lists %s unlike the store" % assignment_id)
+                failures.append("MTurk lists %s as %s, the store has %s" % (
+                    assignment_id, (listed["AssignmentStatus"], listed["WorkerId"], listed["HITId"]),
+                    stored[assignment_id]))
         per_hit = {}
         for v in stored.values():
             if v["AssignmentStatus"] in ("Accepted", "Submitted"):
@@ -321,7 +335,17 @@ def main():
         store.cleanup()
         subprocess.run(["rm", "-rf", tmp])
     for failure in failures:
-        print("FAIL: " + failure, flush=True)
+        print("FAIL: %s: %s" % (store.name, failure), flush=True)
+    return failures
+
+
+def main():
+    kind = os.environ.get("KP_LOAD_STORE", "auto")
+    if kind == "auto" and not postgres_missing():
+        # PostgreSQL under the names, SQLite alongside for comparison.
+        failures = measure("postgresql") + measure("sqlite", "_sqlite")
+    else:
+        failures = measure(kind)
     return 1 if failures else 0
 
 
