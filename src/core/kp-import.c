@@ -489,6 +489,14 @@ load_json (const char  *path,
       return NULL;
     }
 
+  /* An empty file (or one holding only whitespace) parses, to nothing. */
+  if (json_parser_get_root (parser) == NULL)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("%s: not valid JSON: %s"), path, _("the file is empty"));
+      return NULL;
+    }
+
   return json_node_copy (json_parser_get_root (parser));
 }
 
@@ -1546,7 +1554,7 @@ import_ground_truth (Importer      *im,
           g_clear_error (&local_error);
           continue;
         }
-      object = JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
+      object = json_parser_get_root (parser) != NULL && JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser))
                  ? json_node_get_object (json_parser_get_root (parser)) : NULL;
       source_ref = member_string (object, "source-ref");
       if (source_ref == NULL)
