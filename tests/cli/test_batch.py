@@ -60,6 +60,8 @@ class FlakyProxy:
     def __init__(self, server):
         self.faults = []
         self.requests = 0
+        self.swallow = set()   # numbers of requests forwarded and left unanswered
+        self.targets = []
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -71,6 +73,7 @@ class FlakyProxy:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 proxy.requests += 1
+                proxy.targets.append(self.headers["X-Amz-Target"].split(".")[-1])
                 if proxy.faults:
                     fault = proxy.faults.pop(0)
                     status, data = {
@@ -93,6 +96,10 @@ class FlakyProxy:
                     data = response.read()
                 finally:
                     conn.close()
+                if proxy.requests in proxy.swallow:
+                    # Done at the server, but the answer is lost.
+                    self.close_connection = True
+                    return
                 self.send_response(response.status)
                 self.send_header("Content-Type", response.getheader("Content-Type"))
                 self.send_header("Content-Length", str(len(data)))
@@ -510,6 +517,24 @@ class BatchTest(KpTestCase):
         dave = self.worker()
         status_code, _ = dave.call("POST", "/hits/%s/accept" % hits[2]["HITId"])
         self.assertIn(status_code, (403, 404, 409, 410))
+
+    def test_lost_answer_to_create_hit(self):
+        proxy = FlakyProxy(self.server)
+        self.addCleanup(proxy.close)
+        # 1 CreateHITType, 2 row 1, 3 row 2: made, but its answer is lost.
+        proxy.swallow = {3}
+        created = json.loads(self.create("--batch", "lost", "--endpoint", proxy.url,
+                                         endpoint=False).stdout)
+        self.assertEqual(created["HITs"], 3)
+        self.assertEqual(proxy.targets, [
+            "CreateHITType", "CreateHITWithHITType", "CreateHITWithHITType",
+            # Tried again: the token is taken, so the HIT is found by its annotation.
+            "CreateHITWithHITType", "ListHITs", "CreateHITWithHITType"])
+        hits = self.batch_hits("lost")
+        self.assertEqual(len(hits), 3)
+        with open(self.batch_file) as f:
+            rows = json.load(f)["batches"]["lost"]["rows"]
+        self.assertEqual([r["hit_id"] for r in rows], [h["HITId"] for h in hits])
 
     def test_unknown_or_damaged_batch(self):
         result = self.ctl("status", "no-such-batch", code=1)
