@@ -967,7 +967,8 @@ run_create (int    argc,
   int status = EXIT_SUCCESS;
   const GOptionEntry entries[] = {
     { "layout", 'l', 0, G_OPTION_ARG_FILENAME, &layout_path,
-      N_("The HIT layout: a crowd-html template, or QuestionForm / HTMLQuestion XML"),
+      N_("The HIT layout: a crowd-html template, or MTurk question XML (QuestionForm, "
+         "HTMLQuestion, ExternalQuestion)"),
       N_("TEMPLATE") },
     { "input", 'i', 0, G_OPTION_ARG_FILENAME, &input_path,
       N_("The CSV file: a header of column names, then one HIT per row"), N_("ROWS.csv") },
