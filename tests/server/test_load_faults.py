@@ -240,17 +240,19 @@ class FailoverWorker:
                 if answer is not None:
                     return answer
 
-    def accept_group(self, hit_type_id):
+    def accept_group(self, hit_type_id, held=()):
         """The new assignment (or None when the group has nothing left).
         Accepting is not idempotent: after a failure whose outcome is
-        unknown, look for an accepted assignment before accepting again."""
+        unknown, look for an accepted assignment (other than those held
+        already) before accepting again."""
 
         def already_accepted():
-            status, page = self.request("GET", "/assignments?status=Accepted")
+            status, page = self.request("GET", "/assignments?status=Accepted&limit=100")
             if status != 200:
                 raise AssertionError("GET /assignments: %d %r" % (status, page))
-            if page["assignments"]:
-                return 200, page["assignments"][0]
+            for assignment in page["assignments"]:
+                if assignment["assignment_id"] not in held:
+                    return 200, assignment
             return None
 
         status, body = self.request("POST", "/groups/%s/accept" % hit_type_id,
@@ -260,6 +262,36 @@ class FailoverWorker:
         if status != 200:
             raise AssertionError("accept: %d %r" % (status, body))
         return body
+
+    def sync(self, items):
+        """POST /sync of [(assignment id, submission id)] until every item
+        is answered 200 (items that failed with a 5xx are sent again, with
+        their submission ids); returns {assignment id: response}."""
+        pending = list(items)
+        done = {}
+        deadline = time.monotonic() + self.patience
+        while pending:
+            status, body = self.request("POST", "/sync", {"submissions": [
+                {"submission_id": submission_id, "assignment_id": assignment_id,
+                 "answers": [free_text("q1", "load " + submission_id)]}
+                for assignment_id, submission_id in pending]})
+            if status != 200:
+                raise AssertionError("sync: %d %r" % (status, body))
+            retry = []
+            for item, result in zip(pending, body["results"]):
+                if result["submission_id"] != item[1]:
+                    raise AssertionError("sync answered out of order: %r" % body)
+                if result["status"] == 200:
+                    done[item[0]] = result["response"]
+                elif result["status"] >= 500:
+                    self.faults.append((result["status"], json.dumps(result).encode()))
+                    retry.append(item)
+                else:
+                    raise AssertionError("sync %s: %r" % (item, result))
+            if retry and time.monotonic() > deadline:
+                raise Unanswered("sync: items still failing after %d s" % self.patience)
+            pending = retry
+        return done
 
     def submit(self, assignment_id, submission_id):
         status, body = self.request(
@@ -274,7 +306,11 @@ class FailoverWorker:
 class LoadRun:
     """Workers (threads) accepting and submitting through a group until each
     has done `per_worker` submissions; `acknowledged` maps assignment id to
-    submission id, for every 200 a worker got."""
+    submission id, for every 200 a worker got. Every other worker works
+    as an offline workstation does: it accepts BATCH HITs, then uploads
+    their submissions in one POST /sync."""
+
+    BATCH = 3
 
     def __init__(self, servers, workers, hit_type_id, per_worker, patience=20):
         self.clients = [FailoverWorker(servers, w, first=i, patience=patience)
@@ -287,21 +323,33 @@ class LoadRun:
         self.threads = [threading.Thread(target=self._work, args=(c,), daemon=True)
                         for c in self.clients]
 
+    def _acknowledge(self, assignment_id, submission_id, answer):
+        if answer["status"] != "Submitted" or answer["submission_id"] != submission_id:
+            raise AssertionError("submit answered %r" % answer)
+        with self.lock:
+            if assignment_id in self.acknowledged:
+                raise AssertionError("assignment %s submitted twice" % assignment_id)
+            self.acknowledged[assignment_id] = submission_id
+
     def _work(self, client):
+        batch = self.BATCH if self.clients.index(client) % 2 else 1
         try:
-            for n in range(self.per_worker):
-                assignment = client.accept_group(self.hit_type_id)
-                if assignment is None:
-                    raise AssertionError("the group ran out of HITs")
-                submission_id = "%s-%d" % (client.worker_id, n)
-                answer = client.submit(assignment["assignment_id"], submission_id)
-                if answer["status"] != "Submitted" or answer["submission_id"] != submission_id:
-                    raise AssertionError("submit answered %r" % answer)
-                with self.lock:
-                    if assignment["assignment_id"] in self.acknowledged:
-                        raise AssertionError("assignment %s submitted twice"
-                                             % assignment["assignment_id"])
-                    self.acknowledged[assignment["assignment_id"]] = submission_id
+            n = 0
+            while n < self.per_worker:
+                held = {}
+                while len(held) < min(batch, self.per_worker - n):
+                    assignment = client.accept_group(self.hit_type_id, held)
+                    if assignment is None:
+                        raise AssertionError("the group ran out of HITs")
+                    held[assignment["assignment_id"]] = "%s-%d" % (client.worker_id,
+                                                                   n + len(held))
+                if batch == 1:
+                    answers = {a: client.submit(a, s) for a, s in held.items()}
+                else:
+                    answers = client.sync(list(held.items()))
+                for assignment_id, submission_id in held.items():
+                    self._acknowledge(assignment_id, submission_id, answers[assignment_id])
+                n += len(held)
         except BaseException as e:    # reported by join()
             with self.lock:
                 self.failures.append("%s: %s" % (client.worker_id, e))
