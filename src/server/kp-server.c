@@ -1825,6 +1825,18 @@ kp_server_set_rate_limit (KpServer *self,
     self->credential_limiter = rate_limiter_new (rate, burst > 0 ? burst : MAX (1, (guint)(rate * 2)));
 }
 
+void
+kp_server_set_auth_failure_limit (KpServer *self,
+                                  double    rate,
+                                  guint     burst)
+{
+  g_return_if_fail (KP_IS_SERVER (self));
+  g_return_if_fail (rate > 0);
+
+  g_clear_pointer (&self->auth_failure_limiter, rate_limiter_free);
+  self->auth_failure_limiter = rate_limiter_new (rate, burst > 0 ? burst : MAX (1, (guint)(rate * 2)));
+}
+
 gboolean
 kp_server_set_tls_files (KpServer    *self,
                          const char  *cert_file,

@@ -46,6 +46,12 @@ void      kp_server_set_store        (KpServer    *self,
 void      kp_server_set_rate_limit   (KpServer    *self,
                                       double       rate,
                                       guint        burst);
+/* Limits failed authentications per client address (default 20 a second,
+ * bursts of 40): over it, every request from the address is refused
+ * before its credentials are looked at. rate must be positive. */
+void      kp_server_set_auth_failure_limit (KpServer *self,
+                                            double    rate,
+                                            guint     burst);
 /* Serves HTTPS with this PEM certificate (chain) and key. */
 gboolean  kp_server_set_tls_files    (KpServer    *self,
                                       const char  *cert_file,

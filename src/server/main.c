@@ -144,7 +144,8 @@ parse_listen (const char  *listen,
 
 /* "RATE" or "RATE/BURST": requests per second per credential (0: off). */
 static gboolean
-parse_rate_limit (const char  *text,
+parse_rate_limit (const char  *option,
+                  const char  *text,
                   double      *rate,
                   guint       *burst,
                   GError     **error)
@@ -173,8 +174,8 @@ parse_rate_limit (const char  *text,
 
 fail:
   g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-               _("--rate-limit takes RATE or RATE/BURST (requests per second, e.g. 200/400), "
-                 "not “%s”"), text);
+               _("%s takes RATE or RATE/BURST (requests per second, e.g. 200/400), "
+                 "not “%s”"), option, text);
   return FALSE;
 }
 
@@ -188,6 +189,7 @@ load_config (const char  *path,
              char       **notify_ca_file,
              char       **store,
              char       **rate_limit,
+             char       **auth_failure_limit,
              gint64      *max_body_size,
              GError     **error)
 {
@@ -197,6 +199,7 @@ load_config (const char  *path,
     { "server", "data-dir", data_dir },
     { "server", "store", store },
     { "server", "rate-limit", rate_limit },
+    { "server", "auth-failure-limit", auth_failure_limit },
     { "server", "listen", listen },
     { "server", "tls-cert", tls_cert },
     { "server", "tls-key", tls_key },
@@ -291,6 +294,9 @@ main (int   argc,
   g_autofree char *uri = NULL;
   g_autofree char *store = NULL;
   g_autofree char *rate_limit = NULL;
+  g_autofree char *auth_failure_limit = NULL;
+  double auth_rate = 20;
+  guint auth_burst = 40;
   double rate = DEFAULT_RATE_LIMIT;
   guint burst = DEFAULT_RATE_BURST;
   gint64 max_body_size = 0;
@@ -315,13 +321,17 @@ main (int   argc,
     { "rate-limit", 0, 0, G_OPTION_ARG_STRING, &rate_limit,
       N_("Requests per second each access key or worker token may make, as RATE or RATE/BURST; "
          "0 turns the limit off (default: 1000/2000)"), N_("RATE[/BURST]") },
+    { "auth-failure-limit", 0, 0, G_OPTION_ARG_STRING, &auth_failure_limit,
+      N_("Failed authentications per second one client address may make, as RATE or "
+         "RATE/BURST; over it the address is refused for a while (default: 20/40)"),
+      N_("RATE[/BURST]") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert,
       N_("Serve HTTPS with this PEM certificate (needs --tls-key)"), N_("PEM") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key,
       N_("The PEM private key of --tls-cert"), N_("PEM") },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config,
       N_("Read settings from this file ([server] data-dir, store, listen, tls-cert, tls-key, "
-         "max-body-size, rate-limit; [notifications] ca-file); the command line wins"), N_("FILE") },
+         "max-body-size, rate-limit, auth-failure-limit; [notifications] ca-file); the command line wins"), N_("FILE") },
     { "max-body-size", 0, 0, G_OPTION_ARG_INT64, &max_body_size,
       N_("Largest request body accepted, in bytes (default: 8388608)"), N_("BYTES") },
     { "log-format", 0, 0, G_OPTION_ARG_STRING, &log_format,
@@ -385,7 +395,7 @@ main (int   argc,
 
   if (config != NULL &&
       !load_config (config, &data_dir, &listen, &tls_cert, &tls_key, &notify_ca_file,
-                    &store, &rate_limit, &max_body_size, &error))
+                    &store, &rate_limit, &auth_failure_limit, &max_body_size, &error))
     {
       print_error (error->message);
       return 2;
@@ -429,9 +439,17 @@ main (int   argc,
       return 2;
     }
 
-  if (rate_limit != NULL && !parse_rate_limit (rate_limit, &rate, &burst, &error))
+  if (rate_limit != NULL && !parse_rate_limit ("--rate-limit", rate_limit, &rate, &burst, &error))
     {
       print_error (error->message);
+      return 2;
+    }
+
+  if (auth_failure_limit != NULL &&
+      (!parse_rate_limit ("--auth-failure-limit", auth_failure_limit, &auth_rate, &auth_burst, &error) || auth_rate <= 0))
+    {
+      print_error (error != NULL ? error->message
+                                 : _("--auth-failure-limit must be more than 0"));
       return 2;
     }
 
@@ -448,6 +466,7 @@ main (int   argc,
   kp_server_set_log_requests (server, !quiet);
   kp_server_set_response_cache (server, !no_response_cache);
   kp_server_set_rate_limit (server, rate, burst);
+  kp_server_set_auth_failure_limit (server, auth_rate, auth_burst);
   if (store != NULL)
     kp_server_set_store (server, store);
   if (max_body_size > 0)

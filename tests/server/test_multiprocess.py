@@ -156,6 +156,11 @@ class TwoProcessesTest(unittest.TestCase):
         assignment_id = worker.accept_hit(approved["HITId"])["assignment_id"]
         worker.submit(assignment_id, [free_text("q1", "a dog")])
         worker.close()
+        # Let the deliveries in flight finish before the clocks jump: the two
+        # processes' clocks cannot jump at the same instant, and a lease
+        # taken by one before the jump looks long expired to the other after
+        # it (servers' clocks must agree to well within a lease, 60 s).
+        self.wait_until(lambda: len(self.events_of(approved["HITId"])) == 3)
 
         self.advance(120)
         self.wait_until(lambda: ma.get_assignment(AssignmentId=assignment_id)

@@ -51,11 +51,12 @@ def error_code(call):
 
 
 class RateLimitTest(KpTestCase):
-    """--rate-limit 5/5: five requests at once per credential, then five a
-    second."""
+    """--rate-limit 2/5: five requests at once per credential, then two a
+    second (slow enough that a loaded machine's pauses do not refill a
+    bucket behind a test's back)."""
 
-    SERVER_ARGS = ("--rate-limit", "5/5")
-    RATE = 5
+    SERVER_ARGS = ("--rate-limit", "2/5")
+    RATE = 2
     BURST = 5
 
     def fresh_requester(self, retries=0):
@@ -224,17 +225,31 @@ class RateLimitSettingsTest(unittest.TestCase):
                 self.assertIn("--rate-limit", result.stderr)
 
 
-class AuthFailureLimitTest(KpTestCase):
-    """Failed authentication is limited per client address (20 a second,
-    bursts of 40), whatever the credential; while an address is refused,
-    even a right credential is not looked at."""
+class AuthFailureLimitTest(unittest.TestCase):
+    """Failed authentication is limited per client address (by default 20 a
+    second, bursts of 40; here --auth-failure-limit 0.5/10, slow enough that
+    a loaded machine cannot refill the bucket behind the test's back),
+    whatever the credential; while an address is refused, even a right
+    credential is not looked at. A server per test: a full bucket."""
 
-    RATE = 20
-    BURST = 40
+    RATE = 0.5
+    BURST = 10
 
     def setUp(self):
-        # Start with a full bucket for 127.0.0.1.
-        time.sleep(self.BURST / self.RATE + 0.1)
+        self.server = Server(args=["--auth-failure-limit", "%g/%d" % (self.RATE, self.BURST),
+                                   "--rate-limit", "0"]).start()
+        self.addCleanup(self.server.cleanup)
+        self.requester = self.server.create_requester()
+        self.mturk = self.server.mturk(self.requester)
+
+    def test_default_is_20_per_second(self):
+        server = Server().start()
+        self.addCleanup(server.cleanup)
+        worker = WorkerClient(server)
+        self.addCleanup(worker.close)
+        statuses = [worker.request("GET", "/me", token="guess%d" % i)[0] for i in range(100)]
+        self.assertEqual(statuses[:40], [401] * 40)
+        self.assertIn(429, statuses)
 
     def test_wrong_worker_tokens(self):
         worker = WorkerClient(self.server)
@@ -261,7 +276,7 @@ class AuthFailureLimitTest(KpTestCase):
         self.assertEqual(code, "ThrottlingException")
 
         # Once the bucket has refilled, the worker gets in.
-        time.sleep(2.0 / self.RATE + 0.1)
+        time.sleep(1.0 / self.RATE + 0.1)
         self.assertEqual(worker.me()["worker_id"], worker.worker_id)
 
     def test_wrong_secret_keys(self):
@@ -279,7 +294,7 @@ class AuthFailureLimitTest(KpTestCase):
         self.assertIn("ThrottlingException", codes)
         failed = len(codes) - codes.count("ThrottlingException")
         self.assertLessEqual(failed, self.BURST + int(elapsed * self.RATE) + 1)
-        time.sleep(2.0 / self.RATE + 0.1)
+        time.sleep(1.0 / self.RATE + 0.1)
         self.assertIn("AvailableBalance", self.mturk.get_account_balance())
 
     def test_successes_are_not_counted(self):
