@@ -15,6 +15,7 @@
 
 #include "kp-preview-window.h"
 #include "kp-window.h"
+#include "kp-worker-window.h"
 
 struct _KpApplication
 {
@@ -143,6 +144,27 @@ kp_application_activate (GApplication *app)
   gtk_window_present (window);
 }
 
+/* The worker's window: one per application. */
+static KpWorkerWindow *
+show_worker_window (KpApplication *self)
+{
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    {
+      if (KP_IS_WORKER_WINDOW (l->data))
+        {
+          gtk_window_present (l->data);
+          return l->data;
+        }
+    }
+
+  {
+    KpWorkerWindow *window = kp_worker_window_new (GTK_APPLICATION (self), NULL);
+
+    gtk_window_present (GTK_WINDOW (window));
+    return window;
+  }
+}
+
 static void
 kp_application_open (GApplication  *app,
                      GFile        **files,
@@ -153,7 +175,18 @@ kp_application_open (GApplication  *app,
 
   for (int i = 0; i < n_files; i++)
     {
-      KpWindow *window = find_empty_window (self);
+      KpWindow *window;
+
+      /* kempelen://join?… links from a browser or an email. */
+      if (g_file_has_uri_scheme (files[i], "kempelen"))
+        {
+          g_autofree char *uri = g_file_get_uri (files[i]);
+
+          kp_worker_window_open_join_link (show_worker_window (self), uri);
+          continue;
+        }
+
+      window = find_empty_window (self);
 
       if (window == NULL)
         window = create_window (self);
@@ -205,8 +238,17 @@ about_action (GSimpleAction *action,
   gtk_window_present (GTK_WINDOW (about));
 }
 
+static void
+find_work_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  show_worker_window (user_data);
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action },
+  { "find-work", find_work_action },
   { "about", about_action },
 };
 

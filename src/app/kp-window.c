@@ -1404,6 +1404,17 @@ kp_window_init (KpWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
+  /* The worker's side: find work on a Kempelen server (KpWorkerWindow). */
+  {
+    GMenuModel *menu = G_MENU_MODEL (gtk_widget_get_template_child (GTK_WIDGET (self), KP_TYPE_WINDOW,
+                                                                    "primary_menu"));
+    GMenuModel *section = menu != NULL ? g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION) : NULL;
+
+    if (G_IS_MENU (section))
+      g_menu_append (G_MENU (section), _("Find _Work…"), "app.find-work");
+    g_clear_object (&section);
+  }
+
 #if DEVELOPMENT_BUILD
   gtk_widget_add_css_class (GTK_WIDGET (self), "devel");
 #endif
