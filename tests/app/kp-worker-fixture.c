@@ -1,0 +1,249 @@
+/* kp-worker-fixture.c: a real kempelen-server with a requester, a worker
+ * and HIT groups, for the worker window's tests and benchmark
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "kp-worker-fixture.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+static char *
+dup_kempelenctl (void)
+{
+  return g_build_filename (g_getenv ("KP_BUILD_ROOT"), "src", "cli", "kempelenctl", NULL);
+}
+
+/* Runs kempelenctl and returns its stdout; asserts it succeeded. */
+static char *
+run_kempelenctl (KpWorkerFixture    *fixture,
+                 const char * const *args)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int status = 0;
+
+  g_ptr_array_add (argv, dup_kempelenctl ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  if (fixture->access_key != NULL)
+    {
+      envp = g_environ_setenv (envp, "AWS_ACCESS_KEY_ID", fixture->access_key, TRUE);
+      envp = g_environ_setenv (envp, "AWS_SECRET_ACCESS_KEY", fixture->secret_key, TRUE);
+    }
+
+  g_spawn_sync (NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                &out, &err, &status, &error);
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("kempelenctl %s failed: %s", args[0], err);
+
+  return g_steal_pointer (&out);
+}
+
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+
+  node = json_from_string (text, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_object_ref (json_node_get_object (node));
+}
+
+KpWorkerFixture *
+kp_worker_fixture_new (void)
+{
+  KpWorkerFixture *fixture = g_new0 (KpWorkerFixture, 1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) requester = NULL;
+  g_autoptr(JsonObject) worker = NULL;
+  const char *names[] = { "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME" };
+
+  fixture->tmp_dir = g_dir_make_tmp ("kp-worker-window-XXXXXX", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *dir = g_build_filename (fixture->tmp_dir, names[i], NULL);
+
+      g_mkdir_with_parents (dir, 0700);
+      g_setenv (names[i], dir, TRUE);
+    }
+
+  fixture->data_dir = g_build_filename (fixture->tmp_dir, "server", NULL);
+  out = run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
+                                                     "requester", "create", "--name", "Street Lab",
+                                                     "--json", NULL });
+  requester = parse_object (out);
+  fixture->access_key = g_strdup (json_object_get_string_member (requester, "AccessKeyId"));
+  fixture->secret_key = g_strdup (json_object_get_string_member (requester, "SecretAccessKey"));
+  g_free (run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
+                                                       "fund", fixture->access_key, "1000.00", NULL }));
+
+  g_clear_pointer (&out, g_free);
+  out = run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
+                                                     "worker", "create", "--name", "Ada",
+                                                     "--country", "DE", "--json", NULL });
+  worker = parse_object (out);
+  fixture->worker_id = g_strdup (json_object_get_string_member (worker, "WorkerId"));
+  fixture->token = g_strdup (json_object_get_string_member (worker, "Token"));
+
+  kp_worker_fixture_start_server (fixture);
+  return fixture;
+}
+
+void
+kp_worker_fixture_create_group (KpWorkerFixture *fixture,
+                                const char      *title,
+                                guint            n,
+                                const char      *qualification)
+{
+  g_autoptr(GString) csv = g_string_new ("n\n");
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = g_build_filename (fixture->tmp_dir, "batches", title, NULL);
+  g_autofree char *layout = g_build_filename (dir, "layout.xml", NULL);
+  g_autofree char *rows = g_build_filename (dir, "rows.csv", NULL);
+  g_autofree char *batch_file = g_build_filename (dir, "batches.json", NULL);
+  const char *form =
+    "<QuestionForm xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd\">"
+    "<Question><QuestionIdentifier>q1</QuestionIdentifier><IsRequired>true</IsRequired>"
+    "<QuestionContent><Text>What is in picture ${n}?</Text></QuestionContent>"
+    "<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question></QuestionForm>";
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_mkdir_with_parents (dir, 0700);
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (csv, "%u\n", i + 1);
+  g_file_set_contents (layout, form, -1, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (rows, csv->str, -1, &error);
+  g_assert_no_error (error);
+
+  g_ptr_array_add (args, "batch");
+  g_ptr_array_add (args, "create");
+  g_ptr_array_add (args, "--endpoint");
+  g_ptr_array_add (args, fixture->server->url);
+  g_ptr_array_add (args, "--batch-file");
+  g_ptr_array_add (args, batch_file);
+  g_ptr_array_add (args, "--layout");
+  g_ptr_array_add (args, layout);
+  g_ptr_array_add (args, "--input");
+  g_ptr_array_add (args, rows);
+  g_ptr_array_add (args, "--title");
+  g_ptr_array_add (args, (char *)title);
+  g_ptr_array_add (args, "--reward");
+  g_ptr_array_add (args, "0.10");
+  g_ptr_array_add (args, "--lifetime");
+  g_ptr_array_add (args, "1d");
+  g_ptr_array_add (args, "--duration");
+  g_ptr_array_add (args, "30m");
+  g_ptr_array_add (args, "--quiet");
+  if (qualification != NULL)
+    {
+      g_ptr_array_add (args, "--qualification");
+      g_ptr_array_add (args, (char *)qualification);
+    }
+  g_ptr_array_add (args, NULL);
+
+  g_free (run_kempelenctl (fixture, (const char * const *)args->pdata));
+}
+
+void
+kp_worker_fixture_start_server (KpWorkerFixture *fixture)
+{
+  g_autofree char *data_arg = g_strdup_printf ("--data-dir=%s", fixture->data_dir);
+  g_autofree char *port = g_strdup_printf ("%u", fixture->port);
+  const char *args[] = { data_arg, "--port", port, "--rate-limit", "0", NULL };
+
+  g_assert_null (fixture->server);
+  fixture->server = kp_test_server_start (args);
+  fixture->port = fixture->server->port;
+}
+
+void
+kp_worker_fixture_stop_server (KpWorkerFixture *fixture)
+{
+  g_assert_nonnull (fixture->server);
+  kp_test_server_stop (fixture->server);
+  fixture->server = NULL;
+}
+
+static void
+remove_tree (GFile *file)
+{
+  g_autoptr(GFileEnumerator) children = NULL;
+
+  children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                        G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
+  if (children != NULL)
+    {
+      GFileInfo *info;
+      GFile *child;
+
+      while (g_file_enumerator_iterate (children, &info, &child, NULL, NULL) && info != NULL)
+        remove_tree (child);
+    }
+  g_file_delete (file, NULL, NULL);
+}
+
+void
+kp_worker_fixture_free (KpWorkerFixture *fixture)
+{
+  g_autoptr(GFile) tmp = NULL;
+
+  if (fixture->server != NULL)
+    kp_worker_fixture_stop_server (fixture);
+
+  tmp = g_file_new_for_path (fixture->tmp_dir);
+  remove_tree (tmp);
+
+  g_free (fixture->tmp_dir);
+  g_free (fixture->data_dir);
+  g_free (fixture->access_key);
+  g_free (fixture->secret_key);
+  g_free (fixture->worker_id);
+  g_free (fixture->token);
+  g_free (fixture);
+}
+
+static gboolean
+wait_timeout_cb (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+kp_worker_wait_for (gboolean (*func) (gpointer),
+                    gpointer   data,
+                    guint      timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, wait_timeout_cb, &timed_out);
+
+  while (!func (data))
+    {
+      if (timed_out)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  if (!timed_out)
+    g_source_remove (id);
+  return TRUE;
+}

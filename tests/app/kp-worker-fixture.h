@@ -1,0 +1,49 @@
+/* kp-worker-fixture.h: a real kempelen-server with a requester, a worker
+ * and HIT groups, for the worker window's tests and benchmark
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kp-test-server.h"
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char         *tmp_dir;     /* everything of the fixture lives below */
+  char         *data_dir;    /* the server's */
+  KpTestServer *server;
+  guint         port;
+  char         *access_key;
+  char         *secret_key;
+  char         *worker_id;
+  char         *token;
+} KpWorkerFixture;
+
+/* Points the XDG folders at a fresh temporary folder (call before
+ * anything reads them), creates the data directory, a requester with
+ * money and a worker from Germany, and starts the server. */
+KpWorkerFixture *kp_worker_fixture_new           (void);
+/* Creates n HITs of one group: a QuestionForm with one required free
+ * text question "q1". With qualification (kempelenctl's
+ * TYPEID:COMPARATOR[:VALUE]), the group requires it. */
+void             kp_worker_fixture_create_group  (KpWorkerFixture *fixture,
+                                                  const char      *title,
+                                                  guint            n,
+                                                  const char      *qualification);
+void             kp_worker_fixture_stop_server   (KpWorkerFixture *fixture);
+/* Starts the server again on the same port and data directory. */
+void             kp_worker_fixture_start_server  (KpWorkerFixture *fixture);
+void             kp_worker_fixture_free          (KpWorkerFixture *fixture);
+
+/* Iterates the main context until func returns TRUE; FALSE after
+ * timeout_ms. */
+gboolean         kp_worker_wait_for              (gboolean       (*func) (gpointer),
+                                                  gpointer         data,
+                                                  guint            timeout_ms);
+
+G_END_DECLS
