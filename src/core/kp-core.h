@@ -14,6 +14,7 @@
 #include "kp-export.h"
 #include "kp-import.h"
 #include "kp-question.h"
+#include "kp-regions.h"
 #include "kp-layout.h"
 #include "kp-template.h"
 #include "kp-sigv4.h"
