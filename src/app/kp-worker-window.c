@@ -454,11 +454,12 @@ prepare_download_cb (GObject      *source,
   if (d->n_downloads < d->first->missing->len)
     {
       const char *sha = g_ptr_array_index (d->first->missing, d->n_downloads);
+      GCancellable *cancellable = g_task_get_cancellable (task);
 
       g_object_set_data_full (G_OBJECT (task), "kp-current-sha", g_strdup (sha), g_free);
       kp_worker_client_download_media_async (KP_WORKER_CLIENT (source), sha,
                                              g_ptr_array_index (d->first->missing_paths, d->n_downloads),
-                                             0, NULL, NULL, NULL, g_task_get_cancellable (task),
+                                             0, NULL, NULL, NULL, cancellable,
                                              prepare_download_cb, g_steal_pointer (&task));
       return;
     }
@@ -490,6 +491,7 @@ prepare_thread_cb (GObject      *source,
   if (p->missing->len > 0 && d->downloaded == NULL && self->client != NULL)
     {
       const char *sha = g_ptr_array_index (p->missing, 0);
+      GCancellable *cancellable = g_task_get_cancellable (task);
 
       d->first = p;
       d->downloaded = g_ptr_array_new_with_free_func ((GDestroyNotify)downloaded_free);
@@ -497,7 +499,7 @@ prepare_thread_cb (GObject      *source,
       g_object_set_data_full (G_OBJECT (task), "kp-current-sha", g_strdup (sha), g_free);
       kp_worker_client_download_media_async (self->client, sha,
                                              g_ptr_array_index (p->missing_paths, 0),
-                                             0, NULL, NULL, NULL, g_task_get_cancellable (task),
+                                             0, NULL, NULL, NULL, cancellable,
                                              prepare_download_cb, g_steal_pointer (&task));
       return;
     }

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -106,28 +107,39 @@ kp_worker_fixture_new (void)
 }
 
 void
-kp_worker_fixture_create_group (KpWorkerFixture *fixture,
-                                const char      *title,
-                                guint            n,
-                                const char      *qualification)
+kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
+                                const char         *title,
+                                guint               n,
+                                const char         *qualification,
+                                const char * const *images)
 {
-  g_autoptr(GString) csv = g_string_new ("n\n");
+  g_autoptr(GString) csv = g_string_new ("n,image\n");
+  g_autoptr(GString) form = g_string_new (NULL);
+  guint n_images = images != NULL ? g_strv_length ((char **)images) : 0;
   g_autoptr(GError) error = NULL;
   g_autofree char *dir = g_build_filename (fixture->tmp_dir, "batches", title, NULL);
   g_autofree char *layout = g_build_filename (dir, "layout.xml", NULL);
   g_autofree char *rows = g_build_filename (dir, "rows.csv", NULL);
   g_autofree char *batch_file = g_build_filename (dir, "batches.json", NULL);
-  const char *form =
-    "<QuestionForm xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd\">"
-    "<Question><QuestionIdentifier>q1</QuestionIdentifier><IsRequired>true</IsRequired>"
-    "<QuestionContent><Text>What is in picture ${n}?</Text></QuestionContent>"
-    "<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question></QuestionForm>";
   g_autoptr(GPtrArray) args = g_ptr_array_new ();
+
+  g_string_append (form, "<QuestionForm xmlns=\"http://mechanicalturk.amazonaws.com/"
+                         "AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd\">"
+                         "<Question><QuestionIdentifier>q1</QuestionIdentifier><IsRequired>true</IsRequired>"
+                         "<QuestionContent><Text>What is in picture ${n}?</Text>");
+  if (n_images > 0)
+    g_string_append_printf (form, "<Binary><MimeType><Type>image</Type><SubType>png</SubType></MimeType>"
+                                  "<DataURL>%sworker/v1/media/${image}</DataURL>"
+                                  "<AltText>Picture ${n}</AltText></Binary>",
+                            fixture->server->url);
+  g_string_append (form, "</QuestionContent>"
+                         "<AnswerSpecification><FreeTextAnswer/></AnswerSpecification></Question>"
+                         "</QuestionForm>");
 
   g_mkdir_with_parents (dir, 0700);
   for (guint i = 0; i < n; i++)
-    g_string_append_printf (csv, "%u\n", i + 1);
-  g_file_set_contents (layout, form, -1, &error);
+    g_string_append_printf (csv, "%u,%s\n", i + 1, n_images > 0 ? images[i % n_images] : "none");
+  g_file_set_contents (layout, form->str, -1, &error);
   g_assert_no_error (error);
   g_file_set_contents (rows, csv->str, -1, &error);
   g_assert_no_error (error);
@@ -159,6 +171,43 @@ kp_worker_fixture_create_group (KpWorkerFixture *fixture,
   g_ptr_array_add (args, NULL);
 
   g_free (run_kempelenctl (fixture, (const char * const *)args->pdata));
+}
+
+char *
+kp_worker_fixture_add_image (KpWorkerFixture *fixture,
+                             int              width,
+                             int              height,
+                             guint            seed)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *dir = g_build_filename (fixture->tmp_dir, "images", NULL);
+  g_autofree char *name = g_strdup_printf ("image-%u.png", seed);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autofree char *out = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  JsonArray *array;
+
+  /* Noise compresses badly, like a photo. */
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width * 3; x++)
+      pixels[y * stride + x] = g_rand_int_range (rand, 0, 256);
+
+  g_mkdir_with_parents (dir, 0700);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+
+  out = run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
+                                                     "media", "add", path, "--json", NULL });
+  node = json_from_string (out, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (node));
+  array = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  return g_strdup (json_object_get_string_member (json_array_get_object_element (array, 0), "SHA256"));
 }
 
 void

@@ -30,11 +30,19 @@ typedef struct
 KpWorkerFixture *kp_worker_fixture_new           (void);
 /* Creates n HITs of one group: a QuestionForm with one required free
  * text question "q1". With qualification (kempelenctl's
- * TYPEID:COMPARATOR[:VALUE]), the group requires it. */
-void             kp_worker_fixture_create_group  (KpWorkerFixture *fixture,
-                                                  const char      *title,
-                                                  guint            n,
-                                                  const char      *qualification);
+ * TYPEID:COMPARATOR[:VALUE]), the group requires it. With images (media
+ * hashes), HIT i shows images[i % their number], from the server. */
+void             kp_worker_fixture_create_group  (KpWorkerFixture    *fixture,
+                                                  const char         *title,
+                                                  guint               n,
+                                                  const char         *qualification,
+                                                  const char * const *images);
+/* Writes a PNG of width×height (its pixels depend on seed) and puts it
+ * into the server's media store; returns its SHA-256. */
+char            *kp_worker_fixture_add_image     (KpWorkerFixture    *fixture,
+                                                  int                 width,
+                                                  int                 height,
+                                                  guint               seed);
 void             kp_worker_fixture_stop_server   (KpWorkerFixture *fixture);
 /* Starts the server again on the same port and data directory. */
 void             kp_worker_fixture_start_server  (KpWorkerFixture *fixture);

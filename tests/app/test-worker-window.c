@@ -19,11 +19,13 @@
 
 #define GROUP_A "Describe the pictures"
 #define GROUP_B "Label French street signs"
+#define GROUP_C "Count the cars"
 #define TIMEOUT_MS 20000
 
 static KpWorkerFixture *fixture;
 static KpAccountStore *store;
 static KpWorkerWindow *window;
+static char *image;
 
 /* Helpers */
 
@@ -312,17 +314,23 @@ test_marketplace (void)
   g_signal_emit_by_name (part ("search-entry"), "search-changed");
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 1);  /* qualified */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 1);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 2);
   g_assert_nonnull (find_group (GROUP_A, NULL));
+  g_assert_nonnull (find_group (GROUP_C, NULL));
 
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 0);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("sort-dropdown")), 4);  /* title */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 3);
   {
-    g_autoptr(KpWorkerGroup) first = g_list_model_get_item (_kp_worker_window_get_groups (window), 0);
+    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B };
 
-    g_assert_cmpstr (kp_worker_group_get_title (first), ==, GROUP_A);
+    for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
+      {
+        g_autoptr(KpWorkerGroup) group = g_list_model_get_item (_kp_worker_window_get_groups (window), i);
+
+        g_assert_cmpstr (kp_worker_group_get_title (group), ==, titles[i]);
+      }
   }
 }
 
@@ -532,6 +540,46 @@ test_refused_and_earnings (void)
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "6 items");
 }
 
+static void
+test_media (void)
+{
+  KpLayoutView *view = _kp_worker_window_get_layout_view (window);
+  g_autofree char *path = kp_account_store_dup_cache_path (store, kp_worker_window_get_account (window));
+  g_autoptr(KpWorkerCache) cache = NULL;
+  g_autofree char *id = NULL;
+  guint64 size = 0;
+
+  /* The HIT's image is downloaded into the cache (checked against its
+   * hash) before the HIT is shown, and shown from there. */
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "market");
+  gtk_widget_activate_action (GTK_WIDGET (window), "worker.refresh", NULL);
+  g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
+  select_group (GROUP_C);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.accept", NULL));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  id = g_strdup (_kp_worker_window_get_current_assignment (window));
+
+  cache = kp_worker_cache_open (path, NULL);
+  g_assert_nonnull (cache);
+  g_assert_true (kp_worker_cache_lookup_media (cache, image, NULL, &size));
+  g_assert_cmpuint (size, >, 0);
+  for (guint i = 0; i < kp_layout_view_get_problems (view)->len; i++)
+    {
+      KpLayoutProblem *problem = g_ptr_array_index (kp_layout_view_get_problems (view), i);
+
+      g_error ("The HIT's view has a problem: %s", problem->message);
+    }
+
+  /* Return it: the server gets it back. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.return", NULL));
+  g_assert_true (kp_worker_wait_for (current_is_not, id, TIMEOUT_MS));
+  {
+    g_autoptr(JsonObject) on_server = server_assignments ("Returned");
+
+    g_assert_cmpuint (count_on_server (on_server, id), ==, 1);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -546,8 +594,10 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
-  kp_worker_fixture_create_group (fixture, GROUP_A, 14, NULL);
-  kp_worker_fixture_create_group (fixture, GROUP_B, 2, "00000000000000000071:In:FR");
+  kp_worker_fixture_create_group (fixture, GROUP_A, 14, NULL, NULL);
+  kp_worker_fixture_create_group (fixture, GROUP_B, 2, "00000000000000000071:In:FR", NULL);
+  image = kp_worker_fixture_add_image (fixture, 64, 48, 1);
+  kp_worker_fixture_create_group (fixture, GROUP_C, 2, NULL, (const char *[]) { image, NULL });
 
   config = g_build_filename (fixture->tmp_dir, "config", NULL);
   store = kp_account_store_new (config, KP_TOKEN_STORAGE_FILE);
@@ -564,6 +614,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/work-group", test_work_group);
   g_test_add_func ("/kempelen/app/worker-window/offline", test_offline);
   g_test_add_func ("/kempelen/app/worker-window/refused-earnings", test_refused_and_earnings);
+  g_test_add_func ("/kempelen/app/worker-window/media", test_media);
 
   status = g_test_run ();
 
@@ -571,6 +622,7 @@ main (int   argc,
   g_clear_object (&window);
   g_clear_object (&store);
   kp_worker_fixture_free (fixture);
+  g_free (image);
 
   return status;
 }
