@@ -620,6 +620,52 @@ kp_worker_cache_get_media_dir (KpWorkerCache *self)
   return self->media_dir;
 }
 
+/* What a submission's state records after it entered the outbox need not
+ * reach the disk at once: if a crash loses a "sending" or "accepted" mark,
+ * the item is sent again and the server, which knows its submission id,
+ * answers as the first time. So claims and results commit without a sync
+ * (still atomic, in the WAL) and only enqueueing and drafts pay for one;
+ * a later synced commit or checkpoint makes them durable. */
+static gboolean
+begin_relaxed (KpWorkerCache  *self,
+               GError        **error)
+{
+  return exec (self, "PRAGMA synchronous = NORMAL", error) &&
+         exec (self, "BEGIN IMMEDIATE", error);
+}
+
+static gboolean
+commit_relaxed (KpWorkerCache  *self,
+                GError        **error)
+{
+  return exec (self, "COMMIT", error) &&
+         exec (self, "PRAGMA synchronous = FULL", error);
+}
+
+#define OUTBOX_COLUMNS \
+  "submission_id, assignment_id, answer, state, status_code, error_code, reason," \
+  " attempts, next_attempt, created, updated"
+
+static KpOutboxItem *
+item_from_row (sqlite3_stmt *stmt)
+{
+  KpOutboxItem *item = g_object_new (KP_TYPE_OUTBOX_ITEM, NULL);
+
+  item->submission_id = g_strdup (column_text (stmt, 0));
+  item->assignment_id = g_strdup (column_text (stmt, 1));
+  item->answer = g_strdup (column_text (stmt, 2));
+  item->state = sqlite3_column_int (stmt, 3);
+  item->status_code = sqlite3_column_int (stmt, 4);
+  item->error_code = g_strdup (column_text (stmt, 5));
+  item->reason = g_strdup (column_text (stmt, 6));
+  item->attempts = sqlite3_column_int (stmt, 7);
+  item->next_attempt = sqlite3_column_int64 (stmt, 8);
+  item->created = sqlite3_column_int64 (stmt, 9);
+  item->updated = sqlite3_column_int64 (stmt, 10);
+
+  return item;
+}
+
 /* --- assignments --- */
 
 static void
@@ -949,52 +995,6 @@ kp_worker_cache_export_refused (KpWorkerCache  *self,
 }
 
 /* --- the outbox --- */
-
-/* What a submission's state records after it entered the outbox need not
- * reach the disk at once: if a crash loses a "sending" or "accepted" mark,
- * the item is sent again and the server, which knows its submission id,
- * answers as the first time. So claims and results commit without a sync
- * (still atomic, in the WAL) and only enqueueing and drafts pay for one;
- * a later synced commit or checkpoint makes them durable. */
-static gboolean
-begin_relaxed (KpWorkerCache  *self,
-               GError        **error)
-{
-  return exec (self, "PRAGMA synchronous = NORMAL", error) &&
-         exec (self, "BEGIN IMMEDIATE", error);
-}
-
-static gboolean
-commit_relaxed (KpWorkerCache  *self,
-                GError        **error)
-{
-  return exec (self, "COMMIT", error) &&
-         exec (self, "PRAGMA synchronous = FULL", error);
-}
-
-#define OUTBOX_COLUMNS \
-  "submission_id, assignment_id, answer, state, status_code, error_code, reason," \
-  " attempts, next_attempt, created, updated"
-
-static KpOutboxItem *
-item_from_row (sqlite3_stmt *stmt)
-{
-  KpOutboxItem *item = g_object_new (KP_TYPE_OUTBOX_ITEM, NULL);
-
-  item->submission_id = g_strdup (column_text (stmt, 0));
-  item->assignment_id = g_strdup (column_text (stmt, 1));
-  item->answer = g_strdup (column_text (stmt, 2));
-  item->state = sqlite3_column_int (stmt, 3);
-  item->status_code = sqlite3_column_int (stmt, 4);
-  item->error_code = g_strdup (column_text (stmt, 5));
-  item->reason = g_strdup (column_text (stmt, 6));
-  item->attempts = sqlite3_column_int (stmt, 7);
-  item->next_attempt = sqlite3_column_int64 (stmt, 8);
-  item->created = sqlite3_column_int64 (stmt, 9);
-  item->updated = sqlite3_column_int64 (stmt, 10);
-
-  return item;
-}
 
 /* One submission into the outbox, inside the caller's transaction. */
 static char *

@@ -970,7 +970,11 @@ offline_step (Offline *o)
                                            accept_cb, offline_ref (o));
     }
 
-  while (!cancelled && o->downloading < DOWNLOADS_IN_FLIGHT &&
+  /* While accepting, one download at a time, so the first HITs' media
+   * are there early without slowing the accepts (the server is busy
+   * enough with them); then several at once. */
+  while (!cancelled &&
+         o->downloading < (o->accepting > 0 ? 1 : DOWNLOADS_IN_FLIGHT) &&
          !g_queue_is_empty (&o->media_queue))
     {
       g_autofree char *sha = g_queue_pop_head (&o->media_queue);

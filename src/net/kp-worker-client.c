@@ -13,6 +13,9 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <libsoup/soup.h>
+#ifdef HAVE_NETTLE
+# include <nettle/sha2.h>
+#endif
 
 G_DEFINE_QUARK (kp-worker-error-quark, kp_worker_error)
 
@@ -633,6 +636,79 @@ kp_worker_client_request_qualification_async (KpWorkerClient      *self,
 
 /* --- media downloads --- */
 
+/* SHA-256 while the bytes stream. Nettle's uses the CPU's SHA instructions
+ * (about four times GChecksum's speed here), which matters when hashing
+ * is what limits a prefetch; GChecksum otherwise. */
+typedef struct
+{
+#ifdef HAVE_NETTLE
+  struct sha256_ctx  ctx;
+#else
+  GChecksum         *checksum;
+#endif
+  char               hex[65];
+} Hasher;
+
+static Hasher *
+hasher_new (void)
+{
+  Hasher *h = g_new0 (Hasher, 1);
+
+#ifdef HAVE_NETTLE
+  sha256_init (&h->ctx);
+#else
+  h->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+#endif
+  return h;
+}
+
+static void
+hasher_free (Hasher *h)
+{
+#ifndef HAVE_NETTLE
+  g_checksum_free (h->checksum);
+#endif
+  g_free (h);
+}
+
+static void
+hasher_reset (Hasher *h)
+{
+#ifdef HAVE_NETTLE
+  sha256_init (&h->ctx);
+#else
+  g_checksum_reset (h->checksum);
+#endif
+}
+
+static void
+hasher_update (Hasher       *h,
+               const guchar *data,
+               gsize         len)
+{
+#ifdef HAVE_NETTLE
+  sha256_update (&h->ctx, len, data);
+#else
+  g_checksum_update (h->checksum, data, len);
+#endif
+}
+
+/* The lower-case hex digest; ends the hashing. */
+static const char *
+hasher_hex (Hasher *h)
+{
+#ifdef HAVE_NETTLE
+  guint8 digest[SHA256_DIGEST_SIZE];
+
+  sha256_digest (&h->ctx, sizeof digest, digest);
+  for (guint i = 0; i < SHA256_DIGEST_SIZE; i++)
+    g_snprintf (h->hex + 2 * i, 3, "%02x", digest[i]);
+#else
+  g_strlcpy (h->hex, g_checksum_get_string (h->checksum), sizeof h->hex);
+#endif
+  return h->hex;
+}
+
 typedef struct
 {
   char           *sha256;
@@ -647,7 +723,7 @@ typedef struct
   SoupMessage    *msg;
   GInputStream   *in;
   GOutputStream  *out;
-  GChecksum      *checksum;
+  Hasher         *checksum;
   guint64         done;
   guint64         total;
   char           *content_type;
@@ -664,7 +740,7 @@ download_free (Download *d)
   g_clear_object (&d->msg);
   g_clear_object (&d->in);
   g_clear_object (&d->out);
-  g_clear_pointer (&d->checksum, g_checksum_free);
+  g_clear_pointer (&d->checksum, hasher_free);
   g_free (d->content_type);
   g_free (d);
 }
@@ -679,7 +755,7 @@ download_reset_streams (Download *d)
   if (d->out != NULL)
     g_output_stream_close (d->out, NULL, NULL);
   g_clear_object (&d->out);
-  g_clear_pointer (&d->checksum, g_checksum_free);
+  g_clear_pointer (&d->checksum, hasher_free);
 }
 
 static gboolean
@@ -752,7 +828,7 @@ download_read_cb (GObject      *source,
           g_object_unref (task);
           return;
         }
-      g_checksum_update (d->checksum, data, len);
+      hasher_update (d->checksum, data, len);
       d->done += len;
       if (d->progress != NULL)
         d->progress (d->done, d->total, d->progress_data);
@@ -771,7 +847,7 @@ download_read_cb (GObject      *source,
       return;
     }
 
-  digest = g_checksum_get_string (d->checksum);
+  digest = hasher_hex (d->checksum);
   if (strcmp (digest, d->sha256) != 0)
     {
       download_fail (task, g_error_new (KP_WORKER_ERROR, KP_WORKER_ERROR_CORRUPT,
@@ -815,7 +891,7 @@ hash_existing_part (Download *d,
   while ((n = g_input_stream_read (G_INPUT_STREAM (in), buffer, RESUME_HASH_CHUNK,
                                    NULL, NULL)) > 0)
     {
-      g_checksum_update (d->checksum, buffer, n);
+      hasher_update (d->checksum, buffer, n);
       *size += n;
     }
   return n == 0;
@@ -869,7 +945,7 @@ download_send_cb (GObject      *source,
   else
     {
       /* The range was ignored: the whole file comes again. */
-      g_checksum_reset (d->checksum);
+      hasher_reset (d->checksum);
       d->done = 0;
       d->out = G_OUTPUT_STREAM (g_file_replace (file, NULL, FALSE, G_FILE_CREATE_PRIVATE,
                                                 NULL, &error));
@@ -905,7 +981,7 @@ download_start (GTask *task)
   guint64 existing = 0;
 
   d->attempt++;
-  d->checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  d->checksum = hasher_new ();
   d->done = 0;
   d->total = 0;
 
@@ -931,7 +1007,7 @@ download_start (GTask *task)
                                     "If-Range", etag);
     }
   else
-    g_checksum_reset (d->checksum);
+    hasher_reset (d->checksum);
 
   soup_session_send_async (self->session, d->msg, G_PRIORITY_DEFAULT,
                            g_task_get_cancellable (task), download_send_cb, task);

@@ -235,6 +235,8 @@ typedef struct
   guint64   bytes_done;
   guint64   bytes_total;
   guint     progress_calls;
+  gint64    start;
+  gint64    all_accepted;
 } OfflineWait;
 
 static void
@@ -259,6 +261,8 @@ offline_progress_cb (KpSyncEngine *engine,
   w->bytes_done = bytes_done;
   w->bytes_total = bytes_total;
   w->progress_calls++;
+  if (ready == wanted && w->all_accepted == 0)
+    w->all_accepted = g_get_monotonic_time ();
 }
 
 static gboolean
@@ -287,7 +291,7 @@ cmd_take_offline (int    argc,
   kp_sync_engine_start (engine);
   g_signal_connect (engine, "take-offline-progress", G_CALLBACK (offline_progress_cb), &w);
 
-  start = g_get_monotonic_time ();
+  start = w.start = g_get_monotonic_time ();
   kp_sync_engine_take_offline_async (engine, argv[2], atoi (argv[3]), cancellable, offline_cb, &w);
   if (argc > 4)
     g_timeout_add (atoi (argv[4]), cancel_cb, cancellable);
@@ -300,6 +304,8 @@ cmd_take_offline (int    argc,
   json_builder_add_int_value (builder, w.ids != NULL ? g_strv_length (w.ids) : 0);
   json_builder_set_member_name (builder, "seconds");
   json_builder_add_double_value (builder, seconds);
+  json_builder_set_member_name (builder, "accept_seconds");
+  json_builder_add_double_value (builder, w.all_accepted ? (w.all_accepted - start) / (double)G_USEC_PER_SEC : -1);
   json_builder_set_member_name (builder, "bytes");
   json_builder_add_int_value (builder, w.bytes_done);
   json_builder_set_member_name (builder, "bytes_total");

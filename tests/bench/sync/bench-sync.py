@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Benchmarks of the worker's sync and prefetch (issue 5), against a real
+kempelen-server on loopback, printing `BENCH <name> <value> <unit>`:
+
+  sync_10k_per_s            10,000 queued ~2 KB submissions drained by
+                            KpSyncEngine (POST /sync, 100 per batch)
+  sync_10k_per_s_baseline   the same submissions (another worker's, on the
+                            same HITs) as single POST /submit one after another
+  sync_10k_max_main_gap_ms  the longest main-loop gap during the 10,000
+                            (a 5 ms timer on the main context)
+  prefetch_mb_per_s         KpSyncEngine taking 200 HITs offline, each with
+                            its own 1 MB image: accept, download, hash, store
+  prefetch_mb_per_s_baseline  raw HTTP GETs of the same 200 files into
+                            memory, as many at a time, nothing checked
+  prefetch_ratio            prefetch / baseline
+  prefetch_accept_s         of which the time until all 200 were accepted
+
+KP_BENCH_SYNC_N changes the 10,000 (for a quick run). submit_to_next_ms
+needs the workstation's UI and is not measured here.
+"""
+
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "net"))
+
+import syncworld  # noqa: E402
+from syncworld import World, tool  # noqa: E402
+
+import kpserver  # noqa: E402
+
+
+def bench(name, value, unit):
+    print("BENCH %s %.2f %s" % (name, value, unit), flush=True)
+
+
+def note(text):
+    print("# " + text, file=sys.stderr, flush=True)
+
+
+def bench_sync(world, n):
+    # Two workers with the same kind of work: one HIT type each (a worker
+    # takes a HIT once; one slot per HIT keeps the server's accepts quick).
+    other_type = world.mturk.create_hit_type(
+        Title="Sync baseline", Description="Outbox", Reward="0.01",
+        AssignmentDurationInSeconds=3600)["HITTypeId"]
+    batched, single = world.worker(), world.worker()
+    for worker, hit_type in ((batched, world.hit_type), (single, other_type)):
+        started = time.monotonic()
+        world.make_hits(n, hit_type=hit_type)
+        note("%d HITs made in %.1f s" % (n, time.monotonic() - started))
+        started = time.monotonic()
+        taken = world.take_offline(worker, n, hit_type=hit_type)
+        assert taken["accepted"] == n, taken
+        queued = tool("enqueue", worker["cache"], "2000")
+        assert queued["enqueued"] == n, queued
+        note("%d accepted and queued in %.1f s" % (n, time.monotonic() - started))
+
+    each = tool("submit-each", single["cache"], world.server.url, env=single["env"], timeout=900)
+    assert each["submitted"] == n, each
+    synced = world.sync(batched, "--measure-stalls", timeout=900)
+    assert synced["accepted"] == n and synced["newly_accepted"] == n, synced
+
+    bench("sync_10k_per_s", n / synced["seconds"], "items/s")
+    bench("sync_10k_per_s_baseline", n / each["seconds"], "items/s")
+    bench("sync_10k_max_main_gap_ms", synced["max_gap_ms"], "ms")
+
+
+def bench_prefetch(world, n=200, size=1 << 20):
+    hit_type = world.mturk.create_hit_type(
+        Title="Prefetch", Description="Pictures", Reward="0.01",
+        AssignmentDurationInSeconds=3600)["HITTypeId"]
+
+    folder = tempfile.mkdtemp(prefix="kp-bench-media-", dir=world.server.tmp)
+    paths = []
+    for i in range(n):
+        path = os.path.join(folder, "image-%03d.bin" % i)
+        with open(path, "wb") as f:
+            f.write(os.urandom(size))
+        paths.append(path)
+    added = json.loads(world.server.admin(
+        "media", "add", *paths, "--content-type", "image/png", "--json").stdout)
+    digests = [entry["SHA256"] for entry in added]
+    assert len(set(digests)) == n
+    for digest in digests:
+        world.make_hits(1, hit_type=hit_type,
+                        question=kpserver.html_question('<img src="/worker/v1/media/%s">' % digest))
+
+    worker = world.worker()
+    taken = world.take_offline(worker, n, hit_type=hit_type)
+    assert taken["accepted"] == n and taken["error"] is None, taken
+    assert taken["bytes"] == n * size, taken
+    raw = tool("raw-download", world.server.url, *digests, env=worker["env"])
+    assert raw["bytes"] == n * size, raw
+
+    prefetch = n * size / (1 << 20) / taken["seconds"]
+    baseline = n * size / (1 << 20) / raw["seconds"]
+    bench("prefetch_mb_per_s", prefetch, "MB/s")
+    bench("prefetch_mb_per_s_baseline", baseline, "MB/s")
+    bench("prefetch_ratio", prefetch / baseline, "x")
+    # Accepting the 200 HITs is part of the prefetch, and the server's share.
+    bench("prefetch_accept_s", taken["accept_seconds"], "s")
+
+
+def main():
+    n = int(os.environ.get("KP_BENCH_SYNC_N", "10000"))
+    world = World()
+    try:
+        bench_prefetch(world)
+        bench_sync(world, n)
+    finally:
+        world.close()
+
+
+if __name__ == "__main__":
+    main()
