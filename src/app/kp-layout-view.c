@@ -111,6 +111,8 @@ struct _KpLayoutView
   KpStore           *store;
   GHashTable        *label_ids;       /* name → id */
   GHashTable        *label_names;     /* id → name */
+  guint              n_media;         /* stand-in media files in the store's folder */
+  gboolean           store_ready;     /* the canvases of this tree have their documents */
 };
 
 G_DEFINE_FINAL_TYPE (KpLayoutView, kp_layout_view, GTK_TYPE_WIDGET)
@@ -564,8 +566,13 @@ new_text_label (const char *markup,
     gtk_label_set_markup (GTK_LABEL (label), markup);
   else
     gtk_label_set_text (GTK_LABEL (label), markup);
-  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+  /* Wrapping labels cost several layouts to measure: short ones, the
+   * most of a page, fit a line anyway. */
+  if (strlen (markup) > 48)
+    {
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_wrap_mode (GTK_LABEL (label), PANGO_WRAP_WORD_CHAR);
+    }
   gtk_label_set_xalign (GTK_LABEL (label), 0);
   gtk_label_set_selectable (GTK_LABEL (label), FALSE);
   g_signal_connect (label, "activate-link", G_CALLBACK (activate_link_cb), NULL);
@@ -648,13 +655,38 @@ is_region (const KpLayoutNode *node)
          node->kind <= KP_LAYOUT_NODE_REGION_NEGATIVE_EXAMPLE;
 }
 
+static gboolean
+children_inline (const KpLayoutNode *node)
+{
+  for (guint i = 0; i < node->children->len; i++)
+    if (!is_inline (g_ptr_array_index (node->children, i)))
+      return FALSE;
+
+  return TRUE;
+}
+
 static GtkWidget *
 build_block (KpLayoutView       *self,
              const KpLayoutNode *node,
              int                 spacing)
 {
-  GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, spacing);
+  GtkWidget *box;
 
+  /* Text alone is one label, without a box around it. */
+  if (node->children->len > 0 && children_inline (node))
+    {
+      g_autoptr(GString) markup = g_string_new (NULL);
+      g_autoptr(GString) plain = g_string_new (NULL);
+      g_autofree char *stripped = NULL;
+
+      for (guint i = 0; i < node->children->len; i++)
+        append_markup (markup, plain, g_ptr_array_index (node->children, i));
+      stripped = g_strstrip (g_strdup (plain->str));
+      if (*stripped != '\0')
+        return new_text_label (g_strstrip (markup->str), TRUE);
+    }
+
+  box = new_box (GTK_ORIENTATION_VERTICAL, spacing);
   build_children (self, box, node);
 
   return box;
@@ -827,41 +859,50 @@ static gboolean
 ensure_store (KpLayoutView  *self,
               GError       **error)
 {
-  g_autoptr(GdkPixbuf) pixel = NULL;
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GPtrArray) all_labels = NULL;
   g_autoptr(GHashTable) media_ids = NULL;
-  g_autoptr(KpStore) store = NULL;
+  KpStore *store;
   guint n = 0;
 
-  if (self->store != NULL)
+  if (self->store_ready)
     return TRUE;
 
-  self->store_folder = g_dir_make_tmp ("kempelen-layout-XXXXXX", error);
-  if (self->store_folder == NULL)
-    return FALSE;
+  for (guint i = 0; i < self->controls->len; i++)
+    if (((Control *)g_ptr_array_index (self->controls, i))->kind == CONTROL_CANVAS)
+      n++;
+
+  if (self->store == NULL)
+    {
+      self->store_folder = g_dir_make_tmp ("kempelen-layout-XXXXXX", error);
+      if (self->store_folder == NULL)
+        return FALSE;
+      self->store = kp_store_open (self->store_folder, error);
+      if (self->store == NULL)
+        return FALSE;
+    }
+  store = self->store;
 
   /* One stand-in media file per canvas: the store keys documents by
    * media, the canvas draws the element's own texture. */
-  pixel = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 1, 1);
-  gdk_pixbuf_fill (pixel, 0);
-  for (guint i = 0; i < self->controls->len; i++)
+  if (n > self->n_media)
     {
-      Control *control = g_ptr_array_index (self->controls, i);
+      g_autoptr(GdkPixbuf) pixel = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 1, 1);
 
-      if (control->kind == CONTROL_CANVAS)
+      gdk_pixbuf_fill (pixel, 0);
+      for (guint i = self->n_media; i < n; i++)
         {
-          g_autofree char *name = canvas_media_name (n++);
+          g_autofree char *name = canvas_media_name (i);
           g_autofree char *path = g_build_filename (self->store_folder, name, NULL);
 
           if (!gdk_pixbuf_save (pixel, path, "png", error, NULL))
             return FALSE;
         }
+      if (!kp_store_scan (store, NULL, error))
+        return FALSE;
+      self->n_media = n;
     }
 
-  store = kp_store_open (self->store_folder, error);
-  if (store == NULL || !kp_store_scan (store, NULL, error))
-    return FALSE;
   media = kp_store_list_media (store, error);
   if (media == NULL)
     return FALSE;
@@ -912,6 +953,17 @@ ensure_store (KpLayoutView  *self,
 
       name = canvas_media_name (n++);
       media_id = GPOINTER_TO_INT (g_hash_table_lookup (media_ids, name));
+
+      /* What the previous layout left on this media goes. */
+      {
+        g_autoptr(GPtrArray) old = kp_store_list_annotations (store, media_id, error);
+
+        if (old == NULL)
+          return FALSE;
+        for (guint j = 0; j < old->len; j++)
+          if (!kp_store_delete_annotation (store, ((KpAnnotation *)g_ptr_array_index (old, j))->id, error))
+            return FALSE;
+      }
 
       /* initial-value boxes go straight into the store, so they are not
        * an edit the worker could undo. */
@@ -966,7 +1018,7 @@ ensure_store (KpLayoutView  *self,
           }
     }
 
-  self->store = g_steal_pointer (&store);
+  self->store_ready = TRUE;
   return TRUE;
 }
 
@@ -1893,8 +1945,23 @@ build_picture (KpLayoutView       *self,
   GtkWidget *picture;
 
   if (texture == NULL)
-    return media_placeholder (self, node, "image-missing-symbolic",
-                              alt != NULL && *alt != '\0' ? alt : _("Image"));
+    {
+      /* Images are many on long pages: one label, framed. */
+      const char *src = kp_layout_node_get_attribute (node, "src");
+      g_autofree char *markup = g_markup_printf_escaped ("%s\n<small>%s</small>",
+                                                         alt != NULL && *alt != '\0' ? alt : _("Image"),
+                                                         src != NULL ? src : "");
+      GtkWidget *frame = gtk_frame_new (NULL);
+      GtkWidget *label = new_text_label (markup, TRUE);
+
+      gtk_widget_set_margin_start (label, 12);
+      gtk_widget_set_margin_end (label, 12);
+      gtk_widget_set_margin_top (label, 8);
+      gtk_widget_set_margin_bottom (label, 8);
+      gtk_frame_set_child (GTK_FRAME (frame), label);
+      gtk_widget_set_halign (frame, GTK_ALIGN_START);
+      return frame;
+    }
 
   picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
@@ -1914,9 +1981,46 @@ static GtkWidget *
 build_list (KpLayoutView       *self,
             const KpLayoutNode *node)
 {
-  GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 4);
+  GtkWidget *box;
   int number = 1;
+  gboolean simple = TRUE;
 
+  for (guint i = 0; i < node->children->len && simple; i++)
+    {
+      const KpLayoutNode *child = g_ptr_array_index (node->children, i);
+
+      simple = child->kind == KP_LAYOUT_NODE_LIST_ITEM ? children_inline (child) : is_inline (child);
+    }
+
+  /* A list of text is one label, a line per item. */
+  if (simple)
+    {
+      g_autoptr(GString) markup = g_string_new (NULL);
+      g_autoptr(GString) plain = g_string_new (NULL);
+      GtkWidget *label;
+
+      for (guint i = 0; i < node->children->len; i++)
+        {
+          const KpLayoutNode *child = g_ptr_array_index (node->children, i);
+          g_autoptr(GString) item = g_string_new (NULL);
+
+          if (child->kind != KP_LAYOUT_NODE_LIST_ITEM)
+            continue;
+          for (guint j = 0; j < child->children->len; j++)
+            append_markup (item, plain, g_ptr_array_index (child->children, j));
+          if (markup->len > 0)
+            g_string_append_c (markup, '\n');
+          if (node->level == 1)
+            g_string_append_printf (markup, "%d. %s", number++, g_strstrip (item->str));
+          else
+            g_string_append_printf (markup, "• %s", g_strstrip (item->str));
+        }
+      label = new_text_label (markup->str, TRUE);
+      gtk_widget_set_margin_start (label, 12);
+      return label;
+    }
+
+  box = new_box (GTK_ORIENTATION_VERTICAL, 4);
   gtk_widget_set_margin_start (box, 12);
   for (guint i = 0; i < node->children->len; i++)
     {
@@ -2564,7 +2668,9 @@ build_node (KpLayoutView       *self,
 
     case KP_LAYOUT_NODE_CROWD_FORM:
       {
-        GtkWidget *box = build_block (self, node, 12);
+        GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 12);
+
+        build_children (self, box, node);
 
         /* crowd-form adds its Submit button unless the template has one. */
         if (!self->has_submit)
@@ -2718,10 +2824,18 @@ build_node (KpLayoutView       *self,
         return box;
       }
 
+    case KP_LAYOUT_NODE_DOCUMENT:
+      {
+        GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 12);
+
+        build_children (self, box, node);
+        return box;
+      }
+
     default:
-      /* Documents, paragraphs, regions, list items and cells out of
-       * place, inline elements holding blocks, … */
-      return build_block (self, node, node->kind == KP_LAYOUT_NODE_DOCUMENT ? 12 : 6);
+      /* Paragraphs, regions, list items and cells out of place, inline
+       * elements holding blocks, … */
+      return build_block (self, node, 6);
     }
 }
 
@@ -2765,17 +2879,42 @@ build_children (KpLayoutView       *self,
   flush_inline (box, markup, plain);
 }
 
+typedef struct
+{
+  GtkWidget *content;
+  GPtrArray *controls;
+} Release;
+
+static gboolean
+release_later_cb (gpointer data)
+{
+  Release *release = data;
+
+  /* The widgets first: their handlers point at the controls. */
+  g_object_unref (release->content);
+  g_ptr_array_unref (release->controls);
+  g_free (release);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 clear_tree (KpLayoutView *self)
 {
-  g_autoptr(GError) error = NULL;
-
   for (guint i = 0; i < self->windows->len; i++)
     gtk_window_destroy (g_ptr_array_index (self->windows, i));
   g_ptr_array_set_size (self->windows, 0);
 
   if (self->content != NULL)
     {
+      /* Freeing thousands of widgets takes long: do it once the new tree
+       * is on screen. */
+      Release *release = g_new0 (Release, 1);
+
+      release->content = g_object_ref (self->content);
+      release->controls = g_steal_pointer (&self->controls);
+      self->controls = g_ptr_array_new_with_free_func ((GDestroyNotify)control_free);
+      g_idle_add_full (G_PRIORITY_LOW, release_later_cb, release, NULL);
       gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), NULL);
       self->content = NULL;
     }
@@ -2789,9 +2928,20 @@ clear_tree (KpLayoutView *self)
   self->submit_button = NULL;
   self->has_submit = FALSE;
 
+  /* The store stays for the next layout: opening one costs more than
+   * a reload should. */
+  self->store_ready = FALSE;
+}
+
+static void
+drop_store (KpLayoutView *self)
+{
+  g_autoptr(GError) error = NULL;
+
   g_clear_object (&self->store);
   g_hash_table_remove_all (self->label_ids);
   g_hash_table_remove_all (self->label_names);
+  self->n_media = 0;
   if (self->store_folder != NULL)
     {
       g_autoptr(GFile) folder = g_file_new_for_path (self->store_folder);
@@ -2859,6 +3009,7 @@ kp_layout_view_dispose (GObject *object)
   KpLayoutView *self = KP_LAYOUT_VIEW (object);
 
   clear_tree (self);
+  drop_store (self);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_object (&self->layout);
   g_clear_object (&self->base);
