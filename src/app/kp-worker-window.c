@@ -1176,12 +1176,8 @@ token_cb (GObject      *source,
   if (self->account == NULL)
     return;
 
+  /* The cache makes its folder itself, on the engine's thread. */
   self->cache_path = kp_account_store_dup_cache_path (self->accounts, self->account);
-  {
-    g_autofree char *dir = g_path_get_dirname (self->cache_path);
-
-    g_mkdir_with_parents (dir, 0700);
-  }
   self->client = kp_worker_client_new (kp_account_get_server_url (self->account), token);
   self->engine = kp_sync_engine_new (self->cache_path, kp_account_get_server_url (self->account), token);
   g_signal_connect_swapped (self->engine, "notify::state", G_CALLBACK (network_state_changed_cb), self);
@@ -1790,7 +1786,6 @@ preview_cb (GObject      *source,
   gtk_widget_add_css_class (accept, "suggested-action");
   g_signal_connect (accept, "clicked", G_CALLBACK (preview_accept_clicked_cb), dialog);
   adw_header_bar_pack_end (g_object_get_data (G_OBJECT (dialog), "kp-header"), accept);
-  g_object_set_data (G_OBJECT (self), "kp-preview-dialog", dialog);
   gtk_window_present (GTK_WINDOW (dialog));
 }
 

@@ -110,6 +110,7 @@ void
 kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
                                 const char         *title,
                                 guint               n,
+                                const char         *duration,
                                 const char         *qualification,
                                 const char * const *images)
 {
@@ -161,7 +162,7 @@ kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
   g_ptr_array_add (args, "--lifetime");
   g_ptr_array_add (args, "1d");
   g_ptr_array_add (args, "--duration");
-  g_ptr_array_add (args, "30m");
+  g_ptr_array_add (args, (char *)duration);
   g_ptr_array_add (args, "--quiet");
   if (qualification != NULL)
     {

@@ -29,12 +29,14 @@ typedef struct
  * money and a worker from Germany, and starts the server. */
 KpWorkerFixture *kp_worker_fixture_new           (void);
 /* Creates n HITs of one group: a QuestionForm with one required free
- * text question "q1". With qualification (kempelenctl's
+ * text question "q1", to be done within duration (kempelenctl's, e.g.
+ * "30m"). With qualification (kempelenctl's
  * TYPEID:COMPARATOR[:VALUE]), the group requires it. With images (media
  * hashes), HIT i shows images[i % their number], from the server. */
 void             kp_worker_fixture_create_group  (KpWorkerFixture    *fixture,
                                                   const char         *title,
                                                   guint               n,
+                                                  const char         *duration,
                                                   const char         *qualification,
                                                   const char * const *images);
 /* Writes a PNG of width×height (its pixels depend on seed) and puts it

@@ -20,6 +20,7 @@
 #define GROUP_A "Describe the pictures"
 #define GROUP_B "Label French street signs"
 #define GROUP_C "Count the cars"
+#define GROUP_D "Quick check"
 #define TIMEOUT_MS 20000
 
 static KpWorkerFixture *fixture;
@@ -314,16 +315,17 @@ test_marketplace (void)
   g_signal_emit_by_name (part ("search-entry"), "search-changed");
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 1);  /* qualified */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 3);
   g_assert_nonnull (find_group (GROUP_A, NULL));
   g_assert_nonnull (find_group (GROUP_C, NULL));
+  g_assert_nonnull (find_group (GROUP_D, NULL));
 
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 0);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("sort-dropdown")), 4);  /* title */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 4);
   {
-    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B };
+    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B, GROUP_D };
 
     for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
       {
@@ -580,6 +582,127 @@ test_media (void)
   }
 }
 
+static GtkWindow *
+find_preview (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      const char *title = gtk_window_get_title (toplevel);
+
+      if (title != NULL && g_str_has_prefix (title, "Preview: ") &&
+          gtk_window_get_transient_for (toplevel) == GTK_WINDOW (window))
+        return toplevel;
+    }
+
+  return NULL;
+}
+
+static gboolean
+preview_shown (gpointer data)
+{
+  return find_preview () != NULL;
+}
+
+static KpLayoutView *
+find_layout_view (GtkWidget *widget)
+{
+  if (KP_IS_LAYOUT_VIEW (widget))
+    return KP_LAYOUT_VIEW (widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child; child = gtk_widget_get_next_sibling (child))
+    {
+      KpLayoutView *view = find_layout_view (child);
+
+      if (view != NULL)
+        return view;
+    }
+  return NULL;
+}
+
+static void
+test_preview (void)
+{
+  GtkWindow *preview;
+  KpLayoutView *view;
+  g_autoptr(JsonObject) accepted = NULL;
+  guint before;
+
+  accepted = server_assignments ("Accepted");
+  before = json_object_get_int_member (accepted, "total");
+
+  /* Activating a row previews its group, without accepting anything. */
+  select_group (GROUP_A);
+  g_signal_emit_by_name (part ("group-view"), "activate",
+                         gtk_single_selection_get_selected (_kp_worker_window_get_group_selection (window)));
+  g_assert_true (kp_worker_wait_for (preview_shown, NULL, TIMEOUT_MS));
+  preview = find_preview ();
+  g_assert_nonnull (strstr (gtk_window_get_title (preview), GROUP_A));
+  view = find_layout_view (GTK_WIDGET (preview));
+  g_assert_nonnull (view);
+  g_assert_nonnull (kp_layout_view_get_control (view, "q1"));
+  /* Read-only: no Submit. */
+  g_assert_true (kp_layout_view_get_submit_button (view) == NULL ||
+                 !gtk_widget_get_visible (kp_layout_view_get_submit_button (view)));
+  gtk_window_destroy (preview);
+
+  g_clear_pointer (&accepted, json_object_unref);
+  accepted = server_assignments ("Accepted");
+  g_assert_cmpuint (json_object_get_int_member (accepted, "total"), ==, before);
+}
+
+static gboolean
+deadline_warned (gpointer data)
+{
+  return gtk_widget_has_css_class (part ("work-deadline"), "warning");
+}
+
+static void
+test_deadline (void)
+{
+  g_autofree char *id = NULL;
+
+  /* One minute to do it: the window warns at once. */
+  g_assert_null (_kp_worker_window_get_current_assignment (window));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "market");
+  gtk_widget_activate_action (GTK_WIDGET (window), "worker.refresh", NULL);
+  g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
+  select_group (GROUP_D);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.accept", NULL));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  id = g_strdup (_kp_worker_window_get_current_assignment (window));
+  g_assert_true (kp_worker_wait_for (deadline_warned, NULL, TIMEOUT_MS));
+  g_assert_true (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (part ("work-deadline"))), "Time left: 0:") ||
+                 g_str_has_prefix (gtk_label_get_text (GTK_LABEL (part ("work-deadline"))), "Time left: 1:00"));
+
+  fill_answer ("quick");
+  submit ();
+  assert_outbox (id, "Accepted");
+}
+
+static gboolean
+store_empty (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (store)) == 0;
+}
+
+static void
+test_remove_account (void)
+{
+  KpAccount *account = kp_worker_window_get_account (window);
+
+  g_assert_nonnull (account);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.remove-account", "s",
+                                             kp_account_get_id (account)));
+  g_assert_null (kp_worker_window_get_account (window));
+  g_assert_null (_kp_worker_window_get_sync_engine (window));
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 0);
+  g_assert_true (kp_worker_wait_for (store_empty, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_parent (gtk_widget_get_parent (part ("group-view"))))),
+                   ==, "no-account");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -594,10 +717,11 @@ main (int   argc,
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
 
-  kp_worker_fixture_create_group (fixture, GROUP_A, 14, NULL, NULL);
-  kp_worker_fixture_create_group (fixture, GROUP_B, 2, "00000000000000000071:In:FR", NULL);
+  kp_worker_fixture_create_group (fixture, GROUP_A, 14, "30m", NULL, NULL);
+  kp_worker_fixture_create_group (fixture, GROUP_B, 2, "30m", "00000000000000000071:In:FR", NULL);
+  kp_worker_fixture_create_group (fixture, GROUP_D, 1, "1m", NULL, NULL);
   image = kp_worker_fixture_add_image (fixture, 64, 48, 1);
-  kp_worker_fixture_create_group (fixture, GROUP_C, 2, NULL, (const char *[]) { image, NULL });
+  kp_worker_fixture_create_group (fixture, GROUP_C, 2, "30m", NULL, (const char *[]) { image, NULL });
 
   config = g_build_filename (fixture->tmp_dir, "config", NULL);
   store = kp_account_store_new (config, KP_TOKEN_STORAGE_FILE);
@@ -615,6 +739,9 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/offline", test_offline);
   g_test_add_func ("/kempelen/app/worker-window/refused-earnings", test_refused_and_earnings);
   g_test_add_func ("/kempelen/app/worker-window/media", test_media);
+  g_test_add_func ("/kempelen/app/worker-window/preview", test_preview);
+  g_test_add_func ("/kempelen/app/worker-window/deadline", test_deadline);
+  g_test_add_func ("/kempelen/app/worker-window/remove-account", test_remove_account);
 
   status = g_test_run ();
 
