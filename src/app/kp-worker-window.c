@@ -837,6 +837,123 @@ watch_edits (KpWorkerWindow *self,
     watch_edits (self, child);
 }
 
+/* Puts a text back into a text control; FALSE for other controls. */
+static gboolean
+restore_text (GtkWidget  *control,
+              const char *text)
+{
+  if (GTK_IS_TEXT_VIEW (control))
+    gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (control)), text, -1);
+  else if (GTK_IS_EDITABLE (control))
+    gtk_editable_set_text (GTK_EDITABLE (control), text);
+  else
+    return FALSE;
+  return TRUE;
+}
+
+static void
+restore_choice (KpLayoutView *view,
+                const char   *name,
+                const char   *choice)
+{
+  GtkWidget *button = kp_layout_view_get_choice (view, name, choice);
+
+  if (GTK_IS_CHECK_BUTTON (button))
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (button), TRUE);
+  else if (GTK_IS_TOGGLE_BUTTON (button))
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), TRUE);
+}
+
+/* Puts a saved draft (an answer array, as submitted) back into the
+ * widgets, where that can be done from the answer alone: QuestionForm
+ * free texts and selections, and the text and choice elements of a
+ * crowd-form. Drawn shapes and media answers stay in the draft only. */
+static void
+restore_draft (KpWorkerWindow *self,
+               const char     *draft)
+{
+  g_autoptr(JsonNode) root = json_from_string (draft, NULL);
+  JsonArray *answers;
+
+  if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
+    return;
+  answers = json_node_get_array (root);
+
+  for (guint i = 0; i < json_array_get_length (answers); i++)
+    {
+      JsonNode *element = json_array_get_element (answers, i);
+      JsonObject *answer;
+      const char *id, *text;
+      JsonNode *selections;
+
+      if (!JSON_NODE_HOLDS_OBJECT (element))
+        continue;
+      answer = json_node_get_object (element);
+      id = json_string (answer, "QuestionIdentifier");
+      text = json_string (answer, "FreeText");
+      selections = json_object_get_member (answer, "SelectionIdentifier");
+      if (id == NULL)
+        continue;
+
+      if (text != NULL && g_str_equal (id, "taskAnswers"))
+        {
+          /* A crowd-form: [{"name": value, …}]. */
+          g_autoptr(JsonNode) task = json_from_string (text, NULL);
+          JsonObject *values;
+          JsonObjectIter iter;
+          const char *name;
+          JsonNode *value;
+
+          if (task == NULL || !JSON_NODE_HOLDS_ARRAY (task) ||
+              json_array_get_length (json_node_get_array (task)) != 1 ||
+              !JSON_NODE_HOLDS_OBJECT (json_array_get_element (json_node_get_array (task), 0)))
+            continue;
+          values = json_array_get_object_element (json_node_get_array (task), 0);
+          json_object_iter_init (&iter, values);
+          while (json_object_iter_next (&iter, &name, &value))
+            {
+              GtkWidget *control = kp_layout_view_get_control (self->layout_view, name);
+
+              if (control != NULL && JSON_NODE_HOLDS_VALUE (value) &&
+                  json_node_get_value_type (value) == G_TYPE_STRING)
+                restore_text (control, json_node_get_string (value));
+              else if (JSON_NODE_HOLDS_OBJECT (value))
+                {
+                  /* Radio groups and classifiers: {"choice": true, …} or {"label": "choice"}. */
+                  JsonObjectIter choices;
+                  const char *choice;
+                  JsonNode *on;
+
+                  json_object_iter_init (&choices, json_node_get_object (value));
+                  while (json_object_iter_next (&choices, &choice, &on))
+                    if (JSON_NODE_HOLDS_VALUE (on) && json_node_get_value_type (on) == G_TYPE_BOOLEAN &&
+                        json_node_get_boolean (on))
+                      restore_choice (self->layout_view, name, choice);
+                }
+            }
+        }
+      else if (text != NULL)
+        {
+          GtkWidget *control = kp_layout_view_get_control (self->layout_view, id);
+
+          if (control != NULL)
+            restore_text (control, text);
+        }
+      else if (selections != NULL && JSON_NODE_HOLDS_ARRAY (selections))
+        {
+          JsonArray *array = json_node_get_array (selections);
+
+          for (guint j = 0; j < json_array_get_length (array); j++)
+            {
+              JsonNode *selection = json_array_get_element (array, j);
+
+              if (JSON_NODE_HOLDS_VALUE (selection) && json_node_get_value_type (selection) == G_TYPE_STRING)
+                restore_choice (self->layout_view, id, json_node_get_string (selection));
+            }
+        }
+    }
+}
+
 static void
 show_prepared (KpWorkerWindow *self,
                Prepared       *p)
@@ -860,6 +977,9 @@ show_prepared (KpWorkerWindow *self,
   /* The bar below the HIT has the Submit button (and Ctrl+Return). */
   if (kp_layout_view_get_submit_button (self->layout_view) != NULL)
     gtk_widget_set_visible (kp_layout_view_get_submit_button (self->layout_view), FALSE);
+  /* Where the worker left off, after a restart or a switch. */
+  if (p->draft != NULL)
+    restore_draft (self, p->draft);
   watch_edits (self, GTK_WIDGET (self->layout_view));
 
   /* Translators: a HIT's title and its reward in dollars */

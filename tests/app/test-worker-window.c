@@ -681,6 +681,48 @@ test_deadline (void)
   assert_outbox (id, "Accepted");
 }
 
+static void
+test_restart (void)
+{
+  g_autofree char *id = NULL;
+  DraftWait draft = { NULL, "half done" };
+  GtkWidget *control;
+
+  /* Half an answer, then the window closes (or the app crashes)... */
+  select_group (GROUP_A);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.accept", NULL));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  id = g_strdup (_kp_worker_window_get_current_assignment (window));
+  fill_answer ("half done");
+  draft.assignment_id = id;
+  g_assert_true (kp_worker_wait_for (draft_contains, &draft, TIMEOUT_MS));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_clear_object (&window);
+
+  /* ...and a new one picks the HIT up where the worker left it. */
+  window = g_object_ref_sink (kp_worker_window_new (NULL, store));
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (_kp_worker_window_get_current_assignment (window), ==, id);
+  control = kp_layout_view_get_control (_kp_worker_window_get_layout_view (window), "q1");
+  if (GTK_IS_TEXT_VIEW (control))
+    {
+      GtkTextBuffer *buffer = gtk_text_view_get_buffer (GTK_TEXT_VIEW (control));
+      GtkTextIter start, end;
+      g_autofree char *text = NULL;
+
+      gtk_text_buffer_get_bounds (buffer, &start, &end);
+      text = gtk_text_buffer_get_text (buffer, &start, &end, FALSE);
+      g_assert_cmpstr (text, ==, "half done");
+    }
+  else
+    g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (control)), ==, "half done");
+
+  fill_answer ("all done");
+  submit ();
+  assert_outbox (id, "Accepted");
+}
+
 static gboolean
 store_empty (gpointer data)
 {
@@ -741,6 +783,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/media", test_media);
   g_test_add_func ("/kempelen/app/worker-window/preview", test_preview);
   g_test_add_func ("/kempelen/app/worker-window/deadline", test_deadline);
+  g_test_add_func ("/kempelen/app/worker-window/restart", test_restart);
   g_test_add_func ("/kempelen/app/worker-window/remove-account", test_remove_account);
 
   status = g_test_run ();
