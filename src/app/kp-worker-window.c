@@ -3014,6 +3014,19 @@ build_work_page (KpWorkerWindow *self)
 
   self->layout_view = KP_LAYOUT_VIEW (kp_layout_view_new ());
   kp_layout_view_set_media_func (self->layout_view, media_func, self, NULL);
+  /* Long layouts are built a slice at a time, after watch_edits() ran:
+   * keys and clicks anywhere in the view count as edits too. */
+  {
+    GtkEventController *keys = gtk_event_controller_key_new ();
+    GtkGesture *clicks = gtk_gesture_click_new ();
+
+    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
+    g_signal_connect_swapped (keys, "key-released", G_CALLBACK (edited_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->layout_view), keys);
+    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (clicks), GTK_PHASE_CAPTURE);
+    g_signal_connect_swapped (clicks, "released", G_CALLBACK (edited_cb), self);
+    gtk_widget_add_controller (GTK_WIDGET (self->layout_view), GTK_EVENT_CONTROLLER (clicks));
+  }
   g_signal_connect (self->layout_view, "submitted", G_CALLBACK (layout_submitted_cb), self);
   scrolled = gtk_scrolled_window_new ();
   gtk_widget_set_vexpand (scrolled, TRUE);
