@@ -13,6 +13,9 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "kp-core.h"
 
 static char *
 dup_kempelenctl (void)
@@ -209,6 +212,86 @@ kp_worker_fixture_add_image (KpWorkerFixture *fixture,
   array = json_node_get_array (node);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
   return g_strdup (json_object_get_string_member (json_array_get_object_element (array, 0), "SHA256"));
+}
+
+/* One MTurk requester call, signed, answered with its JSON object. */
+static JsonObject *
+call_mturk (KpWorkerFixture *fixture,
+            const char      *operation,
+            JsonNode        *params)
+{
+  g_autofree char *text = json_to_string (params, FALSE);
+  g_autoptr(GBytes) body = g_bytes_new (text, strlen (text));
+  g_autoptr(KpSigv4Request) req = kp_sigv4_request_new ("POST", "/", "", body);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", fixture->server->url);
+  g_autofree char *host = g_strdup_printf ("127.0.0.1:%u", fixture->port);
+  g_autofree char *target = g_strconcat ("MTurkRequesterServiceV20170117.", operation, NULL);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+
+  kp_sigv4_request_add_header (req, "host", host);
+  kp_sigv4_request_add_header (req, "content-type", "application/x-amz-json-1.1");
+  kp_sigv4_request_add_header (req, "x-amz-target", target);
+  kp_sigv4_sign (req, fixture->access_key, fixture->secret_key, "us-east-1", "mturk-requester",
+                 g_get_real_time () / G_USEC_PER_SEC);
+  soup_message_headers_replace (headers, "X-Amz-Target", target);
+  soup_message_headers_replace (headers, "X-Amz-Date", kp_sigv4_request_get_header (req, "x-amz-date"));
+  soup_message_headers_replace (headers, "Authorization", kp_sigv4_request_get_header (req, "authorization"));
+  soup_message_set_request_body_from_bytes (msg, "application/x-amz-json-1.1", body);
+
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  if (soup_message_get_status (msg) != 200)
+    g_error ("%s failed: %.*s", operation, (int)g_bytes_get_size (answer),
+             (const char *)g_bytes_get_data (answer, NULL));
+  return parse_object (g_bytes_get_data (answer, NULL));
+}
+
+char *
+kp_worker_fixture_create_qualification (KpWorkerFixture *fixture,
+                                        const char      *name)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) params = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  const char *test =
+    "<QuestionForm xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2017-11-06/QuestionForm.xsd\">"
+    "<Question><QuestionIdentifier>sky</QuestionIdentifier><IsRequired>true</IsRequired>"
+    "<QuestionContent><Text>What colour is the sky?</Text></QuestionContent>"
+    "<AnswerSpecification><SelectionAnswer><StyleSuggestion>radiobutton</StyleSuggestion><Selections>"
+    "<Selection><SelectionIdentifier>blue</SelectionIdentifier><Text>Blue</Text></Selection>"
+    "<Selection><SelectionIdentifier>green</SelectionIdentifier><Text>Green</Text></Selection>"
+    "<Selection><SelectionIdentifier>red</SelectionIdentifier><Text>Red</Text></Selection>"
+    "</Selections></SelectionAnswer></AnswerSpecification></Question></QuestionForm>";
+  const char *key =
+    "<AnswerKey xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/2005-10-01/AnswerKey.xsd\">"
+    "<Question><QuestionIdentifier>sky</QuestionIdentifier>"
+    "<AnswerOption><SelectionIdentifier>blue</SelectionIdentifier><AnswerScore>100</AnswerScore></AnswerOption>"
+    "<DefaultScore>0</DefaultScore></Question></AnswerKey>";
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "Name");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "Description");
+  json_builder_add_string_value (builder, "Knows the colours of things");
+  json_builder_set_member_name (builder, "QualificationTypeStatus");
+  json_builder_add_string_value (builder, "Active");
+  json_builder_set_member_name (builder, "Test");
+  json_builder_add_string_value (builder, test);
+  json_builder_set_member_name (builder, "AnswerKey");
+  json_builder_add_string_value (builder, key);
+  json_builder_set_member_name (builder, "TestDurationInSeconds");
+  json_builder_add_int_value (builder, 600);
+  json_builder_set_member_name (builder, "RetryDelayInSeconds");
+  json_builder_add_int_value (builder, 60);
+  json_builder_end_object (builder);
+  params = json_builder_get_root (builder);
+
+  answer = call_mturk (fixture, "CreateQualificationType", params);
+  return g_strdup (json_object_get_string_member (json_object_get_object_member (answer, "QualificationType"),
+                                                  "QualificationTypeId"));
 }
 
 void

@@ -45,6 +45,11 @@ char            *kp_worker_fixture_add_image     (KpWorkerFixture    *fixture,
                                                   int                 width,
                                                   int                 height,
                                                   guint               seed);
+/* Creates a qualification type whose test asks "sky" (blue, green or
+ * red) and grades it at once: blue scores 100, anything else 0.
+ * Returns its id. */
+char            *kp_worker_fixture_create_qualification (KpWorkerFixture *fixture,
+                                                         const char      *name);
 void             kp_worker_fixture_stop_server   (KpWorkerFixture *fixture);
 /* Starts the server again on the same port and data directory. */
 void             kp_worker_fixture_start_server  (KpWorkerFixture *fixture);

@@ -21,6 +21,8 @@
 #define GROUP_B "Label French street signs"
 #define GROUP_C "Count the cars"
 #define GROUP_D "Quick check"
+#define GROUP_E "Name the colours"
+#define QUALIFICATION "Colour expert"
 #define TIMEOUT_MS 20000
 
 static KpWorkerFixture *fixture;
@@ -323,9 +325,9 @@ test_marketplace (void)
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 0);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("sort-dropdown")), 4);  /* title */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 4);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 5);
   {
-    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B, GROUP_D };
+    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B, GROUP_E, GROUP_D };
 
     for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
       {
@@ -723,6 +725,124 @@ test_restart (void)
   assert_outbox (id, "Accepted");
 }
 
+static GtkWindow *
+find_toplevel (const char *prefix)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) toplevel = g_list_model_get_item (toplevels, i);
+      const char *title = gtk_window_get_title (toplevel);
+
+      if (title != NULL && g_str_has_prefix (title, prefix) &&
+          gtk_window_get_transient_for (toplevel) == GTK_WINDOW (window))
+        return toplevel;
+    }
+
+  return NULL;
+}
+
+static gboolean
+test_shown (gpointer data)
+{
+  return find_toplevel ("Qualification Test: ") != NULL;
+}
+
+static gboolean
+test_closed (gpointer data)
+{
+  return find_toplevel ("Qualification Test: ") == NULL;
+}
+
+static gboolean
+group_e_qualified (gpointer data)
+{
+  KpWorkerGroup *group = find_group (GROUP_E, NULL);
+
+  return !_kp_worker_window_get_loading_groups (window) && group != NULL &&
+         g_str_equal (kp_worker_group_get_standing (group), "qualified");
+}
+
+static gboolean
+qualification_listed (gpointer data)
+{
+  for (GtkWidget *row = gtk_widget_get_first_child (part ("qualification-list"));
+       row != NULL;
+       row = gtk_widget_get_next_sibling (row))
+    {
+      if (ADW_IS_ACTION_ROW (row) &&
+          g_strcmp0 (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), QUALIFICATION) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+test_qualification (void)
+{
+  KpWorkerGroup *group;
+  GtkWindow *dialog;
+  KpLayoutView *view;
+  GtkWidget *blue;
+
+  /* The worker may take the test of group E's qualification. */
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "market");
+  gtk_widget_activate_action (GTK_WIDGET (window), "worker.refresh", NULL);
+  g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
+  group = find_group (GROUP_E, NULL);
+  g_assert_nonnull (group);
+  g_assert_cmpstr (kp_worker_group_get_standing (group), ==, "can-request");
+  select_group (GROUP_E);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.request-qualification", NULL));
+  g_assert_true (kp_worker_wait_for (test_shown, NULL, TIMEOUT_MS));
+  dialog = find_toplevel ("Qualification Test: ");
+  g_assert_nonnull (strstr (gtk_window_get_title (dialog), QUALIFICATION));
+  view = find_layout_view (GTK_WIDGET (dialog));
+  g_assert_nonnull (view);
+  blue = kp_layout_view_get_choice (view, "sky", "blue");
+  g_assert_true (GTK_IS_CHECK_BUTTON (blue));
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (blue), TRUE);
+  g_assert_true (kp_layout_view_submit (view));
+  g_assert_true (kp_worker_wait_for (test_closed, NULL, TIMEOUT_MS));
+
+  /* Graded at once: the group opens, and the score is listed. */
+  g_assert_true (kp_worker_wait_for (group_e_qualified, NULL, TIMEOUT_MS));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "earnings");
+  g_assert_true (kp_worker_wait_for (qualification_listed, NULL, TIMEOUT_MS));
+}
+
+static gboolean
+engine_paused (gpointer data)
+{
+  return kp_sync_engine_get_state (_kp_worker_window_get_sync_engine (window)) == KP_SYNC_STATE_PAUSED;
+}
+
+static gboolean
+engine_idle (gpointer data)
+{
+  return kp_sync_engine_get_state (_kp_worker_window_get_sync_engine (window)) == KP_SYNC_STATE_IDLE;
+}
+
+static void
+test_work_offline (void)
+{
+  KpSyncEngine *engine = _kp_worker_window_get_sync_engine (window);
+
+  /* The switch is the engine's work-offline setting. */
+  gtk_switch_set_active (GTK_SWITCH (part ("offline-switch")), TRUE);
+  g_assert_true (kp_sync_engine_get_work_offline (engine));
+  g_assert_true (kp_worker_wait_for (engine_paused, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (part ("network-row"))), ==,
+                   "Working offline");
+
+  kp_sync_engine_set_work_offline (engine, FALSE);
+  g_assert_false (gtk_switch_get_active (GTK_SWITCH (part ("offline-switch"))));
+  g_assert_true (kp_worker_wait_for (engine_idle, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (part ("network-row"))), ==, "Online");
+}
+
 static gboolean
 store_empty (gpointer data)
 {
@@ -762,6 +882,12 @@ main (int   argc,
   kp_worker_fixture_create_group (fixture, GROUP_A, 14, "30m", NULL, NULL);
   kp_worker_fixture_create_group (fixture, GROUP_B, 2, "30m", "00000000000000000071:In:FR", NULL);
   kp_worker_fixture_create_group (fixture, GROUP_D, 1, "1m", NULL, NULL);
+  {
+    g_autofree char *type = kp_worker_fixture_create_qualification (fixture, QUALIFICATION);
+    g_autofree char *requirement = g_strdup_printf ("%s:GreaterThanOrEqualTo:50", type);
+
+    kp_worker_fixture_create_group (fixture, GROUP_E, 1, "30m", requirement, NULL);
+  }
   image = kp_worker_fixture_add_image (fixture, 64, 48, 1);
   kp_worker_fixture_create_group (fixture, GROUP_C, 2, "30m", NULL, (const char *[]) { image, NULL });
 
@@ -784,6 +910,8 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/preview", test_preview);
   g_test_add_func ("/kempelen/app/worker-window/deadline", test_deadline);
   g_test_add_func ("/kempelen/app/worker-window/restart", test_restart);
+  g_test_add_func ("/kempelen/app/worker-window/qualification-test", test_qualification);
+  g_test_add_func ("/kempelen/app/worker-window/work-offline", test_work_offline);
   g_test_add_func ("/kempelen/app/worker-window/remove-account", test_remove_account);
 
   status = g_test_run ();
