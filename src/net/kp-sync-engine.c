@@ -162,6 +162,7 @@ typedef enum
   POST_TASK_STRING,
   POST_TASK_BOOLEAN,
   POST_TASK_STRV,
+  POST_TASK_POINTER,
   POST_PROGRESS,
 } PostKind;
 
@@ -178,6 +179,8 @@ typedef struct
   GTask       *task;
   char        *string;
   GStrv        strv;
+  gpointer     pointer;
+  GDestroyNotify pointer_free;
   GError      *error;
   guint        hits_ready;
   guint        hits_wanted;
@@ -211,6 +214,8 @@ post_free (gpointer data)
   g_free (p->error_message);
   g_free (p->string);
   g_strfreev (p->strv);
+  if (p->pointer != NULL)
+    p->pointer_free (p->pointer);
   g_clear_error (&p->error);
   /* A task that never got its answer (the engine went away first). */
   if (p->task != NULL)
@@ -230,7 +235,8 @@ post_dispatch (gpointer data)
 {
   Post *p = data;
 
-  if (p->kind == POST_TASK_STRING || p->kind == POST_TASK_BOOLEAN || p->kind == POST_TASK_STRV)
+  if (p->kind == POST_TASK_STRING || p->kind == POST_TASK_BOOLEAN || p->kind == POST_TASK_STRV ||
+      p->kind == POST_TASK_POINTER)
     {
       GTask *task = g_steal_pointer (&p->task);
 
@@ -240,6 +246,8 @@ post_dispatch (gpointer data)
         g_task_return_pointer (task, g_steal_pointer (&p->string), g_free);
       else if (p->kind == POST_TASK_STRV)
         g_task_return_pointer (task, g_steal_pointer (&p->strv), (GDestroyNotify)g_strfreev);
+      else if (p->kind == POST_TASK_POINTER)
+        g_task_return_pointer (task, g_steal_pointer (&p->pointer), p->pointer_free);
       else
         g_task_return_boolean (task, TRUE);
       g_object_unref (task);
@@ -454,7 +462,16 @@ sync_cb (GObject      *source,
       w->failures = 0;
       g_clear_pointer (&w->last_error, g_free);
     }
-  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+  else if (g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_TOO_LARGE) && n > 1)
+    {
+      /* Large answers: smaller batches from now on, and this one again
+       * at once (halving until one item fits, or is too large alone). */
+      w->batch_size = MAX (1, n / 2);
+      g_debug ("A batch of %u items is too large for the server; sending %u at a time",
+               n, w->batch_size);
+    }
+  else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+           !g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_TOO_LARGE))
     {
       /* No answer about any item: all of them go again later. Sending
        * them twice is safe: the server knows their submission ids. */
@@ -479,6 +496,18 @@ sync_cb (GObject      *source,
                                       : w->backoff_until;
       if (error != NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         r->next_attempt = now;
+      else if (g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_TOO_LARGE) && n > 1)
+        r->next_attempt = now;
+      else if (g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_TOO_LARGE))
+        {
+          /* One submission larger than the server takes: it will never
+           * pass; keep it as a draft the worker can see and export. */
+          r->kind = KP_OUTBOX_RESULT_REFUSED;
+          r->status_code = 413;
+          r->error_code = "too-large";
+          r->reason = error->message;
+          continue;
+        }
       else if (error != NULL)
         {
           r->reason = error->message;
@@ -645,6 +674,9 @@ typedef enum
   CMD_SAVE_DRAFT,
   CMD_TAKE_OFFLINE,
   CMD_CANCEL_OFFLINE,
+  CMD_LIST_ASSIGNMENTS,
+  CMD_LOAD_DRAFT,
+  CMD_RETURN,
   CMD_QUIT,
 } CommandKind;
 
@@ -988,6 +1020,40 @@ offline_step (Offline *o)
     offline_finish (o);
 }
 
+typedef struct
+{
+  Worker *w;
+  GTask  *task;
+  char   *assignment_id;
+} ReturnData;
+
+static void
+return_cb (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  ReturnData *r = user_data;
+  Worker *w = r->w;
+  g_autoptr(JsonObject) answer = NULL;
+  GError *error = NULL;
+  Post *p;
+
+  w->busy_tasks--;
+  answer = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
+  /* Returned on the server (or it was not the worker's to return any
+   * more): the cache follows, and the HIT leaves the worker's list. */
+  if (answer != NULL && w->cache != NULL)
+    kp_worker_cache_set_assignment_status (w->cache, r->assignment_id, "Returned", NULL);
+
+  p = post_new (w, POST_TASK_BOOLEAN);
+  p->task = g_steal_pointer (&r->task);
+  p->error = error;
+  post_send (w, p);
+
+  g_free (r->assignment_id);
+  g_free (r);
+}
+
 static gboolean
 command_dispatch (gpointer data)
 {
@@ -1054,6 +1120,45 @@ command_dispatch (gpointer data)
         w->busy_tasks++;
         g_ptr_array_add (w->offlines, offline_ref (o));
         offline_step (o);
+      }
+      break;
+
+    case CMD_LIST_ASSIGNMENTS:
+      {
+        GPtrArray *list = w->cache != NULL ? kp_worker_cache_list_assignments (w->cache, &error) : NULL;
+        Post *p = post_new (w, POST_TASK_POINTER);
+
+        p->task = g_steal_pointer (&c->task);
+        p->pointer = list;
+        p->pointer_free = (GDestroyNotify)g_ptr_array_unref;
+        if (list == NULL)
+          p->error = error != NULL ? g_steal_pointer (&error)
+                                   : g_error_new (KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_FAILED,
+                                                  _("The worker cache could not be opened"));
+        post_send (w, p);
+      }
+      break;
+
+    case CMD_LOAD_DRAFT:
+      {
+        char *draft = w->cache != NULL ? kp_worker_cache_dup_draft (w->cache, c->a, &error) : NULL;
+
+        if (draft == NULL && error == NULL)
+          error = g_error_new (KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_FAILED,
+                               _("The worker cache could not be opened"));
+        reply_task (w, c, POST_TASK_STRING, draft, g_steal_pointer (&error));
+      }
+      break;
+
+    case CMD_RETURN:
+      {
+        ReturnData *r = g_new0 (ReturnData, 1);
+
+        r->w = w;
+        r->task = g_steal_pointer (&c->task);
+        r->assignment_id = g_strdup (c->a);
+        w->busy_tasks++;
+        kp_worker_client_return_assignment_async (w->client, c->a, w->cancellable, return_cb, r);
       }
       break;
 
@@ -1275,6 +1380,7 @@ engine_apply_post (KpSyncEngine *self,
     case POST_TASK_STRING:
     case POST_TASK_BOOLEAN:
     case POST_TASK_STRV:
+    case POST_TASK_POINTER:
     default:
       break;
     }
@@ -1919,4 +2025,105 @@ kp_sync_engine_take_offline_finish (KpSyncEngine  *self,
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+static void
+send_task_command (KpSyncEngine *self,
+                   CommandKind   kind,
+                   GTask        *task,
+                   const char   *a)
+{
+  Command *c;
+
+  if (!check_started (self, task))
+    {
+      g_object_unref (task);
+      return;
+    }
+  c = command_new (self->worker, kind);
+  c->task = task;
+  c->a = g_strdup (a);
+  command_send (self->worker, c);
+}
+
+void
+kp_sync_engine_list_assignments_async (KpSyncEngine        *self,
+                                       GCancellable        *cancellable,
+                                       GAsyncReadyCallback  callback,
+                                       gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (KP_IS_SYNC_ENGINE (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kp_sync_engine_list_assignments_async);
+  send_task_command (self, CMD_LIST_ASSIGNMENTS, task, NULL);
+}
+
+GPtrArray *
+kp_sync_engine_list_assignments_finish (KpSyncEngine  *self,
+                                        GAsyncResult  *result,
+                                        GError       **error)
+{
+  g_return_val_if_fail (KP_IS_SYNC_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kp_sync_engine_load_draft_async (KpSyncEngine        *self,
+                                 const char          *assignment_id,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (KP_IS_SYNC_ENGINE (self));
+  g_return_if_fail (assignment_id != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kp_sync_engine_load_draft_async);
+  send_task_command (self, CMD_LOAD_DRAFT, task, assignment_id);
+}
+
+char *
+kp_sync_engine_load_draft_finish (KpSyncEngine  *self,
+                                  GAsyncResult  *result,
+                                  GError       **error)
+{
+  g_return_val_if_fail (KP_IS_SYNC_ENGINE (self), NULL);
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kp_sync_engine_return_async (KpSyncEngine        *self,
+                             const char          *assignment_id,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (KP_IS_SYNC_ENGINE (self));
+  g_return_if_fail (assignment_id != NULL);
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kp_sync_engine_return_async);
+  send_task_command (self, CMD_RETURN, task, assignment_id);
+}
+
+gboolean
+kp_sync_engine_return_finish (KpSyncEngine  *self,
+                              GAsyncResult  *result,
+                              GError       **error)
+{
+  g_return_val_if_fail (KP_IS_SYNC_ENGINE (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }

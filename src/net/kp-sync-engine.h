@@ -98,6 +98,36 @@ gboolean       kp_sync_engine_save_draft_finish  (KpSyncEngine         *self,
                                                   GAsyncResult         *result,
                                                   GError              **error);
 
+/* The accepted assignments in the cache (KpCachedAssignment), soonest
+ * deadline first: what the worker can work on, also offline. */
+void           kp_sync_engine_list_assignments_async  (KpSyncEngine   *self,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+GPtrArray     *kp_sync_engine_list_assignments_finish (KpSyncEngine   *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+/* The saved draft of an assignment (NOT_FOUND of KP_WORKER_CACHE_ERROR
+ * when there is none). */
+void           kp_sync_engine_load_draft_async   (KpSyncEngine         *self,
+                                                  const char           *assignment_id,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+char          *kp_sync_engine_load_draft_finish  (KpSyncEngine         *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Returns an accepted HIT to the server (needs the network); the cache
+ * marks it "Returned". */
+void           kp_sync_engine_return_async       (KpSyncEngine         *self,
+                                                  const char           *assignment_id,
+                                                  GCancellable         *cancellable,
+                                                  GAsyncReadyCallback   callback,
+                                                  gpointer              user_data);
+gboolean       kp_sync_engine_return_finish      (KpSyncEngine         *self,
+                                                  GAsyncResult         *result,
+                                                  GError              **error);
+
 /* Takes work offline: accepts up to n HITs of the group hit_type_id
  * (fewer if the group runs out), stores them in the cache and downloads
  * the media their questions refer to, several at a time, each checked

@@ -84,6 +84,7 @@ typedef struct
   guint        in_flight;
   guint        made;
   guint        failed;
+  guint        retries;
 } MakeHits;
 
 static void make_one (MakeHits *m);
@@ -101,6 +102,12 @@ make_cb (GObject      *source,
   m->in_flight--;
   if (body != NULL && soup_message_get_status (msg) == 200)
     m->made++;
+  else if (body == NULL && m->retries < 20)
+    {
+      /* A keep-alive connection the server closed just then: again. */
+      m->retries++;
+      m->remaining++;
+    }
   else
     {
       m->failed++;

@@ -454,6 +454,34 @@ test_engine_pause_and_refuse (Fixture       *f,
   g_assert_no_error (error);
   g_clear_object (&result);
 
+  kp_sync_engine_load_draft_async (engine, "3NOSUCHASSIGNMENT1", NULL, wait_cb, &w);
+  result = wait_result (&w);
+  {
+    g_autofree char *draft = kp_sync_engine_load_draft_finish (engine, result, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (draft, ==, "[{\"draft\":1}]");
+  }
+  g_clear_object (&result);
+
+  kp_sync_engine_list_assignments_async (engine, NULL, wait_cb, &w);
+  result = wait_result (&w);
+  {
+    g_autoptr(GPtrArray) list = kp_sync_engine_list_assignments_finish (engine, result, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 0);
+  }
+  g_clear_object (&result);
+
+  /* Returning needs the server, which knows no such assignment. */
+  kp_sync_engine_return_async (engine, "3NOSUCHASSIGNMENT2", NULL, wait_cb, &w);
+  result = wait_result (&w);
+  g_assert_false (kp_sync_engine_return_finish (engine, result, &error));
+  g_assert_error (error, KP_WORKER_ERROR, KP_WORKER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_clear_object (&result);
+
   id = submit (engine, "3NOSUCHASSIGNMENT1");
   WAIT_FOR (g_list_model_get_n_items (outbox) == 1);
   item = g_list_model_get_item (outbox, 0);

@@ -182,6 +182,27 @@ class Refusals(unittest.TestCase):
         self.assertEqual(sum(i["attempts"] for i in world.status(worker)["items"]), 5)
 
 
+class LargeAnswers(unittest.TestCase):
+
+    def test_batches_shrink_and_oversized_items_are_refused(self):
+        """The server takes bodies of at most 64 KiB here: batches of 4 KB
+        answers are halved until they fit, and an answer larger than that
+        alone is refused for good (kept as a draft), not retried forever."""
+        world = World(server_args=syncworld.SERVER_ARGS + ["--max-body-size", "65536"])
+        try:
+            worker = world.prepare(40, answer_bytes=4000)
+            huge = tool("enqueue", worker["cache"], "100000", env={"KP_FAKE_ASSIGNMENTS": "1"})
+            self.assertEqual(huge["enqueued"], 1)
+            result = world.sync(worker, "--retry-ms", "20,200")
+            status = world.status(worker)
+        finally:
+            world.close()
+        self.assertEqual((result["accepted"], result["refused"]), (40, 1), result)
+        refused, = [i for i in status["items"] if i["state"] == "refused"]
+        self.assertEqual((refused["status"], refused["error"]), (413, "too-large"))
+        self.assertEqual(refused["assignment_id"], "3FAKEASSIGNMENT00000000")
+
+
 class MainLoop(unittest.TestCase):
 
     def test_no_stall_while_5000_sync(self):
