@@ -349,6 +349,19 @@ save_screenshot (KpApplication *self,
   if (clock != NULL)
     g_signal_handler_disconnect (clock, handler);
 
+  /* A long layout is built a slice at a time: finish it, and draw it
+   * once more. */
+  if (painted)
+    {
+      kp_layout_view_get_problems (kp_preview_window_get_view (window));
+      painted = FALSE;
+      g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_painted_cb), &painted);
+      gtk_widget_queue_resize (GTK_WIDGET (window));
+      while (!painted && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_signal_handlers_disconnect_by_func (clock, screenshot_painted_cb, &painted);
+    }
+
   if (!painted)
     {
       g_printerr ("kempelen: %s\n", _("The preview was not drawn in time"));

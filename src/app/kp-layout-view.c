@@ -112,6 +112,14 @@ struct _KpLayoutView
   GHashTable        *label_ids;       /* name → id */
   GHashTable        *label_names;     /* id → name */
   guint              n_media;         /* stand-in media files in the store's folder */
+
+  /* Long layouts are built a slice at a time: what fills the first
+   * screen at once, the rest between frames. */
+  GQueue            *pending;         /* Pending *, in document order */
+  GPtrArray         *new_pending;     /* Pending * made by the slice being built */
+  gint64             deadline;        /* of the slice being built; 0 for none */
+  guint              pending_id;
+  gboolean           built;
   gboolean           store_ready;     /* the canvases of this tree have their documents */
 };
 
@@ -127,14 +135,41 @@ static GParamSpec *properties[N_PROPS];
 
 enum {
   SUBMITTED,
+  BUILT,
   N_SIGNALS
 };
+
+/* Building time per slice, in microseconds: the first screen, then
+ * between frames. */
+#define FIRST_SLICE_US 12000
+#define IDLE_SLICE_US  8000
+
+typedef enum
+{
+  BUILD_RESUMABLE  = 1 << 0,  /* may stop at the slice's deadline */
+  BUILD_ADD_SUBMIT = 1 << 1,  /* a crowd-form: Submit after the content */
+} BuildFlags;
+
+/* The rest of a container, built later. */
+typedef struct
+{
+  GtkWidget          *box;
+  const KpLayoutNode *node;
+  guint               next;
+  BuildFlags          flags;
+} Pending;
 
 static guint signals[N_SIGNALS];
 
 static void build_children (KpLayoutView       *self,
                             GtkWidget          *box,
                             const KpLayoutNode *node);
+static gboolean build_children_from (KpLayoutView       *self,
+                                     GtkWidget          *box,
+                                     const KpLayoutNode *node,
+                                     guint               start,
+                                     BuildFlags          flags);
+static GtkWidget *build_submit (KpLayoutView *self);
 static GtkWidget *build_node (KpLayoutView       *self,
                               const KpLayoutNode *node);
 
@@ -2670,11 +2705,9 @@ build_node (KpLayoutView       *self,
       {
         GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 12);
 
-        build_children (self, box, node);
-
-        /* crowd-form adds its Submit button unless the template has one. */
-        if (!self->has_submit)
-          gtk_box_append (GTK_BOX (box), build_submit (self));
+        /* crowd-form adds its Submit button, once its content is built,
+         * unless the template has one. */
+        build_children_from (self, box, node, 0, BUILD_RESUMABLE | BUILD_ADD_SUBMIT);
         return box;
       }
 
@@ -2688,7 +2721,14 @@ build_node (KpLayoutView       *self,
           gtk_widget_add_css_class (label, "monospace");
           return label;
         }
-      return build_block (self, node, 8);
+      if (node->children->len > 0 && children_inline (node))
+        return build_block (self, node, 8);
+      {
+        GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 8);
+
+        build_children_from (self, box, node, 0, BUILD_RESUMABLE);
+        return box;
+      }
 
     case KP_LAYOUT_NODE_LIST:
       return build_list (self, node);
@@ -2828,7 +2868,7 @@ build_node (KpLayoutView       *self,
       {
         GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 12);
 
-        build_children (self, box, node);
+        build_children_from (self, box, node, 0, BUILD_RESUMABLE);
         return box;
       }
 
@@ -2839,15 +2879,20 @@ build_node (KpLayoutView       *self,
     }
 }
 
-static void
-build_children (KpLayoutView       *self,
-                GtkWidget          *box,
-                const KpLayoutNode *node)
+/* Builds the children of node from start into box. In a slice with a
+ * deadline, stops before a block once it has passed and leaves the rest
+ * as Pending; FALSE then. */
+static gboolean
+build_children_from (KpLayoutView       *self,
+                     GtkWidget          *box,
+                     const KpLayoutNode *node,
+                     guint               start,
+                     BuildFlags          flags)
 {
   g_autoptr(GString) markup = g_string_new (NULL);
   g_autoptr(GString) plain = g_string_new (NULL);
 
-  for (guint i = 0; i < node->children->len; i++)
+  for (guint i = start; i < node->children->len; i++)
     {
       const KpLayoutNode *child = g_ptr_array_index (node->children, i);
       GtkWidget *widget;
@@ -2858,6 +2903,18 @@ build_children (KpLayoutView       *self,
           continue;
         }
       flush_inline (box, markup, plain);
+
+      if (self->deadline != 0 && (flags & BUILD_RESUMABLE) != 0 && g_get_monotonic_time () > self->deadline)
+        {
+          Pending *pending = g_new0 (Pending, 1);
+
+          pending->box = box;
+          pending->node = node;
+          pending->next = i;
+          pending->flags = flags;
+          g_ptr_array_add (self->new_pending, pending);
+          return FALSE;
+        }
 
       /* <input type=checkbox> Text: the text that follows labels it. */
       if ((child->kind == KP_LAYOUT_NODE_CHECKBOX || child->kind == KP_LAYOUT_NODE_RADIO) &&
@@ -2877,6 +2934,21 @@ build_children (KpLayoutView       *self,
         gtk_box_append (GTK_BOX (box), widget);
     }
   flush_inline (box, markup, plain);
+
+  if ((flags & BUILD_ADD_SUBMIT) != 0 && !self->has_submit)
+    gtk_box_append (GTK_BOX (box), build_submit (self));
+
+  return TRUE;
+}
+
+/* Containers whose caller works on the children afterwards are built
+ * whole. */
+static void
+build_children (KpLayoutView       *self,
+                GtkWidget          *box,
+                const KpLayoutNode *node)
+{
+  build_children_from (self, box, node, 0, 0);
 }
 
 typedef struct
@@ -2918,6 +2990,12 @@ clear_tree (KpLayoutView *self)
       gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), NULL);
       self->content = NULL;
     }
+
+  g_clear_handle_id (&self->pending_id, g_source_remove);
+  g_queue_clear_full (self->pending, g_free);
+  g_ptr_array_foreach (self->new_pending, (GFunc)g_free, NULL);
+  g_ptr_array_set_size (self->new_pending, 0);
+  self->built = FALSE;
 
   g_hash_table_remove_all (self->by_key);
   g_hash_table_remove_all (self->by_position);
@@ -2967,31 +3045,101 @@ compare_problems (gconstpointer a,
 }
 
 static void
-rebuild (KpLayoutView *self)
+finish_build (KpLayoutView *self)
 {
-  const KpLayoutNode *root;
-  GPtrArray *answerable;
+  g_autoptr(GPtrArray) answerable = NULL;
 
-  clear_tree (self);
-  if (self->layout == NULL)
+  g_clear_handle_id (&self->pending_id, g_source_remove);
+  self->deadline = 0;
+  if (self->built || self->content == NULL)
     return;
-
-  root = kp_layout_get_root (self->layout);
-  self->content = build_node (self, root);
-  gtk_widget_set_margin_start (self->content, 18);
-  gtk_widget_set_margin_end (self->content, 18);
-  gtk_widget_set_margin_top (self->content, 18);
-  gtk_widget_set_margin_bottom (self->content, 18);
 
   /* Answerable elements outside a crowd-form (crowd-entity-annotation
    * submits by itself, QuestionForm has no form) get a Submit button. */
   answerable = kp_layout_dup_answerable (self->layout, NULL);
   if (!self->has_submit && answerable->len > 0)
     gtk_box_append (GTK_BOX (self->content), build_submit (self));
-  g_ptr_array_unref (answerable);
 
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->content);
   g_ptr_array_sort (self->problems, compare_problems);
+  self->built = TRUE;
+  g_signal_emit (self, signals[BUILT], 0);
+}
+
+/* Builds pending containers until the deadline (0: all of them). */
+static void
+run_slice (KpLayoutView *self,
+           gint64        deadline)
+{
+  self->deadline = deadline;
+  while (!g_queue_is_empty (self->pending) &&
+         (deadline == 0 || g_get_monotonic_time () < deadline))
+    {
+      g_autofree Pending *pending = g_queue_pop_head (self->pending);
+
+      build_children_from (self, pending->box, pending->node, pending->next, pending->flags);
+
+      /* What this one left comes before everything queued after it. */
+      for (guint i = self->new_pending->len; i > 0; i--)
+        g_queue_push_head (self->pending, g_ptr_array_index (self->new_pending, i - 1));
+      g_ptr_array_set_size (self->new_pending, 0);
+    }
+  self->deadline = 0;
+
+  if (g_queue_is_empty (self->pending))
+    finish_build (self);
+}
+
+static gboolean
+build_slice_cb (gpointer user_data)
+{
+  KpLayoutView *self = user_data;
+
+  run_slice (self, g_get_monotonic_time () + IDLE_SLICE_US);
+  if (self->built)
+    {
+      self->pending_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+/* Everything asking about controls or answers needs the whole tree. */
+static void
+ensure_built (KpLayoutView *self)
+{
+  if (!self->built && self->content != NULL)
+    run_slice (self, 0);
+}
+
+static void
+rebuild (KpLayoutView *self)
+{
+  const KpLayoutNode *root;
+
+  clear_tree (self);
+  if (self->layout == NULL)
+    return;
+
+  root = kp_layout_get_root (self->layout);
+  self->deadline = g_get_monotonic_time () + FIRST_SLICE_US;
+  self->content = build_node (self, root);
+  self->deadline = 0;
+  gtk_widget_set_margin_start (self->content, 18);
+  gtk_widget_set_margin_end (self->content, 18);
+  gtk_widget_set_margin_top (self->content, 18);
+  gtk_widget_set_margin_bottom (self->content, 18);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->content);
+
+  for (guint i = 0; i < self->new_pending->len; i++)
+    g_queue_push_tail (self->pending, g_ptr_array_index (self->new_pending, i));
+  g_ptr_array_set_size (self->new_pending, 0);
+
+  if (g_queue_is_empty (self->pending))
+    finish_build (self);
+  else
+    /* After the frame that shows the first slice. */
+    self->pending_id = g_idle_add_full (G_PRIORITY_DEFAULT_IDLE, build_slice_cb, self, NULL);
 }
 
 /* GObject */
@@ -3027,6 +3175,9 @@ kp_layout_view_finalize (GObject *object)
   KpLayoutView *self = KP_LAYOUT_VIEW (object);
 
   g_ptr_array_unref (self->controls);
+  g_queue_free_full (self->pending, g_free);
+  g_ptr_array_foreach (self->new_pending, (GFunc)g_free, NULL);
+  g_ptr_array_unref (self->new_pending);
   g_hash_table_unref (self->by_key);
   g_hash_table_unref (self->by_position);
   g_hash_table_unref (self->textures);
@@ -3097,6 +3248,10 @@ kp_layout_view_class_init (KpLayoutViewClass *klass)
     g_signal_new ("submitted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 1, JSON_TYPE_ARRAY);
 
+  signals[BUILT] =
+    g_signal_new ("built", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kp-layout-view");
 }
@@ -3110,6 +3265,9 @@ kp_layout_view_init (KpLayoutView *self)
   gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
 
   self->controls = g_ptr_array_new_with_free_func ((GDestroyNotify)control_free);
+  self->pending = g_queue_new ();
+  /* No free function: its items move to the queue. */
+  self->new_pending = g_ptr_array_new ();
   self->by_key = g_hash_table_new (g_str_hash, g_str_equal);
   self->by_position = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
@@ -3236,6 +3394,8 @@ GPtrArray *
 kp_layout_view_get_problems (KpLayoutView *self)
 {
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
+
+  ensure_built (self);
 
   return self->problems;
 }
@@ -3400,6 +3560,8 @@ kp_layout_view_dup_values (KpLayoutView *self)
 
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
 
+  ensure_built (self);
+
   values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify)json_node_unref);
   for (guint i = 0; i < self->controls->len; i++)
     {
@@ -3491,6 +3653,7 @@ kp_layout_view_validate (KpLayoutView *self)
 
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), FALSE);
 
+  ensure_built (self);
   for (guint i = 0; i < self->controls->len; i++)
     {
       Control *control = g_ptr_array_index (self->controls, i);
@@ -3596,6 +3759,7 @@ kp_layout_view_get_control (KpLayoutView *self,
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
   g_return_val_if_fail (name != NULL, NULL);
 
+  ensure_built (self);
   control = lookup_control (self, name);
   if (control == NULL)
     return NULL;
@@ -3619,6 +3783,8 @@ kp_layout_view_get_choice (KpLayoutView *self,
 {
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
   g_return_val_if_fail (name != NULL && choice != NULL, NULL);
+
+  ensure_built (self);
 
   /* Toggles sharing a name: the one with that value. */
   for (guint i = 0; i < self->controls->len; i++)
@@ -3651,6 +3817,7 @@ kp_layout_view_get_error (KpLayoutView *self,
 
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
 
+  ensure_built (self);
   control = lookup_control (self, name);
   if (control == NULL || !gtk_widget_get_visible (control->error_label))
     return NULL;
@@ -3662,6 +3829,8 @@ GtkWidget *
 kp_layout_view_get_submit_button (KpLayoutView *self)
 {
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
+
+  ensure_built (self);
 
   return self->submit_button;
 }

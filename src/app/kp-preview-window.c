@@ -283,17 +283,17 @@ kp_preview_window_reload (KpPreviewWindow *self)
     }
   g_ptr_array_sort (problems, compare_problems);
 
+  /* The view's own problems follow once it is built (view_built_cb):
+   * a long layout is built a slice at a time. */
+  self->n_check_problems = problems->len;
+  g_ptr_array_unref (self->problems);
+  self->problems = g_steal_pointer (&problems);
+
   base = g_file_get_parent (self->template_file);
   kp_layout_view_set_base (KP_LAYOUT_VIEW (self->view), base);
   g_set_object (&self->layout, layout);
   /* A new layout object, even for the same text: the view rebuilds. */
   kp_layout_view_set_layout (KP_LAYOUT_VIEW (self->view), layout);
-
-  self->n_check_problems = problems->len;
-  g_ptr_array_extend (problems, kp_layout_view_get_problems (KP_LAYOUT_VIEW (self->view)),
-                      (GCopyFunc)kp_layout_problem_copy, NULL);
-  g_ptr_array_unref (self->problems);
-  self->problems = g_steal_pointer (&problems);
 
   if (layout != NULL)
     gtk_stack_set_visible_child (GTK_STACK (self->stack), self->view);
@@ -308,6 +308,16 @@ kp_preview_window_reload (KpPreviewWindow *self)
   update_title (self);
   g_debug ("Preview reloaded in %.1f ms", (g_get_monotonic_time () - start) / 1000.0);
   g_signal_emit (self, signals[RELOADED], 0);
+}
+
+static void
+view_built_cb (KpLayoutView    *view,
+               KpPreviewWindow *self)
+{
+  g_ptr_array_set_size (self->problems, self->n_check_problems);
+  g_ptr_array_extend (self->problems, kp_layout_view_get_problems (view),
+                      (GCopyFunc)kp_layout_problem_copy, NULL);
+  update_problem_list (self);
 }
 
 static gboolean
@@ -674,6 +684,7 @@ kp_preview_window_init (KpPreviewWindow *self)
   gtk_widget_set_hexpand (self->view, TRUE);
   gtk_widget_set_vexpand (self->view, TRUE);
   g_signal_connect (self->view, "submitted", G_CALLBACK (submitted_cb), self);
+  g_signal_connect (self->view, "built", G_CALLBACK (view_built_cb), self);
   self->status = adw_status_page_new ();
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->status), "dialog-error-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (self->status), _("The Layout Cannot Be Shown"));
@@ -760,6 +771,10 @@ kp_preview_window_get_problems (KpPreviewWindow *self)
 {
   g_return_val_if_fail (KP_IS_PREVIEW_WINDOW (self), NULL);
 
+  /* Finishes the view, which lists its problems then. */
+  if (self->layout != NULL)
+    kp_layout_view_get_problems (KP_LAYOUT_VIEW (self->view));
+
   return self->problems;
 }
 
@@ -775,6 +790,9 @@ GtkWidget *
 kp_preview_window_get_problem_list (KpPreviewWindow *self)
 {
   g_return_val_if_fail (KP_IS_PREVIEW_WINDOW (self), NULL);
+
+  if (self->layout != NULL)
+    kp_layout_view_get_problems (KP_LAYOUT_VIEW (self->view));
 
   return self->problem_list;
 }

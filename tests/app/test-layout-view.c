@@ -13,6 +13,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <adwaita.h>
@@ -800,6 +801,95 @@ test_html_rendering (Fixture       *fixture,
   g_assert_cmpuint (dark, >, 200);
 }
 
+/* Long layouts are built a slice at a time, between frames: in order,
+ * and whole before anyone asks about answers. */
+static void
+collect_sections (GtkWidget *widget,
+                  GArray    *numbers)
+{
+  if (GTK_IS_LABEL (widget) && g_str_has_prefix (gtk_label_get_text (GTK_LABEL (widget)), "Section "))
+    {
+      int n = atoi (gtk_label_get_text (GTK_LABEL (widget)) + strlen ("Section "));
+
+      g_array_append_val (numbers, n);
+    }
+
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_sections (child, numbers);
+}
+
+static void
+built_cb (KpLayoutView *view,
+          guint        *n_built)
+{
+  (*n_built)++;
+}
+
+static void
+test_progressive (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  const int n_sections = 400;
+  GString *html = g_string_new ("<crowd-form>\n<div>\n");
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) numbers = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr(JsonArray) answer = NULL;
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint n_built = 0;
+  GtkWidget *submit, *form_box;
+
+  for (int i = 0; i < n_sections; i++)
+    g_string_append_printf (html,
+                            "<h2>Section %d</h2>\n<p>Some <b>text</b> about section %d, long enough to wrap "
+                            "over more than one line in a narrow window.</p>\n"
+                            "<crowd-input name=\"t%d\" label=\"Describe %d\"></crowd-input>\n",
+                            i, i, i, i);
+  g_string_append (html, "</div>\n<crowd-checkbox name=\"last\">Last</crowd-checkbox>\n</crowd-form>\n");
+  text = g_string_free (html, FALSE);
+
+  fixture->layout = kp_layout_new_from_data (text, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  fixture->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 600, 400);
+  fixture->view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  g_signal_connect (fixture->view, "built", G_CALLBACK (built_cb), &n_built);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->view));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+
+  /* Too long for one slice: the rest comes between frames. */
+  g_assert_cmpuint (n_built, ==, 0);
+  while (n_built == 0 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (n_built, ==, 1);
+
+  collect_sections (GTK_WIDGET (fixture->view), numbers);
+  g_assert_cmpuint (numbers->len, ==, n_sections);
+  for (int i = 0; i < n_sections; i++)
+    g_assert_cmpint (g_array_index (numbers, int, i), ==, i);
+
+  /* crowd-form's Submit comes after all of its content. */
+  submit = kp_layout_view_get_submit_button (fixture->view);
+  g_assert_nonnull (submit);
+  form_box = gtk_widget_get_parent (submit);
+  g_assert_true (gtk_widget_get_last_child (form_box) == submit);
+  g_assert_true (gtk_widget_is_ancestor (kp_layout_view_get_control (fixture->view, "last"), form_box));
+
+  /* Asking before the slices are done finishes them at once. */
+  g_clear_object (&fixture->layout);
+  fixture->layout = kp_layout_new_from_data (text, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  g_assert_cmpuint (n_built, ==, 1);
+  gtk_editable_set_text (GTK_EDITABLE (control (fixture, "t399")), "last one");
+  g_assert_cmpuint (n_built, ==, 2);
+  answer = kp_layout_view_get_answer (fixture->view, NULL);
+  g_assert_nonnull (strstr (json_object_get_string_member (json_array_get_object_element (answer, 0), "FreeText"),
+                            "\"t399\":\"last one\""));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -825,6 +915,7 @@ main (int   argc,
   ADD ("question-form-constraints", test_question_form_constraints);
   ADD ("selection-styles", test_selection_styles);
   ADD ("html-rendering", test_html_rendering);
+  ADD ("progressive", test_progressive);
 
   return g_test_run ();
 }
