@@ -207,16 +207,23 @@ new_text_button (const char *mnemonic,
 static void
 clear_list_box (GtkWidget *list)
 {
-  GtkWidget *child;
+  GtkListBoxRow *row;
 
-  while ((child = gtk_widget_get_first_child (list)) != NULL)
-    gtk_list_box_remove (GTK_LIST_BOX (list), child);
+  /* Rows only: the placeholder stays. */
+  while ((row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (list), 0)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (list), GTK_WIDGET (row));
 }
 
 static GtkWidget *
 new_boxed_list (void)
 {
   GtkWidget *list = gtk_list_box_new ();
+  GtkWidget *placeholder = gtk_label_new (_("Nothing yet"));
+
+  gtk_widget_add_css_class (placeholder, "dim-label");
+  gtk_widget_set_margin_top (placeholder, 12);
+  gtk_widget_set_margin_bottom (placeholder, 12);
+  gtk_list_box_set_placeholder (GTK_LIST_BOX (list), placeholder);
 
   gtk_list_box_set_selection_mode (GTK_LIST_BOX (list), GTK_SELECTION_NONE);
   gtk_widget_add_css_class (list, "boxed-list");
@@ -1291,6 +1298,7 @@ token_cb (GObject      *source,
   if (token == NULL)
     {
       toast_error (self, _("The account’s token could not be read"), error);
+      gtk_stack_set_visible_child_name (GTK_STACK (self->market_stack), "no-account");
       return;
     }
   if (self->account == NULL)
@@ -1340,6 +1348,7 @@ activate_account (KpWorkerWindow *self,
       return;
     }
 
+  gtk_stack_set_visible_child_name (GTK_STACK (self->market_stack), "loading");
   kp_account_store_lookup_token_async (self->accounts, account, self->account_cancellable,
                                        token_cb, g_object_ref (self));
 }
@@ -2649,9 +2658,6 @@ earnings_cb (GObject      *source,
           add_info_row (self->feedback_list, _("Bonus"), json_string (bonus, "reason"), amount);
         }
     }
-
-  if (gtk_widget_get_first_child (self->feedback_list) == NULL)
-    add_info_row (self->feedback_list, _("Nothing reviewed yet"), NULL, NULL);
 }
 
 static void
@@ -2705,9 +2711,6 @@ qualifications_cb (GObject      *source,
                         subtitle, value);
         }
     }
-
-  if (gtk_widget_get_first_child (self->qualification_list) == NULL)
-    add_info_row (self->qualification_list, _("No qualification yet"), NULL, NULL);
 }
 
 static void
@@ -2943,6 +2946,16 @@ build_market_page (KpWorkerWindow *self)
   adw_status_page_set_description (ADW_STATUS_PAGE (status),
                                    _("Add your account on a Kempelen server to find work"));
   gtk_stack_add_named (GTK_STACK (self->market_stack), status, "no-account");
+  {
+    GtkWidget *spinner = gtk_spinner_new ();
+
+    gtk_spinner_set_spinning (GTK_SPINNER (spinner), TRUE);
+    gtk_widget_set_size_request (spinner, 32, 32);
+    gtk_widget_set_halign (spinner, GTK_ALIGN_CENTER);
+    gtk_widget_set_valign (spinner, GTK_ALIGN_CENTER);
+    set_accessible_label (spinner, _("Loading the marketplace"));
+    gtk_stack_add_named (GTK_STACK (self->market_stack), spinner, "loading");
+  }
   gtk_stack_set_visible_child_name (GTK_STACK (self->market_stack), "no-account");
   gtk_box_append (GTK_BOX (box), self->market_stack);
 

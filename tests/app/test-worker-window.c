@@ -492,8 +492,7 @@ test_offline (void)
 static gboolean
 earnings_shown (gpointer data)
 {
-  return gtk_widget_get_first_child (part ("earnings-list")) != NULL &&
-         gtk_widget_get_first_child (part ("qualification-list")) != NULL;
+  return gtk_list_box_get_row_at_index (GTK_LIST_BOX (part ("earnings-list")), 0) != NULL;
 }
 
 static void
@@ -538,7 +537,7 @@ test_refused_and_earnings (void)
   /* Earnings: the submitted work waits for review. */
   adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "earnings");
   g_assert_true (kp_worker_wait_for (earnings_shown, NULL, TIMEOUT_MS));
-  row = gtk_widget_get_first_child (part ("earnings-list"));
+  row = GTK_WIDGET (gtk_list_box_get_row_at_index (GTK_LIST_BOX (part ("earnings-list")), 0));
   g_assert_cmpstr (adw_preferences_row_get_title (ADW_PREFERENCES_ROW (row)), ==, "Pending review");
   /* One accepted + two of the group + three offline. */
   g_assert_cmpstr (adw_action_row_get_subtitle (ADW_ACTION_ROW (row)), ==, "6 items");
