@@ -1,0 +1,506 @@
+/* test-waveform.c: KpWaveform creates and edits regions, zooms, snaps, plays
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Drags go through the same handlers the gestures call, in widget
+ * coordinates; keys through the actions they are bound to.
+ */
+
+#include "config.h"
+
+#include <math.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gtk/gtk.h>
+
+#include "kp-core.h"
+#include "kp-peaks.h"
+#include "kp-player.h"
+#include "kp-waveform.h"
+#include "kp-waveform-private.h"
+
+#define WIDTH  800
+#define HEIGHT 300
+#define RATE   48000
+
+static char *fixture_dir;
+static char *fixture_path;
+
+typedef struct
+{
+  GtkWidget  *window;
+  KpWaveform *waveform;
+  KpPeaks    *peaks;
+  KpRegions  *regions;
+  KpPlayer   *player;
+  GFile      *file;
+} Fixture;
+
+/* 2 s of a 440 Hz sine at half scale, 48 kHz mono. */
+static void
+make_fixture_file (const char *path)
+{
+  g_autofree char *desc = g_strdup_printf ("audiotestsrc num-buffers=20 samplesperbuffer=4800 "
+                                           "volume=0.5 freq=440 ! audio/x-raw,rate=48000,"
+                                           "channels=1,format=S16LE ! wavenc ! filesink "
+                                           "location=\"%s\"", path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) msg = NULL;
+
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+static void
+store_result_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  *out = g_object_ref (result);
+}
+
+static void
+wait_until (gboolean (*done) (gpointer),
+            gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static gboolean
+allocated (gpointer data)
+{
+  return gtk_widget_get_width (data) == WIDTH && gtk_widget_get_height (data) == HEIGHT;
+}
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fixture->file = g_file_new_for_path (fixture_path);
+  fixture->peaks = kp_peaks_new ();
+  kp_peaks_load_async (fixture->peaks, fixture->file, KP_PEAKS_LOAD_NO_CACHE, NULL,
+                       store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (kp_peaks_load_finish (fixture->peaks, result, &error));
+  g_assert_no_error (error);
+
+  fixture->regions = kp_regions_new (RATE);
+  kp_regions_add_tier (fixture->regions, "A");
+  kp_regions_add_tier (fixture->regions, "B");
+  fixture->player = kp_player_new ("fakesink");
+  g_assert_true (kp_player_set_file (fixture->player, fixture->file, &error));
+  g_assert_no_error (error);
+
+  fixture->window = gtk_window_new ();
+  fixture->waveform = KP_WAVEFORM (kp_waveform_new ());
+  g_object_ref_sink (fixture->waveform);
+  gtk_widget_set_size_request (GTK_WIDGET (fixture->waveform), WIDTH, HEIGHT);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->waveform));
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), WIDTH, HEIGHT);
+  gtk_window_set_resizable (GTK_WINDOW (fixture->window), FALSE);
+  kp_waveform_set_peaks (fixture->waveform, fixture->peaks);
+  kp_waveform_set_file (fixture->waveform, fixture->file);
+  kp_waveform_set_regions (fixture->waveform, fixture->regions);
+  kp_waveform_set_player (fixture->waveform, fixture->player);
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until (allocated, fixture->waveform);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  g_assert_finalize_object (fixture->waveform);
+  kp_player_pause (fixture->player);
+  g_assert_finalize_object (fixture->player);
+  g_assert_finalize_object (fixture->regions);
+  g_assert_finalize_object (fixture->peaks);
+  g_clear_object (&fixture->file);
+}
+
+static void
+drag (KpWaveform *waveform,
+      double      x0,
+      double      y0,
+      double      x1,
+      double      y1)
+{
+  _kp_waveform_pointer_press (waveform, x0, y0);
+  _kp_waveform_pointer_motion (waveform, (x0 + x1) / 2, (y0 + y1) / 2);
+  _kp_waveform_pointer_motion (waveform, x1, y1);
+  _kp_waveform_pointer_release (waveform, x1, y1);
+}
+
+static gint64
+sample_at (KpWaveform *waveform,
+           double      x)
+{
+  return (gint64)llround (kp_waveform_sample_at_x (waveform, x));
+}
+
+static void
+test_view (Fixture       *fixture,
+           gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  double spp_all = (double)kp_peaks_get_n_samples (fixture->peaks) / WIDTH;
+  double anchor;
+
+  /* The whole file fits at first. */
+  g_assert_cmpfloat (kp_waveform_get_view_start (w), ==, 0);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_samples_per_pixel (w), spp_all, 1e-9);
+
+  /* Zooming keeps the sample under the pointer. */
+  anchor = kp_waveform_sample_at_x (w, 200);
+  kp_waveform_zoom_at (w, 4, 200);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_samples_per_pixel (w), spp_all / 4, 1e-9);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_sample_at_x (w, 200), anchor, 1e-6);
+
+  /* Out past the whole file is clamped to it; the view never leaves it. */
+  kp_waveform_zoom_at (w, 0.01, 100);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_samples_per_pixel (w), spp_all, 1e-9);
+  g_assert_cmpfloat (kp_waveform_get_view_start (w), ==, 0);
+  kp_waveform_set_view (w, 1e12, 10);
+  g_assert_cmpfloat (kp_waveform_get_view_start (w) + WIDTH * 10, <=,
+                     kp_peaks_get_n_samples (fixture->peaks));
+
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.zoom-in", NULL);
+  g_assert_cmpfloat (kp_waveform_get_samples_per_pixel (w), ==, 5);
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.zoom-all", NULL);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_samples_per_pixel (w), spp_all, 1e-9);
+}
+
+static gboolean
+samples_cover_view (gpointer data)
+{
+  KpWaveform *w = data;
+  const float *samples;
+  guint n;
+  gint64 start = _kp_waveform_get_samples (w, &samples, &n);
+
+  return n > 0 && start <= kp_waveform_get_view_start (w)
+         && start + n >= kp_waveform_get_view_start (w) + WIDTH * kp_waveform_get_samples_per_pixel (w);
+}
+
+static void
+test_sample_zoom (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  g_autoptr(GtkSnapshot) snapshot = NULL;
+  g_autoptr(GskRenderNode) node = NULL;
+  const float *samples;
+  guint n;
+  gint64 start;
+  float peak = 0;
+
+  /* Four pixels per sample around 1 s: the samples themselves are read. */
+  kp_waveform_set_view (w, RATE, 0.25);
+  g_assert_cmpfloat (kp_waveform_get_samples_per_pixel (w), ==, 0.25);
+  wait_until (samples_cover_view, w);
+  start = _kp_waveform_get_samples (w, &samples, &n);
+  for (guint i = 0; i < n; i++)
+    peak = MAX (peak, fabsf (samples[i]));
+  g_assert_cmpfloat_with_epsilon (peak, 0.5, 0.01);
+  /* And they are the right ones: the sine's phase at their position
+   * (audiotestsrc's sample k is sin of k + 1 steps). */
+  for (guint i = 0; i < n; i += 97)
+    g_assert_cmpfloat_with_epsilon (samples[i], 0.5 * sin (2 * G_PI * 440 * (start + i + 1) / RATE),
+                                    0.01);
+
+  snapshot = gtk_snapshot_new ();
+  _kp_waveform_snapshot_at (w, snapshot, WIDTH, HEIGHT);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+}
+
+static void
+test_create (Fixture       *fixture,
+             gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  KpRegion *r;
+
+  /* A drag on lane B makes a region there, exactly where the pointer went. */
+  drag (w, 100, _kp_waveform_lane_y (w, 1), 300, _kp_waveform_lane_y (w, 1));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->regions)), ==, 1);
+  r = kp_regions_get_region (fixture->regions, 0);
+  g_assert_cmpstr (kp_region_get_tier (r), ==, "B");
+  g_assert_cmpint (kp_region_get_start (r), ==, sample_at (w, 100));
+  g_assert_cmpint (kp_region_get_end (r), ==, sample_at (w, 300));
+  g_assert_true (kp_waveform_get_selected_region (w) == r);
+  g_assert_cmpstr (kp_waveform_get_current_tier (w), ==, "B");
+
+  /* Right to left works the same; on the waveform it uses the current tier. */
+  drag (w, 700, _kp_waveform_wave_y (w), 500, _kp_waveform_wave_y (w));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->regions)), ==, 2);
+  r = kp_waveform_get_selected_region (w);
+  g_assert_cmpstr (kp_region_get_tier (r), ==, "B");
+  g_assert_cmpint (kp_region_get_start (r), ==, sample_at (w, 500));
+  g_assert_cmpint (kp_region_get_end (r), ==, sample_at (w, 700));
+
+  /* Overlapping regions on another tier. */
+  drag (w, 200, _kp_waveform_lane_y (w, 0), 600, _kp_waveform_lane_y (w, 0));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->regions)), ==, 3);
+  g_assert_cmpstr (kp_region_get_tier (kp_waveform_get_selected_region (w)), ==, "A");
+
+  /* A click on empty space makes nothing, deselects and seeks. */
+  _kp_waveform_pointer_press (w, 400, _kp_waveform_wave_y (w));
+  _kp_waveform_pointer_release (w, 401, _kp_waveform_wave_y (w));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->regions)), ==, 3);
+  g_assert_null (kp_waveform_get_selected_region (w));
+  g_assert_cmpint (ABS (kp_player_get_position (fixture->player)
+                        - (gint64)(sample_at (w, 401) * 1e9 / RATE)), <, 1000000);
+}
+
+static void
+test_edit (Fixture       *fixture,
+           gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  g_autoptr(KpRegion) r = kp_region_new (sample_at (w, 200), sample_at (w, 400), "A", "x");
+  g_autoptr(KpRegion) other = kp_region_new (sample_at (w, 250), sample_at (w, 450), "B", "y");
+  double lane_a = _kp_waveform_lane_y (w, 0);
+  gint64 length;
+
+  kp_regions_add (fixture->regions, r);
+  kp_regions_add (fixture->regions, other);
+
+  /* Resize by the end edge on its lane. */
+  drag (w, 400, lane_a, 450, lane_a);
+  g_assert_true (kp_waveform_get_selected_region (w) == r);
+  g_assert_cmpint (kp_region_get_start (r), ==, sample_at (w, 200));
+  g_assert_cmpint (kp_region_get_end (r), ==, sample_at (w, 450));
+
+  /* Resize by the start edge, on the waveform: the selection's edges work there. */
+  drag (w, 200, _kp_waveform_wave_y (w), 150, _kp_waveform_wave_y (w));
+  g_assert_cmpint (kp_region_get_start (r), ==, sample_at (w, 150));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (fixture->regions)), ==, 2);
+
+  /* Move by the body: the length is kept. */
+  length = kp_region_get_end (r) - kp_region_get_start (r);
+  drag (w, 300, lane_a, 340, lane_a);
+  g_assert_cmpint (kp_region_get_end (r) - kp_region_get_start (r), ==, length);
+  g_assert_cmpint (kp_region_get_start (r), ==, sample_at (w, 150) + sample_at (w, 340) - sample_at (w, 300));
+
+  /* Dragging the start past the end flips them over. */
+  drag (w, kp_waveform_x_for_sample (w, kp_region_get_start (r)), lane_a,
+        kp_waveform_x_for_sample (w, kp_region_get_end (r)) + 60, lane_a);
+  g_assert_cmpint (kp_region_get_start (r), <, kp_region_get_end (r));
+
+  /* Moving cannot leave the file. */
+  drag (w, kp_waveform_x_for_sample (w, kp_region_get_start (r)) + 20, lane_a, -2000, lane_a);
+  g_assert_cmpint (kp_region_get_start (r), ==, 0);
+
+  /* The other region on lane B was never touched. */
+  g_assert_cmpint (kp_region_get_start (other), ==, sample_at (w, 250));
+  g_assert_cmpint (kp_region_get_end (other), ==, sample_at (w, 450));
+}
+
+static void
+test_keys (Fixture       *fixture,
+           gconstpointer  data)
+{
+  static const char * const labels[] = { "speech", "music", NULL };
+  KpWaveform *w = fixture->waveform;
+  g_autoptr(KpRegion) a = kp_region_new (4800, 9600, "A", NULL);
+  g_autoptr(KpRegion) b = kp_region_new (7200, 20000, "B", NULL);
+  g_autoptr(KpRegion) c = kp_region_new (30000, 40000, "A", NULL);
+  gint64 step;
+
+  kp_regions_add (fixture->regions, c);
+  kp_regions_add (fixture->regions, b);
+  kp_regions_add (fixture->regions, a);
+  kp_waveform_set_labels (w, labels);
+
+  /* Tab walks the regions in time order, across tiers. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.next", NULL);
+  g_assert_true (kp_waveform_get_selected_region (w) == a);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.next", NULL);
+  g_assert_true (kp_waveform_get_selected_region (w) == b);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.next", NULL);
+  g_assert_true (kp_waveform_get_selected_region (w) == c);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.next", NULL);
+  g_assert_true (kp_waveform_get_selected_region (w) == c);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.previous", NULL);
+  g_assert_true (kp_waveform_get_selected_region (w) == b);
+
+  /* 1–9 label it. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.label", "i", 2);
+  g_assert_cmpstr (kp_region_get_label (b), ==, "music");
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.label", "i", 9);
+  g_assert_cmpstr (kp_region_get_label (b), ==, "music");
+
+  /* Arrows nudge the edges by a pixel's worth. */
+  step = MAX (1, llround (kp_waveform_get_samples_per_pixel (w)));
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.nudge-start", "i", 1);
+  g_assert_cmpint (kp_region_get_start (b), ==, 7200 + step);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.nudge-end", "i", -1);
+  g_assert_cmpint (kp_region_get_end (b), ==, 20000 - step);
+
+  /* Loop it, then stop looping. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.loop", NULL);
+  g_assert_true (kp_player_get_looping (fixture->player));
+  g_assert_true (kp_player_get_playing (fixture->player));
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.loop", NULL);
+  g_assert_false (kp_player_get_looping (fixture->player));
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.play-pause", NULL);
+  g_assert_false (kp_player_get_playing (fixture->player));
+
+  /* Delete removes it; Escape deselects. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.delete", NULL);
+  g_assert_cmpint (kp_regions_index_of (fixture->regions, b), ==, -1);
+  g_assert_null (kp_waveform_get_selected_region (w));
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.next", NULL);
+  g_assert_nonnull (kp_waveform_get_selected_region (w));
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.select-none", NULL);
+  g_assert_null (kp_waveform_get_selected_region (w));
+
+  gtk_test_accessible_assert_property (GTK_ACCESSIBLE (w), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Waveform");
+}
+
+static gboolean
+snaps_done (gpointer data)
+{
+  return _kp_waveform_get_pending_snaps (data) == 0;
+}
+
+static float *
+read_samples (GFile  *file,
+              gint64  start,
+              guint   n)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  guint channels, rate;
+
+  kp_audio_read_samples_async (file, start, n, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  bytes = kp_audio_read_samples_finish (result, &channels, &rate, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (channels, ==, 1);
+  g_assert_cmpuint (g_bytes_get_size (bytes), ==, n * sizeof (float));
+  return g_memdup2 (g_bytes_get_data (bytes, NULL), n * sizeof (float));
+}
+
+static void
+assert_zero_crossing (GFile  *file,
+                      gint64  at)
+{
+  g_autofree float *s = read_samples (file, at - 1, 2);
+
+  g_test_message ("edge at %" G_GINT64_FORMAT ": %f, %f", at, s[0], s[1]);
+  g_assert_true ((s[0] < 0) != (s[1] < 0));
+}
+
+static void
+test_snap (Fixture       *fixture,
+           gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  KpRegion *r;
+
+  kp_waveform_set_snap (w, TRUE);
+  /* 25 samples per pixel: most drags land off a crossing of the 440 Hz sine. */
+  kp_waveform_set_view (w, RATE / 2, 25);
+  drag (w, 103, _kp_waveform_lane_y (w, 0), 517, _kp_waveform_lane_y (w, 0));
+  r = kp_waveform_get_selected_region (w);
+  g_assert_nonnull (r);
+  wait_until (snaps_done, w);
+
+  /* Half a period of 440 Hz is 54.5 samples: snapping moves less than that. */
+  g_assert_cmpint (ABS (kp_region_get_start (r) - sample_at (w, 103)), <=, 55);
+  g_assert_cmpint (ABS (kp_region_get_end (r) - sample_at (w, 517)), <=, 55);
+  assert_zero_crossing (fixture->file, kp_region_get_start (r));
+  assert_zero_crossing (fixture->file, kp_region_get_end (r));
+}
+
+static gboolean
+position_past (gpointer data)
+{
+  Fixture *fixture = data;
+
+  return kp_player_get_position (fixture->player) > 300 * G_GINT64_CONSTANT (1000000);
+}
+
+static void
+test_playhead (Fixture       *fixture,
+               gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+
+  /* Zoomed in on the start, the view pages along with playback. */
+  kp_waveform_set_view (w, 0, 10);
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.play-pause", NULL);
+  g_assert_true (kp_player_get_playing (fixture->player));
+  wait_until (position_past, fixture);
+  /* 8000 samples are on screen; at 300 ms (14400) the view has moved on. */
+  g_assert_cmpfloat (kp_waveform_get_view_start (w), >, 0);
+  {
+    double x = kp_waveform_x_for_sample (w, kp_player_get_position (fixture->player) / 1e9 * RATE);
+
+    g_assert_cmpfloat (x, >=, -50);
+    g_assert_cmpfloat (x, <=, WIDTH + 50);
+  }
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.play-pause", NULL);
+  g_assert_false (kp_player_get_playing (fixture->player));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int ret;
+
+  gtk_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+
+  fixture_dir = g_dir_make_tmp ("kp-test-waveform-XXXXXX", NULL);
+  fixture_path = g_build_filename (fixture_dir, "sine.wav", NULL);
+  make_fixture_file (fixture_path);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/app/waveform/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("view", test_view);
+  ADD ("sample-zoom", test_sample_zoom);
+  ADD ("create", test_create);
+  ADD ("edit", test_edit);
+  ADD ("keys", test_keys);
+  ADD ("snap", test_snap);
+  ADD ("playhead", test_playhead);
+
+#undef ADD
+
+  ret = g_test_run ();
+  g_unlink (fixture_path);
+  g_rmdir (fixture_dir);
+  g_free (fixture_path);
+  g_free (fixture_dir);
+  return ret;
+}
