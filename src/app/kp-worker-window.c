@@ -1411,6 +1411,11 @@ accounts_changed_cb (GListModel     *model,
 {
   update_account_rows (self);
 
+  /* The active account was removed (here or by another window). */
+  if (self->account != NULL &&
+      kp_account_store_lookup (self->accounts, kp_account_get_id (self->account)) != self->account)
+    activate_account (self, NULL);
+
   if (self->account == NULL && g_list_model_get_n_items (model) > 0)
     {
       g_autoptr(KpAccount) first = g_list_model_get_item (model, 0);

@@ -294,6 +294,22 @@ kp_worker_fixture_create_qualification (KpWorkerFixture *fixture,
                                                   "QualificationTypeId"));
 }
 
+char *
+kp_worker_fixture_create_worker (KpWorkerFixture  *fixture,
+                                 const char       *name,
+                                 char            **token)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) worker = NULL;
+
+  out = run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
+                                                     "worker", "create", "--name", name,
+                                                     "--country", "FR", "--json", NULL });
+  worker = parse_object (out);
+  *token = g_strdup (json_object_get_string_member (worker, "Token"));
+  return g_strdup (json_object_get_string_member (worker, "WorkerId"));
+}
+
 void
 kp_worker_fixture_start_server (KpWorkerFixture *fixture)
 {

@@ -50,6 +50,10 @@ char            *kp_worker_fixture_add_image     (KpWorkerFixture    *fixture,
  * Returns its id. */
 char            *kp_worker_fixture_create_qualification (KpWorkerFixture *fixture,
                                                          const char      *name);
+/* Another worker; returns their id, and their token in token. */
+char            *kp_worker_fixture_create_worker (KpWorkerFixture *fixture,
+                                                  const char      *name,
+                                                  char           **token);
 void             kp_worker_fixture_stop_server   (KpWorkerFixture *fixture);
 /* Starts the server again on the same port and data directory. */
 void             kp_worker_fixture_start_server  (KpWorkerFixture *fixture);

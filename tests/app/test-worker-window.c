@@ -848,6 +848,49 @@ store_empty (gpointer data)
   return g_list_model_get_n_items (G_LIST_MODEL (store)) == 0;
 }
 
+static char *second_worker;
+
+static gboolean
+group_b_qualified (gpointer data)
+{
+  KpWorkerGroup *group = find_group (GROUP_B, NULL);
+
+  return !_kp_worker_window_get_loading_groups (window) && group != NULL &&
+         g_str_equal (kp_worker_group_get_standing (group), "qualified");
+}
+
+static gboolean
+store_has_one (gpointer data)
+{
+  return g_list_model_get_n_items (G_LIST_MODEL (store)) == 1;
+}
+
+static void
+test_switch_account (void)
+{
+  g_autofree char *token = NULL;
+  g_autofree char *first_id = g_strdup (kp_account_get_id (kp_worker_window_get_account (window)));
+
+  /* A second account, of a worker from France: the new one is active,
+   * with its own marketplace. */
+  second_worker = kp_worker_fixture_create_worker (fixture, "Brigitte", &token);
+  gtk_editable_set_text (GTK_EDITABLE (part ("server-row")), fixture->server->url);
+  gtk_editable_set_text (GTK_EDITABLE (part ("token-row")), token);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.add-account", NULL));
+  g_assert_true (kp_worker_wait_for (adding_done, NULL, TIMEOUT_MS));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 2);
+  g_assert_cmpstr (kp_account_get_worker_id (kp_worker_window_get_account (window)), ==, second_worker);
+  g_assert_true (kp_worker_wait_for (engine_ready, NULL, TIMEOUT_MS));
+  g_assert_true (kp_worker_wait_for (group_b_qualified, NULL, TIMEOUT_MS));
+
+  /* Back to the first. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.switch-account", "s", first_id));
+  g_assert_cmpstr (kp_account_get_worker_id (kp_worker_window_get_account (window)), ==, fixture->worker_id);
+  g_assert_true (kp_worker_wait_for (engine_ready, NULL, TIMEOUT_MS));
+  g_assert_true (kp_worker_wait_for (groups_loaded, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (kp_worker_group_get_standing (find_group (GROUP_B, NULL)), ==, "not-qualified");
+}
+
 static void
 test_remove_account (void)
 {
@@ -856,10 +899,19 @@ test_remove_account (void)
   g_assert_nonnull (account);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.remove-account", "s",
                                              kp_account_get_id (account)));
+  g_assert_true (kp_worker_wait_for (store_has_one, NULL, TIMEOUT_MS));
+  /* The other account takes over. */
+  g_assert_nonnull (kp_worker_window_get_account (window));
+  g_assert_cmpstr (kp_account_get_worker_id (kp_worker_window_get_account (window)), ==, second_worker);
+
+  account = kp_worker_window_get_account (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.remove-account", "s",
+                                             kp_account_get_id (account)));
   g_assert_null (kp_worker_window_get_account (window));
   g_assert_null (_kp_worker_window_get_sync_engine (window));
   g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 0);
   g_assert_true (kp_worker_wait_for (store_empty, NULL, TIMEOUT_MS));
+  g_clear_pointer (&second_worker, g_free);
   g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (gtk_widget_get_parent (gtk_widget_get_parent (part ("group-view"))))),
                    ==, "no-account");
 }
@@ -911,6 +963,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/restart", test_restart);
   g_test_add_func ("/kempelen/app/worker-window/qualification-test", test_qualification);
   g_test_add_func ("/kempelen/app/worker-window/work-offline", test_work_offline);
+  g_test_add_func ("/kempelen/app/worker-window/switch-account", test_switch_account);
   g_test_add_func ("/kempelen/app/worker-window/remove-account", test_remove_account);
 
   status = g_test_run ();
