@@ -17,7 +17,6 @@
 #include <string.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
-#include <glib/gi18n.h>
 
 /* The colours Ground Truth gives labels, in order (d3's category10). */
 static const char * const palette[] = {

@@ -2971,13 +2971,20 @@ release_later_cb (gpointer data)
 }
 
 static void
-clear_tree (KpLayoutView *self)
+clear_tree (KpLayoutView *self,
+            gboolean      release_later)
 {
   for (guint i = 0; i < self->windows->len; i++)
     gtk_window_destroy (g_ptr_array_index (self->windows, i));
   g_ptr_array_set_size (self->windows, 0);
 
-  if (self->content != NULL)
+  if (self->content != NULL && !release_later)
+    {
+      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), NULL);
+      self->content = NULL;
+      g_ptr_array_set_size (self->controls, 0);
+    }
+  else if (self->content != NULL)
     {
       /* Freeing thousands of widgets takes long: do it once the new tree
        * is on screen. */
@@ -3117,7 +3124,7 @@ rebuild (KpLayoutView *self)
 {
   const KpLayoutNode *root;
 
-  clear_tree (self);
+  clear_tree (self, TRUE);
   if (self->layout == NULL)
     return;
 
@@ -3156,7 +3163,7 @@ kp_layout_view_dispose (GObject *object)
 {
   KpLayoutView *self = KP_LAYOUT_VIEW (object);
 
-  clear_tree (self);
+  clear_tree (self, FALSE);
   drop_store (self);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
   g_clear_object (&self->layout);

@@ -801,6 +801,73 @@ test_html_rendering (Fixture       *fixture,
   g_assert_cmpuint (dark, >, 200);
 }
 
+/* Every control is labelled for screen readers and reachable by
+ * keyboard. */
+static gboolean
+has_focusable (GtkWidget *widget)
+{
+  if (gtk_widget_get_focusable (widget))
+    return TRUE;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    if (has_focusable (child))
+      return TRUE;
+
+  return FALSE;
+}
+
+static gboolean
+is_labelled (GtkWidget *widget)
+{
+  GtkAccessible *accessible = GTK_ACCESSIBLE (widget);
+
+  if (gtk_test_accessible_has_property (accessible, GTK_ACCESSIBLE_PROPERTY_LABEL) ||
+      gtk_test_accessible_has_relation (accessible, GTK_ACCESSIBLE_RELATION_LABELLED_BY))
+    return TRUE;
+
+  /* Check buttons are named by their own label. */
+  if (GTK_IS_CHECK_BUTTON (widget) && gtk_check_button_get_label (GTK_CHECK_BUTTON (widget)) != NULL)
+    return TRUE;
+
+  return FALSE;
+}
+
+static void
+test_accessible (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  static const char * const names[] = {
+    "form-fields.html", "classifiers.html", "image-tools.html", "entity-annotation.html", "question-form.xml",
+  };
+
+  for (guint n = 0; n < G_N_ELEMENTS (names); n++)
+    {
+      g_autoptr(GPtrArray) nodes = NULL;
+
+      fixture_load (fixture, names[n]);
+      nodes = kp_layout_dup_answerable (fixture->layout, NULL);
+      g_assert_cmpuint (nodes->len, >, 0);
+      for (guint i = 0; i < nodes->len; i++)
+        {
+          const KpLayoutNode *node = g_ptr_array_index (nodes, i);
+          const char *name = kp_layout_node_get_attribute (node, node->kind == KP_LAYOUT_NODE_CROWD_RADIO_GROUP
+                                                                 ? "id" : "name");
+          GtkWidget *widget;
+
+          if (name == NULL)
+            continue;
+          widget = control (fixture, name);
+          g_test_message ("%s: %s", names[n], name);
+          g_assert_true (is_labelled (widget));
+          g_assert_true (has_focusable (widget));
+        }
+
+      gtk_window_destroy (GTK_WINDOW (fixture->window));
+      fixture->window = NULL;
+      g_clear_object (&fixture->layout);
+    }
+}
+
 /* Long layouts are built a slice at a time, between frames: in order,
  * and whole before anyone asks about answers. */
 static void
@@ -916,6 +983,7 @@ main (int   argc,
   ADD ("selection-styles", test_selection_styles);
   ADD ("html-rendering", test_html_rendering);
   ADD ("progressive", test_progressive);
+  ADD ("accessible", test_accessible);
 
   return g_test_run ();
 }
