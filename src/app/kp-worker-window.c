@@ -315,8 +315,9 @@ downloaded_free (Downloaded *d)
 typedef struct
 {
   char      *cache_path;
-  char      *assignment_id;
+  char      *assignment_id;    /* NULL for a preview */
   char      *assignment_json;  /* nullable: already in the cache */
+  char      *question;         /* a preview's question */
   GPtrArray *downloaded;       /* Downloaded *, NULL before the downloads */
   guint      n_downloads;
   Prepared  *first;            /* the result before the downloads */
@@ -328,6 +329,7 @@ prepare_data_free (PrepareData *d)
   g_free (d->cache_path);
   g_free (d->assignment_id);
   g_free (d->assignment_json);
+  g_free (d->question);
   g_clear_pointer (&d->downloaded, g_ptr_array_unref);
   g_clear_pointer (&d->first, prepared_free);
   g_free (d);
@@ -344,6 +346,7 @@ prepare_thread (GTask        *task,
   g_autoptr(Prepared) p = g_new0 (Prepared, 1);
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) refs = NULL;
+  const char *question;
 
   cache = kp_worker_cache_open (d->cache_path, &error);
   if (cache == NULL)
@@ -372,22 +375,28 @@ prepare_thread (GTask        *task,
       Downloaded *m = g_ptr_array_index (d->downloaded, i);
 
       if (!kp_worker_cache_put_media (cache, m->sha256, m->content_type, m->size, TRUE, &error) ||
-          !kp_worker_cache_link_media (cache, d->assignment_id, m->sha256, &error))
+          (d->assignment_id != NULL &&
+           !kp_worker_cache_link_media (cache, d->assignment_id, m->sha256, &error)))
         {
           g_task_return_error (task, g_steal_pointer (&error));
           return;
         }
     }
 
-  p->assignment = kp_worker_cache_get_assignment (cache, d->assignment_id, &error);
-  if (p->assignment == NULL)
+  if (d->assignment_id != NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return;
+      p->assignment = kp_worker_cache_get_assignment (cache, d->assignment_id, &error);
+      if (p->assignment == NULL)
+        {
+          g_task_return_error (task, g_steal_pointer (&error));
+          return;
+        }
+      question = p->assignment->question != NULL ? p->assignment->question : "";
     }
+  else
+    question = d->question;
 
-  p->layout = kp_layout_new_from_data (p->assignment->question != NULL ? p->assignment->question : "",
-                                       -1, KP_LAYOUT_FORMAT_QUESTION, &error);
+  p->layout = kp_layout_new_from_data (question, -1, KP_LAYOUT_FORMAT_QUESTION, &error);
   if (p->layout == NULL)
     {
       g_prefix_error (&error, _("The HIT cannot be shown: "));
@@ -400,7 +409,7 @@ prepare_thread (GTask        *task,
   p->textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   p->missing = g_ptr_array_new_with_free_func (g_free);
   p->missing_paths = g_ptr_array_new_with_free_func (g_free);
-  refs = kp_worker_cache_find_media_refs (p->assignment->question != NULL ? p->assignment->question : "");
+  refs = kp_worker_cache_find_media_refs (question);
   for (guint i = 0; refs != NULL && refs[i] != NULL; i++)
     {
       g_autofree char *path = NULL;
@@ -426,7 +435,8 @@ prepare_thread (GTask        *task,
       g_ptr_array_add (p->missing_paths, g_steal_pointer (&path));
     }
 
-  p->draft = kp_worker_cache_dup_draft (cache, d->assignment_id, NULL);
+  if (d->assignment_id != NULL)
+    p->draft = kp_worker_cache_dup_draft (cache, d->assignment_id, NULL);
 
   g_task_return_pointer (task, g_steal_pointer (&p), (GDestroyNotify)prepared_free);
 }
@@ -455,7 +465,8 @@ prepare_download_cb (GObject      *source,
       g_ptr_array_add (d->downloaded, m);
     }
   else
-    g_debug ("A medium of %s could not be downloaded: %s", d->assignment_id, error->message);
+    g_debug ("A medium of %s could not be downloaded: %s",
+             d->assignment_id != NULL ? d->assignment_id : "a preview", error->message);
 
   d->n_downloads++;
   if (d->n_downloads < d->first->missing->len)
@@ -543,6 +554,24 @@ prepare_hit_async (KpWorkerWindow      *self,
   d->cache_path = g_strdup (self->cache_path);
   d->assignment_id = g_strdup (assignment_id);
   d->assignment_json = g_strdup (assignment_json);
+  g_task_set_task_data (task, d, (GDestroyNotify)prepare_data_free);
+  prepare_run (task);
+}
+
+/* The same for a preview's question: its media go into the cache too. */
+static void
+prepare_preview_async (KpWorkerWindow      *self,
+                       const char          *question,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  PrepareData *d = g_new0 (PrepareData, 1);
+
+  g_task_set_source_tag (task, prepare_hit_async);
+  d->cache_path = g_strdup (self->cache_path);
+  d->question = g_strdup (question);
   g_task_set_task_data (task, d, (GDestroyNotify)prepare_data_free);
   prepare_run (task);
 }
@@ -1883,36 +1912,46 @@ preview_accept_clicked_cb (GtkButton *button,
   gtk_widget_activate_action (GTK_WIDGET (parent), "worker.accept", NULL);
 }
 
-static void
-preview_cb (GObject      *source,
-            GAsyncResult *result,
-            gpointer      user_data)
+static GdkTexture *
+preview_media_func (const char  *uri,
+                    gpointer     user_data,
+                    GError     **error)
 {
-  g_autoptr(KpWorkerWindow) self = user_data;
+  GHashTable *textures = user_data;
+  g_auto(GStrv) refs = kp_worker_cache_find_media_refs (uri);
+  GdkTexture *texture = refs != NULL && refs[0] != NULL ? g_hash_table_lookup (textures, refs[0]) : NULL;
+
+  if (texture == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   _("The image “%s” could not be downloaded"), uri);
+      return NULL;
+    }
+  return g_object_ref (texture);
+}
+
+static void
+preview_prepared_cb (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autofree char *title = user_data;
+  KpWorkerWindow *self = KP_WORKER_WINDOW (source);
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) hit = NULL;
-  g_autoptr(KpLayout) layout = NULL;
+  g_autoptr(Prepared) p = NULL;
   GtkWidget *dialog, *view, *accept;
-  g_autofree char *title = NULL;
 
-  hit = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
-  if (hit == NULL)
+  p = prepare_hit_finish (self, result, &error);
+  if (p == NULL)
     {
       toast_error (self, _("The HIT cannot be previewed"), error);
       return;
     }
 
-  layout = kp_layout_new_from_data (json_string (hit, "question") != NULL ? json_string (hit, "question") : "",
-                                    -1, KP_LAYOUT_FORMAT_QUESTION, &error);
-  if (layout == NULL)
-    {
-      toast_error (self, _("The HIT cannot be previewed"), error);
-      return;
-    }
-
-  /* Translators: the title of a HIT preview window */
-  title = g_strdup_printf (_("Preview: %s"), json_string (hit, "title") != NULL ? json_string (hit, "title") : "");
-  dialog = new_layout_dialog (self, title, layout, &view);
+  dialog = new_layout_dialog (self, title, NULL, &view);
+  kp_layout_view_set_media_func (KP_LAYOUT_VIEW (view), preview_media_func,
+                                 g_hash_table_ref (p->textures), (GDestroyNotify)g_hash_table_unref);
+  kp_layout_view_set_layout (KP_LAYOUT_VIEW (view), p->layout);
   /* A preview is read-only: nothing to submit. */
   if (kp_layout_view_get_submit_button (KP_LAYOUT_VIEW (view)) != NULL)
     gtk_widget_set_visible (kp_layout_view_get_submit_button (KP_LAYOUT_VIEW (view)), FALSE);
@@ -1921,6 +1960,33 @@ preview_cb (GObject      *source,
   g_signal_connect (accept, "clicked", G_CALLBACK (preview_accept_clicked_cb), dialog);
   adw_header_bar_pack_end (g_object_get_data (G_OBJECT (dialog), "kp-header"), accept);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+preview_cb (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(KpWorkerWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) hit = NULL;
+  const char *question;
+  char *title;
+
+  hit = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
+  question = json_string (hit, "question");
+  if (question == NULL)
+    {
+      if (error != NULL)
+        toast_error (self, _("The HIT cannot be previewed"), error);
+      else
+        toast (self, _("The server’s HIT has no question"));
+      return;
+    }
+
+  /* Translators: the title of a HIT preview window */
+  title = g_strdup_printf (_("Preview: %s"), json_string (hit, "title") != NULL ? json_string (hit, "title") : "");
+  prepare_preview_async (self, question, self->account_cancellable, preview_prepared_cb, title);
 }
 
 static void

@@ -648,6 +648,16 @@ test_preview (void)
                  !gtk_widget_get_visible (kp_layout_view_get_submit_button (view)));
   gtk_window_destroy (preview);
 
+  /* A preview shows its images (from the cache; downloaded when missing). */
+  select_group (GROUP_C);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.preview", NULL));
+  g_assert_true (kp_worker_wait_for (preview_shown, NULL, TIMEOUT_MS));
+  preview = find_preview ();
+  view = find_layout_view (GTK_WIDGET (preview));
+  g_assert_nonnull (view);
+  g_assert_cmpuint (kp_layout_view_get_problems (view)->len, ==, 0);
+  gtk_window_destroy (preview);
+
   g_clear_pointer (&accepted, json_object_unref);
   accepted = server_assignments ("Accepted");
   g_assert_cmpuint (json_object_get_int_member (accepted, "total"), ==, before);
