@@ -433,7 +433,7 @@ ensure_samples (KpWaveform *self)
   gint64 want_start, want_end, start, end;
   SamplesRequest *req;
 
-  if (self->file == NULL || self->spp >= spp_pair)
+  if (self->file == NULL || self->spp >= spp_pair || total_samples (self) == 0)
     return;
 
   want_start = MAX (0, (gint64)floor (self->view_start) - 1);

@@ -131,7 +131,16 @@ static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  data)
 {
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
   gtk_window_destroy (GTK_WINDOW (fixture->window));
+  /* Reads still in flight hold the widget until they report back. */
+  while (G_OBJECT (fixture->waveform)->ref_count > 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
   g_assert_finalize_object (fixture->waveform);
   kp_player_pause (fixture->player);
   g_assert_finalize_object (fixture->player);
@@ -158,6 +167,66 @@ sample_at (KpWaveform *waveform,
            double      x)
 {
   return (gint64)llround (kp_waveform_sample_at_x (waveform, x));
+}
+
+/* Colour rectangles in a snapshot, through containers, clips and transforms. */
+static guint
+count_color_nodes (GskRenderNode *node)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_COLOR_NODE:
+      return 1;
+    case GSK_CONTAINER_NODE:
+      {
+        guint n = 0;
+
+        for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+          n += count_color_nodes (gsk_container_node_get_child (node, i));
+        return n;
+      }
+    case GSK_CLIP_NODE:
+      return count_color_nodes (gsk_clip_node_get_child (node));
+    case GSK_TRANSFORM_NODE:
+      return count_color_nodes (gsk_transform_node_get_child (node));
+    default:
+      return 0;
+    }
+}
+
+static guint
+snapshot_color_nodes (KpWaveform *waveform)
+{
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+
+  _kp_waveform_snapshot_at (waveform, snapshot, WIDTH, HEIGHT);
+  node = gtk_snapshot_free_to_node (snapshot);
+  return node ? count_color_nodes (node) : 0;
+}
+
+static void
+test_draw (Fixture       *fixture,
+           gconstpointer  data)
+{
+  g_autoptr(KpPeaks) empty = kp_peaks_new ();
+  guint full, none;
+
+  /* One rectangle per pixel column of audio, plus the ruler and axis. */
+  full = snapshot_color_nodes (fixture->waveform);
+  g_assert_cmpuint (full, >=, WIDTH);
+  /* Peaks with nothing decoded yet draw no columns. */
+  kp_waveform_set_peaks (fixture->waveform, empty);
+  none = snapshot_color_nodes (fixture->waveform);
+  g_assert_cmpuint (none, <, 100);
+  /* Regions add their boxes. */
+  kp_waveform_set_peaks (fixture->waveform, fixture->peaks);
+  {
+    g_autoptr(KpRegion) r = kp_region_new (1000, 20000, "A", "x");
+
+    kp_regions_add (fixture->regions, r);
+    g_assert_cmpuint (snapshot_color_nodes (fixture->waveform), >, full);
+  }
 }
 
 static void
@@ -487,6 +556,7 @@ main (int   argc,
 #define ADD(path, func) \
   g_test_add ("/kempelen/app/waveform/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
+  ADD ("draw", test_draw);
   ADD ("view", test_view);
   ADD ("sample-zoom", test_sample_zoom);
   ADD ("create", test_create);
