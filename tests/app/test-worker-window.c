@@ -22,6 +22,7 @@
 #define GROUP_C "Count the cars"
 #define GROUP_D "Quick check"
 #define GROUP_E "Name the colours"
+#define GROUP_F "Find the buses"
 #define QUALIFICATION "Colour expert"
 #define TIMEOUT_MS 20000
 
@@ -317,17 +318,18 @@ test_marketplace (void)
   g_signal_emit_by_name (part ("search-entry"), "search-changed");
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 1);  /* qualified */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 3);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 4);
   g_assert_nonnull (find_group (GROUP_A, NULL));
   g_assert_nonnull (find_group (GROUP_C, NULL));
   g_assert_nonnull (find_group (GROUP_D, NULL));
+  g_assert_nonnull (find_group (GROUP_F, NULL));
 
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("standing-dropdown")), 0);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (part ("sort-dropdown")), 4);  /* title */
   g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
-  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 5);
+  g_assert_cmpuint (g_list_model_get_n_items (_kp_worker_window_get_groups (window)), ==, 6);
   {
-    const char *titles[] = { GROUP_C, GROUP_A, GROUP_B, GROUP_E, GROUP_D };
+    const char *titles[] = { GROUP_C, GROUP_A, GROUP_F, GROUP_B, GROUP_E, GROUP_D };
 
     for (guint i = 0; i < G_N_ELEMENTS (titles); i++)
       {
@@ -858,6 +860,54 @@ store_empty (gpointer data)
   return g_list_model_get_n_items (G_LIST_MODEL (store)) == 0;
 }
 
+static gboolean
+offline_stopped (gpointer data)
+{
+  return !gtk_widget_get_visible (part ("offline-progress"));
+}
+
+static void
+test_cancel_offline (void)
+{
+  guint taken;
+
+  /* Ten HITs with 1 MB images each, stopped at once: the window stops
+   * waiting, and what was taken before the stop can be worked. */
+  g_assert_null (_kp_worker_window_get_current_assignment (window));
+  adw_view_stack_set_visible_child_name (ADW_VIEW_STACK (part ("stack")), "market");
+  gtk_widget_activate_action (GTK_WIDGET (window), "worker.refresh", NULL);
+  g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
+  select_group (GROUP_F);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (part ("offline-spin")), 10);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.take-offline", NULL));
+  g_assert_true (gtk_widget_get_visible (part ("offline-cancel")));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.cancel-offline", NULL));
+  g_assert_true (kp_worker_wait_for (offline_stopped, NULL, TIMEOUT_MS));
+  g_assert_false (gtk_widget_get_visible (part ("offline-cancel")));
+
+  /* Let the window read what was taken. */
+  {
+    gint64 until = g_get_monotonic_time () + 500 * 1000;
+
+    while (g_get_monotonic_time () < until)
+      g_main_context_iteration (NULL, FALSE);
+  }
+  taken = _kp_worker_window_get_n_waiting (window) +
+          (_kp_worker_window_get_current_assignment (window) != NULL) +
+          (_kp_worker_window_get_next_assignment (window) != NULL);
+  g_test_message ("%u HITs were taken before the stop", taken);
+  g_assert_cmpuint (taken, <, 10);
+
+  /* Give them back. */
+  while (_kp_worker_window_get_current_assignment (window) != NULL)
+    {
+      g_autofree char *id = g_strdup (_kp_worker_window_get_current_assignment (window));
+
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.return", NULL));
+      g_assert_true (kp_worker_wait_for (current_is_not, id, TIMEOUT_MS));
+    }
+}
+
 static char *second_worker;
 
 static gboolean
@@ -949,6 +999,14 @@ main (int   argc,
 
     kp_worker_fixture_create_group (fixture, GROUP_E, 1, "30m", requirement, NULL);
   }
+  {
+    g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func (g_free);
+
+    for (guint i = 0; i < 10; i++)
+      g_ptr_array_add (images, kp_worker_fixture_add_image (fixture, 640, 480, 100 + i));
+    g_ptr_array_add (images, NULL);
+    kp_worker_fixture_create_group (fixture, GROUP_F, 10, "30m", NULL, (const char * const *)images->pdata);
+  }
   image = kp_worker_fixture_add_image (fixture, 64, 48, 1);
   kp_worker_fixture_create_group (fixture, GROUP_C, 2, "30m", NULL, (const char *[]) { image, NULL });
 
@@ -973,6 +1031,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/restart", test_restart);
   g_test_add_func ("/kempelen/app/worker-window/qualification-test", test_qualification);
   g_test_add_func ("/kempelen/app/worker-window/work-offline", test_work_offline);
+  g_test_add_func ("/kempelen/app/worker-window/cancel-offline", test_cancel_offline);
   g_test_add_func ("/kempelen/app/worker-window/switch-account", test_switch_account);
   g_test_add_func ("/kempelen/app/worker-window/remove-account", test_remove_account);
 
