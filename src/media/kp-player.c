@@ -7,11 +7,14 @@
 
 #include "kp-player.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 #include <gst/gst.h>
 #include <gst/pbutils/pbutils.h>
 
 #include "kp-audio-private.h"
+#include "kp-player-private.h"
 #include "kp-peaks.h"
 
 struct _KpPlayer
@@ -357,8 +360,22 @@ build_pipeline (KpPlayer  *self,
   if (!(filter = _kp_audio_make_element ("scaletempo", "gstreamer1.0-plugins-good", error)))
     return FALSE;
   g_object_set (playbin, "audio-filter", filter, NULL);
-  if (!(sink = _kp_audio_make_element (self->sink_name ? self->sink_name : "autoaudiosink",
-                                       "gstreamer1.0-plugins-good", error)))
+  if (self->sink_name != NULL && strchr (self->sink_name, '!') != NULL)
+    {
+      g_autoptr(GError) parse_error = NULL;
+
+      /* A chain ending in a sink, e.g. for tests that listen to the output. */
+      sink = gst_parse_bin_from_description (self->sink_name, TRUE, &parse_error);
+      if (sink == NULL)
+        {
+          g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_MISSING_PLUGIN,
+                       _("The audio output “%s” cannot be built: %s"), self->sink_name,
+                       parse_error->message);
+          return FALSE;
+        }
+    }
+  else if (!(sink = _kp_audio_make_element (self->sink_name ? self->sink_name : "autoaudiosink",
+                                            "gstreamer1.0-plugins-good", error)))
     return FALSE;
   if (g_object_class_find_property (G_OBJECT_GET_CLASS (sink), "sync") != NULL)
     g_object_set (sink, "sync", TRUE, NULL);
@@ -575,4 +592,11 @@ kp_player_get_n_loops (KpPlayer *self)
 {
   g_return_val_if_fail (KP_IS_PLAYER (self), 0);
   return self->n_loops;
+}
+
+GstElement *
+_kp_player_get_pipeline (KpPlayer *self)
+{
+  g_return_val_if_fail (KP_IS_PLAYER (self), NULL);
+  return self->playbin;
 }

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (KpPlayer, kp_player, KP, PLAYER, GObject)
 
 /* sink_name: the audio sink's factory, NULL for autoaudiosink (tests pass
- * "fakesink", which is then run in sync with the clock). */
+ * "fakesink", which is then run in sync with the clock), or a chain ending
+ * in one ("spectrum ! fakesink sync=true"). */
 KpPlayer   *kp_player_new           (const char  *sink_name) G_GNUC_WARN_UNUSED_RESULT;
 
 /* Opens file and prerolls it, paused at 0. Fails at once when an element

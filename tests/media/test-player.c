@@ -15,6 +15,7 @@
 
 #include "kp-peaks.h"
 #include "kp-player.h"
+#include "kp-player-private.h"
 
 #define MS (G_GINT64_CONSTANT (1000000))
 
@@ -178,6 +179,87 @@ test_rate (void)
   g_assert_finalize_object (g_steal_pointer (&player));
 }
 
+#define PITCH_BANDS 1024
+
+typedef struct
+{
+  GMutex lock;
+  double sums[PITCH_BANDS];
+  guint  n;
+} Pitch;
+
+/* Runs on the streaming thread: adds up spectrum messages. */
+static GstBusSyncReply
+pitch_sync_cb (GstBus     *bus,
+               GstMessage *msg,
+               gpointer    user_data)
+{
+  Pitch *pitch = user_data;
+  const GstStructure *s = gst_message_get_structure (msg);
+  const GValue *mags;
+
+  if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT || s == NULL
+      || !gst_structure_has_name (s, "spectrum")
+      || (mags = gst_structure_get_value (s, "magnitude")) == NULL)
+    return GST_BUS_PASS;
+  g_mutex_lock (&pitch->lock);
+  for (guint i = 0; i < MIN (gst_value_list_get_size (mags), PITCH_BANDS); i++)
+    pitch->sums[i] += g_value_get_float (gst_value_list_get_value (mags, i));
+  pitch->n++;
+  g_mutex_unlock (&pitch->lock);
+  return GST_BUS_PASS;
+}
+
+/* The frequency (Hz) with the most energy in what was played at rate. */
+static double
+played_pitch (double rate)
+{
+  g_autoptr(KpPlayer) player = kp_player_new ("spectrum bands=1024 interval=50000000 ! "
+                                              "fakesink sync=true");
+  g_autoptr(GFile) file = g_file_new_for_path (fixture_path);
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GError) error = NULL;
+  Pitch pitch = { 0 };
+  guint best = 0;
+
+  g_mutex_init (&pitch.lock);
+  g_assert_true (kp_player_set_file (player, file, &error));
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (_kp_player_get_pipeline (player));
+  gst_bus_set_sync_handler (bus, pitch_sync_cb, &pitch, NULL);
+  wait_prerolled (player);
+  kp_player_set_rate (player, rate);
+  kp_player_play (player);
+  run_for (400);
+  kp_player_pause (player);
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+
+  g_mutex_lock (&pitch.lock);
+  g_assert_cmpuint (pitch.n, >=, 3);
+  for (guint i = 1; i < PITCH_BANDS; i++)
+    if (pitch.sums[i] > pitch.sums[best])
+      best = i;
+  g_mutex_unlock (&pitch.lock);
+  g_mutex_clear (&pitch.lock);
+  g_assert_finalize_object (g_steal_pointer (&player));
+  /* Band i is centred on (i + 0.5) × rate / 2 / bands. */
+  return (best + 0.5) * 24000.0 / PITCH_BANDS;
+}
+
+static void
+test_pitch (void)
+{
+  double normal = played_pitch (1.0);
+  double fast = played_pitch (2.0);
+  double slow = played_pitch (0.5);
+
+  g_test_message ("440 Hz played at 1×: %.0f Hz, 2×: %.0f Hz, 0.5×: %.0f Hz", normal, fast, slow);
+  /* scaletempo keeps the pitch: no octave up or down. */
+  g_assert_cmpfloat (ABS (normal - 440), <, 24);
+  g_assert_cmpfloat (ABS (fast - 440), <, 24);
+  g_assert_cmpfloat (ABS (slow - 440), <, 24);
+}
+
 static void
 test_loop (void)
 {
@@ -256,6 +338,32 @@ test_errors (void)
   g_assert_nonnull (strstr (error->message, "notes.wav"));
   g_assert_false (kp_player_get_playing (player));
 
+  /* A truncated file: its header and nothing more. */
+  {
+    g_autofree char *cut = g_build_filename (dir, "cut.wav", NULL);
+    g_autofree char *contents = NULL;
+    g_autoptr(GFile) cut_file = g_file_new_for_path (cut);
+    g_autoptr(KpPlayer) player2 = kp_player_new ("fakesink");
+    gsize len;
+
+    g_assert_true (g_file_get_contents (fixture_path, &contents, &len, NULL));
+    g_assert_true (g_file_set_contents (cut, contents, 30, NULL));
+    g_clear_error (&error);
+    g_signal_connect (player2, "error", G_CALLBACK (error_cb), &error);
+    g_assert_true (kp_player_set_file (player2, cut_file, NULL));
+    kp_player_play (player2);
+    deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+    while (error == NULL)
+      {
+        g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+        g_main_context_iteration (NULL, TRUE);
+      }
+    g_test_message ("%s", error->message);
+    g_assert_true (error->domain == KP_PEAKS_ERROR);
+    g_assert_nonnull (strstr (error->message, "cut.wav"));
+    g_unlink (cut);
+  }
+
   g_unlink (text);
   g_rmdir (dir);
 }
@@ -276,6 +384,7 @@ main (int   argc,
 
   g_test_add_func ("/kempelen/media/player/play-pause-seek", test_play_pause_seek);
   g_test_add_func ("/kempelen/media/player/rate", test_rate);
+  g_test_add_func ("/kempelen/media/player/pitch", test_pitch);
   g_test_add_func ("/kempelen/media/player/loop", test_loop);
   g_test_add_func ("/kempelen/media/player/errors", test_errors);
 
