@@ -229,6 +229,77 @@ test_draw (Fixture       *fixture,
   }
 }
 
+typedef struct
+{
+  KpWaveform *waveform;
+  guint       n_changed;
+  guint       n_partial;
+  guint       last;
+} Progress;
+
+static void
+progress_changed_cb (KpPeaks  *peaks,
+                     gint64    start,
+                     gint64    end,
+                     Progress *progress)
+{
+  guint columns = snapshot_color_nodes (progress->waveform);
+
+  progress->n_changed++;
+  /* Each view has more columns than the one before, until the end. */
+  g_assert_cmpuint (columns, >=, progress->last);
+  progress->last = columns;
+  if (!kp_peaks_get_complete (peaks) && columns > 10 && columns < WIDTH)
+    progress->n_partial++;
+}
+
+/* While a long file decodes, what is decoded is drawn, left to right. */
+static void
+test_progressive (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture_dir, "long.flac", NULL);
+  g_autofree char *desc = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(KpPeaks) peaks = kp_peaks_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) msg = NULL;
+  Progress progress = { fixture->waveform, 0, 0, 0 };
+
+  /* Ten minutes of noise, FLAC: slow enough to decode to be seen in parts. */
+  desc = g_strdup_printf ("audiotestsrc wave=white-noise num-buffers=1250 samplesperbuffer=9600 ! "
+                          "audio/x-raw,rate=20000,channels=1,format=S16LE ! flacenc ! "
+                          "filesink location=\"%s\"", path);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  file = g_file_new_for_path (path);
+  kp_waveform_set_peaks (fixture->waveform, peaks);
+  kp_waveform_set_file (fixture->waveform, file);
+  kp_waveform_zoom_all (fixture->waveform);
+  g_signal_connect (peaks, "changed", G_CALLBACK (progress_changed_cb), &progress);
+  kp_peaks_load_async (peaks, file, KP_PEAKS_LOAD_NO_CACHE, NULL, store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (kp_peaks_load_finish (peaks, result, &error));
+  g_assert_no_error (error);
+  g_test_message ("%u changes, %u drawn in part", progress.n_changed, progress.n_partial);
+  g_assert_cmpuint (progress.n_partial, >=, 1);
+  /* The view followed the length as it became known, and ends whole. */
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_samples_per_pixel (fixture->waveform),
+                                  (double)kp_peaks_get_n_samples (peaks) / WIDTH, 1e-6);
+  g_assert_cmpuint (snapshot_color_nodes (fixture->waveform), >=, WIDTH);
+  g_unlink (path);
+}
+
 static void
 test_view (Fixture       *fixture,
            gconstpointer  data)
@@ -558,6 +629,7 @@ main (int   argc,
 
   ADD ("draw", test_draw);
   ADD ("view", test_view);
+  ADD ("progressive", test_progressive);
   ADD ("sample-zoom", test_sample_zoom);
   ADD ("create", test_create);
   ADD ("edit", test_edit);
