@@ -2804,8 +2804,8 @@ page_changed_cb (KpWorkerWindow *self)
 {
   const char *name = adw_view_stack_get_visible_child_name (self->stack);
 
-  if (g_strcmp0 (name, "earnings") == 0)
-    gtk_widget_activate_action (GTK_WIDGET (self), "worker.refresh-earnings", NULL);
+  if (g_strcmp0 (name, "earnings") == 0 && self->client != NULL)
+    refresh_earnings_action (GTK_WIDGET (self), "worker.refresh-earnings", NULL);
 }
 
 static void
