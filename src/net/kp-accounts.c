@@ -837,6 +837,20 @@ typedef struct
   gboolean   remove;
 } ChangeData;
 
+/* An account whose token or file could not be saved leaves the list. */
+static void
+forget_account (KpAccountStore *self,
+                KpAccount      *account)
+{
+  guint position;
+
+  if (g_ptr_array_find (self->accounts, account, &position))
+    {
+      g_ptr_array_remove_index (self->accounts, position);
+      g_list_model_items_changed (G_LIST_MODEL (self), position, 1, 0);
+    }
+}
+
 static void
 change_data_free (ChangeData *data)
 {
@@ -881,10 +895,15 @@ change_done_cb (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  ChangeData *data = g_task_get_task_data (G_TASK (result));
   GError *error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_task_return_error (task, error);
+    {
+      if (!data->remove)
+        forget_account (KP_ACCOUNT_STORE (source), data->account);
+      g_task_return_error (task, error);
+    }
   else
     g_task_return_boolean (task, TRUE);
 }
@@ -917,6 +936,7 @@ secret_stored_cb (GObject      *source,
   if (!secret_password_store_finish (result, &error))
     {
       g_prefix_error (&error, _("Cannot keep the worker token in the keyring: "));
+      forget_account (self, data->account);
       change_data_free (data);
       g_task_return_error (outer, error);
       g_object_unref (outer);

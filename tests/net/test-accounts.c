@@ -225,6 +225,27 @@ test_file_tokens (void)
 }
 
 static void
+test_unsaved_account_is_forgotten (void)
+{
+  g_autofree char *file = g_build_filename (g_get_user_config_dir (), "not-a-folder", NULL);
+  g_autofree char *dir = g_build_filename (file, "kempelen", NULL);
+  g_autoptr(KpAccountStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  KpAccount *account;
+
+  /* The config "folder" lies below a plain file: nothing can be saved. */
+  g_mkdir_with_parents (g_get_user_config_dir (), 0700);
+  g_file_set_contents (file, "", 0, &error);
+  g_assert_no_error (error);
+  store = kp_account_store_new (dir, KP_TOKEN_STORAGE_FILE);
+
+  account = add_account (store, "https://host/", "secret-token-one", "AWORKER1", &error);
+  g_assert_null (account);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 0);
+}
+
+static void
 test_auto_without_bus (void)
 {
   g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "kempelen-auto", NULL);
@@ -245,6 +266,7 @@ main (int   argc,
 
   g_test_add_func ("/kempelen/net/accounts/join-links", test_join_links);
   g_test_add_func ("/kempelen/net/accounts/file-tokens", test_file_tokens);
+  g_test_add_func ("/kempelen/net/accounts/unsaved", test_unsaved_account_is_forgotten);
   g_test_add_func ("/kempelen/net/accounts/auto-without-bus", test_auto_without_bus);
 
   return g_test_run ();
