@@ -121,6 +121,8 @@ enum {
 static GParamSpec *properties[N_PROPS];
 
 #define SPEC_TILE 2048
+#define SPEC_ROWS 256
+#define SPEC_MAX_HZ 8000.0
 
 /* Speaker colours: distinct hues that read on light and dark themes. */
 static const GdkRGBA tier_colors[] = {
@@ -803,6 +805,7 @@ build_spec_tiles (KpWaveform *self)
   const guint8 *data = kp_spectrogram_get_data (self->spectrogram);
   guint n_cols = kp_spectrogram_get_n_columns (self->spectrogram);
   guint bands = kp_spectrogram_get_n_bands (self->spectrogram);
+  double nyquist, top_band;
 
   if (g_once_init_enter (&lut_init))
     {
@@ -818,24 +821,36 @@ build_spec_tiles (KpWaveform *self)
       g_once_init_leave (&lut_init, 1);
     }
 
+  /* Speech lives low: show 0 to SPEC_MAX_HZ (or half the rate), one
+   * texture row per pixel of a typical band, bands interpolated. */
+  nyquist = kp_spectrogram_get_sample_rate (self->spectrogram) / 2.0;
+  top_band = MIN (SPEC_MAX_HZ, nyquist) / nyquist * bands;
   self->spec_tiles = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint t = 0; t * SPEC_TILE < n_cols; t++)
     {
       guint w = MIN (SPEC_TILE, n_cols - t * SPEC_TILE);
       gsize stride = (gsize)w * 3;
-      guint8 *pixels = g_malloc (stride * bands);
+      guint8 *pixels = g_malloc (stride * SPEC_ROWS);
       g_autoptr(GBytes) bytes = NULL;
 
       for (guint c = 0; c < w; c++)
         {
           const guint8 *column = data + (gsize)(t * SPEC_TILE + c) * bands;
 
-          for (guint b = 0; b < bands; b++)
-            memcpy (pixels + (gsize)(bands - 1 - b) * stride + c * 3, lut[column[b]], 3);
+          for (guint row = 0; row < SPEC_ROWS; row++)
+            {
+              double pos = top_band * (SPEC_ROWS - 1 - row) / (SPEC_ROWS - 1);
+              guint b = MIN ((guint)pos, bands - 1);
+              guint b1 = MIN (b + 1, bands - 1);
+              double f = pos - b;
+              guint v = (guint)(column[b] * (1 - f) + column[b1] * f + 0.5);
+
+              memcpy (pixels + (gsize)row * stride + c * 3, lut[MIN (v, 255)], 3);
+            }
         }
-      bytes = g_bytes_new_take (pixels, stride * bands);
+      bytes = g_bytes_new_take (pixels, stride * SPEC_ROWS);
       g_ptr_array_add (self->spec_tiles,
-                       gdk_memory_texture_new (w, bands, GDK_MEMORY_R8G8B8, bytes, stride));
+                       gdk_memory_texture_new (w, SPEC_ROWS, GDK_MEMORY_R8G8B8, bytes, stride));
     }
 }
 

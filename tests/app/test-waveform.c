@@ -169,40 +169,75 @@ sample_at (KpWaveform *waveform,
   return (gint64)llround (kp_waveform_sample_at_x (waveform, x));
 }
 
-/* Colour rectangles in a snapshot, through containers, clips and transforms. */
+/* Nodes of a type in a snapshot, through containers, clips and transforms. */
 static guint
-count_color_nodes (GskRenderNode *node)
+count_nodes (GskRenderNode     *node,
+             GskRenderNodeType  type)
 {
-  switch (gsk_render_node_get_node_type (node))
+  GskRenderNodeType node_type = gsk_render_node_get_node_type (node);
+
+  if (node_type == type)
+    return 1;
+  switch (node_type)
     {
-    case GSK_COLOR_NODE:
-      return 1;
     case GSK_CONTAINER_NODE:
       {
         guint n = 0;
 
         for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
-          n += count_color_nodes (gsk_container_node_get_child (node, i));
+          n += count_nodes (gsk_container_node_get_child (node, i), type);
         return n;
       }
     case GSK_CLIP_NODE:
-      return count_color_nodes (gsk_clip_node_get_child (node));
+      return count_nodes (gsk_clip_node_get_child (node), type);
     case GSK_TRANSFORM_NODE:
-      return count_color_nodes (gsk_transform_node_get_child (node));
+      return count_nodes (gsk_transform_node_get_child (node), type);
     default:
       return 0;
     }
 }
 
 static guint
-snapshot_color_nodes (KpWaveform *waveform)
+snapshot_nodes (KpWaveform        *waveform,
+                GskRenderNodeType  type)
 {
   GtkSnapshot *snapshot = gtk_snapshot_new ();
   g_autoptr(GskRenderNode) node = NULL;
 
   _kp_waveform_snapshot_at (waveform, snapshot, WIDTH, HEIGHT);
   node = gtk_snapshot_free_to_node (snapshot);
-  return node ? count_color_nodes (node) : 0;
+  return node ? count_nodes (node, type) : 0;
+}
+
+static guint
+snapshot_color_nodes (KpWaveform *waveform)
+{
+  return snapshot_nodes (waveform, GSK_COLOR_NODE);
+}
+
+static void
+test_spectrogram (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(KpSpectrogram) spec = kp_spectrogram_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  kp_waveform_set_spectrogram (fixture->waveform, spec);
+  kp_spectrogram_load_async (spec, fixture->file, KP_SPECTROGRAM_LOAD_NO_CACHE, NULL,
+                             store_result_cb, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (kp_spectrogram_load_finish (spec, result, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (snapshot_nodes (fixture->waveform, GSK_TEXTURE_NODE), ==, 0);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->waveform), "waveform.toggle-spectrogram", NULL);
+  g_assert_true (kp_waveform_get_show_spectrogram (fixture->waveform));
+  /* 2 s at a 10 ms hop: one texture tile. */
+  g_assert_cmpuint (snapshot_nodes (fixture->waveform, GSK_TEXTURE_NODE), ==, 1);
+  /* The waveform still has its columns, in the upper half. */
+  g_assert_cmpuint (snapshot_color_nodes (fixture->waveform), >=, WIDTH);
 }
 
 static void
@@ -630,6 +665,7 @@ main (int   argc,
   ADD ("draw", test_draw);
   ADD ("view", test_view);
   ADD ("progressive", test_progressive);
+  ADD ("spectrogram", test_spectrogram);
   ADD ("sample-zoom", test_sample_zoom);
   ADD ("create", test_create);
   ADD ("edit", test_edit);
