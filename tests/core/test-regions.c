@@ -499,6 +499,36 @@ test_errors (void)
     }
 }
 
+/* Reading many regions costs a sort, not an insertion each. */
+static void
+test_many (void)
+{
+  GString *rttm = g_string_new (NULL);
+  g_autoptr(KpRegions) regions = kp_regions_new (16000);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *data = NULL;
+  gint64 t0;
+  guint n = 100000;
+
+  /* Out of order on purpose: later turns first. */
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (rttm, "SPEAKER big 1 %u.250 0.500 <NA> <NA> spk%u <NA> <NA>\n",
+                            n - 1 - i, i % 4);
+  data = g_string_free (rttm, FALSE);
+  t0 = g_get_monotonic_time ();
+  g_assert_true (kp_regions_load_data (regions, KP_REGIONS_FORMAT_RTTM, data, strlen (data), &error));
+  g_assert_no_error (error);
+  g_test_message ("%u regions read in %.3f s", n, (g_get_monotonic_time () - t0) / 1e6);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, n);
+  g_assert_cmpuint (kp_regions_get_n_tiers (regions), ==, 4);
+  for (guint i = 1; i < n; i += 997)
+    g_assert_cmpint (kp_region_get_start (kp_regions_get_region (regions, i - 1)), <,
+                     kp_region_get_start (kp_regions_get_region (regions, i)));
+  g_assert_cmpint (kp_region_get_start (kp_regions_get_region (regions, 0)), ==, 4000);
+  /* Generous for a loaded machine; an insertion per region takes minutes. */
+  g_assert_cmpint (g_get_monotonic_time () - t0, <, 10 * G_USEC_PER_SEC);
+}
+
 static void
 test_files (void)
 {
@@ -559,6 +589,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/regions/srt", test_srt);
   g_test_add_func ("/kempelen/core/regions/rttm", test_rttm);
   g_test_add_func ("/kempelen/core/regions/errors", test_errors);
+  g_test_add_func ("/kempelen/core/regions/many", test_many);
   g_test_add_func ("/kempelen/core/regions/files", test_files);
 
   return g_test_run ();
