@@ -247,6 +247,33 @@ first_visible (KpWaveform *self,
   return lo;
 }
 
+/* Position of the first region from position from on starting at or after
+ * sample: galloping, since it is usually a few regions ahead. */
+static guint
+first_at (KpWaveform *self,
+          guint       from,
+          double      sample)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->regions));
+  guint lo = from, hi, step = 1;
+
+  while (lo + step < n && kp_region_get_start (kp_regions_get_region (self->regions, lo + step)) < sample)
+    step *= 2;
+  hi = MIN (lo + step + 1, n);
+  lo += step / 2;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+
+      if (kp_region_get_start (kp_regions_get_region (self->regions, mid)) < sample)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+  return lo;
+}
+
 /* View */
 
 static void
@@ -896,14 +923,19 @@ draw_regions (KpWaveform  *self,
   guint n = g_list_model_get_n_items (G_LIST_MODEL (self->regions));
   guint lanes = n_lanes (self);
   double *last_x = g_newa (double, lanes);
+  double *last_label_x = g_newa (double, lanes);
   GdkRGBA lane_bg = self->fg_color;
   KpRegion *selected = NULL;
   double sel_x0 = 0, sel_x1 = 0, sel_y = 0;
+  double column = -G_MAXDOUBLE;
+  double min_last_x = -G_MAXDOUBLE;
+  guint in_column = 0;
 
   lane_bg.alpha = 0.06f;
   for (guint l = 0; l < lanes; l++)
     {
       last_x[l] = -G_MAXDOUBLE;
+      last_label_x[l] = -G_MAXDOUBLE;
       if (l % 2 == 0)
         gtk_snapshot_append_color (snapshot, &lane_bg,
                                    &GRAPHENE_RECT_INIT (0, lane_top + l * LANE_HEIGHT, width, LANE_HEIGHT));
@@ -913,16 +945,38 @@ draw_regions (KpWaveform  *self,
     {
       KpRegion *r = kp_regions_get_region (self->regions, i);
       gint64 start = kp_region_get_start (r), end = kp_region_get_end (r);
-      int lane = kp_regions_find_tier (self->regions, kp_region_get_tier (r));
+      int lane;
       double x0, x1, y;
       GdkRGBA color, overlay;
 
       if (start >= view_end)
         break;
-      if (end < self->view_start || lane < 0)
+      /* Zoomed out over many regions, a pixel column holds more than it
+       * can show: after a few per lane, skip to the next column, so a
+       * frame costs the width and not the number of regions. */
+      if (floor (kp_waveform_x_for_sample (self, start)) == column)
+        {
+          if (++in_column > 2 * lanes && start > self->view_start)
+            {
+              i = first_at (self, i, kp_waveform_sample_at_x (self, column + 1)) - 1;
+              continue;
+            }
+        }
+      else
+        {
+          column = floor (kp_waveform_x_for_sample (self, start));
+          in_column = 1;
+        }
+      if (end < self->view_start)
         continue;
       x0 = MAX (kp_waveform_x_for_sample (self, start), -2);
       x1 = MIN (kp_waveform_x_for_sample (self, end), width + 2);
+      /* Under pixels every lane has painted: skip before the tier lookup. */
+      if (r != self->selected && floor (MAX (x1, x0 + 1)) <= min_last_x && x1 - x0 <= 24)
+        continue;
+      lane = kp_regions_find_tier (self->regions, kp_region_get_tier (r));
+      if (lane < 0)
+        continue;
       y = lane_top + lane * LANE_HEIGHT;
       if (r == self->selected)
         {
@@ -932,10 +986,14 @@ draw_regions (KpWaveform  *self,
           sel_y = y;
           continue;
         }
-      /* Zoomed far out, regions thinner than a pixel share columns. */
-      if (x1 - x0 < 1 && floor (x0) <= last_x[lane])
+      /* A region within pixels its lane has painted already (zoomed out,
+       * or overlapping ones) adds nothing visible but its label. */
+      if (floor (MAX (x1, x0 + 1)) <= last_x[lane] && (x1 - x0 <= 24 || x0 < last_label_x[lane]))
         continue;
-      last_x[lane] = floor (MAX (x1, x0 + 1));
+      last_x[lane] = MAX (last_x[lane], floor (MAX (x1, x0 + 1)));
+      min_last_x = last_x[0];
+      for (guint l = 1; l < lanes; l++)
+        min_last_x = MIN (min_last_x, last_x[l]);
 
       color = tier_colors[lane % G_N_ELEMENTS (tier_colors)];
       overlay = color;
@@ -947,6 +1005,7 @@ draw_regions (KpWaveform  *self,
                                  &GRAPHENE_RECT_INIT (x0, y + 1, MAX (x1 - x0, 1), LANE_HEIGHT - 2));
       if (x1 - x0 > 24 && kp_region_get_label (r)[0] != '\0')
         {
+          last_label_x[lane] = x1;
           gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (x0, y, x1 - x0, LANE_HEIGHT));
           gtk_snapshot_save (snapshot);
           gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (MAX (x0, 0) + 4, y + 3));

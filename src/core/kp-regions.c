@@ -27,6 +27,7 @@ struct _KpRegion
   char       *label;
   char       *transcript;
   GHashTable *attributes;
+  gpointer    owner;      /* the KpRegions holding it (not a reference) */
 };
 
 G_DEFINE_FINAL_TYPE (KpRegion, kp_region, G_TYPE_OBJECT)
@@ -474,7 +475,10 @@ static void
 release_region (gpointer data,
                 gpointer user_data)
 {
-  g_signal_handlers_disconnect_by_func (data, region_changed_cb, user_data);
+  KpRegion *region = data;
+
+  region->owner = NULL;
+  g_signal_handlers_disconnect_by_func (region, region_changed_cb, user_data);
 }
 
 static void
@@ -667,11 +671,12 @@ kp_regions_add (KpRegions *self,
 
   g_return_val_if_fail (KP_IS_REGIONS (self), 0);
   g_return_val_if_fail (KP_IS_REGION (region), 0);
-  g_return_val_if_fail (kp_regions_index_of (self, region) < 0, 0);
+  g_return_val_if_fail (region->owner == NULL, 0);
 
   kp_regions_add_tier (self, region->tier);
   pos = sorted_position (self, region);
   g_ptr_array_insert (self->regions, pos, g_object_ref (region));
+  region->owner = self;
   g_signal_connect (region, "changed", G_CALLBACK (region_changed_cb), self);
   g_list_model_items_changed (G_LIST_MODEL (self), pos, 0, 1);
   g_signal_emit (self, signals[CHANGED], 0);
@@ -687,7 +692,7 @@ kp_regions_remove (KpRegions *self,
   g_return_if_fail (KP_IS_REGIONS (self));
   g_return_if_fail (KP_IS_REGION (region));
 
-  if (!g_ptr_array_find (self->regions, region, &pos))
+  if (region->owner != self || !g_ptr_array_find (self->regions, region, &pos))
     return;
   release_region (region, self);
   g_ptr_array_remove_index (self->regions, pos);
@@ -2077,6 +2082,7 @@ add_many (KpRegions *self,
 
       kp_regions_add_tier (self, r->tier);
       g_ptr_array_add (self->regions, g_object_ref (r));
+      r->owner = self;
       g_signal_connect (r, "changed", G_CALLBACK (region_changed_cb), self);
     }
   /* A stable sort keeps equal regions in the order they came. */

@@ -102,7 +102,8 @@ guint        kp_regions_add_tier         (KpRegions       *self,
 int          kp_regions_find_tier        (KpRegions       *self,
                                           const char      *tier);
 
-/* Takes a reference; returns the region's position. */
+/* Adds a reference; a region belongs to one KpRegions at a time. Returns
+ * its position. */
 guint        kp_regions_add              (KpRegions       *self,
                                           KpRegion        *region);
 void         kp_regions_remove           (KpRegions       *self,

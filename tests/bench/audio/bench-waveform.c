@@ -10,8 +10,8 @@
  *
  * The file is 3 hours at 48 kHz (KP_PEAKS_DEFAULT_SAMPLES_PER_PAIR samples
  * per pair: 2 025 000 pairs), made as a BBC .dat in memory so no decoding
- * is timed here (audio_3h_peaks_s times that); 3000 regions are spread over
- * it. Below one pair per pixel the widget draws from samples it read around
+ * is timed here (audio_3h_peaks_s times that); 3000 regions (or
+ * KP_BENCH_REGIONS) are spread over it. Below one pair per pixel the widget draws from samples it read around
  * the view; those are supplied the same way here. What is timed is the
  * widget's snapshot () building its render nodes, the work done on the UI
  * thread per frame; rasterising them is GSK's and the GPU's.
@@ -83,7 +83,8 @@ make_regions (gint64 n_samples)
   static const char * const tiers[] = { "Alice", "Bob", "Carol" };
   static const char * const labels[] = { "speech", "laugh", "music", "noise" };
   KpRegions *regions = kp_regions_new (RATE);
-  guint n = 3000;
+  const char *env = g_getenv ("KP_BENCH_REGIONS");
+  guint n = env ? (guint)g_ascii_strtoull (env, NULL, 10) : 3000;
 
   for (guint i = 0; i < n; i++)
     {
