@@ -557,6 +557,79 @@ test_keys (Fixture       *fixture,
                                        "Waveform");
 }
 
+/* The action and argument a key runs, from the widget's own shortcuts. */
+static char *
+action_for_key (GtkWidget       *widget,
+                guint            keyval,
+                GdkModifierType  modifiers)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint c = 0; c < g_list_model_get_n_items (controllers); c++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, c);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (controller)); i++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), i);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+          GVariant *args = gtk_shortcut_get_arguments (shortcut);
+
+          if (!GTK_IS_KEYVAL_TRIGGER (trigger) || !GTK_IS_NAMED_ACTION (action)
+              || gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) != keyval
+              || gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) != modifiers)
+            continue;
+          if (args != NULL)
+            {
+              g_autofree char *printed = g_variant_print (args, FALSE);
+
+              return g_strdup_printf ("%s %s", gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)),
+                                      printed);
+            }
+          return g_strdup (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)));
+        }
+    }
+  return NULL;
+}
+
+static void
+test_bindings (Fixture       *fixture,
+               gconstpointer  data)
+{
+  static const struct {
+    guint keyval;
+    GdkModifierType modifiers;
+    const char *action;
+  } keys[] = {
+    { GDK_KEY_space, 0, "waveform.play-pause" },
+    { GDK_KEY_Tab, 0, "region.next" },
+    { GDK_KEY_Tab, GDK_SHIFT_MASK, "region.previous" },
+    { GDK_KEY_1, 0, "region.label 1" },
+    { GDK_KEY_9, 0, "region.label 9" },
+    { GDK_KEY_Left, 0, "region.nudge-start -1" },
+    { GDK_KEY_Right, GDK_SHIFT_MASK, "region.nudge-end 1" },
+    { GDK_KEY_Delete, 0, "region.delete" },
+    { GDK_KEY_l, 0, "region.loop" },
+    { GDK_KEY_Escape, 0, "region.select-none" },
+    { GDK_KEY_plus, 0, "waveform.zoom-in" },
+    { GDK_KEY_minus, 0, "waveform.zoom-out" },
+    { GDK_KEY_0, GDK_CONTROL_MASK, "waveform.zoom-all" },
+    { GDK_KEY_s, 0, "waveform.toggle-spectrogram" },
+  };
+
+  g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (fixture->waveform)));
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *action = action_for_key (GTK_WIDGET (fixture->waveform), keys[i].keyval,
+                                                keys[i].modifiers);
+
+      g_assert_cmpstr (action, ==, keys[i].action);
+    }
+}
+
 static gboolean
 snaps_done (gpointer data)
 {
@@ -670,6 +743,7 @@ main (int   argc,
   ADD ("create", test_create);
   ADD ("edit", test_edit);
   ADD ("keys", test_keys);
+  ADD ("bindings", test_bindings);
   ADD ("snap", test_snap);
   ADD ("playhead", test_playhead);
 
