@@ -29,6 +29,7 @@ struct _KpSpectrogram
   guint    sample_rate;
   guint    n_columns;
   gint64   hop;
+  gint64   start;
   GBytes  *data;
   guint    loading : 1;
   guint    from_cache : 1;
@@ -51,6 +52,8 @@ typedef struct
   guint                   sample_rate;
   guint                   n_columns;
   gint64                  hop;
+  gint64                  range_start;    /* -1 for the whole file */
+  gint64                  range_duration;
   GBytes                 *data;
   gboolean                from_cache;
 } LoadData;
@@ -225,6 +228,7 @@ pump (GstBus         *bus,
       const char     *name,
       GPtrArray      *missing,
       GByteArray     *columns,
+      gint64          origin,
       gint64          hop,
       GCancellable   *cancellable,
       GError        **error)
@@ -291,8 +295,10 @@ pump (GstBus         *bus,
           if (!gst_structure_get_clock_time (s, "stream-time", &stream_time)
               || !GST_CLOCK_TIME_IS_VALID (stream_time) || hop <= 0)
             index = columns->len / KP_SPECTROGRAM_BANDS;
+          else if ((gint64)stream_time < origin)
+            continue;
           else
-            index = MIN (stream_time / hop, KP_SPECTROGRAM_MAX_COLUMNS);
+            index = MIN ((stream_time - origin) / hop, KP_SPECTROGRAM_MAX_COLUMNS);
           while (columns->len / KP_SPECTROGRAM_BANDS < index)
             {
               guint len = columns->len;
@@ -365,7 +371,7 @@ compute (LoadData      *data,
 
   bus = gst_element_get_bus (pipeline);
   gst_element_set_state (pipeline, GST_STATE_PAUSED);
-  ok = pump (bus, GST_MESSAGE_ASYNC_DONE, name, missing, NULL, 0, cancellable, error);
+  ok = pump (bus, GST_MESSAGE_ASYNC_DONE, name, missing, NULL, 0, 0, cancellable, error);
   if (ok)
     {
       pad = gst_element_get_static_pad (spectrum, "sink");
@@ -382,14 +388,37 @@ compute (LoadData      *data,
     {
       if (!gst_element_query_duration (pipeline, GST_FORMAT_TIME, &duration))
         duration = -1;
-      data->hop = KP_SPECTROGRAM_MIN_HOP_NS;
+      if (data->range_start >= 0)
+        duration = data->range_duration;
+      data->hop = MAX (KP_SPECTROGRAM_MIN_HOP_NS, data->hop);
       if (duration > 0)
         data->hop = MAX (data->hop, (duration + KP_SPECTROGRAM_MAX_COLUMNS - 1)
                                     / KP_SPECTROGRAM_MAX_COLUMNS);
       data->sample_rate = rate;
       g_object_set (spectrum, "interval", (guint64)data->hop, NULL);
+      /* Start over now that the interval is set (the preroll went through
+       * the element already); for a stretch, an accurate seek whose stop
+       * ends the stream. What prerolls again is collected too. */
+      if (!gst_element_seek (pipeline, 1.0, GST_FORMAT_TIME,
+                             GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE,
+                             GST_SEEK_TYPE_SET, MAX (data->range_start, 0),
+                             data->range_start >= 0 ? GST_SEEK_TYPE_SET : GST_SEEK_TYPE_NONE,
+                             data->range_start >= 0
+                               ? data->range_start + data->range_duration : -1))
+        {
+          g_set_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_FAILED,
+                       _("“%s” cannot be read from the middle"), name);
+          ok = FALSE;
+        }
+      else
+        ok = pump (bus, GST_MESSAGE_ASYNC_DONE, name, missing, columns, MAX (data->range_start, 0),
+                   data->hop, cancellable, error);
+    }
+  if (ok)
+    {
       gst_element_set_state (pipeline, GST_STATE_PLAYING);
-      ok = pump (bus, GST_MESSAGE_EOS, name, missing, columns, data->hop, cancellable, error);
+      ok = pump (bus, GST_MESSAGE_EOS, name, missing, columns, MAX (data->range_start, 0),
+                 data->hop, cancellable, error);
     }
   gst_element_set_state (pipeline, GST_STATE_NULL);
   if (!ok)
@@ -417,7 +446,7 @@ load_thread (GTask        *task,
   g_autofree char *path = NULL;
   GError *error = NULL;
 
-  if (!(data->flags & KP_SPECTROGRAM_LOAD_NO_CACHE))
+  if (!(data->flags & KP_SPECTROGRAM_LOAD_NO_CACHE) && data->range_start < 0)
     path = cache_path (data->file, cancellable);
   if (path != NULL && read_cache (data, path))
     {
@@ -454,10 +483,51 @@ kp_spectrogram_load_async (KpSpectrogram          *self,
   data = g_new0 (LoadData, 1);
   data->file = g_object_ref (file);
   data->flags = flags;
+  data->range_start = -1;
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, kp_spectrogram_load_async);
   g_task_set_task_data (task, data, (GDestroyNotify)load_data_free);
   g_task_run_in_thread (task, load_thread);
+}
+
+void
+kp_spectrogram_load_range_async (KpSpectrogram       *self,
+                                 GFile               *file,
+                                 gint64               start,
+                                 gint64               duration,
+                                 gint64               hop,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadData *data;
+
+  g_return_if_fail (KP_IS_SPECTROGRAM (self));
+  g_return_if_fail (G_IS_FILE (file));
+  g_return_if_fail (start >= 0 && duration > 0);
+  g_return_if_fail (!self->loading && self->data == NULL);
+
+  self->loading = TRUE;
+  self->start = start;
+  data = g_new0 (LoadData, 1);
+  data->file = g_object_ref (file);
+  data->flags = KP_SPECTROGRAM_LOAD_NO_CACHE;
+  data->range_start = start;
+  data->range_duration = duration;
+  data->hop = hop;
+  task = g_task_new (self, cancellable, callback, user_data);
+  /* Both loads share kp_spectrogram_load_finish. */
+  g_task_set_source_tag (task, kp_spectrogram_load_async);
+  g_task_set_task_data (task, data, (GDestroyNotify)load_data_free);
+  g_task_run_in_thread (task, load_thread);
+}
+
+gint64
+kp_spectrogram_get_start (KpSpectrogram *self)
+{
+  g_return_val_if_fail (KP_IS_SPECTROGRAM (self), 0);
+  return self->start;
 }
 
 gboolean

@@ -44,6 +44,20 @@ void           kp_spectrogram_load_async       (KpSpectrogram          *self,
 gboolean       kp_spectrogram_load_finish      (KpSpectrogram          *self,
                                                 GAsyncResult           *result,
                                                 GError                **error);
+/* Only the stretch [start, start + duration) in ns, one column per hop
+ * (at least KP_SPECTROGRAM_MIN_HOP_NS, and long enough for at most
+ * KP_SPECTROGRAM_MAX_COLUMNS): the detail a view zoomed into a long file
+ * needs. Not cached. Finish with kp_spectrogram_load_finish (). */
+void           kp_spectrogram_load_range_async (KpSpectrogram          *self,
+                                                GFile                  *file,
+                                                gint64                  start,
+                                                gint64                  duration,
+                                                gint64                  hop,
+                                                GCancellable           *cancellable,
+                                                GAsyncReadyCallback     callback,
+                                                gpointer                user_data);
+/* Where column 0 starts, in ns: 0 unless loaded as a range. */
+gint64         kp_spectrogram_get_start        (KpSpectrogram          *self);
 /* Whether the last load came from the disk cache. */
 gboolean       kp_spectrogram_get_from_cache   (KpSpectrogram          *self);
 

@@ -112,6 +112,8 @@ test_tone (void)
   g_assert_cmpuint (n, <=, 201);
 
   hz_per_band = 8000.0 / KP_SPECTROGRAM_BANDS;
+  /* From the very first column: what prerolled is not lost. */
+  g_assert_cmpfloat (ABS (loudest_band (spec, 0, 3) * hz_per_band - 1000), <, 2 * hz_per_band);
   g_assert_cmpfloat (ABS (loudest_band (spec, 10, 90) * hz_per_band - 1000), <, 2 * hz_per_band);
   g_assert_cmpfloat (ABS (loudest_band (spec, 110, 190) * hz_per_band - 5000), <, 2 * hz_per_band);
 
@@ -121,6 +123,29 @@ test_tone (void)
   g_assert_cmpuint (kp_spectrogram_get_n_columns (cached), ==, n);
   g_assert_cmpmem (kp_spectrogram_get_data (cached), n * KP_SPECTROGRAM_BANDS,
                    kp_spectrogram_get_data (spec), n * KP_SPECTROGRAM_BANDS);
+
+  /* A stretch across the change of tone, on its own columns. */
+  {
+    g_autoptr(KpSpectrogram) range = kp_spectrogram_new ();
+    g_autoptr(GFile) file = g_file_new_for_path (path);
+    g_autoptr(GAsyncResult) result = NULL;
+    guint m;
+
+    kp_spectrogram_load_range_async (range, file, 900 * G_GINT64_CONSTANT (1000000),
+                                     400 * G_GINT64_CONSTANT (1000000), 0, NULL, load_cb, &result);
+    while (result == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_assert_true (kp_spectrogram_load_finish (range, result, &error));
+    g_assert_no_error (error);
+    g_assert_cmpint (kp_spectrogram_get_start (range), ==, 900 * G_GINT64_CONSTANT (1000000));
+    g_assert_cmpint (kp_spectrogram_get_hop (range), ==, KP_SPECTROGRAM_MIN_HOP_NS);
+    m = kp_spectrogram_get_n_columns (range);
+    g_test_message ("%u columns in the range", m);
+    g_assert_cmpuint (m, >=, 36);
+    g_assert_cmpuint (m, <=, 41);
+    g_assert_cmpfloat (ABS (loudest_band (range, 1, 8) * hz_per_band - 1000), <, 2 * hz_per_band);
+    g_assert_cmpfloat (ABS (loudest_band (range, 13, m - 1) * hz_per_band - 5000), <, 2 * hz_per_band);
+  }
 
   g_unlink (path);
   g_rmdir (dir);
