@@ -36,6 +36,9 @@ void     _kp_waveform_set_samples      (KpWaveform  *self,
                                         guint        n_samples);
 /* Snaps still in flight (zero-crossing reads). */
 guint    _kp_waveform_get_pending_snaps (KpWaveform *self);
+/* The spectrogram of the view's stretch, computed when zoomed in on a long
+ * file; NULL if none (yet). */
+KpSpectrogram *_kp_waveform_get_detail_spectrogram (KpWaveform *self);
 /* Draws into snapshot as the frame would, at width × height. */
 void     _kp_waveform_snapshot_at      (KpWaveform  *self,
                                         GtkSnapshot *snapshot,

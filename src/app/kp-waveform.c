@@ -50,6 +50,12 @@ struct _KpWaveform
   KpPlayer      *player;
   KpSpectrogram *spectrogram;
   GPtrArray     *spec_tiles;     /* GdkTexture, SPEC_TILE columns each */
+  KpSpectrogram *detail;         /* the view's stretch, finer */
+  GPtrArray     *detail_tiles;
+  GCancellable  *detail_cancellable;
+  double         detail_start;   /* samples asked for */
+  double         detail_end;
+  guint          detail_timeout_id;
   GCancellable  *cancellable;
 
   double         view_start;
@@ -123,6 +129,7 @@ static GParamSpec *properties[N_PROPS];
 #define SPEC_TILE 2048
 #define SPEC_ROWS 256
 #define SPEC_MAX_HZ 8000.0
+#define DETAIL_DELAY_MS 150
 
 /* Speaker colours: distinct hues that read on light and dark themes. */
 static const GdkRGBA tier_colors[] = {
@@ -137,6 +144,7 @@ static const GdkRGBA tier_colors[] = {
 };
 
 static void ensure_samples (KpWaveform *self);
+static void schedule_detail (KpWaveform *self);
 static void snap_region (KpWaveform *self,
                          KpRegion   *region,
                          gboolean    start,
@@ -337,6 +345,7 @@ apply_view (KpWaveform *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW_START]);
     }
   ensure_samples (self);
+  schedule_detail (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -824,15 +833,16 @@ draw_wave (KpWaveform  *self,
     }
 }
 
-static void
-build_spec_tiles (KpWaveform *self)
+static GPtrArray *
+build_spec_tiles (KpSpectrogram *spectrogram)
 {
   static guint8 lut[256][3];
   static gsize lut_init = 0;
-  const guint8 *data = kp_spectrogram_get_data (self->spectrogram);
-  guint n_cols = kp_spectrogram_get_n_columns (self->spectrogram);
-  guint bands = kp_spectrogram_get_n_bands (self->spectrogram);
+  const guint8 *data = kp_spectrogram_get_data (spectrogram);
+  guint n_cols = kp_spectrogram_get_n_columns (spectrogram);
+  guint bands = kp_spectrogram_get_n_bands (spectrogram);
   double nyquist, top_band;
+  GPtrArray *tiles;
 
   if (g_once_init_enter (&lut_init))
     {
@@ -850,9 +860,9 @@ build_spec_tiles (KpWaveform *self)
 
   /* Speech lives low: show 0 to SPEC_MAX_HZ (or half the rate), one
    * texture row per pixel of a typical band, bands interpolated. */
-  nyquist = kp_spectrogram_get_sample_rate (self->spectrogram) / 2.0;
+  nyquist = kp_spectrogram_get_sample_rate (spectrogram) / 2.0;
   top_band = MIN (SPEC_MAX_HZ, nyquist) / nyquist * bands;
-  self->spec_tiles = g_ptr_array_new_with_free_func (g_object_unref);
+  tiles = g_ptr_array_new_with_free_func (g_object_unref);
   for (guint t = 0; t * SPEC_TILE < n_cols; t++)
     {
       guint w = MIN (SPEC_TILE, n_cols - t * SPEC_TILE);
@@ -876,8 +886,40 @@ build_spec_tiles (KpWaveform *self)
             }
         }
       bytes = g_bytes_new_take (pixels, stride * SPEC_ROWS);
-      g_ptr_array_add (self->spec_tiles,
-                       gdk_memory_texture_new (w, SPEC_ROWS, GDK_MEMORY_R8G8B8, bytes, stride));
+      g_ptr_array_add (tiles, gdk_memory_texture_new (w, SPEC_ROWS, GDK_MEMORY_R8G8B8, bytes, stride));
+    }
+  return tiles;
+}
+
+static void
+draw_spectrogram_tiles (KpWaveform     *self,
+                        KpSpectrogram  *spectrogram,
+                        GPtrArray     **tiles,
+                        GtkSnapshot    *snapshot,
+                        int             width,
+                        double          top,
+                        double          height)
+{
+  double samples_per_col, origin;
+
+  if (spectrogram == NULL || !kp_spectrogram_get_complete (spectrogram))
+    return;
+  if (*tiles == NULL)
+    *tiles = build_spec_tiles (spectrogram);
+  samples_per_col = kp_spectrogram_get_hop (spectrogram) / 1e9 * sample_rate (self);
+  origin = kp_spectrogram_get_start (spectrogram) / 1e9 * sample_rate (self);
+
+  for (guint t = 0; t < (*tiles)->len; t++)
+    {
+      GdkTexture *tex = g_ptr_array_index (*tiles, t);
+      double x0 = kp_waveform_x_for_sample (self, origin + (double)t * SPEC_TILE * samples_per_col);
+      double x1 = kp_waveform_x_for_sample (self, origin + ((double)t * SPEC_TILE
+                                                            + gdk_texture_get_width (tex))
+                                                           * samples_per_col);
+
+      if (x1 < 0 || x0 > width)
+        continue;
+      gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (x0, top, x1 - x0, height));
     }
 }
 
@@ -888,27 +930,122 @@ draw_spectrogram (KpWaveform  *self,
                   double       top,
                   double       height)
 {
-  double samples_per_col;
-
-  if (self->spectrogram == NULL || !kp_spectrogram_get_complete (self->spectrogram))
-    return;
-  if (self->spec_tiles == NULL)
-    build_spec_tiles (self);
-  samples_per_col = kp_spectrogram_get_hop (self->spectrogram) / 1e9 * sample_rate (self);
-
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, top, width, height));
-  for (guint t = 0; t < self->spec_tiles->len; t++)
-    {
-      GdkTexture *tex = g_ptr_array_index (self->spec_tiles, t);
-      double x0 = kp_waveform_x_for_sample (self, (double)t * SPEC_TILE * samples_per_col);
-      double x1 = kp_waveform_x_for_sample (self, ((double)t * SPEC_TILE + gdk_texture_get_width (tex))
-                                                  * samples_per_col);
-
-      if (x1 < 0 || x0 > width)
-        continue;
-      gtk_snapshot_append_texture (snapshot, tex, &GRAPHENE_RECT_INIT (x0, top, x1 - x0, height));
-    }
+  draw_spectrogram_tiles (self, self->spectrogram, &self->spec_tiles, snapshot, width, top, height);
+  /* The finer stretch around the view, over the overview. */
+  draw_spectrogram_tiles (self, self->detail, &self->detail_tiles, snapshot, width, top, height);
   gtk_snapshot_pop (snapshot);
+}
+
+static void
+clear_detail (KpWaveform *self)
+{
+  if (self->detail_cancellable != NULL)
+    g_cancellable_cancel (self->detail_cancellable);
+  g_clear_object (&self->detail_cancellable);
+  g_clear_object (&self->detail);
+  g_clear_pointer (&self->detail_tiles, g_ptr_array_unref);
+  g_clear_handle_id (&self->detail_timeout_id, g_source_remove);
+}
+
+/* Detail spectrogram: the overview of a long file has coarse columns
+ * (KP_SPECTROGRAM_MAX_COLUMNS over the whole length), so a view zoomed in
+ * past a few pixels per column gets a spectrogram of its own stretch. */
+
+static void
+detail_loaded_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(KpWaveform) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kp_spectrogram_load_finish (KP_SPECTROGRAM (object), result, &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("No detail spectrogram: %s", error->message);
+      if (self->detail == KP_SPECTROGRAM (object))
+        g_clear_object (&self->detail);
+      return;
+    }
+  if (self->detail == KP_SPECTROGRAM (object))
+    {
+      g_clear_pointer (&self->detail_tiles, g_ptr_array_unref);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+}
+
+static gboolean
+detail_needed (KpWaveform *self)
+{
+  double rate = sample_rate (self);
+  double view_end = self->view_start + view_width (self) * self->spp;
+  double hop_samples;
+
+  if (!self->show_spectrogram || self->file == NULL || self->spectrogram == NULL
+      || !kp_spectrogram_get_complete (self->spectrogram))
+    return FALSE;
+  hop_samples = kp_spectrogram_get_hop (self->spectrogram) / 1e9 * rate;
+  if (hop_samples / self->spp <= 3 || kp_spectrogram_get_hop (self->spectrogram) <= KP_SPECTROGRAM_MIN_HOP_NS)
+    return FALSE;
+  /* The detail there covers the view finely enough already (or is on its way). */
+  if (self->detail != NULL)
+    {
+      double start = kp_spectrogram_get_start (self->detail) / 1e9 * rate;
+      double hop = kp_spectrogram_get_hop (self->detail) / 1e9 * rate;
+      double end = start + (double)kp_spectrogram_get_n_columns (self->detail) * hop;
+
+      if (!kp_spectrogram_get_complete (self->detail))
+        return !(self->view_start >= self->detail_start && view_end <= self->detail_end);
+      if (self->view_start >= start && view_end <= end
+          && (hop / self->spp <= 3 || kp_spectrogram_get_hop (self->detail) <= KP_SPECTROGRAM_MIN_HOP_NS))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+detail_timeout_cb (gpointer user_data)
+{
+  KpWaveform *self = user_data;
+  double rate = sample_rate (self);
+  double span = view_width (self) * self->spp;
+  gint64 span_ns, start_ns, duration_ns, total_ns;
+
+  self->detail_timeout_id = 0;
+  if (!detail_needed (self))
+    return G_SOURCE_REMOVE;
+
+  if (self->detail_cancellable != NULL)
+    g_cancellable_cancel (self->detail_cancellable);
+  g_clear_object (&self->detail_cancellable);
+  g_clear_object (&self->detail);
+  g_clear_pointer (&self->detail_tiles, g_ptr_array_unref);
+
+  /* A screen either side, so scrolling a little stays covered. */
+  span_ns = (gint64)(span / rate * 1e9);
+  total_ns = (gint64)(total_samples (self) / rate * 1e9);
+  start_ns = MAX (0, (gint64)(self->view_start / rate * 1e9) - span_ns);
+  duration_ns = MIN (3 * span_ns, total_ns - start_ns);
+  if (duration_ns <= 0)
+    return G_SOURCE_REMOVE;
+  self->detail_start = start_ns / 1e9 * rate;
+  self->detail_end = (start_ns + duration_ns) / 1e9 * rate;
+  self->detail = kp_spectrogram_new ();
+  self->detail_cancellable = g_cancellable_new ();
+  kp_spectrogram_load_range_async (self->detail, self->file, start_ns, duration_ns,
+                                   span_ns / MAX (view_width (self), 1), self->detail_cancellable,
+                                   detail_loaded_cb, g_object_ref (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_detail (KpWaveform *self)
+{
+  if (self->detail_timeout_id != 0 || !detail_needed (self))
+    return;
+  /* Wait for the view to settle while zooming or scrolling. */
+  self->detail_timeout_id = g_timeout_add (DETAIL_DELAY_MS, detail_timeout_cb, self);
 }
 
 static void
@@ -1744,6 +1881,7 @@ static void
 spectrogram_complete_cb (KpWaveform *self)
 {
   g_clear_pointer (&self->spec_tiles, g_ptr_array_unref);
+  schedule_detail (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -1764,6 +1902,7 @@ kp_waveform_dispose (GObject *object)
   g_clear_object (&self->selected);
   g_clear_object (&self->drag_region);
   g_clear_pointer (&self->spec_tiles, g_ptr_array_unref);
+  clear_detail (self);
   if (self->tick_id != 0)
     {
       gtk_widget_remove_tick_callback (GTK_WIDGET (self), self->tick_id);
@@ -2075,6 +2214,7 @@ kp_waveform_set_file (KpWaveform *self,
 
   if (!g_set_object (&self->file, file))
     return;
+  clear_detail (self);
   if (self->samples_cancellable != NULL)
     g_cancellable_cancel (self->samples_cancellable);
   g_clear_object (&self->samples_cancellable);
@@ -2161,6 +2301,7 @@ kp_waveform_set_spectrogram (KpWaveform    *self,
     g_signal_handlers_disconnect_by_data (self->spectrogram, self);
   g_set_object (&self->spectrogram, spectrogram);
   g_clear_pointer (&self->spec_tiles, g_ptr_array_unref);
+  clear_detail (self);
   if (spectrogram != NULL)
     g_signal_connect_swapped (spectrogram, "notify::complete",
                               G_CALLBACK (spectrogram_complete_cb), self);
@@ -2185,6 +2326,7 @@ kp_waveform_set_show_spectrogram (KpWaveform *self,
   if (show == self->show_spectrogram)
     return;
   self->show_spectrogram = show;
+  schedule_detail (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_SPECTROGRAM]);
 }
@@ -2331,4 +2473,10 @@ guint
 _kp_waveform_get_pending_snaps (KpWaveform *self)
 {
   return self->pending_snaps;
+}
+
+KpSpectrogram *
+_kp_waveform_get_detail_spectrogram (KpWaveform *self)
+{
+  return self->detail;
 }

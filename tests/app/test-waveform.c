@@ -209,10 +209,126 @@ snapshot_nodes (KpWaveform        *waveform,
   return node ? count_nodes (node, type) : 0;
 }
 
+/* Whether a texture node of the given width is in node. */
+static gboolean
+has_texture_of_width (GskRenderNode *node,
+                      int            width)
+{
+  switch (gsk_render_node_get_node_type (node))
+    {
+    case GSK_TEXTURE_NODE:
+      return gdk_texture_get_width (gsk_texture_node_get_texture (node)) == width;
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        if (has_texture_of_width (gsk_container_node_get_child (node, i), width))
+          return TRUE;
+      return FALSE;
+    case GSK_CLIP_NODE:
+      return has_texture_of_width (gsk_clip_node_get_child (node), width);
+    case GSK_TRANSFORM_NODE:
+      return has_texture_of_width (gsk_transform_node_get_child (node), width);
+    default:
+      return FALSE;
+    }
+}
+
 static guint
 snapshot_color_nodes (KpWaveform *waveform)
 {
   return snapshot_nodes (waveform, GSK_COLOR_NODE);
+}
+
+static gboolean
+detail_complete (gpointer data)
+{
+  KpSpectrogram *detail = _kp_waveform_get_detail_spectrogram (data);
+
+  return detail != NULL && kp_spectrogram_get_complete (detail);
+}
+
+/* Zoomed into a long file, the view gets a finer spectrogram of its own. */
+static void
+test_detail_spectrogram (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  g_autofree char *path = g_build_filename (fixture_dir, "long.wav", NULL);
+  g_autofree char *desc = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(KpPeaks) peaks = kp_peaks_new ();
+  g_autoptr(KpSpectrogram) spec = kp_spectrogram_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) spec_result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = NULL;
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) msg = NULL;
+  KpSpectrogram *detail;
+  double start_s;
+
+  /* 200 s at 8 kHz: the overview's columns are longer than 10 ms. */
+  desc = g_strdup_printf ("audiotestsrc freq=1000 num-buffers=200 samplesperbuffer=8000 ! "
+                          "audio/x-raw,rate=8000,channels=1,format=S16LE ! wavenc ! "
+                          "filesink location=\"%s\"", path);
+  pipeline = gst_parse_launch (desc, &error);
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  file = g_file_new_for_path (path);
+  kp_peaks_load_async (peaks, file, KP_PEAKS_LOAD_NO_CACHE, NULL, store_result_cb, &result);
+  kp_spectrogram_load_async (spec, file, KP_SPECTROGRAM_LOAD_NO_CACHE, NULL, store_result_cb,
+                             &spec_result);
+  while (result == NULL || spec_result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (kp_peaks_load_finish (peaks, result, &error));
+  g_assert_true (kp_spectrogram_load_finish (spec, spec_result, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (kp_spectrogram_get_hop (spec), >, KP_SPECTROGRAM_MIN_HOP_NS);
+
+  kp_waveform_set_peaks (w, peaks);
+  kp_waveform_set_file (w, file);
+  kp_waveform_set_spectrogram (w, spec);
+  kp_waveform_set_show_spectrogram (w, TRUE);
+  /* Zoomed out, the overview is fine enough. */
+  g_assert_null (_kp_waveform_get_detail_spectrogram (w));
+
+  /* 2 s on screen around 100 s. */
+  kp_waveform_set_view (w, 100 * 8000, 2.0 * 8000 / WIDTH);
+  wait_until (detail_complete, w);
+  detail = _kp_waveform_get_detail_spectrogram (w);
+  g_assert_cmpint (kp_spectrogram_get_hop (detail), ==, KP_SPECTROGRAM_MIN_HOP_NS);
+  start_s = kp_spectrogram_get_start (detail) / 1e9;
+  g_assert_cmpfloat (start_s, <=, 100);
+  g_assert_cmpfloat (start_s + kp_spectrogram_get_n_columns (detail) * 0.01, >=, 101.9);
+  /* Both are drawn: the overview (one or two of its tiles), and the detail over it. */
+  {
+    guint with_detail = snapshot_nodes (w, GSK_TEXTURE_NODE);
+
+    kp_waveform_set_show_spectrogram (w, FALSE);
+    g_assert_cmpuint (snapshot_nodes (w, GSK_TEXTURE_NODE), ==, 0);
+    kp_waveform_set_show_spectrogram (w, TRUE);
+    g_assert_cmpuint (with_detail, >=, 2);
+    g_assert_true (_kp_waveform_get_detail_spectrogram (w) == detail);
+  }
+  {
+    GtkSnapshot *snapshot = gtk_snapshot_new ();
+    g_autoptr(GskRenderNode) node = NULL;
+
+    _kp_waveform_snapshot_at (w, snapshot, WIDTH, HEIGHT);
+    node = gtk_snapshot_free_to_node (snapshot);
+    /* The detail's single tile: one texture column per detail column. */
+    g_assert_cmpuint (kp_spectrogram_get_n_columns (detail), <, 2048);
+    g_assert_true (has_texture_of_width (node, kp_spectrogram_get_n_columns (detail)));
+  }
+
+  /* Scrolling within what it covers keeps it. */
+  kp_waveform_set_view (w, 100.5 * 8000, 2.0 * 8000 / WIDTH);
+  g_assert_true (_kp_waveform_get_detail_spectrogram (w) == detail);
+  g_unlink (path);
 }
 
 static void
@@ -739,6 +855,7 @@ main (int   argc,
   ADD ("view", test_view);
   ADD ("progressive", test_progressive);
   ADD ("spectrogram", test_spectrogram);
+  ADD ("detail-spectrogram", test_detail_spectrogram);
   ADD ("sample-zoom", test_sample_zoom);
   ADD ("create", test_create);
   ADD ("edit", test_edit);
