@@ -1645,6 +1645,38 @@ play_pause_action (GtkWidget  *widget,
 }
 
 static void
+speed_action (GtkWidget  *widget,
+              const char *name,
+              GVariant   *param)
+{
+  static const double speeds[] = { 0.25, 0.5, 0.75, 1, 1.25, 1.5, 2, 3, 4 };
+  KpWaveform *self = KP_WAVEFORM (widget);
+  int direction = g_variant_get_int32 (param);
+  double rate;
+  guint i = 0;
+
+  if (self->player == NULL)
+    return;
+  rate = kp_player_get_rate (self->player);
+  /* The next step up or down from the current rate. */
+  if (direction > 0)
+    {
+      while (i < G_N_ELEMENTS (speeds) - 1 && speeds[i] <= rate + 1e-9)
+        i++;
+    }
+  else
+    {
+      i = G_N_ELEMENTS (speeds) - 1;
+      while (i > 0 && speeds[i] >= rate - 1e-9)
+        i--;
+    }
+  if (direction == 0)
+    kp_player_set_rate (self->player, 1.0);
+  else
+    kp_player_set_rate (self->player, speeds[i]);
+}
+
+static void
 zoom_in_action (GtkWidget  *widget,
                 const char *name,
                 GVariant   *param)
@@ -2071,6 +2103,7 @@ kp_waveform_class_init (KpWaveformClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   gtk_widget_class_install_action (widget_class, "waveform.play-pause", NULL, play_pause_action);
+  gtk_widget_class_install_action (widget_class, "waveform.speed", "i", speed_action);
   gtk_widget_class_install_action (widget_class, "waveform.zoom-in", NULL, zoom_in_action);
   gtk_widget_class_install_action (widget_class, "waveform.zoom-out", NULL, zoom_out_action);
   gtk_widget_class_install_action (widget_class, "waveform.zoom-all", NULL, zoom_all_action);
@@ -2086,6 +2119,9 @@ kp_waveform_class_init (KpWaveformClass *klass)
   gtk_widget_class_install_action (widget_class, "region.select-none", NULL, select_none_action);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "waveform.play-pause", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketleft, 0, "waveform.speed", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_bracketright, 0, "waveform.speed", "i", 1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_backslash, 0, "waveform.speed", "i", 0);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "waveform.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "waveform.zoom-in", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "waveform.zoom-in", NULL);

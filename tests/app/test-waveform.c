@@ -660,6 +660,20 @@ test_keys (Fixture       *fixture,
   gtk_widget_activate_action (GTK_WIDGET (w), "waveform.play-pause", NULL);
   g_assert_false (kp_player_get_playing (fixture->player));
 
+  /* [ and ] step the speed through 0.25× … 4×; \\ resets it. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.speed", "i", 1);
+  g_assert_cmpfloat (kp_player_get_rate (fixture->player), ==, 1.25);
+  for (guint i = 0; i < 10; i++)
+    gtk_widget_activate_action (GTK_WIDGET (w), "waveform.speed", "i", 1);
+  g_assert_cmpfloat (kp_player_get_rate (fixture->player), ==, 4);
+  for (guint i = 0; i < 10; i++)
+    gtk_widget_activate_action (GTK_WIDGET (w), "waveform.speed", "i", -1);
+  g_assert_cmpfloat (kp_player_get_rate (fixture->player), ==, 0.25);
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.speed", "i", 1);
+  g_assert_cmpfloat (kp_player_get_rate (fixture->player), ==, 0.5);
+  gtk_widget_activate_action (GTK_WIDGET (w), "waveform.speed", "i", 0);
+  g_assert_cmpfloat (kp_player_get_rate (fixture->player), ==, 1);
+
   /* Delete removes it; Escape deselects. */
   gtk_widget_activate_action (GTK_WIDGET (w), "region.delete", NULL);
   g_assert_cmpint (kp_regions_index_of (fixture->regions, b), ==, -1);
@@ -734,6 +748,8 @@ test_bindings (Fixture       *fixture,
     { GDK_KEY_minus, 0, "waveform.zoom-out" },
     { GDK_KEY_0, GDK_CONTROL_MASK, "waveform.zoom-all" },
     { GDK_KEY_s, 0, "waveform.toggle-spectrogram" },
+    { GDK_KEY_bracketright, 0, "waveform.speed 1" },
+    { GDK_KEY_bracketleft, 0, "waveform.speed -1" },
   };
 
   g_assert_true (gtk_widget_get_focusable (GTK_WIDGET (fixture->waveform)));
