@@ -33,7 +33,7 @@ G_DECLARE_FINAL_TYPE (KpWaveform, kp_waveform, KP, WAVEFORM, GtkWidget)
  *
  * Widget actions (keys bound in class_init):
  *   waveform.play-pause      (space)
- *   waveform.speed (i)       ([ slower, ] faster, through 0.25× … 4×; \\ back to 1×)
+ *   waveform.speed (i)       ([ slower, ] faster, through 0.25× … 4×; backslash: 1×)
  *   waveform.zoom-in / zoom-out (plus, equal / minus; Ctrl+wheel at the pointer)
  *   waveform.zoom-all        (Ctrl+0)
  *   region.next / region.previous (Tab / Shift+Tab)
