@@ -3,8 +3,9 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
  * Each format is checked three ways: our export of a known set of regions
- * equals a reference written by hand in the format's real syntax, the
- * reference reads back as that set, and export → import → export is stable.
+ * equals a reference written by hand in the format's real syntax (the
+ * files in tests/core/regions/), the reference reads back as that set, and
+ * export → import → export is stable.
  */
 
 #include "config.h"
@@ -75,6 +76,22 @@ assert_reference_set (KpRegions  *regions,
     }
 }
 
+/* A reference file from tests/core/regions/. */
+static char *
+read_reference (const char *name)
+{
+  const char *root = g_getenv ("KP_SOURCE_ROOT");
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_nonnull (root);
+  path = g_build_filename (root, "tests", "core", "regions", name, NULL);
+  g_file_get_contents (path, &contents, NULL, &error);
+  g_assert_no_error (error);
+  return contents;
+}
+
 static KpRegions *
 load (KpRegionsFormat  format,
       const char      *data)
@@ -90,9 +107,10 @@ load (KpRegionsFormat  format,
 /* export == reference; reference reads as the set; the round trip is stable. */
 static void
 check_format (KpRegionsFormat  format,
-              const char      *reference,
+              const char      *reference_name,
               CheckFlags       flags)
 {
+  g_autofree char *reference = reference_name ? read_reference (reference_name) : NULL;
   g_autoptr(KpRegions) set = make_reference_set ();
   g_autofree char *exported = kp_regions_to_data (set, format, "meeting");
   g_autoptr(KpRegions) read = NULL;
@@ -194,22 +212,11 @@ test_model (void)
   g_assert_finalize_object (g_steal_pointer (&regions));
 }
 
-static const char json_reference[] =
-  "{\n"
-  "  \"sample_rate\": 16000,\n"
-  "  \"tiers\": [\"Alice\", \"Bob\", \"Carol\"],\n"
-  "  \"regions\": [\n"
-  "    {\"start\": 8000, \"end\": 20000, \"tier\": \"Alice\", \"label\": \"greeting\",\n"
-  "     \"transcript\": \"Hello, \\\"world\\\"\", \"attributes\": {\"emotion\": \"happy\"}},\n"
-  "    {\"start_seconds\": 1.0, \"end_seconds\": 2.0, \"tier\": \"Bob\", \"label\": \"reply\",\n"
-  "     \"transcript\": \"Hi & bye\"},\n"
-  "    {\"start\": 40000, \"end\": 48000, \"tier\": \"Alice\", \"label\": \"laugh\"}\n"
-  "  ]\n"
-  "}\n";
 
 static void
 test_json (void)
 {
+  g_autofree char *json_reference = read_reference ("reference.json");
   g_autoptr(KpRegions) read = load (KP_REGIONS_FORMAT_JSON, json_reference);
 
   assert_reference_set (read, CHECK_TIER | CHECK_LABEL | CHECK_TRANSCRIPT | CHECK_ATTRIBUTES);
@@ -223,11 +230,7 @@ test_json (void)
 static void
 test_csv (void)
 {
-  check_format (KP_REGIONS_FORMAT_CSV,
-                "start,end,tier,label,transcript,emotion\r\n"
-                "0.500,1.250,Alice,greeting,\"Hello, \"\"world\"\"\",happy\r\n"
-                "1.000,2.000,Bob,reply,Hi & bye,\r\n"
-                "2.500,3.000,Alice,laugh,,\r\n",
+  check_format (KP_REGIONS_FORMAT_CSV, "reference.csv",
                 CHECK_TIER | CHECK_LABEL | CHECK_TRANSCRIPT | CHECK_ATTRIBUTES);
 }
 
@@ -241,78 +244,13 @@ test_audacity (void)
     "2.500000\t3.000000\tlaugh\n";
   g_autoptr(KpRegions) read = NULL;
 
-  check_format (KP_REGIONS_FORMAT_AUDACITY,
-                "0.500000\t1.250000\tgreeting\n"
-                "1.000000\t2.000000\treply\n"
-                "2.500000\t3.000000\tlaugh\n",
-                CHECK_LABEL);
+  check_format (KP_REGIONS_FORMAT_AUDACITY, "reference.txt", CHECK_LABEL);
   /* Spectral selection lines (Audacity 2.x) are skipped. */
   read = load (KP_REGIONS_FORMAT_AUDACITY, with_spectral);
   assert_reference_set (read, CHECK_LABEL);
 }
 
-static const char textgrid_long[] =
-  "File type = \"ooTextFile\"\n"
-  "Object class = \"TextGrid\"\n"
-  "\n"
-  "xmin = 0 \n"
-  "xmax = 3 \n"
-  "tiers? <exists> \n"
-  "size = 2 \n"
-  "item []: \n"
-  "    item [1]:\n"
-  "        class = \"IntervalTier\" \n"
-  "        name = \"Alice\" \n"
-  "        xmin = 0 \n"
-  "        xmax = 3 \n"
-  "        intervals: size = 4 \n"
-  "        intervals [1]:\n"
-  "            xmin = 0 \n"
-  "            xmax = 0.5 \n"
-  "            text = \"\" \n"
-  "        intervals [2]:\n"
-  "            xmin = 0.5 \n"
-  "            xmax = 1.25 \n"
-  "            text = \"greeting\" \n"
-  "        intervals [3]:\n"
-  "            xmin = 1.25 \n"
-  "            xmax = 2.5 \n"
-  "            text = \"\" \n"
-  "        intervals [4]:\n"
-  "            xmin = 2.5 \n"
-  "            xmax = 3 \n"
-  "            text = \"laugh\" \n"
-  "    item [2]:\n"
-  "        class = \"IntervalTier\" \n"
-  "        name = \"Bob\" \n"
-  "        xmin = 0 \n"
-  "        xmax = 3 \n"
-  "        intervals: size = 3 \n"
-  "        intervals [1]:\n"
-  "            xmin = 0 \n"
-  "            xmax = 1 \n"
-  "            text = \"\" \n"
-  "        intervals [2]:\n"
-  "            xmin = 1 \n"
-  "            xmax = 2 \n"
-  "            text = \"reply\" \n"
-  "        intervals [3]:\n"
-  "            xmin = 2 \n"
-  "            xmax = 3 \n"
-  "            text = \"\" \n";
 
-/* The same grid as Praat's "short text file", plus a point tier. */
-static const char textgrid_short[] =
-  "File type = \"ooTextFile\"\n"
-  "Object class = \"TextGrid\"\n"
-  "\n"
-  "0\n3\n<exists>\n3\n"
-  "\"IntervalTier\"\n\"Alice\"\n0\n3\n4\n"
-  "0\n0.5\n\"\"\n0.5\n1.25\n\"greeting\"\n1.25\n2.5\n\"\"\n2.5\n3\n\"laugh\"\n"
-  "\"IntervalTier\"\n\"Bob\"\n0\n3\n3\n"
-  "0\n1\n\"\"\n1\n2\n\"reply\"\n2\n3\n\"\"\n"
-  "\"TextTier\"\n\"events\"\n0\n3\n1\n"
-  "2.75\n\"door \"\"slam\"\"\"\n";
 
 static void
 test_textgrid (void)
@@ -322,8 +260,10 @@ test_textgrid (void)
   g_autofree char *utf16 = NULL;
   gsize utf16_len;
   KpRegion *point;
+  g_autofree char *textgrid_long = read_reference ("reference.TextGrid");
+  g_autofree char *textgrid_short = read_reference ("reference-short.TextGrid");
 
-  check_format (KP_REGIONS_FORMAT_TEXTGRID, textgrid_long, CHECK_TIER | CHECK_LABEL);
+  check_format (KP_REGIONS_FORMAT_TEXTGRID, "reference.TextGrid", CHECK_TIER | CHECK_LABEL);
 
   /* The short format, with a point tier read as an empty region. */
   read = load (KP_REGIONS_FORMAT_TEXTGRID, textgrid_short);
@@ -381,20 +321,7 @@ test_webvtt (void)
 {
   g_autoptr(KpRegions) read = NULL;
 
-  check_format (KP_REGIONS_FORMAT_WEBVTT,
-                "WEBVTT\n"
-                "\n"
-                "greeting\n"
-                "00:00:00.500 --> 00:00:01.250\n"
-                "<v Alice>Hello, \"world\"\n"
-                "\n"
-                "reply\n"
-                "00:00:01.000 --> 00:00:02.000\n"
-                "<v Bob>Hi &amp; bye\n"
-                "\n"
-                "laugh\n"
-                "00:00:02.500 --> 00:00:03.000\n"
-                "<v Alice>\n",
+  check_format (KP_REGIONS_FORMAT_WEBVTT, "reference.vtt",
                 CHECK_TIER | CHECK_LABEL | CHECK_TRANSCRIPT);
 
   /* What other tools write: a header, notes, short times, settings, classes, CRLF. */
@@ -421,19 +348,7 @@ test_srt (void)
 {
   g_autoptr(KpRegions) read = NULL;
 
-  check_format (KP_REGIONS_FORMAT_SRT,
-                "1\n"
-                "00:00:00,500 --> 00:00:01,250\n"
-                "Hello, \"world\"\n"
-                "\n"
-                "2\n"
-                "00:00:01,000 --> 00:00:02,000\n"
-                "Hi & bye\n"
-                "\n"
-                "3\n"
-                "00:00:02,500 --> 00:00:03,000\n"
-                "laugh\n",
-                0);
+  check_format (KP_REGIONS_FORMAT_SRT, "reference.srt", 0);
   read = load (KP_REGIONS_FORMAT_SRT,
                "1\r\n00:00:00,500 --> 00:00:01,250\r\nHello, \"world\"\r\nline two\r\n\r\n");
   g_assert_cmpstr (kp_region_get_transcript (kp_regions_get_region (read, 0)), ==,
@@ -445,11 +360,7 @@ test_rttm (void)
 {
   g_autoptr(KpRegions) read = NULL;
 
-  check_format (KP_REGIONS_FORMAT_RTTM,
-                "SPEAKER meeting 1 0.500 0.750 <NA> <NA> Alice <NA> <NA>\n"
-                "SPEAKER meeting 1 1.000 1.000 <NA> <NA> Bob <NA> <NA>\n"
-                "SPEAKER meeting 1 2.500 0.500 <NA> <NA> Alice <NA> <NA>\n",
-                CHECK_TIER);
+  check_format (KP_REGIONS_FORMAT_RTTM, "reference.rttm", CHECK_TIER);
   /* Comments and other turn types are skipped; fields may be tab- or multi-space separated. */
   read = load (KP_REGIONS_FORMAT_RTTM,
                ";; a comment\n"
