@@ -757,6 +757,47 @@ kp_worker_cache_put_assignment (KpWorkerCache  *self,
   return step_done (self, stmt, error);
 }
 
+gboolean
+kp_worker_cache_put_assignments (KpWorkerCache  *self,
+                                 JsonObject    **assignments,
+                                 guint           n,
+                                 GError        **error)
+{
+  g_return_val_if_fail (KP_IS_WORKER_CACHE (self), FALSE);
+  g_return_val_if_fail (assignments != NULL || n == 0, FALSE);
+
+  if (!exec (self, "BEGIN IMMEDIATE", error))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      JsonObject *hit = NULL;
+      g_auto(GStrv) refs = NULL;
+      const char *assignment_id;
+
+      if (!kp_worker_cache_put_assignment (self, assignments[i], error))
+        goto fail;
+
+      assignment_id = json_object_get_string_member (assignments[i], "assignment_id");
+      if (json_object_has_member (assignments[i], "hit") &&
+          JSON_NODE_HOLDS_OBJECT (json_object_get_member (assignments[i], "hit")))
+        hit = json_object_get_object_member (assignments[i], "hit");
+      refs = kp_worker_cache_find_media_refs (
+        hit != NULL ? json_object_get_string_member_with_default (hit, "question", NULL) : NULL);
+      for (guint j = 0; refs[j] != NULL; j++)
+        if (!kp_worker_cache_link_media (self, assignment_id, refs[j], error))
+          goto fail;
+    }
+
+  if (!exec (self, "COMMIT", error))
+    goto fail;
+  return TRUE;
+
+fail:
+  rollback (self);
+  return FALSE;
+}
+
 static KpCachedAssignment *
 assignment_from_row (sqlite3_stmt *stmt)
 {

@@ -125,6 +125,12 @@ const char    *kp_worker_cache_get_media_dir      (KpWorkerCache         *self);
 gboolean       kp_worker_cache_put_assignment     (KpWorkerCache         *self,
                                                    JsonObject            *assignment,
                                                    GError               **error);
+/* Several at once, in one transaction (one sync to the disk), each linked
+ * to the media its question refers to. */
+gboolean       kp_worker_cache_put_assignments    (KpWorkerCache         *self,
+                                                   JsonObject           **assignments,
+                                                   guint                  n,
+                                                   GError               **error);
 KpCachedAssignment *kp_worker_cache_get_assignment (KpWorkerCache        *self,
                                                    const char            *assignment_id,
                                                    GError               **error) G_GNUC_WARN_UNUSED_RESULT;

@@ -756,6 +756,8 @@ struct _Offline
   GCancellable    *cancellable;  /* the thread's own */
   gint64           last_progress;
   gboolean         finished;
+  GPtrArray       *pending;      /* JsonObject: accepted, not yet stored */
+  GSource         *flush_source;
 };
 
 static Offline *
@@ -772,6 +774,8 @@ offline_unref (Offline *o)
     return;
 
   g_assert (o->task == NULL);
+  g_assert (o->flush_source == NULL);
+  g_ptr_array_unref (o->pending);
   g_free (o->hit_type_id);
   g_ptr_array_unref (o->assignment_ids);
   g_hash_table_unref (o->media_seen);
@@ -782,6 +786,56 @@ offline_unref (Offline *o)
 }
 
 static void offline_step (Offline *o);
+
+/* Accepted assignments are stored in groups: one transaction (one sync
+ * to the disk) for all that arrived within 20 ms, rather than one each,
+ * which kept the next accept waiting. */
+static void
+offline_flush (Offline *o)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (o->flush_source != NULL)
+    {
+      g_source_destroy (o->flush_source);
+      g_clear_pointer (&o->flush_source, g_source_unref);
+    }
+  if (o->pending->len == 0)
+    return;
+
+  if (!kp_worker_cache_put_assignments (o->w->cache, (JsonObject **)o->pending->pdata,
+                                        o->pending->len, &error))
+    {
+      o->group_done = TRUE;
+      if (o->error == NULL)
+        o->error = g_steal_pointer (&error);
+      /* Not stored: not offered as taken. */
+      for (guint i = 0; i < o->pending->len; i++)
+        {
+          const char *id = json_object_get_string_member (g_ptr_array_index (o->pending, i),
+                                                          "assignment_id");
+
+          for (guint j = 0; j < o->assignment_ids->len; j++)
+            if (g_strcmp0 (g_ptr_array_index (o->assignment_ids, j), id) == 0)
+              {
+                g_ptr_array_remove_index (o->assignment_ids, j);
+                break;
+              }
+        }
+    }
+  g_ptr_array_set_size (o->pending, 0);
+}
+
+static gboolean
+offline_flush_cb (gpointer data)
+{
+  Offline *o = data;
+
+  g_clear_pointer (&o->flush_source, g_source_unref);
+  offline_flush (o);
+  offline_step (o);
+  return G_SOURCE_REMOVE;
+}
 
 static void
 offline_progress (Offline  *o,
@@ -910,18 +964,13 @@ accept_cb (GObject      *source,
       if (!g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_GONE) && o->error == NULL)
         o->error = g_steal_pointer (&error);
     }
-  else if (!kp_worker_cache_put_assignment (w->cache, assignment, &error))
-    {
-      o->group_done = TRUE;
-      if (o->error == NULL)
-        o->error = g_steal_pointer (&error);
-    }
   else
     {
       const char *assignment_id = json_object_get_string_member (assignment, "assignment_id");
       JsonObject *hit = NULL;
       g_auto(GStrv) refs = NULL;
 
+      g_ptr_array_add (o->pending, json_object_ref (assignment));
       g_ptr_array_add (o->assignment_ids, g_strdup (assignment_id));
       if (json_object_has_member (assignment, "hit") &&
           JSON_NODE_HOLDS_OBJECT (json_object_get_member (assignment, "hit")))
@@ -931,7 +980,6 @@ accept_cb (GObject      *source,
 
       for (guint i = 0; refs[i] != NULL; i++)
         {
-          kp_worker_cache_link_media (w->cache, assignment_id, refs[i], NULL);
           if (g_hash_table_contains (o->media_seen, refs[i]))
             continue;
           g_hash_table_add (o->media_seen, g_strdup (refs[i]));
@@ -992,6 +1040,16 @@ offline_step (Offline *o)
 
   if (o->finished)
     return;
+
+  if (o->pending->len >= 32 || (o->pending->len > 0 && o->accepting == 0))
+    offline_flush (o);
+  else if (o->pending->len > 0 && o->flush_source == NULL)
+    {
+      o->flush_source = g_timeout_source_new (20);
+      g_source_set_callback (o->flush_source, offline_flush_cb, offline_ref (o),
+                             (GDestroyNotify)offline_unref);
+      g_source_attach (o->flush_source, w->context);
+    }
 
   while (!cancelled && !o->group_done &&
          o->accepting < ACCEPTS_IN_FLIGHT &&
@@ -1987,6 +2045,7 @@ kp_sync_engine_take_offline_async (KpSyncEngine        *self,
   o->wanted = n;
   o->assignment_ids = g_ptr_array_new_with_free_func (g_free);
   o->media_seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  o->pending = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
   g_queue_init (&o->media_queue);
   o->cancellable = g_cancellable_new ();
 

@@ -274,6 +274,42 @@ test_outbox_life (void)
 }
 
 static void
+test_bulk (void)
+{
+  g_autofree char *path = cache_path ("bulk.sqlite");
+  g_autoptr(KpWorkerCache) cache = kp_worker_cache_open (path, NULL);
+  g_autoptr(JsonObject) a1 = make_assignment ("3ASG1", "3HIT1", 1700000600,
+                                              "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
+  g_autoptr(JsonObject) a2 = make_assignment ("3ASG2", "3HIT2", 1700000500, "no media");
+  JsonObject *both[] = { a1, a2 };
+  const char *ids[] = { "3ASG1", "3ASG2", "3ASG1" };
+  const char *answers[] = { "[]", "[1]", "[2]" };
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) made = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  guint counts[4];
+
+  g_assert_true (kp_worker_cache_put_assignments (cache, both, 2, &error));
+  g_assert_no_error (error);
+  list = kp_worker_cache_list_assignments (cache, NULL);
+  g_assert_cmpuint (list->len, ==, 2);
+
+  /* All or none: the third submits 3ASG1 a second time. */
+  g_assert_null (kp_worker_cache_enqueue_many (cache, 3, ids, answers, &error));
+  g_assert_error (error, KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_EXISTS);
+  g_clear_error (&error);
+  g_assert_true (kp_worker_cache_count_outbox (cache, counts, NULL));
+  g_assert_cmpuint (counts[KP_OUTBOX_STATE_QUEUED], ==, 0);
+
+  made = kp_worker_cache_enqueue_many (cache, 2, ids, answers, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (g_strv_length (made), ==, 2);
+  g_assert_true (g_uuid_string_is_valid (made[0]));
+  g_assert_true (kp_worker_cache_count_outbox (cache, counts, NULL));
+  g_assert_cmpuint (counts[KP_OUTBOX_STATE_QUEUED], ==, 2);
+}
+
+static void
 test_item_update_notifies (void)
 {
   g_autofree char *path = cache_path ("notify.sqlite");
@@ -373,6 +409,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/net/worker-cache/newer-schema", test_newer_schema_refused);
   g_test_add_func ("/kempelen/net/worker-cache/drafts", test_drafts);
   g_test_add_func ("/kempelen/net/worker-cache/outbox", test_outbox_life);
+  g_test_add_func ("/kempelen/net/worker-cache/bulk", test_bulk);
   g_test_add_func ("/kempelen/net/worker-cache/item-notify", test_item_update_notifies);
   g_test_add_func ("/kempelen/net/worker-cache/media", test_media);
   g_test_add_func ("/kempelen/net/worker-cache/media-refs", test_media_refs);
