@@ -86,6 +86,7 @@ struct _KpLayoutView
   GtkWidget          parent_instance;
 
   GtkWidget         *scroller;
+  GtkWidget         *holder;          /* the page, and old ones waiting to be freed */
   GtkWidget         *content;
 
   KpLayout          *layout;
@@ -2963,6 +2964,8 @@ release_later_cb (gpointer data)
   Release *release = data;
 
   /* The widgets first: their handlers point at the controls. */
+  if (gtk_widget_get_parent (release->content) != NULL)
+    gtk_widget_unparent (release->content);
   g_object_unref (release->content);
   g_ptr_array_unref (release->controls);
   g_free (release);
@@ -2980,21 +2983,21 @@ clear_tree (KpLayoutView *self,
 
   if (self->content != NULL && !release_later)
     {
-      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), NULL);
+      gtk_box_remove (GTK_BOX (self->holder), self->content);
       self->content = NULL;
       g_ptr_array_set_size (self->controls, 0);
     }
   else if (self->content != NULL)
     {
-      /* Freeing thousands of widgets takes long: do it once the new tree
-       * is on screen. */
+      /* Taking thousands of widgets apart takes long: hide them now,
+       * free them once the new tree is on screen. */
       Release *release = g_new0 (Release, 1);
 
       release->content = g_object_ref (self->content);
       release->controls = g_steal_pointer (&self->controls);
       self->controls = g_ptr_array_new_with_free_func ((GDestroyNotify)control_free);
       g_idle_add_full (G_PRIORITY_LOW, release_later_cb, release, NULL);
-      gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), NULL);
+      gtk_widget_set_visible (self->content, FALSE);
       self->content = NULL;
     }
 
@@ -3136,7 +3139,7 @@ rebuild (KpLayoutView *self)
   gtk_widget_set_margin_end (self->content, 18);
   gtk_widget_set_margin_top (self->content, 18);
   gtk_widget_set_margin_bottom (self->content, 18);
-  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->content);
+  gtk_box_append (GTK_BOX (self->holder), self->content);
 
   for (guint i = 0; i < self->new_pending->len; i++)
     g_queue_push_tail (self->pending, g_ptr_array_index (self->new_pending, i));
@@ -3166,6 +3169,7 @@ kp_layout_view_dispose (GObject *object)
   clear_tree (self, FALSE);
   drop_store (self);
   g_clear_pointer (&self->scroller, gtk_widget_unparent);
+  self->holder = NULL;
   g_clear_object (&self->layout);
   g_clear_object (&self->base);
   g_clear_object (&self->placeholder);
@@ -3270,6 +3274,8 @@ kp_layout_view_init (KpLayoutView *self)
   gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (self->scroller),
                                   GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   gtk_widget_set_parent (self->scroller, GTK_WIDGET (self));
+  self->holder = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (self->scroller), self->holder);
 
   self->controls = g_ptr_array_new_with_free_func ((GDestroyNotify)control_free);
   self->pending = g_queue_new ();
@@ -3830,6 +3836,14 @@ kp_layout_view_get_error (KpLayoutView *self,
     return NULL;
 
   return gtk_label_get_text (GTK_LABEL (control->error_label));
+}
+
+GtkWidget *
+kp_layout_view_get_page (KpLayoutView *self)
+{
+  g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
+
+  return self->content;
 }
 
 GtkWidget *

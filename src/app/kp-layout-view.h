@@ -97,6 +97,9 @@ GtkWidget  *kp_layout_view_get_choice       (KpLayoutView      *self,
 /* The error shown next to the element, or NULL. */
 const char *kp_layout_view_get_error        (KpLayoutView      *self,
                                              const char        *name);
+/* The widget holding the whole page, inside the view's scrolled
+ * window (for screenshots), or NULL without a layout. */
+GtkWidget  *kp_layout_view_get_page         (KpLayoutView      *self);
 /* The Submit button the view added, or NULL. */
 GtkWidget  *kp_layout_view_get_submit_button (KpLayoutView     *self);
 

@@ -845,15 +845,8 @@ kp_preview_window_save_screenshot (KpPreviewWindow  *self,
   /* The layout's whole page: the content inside the view's scroller,
    * else the error page. */
   target = gtk_stack_get_visible_child (GTK_STACK (self->stack));
-  if (target == self->view)
-    {
-      GtkWidget *scroller = gtk_widget_get_first_child (self->view);
-      GtkWidget *viewport = scroller != NULL ? gtk_scrolled_window_get_child (GTK_SCROLLED_WINDOW (scroller)) : NULL;
-      GtkWidget *content = viewport != NULL ? gtk_widget_get_first_child (viewport) : NULL;
-
-      if (content != NULL)
-        target = content;
-    }
+  if (target == self->view && kp_layout_view_get_page (KP_LAYOUT_VIEW (self->view)) != NULL)
+    target = kp_layout_view_get_page (KP_LAYOUT_VIEW (self->view));
 
   width = gtk_widget_get_width (target);
   height = gtk_widget_get_height (target);
