@@ -1633,6 +1633,44 @@ text_counter_cb (GtkTextBuffer *buffer,
   gtk_label_set_text (counter, text);
 }
 
+/* crowd-input's allowed-pattern: characters that do not match are
+ * refused as the worker types, as MTurk does. */
+static void
+allowed_insert_text_cb (GtkEditable *editable,
+                        const char  *text,
+                        int          length,
+                        int         *position,
+                        GRegex      *regex)
+{
+  const char *end = text + (length < 0 ? strlen (text) : (gsize)length);
+
+  for (const char *p = text; p < end; p = g_utf8_next_char (p))
+    {
+      g_autofree char *c = g_strndup (p, g_utf8_next_char (p) - p);
+
+      if (!g_regex_match (regex, c, 0, NULL))
+        {
+          GString *kept = g_string_new (NULL);
+
+          /* Insert what matches, once, without this handler. */
+          for (const char *q = text; q < end; q = g_utf8_next_char (q))
+            {
+              g_autofree char *d = g_strndup (q, g_utf8_next_char (q) - q);
+
+              if (g_regex_match (regex, d, 0, NULL))
+                g_string_append (kept, d);
+            }
+          g_signal_handlers_block_by_func (editable, allowed_insert_text_cb, regex);
+          gtk_editable_insert_text (editable, kept->str, kept->len, position);
+          g_signal_handlers_unblock_by_func (editable, allowed_insert_text_cb, regex);
+          g_signal_stop_emission_by_name (editable, "insert-text");
+          gtk_widget_error_bell (GTK_WIDGET (editable));
+          g_string_free (kept, TRUE);
+          return;
+        }
+    }
+}
+
 static GtkWidget *
 build_text_field (KpLayoutView       *self,
                   const KpLayoutNode *node)
@@ -1698,6 +1736,17 @@ build_text_field (KpLayoutView       *self,
         gtk_entry_set_input_purpose (GTK_ENTRY (widget), GTK_INPUT_PURPOSE_URL);
       control = control_new (self, node, CONTROL_ENTRY, widget);
       g_signal_connect_swapped (widget, "activate", G_CALLBACK (kp_layout_view_submit), self);
+      if (node->kind == KP_LAYOUT_NODE_CROWD_INPUT &&
+          kp_layout_node_get_attribute (node, "allowed-pattern") != NULL)
+        {
+          GRegex *regex = g_regex_new (kp_layout_node_get_attribute (node, "allowed-pattern"), 0, 0, NULL);
+
+          /* An invalid pattern is core's error to report. */
+          if (regex != NULL)
+            g_signal_connect_data (gtk_editable_get_delegate (GTK_EDITABLE (widget)), "insert-text",
+                                   G_CALLBACK (allowed_insert_text_cb), regex,
+                                   (GClosureNotify)(void (*) (void))g_regex_unref, 0);
+        }
     }
 
   if (kp_layout_node_get_boolean (node, "disabled"))
