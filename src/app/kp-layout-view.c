@@ -2256,7 +2256,7 @@ build_button (KpLayoutView       *self,
     gtk_widget_set_sensitive (button, FALSE);
   if (g_strcmp0 (kp_layout_node_get_attribute (node, "form-action"), "submit") == 0)
     {
-      g_signal_connect_swapped (button, "clicked", G_CALLBACK (kp_layout_view_submit), self);
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layout.submit");
       self->has_submit = TRUE;
     }
 
@@ -2719,7 +2719,7 @@ build_submit (KpLayoutView *self)
   gtk_widget_add_css_class (button, "pill");
   gtk_widget_set_halign (button, GTK_ALIGN_START);
   gtk_widget_set_margin_top (button, 12);
-  g_signal_connect_swapped (button, "clicked", G_CALLBACK (kp_layout_view_submit), self);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "layout.submit");
   self->submit_button = button;
   self->has_submit = TRUE;
 
@@ -3289,6 +3289,14 @@ kp_layout_view_set_property (GObject      *object,
 }
 
 static void
+submit_action (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  kp_layout_view_submit (KP_LAYOUT_VIEW (widget));
+}
+
+static void
 kp_layout_view_class_init (KpLayoutViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -3311,6 +3319,11 @@ kp_layout_view_class_init (KpLayoutViewClass *klass)
   signals[BUILT] =
     g_signal_new ("built", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
+
+  /* Submit buttons use the action; Ctrl+Return submits from anywhere. */
+  gtk_widget_class_install_action (widget_class, "layout.submit", NULL, submit_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "layout.submit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, GDK_CONTROL_MASK, "layout.submit", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kp-layout-view");

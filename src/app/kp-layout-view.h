@@ -26,6 +26,8 @@ G_DECLARE_FINAL_TYPE (KpLayoutView, kp_layout_view, KP, LAYOUT_VIEW, GtkWidget)
  * crowd-button with form-action="submit") and every element's answer
  * passed its checks. The answer is kp_layout_view_get_answer()'s.
  *
+ * Action "layout.submit" (Ctrl+Return): kp_layout_view_submit().
+ *
  * Signal "built": the widget tree of the layout is complete. A long
  * layout is built a slice at a time: what fills the first screen at
  * once, the rest between frames, in document order. Every function

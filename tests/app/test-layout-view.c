@@ -506,6 +506,9 @@ test_elements (Fixture       *fixture,
   g_assert_null (kp_layout_view_get_submit_button (fixture->view));
   g_assert_true (kp_layout_view_submit (fixture->view));
   g_assert_cmpuint (fixture->n_submitted, ==, 1);
+  /* So does the view's action, which Ctrl+Return activates. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->view), "layout.submit", NULL));
+  g_assert_cmpuint (fixture->n_submitted, ==, 2);
 
   assert_answer (fixture, "elements.html", TRUE);
 }
