@@ -1926,10 +1926,11 @@ kp_waveform_dispose (GObject *object)
   if (self->samples_cancellable != NULL)
     g_cancellable_cancel (self->samples_cancellable);
   g_clear_object (&self->samples_cancellable);
+  /* The spectrogram first: nothing below may schedule its detail again. */
+  kp_waveform_set_spectrogram (self, NULL);
   kp_waveform_set_peaks (self, NULL);
   kp_waveform_set_regions (self, NULL);
   kp_waveform_set_player (self, NULL);
-  kp_waveform_set_spectrogram (self, NULL);
   g_clear_object (&self->file);
   g_clear_object (&self->selected);
   g_clear_object (&self->drag_region);
