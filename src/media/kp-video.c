@@ -31,6 +31,7 @@ G_DEFINE_QUARK (kp-video-error-quark, kp_video_error)
 
 #define PULL_TIMEOUT (100 * GST_MSECOND)
 #define DEFAULT_DECODE_AHEAD 30
+#define STALL_TIMEOUT (5 * G_TIME_SPAN_SECOND)
 /* Frames decoded ahead of a request are converted to RGBA right away (they
  * are what stepping and playback show next); frames decoded on the way to a
  * sought frame are kept in the decoder's format until someone asks. */
@@ -249,8 +250,9 @@ decoder_free (gpointer mem)
   g_free (dec->name);
   g_clear_pointer (&dec->index, g_array_unref);
   gst_clear_caps (&dec->stream_caps);
+  /* The LRU links live inside the cache entries. */
+  g_queue_init (&dec->lru);
   g_clear_pointer (&dec->cache, g_hash_table_unref);
-  g_queue_clear (&dec->lru);
   g_mutex_clear (&dec->cache_lock);
   g_mutex_clear (&dec->convert_lock);
   g_clear_pointer (&dec->converter, gst_video_converter_free);
@@ -326,7 +328,8 @@ static void
 set_error_from_gst (GError    **error,
                     const char *name,
                     GError     *gst_error,
-                    GPtrArray  *missing)
+                    GPtrArray  *missing,
+                    GstCaps    *caps)
 {
   if (missing != NULL && missing->len > 0)
     {
@@ -338,9 +341,15 @@ set_error_from_gst (GError    **error,
             g_string_append (list, ", ");
           g_string_append (list, g_ptr_array_index (missing, i));
         }
-      g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_MISSING_PLUGIN,
-                   _("Reading “%s” needs a GStreamer plugin that is not installed: %s"),
-                   name, list->str);
+      if (caps != NULL)
+        g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_MISSING_PLUGIN,
+                     _("Reading “%s” needs a GStreamer plugin that is not installed: %s; "
+                       "install %s"),
+                     name, list->str, package_for_caps (caps));
+      else
+        g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_MISSING_PLUGIN,
+                     _("Reading “%s” needs a GStreamer plugin that is not installed: %s"),
+                     name, list->str);
     }
   else if (gst_error == NULL)
     g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_FAILED,
@@ -385,11 +394,32 @@ make_element (const char  *factory,
 typedef struct
 {
   GstElement *pipeline;
-  GstElement *video_sink; /* element to link the video pad to */
+  GstElement *video_sink; /* owned; added to the pipeline with the video pad */
   gboolean linked;
+  gboolean no_more_pads;
   GstCaps *caps;
   GMutex lock;
 } LinkContext;
+
+static void
+parsebin_no_more_pads_cb (GstElement  *parsebin,
+                          LinkContext *ctx)
+{
+  g_mutex_lock (&ctx->lock);
+  ctx->no_more_pads = TRUE;
+  g_mutex_unlock (&ctx->lock);
+}
+
+static gboolean
+link_context_has_no_video (LinkContext *ctx)
+{
+  gboolean result;
+
+  g_mutex_lock (&ctx->lock);
+  result = ctx->no_more_pads && !ctx->linked;
+  g_mutex_unlock (&ctx->lock);
+  return result;
+}
 
 static void
 parsebin_pad_added_cb (GstElement  *parsebin,
@@ -410,6 +440,10 @@ parsebin_pad_added_cb (GstElement  *parsebin,
     {
       g_autoptr(GstPad) sinkpad = gst_element_get_static_pad (ctx->video_sink, "sink");
 
+      /* The sink joins the pipeline only now: a sink without a stream
+       * would keep the pipeline from ever playing. */
+      gst_bin_add (GST_BIN (ctx->pipeline), ctx->video_sink);
+      gst_element_sync_state_with_parent (ctx->video_sink);
       ctx->linked = gst_pad_link (pad, sinkpad) == GST_PAD_LINK_OK;
       if (ctx->linked)
         ctx->caps = gst_caps_ref (caps);
@@ -462,11 +496,12 @@ build_pipeline (GFile        *file,
       return NULL;
     }
 
-  gst_bin_add_many (GST_BIN (pipeline), src, parsebin, video_sink, NULL);
+  gst_bin_add_many (GST_BIN (pipeline), src, parsebin, NULL);
   gst_element_link (src, parsebin);
   ctx->pipeline = pipeline;
-  ctx->video_sink = video_sink;
+  ctx->video_sink = gst_object_ref_sink (video_sink);
   g_signal_connect (parsebin, "pad-added", G_CALLBACK (parsebin_pad_added_cb), ctx);
+  g_signal_connect (parsebin, "no-more-pads", G_CALLBACK (parsebin_no_more_pads_cb), ctx);
   return g_steal_pointer (&pipeline);
 }
 
@@ -542,11 +577,14 @@ build_index (Decoder       *dec,
   g_autoptr(GstElement) pipeline = NULL;
   g_autoptr(GstBus) bus = NULL;
   g_autoptr(GstPad) sinkpad = NULL;
+  g_autoptr(GstCaps) missing_caps = NULL;
   LinkContext ctx = { 0 };
   IndexProbe probe = { 0 };
   GstElement *sink;
   gboolean done = FALSE;
   gboolean ok = FALSE;
+  guint last_count = 0;
+  gint64 last_progress = g_get_monotonic_time ();
 
   if ((sink = make_element ("fakesink", "gstreamer1.0-plugins-base", error)) == NULL)
     return FALSE;
@@ -571,7 +609,8 @@ build_index (Decoder       *dec,
 
       if (msg != NULL)
         gst_message_parse_error (msg, &gst_error, NULL);
-      set_error_from_gst (error, dec->name, gst_error, missing);
+      set_error_from_gst (error, dec->name, gst_error, missing,
+                          missing_caps != NULL ? missing_caps : ctx.caps);
       goto out;
     }
 
@@ -581,6 +620,25 @@ build_index (Decoder       *dec,
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         goto out;
+      /* Without a video stream the unlinked sink never finishes. */
+      if (link_context_has_no_video (&ctx))
+        break;
+      /* Some demuxer errors in a damaged file stay inside parsebin; a
+       * local file that yields nothing for a while is not readable. */
+      g_mutex_lock (&probe.lock);
+      if (probe.entries->len != last_count)
+        {
+          last_count = probe.entries->len;
+          last_progress = g_get_monotonic_time ();
+        }
+      g_mutex_unlock (&probe.lock);
+      if (g_get_monotonic_time () - last_progress > STALL_TIMEOUT)
+        {
+          g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_CORRUPT,
+                       _("“%s” is truncated or damaged: no readable video was found in it"),
+                       dec->name);
+          goto out;
+        }
       msg = gst_bus_timed_pop_filtered (bus, PULL_TIMEOUT,
                                         GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_ELEMENT);
       if (msg == NULL)
@@ -596,7 +654,14 @@ build_index (Decoder       *dec,
           break;
         case GST_MESSAGE_ELEMENT:
           if (gst_is_missing_plugin_message (msg))
-            g_ptr_array_add (missing, gst_missing_plugin_message_get_description (msg));
+            {
+              const GstStructure *st = gst_message_get_structure (msg);
+
+              g_ptr_array_add (missing, gst_missing_plugin_message_get_description (msg));
+              /* A missing decoder names the caps it would decode. */
+              if (missing_caps == NULL && gst_structure_has_field_typed (st, "detail", GST_TYPE_CAPS))
+                gst_structure_get (st, "detail", GST_TYPE_CAPS, &missing_caps, NULL);
+            }
           break;
         default:
           break;
@@ -606,7 +671,8 @@ build_index (Decoder       *dec,
 
   if (gst_error != NULL || (missing->len > 0 && !ctx.linked))
     {
-      set_error_from_gst (error, dec->name, gst_error, missing);
+      set_error_from_gst (error, dec->name, gst_error, missing,
+                          missing_caps != NULL ? missing_caps : ctx.caps);
       goto out;
     }
   if (!ctx.linked)
@@ -676,6 +742,7 @@ out:
     gst_element_set_state (pipeline, GST_STATE_NULL);
   g_clear_pointer (&probe.entries, g_array_unref);
   gst_clear_caps (&ctx.caps);
+  gst_clear_object (&ctx.video_sink);
   g_mutex_clear (&ctx.lock);
   g_mutex_clear (&probe.lock);
   return ok;
@@ -772,7 +839,9 @@ cache_insert (Decoder   *dec,
       entry = g_new0 (CacheEntry, 1);
       entry->frame = frame;
       entry->link.data = entry;
-      entry->sample = gst_sample_ref (sample);
+      /* A sample of our own: appsink reuses the ones it returns. */
+      entry->sample = gst_sample_new (gst_sample_get_buffer (sample), gst_sample_get_caps (sample),
+                                      NULL, NULL);
       entry->bytes = gst_buffer_get_size (gst_sample_get_buffer (sample)) + sizeof *entry;
       dec->cache_size += entry->bytes;
       g_hash_table_insert (dec->cache, &entry->frame, entry);
@@ -856,6 +925,12 @@ convert_sample (Decoder    *dec,
 
   gst_video_info_set_format (&out_info, GST_VIDEO_FORMAT_RGBA,
                              GST_VIDEO_INFO_WIDTH (&in_info), GST_VIDEO_INFO_HEIGHT (&in_info));
+  /* The converter insists on the same rate and interlacing on both sides. */
+  GST_VIDEO_INFO_FPS_N (&out_info) = GST_VIDEO_INFO_FPS_N (&in_info);
+  GST_VIDEO_INFO_FPS_D (&out_info) = GST_VIDEO_INFO_FPS_D (&in_info);
+  GST_VIDEO_INFO_PAR_N (&out_info) = GST_VIDEO_INFO_PAR_N (&in_info);
+  GST_VIDEO_INFO_PAR_D (&out_info) = GST_VIDEO_INFO_PAR_D (&in_info);
+  GST_VIDEO_INFO_INTERLACE_MODE (&out_info) = GST_VIDEO_INFO_INTERLACE_MODE (&in_info);
   stride = GST_VIDEO_INFO_PLANE_STRIDE (&out_info, 0);
   pixels = g_malloc (GST_VIDEO_INFO_SIZE (&out_info));
   out_buffer = gst_buffer_new_wrapped_full (0, pixels, GST_VIDEO_INFO_SIZE (&out_info), 0,
@@ -896,11 +971,9 @@ convert_sample (Decoder    *dec,
   frame->width = GST_VIDEO_INFO_WIDTH (&out_info);
   frame->height = GST_VIDEO_INFO_HEIGHT (&out_info);
   frame->stride = stride;
-  /* The buffer owns the pixels until the GBytes takes them over. */
-  frame->bytes = g_bytes_new_take (g_memdup2 (pixels, GST_VIDEO_INFO_SIZE (&out_info)),
-                                   GST_VIDEO_INFO_SIZE (&out_info));
+  /* The buffer only borrowed the pixels; the GBytes takes them over. */
   g_clear_pointer (&out_buffer, gst_buffer_unref);
-  g_free (pixels);
+  frame->bytes = g_bytes_new_take (pixels, GST_VIDEO_INFO_SIZE (&out_info));
   return frame;
 }
 
@@ -937,7 +1010,7 @@ check_bus (Decoder  *dec,
       g_autoptr(GError) gst_error = NULL;
 
       gst_message_parse_error (msg, &gst_error, NULL);
-      set_error_from_gst (error, dec->name, gst_error, NULL);
+      set_error_from_gst (error, dec->name, gst_error, NULL, NULL);
       return FALSE;
     }
   return TRUE;
@@ -968,6 +1041,7 @@ decodebin_pad_added_cb (GstElement *decodebin,
 static void
 link_context_free (LinkContext *ctx)
 {
+  gst_clear_object (&ctx->video_sink);
   gst_clear_caps (&ctx->caps);
   g_mutex_clear (&ctx->lock);
   g_free (ctx);
@@ -983,6 +1057,7 @@ ensure_pipeline (Decoder  *dec,
   GstElement *bin;
   LinkContext *ctx;
   GstStateChangeReturn ret;
+  gint64 deadline;
 
   if (dec->pipeline != NULL)
     return TRUE;
@@ -1030,11 +1105,26 @@ ensure_pipeline (Decoder  *dec,
   dec->position = -1;
   dec->eos = FALSE;
 
-  /* Wait for the first frame, so that seeks find a prerolled pipeline. */
+  /* Wait until the appsink (added with the video pad) has its first
+   * frame, so that seeks find a prerolled pipeline. */
   ret = gst_element_set_state (dec->pipeline, GST_STATE_PLAYING);
-  if (ret == GST_STATE_CHANGE_ASYNC)
-    ret = gst_element_get_state (dec->pipeline, NULL, NULL, 20 * GST_SECOND);
-  if (ret == GST_STATE_CHANGE_FAILURE || ret == GST_STATE_CHANGE_ASYNC)
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (ret != GST_STATE_CHANGE_FAILURE)
+    {
+      GstState state = GST_STATE_NULL;
+
+      gst_element_get_state (dec->appsink, &state, NULL, 50 * GST_MSECOND);
+      if (state == GST_STATE_PLAYING)
+        break;
+      if (!check_bus (dec, error))
+        {
+          teardown_pipeline (dec);
+          return FALSE;
+        }
+      if (g_get_monotonic_time () > deadline || g_atomic_int_get (&dec->quitting))
+        ret = GST_STATE_CHANGE_FAILURE;
+    }
+  if (ret == GST_STATE_CHANGE_FAILURE)
     {
       if (check_bus (dec, error))
         g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_FAILED,
@@ -1183,6 +1273,21 @@ decode_frame (Decoder       *dec,
   return rgba;
 }
 
+static gboolean
+return_task_cb (gpointer user_data)
+{
+  Request *req = user_data;
+
+  if (req->result != NULL)
+    g_task_return_pointer (req->task, req->result, (GDestroyNotify)kp_video_frame_unref);
+  else
+    g_task_return_error (req->task, req->error);
+  g_clear_object (&req->task);
+  g_clear_object (&req->cancellable);
+  g_free (req);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 request_finish (Request      *req,
                 KpVideoFrame *frame,
@@ -1190,13 +1295,16 @@ request_finish (Request      *req,
 {
   if (req->task != NULL)
     {
-      if (frame != NULL)
-        g_task_return_pointer (req->task, frame, (GDestroyNotify)kp_video_frame_unref);
-      else
-        g_task_return_error (req->task, error);
-      g_clear_object (&req->task);
-      g_clear_object (&req->cancellable);
-      g_free (req);
+      g_autoptr(GSource) idle = g_idle_source_new ();
+
+      /* Returned on the task's context, so that the source's last
+       * reference is never dropped here. */
+      req->result = frame;
+      req->error = error;
+      g_source_set_callback (idle, return_task_cb, req, NULL);
+      g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+      g_source_set_static_name (idle, "[kempelen] video frame");
+      g_source_attach (idle, g_task_get_context (req->task));
     }
   else if (req->cond != NULL)
     {
