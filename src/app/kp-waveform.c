@@ -65,6 +65,13 @@ struct _KpWaveform
   GStrv          labels;
   gint64         max_region_len;
   guint          n_tiers;
+
+  /* GtkScrollable: the horizontal adjustment counts pixels of the whole file. */
+  GtkAdjustment *hadjustment;
+  GtkAdjustment *vadjustment;
+  guint          hscroll_policy;
+  guint          vscroll_policy;
+  gboolean       updating_adjustment;
   guint          tick_id;
 
   /* Pointer drag */
@@ -105,7 +112,8 @@ struct _KpWaveform
   guint          dragged : 1;
 };
 
-G_DEFINE_FINAL_TYPE (KpWaveform, kp_waveform, GTK_TYPE_WIDGET)
+G_DEFINE_FINAL_TYPE_WITH_CODE (KpWaveform, kp_waveform, GTK_TYPE_WIDGET,
+                               G_IMPLEMENT_INTERFACE (GTK_TYPE_SCROLLABLE, NULL))
 
 enum {
   PROP_0,
@@ -121,7 +129,12 @@ enum {
   PROP_CURRENT_TIER,
   PROP_SNAP,
   PROP_FOLLOW_PLAYHEAD,
-  N_PROPS
+  N_PROPS,
+  /* GtkScrollable's, overridden: */
+  PROP_HADJUSTMENT = N_PROPS,
+  PROP_VADJUSTMENT,
+  PROP_HSCROLL_POLICY,
+  PROP_VSCROLL_POLICY,
 };
 
 static GParamSpec *properties[N_PROPS];
@@ -145,6 +158,9 @@ static const GdkRGBA tier_colors[] = {
 
 static void ensure_samples (KpWaveform *self);
 static void schedule_detail (KpWaveform *self);
+static void apply_view (KpWaveform *self,
+                        double      view_start,
+                        double      samples_per_pixel);
 static void snap_region (KpWaveform *self,
                          KpRegion   *region,
                          gboolean    start,
@@ -321,6 +337,52 @@ max_spp (KpWaveform *self)
 }
 
 static void
+update_hadjustment (KpWaveform *self)
+{
+  double width = view_width (self);
+
+  if (self->hadjustment == NULL)
+    return;
+  self->updating_adjustment = TRUE;
+  gtk_adjustment_configure (self->hadjustment, self->view_start / self->spp, 0,
+                            MAX (total_samples (self) / self->spp, width),
+                            width * 0.1, width * 0.9, width);
+  self->updating_adjustment = FALSE;
+}
+
+static void
+hadjustment_value_changed_cb (GtkAdjustment *adjustment,
+                              KpWaveform    *self)
+{
+  if (self->updating_adjustment)
+    return;
+  self->fit_all = FALSE;
+  apply_view (self, gtk_adjustment_get_value (adjustment) * self->spp, self->spp);
+}
+
+static void
+set_adjustment (KpWaveform     *self,
+                GtkAdjustment **field,
+                GtkAdjustment  *adjustment,
+                int             prop)
+{
+  if (adjustment != NULL && adjustment == *field)
+    return;
+  if (*field != NULL)
+    g_signal_handlers_disconnect_by_func (*field, hadjustment_value_changed_cb, self);
+  if (adjustment == NULL)
+    adjustment = gtk_adjustment_new (0, 0, 0, 0, 0, 0);
+  g_set_object (field, g_object_ref_sink (adjustment));
+  g_object_unref (adjustment);
+  if (field == &self->hadjustment)
+    {
+      g_signal_connect (adjustment, "value-changed", G_CALLBACK (hadjustment_value_changed_cb), self);
+      update_hadjustment (self);
+    }
+  g_object_notify (G_OBJECT (self), prop == PROP_HADJUSTMENT ? "hadjustment" : "vadjustment");
+}
+
+static void
 apply_view (KpWaveform *self,
             double      view_start,
             double      samples_per_pixel)
@@ -344,6 +406,7 @@ apply_view (KpWaveform *self,
       self->view_start = start;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_VIEW_START]);
     }
+  update_hadjustment (self);
   ensure_samples (self);
   schedule_detail (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -1926,6 +1989,10 @@ kp_waveform_dispose (GObject *object)
   if (self->samples_cancellable != NULL)
     g_cancellable_cancel (self->samples_cancellable);
   g_clear_object (&self->samples_cancellable);
+  if (self->hadjustment != NULL)
+    g_signal_handlers_disconnect_by_func (self->hadjustment, hadjustment_value_changed_cb, self);
+  g_clear_object (&self->hadjustment);
+  g_clear_object (&self->vadjustment);
   /* The spectrogram first: nothing below may schedule its detail again. */
   kp_waveform_set_spectrogram (self, NULL);
   kp_waveform_set_peaks (self, NULL);
@@ -2008,6 +2075,18 @@ kp_waveform_get_property (GObject    *object,
     case PROP_FOLLOW_PLAYHEAD:
       g_value_set_boolean (value, self->follow);
       break;
+    case PROP_HADJUSTMENT:
+      g_value_set_object (value, self->hadjustment);
+      break;
+    case PROP_VADJUSTMENT:
+      g_value_set_object (value, self->vadjustment);
+      break;
+    case PROP_HSCROLL_POLICY:
+      g_value_set_enum (value, self->hscroll_policy);
+      break;
+    case PROP_VSCROLL_POLICY:
+      g_value_set_enum (value, self->vscroll_policy);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2061,6 +2140,26 @@ kp_waveform_set_property (GObject      *object,
     case PROP_FOLLOW_PLAYHEAD:
       kp_waveform_set_follow_playhead (self, g_value_get_boolean (value));
       break;
+    case PROP_HADJUSTMENT:
+      set_adjustment (self, &self->hadjustment, g_value_get_object (value), PROP_HADJUSTMENT);
+      break;
+    case PROP_VADJUSTMENT:
+      set_adjustment (self, &self->vadjustment, g_value_get_object (value), PROP_VADJUSTMENT);
+      break;
+    case PROP_HSCROLL_POLICY:
+      if (self->hscroll_policy != (guint)g_value_get_enum (value))
+        {
+          self->hscroll_policy = g_value_get_enum (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
+    case PROP_VSCROLL_POLICY:
+      if (self->vscroll_policy != (guint)g_value_get_enum (value))
+        {
+          self->vscroll_policy = g_value_get_enum (value);
+          g_object_notify_by_pspec (object, pspec);
+        }
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -2102,6 +2201,10 @@ kp_waveform_class_init (KpWaveformClass *klass)
   properties[PROP_FOLLOW_PLAYHEAD] = g_param_spec_boolean ("follow-playhead", NULL, NULL,
                                                            TRUE, flags);
   g_object_class_install_properties (object_class, N_PROPS, properties);
+  g_object_class_override_property (object_class, PROP_HADJUSTMENT, "hadjustment");
+  g_object_class_override_property (object_class, PROP_VADJUSTMENT, "vadjustment");
+  g_object_class_override_property (object_class, PROP_HSCROLL_POLICY, "hscroll-policy");
+  g_object_class_override_property (object_class, PROP_VSCROLL_POLICY, "vscroll-policy");
 
   gtk_widget_class_install_action (widget_class, "waveform.play-pause", NULL, play_pause_action);
   gtk_widget_class_install_action (widget_class, "waveform.speed", "i", speed_action);

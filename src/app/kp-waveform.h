@@ -46,6 +46,9 @@ G_DECLARE_FINAL_TYPE (KpWaveform, kp_waveform, KP, WAVEFORM, GtkWidget)
  *   region.select-none       (Escape)
  *   waveform.toggle-spectrogram (s)
  *
+ * KpWaveform is a GtkScrollable: in a GtkScrolledWindow its horizontal
+ * adjustment spans the whole file, in pixels at the current zoom.
+ *
  * Input: drag on the waveform or on a tier lane creates a region there;
  * drag a region's edge (on its lane, or the selected region's anywhere) to
  * resize, its body (on its lane) to move it; click seeks the player; wheel

@@ -484,6 +484,47 @@ test_view (Fixture       *fixture,
 }
 
 static gboolean
+has_width (gpointer data)
+{
+  return gtk_widget_get_width (data) > 0;
+}
+
+/* In a GtkScrolledWindow the scrollbar scrolls the file. */
+static void
+test_scrollable (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  GtkWidget *scrolled = gtk_scrolled_window_new ();
+  GtkAdjustment *h;
+  double n = kp_peaks_get_n_samples (fixture->peaks);
+
+  g_object_ref (w);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), NULL);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), GTK_WIDGET (w));
+  gtk_window_set_child (GTK_WINDOW (fixture->window), scrolled);
+  g_object_unref (w);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_ALWAYS, GTK_POLICY_NEVER);
+
+  wait_until (has_width, w);
+  h = gtk_scrollable_get_hadjustment (GTK_SCROLLABLE (w));
+  g_assert_nonnull (h);
+  kp_waveform_set_view (w, n / 4, n / 4 / WIDTH);
+  /* Pixels of the whole file at this zoom; the page is the view. */
+  g_assert_cmpfloat_with_epsilon (gtk_adjustment_get_upper (h), 4 * WIDTH, 1e-6);
+  g_assert_cmpfloat_with_epsilon (gtk_adjustment_get_value (h), WIDTH, 1e-6);
+  g_assert_cmpfloat (gtk_adjustment_get_page_size (h), ==, gtk_widget_get_width (GTK_WIDGET (w)));
+
+  /* Moving the scrollbar moves the view. */
+  gtk_adjustment_set_value (h, 2 * WIDTH);
+  g_assert_cmpfloat_with_epsilon (kp_waveform_get_view_start (w), n / 2, 1e-6);
+  /* And zooming out to all fills the scrollbar's trough. */
+  kp_waveform_zoom_all (w);
+  g_assert_cmpfloat (gtk_adjustment_get_value (h), ==, 0);
+  g_assert_cmpfloat_with_epsilon (gtk_adjustment_get_upper (h), gtk_adjustment_get_page_size (h), 1);
+}
+
+static gboolean
 samples_cover_view (gpointer data)
 {
   KpWaveform *w = data;
@@ -869,6 +910,7 @@ main (int   argc,
 
   ADD ("draw", test_draw);
   ADD ("view", test_view);
+  ADD ("scrollable", test_scrollable);
   ADD ("progressive", test_progressive);
   ADD ("spectrogram", test_spectrogram);
   ADD ("detail-spectrogram", test_detail_spectrogram);
