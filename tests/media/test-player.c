@@ -295,6 +295,35 @@ test_loop (void)
   g_assert_finalize_object (g_steal_pointer (&player));
 }
 
+/* ADTS frames of silence, with every AAC decoder ranked out of automatic
+ * use in this process: the decoder is then missing, as on a system
+ * without gstreamer1.0-libav. */
+static void
+write_undecodable_aac (const char *path)
+{
+  static const char * const decoders[] = { "avdec_aac", "avdec_aac_fixed", "avdec_aac_latm",
+                                           "faad", "fdkaacdec", "voaacdec", NULL };
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  const guint frame_len = 7 + 16;
+  const guint8 adts[7] = { 0xFF, 0xF1, 0x4C, 0x40 | ((frame_len >> 11) & 3), (frame_len >> 3) & 0xFF,
+                           ((frame_len & 7) << 5) | 0x1F, 0xFC };
+  const guint8 silence[16] = { 0 };
+
+  for (guint i = 0; decoders[i] != NULL; i++)
+    {
+      g_autoptr(GstElementFactory) factory = gst_element_factory_find (decoders[i]);
+
+      if (factory != NULL)
+        gst_plugin_feature_set_rank (GST_PLUGIN_FEATURE (factory), GST_RANK_NONE);
+    }
+  for (guint i = 0; i < 200; i++)
+    {
+      g_byte_array_append (bytes, adts, sizeof adts);
+      g_byte_array_append (bytes, silence, sizeof silence);
+    }
+  g_assert_true (g_file_set_contents (path, (const char *)bytes->data, bytes->len, NULL));
+}
+
 static void
 error_cb (KpPlayer  *player,
           GError    *error,
@@ -302,6 +331,35 @@ error_cb (KpPlayer  *player,
 {
   g_assert_null (*out);
   *out = g_error_copy (error);
+}
+
+/* No decoder for the codec: the message names the codec. */
+static void
+test_missing_decoder (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kp-player-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "speech.aac", NULL);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(KpPlayer) player = kp_player_new ("fakesink");
+  g_autoptr(GError) error = NULL;
+  gint64 deadline;
+
+  write_undecodable_aac (path);
+  g_signal_connect (player, "error", G_CALLBACK (error_cb), &error);
+  g_assert_true (kp_player_set_file (player, file, NULL));
+  kp_player_play (player);
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (error == NULL)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_test_message ("%s", error->message);
+  g_assert_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_MISSING_PLUGIN);
+  g_assert_nonnull (strstr (error->message, "AAC"));
+  g_assert_nonnull (strstr (error->message, "speech.aac"));
+  g_unlink (path);
+  g_rmdir (dir);
 }
 
 static void
@@ -387,6 +445,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/media/player/pitch", test_pitch);
   g_test_add_func ("/kempelen/media/player/loop", test_loop);
   g_test_add_func ("/kempelen/media/player/errors", test_errors);
+  g_test_add_func ("/kempelen/media/player/missing-decoder", test_missing_decoder);
 
   ret = g_test_run ();
   g_unlink (fixture_path);

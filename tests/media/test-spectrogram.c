@@ -151,6 +151,35 @@ test_tone (void)
   g_rmdir (dir);
 }
 
+/* ADTS frames of silence, with every AAC decoder ranked out of automatic
+ * use in this process: the decoder is then missing, as on a system
+ * without gstreamer1.0-libav. */
+static void
+write_undecodable_aac (const char *path)
+{
+  static const char * const decoders[] = { "avdec_aac", "avdec_aac_fixed", "avdec_aac_latm",
+                                           "faad", "fdkaacdec", "voaacdec", NULL };
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  const guint frame_len = 7 + 16;
+  const guint8 adts[7] = { 0xFF, 0xF1, 0x4C, 0x40 | ((frame_len >> 11) & 3), (frame_len >> 3) & 0xFF,
+                           ((frame_len & 7) << 5) | 0x1F, 0xFC };
+  const guint8 silence[16] = { 0 };
+
+  for (guint i = 0; decoders[i] != NULL; i++)
+    {
+      g_autoptr(GstElementFactory) factory = gst_element_factory_find (decoders[i]);
+
+      if (factory != NULL)
+        gst_plugin_feature_set_rank (GST_PLUGIN_FEATURE (factory), GST_RANK_NONE);
+    }
+  for (guint i = 0; i < 200; i++)
+    {
+      g_byte_array_append (bytes, adts, sizeof adts);
+      g_byte_array_append (bytes, silence, sizeof silence);
+    }
+  g_assert_true (g_file_set_contents (path, (const char *)bytes->data, bytes->len, NULL));
+}
+
 static void
 test_errors (void)
 {
@@ -171,6 +200,21 @@ test_errors (void)
 
   g_assert_false (load (spec2, missing, KP_SPECTROGRAM_LOAD_NO_CACHE, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* No decoder for the codec: named, with the file. */
+  {
+    g_autofree char *aac = g_build_filename (dir, "speech.aac", NULL);
+    g_autoptr(KpSpectrogram) spec3 = kp_spectrogram_new ();
+
+    write_undecodable_aac (aac);
+    g_assert_false (load (spec3, aac, KP_SPECTROGRAM_LOAD_NO_CACHE, &error));
+    g_test_message ("%s", error->message);
+    g_assert_error (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_MISSING_PLUGIN);
+    g_assert_nonnull (strstr (error->message, "AAC"));
+    g_assert_nonnull (strstr (error->message, "speech.aac"));
+    g_unlink (aac);
+  }
 
   g_unlink (path);
   g_rmdir (dir);
