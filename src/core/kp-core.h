@@ -17,6 +17,7 @@
 #include "kp-regions.h"
 #include "kp-layout.h"
 #include "kp-template.h"
+#include "kp-tracks.h"
 #include "kp-sigv4.h"
 #include "kp-worker-cache.h"
 
