@@ -39,6 +39,10 @@ guint    _kp_waveform_get_pending_snaps (KpWaveform *self);
 /* The spectrogram of the view's stretch, computed when zoomed in on a long
  * file; NULL if none (yet). */
 KpSpectrogram *_kp_waveform_get_detail_spectrogram (KpWaveform *self);
+/* The region editor popover and its entries, NULL until first used. */
+GtkWidget *_kp_waveform_get_editor (KpWaveform  *self,
+                                    GtkWidget  **label_entry,
+                                    GtkWidget  **transcript_entry);
 /* Draws into snapshot as the frame would, at width × height. */
 void     _kp_waveform_snapshot_at      (KpWaveform  *self,
                                         GtkSnapshot *snapshot,

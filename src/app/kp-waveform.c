@@ -44,6 +44,12 @@ struct _KpWaveform
 {
   GtkWidget      parent_instance;
 
+  /* The region editor: label and transcript of the selected region. */
+  GtkWidget     *editor;
+  GtkWidget     *label_entry;
+  GtkWidget     *transcript_entry;
+  KpRegion      *editing;
+
   KpPeaks       *peaks;
   GFile         *file;
   KpRegions     *regions;
@@ -1344,6 +1350,8 @@ kp_waveform_size_allocate (GtkWidget *widget,
     apply_view (self, 0, max_spp (self));
   else
     apply_view (self, self->view_start, self->spp);
+  if (self->editor != NULL)
+    gtk_popover_present (GTK_POPOVER (self->editor));
 }
 
 static void
@@ -1694,6 +1702,107 @@ scroll_cb (GtkEventControllerScroll *controller,
   return TRUE;
 }
 
+/* Region editor */
+
+static void
+editor_apply (KpWaveform *self)
+{
+  if (self->editing == NULL)
+    return;
+  kp_region_set_label (self->editing, gtk_editable_get_text (GTK_EDITABLE (self->label_entry)));
+  kp_region_set_transcript (self->editing,
+                            gtk_editable_get_text (GTK_EDITABLE (self->transcript_entry)));
+  update_accessible (self);
+}
+
+static void
+editor_activate_cb (GtkWidget  *entry,
+                    KpWaveform *self)
+{
+  editor_apply (self);
+  gtk_popover_popdown (GTK_POPOVER (self->editor));
+}
+
+static void
+editor_closed_cb (GtkPopover *popover,
+                  KpWaveform *self)
+{
+  /* Closing keeps what was typed, as in a file rename popover. */
+  editor_apply (self);
+  g_clear_object (&self->editing);
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+}
+
+static void
+ensure_editor (KpWaveform *self)
+{
+  GtkWidget *grid, *label;
+
+  if (self->editor != NULL)
+    return;
+
+  grid = gtk_grid_new ();
+  gtk_grid_set_row_spacing (GTK_GRID (grid), 6);
+  gtk_grid_set_column_spacing (GTK_GRID (grid), 12);
+
+  label = gtk_label_new_with_mnemonic (_("_Label"));
+  gtk_widget_set_halign (label, GTK_ALIGN_END);
+  self->label_entry = gtk_entry_new ();
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), self->label_entry);
+  gtk_grid_attach (GTK_GRID (grid), label, 0, 0, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), self->label_entry, 1, 0, 1, 1);
+
+  label = gtk_label_new_with_mnemonic (_("_Transcript"));
+  gtk_widget_set_halign (label, GTK_ALIGN_END);
+  self->transcript_entry = gtk_entry_new ();
+  gtk_widget_set_size_request (self->transcript_entry, 320, -1);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), self->transcript_entry);
+  gtk_grid_attach (GTK_GRID (grid), label, 0, 1, 1, 1);
+  gtk_grid_attach (GTK_GRID (grid), self->transcript_entry, 1, 1, 1, 1);
+
+  g_signal_connect (self->label_entry, "activate", G_CALLBACK (editor_activate_cb), self);
+  g_signal_connect (self->transcript_entry, "activate", G_CALLBACK (editor_activate_cb), self);
+
+  self->editor = gtk_popover_new ();
+  gtk_popover_set_child (GTK_POPOVER (self->editor), grid);
+  gtk_popover_set_position (GTK_POPOVER (self->editor), GTK_POS_BOTTOM);
+  gtk_widget_set_parent (self->editor, GTK_WIDGET (self));
+  g_signal_connect (self->editor, "closed", G_CALLBACK (editor_closed_cb), self);
+}
+
+static void
+edit_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  KpWaveform *self = KP_WAVEFORM (widget);
+  int height = gtk_widget_get_height (widget);
+  int lane;
+  double x0, x1;
+
+  if (self->selected == NULL || self->regions == NULL)
+    {
+      gtk_widget_error_bell (widget);
+      return;
+    }
+  ensure_editor (self);
+  g_set_object (&self->editing, self->selected);
+  gtk_editable_set_text (GTK_EDITABLE (self->label_entry), kp_region_get_label (self->editing));
+  gtk_editable_set_text (GTK_EDITABLE (self->transcript_entry),
+                         kp_region_get_transcript (self->editing));
+
+  /* Point at the region's box on its lane. */
+  reveal_sample (self, kp_region_get_start (self->editing));
+  lane = MAX (0, kp_regions_find_tier (self->regions, kp_region_get_tier (self->editing)));
+  x0 = CLAMP (kp_waveform_x_for_sample (self, kp_region_get_start (self->editing)), 0, view_width (self));
+  x1 = CLAMP (kp_waveform_x_for_sample (self, kp_region_get_end (self->editing)), 0, view_width (self));
+  gtk_popover_set_pointing_to (GTK_POPOVER (self->editor),
+                               &(GdkRectangle) { (int)x0, (int)(lanes_top (self, height) + lane * LANE_HEIGHT),
+                                                 MAX ((int)(x1 - x0), 1), LANE_HEIGHT });
+  gtk_popover_popup (GTK_POPOVER (self->editor));
+  gtk_widget_grab_focus (self->transcript_entry);
+}
+
 /* Actions */
 
 static void
@@ -1989,6 +2098,10 @@ kp_waveform_dispose (GObject *object)
   if (self->samples_cancellable != NULL)
     g_cancellable_cancel (self->samples_cancellable);
   g_clear_object (&self->samples_cancellable);
+  if (self->editor != NULL)
+    g_signal_handlers_disconnect_by_func (self->editor, editor_closed_cb, self);
+  g_clear_pointer (&self->editor, gtk_widget_unparent);
+  g_clear_object (&self->editing);
   if (self->hadjustment != NULL)
     g_signal_handlers_disconnect_by_func (self->hadjustment, hadjustment_value_changed_cb, self);
   g_clear_object (&self->hadjustment);
@@ -2219,6 +2332,7 @@ kp_waveform_class_init (KpWaveformClass *klass)
   gtk_widget_class_install_action (widget_class, "region.nudge-end", "i", nudge_end_action);
   gtk_widget_class_install_action (widget_class, "region.label", "i", label_action);
   gtk_widget_class_install_action (widget_class, "region.delete", NULL, delete_action);
+  gtk_widget_class_install_action (widget_class, "region.edit", NULL, edit_action);
   gtk_widget_class_install_action (widget_class, "region.loop", NULL, loop_action);
   gtk_widget_class_install_action (widget_class, "region.select-none", NULL, select_none_action);
 
@@ -2246,6 +2360,8 @@ kp_waveform_class_init (KpWaveformClass *klass)
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + i, 0, "region.label", "i", i);
     }
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "region.delete", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "region.edit", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "region.edit", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_BackSpace, 0, "region.delete", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_l, 0, "region.loop", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "region.select-none", NULL);
@@ -2619,4 +2735,14 @@ KpSpectrogram *
 _kp_waveform_get_detail_spectrogram (KpWaveform *self)
 {
   return self->detail;
+}
+
+GtkWidget *
+_kp_waveform_get_editor (KpWaveform  *self,
+                         GtkWidget  **label_entry,
+                         GtkWidget  **transcript_entry)
+{
+  *label_entry = self->label_entry;
+  *transcript_entry = self->transcript_entry;
+  return self->editor;
 }

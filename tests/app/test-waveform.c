@@ -783,6 +783,7 @@ test_bindings (Fixture       *fixture,
     { GDK_KEY_Left, 0, "region.nudge-start -1" },
     { GDK_KEY_Right, GDK_SHIFT_MASK, "region.nudge-end 1" },
     { GDK_KEY_Delete, 0, "region.delete" },
+    { GDK_KEY_Return, 0, "region.edit" },
     { GDK_KEY_l, 0, "region.loop" },
     { GDK_KEY_Escape, 0, "region.select-none" },
     { GDK_KEY_plus, 0, "waveform.zoom-in" },
@@ -801,6 +802,44 @@ test_bindings (Fixture       *fixture,
 
       g_assert_cmpstr (action, ==, keys[i].action);
     }
+}
+
+static void
+test_editor (Fixture       *fixture,
+             gconstpointer  data)
+{
+  KpWaveform *w = fixture->waveform;
+  g_autoptr(KpRegion) r = kp_region_new (4800, 24000, "B", "speech");
+  GtkWidget *editor, *label_entry, *transcript_entry;
+
+  kp_region_set_transcript (r, "good morning");
+  kp_regions_add (fixture->regions, r);
+
+  /* Without a selection there is nothing to edit. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.edit", NULL);
+  g_assert_null (_kp_waveform_get_editor (w, &label_entry, &transcript_entry));
+
+  kp_waveform_set_selected_region (w, r);
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.edit", NULL);
+  editor = _kp_waveform_get_editor (w, &label_entry, &transcript_entry);
+  g_assert_nonnull (editor);
+  g_assert_true (gtk_widget_get_visible (editor));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (label_entry)), ==, "speech");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (transcript_entry)), ==, "good morning");
+
+  /* Enter in an entry applies both and closes. */
+  gtk_editable_set_text (GTK_EDITABLE (label_entry), "greeting");
+  gtk_editable_set_text (GTK_EDITABLE (transcript_entry), "Good morning, everyone.");
+  g_signal_emit_by_name (transcript_entry, "activate");
+  g_assert_false (gtk_widget_get_visible (editor));
+  g_assert_cmpstr (kp_region_get_label (r), ==, "greeting");
+  g_assert_cmpstr (kp_region_get_transcript (r), ==, "Good morning, everyone.");
+
+  /* Closing it otherwise keeps what was typed too. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.edit", NULL);
+  gtk_editable_set_text (GTK_EDITABLE (transcript_entry), "Morning.");
+  gtk_popover_popdown (GTK_POPOVER (editor));
+  g_assert_cmpstr (kp_region_get_transcript (r), ==, "Morning.");
 }
 
 static gboolean
@@ -919,6 +958,7 @@ main (int   argc,
   ADD ("edit", test_edit);
   ADD ("keys", test_keys);
   ADD ("bindings", test_bindings);
+  ADD ("editor", test_editor);
   ADD ("snap", test_snap);
   ADD ("playhead", test_playhead);
 
