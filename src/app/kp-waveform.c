@@ -1117,6 +1117,31 @@ schedule_detail (KpWaveform *self)
   self->detail_timeout_id = g_timeout_add (DETAIL_DELAY_MS, detail_timeout_cb, self);
 }
 
+/* A region's (or a run of small regions') box on its lane and its tint
+ * over the waveform; nothing if x1 is -G_MAXDOUBLE. */
+static void
+draw_box (KpWaveform  *self,
+          GtkSnapshot *snapshot,
+          guint        lane,
+          double       x0,
+          double       x1,
+          double       wave_top,
+          double       wave_h,
+          double       y)
+{
+  GdkRGBA color = tier_colors[lane % G_N_ELEMENTS (tier_colors)];
+  GdkRGBA overlay = color;
+
+  if (x1 == -G_MAXDOUBLE)
+    return;
+  overlay.alpha = 0.12f;
+  color.alpha = 0.6f;
+  gtk_snapshot_append_color (snapshot, &overlay,
+                             &GRAPHENE_RECT_INIT (x0, wave_top, MAX (x1 - x0, 1), wave_h));
+  gtk_snapshot_append_color (snapshot, &color,
+                             &GRAPHENE_RECT_INIT (x0, y + 1, MAX (x1 - x0, 1), LANE_HEIGHT - 2));
+}
+
 static void
 draw_regions (KpWaveform  *self,
               GtkSnapshot *snapshot,
@@ -1130,6 +1155,8 @@ draw_regions (KpWaveform  *self,
   guint lanes = n_lanes (self);
   double *last_x = g_newa (double, lanes);
   double *last_label_x = g_newa (double, lanes);
+  double *run_x0 = g_newa (double, lanes);
+  double *run_x1 = g_newa (double, lanes);
   GdkRGBA lane_bg = self->fg_color;
   KpRegion *selected = NULL;
   double sel_x0 = 0, sel_x1 = 0, sel_y = 0;
@@ -1142,6 +1169,7 @@ draw_regions (KpWaveform  *self,
     {
       last_x[l] = -G_MAXDOUBLE;
       last_label_x[l] = -G_MAXDOUBLE;
+      run_x0[l] = run_x1[l] = -G_MAXDOUBLE;
       if (l % 2 == 0)
         gtk_snapshot_append_color (snapshot, &lane_bg,
                                    &GRAPHENE_RECT_INIT (0, lane_top + l * LANE_HEIGHT, width, LANE_HEIGHT));
@@ -1153,7 +1181,6 @@ draw_regions (KpWaveform  *self,
       gint64 start = kp_region_get_start (r), end = kp_region_get_end (r);
       int lane;
       double x0, x1, y;
-      GdkRGBA color, overlay;
 
       if (start >= view_end)
         break;
@@ -1201,15 +1228,21 @@ draw_regions (KpWaveform  *self,
       for (guint l = 1; l < lanes; l++)
         min_last_x = MIN (min_last_x, last_x[l]);
 
-      color = tier_colors[lane % G_N_ELEMENTS (tier_colors)];
-      overlay = color;
-      overlay.alpha = 0.12f;
-      color.alpha = 0.6f;
-      gtk_snapshot_append_color (snapshot, &overlay,
-                                 &GRAPHENE_RECT_INIT (x0, wave_top, MAX (x1 - x0, 1), wave_h));
-      gtk_snapshot_append_color (snapshot, &color,
-                                 &GRAPHENE_RECT_INIT (x0, y + 1, MAX (x1 - x0, 1), LANE_HEIGHT - 2));
-      if (x1 - x0 > 24 && kp_region_get_label (r)[0] != '\0')
+      /* Small regions that touch on a lane (zoomed out) merge into one
+       * box, so that the frame's nodes follow its width. */
+      if (x1 - x0 <= 24 && run_x1[lane] >= x0 - 1)
+        {
+          run_x1[lane] = MAX (run_x1[lane], MAX (x1, x0 + 1));
+          continue;
+        }
+      draw_box (self, snapshot, lane, run_x0[lane], run_x1[lane], wave_top, wave_h, y);
+      run_x0[lane] = x0;
+      run_x1[lane] = MAX (x1, x0 + 1);
+      if (x1 - x0 <= 24)
+        continue;
+      draw_box (self, snapshot, lane, run_x0[lane], run_x1[lane], wave_top, wave_h, y);
+      run_x1[lane] = -G_MAXDOUBLE;
+      if (kp_region_get_label (r)[0] != '\0')
         {
           last_label_x[lane] = x1;
           gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (x0, y, x1 - x0, LANE_HEIGHT));
@@ -1221,6 +1254,9 @@ draw_regions (KpWaveform  *self,
           gtk_snapshot_pop (snapshot);
         }
     }
+
+  for (guint l = 0; l < lanes; l++)
+    draw_box (self, snapshot, l, run_x0[l], run_x1[l], wave_top, wave_h, lane_top + l * LANE_HEIGHT);
 
   /* The selection goes on top, outlined in the accent colour over the wave too. */
   if (selected != NULL)

@@ -185,6 +185,56 @@ main (int   argc,
         }
     }
 
+  /* For scale: rasterising such a frame with the display's renderer (GL;
+   * llvmpipe under Xvfb) and in software (the cairo renderer, the fallback
+   * without GL); not part of the target, which is the UI thread's work. */
+  for (guint k = 0; k < 2; k++)
+  {
+    GtkWidget *window = gtk_window_new ();
+    GskRenderer *renderer;
+    double best = G_MAXDOUBLE;
+    gboolean ok;
+
+    /* The display's own renderer comes with a realized window. */
+    gtk_widget_realize (window);
+    if (k == 0)
+      {
+        renderer = g_object_ref (gtk_native_get_renderer (GTK_NATIVE (window)));
+        ok = renderer != NULL;
+      }
+    else
+      {
+        renderer = gsk_cairo_renderer_new ();
+        ok = gsk_renderer_realize (renderer, NULL, NULL);
+      }
+    if (ok)
+      {
+        kp_waveform_set_view (waveform, 0, HOURS * 3600.0 * RATE / WIDTH);
+        for (guint r = 0; r < 20; r++)
+          {
+            GtkSnapshot *snapshot = gtk_snapshot_new ();
+            GskRenderNode *node;
+            GdkTexture *texture;
+            gint64 t0;
+
+            _kp_waveform_snapshot_at (waveform, snapshot, WIDTH, HEIGHT);
+            node = gtk_snapshot_free_to_node (snapshot);
+            t0 = g_get_monotonic_time ();
+            texture = gsk_renderer_render_texture (renderer, node,
+                                                   &GRAPHENE_RECT_INIT (0, 0, WIDTH, HEIGHT));
+            best = MIN (best, (g_get_monotonic_time () - t0) / 1e3);
+            g_object_unref (texture);
+            gsk_render_node_unref (node);
+          }
+        g_print ("# rasterising the whole-file frame with %s: best %.3f ms\n",
+                 G_OBJECT_TYPE_NAME (renderer), best);
+        if (k == 1)
+          gsk_renderer_unrealize (renderer);
+      }
+    g_clear_object (&renderer);
+    gtk_window_destroy (GTK_WINDOW (window));
+  }
+
   g_print ("# slowest zoom: a span of %g s\n", worst_span);
   g_print ("BENCH waveform_redraw_ms %.3f ms\n", worst);
   g_print ("BENCH waveform_redraw_p95_ms %.3f ms\n", worst_p95);
