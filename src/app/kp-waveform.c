@@ -2000,6 +2000,30 @@ nudge_end_action (GtkWidget  *widget,
   nudge (KP_WAVEFORM (widget), g_variant_get_int32 (param), TRUE);
 }
 
+/* Moves the selected region to the tier above or below; without a
+ * selection, changes the tier new regions go to. */
+static void
+tier_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  KpWaveform *self = KP_WAVEFORM (widget);
+  int direction = g_variant_get_int32 (param);
+  const char *tier = self->selected ? kp_region_get_tier (self->selected) : self->current_tier;
+  int index, n;
+
+  if (self->regions == NULL || (n = kp_regions_get_n_tiers (self->regions)) == 0)
+    return;
+  index = kp_regions_find_tier (self->regions, tier);
+  index = CLAMP (index + direction, 0, n - 1);
+  if (self->selected != NULL)
+    {
+      kp_region_set_tier (self->selected, kp_regions_get_tier (self->regions, index));
+      update_accessible (self);
+    }
+  kp_waveform_set_current_tier (self, kp_regions_get_tier (self->regions, index));
+}
+
 static void
 label_action (GtkWidget  *widget,
               const char *name,
@@ -2367,6 +2391,7 @@ kp_waveform_class_init (KpWaveformClass *klass)
   gtk_widget_class_install_action (widget_class, "region.nudge-start", "i", nudge_start_action);
   gtk_widget_class_install_action (widget_class, "region.nudge-end", "i", nudge_end_action);
   gtk_widget_class_install_action (widget_class, "region.label", "i", label_action);
+  gtk_widget_class_install_action (widget_class, "region.tier", "i", tier_action);
   gtk_widget_class_install_action (widget_class, "region.delete", NULL, delete_action);
   gtk_widget_class_install_action (widget_class, "region.edit", NULL, edit_action);
   gtk_widget_class_install_action (widget_class, "region.loop", NULL, loop_action);
@@ -2395,6 +2420,8 @@ kp_waveform_class_init (KpWaveformClass *klass)
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0 + i, 0, "region.label", "i", i);
       gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_0 + i, 0, "region.label", "i", i);
     }
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Up, 0, "region.tier", "i", -1);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Down, 0, "region.tier", "i", 1);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "region.delete", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "region.edit", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "region.edit", NULL);

@@ -41,6 +41,8 @@ G_DECLARE_FINAL_TYPE (KpWaveform, kp_waveform, KP, WAVEFORM, GtkWidget)
  *                             without a selection they scroll)
  *   region.nudge-end (i)     (Shift+Left / Shift+Right move the end edge)
  *   region.label (i)         (1–9: the n-th label of "labels")
+ *   region.tier (i)          (Up / Down: move the selection to the tier above /
+ *                             below; without one, change "current-tier")
  *   region.delete            (Delete, BackSpace)
  *   region.edit              (Enter: a popover to edit its label and transcript)
  *   region.loop              (l: loop the selected region, again to stop)

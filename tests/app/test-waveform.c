@@ -685,6 +685,15 @@ test_keys (Fixture       *fixture,
   gtk_widget_activate_action (GTK_WIDGET (w), "region.label", "i", 9);
   g_assert_cmpstr (kp_region_get_label (b), ==, "music");
 
+  /* Up and Down move it between tiers, within the tiers there are. */
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.tier", "i", -1);
+  g_assert_cmpstr (kp_region_get_tier (b), ==, "A");
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.tier", "i", -1);
+  g_assert_cmpstr (kp_region_get_tier (b), ==, "A");
+  gtk_widget_activate_action (GTK_WIDGET (w), "region.tier", "i", 1);
+  g_assert_cmpstr (kp_region_get_tier (b), ==, "B");
+  g_assert_cmpstr (kp_waveform_get_current_tier (w), ==, "B");
+
   /* Arrows nudge the edges by a pixel's worth. */
   step = MAX (1, llround (kp_waveform_get_samples_per_pixel (w)));
   gtk_widget_activate_action (GTK_WIDGET (w), "region.nudge-start", "i", 1);
@@ -784,6 +793,8 @@ test_bindings (Fixture       *fixture,
     { GDK_KEY_Right, GDK_SHIFT_MASK, "region.nudge-end 1" },
     { GDK_KEY_Delete, 0, "region.delete" },
     { GDK_KEY_Return, 0, "region.edit" },
+    { GDK_KEY_Up, 0, "region.tier -1" },
+    { GDK_KEY_Down, 0, "region.tier 1" },
     { GDK_KEY_l, 0, "region.loop" },
     { GDK_KEY_Escape, 0, "region.select-none" },
     { GDK_KEY_plus, 0, "waveform.zoom-in" },
