@@ -321,8 +321,8 @@ kp_track_set_keyframe (KpTrack             *self,
     return FALSE;
   if (shape->frame < 0)
     {
-      g_set_error (error, KP_TRACKS_ERROR, KP_TRACKS_ERROR_INVALID,
-                   _("Frame %" G_GINT64_FORMAT " does not exist"), shape->frame);
+      g_set_error_literal (error, KP_TRACKS_ERROR, KP_TRACKS_ERROR_INVALID,
+                           _("A keyframe cannot be before the first frame"));
       return FALSE;
     }
   for (guint i = 0; i < shape->n_coords; i++)

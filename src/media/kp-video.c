@@ -1267,9 +1267,12 @@ decode_frame (Decoder       *dec,
 
   rgba = cached_frame (dec, frame, error);
   if (rgba == NULL && error != NULL && *error == NULL)
-    g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_CORRUPT,
-                 _("Frame %" G_GINT64_FORMAT " of “%s” could not be decoded"),
-                 frame, dec->name);
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, frame);
+
+      g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_CORRUPT,
+                   _("Frame %s of “%s” could not be decoded"), number, dec->name);
+    }
   return rgba;
 }
 
@@ -1719,9 +1722,15 @@ check_range (KpVideoSource  *self,
 {
   if (frame >= 0 && frame < (gint64)self->dec->index->len)
     return TRUE;
-  g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_OUT_OF_RANGE,
-               _("“%s” has no frame %" G_GINT64_FORMAT " (it has %u frames)"),
-               self->dec->name, frame, self->dec->index->len);
+  {
+    g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, frame);
+
+    g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_OUT_OF_RANGE,
+                 g_dngettext (GETTEXT_PACKAGE, "“%s” has no frame %s (it has %u frame)",
+                              "“%s” has no frame %s (it has %u frames)",
+                              self->dec->index->len),
+                 self->dec->name, number, self->dec->index->len);
+  }
   return FALSE;
 }
 

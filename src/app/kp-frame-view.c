@@ -1,0 +1,865 @@
+/* kp-frame-view.c: one video frame and the tracks' shapes on it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include "kp-frame-view.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#define HANDLE_SIZE 10.0
+#define MIN_BOX 2.0
+
+typedef enum
+{
+  DRAG_NONE,
+  DRAG_MOVE,
+  DRAG_RESIZE,
+  DRAG_CREATE,
+} DragMode;
+
+struct _KpFrameView
+{
+  GtkWidget parent_instance;
+
+  KpVideoSource *source;
+  KpTracks *tracks;
+  gulong tracks_changed_id;
+  gint64 frame;
+  gint64 displayed_frame;
+  GdkTexture *texture;
+  guint selected_track;
+  char *new_label;
+
+  GCancellable *cancellable;
+  gboolean decoding;
+
+  DragMode drag_mode;
+  guint drag_track;
+  double drag_x;
+  double drag_y;
+  double drag_box[4]; /* video coordinates at drag begin */
+  double edit_box[4]; /* while dragging */
+
+  GdkRGBA accent_color;
+  GdkRGBA box_color;
+};
+
+G_DEFINE_FINAL_TYPE (KpFrameView, kp_frame_view, GTK_TYPE_WIDGET)
+
+enum {
+  PROP_0,
+  PROP_SOURCE,
+  PROP_TRACKS,
+  PROP_FRAME,
+  PROP_DISPLAYED_FRAME,
+  PROP_SELECTED_TRACK,
+  PROP_NEW_LABEL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void request_frame (KpFrameView *self);
+
+/* Geometry: the frame is fitted and centred. */
+static gboolean
+get_transform (KpFrameView *self,
+               double      *scale,
+               double      *ox,
+               double      *oy)
+{
+  int vw = 0, vh = 0;
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  double h = gtk_widget_get_height (GTK_WIDGET (self));
+
+  if (self->source != NULL)
+    {
+      vw = kp_video_source_get_width (self->source);
+      vh = kp_video_source_get_height (self->source);
+    }
+  else if (self->tracks != NULL)
+    {
+      vw = kp_tracks_get_width (self->tracks);
+      vh = kp_tracks_get_height (self->tracks);
+    }
+  if (vw <= 0 || vh <= 0 || w <= 0 || h <= 0)
+    {
+      *scale = 1;
+      *ox = *oy = 0;
+      return FALSE;
+    }
+  *scale = MIN (w / vw, h / vh);
+  *ox = (w - vw * *scale) / 2;
+  *oy = (h - vh * *scale) / 2;
+  return TRUE;
+}
+
+void
+kp_frame_view_widget_to_video (KpFrameView *self,
+                               double       wx,
+                               double       wy,
+                               double      *vx,
+                               double      *vy)
+{
+  double scale, ox, oy;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  get_transform (self, &scale, &ox, &oy);
+  *vx = (wx - ox) / scale;
+  *vy = (wy - oy) / scale;
+}
+
+void
+kp_frame_view_video_to_widget (KpFrameView *self,
+                               double       vx,
+                               double       vy,
+                               double      *wx,
+                               double      *wy)
+{
+  double scale, ox, oy;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  get_transform (self, &scale, &ox, &oy);
+  *wx = ox + vx * scale;
+  *wy = oy + vy * scale;
+}
+
+/* Frames */
+
+static void
+show_frame (KpFrameView  *self,
+            KpVideoFrame *frame)
+{
+  g_autoptr(GdkTexture) texture = NULL;
+
+  texture = gdk_memory_texture_new (kp_video_frame_get_width (frame),
+                                    kp_video_frame_get_height (frame),
+                                    GDK_MEMORY_R8G8B8A8,
+                                    kp_video_frame_get_bytes (frame),
+                                    kp_video_frame_get_stride (frame));
+  g_set_object (&self->texture, texture);
+  if (self->displayed_frame != kp_video_frame_get_number (frame))
+    {
+      self->displayed_frame = kp_video_frame_get_number (frame);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAYED_FRAME]);
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+got_frame_cb (GObject      *object,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(KpFrameView) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpVideoFrame) frame = NULL;
+
+  frame = kp_video_source_get_frame_finish (KP_VIDEO_SOURCE (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  self->decoding = FALSE;
+  if (frame == NULL)
+    {
+      g_warning ("%s", error->message);
+      return;
+    }
+  /* A reply for an older source is dropped. */
+  if (KP_VIDEO_SOURCE (object) != self->source)
+    return;
+  show_frame (self, frame);
+  if (self->displayed_frame != self->frame)
+    request_frame (self);
+}
+
+static void
+request_frame (KpFrameView *self)
+{
+  g_autoptr(KpVideoFrame) cached = NULL;
+
+  if (self->source == NULL || self->frame < 0 ||
+      self->frame >= kp_video_source_get_n_frames (self->source))
+    return;
+
+  cached = kp_video_source_peek_frame (self->source, self->frame);
+  if (cached != NULL)
+    {
+      show_frame (self, cached);
+      return;
+    }
+  /* One request at a time: when it returns, the latest frame is asked for. */
+  if (self->decoding)
+    return;
+  self->decoding = TRUE;
+  kp_video_source_get_frame_async (self->source, self->frame, self->cancellable,
+                                   got_frame_cb, g_object_ref (self));
+}
+
+/* Tracks */
+
+static void
+tracks_changed_cb (KpFrameView *self)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static KpTrack *
+box_track_at (KpFrameView *self,
+              double       vx,
+              double       vy,
+              gboolean    *on_handle,
+              double       box[4])
+{
+  double scale, ox, oy;
+  guint n;
+
+  if (self->tracks == NULL)
+    return NULL;
+  get_transform (self, &scale, &ox, &oy);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->tracks));
+  /* The selected track first, then the topmost (last drawn). */
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = (int)n - 1; i >= 0; i--)
+      {
+        g_autoptr(KpTrack) track = g_list_model_get_item (G_LIST_MODEL (self->tracks), i);
+        g_autoptr(KpTrackShape) s = NULL;
+        double handle = HANDLE_SIZE / scale;
+
+        if ((pass == 0) != (kp_track_get_id (track) == self->selected_track))
+          continue;
+        if (kp_track_get_shape_type (track) != KP_TRACK_SHAPE_BOX)
+          continue;
+        s = kp_track_get_shape (track, self->frame);
+        if (s == NULL || s->outside)
+          continue;
+        *on_handle = fabs (vx - s->coords[2]) <= handle && fabs (vy - s->coords[3]) <= handle;
+        if (*on_handle ||
+            (vx >= s->coords[0] && vx <= s->coords[2] && vy >= s->coords[1] && vy <= s->coords[3]))
+          {
+            memcpy (box, s->coords, 4 * sizeof (double));
+            return track;
+          }
+      }
+  return NULL;
+}
+
+void
+kp_frame_view_drag_begin (KpFrameView *self,
+                          double       x,
+                          double       y)
+{
+  double vx, vy;
+  gboolean on_handle = FALSE;
+  KpTrack *track;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  self->drag_mode = DRAG_NONE;
+  if (self->tracks == NULL)
+    return;
+  kp_frame_view_widget_to_video (self, x, y, &vx, &vy);
+  self->drag_x = x;
+  self->drag_y = y;
+  track = box_track_at (self, vx, vy, &on_handle, self->drag_box);
+  if (track != NULL)
+    {
+      self->drag_mode = on_handle ? DRAG_RESIZE : DRAG_MOVE;
+      self->drag_track = kp_track_get_id (track);
+      kp_frame_view_set_selected_track (self, self->drag_track);
+    }
+  else
+    {
+      self->drag_mode = DRAG_CREATE;
+      self->drag_track = 0;
+      self->drag_box[0] = self->drag_box[2] = vx;
+      self->drag_box[1] = self->drag_box[3] = vy;
+    }
+  memcpy (self->edit_box, self->drag_box, sizeof self->edit_box);
+}
+
+void
+kp_frame_view_drag_update (KpFrameView *self,
+                           double       dx,
+                           double       dy)
+{
+  double scale, ox, oy;
+  double vdx, vdy;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  if (self->drag_mode == DRAG_NONE)
+    return;
+  get_transform (self, &scale, &ox, &oy);
+  vdx = dx / scale;
+  vdy = dy / scale;
+  memcpy (self->edit_box, self->drag_box, sizeof self->edit_box);
+  switch (self->drag_mode)
+    {
+    case DRAG_MOVE:
+      self->edit_box[0] += vdx;
+      self->edit_box[2] += vdx;
+      self->edit_box[1] += vdy;
+      self->edit_box[3] += vdy;
+      break;
+    case DRAG_RESIZE:
+    case DRAG_CREATE:
+      self->edit_box[2] += vdx;
+      self->edit_box[3] += vdy;
+      break;
+    case DRAG_NONE:
+    default:
+      break;
+    }
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+kp_frame_view_drag_end (KpFrameView *self,
+                        double       dx,
+                        double       dy)
+{
+  g_autoptr(KpTrackShape) shape = NULL;
+  g_autoptr(GError) error = NULL;
+  KpTrack *track = NULL;
+  DragMode mode = self->drag_mode;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  if (mode == DRAG_NONE)
+    return;
+  kp_frame_view_drag_update (self, dx, dy);
+  self->drag_mode = DRAG_NONE;
+
+  if (fabs (self->edit_box[2] - self->edit_box[0]) < MIN_BOX ||
+      fabs (self->edit_box[3] - self->edit_box[1]) < MIN_BOX)
+    {
+      /* A click, not a drag: it only selected. */
+      if (mode == DRAG_CREATE)
+        kp_frame_view_set_selected_track (self, 0);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+  if (mode == DRAG_CREATE)
+    track = kp_tracks_add_track (self->tracks, self->new_label, KP_TRACK_SHAPE_BOX);
+  else
+    track = kp_tracks_get_track (self->tracks, self->drag_track);
+  if (track == NULL)
+    return;
+
+  shape = kp_track_shape_new (self->frame, self->edit_box, 4);
+  if (!kp_track_set_keyframe (track, shape, &error))
+    g_warning ("%s", error->message);
+  kp_frame_view_set_selected_track (self, kp_track_get_id (track));
+}
+
+static void
+drag_begin_cb (GtkGestureDrag *gesture,
+               double          x,
+               double          y,
+               KpFrameView    *self)
+{
+  gtk_widget_grab_focus (GTK_WIDGET (self));
+  kp_frame_view_drag_begin (self, x, y);
+}
+
+static void
+drag_update_cb (GtkGestureDrag *gesture,
+                double          dx,
+                double          dy,
+                KpFrameView    *self)
+{
+  kp_frame_view_drag_update (self, dx, dy);
+}
+
+static void
+drag_end_cb (GtkGestureDrag *gesture,
+             double          dx,
+             double          dy,
+             KpFrameView    *self)
+{
+  kp_frame_view_drag_end (self, dx, dy);
+}
+
+/* Drawing */
+
+static void
+append_box (GtkSnapshot   *snapshot,
+            double         x1,
+            double         y1,
+            double         x2,
+            double         y2,
+            double         width,
+            const GdkRGBA *color)
+{
+  GskRoundedRect outline;
+  const float widths[4] = { width, width, width, width };
+  const GdkRGBA colors[4] = { *color, *color, *color, *color };
+
+  gsk_rounded_rect_init_from_rect (&outline,
+                                   &GRAPHENE_RECT_INIT (MIN (x1, x2), MIN (y1, y2),
+                                                        fabs (x2 - x1), fabs (y2 - y1)),
+                                   0);
+  gtk_snapshot_append_border (snapshot, &outline, widths, colors);
+}
+
+static void
+draw_track (KpFrameView *self,
+            GtkSnapshot *snapshot,
+            KpTrack     *track)
+{
+  g_autoptr(KpTrackShape) s = kp_track_get_shape (track, self->frame);
+  gboolean selected = kp_track_get_id (track) == self->selected_track;
+  const GdkRGBA *color = selected ? &self->accent_color : &self->box_color;
+  double scale, ox, oy;
+
+  if (s == NULL || s->outside)
+    return;
+  get_transform (self, &scale, &ox, &oy);
+
+  if (kp_track_get_shape_type (track) == KP_TRACK_SHAPE_BOX)
+    {
+      double *c = s->coords;
+      GdkRGBA fill = *color;
+
+      if (selected && self->drag_mode != DRAG_NONE && self->drag_track == kp_track_get_id (track))
+        c = self->edit_box;
+      append_box (snapshot, ox + c[0] * scale, oy + c[1] * scale,
+                  ox + c[2] * scale, oy + c[3] * scale, s->keyframe ? 2.5 : 1.5, color);
+      if (selected)
+        {
+          fill.alpha = 1;
+          gtk_snapshot_append_color (snapshot, &fill,
+                                     &GRAPHENE_RECT_INIT (ox + c[2] * scale - HANDLE_SIZE / 2,
+                                                          oy + c[3] * scale - HANDLE_SIZE / 2,
+                                                          HANDLE_SIZE, HANDLE_SIZE));
+        }
+    }
+  else
+    {
+      int w = gtk_widget_get_width (GTK_WIDGET (self));
+      int h = gtk_widget_get_height (GTK_WIDGET (self));
+      cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+
+      gdk_cairo_set_source_rgba (cr, color);
+      cairo_set_line_width (cr, s->keyframe ? 2.5 : 1.5);
+      if (s->occluded)
+        cairo_set_dash (cr, (const double[]) { 4, 3 }, 2, 0);
+      if (kp_track_get_shape_type (track) == KP_TRACK_SHAPE_POLYGON)
+        {
+          for (guint i = 0; i + 1 < s->n_coords; i += 2)
+            cairo_line_to (cr, ox + s->coords[i] * scale, oy + s->coords[i + 1] * scale);
+          cairo_close_path (cr);
+          cairo_stroke (cr);
+        }
+      else
+        {
+          for (guint i = 0; i + 1 < s->n_coords; i += 2)
+            {
+              cairo_new_sub_path (cr);
+              cairo_arc (cr, ox + s->coords[i] * scale, oy + s->coords[i + 1] * scale, 4, 0, 2 * G_PI);
+            }
+          cairo_fill (cr);
+        }
+      cairo_destroy (cr);
+    }
+}
+
+static void
+kp_frame_view_snapshot (GtkWidget   *widget,
+                        GtkSnapshot *snapshot)
+{
+  KpFrameView *self = KP_FRAME_VIEW (widget);
+  double scale, ox, oy;
+  int vw, vh;
+
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 0, 1 },
+                             &GRAPHENE_RECT_INIT (0, 0, gtk_widget_get_width (widget),
+                                                  gtk_widget_get_height (widget)));
+  if (!get_transform (self, &scale, &ox, &oy))
+    return;
+
+  if (self->texture != NULL)
+    {
+      vw = gdk_texture_get_width (self->texture);
+      vh = gdk_texture_get_height (self->texture);
+      gtk_snapshot_append_texture (snapshot, self->texture,
+                                   &GRAPHENE_RECT_INIT (ox, oy, vw * scale, vh * scale));
+    }
+
+  if (self->tracks != NULL)
+    {
+      guint n = g_list_model_get_n_items (G_LIST_MODEL (self->tracks));
+
+      for (guint i = 0; i < n; i++)
+        {
+          g_autoptr(KpTrack) track = g_list_model_get_item (G_LIST_MODEL (self->tracks), i);
+
+          draw_track (self, snapshot, track);
+        }
+    }
+  if (self->drag_mode == DRAG_CREATE)
+    append_box (snapshot, ox + self->edit_box[0] * scale, oy + self->edit_box[1] * scale,
+                ox + self->edit_box[2] * scale, oy + self->edit_box[3] * scale, 1.5,
+                &self->accent_color);
+}
+
+static void
+kp_frame_view_measure (GtkWidget      *widget,
+                       GtkOrientation  orientation,
+                       int             for_size,
+                       int            *minimum,
+                       int            *natural,
+                       int            *minimum_baseline,
+                       int            *natural_baseline)
+{
+  *minimum = 64;
+  *natural = orientation == GTK_ORIENTATION_HORIZONTAL ? 640 : 360;
+}
+
+static void
+kp_frame_view_css_changed (GtkWidget         *widget,
+                           GtkCssStyleChange *change)
+{
+  KpFrameView *self = KP_FRAME_VIEW (widget);
+  GtkStyleContext *context;
+
+  GTK_WIDGET_CLASS (kp_frame_view_parent_class)->css_changed (widget, change);
+
+  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+  context = gtk_widget_get_style_context (widget);
+  if (!gtk_style_context_lookup_color (context, "accent_bg_color", &self->accent_color))
+    gdk_rgba_parse (&self->accent_color, "#3584e4");
+  G_GNUC_END_IGNORE_DEPRECATIONS
+}
+
+static void
+update_accessible (KpFrameView *self)
+{
+  g_autofree char *description = NULL;
+
+  if (self->source == NULL)
+    description = g_strdup (_("No video"));
+  else
+    {
+      g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, self->frame + 1);
+      g_autofree char *total = g_strdup_printf ("%" G_GINT64_FORMAT,
+                                                kp_video_source_get_n_frames (self->source));
+
+      /* Translators: the frame shown, counted from 1, and how many there are */
+      description = g_strdup_printf (_("Frame %s of %s"), number, total);
+    }
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                  -1);
+}
+
+/* GObject */
+
+static void
+kp_frame_view_dispose (GObject *object)
+{
+  KpFrameView *self = (KpFrameView *)object;
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  if (self->tracks != NULL)
+    g_clear_signal_handler (&self->tracks_changed_id, self->tracks);
+  g_clear_object (&self->tracks);
+  g_clear_object (&self->source);
+  g_clear_object (&self->texture);
+
+  G_OBJECT_CLASS (kp_frame_view_parent_class)->dispose (object);
+}
+
+static void
+kp_frame_view_finalize (GObject *object)
+{
+  KpFrameView *self = (KpFrameView *)object;
+
+  g_free (self->new_label);
+
+  G_OBJECT_CLASS (kp_frame_view_parent_class)->finalize (object);
+}
+
+static void
+kp_frame_view_get_property (GObject    *object,
+                            guint       prop_id,
+                            GValue     *value,
+                            GParamSpec *pspec)
+{
+  KpFrameView *self = KP_FRAME_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOURCE:
+      g_value_set_object (value, self->source);
+      break;
+    case PROP_TRACKS:
+      g_value_set_object (value, self->tracks);
+      break;
+    case PROP_FRAME:
+      g_value_set_int64 (value, self->frame);
+      break;
+    case PROP_DISPLAYED_FRAME:
+      g_value_set_int64 (value, self->displayed_frame);
+      break;
+    case PROP_SELECTED_TRACK:
+      g_value_set_uint (value, self->selected_track);
+      break;
+    case PROP_NEW_LABEL:
+      g_value_set_string (value, self->new_label);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kp_frame_view_set_property (GObject      *object,
+                            guint         prop_id,
+                            const GValue *value,
+                            GParamSpec   *pspec)
+{
+  KpFrameView *self = KP_FRAME_VIEW (object);
+
+  switch (prop_id)
+    {
+    case PROP_SOURCE:
+      kp_frame_view_set_source (self, g_value_get_object (value));
+      break;
+    case PROP_TRACKS:
+      kp_frame_view_set_tracks (self, g_value_get_object (value));
+      break;
+    case PROP_FRAME:
+      kp_frame_view_set_frame (self, g_value_get_int64 (value));
+      break;
+    case PROP_SELECTED_TRACK:
+      kp_frame_view_set_selected_track (self, g_value_get_uint (value));
+      break;
+    case PROP_NEW_LABEL:
+      kp_frame_view_set_new_label (self, g_value_get_string (value));
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+kp_frame_view_class_init (KpFrameViewClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = kp_frame_view_dispose;
+  object_class->finalize = kp_frame_view_finalize;
+  object_class->get_property = kp_frame_view_get_property;
+  object_class->set_property = kp_frame_view_set_property;
+  widget_class->snapshot = kp_frame_view_snapshot;
+  widget_class->measure = kp_frame_view_measure;
+  widget_class->css_changed = kp_frame_view_css_changed;
+
+  properties[PROP_SOURCE] =
+    g_param_spec_object ("source", NULL, NULL, KP_TYPE_VIDEO_SOURCE,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TRACKS] =
+    g_param_spec_object ("tracks", NULL, NULL, KP_TYPE_TRACKS,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_FRAME] =
+    g_param_spec_int64 ("frame", NULL, NULL, 0, G_MAXINT64, 0,
+                        G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_DISPLAYED_FRAME] =
+    g_param_spec_int64 ("displayed-frame", NULL, NULL, -1, G_MAXINT64, -1,
+                        G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_SELECTED_TRACK] =
+    g_param_spec_uint ("selected-track", NULL, NULL, 0, G_MAXUINT, 0,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_NEW_LABEL] =
+    g_param_spec_string ("new-label", NULL, NULL, "object",
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gtk_widget_class_set_css_name (widget_class, "kp-frame-view");
+  gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
+}
+
+static void
+kp_frame_view_init (KpFrameView *self)
+{
+  GtkGesture *drag = gtk_gesture_drag_new ();
+
+  self->displayed_frame = -1;
+  self->new_label = g_strdup ("object");
+  self->cancellable = g_cancellable_new ();
+  gdk_rgba_parse (&self->accent_color, "#3584e4");
+  gdk_rgba_parse (&self->box_color, "#f6d32d");
+
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), GDK_BUTTON_PRIMARY);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
+  g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+
+  gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Video frame"),
+                                  -1);
+  update_accessible (self);
+}
+
+GtkWidget *
+kp_frame_view_new (void)
+{
+  return g_object_new (KP_TYPE_FRAME_VIEW, NULL);
+}
+
+KpVideoSource *
+kp_frame_view_get_source (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), NULL);
+
+  return self->source;
+}
+
+void
+kp_frame_view_set_source (KpFrameView   *self,
+                          KpVideoSource *source)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+  g_return_if_fail (source == NULL || KP_IS_VIDEO_SOURCE (source));
+
+  if (!g_set_object (&self->source, source))
+    return;
+  /* Replies for the old source are cancelled. */
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->cancellable);
+  self->cancellable = g_cancellable_new ();
+  self->decoding = FALSE;
+  g_clear_object (&self->texture);
+  self->displayed_frame = -1;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DISPLAYED_FRAME]);
+  request_frame (self);
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SOURCE]);
+}
+
+KpTracks *
+kp_frame_view_get_tracks (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), NULL);
+
+  return self->tracks;
+}
+
+void
+kp_frame_view_set_tracks (KpFrameView *self,
+                          KpTracks    *tracks)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+  g_return_if_fail (tracks == NULL || KP_IS_TRACKS (tracks));
+
+  if (self->tracks == tracks)
+    return;
+  if (self->tracks != NULL)
+    g_clear_signal_handler (&self->tracks_changed_id, self->tracks);
+  g_set_object (&self->tracks, tracks);
+  if (tracks != NULL)
+    self->tracks_changed_id = g_signal_connect_swapped (tracks, "changed",
+                                                        G_CALLBACK (tracks_changed_cb), self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRACKS]);
+}
+
+gint64
+kp_frame_view_get_frame (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), 0);
+
+  return self->frame;
+}
+
+void
+kp_frame_view_set_frame (KpFrameView *self,
+                         gint64       frame)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  if (self->source != NULL)
+    frame = CLAMP (frame, 0, MAX (0, kp_video_source_get_n_frames (self->source) - 1));
+  frame = MAX (frame, 0);
+  if (frame == self->frame)
+    return;
+  self->frame = frame;
+  request_frame (self);
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRAME]);
+}
+
+gint64
+kp_frame_view_get_displayed_frame (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), -1);
+
+  return self->displayed_frame;
+}
+
+GdkTexture *
+kp_frame_view_get_texture (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), NULL);
+
+  return self->texture;
+}
+
+guint
+kp_frame_view_get_selected_track (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), 0);
+
+  return self->selected_track;
+}
+
+void
+kp_frame_view_set_selected_track (KpFrameView *self,
+                                  guint        id)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  if (id == self->selected_track)
+    return;
+  self->selected_track = id;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_TRACK]);
+}
+
+const char *
+kp_frame_view_get_new_label (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), NULL);
+
+  return self->new_label;
+}
+
+void
+kp_frame_view_set_new_label (KpFrameView *self,
+                             const char  *label)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  if (label == NULL)
+    label = "object";
+  if (g_strcmp0 (label, self->new_label) == 0)
+    return;
+  g_free (self->new_label);
+  self->new_label = g_strdup (label);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEW_LABEL]);
+}

@@ -1,0 +1,79 @@
+/* kp-frame-view.h: one video frame and the tracks' shapes on it
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+#include "kp-core.h"
+#include "kp-video.h"
+
+G_BEGIN_DECLS
+
+#define KP_TYPE_FRAME_VIEW (kp_frame_view_get_type ())
+G_DECLARE_FINAL_TYPE (KpFrameView, kp_frame_view, KP, FRAME_VIEW, GtkWidget)
+
+/* Properties (all G_PARAM_EXPLICIT_NOTIFY):
+ *   "source"          KpVideoSource*  the video, or NULL
+ *   "tracks"          KpTracks*       the annotations, or NULL
+ *   "frame"           gint64          the frame to show
+ *   "displayed-frame" gint64          (read-only) the frame on screen, -1 for none:
+ *                                     it follows "frame" once that is decoded
+ *   "selected-track"  guint           id of the selected track, 0 for none
+ *   "new-label"       char*           label of tracks made by dragging on empty space
+ *
+ * The frame is fitted into the widget. Frames are decoded off the UI
+ * thread; while one is decoding the previous stays on screen, and frames
+ * asked for meanwhile are skipped (only the latest is decoded next), so
+ * playback drops frames instead of falling behind.
+ *
+ * Input: drag inside a box moves it, drag its bottom-right corner resizes
+ * it, drag on empty space makes a new box track; each edit sets a keyframe
+ * at the current frame and selects the track. A click selects. */
+GtkWidget     *kp_frame_view_new                 (void);
+
+KpVideoSource *kp_frame_view_get_source          (KpFrameView   *self);
+void           kp_frame_view_set_source          (KpFrameView   *self,
+                                                  KpVideoSource *source);
+KpTracks      *kp_frame_view_get_tracks          (KpFrameView   *self);
+void           kp_frame_view_set_tracks          (KpFrameView   *self,
+                                                  KpTracks      *tracks);
+gint64         kp_frame_view_get_frame           (KpFrameView   *self);
+void           kp_frame_view_set_frame           (KpFrameView   *self,
+                                                  gint64         frame);
+gint64         kp_frame_view_get_displayed_frame (KpFrameView   *self);
+GdkTexture    *kp_frame_view_get_texture         (KpFrameView   *self);
+guint          kp_frame_view_get_selected_track  (KpFrameView   *self);
+void           kp_frame_view_set_selected_track  (KpFrameView   *self,
+                                                  guint          id);
+const char    *kp_frame_view_get_new_label       (KpFrameView   *self);
+void           kp_frame_view_set_new_label       (KpFrameView   *self,
+                                                  const char    *label);
+
+/* Coordinates: widget pixels <-> video pixels, for the current size. */
+void           kp_frame_view_widget_to_video     (KpFrameView   *self,
+                                                  double         wx,
+                                                  double         wy,
+                                                  double        *vx,
+                                                  double        *vy);
+void           kp_frame_view_video_to_widget     (KpFrameView   *self,
+                                                  double         vx,
+                                                  double         vy,
+                                                  double        *wx,
+                                                  double        *wy);
+
+/* The drag gesture's steps, in widget coordinates (what the gesture
+ * calls; tests drive edits through these without a pointer). */
+void           kp_frame_view_drag_begin          (KpFrameView   *self,
+                                                  double         x,
+                                                  double         y);
+void           kp_frame_view_drag_update         (KpFrameView   *self,
+                                                  double         dx,
+                                                  double         dy);
+void           kp_frame_view_drag_end            (KpFrameView   *self,
+                                                  double         dx,
+                                                  double         dy);
+
+G_END_DECLS
