@@ -265,6 +265,8 @@ bench_hd (void)
       check_frame (frame, 250 + k);
     }
 
+  g_print ("# peak RSS before the baseline: %.1f MB (cache now %.1f MB)\n", peak_rss_mb (),
+           kp_video_source_get_cache_size (source) / 1048576.0);
   baseline_p95 = bench_baseline_seeks (path, targets, n_seeks, source);
 
   g_print ("# step max %.1f ms\n", step_max);
