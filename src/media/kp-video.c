@@ -173,6 +173,7 @@ typedef struct _Decoder
   GstElement *pipeline;
   GstElement *appsink;
   gint64 position;      /* last frame decoded, -1 if unknown */
+  GstSample *last_sample; /* that frame */
   gboolean eos;
 } Decoder;
 
@@ -260,6 +261,7 @@ decoder_free (gpointer mem)
     gst_element_set_state (dec->pipeline, GST_STATE_NULL);
   gst_clear_object (&dec->appsink);
   gst_clear_object (&dec->pipeline);
+  g_clear_pointer (&dec->last_sample, gst_sample_unref);
 }
 
 static Decoder *
@@ -825,6 +827,7 @@ cache_trim_locked (Decoder *dec)
     }
 }
 
+/* Takes a reference on sample (one of our own, not appsink's). */
 static void
 cache_insert (Decoder   *dec,
               gint64     frame,
@@ -839,9 +842,7 @@ cache_insert (Decoder   *dec,
       entry = g_new0 (CacheEntry, 1);
       entry->frame = frame;
       entry->link.data = entry;
-      /* A sample of our own: appsink reuses the ones it returns. */
-      entry->sample = gst_sample_new (gst_sample_get_buffer (sample), gst_sample_get_caps (sample),
-                                      NULL, NULL);
+      entry->sample = gst_sample_ref (sample);
       entry->bytes = gst_buffer_get_size (gst_sample_get_buffer (sample)) + sizeof *entry;
       dec->cache_size += entry->bytes;
       g_hash_table_insert (dec->cache, &entry->frame, entry);
@@ -1023,6 +1024,7 @@ teardown_pipeline (Decoder *dec)
     gst_element_set_state (dec->pipeline, GST_STATE_NULL);
   gst_clear_object (&dec->appsink);
   gst_clear_object (&dec->pipeline);
+  g_clear_pointer (&dec->last_sample, gst_sample_unref);
   dec->position = -1;
   dec->eos = FALSE;
 }
@@ -1173,7 +1175,12 @@ pull_next (Decoder       *dec,
             n = dec->position + 1;
           if (n < 0 || n >= (gint64)dec->index->len)
             continue;
-          cache_insert (dec, n, sample);
+          /* A sample of our own: appsink reuses the ones it returns. It
+           * is kept as the last frame too, in case the cache is too small
+           * to hold it. */
+          g_clear_pointer (&dec->last_sample, gst_sample_unref);
+          dec->last_sample = gst_sample_new (buffer, gst_sample_get_caps (sample), NULL, NULL);
+          cache_insert (dec, n, dec->last_sample);
           g_atomic_pointer_add (&dec->n_decoded, 1);
           dec->position = n;
           return n;
@@ -1266,6 +1273,9 @@ decode_frame (Decoder       *dec,
     }
 
   rgba = cached_frame (dec, frame, error);
+  if (rgba == NULL && dec->position == frame && dec->last_sample != NULL &&
+      (error == NULL || *error == NULL))
+    rgba = convert_sample (dec, frame, dec->last_sample, error);
   if (rgba == NULL && error != NULL && *error == NULL)
     {
       g_autofree char *number = g_strdup_printf ("%" G_GINT64_FORMAT, frame);
