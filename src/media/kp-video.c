@@ -31,7 +31,7 @@ G_DEFINE_QUARK (kp-video-error-quark, kp_video_error)
 
 #define PULL_TIMEOUT (100 * GST_MSECOND)
 #define DEFAULT_DECODE_AHEAD 30
-#define STALL_TIMEOUT (5 * G_TIME_SPAN_SECOND)
+#define STALL_TIMEOUT (3 * G_TIME_SPAN_SECOND)
 /* Frames decoded ahead of a request are converted to RGBA right away (they
  * are what stepping and playback show next); frames decoded on the way to a
  * sought frame are kept in the decoder's format until someone asks. */
@@ -413,6 +413,17 @@ parsebin_no_more_pads_cb (GstElement  *parsebin,
 }
 
 static gboolean
+link_context_is_linked (LinkContext *ctx)
+{
+  gboolean result;
+
+  g_mutex_lock (&ctx->lock);
+  result = ctx->linked;
+  g_mutex_unlock (&ctx->lock);
+  return result;
+}
+
+static gboolean
 link_context_has_no_video (LinkContext *ctx)
 {
   gboolean result;
@@ -626,7 +637,7 @@ build_index (Decoder       *dec,
       if (link_context_has_no_video (&ctx))
         break;
       /* Some demuxer errors in a damaged file stay inside parsebin; a
-       * local file that yields nothing for a while is not readable. */
+       * file that shows no stream for a while is not readable. */
       g_mutex_lock (&probe.lock);
       if (probe.entries->len != last_count)
         {
@@ -634,7 +645,7 @@ build_index (Decoder       *dec,
           last_progress = g_get_monotonic_time ();
         }
       g_mutex_unlock (&probe.lock);
-      if (g_get_monotonic_time () - last_progress > STALL_TIMEOUT)
+      if (g_get_monotonic_time () - last_progress > STALL_TIMEOUT && !link_context_is_linked (&ctx))
         {
           g_set_error (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_CORRUPT,
                        _("“%s” is truncated or damaged: no readable video was found in it"),
