@@ -27,7 +27,10 @@ fail_valist (KpCtx       *ctx,
              const char  *format,
              va_list      args)
 {
-  g_autofree char *message = g_strdup_vprintf (format, args);
+  g_autofree char *raw = g_strdup_vprintf (format, args);
+  /* Messages quote what clients sent (member names, values): a JSON
+   * escape can make that invalid UTF-8, which must not reach the answer. */
+  g_autofree char *message = g_utf8_make_valid (raw, -1);
 
   if (ctx != NULL)
     {
