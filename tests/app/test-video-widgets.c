@@ -94,6 +94,16 @@ fixture_teardown (Fixture       *f,
 {
   wait_displayed (f);
   gtk_window_destroy (GTK_WINDOW (f->window));
+  /* Replies already on their way (each holds the view and the source)
+   * arrive before the objects can go. */
+  for (int i = 0; i < 50; i++)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      if (G_OBJECT (f->view)->ref_count == 1 && G_OBJECT (f->source)->ref_count == 1)
+        break;
+      g_usleep (10 * 1000);
+    }
   g_assert_finalize_object (f->view);
   g_assert_finalize_object (f->timeline);
   g_assert_finalize_object (f->tracks);
