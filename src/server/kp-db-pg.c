@@ -478,7 +478,9 @@ pg_connect (KpDb    *db,
     "SET lock_timeout = '" LOCK_TIMEOUT "'",
     /* No statement of ours runs this long; one that does is stuck. */
     "SET statement_timeout = '60s'",
-    "SET idle_in_transaction_session_timeout = '60s'",
+    /* Our transactions last milliseconds: one left open (a process frozen
+     * by a debugger or SIGSTOP) would hold the write lock for everyone. */
+    "SET idle_in_transaction_session_timeout = '5s'",
   };
 
   if (pg->conn != NULL)

@@ -71,8 +71,9 @@ set_sqlite_error (KpDb        *db,
                  _("The disk holding the server’s database is full"));
   else if (code == KP_DB_ERROR_CORRUPT)
     g_set_error (error, KP_DB_ERROR, code,
-                 _("The server’s database is damaged or is not a database: %s"),
-                 sqlite3_errmsg (db->sqlite));
+                 _("The server’s database “%s” is damaged or is not a database (%s); "
+                   "it was left unchanged"),
+                 db->path != NULL ? db->path : "", sqlite3_errmsg (db->sqlite));
   else
     g_set_error (error, KP_DB_ERROR, code, "%s (%s)",
                  sqlite3_errmsg (db->sqlite), sql != NULL ? sql : "");
@@ -497,6 +498,7 @@ sqlite_open (const char  *path,
     }
   close (fd);
 
+  db->path = g_strdup (path);
   rc = sqlite3_open_v2 (path, &db->sqlite,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                         NULL);
@@ -514,7 +516,6 @@ sqlite_open (const char  *path,
   if (!sqlite_setup (db, error))
     return NULL;
 
-  db->path = g_strdup (path);
   sqlite3_wal_autocheckpoint (db->sqlite, 0);
   sqlite3_wal_hook (db->sqlite, wal_hook, db);
   db->checkpointer = g_thread_new ("kp-db-checkpoint", checkpointer_thread, db);
