@@ -16,6 +16,8 @@
 
 #include "config.h"
 
+#include <inttypes.h>
+
 #include "kp-worker-window.h"
 
 #include <string.h>
@@ -2215,7 +2217,7 @@ qualification_requested_cb (GObject      *source,
 
   status = json_string (answer, "status");
   if (g_strcmp0 (status, "Granted") == 0)
-    message = g_strdup_printf (_("Qualification granted with the score %" G_GINT64_FORMAT),
+    message = g_strdup_printf (_("Qualification granted with the score %" PRId64),
                                json_int (answer, "value"));
   else if (g_strcmp0 (status, "Rejected") == 0)
     message = g_strdup (_("The qualification was not granted"));
