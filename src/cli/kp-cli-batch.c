@@ -48,7 +48,8 @@ static const GOptionEntry common_entries[] = {
   { "batch-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_batch_file,
     N_("The batch file (default: batches.json in the user’s data folder)"), N_("FILE") },
   { "endpoint", 0, 0, G_OPTION_ARG_STRING, &opt_endpoint,
-    N_("The MTurk API endpoint, e.g. a kempelen-server URL (default: the batch’s, or MTurk)"),
+    N_("The MTurk API endpoint, e.g. a kempelen-server URL (default: the batch’s, or "
+       "$KEMPELEN_ENDPOINT; required to create a batch)"),
     N_("URL") },
   { "profile", 0, 0, G_OPTION_ARG_STRING, &opt_profile,
     N_("Take the credentials from this profile of ~/.aws/credentials instead of "
@@ -561,7 +562,17 @@ new_client (JsonObject  *batch,
   if (endpoint == NULL && batch != NULL)
     endpoint = object_get_string (batch, "endpoint");
   if (endpoint == NULL)
-    endpoint = KP_MTURK_DEFAULT_ENDPOINT;
+    endpoint = g_getenv ("KEMPELEN_ENDPOINT");
+  if (endpoint == NULL)
+    {
+      /* Never Amazon's production service by default: it spends real
+       * money. */
+      g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                   _("No endpoint: give --endpoint URL (a kempelen-server, or %s for "
+                     "Amazon’s MTurk, which spends real money) or set KEMPELEN_ENDPOINT"),
+                   KP_MTURK_DEFAULT_ENDPOINT);
+      return NULL;
+    }
 
   {
     g_autoptr(GUri) uri = g_uri_parse (endpoint, G_URI_FLAGS_NONE, NULL);
@@ -1084,7 +1095,11 @@ run_create (int    argc,
       return fail_message (_("The layout has errors; no HIT was created."));
     }
 
-  endpoint = opt_endpoint != NULL ? opt_endpoint : KP_MTURK_DEFAULT_ENDPOINT;
+  endpoint = opt_endpoint != NULL ? opt_endpoint : g_getenv ("KEMPELEN_ENDPOINT");
+  if (endpoint == NULL)
+    return fail_message (_("No endpoint: give --endpoint URL (a kempelen-server, or "
+                           "https://mturk-requester.us-east-1.amazonaws.com for Amazon’s MTurk, "
+                           "which spends real money) or set KEMPELEN_ENDPOINT"));
   fingerprint = dup_batch_fingerprint (endpoint, layout_text, csv_text, title, description,
                                        keywords, reward, assignments, lifetime, duration,
                                        auto_approval, qualifications);

@@ -204,6 +204,11 @@ class BatchTest(KpTestCase):
         self.assertIn("--qualification", result.stderr)
         result = self.create("--endpoint", "localhost:8470", code=1, endpoint=False)
         self.assertIn("not an http:// or https:// URL", result.stderr)
+        # Never Amazon's production service by default.
+        env = dict(self.env)
+        env.pop("KEMPELEN_ENDPOINT", None)
+        result = self.create(code=1, endpoint=False, env=env)
+        self.assertIn("No endpoint", result.stderr)
         result = self.ctl("approve", code=2)
         self.assertIn("--all", result.stderr)
         result = self.ctl("approve", "--where", "answer.x ~ 3", code=2)
