@@ -99,7 +99,8 @@ def main():
     stage("_build-asan",
           ["-Dgui=false", "-Db_sanitize=address,undefined", "-Db_lundef=false",
            "-Dbuildtype=debug"],
-          ["--suite", "core", "--suite", "media", "--suite", "server",
+          ["--suite", "core", "--suite", "media", "--suite", "server", "--suite", "net",
+           "--suite", "cli",
            "--timeout-multiplier", "4"],
           env=env)
 

@@ -21,7 +21,7 @@ packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-d
  shared-mime-info python3-boto3 awscli wrk faketime clang libclang-rt-14-dev openssl glib-networking
  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base
  gstreamer1.0-plugins-good
- libpq-dev postgresql python3-psycopg2 libsecret-1-dev
+ libpq-dev postgresql python3-psycopg2 libsecret-1-dev sqlite3
  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-plugins-bad"
 
 usage() {

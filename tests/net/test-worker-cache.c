@@ -80,6 +80,7 @@ test_newer_schema_refused (void)
   g_autoptr(KpWorkerCache) cache = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSubprocess) sub = NULL;
+  g_autofree char *sqlite3_shell = NULL;
 
   cache = kp_worker_cache_open (path, &error);
   g_assert_no_error (error);
@@ -87,7 +88,8 @@ test_newer_schema_refused (void)
 
   /* Bump the version behind the cache's back, with the sqlite3 shell if
    * there is one; otherwise there is nothing to check. */
-  if (g_find_program_in_path ("sqlite3") == NULL)
+  sqlite3_shell = g_find_program_in_path ("sqlite3");
+  if (sqlite3_shell == NULL)
     {
       g_test_skip ("no sqlite3 shell");
       return;
