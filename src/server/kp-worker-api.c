@@ -1053,27 +1053,120 @@ handle_get_group (Request     *req,
   return TRUE;
 }
 
-/* HITs of a group the worker could accept now, oldest first. */
+/* Where each worker's last accept from a group was, (created, HIT id):
+ * a worker working through a group takes its HITs in order, so the next
+ * one is found after that point without stepping over every HIT the worker
+ * already did (which made each accept cost O(HITs done) and a worker's
+ * thousandth accept take hundreds of milliseconds). Only a hint: HITs
+ * before it that opened again (a returned or abandoned slot) are found
+ * by the full search once nothing is left after it. Per process, bounded. */
+typedef struct
+{
+  gint64 created;
+  char  *hit_id;
+} GroupCursor;
+
+#define MAX_GROUP_CURSORS 100000
+
+static GHashTable *group_cursors;  /* "worker\x1fgroup" -> GroupCursor */
+G_LOCK_DEFINE_STATIC (group_cursors);
+
+static void
+group_cursor_free (gpointer data)
+{
+  GroupCursor *cursor = data;
+
+  g_free (cursor->hit_id);
+  g_free (cursor);
+}
+
+static gboolean
+group_cursor_get (const char *worker_id,
+                  const char *hit_type_id,
+                  gint64     *created,
+                  char      **hit_id)
+{
+  g_autofree char *key = g_strconcat (worker_id, "\x1f", hit_type_id, NULL);
+  GroupCursor *cursor;
+  gboolean found = FALSE;
+
+  G_LOCK (group_cursors);
+  cursor = group_cursors != NULL ? g_hash_table_lookup (group_cursors, key) : NULL;
+  if (cursor != NULL)
+    {
+      *created = cursor->created;
+      *hit_id = g_strdup (cursor->hit_id);
+      found = TRUE;
+    }
+  G_UNLOCK (group_cursors);
+
+  return found;
+}
+
+static void
+group_cursor_set (const char *worker_id,
+                  const char *hit_type_id,
+                  gint64      created,
+                  const char *hit_id)
+{
+  GroupCursor *cursor = g_new0 (GroupCursor, 1);
+
+  cursor->created = created;
+  cursor->hit_id = g_strdup (hit_id);
+
+  G_LOCK (group_cursors);
+  if (group_cursors == NULL)
+    group_cursors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, group_cursor_free);
+  if (g_hash_table_size (group_cursors) >= MAX_GROUP_CURSORS)
+    g_hash_table_remove_all (group_cursors);
+  g_hash_table_insert (group_cursors, g_strconcat (worker_id, "\x1f", hit_type_id, NULL), cursor);
+  G_UNLOCK (group_cursors);
+}
+
+/* HITs of a group the worker could accept now, oldest first (after the
+ * worker's cursor in the group, if any and if that finds one): id,
+ * created. */
 static KpRows *
 group_candidates (KpCtx       *ctx,
                   const char  *hit_type_id,
                   GError     **error)
 {
   g_autoptr(GError) local_error = NULL;
+  g_autofree char *after_id = NULL;
+  gint64 after_created = 0;
   KpRows *rows;
 
   /* "expiration + 0" keeps SQLite's planner on hits_type_queue, which
    * gives the HITs in order, so it stops after the first few instead of
    * sorting the whole group. */
-  rows = kp_db_query (ctx->db, &local_error,
-                      "SELECT h.id FROM hits h"
-                      " WHERE h.hit_type_id = $1 AND h.status = 'Assignable' AND h.expiration + 0 > $2"
-                      "   AND h.max_assignments > (SELECT COUNT(*) FROM assignments a"
-                      "                            WHERE a.hit_id = h.id AND a.status IN " ACTIVE_STATES ")"
-                      "   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id"
-                      "                   AND a.worker_id = $3 AND a.status IN " ACTIVE_STATES ")"
-                      " ORDER BY h.created, h.id LIMIT 20",
+#define CANDIDATES_SQL(AFTER) \
+  "SELECT h.id, h.created FROM hits h" \
+  " WHERE h.hit_type_id = $1 AND h.status = 'Assignable' AND h.expiration + 0 > $2" AFTER \
+  "   AND h.max_assignments > (SELECT COUNT(*) FROM assignments a" \
+  "                            WHERE a.hit_id = h.id AND a.status IN " ACTIVE_STATES ")" \
+  "   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id" \
+  "                   AND a.worker_id = $3 AND a.status IN " ACTIVE_STATES ")" \
+  " ORDER BY h.created, h.id LIMIT 20"
+
+  if (group_cursor_get (ctx->worker_id, hit_type_id, &after_created, &after_id))
+    {
+      rows = kp_db_query (ctx->db, &local_error,
+                          CANDIDATES_SQL ("   AND (h.created, h.id) > ($4, $5)"),
+                          "sisis", hit_type_id, ctx->now, ctx->worker_id,
+                          after_created, after_id);
+      if (rows == NULL)
+        {
+          fail_db (ctx, error, local_error);
+          return NULL;
+        }
+      if (kp_rows_get_n_rows (rows) > 0)
+        return rows;
+      kp_rows_free (rows);
+    }
+
+  rows = kp_db_query (ctx->db, &local_error, CANDIDATES_SQL (""),
                       "sis", hit_type_id, ctx->now, ctx->worker_id);
+#undef CANDIDATES_SQL
   if (rows == NULL)
     fail_db (ctx, error, local_error);
 
@@ -1258,7 +1351,11 @@ handle_accept_group (Request     *req,
     {
       g_clear_error (&last_error);
       if (accept_in_savepoint (ctx, kp_rows_get_text (candidates, r, 0), &assignment_id, &last_error))
-        break;
+        {
+          group_cursor_set (ctx->worker_id, hit_type_id, kp_rows_get_int (candidates, r, 1),
+                            kp_rows_get_text (candidates, r, 0));
+          break;
+        }
       /* Someone else took it, or it just ended: try the next one. */
       if (!g_error_matches (last_error, KP_API_ERROR, KP_API_ERROR_CONFLICT) &&
           !g_error_matches (last_error, KP_API_ERROR, KP_API_ERROR_GONE))

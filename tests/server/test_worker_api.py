@@ -280,6 +280,25 @@ class WorkerApiTest(KpTestCase):
         self.assertEqual(got["NumberOfAssignmentsPending"], 1)
         self.assertEqual(got["NumberOfAssignmentsAvailable"], 0)
 
+    def test_accept_by_group_finds_reopened_hits(self):
+        # A worker's group accepts continue after the last one (so that a
+        # worker's thousandth accept does not step over the 999 HITs done),
+        # and still find an earlier HIT that opened again once nothing is
+        # left after it.
+        title = unique("Reopened ")
+        hits = [self.hit(Title=title)]
+        hits += [self.create_hit(Title=title) for _ in range(2)]
+        group = hits[0]["HITTypeId"]
+        w = self.worker()
+        first = w.accept_group(group)
+        second = w.accept_group(group)
+        w.return_assignment(first["assignment_id"])
+        third = w.accept_group(group)
+        self.assertEqual(len({first["hit_id"], second["hit_id"], third["hit_id"]}), 3)
+        again = w.accept_group(group)
+        self.assertEqual(again["hit_id"], first["hit_id"])
+        self.assertStatus(w.call("POST", "/groups/%s/accept" % group), 410, "gone")
+
     def test_a_worker_works_a_hit_once(self):
         hit = self.hit(MaxAssignments=2)
         w = self.worker()
