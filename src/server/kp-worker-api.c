@@ -1144,8 +1144,11 @@ group_candidates (KpCtx       *ctx,
   " WHERE h.hit_type_id = $1 AND h.status = 'Assignable' AND h.expiration + 0 > $2" AFTER \
   "   AND h.max_assignments > (SELECT COUNT(*) FROM assignments a" \
   "                            WHERE a.hit_id = h.id AND a.status IN " ACTIVE_STATES ")" \
+  /* The same states as ACTIVE_STATES, spelt as assignments_once's own \
+   * WHERE so that the planner uses that (hit, worker) index rather than \
+   * walking all of the worker's assignments for every candidate. */ \
   "   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.hit_id = h.id" \
-  "                   AND a.worker_id = $3 AND a.status IN " ACTIVE_STATES ")" \
+  "                   AND a.worker_id = $3 AND a.status NOT IN ('Returned', 'Abandoned'))" \
   " ORDER BY h.created, h.id LIMIT 20"
 
   if (group_cursor_get (ctx->worker_id, hit_type_id, &after_created, &after_id))
