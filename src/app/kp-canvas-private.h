@@ -18,6 +18,23 @@ gboolean _kp_canvas_get_image_size   (KpCanvas     *self,
 gint64   _kp_canvas_pick             (KpCanvas     *self,
                                       double        x,
                                       double        y);
+/* Since the shape tools: the topmost visible (not HIDDEN) annotation that
+ * kp_annotation_hit()s (x, y) with tolerance image pixels; 0 for none. */
+gint64   _kp_canvas_pick_shape       (KpCanvas     *self,
+                                      double        x,
+                                      double        y,
+                                      double        tolerance);
+/* Appends to ids (gint64) the visible annotations whose bounds intersect
+ * rect (contained entirely when contained is TRUE), in drawing order;
+ * through the spatial index, so it costs what it finds. */
+void     _kp_canvas_query_rect       (KpCanvas     *self,
+                                      const KpRect *rect,
+                                      gboolean      contained,
+                                      GArray       *ids);
+/* The pointer position in image coordinates, FALSE when it is outside. */
+gboolean _kp_canvas_get_pointer      (KpCanvas     *self,
+                                      double       *x,
+                                      double       *y);
 /* Reports an error through the "error" signal. */
 void     _kp_canvas_emit_error       (KpCanvas     *self,
                                       const GError *error);

@@ -8,6 +8,8 @@
 #include <gtk/gtk.h>
 
 #include "kp-core.h"
+#include "kp-tool.h"
+#include "kp-image-layer.h"
 
 G_BEGIN_DECLS
 
@@ -113,5 +115,41 @@ void        kp_canvas_tool_release        (KpCanvas       *self,
 
 /* Signal "error" (const GError *): a store write failed during a gesture;
  * the window shows it. Nothing in memory changed. */
+
+/* Since the shape tools (session 4).
+ *
+ * "tool" (KpTool*): the active tool; its canvas must be this canvas. A new
+ * canvas has a KP_TOOL_KIND_BOX tool. Setting a tool cancels the gesture
+ * of the previous one. */
+KpTool     *kp_canvas_get_tool            (KpCanvas     *self);
+void        kp_canvas_set_tool            (KpCanvas     *self,
+                                           KpTool       *tool);
+
+/* The selection is a set of annotation ids, kept in the order they were
+ * selected; "selected-id" is its last member (the primary selection, 0
+ * when empty). Ids not in the document are dropped. Signal
+ * "selection-changed" (no arguments) after every change of the set;
+ * kp_canvas_set_selected_id (id) is kp_canvas_set_selection (&id, 1), or
+ * clears it for 0. Hidden objects are never selected. */
+const gint64 *kp_canvas_get_selection     (KpCanvas     *self,
+                                           guint        *n_ids);
+void        kp_canvas_set_selection       (KpCanvas     *self,
+                                           const gint64 *ids,
+                                           guint         n_ids);
+gboolean    kp_canvas_is_selected         (KpCanvas     *self,
+                                           gint64        annotation_id);
+
+/* "show-crosshair" (boolean, default FALSE): guides through the pointer
+ * across the whole image, horizontal and vertical. */
+gboolean    kp_canvas_get_show_crosshair  (KpCanvas     *self);
+void        kp_canvas_set_show_crosshair  (KpCanvas     *self,
+                                           gboolean      show_crosshair);
+
+/* "image-layer" (KpImageLayer*): a large image drawn from tiles instead
+ * of "texture" (setting one clears the other). The image size, fit and
+ * every tool then follow the layer's size. */
+KpImageLayer *kp_canvas_get_image_layer   (KpCanvas     *self);
+void        kp_canvas_set_image_layer     (KpCanvas     *self,
+                                           KpImageLayer *layer);
 
 G_END_DECLS

@@ -11,7 +11,10 @@
 
 typedef struct
 {
-  KpCanvas *canvas;             /* weak */
+  KpCanvas     *canvas;         /* weak */
+  /* The default get_preview_annotations(): get_preview() as one box. */
+  KpAnnotation  legacy_preview;
+  const KpAnnotation *legacy_previews[1];
 } KpToolPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (KpTool, kp_tool, G_TYPE_OBJECT)
@@ -31,6 +34,7 @@ kp_tool_dispose (GObject *object)
   KpToolPrivate *priv = kp_tool_get_instance_private (self);
 
   g_clear_weak_pointer (&priv->canvas);
+  kp_annotation_clear (&priv->legacy_preview);
 
   G_OBJECT_CLASS (kp_tool_parent_class)->dispose (object);
 }
@@ -88,6 +92,38 @@ kp_tool_real_get_preview (KpTool *self,
   return FALSE;
 }
 
+static const KpAnnotation * const *
+kp_tool_real_get_preview_annotations (KpTool *self,
+                                      guint  *n_annotations)
+{
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+  gint64 annotation_id = 0;
+  KpRect rect = { 0 };
+  KpDocument *document;
+  const KpAnnotation *current = NULL;
+
+  *n_annotations = 0;
+  if (!KP_TOOL_GET_CLASS (self)->get_preview (self, &annotation_id, &rect))
+    return NULL;
+
+  kp_annotation_clear (&priv->legacy_preview);
+  document = priv->canvas != NULL ? kp_canvas_get_document (priv->canvas) : NULL;
+  if (document != NULL && annotation_id != 0)
+    current = kp_document_lookup (document, annotation_id);
+  if (current != NULL)
+    kp_annotation_copy_to (current, &priv->legacy_preview);
+  else if (priv->canvas != NULL)
+    priv->legacy_preview.label_id = kp_canvas_get_current_label_id (priv->canvas);
+  priv->legacy_preview.id = annotation_id;
+  priv->legacy_preview.shape = KP_SHAPE_BOX;
+  priv->legacy_preview.rect = rect;
+
+  priv->legacy_previews[0] = &priv->legacy_preview;
+  *n_annotations = 1;
+
+  return priv->legacy_previews;
+}
+
 static const char *
 kp_tool_real_get_cursor_name (KpTool *self,
                               double  x,
@@ -107,6 +143,7 @@ kp_tool_class_init (KpToolClass *klass)
 
   klass->cancel = kp_tool_real_cancel;
   klass->get_preview = kp_tool_real_get_preview;
+  klass->get_preview_annotations = kp_tool_real_get_preview_annotations;
   klass->get_cursor_name = kp_tool_real_get_cursor_name;
 
   properties[PROP_CANVAS] =
@@ -217,4 +254,37 @@ kp_tool_get_cursor_name (KpTool *self,
   g_return_val_if_fail (KP_IS_TOOL (self), NULL);
 
   return KP_TOOL_GET_CLASS (self)->get_cursor_name (self, x, y);
+}
+
+const KpAnnotation * const *
+kp_tool_get_preview_annotations (KpTool *self,
+                                 guint  *n_annotations)
+{
+  g_return_val_if_fail (KP_IS_TOOL (self), NULL);
+  g_return_val_if_fail (n_annotations != NULL, NULL);
+
+  return KP_TOOL_GET_CLASS (self)->get_preview_annotations (self, n_annotations);
+}
+
+void
+kp_tool_snapshot (KpTool       *self,
+                  GtkSnapshot  *snapshot,
+                  const KpView *view,
+                  double        width,
+                  double        height)
+{
+  g_return_if_fail (KP_IS_TOOL (self));
+  g_return_if_fail (view != NULL);
+
+  if (KP_TOOL_GET_CLASS (self)->snapshot)
+    KP_TOOL_GET_CLASS (self)->snapshot (self, snapshot, view, width, height);
+}
+
+void
+kp_tool_canvas_changed (KpTool *self)
+{
+  g_return_if_fail (KP_IS_TOOL (self));
+
+  if (KP_TOOL_GET_CLASS (self)->canvas_changed)
+    KP_TOOL_GET_CLASS (self)->canvas_changed (self);
 }

@@ -50,8 +50,67 @@ struct _KpToolClass
                                    double           x,
                                    double           y);
 
-  gpointer padding[8];
+  /* Since the shape tools (session 4); these supersede get_preview, which
+   * goes once every tool implements them.
+   *
+   * get_preview_annotations: the objects the gesture in progress shows in
+   * place of the document's, any shape, owned by the tool and valid until
+   * its next input; an id of 0 is an object not yet in the document. The
+   * canvas leaves the objects with these ids out of its cached layers for
+   * as long as the preview lasts and draws these instead. NULL (and
+   * *n_annotations 0) when nothing is in progress. The default wraps
+   * get_preview as one BOX. */
+  const KpAnnotation * const *
+               (*get_preview_annotations) (KpTool   *self,
+                                           guint    *n_annotations);
+  /* Draws the tool's own marks over the annotations, in widget coordinates
+   * (view maps image to widget coordinates: widget = image * scale -
+   * offset): the handles of the selection, the vertex chain being drawn,
+   * the rubber band, the brush outline, the keyboard cursor. Cheap: the
+   * canvas calls it on every frame. The default draws nothing. */
+  void         (*snapshot)        (KpTool          *self,
+                                   GtkSnapshot     *snapshot,
+                                   const KpView    *view,
+                                   double           width,
+                                   double           height);
+  /* The canvas's document, labels or selection changed under the tool. */
+  void         (*canvas_changed)  (KpTool          *self);
+
+  gpointer padding[5];
 };
+
+/* The tools of the workstation, one per kind. */
+typedef enum
+{
+  KP_TOOL_KIND_SELECT = 0,      /* select (click, Shift/Ctrl+click, rubber band), move, resize, edit vertices */
+  KP_TOOL_KIND_BOX,
+  KP_TOOL_KIND_ROTATED_BOX,
+  KP_TOOL_KIND_POLYGON,
+  KP_TOOL_KIND_POLYLINE,
+  KP_TOOL_KIND_LINE,
+  KP_TOOL_KIND_POINT,
+  KP_TOOL_KIND_BRUSH,           /* paints the selected MASK, or starts a new one */
+  KP_TOOL_KIND_ERASER,          /* erases from the selected MASK */
+} KpToolKind;
+
+#define KP_N_TOOL_KINDS (KP_TOOL_KIND_ERASER + 1)
+
+/* A new tool of that kind working on canvas. */
+KpTool     *kp_tool_new_for_kind    (KpCanvas        *canvas,
+                                     KpToolKind       kind);
+KpToolKind  kp_tool_get_kind        (KpTool          *self);
+/* "select", "box", "rotated-box", "polygon", "polyline", "line", "point",
+ * "brush", "eraser": stable ids for actions, GSettings keymaps and
+ * layouts; kp_tool_kind_from_id() returns FALSE for an unknown id. */
+const char *kp_tool_kind_get_id     (KpToolKind       kind);
+gboolean    kp_tool_kind_from_id    (const char      *id,
+                                     KpToolKind      *kind);
+/* Translated name for menus, tooltips and the shortcuts window. */
+const char *kp_tool_kind_get_name   (KpToolKind       kind);
+const char *kp_tool_kind_get_icon_name (KpToolKind    kind);
+/* The shape a drawing tool makes (BRUSH and ERASER: MASK); FALSE for SELECT. */
+gboolean    kp_tool_kind_get_shape  (KpToolKind       kind,
+                                     KpShape         *shape);
 
 KpCanvas   *kp_tool_get_canvas      (KpTool          *self);
 
@@ -77,5 +136,14 @@ gboolean    kp_tool_get_preview     (KpTool          *self,
 const char *kp_tool_get_cursor_name (KpTool          *self,
                                      double           x,
                                      double           y);
+const KpAnnotation * const *
+            kp_tool_get_preview_annotations (KpTool     *self,
+                                             guint      *n_annotations);
+void        kp_tool_snapshot        (KpTool          *self,
+                                     GtkSnapshot     *snapshot,
+                                     const KpView    *view,
+                                     double           width,
+                                     double           height);
+void        kp_tool_canvas_changed  (KpTool          *self);
 
 G_END_DECLS
