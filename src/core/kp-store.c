@@ -763,17 +763,13 @@ kp_tag_free (KpTag *tag)
   g_free (tag);
 }
 
-gboolean
-kp_media_path_is_image (const char *path)
+static gboolean
+path_has_extension (const char         *path,
+                    const char * const *extensions,
+                    gsize               n_extensions)
 {
-  static const char * const extensions[] = {
-    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp",
-    "pnm", "ppm", "pgm", "pbm", "tga",
-  };
   const char *base;
   const char *dot;
-
-  g_return_val_if_fail (path != NULL, FALSE);
 
   base = strrchr (path, '/');
   base = base != NULL ? base + 1 : path;
@@ -781,11 +777,48 @@ kp_media_path_is_image (const char *path)
   if (dot == NULL || dot == base)
     return FALSE;
 
-  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+  for (gsize i = 0; i < n_extensions; i++)
     if (g_ascii_strcasecmp (dot + 1, extensions[i]) == 0)
       return TRUE;
 
   return FALSE;
+}
+
+gboolean
+kp_media_path_is_image (const char *path)
+{
+  static const char * const extensions[] = {
+    "png", "jpg", "jpeg", "gif", "bmp", "tif", "tiff", "webp",
+    "pnm", "ppm", "pgm", "pbm", "tga",
+  };
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  return path_has_extension (path, extensions, G_N_ELEMENTS (extensions));
+}
+
+gboolean
+kp_media_path_is_audio (const char *path)
+{
+  static const char * const extensions[] = {
+    "wav", "flac", "ogg", "oga", "opus", "mp3", "m4a", "aac",
+  };
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  return path_has_extension (path, extensions, G_N_ELEMENTS (extensions));
+}
+
+gboolean
+kp_media_path_is_video (const char *path)
+{
+  static const char * const extensions[] = {
+    "mp4", "m4v", "mkv", "webm", "mov", "avi", "ogv",
+  };
+
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  return path_has_extension (path, extensions, G_N_ELEMENTS (extensions));
 }
 
 /* GObject */
@@ -1429,7 +1462,10 @@ scan_folder (ScanState   *state,
           if (!scan_folder (state, child, relative, error))
             return FALSE;
         }
-      else if (type == G_FILE_TYPE_REGULAR && kp_media_path_is_image (name))
+      else if (type == G_FILE_TYPE_REGULAR &&
+               (kp_media_path_is_image (name) ||
+                kp_media_path_is_audio (name) ||
+                kp_media_path_is_video (name)))
         {
           utf8 = g_filename_to_utf8 (relative, -1, NULL, NULL, NULL);
           if (utf8 == NULL)

@@ -235,6 +235,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpTag, kp_tag_free)
 /* True for file names with an image extension the workstation opens
  * (png, jpg, jpeg, gif, bmp, tif, tiff, webp, pnm, ppm, pgm, pbm, tga), any case. */
 gboolean kp_media_path_is_image (const char *path);
+/* Since session 4 the scan also takes audio (wav, flac, ogg, oga, opus, mp3,
+ * m4a, aac) and video (mp4, m4v, mkv, webm, mov, avi, ogv) files; the
+ * workstation opens them in its audio and video pages. */
+gboolean kp_media_path_is_audio (const char *path);
+gboolean kp_media_path_is_video (const char *path);
 
 #define KP_TYPE_STORE (kp_store_get_type ())
 G_DECLARE_FINAL_TYPE (KpStore, kp_store, KP, STORE, GObject)
