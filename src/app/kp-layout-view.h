@@ -76,6 +76,16 @@ GPtrArray  *kp_layout_view_get_problems     (KpLayoutView      *self);
 /* The widget values of every named element, as kp_layout_form_answer()
  * takes them (name → JsonNode *, owned by the table). */
 GHashTable *kp_layout_view_dup_values       (KpLayoutView      *self) G_GNUC_WARN_UNUSED_RESULT;
+/* Since session 4. Puts values as kp_layout_view_dup_values() gave them
+ * back into the widgets (a worker's draft): every element, drawn shapes
+ * and painted masks included; names the layout does not have are ignored.
+ * Does not emit "changed".
+ *
+ * Signal "changed" (no arguments): the worker changed a value (typed,
+ * chose, drew, painted, moved, deleted); emitted at most once per main
+ * loop iteration, so a draft saver can debounce on it. */
+void        kp_layout_view_set_values       (KpLayoutView      *self,
+                                             GHashTable        *values);
 /* kp_layout_form_answer() of the widgets' state; problems (may be NULL)
  * receives what the checks found. NULL when nothing is answerable. */
 JsonArray  *kp_layout_view_get_answer       (KpLayoutView      *self,
