@@ -7,11 +7,15 @@
 
 #include "kp-tool.h"
 
+#include <glib/gi18n.h>
+
+#include "kp-box-tool.h"
 #include "kp-canvas.h"
 
 typedef struct
 {
   KpCanvas     *canvas;         /* weak */
+  KpToolKind    kind;
   /* The default get_preview_annotations(): get_preview() as one box. */
   KpAnnotation  legacy_preview;
   const KpAnnotation *legacy_previews[1];
@@ -22,6 +26,7 @@ G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (KpTool, kp_tool, G_TYPE_OBJECT)
 enum {
   PROP_0,
   PROP_CANVAS,
+  PROP_KIND,
   N_PROPS
 };
 
@@ -53,6 +58,10 @@ kp_tool_get_property (GObject    *object,
       g_value_set_object (value, kp_tool_get_canvas (self));
       break;
 
+    case PROP_KIND:
+      g_value_set_int (value, kp_tool_get_kind (self));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -71,6 +80,10 @@ kp_tool_set_property (GObject      *object,
     {
     case PROP_CANVAS:
       g_set_weak_pointer (&priv->canvas, g_value_get_object (value));
+      break;
+
+    case PROP_KIND:
+      priv->kind = g_value_get_int (value);
       break;
 
     default:
@@ -153,12 +166,126 @@ kp_tool_class_init (KpToolClass *klass)
                           G_PARAM_CONSTRUCT_ONLY |
                           G_PARAM_STATIC_STRINGS));
 
+  /* Set by kp_tool_new_for_kind(); a plain int so the enum needs no GType. */
+  properties[PROP_KIND] =
+    g_param_spec_int ("kind", NULL, NULL,
+                      0, KP_N_TOOL_KINDS - 1, KP_TOOL_KIND_BOX,
+                      (G_PARAM_READWRITE |
+                       G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
 kp_tool_init (KpTool *self)
 {
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+
+  priv->kind = KP_TOOL_KIND_BOX;
+}
+
+/* Icons of the Adwaita theme, so the palette shows something everywhere. */
+typedef struct
+{
+  const char *id;
+  const char *name;
+  const char *icon_name;
+  int         shape;            /* KpShape, or -1 */
+} KindInfo;
+
+static const KindInfo kind_info[KP_N_TOOL_KINDS] = {
+  [KP_TOOL_KIND_SELECT]      = { "select", N_("Select"), "edit-select-symbolic", -1 },
+  [KP_TOOL_KIND_BOX]         = { "box", N_("Box"), "checkbox-symbolic", KP_SHAPE_BOX },
+  [KP_TOOL_KIND_ROTATED_BOX] = { "rotated-box", N_("Rotated Box"), "object-rotate-right-symbolic", KP_SHAPE_ROTATED_BOX },
+  [KP_TOOL_KIND_POLYGON]     = { "polygon", N_("Polygon"), "x-office-drawing-symbolic", KP_SHAPE_POLYGON },
+  [KP_TOOL_KIND_POLYLINE]    = { "polyline", N_("Polyline"), "view-continuous-symbolic", KP_SHAPE_POLYLINE },
+  [KP_TOOL_KIND_LINE]        = { "line", N_("Line"), "format-text-underline-symbolic", KP_SHAPE_LINE },
+  [KP_TOOL_KIND_POINT]       = { "point", N_("Point"), "mark-location-symbolic", KP_SHAPE_POINT },
+  [KP_TOOL_KIND_BRUSH]       = { "brush", N_("Brush"), "document-edit-symbolic", KP_SHAPE_MASK },
+  [KP_TOOL_KIND_ERASER]      = { "eraser", N_("Eraser"), "edit-clear-symbolic", KP_SHAPE_MASK },
+};
+
+KpTool *
+kp_tool_new_for_kind (KpCanvas   *canvas,
+                      KpToolKind  kind)
+{
+  GType type = KP_TYPE_BOX_TOOL;
+
+  g_return_val_if_fail (canvas == NULL || KP_IS_CANVAS (canvas), NULL);
+  g_return_val_if_fail (kind < KP_N_TOOL_KINDS, NULL);
+
+  return g_object_new (type,
+                       "canvas", canvas,
+                       "kind", (int)kind,
+                       NULL);
+}
+
+KpToolKind
+kp_tool_get_kind (KpTool *self)
+{
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+
+  g_return_val_if_fail (KP_IS_TOOL (self), KP_TOOL_KIND_BOX);
+
+  return priv->kind;
+}
+
+const char *
+kp_tool_kind_get_id (KpToolKind kind)
+{
+  g_return_val_if_fail (kind < KP_N_TOOL_KINDS, NULL);
+
+  return kind_info[kind].id;
+}
+
+gboolean
+kp_tool_kind_from_id (const char *id,
+                      KpToolKind *kind)
+{
+  g_return_val_if_fail (kind != NULL, FALSE);
+
+  if (id == NULL)
+    return FALSE;
+
+  for (guint i = 0; i < KP_N_TOOL_KINDS; i++)
+    if (g_str_equal (kind_info[i].id, id))
+      {
+        *kind = i;
+        return TRUE;
+      }
+
+  return FALSE;
+}
+
+const char *
+kp_tool_kind_get_name (KpToolKind kind)
+{
+  g_return_val_if_fail (kind < KP_N_TOOL_KINDS, NULL);
+
+  return _(kind_info[kind].name);
+}
+
+const char *
+kp_tool_kind_get_icon_name (KpToolKind kind)
+{
+  g_return_val_if_fail (kind < KP_N_TOOL_KINDS, NULL);
+
+  return kind_info[kind].icon_name;
+}
+
+gboolean
+kp_tool_kind_get_shape (KpToolKind  kind,
+                        KpShape    *shape)
+{
+  g_return_val_if_fail (kind < KP_N_TOOL_KINDS, FALSE);
+
+  if (kind_info[kind].shape < 0)
+    return FALSE;
+  if (shape != NULL)
+    *shape = kind_info[kind].shape;
+
+  return TRUE;
 }
 
 /**
