@@ -31,7 +31,10 @@ static const struct {
   { KP_IMPORT_FORMAT_YOLO, "yolo" },
   { KP_IMPORT_FORMAT_GROUND_TRUTH, "groundtruth" },
   { KP_IMPORT_FORMAT_GROUND_TRUTH, "gt" },
+  { KP_IMPORT_FORMAT_GROUND_TRUTH, "gt-manifest" },
   { KP_IMPORT_FORMAT_GROUND_TRUTH, "sagemaker" },
+  { KP_IMPORT_FORMAT_LABEL_MAP, "labelmap" },
+  { KP_IMPORT_FORMAT_LABEL_MAP, "label-map" },
 };
 
 gboolean
@@ -68,7 +71,17 @@ kp_import_report_free (KpImportReport *report)
     return;
 
   g_clear_pointer (&report->problems, g_ptr_array_unref);
+  g_clear_pointer (&report->images, g_ptr_array_unref);
   g_free (report);
+}
+
+static void
+image_report_free (gpointer data)
+{
+  KpImportImageReport *image = data;
+
+  g_free (image->path);
+  g_free (image);
 }
 
 /* The state of one import */
@@ -91,9 +104,12 @@ typedef struct
   GHashTable          *labels;        /* name -> gint64 * */
   GPtrArray           *attributes;    /* KpAttribute of every label */
   GHashTable          *pending;       /* media id (gint64 *) -> GPtrArray of KpAnnotation */
+  GHashTable          *image_reports; /* media id (gint64 *) -> KpImportImageReport, owned by report->images */
   KpImportReport      *report;
   KpImportLoadRgbFunc  load_rgb;
   gpointer             load_rgb_data;
+  double               min_confidence;
+  const char          *class_names_file;
 } Importer;
 
 static KpMedia ambiguous;
@@ -107,6 +123,7 @@ importer_free (Importer *im)
   g_clear_pointer (&im->by_stem, g_hash_table_unref);
   g_clear_pointer (&im->labels, g_hash_table_unref);
   g_clear_pointer (&im->pending, g_hash_table_unref);
+  g_clear_pointer (&im->image_reports, g_hash_table_unref);
   g_clear_pointer (&im->media, g_ptr_array_unref);
   g_clear_pointer (&im->attributes, g_ptr_array_unref);
   g_clear_pointer (&im->report, kp_import_report_free);
@@ -199,6 +216,7 @@ importer_init (Importer  *im,
 
   im->pending = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                        (GDestroyNotify)g_ptr_array_unref);
+  im->image_reports = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
 
   return TRUE;
 }
@@ -290,15 +308,46 @@ label_id (Importer   *im,
   return id;
 }
 
-/* Queues annotation (taken) for media. */
+/* The report of one image, made the first time the input names it. */
+static KpImportImageReport *
+image_report (Importer *im,
+              KpMedia  *media)
+{
+  KpImportImageReport *image = g_hash_table_lookup (im->image_reports, &media->id);
+
+  if (image == NULL)
+    {
+      image = g_new0 (KpImportImageReport, 1);
+      image->media_id = media->id;
+      image->path = g_strdup (media->path);
+      g_ptr_array_add (im->report->images, image);
+      g_hash_table_insert (im->image_reports, g_memdup2 (&media->id, sizeof media->id), image);
+    }
+
+  return image;
+}
+
+/* Queues annotation (taken) for media, unless its confidence is below
+ * the minimum. */
 static void
 add_object (Importer     *im,
             KpMedia      *media,
             KpAnnotation *annotation,
             double        confidence)
 {
-  GPtrArray *list = g_hash_table_lookup (im->pending, &media->id);
+  KpImportImageReport *image = image_report (im, media);
+  GPtrArray *list;
 
+  confidence = isfinite (confidence) ? CLAMP (confidence, 0.0, 1.0) : 1.0;
+  if (confidence < im->min_confidence)
+    {
+      image->n_below_confidence++;
+      im->report->n_below_confidence++;
+      kp_annotation_free (annotation);
+      return;
+    }
+
+  list = g_hash_table_lookup (im->pending, &media->id);
   if (list == NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
@@ -310,7 +359,7 @@ add_object (Importer     *im,
     {
       annotation->review = KP_REVIEW_PENDING;
       annotation->source = g_strdup (im->source);
-      annotation->confidence = isfinite (confidence) ? CLAMP (confidence, 0.0, 1.0) : 1.0;
+      annotation->confidence = confidence;
     }
   kp_annotation_update_bounds (annotation);
   g_ptr_array_add (list, annotation);
@@ -328,49 +377,153 @@ new_object (gint64  label,
   return a;
 }
 
+#define SAME_EPSILON 1e-6
+
+static gboolean
+near (double a,
+      double b)
+{
+  return fabs (a - b) <= SAME_EPSILON * MAX (1.0, MAX (fabs (a), fabs (b)));
+}
+
+/* Whether b is a copy of a, as far as an import can tell: same source,
+ * label, shape and geometry (within rounding). */
+static gboolean
+same_object (const KpAnnotation *a,
+             const KpAnnotation *b)
+{
+  if (a->label_id != b->label_id || a->shape != b->shape || g_strcmp0 (a->source, b->source) != 0)
+    return FALSE;
+
+  switch (a->shape)
+    {
+    case KP_SHAPE_BOX:
+      return near (a->rect.x, b->rect.x) && near (a->rect.y, b->rect.y) &&
+             near (a->rect.width, b->rect.width) && near (a->rect.height, b->rect.height);
+
+    case KP_SHAPE_ROTATED_BOX:
+      return near (a->rotated.cx, b->rotated.cx) && near (a->rotated.cy, b->rotated.cy) &&
+             near (a->rotated.width, b->rotated.width) && near (a->rotated.height, b->rotated.height) &&
+             near (a->rotated.angle, b->rotated.angle);
+
+    case KP_SHAPE_MASK:
+      return kp_mask_equal (a->mask, b->mask);
+
+    case KP_SHAPE_POINT:
+      if (g_strcmp0 (a->keypoint, b->keypoint) != 0 || a->occluded != b->occluded)
+        return FALSE;
+      G_GNUC_FALLTHROUGH;
+    default:
+      if (a->n_points != b->n_points)
+        return FALSE;
+      for (guint i = 0; i < a->n_points; i++)
+        if (!near (a->points[i].x, b->points[i].x) || !near (a->points[i].y, b->points[i].y))
+          return FALSE;
+      return TRUE;
+    }
+}
+
+/* Removes the unreviewed suggestions of the same source (REPLACE). */
+static gboolean
+remove_old_suggestions (Importer             *im,
+                        KpDocument           *document,
+                        KpImportImageReport  *image,
+                        GError              **error)
+{
+  GPtrArray *current = kp_document_get_annotations (document);
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < current->len; i++)
+    {
+      const KpAnnotation *a = current->pdata[i];
+
+      if (a->review == KP_REVIEW_PENDING && g_strcmp0 (a->source, im->source) == 0 &&
+          !(a->flags & KP_ANNOTATION_MODIFIED_BY_PERSON))
+        g_array_append_val (ids, a->id);
+    }
+
+  if (ids->len == 0)
+    return TRUE;
+  if (!kp_document_remove_many (document, (const gint64 *)(void *)ids->data, ids->len, error))
+    return FALSE;
+
+  image->n_replaced += ids->len;
+  im->report->n_replaced += ids->len;
+
+  return TRUE;
+}
+
 /* Writes what was queued, image by image, each as one undo step. */
 static gboolean
 flush (Importer      *im,
        GCancellable  *cancellable,
        GError       **error)
 {
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, im->pending);
-  while (g_hash_table_iter_next (&iter, &key, &value))
+  for (guint r = 0; r < im->report->images->len; r++)
     {
-      gint64 media_id = *(gint64 *)key;
-      GPtrArray *list = value;
+      KpImportImageReport *image = im->report->images->pdata[r];
+      GPtrArray *list = g_hash_table_lookup (im->pending, &image->media_id);
+      g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
       g_autoptr(KpDocument) document = NULL;
       g_autoptr(GError) local_error = NULL;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
+      if (list == NULL && !(im->flags & KP_IMPORT_FLAGS_REPLACE))
+        continue;
 
-      document = kp_document_new (im->store, media_id, error);
+      document = kp_document_new (im->store, image->media_id, error);
       if (document == NULL)
         return FALSE;
 
-      if (!kp_document_add_many (document, (const KpAnnotation * const *)list->pdata, list->len,
+      if ((im->flags & KP_IMPORT_FLAGS_REPLACE) &&
+          !remove_old_suggestions (im, document, image, error))
+        return FALSE;
+      if (list == NULL)
+        continue;
+
+      /* Leave out what an earlier import of the same input added. */
+      for (guint i = 0; i < list->len; i++)
+        {
+          const KpAnnotation *a = list->pdata[i];
+          GPtrArray *current = kp_document_get_annotations (document);
+          gboolean duplicate = FALSE;
+
+          if (!(im->flags & KP_IMPORT_FLAGS_ALLOW_DUPLICATES))
+            for (guint j = 0; j < current->len && !duplicate; j++)
+              duplicate = same_object (current->pdata[j], a);
+
+          if (duplicate)
+            {
+              image->n_duplicates++;
+              im->report->n_duplicates++;
+            }
+          else
+            g_ptr_array_add (fresh, (gpointer)a);
+        }
+      if (fresh->len == 0)
+        continue;
+
+      if (!kp_document_add_many (document, (const KpAnnotation * const *)fresh->pdata, fresh->len,
                                  NULL, &local_error))
         {
           /* One bad object must not lose the rest: add them one by one. */
-          for (guint i = 0; i < list->len; i++)
+          for (guint i = 0; i < fresh->len; i++)
             {
               g_autoptr(GError) one_error = NULL;
 
-              if (kp_document_add_annotation (document, list->pdata[i], &one_error) == 0)
-                problem (im, _("An object of image %" PRId64 " was refused: %s"),
-                         media_id, one_error->message);
+              if (kp_document_add_annotation (document, fresh->pdata[i], &one_error) == 0)
+                problem (im, _("%s: an object was refused: %s"), image->path, one_error->message);
               else
-                im->report->n_objects++;
+                image->n_objects++;
             }
         }
       else
-        im->report->n_objects += list->len;
+        image->n_objects += fresh->len;
 
-      im->report->n_images++;
+      im->report->n_objects += image->n_objects;
+      if (image->n_objects > 0)
+        im->report->n_images++;
     }
 
   return TRUE;
@@ -858,6 +1011,7 @@ import_coco (Importer      *im,
         problem (im, _("%s: $.images[%u]: “%s” is not an image of this project"), path, i, file_name);
       else
         {
+          image_report (im, entry->media);
           /* Fill in a size the project does not know yet. */
           if (entry->media->width <= 0 && entry->width > 0 && entry->height > 0)
             {
@@ -1012,6 +1166,7 @@ voc_file (Importer   *im,
                (int)xmlGetLineNo (child (root, "filename") != NULL ? child (root, "filename") : root), filename != NULL ? filename : "");
       return;
     }
+  image_report (im, media);
 
   for (xmlNode *o = root->children; o != NULL; o = o->next)
     {
@@ -1120,6 +1275,117 @@ import_voc (Importer      *im,
 
 /* YOLO */
 
+/* The image a label file is named after, as kp_export() names them
+ * (folded: casefolded). */
+static KpMedia *
+find_media_by_stem (Importer   *im,
+                    const char *folded)
+{
+  KpMedia *media = g_hash_table_lookup (im->by_stem, folded);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  if (media != NULL)
+    return media;
+
+  /* A stem that is a bare file name. */
+  g_hash_table_iter_init (&iter, im->by_name);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      g_autofree char *s = export_stem (key);
+
+      if (value != &ambiguous && strcmp (s, folded) == 0)
+        return value;
+    }
+
+  return NULL;
+}
+
+/* Class names from a file: one name a line (line N, from 0, is class N),
+ * or, when every line is "N name", by those numbers (gaps are ""). */
+static GPtrArray *
+read_class_names (const char  *path,
+                  GError     **error)
+{
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  gboolean numbered = TRUE;
+  guint n_lines = 0;
+
+  if (!g_file_get_contents (path, &contents, NULL, &local_error))
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
+                   _("Could not read “%s”: %s"), path, local_error->message);
+      g_ptr_array_unref (names);
+      return NULL;
+    }
+  if (!g_utf8_validate (contents, -1, NULL))
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("%s: the class names are not UTF-8 text"), path);
+      g_ptr_array_unref (names);
+      return NULL;
+    }
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      const char *p = g_strstrip (lines[i]);
+
+      if (*p == '\0')
+        continue;
+      n_lines++;
+      if (!g_ascii_isdigit (*p))
+        numbered = FALSE;
+      while (g_ascii_isdigit (*p))
+        p++;
+      if (*p != ' ' && *p != '\t')
+        numbered = FALSE;
+    }
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *line = lines[i];
+
+      if (numbered && n_lines > 0)
+        {
+          char *end = NULL;
+          guint64 n;
+
+          if (line[0] == '\0')
+            continue;
+          n = g_ascii_strtoull (line, &end, 10);
+          if (n > 65535)
+            {
+              g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                           _("%s:%u: class number %" PRIu64 " is too large"), path, i + 1, n);
+              g_ptr_array_unref (names);
+              return NULL;
+            }
+          while (names->len <= n)
+            g_ptr_array_add (names, g_strdup (""));
+          g_free (names->pdata[n]);
+          names->pdata[n] = g_strstrip (g_strdup (end));
+        }
+      else if (line[0] != '\0' || lines[i + 1] != NULL)
+        g_ptr_array_add (names, g_strdup (line));
+    }
+  while (names->len > 0 && ((char *)names->pdata[names->len - 1])[0] == '\0')
+    g_ptr_array_remove_index (names, names->len - 1);
+
+  if (names->len == 0)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("%s: no class names in the file"), path);
+      g_ptr_array_unref (names);
+      return NULL;
+    }
+
+  return names;
+}
+
 static GPtrArray *
 yolo_classes (const char  *folder,
               GError     **error)
@@ -1202,25 +1468,7 @@ yolo_file (Importer   *im,
   g_auto(GStrv) lines = NULL;
   KpMedia *media;
 
-  media = g_hash_table_lookup (im->by_stem, folded);
-  if (media == NULL)
-    {
-      /* A stem that is a bare file name. */
-      GHashTableIter iter;
-      gpointer key, value;
-
-      g_hash_table_iter_init (&iter, im->by_name);
-      while (g_hash_table_iter_next (&iter, &key, &value))
-        {
-          g_autofree char *s = export_stem (key);
-
-          if (value != &ambiguous && strcmp (s, folded) == 0)
-            {
-              media = value;
-              break;
-            }
-        }
-    }
+  media = find_media_by_stem (im, folded);
   if (media == NULL)
     {
       problem (im, _("%s: no image of this project is called “%s”"), path, stem);
@@ -1232,6 +1480,7 @@ yolo_file (Importer   *im,
                path, media->path);
       return;
     }
+  image_report (im, media);
 
   if (!g_file_get_contents (path, &contents, NULL, &local_error))
     {
@@ -1329,12 +1578,16 @@ import_yolo (Importer      *im,
       return FALSE;
     }
 
-  classes = yolo_classes (input, error);
+  if (im->class_names_file != NULL)
+    classes = read_class_names (im->class_names_file, error);
+  else
+    classes = yolo_classes (input, error);
   if (classes == NULL)
     return FALSE;
   class_labels = g_new0 (gint64, MAX (classes->len, 1));
   for (guint i = 0; i < classes->len; i++)
-    class_labels[i] = label_id (im, classes->pdata[i]);
+    if (((char *)classes->pdata[i])[0] != '\0')
+      class_labels[i] = label_id (im, classes->pdata[i]);
 
   dir = g_dir_open (folder, 0, &local_error);
   if (dir == NULL)
@@ -1568,6 +1821,7 @@ import_ground_truth (Importer      *im,
           problem (im, _("%s: “%s” is not an image of this project"), where, source_ref);
           continue;
         }
+      image_report (im, media);
 
       /* Each job's output is an attribute NAME with NAME-metadata. */
       members = json_object_get_members (object);
@@ -1629,6 +1883,143 @@ import_ground_truth (Importer      *im,
   return TRUE;
 }
 
+/* Label maps, as kp_export() writes them */
+
+static void
+label_map_file (Importer   *im,
+                const char *path,
+                const char *stem,
+                GPtrArray  *classes)
+{
+  g_autofree char *folded = fold (stem);
+  g_autofree guint8 *rgb = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize n_pixels;
+  guint counts[256] = { 0 };
+  int width = 0, height = 0;
+  KpMedia *media;
+
+  media = find_media_by_stem (im, folded);
+  if (media == NULL)
+    {
+      problem (im, _("%s: no image of this project is called “%s”"), path, stem);
+      return;
+    }
+
+  rgb = im->load_rgb (path, &width, &height, im->load_rgb_data, &error);
+  if (rgb == NULL)
+    {
+      problem (im, _("%s: the label map could not be read: %s"), path, error->message);
+      return;
+    }
+  if (media->width > 0 && (media->width != width || media->height != height))
+    {
+      problem (im, _("%s: the label map is %d×%d pixels, but “%s” is %d×%d"), path, width, height,
+               media->path, media->width, media->height);
+      return;
+    }
+  if (media->width <= 0)
+    {
+      kp_store_set_media_info (im->store, media->id, NULL, width, height, NULL);
+      media->width = width;
+      media->height = height;
+    }
+
+  n_pixels = (gsize)width * height;
+  for (gsize p = 0; p < n_pixels; p++)
+    {
+      if (rgb[3 * p] != rgb[3 * p + 1] || rgb[3 * p] != rgb[3 * p + 2])
+        {
+          problem (im, _("%s: pixel %d, %d is not grey: a label map holds one class number a pixel"),
+                   path, (int)(p % width), (int)(p / width));
+          return;
+        }
+      counts[rgb[3 * p]]++;
+    }
+
+  image_report (im, media);
+  for (guint value = 1; value < 256; value++)
+    {
+      g_autofree guint8 *bits = NULL;
+      KpAnnotation *a;
+      gint64 label;
+
+      if (counts[value] == 0)
+        continue;
+      if (value >= classes->len || ((char *)classes->pdata[value])[0] == '\0')
+        {
+          problem (im, _("%s: %u pixels have the value %u, which is not in the class list"),
+                   path, counts[value], value);
+          continue;
+        }
+      if ((label = label_id (im, classes->pdata[value])) == 0)
+        continue;
+
+      bits = g_malloc (n_pixels);
+      for (gsize p = 0; p < n_pixels; p++)
+        bits[p] = rgb[3 * p] == value;
+
+      a = new_object (label, KP_SHAPE_MASK);
+      a->mask = kp_mask_new_from_bitmap (0, 0, width, height, bits);
+      add_object (im, media, a, NAN);
+    }
+}
+
+static gboolean
+import_label_map (Importer      *im,
+                  const char    *input,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autofree char *classes_file = g_build_filename (input, "classes.txt", NULL);
+  g_autoptr(GPtrArray) classes = NULL;
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (!g_file_test (input, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
+                   _("Could not read “%s”: label maps are read from a folder."), input);
+      return FALSE;
+    }
+  if (im->load_rgb == NULL)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
+                   _("Label maps cannot be read: no image decoder was given."));
+      return FALSE;
+    }
+
+  classes = read_class_names (im->class_names_file != NULL ? im->class_names_file : classes_file, error);
+  if (classes == NULL)
+    return FALSE;
+
+  dir = g_dir_open (input, 0, &local_error);
+  if (dir == NULL)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
+                   _("Could not read “%s”: %s"), input, local_error->message);
+      return FALSE;
+    }
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".PNG"))
+      g_ptr_array_add (files, g_strdup (name));
+  g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *path = g_build_filename (input, files->pdata[i], NULL);
+      g_autofree char *stem = g_strndup (files->pdata[i], strlen (files->pdata[i]) - 4);
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      label_map_file (im, path, stem, classes);
+    }
+
+  return TRUE;
+}
+
 KpImportReport *
 kp_import (KpStore             *store,
            KpImportFormat       format,
@@ -1639,6 +2030,34 @@ kp_import (KpStore             *store,
            GCancellable        *cancellable,
            GError             **error)
 {
+  KpImportOptions options = { 0 };
+
+  options.flags = flags;
+  options.load_rgb = load_rgb;
+  options.load_rgb_data = load_rgb_data;
+
+  return kp_import_full (store, format, input, &options, cancellable, error);
+}
+
+static int
+compare_image_reports (gconstpointer a,
+                       gconstpointer b)
+{
+  const KpImportImageReport *x = *(const KpImportImageReport * const *)a;
+  const KpImportImageReport *y = *(const KpImportImageReport * const *)b;
+
+  return strcmp (x->path, y->path);
+}
+
+KpImportReport *
+kp_import_full (KpStore               *store,
+                KpImportFormat         format,
+                const char            *input,
+                const KpImportOptions *options,
+                GCancellable          *cancellable,
+                GError               **error)
+{
+  static const KpImportOptions defaults = { 0 };
   g_autoptr(Importer) im = NULL;
   g_autofree char *base = NULL;
   gboolean ok;
@@ -1646,6 +2065,9 @@ kp_import (KpStore             *store,
   g_return_val_if_fail (KP_IS_STORE (store), NULL);
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (options == NULL)
+    options = &defaults;
 
   if (kp_import_format_to_string (format) == NULL)
     {
@@ -1657,13 +2079,24 @@ kp_import (KpStore             *store,
   im = g_new0 (Importer, 1);
   im->store = store;
   im->format = format;
-  im->flags = flags;
-  im->load_rgb = load_rgb;
-  im->load_rgb_data = load_rgb_data;
-  base = g_path_get_basename (input);
+  im->flags = options->flags;
+  im->load_rgb = options->load_rgb;
+  im->load_rgb_data = options->load_rgb_data;
+  im->min_confidence = isfinite (options->min_confidence) ? options->min_confidence : 0;
+  im->class_names_file = options->class_names_file;
+  {
+    g_autofree char *trimmed = g_strdup (input);
+    gsize len = strlen (trimmed);
+
+    /* "out/" and "out" are the same source. */
+    while (len > 1 && G_IS_DIR_SEPARATOR (trimmed[len - 1]))
+      trimmed[--len] = '\0';
+    base = g_path_get_basename (trimmed);
+  }
   im->source = g_strdup_printf ("%s:%s", kp_import_format_to_string (format), base);
   im->report = g_new0 (KpImportReport, 1);
   im->report->problems = g_ptr_array_new_with_free_func (g_free);
+  im->report->images = g_ptr_array_new_with_free_func (image_report_free);
 
   if (!importer_init (im, error))
     return NULL;
@@ -1686,10 +2119,15 @@ kp_import (KpStore             *store,
       ok = import_ground_truth (im, input, cancellable, error);
       break;
 
+    case KP_IMPORT_FORMAT_LABEL_MAP:
+      ok = import_label_map (im, input, cancellable, error);
+      break;
+
     default:
       g_assert_not_reached ();
     }
 
+  g_ptr_array_sort (im->report->images, compare_image_reports);
   if (!ok || !flush (im, cancellable, error))
     return NULL;
 
