@@ -15,6 +15,8 @@
 #include "kp-box-tool.h"
 #include "kp-canvas-private.h"
 
+#define KP_CANVAS_WITHOUT_IMAGE_LAYER 1
+
 /* From this scale up the image is drawn with nearest-neighbour filtering so
  * that image pixels show as crisp squares. */
 #define PIXEL_EXACT_SCALE 4.0
@@ -151,14 +153,17 @@ struct _KpCanvas
   int                 layer_ty1;
   double              tiles_scale;
   int                 tiles_scale_factor;
-  gint64              tiles_selected_id;
-  gint64              tiles_excluded_id;
+  GHashTable         *tiles_excluded;   /* gint64* set: ids the preview replaces */
 
   KpTool             *tool;
   GtkGesture         *drag;
+  KpImageLayer       *image_layer;
+  gulong              layer_handler;
 
   gint64              current_label_id;
-  gint64              selected_id;
+  gint64              selected_id;      /* the last member of selection, or 0 */
+  GArray             *selection;        /* gint64, in the order selected */
+  GHashTable         *selection_set;    /* gint64* set, the same ids */
   KpView              view;
   double              brightness;
   double              contrast;
@@ -188,6 +193,7 @@ struct _KpCanvas
   guint               order_dirty : 1;
   guint               crowded : 1;
   guint               scroll_zoomed : 1;
+  guint               show_crosshair : 1;
 };
 
 G_DEFINE_FINAL_TYPE (KpCanvas, kp_canvas, GTK_TYPE_WIDGET)
@@ -204,11 +210,15 @@ enum {
   PROP_BRIGHTNESS,
   PROP_CONTRAST,
   PROP_GAMMA,
+  PROP_TOOL,
+  PROP_SHOW_CROSSHAIR,
+  PROP_IMAGE_LAYER,
   N_PROPS
 };
 
 enum {
   SIGNAL_ERROR,
+  SIGNAL_SELECTION_CHANGED,
   N_SIGNALS
 };
 
@@ -225,10 +235,34 @@ label_info_free (gpointer data)
   g_free (info);
 }
 
+/* The tiled image layer is written alongside; until it links, the
+ * canvas keeps the layer but cannot draw it. (Temporary.) */
+#ifndef KP_CANVAS_WITHOUT_IMAGE_LAYER
+# define LAYER_TYPE KP_TYPE_IMAGE_LAYER
+# define LAYER_IS(l) KP_IS_IMAGE_LAYER (l)
+# define layer_get_width kp_image_layer_get_width
+# define layer_get_height kp_image_layer_get_height
+# define layer_snapshot kp_image_layer_snapshot
+# define layer_set_gamma kp_image_layer_set_gamma
+#else
+# define LAYER_TYPE G_TYPE_OBJECT
+# define LAYER_IS(l) G_IS_OBJECT (l)
+# define layer_get_width(l) 0
+# define layer_get_height(l) 0
+# define layer_snapshot(l, s, v, w, h, f, n) G_STMT_START { } G_STMT_END
+# define layer_set_gamma(l, g) G_STMT_START { } G_STMT_END
+#endif
+
 static gint64 *
 dup_id (gint64 id)
 {
   return g_memdup2 (&id, sizeof id);
+}
+
+static gboolean
+has_image (KpCanvas *self)
+{
+  return self->texture != NULL || self->image_layer != NULL;
 }
 
 static gboolean
@@ -244,6 +278,15 @@ _kp_canvas_get_image_size (KpCanvas *self,
                            double   *height)
 {
   g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
+
+  if (self->image_layer != NULL)
+    {
+      if (width != NULL)
+        *width = layer_get_width (self->image_layer);
+      if (height != NULL)
+        *height = layer_get_height (self->image_layer);
+      return TRUE;
+    }
 
   if (self->texture == NULL)
     {
@@ -289,9 +332,24 @@ _kp_canvas_preview_changed (KpCanvas *self)
 }
 
 static void     sync_order            (KpCanvas     *self);
+static GArray  *query_positions       (KpCanvas     *self,
+                                       const KpRect *area);
+
+static gboolean
+is_hidden (KpCanvas *self,
+           gint64    id)
+{
+  const KpAnnotation *annotation = kp_document_lookup (self->document, id);
+
+  return annotation == NULL || (annotation->flags & KP_ANNOTATION_HIDDEN) != 0;
+}
+
 static guint    get_position          (KpCanvas     *self,
                                        gint64        id);
 static void     clear_tiles           (KpCanvas     *self);
+static void     validate_selection    (KpCanvas     *self,
+                                       gint64        changed_id);
+static void     update_cursor         (KpCanvas     *self);
 static void     invalidate_image_rect (KpCanvas     *self,
                                        const KpRect *rect);
 
@@ -318,7 +376,8 @@ _kp_canvas_pick (KpCanvas *self,
     {
       const Entry *entry = g_hash_table_lookup (self->entries, &g_array_index (ids, gint64, i));
 
-      if (entry != NULL && entry->position > best && kp_rect_contains (&entry->rect, x, y))
+      if (entry != NULL && entry->position > best && kp_rect_contains (&entry->rect, x, y) &&
+          !is_hidden (self, entry->id))
         {
           best = entry->position;
           best_id = entry->id;
@@ -326,6 +385,119 @@ _kp_canvas_pick (KpCanvas *self,
     }
 
   return best_id;
+}
+
+static int
+compare_entry_position_desc (gconstpointer a,
+                             gconstpointer b)
+{
+  const Entry *ea = *(const Entry **)a;
+  const Entry *eb = *(const Entry **)b;
+
+  return ea->position > eb->position ? -1 : ea->position < eb->position;
+}
+
+gint64
+_kp_canvas_pick_shape (KpCanvas *self,
+                       double    x,
+                       double    y,
+                       double    tolerance)
+{
+  g_autoptr(GArray) ids = NULL;
+  g_autoptr(GPtrArray) candidates = NULL;
+  KpRect area;
+
+  g_return_val_if_fail (KP_IS_CANVAS (self), 0);
+
+  if (self->document == NULL)
+    return 0;
+
+  tolerance = MAX (tolerance, 0);
+  area = (KpRect) { x - tolerance, y - tolerance, 2 * tolerance, 2 * tolerance };
+
+  sync_order (self);
+  ids = kp_spatial_index_query (self->index, &area);
+  candidates = g_ptr_array_sized_new (ids->len);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      Entry *entry = g_hash_table_lookup (self->entries, &g_array_index (ids, gint64, i));
+
+      if (entry != NULL && entry->position > 0)
+        g_ptr_array_add (candidates, entry);
+    }
+  g_ptr_array_sort (candidates, compare_entry_position_desc);
+
+  /* Topmost first: the first real hit wins. */
+  for (guint i = 0; i < candidates->len; i++)
+    {
+      const Entry *entry = g_ptr_array_index (candidates, i);
+      const KpAnnotation *annotation = kp_document_lookup (self->document, entry->id);
+
+      if (annotation == NULL || (annotation->flags & KP_ANNOTATION_HIDDEN) != 0)
+        continue;
+      if (kp_annotation_hit (annotation, x, y, tolerance))
+        return annotation->id;
+    }
+
+  return 0;
+}
+
+void
+_kp_canvas_query_rect (KpCanvas     *self,
+                       const KpRect *rect,
+                       gboolean      contained,
+                       GArray       *ids)
+{
+  g_autoptr(GArray) positions = NULL;
+  GPtrArray *annotations;
+
+  g_return_if_fail (KP_IS_CANVAS (self));
+  g_return_if_fail (rect != NULL);
+  g_return_if_fail (ids != NULL);
+
+  if (self->document == NULL)
+    return;
+
+  annotations = kp_document_get_annotations (self->document);
+  positions = query_positions (self, rect);
+  for (guint i = 0; i < positions->len; i++)
+    {
+      const KpAnnotation *annotation =
+        g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
+      const KpRect *r = &annotation->rect;
+
+      if ((annotation->flags & KP_ANNOTATION_HIDDEN) != 0)
+        continue;
+      if (contained
+          ? (r->x < rect->x || r->y < rect->y ||
+             r->x + r->width > rect->x + rect->width ||
+             r->y + r->height > rect->y + rect->height)
+          : !kp_rect_intersects (r, rect))
+        continue;
+
+      g_array_append_val (ids, annotation->id);
+    }
+}
+
+gboolean
+_kp_canvas_get_pointer (KpCanvas *self,
+                        double   *x,
+                        double   *y)
+{
+  double ix, iy, width, height;
+
+  g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
+
+  if (!self->pointer_inside || !_kp_canvas_get_image_size (self, &width, &height))
+    return FALSE;
+
+  kp_view_widget_to_image (&self->view, self->pointer_x, self->pointer_y, &ix, &iy);
+  if (x != NULL)
+    *x = ix;
+  if (y != NULL)
+    *y = iy;
+
+  return ix >= 0 && iy >= 0 && ix < width && iy < height;
 }
 
 /* Accessibility and action state */
@@ -346,7 +518,7 @@ update_accessible (KpCanvas *self)
   g_autofree char *description = NULL;
   guint n = 0;
 
-  if (self->texture == NULL)
+  if (!has_image (self))
     {
       gtk_accessible_update_property (GTK_ACCESSIBLE (self),
                                       GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, _("No image"),
@@ -383,17 +555,17 @@ update_actions (KpCanvas *self)
 {
   gboolean has_annotations = self->document != NULL &&
                              kp_document_get_annotations (self->document)->len > 0;
-  gboolean has_image = self->texture != NULL;
+  gboolean image = has_image (self);
 
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.delete", self->selected_id != 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.next", has_annotations);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.previous", has_annotations);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-in", has_image);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-out", has_image);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-fit", has_image);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-100", has_image);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-in", image);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-out", image);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-fit", image);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-100", image);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-selection",
-                                 has_image && self->selected_id != 0);
+                                 image && self->selected_id != 0);
 }
 
 /* The view */
@@ -629,8 +801,9 @@ document_changed_cb (KpCanvas   *self,
       kp_document_lookup (document, preview_id) == NULL)
     kp_tool_cancel (self->tool);
 
-  if (self->selected_id != 0 && kp_document_lookup (document, self->selected_id) == NULL)
-    kp_canvas_set_selected_id (self, 0);
+  validate_selection (self, annotation_id);
+  if (self->tool != NULL)
+    kp_tool_canvas_changed (self->tool);
 
   update_actions (self);
   update_accessible (self);
@@ -1122,11 +1295,12 @@ collect_tiles (KpCanvas  *self,
           annotation = g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
         }
 
-      if (annotation->id == self->tiles_excluded_id)
+      if ((annotation->flags & KP_ANNOTATION_HIDDEN) != 0 ||
+          g_hash_table_contains (self->tiles_excluded, &annotation->id))
         continue;
 
       init_item (self, &item, annotation->shape, &annotation->rect, annotation->label_id,
-                 annotation->id == self->selected_id);
+                 g_hash_table_contains (self->selection_set, &annotation->id));
 
       /* Each box counts in one tile only: the one holding its centre. */
       cx = (item.box.x0 + item.box.x1) / 2;
@@ -1307,14 +1481,20 @@ render_tiles (KpCanvas  *self,
     g_clear_pointer (&((Tile *)g_ptr_array_index (tiles, i))->items, g_array_unref);
 }
 
-/* Starts over when what the tiles were drawn for changed: the scale, the
- * screen, or which box is selected or being changed by a gesture. */
+/* Starts over when what the tiles were drawn for changed: the scale or
+ * the screen. The objects a gesture's preview replaces leave the tiles
+ * when the gesture starts and come back when it ends: their tiles are
+ * drawn again then, and not on the frames in between. (Selection changes
+ * invalidate their own tiles.) */
 static void
 sync_tiles (KpCanvas *self)
 {
   int sf = get_scale_factor (self);
-  gint64 preview_id = 0;
-  KpRect preview_rect;
+  const KpAnnotation * const *previews;
+  guint n_previews = 0;
+  GHashTableIter iter;
+  gint64 *id;
+  guint n_wanted = 0;
 
   if (self->tiles_scale != self->view.scale || self->tiles_scale_factor != sf)
     {
@@ -1323,20 +1503,34 @@ sync_tiles (KpCanvas *self)
       self->tiles_scale_factor = sf;
     }
 
-  if (self->tiles_selected_id != self->selected_id)
-    {
-      invalidate_annotation (self, self->tiles_selected_id);
-      invalidate_annotation (self, self->selected_id);
-      self->tiles_selected_id = self->selected_id;
-    }
+  previews = kp_tool_get_preview_annotations (self->tool, &n_previews);
+  for (guint i = 0; i < n_previews; i++)
+    if (previews[i]->id != 0)
+      {
+        n_wanted++;
+        if (!g_hash_table_contains (self->tiles_excluded, &previews[i]->id))
+          {
+            invalidate_annotation (self, previews[i]->id);
+            g_hash_table_add (self->tiles_excluded, dup_id (previews[i]->id));
+          }
+      }
 
-  if (!kp_tool_get_preview (self->tool, &preview_id, &preview_rect))
-    preview_id = 0;
-  if (self->tiles_excluded_id != preview_id)
+  if (g_hash_table_size (self->tiles_excluded) == n_wanted)
+    return;
+
+  /* Some excluded object is no longer in the preview. */
+  g_hash_table_iter_init (&iter, self->tiles_excluded);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&id, NULL))
     {
-      invalidate_annotation (self, self->tiles_excluded_id);
-      invalidate_annotation (self, preview_id);
-      self->tiles_excluded_id = preview_id;
+      gboolean wanted = FALSE;
+
+      for (guint i = 0; i < n_previews && !wanted; i++)
+        wanted = previews[i]->id == *id;
+      if (!wanted)
+        {
+          invalidate_annotation (self, *id);
+          g_hash_table_iter_remove (&iter);
+        }
     }
 }
 
@@ -1950,11 +2144,15 @@ kp_canvas_snapshot (GtkWidget   *widget,
   gtk_snapshot_append_color (snapshot, &self->bg_color,
                              &GRAPHENE_RECT_INIT (0, 0, width, height));
 
-  if (self->texture == NULL)
+  if (!has_image (self))
     return;
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  draw_image (self, snapshot, width, height);
+  if (self->image_layer != NULL)
+    layer_snapshot (self->image_layer, snapshot, &self->view, width, height,
+                             get_scale_factor (self), self->view.scale >= PIXEL_EXACT_SCALE);
+  else
+    draw_image (self, snapshot, width, height);
 
   layer = ensure_layer (self, width, height);
   if (layer != NULL)
@@ -2045,7 +2243,7 @@ update_cursor (KpCanvas *self)
     name = "grabbing";
   else if (self->space_held)
     name = "grab";
-  else if (self->texture != NULL && self->pointer_inside)
+  else if (has_image (self) && self->pointer_inside)
     {
       double x, y;
 
@@ -2237,7 +2435,7 @@ decelerate_cb (KpCanvas                 *self,
   GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
 
   stop_kinetic (self);
-  if (clock == NULL || self->texture == NULL)
+  if (clock == NULL || !has_image (self))
     return;
 
   /* GTK gives pixels per millisecond, as the scroll deltas go. */
@@ -2256,7 +2454,7 @@ scroll_cb (KpCanvas                 *self,
   GdkModifierType state;
   GdkScrollUnit unit;
 
-  if (self->texture == NULL)
+  if (!has_image (self))
     return FALSE;
 
   stop_kinetic (self);
@@ -2538,6 +2736,9 @@ kp_canvas_dispose (GObject *object)
   g_clear_object (&self->document);
   g_clear_object (&self->texture);
   g_clear_object (&self->tool);
+  if (self->image_layer != NULL)
+    g_clear_signal_handler (&self->layer_handler, self->image_layer);
+  g_clear_object (&self->image_layer);
   g_clear_pointer (&self->nearest_surface, cairo_surface_destroy);
   g_cancellable_cancel (self->gamma_cancellable);
   g_clear_object (&self->gamma_cancellable);
@@ -2557,6 +2758,9 @@ kp_canvas_finalize (GObject *object)
   g_clear_pointer (&self->labels, g_hash_table_unref);
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->tiles, g_hash_table_unref);
+  g_clear_pointer (&self->tiles_excluded, g_hash_table_unref);
+  g_clear_pointer (&self->selection, g_array_unref);
+  g_clear_pointer (&self->selection_set, g_hash_table_unref);
   g_clear_pointer (&self->index, kp_spatial_index_free);
 
   G_OBJECT_CLASS (kp_canvas_parent_class)->finalize (object);
@@ -2610,6 +2814,18 @@ kp_canvas_get_property (GObject    *object,
 
     case PROP_GAMMA:
       g_value_set_double (value, kp_canvas_get_gamma (self));
+      break;
+
+    case PROP_TOOL:
+      g_value_set_object (value, kp_canvas_get_tool (self));
+      break;
+
+    case PROP_SHOW_CROSSHAIR:
+      g_value_set_boolean (value, kp_canvas_get_show_crosshair (self));
+      break;
+
+    case PROP_IMAGE_LAYER:
+      g_value_set_object (value, kp_canvas_get_image_layer (self));
       break;
 
     default:
@@ -2671,6 +2887,18 @@ kp_canvas_set_property (GObject      *object,
 
     case PROP_GAMMA:
       kp_canvas_set_gamma (self, g_value_get_double (value));
+      break;
+
+    case PROP_TOOL:
+      kp_canvas_set_tool (self, g_value_get_object (value));
+      break;
+
+    case PROP_SHOW_CROSSHAIR:
+      kp_canvas_set_show_crosshair (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_IMAGE_LAYER:
+      kp_canvas_set_image_layer (self, g_value_get_object (value));
       break;
 
     default:
@@ -2744,7 +2972,31 @@ kp_canvas_class_init (KpCanvasClass *klass)
                          0.1, 10.0, 1.0,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
+  properties[PROP_TOOL] =
+    g_param_spec_object ("tool", NULL, NULL,
+                         KP_TYPE_TOOL,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_SHOW_CROSSHAIR] =
+    g_param_spec_boolean ("show-crosshair", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_IMAGE_LAYER] =
+    g_param_spec_object ("image-layer", NULL, NULL,
+                         LAYER_TYPE,
+                         (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_SELECTION_CHANGED] =
+    g_signal_new ("selection-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0,
+                  NULL, NULL,
+                  NULL,
+                  G_TYPE_NONE, 0);
 
   signals[SIGNAL_ERROR] =
     g_signal_new ("error",
@@ -2797,6 +3049,9 @@ kp_canvas_init (KpCanvas *self)
   self->labels = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, label_info_free);
   self->entries = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   self->tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, tile_free);
+  self->tiles_excluded = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->selection = g_array_new (FALSE, FALSE, sizeof (gint64));
+  self->selection_set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->brightness = 0.0;
   self->contrast = 1.0;
   self->gamma = 1.0;
@@ -2883,8 +3138,13 @@ kp_canvas_set_texture (KpCanvas   *self,
   g_return_if_fail (KP_IS_CANVAS (self));
   g_return_if_fail (texture == NULL || GDK_IS_TEXTURE (texture));
 
-  if (!g_set_object (&self->texture, texture))
+  if (self->texture == texture)
     return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (texture != NULL)
+    kp_canvas_set_image_layer (self, NULL);
+  g_set_object (&self->texture, texture);
 
   kp_tool_cancel (self->tool);
   clear_tiles (self);
@@ -2899,6 +3159,7 @@ kp_canvas_set_texture (KpCanvas   *self,
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXTURE]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 KpDocument *
@@ -3005,18 +3266,265 @@ kp_canvas_set_selected_id (KpCanvas *self,
   g_return_if_fail (KP_IS_CANVAS (self));
   g_return_if_fail (annotation_id >= 0);
 
-  if (annotation_id != 0 &&
-      (self->document == NULL || kp_document_lookup (self->document, annotation_id) == NULL))
-    annotation_id = 0;
+  kp_canvas_set_selection (self, &annotation_id, annotation_id != 0 ? 1 : 0);
+}
 
-  if (self->selected_id == annotation_id)
+/**
+ * kp_canvas_get_selection:
+ * @n_ids: (out): the number of ids
+ *
+ * Returns: (transfer none): the selected ids in the order they were
+ *   selected, valid until the selection changes
+ */
+const gint64 *
+kp_canvas_get_selection (KpCanvas *self,
+                         guint    *n_ids)
+{
+  g_return_val_if_fail (KP_IS_CANVAS (self), NULL);
+
+  if (n_ids != NULL)
+    *n_ids = self->selection->len;
+
+  return (const gint64 *)(gpointer)self->selection->data;
+}
+
+gboolean
+kp_canvas_is_selected (KpCanvas *self,
+                       gint64    annotation_id)
+{
+  g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
+
+  return g_hash_table_contains (self->selection_set, &annotation_id);
+}
+
+/* Selecting or deselecting many objects redraws the whole layer once
+ * rather than looking up tiles per object. */
+#define SELECTION_INVALIDATE_MAX 256
+
+/**
+ * kp_canvas_set_selection:
+ * @ids: (array length=n_ids) (nullable): annotation ids
+ *
+ * Replaces the selection. Ids that are not in the document, hidden or
+ * repeated are left out. The view does not move.
+ */
+void
+kp_canvas_set_selection (KpCanvas     *self,
+                         const gint64 *ids,
+                         guint         n_ids)
+{
+  g_autoptr(GArray) selection = NULL;
+  g_autoptr(GHashTable) set = NULL;
+  gint64 old_selected_id;
+  guint n_changed = 0;
+
+  g_return_if_fail (KP_IS_CANVAS (self));
+  g_return_if_fail (ids != NULL || n_ids == 0);
+
+  selection = g_array_sized_new (FALSE, FALSE, sizeof (gint64), n_ids);
+  set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+
+  for (guint i = 0; i < n_ids && self->document != NULL; i++)
+    {
+      const KpAnnotation *annotation = kp_document_lookup (self->document, ids[i]);
+
+      if (annotation == NULL || (annotation->flags & KP_ANNOTATION_HIDDEN) != 0 ||
+          g_hash_table_contains (set, &ids[i]))
+        continue;
+
+      g_array_append_val (selection, ids[i]);
+      g_hash_table_add (set, dup_id (ids[i]));
+    }
+
+  if (selection->len == self->selection->len &&
+      memcmp (selection->data, self->selection->data, sizeof (gint64) * selection->len) == 0)
     return;
 
-  self->selected_id = annotation_id;
+  /* Selected objects are drawn emphasised in the tiles. */
+  for (guint i = 0; i < self->selection->len; i++)
+    if (!g_hash_table_contains (set, &g_array_index (self->selection, gint64, i)))
+      n_changed++;
+  for (guint i = 0; i < selection->len; i++)
+    if (!g_hash_table_contains (self->selection_set, &g_array_index (selection, gint64, i)))
+      n_changed++;
+
+  if (n_changed > SELECTION_INVALIDATE_MAX)
+    clear_tiles (self);
+  else
+    {
+      for (guint i = 0; i < self->selection->len; i++)
+        if (!g_hash_table_contains (set, &g_array_index (self->selection, gint64, i)))
+          invalidate_annotation (self, g_array_index (self->selection, gint64, i));
+      for (guint i = 0; i < selection->len; i++)
+        if (!g_hash_table_contains (self->selection_set, &g_array_index (selection, gint64, i)))
+          invalidate_annotation (self, g_array_index (selection, gint64, i));
+    }
+
+  g_array_unref (self->selection);
+  self->selection = g_steal_pointer (&selection);
+  g_hash_table_unref (self->selection_set);
+  self->selection_set = g_steal_pointer (&set);
+
+  old_selected_id = self->selected_id;
+  self->selected_id = self->selection->len > 0
+                      ? g_array_index (self->selection, gint64, self->selection->len - 1)
+                      : 0;
+
   update_actions (self);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_ID]);
+  if (self->tool != NULL)
+    kp_tool_canvas_changed (self->tool);
+
+  g_signal_emit (self, signals[SIGNAL_SELECTION_CHANGED], 0);
+  if (old_selected_id != self->selected_id)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SELECTED_ID]);
+}
+
+/* Drops selected ids that went from the document or were hidden. */
+static void
+validate_selection (KpCanvas *self,
+                    gint64    changed_id)
+{
+  g_autoptr(GArray) kept = NULL;
+
+  if (self->selection->len == 0)
+    return;
+
+  if (changed_id != 0)
+    {
+      if (!g_hash_table_contains (self->selection_set, &changed_id) ||
+          (self->document != NULL && !is_hidden (self, changed_id)))
+        return;
+    }
+
+  kept = g_array_sized_new (FALSE, FALSE, sizeof (gint64), self->selection->len);
+  for (guint i = 0; i < self->selection->len; i++)
+    {
+      gint64 id = g_array_index (self->selection, gint64, i);
+
+      if (self->document != NULL && !is_hidden (self, id))
+        g_array_append_val (kept, id);
+    }
+
+  if (kept->len != self->selection->len)
+    kp_canvas_set_selection (self, (const gint64 *)(gpointer)kept->data, kept->len);
+}
+
+KpTool *
+kp_canvas_get_tool (KpCanvas *self)
+{
+  g_return_val_if_fail (KP_IS_CANVAS (self), NULL);
+
+  return self->tool;
+}
+
+void
+kp_canvas_set_tool (KpCanvas *self,
+                    KpTool   *tool)
+{
+  g_return_if_fail (KP_IS_CANVAS (self));
+  g_return_if_fail (KP_IS_TOOL (tool));
+  g_return_if_fail (kp_tool_get_canvas (tool) == self);
+
+  if (self->tool == tool)
+    return;
+
+  if (self->tool != NULL)
+    kp_tool_cancel (self->tool);
+  if (self->drag != NULL)
+    gtk_event_controller_reset (GTK_EVENT_CONTROLLER (self->drag));
+
+  g_set_object (&self->tool, tool);
+  self->cursor_name = NULL;
+  update_cursor (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TOOL]);
+}
+
+gboolean
+kp_canvas_get_show_crosshair (KpCanvas *self)
+{
+  g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
+
+  return self->show_crosshair;
+}
+
+void
+kp_canvas_set_show_crosshair (KpCanvas *self,
+                              gboolean  show_crosshair)
+{
+  g_return_if_fail (KP_IS_CANVAS (self));
+
+  show_crosshair = !!show_crosshair;
+  if (self->show_crosshair == show_crosshair)
+    return;
+
+  self->show_crosshair = show_crosshair;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_SHOW_CROSSHAIR]);
+}
+
+KpImageLayer *
+kp_canvas_get_image_layer (KpCanvas *self)
+{
+  g_return_val_if_fail (KP_IS_CANVAS (self), NULL);
+
+  return self->image_layer;
+}
+
+static void
+image_layer_invalidated_cb (KpCanvas     *self,
+                            KpImageLayer *layer)
+{
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+/**
+ * kp_canvas_set_image_layer:
+ * @layer: (nullable): a tiled image, or %NULL
+ *
+ * Shows a large image through its tiles instead of "texture", which is
+ * cleared.
+ */
+void
+kp_canvas_set_image_layer (KpCanvas     *self,
+                           KpImageLayer *layer)
+{
+  g_return_if_fail (KP_IS_CANVAS (self));
+  g_return_if_fail (layer == NULL || LAYER_IS (layer));
+
+  if (self->image_layer == layer)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+
+  if (layer != NULL)
+    kp_canvas_set_texture (self, NULL);
+
+  kp_tool_cancel (self->tool);
+  if (self->image_layer != NULL)
+    g_clear_signal_handler (&self->layer_handler, self->image_layer);
+  g_set_object (&self->image_layer, layer);
+  if (layer != NULL)
+    {
+      self->layer_handler = g_signal_connect_object (layer, "invalidated",
+                                                     G_CALLBACK (image_layer_invalidated_cb), self,
+                                                     G_CONNECT_SWAPPED);
+      layer_set_gamma (layer, self->gamma);
+    }
+
+  clear_tiles (self);
+  if (self->fit)
+    refit (self);
+  else
+    apply_view (self, self->view, FALSE);
+
+  update_actions (self);
+  update_accessible (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_IMAGE_LAYER]);
+  g_object_thaw_notify (G_OBJECT (self));
 }
 
 double
@@ -3318,6 +3826,8 @@ kp_canvas_set_gamma (KpCanvas *self,
 
   self->gamma = gamma;
   update_gamma (self);
+  if (self->image_layer != NULL)
+    layer_set_gamma (self->image_layer, gamma);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GAMMA]);
 }
