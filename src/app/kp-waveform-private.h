@@ -34,6 +34,9 @@ void     _kp_waveform_set_samples      (KpWaveform  *self,
                                         gint64       start,
                                         const float *samples,
                                         guint        n_samples);
+/* Whether an edit is under way: a drag, or a snap still to land. Pages
+ * record an undo step only once it is over. */
+gboolean _kp_waveform_is_editing       (KpWaveform  *self);
 /* Snaps still in flight (zero-crossing reads). */
 guint    _kp_waveform_get_pending_snaps (KpWaveform *self);
 /* The spectrogram of the view's stretch, computed when zoomed in on a long

@@ -2788,6 +2788,14 @@ _kp_waveform_set_samples (KpWaveform  *self,
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+gboolean
+_kp_waveform_is_editing (KpWaveform *self)
+{
+  g_return_val_if_fail (KP_IS_WAVEFORM (self), FALSE);
+
+  return (self->drag_mode != DRAG_NONE && self->drag_mode != DRAG_SEEK) || self->pending_snaps > 0;
+}
+
 guint
 _kp_waveform_get_pending_snaps (KpWaveform *self)
 {
