@@ -1,0 +1,1423 @@
+/* kp-image-pyramid.c: tiled, multi-level copies of very large images
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * GdkPixbuf decodes whole images only: a 30,000 x 30,000 picture would
+ * need 3.6 GB. Here JPEG, PNG and TIFF are decoded row by row with their
+ * own libraries; the rows stream through a band buffer one tile high per
+ * level, and each level's rows are averaged two by two into the next, so
+ * one pass makes every level while holding only the bands. Tiles go to a
+ * disk cache (one zstd-compressed file each), which later openings reuse.
+ */
+
+#include "config.h"
+
+#include "kp-image-pyramid.h"
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <jpeglib.h>
+#include <png.h>
+#include <tiffio.h>
+#include <zstd.h>
+
+/* Bump when the tile format or the way levels are made changes. */
+#define CACHE_VERSION "kp-pyramid-1"
+#define ZSTD_LEVEL 1
+/* Whole-image fallbacks (GdkPixbuf, interlaced PNG, huge TIFF strips)
+ * refuse images that would need more than this. */
+#define MAX_WHOLE_BYTES ((gsize)512 * 1024 * 1024)
+/* libjpeg may buffer a progressive JPEG's coefficients: cap it. */
+#define JPEG_MAX_MEMORY (1024L * 1024 * 1024)
+
+typedef enum
+{
+  FORMAT_PIXBUF,
+  FORMAT_JPEG,
+  FORMAT_PNG,
+  FORMAT_TIFF,
+} Format;
+
+struct _KpImagePyramid
+{
+  GObject  parent_instance;
+
+  char    *path;
+  char    *cache_path;
+  Format   format;
+  int      width;
+  int      height;
+  int      tile_size;
+  int      n_levels;
+  int      overview_level;
+
+  GMutex   mutex;
+  guint8 **done;        /* per level, columns * rows flags */
+  gboolean complete;
+  char    *warning;
+};
+
+G_DEFINE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, G_TYPE_OBJECT)
+
+static void
+kp_image_pyramid_finalize (GObject *object)
+{
+  KpImagePyramid *self = (KpImagePyramid *)object;
+
+  if (self->done != NULL)
+    for (int i = 0; i < self->n_levels; i++)
+      g_free (self->done[i]);
+  g_free (self->done);
+  g_free (self->path);
+  g_free (self->cache_path);
+  g_free (self->warning);
+  g_mutex_clear (&self->mutex);
+
+  G_OBJECT_CLASS (kp_image_pyramid_parent_class)->finalize (object);
+}
+
+static void
+kp_image_pyramid_class_init (KpImagePyramidClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = kp_image_pyramid_finalize;
+}
+
+static void
+kp_image_pyramid_init (KpImagePyramid *self)
+{
+  g_mutex_init (&self->mutex);
+}
+
+/* Errors */
+
+static void
+set_error (GError     **error,
+           int          code,
+           const char  *path,
+           const char  *detail)
+{
+  g_autofree char *name = g_filename_display_basename (path);
+
+  if (detail != NULL && *detail != '\0')
+    g_set_error (error, KP_MEDIA_ERROR, code,
+                 /* Translators: the first %s is a file name, the second what the decoder said. */
+                 _("Cannot read the image “%s”: %s"), name, detail);
+  else
+    g_set_error (error, KP_MEDIA_ERROR, code, _("Cannot read the image “%s”."), name);
+}
+
+static void
+set_corrupt (GError     **error,
+             const char  *path,
+             const char  *detail)
+{
+  set_error (error, KP_MEDIA_ERROR_CORRUPT, path, detail);
+}
+
+/* Pixel rows: everything is converted to cairo's ARGB32 (premultiplied,
+ * native endian), which GDK_MEMORY_DEFAULT textures and cairo both read. */
+
+static inline guint8
+premul (guint8 c,
+        guint8 a)
+{
+  unsigned t = c * a + 0x80;
+
+  return (guint8)((t + (t >> 8)) >> 8);
+}
+
+static inline void
+put_pixel (guint8 *out,
+           guint8  r,
+           guint8  g,
+           guint8  b,
+           guint8  a)
+{
+  guint32 v;
+
+  if (a != 255)
+    {
+      r = premul (r, a);
+      g = premul (g, a);
+      b = premul (b, a);
+    }
+  v = ((guint32)a << 24) | ((guint32)r << 16) | ((guint32)g << 8) | b;
+  memcpy (out, &v, 4);
+}
+
+/* The streaming builder: a band per level, and the even row of each level
+ * waiting for its odd partner to be averaged into the next level. */
+
+typedef struct
+{
+  int     width;
+  int     height;
+  int     columns;
+  int     rows;
+  guint8 *band;       /* tile_size rows of width * 4 bytes */
+  int     band_fill;
+  int     rows_in;    /* rows received so far */
+  guint8 *held;       /* an even row waiting for its partner */
+  gboolean has_held;
+  guint8 *down;       /* one row of the next level */
+} LevelState;
+
+typedef struct
+{
+  KpImagePyramid         *self;
+  int                     first_level;
+  int                     last_level;
+  LevelState             *levels;
+  guint8                 *tile;
+  gsize                   bound;
+  guint8                 *packed;
+  ZSTD_CCtx              *zstd;
+  GCancellable           *cancellable;
+  KpImagePyramidProgress  progress;
+  gpointer                user_data;
+  GError                 *error;
+} Builder;
+
+static char *
+tile_path (KpImagePyramid *self,
+           int             level,
+           int             tx,
+           int             ty)
+{
+  char name[64];
+
+  g_snprintf (name, sizeof name, "%d" G_DIR_SEPARATOR_S "%d_%d", level, tx, ty);
+  return g_build_filename (self->cache_path, name, NULL);
+}
+
+static void
+tile_extent (KpImagePyramid *self,
+             int             level,
+             int             tx,
+             int             ty,
+             int            *w,
+             int            *h)
+{
+  int lw, lh;
+
+  kp_image_pyramid_get_level_size (self, level, &lw, &lh);
+  *w = MIN (self->tile_size, lw - tx * self->tile_size);
+  *h = MIN (self->tile_size, lh - ty * self->tile_size);
+}
+
+static Builder *
+builder_new (KpImagePyramid         *self,
+             int                     first_level,
+             int                     last_level,
+             GCancellable           *cancellable,
+             KpImagePyramidProgress  progress,
+             gpointer                user_data)
+{
+  Builder *b = g_new0 (Builder, 1);
+  gsize tile_bytes = (gsize)self->tile_size * self->tile_size * 4;
+
+  b->self = self;
+  b->first_level = first_level;
+  b->last_level = last_level;
+  b->levels = g_new0 (LevelState, last_level - first_level + 1);
+  for (int level = first_level; level <= last_level; level++)
+    {
+      LevelState *ls = &b->levels[level - first_level];
+      g_autofree char *dir = g_strdup_printf ("%s" G_DIR_SEPARATOR_S "%d", self->cache_path, level);
+
+      kp_image_pyramid_get_level_size (self, level, &ls->width, &ls->height);
+      kp_image_pyramid_get_grid (self, level, &ls->columns, &ls->rows);
+      ls->band = g_malloc ((gsize)ls->width * 4 * MIN (self->tile_size, ls->height));
+      if (level < last_level)
+        {
+          ls->held = g_malloc ((gsize)ls->width * 4);
+          ls->down = g_malloc ((gsize)((ls->width + 1) / 2) * 4);
+        }
+      g_mkdir_with_parents (dir, 0700);
+    }
+  b->tile = g_malloc (tile_bytes);
+  b->bound = ZSTD_compressBound (tile_bytes);
+  b->packed = g_malloc (b->bound);
+  b->zstd = ZSTD_createCCtx ();
+  b->cancellable = cancellable;
+  b->progress = progress;
+  b->user_data = user_data;
+
+  return b;
+}
+
+static void
+builder_free (Builder *b)
+{
+  for (int level = b->first_level; level <= b->last_level; level++)
+    {
+      LevelState *ls = &b->levels[level - b->first_level];
+
+      g_free (ls->band);
+      g_free (ls->held);
+      g_free (ls->down);
+    }
+  g_free (b->levels);
+  g_free (b->tile);
+  g_free (b->packed);
+  ZSTD_freeCCtx (b->zstd);
+  g_clear_error (&b->error);
+  g_free (b);
+}
+
+static gboolean
+builder_flush_band (Builder *b,
+                    int      level)
+{
+  KpImagePyramid *self = b->self;
+  LevelState *ls = &b->levels[level - b->first_level];
+  int ty = (ls->rows_in - 1) / self->tile_size;
+  gsize stride = (gsize)ls->width * 4;
+
+  for (int tx = 0; tx < ls->columns; tx++)
+    {
+      int x0 = tx * self->tile_size;
+      int w = MIN (self->tile_size, ls->width - x0);
+      int h = ls->band_fill;
+      g_autofree char *path = NULL;
+      gsize n;
+
+      for (int y = 0; y < h; y++)
+        memcpy (b->tile + (gsize)y * w * 4, ls->band + y * stride + (gsize)x0 * 4, (gsize)w * 4);
+      n = ZSTD_compressCCtx (b->zstd, b->packed, b->bound, b->tile, (gsize)w * h * 4, ZSTD_LEVEL);
+      if (ZSTD_isError (n))
+        {
+          g_set_error (&b->error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_FAILED,
+                       _("Cannot compress an image tile: %s"), ZSTD_getErrorName (n));
+          return FALSE;
+        }
+      path = tile_path (self, level, tx, ty);
+      if (!g_file_set_contents_full (path, (const char *)b->packed, n,
+                                     G_FILE_SET_CONTENTS_NONE, 0600, &b->error))
+        return FALSE;
+    }
+
+  g_mutex_lock (&self->mutex);
+  memset (self->done[level] + (gsize)ty * ls->columns, 1, ls->columns);
+  g_mutex_unlock (&self->mutex);
+
+  ls->band_fill = 0;
+  if (b->progress != NULL)
+    b->progress (self, level, ty, b->user_data);
+
+  return TRUE;
+}
+
+static void
+average_rows (const guint8 *a,
+              const guint8 *c,
+              int           width,
+              guint8       *out)
+{
+  int out_width = (width + 1) / 2;
+
+  for (int x = 0; x < out_width; x++)
+    {
+      const guint8 *p0 = a + x * 8;
+      const guint8 *q0 = c + x * 8;
+      const guint8 *p1 = 2 * x + 1 < width ? p0 + 4 : p0;
+      const guint8 *q1 = 2 * x + 1 < width ? q0 + 4 : q0;
+
+      for (int i = 0; i < 4; i++)
+        out[x * 4 + i] = (guint8)((p0[i] + p1[i] + q0[i] + q1[i] + 2) >> 2);
+    }
+}
+
+/* Takes one row of a level; returns FALSE with b->error set on failure. */
+static gboolean
+builder_push_row (Builder      *b,
+                  int           level,
+                  const guint8 *row)
+{
+  LevelState *ls = &b->levels[level - b->first_level];
+  gsize stride = (gsize)ls->width * 4;
+
+  if (ls->rows_in >= ls->height)
+    return TRUE;
+
+  memcpy (ls->band + ls->band_fill * stride, row, stride);
+  ls->band_fill++;
+  ls->rows_in++;
+  if (ls->band_fill == b->self->tile_size || ls->rows_in == ls->height)
+    {
+      if (g_cancellable_set_error_if_cancelled (b->cancellable, &b->error))
+        return FALSE;
+      if (!builder_flush_band (b, level))
+        return FALSE;
+    }
+
+  if (level == b->last_level)
+    return TRUE;
+
+  if (!ls->has_held)
+    {
+      memcpy (ls->held, row, stride);
+      ls->has_held = TRUE;
+      if (ls->rows_in == ls->height)
+        {
+          average_rows (ls->held, ls->held, ls->width, ls->down);
+          ls->has_held = FALSE;
+          return builder_push_row (b, level + 1, ls->down);
+        }
+      return TRUE;
+    }
+
+  average_rows (ls->held, row, ls->width, ls->down);
+  ls->has_held = FALSE;
+  return builder_push_row (b, level + 1, ls->down);
+}
+
+/* JPEG */
+
+typedef struct
+{
+  struct jpeg_error_mgr pub;
+  jmp_buf               jump;
+  char                  message[JMSG_LENGTH_MAX];
+  char                  warning[JMSG_LENGTH_MAX];
+} JpegError;
+
+static void
+jpeg_error_exit_cb (j_common_ptr cinfo)
+{
+  JpegError *err = (JpegError *)cinfo->err;
+
+  err->pub.format_message (cinfo, err->message);
+  longjmp (err->jump, 1);
+}
+
+static void
+jpeg_emit_message_cb (j_common_ptr cinfo,
+                      int          msg_level)
+{
+  JpegError *err = (JpegError *)cinfo->err;
+
+  /* Level -1 is a warning (corrupt data); keep the first one. */
+  if (msg_level < 0)
+    {
+      if (err->warning[0] == '\0')
+        err->pub.format_message (cinfo, err->warning);
+      err->pub.num_warnings++;
+    }
+}
+
+static void
+jpeg_output_message_cb (j_common_ptr cinfo)
+{
+  (void)cinfo;
+}
+
+static void
+jpeg_error_init (struct jpeg_decompress_struct *cinfo,
+                 JpegError                     *err)
+{
+  memset (err, 0, sizeof *err);
+  cinfo->err = jpeg_std_error (&err->pub);
+  err->pub.error_exit = jpeg_error_exit_cb;
+  err->pub.emit_message = jpeg_emit_message_cb;
+  err->pub.output_message = jpeg_output_message_cb;
+}
+
+static gboolean
+jpeg_read_size (KpImagePyramid *self,
+                GError        **error)
+{
+  struct jpeg_decompress_struct cinfo;
+  JpegError err;
+  FILE *fp = g_fopen (self->path, "rb");
+
+  if (fp == NULL)
+    {
+      set_error (error, KP_MEDIA_ERROR_UNREADABLE, self->path, g_strerror (errno));
+      return FALSE;
+    }
+  jpeg_error_init (&cinfo, &err);
+  if (setjmp (err.jump))
+    {
+      jpeg_destroy_decompress (&cinfo);
+      fclose (fp);
+      set_corrupt (error, self->path, err.message);
+      return FALSE;
+    }
+  jpeg_create_decompress (&cinfo);
+  jpeg_stdio_src (&cinfo, fp);
+  jpeg_read_header (&cinfo, TRUE);
+  self->width = cinfo.image_width;
+  self->height = cinfo.image_height;
+  jpeg_destroy_decompress (&cinfo);
+  fclose (fp);
+
+  return TRUE;
+}
+
+/* Decodes the JPEG at 1 / 2^level of its size (DCT scaling) and streams
+ * its rows into the builder at that level. */
+static gboolean
+jpeg_decode (KpImagePyramid *self,
+             Builder        *b,
+             int             level,
+             GError        **error)
+{
+  struct jpeg_decompress_struct cinfo;
+  JpegError err;
+  FILE *fp = g_fopen (self->path, "rb");
+  guint8 *volatile rows = NULL;
+  guint8 *volatile out = NULL;
+  gboolean cmyk = FALSE;
+  JSAMPROW pointers[16];
+  int lw, lh;
+
+  if (fp == NULL)
+    {
+      set_error (error, KP_MEDIA_ERROR_UNREADABLE, self->path, g_strerror (errno));
+      return FALSE;
+    }
+  kp_image_pyramid_get_level_size (self, level, &lw, &lh);
+  jpeg_error_init (&cinfo, &err);
+  if (setjmp (err.jump))
+    {
+      jpeg_destroy_decompress (&cinfo);
+      fclose (fp);
+      g_free (rows);
+      g_free (out);
+      if (b->error != NULL)
+        g_propagate_error (error, g_steal_pointer (&b->error));
+      else
+        set_corrupt (error, self->path, err.message);
+      return FALSE;
+    }
+  jpeg_create_decompress (&cinfo);
+  cinfo.mem->max_memory_to_use = JPEG_MAX_MEMORY;
+  jpeg_stdio_src (&cinfo, fp);
+  jpeg_read_header (&cinfo, TRUE);
+  if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK)
+    {
+      cinfo.out_color_space = JCS_CMYK;
+      cmyk = TRUE;
+    }
+  else
+    {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+      cinfo.out_color_space = JCS_EXT_BGRA;
+#else
+      cinfo.out_color_space = JCS_EXT_ARGB;
+#endif
+    }
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = 1u << level;
+  jpeg_start_decompress (&cinfo);
+  if ((int)cinfo.output_width != lw || (int)cinfo.output_height != lh)
+    {
+      /* Not a DCT scale libjpeg offers for this image: a bug of ours. */
+      g_snprintf (err.message, sizeof err.message, "unexpected scaled size %ux%u",
+                  cinfo.output_width, cinfo.output_height);
+      longjmp (err.jump, 1);
+    }
+  rows = g_malloc ((gsize)lw * 4 * G_N_ELEMENTS (pointers));
+  if (cmyk)
+    out = g_malloc ((gsize)lw * 4);
+  while (cinfo.output_scanline < cinfo.output_height)
+    {
+      int n_max = MIN ((int)G_N_ELEMENTS (pointers), MAX (1, cinfo.rec_outbuf_height));
+      int n;
+
+      for (int i = 0; i < n_max; i++)
+        pointers[i] = rows + (gsize)i * lw * 4;
+      n = jpeg_read_scanlines (&cinfo, pointers, n_max);
+      for (int i = 0; i < n; i++)
+        {
+          const guint8 *row = pointers[i];
+
+          if (cmyk)
+            {
+              /* Adobe writes CMYK inverted: these are 255 - ink. */
+              for (int x = 0; x < lw; x++)
+                {
+                  const guint8 *p = row + x * 4;
+
+                  put_pixel (out + x * 4, p[0] * p[3] / 255, p[1] * p[3] / 255,
+                             p[2] * p[3] / 255, 255);
+                }
+              row = out;
+            }
+          if (!builder_push_row (b, level, row))
+            longjmp (err.jump, 1);
+        }
+    }
+  if (err.warning[0] != '\0')
+    {
+      g_mutex_lock (&self->mutex);
+      if (self->warning == NULL)
+        self->warning = g_strdup (err.warning);
+      g_mutex_unlock (&self->mutex);
+    }
+  jpeg_finish_decompress (&cinfo);
+  jpeg_destroy_decompress (&cinfo);
+  fclose (fp);
+  g_free (rows);
+  g_free (out);
+
+  return TRUE;
+}
+
+/* PNG */
+
+typedef struct
+{
+  jmp_buf jump;
+  char    message[256];
+} PngError;
+
+static void
+png_error_cb (png_structp      png,
+              png_const_charp  message)
+{
+  PngError *err = png_get_error_ptr (png);
+
+  g_strlcpy (err->message, message, sizeof err->message);
+  longjmp (err->jump, 1);
+}
+
+static void
+png_warning_cb (png_structp      png,
+                png_const_charp  message)
+{
+  (void)png;
+  g_debug ("PNG warning: %s", message);
+}
+
+static gboolean
+png_decode (KpImagePyramid *self,
+            Builder        *b,
+            GError        **error)
+{
+  PngError err = { 0 };
+  FILE *fp = g_fopen (self->path, "rb");
+  png_structp png;
+  png_infop info = NULL;
+  guint8 *volatile row = NULL;
+  guint8 *volatile whole = NULL;
+  guint8 *volatile out = NULL;
+  png_uint_32 w, h;
+  int depth, color, interlace, passes;
+  gboolean alpha;
+
+  if (fp == NULL)
+    {
+      set_error (error, KP_MEDIA_ERROR_UNREADABLE, self->path, g_strerror (errno));
+      return FALSE;
+    }
+  png = png_create_read_struct (PNG_LIBPNG_VER_STRING, &err, png_error_cb, png_warning_cb);
+  if (png == NULL || (info = png_create_info_struct (png)) == NULL)
+    {
+      png_destroy_read_struct (&png, NULL, NULL);
+      fclose (fp);
+      set_error (error, KP_MEDIA_ERROR_FAILED, self->path, NULL);
+      return FALSE;
+    }
+  if (setjmp (err.jump))
+    {
+      png_destroy_read_struct (&png, &info, NULL);
+      fclose (fp);
+      g_free (row);
+      g_free (whole);
+      g_free (out);
+      if (b != NULL && b->error != NULL)
+        g_propagate_error (error, g_steal_pointer (&b->error));
+      else
+        set_corrupt (error, self->path, err.message);
+      return FALSE;
+    }
+  png_init_io (png, fp);
+  png_read_info (png, info);
+  png_get_IHDR (png, info, &w, &h, &depth, &color, &interlace, NULL, NULL);
+  if (b == NULL)
+    {
+      /* Only the size was wanted. */
+      self->width = w;
+      self->height = h;
+      png_destroy_read_struct (&png, &info, NULL);
+      fclose (fp);
+      return TRUE;
+    }
+
+  alpha = (color & PNG_COLOR_MASK_ALPHA) != 0 || png_get_valid (png, info, PNG_INFO_tRNS);
+  png_set_expand (png);
+  png_set_strip_16 (png);
+  png_set_gray_to_rgb (png);
+  if (!alpha)
+    png_set_filler (png, 0xff, PNG_FILLER_AFTER);
+  passes = png_set_interlace_handling (png);
+  png_read_update_info (png, info);
+
+  out = g_malloc ((gsize)w * 4);
+  if (passes > 1)
+    {
+      /* Interlaced rows arrive in several passes over the whole image. */
+      if ((gsize)w * h * 4 > MAX_WHOLE_BYTES)
+        {
+          g_snprintf (err.message, sizeof err.message, "%s",
+                      _("interlaced PNG images this large are not supported"));
+          longjmp (err.jump, 1);
+        }
+      whole = g_malloc ((gsize)w * h * 4);
+      for (int pass = 0; pass < passes; pass++)
+        for (png_uint_32 y = 0; y < h; y++)
+          png_read_row (png, whole + (gsize)y * w * 4, NULL);
+    }
+  else
+    row = g_malloc ((gsize)w * 4);
+
+  for (png_uint_32 y = 0; y < h; y++)
+    {
+      const guint8 *src;
+
+      if (whole != NULL)
+        src = whole + (gsize)y * w * 4;
+      else
+        {
+          png_read_row (png, row, NULL);
+          src = row;
+        }
+      for (png_uint_32 x = 0; x < w; x++)
+        put_pixel (out + x * 4, src[x * 4], src[x * 4 + 1], src[x * 4 + 2], src[x * 4 + 3]);
+      if (!builder_push_row (b, 0, out))
+        longjmp (err.jump, 1);
+    }
+  png_read_end (png, NULL);
+  png_destroy_read_struct (&png, &info, NULL);
+  fclose (fp);
+  g_free (row);
+  g_free (whole);
+  g_free (out);
+
+  return TRUE;
+}
+
+/* TIFF */
+
+typedef struct
+{
+  char message[256];
+} TiffError;
+
+static int
+tiff_error_cb (TIFF       *tif,
+               void       *user_data,
+               const char *module,
+               const char *fmt,
+               va_list     ap)
+{
+  TiffError *err = user_data;
+
+  (void)tif;
+  (void)module;
+  if (err->message[0] == '\0')
+    g_vsnprintf (err->message, sizeof err->message, fmt, ap);
+  return 1;
+}
+
+static int
+tiff_warning_cb (TIFF       *tif,
+                 void       *user_data,
+                 const char *module,
+                 const char *fmt,
+                 va_list     ap)
+{
+  (void)tif;
+  (void)user_data;
+  (void)module;
+  (void)fmt;
+  (void)ap;
+  return 1;
+}
+
+static TIFF *
+tiff_open (const char *path,
+           TiffError  *err)
+{
+  TIFFOpenOptions *options = TIFFOpenOptionsAlloc ();
+  TIFF *tif;
+
+  TIFFOpenOptionsSetErrorHandlerExtR (options, tiff_error_cb, err);
+  TIFFOpenOptionsSetWarningHandlerExtR (options, tiff_warning_cb, err);
+  tif = TIFFOpenExt (path, "r", options);
+  TIFFOpenOptionsFree (options);
+
+  return tif;
+}
+
+static gboolean
+tiff_read_size (KpImagePyramid *self,
+                GError        **error)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  guint32 w = 0, h = 0;
+
+  if (tif == NULL)
+    {
+      set_corrupt (error, self->path, err.message);
+      return FALSE;
+    }
+  TIFFGetField (tif, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField (tif, TIFFTAG_IMAGELENGTH, &h);
+  TIFFClose (tif);
+  self->width = w;
+  self->height = h;
+
+  return TRUE;
+}
+
+static inline void
+put_abgr (guint8  *out,
+          guint32  abgr)
+{
+  /* TIFFRGBAImage gives premultiplied (associated) alpha. */
+  guint32 v = (TIFFGetA (abgr) << 24) | (TIFFGetR (abgr) << 16) | (TIFFGetG (abgr) << 8) | TIFFGetB (abgr);
+
+  memcpy (out, &v, 4);
+}
+
+static gboolean
+tiff_decode (KpImagePyramid *self,
+             Builder        *b,
+             GError        **error)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  guint16 bps = 0, spp = 0, planar = 0, photometric = 0, n_extra = 0;
+  guint16 *extra = NULL;
+  guint32 w = self->width, h = self->height;
+  g_autofree guint8 *out = NULL;
+  g_autofree guint8 *line = NULL;
+  g_autofree guint32 *raster = NULL;
+  gboolean ok = TRUE;
+
+  if (tif == NULL)
+    {
+      set_corrupt (error, self->path, err.message);
+      return FALSE;
+    }
+  TIFFGetFieldDefaulted (tif, TIFFTAG_BITSPERSAMPLE, &bps);
+  TIFFGetFieldDefaulted (tif, TIFFTAG_SAMPLESPERPIXEL, &spp);
+  TIFFGetFieldDefaulted (tif, TIFFTAG_PLANARCONFIG, &planar);
+  TIFFGetField (tif, TIFFTAG_PHOTOMETRIC, &photometric);
+  TIFFGetFieldDefaulted (tif, TIFFTAG_EXTRASAMPLES, &n_extra, &extra);
+  out = g_malloc ((gsize)w * 4);
+
+  if (!TIFFIsTiled (tif) && bps == 8 && planar == PLANARCONFIG_CONTIG &&
+      ((photometric == PHOTOMETRIC_RGB && (spp == 3 || spp == 4)) ||
+       (photometric == PHOTOMETRIC_MINISBLACK && (spp == 1 || spp == 2))))
+    {
+      /* The common case: 8-bit scanlines, read one after another. */
+      gboolean has_alpha = spp == 4 || spp == 2;
+      gboolean associated = has_alpha && n_extra > 0 && extra[0] == EXTRASAMPLE_ASSOCALPHA;
+
+      line = g_malloc (TIFFScanlineSize (tif));
+      for (guint32 y = 0; y < h && ok; y++)
+        {
+          if (TIFFReadScanline (tif, line, y, 0) < 0)
+            {
+              ok = FALSE;
+              break;
+            }
+          for (guint32 x = 0; x < w; x++)
+            {
+              const guint8 *p = line + (gsize)x * spp;
+              guint8 r, g, bl, a = has_alpha ? p[spp - 1] : 255;
+              guint32 v;
+
+              if (spp >= 3)
+                r = p[0], g = p[1], bl = p[2];
+              else
+                r = g = bl = p[0];
+              if (associated)
+                {
+                  v = ((guint32)a << 24) | ((guint32)r << 16) | ((guint32)g << 8) | bl;
+                  memcpy (out + x * 4, &v, 4);
+                }
+              else
+                put_pixel (out + x * 4, r, g, bl, a);
+            }
+          if (!builder_push_row (b, 0, out))
+            goto fail_builder;
+        }
+    }
+  else if (TIFFIsTiled (tif))
+    {
+      guint32 tw = 0, th = 0;
+
+      TIFFGetField (tif, TIFFTAG_TILEWIDTH, &tw);
+      TIFFGetField (tif, TIFFTAG_TILELENGTH, &th);
+      if (tw == 0 || th == 0 || (gsize)w * th * 4 > MAX_WHOLE_BYTES)
+        {
+          ok = FALSE;
+          g_strlcpy (err.message, _("its tiles are too large"), sizeof err.message);
+        }
+      else
+        {
+          /* One row of TIFF tiles at a time, each read bottom-up. */
+          g_autofree guint32 *band = g_malloc ((gsize)w * th * 4);
+
+          raster = g_malloc ((gsize)tw * th * 4);
+          for (guint32 y0 = 0; y0 < h && ok; y0 += th)
+            {
+              guint32 rows = MIN (th, h - y0);
+
+              for (guint32 x0 = 0; x0 < w; x0 += tw)
+                {
+                  guint32 cols = MIN (tw, w - x0);
+
+                  if (!TIFFReadRGBATile (tif, x0, y0, raster))
+                    {
+                      ok = FALSE;
+                      break;
+                    }
+                  for (guint32 r = 0; r < rows; r++)
+                    memcpy (band + (gsize)r * w + x0, raster + (gsize)(th - 1 - r) * tw,
+                            (gsize)cols * 4);
+                }
+              for (guint32 r = 0; r < rows && ok; r++)
+                {
+                  for (guint32 x = 0; x < w; x++)
+                    put_abgr (out + x * 4, band[(gsize)r * w + x]);
+                  if (!builder_push_row (b, 0, out))
+                    goto fail_builder;
+                }
+            }
+        }
+    }
+  else
+    {
+      guint32 rows_per_strip = h;
+
+      TIFFGetFieldDefaulted (tif, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
+      rows_per_strip = MIN (rows_per_strip, h);
+      if ((gsize)w * rows_per_strip * 4 > MAX_WHOLE_BYTES)
+        {
+          ok = FALSE;
+          g_strlcpy (err.message, _("its strips are too large"), sizeof err.message);
+        }
+      else
+        {
+          raster = g_malloc ((gsize)w * rows_per_strip * 4);
+          for (guint32 y0 = 0; y0 < h && ok; y0 += rows_per_strip)
+            {
+              guint32 rows = MIN (rows_per_strip, h - y0);
+
+              if (!TIFFReadRGBAStrip (tif, y0, raster))
+                {
+                  ok = FALSE;
+                  break;
+                }
+              for (guint32 r = 0; r < rows; r++)
+                {
+                  const guint32 *src = raster + (gsize)(rows - 1 - r) * w;
+
+                  for (guint32 x = 0; x < w; x++)
+                    put_abgr (out + x * 4, src[x]);
+                  if (!builder_push_row (b, 0, out))
+                    goto fail_builder;
+                }
+            }
+        }
+    }
+
+  TIFFClose (tif);
+  if (!ok)
+    set_corrupt (error, self->path, err.message);
+  return ok;
+
+fail_builder:
+  TIFFClose (tif);
+  g_propagate_error (error, g_steal_pointer (&b->error));
+  return FALSE;
+}
+
+/* Anything else: GdkPixbuf, for images small enough to decode whole. */
+
+static gboolean
+pixbuf_read_size (KpImagePyramid *self,
+                  GError        **error)
+{
+  int w = 0, h = 0;
+
+  if (gdk_pixbuf_get_file_info (self->path, &w, &h) == NULL)
+    {
+      set_error (error, KP_MEDIA_ERROR_NOT_AN_IMAGE, self->path, _("unknown image format"));
+      return FALSE;
+    }
+  self->width = w;
+  self->height = h;
+
+  return TRUE;
+}
+
+static gboolean
+pixbuf_decode (KpImagePyramid *self,
+               Builder        *b,
+               GError        **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree guint8 *out = NULL;
+  const guint8 *pixels;
+  int w, h, stride, n_channels;
+
+  if ((gsize)self->width * self->height * 4 > MAX_WHOLE_BYTES)
+    {
+      set_error (error, KP_MEDIA_ERROR_FAILED, self->path,
+                 _("images this large are only supported as JPEG, PNG or TIFF"));
+      return FALSE;
+    }
+  pixbuf = gdk_pixbuf_new_from_file (self->path, &local_error);
+  if (pixbuf == NULL)
+    {
+      set_corrupt (error, self->path, local_error->message);
+      return FALSE;
+    }
+  w = gdk_pixbuf_get_width (pixbuf);
+  h = gdk_pixbuf_get_height (pixbuf);
+  if (w != self->width || h != self->height)
+    {
+      set_corrupt (error, self->path, NULL);
+      return FALSE;
+    }
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+  n_channels = gdk_pixbuf_get_n_channels (pixbuf);
+  pixels = gdk_pixbuf_read_pixels (pixbuf);
+  out = g_malloc ((gsize)w * 4);
+  for (int y = 0; y < h; y++)
+    {
+      const guint8 *p = pixels + (gsize)y * stride;
+
+      for (int x = 0; x < w; x++, p += n_channels)
+        put_pixel (out + x * 4, p[0], p[1], p[2], n_channels == 4 ? p[3] : 255);
+      if (!builder_push_row (b, 0, out))
+        {
+          g_propagate_error (error, g_steal_pointer (&b->error));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* Opening */
+
+static Format
+sniff_format (const char *path)
+{
+  guint8 magic[4] = { 0 };
+  FILE *fp = g_fopen (path, "rb");
+  size_t n;
+
+  if (fp == NULL)
+    return FORMAT_PIXBUF;
+  n = fread (magic, 1, sizeof magic, fp);
+  fclose (fp);
+  if (n >= 3 && magic[0] == 0xff && magic[1] == 0xd8 && magic[2] == 0xff)
+    return FORMAT_JPEG;
+  if (n == 4 && magic[0] == 0x89 && magic[1] == 'P' && magic[2] == 'N' && magic[3] == 'G')
+    return FORMAT_PNG;
+  if (n == 4 && ((magic[0] == 'I' && magic[1] == 'I' && magic[2] == 42 && magic[3] == 0) ||
+                 (magic[0] == 'M' && magic[1] == 'M' && magic[2] == 0 && magic[3] == 42)))
+    return FORMAT_TIFF;
+
+  return FORMAT_PIXBUF;
+}
+
+KpImagePyramid *
+kp_image_pyramid_open (const char    *path,
+                       const char    *cache_dir,
+                       int            tile_size,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  g_autoptr(KpImagePyramid) self = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *hash = NULL;
+  g_autofree char *complete_path = NULL;
+  g_autofree char *absolute = NULL;
+  g_autofree char *warning = NULL;
+  GStatBuf st;
+  gboolean ok;
+  int w, h;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (tile_size >= 16, NULL);
+
+  if (g_cancellable_set_error_if_cancelled (cancellable, error))
+    return NULL;
+
+  if (g_stat (path, &st) != 0)
+    {
+      int saved = errno;
+
+      set_error (error, saved == ENOENT ? KP_MEDIA_ERROR_UNREADABLE : KP_MEDIA_ERROR_UNREADABLE,
+                 path, g_strerror (saved));
+      return NULL;
+    }
+  if (st.st_size == 0)
+    {
+      set_error (error, KP_MEDIA_ERROR_NOT_AN_IMAGE, path, _("the file is empty"));
+      return NULL;
+    }
+
+  self = g_object_new (KP_TYPE_IMAGE_PYRAMID, NULL);
+  self->path = g_strdup (path);
+  self->tile_size = tile_size;
+  self->format = sniff_format (path);
+
+  switch (self->format)
+    {
+    case FORMAT_JPEG:
+      ok = jpeg_read_size (self, error);
+      break;
+    case FORMAT_PNG:
+      ok = png_decode (self, NULL, error);
+      break;
+    case FORMAT_TIFF:
+      ok = tiff_read_size (self, error);
+      break;
+    case FORMAT_PIXBUF:
+    default:
+      ok = pixbuf_read_size (self, error);
+      break;
+    }
+  if (!ok)
+    return NULL;
+  if (self->width <= 0 || self->height <= 0 || self->width > 1000000 || self->height > 1000000)
+    {
+      set_corrupt (error, path, _("its size is invalid"));
+      return NULL;
+    }
+
+  w = self->width;
+  h = self->height;
+  self->n_levels = 1;
+  self->overview_level = -1;
+  for (;;)
+    {
+      if (self->overview_level < 0 && MAX (w, h) <= KP_IMAGE_PYRAMID_OVERVIEW_SIDE)
+        self->overview_level = self->n_levels - 1;
+      if (MAX (w, h) <= tile_size)
+        break;
+      w = (w + 1) / 2;
+      h = (h + 1) / 2;
+      self->n_levels++;
+    }
+  if (self->overview_level < 0)
+    self->overview_level = self->n_levels - 1;
+
+  self->done = g_new0 (guint8 *, self->n_levels);
+  for (int level = 0; level < self->n_levels; level++)
+    {
+      int columns, rows;
+
+      kp_image_pyramid_get_grid (self, level, &columns, &rows);
+      self->done[level] = g_malloc0 ((gsize)columns * rows);
+    }
+
+  absolute = g_canonicalize_filename (path, NULL);
+  key = g_strdup_printf ("%s\n%s\n%" G_GINT64_FORMAT "\n%" G_GINT64_FORMAT "\n%d",
+                         CACHE_VERSION, absolute, (gint64)st.st_mtime, (gint64)st.st_size, tile_size);
+  hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
+  if (cache_dir != NULL)
+    self->cache_path = g_build_filename (cache_dir, hash, NULL);
+  else
+    self->cache_path = g_build_filename (g_get_user_cache_dir (), "kempelen", "pyramids", hash, NULL);
+
+  /* A previous build that finished left this file (with the decoder's
+   * warning, if any). */
+  complete_path = g_build_filename (self->cache_path, "complete", NULL);
+  if (g_file_get_contents (complete_path, &warning, NULL, NULL))
+    {
+      self->complete = TRUE;
+      for (int level = 0; level < self->n_levels; level++)
+        {
+          int columns, rows;
+
+          kp_image_pyramid_get_grid (self, level, &columns, &rows);
+          memset (self->done[level], 1, (gsize)columns * rows);
+        }
+      if (*warning != '\0')
+        self->warning = g_steal_pointer (&warning);
+    }
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+kp_image_pyramid_build (KpImagePyramid          *self,
+                        GCancellable            *cancellable,
+                        KpImagePyramidProgress   progress,
+                        gpointer                 user_data,
+                        GError                 **error)
+{
+  g_autofree char *complete_path = NULL;
+  g_autofree char *warning = NULL;
+  int split = 0;
+  gboolean ok = TRUE;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), FALSE);
+
+  if (kp_image_pyramid_is_complete (self))
+    return TRUE;
+  if (g_mkdir_with_parents (self->cache_path, 0700) != 0)
+    {
+      int saved = errno;
+      g_autofree char *name = g_filename_display_name (self->cache_path);
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the image cache folder “%s”: %s"), name, g_strerror (saved));
+      return FALSE;
+    }
+
+  if (self->format == FORMAT_JPEG)
+    {
+      /* A quick reduced decode for the coarse levels first. */
+      split = MIN (self->overview_level, 3);
+      if (split > 0)
+        {
+          Builder *b = builder_new (self, split, self->n_levels - 1, cancellable, progress, user_data);
+
+          ok = jpeg_decode (self, b, split, error);
+          builder_free (b);
+          if (!ok)
+            return FALSE;
+        }
+    }
+
+  {
+    Builder *b = builder_new (self, 0, (split > 0 ? split : self->n_levels) - 1,
+                              cancellable, progress, user_data);
+
+    switch (self->format)
+      {
+      case FORMAT_JPEG:
+        ok = jpeg_decode (self, b, 0, error);
+        break;
+      case FORMAT_PNG:
+        ok = png_decode (self, b, error);
+        break;
+      case FORMAT_TIFF:
+        ok = tiff_decode (self, b, error);
+        break;
+      case FORMAT_PIXBUF:
+      default:
+        ok = pixbuf_decode (self, b, error);
+        break;
+      }
+    builder_free (b);
+  }
+  if (!ok)
+    return FALSE;
+
+  warning = kp_image_pyramid_dup_warning (self);
+  complete_path = g_build_filename (self->cache_path, "complete", NULL);
+  if (!g_file_set_contents (complete_path, warning != NULL ? warning : "", -1, error))
+    return FALSE;
+
+  g_mutex_lock (&self->mutex);
+  self->complete = TRUE;
+  g_mutex_unlock (&self->mutex);
+
+  return TRUE;
+}
+
+GBytes *
+kp_image_pyramid_read_tile (KpImagePyramid  *self,
+                            int              level,
+                            int              tx,
+                            int              ty,
+                            int             *width,
+                            int             *height,
+                            GError         **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *packed = NULL;
+  g_autofree guint8 *pixels = NULL;
+  gsize length, expected, n;
+  int w, h;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), NULL);
+  g_return_val_if_fail (level >= 0 && level < self->n_levels, NULL);
+
+  tile_extent (self, level, tx, ty, &w, &h);
+  g_return_val_if_fail (w > 0 && h > 0, NULL);
+
+  path = tile_path (self, level, tx, ty);
+  if (!g_file_get_contents (path, &packed, &length, error))
+    return NULL;
+  expected = (gsize)w * h * 4;
+  pixels = g_malloc (expected);
+  n = ZSTD_decompress (pixels, expected, packed, length);
+  if (ZSTD_isError (n) || n != expected)
+    {
+      g_autofree char *name = g_filename_display_name (path);
+
+      g_set_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT,
+                   _("The cached image tile “%s” is damaged."), name);
+      return NULL;
+    }
+  if (width != NULL)
+    *width = w;
+  if (height != NULL)
+    *height = h;
+
+  return g_bytes_new_take (g_steal_pointer (&pixels), expected);
+}
+
+/* Accessors */
+
+const char *
+kp_image_pyramid_get_path (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), NULL);
+  return self->path;
+}
+
+const char *
+kp_image_pyramid_get_cache_path (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), NULL);
+  return self->cache_path;
+}
+
+int
+kp_image_pyramid_get_width (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+  return self->width;
+}
+
+int
+kp_image_pyramid_get_height (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+  return self->height;
+}
+
+int
+kp_image_pyramid_get_tile_size (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+  return self->tile_size;
+}
+
+int
+kp_image_pyramid_get_n_levels (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+  return self->n_levels;
+}
+
+int
+kp_image_pyramid_get_overview_level (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+  return self->overview_level;
+}
+
+void
+kp_image_pyramid_get_level_size (KpImagePyramid *self,
+                                 int             level,
+                                 int            *width,
+                                 int            *height)
+{
+  int w, h;
+
+  g_return_if_fail (KP_IS_IMAGE_PYRAMID (self));
+
+  w = self->width;
+  h = self->height;
+  for (int i = 0; i < level; i++)
+    {
+      w = (w + 1) / 2;
+      h = (h + 1) / 2;
+    }
+  if (width != NULL)
+    *width = w;
+  if (height != NULL)
+    *height = h;
+}
+
+void
+kp_image_pyramid_get_grid (KpImagePyramid *self,
+                           int             level,
+                           int            *columns,
+                           int            *rows)
+{
+  int w, h;
+
+  kp_image_pyramid_get_level_size (self, level, &w, &h);
+  if (columns != NULL)
+    *columns = (w + self->tile_size - 1) / self->tile_size;
+  if (rows != NULL)
+    *rows = (h + self->tile_size - 1) / self->tile_size;
+}
+
+gboolean
+kp_image_pyramid_has_tile (KpImagePyramid *self,
+                           int             level,
+                           int             tx,
+                           int             ty)
+{
+  int columns, rows;
+  gboolean ret;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), FALSE);
+
+  if (level < 0 || level >= self->n_levels)
+    return FALSE;
+  kp_image_pyramid_get_grid (self, level, &columns, &rows);
+  if (tx < 0 || ty < 0 || tx >= columns || ty >= rows)
+    return FALSE;
+
+  g_mutex_lock (&self->mutex);
+  ret = self->done[level][(gsize)ty * columns + tx] != 0;
+  g_mutex_unlock (&self->mutex);
+
+  return ret;
+}
+
+gboolean
+kp_image_pyramid_is_complete (KpImagePyramid *self)
+{
+  gboolean ret;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), FALSE);
+
+  g_mutex_lock (&self->mutex);
+  ret = self->complete;
+  g_mutex_unlock (&self->mutex);
+
+  return ret;
+}
+
+char *
+kp_image_pyramid_dup_warning (KpImagePyramid *self)
+{
+  char *ret;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), NULL);
+
+  g_mutex_lock (&self->mutex);
+  ret = g_strdup (self->warning);
+  g_mutex_unlock (&self->mutex);
+
+  return ret;
+}

@@ -1,0 +1,87 @@
+/* kp-image-pyramid.h: tiled, multi-level copies of very large images
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#include "kp-media.h"
+
+G_BEGIN_DECLS
+
+#define KP_TYPE_IMAGE_PYRAMID (kp_image_pyramid_get_type ())
+G_DECLARE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, KP, IMAGE_PYRAMID, GObject)
+
+#define KP_IMAGE_PYRAMID_DEFAULT_TILE_SIZE 512
+/* The overview level is the finest whose longer side is at most this. */
+#define KP_IMAGE_PYRAMID_OVERVIEW_SIDE     2048
+
+/* Called in the building thread each time a row of tiles of a level is
+ * on disk (tile_row is its index). */
+typedef void (*KpImagePyramidProgress) (KpImagePyramid *pyramid,
+                                        int             level,
+                                        int             tile_row,
+                                        gpointer        user_data);
+
+/* Reads the header of path (JPEG, PNG, TIFF; other formats through
+ * GdkPixbuf) and finds its tile cache in cache_dir (NULL: the user cache
+ * directory), reusing tiles a previous build left there. Fast: decodes no
+ * pixel. Level 0 is the full image; each next level is half as wide and
+ * high (rounded up), each pixel the mean of a 2 x 2 block. */
+KpImagePyramid *kp_image_pyramid_open               (const char              *path,
+                                                     const char              *cache_dir,
+                                                     int                      tile_size,
+                                                     GCancellable            *cancellable,
+                                                     GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
+
+const char     *kp_image_pyramid_get_path           (KpImagePyramid          *self);
+const char     *kp_image_pyramid_get_cache_path     (KpImagePyramid          *self);
+int             kp_image_pyramid_get_width          (KpImagePyramid          *self);
+int             kp_image_pyramid_get_height         (KpImagePyramid          *self);
+int             kp_image_pyramid_get_tile_size      (KpImagePyramid          *self);
+int             kp_image_pyramid_get_n_levels       (KpImagePyramid          *self);
+int             kp_image_pyramid_get_overview_level (KpImagePyramid          *self);
+void            kp_image_pyramid_get_level_size     (KpImagePyramid          *self,
+                                                     int                      level,
+                                                     int                     *width,
+                                                     int                     *height);
+void            kp_image_pyramid_get_grid           (KpImagePyramid          *self,
+                                                     int                      level,
+                                                     int                     *columns,
+                                                     int                     *rows);
+
+/* Thread-safe: whether the tile is in the disk cache. */
+gboolean        kp_image_pyramid_has_tile           (KpImagePyramid          *self,
+                                                     int                      level,
+                                                     int                      tx,
+                                                     int                      ty);
+/* Thread-safe: whether every tile is in the disk cache. */
+gboolean        kp_image_pyramid_is_complete        (KpImagePyramid          *self);
+/* A warning the decoder gave (e.g. a truncated JPEG), or NULL. */
+char           *kp_image_pyramid_dup_warning        (KpImagePyramid          *self);
+
+/* Blocking (run it in a thread): decodes the image once, streaming its
+ * rows, and writes every tile of every level to the disk cache. For a
+ * JPEG, a first quick pass decodes it reduced (DCT scaling) to make the
+ * coarse levels, so an overview exists long before the full detail. A
+ * damaged file is an error; tiles written before it stay usable. */
+gboolean        kp_image_pyramid_build              (KpImagePyramid          *self,
+                                                     GCancellable            *cancellable,
+                                                     KpImagePyramidProgress   progress,
+                                                     gpointer                 user_data,
+                                                     GError                 **error);
+
+/* Blocking, thread-safe: the pixels of a tile from the disk cache, as
+ * cairo's ARGB32 (premultiplied, native endian) rows of width * 4 bytes.
+ * Edge tiles are smaller than the tile size. */
+GBytes         *kp_image_pyramid_read_tile          (KpImagePyramid          *self,
+                                                     int                      level,
+                                                     int                      tx,
+                                                     int                      ty,
+                                                     int                     *width,
+                                                     int                     *height,
+                                                     GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
+
+G_END_DECLS
