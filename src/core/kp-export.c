@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -29,7 +30,49 @@ static const struct {
   { KP_EXPORT_FORMAT_VOC, "voc" },
   { KP_EXPORT_FORMAT_YOLO, "yolo" },
   { KP_EXPORT_FORMAT_LABEL_MAP, "labelmap" },
+  { KP_EXPORT_FORMAT_GROUND_TRUTH, "groundtruth" },
+  { KP_EXPORT_FORMAT_GROUND_TRUTH, "gt" },
+  { KP_EXPORT_FORMAT_GROUND_TRUTH, "gt-manifest" },
+  { KP_EXPORT_FORMAT_GROUND_TRUTH, "sagemaker" },
+  { KP_EXPORT_FORMAT_LABEL_MAP, "label-map" },
 };
+
+#define N_EXPORT_FORMATS (KP_EXPORT_FORMAT_GROUND_TRUTH + 1)
+
+/* What each format makes of each shape: NULL holds it, "" leaves it out,
+ * else what it becomes. Indexed by format, then KpShape. */
+static const char * const conversions[N_EXPORT_FORMATS][KP_N_SHAPES] = {
+  /*                             box    rotated    polygon    polyline line    point   mask */
+  [KP_EXPORT_FORMAT_COCO]      = { NULL, NULL,     NULL,      "bbox",  "bbox", NULL,   NULL },
+  [KP_EXPORT_FORMAT_VOC]       = { NULL, NULL,     "bbox",    "bbox",  "bbox", "bbox", "bbox" },
+  [KP_EXPORT_FORMAT_YOLO]      = { NULL, "polygon", NULL,     "",      "",     "",     "" },
+  [KP_EXPORT_FORMAT_LABEL_MAP] = { "pixels", "pixels", "pixels", "",   "",     "",     NULL },
+  [KP_EXPORT_FORMAT_GROUND_TRUTH] = { NULL, "pixels", "pixels", "",    "",     "",     NULL },
+};
+
+const char *
+kp_export_format_converts_to (KpExportFormat format,
+                              KpShape        shape)
+{
+  const char *what;
+
+  g_return_val_if_fail ((guint)format < N_EXPORT_FORMATS, NULL);
+  g_return_val_if_fail ((guint)shape < KP_N_SHAPES, NULL);
+
+  what = conversions[format][shape];
+
+  return what != NULL && what[0] != '\0' ? what : NULL;
+}
+
+gboolean
+kp_export_format_holds (KpExportFormat format,
+                        KpShape        shape)
+{
+  g_return_val_if_fail ((guint)format < N_EXPORT_FORMATS, FALSE);
+  g_return_val_if_fail ((guint)shape < KP_N_SHAPES, FALSE);
+
+  return conversions[format][shape] == NULL;
+}
 
 void
 kp_export_report_free (KpExportReport *report)
@@ -979,10 +1022,28 @@ png_chunk (GByteArray   *out,
   g_byte_array_append (out, (const guint8 *)&be_crc, 4);
 }
 
+static GBytes *png_encode (const guint8 *pixels,
+                           int           width,
+                           int           height,
+                           int           channels);
+
 GBytes *
 kp_export_png_gray8 (const guint8 *pixels,
                      int           width,
                      int           height)
+{
+  g_return_val_if_fail (pixels != NULL, NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
+
+  return png_encode (pixels, width, height, 1);
+}
+
+/* channels 1: 8-bit grey; 3: 8-bit RGB. */
+static GBytes *
+png_encode (const guint8 *pixels,
+            int           width,
+            int           height,
+            int           channels)
 {
   static const guint8 signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
   g_autoptr(GByteArray) out = g_byte_array_new ();
@@ -993,8 +1054,7 @@ kp_export_png_gray8 (const guint8 *pixels,
   gsize in_pos = 0;
   GConverterResult result;
 
-  g_return_val_if_fail (pixels != NULL, NULL);
-  g_return_val_if_fail (width > 0 && height > 0, NULL);
+  gsize stride = (gsize)width * channels;
 
   /* Each row: filter type 0, then the pixels. */
   for (int y = 0; y < height; y++)
@@ -1002,7 +1062,7 @@ kp_export_png_gray8 (const guint8 *pixels,
       static const guint8 none = 0;
 
       g_byte_array_append (raw, &none, 1);
-      g_byte_array_append (raw, pixels + (gsize)y * width, width);
+      g_byte_array_append (raw, pixels + (gsize)y * stride, stride);
     }
 
   compressor = g_zlib_compressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB, 9);
@@ -1034,7 +1094,7 @@ kp_export_png_gray8 (const guint8 *pixels,
     memcpy (ihdr + 4, &be_height, 4);
   }
   ihdr[8] = 8;    /* bit depth */
-  ihdr[9] = 0;    /* greyscale */
+  ihdr[9] = channels == 3 ? 2 : 0;    /* RGB or greyscale */
   ihdr[10] = 0;   /* deflate */
   ihdr[11] = 0;   /* adaptive filtering */
   ihdr[12] = 0;   /* no interlace */
@@ -1074,6 +1134,36 @@ paint_mask (guint8       *pixels,
     }
 }
 
+/* The pixels whose centres a box, rotated box or polygon covers. */
+static KpMask *
+region_of (const KpAnnotation *a)
+{
+  KpPoint corners[4];
+
+  switch (a->shape)
+    {
+    case KP_SHAPE_POLYGON:
+      return kp_mask_paint_polygon (NULL, a->points, a->n_points, TRUE);
+
+    case KP_SHAPE_ROTATED_BOX:
+      kp_rotated_box_corners (&a->rotated, corners);
+      return kp_mask_paint_polygon (NULL, corners, 4, TRUE);
+
+    case KP_SHAPE_BOX:
+      corners[0] = (KpPoint) { a->rect.x, a->rect.y };
+      corners[1] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y };
+      corners[2] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y + a->rect.height };
+      corners[3] = (KpPoint) { a->rect.x, a->rect.y + a->rect.height };
+      return kp_mask_paint_polygon (NULL, corners, 4, TRUE);
+
+    case KP_SHAPE_MASK:
+      return kp_mask_copy (a->mask);
+
+    default:
+      return NULL;
+    }
+}
+
 static void
 export_label_map (ExportData *data,
                   const char *output,
@@ -1096,7 +1186,6 @@ export_label_map (ExportData *data,
           const KpAnnotation *a = image->annotations->pdata[j];
           guint class = class_of (data, a);
           g_autoptr(KpMask) region = NULL;
-          KpPoint corners[4];
 
           if (class == 0 || class > 255)
             {
@@ -1111,20 +1200,10 @@ export_label_map (ExportData *data,
               continue;
 
             case KP_SHAPE_POLYGON:
-              region = kp_mask_paint_polygon (NULL, a->points, a->n_points, TRUE);
-              break;
-
             case KP_SHAPE_ROTATED_BOX:
-              kp_rotated_box_corners (&a->rotated, corners);
-              region = kp_mask_paint_polygon (NULL, corners, 4, TRUE);
-              break;
-
             case KP_SHAPE_BOX:
-              corners[0] = (KpPoint) { a->rect.x, a->rect.y };
-              corners[1] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y };
-              corners[2] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y + a->rect.height };
-              corners[3] = (KpPoint) { a->rect.x, a->rect.y + a->rect.height };
-              region = kp_mask_paint_polygon (NULL, corners, 4, TRUE);
+              region = region_of (a);
+              data->converted[a->shape]++;
               break;
 
             default:
@@ -1142,6 +1221,257 @@ export_label_map (ExportData *data,
   add_output_string (outputs, g_build_filename (output, "classes.txt", NULL), classes);
 }
 
+/* SageMaker Ground Truth output manifests */
+
+#define GT_BOXES "kempelen-boxes"
+#define GT_SEGMENTATION "kempelen-segmentation"
+
+/* The colour of class (1..255) in a Ground Truth label map: the label's
+ * own colour when every label has a different one (and none is the
+ * background's white), else one made from the class number. */
+static void
+gt_colors (ExportData *data,
+           guint8      colors[256][3])
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gboolean own = TRUE;
+
+  g_hash_table_add (seen, (gpointer)"#ffffff");
+  for (guint i = 0; i < data->labels->len && i < 255 && own; i++)
+    {
+      const KpLabel *label = data->labels->pdata[i];
+      g_autofree char *lower = g_ascii_strdown (label->color, -1);
+      guint r, g, b;
+
+      own = sscanf (lower, "#%02x%02x%02x", &r, &g, &b) == 3 && strlen (lower) == 7 &&
+            !g_hash_table_contains (seen, label->color) && g_strcmp0 (lower, "#ffffff") != 0;
+      g_hash_table_add (seen, label->color);
+      colors[i + 1][0] = r;
+      colors[i + 1][1] = g;
+      colors[i + 1][2] = b;
+    }
+
+  colors[0][0] = colors[0][1] = colors[0][2] = 0xff;
+  if (own)
+    return;
+
+  for (guint k = 1; k < 256; k++)
+    {
+      colors[k][0] = k;
+      colors[k][1] = 255 - k;
+      colors[k][2] = (k * 97) & 0xff;
+    }
+}
+
+static void
+gt_metadata_common (JsonBuilder *builder,
+                    const char  *job,
+                    const char  *type,
+                    const char  *date)
+{
+  g_autofree char *job_name = g_strconcat ("labeling-job/", job, NULL);
+
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type);
+  json_builder_set_member_name (builder, "job-name");
+  json_builder_add_string_value (builder, job_name);
+  json_builder_set_member_name (builder, "human-annotated");
+  json_builder_add_string_value (builder, "yes");
+  json_builder_set_member_name (builder, "creation-date");
+  json_builder_add_string_value (builder, date);
+}
+
+static void
+export_ground_truth (ExportData *data,
+                     const char *output,
+                     GArray     *outputs)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *date = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.000000");
+  GString *manifest = g_string_new (NULL);
+  guint8 colors[256][3];
+
+  gt_colors (data, colors);
+
+  for (guint i = 0; i < data->images->len; i++)
+    {
+      const ExportImage *image = &g_array_index (data->images, ExportImage, i);
+      g_autoptr(JsonBuilder) builder = json_builder_new ();
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(JsonNode) root = NULL;
+      g_autofree char *source = kp_store_dup_media_file (data->store, image->media);
+      g_autofree char *line = NULL;
+      g_autofree guint8 *rgb = NULL;
+      gboolean used[256] = { FALSE };
+      int w = image->media->width, h = image->media->height;
+      gboolean has_regions = FALSE;
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "source-ref");
+      json_builder_add_string_value (builder, source);
+
+      /* Boxes, exact. */
+      json_builder_set_member_name (builder, GT_BOXES);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "image_size");
+      json_builder_begin_array (builder);
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "width");
+      json_builder_add_int_value (builder, w);
+      json_builder_set_member_name (builder, "height");
+      json_builder_add_int_value (builder, h);
+      json_builder_set_member_name (builder, "depth");
+      json_builder_add_int_value (builder, 3);
+      json_builder_end_object (builder);
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "annotations");
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < image->annotations->len; j++)
+        {
+          const KpAnnotation *a = image->annotations->pdata[j];
+          guint class = class_of (data, a);
+
+          if (class == 0 || a->shape != KP_SHAPE_BOX)
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "class_id");
+          json_builder_add_int_value (builder, class - 1);
+          json_builder_set_member_name (builder, "left");
+          json_builder_add_double_value (builder, a->rect.x);
+          json_builder_set_member_name (builder, "top");
+          json_builder_add_double_value (builder, a->rect.y);
+          json_builder_set_member_name (builder, "width");
+          json_builder_add_double_value (builder, a->rect.width);
+          json_builder_set_member_name (builder, "height");
+          json_builder_add_double_value (builder, a->rect.height);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_end_object (builder);
+
+      json_builder_set_member_name (builder, GT_BOXES "-metadata");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "objects");
+      json_builder_begin_array (builder);
+      for (guint j = 0; j < image->annotations->len; j++)
+        {
+          const KpAnnotation *a = image->annotations->pdata[j];
+
+          if (class_of (data, a) == 0 || a->shape != KP_SHAPE_BOX)
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "confidence");
+          json_builder_add_double_value (builder, a->review != KP_REVIEW_NONE ? a->confidence : 1.0);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+      json_builder_set_member_name (builder, "class-map");
+      json_builder_begin_object (builder);
+      for (guint k = 0; k < data->labels->len; k++)
+        {
+          g_autofree char *key = g_strdup_printf ("%u", k);
+
+          json_builder_set_member_name (builder, key);
+          json_builder_add_string_value (builder, ((KpLabel *)data->labels->pdata[k])->name);
+        }
+      json_builder_end_object (builder);
+      gt_metadata_common (builder, GT_BOXES, "groundtruth/object-detection", date);
+      json_builder_end_object (builder);
+
+      /* Regions, as pixels of a label map. */
+      for (guint j = 0; j < image->annotations->len; j++)
+        {
+          const KpAnnotation *a = image->annotations->pdata[j];
+          guint class = class_of (data, a);
+          g_autoptr(KpMask) region = NULL;
+          g_autofree guint8 *bits = NULL;
+
+          if (class == 0 || a->shape == KP_SHAPE_BOX)
+            continue;
+          if (class > 255 || kp_export_format_converts_to (KP_EXPORT_FORMAT_GROUND_TRUTH, a->shape) == NULL)
+            {
+              if (class > 255 || !kp_export_format_holds (KP_EXPORT_FORMAT_GROUND_TRUTH, a->shape))
+                {
+                  data->dropped[a->shape]++;
+                  continue;
+                }
+            }
+          else
+            data->converted[a->shape]++;
+
+          if (rgb == NULL)
+            {
+              rgb = g_malloc ((gsize)w * h * 3);
+              for (gsize p = 0; p < (gsize)w * h; p++)
+                memcpy (rgb + 3 * p, colors[0], 3);
+            }
+          has_regions = TRUE;
+          used[class] = TRUE;
+
+          region = region_of (a);
+          if (region == NULL || kp_mask_is_empty (region))
+            continue;
+          bits = kp_mask_to_bitmap (region);
+          for (int r = 0; r < region->height; r++)
+            for (int c = 0; c < region->width; c++)
+              {
+                int x = region->x + c, y = region->y + r;
+
+                if (x >= 0 && x < w && y >= 0 && y < h && bits[(gsize)r * region->width + c])
+                  memcpy (rgb + 3 * ((gsize)y * w + x), colors[class], 3);
+              }
+        }
+
+      if (has_regions)
+        {
+          g_autofree char *file_name = g_strconcat (image->stem, ".png", NULL);
+          g_autofree char *ref = g_build_filename ("label-maps", file_name, NULL);
+
+          json_builder_set_member_name (builder, GT_SEGMENTATION);
+          json_builder_add_string_value (builder, ref);
+          json_builder_set_member_name (builder, GT_SEGMENTATION "-metadata");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "internal-color-map");
+          json_builder_begin_object (builder);
+          for (guint k = 0; k < 256; k++)
+            {
+              g_autofree char *key = NULL;
+              g_autofree char *hex = NULL;
+
+              if (k > 0 && !used[k])
+                continue;
+              key = g_strdup_printf ("%u", k);
+              hex = g_strdup_printf ("#%02x%02x%02x", colors[k][0], colors[k][1], colors[k][2]);
+              json_builder_set_member_name (builder, key);
+              json_builder_begin_object (builder);
+              json_builder_set_member_name (builder, "class-name");
+              json_builder_add_string_value (builder, k == 0 ? "BACKGROUND"
+                                                             : ((KpLabel *)data->labels->pdata[k - 1])->name);
+              json_builder_set_member_name (builder, "hex-color");
+              json_builder_add_string_value (builder, hex);
+              json_builder_set_member_name (builder, "confidence");
+              json_builder_add_double_value (builder, 1.0);
+              json_builder_end_object (builder);
+            }
+          json_builder_end_object (builder);
+          gt_metadata_common (builder, GT_SEGMENTATION, "groundtruth/semantic-segmentation", date);
+          json_builder_end_object (builder);
+
+          add_output (outputs, g_build_filename (output, "label-maps", file_name, NULL),
+                      png_encode (rgb, w, h, 3));
+        }
+
+      json_builder_end_object (builder);
+      root = json_builder_get_root (builder);
+      json_generator_set_root (generator, root);
+      line = json_generator_to_data (generator, NULL);
+      g_string_append (manifest, line);
+      g_string_append_c (manifest, '\n');
+    }
+
+  add_output_string (outputs, g_build_filename (output, "output.manifest", NULL), manifest);
+}
+
 /* One line per kind of shape the format could not hold. */
 static void
 add_warnings (ExportData     *data,
@@ -1153,15 +1483,24 @@ add_warnings (ExportData     *data,
     {
       const char *shape_name = kp_shape_to_string (shape);
 
+      data->report->converted[shape] = data->converted[shape];
+      data->report->dropped[shape] = data->dropped[shape];
+      data->report->n_objects -= MIN (data->report->n_objects, data->dropped[shape]);
+
       if (data->converted[shape] > 0)
         {
+          const char *to = kp_export_format_converts_to (format, shape);
           const char *how;
 
-          if (format == KP_EXPORT_FORMAT_YOLO)
+          if (g_strcmp0 (to, "polygon") == 0)
             how = _("the polygon of their corners");
+          else if (g_strcmp0 (to, "pixels") == 0)
+            how = _("the pixels of their class");
           else
             how = _("their bounding boxes");
           g_ptr_array_add (data->report->warnings,
+                           /* Translators: "yolo cannot hold the shape “rotated”: 2 exported as
+                            * the polygon of their corners." */
                            g_strdup_printf (_("%s cannot hold the shape “%s”: %u exported as %s."),
                                             format_name, shape_name, data->converted[shape], how));
         }
@@ -1173,7 +1512,9 @@ add_warnings (ExportData     *data,
 
   if (data->report->n_pending > 0)
     g_ptr_array_add (data->report->warnings,
-                     g_strdup_printf (_("%u suggestions nobody reviewed were left out."),
+                     g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u suggestion nobody reviewed was left out.",
+                                                "%u suggestions nobody reviewed were left out.",
+                                                data->report->n_pending),
                                       data->report->n_pending));
 }
 
@@ -1231,6 +1572,10 @@ kp_export_full (KpStore         *store,
 
     case KP_EXPORT_FORMAT_LABEL_MAP:
       export_label_map (data, output, outputs);
+      break;
+
+    case KP_EXPORT_FORMAT_GROUND_TRUTH:
+      export_ground_truth (data, output, outputs);
       break;
 
     default:

@@ -32,6 +32,9 @@ typedef enum
   KP_EXPORT_FORMAT_VOC,         /* OUTPUT is a folder: one NAME.xml per image */
   KP_EXPORT_FORMAT_YOLO,        /* OUTPUT is a folder: classes.txt, data.yaml, images.txt, labels/NAME.txt */
   KP_EXPORT_FORMAT_LABEL_MAP,   /* OUTPUT is a folder: classes.txt and NAME.png, 8-bit grey, pixel = class */
+  /* Since session 4. OUTPUT is a folder: output.manifest (SageMaker Ground
+   * Truth output manifest, JSON lines) and label-maps/NAME.png. */
+  KP_EXPORT_FORMAT_GROUND_TRUTH,
 } KpExportFormat;
 
 /* What each format holds (since schema 2):
@@ -58,6 +61,19 @@ typedef enum
  * drawing order, pixel value = class (1 + label index; 0 background; labels
  * beyond 255 left out); lines and points left out.
  *
+ * GROUND_TRUTH: one line per image, "source-ref" its absolute path; boxes
+ * as a "groundtruth/object-detection" job ("kempelen-boxes": exact pixel
+ * left, top, width, height; class-map; each object's confidence, 1 for
+ * people's); masks, polygons and rotated boxes painted into an RGB label
+ * map of a "groundtruth/semantic-segmentation" job ("kempelen-segmentation",
+ * label-maps/NAME.png relative to the manifest, "internal-color-map"):
+ * polygons and rotated boxes become pixels (reported); lines, polylines
+ * and points are left out (reported).
+ *
+ * LABEL_MAP and GROUND_TRUTH keep one region per class and image: objects
+ * of a class come back as one mask, and later objects paint over earlier
+ * ones.
+ *
  * Unreviewed suggestions (review PENDING) are left out unless flags has
  * KP_EXPORT_FLAGS_INCLUDE_PENDING. */
 
@@ -70,9 +86,13 @@ typedef enum
 typedef struct
 {
   guint      n_images;
-  guint      n_objects;         /* exported, in whatever form */
+  guint      n_objects;         /* exported, in whatever form (not those left out) */
   guint      n_pending;         /* suggestions left out */
   GPtrArray *warnings;          /* char *: what the format could not hold, for people */
+  /* Since session 4, by KpShape: objects exported in another form
+   * (kp_export_format_converts_to()) and objects left out. */
+  guint      converted[KP_N_SHAPES];
+  guint      dropped[KP_N_SHAPES];
 } KpExportReport;
 
 void        kp_export_report_free        (KpExportReport  *report);
@@ -92,10 +112,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpExportReport, kp_export_report_free)
  * index in position order, image ids the media ids, annotation ids the
  * store's. */
 
-/* "coco", "voc", "yolo", "labelmap" (case-insensitive). */
+/* "coco", "voc", "yolo", "labelmap", "groundtruth" (also "gt",
+ * "gt-manifest", "sagemaker"); case-insensitive. */
 gboolean    kp_export_format_from_string (const char      *name,
                                           KpExportFormat  *format);
 const char *kp_export_format_to_string   (KpExportFormat   format);
+/* What a shape the format cannot hold becomes, untranslated, for
+ * machines: "bbox", "polygon", "pixels", or NULL when the format holds
+ * the shape or leaves it out. Since session 4. */
+const char *kp_export_format_converts_to (KpExportFormat   format,
+                                          KpShape          shape);
+/* Whether the format holds the shape as it is. Since session 4. */
+gboolean    kp_export_format_holds       (KpExportFormat   format,
+                                          KpShape          shape);
 
 /* Exports every image that has dimensions (images without annotations
  * included, BROKEN and MISSING ones left out) to output. Each file is written
