@@ -1,0 +1,474 @@
+/* test-av-pages.c: the workstation's audio and video pages
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Each test makes a project folder holding media generated with GStreamer
+ * (a sine WAV, an H.264 clip whose frames carry their number), opens its
+ * store and drives the page as the window does: load, edit through the
+ * same handlers the gestures and keys call, undo, redo, unload, load again.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+#include <gtk/gtk.h>
+
+#include "../media/kp-video-fixture.h"
+#include "kp-audio-page.h"
+#include "kp-audio-page-private.h"
+#include "kp-core.h"
+#include "kp-frame-view.h"
+#include "kp-timeline.h"
+//VIDEO #include "kp-video-page.h"
+//VIDEO #include "kp-video-page-private.h"
+#include "kp-waveform.h"
+#include "kp-waveform-private.h"
+
+#define RATE 48000
+
+typedef struct
+{
+  char      *folder;
+  KpStore   *store;
+  KpMedia   *media;
+  GtkWidget *window;
+  GtkWidget *page;
+} Fixture;
+
+static void
+run_pipeline (const char *desc)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) msg = NULL;
+
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+}
+
+/* 2 s of a 440 Hz sine, 48 kHz mono. */
+static void
+make_wav (const char *path)
+{
+  g_autofree char *desc = g_strdup_printf ("audiotestsrc num-buffers=20 samplesperbuffer=4800 "
+                                           "volume=0.5 freq=440 ! audio/x-raw,rate=48000,"
+                                           "channels=1,format=S16LE ! wavenc ! filesink "
+                                           "location=\"%s\"", path);
+
+  run_pipeline (desc);
+}
+
+static void
+wait_until (gboolean (*done) (gpointer),
+            gpointer   data)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  while (!done (data))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+}
+
+static void
+settle (void)
+{
+  gint64 until = g_get_monotonic_time () + 100 * 1000;
+
+  while (g_get_monotonic_time () < until)
+    {
+      while (g_main_context_iteration (NULL, FALSE))
+        ;
+      g_usleep (2000);
+    }
+}
+
+static KpMedia *
+find_media (KpStore    *store,
+            const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) media = kp_store_list_media (store, &error);
+
+  g_assert_no_error (error);
+  for (guint i = 0; i < media->len; i++)
+    {
+      KpMedia *m = g_ptr_array_index (media, i);
+
+      if (g_str_equal (m->path, name))
+        return kp_media_copy (m);
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+open_store (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->store = kp_store_open (f->folder, &error);
+  g_assert_no_error (error);
+  kp_store_scan (f->store, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+present (Fixture   *f,
+         GtkWidget *page)
+{
+  f->page = g_object_ref_sink (page);
+  f->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (f->window), 1000, 700);
+  gtk_window_set_child (GTK_WINDOW (f->window), page);
+  gtk_window_present (GTK_WINDOW (f->window));
+}
+
+static void
+close_page (Fixture *f)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  f->window = NULL;
+  /* Replies in flight hold the page until they arrive. */
+  while (G_OBJECT (f->page)->ref_count > 1)
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_finalize_object (f->page);
+  f->page = NULL;
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  if (f->window != NULL)
+    close_page (f);
+  g_clear_pointer (&f->media, kp_media_free);
+  g_clear_object (&f->store);
+  g_free (f->folder);
+}
+
+/* Audio */
+
+static void
+audio_setup (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *wav = NULL;
+  g_autoptr(GError) error = NULL;
+
+  f->folder = g_dir_make_tmp ("kp-test-av-audio-XXXXXX", &error);
+  g_assert_no_error (error);
+  wav = g_build_filename (f->folder, "talk.wav", NULL);
+  make_wav (wav);
+  open_store (f);
+  g_assert_cmpint (kp_store_add_label (f->store, "speech", "#3584e4", 1, &error), >, 0);
+  g_assert_no_error (error);
+  g_assert_cmpint (kp_store_add_label (f->store, "music", "#e66100", 2, &error), >, 0);
+  g_assert_no_error (error);
+  f->media = find_media (f->store, "talk.wav");
+}
+
+static gboolean
+audio_ready (gpointer data)
+{
+  KpAudioPage *page = data;
+  KpPeaks *peaks = _kp_audio_page_get_peaks (page);
+  GtkWidget *waveform = _kp_audio_page_get_waveform (page);
+
+  return peaks != NULL && kp_peaks_get_complete (peaks) && gtk_widget_get_width (waveform) > 100;
+}
+
+static KpAudioPage *
+new_audio_page (Fixture *f)
+{
+  KpAudioPage *page = KP_AUDIO_PAGE (kp_audio_page_new ());
+
+  _kp_audio_page_set_sink (page, "fakesink");
+  present (f, GTK_WIDGET (page));
+  kp_audio_page_load (page, f->store, f->media);
+  wait_until (audio_ready, page);
+  return page;
+}
+
+static gboolean
+can_undo (gpointer data)
+{
+  return kp_audio_page_get_can_undo (data);
+}
+
+static void
+drag_region (KpAudioPage *page,
+             double       x1,
+             double       x2)
+{
+  KpWaveform *waveform = KP_WAVEFORM (_kp_audio_page_get_waveform (page));
+  double y = _kp_waveform_wave_y (waveform);
+
+  _kp_waveform_pointer_press (waveform, x1, y);
+  for (double x = x1; x <= x2; x += 10)
+    {
+      _kp_waveform_pointer_motion (waveform, x, y);
+      settle ();
+    }
+  _kp_waveform_pointer_release (waveform, x2, y);
+}
+
+static void
+test_audio_edit_undo (Fixture       *f,
+                      gconstpointer  data)
+{
+  KpAudioPage *page = new_audio_page (f);
+  GtkWidget *waveform = _kp_audio_page_get_waveform (page);
+  KpRegions *regions = _kp_audio_page_get_regions (page);
+  g_autoptr(GtkSnapshot) snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  GtkWidget *transcript;
+  KpRegion *region;
+  g_autofree char *saved = NULL;
+  g_autofree char *regions_dir = NULL;
+  g_autofree char *regions_file = NULL;
+  g_autofree char *db_dir = g_path_get_dirname (kp_store_get_database_path (f->store));
+
+  g_assert_null (_kp_audio_page_get_error (page));
+  g_assert_false (kp_audio_page_get_can_undo (page));
+  g_assert_cmpuint (kp_regions_get_sample_rate (regions), ==, RATE);
+
+  /* It draws the waveform. */
+  _kp_waveform_snapshot_at (KP_WAVEFORM (waveform), snapshot, 800, 220);
+  node = gtk_snapshot_free_to_node (g_steal_pointer (&snapshot));
+  g_assert_nonnull (node);
+
+  /* A drag makes one region, and one undo step however many motions. */
+  drag_region (page, 100, 300);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+  wait_until (can_undo, page);
+  region = kp_regions_get_region (regions, 0);
+  g_assert_cmpint (kp_region_get_end (region) - kp_region_get_start (region), >, RATE / 10);
+  g_assert_true (kp_waveform_get_selected_region (KP_WAVEFORM (waveform)) == region);
+
+  /* Key 2 picks the project's label with key 2. */
+  gtk_widget_activate_action (waveform, "region.label", "i", 2);
+  g_assert_cmpstr (kp_region_get_label (region), ==, "music");
+
+  /* The editor sets the transcript. */
+  transcript = _kp_audio_page_get_editor_entry (page, "transcript");
+  gtk_editable_set_text (GTK_EDITABLE (transcript), "hello world");
+  g_signal_emit_by_name (transcript, "activate");
+  g_assert_cmpstr (kp_region_get_transcript (region), ==, "hello world");
+  settle ();
+
+  /* Saved beside the project database as they are edited. */
+  regions_dir = g_build_filename (db_dir, "audio", NULL);
+  regions_file = g_strdup_printf ("%s/%" G_GINT64_FORMAT ".regions.json", regions_dir, f->media->id);
+  g_assert_true (g_file_get_contents (regions_file, &saved, NULL, NULL));
+  g_assert_nonnull (strstr (saved, "hello world"));
+
+  /* Three steps back: transcript, label, the region itself. */
+  g_assert_true (kp_audio_page_undo (page));
+  region = kp_regions_get_region (regions, 0);
+  g_assert_cmpstr (kp_region_get_transcript (region), ==, "");
+  g_assert_cmpstr (kp_region_get_label (region), ==, "music");
+  g_assert_true (kp_audio_page_undo (page));
+  g_assert_cmpstr (kp_region_get_label (kp_regions_get_region (regions, 0)), ==, "");
+  g_assert_true (kp_audio_page_undo (page));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 0);
+  g_assert_false (kp_audio_page_get_can_undo (page));
+  g_assert_false (kp_audio_page_undo (page));
+
+  /* And forward again. */
+  g_assert_true (kp_audio_page_redo (page));
+  g_assert_true (kp_audio_page_redo (page));
+  g_assert_true (kp_audio_page_redo (page));
+  g_assert_false (kp_audio_page_redo (page));
+  region = kp_regions_get_region (regions, 0);
+  g_assert_cmpstr (kp_region_get_label (region), ==, "music");
+  g_assert_cmpstr (kp_region_get_transcript (region), ==, "hello world");
+
+  /* Moving a region is one step; deleting it another. */
+  kp_waveform_set_selected_region (KP_WAVEFORM (waveform), region);
+  {
+    gint64 start = kp_region_get_start (region);
+    double x = kp_waveform_x_for_sample (KP_WAVEFORM (waveform),
+                                         (kp_region_get_start (region) + kp_region_get_end (region)) / 2.0);
+    double lane_y = _kp_waveform_lane_y (KP_WAVEFORM (waveform), 0);
+    KpWaveform *w = KP_WAVEFORM (waveform);
+
+    _kp_waveform_pointer_press (w, x, lane_y);
+    _kp_waveform_pointer_motion (w, x + 20, lane_y);
+    settle ();
+    _kp_waveform_pointer_motion (w, x + 40, lane_y);
+    settle ();
+    _kp_waveform_pointer_release (w, x + 40, lane_y);
+    g_assert_cmpint (kp_region_get_start (region), >, start);
+    settle ();
+    gtk_widget_activate_action (waveform, "region.delete", NULL);
+    settle ();
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 0);
+    g_assert_true (kp_audio_page_undo (page));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+    g_assert_cmpint (kp_region_get_start (kp_regions_get_region (regions, 0)), >, start);
+    g_assert_true (kp_audio_page_undo (page));
+    g_assert_cmpint (kp_region_get_start (kp_regions_get_region (regions, 0)), ==, start);
+    g_assert_true (kp_audio_page_redo (page));
+  }
+
+  /* Reopen the page: the regions and the history come back. */
+  close_page (f);
+  page = new_audio_page (f);
+  regions = _kp_audio_page_get_regions (page);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+  region = kp_regions_get_region (regions, 0);
+  g_assert_cmpstr (kp_region_get_label (region), ==, "music");
+  g_assert_cmpstr (kp_region_get_transcript (region), ==, "hello world");
+  g_assert_true (kp_audio_page_get_can_undo (page));
+  g_assert_true (kp_audio_page_get_can_redo (page));
+  g_assert_true (kp_audio_page_undo (page));
+  g_assert_cmpint (kp_region_get_start (kp_regions_get_region (regions, 0)), <,
+                   kp_region_get_start (region));
+}
+
+static void
+test_audio_attributes_export (Fixture       *f,
+                              gconstpointer  data)
+{
+  KpAudioPage *page = new_audio_page (f);
+  KpRegions *regions = _kp_audio_page_get_regions (page);
+  GtkWidget *waveform = _kp_audio_page_get_waveform (page);
+  GtkWidget *tier = _kp_audio_page_get_editor_entry (page, "tier");
+  GtkWidget *key = _kp_audio_page_get_editor_entry (page, "attribute-key");
+  GtkWidget *value = _kp_audio_page_get_editor_entry (page, "attribute-value");
+  const char *extensions[] = { ".json", ".csv", ".txt", ".TextGrid", ".vtt", ".srt", ".rttm" };
+  KpRegion *region;
+
+  drag_region (page, 200, 400);
+  wait_until (can_undo, page);
+  region = kp_waveform_get_selected_region (KP_WAVEFORM (waveform));
+  g_assert_nonnull (region);
+
+  gtk_editable_set_text (GTK_EDITABLE (tier), "Alice");
+  g_signal_emit_by_name (tier, "activate");
+  g_assert_cmpstr (kp_region_get_tier (region), ==, "Alice");
+  gtk_editable_set_text (GTK_EDITABLE (key), "noise");
+  gtk_editable_set_text (GTK_EDITABLE (value), "low");
+  g_signal_emit_by_name (value, "activate");
+  g_assert_cmpstr (kp_region_get_attribute (region, "noise"), ==, "low");
+  gtk_widget_activate_action (waveform, "region.label", "i", 1);
+  settle ();
+
+  /* Every format exports, and reads back the region. */
+  for (guint i = 0; i < G_N_ELEMENTS (extensions); i++)
+    {
+      g_autofree char *path = g_strconcat (f->folder, "/export", extensions[i], NULL);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(KpRegions) back = kp_regions_new (RATE);
+
+      g_assert_true (_kp_audio_page_export (page, path, &error));
+      g_assert_no_error (error);
+      g_assert_true (kp_regions_load_file (back, path, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (back)), ==, 1);
+      g_assert_cmpint (ABS (kp_region_get_start (kp_regions_get_region (back, 0))
+                            - kp_region_get_start (region)), <, RATE / 100);
+    }
+
+  /* Importing adds (an undoable step); a bad file adds nothing. */
+  {
+    g_autofree char *path = g_strconcat (f->folder, "/export.csv", NULL);
+    g_autofree char *bad = g_strconcat (f->folder, "/bad.json", NULL);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (_kp_audio_page_import (page, path, &error));
+    g_assert_no_error (error);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 2);
+    settle ();
+    g_assert_true (kp_audio_page_undo (page));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+    g_assert_true (g_file_set_contents (bad, "{\"regions\": 3}", -1, NULL));
+    g_assert_false (_kp_audio_page_import (page, bad, &error));
+    g_assert_nonnull (error);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+  }
+}
+
+static void
+error_cb (GtkWidget    *page,
+          const GError *error,
+          gboolean     *emitted)
+{
+  g_assert_nonnull (error);
+  *emitted = TRUE;
+}
+
+static gboolean
+audio_failed (gpointer data)
+{
+  return _kp_audio_page_get_error (data) != NULL;
+}
+
+static void
+test_audio_corrupt (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->folder, "broken.wav", NULL);
+  g_autofree char *garbage = g_malloc (4096);
+  g_autoptr(KpMedia) broken = NULL;
+  KpAudioPage *page = KP_AUDIO_PAGE (kp_audio_page_new ());
+  gboolean emitted = FALSE;
+
+  for (guint i = 0; i < 4096; i++)
+    garbage[i] = (char)(i * 7919 % 251);
+  memcpy (garbage, "RIFF", 4);
+  g_assert_true (g_file_set_contents (path, garbage, 4096, NULL));
+  g_clear_object (&f->store);
+  open_store (f);
+  broken = find_media (f->store, "broken.wav");
+
+  _kp_audio_page_set_sink (page, "fakesink");
+  present (f, GTK_WIDGET (page));
+  g_signal_connect (page, "error", G_CALLBACK (error_cb), &emitted);
+  kp_audio_page_load (page, f->store, broken);
+  wait_until (audio_failed, page);
+  g_assert_true (emitted);
+  g_assert_nonnull (_kp_audio_page_get_error (page)->message);
+
+  /* The page still works for the next file. */
+  kp_audio_page_load (page, f->store, f->media);
+  wait_until (audio_ready, page);
+  g_assert_null (_kp_audio_page_get_error (page));
+  kp_audio_page_unload (page);
+  g_assert_null (_kp_audio_page_get_regions (page));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  gtk_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
+
+  g_test_add ("/kempelen/app/av-pages/audio/edit-undo", Fixture, NULL, audio_setup,
+              test_audio_edit_undo, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/audio/attributes-export", Fixture, NULL, audio_setup,
+              test_audio_attributes_export, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/audio/corrupt", Fixture, NULL, audio_setup,
+              test_audio_corrupt, fixture_teardown);
+
+  return g_test_run ();
+}
