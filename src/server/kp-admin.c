@@ -201,6 +201,7 @@ kp_admin_fund (KpDb        *db,
 {
   g_autoptr(KpRows) rows = NULL;
   g_autofree char *id = kp_api_new_id ();
+  gboolean own_transaction = FALSE;
 
   g_return_val_if_fail (db != NULL, FALSE);
   g_return_val_if_fail (access_key_id != NULL, FALSE);
@@ -223,11 +224,29 @@ kp_admin_fund (KpDb        *db,
       return FALSE;
     }
 
-  return kp_db_exec (db, NULL, error,
-                     "INSERT INTO ledger (id, requester_id, kind, amount_cents, memo, created) "
-                     "VALUES ($1, $2, 'fund', $3, 'prepaid funds', $4)",
-                     "ssii", id, kp_rows_get_text (rows, 0, 0), cents,
-                     g_get_real_time () / G_USEC_PER_SEC);
+  /* The row and the running total (kp-ledger.c) change together. */
+  if (!kp_db_in_transaction (db))
+    {
+      if (!kp_db_begin (db, error))
+        return FALSE;
+      own_transaction = TRUE;
+    }
+
+  if (!kp_db_exec (db, NULL, error,
+                   "INSERT INTO ledger (id, requester_id, kind, amount_cents, memo, created) "
+                   "VALUES ($1, $2, 'fund', $3, 'prepaid funds', $4)",
+                   "ssii", id, kp_rows_get_text (rows, 0, 0), cents,
+                   g_get_real_time () / G_USEC_PER_SEC) ||
+      !kp_db_exec (db, NULL, error,
+                   "UPDATE requesters SET ledger_cents = ledger_cents + $2 WHERE id = $1",
+                   "si", kp_rows_get_text (rows, 0, 0), cents))
+    {
+      if (own_transaction)
+        kp_db_rollback (db);
+      return FALSE;
+    }
+
+  return !own_transaction || kp_db_commit (db, error);
 }
 
 gboolean

@@ -6,7 +6,9 @@
  * added by an administrator; rewards and fees are charged when an assignment
  * is approved, bonuses and their fees when sent. What is still owed for
  * outstanding work (open slots of live HITs, accepted and submitted
- * assignments) is on hold: computed, not stored, so it cannot drift.
+ * assignments) is on hold. Both are kept as running totals (see
+ * kp-ledger.c), changed in the same transaction as what changes them, so
+ * a balance costs the same however many HITs a requester has.
  */
 
 #pragma once
@@ -38,6 +40,18 @@ gboolean kp_ledger_add             (KpCtx       *ctx,
                                     const char  *assignment_id,
                                     const char  *worker_id,
                                     const char  *memo,
+                                    GError     **error);
+/* Recomputes what one HIT holds and moves the difference into its
+ * requester's total on hold. Call it after every change to the HIT's
+ * assignments, maximum, reward, expiration or status (kp_hits_refresh_status()
+ * does). */
+gboolean kp_ledger_refresh_hold    (KpCtx       *ctx,
+                                    const char  *hit_id,
+                                    GError     **error);
+/* Schema version 2: adds the running totals and computes them from the
+ * existing rows, with now as the time that decides which HITs live. */
+gboolean kp_ledger_migrate         (KpDb        *db,
+                                    gint64       now,
                                     GError     **error);
 /* Charges the reward and the fee of an approved assignment. */
 gboolean kp_ledger_charge_assignment (KpCtx      *ctx,

@@ -200,6 +200,10 @@ kp_hits_refresh_status (KpCtx       *ctx,
   const char *new_status;
   gint64 expiration, max, pending, done;
 
+  /* Whatever changed may change what the HIT holds of the funds. */
+  if (!kp_ledger_refresh_hold (ctx, hit_id, error))
+    return FALSE;
+
   rows = kp_db_query (ctx->db, &local_error,
                       "SELECT h.status, h.expiration, h.max_assignments, h.hit_type_id, "
                       "(SELECT COUNT(*) FROM assignments a WHERE a.hit_id = h.id "
@@ -266,6 +270,8 @@ dispose_hit (KpCtx       *ctx,
                    "UPDATE hits SET status = 'Disposed' WHERE id = $1",
                    "s", hit_id))
     return fail_db (ctx, error, local_error);
+  if (!kp_ledger_refresh_hold (ctx, hit_id, error))
+    return FALSE;
 
   return notify (ctx, "HITDisposed", hit_type_id, hit_id, NULL, error);
 }
@@ -1032,6 +1038,8 @@ create_hit (KpCtx        *ctx,
                    ctx->now,
                    params->assignment_policy, params->hit_policy))
     return fail_db (ctx, error, local_error);
+  if (!kp_ledger_refresh_hold (ctx, id, error))
+    return FALSE;
 
   if (!notify (ctx, "HITCreated", hit_type_id, id, NULL, error))
     return FALSE;
@@ -1467,7 +1475,7 @@ op_update_hit_type_of_hit (KpCtx        *ctx,
                    "ss", hit_id, hit_type_id))
     return fail_db (ctx, error, local_error);
 
-  return TRUE;
+  return kp_ledger_refresh_hold (ctx, hit_id, error);
 }
 
 static gboolean

@@ -19,6 +19,7 @@
 #include <inttypes.h>
 
 #include "kp-schema.h"
+#include "kp-ledger.h"
 
 #include <errno.h>
 #include <sys/random.h>
@@ -347,6 +348,11 @@ kp_schema_migrate (KpDb    *db,
         if (!kp_db_exec (db, NULL, error, schema_v1[i], NULL))
           goto fail;
     }
+
+  /* 2: running totals of each requester's money and holds (kp-ledger.c). */
+  if (version < 2 &&
+      !kp_ledger_migrate (db, g_get_real_time () / G_USEC_PER_SEC, error))
+    goto fail;
 
   /* The key that makes NextToken values unforgeable, shared by every
    * server process on this database (a token from one is good at another). */
