@@ -1,0 +1,695 @@
+/* test-image-pyramid.c: tiles of every level against GdkPixbuf's decode
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+#include <utime.h>
+
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <tiffio.h>
+
+#include "kp-image-pyramid.h"
+
+#define TILE 64
+
+typedef struct
+{
+  char *dir;
+  char *cache;
+} Fixture;
+
+/* GdkPixbuf tells formats apart by MIME sniffing, which needs the real
+ * shared-mime-info data that the isolated test folders hide. */
+static char *system_data_dirs;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  data)
+{
+  (void)data;
+  if (system_data_dirs != NULL)
+    g_setenv ("XDG_DATA_DIRS", system_data_dirs, TRUE);
+  f->dir = g_dir_make_tmp ("kp-pyramid-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+  f->cache = g_build_filename (f->dir, "cache", NULL);
+}
+
+static void
+rm_rf (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          rm_rf (child);
+        }
+      g_dir_close (dir);
+    }
+  g_remove (path);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  data)
+{
+  (void)data;
+  rm_rf (f->dir);
+  g_free (f->dir);
+  g_free (f->cache);
+}
+
+/* A deterministic picture with detail at every scale: gradients, blocks
+ * and noise. With alpha, a ramp of transparency. */
+static GdkPixbuf *
+make_pixbuf (int      width,
+             int      height,
+             gboolean alpha,
+             gboolean smooth)
+{
+  GdkPixbuf *pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, width, height);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  int n = gdk_pixbuf_get_n_channels (pixbuf);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  guint32 seed = 12345;
+
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint8 *p = pixels + (gsize)y * stride + x * n;
+
+        seed = seed * 1103515245 + 12345;
+        p[0] = (guint8)(x * 255 / width);
+        p[1] = (guint8)(y * 255 / height);
+        p[2] = (((x / 37) + (y / 23)) % 2) ? 200 : 40;
+        if (!smooth)
+          p[2] = (guint8)(p[2] + (seed >> 24) % 32);
+        if (alpha)
+          p[3] = (guint8)((x + y) % 256);
+      }
+
+  return pixbuf;
+}
+
+static void
+save_pixbuf (GdkPixbuf  *pixbuf,
+             const char *path,
+             const char *type)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (g_str_equal (type, "jpeg"))
+    gdk_pixbuf_save (pixbuf, path, type, &error, "quality", "95", NULL);
+  else
+    gdk_pixbuf_save (pixbuf, path, type, &error, NULL);
+  g_assert_no_error (error);
+}
+
+/* The reference: premultiplied RGBA doubles for level 0, then each level
+ * the mean of 2 x 2 blocks (the last row or column repeated), unrounded. */
+typedef struct
+{
+  int     width;
+  int     height;
+  double *px;
+} Level;
+
+static Level *
+reference_levels (GdkPixbuf *pixbuf,
+                  int        n_levels)
+{
+  Level *levels = g_new0 (Level, n_levels);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  int n = gdk_pixbuf_get_n_channels (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+
+  levels[0].width = gdk_pixbuf_get_width (pixbuf);
+  levels[0].height = gdk_pixbuf_get_height (pixbuf);
+  levels[0].px = g_new (double, (gsize)levels[0].width * levels[0].height * 4);
+  for (int y = 0; y < levels[0].height; y++)
+    for (int x = 0; x < levels[0].width; x++)
+      {
+        const guint8 *p = pixels + (gsize)y * stride + x * n;
+        double *q = levels[0].px + ((gsize)y * levels[0].width + x) * 4;
+        double a = n == 4 ? p[3] : 255;
+
+        for (int c = 0; c < 3; c++)
+          q[c] = p[c] * a / 255.0;
+        q[3] = a;
+      }
+  for (int l = 1; l < n_levels; l++)
+    {
+      Level *s = &levels[l - 1];
+      Level *d = &levels[l];
+
+      d->width = (s->width + 1) / 2;
+      d->height = (s->height + 1) / 2;
+      d->px = g_new (double, (gsize)d->width * d->height * 4);
+      for (int y = 0; y < d->height; y++)
+        for (int x = 0; x < d->width; x++)
+          for (int c = 0; c < 4; c++)
+            {
+              int x0 = 2 * x, x1 = MIN (2 * x + 1, s->width - 1);
+              int y0 = 2 * y, y1 = MIN (2 * y + 1, s->height - 1);
+
+              d->px[((gsize)y * d->width + x) * 4 + c] =
+                (s->px[((gsize)y0 * s->width + x0) * 4 + c] + s->px[((gsize)y0 * s->width + x1) * 4 + c] +
+                 s->px[((gsize)y1 * s->width + x0) * 4 + c] + s->px[((gsize)y1 * s->width + x1) * 4 + c]) / 4;
+            }
+    }
+
+  return levels;
+}
+
+static void
+free_levels (Level *levels,
+             int    n_levels)
+{
+  for (int l = 0; l < n_levels; l++)
+    g_free (levels[l].px);
+  g_free (levels);
+}
+
+/* Compares every tile of a level with the reference; returns the largest
+ * difference of one channel and the mean difference. */
+static double
+compare_level (KpImagePyramid *pyramid,
+               Level          *ref,
+               int             level,
+               double         *mean)
+{
+  int columns, rows, lw, lh;
+  double worst = 0, sum = 0;
+  gsize count = 0;
+
+  kp_image_pyramid_get_level_size (pyramid, level, &lw, &lh);
+  g_assert_cmpint (lw, ==, ref->width);
+  g_assert_cmpint (lh, ==, ref->height);
+  kp_image_pyramid_get_grid (pyramid, level, &columns, &rows);
+  for (int ty = 0; ty < rows; ty++)
+    for (int tx = 0; tx < columns; tx++)
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GBytes) bytes = NULL;
+        const guint8 *data;
+        int w, h;
+
+        g_assert_true (kp_image_pyramid_has_tile (pyramid, level, tx, ty));
+        bytes = kp_image_pyramid_read_tile (pyramid, level, tx, ty, &w, &h, &error);
+        g_assert_no_error (error);
+        g_assert_cmpint (w, ==, MIN (TILE, lw - tx * TILE));
+        g_assert_cmpint (h, ==, MIN (TILE, lh - ty * TILE));
+        g_assert_cmpuint (g_bytes_get_size (bytes), ==, (gsize)w * h * 4);
+        data = g_bytes_get_data (bytes, NULL);
+        for (int y = 0; y < h; y++)
+          for (int x = 0; x < w; x++)
+            {
+              guint32 v;
+              const double *r = ref->px + ((gsize)(ty * TILE + y) * ref->width + tx * TILE + x) * 4;
+              double got[4];
+
+              memcpy (&v, data + ((gsize)y * w + x) * 4, 4);
+              got[0] = (v >> 16) & 0xff;
+              got[1] = (v >> 8) & 0xff;
+              got[2] = v & 0xff;
+              got[3] = v >> 24;
+              for (int c = 0; c < 4; c++)
+                {
+                  double d = fabs (got[c] - r[c]);
+
+                  worst = MAX (worst, d);
+                  sum += d;
+                  count++;
+                }
+            }
+      }
+  *mean = sum / count;
+
+  return worst;
+}
+
+static KpImagePyramid *
+open_and_build (Fixture    *f,
+                const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  KpImagePyramid *pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_is_complete (pyramid));
+
+  return pyramid;
+}
+
+static void
+check_exact (Fixture    *f,
+             const char *path,
+             GdkPixbuf  *source,
+             double      level0_tolerance)
+{
+  g_autoptr(KpImagePyramid) pyramid = open_and_build (f, path);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) decoded = gdk_pixbuf_new_from_file (path, &error);
+  int n_levels = kp_image_pyramid_get_n_levels (pyramid);
+  Level *ref;
+
+  g_assert_no_error (error);
+  if (source != NULL)
+    g_assert_cmpint (gdk_pixbuf_get_width (decoded), ==, gdk_pixbuf_get_width (source));
+  g_assert_cmpint (kp_image_pyramid_get_width (pyramid), ==, gdk_pixbuf_get_width (decoded));
+  g_assert_cmpint (kp_image_pyramid_get_height (pyramid), ==, gdk_pixbuf_get_height (decoded));
+  /* Levels until the whole image fits one tile. */
+  g_assert_cmpint (n_levels, ==, (int)ceil (log2 (MAX (gdk_pixbuf_get_width (decoded),
+                                                        gdk_pixbuf_get_height (decoded)) / (double)TILE)) + 1);
+
+  ref = reference_levels (decoded, n_levels);
+  for (int level = 0; level < n_levels; level++)
+    {
+      double mean;
+      double worst = compare_level (pyramid, &ref[level], level, &mean);
+
+      /* Exact at level 0 (within premultiplication rounding for alpha),
+       * then at most the rounding of each averaging step. */
+      if (level == 0)
+        g_assert_cmpfloat (worst, <=, level0_tolerance);
+      else
+        g_assert_cmpfloat (worst, <=, level0_tolerance + level);
+    }
+  free_levels (ref, n_levels);
+}
+
+static void
+test_png_levels (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "a.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (1001, 701, FALSE, FALSE);
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "png");
+  check_exact (f, path, pixbuf, 0);
+}
+
+static void
+test_png_alpha (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "alpha.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (300, 200, TRUE, FALSE);
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "png");
+  /* Premultiplying to 8 bits rounds each colour once. */
+  check_exact (f, path, pixbuf, 0.5);
+}
+
+static void
+test_bmp_pixbuf (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "a.bmp", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (257, 130, FALSE, FALSE);
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "bmp");
+  check_exact (f, path, pixbuf, 0);
+}
+
+static void
+test_jpeg_levels (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "a.jpg", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2600, 1500, FALSE, TRUE);
+  g_autoptr(GdkPixbuf) decoded = NULL;
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  int n_levels;
+  Level *ref;
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "jpeg");
+  pyramid = open_and_build (f, path);
+  decoded = gdk_pixbuf_new_from_file (path, NULL);
+  n_levels = kp_image_pyramid_get_n_levels (pyramid);
+  /* 2600 px is over the overview side: level 1 comes from a DCT-scaled
+   * decode, not from level 0. */
+  g_assert_cmpint (kp_image_pyramid_get_overview_level (pyramid), ==, 1);
+  ref = reference_levels (decoded, n_levels);
+  for (int level = 0; level < n_levels; level++)
+    {
+      double mean;
+      double worst = compare_level (pyramid, &ref[level], level, &mean);
+
+      if (level == 0)
+        g_assert_cmpfloat (worst, ==, 0);
+      else
+        {
+          /* DCT scaling is a different low-pass filter than 2 x 2 means:
+           * close on average, further apart on sharp block edges. */
+          g_assert_cmpfloat (mean, <, 1.5);
+          g_assert_cmpfloat (worst, <, 96);
+        }
+    }
+  free_levels (ref, n_levels);
+}
+
+static void
+write_tiff (const char *path,
+            GdkPixbuf  *pixbuf,
+            int         mode)
+{
+  TIFF *tif = TIFFOpen (path, "w");
+  int w = gdk_pixbuf_get_width (pixbuf);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+
+  g_assert_nonnull (tif);
+  TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, w);
+  TIFFSetField (tif, TIFFTAG_IMAGELENGTH, h);
+  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField (tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  if (mode == 0)
+    {
+      /* Strips of contiguous RGB: read as scanlines. */
+      TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+      TIFFSetField (tif, TIFFTAG_ROWSPERSTRIP, 16);
+      for (int y = 0; y < h; y++)
+        g_assert_cmpint (TIFFWriteScanline (tif, (void *)(pixels + (gsize)y * stride), y, 0), ==, 1);
+    }
+  else if (mode == 1)
+    {
+      /* Tiles: read through TIFFReadRGBATile. */
+      int tw = 48, th = 32;
+      g_autofree guint8 *buf = g_malloc0 ((gsize)tw * th * 3);
+
+      TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+      TIFFSetField (tif, TIFFTAG_TILEWIDTH, tw);
+      TIFFSetField (tif, TIFFTAG_TILELENGTH, th);
+      for (int y0 = 0; y0 < h; y0 += th)
+        for (int x0 = 0; x0 < w; x0 += tw)
+          {
+            memset (buf, 0, (gsize)tw * th * 3);
+            for (int y = 0; y < th && y0 + y < h; y++)
+              memcpy (buf + (gsize)y * tw * 3, pixels + (gsize)(y0 + y) * stride + x0 * 3,
+                      (gsize)MIN (tw, w - x0) * 3);
+            g_assert_cmpint (TIFFWriteTile (tif, buf, x0, y0, 0, 0), >, 0);
+          }
+    }
+  else
+    {
+      /* Separate planes: read through TIFFReadRGBAStrip. */
+      g_autofree guint8 *line = g_malloc (w);
+
+      TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_SEPARATE);
+      TIFFSetField (tif, TIFFTAG_ROWSPERSTRIP, 10);
+      for (int s = 0; s < 3; s++)
+        for (int y = 0; y < h; y++)
+          {
+            for (int x = 0; x < w; x++)
+              line[x] = pixels[(gsize)y * stride + x * 3 + s];
+            g_assert_cmpint (TIFFWriteScanline (tif, line, y, s), ==, 1);
+          }
+    }
+  TIFFClose (tif);
+}
+
+static void
+test_tiff_levels (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (333, 215, FALSE, FALSE);
+
+  (void)data;
+  for (int mode = 0; mode < 3; mode++)
+    {
+      g_autofree char *name = g_strdup_printf ("a%d.tif", mode);
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+      write_tiff (path, pixbuf, mode);
+      check_exact (f, path, pixbuf, 0);
+    }
+}
+
+static void
+assert_open_fails (Fixture    *f,
+                   const char *name,
+                   const char *contents,
+                   gssize      length,
+                   int         code)
+{
+  g_autofree char *path = g_build_filename (f->dir, name, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+
+  g_assert_true (g_file_set_contents (path, contents, length, NULL));
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_null (pyramid);
+  g_assert_error (error, KP_MEDIA_ERROR, code);
+  /* The message names the file. */
+  g_assert_nonnull (strstr (error->message, name));
+}
+
+static void
+test_corrupt (Fixture       *f,
+              gconstpointer  data)
+{
+  static const char png_magic[] = "\x89PNG\r\n\x1a\nthis is no header";
+  static const char jpeg_magic[] = "\xff\xd8\xff\xe0garbage garbage garbage";
+  static const char tiff_magic[] = "II*\0\xff\xff\xff\xff";
+  g_autofree char *missing = g_build_filename (f->dir, "missing.png", NULL);
+  g_autoptr(GError) error = NULL;
+
+  (void)data;
+  assert_open_fails (f, "empty.png", "", 0, KP_MEDIA_ERROR_NOT_AN_IMAGE);
+  assert_open_fails (f, "text.png", "hello", -1, KP_MEDIA_ERROR_NOT_AN_IMAGE);
+  assert_open_fails (f, "bad.png", png_magic, sizeof png_magic, KP_MEDIA_ERROR_CORRUPT);
+  assert_open_fails (f, "bad.jpg", jpeg_magic, sizeof jpeg_magic, KP_MEDIA_ERROR_CORRUPT);
+  assert_open_fails (f, "bad.tif", tiff_magic, sizeof tiff_magic, KP_MEDIA_ERROR_CORRUPT);
+
+  g_assert_null (kp_image_pyramid_open (missing, f->cache, TILE, NULL, &error));
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_UNREADABLE);
+}
+
+static void
+truncate_file (const char *path,
+               double      keep)
+{
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (path, contents, (gssize)(length * keep), NULL));
+}
+
+static void
+test_truncated (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *png = g_build_filename (f->dir, "cut.png", NULL);
+  g_autofree char *jpeg = g_build_filename (f->dir, "cut.jpg", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (600, 900, FALSE, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autofree char *warning = NULL;
+
+  (void)data;
+  save_pixbuf (pixbuf, png, "png");
+  truncate_file (png, 0.5);
+  pyramid = kp_image_pyramid_open (png, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  /* The top rows were decoded before the damage: their tiles stay. */
+  g_assert_true (kp_image_pyramid_has_tile (pyramid, 0, 0, 0));
+  g_assert_false (kp_image_pyramid_has_tile (pyramid, 0, 0, 900 / TILE));
+  g_clear_error (&error);
+  g_clear_object (&pyramid);
+
+  /* A truncated JPEG shows what was decoded, with a warning. */
+  save_pixbuf (pixbuf, jpeg, "jpeg");
+  truncate_file (jpeg, 0.5);
+  pyramid = kp_image_pyramid_open (jpeg, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  warning = kp_image_pyramid_dup_warning (pyramid);
+  g_assert_nonnull (warning);
+  g_assert_true (kp_image_pyramid_has_tile (pyramid, 0, 0, 900 / TILE));
+  g_clear_object (&pyramid);
+
+  /* The warning survives in the cache. */
+  pyramid = kp_image_pyramid_open (jpeg, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_is_complete (pyramid));
+  g_clear_pointer (&warning, g_free);
+  warning = kp_image_pyramid_dup_warning (pyramid);
+  g_assert_nonnull (warning);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  int           n_rows;
+} CancelData;
+
+static void
+cancel_progress_cb (KpImagePyramid *pyramid,
+                    int             level,
+                    int             tile_row,
+                    gpointer        user_data)
+{
+  CancelData *cd = user_data;
+
+  (void)pyramid;
+  (void)level;
+  (void)tile_row;
+  if (++cd->n_rows == 2)
+    g_cancellable_cancel (cd->cancellable);
+}
+
+static void
+count_progress_cb (KpImagePyramid *pyramid,
+                   int             level,
+                   int             tile_row,
+                   gpointer        user_data)
+{
+  int *rows = user_data;
+  int columns;
+
+  kp_image_pyramid_get_grid (pyramid, level, &columns, NULL);
+  /* Reported rows are on disk, and arrive in order per level. */
+  for (int tx = 0; tx < columns; tx++)
+    g_assert_true (kp_image_pyramid_has_tile (pyramid, level, tx, tile_row));
+  g_assert_cmpint (rows[level], ==, tile_row);
+  rows[level]++;
+}
+
+static void
+test_cancel (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "big.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (800, 1200, FALSE, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  CancelData cd = { cancellable, 0 };
+  int rows[16] = { 0 };
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "png");
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_build (pyramid, cancellable, cancel_progress_cb, &cd, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  /* It stopped at the next band, long before the end. */
+  g_assert_cmpint (cd.n_rows, <=, 3);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  g_clear_error (&error);
+  g_clear_object (&pyramid);
+
+  /* A cancelled build leaves no finished cache: the next opening builds
+   * again, and reports every row of every level. */
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  g_assert_true (kp_image_pyramid_build (pyramid, NULL, count_progress_cb, rows, &error));
+  g_assert_no_error (error);
+  for (int level = 0; level < kp_image_pyramid_get_n_levels (pyramid); level++)
+    {
+      int n;
+
+      kp_image_pyramid_get_grid (pyramid, level, NULL, &n);
+      g_assert_cmpint (rows[level], ==, n);
+    }
+}
+
+static void
+test_cache_reuse (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "reuse.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (500, 300, FALSE, FALSE);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpImagePyramid) first = NULL;
+  g_autoptr(KpImagePyramid) again = NULL;
+  g_autoptr(KpImagePyramid) changed = NULL;
+  g_autoptr(GBytes) a = NULL;
+  g_autoptr(GBytes) b = NULL;
+  int rows[16] = { 0 };
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "png");
+  first = open_and_build (f, path);
+
+  again = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (kp_image_pyramid_get_cache_path (again), ==, kp_image_pyramid_get_cache_path (first));
+  g_assert_true (kp_image_pyramid_is_complete (again));
+  g_assert_true (kp_image_pyramid_has_tile (again, 0, 7, 4));
+  /* Building a complete pyramid decodes nothing. */
+  g_assert_true (kp_image_pyramid_build (again, NULL, count_progress_cb, rows, &error));
+  g_assert_cmpint (rows[0], ==, 0);
+  a = kp_image_pyramid_read_tile (first, 0, 3, 2, NULL, NULL, &error);
+  g_assert_no_error (error);
+  b = kp_image_pyramid_read_tile (again, 0, 3, 2, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_bytes_equal (a, b));
+
+  /* Another tile size, or a changed file, is another cache. */
+  changed = kp_image_pyramid_open (path, f->cache, TILE * 2, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_is_complete (changed));
+  g_clear_object (&changed);
+  save_pixbuf (pixbuf, path, "png");
+  {
+    struct utimbuf times = { 1000000, 1000000 };
+
+    g_assert_cmpint (g_utime (path, &times), ==, 0);
+  }
+  changed = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_is_complete (changed));
+  g_assert_cmpstr (kp_image_pyramid_get_cache_path (changed), !=, kp_image_pyramid_get_cache_path (first));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  system_data_dirs = g_strdup (g_getenv ("XDG_DATA_DIRS"));
+  if (system_data_dirs == NULL)
+    system_data_dirs = g_strdup ("/usr/local/share:/usr/share");
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/media/image-pyramid/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("png-levels", test_png_levels);
+  ADD ("png-alpha", test_png_alpha);
+  ADD ("bmp-pixbuf", test_bmp_pixbuf);
+  ADD ("jpeg-levels", test_jpeg_levels);
+  ADD ("tiff-levels", test_tiff_levels);
+  ADD ("corrupt", test_corrupt);
+  ADD ("truncated", test_truncated);
+  ADD ("cancel", test_cancel);
+  ADD ("cache-reuse", test_cache_reuse);
+
+  return g_test_run ();
+}
