@@ -19,6 +19,8 @@
 #include "kp-media.h"
 #include "kp-cli-admin.h"
 #include "kp-cli-batch.h"
+#include "kp-cli-export.h"
+#include "kp-cli-import.h"
 #include "kp-cli-layout.h"
 
 #define EXIT_USAGE 2
@@ -32,6 +34,7 @@ typedef struct
 } Command;
 
 static int run_export (int argc, char **argv);
+static int run_import (int argc, char **argv);
 static int run_status (int argc, char **argv);
 static int run_help   (int argc, char **argv);
 static int run_admin  (int argc, char **argv);
@@ -39,7 +42,9 @@ static int run_layout (int argc, char **argv);
 static int run_batch  (int argc, char **argv);
 
 static const Command commands[] = {
-  { "export", N_("Export a project’s boxes as COCO, Pascal VOC or YOLO"), run_export },
+  { "export", N_("Export objects as COCO, VOC, YOLO, label maps or a Ground Truth manifest"), run_export },
+  { "import", N_("Import pre-annotations as suggestions: COCO, VOC, YOLO, label maps, Ground Truth"),
+    run_import },
   { "status", N_("Show how far the annotation of a project is"), run_status },
   { "admin", N_("Create a server’s requesters and workers, add funds"), run_admin },
   { "layout", N_("Check HIT layouts and print their problems"), run_layout },
@@ -130,158 +135,20 @@ parse_command_line (GOptionContext  *context,
   return TRUE;
 }
 
-/* Projects */
-
-static KpStore *
-open_project (const char    *folder,
-              GCancellable  *cancellable,
-              gboolean       verbose,
-              GError       **error)
-{
-  g_autoptr(KpStore) store = NULL;
-
-  /* Check here so the message names what the user typed, and so nothing
-   * is created next to a path that is not a project folder. */
-  if (!g_file_test (folder, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT,
-                   _("The folder “%s” does not exist."), folder);
-      return NULL;
-    }
-  if (!g_file_test (folder, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR,
-                   _("“%s” is not a folder; give the folder that holds the images."), folder);
-      return NULL;
-    }
-
-  store = kp_store_open (folder, error);
-  if (store == NULL)
-    return NULL;
-
-  if (verbose)
-    g_printerr (_("Project database: %s\n"), kp_store_get_database_path (store));
-
-  if (!kp_store_scan (store, cancellable, error) ||
-      !kp_media_ensure_info (store, cancellable, error))
-    return NULL;
-
-  return g_steal_pointer (&store);
-}
-
-static gboolean
-media_is_exported (const KpMedia *media)
-{
-  return media->status != KP_MEDIA_STATUS_BROKEN &&
-         media->status != KP_MEDIA_STATUS_MISSING &&
-         media->width > 0 &&
-         media->height > 0;
-}
-
-/* export */
+/* export, import */
 
 static int
 run_export (int    argc,
             char **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(KpStore) store = NULL;
-  g_autoptr(GPtrArray) media_list = NULL;
-  g_autoptr(KpExportReport) report = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *project = NULL;
-  g_autofree char *format_name = NULL;
-  g_autofree char *output = NULL;
-  gboolean verbose = FALSE;
-  gboolean quiet = FALSE;
-  KpExportFormat format;
-  guint n_images = 0;
-  guint n_boxes = 0;
-  int status = EXIT_SUCCESS;
-  const GOptionEntry entries[] = {
-    { "project", 'p', 0, G_OPTION_ARG_FILENAME, &project,
-      N_("The project: a folder of images"), N_("FOLDER") },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_name,
-      N_("coco (one JSON file), voc (a folder of XML files), yolo (a folder of text files) or "
-         "labelmap (a folder of PNG label maps)"),
-      N_("FORMAT") },
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-      N_("Where to write: a .json file for coco, a folder for voc, yolo and labelmap"), N_("PATH") },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
-      N_("Tell on stderr what is done, and which images are left out and why"), NULL },
-    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet,
-      N_("Print nothing on success"), NULL },
-    { NULL }
-  };
+  return kp_cli_export_run (argc, argv);
+}
 
-  context = new_command_context ("export", NULL,
-                                 _("Exports every image with its size and boxes. Images that "
-                                   "cannot be decoded or have gone missing are left out.\n"
-                                   "Every file is written completely or not at all."),
-                                 entries);
-  if (!parse_command_line (context, &argc, &argv, &status))
-    return status;
-
-  if (project == NULL)
-    return usage_error (_("Which project? Give it with --project FOLDER"));
-  if (format_name == NULL)
-    return usage_error (_("Which format? Give it with --format coco, voc, yolo or labelmap"));
-  if (!kp_export_format_from_string (format_name, &format))
-    return usage_error (_("Unknown format “%s”; use coco, voc, yolo or labelmap"), format_name);
-  if (output == NULL)
-    return usage_error (_("Where to? Give it with --output PATH"));
-
-  store = open_project (project, NULL, verbose, &error);
-  if (store == NULL)
-    return fail (error);
-
-  media_list = kp_store_list_media (store, &error);
-  if (media_list == NULL)
-    return fail (error);
-
-  for (guint i = 0; i < media_list->len; i++)
-    {
-      const KpMedia *media = g_ptr_array_index (media_list, i);
-
-      if (media_is_exported (media))
-        {
-          n_images++;
-          n_boxes += media->n_annotations;
-        }
-      else if (verbose || (media->status == KP_MEDIA_STATUS_BROKEN && !quiet))
-        {
-          /* Damaged images are bad input the user should hear about even
-           * without --verbose; missing ones are expected. */
-          g_autofree char *message =
-            g_strdup_printf (_("Leaving out %s: %s"), media->path,
-                             media->status == KP_MEDIA_STATUS_MISSING ? _("the file is missing") :
-                             media->error != NULL ? media->error : _("its size is unknown"));
-
-          print_message (message);
-        }
-    }
-
-  report = kp_export_full (store, format, output, KP_EXPORT_FLAGS_NONE, NULL, &error);
-  if (report == NULL)
-    return fail (error);
-
-  /* What the format could not hold, and unreviewed suggestions left out. */
-  n_boxes = report->n_objects;
-  for (guint i = 0; !quiet && i < report->warnings->len; i++)
-    print_message (report->warnings->pdata[i]);
-
-  if (!quiet)
-    {
-      g_autofree char *images = g_strdup_printf (ngettext ("%u image", "%u images", n_images),
-                                                 n_images);
-      g_autofree char *boxes = g_strdup_printf (ngettext ("%u box", "%u boxes", n_boxes),
-                                                n_boxes);
-
-      /* Translators: "Exported 12 images, 34 boxes to out.json" */
-      g_print (_("Exported %s, %s to %s\n"), images, boxes, output);
-    }
-
-  return EXIT_SUCCESS;
+static int
+run_import (int    argc,
+            char **argv)
+{
+  return kp_cli_import_run (argc, argv);
 }
 
 /* status */
@@ -422,7 +289,7 @@ run_status (int    argc,
   if (project == NULL)
     return usage_error (_("Which project? Give it with --project FOLDER"));
 
-  store = open_project (project, NULL, verbose, &error);
+  store = kp_cli_open_project (project, NULL, verbose, &error);
   if (store == NULL)
     return fail (error);
 

@@ -319,7 +319,7 @@ test_export_coco (void)
 {
   g_autofree char *folder = make_project ();
   g_autofree char *output = g_build_filename (g_get_user_data_dir (), "out.json", NULL);
-  g_autofree char *expected_out = g_strdup_printf ("Exported 3 images, 3 boxes to %s\n", output);
+  g_autofree char *expected_out = g_strdup_printf ("Exported 3 images, 3 objects to %s\n", output);
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
@@ -437,7 +437,7 @@ test_export_voc (void)
   const char *files[] = { "a.xml", "b.xml", "sub_c.xml" };
 
   g_assert_cmpint (run_ctl (&out, &err, "export", "-p", folder, "-f", "VOC", "-o", output, NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 boxes to "));
+  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 objects to "));
   g_assert_cmpstr (err, ==, "");
 
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
@@ -574,7 +574,7 @@ test_export_broken_image (void)
 
   g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
                             "--output", output, NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 boxes to "));
+  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 objects to "));
   g_assert_true (g_str_has_prefix (err, "kempelenctl: "));
   g_assert_nonnull (strstr (err, "“notes.jpg” is not an image"));
   g_assert_true (g_file_test (output, G_FILE_TEST_IS_REGULAR));
@@ -839,7 +839,7 @@ test_unreadable_image (void)
   /* The others are exported; the unreadable one is named on stderr. */
   g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
                             "--output", output, NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 boxes to "));
+  g_assert_true (g_str_has_prefix (out, "Exported 3 images, 3 objects to "));
   g_assert_true (g_str_has_prefix (err, "kempelenctl: "));
   g_assert_nonnull (strstr (err, "secret.png"));
   g_assert_nonnull (strstr (err, "ermission"));
@@ -867,7 +867,7 @@ test_unreadable_image (void)
   g_assert_cmpint (g_chmod (secret, 0644), ==, 0);
   g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
                             "--output", output, NULL), ==, 0);
-  g_assert_true (g_str_has_prefix (out, "Exported 4 images, 3 boxes to "));
+  g_assert_true (g_str_has_prefix (out, "Exported 4 images, 3 objects to "));
   g_assert_cmpstr (err, ==, "");
 }
 
@@ -957,7 +957,7 @@ test_read_only_project (void)
 
   g_assert_cmpint (run_ctl (&out, &err, "export", "--project", folder, "--format", "coco",
                             "--output", output, NULL), ==, 0);
-  expected_out = g_strdup_printf ("Exported 3 images, 3 boxes to %s\n", output);
+  expected_out = g_strdup_printf ("Exported 3 images, 3 objects to %s\n", output);
   g_assert_cmpstr (out, ==, expected_out);
   g_assert_cmpstr (err, ==, "");
   g_assert_true (g_file_test (beside, G_FILE_TEST_IS_REGULAR));
