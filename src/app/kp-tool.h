@@ -146,4 +146,62 @@ void        kp_tool_snapshot        (KpTool          *self,
                                      double           height);
 void        kp_tool_canvas_changed  (KpTool          *self);
 
+/* Keyboard-only drawing (accessibility). With a drawing tool, Return
+ * starts a keyboard cursor at the centre of the view, drawn as a
+ * crosshair; the arrows move it by one screen pixel (Shift: 10), Return
+ * places the next point (box and rotated box: two corners; polygon and
+ * polyline: vertices, finished by Shift+Return or by placing the first
+ * vertex again; line: two ends; point: one) and Escape aborts and leaves.
+ * kp_tool_key_pressed() handles these before the tool's own keys. */
+gboolean    kp_tool_get_keyboard_cursor (KpTool      *self,
+                                         double      *x,
+                                         double      *y);
+void        kp_tool_start_keyboard_cursor (KpTool    *self);
+void        kp_tool_stop_keyboard_cursor (KpTool     *self);
+
+/* For the tools themselves: the behaviour every tool shares, which the
+ * default vfuncs implement. A click selects the topmost shape under the
+ * pointer (Shift adds, Ctrl toggles); dragging a selected object moves the
+ * whole selection as one undo step; the handles of the primary selection
+ * resize a box, resize and rotate a rotated box and move the vertices of
+ * the other shapes; dragging an edge moves its two vertices; Ctrl+click or
+ * a double click on an edge inserts a vertex, Alt+click on a vertex (or
+ * Delete after clicking it) removes one; arrows nudge the selection by one
+ * image pixel, Shift+arrows by ten. LOCKED objects are selected but never
+ * edited.
+ *
+ * kp_tool_edit_press() returns TRUE when the press started (or was) such
+ * an edit, so a drawing tool calls it first and draws only on FALSE;
+ * kp_tool_is_editing() says whether motion and release belong to the
+ * shared gesture (chain up to the parent class then). */
+#define KP_TOOL_HANDLE_SIZE 8.0       /* device pixels */
+#define KP_TOOL_HANDLE_TOLERANCE 6.0  /* device pixels */
+#define KP_TOOL_ROTATION_HANDLE_DISTANCE 24.0 /* device pixels above the top edge */
+#define KP_TOOL_CLICK_DISTANCE 2.0    /* device pixels: below this a drag is a click */
+
+gboolean    kp_tool_edit_press      (KpTool          *self,
+                                     double           x,
+                                     double           y,
+                                     GdkModifierType  state);
+gboolean    kp_tool_is_editing      (KpTool          *self);
+/* The view scale of the canvas (1 without one). */
+double      kp_tool_get_scale       (KpTool          *self);
+/* The current label, or 0 after reporting "choose a label first"
+ * through the canvas's "error" signal. */
+gint64      kp_tool_require_label   (KpTool          *self);
+/* Adds annotation (label, shape and geometry set) to the document as one
+ * undo step and selects it; reports errors through the canvas. Returns
+ * the new id or 0. */
+gint64      kp_tool_add_annotation  (KpTool          *self,
+                                     const KpAnnotation *annotation);
+/* Whether (x, y) in image pixels is on the image. */
+gboolean    kp_tool_clamp_to_image  (KpTool          *self,
+                                     double          *x,
+                                     double          *y);
+/* Draws one square handle centred on the widget point (wx, wy). */
+void        kp_tool_append_handle   (GtkSnapshot     *snapshot,
+                                     double           wx,
+                                     double           wy,
+                                     gboolean         highlighted);
+
 G_END_DECLS
