@@ -56,9 +56,7 @@ typedef struct
   KpLabel       *label;
   GdkRGBA        color;
   GdkRGBA        fill;
-  GskRenderNode *caption;       /* the text, drawn at (0, 0); lazily */
-  double         caption_width;
-  double         caption_height;
+  struct _CaptionNode *caption; /* the label's name; lazily */
 } LabelInfo;
 
 /* The canvas's copy of what it needs per annotation: the drawing position
@@ -79,45 +77,35 @@ typedef struct
   int y1;
 } DeviceBox;
 
-/* One shape as drawn. */
+/* One shape as drawn. Plain boxes are written straight into pixels or
+ * colour nodes; every other shape (and a suggestion's dashed box) is a
+ * "vector" item drawn through cairo into the tile's pixels. */
 typedef struct
 {
-  KpShape   shape;
-  DeviceBox box;
-  GdkRGBA   color;
-  GdkRGBA   fill;
-  int       line;               /* device pixels */
-  guint     selected : 1;
+  KpShape             shape;
+  DeviceBox           box;      /* what it covers, device pixels, outline and point rings included */
+  GdkRGBA             color;
+  GdkRGBA             fill;
+  int                 line;     /* device pixels */
+  guint               selected : 1;
+  guint               pending : 1;
+  guint               vector : 1;
+  const KpAnnotation *annotation; /* geometry of a vector item */
+  cairo_surface_t    *mask;     /* MASK: A8, an image pixel each; borrowed */
+  double              scale;    /* device pixels per image pixel */
+  int                 sf;
 } DrawItem;
 
 /* The pixels of one tile, size x size, whose top-left is at (x, y). */
 typedef struct
 {
-  guint32 *data;
-  int      x;
-  int      y;
-  int      size;
+  guint32         *data;
+  int              x;
+  int              y;
+  int              size;
+  cairo_surface_t *surface;     /* over data, for vector items; lazily */
+  cairo_t         *cr;
 } TilePixels;
-
-typedef struct
-{
-  void (*fill_pixels)    (TilePixels     *pixels,
-                          const DrawItem *item);
-  void (*outline_pixels) (TilePixels     *pixels,
-                          const DrawItem *item);
-  /* clip: the tile's device pixels, or NULL */
-  void (*fill_nodes)     (GtkSnapshot     *snapshot,
-                          const DrawItem  *item,
-                          const DeviceBox *clip,
-                          int              scale_factor);
-  void (*outline_nodes)  (GtkSnapshot     *snapshot,
-                          const DrawItem  *item,
-                          const DeviceBox *clip,
-                          int              scale_factor);
-  void (*handles_nodes)  (KpCanvas       *self,
-                          GtkSnapshot    *snapshot,
-                          const DrawItem *item);
-} ShapeClass;
 
 typedef struct
 {
@@ -126,6 +114,7 @@ typedef struct
   GskRenderNode *node;          /* layer coordinates; NULL when empty */
   guint          n_centres;     /* shapes whose centre is in the tile */
   guint          crowded : 1;   /* drawn at the crowded level of detail */
+  guint          has_vector : 1; /* holds items drawn through cairo */
 } Tile;
 
 struct _KpCanvas
@@ -143,6 +132,7 @@ struct _KpCanvas
   /* Culling and picking */
   KpSpatialIndex     *index;
   GHashTable         *entries;          /* gint64* -> Entry* */
+  GHashTable         *mask_surfaces;    /* gint64* -> cairo_surface_t*, A8 */
 
   /* The annotation layer (see "Drawing") */
   GHashTable         *tiles;            /* gint64* -> Tile* */
@@ -154,6 +144,14 @@ struct _KpCanvas
   double              tiles_scale;
   int                 tiles_scale_factor;
   GHashTable         *tiles_excluded;   /* gint64* set: ids the preview replaces */
+  GHashTable         *captions;         /* char* -> CaptionNode*, beyond label names */
+
+  /* The preview layer (see "The overlay") */
+  GHashTable         *preview_tiles;    /* gint64* -> Tile* */
+  GPtrArray          *preview_copies;   /* KpAnnotation*: vector previews as last drawn */
+  GPtrArray          *preview_masks;    /* cairo_surface_t* or NULL, for each copy */
+  double              preview_scale;
+  int                 preview_sf;
 
   KpTool             *tool;
   GtkGesture         *drag;
@@ -225,13 +223,15 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
+static void caption_node_free (gpointer data);
+
 static void
 label_info_free (gpointer data)
 {
   LabelInfo *info = data;
 
   g_clear_pointer (&info->label, kp_label_free);
-  g_clear_pointer (&info->caption, gsk_render_node_unref);
+  g_clear_pointer (&info->caption, caption_node_free);
   g_free (info);
 }
 
@@ -252,6 +252,13 @@ label_info_free (gpointer data)
 # define layer_snapshot(l, s, v, w, h, f, n) G_STMT_START { } G_STMT_END
 # define layer_set_gamma(l, g) G_STMT_START { } G_STMT_END
 #endif
+
+static void
+surface_destroy0 (gpointer data)
+{
+  if (data != NULL)
+    cairo_surface_destroy (data);
+}
 
 static gint64 *
 dup_id (gint64 id)
@@ -350,6 +357,9 @@ static void     clear_tiles           (KpCanvas     *self);
 static void     validate_selection    (KpCanvas     *self,
                                        gint64        changed_id);
 static void     update_cursor         (KpCanvas     *self);
+static void     clear_preview         (KpCanvas     *self);
+static void     rect_union            (KpRect       *rect,
+                                       const KpRect *other);
 static void     invalidate_image_rect (KpCanvas     *self,
                                        const KpRect *rect);
 
@@ -503,6 +513,30 @@ _kp_canvas_get_pointer (KpCanvas *self,
 /* Accessibility and action state */
 
 static const char *
+shape_name (KpShape shape)
+{
+  switch (shape)
+    {
+    case KP_SHAPE_BOX:
+      return _("box");
+    case KP_SHAPE_ROTATED_BOX:
+      return _("rotated box");
+    case KP_SHAPE_POLYGON:
+      return _("polygon");
+    case KP_SHAPE_POLYLINE:
+      return _("polyline");
+    case KP_SHAPE_LINE:
+      return _("line");
+    case KP_SHAPE_POINT:
+      return _("point");
+    case KP_SHAPE_MASK:
+      return _("mask");
+    default:
+      return "";
+    }
+}
+
+static const char *
 get_label_name (KpCanvas *self,
                 gint64    label_id)
 {
@@ -514,7 +548,7 @@ get_label_name (KpCanvas *self,
 static void
 update_accessible (KpCanvas *self)
 {
-  g_autofree char *boxes = NULL;
+  g_autofree char *objects = NULL;
   g_autofree char *description = NULL;
   guint n = 0;
 
@@ -529,20 +563,32 @@ update_accessible (KpCanvas *self)
   if (self->document != NULL)
     n = kp_document_get_annotations (self->document)->len;
 
-  boxes = g_strdup_printf (ngettext ("Image, %u box", "Image, %u boxes", n), n);
+  objects = g_strdup_printf (ngettext ("Image, %u object", "Image, %u objects", n), n);
 
   if (self->selected_id != 0 && self->document != NULL)
     {
       const KpAnnotation *selected = kp_document_lookup (self->document, self->selected_id);
       const char *name = selected != NULL ? get_label_name (self, selected->label_id) : NULL;
+      const char *shape = selected != NULL ? shape_name (selected->shape) : "";
+      guint n_selected = self->selection->len;
 
-      /* Translators: the first %s is "Image, N boxes", the second a label name */
-      description = g_strdup_printf (_("%s, selected: %s"), boxes,
-                                     name != NULL ? name : _("unlabelled box"));
+      if (n_selected == 1)
+        /* Translators: "Image, N objects", then a label name and a shape
+         * name, e.g. "Image, 3 objects, selected: car (polygon)" */
+        description = g_strdup_printf (_("%s, selected: %s (%s)"), objects,
+                                       name != NULL ? name : _("unlabelled"), shape);
+      else
+        /* Translators: "Image, N objects", the number selected, then the
+         * label and shape of the last one selected */
+        description = g_strdup_printf (ngettext ("%s, %u selected, last: %s (%s)",
+                                                 "%s, %u selected, last: %s (%s)",
+                                                 n_selected),
+                                       objects, n_selected,
+                                       name != NULL ? name : _("unlabelled"), shape);
     }
   else
     {
-      description = g_steal_pointer (&boxes);
+      description = g_steal_pointer (&objects);
     }
 
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),
@@ -557,7 +603,7 @@ update_actions (KpCanvas *self)
                              kp_document_get_annotations (self->document)->len > 0;
   gboolean image = has_image (self);
 
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.delete", self->selected_id != 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.delete", self->selection->len > 0);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.next", has_annotations);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "annotation.previous", has_annotations);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "canvas.zoom-in", image);
@@ -718,6 +764,7 @@ rebuild_index (KpCanvas *self)
 
   kp_spatial_index_clear (self->index);
   g_hash_table_remove_all (self->entries);
+  g_hash_table_remove_all (self->mask_surfaces);
   self->order_dirty = FALSE;
   clear_tiles (self);
 
@@ -738,6 +785,7 @@ update_entry (KpCanvas *self,
   const KpAnnotation *annotation = kp_document_lookup (self->document, id);
   Entry *entry = g_hash_table_lookup (self->entries, &id);
 
+  g_hash_table_remove (self->mask_surfaces, &id);
   if (entry != NULL)
     invalidate_image_rect (self, &entry->rect);
 
@@ -784,8 +832,8 @@ document_changed_cb (KpCanvas   *self,
                      gint64      annotation_id,
                      KpDocument *document)
 {
-  gint64 preview_id = 0;
-  KpRect preview_rect;
+  const KpAnnotation * const *previews;
+  guint n_previews = 0;
 
   g_assert (KP_IS_CANVAS (self));
   g_assert (KP_IS_DOCUMENT (document));
@@ -795,11 +843,16 @@ document_changed_cb (KpCanvas   *self,
   else
     update_entry (self, annotation_id);
 
-  /* An undo may take away the box a gesture is working on. */
-  if (kp_tool_get_preview (self->tool, &preview_id, &preview_rect) &&
-      preview_id != 0 &&
-      kp_document_lookup (document, preview_id) == NULL)
-    kp_tool_cancel (self->tool);
+  /* An undo may take away the object a gesture is working on. */
+  previews = kp_tool_get_preview_annotations (self->tool, &n_previews);
+  for (guint i = 0; i < n_previews; i++)
+    if (previews[i]->id != 0 &&
+        (annotation_id == 0 || annotation_id == previews[i]->id) &&
+        kp_document_lookup (document, previews[i]->id) == NULL)
+      {
+        kp_tool_cancel (self->tool);
+        break;
+      }
 
   validate_selection (self, annotation_id);
   if (self->tool != NULL)
@@ -893,19 +946,31 @@ widget_rect (KpCanvas     *self,
   return r;
 }
 
+/* Suggestions nobody decided on are drawn lighter and dashed. */
+#define PENDING_ALPHA 0.6
+#define MASK_ALPHA 0.4
+#define POINT_RADIUS 3.5
+#define POINT_RING 7.0
+/* Device pixels a vector item may reach beyond its bounds (point rings,
+ * strokes centred on the edges); tiles are collected and dropped with it. */
+#define VECTOR_MARGIN(sf) ((int)ceil ((POINT_RING + SELECTED_LINE_WIDTH + 2) * (sf)))
+
+static cairo_surface_t *ensure_mask_surface (KpCanvas           *self,
+                                             const KpAnnotation *annotation);
+
 static void
-init_item (KpCanvas     *self,
-           DrawItem     *item,
-           KpShape       shape,
-           const KpRect *rect,
-           gint64        label_id,
-           gboolean      selected)
+init_item (KpCanvas           *self,
+           DrawItem           *item,
+           const KpAnnotation *annotation,
+           gboolean            selected)
 {
   int sf = get_scale_factor (self);
-  LabelInfo *info = lookup_label (self, label_id);
+  LabelInfo *info = lookup_label (self, annotation->label_id);
 
-  item->shape = shape;
-  item->box = device_box (self->view.scale, sf, rect);
+  item->shape = annotation->shape;
+  item->scale = self->view.scale * sf;
+  item->sf = sf;
+  item->box = device_box (self->view.scale, sf, &annotation->rect);
   item->color = info != NULL ? info->color : self->accent_color;
   if (info != NULL)
     item->fill = info->fill;
@@ -916,6 +981,338 @@ init_item (KpCanvas     *self,
     }
   item->line = (int)((selected ? SELECTED_LINE_WIDTH : LINE_WIDTH) * sf);
   item->selected = !!selected;
+  item->pending = annotation->review == KP_REVIEW_PENDING;
+  item->vector = annotation->shape != KP_SHAPE_BOX || item->pending;
+  item->annotation = item->vector ? annotation : NULL;
+  item->mask = NULL;
+
+  if (item->pending)
+    {
+      item->color.alpha *= PENDING_ALPHA;
+      item->fill.alpha *= PENDING_ALPHA;
+    }
+  if (selected && item->vector)
+    item->fill.alpha = MIN (1, item->fill.alpha * 2);
+
+  if (item->vector)
+    {
+      int margin = VECTOR_MARGIN (sf);
+
+      item->box.x0 -= margin;
+      item->box.y0 -= margin;
+      item->box.x1 += margin;
+      item->box.y1 += margin;
+    }
+
+  if (annotation->shape == KP_SHAPE_MASK)
+    item->mask = ensure_mask_surface (self, annotation);
+}
+
+/* Vector items: cairo in device pixels of the layer, translated to the
+ * tile. Long outlines are culled to the tile segment by segment and
+ * polygons clipped to it before cairo sees them, so a 50,000-vertex
+ * polygon costs each tile a pass over its vertices, not a tessellation
+ * of all of them; vertices closer than a device pixel merge. */
+
+typedef struct
+{
+  double x0;
+  double y0;
+  double x1;
+  double y1;
+} ClipRect;
+
+static void
+set_source (cairo_t       *cr,
+            const GdkRGBA *color)
+{
+  cairo_set_source_rgba (cr, color->red, color->green, color->blue, color->alpha);
+}
+
+static void
+stroke_points (cairo_t         *cr,
+               const DrawItem  *item,
+               const KpPoint   *points,
+               guint            n,
+               gboolean         closed,
+               const ClipRect  *clip)
+{
+  double s = item->scale;
+  gboolean open = FALSE;
+  double lx = 0, ly = 0;
+  guint n_segments;
+
+  if (n < 2)
+    return;
+
+  n_segments = closed ? n : n - 1;
+  for (guint i = 0; i < n_segments; i++)
+    {
+      const KpPoint *a = &points[i];
+      const KpPoint *b = &points[(i + 1) % n];
+      double ax = a->x * s, ay = a->y * s, bx = b->x * s, by = b->y * s;
+
+      if (MAX (ax, bx) < clip->x0 || MIN (ax, bx) > clip->x1 ||
+          MAX (ay, by) < clip->y0 || MIN (ay, by) > clip->y1)
+        {
+          open = FALSE;
+          continue;
+        }
+
+      if (!open)
+        {
+          cairo_move_to (cr, ax, ay);
+          lx = ax;
+          ly = ay;
+          open = TRUE;
+        }
+      /* Merge what lands in the same device pixel, except the last point. */
+      if (fabs (bx - lx) < 0.5 && fabs (by - ly) < 0.5 && i + 1 < n_segments)
+        continue;
+      cairo_line_to (cr, bx, by);
+      lx = bx;
+      ly = by;
+    }
+}
+
+/* Sutherland-Hodgman against one edge of the clip. */
+static void
+clip_edge (GArray *in,
+           GArray *out,
+           int     edge,
+           double  limit)
+{
+  out->len = 0;
+  if (in->len == 0)
+    return;
+
+  for (guint i = 0; i < in->len; i++)
+    {
+      const KpPoint *p = &g_array_index (in, KpPoint, i);
+      const KpPoint *q = &g_array_index (in, KpPoint, (i + 1) % in->len);
+      double pv = (edge & 1) ? p->y : p->x;
+      double qv = (edge & 1) ? q->y : q->x;
+      gboolean p_in = edge < 2 ? pv >= limit : pv <= limit;
+      gboolean q_in = edge < 2 ? qv >= limit : qv <= limit;
+
+      if (p_in)
+        g_array_append_val (out, *p);
+      if (p_in != q_in)
+        {
+          double t = (limit - pv) / (qv - pv);
+          KpPoint r = { p->x + (q->x - p->x) * t, p->y + (q->y - p->y) * t };
+
+          g_array_append_val (out, r);
+        }
+    }
+}
+
+static void
+fill_polygon (cairo_t        *cr,
+              const DrawItem *item,
+              const KpPoint  *points,
+              guint           n,
+              const ClipRect *clip)
+{
+  g_autoptr(GArray) a = NULL;
+  g_autoptr(GArray) b = NULL;
+  double s = item->scale;
+  double lx = 0, ly = 0;
+
+  if (n < 3)
+    return;
+
+  a = g_array_sized_new (FALSE, FALSE, sizeof (KpPoint), n);
+  b = g_array_sized_new (FALSE, FALSE, sizeof (KpPoint), n);
+
+  /* Device pixels, merging runs inside one pixel. */
+  for (guint i = 0; i < n; i++)
+    {
+      KpPoint p = { points[i].x * s, points[i].y * s };
+
+      if (a->len > 0 && fabs (p.x - lx) < 0.5 && fabs (p.y - ly) < 0.5)
+        continue;
+      g_array_append_val (a, p);
+      lx = p.x;
+      ly = p.y;
+    }
+
+  if (a->len > 64)
+    {
+      clip_edge (a, b, 0, clip->x0);
+      clip_edge (b, a, 1, clip->y0);
+      clip_edge (a, b, 2, clip->x1);
+      clip_edge (b, a, 3, clip->y1);
+    }
+  if (a->len < 3)
+    return;
+
+  cairo_move_to (cr, g_array_index (a, KpPoint, 0).x, g_array_index (a, KpPoint, 0).y);
+  for (guint i = 1; i < a->len; i++)
+    cairo_line_to (cr, g_array_index (a, KpPoint, i).x, g_array_index (a, KpPoint, i).y);
+  cairo_close_path (cr);
+  cairo_set_fill_rule (cr, CAIRO_FILL_RULE_EVEN_ODD);
+  set_source (cr, &item->fill);
+  cairo_fill (cr);
+}
+
+static void
+set_stroke (cairo_t        *cr,
+            const DrawItem *item)
+{
+  cairo_set_line_width (cr, item->line);
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
+  cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
+  if (item->pending)
+    {
+      double dashes[2] = { 6.0 * item->sf, 4.0 * item->sf };
+
+      cairo_set_dash (cr, dashes, 2, 0);
+    }
+  else
+    cairo_set_dash (cr, NULL, 0, 0);
+  set_source (cr, &item->color);
+}
+
+static void
+rotated_corners (const DrawItem *item,
+                 KpPoint         corners[4])
+{
+  kp_rotated_box_corners (&item->annotation->rotated, corners);
+}
+
+/* pass 0: fills, 1: outlines. clip: the tile in device pixels, with room
+ * for the strokes. */
+static void
+draw_vector (cairo_t        *cr,
+             const DrawItem *item,
+             guint           pass,
+             gboolean        crowded,
+             const ClipRect *clip)
+{
+  const KpAnnotation *annotation = item->annotation;
+  gboolean fill = pass == 0 && (item->selected || !crowded);
+  double s = item->scale;
+
+  switch (item->shape)
+    {
+    case KP_SHAPE_BOX:
+      {
+        const KpRect *r = &annotation->rect;
+        double inset = item->line / 2.0;
+
+        if (fill)
+          {
+            cairo_rectangle (cr, r->x * s, r->y * s, r->width * s, r->height * s);
+            set_source (cr, &item->fill);
+            cairo_fill (cr);
+          }
+        else if (pass == 1)
+          {
+            cairo_rectangle (cr, r->x * s + inset, r->y * s + inset,
+                             MAX (r->width * s - 2 * inset, 0), MAX (r->height * s - 2 * inset, 0));
+            set_stroke (cr, item);
+            cairo_stroke (cr);
+          }
+      }
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      {
+        KpPoint corners[4];
+
+        rotated_corners (item, corners);
+        for (guint i = 0; i < 4; i++)
+          {
+            corners[i].x *= s;
+            corners[i].y *= s;
+          }
+        if (pass == 1 || fill)
+          {
+            cairo_move_to (cr, corners[0].x, corners[0].y);
+            for (guint i = 1; i < 4; i++)
+              cairo_line_to (cr, corners[i].x, corners[i].y);
+            cairo_close_path (cr);
+          }
+        if (fill)
+          {
+            set_source (cr, &item->fill);
+            cairo_fill (cr);
+          }
+        else if (pass == 1)
+          {
+            set_stroke (cr, item);
+            cairo_stroke (cr);
+          }
+      }
+      break;
+
+    case KP_SHAPE_POLYGON:
+      if (fill)
+        fill_polygon (cr, item, annotation->points, annotation->n_points, clip);
+      else if (pass == 1)
+        {
+          stroke_points (cr, item, annotation->points, annotation->n_points, TRUE, clip);
+          set_stroke (cr, item);
+          cairo_stroke (cr);
+        }
+      break;
+
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+      if (pass == 1)
+        {
+          stroke_points (cr, item, annotation->points, annotation->n_points, FALSE, clip);
+          set_stroke (cr, item);
+          cairo_stroke (cr);
+        }
+      break;
+
+    case KP_SHAPE_POINT:
+      if (pass == 1 && annotation->n_points > 0)
+        {
+          double x = annotation->points[0].x * s;
+          double y = annotation->points[0].y * s;
+          double sf = item->sf;
+
+          set_stroke (cr, item);
+          cairo_set_dash (cr, NULL, 0, 0);
+          cairo_set_line_width (cr, (item->selected ? 2.0 : 1.5) * sf);
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, x, y, POINT_RING * sf, 0, 2 * G_PI);
+          cairo_stroke (cr);
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, x, y, POINT_RADIUS * sf, 0, 2 * G_PI);
+          /* An occluded keypoint is drawn hollow. */
+          if (annotation->occluded)
+            cairo_stroke (cr);
+          else
+            cairo_fill (cr);
+        }
+      break;
+
+    case KP_SHAPE_MASK:
+      if (pass == 0 && item->mask != NULL && annotation->mask != NULL)
+        {
+          cairo_pattern_t *pattern;
+          GdkRGBA color = item->color;
+
+          color.alpha = (item->selected ? 1.5 : 1.0) * MASK_ALPHA * (item->pending ? PENDING_ALPHA : 1);
+          cairo_save (cr);
+          cairo_scale (cr, s, s);
+          cairo_translate (cr, annotation->mask->x, annotation->mask->y);
+          set_source (cr, &color);
+          pattern = cairo_pattern_create_for_surface (item->mask);
+          cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+          cairo_mask (cr, pattern);
+          cairo_pattern_destroy (pattern);
+          cairo_restore (cr);
+        }
+      break;
+
+    default:
+      break;
+    }
 }
 
 /* Pixels of a tile: cairo's ARGB32, premultiplied, native endian. */
@@ -1101,23 +1498,58 @@ box_handles_nodes (KpCanvas       *self,
       }
 }
 
-static const ShapeClass shape_classes[] = {
-  [KP_SHAPE_BOX] = {
-    box_fill_pixels,
-    box_outline_pixels,
-    box_fill_nodes,
-    box_outline_nodes,
-    box_handles_nodes,
-  },
-};
-
-static const ShapeClass *
-get_shape_class (KpShape shape)
+/* A mask as an A8 surface, an image pixel each, decoded once per
+ * version of the object (the cache entry goes when it changes) and scaled
+ * with nearest filtering when drawn. */
+static cairo_surface_t *
+mask_surface_new (const KpMask *mask)
 {
-  if ((guint)shape >= G_N_ELEMENTS (shape_classes) || shape_classes[shape].fill_pixels == NULL)
-    return &shape_classes[KP_SHAPE_BOX];
+  g_autofree guint8 *bits = NULL;
+  cairo_surface_t *surface;
+  guint8 *data;
+  int stride;
 
-  return &shape_classes[shape];
+  if (mask == NULL || mask->width <= 0 || mask->height <= 0)
+    return NULL;
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_A8, mask->width, mask->height);
+  if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
+    {
+      cairo_surface_destroy (surface);
+      return NULL;
+    }
+
+  cairo_surface_flush (surface);
+  data = cairo_image_surface_get_data (surface);
+  stride = cairo_image_surface_get_stride (surface);
+  bits = kp_mask_to_bitmap (mask);
+  for (int y = 0; y < mask->height; y++)
+    {
+      const guint8 *src = bits + (gsize)y * mask->width;
+      guint8 *dst = data + (gsize)y * stride;
+
+      for (int x = 0; x < mask->width; x++)
+        dst[x] = src[x] ? 0xff : 0;
+    }
+  cairo_surface_mark_dirty (surface);
+
+  return surface;
+}
+
+static cairo_surface_t *
+ensure_mask_surface (KpCanvas           *self,
+                     const KpAnnotation *annotation)
+{
+  cairo_surface_t *surface;
+
+  if (annotation->id == 0)
+    return NULL;
+
+  surface = g_hash_table_lookup (self->mask_surfaces, &annotation->id);
+  if (surface == NULL && (surface = mask_surface_new (annotation->mask)) != NULL)
+    g_hash_table_insert (self->mask_surfaces, dup_id (annotation->id), surface);
+
+  return surface;
 }
 
 /* Tiles */
@@ -1158,9 +1590,14 @@ invalidate_image_rect (KpCanvas     *self,
   if (g_hash_table_size (self->tiles) == 0 || sf == 0)
     return;
 
+  /* What vector items draw beyond their bounds goes too. */
   box = device_box (self->tiles_scale, sf, rect);
-  for (int ty = (box.y0 - 1) / size - (box.y0 - 1 < 0); ty <= (box.y1 + 1) / size; ty++)
-    for (int tx = (box.x0 - 1) / size - (box.x0 - 1 < 0); tx <= (box.x1 + 1) / size; tx++)
+  box.x0 -= VECTOR_MARGIN (sf);
+  box.y0 -= VECTOR_MARGIN (sf);
+  box.x1 += VECTOR_MARGIN (sf);
+  box.y1 += VECTOR_MARGIN (sf);
+  for (int ty = (int)floor ((double)box.y0 / size); ty <= box.y1 / size; ty++)
+    for (int tx = (int)floor ((double)box.x0 / size); tx <= box.x1 / size; tx++)
       {
         gint64 key = tile_key (tx, ty);
 
@@ -1263,11 +1700,12 @@ collect_tiles (KpCanvas  *self,
   if (self->document == NULL)
     return;
 
-  /* A pixel of slack for the rounding to device pixels. */
-  area.x = (tx0 * size - 1.0) / (scale * sf);
-  area.y = (ty0 * size - 1.0) / (scale * sf);
-  area.width = (columns * size + 2.0) / (scale * sf);
-  area.height = (rows * size + 2.0) / (scale * sf);
+  /* Slack for the rounding to device pixels and for what vector items
+   * draw beyond their bounds. */
+  area.x = (tx0 * size - (double)VECTOR_MARGIN (sf)) / (scale * sf);
+  area.y = (ty0 * size - (double)VECTOR_MARGIN (sf)) / (scale * sf);
+  area.width = (columns * size + 2.0 * VECTOR_MARGIN (sf)) / (scale * sf);
+  area.height = (rows * size + 2.0 * VECTOR_MARGIN (sf)) / (scale * sf);
 
   annotations = kp_document_get_annotations (self->document);
 
@@ -1299,7 +1737,7 @@ collect_tiles (KpCanvas  *self,
           g_hash_table_contains (self->tiles_excluded, &annotation->id))
         continue;
 
-      init_item (self, &item, annotation->shape, &annotation->rect, annotation->label_id,
+      init_item (self, &item, annotation,
                  g_hash_table_contains (self->selection_set, &annotation->id));
 
       /* Each box counts in one tile only: the one holding its centre. */
@@ -1322,6 +1760,7 @@ collect_tiles (KpCanvas  *self,
               continue;
 
             g_array_append_val (tile->items, item);
+            tile->has_vector |= item.vector;
             if (cx >= x0 && cx < x0 + size && cy >= y0 && cy < y0 + size)
               tile->n_centres++;
           }
@@ -1341,23 +1780,57 @@ static GMutex jobs_mutex;
 static GCond jobs_cond;
 static guint jobs_pending;      /* only the main thread renders frames */
 
+/* A vector item drawn into pixels written directly before and after. */
+static void
+pixels_draw_vector (TilePixels     *pixels,
+                    const DrawItem *item,
+                    guint           pass,
+                    gboolean        crowded)
+{
+  int margin = VECTOR_MARGIN (item->sf);
+  ClipRect clip = { pixels->x - margin, pixels->y - margin,
+                    pixels->x + pixels->size + margin, pixels->y + pixels->size + margin };
+
+  if (pixels->surface == NULL)
+    {
+      pixels->surface = cairo_image_surface_create_for_data ((guchar *)pixels->data,
+                                                             CAIRO_FORMAT_ARGB32,
+                                                             pixels->size, pixels->size,
+                                                             pixels->size * 4);
+      pixels->cr = cairo_create (pixels->surface);
+      cairo_translate (pixels->cr, -pixels->x, -pixels->y);
+    }
+  else
+    cairo_surface_mark_dirty (pixels->surface);
+
+  draw_vector (pixels->cr, item, pass, crowded, &clip);
+  cairo_surface_flush (pixels->surface);
+}
+
 static void
 render_pixels (TileJob *job)
 {
   GArray *items = job->tile->items;
 
-  for (guint i = 0; i < items->len; i++)
-    {
-      const DrawItem *item = &g_array_index (items, DrawItem, i);
+  for (guint pass = 0; pass < 2; pass++)
+    for (guint i = 0; i < items->len; i++)
+      {
+        const DrawItem *item = &g_array_index (items, DrawItem, i);
 
-      if (item->selected || !job->crowded)
-        get_shape_class (item->shape)->fill_pixels (&job->pixels, item);
-    }
-  for (guint i = 0; i < items->len; i++)
-    {
-      const DrawItem *item = &g_array_index (items, DrawItem, i);
+        if (item->vector)
+          pixels_draw_vector (&job->pixels, item, pass, job->crowded);
+        else if (pass == 1)
+          box_outline_pixels (&job->pixels, item);
+        else if (item->selected || !job->crowded)
+          box_fill_pixels (&job->pixels, item);
+      }
 
-      get_shape_class (item->shape)->outline_pixels (&job->pixels, item);
+  if (job->pixels.cr != NULL)
+    {
+      cairo_destroy (job->pixels.cr);
+      cairo_surface_destroy (job->pixels.surface);
+      job->pixels.cr = NULL;
+      job->pixels.surface = NULL;
     }
 }
 
@@ -1407,13 +1880,13 @@ render_nodes (KpCanvas *self,
       const DrawItem *item = &g_array_index (items, DrawItem, i);
 
       if (item->selected || !crowded)
-        get_shape_class (item->shape)->fill_nodes (snapshot, item, &clip, sf);
+        box_fill_nodes (snapshot, item, &clip, sf);
     }
   for (guint i = 0; i < items->len; i++)
     {
       const DrawItem *item = &g_array_index (items, DrawItem, i);
 
-      get_shape_class (item->shape)->outline_nodes (snapshot, item, &clip, sf);
+      box_outline_nodes (snapshot, item, &clip, sf);
     }
   tile->node = gtk_snapshot_free_to_node (snapshot);
 }
@@ -1436,11 +1909,11 @@ render_tiles (KpCanvas  *self,
       if (tile->items->len == 0)
         continue;
 
-      if (tile->items->len <= NODE_TILE_MAX)
+      if (tile->items->len <= NODE_TILE_MAX && !tile->has_vector)
         render_nodes (self, tile, crowded);
       else
         {
-          TileJob job = { tile, { NULL, tile_x (tile) * size, tile_y (tile) * size, size }, crowded };
+          TileJob job = { tile, { NULL, tile_x (tile) * size, tile_y (tile) * size, size, NULL, NULL }, crowded };
 
           job.pixels.data = g_malloc0 ((gsize)size * size * 4);
           g_array_append_val (jobs, job);
@@ -1707,36 +2180,63 @@ ensure_layer (KpCanvas *self,
   return self->layer_node;
 }
 
-/* The overlay: captions, the shape a gesture is changing, handles */
+/* The overlay: captions, the objects a gesture is changing, handles,
+ * the crosshair and the tool's own marks */
+
+typedef struct _CaptionNode
+{
+  GskRenderNode *node;          /* the text, drawn at (0, 0) */
+  GdkRGBA        color;
+  double         width;
+  double         height;
+} CaptionNode;
 
 static void
-ensure_caption (KpCanvas  *self,
-                LabelInfo *info)
+caption_node_free_real (gpointer data)
+{
+  CaptionNode *caption = data;
+
+  g_clear_pointer (&caption->node, gsk_render_node_unref);
+  g_free (caption);
+}
+
+static void
+caption_node_free (gpointer data)
+{
+  caption_node_free_real (data);
+}
+
+/* Shaped once per text and colour, however many frames show it. */
+static CaptionNode *
+caption_node_new (KpCanvas      *self,
+                  const char    *text,
+                  const GdkRGBA *color)
 {
   g_autoptr(GtkSnapshot) snapshot = NULL;
   g_autoptr(PangoLayout) layout = NULL;
+  CaptionNode *caption = g_new0 (CaptionNode, 1);
   PangoRectangle logical;
   GdkRGBA text_color;
   double luminance;
 
-  if (info->caption != NULL)
-    return;
-
-  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), info->label->name);
+  layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), text);
   pango_layout_get_pixel_extents (layout, NULL, &logical);
 
-  info->caption_width = logical.width + 8;
-  info->caption_height = logical.height + 2;
+  caption->color = *color;
+  caption->width = logical.width + 8;
+  caption->height = logical.height + 2;
 
-  luminance = 0.2126 * info->color.red + 0.7152 * info->color.green + 0.0722 * info->color.blue;
-  if (luminance > 0.55)
+  luminance = 0.2126 * color->red + 0.7152 * color->green + 0.0722 * color->blue;
+  if (luminance > 0.55 && color->alpha > 0.5)
     text_color = (GdkRGBA) { 0, 0, 0, 1 };
   else
     text_color = (GdkRGBA) { 1, 1, 1, 1 };
 
   snapshot = gtk_snapshot_new ();
   gtk_snapshot_append_layout (snapshot, layout, &text_color);
-  info->caption = gtk_snapshot_to_node (snapshot);
+  caption->node = gtk_snapshot_to_node (snapshot);
+
+  return caption;
 }
 
 static void
@@ -1747,32 +2247,110 @@ clear_captions (KpCanvas *self)
 
   g_hash_table_iter_init (&iter, self->labels);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&info))
-    g_clear_pointer (&info->caption, gsk_render_node_unref);
+    g_clear_pointer (&info->caption, caption_node_free);
+  g_hash_table_remove_all (self->captions);
+}
+
+/* The caption text of an object: its label, with a keypoint's name and
+ * a suggestion's confidence. NULL for none. */
+static char *
+dup_caption_text (KpCanvas           *self,
+                  const KpAnnotation *annotation)
+{
+  const char *name = get_label_name (self, annotation->label_id);
+  g_autofree char *base = NULL;
+
+  if (annotation->shape == KP_SHAPE_POINT && annotation->keypoint != NULL && *annotation->keypoint)
+    {
+      if (name != NULL)
+        /* Translators: a keypoint's caption: the label, then the keypoint's name */
+        base = g_strdup_printf (_("%s: %s"), name, annotation->keypoint);
+      else
+        base = g_strdup (annotation->keypoint);
+    }
+  else if (name != NULL)
+    base = g_strdup (name);
+
+  if (annotation->review == KP_REVIEW_PENDING)
+    {
+      int percent = (int)round (CLAMP (annotation->confidence, 0, 1) * 100);
+
+      /* Translators: a suggested object's caption: its label and the
+       * model's confidence in percent */
+      return g_strdup_printf (_("%s? %d %%"), base != NULL ? base : _("Suggestion"), percent);
+    }
+
+  return g_steal_pointer (&base);
+}
+
+static CaptionNode *
+lookup_caption (KpCanvas           *self,
+                const KpAnnotation *annotation)
+{
+  LabelInfo *info = lookup_label (self, annotation->label_id);
+  g_autofree char *text = NULL;
+  g_autofree char *key = NULL;
+  CaptionNode *caption;
+  GdkRGBA color;
+
+  /* The common case, a label's name, needs no string. */
+  if (info != NULL && annotation->review != KP_REVIEW_PENDING &&
+      (annotation->shape != KP_SHAPE_POINT || annotation->keypoint == NULL || !*annotation->keypoint))
+    {
+      if (info->caption == NULL)
+        info->caption = caption_node_new (self, info->label->name, &info->color);
+      return info->caption;
+    }
+
+  text = dup_caption_text (self, annotation);
+  if (text == NULL)
+    return NULL;
+
+  color = info != NULL ? info->color : self->accent_color;
+  if (annotation->review == KP_REVIEW_PENDING)
+    color.alpha *= PENDING_ALPHA;
+
+  key = g_strdup_printf ("%s\x1f%08x", text, (guint)premultiply (&color));
+  caption = g_hash_table_lookup (self->captions, key);
+  if (caption == NULL)
+    {
+      /* Keypoint names and confidences vary; keep the cache bounded. */
+      if (g_hash_table_size (self->captions) > 4096)
+        g_hash_table_remove_all (self->captions);
+      caption = caption_node_new (self, text, &color);
+      g_hash_table_insert (self->captions, g_steal_pointer (&key), caption);
+    }
+
+  return caption;
 }
 
 typedef struct
 {
   graphene_rect_t  rect;
-  LabelInfo       *info;
+  CaptionNode     *caption;
 } Caption;
 
 static void
-add_caption (KpCanvas     *self,
-             GArray       *captions,
-             const KpRect *rect,
-             gint64        label_id)
+add_caption (KpCanvas           *self,
+             GArray             *captions,
+             const KpAnnotation *annotation)
 {
   Caption caption;
 
-  caption.info = lookup_label (self, label_id);
-  if (caption.info == NULL)
+  caption.rect = widget_rect (self, &annotation->rect);
+  if (annotation->shape == KP_SHAPE_POINT)
+    {
+      /* Beside the point's ring rather than above a box. */
+      caption.rect.origin.x += POINT_RING + 2;
+      caption.rect.origin.y -= POINT_RING;
+    }
+  else if (caption.rect.size.width < CAPTION_MIN_BOX || caption.rect.size.height < CAPTION_MIN_BOX)
     return;
 
-  caption.rect = widget_rect (self, rect);
-  if (caption.rect.size.width < CAPTION_MIN_BOX || caption.rect.size.height < CAPTION_MIN_BOX)
+  caption.caption = lookup_caption (self, annotation);
+  if (caption.caption == NULL)
     return;
 
-  ensure_caption (self, caption.info);
   g_array_append_val (captions, caption);
 }
 
@@ -1787,26 +2365,284 @@ draw_captions (KpCanvas    *self,
         const Caption *caption = &g_array_index (captions, Caption, i);
         double x = caption->rect.origin.x;
         /* Above the box, or inside it when that would leave the widget. */
-        double y = caption->rect.origin.y - caption->info->caption_height;
+        double y = caption->rect.origin.y - caption->caption->height;
 
         if (y < 0)
           y = caption->rect.origin.y;
 
         if (pass == 0)
           {
-            gtk_snapshot_append_color (snapshot, &caption->info->color,
+            gtk_snapshot_append_color (snapshot, &caption->caption->color,
                                        &GRAPHENE_RECT_INIT (x, y,
-                                                            caption->info->caption_width,
-                                                            caption->info->caption_height));
+                                                            caption->caption->width,
+                                                            caption->caption->height));
           }
         else
           {
             gtk_snapshot_save (snapshot);
             gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (x + 4, y + 1));
-            gtk_snapshot_append_node (snapshot, caption->info->caption);
+            gtk_snapshot_append_node (snapshot, caption->caption->node);
             gtk_snapshot_restore (snapshot);
           }
       }
+}
+
+/* The preview layer: the vector objects of a gesture in progress, in
+ * tiles like the annotation layer, kept from frame to frame. When a
+ * gesture moves one vertex of a long polygon, only the tiles around that
+ * vertex and its two edges are drawn again. */
+
+static void
+clear_preview (KpCanvas *self)
+{
+  g_hash_table_remove_all (self->preview_tiles);
+  g_ptr_array_set_size (self->preview_copies, 0);
+  g_ptr_array_set_size (self->preview_masks, 0);
+}
+
+static void
+invalidate_preview_rect (KpCanvas     *self,
+                         const KpRect *rect)
+{
+  int sf = self->preview_sf;
+  int size = TILE_SIZE * sf;
+  DeviceBox box;
+
+  if (g_hash_table_size (self->preview_tiles) == 0 || sf == 0)
+    return;
+
+  box = device_box (self->preview_scale, sf, rect);
+  box.x0 -= VECTOR_MARGIN (sf);
+  box.y0 -= VECTOR_MARGIN (sf);
+  box.x1 += VECTOR_MARGIN (sf);
+  box.y1 += VECTOR_MARGIN (sf);
+  for (int ty = (int)floor ((double)box.y0 / size); ty <= box.y1 / size; ty++)
+    for (int tx = (int)floor ((double)box.x0 / size); tx <= box.x1 / size; tx++)
+      {
+        gint64 key = tile_key (tx, ty);
+
+        g_hash_table_remove (self->preview_tiles, &key);
+      }
+}
+
+static void
+rect_union (KpRect       *rect,
+            const KpRect *other)
+{
+  double x1 = MAX (rect->x + rect->width, other->x + other->width);
+  double y1 = MAX (rect->y + rect->height, other->y + other->height);
+
+  rect->x = MIN (rect->x, other->x);
+  rect->y = MIN (rect->y, other->y);
+  rect->width = x1 - rect->x;
+  rect->height = y1 - rect->y;
+}
+
+/* Where old and new differ: around the vertices that moved, when only
+ * some did; else both bounds. */
+static KpRect
+preview_dirty_rect (const KpAnnotation *old,
+                    const KpAnnotation *new)
+{
+  KpRect dirty = old->rect;
+
+  if (old->shape == new->shape && old->n_points == new->n_points && old->n_points > 3 &&
+      (new->shape == KP_SHAPE_POLYGON || new->shape == KP_SHAPE_POLYLINE) &&
+      old->label_id == new->label_id && old->review == new->review)
+    {
+      guint n = new->n_points;
+      guint first = 0, last = n - 1;
+
+      while (first < n && memcmp (&old->points[first], &new->points[first], sizeof (KpPoint)) == 0)
+        first++;
+      while (last > first && first < n &&
+             memcmp (&old->points[last], &new->points[last], sizeof (KpPoint)) == 0)
+        last--;
+
+      /* With the same vertices something else changed: all of it redraws. */
+      if (first < n && last - first < n / 4)
+        {
+          guint from = first > 0 ? first - 1 : (new->shape == KP_SHAPE_POLYGON ? n - 1 : 0);
+          guint count = last - first + 3;
+
+          dirty = (KpRect) { new->points[first].x, new->points[first].y, 0, 0 };
+          for (guint i = 0; i < count; i++)
+            {
+              guint k = (from + i) % n;
+              KpRect p = { old->points[k].x, old->points[k].y, 0, 0 };
+              KpRect q = { new->points[k].x, new->points[k].y, 0, 0 };
+
+              if (new->shape == KP_SHAPE_POLYLINE && (from + i) >= n)
+                break;
+              rect_union (&dirty, &p);
+              rect_union (&dirty, &q);
+            }
+          return dirty;
+        }
+    }
+
+  rect_union (&dirty, &new->rect);
+  return dirty;
+}
+
+static void
+sync_preview (KpCanvas                   *self,
+              const KpAnnotation * const *previews,
+              guint                       n_previews)
+{
+  int sf = get_scale_factor (self);
+  guint n_vector = 0;
+  guint j = 0;
+
+  if (self->preview_scale != self->view.scale || self->preview_sf != sf)
+    {
+      g_hash_table_remove_all (self->preview_tiles);
+      self->preview_scale = self->view.scale;
+      self->preview_sf = sf;
+    }
+
+  for (guint i = 0; i < n_previews; i++)
+    if (previews[i]->shape != KP_SHAPE_BOX || previews[i]->review == KP_REVIEW_PENDING)
+      n_vector++;
+
+  if (n_vector != self->preview_copies->len)
+    {
+      clear_preview (self);
+      for (guint i = 0; i < n_previews; i++)
+        if (previews[i]->shape != KP_SHAPE_BOX || previews[i]->review == KP_REVIEW_PENDING)
+          {
+            g_ptr_array_add (self->preview_copies, kp_annotation_copy (previews[i]));
+            g_ptr_array_add (self->preview_masks, mask_surface_new (previews[i]->mask));
+          }
+      return;
+    }
+
+  for (guint i = 0; i < n_previews; i++)
+    {
+      KpAnnotation *old;
+      KpRect dirty;
+
+      if (previews[i]->shape == KP_SHAPE_BOX && previews[i]->review != KP_REVIEW_PENDING)
+        continue;
+
+      old = g_ptr_array_index (self->preview_copies, j);
+      if (!kp_annotation_equal (old, previews[i]))
+        {
+          dirty = preview_dirty_rect (old, previews[i]);
+          invalidate_preview_rect (self, &dirty);
+          if (old->mask != NULL || previews[i]->mask != NULL)
+            {
+              if (old->mask == NULL || previews[i]->mask == NULL ||
+                  !kp_mask_equal (old->mask, previews[i]->mask))
+                {
+                  g_clear_pointer (&g_ptr_array_index (self->preview_masks, j), cairo_surface_destroy);
+                  g_ptr_array_index (self->preview_masks, j) = mask_surface_new (previews[i]->mask);
+                }
+            }
+          kp_annotation_clear (old);
+          kp_annotation_copy_to (previews[i], old);
+        }
+      j++;
+    }
+}
+
+static void
+draw_preview_layer (KpCanvas    *self,
+                    GtkSnapshot *snapshot,
+                    double       width,
+                    double       height)
+{
+  g_autoptr(GPtrArray) fresh = NULL;
+  int sf = get_scale_factor (self);
+  int size = TILE_SIZE * sf;
+  int tx0, ty0, tx1, ty1;
+
+  if (self->preview_copies->len == 0 || !get_tile_range (self, width, height, &tx0, &ty0, &tx1, &ty1))
+    return;
+
+  fresh = g_ptr_array_new ();
+  for (int ty = ty0; ty <= ty1; ty++)
+    for (int tx = tx0; tx <= tx1; tx++)
+      {
+        gint64 key = tile_key (tx, ty);
+        Tile *tile = g_hash_table_lookup (self->preview_tiles, &key);
+        DeviceBox clip = { tx * size, ty * size, (tx + 1) * size, (ty + 1) * size };
+
+        if (tile != NULL)
+          continue;
+
+        tile = tile_new (tx, ty);
+        g_hash_table_insert (self->preview_tiles, &tile->key, tile);
+        for (guint i = 0; i < self->preview_copies->len; i++)
+          {
+            const KpAnnotation *annotation = g_ptr_array_index (self->preview_copies, i);
+            DrawItem item;
+
+            init_item (self, &item, annotation, annotation->id == 0 || kp_canvas_is_selected (self, annotation->id));
+            item.mask = g_ptr_array_index (self->preview_masks, i);
+            if (item.box.x1 <= clip.x0 || item.box.x0 >= clip.x1 ||
+                item.box.y1 <= clip.y0 || item.box.y0 >= clip.y1)
+              continue;
+            g_array_append_val (tile->items, item);
+            tile->has_vector = TRUE;
+          }
+        g_ptr_array_add (fresh, tile);
+      }
+
+  if (fresh->len > 0)
+    render_tiles (self, fresh, FALSE);
+
+  for (int ty = ty0; ty <= ty1; ty++)
+    for (int tx = tx0; tx <= tx1; tx++)
+      {
+        gint64 key = tile_key (tx, ty);
+        Tile *tile = g_hash_table_lookup (self->preview_tiles, &key);
+
+        if (tile != NULL && tile->node != NULL)
+          gtk_snapshot_append_node (snapshot, tile->node);
+      }
+}
+
+static gboolean
+tool_draws_marks (KpCanvas *self)
+{
+  return KP_TOOL_GET_CLASS (self->tool)->snapshot != NULL;
+}
+
+static void
+draw_crosshair (KpCanvas    *self,
+                GtkSnapshot *snapshot,
+                double       width,
+                double       height)
+{
+  double image_width, image_height;
+  KpRect image;
+  KpRect shown;
+  GdkRGBA color = self->accent_color;
+  int sf = get_scale_factor (self);
+  double x, y;
+  double line = 1.0 / sf;
+
+  if (!self->show_crosshair || !self->pointer_inside ||
+      !_kp_canvas_get_image_size (self, &image_width, &image_height))
+    return;
+
+  image = (KpRect) { 0, 0, image_width, image_height };
+  shown = kp_view_rect_to_widget (&self->view, &image);
+  x = round (self->pointer_x * sf) / sf;
+  y = round (self->pointer_y * sf) / sf;
+  if (x < shown.x || y < shown.y || x > shown.x + shown.width || y > shown.y + shown.height)
+    return;
+
+  /* Two colour nodes, across the image only. */
+  color.alpha = 0.8;
+  gtk_snapshot_append_color (snapshot, &color,
+                             &GRAPHENE_RECT_INIT (MAX (shown.x, 0), y,
+                                                  MIN (shown.x + shown.width, width) - MAX (shown.x, 0),
+                                                  line));
+  gtk_snapshot_append_color (snapshot, &color,
+                             &GRAPHENE_RECT_INIT (x, MAX (shown.y, 0), line,
+                                                  MIN (shown.y + shown.height, height) - MAX (shown.y, 0)));
 }
 
 static void
@@ -1816,21 +2652,21 @@ draw_overlay (KpCanvas    *self,
               double       height)
 {
   g_autoptr(GArray) captions = g_array_new (FALSE, FALSE, sizeof (Caption));
+  const KpAnnotation * const *previews;
   const KpAnnotation *selected = NULL;
-  gint64 preview_id = 0;
-  KpRect preview_rect;
-  gboolean has_preview;
-  DrawItem preview;
+  const KpAnnotation *selected_preview = NULL;
+  guint n_previews = 0;
   int sf = get_scale_factor (self);
   double ox, oy;
 
-  has_preview = kp_tool_get_preview (self->tool, &preview_id, &preview_rect);
+  previews = kp_tool_get_preview_annotations (self->tool, &n_previews);
   if (self->document != NULL && self->selected_id != 0)
     selected = kp_document_lookup (self->document, self->selected_id);
 
   if (self->show_captions && self->document != NULL)
     {
       GPtrArray *annotations = kp_document_get_annotations (self->document);
+      gboolean excluding = g_hash_table_size (self->tiles_excluded) > 0;
 
       if (!self->crowded)
         {
@@ -1846,65 +2682,80 @@ draw_overlay (KpCanvas    *self,
               const KpAnnotation *annotation =
                 g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
 
-              if (!(has_preview && annotation->id == preview_id))
-                add_caption (self, captions, &annotation->rect, annotation->label_id);
+              if ((annotation->flags & KP_ANNOTATION_HIDDEN) == 0 &&
+                  !(excluding && g_hash_table_contains (self->tiles_excluded, &annotation->id)))
+                add_caption (self, captions, annotation);
             }
         }
       else
         {
-          /* Crowded: only the selected box and the one under the pointer. */
+          /* Crowded: only the selected object and the one under the pointer. */
           const KpAnnotation *hovered = NULL;
 
           if (self->hover_id != 0 && self->hover_id != self->selected_id)
             hovered = kp_document_lookup (self->document, self->hover_id);
-          if (hovered != NULL && !(has_preview && hovered->id == preview_id))
-            add_caption (self, captions, &hovered->rect, hovered->label_id);
-          if (selected != NULL && !(has_preview && selected->id == preview_id))
-            add_caption (self, captions, &selected->rect, selected->label_id);
+          if (hovered != NULL && !(excluding && g_hash_table_contains (self->tiles_excluded, &hovered->id)))
+            add_caption (self, captions, hovered);
+          if (selected != NULL && !(excluding && g_hash_table_contains (self->tiles_excluded, &selected->id)))
+            add_caption (self, captions, selected);
         }
     }
 
   get_layer_origin (self, &ox, &oy);
 
-  if (has_preview)
+  if (n_previews > 0)
     {
-      gint64 label_id = self->current_label_id;
-      const KpAnnotation *annotation = NULL;
-      const ShapeClass *klass;
-
-      if (preview_id != 0 && self->document != NULL)
-        annotation = kp_document_lookup (self->document, preview_id);
-      if (annotation != NULL)
-        label_id = annotation->label_id;
-
-      init_item (self, &preview, annotation != NULL ? annotation->shape : KP_SHAPE_BOX,
-                 &preview_rect, label_id, TRUE);
-      klass = get_shape_class (preview.shape);
+      sync_preview (self, previews, n_previews);
 
       gtk_snapshot_save (snapshot);
       gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
-      klass->fill_nodes (snapshot, &preview, NULL, sf);
-      klass->outline_nodes (snapshot, &preview, NULL, sf);
+      draw_preview_layer (self, snapshot, width, height);
+      for (guint i = 0; i < n_previews; i++)
+        {
+          const KpAnnotation *annotation = previews[i];
+          DrawItem item;
+
+          if (annotation->id != 0 && annotation->id == self->selected_id)
+            selected_preview = annotation;
+          if (annotation->shape != KP_SHAPE_BOX || annotation->review == KP_REVIEW_PENDING)
+            continue;
+
+          init_item (self, &item, annotation,
+                     annotation->id == 0 || kp_canvas_is_selected (self, annotation->id));
+          box_fill_nodes (snapshot, &item, NULL, sf);
+          box_outline_nodes (snapshot, &item, NULL, sf);
+        }
       gtk_snapshot_restore (snapshot);
 
-      if (self->show_captions)
-        add_caption (self, captions, &preview_rect, label_id);
+      if (self->show_captions && (n_previews <= CROWDED_BOXES || !self->crowded))
+        for (guint i = 0; i < n_previews; i++)
+          add_caption (self, captions, previews[i]);
     }
+  else if (self->preview_copies->len > 0)
+    clear_preview (self);
 
   draw_captions (self, snapshot, captions);
 
-  gtk_snapshot_save (snapshot);
-  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
-  if (has_preview && preview_id != 0 && preview_id == self->selected_id)
-    get_shape_class (preview.shape)->handles_nodes (self, snapshot, &preview);
-  else if (selected != NULL)
+  /* Until the tool draws the handles of the selection itself. */
+  if (!tool_draws_marks (self))
     {
-      DrawItem item;
+      const KpAnnotation *handled = selected_preview != NULL ? selected_preview : selected;
 
-      init_item (self, &item, selected->shape, &selected->rect, selected->label_id, TRUE);
-      get_shape_class (item.shape)->handles_nodes (self, snapshot, &item);
+      if (handled != NULL && handled->shape == KP_SHAPE_BOX)
+        {
+          DrawItem item;
+
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
+          init_item (self, &item, handled, TRUE);
+          box_handles_nodes (self, snapshot, &item);
+          gtk_snapshot_restore (snapshot);
+        }
     }
-  gtk_snapshot_restore (snapshot);
+
+  draw_crosshair (self, snapshot, width, height);
+
+  kp_tool_snapshot (self->tool, snapshot, &self->view, width, height);
 }
 
 /* The image */
@@ -2531,6 +3382,8 @@ motion_cb (KpCanvas                 *self,
   self->pointer_y = y;
   self->pointer_inside = TRUE;
   update_cursor (self);
+  if (self->show_crosshair)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
 
   /* The box under the pointer shows its caption even in a crowded view. */
   kp_view_widget_to_image (&self->view, x, y, &ix, &iy);
@@ -2547,6 +3400,8 @@ leave_cb (KpCanvas                 *self,
           GtkEventControllerMotion *controller)
 {
   self->pointer_inside = FALSE;
+  if (self->show_crosshair)
+    gtk_widget_queue_draw (GTK_WIDGET (self));
   if (self->hover_id != 0)
     {
       self->hover_id = 0;
@@ -2649,22 +3504,26 @@ delete_action (GtkWidget  *widget,
 {
   KpCanvas *self = (KpCanvas *)widget;
   g_autoptr(GError) error = NULL;
-  gint64 id = self->selected_id;
+  g_autoptr(GArray) ids = NULL;
 
-  if (self->document == NULL || id == 0)
+  if (self->document == NULL || self->selection->len == 0)
     return;
 
   kp_tool_cancel (self->tool);
 
-  if (!kp_document_remove (self->document, id, &error))
+  /* The whole selection goes in one undo step. */
+  ids = g_array_copy (self->selection);
+  if (!kp_document_remove_many (self->document, (const gint64 *)(gpointer)ids->data, ids->len, &error))
     {
       _kp_canvas_emit_error (self, error);
       return;
     }
 
-  kp_canvas_set_selected_id (self, 0);
+  kp_canvas_set_selection (self, NULL, 0);
 }
 
+/* Tab and Shift+Tab: the next or previous object in drawing order that is
+ * not hidden, after the primary selection. */
 static void
 select_step (KpCanvas *self,
              int       step)
@@ -2684,12 +3543,22 @@ select_step (KpCanvas *self,
   kp_tool_cancel (self->tool);
 
   position = get_position (self, self->selected_id);
-  if (position == 0)
-    position = step > 0 ? 0 : n - 1;
-  else
-    position = ((position - 1) + n + step) % n;
+  for (guint tries = 0; tries < n; tries++)
+    {
+      const KpAnnotation *annotation;
 
-  kp_canvas_set_selected_id (self, ((const KpAnnotation *)g_ptr_array_index (annotations, position))->id);
+      if (position == 0)
+        position = step > 0 ? 1 : n;
+      else
+        position = ((position - 1) + n + step) % n + 1;
+
+      annotation = g_ptr_array_index (annotations, position - 1);
+      if ((annotation->flags & KP_ANNOTATION_HIDDEN) == 0)
+        {
+          kp_canvas_set_selected_id (self, annotation->id);
+          return;
+        }
+    }
 }
 
 static void
@@ -2759,6 +3628,11 @@ kp_canvas_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->tiles, g_hash_table_unref);
   g_clear_pointer (&self->tiles_excluded, g_hash_table_unref);
+  g_clear_pointer (&self->mask_surfaces, g_hash_table_unref);
+  g_clear_pointer (&self->captions, g_hash_table_unref);
+  g_clear_pointer (&self->preview_tiles, g_hash_table_unref);
+  g_clear_pointer (&self->preview_copies, g_ptr_array_unref);
+  g_clear_pointer (&self->preview_masks, g_ptr_array_unref);
   g_clear_pointer (&self->selection, g_array_unref);
   g_clear_pointer (&self->selection_set, g_hash_table_unref);
   g_clear_pointer (&self->index, kp_spatial_index_free);
@@ -3050,6 +3924,12 @@ kp_canvas_init (KpCanvas *self)
   self->entries = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   self->tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, tile_free);
   self->tiles_excluded = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->captions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, caption_node_free);
+  self->preview_tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, tile_free);
+  self->preview_copies = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  self->preview_masks = g_ptr_array_new_with_free_func (surface_destroy0);
+  self->mask_surfaces = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                               (GDestroyNotify)cairo_surface_destroy);
   self->selection = g_array_new (FALSE, FALSE, sizeof (gint64));
   self->selection_set = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->brightness = 0.0;
@@ -3194,7 +4074,9 @@ kp_canvas_set_document (KpCanvas   *self,
                                                      G_CONNECT_SWAPPED);
 
   rebuild_index (self);
-  kp_canvas_set_selected_id (self, 0);
+  clear_preview (self);
+  kp_canvas_set_selection (self, NULL, 0);
+  kp_tool_canvas_changed (self->tool);
   update_actions (self);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
@@ -3223,9 +4105,12 @@ kp_canvas_set_labels (KpCanvas  *self,
       g_hash_table_insert (self->labels, dup_id (label->id), info);
     }
 
+  g_hash_table_remove_all (self->captions);
   clear_tiles (self);
+  clear_preview (self);
   update_accessible (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  kp_tool_canvas_changed (self->tool);
 }
 
 gint64
@@ -3360,6 +4245,7 @@ kp_canvas_set_selection (KpCanvas     *self,
           invalidate_annotation (self, g_array_index (selection, gint64, i));
     }
 
+  clear_preview (self);
   g_array_unref (self->selection);
   self->selection = g_steal_pointer (&selection);
   g_hash_table_unref (self->selection_set);
@@ -3704,25 +4590,41 @@ kp_canvas_zoom_100 (KpCanvas *self)
 gboolean
 kp_canvas_zoom_to_selection (KpCanvas *self)
 {
-  const KpAnnotation *selected;
   double width, height, scale;
+  KpRect bounds = { 0 };
+  gboolean any = FALSE;
   KpView view;
 
   g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
 
-  if (self->document == NULL || self->selected_id == 0 || !has_size (self) ||
-      (selected = kp_document_lookup (self->document, self->selected_id)) == NULL)
+  if (self->document == NULL || !has_size (self))
+    return FALSE;
+
+  for (guint i = 0; i < self->selection->len; i++)
+    {
+      const KpAnnotation *annotation =
+        kp_document_lookup (self->document, g_array_index (self->selection, gint64, i));
+
+      if (annotation == NULL)
+        continue;
+      if (!any)
+        bounds = annotation->rect;
+      else
+        rect_union (&bounds, &annotation->rect);
+      any = TRUE;
+    }
+  if (!any)
     return FALSE;
 
   width = gtk_widget_get_width (GTK_WIDGET (self));
   height = gtk_widget_get_height (GTK_WIDGET (self));
-  scale = MIN (width * (1 - 2 * SELECTION_MARGIN) / MAX (selected->rect.width, 1),
-               height * (1 - 2 * SELECTION_MARGIN) / MAX (selected->rect.height, 1));
+  scale = MIN (width * (1 - 2 * SELECTION_MARGIN) / MAX (bounds.width, 1),
+               height * (1 - 2 * SELECTION_MARGIN) / MAX (bounds.height, 1));
   scale = CLAMP (scale, KP_ZOOM_MIN, SELECTION_MAX_SCALE);
 
   view.scale = scale;
-  view.offset_x = width / 2 - (selected->rect.x + selected->rect.width / 2) * scale;
-  view.offset_y = height / 2 - (selected->rect.y + selected->rect.height / 2) * scale;
+  view.offset_x = width / 2 - (bounds.x + bounds.width / 2) * scale;
+  view.offset_y = height / 2 - (bounds.y + bounds.height / 2) * scale;
   apply_view (self, view, FALSE);
 
   return TRUE;
