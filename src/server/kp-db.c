@@ -325,6 +325,11 @@ checkpointer_thread (gpointer data)
       return NULL;
     }
   sqlite3_busy_timeout (connection, 1000);
+  /* A connection learns that the database is in WAL mode when it first
+   * reads it; until then sqlite3_wal_checkpoint_v2() does nothing (and
+   * says so only through *pnLog = -1), so the WAL grew without end. */
+  if (sqlite3_exec (connection, "PRAGMA journal_mode", NULL, NULL, NULL) != SQLITE_OK)
+    g_warning ("Cannot read “%s” for checkpoints: %s", db->path, sqlite3_errmsg (connection));
 
   g_mutex_lock (&db->checkpoint_mutex);
   while (!db->checkpoint_quit)
