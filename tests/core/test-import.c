@@ -859,6 +859,446 @@ test_coco_attributes (Fixture       *fixture,
   g_assert_cmpuint (((KpAnnotation *)a->pdata[0])->n_attributes, ==, 2);
 }
 
+/* Session 4: what each format holds, re-import, options, and round trips
+ * through label maps and Ground Truth manifests. */
+
+typedef struct
+{
+  KpExportFormat format;
+  guint          n_objects;
+  guint          converted[KP_N_SHAPES];  /* box rotated polygon polyline line point mask */
+  guint          dropped[KP_N_SHAPES];
+} ExpectedReport;
+
+/* fill_source() has 2 boxes, a rotated box, a polygon, a polyline, a
+ * point and a mask. */
+static const ExpectedReport expected_reports[] = {
+  { KP_EXPORT_FORMAT_COCO,         7, { 0, 0, 0, 1, 0, 0, 0 }, { 0 } },
+  { KP_EXPORT_FORMAT_VOC,          7, { 0, 0, 1, 1, 0, 1, 1 }, { 0 } },
+  { KP_EXPORT_FORMAT_YOLO,         4, { 0, 1, 0, 0, 0, 0, 0 }, { 0, 0, 0, 1, 0, 1, 1 } },
+  { KP_EXPORT_FORMAT_LABEL_MAP,    5, { 2, 1, 1, 0, 0, 0, 0 }, { 0, 0, 0, 1, 0, 1, 0 } },
+  { KP_EXPORT_FORMAT_GROUND_TRUTH, 5, { 0, 1, 1, 0, 0, 0, 0 }, { 0, 0, 0, 1, 0, 1, 0 } },
+};
+
+static void
+test_report_per_kind (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  fill_source (fixture);
+
+  for (guint i = 0; i < G_N_ELEMENTS (expected_reports); i++)
+    {
+      const ExpectedReport *e = &expected_reports[i];
+      g_autofree char *output = g_build_filename (fixture->out, kp_export_format_to_string (e->format),
+                                                  e->format == KP_EXPORT_FORMAT_COCO ? "out.json" : NULL,
+                                                  NULL);
+      g_autoptr(KpExportReport) report = NULL;
+      g_autoptr(GError) error = NULL;
+      guint n_lines = 0;
+
+      g_test_message ("format %s", kp_export_format_to_string (e->format));
+      report = kp_export_full (fixture->src.store, e->format, output, KP_EXPORT_FLAGS_NONE, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_cmpuint (report->n_images, ==, 2);
+      g_assert_cmpuint (report->n_objects, ==, e->n_objects);
+
+      for (guint shape = 0; shape < KP_N_SHAPES; shape++)
+        {
+          g_assert_cmpuint (report->converted[shape], ==, e->converted[shape]);
+          g_assert_cmpuint (report->dropped[shape], ==, e->dropped[shape]);
+          n_lines += report->converted[shape] > 0;
+          n_lines += report->dropped[shape] > 0;
+
+          /* The table agrees with what the exporter did. */
+          if (report->converted[shape] > 0)
+            g_assert_nonnull (kp_export_format_converts_to (e->format, shape));
+          if (report->dropped[shape] > 0)
+            {
+              g_assert_null (kp_export_format_converts_to (e->format, shape));
+              g_assert_false (kp_export_format_holds (e->format, shape));
+            }
+          if (kp_export_format_holds (e->format, shape))
+            g_assert_null (kp_export_format_converts_to (e->format, shape));
+        }
+
+      /* One line for people per kind of shape, naming it. */
+      g_assert_cmpuint (report->warnings->len, ==, n_lines);
+      if (e->dropped[KP_SHAPE_POLYLINE] > 0)
+        assert_warning (report, "“polyline”: 1 left out");
+    }
+}
+
+/* A second import of the same file adds nothing; REPLACE swaps the
+ * suggestions nobody reviewed and keeps the accepted ones. */
+static void
+test_reimport (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autofree char *json = g_build_filename (fixture->out, "out.json", NULL);
+  g_autoptr(KpExportReport) exported = NULL;
+  g_autoptr(KpImportReport) report = NULL;
+  g_autoptr(KpDocument) doc = NULL;
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GError) error = NULL;
+  KpImportOptions options = { 0 };
+  gint64 first;
+
+  fill_source (fixture);
+  exported = kp_export_full (fixture->src.store, KP_EXPORT_FORMAT_COCO, json, KP_EXPORT_FLAGS_NONE,
+                             NULL, &error);
+  g_assert_no_error (error);
+
+  report = import_ok (fixture, KP_IMPORT_FORMAT_COCO, json, KP_IMPORT_FLAGS_NONE);
+  g_assert_cmpuint (report->n_objects, ==, 7);
+  g_assert_cmpuint (report->n_duplicates, ==, 0);
+  g_assert_cmpuint (report->images->len, ==, 2);
+  g_clear_pointer (&report, kp_import_report_free);
+
+  /* Again: every object (rotated box, mask, keypoint too) is already there. */
+  report = import_ok (fixture, KP_IMPORT_FORMAT_COCO, json, KP_IMPORT_FLAGS_NONE);
+  g_assert_cmpuint (report->n_objects, ==, 0);
+  g_assert_cmpuint (report->n_images, ==, 0);
+  g_assert_cmpuint (report->n_duplicates, ==, 7);
+  g_assert_cmpstr (((KpImportImageReport *)report->images->pdata[0])->path, ==, "b.png");
+  g_assert_cmpuint (((KpImportImageReport *)report->images->pdata[0])->n_duplicates, ==, 1);
+  g_assert_cmpuint (((KpImportImageReport *)report->images->pdata[1])->n_duplicates, ==, 6);
+  g_clear_pointer (&report, kp_import_report_free);
+  a = imported (&fixture->dst, fixture->dst.a_id);
+  g_assert_cmpuint (a->len, ==, 6);
+  g_clear_pointer (&a, g_ptr_array_unref);
+
+  /* Asked to, it adds them again. */
+  report = import_ok (fixture, KP_IMPORT_FORMAT_COCO, json, KP_IMPORT_FLAGS_ALLOW_DUPLICATES);
+  g_assert_cmpuint (report->n_objects, ==, 7);
+  g_clear_pointer (&report, kp_import_report_free);
+
+  /* Someone accepts one; REPLACE removes the 12 + 1 others, keeps it and
+   * does not add it twice. */
+  doc = kp_document_new (fixture->dst.store, fixture->dst.a_id, &error);
+  g_assert_no_error (error);
+  first = ((KpAnnotation *)kp_document_get_annotations (doc)->pdata[0])->id;
+  g_assert_true (kp_document_accept (doc, &first, 1, &error));
+  g_assert_no_error (error);
+  g_clear_object (&doc);
+
+  options.flags = KP_IMPORT_FLAGS_REPLACE;
+  report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_COCO, json, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_replaced, ==, 13);
+  g_assert_cmpuint (report->n_duplicates, ==, 1);
+  g_assert_cmpuint (report->n_objects, ==, 6);
+  g_clear_pointer (&report, kp_import_report_free);
+
+  a = imported (&fixture->dst, fixture->dst.a_id);
+  g_assert_cmpuint (a->len, ==, 6);
+  g_clear_pointer (&a, g_ptr_array_unref);
+  a = imported (&fixture->dst, fixture->dst.b_id);
+  g_assert_cmpuint (a->len, ==, 1);
+
+  /* The removal and the import are two steps; undoing both brings back
+   * what was there before. */
+  doc = kp_document_new (fixture->dst.store, fixture->dst.a_id, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 1);
+  g_assert_true (kp_document_undo (doc, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (kp_document_get_annotations (doc)->len, ==, 12);
+}
+
+static void
+test_min_confidence (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autofree char *json = g_build_filename (fixture->out, "in.json", NULL);
+  g_autoptr(KpImportReport) report = NULL;
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GError) error = NULL;
+  KpImportOptions options = { 0 };
+  const KpImportImageReport *image;
+
+  kp_test_write (fixture->out, "in.json",
+                 "{\"images\": [{\"id\": 1, \"file_name\": \"a.png\"}],"
+                 " \"categories\": [{\"id\": 5, \"name\": \"dog\"}],"
+                 " \"annotations\": ["
+                 "  {\"image_id\": 1, \"category_id\": 5, \"bbox\": [1, 2, 3, 4], \"score\": 0.9},"
+                 "  {\"image_id\": 1, \"category_id\": 5, \"bbox\": [5, 6, 7, 8], \"score\": 0.3},"
+                 "  {\"image_id\": 1, \"category_id\": 5, \"bbox\": [5, 6, 7, 9], \"score\": 0.5},"
+                 "  {\"image_id\": 1, \"category_id\": 5, \"bbox\": [9, 9, 1, 1]}]}", -1);
+  options.min_confidence = 0.5;
+  report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_COCO, json, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_objects, ==, 3);
+  g_assert_cmpuint (report->n_below_confidence, ==, 1);
+  g_assert_cmpuint (report->images->len, ==, 1);
+  image = report->images->pdata[0];
+  g_assert_cmpstr (image->path, ==, "img/a.png");
+  g_assert_cmpuint (image->n_objects, ==, 3);
+  g_assert_cmpuint (image->n_below_confidence, ==, 1);
+
+  a = imported (&fixture->dst, fixture->dst.a_id);
+  g_assert_cmpuint (a->len, ==, 3);
+  g_assert_cmpfloat (((KpAnnotation *)a->pdata[0])->confidence, ==, 0.9);
+  g_assert_cmpfloat (((KpAnnotation *)a->pdata[1])->confidence, ==, 0.5);
+  g_assert_cmpfloat (((KpAnnotation *)a->pdata[2])->confidence, ==, 1.0);
+}
+
+/* YOLO without its class list needs one from a file. */
+static void
+test_class_names_file (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autofree char *yolo = g_build_filename (fixture->out, "yolo", NULL);
+  g_autofree char *names = g_build_filename (fixture->out, "names.txt", NULL);
+  g_autofree char *numbered = g_build_filename (fixture->out, "numbered.txt", NULL);
+  g_autoptr(KpImportReport) report = NULL;
+  g_autoptr(GPtrArray) b = NULL;
+  g_autoptr(GError) error = NULL;
+  KpImportOptions options = { 0 };
+
+  kp_test_write (yolo, "labels/b.txt", "0 0.5 0.5 0.25 0.25\n1 0.25 0.25 0.125 0.125 0.7\n", -1);
+  report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_YOLO, yolo, &options, NULL, &error);
+  g_assert_null (report);
+  g_assert_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED);
+  g_assert_nonnull (strstr (error->message, "classes.txt"));
+  g_clear_error (&error);
+
+  /* One name a line. */
+  kp_test_write (fixture->out, "names.txt", "truck\r\nbus\n\n", -1);
+  options.class_names_file = names;
+  report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_YOLO, yolo, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_objects, ==, 2);
+  g_assert_cmpuint (report->problems->len, ==, 0);
+  b = imported (&fixture->dst, fixture->dst.b_id);
+  g_assert_cmpstr (label_name (&fixture->dst, ((KpAnnotation *)b->pdata[0])->label_id), ==, "truck");
+  g_assert_cmpstr (label_name (&fixture->dst, ((KpAnnotation *)b->pdata[1])->label_id), ==, "bus");
+  g_assert_cmpfloat (((KpAnnotation *)b->pdata[0])->rect.x, ==, 24);
+  g_assert_cmpfloat (((KpAnnotation *)b->pdata[1])->confidence, ==, 0.7);
+  g_clear_pointer (&report, kp_import_report_free);
+  g_clear_pointer (&b, g_ptr_array_unref);
+
+  /* "N name" lines; class 0 has no name here, so its line is reported. */
+  kp_test_write (fixture->out, "numbered.txt", "1 van\n", -1);
+  options.class_names_file = numbered;
+  options.flags = KP_IMPORT_FLAGS_ALLOW_DUPLICATES;
+  report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_YOLO, yolo, &options, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->n_objects, ==, 1);
+  g_assert_true (report_mentions (report, "b.txt:1: class 0"));
+  b = imported (&fixture->dst, fixture->dst.b_id);
+  g_assert_cmpstr (label_name (&fixture->dst, ((KpAnnotation *)b->pdata[2])->label_id), ==, "van");
+}
+
+/* Reads back an RGB or grey PNG made by the exporters as RGB rows. */
+static guint8 *
+load_own_png (const char  *path,
+              int         *width,
+              int         *height,
+              gpointer     user_data,
+              GError     **error)
+{
+  g_autoptr(GBytes) bytes = kp_test_read (path);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (bytes, &len);
+  g_autoptr(GByteArray) idat = g_byte_array_new ();
+  g_autoptr(GZlibDecompressor) z = g_zlib_decompressor_new (G_ZLIB_COMPRESSOR_FORMAT_ZLIB);
+  g_autofree guint8 *raw = NULL;
+  gsize pos = 8, bytes_read, bytes_written, stride;
+  int channels = 0;
+  guint8 *rgb;
+
+  g_assert_cmpmem (data, 8, "\x89PNG\r\n\x1a\n", 8);
+  while (pos + 12 <= len)
+    {
+      guint32 n, crc;
+
+      memcpy (&n, data + pos, 4);
+      n = GUINT32_FROM_BE (n);
+      memcpy (&crc, data + pos + 8 + n, 4);
+      g_assert_cmpuint (GUINT32_FROM_BE (crc), ==, png_crc (data + pos + 4, n + 4));
+      if (memcmp (data + pos + 4, "IHDR", 4) == 0)
+        {
+          guint32 w, h;
+
+          memcpy (&w, data + pos + 8, 4);
+          memcpy (&h, data + pos + 12, 4);
+          *width = GUINT32_FROM_BE (w);
+          *height = GUINT32_FROM_BE (h);
+          g_assert_cmpuint (data[pos + 16], ==, 8);
+          channels = data[pos + 17] == 2 ? 3 : 1;
+        }
+      else if (memcmp (data + pos + 4, "IDAT", 4) == 0)
+        g_byte_array_append (idat, data + pos + 8, n);
+      pos += 12 + n;
+    }
+  g_assert_cmpint (channels, !=, 0);
+
+  stride = (gsize)*width * channels + 1;
+  raw = g_malloc (stride * *height);
+  g_assert_cmpint (g_converter_convert (G_CONVERTER (z), idat->data, idat->len, raw, stride * *height,
+                                        G_CONVERTER_INPUT_AT_END, &bytes_read, &bytes_written, NULL),
+                   ==, G_CONVERTER_FINISHED);
+  g_assert_cmpuint (bytes_written, ==, stride * *height);
+
+  rgb = g_malloc ((gsize)*width * *height * 3);
+  for (int y = 0; y < *height; y++)
+    for (int x = 0; x < *width; x++)
+      for (int c = 0; c < 3; c++)
+        rgb[((gsize)y * *width + x) * 3 + c] = raw[y * stride + 1 + (gsize)x * channels + (channels == 3 ? c : 0)];
+
+  return rgb;
+}
+
+static KpMask *
+expected_region (KpMask             *mask,
+                 const KpAnnotation *a)
+{
+  KpPoint corners[4];
+  KpMask *result;
+
+  switch (a->shape)
+    {
+    case KP_SHAPE_BOX:
+      corners[0] = (KpPoint) { a->rect.x, a->rect.y };
+      corners[1] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y };
+      corners[2] = (KpPoint) { a->rect.x + a->rect.width, a->rect.y + a->rect.height };
+      corners[3] = (KpPoint) { a->rect.x, a->rect.y + a->rect.height };
+      result = kp_mask_paint_polygon (mask, corners, 4, TRUE);
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      kp_rotated_box_corners (&a->rotated, corners);
+      result = kp_mask_paint_polygon (mask, corners, 4, TRUE);
+      break;
+
+    case KP_SHAPE_POLYGON:
+      result = kp_mask_paint_polygon (mask, a->points, a->n_points, TRUE);
+      break;
+
+    case KP_SHAPE_MASK:
+      {
+        /* The union, through bitmaps over the image. */
+        g_autofree guint8 *bits = g_malloc0 (100 * 80);
+
+        for (int y = 0; y < 80; y++)
+          for (int x = 0; x < 100; x++)
+            bits[y * 100 + x] = (mask != NULL && kp_mask_get (mask, x, y)) || kp_mask_get (a->mask, x, y);
+        result = kp_mask_new_from_bitmap (0, 0, 100, 80, bits);
+        break;
+      }
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  kp_mask_free (mask);
+  return result;
+}
+
+/* Label maps and Ground Truth keep regions as pixels, one mask per class
+ * and image: each comes back as exactly the union of its class's pixels. */
+static void
+check_pixel_round_trip (Fixture        *fixture,
+                        KpExportFormat  export_format,
+                        KpImportFormat  import_format,
+                        const char     *input,
+                        gboolean        boxes_as_pixels)
+{
+  g_autoptr(KpExportReport) exported = NULL;
+  g_autoptr(KpImportReport) report = NULL;
+  g_autoptr(GPtrArray) src = NULL;
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GPtrArray) b = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpMask) car = NULL;
+  g_autoptr(KpMask) person = NULL;
+  KpImportOptions options = { 0 };
+  const KpAnnotation *x;
+
+  fill_source (fixture);
+  exported = kp_export_full (fixture->src.store, export_format, fixture->out, KP_EXPORT_FLAGS_NONE,
+                             NULL, &error);
+  g_assert_no_error (error);
+
+  options.load_rgb = load_own_png;
+  report = kp_import_full (fixture->dst.store, import_format, input, &options, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < report->problems->len; i++)
+    g_test_message ("problem: %s", (char *)report->problems->pdata[i]);
+  g_assert_cmpuint (report->problems->len, ==, 0);
+
+  src = imported (&fixture->src, fixture->src.a_id);
+  for (guint i = 0; i < src->len; i++)
+    {
+      const KpAnnotation *s = src->pdata[i];
+
+      if (s->shape == KP_SHAPE_POINT || s->shape == KP_SHAPE_POLYLINE ||
+          (s->shape == KP_SHAPE_BOX && !boxes_as_pixels))
+        continue;
+      if (s->label_id == fixture->src.car)
+        car = expected_region (g_steal_pointer (&car), s);
+      else
+        person = expected_region (g_steal_pointer (&person), s);
+    }
+
+  a = imported (&fixture->dst, fixture->dst.a_id);
+  g_assert_cmpuint (a->len, ==, boxes_as_pixels ? 2 : 3);
+  for (guint i = 0; i < a->len; i++)
+    {
+      x = a->pdata[i];
+      g_assert_cmpint (x->review, ==, KP_REVIEW_PENDING);
+      if (x->shape == KP_SHAPE_BOX)
+        {
+          g_assert_false (boxes_as_pixels);
+          g_assert_cmpfloat (x->rect.x, ==, 10);
+          g_assert_cmpfloat (x->rect.y, ==, 20);
+          g_assert_cmpfloat (x->rect.width, ==, 30);
+          g_assert_cmpfloat (x->rect.height, ==, 15);
+          g_assert_cmpstr (label_name (&fixture->dst, x->label_id), ==, "car");
+          continue;
+        }
+      g_assert_cmpint (x->shape, ==, KP_SHAPE_MASK);
+      if (g_str_equal (label_name (&fixture->dst, x->label_id), "car"))
+        g_assert_true (kp_mask_equal (x->mask, car));
+      else
+        g_assert_true (kp_mask_equal (x->mask, person));
+    }
+
+  /* b.png's person box. */
+  b = imported (&fixture->dst, fixture->dst.b_id);
+  g_assert_cmpuint (b->len, ==, 1);
+  x = b->pdata[0];
+  if (boxes_as_pixels)
+    {
+      g_assert_cmpint (x->shape, ==, KP_SHAPE_MASK);
+      g_assert_cmpuint (kp_mask_get_area (x->mask), ==, 64);
+    }
+  else
+    {
+      g_assert_cmpint (x->shape, ==, KP_SHAPE_BOX);
+      g_assert_cmpfloat (x->rect.x, ==, 4);
+    }
+}
+
+static void
+test_label_map_round_trip (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  check_pixel_round_trip (fixture, KP_EXPORT_FORMAT_LABEL_MAP, KP_IMPORT_FORMAT_LABEL_MAP,
+                          fixture->out, TRUE);
+}
+
+static void
+test_ground_truth_round_trip (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autofree char *manifest = g_build_filename (fixture->out, "output.manifest", NULL);
+
+  check_pixel_round_trip (fixture, KP_EXPORT_FORMAT_GROUND_TRUTH, KP_IMPORT_FORMAT_GROUND_TRUTH,
+                          manifest, FALSE);
+}
+
 static void
 test_formats (void)
 {
@@ -870,6 +1310,10 @@ test_formats (void)
   g_assert_cmpint (format, ==, KP_IMPORT_FORMAT_GROUND_TRUTH);
   g_assert_false (kp_import_format_from_string ("csv", &format));
   g_assert_cmpstr (kp_import_format_to_string (KP_IMPORT_FORMAT_YOLO), ==, "yolo");
+  g_assert_true (kp_import_format_from_string ("gt-manifest", &format));
+  g_assert_cmpint (format, ==, KP_IMPORT_FORMAT_GROUND_TRUTH);
+  g_assert_true (kp_import_format_from_string ("LabelMap", &format));
+  g_assert_cmpint (format, ==, KP_IMPORT_FORMAT_LABEL_MAP);
 }
 
 int
@@ -890,6 +1334,12 @@ main (int   argc,
   ADD ("coco-attributes", test_coco_attributes);
   ADD ("malformed", test_malformed);
   ADD ("ground-truth", test_ground_truth);
+  ADD ("report-per-kind", test_report_per_kind);
+  ADD ("reimport", test_reimport);
+  ADD ("min-confidence", test_min_confidence);
+  ADD ("class-names-file", test_class_names_file);
+  ADD ("label-map-round-trip", test_label_map_round_trip);
+  ADD ("ground-truth-round-trip", test_ground_truth_round_trip);
   g_test_add_func ("/kempelen/core/import/formats", test_formats);
 
 #undef ADD
