@@ -61,4 +61,30 @@ void          kp_image_layer_snapshot   (KpImageLayer        *self,
                                          int                  scale_factor,
                                          gboolean             nearest);
 
+/* Added for tests, benchmarks and status display. */
+
+/* As kp_image_layer_new_async, with tiles of tile_size pixels (0: the
+ * default, 512). */
+void          kp_image_layer_new_full_async  (GFile               *file,
+                                              const char          *cache_dir,
+                                              int                  tile_size,
+                                              GCancellable        *cancellable,
+                                              GAsyncReadyCallback  callback,
+                                              gpointer             user_data);
+double        kp_image_layer_get_gamma       (KpImageLayer        *self);
+/* Bytes of decoded pixels held now, and at most since the layer opened;
+ * never above the memory cap. */
+gsize         kp_image_layer_get_memory_used (KpImageLayer        *self);
+gsize         kp_image_layer_get_memory_peak (KpImageLayer        *self);
+/* Tiles the last snapshot could not draw at the level it wanted (drawn
+ * coarser, or not at all): 0 once the view is fully sharp. */
+guint         kp_image_layer_get_n_missing   (KpImageLayer        *self);
+/* Property "building": TRUE while the tiles are being decoded. Once it
+ * ends, the error (the file is damaged; the tiles decoded before the
+ * damage are still drawn) or the decoder's warning (e.g. a truncated
+ * JPEG, shown with its missing part grey) tell how it went. */
+gboolean      kp_image_layer_get_building    (KpImageLayer        *self);
+const GError *kp_image_layer_get_error       (KpImageLayer        *self);
+char         *kp_image_layer_dup_warning     (KpImageLayer        *self);
+
 G_END_DECLS
