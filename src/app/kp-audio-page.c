@@ -167,16 +167,20 @@ notify_undo (KpAudioPage *self)
 }
 
 /* Records the regions as an undo step once the edit in progress is over:
- * a drag makes one step, not one per pointer motion. */
+ * a drag makes one step, not one per pointer motion, and the changes one
+ * action makes together (a tier added and given, say) one step. */
 static gboolean
 commit_cb (gpointer data)
 {
   KpAudioPage *self = data;
   g_autofree char *text = NULL;
 
-  if (_kp_waveform_is_editing (KP_WAVEFORM (self->waveform)))
-    return G_SOURCE_CONTINUE;
   self->commit_source = 0;
+  if (_kp_waveform_is_editing (KP_WAVEFORM (self->waveform)))
+    {
+      self->commit_source = g_timeout_add (20, commit_cb, self);
+      return G_SOURCE_REMOVE;
+    }
   text = regions_text (self);
   if (kp_av_history_push (&self->history, text))
     {
@@ -212,7 +216,7 @@ regions_changed_cb (KpAudioPage *self)
   if (self->restoring)
     return;
   if (self->commit_source == 0)
-    self->commit_source = g_timeout_add (20, commit_cb, self);
+    self->commit_source = g_idle_add (commit_cb, self);
   refill_editor (self);
 }
 
@@ -537,7 +541,8 @@ static void
 tier_activate_cb (KpAudioPage *self)
 {
   KpRegion *region = selected_region (self);
-  const char *tier = gtk_editable_get_text (GTK_EDITABLE (self->tier_entry));
+  /* Copied: adding the tier refills the entry. */
+  g_autofree char *tier = g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->tier_entry)));
 
   if (region == NULL || self->filling_editor)
     return;
