@@ -65,6 +65,19 @@ struct _KpLayoutShapes
 
 G_DEFINE_FINAL_TYPE (KpLayoutShapes, kp_layout_shapes, GTK_TYPE_WIDGET)
 
+enum {
+  CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void
+emit_changed (KpLayoutShapes *self)
+{
+  g_signal_emit (self, signals[CHANGED], 0);
+}
+
 static void
 shape_free (Shape *shape)
 {
@@ -406,6 +419,13 @@ kp_layout_shapes_class_init (KpLayoutShapesClass *klass)
   widget_class->measure = kp_layout_shapes_measure;
   widget_class->get_request_mode = kp_layout_shapes_get_request_mode;
 
+  signals[CHANGED] =
+    g_signal_new ("changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
   gtk_widget_class_set_css_name (widget_class, "kp-layout-shapes");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -545,6 +565,7 @@ kp_layout_shapes_click (KpLayoutShapes *self,
 
         add_point (shape, x, y);
         g_ptr_array_add (self->shapes, shape);
+        emit_changed (self);
       }
       break;
 
@@ -593,6 +614,7 @@ kp_layout_shapes_finish (KpLayoutShapes *self)
 
   g_ptr_array_add (self->shapes, g_steal_pointer (&self->pending));
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  emit_changed (self);
 
   return TRUE;
 }
@@ -649,6 +671,7 @@ kp_layout_shapes_paint (KpLayoutShapes *self,
 
   g_array_append_val (self->strokes, value);
   invalidate_mask (self);
+  emit_changed (self);
 }
 
 gboolean
@@ -682,6 +705,7 @@ kp_layout_shapes_undo (KpLayoutShapes *self)
     return FALSE;
 
   gtk_widget_queue_draw (GTK_WIDGET (self));
+  emit_changed (self);
   return TRUE;
 }
 
@@ -872,4 +896,207 @@ kp_layout_shapes_dup_value (KpLayoutShapes *self)
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);
+}
+
+static guint8
+color_value (GHashTable *colors,
+             guint8      r,
+             guint8      g,
+             guint8      b)
+{
+  return GPOINTER_TO_UINT (g_hash_table_lookup (colors, GUINT_TO_POINTER ((r << 16) | (g << 8) | b)));
+}
+
+static void
+add_color (GHashTable *colors,
+           const char *color,
+           guint       value)
+{
+  GdkRGBA c;
+  guint key;
+
+  parse_color (color, &c);
+  key = ((guint)lround (c.red * 255) << 16) | ((guint)lround (c.green * 255) << 8) |
+        (guint)lround (c.blue * 255);
+  if (!g_hash_table_contains (colors, GUINT_TO_POINTER (key)))
+    g_hash_table_insert (colors, GUINT_TO_POINTER (key), GUINT_TO_POINTER (value));
+}
+
+/* Paints the mask from a labeledImage PNG: each colour back to the label
+ * (labelMappings) or the instance (instances) it stands for. */
+static void
+mask_from_value (KpLayoutShapes *self,
+                 JsonObject     *object)
+{
+  g_autoptr(GHashTable) colors = g_hash_table_new (NULL, NULL);
+  g_autoptr(GdkPixbufLoader) loader = NULL;
+  g_autofree guchar *png = NULL;
+  JsonObject *image = NULL;
+  const char *data = NULL;
+  gboolean seen[256] = { FALSE, };
+  GdkPixbuf *pixbuf;
+  gsize size = 0;
+
+  if (json_object_has_member (object, "labeledImage") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (object, "labeledImage")))
+    image = json_object_get_object_member (object, "labeledImage");
+  if (image != NULL)
+    data = json_object_get_string_member_with_default (image, "pngImageData", NULL);
+  if (data == NULL || *data == '\0')
+    return;
+
+  if (self->mode == KP_LAYOUT_SHAPES_SEMANTIC)
+    {
+      JsonNode *mappings = json_object_get_member (object, "labelMappings");
+
+      if (mappings != NULL && JSON_NODE_HOLDS_OBJECT (mappings))
+        {
+          g_autoptr(GList) names = json_object_get_members (json_node_get_object (mappings));
+
+          for (GList *l = names; l != NULL; l = l->next)
+            {
+              JsonNode *m = json_object_get_member (json_node_get_object (mappings), l->data);
+              const char *color = JSON_NODE_HOLDS_OBJECT (m)
+                                  ? json_object_get_string_member_with_default (json_node_get_object (m), "color", NULL)
+                                  : NULL;
+
+              for (guint i = 0; color != NULL && self->labels != NULL && self->labels[i] != NULL && i < 255; i++)
+                if (g_str_equal (self->labels[i], l->data))
+                  add_color (colors, color, i + 1);
+            }
+        }
+    }
+  else
+    {
+      JsonNode *instances = json_object_get_member (object, "instances");
+      JsonArray *array = instances != NULL && JSON_NODE_HOLDS_ARRAY (instances)
+                         ? json_node_get_array (instances) : NULL;
+
+      for (guint i = 0; array != NULL && i < json_array_get_length (array) && self->instances->len < 255; i++)
+        {
+          JsonNode *e = json_array_get_element (array, i);
+          JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          const char *color = o != NULL ? json_object_get_string_member_with_default (o, "color", NULL) : NULL;
+          const char *label = o != NULL ? json_object_get_string_member_with_default (o, "label", NULL) : NULL;
+          Instance *instance;
+
+          if (color == NULL || label == NULL)
+            continue;
+          instance = g_new0 (Instance, 1);
+          instance->label = g_strdup (label);
+          instance->color = g_strdup (color);
+          g_ptr_array_add (self->instances, instance);
+          add_color (colors, color, self->instances->len);
+        }
+    }
+
+  png = g_base64_decode (data, &size);
+  loader = gdk_pixbuf_loader_new_with_type ("png", NULL);
+  if (loader == NULL || !gdk_pixbuf_loader_write (loader, png, size, NULL) ||
+      !gdk_pixbuf_loader_close (loader, NULL))
+    return;
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (pixbuf == NULL || gdk_pixbuf_get_n_channels (pixbuf) != 4 ||
+      gdk_pixbuf_get_bits_per_sample (pixbuf) != 8)
+    return;
+
+  {
+    const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+    int stride = gdk_pixbuf_get_rowstride (pixbuf);
+    int w = MIN (self->width, gdk_pixbuf_get_width (pixbuf));
+    int h = MIN (self->height, gdk_pixbuf_get_height (pixbuf));
+
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const guint8 *p = pixels + (gsize)y * stride + x * 4;
+          guint8 v;
+
+          if (p[3] == 0)
+            continue;
+          v = color_value (colors, p[0], p[1], p[2]);
+          self->mask[(gsize)y * self->width + x] = v;
+          seen[v] = TRUE;
+        }
+  }
+
+  /* Undo erases what was restored a value at a time. */
+  for (guint v = 1; v < 256; v++)
+    if (seen[v])
+      g_array_append_val (self->strokes, v);
+}
+
+void
+kp_layout_shapes_set_value (KpLayoutShapes *self,
+                            JsonNode       *value)
+{
+  static const char * const members[] = {
+    [KP_LAYOUT_SHAPES_KEYPOINT] = "keypoints",
+    [KP_LAYOUT_SHAPES_LINE] = "lines",
+    [KP_LAYOUT_SHAPES_POLYLINE] = "polylines",
+    [KP_LAYOUT_SHAPES_POLYGON] = "polygons",
+  };
+  JsonObject *object;
+
+  g_return_if_fail (KP_IS_LAYOUT_SHAPES (self));
+
+  if (self->mode == KP_LAYOUT_SHAPES_OVERLAY)
+    return;
+
+  g_clear_pointer (&self->pending, shape_free);
+  g_ptr_array_set_size (self->shapes, 0);
+  g_ptr_array_set_size (self->instances, 0);
+  g_array_set_size (self->strokes, 0);
+  self->want_new_instance = FALSE;
+  if (self->mask != NULL)
+    memset (self->mask, 0, (gsize)self->width * self->height);
+
+  object = value != NULL && JSON_NODE_HOLDS_OBJECT (value) ? json_node_get_object (value) : NULL;
+  if (object == NULL)
+    ;
+  else if (self->mode == KP_LAYOUT_SHAPES_SEMANTIC || self->mode == KP_LAYOUT_SHAPES_INSTANCE)
+    {
+      if (self->mask != NULL)
+        mask_from_value (self, object);
+      /* Painting after a restore starts a new instance. */
+      self->want_new_instance = TRUE;
+    }
+  else if (json_object_has_member (object, members[self->mode]) &&
+           JSON_NODE_HOLDS_ARRAY (json_object_get_member (object, members[self->mode])))
+    {
+      JsonArray *array = json_object_get_array_member (object, members[self->mode]);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *e = json_array_get_element (array, i);
+          JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          Shape *shape;
+
+          if (o == NULL)
+            continue;
+          shape = shape_new (json_object_get_string_member_with_default (o, "label", ""));
+          if (self->mode == KP_LAYOUT_SHAPES_KEYPOINT)
+            add_point (shape,
+                       json_object_get_double_member_with_default (o, "x", 0),
+                       json_object_get_double_member_with_default (o, "y", 0));
+          else if (json_object_has_member (o, "vertices") &&
+                   JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "vertices")))
+            {
+              JsonArray *vertices = json_object_get_array_member (o, "vertices");
+
+              for (guint j = 0; j < json_array_get_length (vertices); j++)
+                {
+                  JsonNode *v = json_array_get_element (vertices, j);
+
+                  if (JSON_NODE_HOLDS_OBJECT (v))
+                    add_point (shape,
+                               json_object_get_double_member_with_default (json_node_get_object (v), "x", 0),
+                               json_object_get_double_member_with_default (json_node_get_object (v), "y", 0));
+                }
+            }
+          g_ptr_array_add (self->shapes, shape);
+        }
+    }
+
+  invalidate_mask (self);
 }

@@ -65,5 +65,13 @@ guint       kp_layout_shapes_get_n_shapes      (KpLayoutShapes     *self);
 /* The widget value kp_layout_node_answer() takes for the element (see
  * kp-layout-answer.c); NULL when there is no image. */
 JsonNode   *kp_layout_shapes_dup_value         (KpLayoutShapes     *self) G_GNUC_WARN_UNUSED_RESULT;
+/* Replaces every shape (or the painted mask) with those of a value as
+ * kp_layout_shapes_dup_value() gives it; NULL clears. Does not emit
+ * "changed".
+ *
+ * Signal "changed": the worker added, finished, painted or undid
+ * something. */
+void        kp_layout_shapes_set_value         (KpLayoutShapes     *self,
+                                                JsonNode           *value);
 
 G_END_DECLS

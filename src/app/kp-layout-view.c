@@ -72,6 +72,8 @@ typedef struct
   GtkWidget          *list_box;
   GStrv               values;         /* CONTROL_DROP_DOWN / list: the value of each item */
   gboolean            touched;
+  gboolean            watched;        /* its widgets report changes */
+  JsonNode           *draft;          /* CANVAS: boxes set before its document exists */
   GdkTexture         *texture;
   KpDocument         *document;
   GHashTable         *label_names;    /* CANVAS: label id → name (borrowed from the view) */
@@ -122,6 +124,10 @@ struct _KpLayoutView
   guint              pending_id;
   gboolean           built;
   gboolean           store_ready;     /* the canvases of this tree have their documents */
+
+  guint              n_watched;       /* controls whose changes are watched */
+  guint              changed_id;
+  gboolean           setting;         /* in kp_layout_view_set_values() */
 };
 
 G_DEFINE_FINAL_TYPE (KpLayoutView, kp_layout_view, GTK_TYPE_WIDGET)
@@ -137,6 +143,7 @@ static GParamSpec *properties[N_PROPS];
 enum {
   SUBMITTED,
   BUILT,
+  CHANGED,
   N_SIGNALS
 };
 
@@ -183,7 +190,10 @@ control_free (Control *control)
   g_clear_pointer (&control->choice_values, g_ptr_array_unref);
   g_clear_pointer (&control->values, g_strfreev);
   g_clear_object (&control->texture);
+  if (control->document != NULL)
+    g_signal_handlers_disconnect_by_data (control->document, control);
   g_clear_object (&control->document);
+  g_clear_pointer (&control->draft, json_node_unref);
   g_clear_pointer (&control->entities, g_array_unref);
   g_free (control->file_key);
   g_free (control);
@@ -257,6 +267,100 @@ control_add_choice (Control    *control,
 {
   g_ptr_array_add (control->choices, button);
   g_ptr_array_add (control->choice_values, g_strdup (value));
+}
+
+/* "changed", once per main loop iteration */
+
+static gboolean
+emit_changed_cb (gpointer user_data)
+{
+  KpLayoutView *self = user_data;
+
+  self->changed_id = 0;
+  g_signal_emit (self, signals[CHANGED], 0);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Connected swapped to any widget signal: the arguments after the
+ * control are ignored. */
+static void
+control_changed (Control *control)
+{
+  KpLayoutView *self = control->view;
+
+  if (!control->watched || self->setting || self->changed_id != 0)
+    return;
+  self->changed_id = g_idle_add_full (G_PRIORITY_DEFAULT, emit_changed_cb, self, NULL);
+}
+
+static void
+watch_toggle (GtkWidget *widget,
+              Control   *control)
+{
+  if (GTK_IS_SWITCH (widget))
+    g_signal_connect_swapped (widget, "notify::active", G_CALLBACK (control_changed), control);
+  else if (GTK_IS_CHECK_BUTTON (widget) || GTK_IS_TOGGLE_BUTTON (widget))
+    g_signal_connect_swapped (widget, "toggled", G_CALLBACK (control_changed), control);
+}
+
+/* Hooks the widgets of the controls built since the last call up to
+ * control_changed(); built before, their initial state is no change. */
+static void
+watch_new_controls (KpLayoutView *self)
+{
+  for (; self->n_watched < self->controls->len; self->n_watched++)
+    {
+      Control *control = g_ptr_array_index (self->controls, self->n_watched);
+
+      switch (control->kind)
+        {
+        case CONTROL_ENTRY:
+          g_signal_connect_swapped (control->widget, "changed", G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_TEXT_VIEW:
+          g_signal_connect_swapped (gtk_text_view_get_buffer (GTK_TEXT_VIEW (control->widget)), "changed",
+                                    G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_DROP_DOWN:
+          g_signal_connect_swapped (control->widget, "notify::selected", G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_TOGGLE:
+          watch_toggle (control->widget, control);
+          break;
+        case CONTROL_RADIO_GROUP:
+        case CONTROL_CHOICE:
+        case CONTROL_MULTI:
+          for (guint i = 0; i < control->choices->len; i++)
+            watch_toggle (g_ptr_array_index (control->choices, i), control);
+          break;
+        case CONTROL_SLIDER:
+          g_signal_connect_swapped (control->widget, "value-changed", G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_SHAPES:
+          g_signal_connect_swapped (control->widget, "changed", G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_SELECTION:
+          if (GTK_IS_DROP_DOWN (control->widget))
+            g_signal_connect_swapped (control->widget, "notify::selected", G_CALLBACK (control_changed), control);
+          else if (control->list_box != NULL)
+            g_signal_connect_swapped (control->list_box, "selected-rows-changed",
+                                      G_CALLBACK (control_changed), control);
+          else
+            for (guint i = 0; i < control->choices->len; i++)
+              watch_toggle (g_ptr_array_index (control->choices, i), control);
+          if (control->other_entry != NULL)
+            g_signal_connect_swapped (control->other_entry, "changed", G_CALLBACK (control_changed), control);
+          break;
+        case CONTROL_CANVAS:     /* its document, once made */
+        case CONTROL_ENTITIES:   /* entities_changed() */
+        case CONTROL_FILE:       /* file_chosen_cb() */
+        case CONTROL_NONE:
+        default:
+          break;
+        }
+      control->watched = TRUE;
+    }
 }
 
 static gboolean
@@ -891,6 +995,51 @@ canvas_media_name (guint index)
   return g_strdup_printf ("box-%04u.png", index);
 }
 
+/* Replaces the boxes of a canvas's media in the store with those of a
+ * boundingBoxes array (labels the layout does not have are skipped). */
+static gboolean
+put_boxes (KpLayoutView  *self,
+           gint64         media_id,
+           JsonNode      *boxes,
+           GError       **error)
+{
+  g_autoptr(GPtrArray) old = kp_store_list_annotations (self->store, media_id, error);
+
+  if (old == NULL)
+    return FALSE;
+  for (guint j = 0; j < old->len; j++)
+    if (!kp_store_delete_annotation (self->store, ((KpAnnotation *)g_ptr_array_index (old, j))->id, error))
+      return FALSE;
+
+  if (boxes != NULL && JSON_NODE_HOLDS_ARRAY (boxes))
+    {
+      JsonArray *array = json_node_get_array (boxes);
+
+      for (guint j = 0; j < json_array_get_length (array); j++)
+        {
+          JsonNode *element = json_array_get_element (array, j);
+          JsonObject *object = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
+          const char *label = object != NULL ? json_object_get_string_member_with_default (object, "label", NULL) : NULL;
+          gint64 *label_id = label != NULL ? g_hash_table_lookup (self->label_ids, label) : NULL;
+          g_auto(KpAnnotation) annotation = { 0, };
+
+          if (label_id == NULL)
+            continue;
+          annotation.media_id = media_id;
+          annotation.label_id = *label_id;
+          annotation.shape = KP_SHAPE_BOX;
+          annotation.rect.x = json_object_get_double_member_with_default (object, "left", 0);
+          annotation.rect.y = json_object_get_double_member_with_default (object, "top", 0);
+          annotation.rect.width = json_object_get_double_member_with_default (object, "width", 0);
+          annotation.rect.height = json_object_get_double_member_with_default (object, "height", 0);
+          if (kp_store_add_annotation (self->store, &annotation, error) == 0)
+            return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 static gboolean
 ensure_store (KpLayoutView  *self,
               GError       **error)
@@ -990,49 +1139,20 @@ ensure_store (KpLayoutView  *self,
       name = canvas_media_name (n++);
       media_id = GPOINTER_TO_INT (g_hash_table_lookup (media_ids, name));
 
-      /* What the previous layout left on this media goes. */
-      {
-        g_autoptr(GPtrArray) old = kp_store_list_annotations (store, media_id, error);
+      /* initial-value boxes (or a draft's) go straight into the store,
+       * so they are not an edit the worker could undo. */
+      initial = control->draft != NULL ? control->draft
+                                       : kp_layout_node_get_json (control->node, "initial-value");
+      if (!put_boxes (self, media_id, initial, error))
+        return FALSE;
 
-        if (old == NULL)
-          return FALSE;
-        for (guint j = 0; j < old->len; j++)
-          if (!kp_store_delete_annotation (store, ((KpAnnotation *)g_ptr_array_index (old, j))->id, error))
-            return FALSE;
-      }
-
-      /* initial-value boxes go straight into the store, so they are not
-       * an edit the worker could undo. */
-      initial = kp_layout_node_get_json (control->node, "initial-value");
-      if (initial != NULL && JSON_NODE_HOLDS_ARRAY (initial))
-        {
-          JsonArray *array = json_node_get_array (initial);
-
-          for (guint j = 0; j < json_array_get_length (array); j++)
-            {
-              JsonNode *element = json_array_get_element (array, j);
-              JsonObject *object = JSON_NODE_HOLDS_OBJECT (element) ? json_node_get_object (element) : NULL;
-              const char *label = object != NULL ? json_object_get_string_member_with_default (object, "label", NULL) : NULL;
-              gint64 *label_id = label != NULL ? g_hash_table_lookup (self->label_ids, label) : NULL;
-              g_auto(KpAnnotation) annotation = { 0, };
-
-              if (label_id == NULL)
-                continue;
-              annotation.media_id = media_id;
-              annotation.label_id = *label_id;
-              annotation.shape = KP_SHAPE_BOX;
-              annotation.rect.x = json_object_get_double_member_with_default (object, "left", 0);
-              annotation.rect.y = json_object_get_double_member_with_default (object, "top", 0);
-              annotation.rect.width = json_object_get_double_member_with_default (object, "width", 0);
-              annotation.rect.height = json_object_get_double_member_with_default (object, "height", 0);
-              if (kp_store_add_annotation (store, &annotation, error) == 0)
-                return FALSE;
-            }
-        }
-
+      if (control->document != NULL)
+        g_signal_handlers_disconnect_by_data (control->document, control);
+      g_clear_object (&control->document);
       control->document = kp_document_new (store, media_id, error);
       if (control->document == NULL)
         return FALSE;
+      g_signal_connect_swapped (control->document, "changed", G_CALLBACK (control_changed), control);
 
       for (guint j = 0; j < all_labels->len; j++)
         {
@@ -1207,8 +1327,9 @@ canvas_value (Control *control)
     }
   else
     {
-      /* Never shown: the boxes are the initial ones. */
-      JsonNode *initial = kp_layout_node_get_json (control->node, "initial-value");
+      /* Never shown: the boxes are the draft's or the initial ones. */
+      JsonNode *initial = control->draft != NULL ? control->draft
+                                                 : kp_layout_node_get_json (control->node, "initial-value");
 
       if (initial != NULL && JSON_NODE_HOLDS_ARRAY (initial))
         json_builder_add_value (builder, json_node_copy (initial));
@@ -1432,6 +1553,8 @@ entities_changed (Control *control)
       gtk_box_append (GTK_BOX (row), remove);
       gtk_list_box_append (GTK_LIST_BOX (control->list_box), row);
     }
+
+  control_changed (control);
 }
 
 static void
@@ -2638,6 +2761,7 @@ file_chosen_cb (GtkNativeDialog *dialog,
       control->file_key = g_file_get_basename (file);
       control->file_size = info != NULL ? g_file_info_get_size (info) : 0;
       gtk_label_set_text (GTK_LABEL (control->text_label), control->file_key);
+      control_changed (control);
     }
   gtk_native_dialog_destroy (dialog);
   g_object_unref (dialog);
@@ -3030,6 +3154,11 @@ clear_tree (KpLayoutView *self,
     gtk_window_destroy (g_ptr_array_index (self->windows, i));
   g_ptr_array_set_size (self->windows, 0);
 
+  for (guint i = 0; i < self->controls->len; i++)
+    ((Control *)g_ptr_array_index (self->controls, i))->watched = FALSE;
+  self->n_watched = 0;
+  g_clear_handle_id (&self->changed_id, g_source_remove);
+
   if (self->content != NULL && !release_later)
     {
       gtk_box_remove (GTK_BOX (self->holder), self->content);
@@ -3143,6 +3272,7 @@ run_slice (KpLayoutView *self,
       g_ptr_array_set_size (self->new_pending, 0);
     }
   self->deadline = 0;
+  watch_new_controls (self);
 
   if (g_queue_is_empty (self->pending))
     finish_build (self);
@@ -3193,6 +3323,7 @@ rebuild (KpLayoutView *self)
   for (guint i = 0; i < self->new_pending->len; i++)
     g_queue_push_tail (self->pending, g_ptr_array_index (self->new_pending, i));
   g_ptr_array_set_size (self->new_pending, 0);
+  watch_new_controls (self);
 
   if (g_queue_is_empty (self->pending))
     finish_build (self);
@@ -3318,6 +3449,10 @@ kp_layout_view_class_init (KpLayoutViewClass *klass)
 
   signals[BUILT] =
     g_signal_new ("built", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
+  signals[CHANGED] =
+    g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
 
   /* Submit buttons use the action; Ctrl+Return submits from anywhere. */
@@ -3678,6 +3813,272 @@ kp_layout_view_dup_values (KpLayoutView *self)
     }
 
   return values;
+}
+
+static const char *
+value_string (JsonNode *value)
+{
+  if (value != NULL && JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
+    return json_node_get_string (value);
+
+  return NULL;
+}
+
+static gboolean
+array_has_string (JsonArray  *array,
+                  const char *string)
+{
+  for (guint i = 0; array != NULL && string != NULL && i < json_array_get_length (array); i++)
+    if (g_strcmp0 (value_string (json_array_get_element (array, i)), string) == 0)
+      return TRUE;
+
+  return FALSE;
+}
+
+static void
+widget_set_active (GtkWidget *widget,
+                   gboolean   active)
+{
+  if (GTK_IS_CHECK_BUTTON (widget))
+    gtk_check_button_set_active (GTK_CHECK_BUTTON (widget), active);
+  else if (GTK_IS_TOGGLE_BUTTON (widget))
+    gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (widget), active);
+  else if (GTK_IS_SWITCH (widget))
+    gtk_switch_set_active (GTK_SWITCH (widget), active);
+}
+
+/* Chooses exactly the choices whose values are in array (or equal to
+ * one): clearing first, so grouped buttons end as asked. */
+static void
+set_choices (Control    *control,
+             JsonArray  *array,
+             const char *one)
+{
+  for (guint i = 0; i < control->choices->len; i++)
+    widget_set_active (g_ptr_array_index (control->choices, i), FALSE);
+  for (guint i = 0; i < control->choices->len; i++)
+    {
+      const char *v = g_ptr_array_index (control->choice_values, i);
+
+      if ((one != NULL && g_strcmp0 (v, one) == 0) || array_has_string (array, v))
+        widget_set_active (g_ptr_array_index (control->choices, i), TRUE);
+    }
+}
+
+static guint
+index_of_value (Control    *control,
+                const char *value)
+{
+  for (guint i = 0; value != NULL && control->values != NULL && control->values[i] != NULL; i++)
+    if (g_str_equal (control->values[i], value))
+      return i;
+
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+set_canvas_value (KpLayoutView *self,
+                  Control      *control,
+                  JsonNode     *value)
+{
+  JsonObject *object = value != NULL && JSON_NODE_HOLDS_OBJECT (value) ? json_node_get_object (value) : NULL;
+  JsonNode *boxes = object != NULL ? json_object_get_member (object, "boundingBoxes") : NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&control->draft, json_node_unref);
+  if (boxes == NULL || !JSON_NODE_HOLDS_ARRAY (boxes))
+    return;
+  control->draft = json_node_copy (boxes);
+
+  /* Shown already: into the store, and the document reads it again. */
+  if (control->document != NULL &&
+      (!put_boxes (self, kp_document_get_media_id (control->document), control->draft, &error) ||
+       !kp_document_reload (control->document, &error)))
+    g_warning ("Cannot restore the boxes of %s: %s", control->key, error->message);
+}
+
+static void
+set_entities_value (Control  *control,
+                    JsonNode *value)
+{
+  const char *text = kp_layout_node_get_attribute (control->node, "text");
+  JsonArray *array = value != NULL && JSON_NODE_HOLDS_ARRAY (value) ? json_node_get_array (value) : NULL;
+
+  g_array_set_size (control->entities, 0);
+  for (guint i = 0; array != NULL && text != NULL && i < json_array_get_length (array); i++)
+    {
+      JsonNode *e = json_array_get_element (array, i);
+      JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+      const char *label = o != NULL ? json_object_get_string_member_with_default (o, "label", NULL) : NULL;
+
+      if (label != NULL)
+        add_entity (control, label,
+                    char_offset (text, json_object_get_int_member_with_default (o, "startOffset", 0)),
+                    char_offset (text, json_object_get_int_member_with_default (o, "endOffset", 0)));
+    }
+  entities_changed (control);
+}
+
+static void
+set_selection_value (Control  *control,
+                     JsonNode *value)
+{
+  JsonArray *selections = NULL;
+  const char *other = "";
+
+  if (value != NULL && JSON_NODE_HOLDS_OBJECT (value))
+    {
+      JsonObject *object = json_node_get_object (value);
+      JsonNode *member = json_object_get_member (object, "selections");
+
+      other = json_object_get_string_member_with_default (object, "other", "");
+      selections = member != NULL && JSON_NODE_HOLDS_ARRAY (member) ? json_node_get_array (member) : NULL;
+    }
+  else if (value != NULL && JSON_NODE_HOLDS_ARRAY (value))
+    selections = json_node_get_array (value);
+
+  if (GTK_IS_DROP_DOWN (control->widget))
+    {
+      guint selected = 0;
+
+      for (guint i = 1; control->values[i] != NULL; i++)
+        if (array_has_string (selections, control->values[i]))
+          {
+            selected = i;
+            break;
+          }
+      gtk_drop_down_set_selected (GTK_DROP_DOWN (control->widget), selected);
+    }
+  else if (control->list_box != NULL)
+    {
+      gtk_list_box_unselect_all (GTK_LIST_BOX (control->list_box));
+      for (guint i = 0; control->values[i] != NULL; i++)
+        if (array_has_string (selections, control->values[i]))
+          gtk_list_box_select_row (GTK_LIST_BOX (control->list_box),
+                                   gtk_list_box_get_row_at_index (GTK_LIST_BOX (control->list_box), i));
+    }
+  else
+    set_choices (control, selections, NULL);
+
+  if (control->other_entry != NULL)
+    gtk_editable_set_text (GTK_EDITABLE (control->other_entry), other != NULL ? other : "");
+}
+
+static void
+control_set_value (KpLayoutView *self,
+                   Control      *control,
+                   JsonNode     *value)
+{
+  const char *string = value_string (value);
+
+  switch (control->kind)
+    {
+    case CONTROL_ENTRY:
+      if (string != NULL)
+        gtk_editable_set_text (GTK_EDITABLE (control->widget), string);
+      break;
+
+    case CONTROL_TEXT_VIEW:
+      if (string != NULL)
+        gtk_text_buffer_set_text (gtk_text_view_get_buffer (GTK_TEXT_VIEW (control->widget)), string, -1);
+      break;
+
+    case CONTROL_DROP_DOWN:
+      {
+        guint index = index_of_value (control, string);
+
+        if (index != GTK_INVALID_LIST_POSITION)
+          gtk_drop_down_set_selected (GTK_DROP_DOWN (control->widget), index);
+      }
+      break;
+
+    case CONTROL_TOGGLE:
+      if (value != NULL && JSON_NODE_HOLDS_OBJECT (value))
+        {
+          JsonObject *states = json_node_get_object (value);
+          const char *member = toggle_member (control->node);
+
+          if (json_object_has_member (states, member))
+            widget_set_active (control->widget, json_object_get_boolean_member (states, member));
+        }
+      break;
+
+    case CONTROL_RADIO_GROUP:
+    case CONTROL_CHOICE:
+      set_choices (control, NULL, string);
+      break;
+
+    case CONTROL_MULTI:
+      set_choices (control, value != NULL && JSON_NODE_HOLDS_ARRAY (value) ? json_node_get_array (value) : NULL,
+                   NULL);
+      break;
+
+    case CONTROL_SLIDER:
+      if (value != NULL && JSON_NODE_HOLDS_VALUE (value))
+        {
+          gtk_range_set_value (GTK_RANGE (control->widget), json_node_get_double (value));
+          control->touched = TRUE;
+        }
+      break;
+
+    case CONTROL_CANVAS:
+      set_canvas_value (self, control, value);
+      break;
+
+    case CONTROL_SHAPES:
+      kp_layout_shapes_set_value (KP_LAYOUT_SHAPES (control->widget), value);
+      break;
+
+    case CONTROL_ENTITIES:
+      set_entities_value (control, value);
+      break;
+
+    case CONTROL_SELECTION:
+      set_selection_value (control, value);
+      break;
+
+    case CONTROL_FILE:
+      if (value != NULL && JSON_NODE_HOLDS_OBJECT (value))
+        {
+          JsonObject *object = json_node_get_object (value);
+          const char *key = json_object_get_string_member_with_default (object, "key", NULL);
+
+          if (key != NULL)
+            {
+              g_free (control->file_key);
+              control->file_key = g_strdup (key);
+              control->file_size = json_object_get_int_member_with_default (object, "size", 0);
+              gtk_label_set_text (GTK_LABEL (control->text_label), key);
+            }
+        }
+      break;
+
+    case CONTROL_NONE:
+    default:
+      break;
+    }
+}
+
+void
+kp_layout_view_set_values (KpLayoutView *self,
+                           GHashTable   *values)
+{
+  g_return_if_fail (KP_IS_LAYOUT_VIEW (self));
+  g_return_if_fail (values != NULL);
+
+  ensure_built (self);
+
+  self->setting = TRUE;
+  for (guint i = 0; i < self->controls->len; i++)
+    {
+      Control *control = g_ptr_array_index (self->controls, i);
+      JsonNode *value;
+
+      if (control->key == NULL || !g_hash_table_lookup_extended (values, control->key, NULL, (gpointer *)&value))
+        continue;
+      control_set_value (self, control, value);
+    }
+  self->setting = FALSE;
 }
 
 JsonArray *

@@ -326,6 +326,74 @@ answer_text (Fixture *fixture)
   return pretty (node);
 }
 
+/* Values as sorted JSON text, to compare two tables. */
+static char *
+values_text (GHashTable *values)
+{
+  g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (values), (GCompareFunc)g_strcmp0);
+  g_autoptr(JsonObject) object = json_object_new ();
+  g_autoptr(JsonNode) node = NULL;
+
+  for (GList *l = keys; l != NULL; l = l->next)
+    json_object_set_member (object, l->data, json_node_copy (g_hash_table_lookup (values, l->data)));
+  node = json_node_init_object (json_node_alloc (), object);
+  return pretty (node);
+}
+
+static void
+count_cb (gpointer  instance,
+          guint    *count)
+{
+  (*count)++;
+}
+
+/* A worker's draft: the values go into a new view of the same layout,
+ * which gives them (and the answer) back unchanged, without "changed". */
+static void
+assert_round_trip (Fixture *fixture)
+{
+  g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+  g_autoptr(GHashTable) restored = NULL;
+  g_autoptr(JsonArray) answer = kp_layout_view_get_answer (fixture->view, NULL);
+  g_autoptr(JsonArray) restored_answer = NULL;
+  g_autofree char *expected = values_text (values);
+  g_autofree char *actual = NULL;
+  GtkWidget *window = gtk_window_new ();
+  KpLayoutView *view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  guint n_changed = 0;
+
+  gtk_window_set_default_size (GTK_WINDOW (window), 900, 700);
+  kp_layout_view_set_media_func (view, test_media, NULL, NULL);
+  kp_layout_view_set_layout (view, fixture->layout);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  gtk_window_present (GTK_WINDOW (window));
+  wait_until_mapped (GTK_WIDGET (view));
+  g_signal_connect (view, "changed", G_CALLBACK (count_cb), &n_changed);
+
+  kp_layout_view_set_values (view, values);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_cmpuint (n_changed, ==, 0);
+
+  restored = kp_layout_view_dup_values (view);
+  actual = values_text (restored);
+  g_assert_cmpstr (actual, ==, expected);
+
+  restored_answer = kp_layout_view_get_answer (view, NULL);
+  g_assert_true ((answer == NULL) == (restored_answer == NULL));
+  if (answer != NULL)
+    {
+      g_autoptr(JsonNode) a = json_node_init_array (json_node_alloc (), answer);
+      g_autoptr(JsonNode) b = json_node_init_array (json_node_alloc (), restored_answer);
+      g_autofree char *ta = pretty (a);
+      g_autofree char *tb = pretty (b);
+
+      g_assert_cmpstr (tb, ==, ta);
+    }
+
+  gtk_window_destroy (GTK_WINDOW (window));
+}
+
 static void
 assert_answer (Fixture    *fixture,
                const char *name,
@@ -353,6 +421,8 @@ assert_answer (Fixture    *fixture,
   if (g_strcmp0 (expected, actual) != 0)
     g_test_message ("%s differs; got:\n%s", path, actual);
   g_assert_cmpstr (actual, ==, expected);
+
+  assert_round_trip (fixture);
 }
 
 /* The corpus, one scripted worker per template */
@@ -908,6 +978,107 @@ built_cb (KpLayoutView *view,
 }
 
 static void
+wait_changed (guint *count,
+              guint  expected)
+{
+  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+
+  while (*count < expected && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static void
+test_changed (Fixture       *fixture,
+              gconstpointer  data)
+{
+  guint n_changed = 0;
+  KpLayoutShapes *shapes;
+
+  fixture_load (fixture, "image-tools.html");
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_signal_connect (fixture->view, "changed", G_CALLBACK (count_cb), &n_changed);
+
+  /* Building and showing changes nothing. */
+  g_assert_cmpuint (n_changed, ==, 0);
+
+  /* Three vertices in one main loop iteration: one "changed". */
+  shapes = KP_LAYOUT_SHAPES (control (fixture, "lanes"));
+  kp_layout_shapes_click (shapes, 0, 0);
+  kp_layout_shapes_click (shapes, 5, 5);
+  kp_layout_shapes_click (shapes, 9, 20);
+  g_assert_true (kp_layout_shapes_finish (shapes));
+  g_assert_cmpuint (n_changed, ==, 0);
+  wait_changed (&n_changed, 1);
+  g_assert_cmpuint (n_changed, ==, 1);
+
+  /* A drawn box. */
+  click (fixture, "boxes", "Person");
+  drag_box (KP_CANVAS (control (fixture, "boxes")), 100, 50.6, 120, 110.6);
+  wait_changed (&n_changed, 2);
+  g_assert_cmpuint (n_changed, ==, 2);
+
+  /* Painting. */
+  kp_layout_shapes_paint (KP_LAYOUT_SHAPES (control (fixture, "instances")), 4, 4);
+  wait_changed (&n_changed, 3);
+  g_assert_cmpuint (n_changed, ==, 3);
+
+  /* Restoring a draft is not a change; the boxes come back. */
+  {
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+    g_autoptr(GHashTable) again = NULL;
+    g_autofree char *before = values_text (values);
+    g_autofree char *after = NULL;
+
+    kp_layout_view_set_values (fixture->view, values);
+    wait_changed (&n_changed, 4);
+    g_assert_cmpuint (n_changed, ==, 3);
+    again = kp_layout_view_dup_values (fixture->view);
+    after = values_text (again);
+    g_assert_cmpstr (after, ==, before);
+    g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (KP_CANVAS (control (fixture, "boxes"))))->len,
+                      ==, 2);
+  }
+
+  /* Other element kinds report too. */
+  fixture_tear_down (fixture, NULL);
+  memset (fixture, 0, sizeof *fixture);
+  fixture_load (fixture, "form-fields.html");
+  n_changed = 0;
+  g_signal_connect (fixture->view, "changed", G_CALLBACK (count_cb), &n_changed);
+  {
+    GHashTableIter iter;
+    gpointer key;
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+    guint expected = 0;
+
+    g_hash_table_iter_init (&iter, values);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      {
+        GtkWidget *widget = kp_layout_view_get_control (fixture->view, key);
+
+        if (GTK_IS_EDITABLE (widget))
+          {
+            gtk_editable_set_text (GTK_EDITABLE (widget), "changed");
+            wait_changed (&n_changed, ++expected);
+            g_assert_cmpuint (n_changed, ==, expected);
+          }
+        else if (GTK_IS_CHECK_BUTTON (widget))
+          {
+            gtk_check_button_set_active (GTK_CHECK_BUTTON (widget),
+                                         !gtk_check_button_get_active (GTK_CHECK_BUTTON (widget)));
+            wait_changed (&n_changed, ++expected);
+            g_assert_cmpuint (n_changed, ==, expected);
+          }
+      }
+    g_assert_cmpuint (expected, >, 0);
+  }
+}
+
+static void
 test_progressive (Fixture       *fixture,
                   gconstpointer  data)
 {
@@ -997,6 +1168,7 @@ main (int   argc,
   ADD ("selection-styles", test_selection_styles);
   ADD ("html-rendering", test_html_rendering);
   ADD ("progressive", test_progressive);
+  ADD ("changed", test_changed);
   ADD ("accessible", test_accessible);
 
   return g_test_run ();
