@@ -286,6 +286,7 @@ builder_flush_band (Builder *b,
       int w = MIN (self->tile_size, ls->width - x0);
       int h = ls->band_fill;
       g_autofree char *path = NULL;
+      g_autofree char *tmp = NULL;
       gsize n;
 
       for (int y = 0; y < h; y++)
@@ -297,10 +298,22 @@ builder_flush_band (Builder *b,
                        _("Cannot compress an image tile: %s"), ZSTD_getErrorName (n));
           return FALSE;
         }
+      /* Written aside then renamed: a build that is being cancelled may
+       * still write the same tile as the next one. */
       path = tile_path (self, level, tx, ty);
-      if (!g_file_set_contents_full (path, (const char *)b->packed, n,
+      tmp = g_strdup_printf ("%s.%p", path, (void *)b);
+      if (!g_file_set_contents_full (tmp, (const char *)b->packed, n,
                                      G_FILE_SET_CONTENTS_NONE, 0600, &b->error))
         return FALSE;
+      if (g_rename (tmp, path) != 0)
+        {
+          int saved = errno;
+
+          g_set_error (&b->error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot write an image tile: %s"), g_strerror (saved));
+          g_unlink (tmp);
+          return FALSE;
+        }
     }
 
   g_mutex_lock (&self->mutex);
