@@ -78,8 +78,11 @@ kp_box_tool_press (KpTool          *tool,
   if (kp_tool_edit_press (tool, x, y, state))
     return;
 
-  /* Empty space: a click deselects, a drag draws a new box. */
-  if (!(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)))
+  /* Empty space: a click deselects, a drag draws a new box. Ctrl and
+   * Alt edit; they never start a shape. */
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return;
+  if (!(state & GDK_SHIFT_MASK))
     kp_canvas_set_selection (canvas, NULL, 0);
 
   if (!kp_tool_clamp_to_image (tool, &x, &y))

@@ -293,7 +293,8 @@ kp_brush_tool_snapshot (KpTool       *tool,
   if (canvas == NULL)
     return;
 
-  if (!_kp_canvas_get_pointer (canvas, &x, &y))
+  /* During a stroke the tool knows best; on hover only the canvas does. */
+  if (self->stroking || !_kp_canvas_get_pointer (canvas, &x, &y))
     {
       if (!self->has_pointer)
         return;
@@ -303,7 +304,8 @@ kp_brush_tool_snapshot (KpTool       *tool,
 
   /* The outline of the brush, light inside dark so it shows on any image. */
   kp_view_image_to_widget (view, x, y, &wx, &wy);
-  r = MAX (self->radius * view->scale, 1);
+  /* Half a pixel out, so the 1 px ring covers whole device pixels. */
+  r = MAX (self->radius * view->scale, 1) + 0.5;
   graphene_rect_init (&bounds, wx - r - 2, wy - r - 2, 2 * r + 4, 2 * r + 4);
   cr = gtk_snapshot_append_cairo (snapshot, &bounds);
   cairo_arc (cr, wx, wy, r, 0, 2 * G_PI);

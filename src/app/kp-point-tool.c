@@ -35,6 +35,9 @@ kp_point_tool_press (KpTool          *tool,
       kp_tool_edit_press (tool, x, y, state))
     return;
 
+  /* Ctrl and Alt edit; they never place a point. */
+  if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+    return;
   if (!kp_tool_clamp_to_image (tool, &point.x, &point.y))
     {
       kp_canvas_set_selection (canvas, NULL, 0);

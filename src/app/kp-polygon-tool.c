@@ -163,7 +163,10 @@ kp_polygon_tool_press (KpTool          *tool,
           return;
         }
 
-      if (!(state & (GDK_SHIFT_MASK | GDK_CONTROL_MASK)))
+      /* Ctrl and Alt edit; they never start a shape. */
+      if (state & (GDK_CONTROL_MASK | GDK_ALT_MASK))
+        return;
+      if (!(state & GDK_SHIFT_MASK))
         kp_canvas_set_selection (canvas, NULL, 0);
 
       if (!kp_tool_clamp_to_image (tool, &(double) { x }, &(double) { y }))
