@@ -21,6 +21,8 @@ typedef enum
   DRAG_MOVE,
   DRAG_RESIZE,
   DRAG_CREATE,
+  DRAG_MOVE_SHAPE, /* a polygon or points track: edit_box[0..1] is the offset */
+  DRAG_ADD_POINT,  /* a click that adds a point to the pending shape */
 } DragMode;
 
 struct _KpFrameView
@@ -45,6 +47,9 @@ struct _KpFrameView
   double drag_y;
   double drag_box[4]; /* video coordinates at drag begin */
   double edit_box[4]; /* while dragging */
+
+  KpTrackShapeType new_shape;
+  GArray *pending;    /* double x, y pairs of the polygon or points being made */
 
   GdkRGBA accent_color;
   GdkRGBA box_color;
@@ -211,6 +216,42 @@ tracks_changed_cb (KpFrameView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* A polygon or points track whose shape (its bounds, widened by a handle)
+ * holds the point. */
+static KpTrack *
+shape_track_at (KpFrameView *self,
+                double       vx,
+                double       vy)
+{
+  double scale, ox, oy;
+  guint n;
+
+  if (self->tracks == NULL)
+    return NULL;
+  get_transform (self, &scale, &ox, &oy);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->tracks));
+  for (int pass = 0; pass < 2; pass++)
+    for (int i = (int)n - 1; i >= 0; i--)
+      {
+        g_autoptr(KpTrack) track = g_list_model_get_item (G_LIST_MODEL (self->tracks), i);
+        g_autoptr(KpTrackShape) s = NULL;
+        double handle = HANDLE_SIZE / scale;
+        double x, y, w, h;
+
+        if ((pass == 0) != (kp_track_get_id (track) == self->selected_track))
+          continue;
+        if (kp_track_get_shape_type (track) == KP_TRACK_SHAPE_BOX)
+          continue;
+        s = kp_track_get_shape (track, self->frame);
+        if (s == NULL || s->outside || s->n_coords < 2)
+          continue;
+        kp_track_shape_get_bounds (s, &x, &y, &w, &h);
+        if (vx >= x - handle && vx <= x + w + handle && vy >= y - handle && vy <= y + h + handle)
+          return track;
+      }
+  return NULL;
+}
+
 static KpTrack *
 box_track_at (KpFrameView *self,
               double       vx,
@@ -275,6 +316,20 @@ kp_frame_view_drag_begin (KpFrameView *self,
       self->drag_track = kp_track_get_id (track);
       kp_frame_view_set_selected_track (self, self->drag_track);
     }
+  else if (self->pending->len == 0 && (track = shape_track_at (self, vx, vy)) != NULL)
+    {
+      self->drag_mode = DRAG_MOVE_SHAPE;
+      self->drag_track = kp_track_get_id (track);
+      memset (self->drag_box, 0, sizeof self->drag_box);
+      kp_frame_view_set_selected_track (self, self->drag_track);
+    }
+  else if (self->new_shape != KP_TRACK_SHAPE_BOX)
+    {
+      self->drag_mode = DRAG_ADD_POINT;
+      self->drag_track = 0;
+      self->drag_box[0] = self->drag_box[2] = vx;
+      self->drag_box[1] = self->drag_box[3] = vy;
+    }
   else
     {
       self->drag_mode = DRAG_CREATE;
@@ -314,6 +369,12 @@ kp_frame_view_drag_update (KpFrameView *self,
       self->edit_box[2] += vdx;
       self->edit_box[3] += vdy;
       break;
+    case DRAG_MOVE_SHAPE:
+      self->edit_box[0] = vdx;
+      self->edit_box[1] = vdy;
+      break;
+    case DRAG_ADD_POINT:
+      break;
     case DRAG_NONE:
     default:
       break;
@@ -337,6 +398,36 @@ kp_frame_view_drag_end (KpFrameView *self,
     return;
   kp_frame_view_drag_update (self, dx, dy);
   self->drag_mode = DRAG_NONE;
+
+  if (mode == DRAG_ADD_POINT)
+    {
+      g_array_append_vals (self->pending, self->drag_box, 2);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
+  if (mode == DRAG_MOVE_SHAPE)
+    {
+      track = kp_tracks_get_track (self->tracks, self->drag_track);
+      if (track == NULL || (fabs (self->edit_box[0]) < 0.5 && fabs (self->edit_box[1]) < 0.5))
+        {
+          gtk_widget_queue_draw (GTK_WIDGET (self));
+          return;
+        }
+      shape = kp_track_get_shape (track, self->frame);
+      for (guint i = 0; shape != NULL && i + 1 < shape->n_coords; i += 2)
+        {
+          shape->coords[i] += self->edit_box[0];
+          shape->coords[i + 1] += self->edit_box[1];
+        }
+      if (shape != NULL)
+        {
+          shape->keyframe = TRUE;
+          if (!kp_track_set_keyframe (track, shape, &error))
+            g_warning ("%s", error->message);
+        }
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+      return;
+    }
 
   if (fabs (self->edit_box[2] - self->edit_box[0]) < MIN_BOX ||
       fabs (self->edit_box[3] - self->edit_box[1]) < MIN_BOX)
@@ -448,6 +539,8 @@ draw_track (KpFrameView *self,
       int h = gtk_widget_get_height (GTK_WIDGET (self));
       cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
 
+      if (self->drag_mode == DRAG_MOVE_SHAPE && self->drag_track == kp_track_get_id (track))
+        cairo_translate (cr, self->edit_box[0] * scale, self->edit_box[1] * scale);
       gdk_cairo_set_source_rgba (cr, color);
       cairo_set_line_width (cr, s->keyframe ? 2.5 : 1.5);
       if (s->occluded)
@@ -504,6 +597,29 @@ kp_frame_view_snapshot (GtkWidget   *widget,
 
           draw_track (self, snapshot, track);
         }
+    }
+  if (self->pending->len > 0)
+    {
+      int w = gtk_widget_get_width (widget);
+      int h = gtk_widget_get_height (widget);
+      cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
+      const double *p = (const double *)(gpointer)self->pending->data;
+
+      gdk_cairo_set_source_rgba (cr, &self->accent_color);
+      cairo_set_line_width (cr, 1.5);
+      if (self->new_shape == KP_TRACK_SHAPE_POLYGON)
+        {
+          for (guint i = 0; i + 1 < self->pending->len; i += 2)
+            cairo_line_to (cr, ox + p[i] * scale, oy + p[i + 1] * scale);
+          cairo_stroke (cr);
+        }
+      for (guint i = 0; i + 1 < self->pending->len; i += 2)
+        {
+          cairo_new_sub_path (cr);
+          cairo_arc (cr, ox + p[i] * scale, oy + p[i + 1] * scale, 3.5, 0, 2 * G_PI);
+        }
+      cairo_fill (cr);
+      cairo_destroy (cr);
     }
   if (self->drag_mode == DRAG_CREATE)
     append_box (snapshot, ox + self->edit_box[0] * scale, oy + self->edit_box[1] * scale,
@@ -585,6 +701,7 @@ kp_frame_view_finalize (GObject *object)
   KpFrameView *self = (KpFrameView *)object;
 
   g_free (self->new_label);
+  g_array_unref (self->pending);
 
   G_OBJECT_CLASS (kp_frame_view_parent_class)->finalize (object);
 }
@@ -653,6 +770,31 @@ kp_frame_view_set_property (GObject      *object,
 }
 
 static void
+finish_shape_action (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  if (!kp_frame_view_finish_shape (KP_FRAME_VIEW (widget)))
+    gtk_widget_error_bell (widget);
+}
+
+static void
+cancel_shape_action (GtkWidget  *widget,
+                     const char *name,
+                     GVariant   *param)
+{
+  KpFrameView *self = KP_FRAME_VIEW (widget);
+
+  if (self->pending->len > 0)
+    {
+      g_array_set_size (self->pending, 0);
+      gtk_widget_queue_draw (widget);
+    }
+  else
+    kp_frame_view_set_selected_track (self, 0);
+}
+
+static void
 kp_frame_view_class_init (KpFrameViewClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -686,6 +828,12 @@ kp_frame_view_class_init (KpFrameViewClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
+  gtk_widget_class_install_action (widget_class, "frame.finish-shape", NULL, finish_shape_action);
+  gtk_widget_class_install_action (widget_class, "frame.cancel-shape", NULL, cancel_shape_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "frame.finish-shape", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "frame.finish-shape", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "frame.cancel-shape", NULL);
+
   gtk_widget_class_set_css_name (widget_class, "kp-frame-view");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
 }
@@ -697,6 +845,8 @@ kp_frame_view_init (KpFrameView *self)
 
   self->displayed_frame = -1;
   self->new_label = g_strdup ("object");
+  self->new_shape = KP_TRACK_SHAPE_BOX;
+  self->pending = g_array_new (FALSE, FALSE, sizeof (double));
   self->cancellable = g_cancellable_new ();
   gdk_rgba_parse (&self->accent_color, "#3584e4");
   gdk_rgba_parse (&self->box_color, "#f6d32d");
@@ -862,4 +1012,57 @@ kp_frame_view_set_new_label (KpFrameView *self,
   g_free (self->new_label);
   self->new_label = g_strdup (label);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_NEW_LABEL]);
+}
+
+KpTrackShapeType
+kp_frame_view_get_new_shape (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), KP_TRACK_SHAPE_BOX);
+
+  return self->new_shape;
+}
+
+void
+kp_frame_view_set_new_shape (KpFrameView      *self,
+                             KpTrackShapeType  shape)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+  g_return_if_fail (shape <= KP_TRACK_SHAPE_POINTS);
+
+  if (shape == self->new_shape)
+    return;
+  self->new_shape = shape;
+  g_array_set_size (self->pending, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+guint
+kp_frame_view_get_n_pending_points (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), 0);
+
+  return self->pending->len / 2;
+}
+
+gboolean
+kp_frame_view_finish_shape (KpFrameView *self)
+{
+  g_autoptr(KpTrackShape) shape = NULL;
+  g_autoptr(GError) error = NULL;
+  guint needed;
+  KpTrack *track;
+
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), FALSE);
+
+  needed = self->new_shape == KP_TRACK_SHAPE_POLYGON ? 3 : 1;
+  if (self->tracks == NULL || self->new_shape == KP_TRACK_SHAPE_BOX || self->pending->len / 2 < needed)
+    return FALSE;
+  track = kp_tracks_add_track (self->tracks, self->new_label, self->new_shape);
+  shape = kp_track_shape_new (self->frame, (const double *)(gpointer)self->pending->data, self->pending->len);
+  g_array_set_size (self->pending, 0);
+  if (!kp_track_set_keyframe (track, shape, &error))
+    g_warning ("%s", error->message);
+  kp_frame_view_set_selected_track (self, kp_track_get_id (track));
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+  return TRUE;
 }

@@ -31,7 +31,10 @@ G_DECLARE_FINAL_TYPE (KpFrameView, kp_frame_view, KP, FRAME_VIEW, GtkWidget)
  *
  * Input: drag inside a box moves it, drag its bottom-right corner resizes
  * it, drag on empty space makes a new box track; each edit sets a keyframe
- * at the current frame and selects the track. A click selects. */
+ * at the current frame and selects the track. A click selects. With
+ * "new shape" polygon or points, clicks on empty space add points and
+ * Enter (frame.finish-shape) makes the track; Escape (frame.cancel-shape)
+ * drops them. Dragging a polygon or points track moves all its points. */
 GtkWidget     *kp_frame_view_new                 (void);
 
 KpVideoSource *kp_frame_view_get_source          (KpFrameView   *self);
@@ -51,6 +54,16 @@ void           kp_frame_view_set_selected_track  (KpFrameView   *self,
 const char    *kp_frame_view_get_new_label       (KpFrameView   *self);
 void           kp_frame_view_set_new_label       (KpFrameView   *self,
                                                   const char    *label);
+
+/* The kind of track clicks on empty space make (default: boxes, by drag). */
+KpTrackShapeType kp_frame_view_get_new_shape     (KpFrameView   *self);
+void           kp_frame_view_set_new_shape       (KpFrameView      *self,
+                                                  KpTrackShapeType  shape);
+/* Points clicked so far for the polygon or points being made. */
+guint          kp_frame_view_get_n_pending_points (KpFrameView  *self);
+/* Makes a track of the pending points (3 or more for a polygon, 1 or
+ * more for points) with a keyframe at the current frame; FALSE if too few. */
+gboolean       kp_frame_view_finish_shape        (KpFrameView   *self);
 
 /* Coordinates: widget pixels <-> video pixels, for the current size. */
 void           kp_frame_view_widget_to_video     (KpFrameView   *self,

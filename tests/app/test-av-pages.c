@@ -22,8 +22,8 @@
 #include "kp-core.h"
 #include "kp-frame-view.h"
 #include "kp-timeline.h"
-//VIDEO #include "kp-video-page.h"
-//VIDEO #include "kp-video-page-private.h"
+#include "kp-video-page.h"
+#include "kp-video-page-private.h"
 #include "kp-waveform.h"
 #include "kp-waveform-private.h"
 
@@ -461,6 +461,309 @@ test_audio_corrupt (Fixture       *f,
   g_assert_null (_kp_audio_page_get_regions (page));
 }
 
+
+/* Video */
+
+#define N_FRAMES 60
+
+static const KpVideoFixture video_params = {
+  .width = 320, .height = 240, .n_frames = N_FRAMES, .fps = 30,
+  .keyint = 30, .bframes = 2, .vfr = FALSE, .mux = "mp4mux",
+};
+
+static void
+video_setup (Fixture       *f,
+             gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *fixture = kp_video_fixture_get (&video_params, &error);
+  g_autofree char *contents = NULL;
+  g_autofree char *path = NULL;
+  gsize length;
+
+  /* The H.264 packages are required: fail, naming them, rather than skip. */
+  g_assert_no_error (error);
+  f->folder = g_dir_make_tmp ("kp-test-av-video-XXXXXX", &error);
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (fixture, &contents, &length, NULL));
+  path = g_build_filename (f->folder, "clip.mp4", NULL);
+  g_assert_true (g_file_set_contents (path, contents, length, NULL));
+  open_store (f);
+  g_assert_cmpint (kp_store_add_label (f->store, "car", "#3584e4", 1, &error), >, 0);
+  g_assert_cmpint (kp_store_add_label (f->store, "person", "#e66100", 2, &error), >, 0);
+  f->media = find_media (f->store, "clip.mp4");
+}
+
+static gboolean
+video_shown (gpointer data)
+{
+  KpVideoPage *page = data;
+  KpFrameView *view = KP_FRAME_VIEW (_kp_video_page_get_frame_view (page));
+
+  return _kp_video_page_get_tracks (page) != NULL
+         && kp_frame_view_get_displayed_frame (view) == kp_frame_view_get_frame (view)
+         && gtk_widget_get_width (GTK_WIDGET (view)) > 100;
+}
+
+static KpVideoPage *
+new_video_page (Fixture *f)
+{
+  KpVideoPage *page = KP_VIDEO_PAGE (kp_video_page_new ());
+
+  present (f, GTK_WIDGET (page));
+  kp_video_page_load (page, f->store, f->media);
+  wait_until (video_shown, page);
+  return page;
+}
+
+/* The number the frame on screen carries in its pixels. */
+static int
+shown_number (KpVideoPage *page)
+{
+  GdkTexture *texture = kp_frame_view_get_texture (KP_FRAME_VIEW (_kp_video_page_get_frame_view (page)));
+  int w = gdk_texture_get_width (texture);
+  int h = gdk_texture_get_height (texture);
+  g_autofree guint8 *pixels = g_malloc ((gsize)w * h * 4);
+
+  gdk_texture_download (texture, pixels, (gsize)w * 4);
+  return kp_video_fixture_read_number (pixels, w, h, (gsize)w * 4);
+}
+
+static void
+assert_frame (KpVideoPage *page,
+              gint64       frame)
+{
+  g_assert_cmpint (kp_timeline_get_frame (KP_TIMELINE (_kp_video_page_get_timeline (page))), ==, frame);
+  wait_until (video_shown, page);
+  g_assert_cmpint (shown_number (page), ==, frame);
+}
+
+static void
+go_to (KpVideoPage *page,
+       gint64       frame)
+{
+  kp_timeline_set_frame (KP_TIMELINE (_kp_video_page_get_timeline (page)), frame);
+  wait_until (video_shown, page);
+  settle ();
+}
+
+static void
+test_video_step (Fixture       *f,
+                 gconstpointer  data)
+{
+  KpVideoPage *page = new_video_page (f);
+
+  g_assert_null (_kp_video_page_get_error (page));
+  assert_frame (page, 0);
+  for (int i = 1; i <= 5; i++)
+    {
+      gtk_widget_activate_action (GTK_WIDGET (page), "video.next-frame", NULL);
+      assert_frame (page, i);
+    }
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.previous-frame", NULL);
+  assert_frame (page, 4);
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.last-frame", NULL);
+  assert_frame (page, N_FRAMES - 1);
+  /* Backwards across the keyframe at 30 is exact too. */
+  go_to (page, 31);
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.previous-frame", NULL);
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.previous-frame", NULL);
+  assert_frame (page, 29);
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.first-frame", NULL);
+  assert_frame (page, 0);
+}
+
+static void
+drag (KpFrameView *view,
+      double       vx1,
+      double       vy1,
+      double       vx2,
+      double       vy2)
+{
+  double x1, y1, x2, y2;
+
+  kp_frame_view_video_to_widget (view, vx1, vy1, &x1, &y1);
+  kp_frame_view_video_to_widget (view, vx2, vy2, &x2, &y2);
+  kp_frame_view_drag_begin (view, x1, y1);
+  kp_frame_view_drag_update (view, (x2 - x1) / 2, (y2 - y1) / 2);
+  kp_frame_view_drag_end (view, x2 - x1, y2 - y1);
+  settle ();
+}
+
+static KpTrack *
+only_track (KpVideoPage *page,
+            guint        position)
+{
+  g_autoptr(KpTrack) track = g_list_model_get_item (G_LIST_MODEL (_kp_video_page_get_tracks (page)), position);
+
+  return track;
+}
+
+static void
+test_video_tracks (Fixture       *f,
+                   gconstpointer  data)
+{
+  KpVideoPage *page = new_video_page (f);
+  KpFrameView *view = KP_FRAME_VIEW (_kp_video_page_get_frame_view (page));
+  KpTracks *tracks = _kp_video_page_get_tracks (page);
+  GtkWidget *new_label = _kp_video_page_get_editor_widget (page, "new-label");
+  g_autoptr(KpTrackShape) shape = NULL;
+  KpTrack *track;
+  guint id;
+
+  /* Label 2 for new tracks, then a box dragged out at frame 0. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (new_label), 1);
+  drag (view, 10, 50, 50, 90);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tracks)), ==, 1);
+  track = only_track (page, 0);
+  id = kp_track_get_id (track);
+  g_assert_cmpstr (kp_track_get_label (track), ==, "person");
+  g_assert_cmpuint (kp_frame_view_get_selected_track (view), ==, id);
+  g_assert_true (kp_video_page_get_can_undo (page));
+
+  /* Moved at frame 20: a second keyframe, and frame 10 halfway between. */
+  go_to (page, 20);
+  drag (view, 30, 70, 130, 70);
+  g_assert_true (kp_track_is_keyframe (track, 20));
+  go_to (page, 10);
+  g_assert_false (kp_track_is_keyframe (track, 10));
+  shape = kp_track_get_shape (track, 10);
+  g_assert_cmpfloat_with_epsilon (shape->coords[0], 60, 1);
+  g_assert_cmpfloat_with_epsilon (shape->coords[2], 100, 1);
+  g_clear_pointer (&shape, kp_track_shape_free);
+  /* K makes the interpolated box a keyframe. */
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.add-keyframe", NULL);
+  settle ();
+  g_assert_true (kp_track_is_keyframe (track, 10));
+
+  /* Occluded at 12, outside from 40 on. */
+  go_to (page, 12);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_video_page_get_editor_widget (page, "occluded")), TRUE);
+  settle ();
+  shape = kp_track_get_shape (track, 12);
+  g_assert_true (shape->occluded);
+  g_clear_pointer (&shape, kp_track_shape_free);
+  go_to (page, 40);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_video_page_get_editor_widget (page, "outside")), TRUE);
+  settle ();
+  g_assert_false (kp_track_is_visible (track, 45));
+  g_assert_true (kp_track_is_visible (track, 30));
+
+  /* Propagate 3 frames from 20; an attribute from frame 21 on. */
+  go_to (page, 20);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (_kp_video_page_get_editor_widget (page, "propagate")), 3);
+  gtk_widget_activate_action (GTK_WIDGET (page), "video.propagate", NULL);
+  settle ();
+  g_assert_true (kp_track_is_keyframe (track, 21));
+  g_assert_true (kp_track_is_keyframe (track, 23));
+  g_assert_false (kp_track_is_keyframe (track, 24));
+  go_to (page, 21);
+  gtk_editable_set_text (GTK_EDITABLE (_kp_video_page_get_editor_widget (page, "attribute-name")), "color");
+  gtk_editable_set_text (GTK_EDITABLE (_kp_video_page_get_editor_widget (page, "attribute-value")), "red");
+  g_signal_emit_by_name (_kp_video_page_get_editor_widget (page, "attribute-value"), "activate");
+  settle ();
+  g_assert_cmpstr (kp_track_get_attribute (track, 25, "color"), ==, "red");
+  g_assert_null (kp_track_get_attribute (track, 20, "color"));
+
+  /* A polygon track by clicks, Enter to finish. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (_kp_video_page_get_editor_widget (page, "new-shape")),
+                              KP_TRACK_SHAPE_POLYGON);
+  drag (view, 200, 150, 200, 150);
+  drag (view, 260, 150, 260, 150);
+  drag (view, 230, 200, 230, 200);
+  g_assert_cmpuint (kp_frame_view_get_n_pending_points (view), ==, 3);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (view), "frame.finish-shape", NULL));
+  settle ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tracks)), ==, 2);
+  g_assert_cmpint (kp_track_get_shape_type (only_track (page, 1)), ==, KP_TRACK_SHAPE_POLYGON);
+
+  /* Every export. */
+  {
+    const char *ids[] = { "mot", "cvat", "coco", "gt" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+      {
+        g_autofree char *path = g_strdup_printf ("%s/export-%s", f->folder, ids[i]);
+        g_autofree char *text = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true (_kp_video_page_export (page, ids[i], path, &error));
+        g_assert_no_error (error);
+        g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+        g_assert_cmpuint (strlen (text), >, 20);
+      }
+  }
+
+  /* Undo: the polygon, the attribute, the propagation. */
+  g_assert_true (kp_video_page_undo (page));
+  tracks = _kp_video_page_get_tracks (page);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tracks)), ==, 1);
+  g_assert_true (kp_video_page_undo (page));
+  track = kp_tracks_get_track (_kp_video_page_get_tracks (page), id);
+  g_assert_null (kp_track_get_attribute (track, 25, "color"));
+  g_assert_true (kp_track_is_keyframe (track, 21));
+  g_assert_true (kp_video_page_undo (page));
+  track = kp_tracks_get_track (_kp_video_page_get_tracks (page), id);
+  g_assert_false (kp_track_is_keyframe (track, 21));
+  g_assert_true (kp_video_page_redo (page));
+  track = kp_tracks_get_track (_kp_video_page_get_tracks (page), id);
+  g_assert_true (kp_track_is_keyframe (track, 21));
+
+  /* Reopen: the tracks and the history are back. */
+  close_page (f);
+  page = new_video_page (f);
+  track = kp_tracks_get_track (_kp_video_page_get_tracks (page), id);
+  g_assert_nonnull (track);
+  g_assert_cmpstr (kp_track_get_label (track), ==, "person");
+  g_assert_true (kp_track_is_keyframe (track, 21));
+  g_assert_true (kp_track_is_keyframe (track, 10));
+  g_assert_false (kp_track_is_visible (track, 45));
+  g_assert_true (kp_video_page_get_can_redo (page));
+  g_assert_true (kp_video_page_undo (page));
+  track = kp_tracks_get_track (_kp_video_page_get_tracks (page), id);
+  g_assert_false (kp_track_is_keyframe (track, 21));
+}
+
+static gboolean
+video_failed (gpointer data)
+{
+  return _kp_video_page_get_error (data) != NULL;
+}
+
+static void
+test_video_corrupt (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->folder, "broken.mp4", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *clip = g_build_filename (f->folder, "clip.mp4", NULL);
+  g_autoptr(KpMedia) broken = NULL;
+  KpVideoPage *page = KP_VIDEO_PAGE (kp_video_page_new ());
+  gboolean emitted = FALSE;
+  gsize length;
+
+  /* The first tenth of a real file: truncated. */
+  g_assert_true (g_file_get_contents (clip, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (path, contents, length / 10, NULL));
+  g_clear_object (&f->store);
+  open_store (f);
+  broken = find_media (f->store, "broken.mp4");
+
+  present (f, GTK_WIDGET (page));
+  g_signal_connect (page, "error", G_CALLBACK (error_cb), &emitted);
+  kp_video_page_load (page, f->store, broken);
+  wait_until (video_failed, page);
+  g_assert_true (emitted);
+  g_assert_null (_kp_video_page_get_tracks (page));
+  g_assert_false (kp_video_page_undo (page));
+
+  /* Then a good file in the same page. */
+  kp_video_page_load (page, f->store, f->media);
+  wait_until (video_shown, page);
+  g_assert_null (_kp_video_page_get_error (page));
+  assert_frame (page, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -474,6 +777,13 @@ main (int   argc,
               test_audio_attributes_export, fixture_teardown);
   g_test_add ("/kempelen/app/av-pages/audio/corrupt", Fixture, NULL, audio_setup,
               test_audio_corrupt, fixture_teardown);
+
+  g_test_add ("/kempelen/app/av-pages/video/step", Fixture, NULL, video_setup,
+              test_video_step, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/video/tracks", Fixture, NULL, video_setup,
+              test_video_tracks, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/video/corrupt", Fixture, NULL, video_setup,
+              test_video_corrupt, fixture_teardown);
 
   return g_test_run ();
 }
