@@ -771,6 +771,7 @@ coco_annotation (Importer    *im,
   JsonObject *attributes;
   gboolean has_bbox, has_rotation, done = FALSE;
   gint64 image_key, category_key;
+  guint n_problems = im->report->problems->len;
 
   if (object == NULL || !member_number (object, "image_id", &image_id) ||
       !member_number (object, "category_id", &category_id) ||
@@ -955,7 +956,8 @@ coco_annotation (Importer    *im,
       done = TRUE;
     }
 
-  if (!done && member_array (object, "keypoints") == NULL)
+  /* Say it once: an annotation whose only shape was bad is reported. */
+  if (!done && member_array (object, "keypoints") == NULL && im->report->problems->len == n_problems)
     problem (im, _("%s: $.annotations[%u]: no bbox, segmentation or keypoints"), path, index);
 }
 
