@@ -8,6 +8,7 @@
 #include "kp-tracks.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -757,6 +758,13 @@ label_index (GStrv       labels,
 
 /* JSON */
 
+static int
+compare_names (const void *a,
+               const void *b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
 char *
 kp_tracks_to_json (KpTracks *self)
 {
@@ -782,8 +790,8 @@ kp_tracks_to_json (KpTracks *self)
   for (guint i = 0; i < self->tracks->len; i++)
     {
       KpTrack *track = g_ptr_array_index (self->tracks, i);
-      GHashTableIter iter;
-      gpointer key, value;
+      g_autofree gpointer *names = NULL;
+      guint n_names = 0;
 
       json_builder_begin_object (b);
       json_builder_set_member_name (b, "id");
@@ -815,12 +823,15 @@ kp_tracks_to_json (KpTracks *self)
       json_builder_end_array (b);
       json_builder_set_member_name (b, "attributes");
       json_builder_begin_object (b);
-      g_hash_table_iter_init (&iter, track->attributes);
-      while (g_hash_table_iter_next (&iter, &key, &value))
+      /* Sorted, so that the same tracks always give the same text (undo
+       * compares snapshots). */
+      names = g_hash_table_get_keys_as_array (track->attributes, &n_names);
+      qsort (names, n_names, sizeof (gpointer), compare_names);
+      for (guint a = 0; a < n_names; a++)
         {
-          GArray *changes = value;
+          GArray *changes = g_hash_table_lookup (track->attributes, names[a]);
 
-          json_builder_set_member_name (b, key);
+          json_builder_set_member_name (b, names[a]);
           json_builder_begin_array (b);
           for (guint c = 0; c < changes->len; c++)
             {
