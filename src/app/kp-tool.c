@@ -78,6 +78,13 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
+enum {
+  SIGNAL_STATUS_CHANGED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 #define DOUBLE_CLICK_USEC (400 * 1000)
 
 static void
@@ -952,26 +959,6 @@ kp_tool_real_cancel (KpTool *self)
   return was_active;
 }
 
-/* The old single-box preview, derived from the new one for callers that
- * still ask for it. */
-static gboolean
-kp_tool_real_get_preview (KpTool *self,
-                          gint64 *annotation_id,
-                          KpRect *rect)
-{
-  const KpAnnotation * const *previews;
-  guint n = 0;
-
-  previews = kp_tool_get_preview_annotations (self, &n);
-  if (n != 1 || previews[0]->shape != KP_SHAPE_BOX)
-    return FALSE;
-
-  *annotation_id = previews[0]->id;
-  *rect = previews[0]->rect;
-
-  return TRUE;
-}
-
 static const KpAnnotation * const *
 kp_tool_real_get_preview_annotations (KpTool *self,
                                       guint  *n_annotations)
@@ -1149,18 +1136,28 @@ kp_tool_real_snapshot (KpTool       *self,
     case KP_SHAPE_POINT:
       if (primary->points == NULL)
         break;
-      for (guint i = 0; i < primary->n_points; i++)
-        {
-          gboolean focused = primary->id == priv->focus_id && (int)i == priv->focus_vertex;
+      {
+        double last_x = -G_MAXDOUBLE, last_y = -G_MAXDOUBLE;
 
-          /* Beyond a few thousand visible vertices the handles would
-           * hide the shape; draw those on screen only. */
-          kp_view_image_to_widget (view, primary->points[i].x, primary->points[i].y, &wx, &wy);
-          if (wx < -KP_TOOL_HANDLE_SIZE || wy < -KP_TOOL_HANDLE_SIZE ||
-              wx > width + KP_TOOL_HANDLE_SIZE || wy > height + KP_TOOL_HANDLE_SIZE)
-            continue;
-          kp_tool_append_handle (snapshot, wx, wy, focused);
-        }
+        for (guint i = 0; i < primary->n_points; i++)
+          {
+            gboolean focused = primary->id == priv->focus_id && (int)i == priv->focus_vertex;
+
+            /* Handles on screen only, and none on top of the previous
+             * one: a 50,000-vertex polygon costs what its outline
+             * covers, not one node pair per vertex. */
+            kp_view_image_to_widget (view, primary->points[i].x, primary->points[i].y, &wx, &wy);
+            if (wx < -KP_TOOL_HANDLE_SIZE || wy < -KP_TOOL_HANDLE_SIZE ||
+                wx > width + KP_TOOL_HANDLE_SIZE || wy > height + KP_TOOL_HANDLE_SIZE)
+              continue;
+            if (!focused && fabs (wx - last_x) < KP_TOOL_HANDLE_SIZE &&
+                fabs (wy - last_y) < KP_TOOL_HANDLE_SIZE)
+              continue;
+            kp_tool_append_handle (snapshot, wx, wy, focused);
+            last_x = wx;
+            last_y = wy;
+          }
+      }
       break;
 
     case KP_SHAPE_MASK:
@@ -1195,7 +1192,6 @@ kp_tool_class_init (KpToolClass *klass)
   klass->release = kp_tool_real_release;
   klass->key_pressed = kp_tool_real_key_pressed;
   klass->cancel = kp_tool_real_cancel;
-  klass->get_preview = kp_tool_real_get_preview;
   klass->get_preview_annotations = kp_tool_real_get_preview_annotations;
   klass->get_cursor_name = kp_tool_real_get_cursor_name;
   klass->snapshot = kp_tool_real_snapshot;
@@ -1217,6 +1213,13 @@ kp_tool_class_init (KpToolClass *klass)
                        G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  signals[SIGNAL_STATUS_CHANGED] =
+    g_signal_new ("status-changed",
+                  G_TYPE_FROM_CLASS (klass),
+                  G_SIGNAL_RUN_LAST,
+                  0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
 }
 
 static void
@@ -1553,6 +1556,7 @@ kp_tool_start_keyboard_cursor (KpTool *self)
   priv->kb_active = TRUE;
   priv->kb_dragging = FALSE;
   preview_changed (priv);
+  g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0);
 }
 
 void
@@ -1568,6 +1572,7 @@ kp_tool_stop_keyboard_cursor (KpTool *self)
   priv->kb_active = FALSE;
   priv->kb_dragging = FALSE;
   preview_changed (priv);
+  g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0);
 }
 
 static void
@@ -1628,6 +1633,7 @@ keyboard_key (KpTool          *self,
       else
         keyboard_place (self);
       preview_changed (priv);
+      g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0);
       return TRUE;
 
     case GDK_KEY_Escape:
@@ -1645,8 +1651,39 @@ keyboard_key (KpTool          *self,
   if (priv->kb_dragging)
     kp_tool_motion (self, priv->kb_x, priv->kb_y, 0);
   preview_changed (priv);
+  g_signal_emit (self, signals[SIGNAL_STATUS_CHANGED], 0);
 
   return TRUE;
+}
+
+char *
+kp_tool_dup_status (KpTool *self)
+{
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+  g_autofree char *position = NULL;
+  guint n_points = 0;
+
+  g_return_val_if_fail (KP_IS_TOOL (self), NULL);
+
+  if (!priv->kb_active)
+    return NULL;
+
+  /* Translators: where the keyboard drawing cursor is, in image pixels */
+  position = g_strdup_printf (_("Drawing cursor at %d, %d"),
+                              (int)round (priv->kb_x), (int)round (priv->kb_y));
+
+  if (priv->kb_dragging)
+    /* Translators: "Drawing cursor at X, Y", then this */
+    return g_strdup_printf (_("%s, first corner placed"), position);
+
+  if (KP_IS_POLYGON_TOOL (self))
+    kp_polygon_tool_get_chain (KP_POLYGON_TOOL (self), &n_points);
+  if (n_points > 0)
+    /* Translators: "Drawing cursor at X, Y", then the number of vertices */
+    return g_strdup_printf (ngettext ("%s, %u point placed", "%s, %u points placed", n_points),
+                            position, n_points);
+
+  return g_steal_pointer (&position);
 }
 
 gboolean
@@ -1683,18 +1720,6 @@ kp_tool_cancel (KpTool *self)
   g_return_val_if_fail (KP_IS_TOOL (self), FALSE);
 
   return KP_TOOL_GET_CLASS (self)->cancel (self);
-}
-
-gboolean
-kp_tool_get_preview (KpTool *self,
-                     gint64 *annotation_id,
-                     KpRect *rect)
-{
-  g_return_val_if_fail (KP_IS_TOOL (self), FALSE);
-  g_return_val_if_fail (annotation_id != NULL, FALSE);
-  g_return_val_if_fail (rect != NULL, FALSE);
-
-  return KP_TOOL_GET_CLASS (self)->get_preview (self, annotation_id, rect);
 }
 
 const char *

@@ -41,33 +41,28 @@ struct _KpToolClass
                                    GdkModifierType  state);
   /* Aborts the gesture in progress; FALSE when there was none. */
   gboolean     (*cancel)          (KpTool          *self);
-  /* The shape the gesture in progress shows instead of the document's:
-   * *annotation_id is 0 for a new box. FALSE when nothing is in progress. */
-  gboolean     (*get_preview)     (KpTool          *self,
-                                   gint64          *annotation_id,
-                                   KpRect          *rect);
   const char * (*get_cursor_name) (KpTool          *self,
                                    double           x,
                                    double           y);
 
-  /* Since the shape tools (session 4); these supersede get_preview, which
-   * goes once every tool implements them.
+  /* Since the shape tools (session 4).
    *
    * get_preview_annotations: the objects the gesture in progress shows in
    * place of the document's, any shape, owned by the tool and valid until
    * its next input; an id of 0 is an object not yet in the document. The
    * canvas leaves the objects with these ids out of its cached layers for
    * as long as the preview lasts and draws these instead. NULL (and
-   * *n_annotations 0) when nothing is in progress. The default wraps
-   * get_preview as one BOX. */
+   * *n_annotations 0) when nothing is in progress. The default shows
+   * the shared editing gesture (see kp_tool_edit_press()). */
   const KpAnnotation * const *
                (*get_preview_annotations) (KpTool   *self,
                                            guint    *n_annotations);
   /* Draws the tool's own marks over the annotations, in widget coordinates
-   * (view maps image to widget coordinates: widget = image * scale -
+   * (view maps image to widget coordinates: widget = image * scale +
    * offset): the handles of the selection, the vertex chain being drawn,
-   * the rubber band, the brush outline, the keyboard cursor. Cheap: the
-   * canvas calls it on every frame. The default draws nothing. */
+   * the rubber band, the brush outline. Cheap: the canvas calls it on
+   * every frame. The default draws the handles of the primary selection;
+   * kp_tool_snapshot() adds the keyboard cursor. */
   void         (*snapshot)        (KpTool          *self,
                                    GtkSnapshot     *snapshot,
                                    const KpView    *view,
@@ -76,7 +71,7 @@ struct _KpToolClass
   /* The canvas's document, labels or selection changed under the tool. */
   void         (*canvas_changed)  (KpTool          *self);
 
-  gpointer padding[5];
+  gpointer padding[6];
 };
 
 /* The tools of the workstation, one per kind. */
@@ -130,9 +125,6 @@ gboolean    kp_tool_key_pressed     (KpTool          *self,
                                      guint            keyval,
                                      GdkModifierType  state);
 gboolean    kp_tool_cancel          (KpTool          *self);
-gboolean    kp_tool_get_preview     (KpTool          *self,
-                                     gint64          *annotation_id,
-                                     KpRect          *rect);
 const char *kp_tool_get_cursor_name (KpTool          *self,
                                      double           x,
                                      double           y);
@@ -158,6 +150,12 @@ gboolean    kp_tool_get_keyboard_cursor (KpTool      *self,
                                          double      *y);
 void        kp_tool_start_keyboard_cursor (KpTool    *self);
 void        kp_tool_stop_keyboard_cursor (KpTool     *self);
+/* A sentence for screen readers about keyboard drawing, e.g. "Drawing
+ * cursor at 320, 240, 2 points placed" (translated), or NULL while the
+ * keyboard cursor is off. Signal "status-changed" (no arguments) after
+ * every keyboard-drawing key; the canvas or window may put the status in
+ * an accessible description. */
+char       *kp_tool_dup_status      (KpTool          *self);
 
 /* For the tools themselves: the behaviour every tool shares, which the
  * default vfuncs implement. A click selects the topmost shape under the

@@ -1016,18 +1016,31 @@ test_keyboard_box (Fixture       *fixture,
 }
 
 static void
+count_cb (guint *counter)
+{
+  (*counter)++;
+}
+
+static void
 test_keyboard_polygon (Fixture       *fixture,
                        gconstpointer  data)
 {
+  g_autofree char *status = NULL;
   const KpAnnotation *polygon;
+  guint n_status = 0;
   KpTool *tool;
 
   tool = use_tool (fixture, KP_TOOL_KIND_POLYGON);
+  g_signal_connect_swapped (tool, "status-changed", G_CALLBACK (count_cb), &n_status);
+  g_assert_null (kp_tool_dup_status (tool));
 
   g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* start */
   g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (320, 240) */
   keys (fixture, GDK_KEY_Right, GDK_SHIFT_MASK, 5);
   g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (370, 240) */
+  g_assert_cmpuint (n_status, ==, 8);
+  status = kp_tool_dup_status (tool);
+  g_assert_cmpstr (status, ==, "Drawing cursor at 370, 240, 2 points placed");
   keys (fixture, GDK_KEY_Down, GDK_SHIFT_MASK, 5);
   keys (fixture, GDK_KEY_Left, 0, 3);
   g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (367, 290) */
@@ -1062,6 +1075,7 @@ test_keyboard_polygon (Fixture       *fixture,
   g_assert_true (key (fixture, GDK_KEY_BackSpace, 0));
   g_assert_true (key (fixture, GDK_KEY_Escape, 0));
   g_assert_false (kp_tool_get_keyboard_cursor (tool, NULL, NULL));
+  g_assert_null (kp_tool_dup_status (tool));
   g_assert_cmpuint (count (fixture), ==, 2);
 
   /* A point with the keyboard: one Return. */
