@@ -162,7 +162,9 @@ typedef struct
   guint broken;
   guint missing;
   guint labels;
-  guint boxes;
+  guint boxes;                  /* every object, whatever its shape ("objects") */
+  guint suggestions;            /* unreviewed suggestions among them */
+  guint shapes[KP_N_SHAPES];
 } Counts;
 
 static void
@@ -196,6 +198,16 @@ print_status_json (KpStore       *store,
   ADD_COUNT ("missing", counts->missing);
   ADD_COUNT ("labels", counts->labels);
   ADD_COUNT ("boxes", counts->boxes);
+  ADD_COUNT ("objects", counts->boxes);
+  ADD_COUNT ("suggestions", counts->suggestions);
+
+  json_builder_set_member_name (builder, "shapes");
+  json_builder_begin_object (builder);
+  for (guint shape = 0; shape < KP_N_SHAPES; shape++)
+    {
+      ADD_COUNT (kp_shape_to_string (shape), counts->shapes[shape]);
+    }
+  json_builder_end_object (builder);
 
 #undef ADD_COUNT
 
@@ -241,7 +253,12 @@ print_status_text (KpStore       *store,
   g_print (_("  Broken:       %u\n"), counts->broken);
   g_print (_("  Missing:      %u\n"), counts->missing);
   g_print (_("Labels:       %u\n"), counts->labels);
-  g_print (_("Boxes:        %u\n"), counts->boxes);
+  /* Translators: every annotated object, whatever its shape */
+  g_print (_("Objects:      %u\n"), counts->boxes);
+  for (guint shape = 0; shape < KP_N_SHAPES; shape++)
+    if (counts->shapes[shape] > 0)
+      g_print ("  %-13s %u\n", kp_shape_to_string (shape), counts->shapes[shape]);
+  g_print (_("Suggestions:  %u (not reviewed yet)\n"), counts->suggestions);
 
   for (guint i = 0; i < media_list->len; i++)
     {
@@ -279,8 +296,8 @@ run_status (int    argc,
 
   context = new_command_context ("status", NULL,
                                  _("Counts the images of a project by state (done, in "
-                                   "progress, to do, broken, missing), its labels and its "
-                                   "boxes. Looks at the folder first, so new and vanished "
+                                   "progress, to do, broken, missing), its labels, its "
+                                   "objects by shape and the suggestions nobody reviewed. Looks at the folder first, so new and vanished "
                                    "images are counted."),
                                  entries);
   if (!parse_command_line (context, &argc, &argv, &status))
@@ -309,6 +326,21 @@ run_status (int    argc,
       const KpMedia *media = g_ptr_array_index (media_list, i);
 
       counts.boxes += media->n_annotations;
+      if (media->n_annotations > 0)
+        {
+          g_autoptr(GPtrArray) annotations = kp_store_list_annotations (store, media->id, &error);
+
+          if (annotations == NULL)
+            return fail (error);
+          for (guint j = 0; j < annotations->len; j++)
+            {
+              const KpAnnotation *a = annotations->pdata[j];
+
+              if ((guint)a->shape < KP_N_SHAPES)
+                counts.shapes[a->shape]++;
+              counts.suggestions += a->review == KP_REVIEW_PENDING;
+            }
+        }
 
       switch (media->status)
         {

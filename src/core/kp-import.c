@@ -423,6 +423,85 @@ same_object (const KpAnnotation *a,
     }
 }
 
+/* Buckets of objects by label, shape and the whole pixel their bounds
+ * start in; an object within rounding of another is in the same bucket
+ * or a neighbouring one. */
+typedef struct
+{
+  gint64  label_id;
+  KpShape shape;
+  gint64  x;
+  gint64  y;
+} BucketKey;
+
+static guint
+bucket_hash (gconstpointer data)
+{
+  const BucketKey *key = data;
+
+  return (guint)(key->label_id * 31 + key->shape) ^ (guint)(key->x * 73856093) ^ (guint)(key->y * 19349663);
+}
+
+static gboolean
+bucket_equal (gconstpointer a,
+              gconstpointer b)
+{
+  const BucketKey *x = a, *y = b;
+
+  return x->label_id == y->label_id && x->shape == y->shape && x->x == y->x && x->y == y->y;
+}
+
+static BucketKey
+bucket_key (const KpAnnotation *a)
+{
+  BucketKey key = { a->label_id, a->shape, 0, 0 };
+
+  if (isfinite (a->rect.x) && fabs (a->rect.x) < 1e15)
+    key.x = (gint64)floor (a->rect.x);
+  if (isfinite (a->rect.y) && fabs (a->rect.y) < 1e15)
+    key.y = (gint64)floor (a->rect.y);
+
+  return key;
+}
+
+static void
+bucket_add (GHashTable         *buckets,
+            const KpAnnotation *a)
+{
+  BucketKey key = bucket_key (a);
+  GPtrArray *list = g_hash_table_lookup (buckets, &key);
+
+  if (list == NULL)
+    {
+      list = g_ptr_array_new ();
+      g_hash_table_insert (buckets, g_memdup2 (&key, sizeof key), list);
+    }
+  g_ptr_array_add (list, (gpointer)a);
+}
+
+static gboolean
+bucket_find (GHashTable         *buckets,
+             const KpAnnotation *a)
+{
+  BucketKey centre = bucket_key (a);
+
+  for (int dy = -1; dy <= 1; dy++)
+    for (int dx = -1; dx <= 1; dx++)
+      {
+        BucketKey key = centre;
+        GPtrArray *list;
+
+        key.x += dx;
+        key.y += dy;
+        list = g_hash_table_lookup (buckets, &key);
+        for (guint i = 0; list != NULL && i < list->len; i++)
+          if (same_object (list->pdata[i], a))
+            return TRUE;
+      }
+
+  return FALSE;
+}
+
 /* Removes the unreviewed suggestions of the same source (REPLACE). */
 static gboolean
 remove_old_suggestions (Importer             *im,
@@ -482,25 +561,34 @@ flush (Importer      *im,
       if (list == NULL)
         continue;
 
-      /* Leave out what an earlier import of the same input added. */
-      for (guint i = 0; i < list->len; i++)
+      /* Leave out what an earlier import of the same input added. The
+       * image's objects are bucketed by label, shape and whole-pixel
+       * corner of their bounds, so a large image costs no n × m. */
+      if (!(im->flags & KP_IMPORT_FLAGS_ALLOW_DUPLICATES))
         {
-          const KpAnnotation *a = list->pdata[i];
           GPtrArray *current = kp_document_get_annotations (document);
-          gboolean duplicate = FALSE;
+          g_autoptr(GHashTable) buckets = g_hash_table_new_full (bucket_hash, bucket_equal, g_free,
+                                                                 (GDestroyNotify)g_ptr_array_unref);
 
-          if (!(im->flags & KP_IMPORT_FLAGS_ALLOW_DUPLICATES))
-            for (guint j = 0; j < current->len && !duplicate; j++)
-              duplicate = same_object (current->pdata[j], a);
+          for (guint j = 0; j < current->len; j++)
+            bucket_add (buckets, current->pdata[j]);
 
-          if (duplicate)
+          for (guint i = 0; i < list->len; i++)
             {
-              image->n_duplicates++;
-              im->report->n_duplicates++;
+              const KpAnnotation *a = list->pdata[i];
+
+              if (bucket_find (buckets, a))
+                {
+                  image->n_duplicates++;
+                  im->report->n_duplicates++;
+                }
+              else
+                g_ptr_array_add (fresh, (gpointer)a);
             }
-          else
-            g_ptr_array_add (fresh, (gpointer)a);
         }
+      else
+        for (guint i = 0; i < list->len; i++)
+          g_ptr_array_add (fresh, list->pdata[i]);
       if (fresh->len == 0)
         continue;
 

@@ -640,7 +640,7 @@ test_status (void)
   g_assert_cmpint (run_ctl (&out, &err, "status", "--project", folder, NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
   g_assert_nonnull (strstr (out, "Images:       4\n"));
-  g_assert_nonnull (strstr (out, "Boxes:        3\n"));
+  g_assert_nonnull (strstr (out, "Objects:      3\n"));
   g_assert_nonnull (strstr (out, "Missing:      1\n"));
   g_assert_nonnull (strstr (out, "broken.png"));
 }

@@ -546,6 +546,17 @@ test_suggestions (Fixture       *fixture,
   g_autoptr(JsonObject) report = NULL;
   g_autoptr(GPtrArray) b = NULL;
 
+  /* status counts them, and every shape. */
+  g_assert_cmpint (run_ctl (&out, &err, "status", "-p", fixture->src, "--json", NULL), ==, 0);
+  report = parse_object (out);
+  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (report, "suggestions"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (report, "shapes"), "box"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (report, "shapes"), "mask"), ==, 1);
+  g_clear_pointer (&report, json_object_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   g_assert_cmpint (run_ctl (&out, &err, "export", "-p", fixture->src, "-f", "coco", "-o", output,
                             "--include-suggestions", "--json", NULL), ==, 0);
   report = parse_object (out);
