@@ -15,8 +15,6 @@
 #include "kp-box-tool.h"
 #include "kp-canvas-private.h"
 
-#define KP_CANVAS_WITHOUT_IMAGE_LAYER 1
-
 /* From this scale up the image is drawn with nearest-neighbour filtering so
  * that image pixels show as crisp squares. */
 #define PIXEL_EXACT_SCALE 4.0
@@ -235,24 +233,6 @@ label_info_free (gpointer data)
   g_free (info);
 }
 
-/* The tiled image layer is written alongside; until it links, the
- * canvas keeps the layer but cannot draw it. (Temporary.) */
-#ifndef KP_CANVAS_WITHOUT_IMAGE_LAYER
-# define LAYER_TYPE KP_TYPE_IMAGE_LAYER
-# define LAYER_IS(l) KP_IS_IMAGE_LAYER (l)
-# define layer_get_width kp_image_layer_get_width
-# define layer_get_height kp_image_layer_get_height
-# define layer_snapshot kp_image_layer_snapshot
-# define layer_set_gamma kp_image_layer_set_gamma
-#else
-# define LAYER_TYPE G_TYPE_OBJECT
-# define LAYER_IS(l) G_IS_OBJECT (l)
-# define layer_get_width(l) 0
-# define layer_get_height(l) 0
-# define layer_snapshot(l, s, v, w, h, f, n) G_STMT_START { } G_STMT_END
-# define layer_set_gamma(l, g) G_STMT_START { } G_STMT_END
-#endif
-
 static void
 surface_destroy0 (gpointer data)
 {
@@ -289,9 +269,9 @@ _kp_canvas_get_image_size (KpCanvas *self,
   if (self->image_layer != NULL)
     {
       if (width != NULL)
-        *width = layer_get_width (self->image_layer);
+        *width = kp_image_layer_get_width (self->image_layer);
       if (height != NULL)
-        *height = layer_get_height (self->image_layer);
+        *height = kp_image_layer_get_height (self->image_layer);
       return TRUE;
     }
 
@@ -2796,10 +2776,14 @@ draw_image (KpCanvas    *self,
             double       width,
             double       height)
 {
-  GdkTexture *texture = get_display_texture (self);
-  KpRect image = { 0, 0, gdk_texture_get_width (texture), gdk_texture_get_height (texture) };
-  KpRect shown = kp_view_rect_to_widget (&self->view, &image);
+  GdkTexture *texture = self->texture != NULL ? get_display_texture (self) : NULL;
+  KpRect image = { 0, 0, 0, 0 };
+  KpRect shown;
   gboolean adjust = self->brightness != 0 || self->contrast != 1;
+
+  if (texture != NULL)
+    image = (KpRect) { 0, 0, gdk_texture_get_width (texture), gdk_texture_get_height (texture) };
+  shown = kp_view_rect_to_widget (&self->view, &image);
 
   if (adjust)
     {
@@ -2820,7 +2804,12 @@ draw_image (KpCanvas    *self,
       gtk_snapshot_push_color_matrix (snapshot, &matrix, &offset);
     }
 
-  if (self->view.scale >= PIXEL_EXACT_SCALE)
+  if (self->image_layer != NULL)
+    {
+      kp_image_layer_snapshot (self->image_layer, snapshot, &self->view, width, height,
+                               get_scale_factor (self), self->view.scale >= PIXEL_EXACT_SCALE);
+    }
+  else if (self->view.scale >= PIXEL_EXACT_SCALE)
     {
 #if GTK_CHECK_VERSION (4, 10, 0)
       gtk_snapshot_append_scaled_texture (snapshot, texture, GSK_SCALING_FILTER_NEAREST,
@@ -2999,11 +2988,7 @@ kp_canvas_snapshot (GtkWidget   *widget,
     return;
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  if (self->image_layer != NULL)
-    layer_snapshot (self->image_layer, snapshot, &self->view, width, height,
-                             get_scale_factor (self), self->view.scale >= PIXEL_EXACT_SCALE);
-  else
-    draw_image (self, snapshot, width, height);
+  draw_image (self, snapshot, width, height);
 
   layer = ensure_layer (self, width, height);
   if (layer != NULL)
@@ -3858,7 +3843,7 @@ kp_canvas_class_init (KpCanvasClass *klass)
 
   properties[PROP_IMAGE_LAYER] =
     g_param_spec_object ("image-layer", NULL, NULL,
-                         LAYER_TYPE,
+                         KP_TYPE_IMAGE_LAYER,
                          (G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
@@ -4378,7 +4363,7 @@ kp_canvas_set_image_layer (KpCanvas     *self,
                            KpImageLayer *layer)
 {
   g_return_if_fail (KP_IS_CANVAS (self));
-  g_return_if_fail (layer == NULL || LAYER_IS (layer));
+  g_return_if_fail (layer == NULL || KP_IS_IMAGE_LAYER (layer));
 
   if (self->image_layer == layer)
     return;
@@ -4397,7 +4382,7 @@ kp_canvas_set_image_layer (KpCanvas     *self,
       self->layer_handler = g_signal_connect_object (layer, "invalidated",
                                                      G_CALLBACK (image_layer_invalidated_cb), self,
                                                      G_CONNECT_SWAPPED);
-      layer_set_gamma (layer, self->gamma);
+      kp_image_layer_set_gamma (layer, self->gamma);
     }
 
   clear_tiles (self);
@@ -4729,7 +4714,7 @@ kp_canvas_set_gamma (KpCanvas *self,
   self->gamma = gamma;
   update_gamma (self);
   if (self->image_layer != NULL)
-    layer_set_gamma (self->image_layer, gamma);
+    kp_image_layer_set_gamma (self->image_layer, gamma);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GAMMA]);
 }

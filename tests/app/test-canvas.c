@@ -432,7 +432,7 @@ test_cycle (Fixture       *fixture,
 
   g_assert_null (gtk_test_accessible_check_property (GTK_ACCESSIBLE (canvas),
                                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
-                                                     "Image, 3 boxes, selected: car"));
+                                                     "Image, 3 objects, selected: car (box)"));
 }
 
 static void
@@ -1240,6 +1240,635 @@ test_hidpi (Fixture       *fixture,
   g_test_trap_assert_passed ();
 }
 
+/* Every shape (session 4) */
+
+static gint64
+add_shape (Fixture      *fixture,
+           KpAnnotation *annotation)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  if (annotation->label_id == 0)
+    annotation->label_id = fixture->car_id;
+  id = kp_document_add_annotation (fixture->document, annotation, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+  kp_annotation_clear (annotation);
+
+  return id;
+}
+
+static gint64
+add_points (Fixture       *fixture,
+            KpShape        shape,
+            const KpPoint *points,
+            guint          n_points)
+{
+  KpAnnotation annotation = { 0 };
+
+  annotation.shape = shape;
+  kp_annotation_set_points (&annotation, points, n_points);
+  return add_shape (fixture, &annotation);
+}
+
+typedef enum
+{
+  LOOK_IMAGE,                   /* the image as it is */
+  LOOK_TINT,                    /* a translucent fill of the car colour */
+  LOOK_STROKE,                  /* the car colour, opaque or nearly */
+} Look;
+
+/* What the canvas shows at image pixel (x, y) at the fixture's view
+ * (100 %, image origin at widget (80, 60)). */
+static Look
+look_at (Fixture         *fixture,
+         cairo_surface_t *surface,
+         int              x,
+         int              y)
+{
+  guint32 shown = surface_pixel (surface, x + 80, y + 60);
+  guint32 image = image_pixel (fixture, x, y);
+  int dr = channel (shown, 16) - channel (image, 16);
+  int dg = channel (shown, 8) - channel (image, 8);
+  int db = channel (shown, 0) - channel (image, 0);
+
+  if (ABS (dr) <= 3 && ABS (dg) <= 3 && ABS (db) <= 3)
+    return LOOK_IMAGE;
+  /* The car colour is #e01b24. */
+  if (channel (shown, 16) >= 170 && channel (shown, 8) <= 90 && channel (shown, 0) <= 90)
+    return LOOK_STROKE;
+  if (dr > 3 && dg < -3)
+    return LOOK_TINT;
+
+  g_test_message ("pixel %d,%d: shown %08x, image %08x", x, y, shown, image);
+  return -1;
+}
+
+#define assert_look(f, s, x, y, look) g_assert_cmpint (look_at ((f), (s), (x), (y)), ==, (look))
+
+static void
+test_shape_polygon (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  KpPoint triangle[] = { { 100, 40 }, { 220, 40 }, { 160, 160 } };
+  cairo_surface_t *surface;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  add_points (fixture, KP_SHAPE_POLYGON, triangle, G_N_ELEMENTS (triangle));
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 160, 90, LOOK_TINT);       /* inside */
+  assert_look (fixture, surface, 160, 40, LOOK_STROKE);     /* on the top edge */
+  assert_look (fixture, surface, 110, 120, LOOK_IMAGE);     /* in the bounds, outside */
+  assert_look (fixture, surface, 300, 100, LOOK_IMAGE);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_shape_rotated_box (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  KpAnnotation annotation = { 0 };
+  cairo_surface_t *surface;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  annotation.shape = KP_SHAPE_ROTATED_BOX;
+  annotation.rotated = (KpRotatedBox) { 450, 370, 140, 40, G_PI / 4 };
+  kp_annotation_update_bounds (&annotation);
+  add_shape (fixture, &annotation);
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 450, 370, LOOK_TINT);
+  /* Corners of the bounds are outside the rotated box. */
+  assert_look (fixture, surface, 395, 315, LOOK_IMAGE);
+  assert_look (fixture, surface, 505, 425, LOOK_IMAGE);
+  /* (cx + 70 cos 45°, cy + 70 sin 45°) is the middle of a short side. */
+  assert_look (fixture, surface, 450 + 49, 370 + 49, LOOK_STROKE);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_shape_lines (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  KpPoint line[] = { { 40, 320 }, { 260, 320 } };
+  KpPoint polyline[] = { { 40, 360 }, { 150, 360 }, { 150, 440 } };
+  cairo_surface_t *surface;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  add_points (fixture, KP_SHAPE_LINE, line, 2);
+  add_points (fixture, KP_SHAPE_POLYLINE, polyline, 3);
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 150, 320, LOOK_STROKE);
+  assert_look (fixture, surface, 150, 326, LOOK_IMAGE);
+  assert_look (fixture, surface, 100, 360, LOOK_STROKE);
+  assert_look (fixture, surface, 150, 400, LOOK_STROKE);
+  /* An open polyline is neither closed nor filled. */
+  assert_look (fixture, surface, 100, 400, LOOK_IMAGE);
+  assert_look (fixture, surface, 95, 400, LOOK_IMAGE);
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_shape_points (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  KpPoint point = { 400, 350 };
+  KpPoint occluded_point = { 500, 350 };
+  KpAnnotation annotation = { 0 };
+  cairo_surface_t *with, *without;
+
+  add_points (fixture, KP_SHAPE_POINT, &point, 1);
+  annotation.shape = KP_SHAPE_POINT;
+  annotation.occluded = TRUE;
+  annotation.keypoint = g_strdup ("left-elbow");
+  kp_annotation_set_points (&annotation, &occluded_point, 1);
+  add_shape (fixture, &annotation);
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  without = render_canvas (fixture->canvas);
+  /* A dot, a gap, a ring. */
+  assert_look (fixture, without, 400, 350, LOOK_STROKE);
+  assert_look (fixture, without, 405, 350, LOOK_IMAGE);
+  assert_look (fixture, without, 407, 350, LOOK_STROKE);
+  assert_look (fixture, without, 420, 350, LOOK_IMAGE);
+  /* Occluded: hollow. */
+  assert_look (fixture, without, 500, 350, LOOK_IMAGE);
+  assert_look (fixture, without, 507, 350, LOOK_STROKE);
+
+  /* Points get a caption, however small they are. */
+  kp_canvas_set_show_captions (fixture->canvas, TRUE);
+  with = render_canvas (fixture->canvas);
+  g_assert_cmpint (look_at (fixture, with, 420, 340), !=, LOOK_IMAGE);
+  cairo_surface_destroy (with);
+  cairo_surface_destroy (without);
+}
+
+static void
+test_shape_mask (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autofree guint8 *bits = g_new0 (guint8, 40 * 30);
+  KpAnnotation annotation = { 0 };
+  cairo_surface_t *surface;
+
+  /* A 40x30 block with a 10x10 hole. */
+  for (int y = 0; y < 30; y++)
+    for (int x = 0; x < 40; x++)
+      bits[y * 40 + x] = !(x >= 15 && x < 25 && y >= 10 && y < 20);
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  annotation.shape = KP_SHAPE_MASK;
+  annotation.mask = kp_mask_new_from_bitmap (500, 380, 40, 30, bits);
+  kp_annotation_update_bounds (&annotation);
+  add_shape (fixture, &annotation);
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 502, 382, LOOK_TINT);
+  assert_look (fixture, surface, 537, 407, LOOK_TINT);
+  assert_look (fixture, surface, 520, 395, LOOK_IMAGE);     /* the hole */
+  assert_look (fixture, surface, 545, 395, LOOK_IMAGE);     /* beside it */
+  assert_look (fixture, surface, 520, 411, LOOK_IMAGE);     /* below it */
+  cairo_surface_destroy (surface);
+}
+
+static void
+test_hidden_and_pending (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  KpAnnotation annotation = { 0 };
+  cairo_surface_t *surface;
+  guint n_stroke = 0, n_image = 0;
+  int min_green = 255;
+  gint64 hidden;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  hidden = add_box (fixture, fixture->car_id, 40, 40, 100, 80);
+  g_assert_true (kp_document_set_flags (fixture->document, &hidden, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+  g_assert_no_error (error);
+
+  annotation.shape = KP_SHAPE_BOX;
+  annotation.rect = (KpRect) { 360, 300, 200, 100 };
+  annotation.review = KP_REVIEW_PENDING;
+  annotation.confidence = 0.87;
+  add_shape (fixture, &annotation);
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 40, 40, LOOK_IMAGE);
+  assert_look (fixture, surface, 90, 80, LOOK_IMAGE);
+  assert_look (fixture, surface, 90, 40, LOOK_IMAGE);
+
+  /* A suggestion's outline is dashed: along its top edge, gaps and
+   * dashes (n_image counts the gaps); and lighter: nowhere the full car colour (green 0x1b). */
+  for (int x = 370; x < 550; x++)
+    {
+      Look look = look_at (fixture, surface, x, 300);
+
+      /* The gaps show the fill. */
+      if (look == LOOK_TINT)
+        n_image++;
+      else
+        {
+          n_stroke++;
+          min_green = MIN (min_green, channel (surface_pixel (surface, 80 + x, 60 + 300), 8));
+        }
+    }
+  g_assert_cmpuint (n_image, >, 30);
+  g_assert_cmpuint (n_stroke, >, 60);
+  g_assert_cmpint (min_green, >, 0x1b + 20);
+  assert_look (fixture, surface, 460, 350, LOOK_TINT);
+
+  /* Hidden objects are not picked either. */
+  g_assert_cmpint (_kp_canvas_pick (fixture->canvas, 90, 80), ==, 0);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 90, 80, 0), ==, 0);
+  cairo_surface_destroy (surface);
+}
+
+/* The selection set */
+
+static void
+count_cb (gpointer  object,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static void
+test_selection_set (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 a = add_box (fixture, fixture->car_id, 10, 10, 50, 50);
+  gint64 b = add_box (fixture, fixture->car_id, 100, 10, 50, 50);
+  gint64 c = add_box (fixture, fixture->person_id, 200, 10, 50, 50);
+  gint64 d = add_box (fixture, fixture->person_id, 300, 10, 50, 50);
+  gint64 wanted[] = { c, 999999, a, c, d };
+  const gint64 *ids;
+  guint n = 0, n_changed = 0, n_notify = 0;
+
+  g_signal_connect (fixture->canvas, "selection-changed", G_CALLBACK (count_cb), &n_changed);
+  g_signal_connect (fixture->canvas, "notify::selected-id", G_CALLBACK (count_notify_cb), &n_notify);
+
+  g_assert_true (kp_document_set_flags (fixture->document, &d, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+  g_assert_no_error (error);
+
+  /* Unknown, repeated and hidden ids are left out; the order is kept. */
+  kp_canvas_set_selection (fixture->canvas, wanted, G_N_ELEMENTS (wanted));
+  ids = kp_canvas_get_selection (fixture->canvas, &n);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_cmpint (ids[0], ==, c);
+  g_assert_cmpint (ids[1], ==, a);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  g_assert_true (kp_canvas_is_selected (fixture->canvas, c));
+  g_assert_false (kp_canvas_is_selected (fixture->canvas, b));
+  g_assert_false (kp_canvas_is_selected (fixture->canvas, d));
+  g_assert_cmpuint (n_changed, ==, 1);
+  g_assert_cmpuint (n_notify, ==, 1);
+
+  /* The same set again changes nothing. */
+  kp_canvas_set_selection (fixture->canvas, (gint64[]) { c, a }, 2);
+  g_assert_cmpuint (n_changed, ==, 1);
+
+  /* Selecting from outside does not move the view. */
+  g_assert_true (kp_canvas_get_fit (fixture->canvas));
+
+  /* An object leaving the document leaves the selection. */
+  g_assert_true (kp_document_remove (fixture->document, a, &error));
+  g_assert_no_error (error);
+  ids = kp_canvas_get_selection (fixture->canvas, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (ids[0], ==, c);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, c);
+  g_assert_cmpuint (n_changed, ==, 2);
+  g_assert_cmpuint (n_notify, ==, 2);
+
+  /* So does one that is hidden. */
+  g_assert_true (kp_document_set_flags (fixture->document, &c, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+  g_assert_no_error (error);
+  kp_canvas_get_selection (fixture->canvas, &n);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+
+  /* selected-id is a selection of one. */
+  kp_canvas_set_selected_id (fixture->canvas, b);
+  ids = kp_canvas_get_selection (fixture->canvas, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (ids[0], ==, b);
+  kp_canvas_set_selected_id (fixture->canvas, 0);
+  kp_canvas_get_selection (fixture->canvas, &n);
+  g_assert_cmpuint (n, ==, 0);
+}
+
+static void
+test_selection_drawn (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  KpPoint square[] = { { 100, 40 }, { 200, 40 }, { 200, 140 }, { 100, 140 } };
+  cairo_surface_t *plain, *selected;
+  gint64 id;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  id = add_points (fixture, KP_SHAPE_POLYGON, square, 4);
+  plain = render_canvas (fixture->canvas);
+  kp_canvas_set_selection (fixture->canvas, &id, 1);
+  selected = render_canvas (fixture->canvas);
+
+  /* A thicker outline and a stronger fill. */
+  assert_look (fixture, plain, 100, 90, LOOK_STROKE);
+  assert_look (fixture, plain, 102, 90, LOOK_TINT);
+  assert_look (fixture, selected, 101, 90, LOOK_STROKE);
+  g_assert_cmpint (channel (surface_pixel (selected, 80 + 150, 60 + 90), 16), >,
+                   channel (surface_pixel (plain, 80 + 150, 60 + 90), 16) + 5);
+  cairo_surface_destroy (plain);
+  cairo_surface_destroy (selected);
+}
+
+static void
+test_pick_shape (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  KpPoint line[] = { { 100, 100 }, { 300, 100 } };
+  KpPoint point = { 400, 400 };
+  gint64 line_id = add_points (fixture, KP_SHAPE_LINE, line, 2);
+  gint64 point_id = add_points (fixture, KP_SHAPE_POINT, &point, 1);
+  gint64 under = add_box (fixture, fixture->car_id, 380, 380, 60, 60);
+
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 200, 103, 5), ==, line_id);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 200, 97, 5), ==, line_id);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 200, 110, 5), ==, 0);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 200, 103, 2), ==, 0);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 310, 100, 5), ==, 0);
+
+  /* The box was drawn last, so it is on top of the point. */
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 403, 400, 5), ==, under);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 350, 400, 5), ==, 0);
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true (kp_document_set_flags (fixture->document, &under, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 403, 400, 5), ==, point_id);
+  g_assert_cmpint (_kp_canvas_pick_shape (fixture->canvas, 410, 400, 5), ==, 0);
+}
+
+static void
+test_query_rect (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  gint64 a = add_box (fixture, fixture->car_id, 10, 10, 50, 50);
+  gint64 b = add_box (fixture, fixture->car_id, 40, 40, 100, 100);
+  gint64 c = add_box (fixture, fixture->car_id, 300, 300, 20, 20);
+  gint64 d = add_box (fixture, fixture->car_id, 20, 20, 10, 10);
+  KpRect rect = { 0, 0, 70, 70 };
+
+  g_assert_true (kp_document_set_flags (fixture->document, &d, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+  g_assert_no_error (error);
+
+  _kp_canvas_query_rect (fixture->canvas, &rect, FALSE, ids);
+  g_assert_cmpuint (ids->len, ==, 2);
+  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, a);
+  g_assert_cmpint (g_array_index (ids, gint64, 1), ==, b);
+
+  g_array_set_size (ids, 0);
+  _kp_canvas_query_rect (fixture->canvas, &rect, TRUE, ids);
+  g_assert_cmpuint (ids->len, ==, 1);
+  g_assert_cmpint (g_array_index (ids, gint64, 0), ==, a);
+
+  g_array_set_size (ids, 0);
+  rect = (KpRect) { 0, 0, 640, 480 };
+  _kp_canvas_query_rect (fixture->canvas, &rect, TRUE, ids);
+  g_assert_cmpuint (ids->len, ==, 3);
+  g_assert_cmpint (g_array_index (ids, gint64, 2), ==, c);
+}
+
+static void
+test_delete_selection (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 ids[4];
+  guint n_undo;
+
+  for (guint i = 0; i < 4; i++)
+    ids[i] = add_box (fixture, fixture->car_id, 10 + 100 * i, 10, 50, 50);
+  kp_canvas_set_selection (fixture->canvas, ids, 3);
+  n_undo = kp_document_get_n_undo (fixture->document);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "annotation.delete", NULL));
+  g_assert_cmpuint (count_annotations (fixture), ==, 1);
+  g_assert_nonnull (kp_document_lookup (fixture->document, ids[3]));
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, n_undo + 1);
+  kp_canvas_get_selection (fixture->canvas, &n_undo);
+  g_assert_cmpuint (n_undo, ==, 0);
+
+  /* One undo brings all three back. */
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_annotations (fixture), ==, 4);
+}
+
+static void
+test_cycle_visible (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  gint64 a = add_box (fixture, fixture->car_id, 10, 10, 50, 50);
+  gint64 b = add_box (fixture, fixture->car_id, 100, 10, 50, 50);
+  gint64 c = add_box (fixture, fixture->car_id, 200, 10, 50, 50);
+
+  g_assert_true (kp_document_set_flags (fixture->document, &b, 1, KP_ANNOTATION_HIDDEN, TRUE, &error));
+  g_assert_no_error (error);
+
+  gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "annotation.next", NULL);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "annotation.next", NULL);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, c);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "annotation.next", NULL);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, a);
+  gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "annotation.previous", NULL);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, c);
+}
+
+static void
+test_zoom_selection (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  gint64 ids[2];
+  KpRect visible;
+
+  ids[0] = add_box (fixture, fixture->car_id, 100, 100, 20, 20);
+  ids[1] = add_box (fixture, fixture->car_id, 200, 150, 20, 20);
+  kp_canvas_set_selection (fixture->canvas, ids, 2);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (fixture->canvas), "canvas.zoom-selection", NULL));
+  visible = kp_view_visible_rect (kp_canvas_get_view (fixture->canvas), CANVAS_WIDTH, CANVAS_HEIGHT);
+  /* Both boxes in view, and the view not much larger than their bounds. */
+  g_assert_cmpfloat (visible.x, <=, 100);
+  g_assert_cmpfloat (visible.y, <=, 100);
+  g_assert_cmpfloat (visible.x + visible.width, >=, 220);
+  g_assert_cmpfloat (visible.y + visible.height, >=, 170);
+  g_assert_cmpfloat (visible.width, <, 200);
+}
+
+static void
+test_crosshair (Fixture       *fixture,
+                gconstpointer  data)
+{
+  GtkEventController *motion = find_controller (GTK_WIDGET (fixture->canvas),
+                                                GTK_TYPE_EVENT_CONTROLLER_MOTION, 0);
+  cairo_surface_t *surface;
+  double x, y;
+
+  g_assert_false (kp_canvas_get_show_crosshair (fixture->canvas));
+  g_signal_emit_by_name (motion, "motion", 300.0, 200.0);
+  g_assert_true (_kp_canvas_get_pointer (fixture->canvas, &x, &y));
+  g_assert_cmpfloat (x, ==, 220);
+  g_assert_cmpfloat (y, ==, 140);
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 20, 140, LOOK_IMAGE);
+  cairo_surface_destroy (surface);
+
+  kp_canvas_set_show_crosshair (fixture->canvas, TRUE);
+  surface = render_canvas (fixture->canvas);
+  /* Across the whole image, through the pointer, one pixel wide. */
+  g_assert_cmpint (look_at (fixture, surface, 20, 140), !=, LOOK_IMAGE);
+  g_assert_cmpint (look_at (fixture, surface, 600, 140), !=, LOOK_IMAGE);
+  g_assert_cmpint (look_at (fixture, surface, 220, 10), !=, LOOK_IMAGE);
+  g_assert_cmpint (look_at (fixture, surface, 220, 470), !=, LOOK_IMAGE);
+  assert_look (fixture, surface, 20, 142, LOOK_IMAGE);
+  assert_look (fixture, surface, 222, 10, LOOK_IMAGE);
+  /* Outside the image, nothing. */
+  g_assert_cmpint (surface_pixel (surface, 10, 200), ==, surface_pixel (surface, 10, 150));
+  cairo_surface_destroy (surface);
+
+  g_signal_emit_by_name (motion, "leave");
+  g_assert_false (_kp_canvas_get_pointer (fixture->canvas, NULL, NULL));
+}
+
+/* A tool whose gesture shows a polygon moved by 200 px, and a mark. */
+
+#define TEST_TYPE_TOOL (test_tool_get_type ())
+G_DECLARE_FINAL_TYPE (TestTool, test_tool, TEST, TOOL, KpTool)
+
+struct _TestTool
+{
+  KpTool        parent_instance;
+  KpAnnotation  preview;
+  const KpAnnotation *previews[1];
+  gboolean      active;
+  guint         n_snapshots;
+};
+
+G_DEFINE_FINAL_TYPE (TestTool, test_tool, KP_TYPE_TOOL)
+
+static const KpAnnotation * const *
+test_tool_get_preview_annotations (KpTool *tool,
+                                   guint  *n)
+{
+  TestTool *self = (TestTool *)tool;
+
+  *n = self->active ? 1 : 0;
+  return self->active ? self->previews : NULL;
+}
+
+static void
+test_tool_snapshot (KpTool       *tool,
+                    GtkSnapshot  *snapshot,
+                    const KpView *view,
+                    double        width,
+                    double        height)
+{
+  TestTool *self = (TestTool *)tool;
+
+  self->n_snapshots++;
+  gtk_snapshot_append_color (snapshot, &(GdkRGBA) { 0, 0, 1, 1 }, &GRAPHENE_RECT_INIT (0, 0, 4, 4));
+}
+
+static void
+test_tool_finalize (GObject *object)
+{
+  kp_annotation_clear (&((TestTool *)object)->preview);
+  G_OBJECT_CLASS (test_tool_parent_class)->finalize (object);
+}
+
+static void
+test_tool_class_init (TestToolClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_tool_finalize;
+  KP_TOOL_CLASS (klass)->get_preview_annotations = test_tool_get_preview_annotations;
+  KP_TOOL_CLASS (klass)->snapshot = test_tool_snapshot;
+}
+
+static void
+test_tool_init (TestTool *self)
+{
+  self->previews[0] = &self->preview;
+}
+
+static void
+test_tool_preview (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  KpPoint square[] = { { 40, 40 }, { 140, 40 }, { 140, 140 }, { 40, 140 } };
+  g_autoptr(TestTool) tool = NULL;
+  cairo_surface_t *surface;
+  gint64 id;
+  guint n_tool = 0;
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  id = add_points (fixture, KP_SHAPE_POLYGON, square, 4);
+  tool = g_object_new (TEST_TYPE_TOOL, "canvas", fixture->canvas, NULL);
+  g_signal_connect (fixture->canvas, "notify::tool", G_CALLBACK (count_notify_cb), &n_tool);
+  kp_canvas_set_tool (fixture->canvas, KP_TOOL (tool));
+  g_assert_true (kp_canvas_get_tool (fixture->canvas) == KP_TOOL (tool));
+  g_assert_cmpuint (n_tool, ==, 1);
+
+  kp_annotation_copy_to (kp_document_lookup (fixture->document, id), &tool->preview);
+  kp_annotation_translate (&tool->preview, 200, 0);
+  tool->active = TRUE;
+
+  surface = render_canvas (fixture->canvas);
+  /* The object moved: gone from its place, drawn at the new one. */
+  assert_look (fixture, surface, 90, 90, LOOK_IMAGE);
+  assert_look (fixture, surface, 40, 90, LOOK_IMAGE);
+  assert_look (fixture, surface, 290, 90, LOOK_TINT);
+  assert_look (fixture, surface, 240, 90, LOOK_STROKE);
+  /* The tool's marks come last, on top of everything. */
+  g_assert_cmpuint (tool->n_snapshots, >, 0);
+  g_assert_cmphex (surface_pixel (surface, 1, 1), ==, 0xff0000ff);
+  cairo_surface_destroy (surface);
+
+  /* One vertex moves: only that part of the preview changes. */
+  tool->preview.points[2] = (KpPoint) { 400, 200 };
+  kp_annotation_update_bounds (&tool->preview);
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 280, 150, LOOK_TINT);
+  assert_look (fixture, surface, 290, 60, LOOK_TINT);
+  assert_look (fixture, surface, 240, 90, LOOK_STROKE);
+  cairo_surface_destroy (surface);
+
+  /* The gesture ends: the document's object is back. */
+  tool->active = FALSE;
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 90, 90, LOOK_TINT);
+  assert_look (fixture, surface, 290, 90, LOOK_IMAGE);
+  cairo_surface_destroy (surface);
+
+  {
+    g_autoptr(KpTool) box_tool = kp_tool_new_for_kind (fixture->canvas, KP_TOOL_KIND_BOX);
+
+    kp_canvas_set_tool (fixture->canvas, box_tool);
+  }
+  g_assert_cmpuint (n_tool, ==, 2);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1268,6 +1897,21 @@ main (int   argc,
   ADD ("incremental-dense", test_incremental_dense);
   ADD ("incremental-sparse", test_incremental_sparse);
   ADD ("hidpi", test_hidpi);
+  ADD ("shape-polygon", test_shape_polygon);
+  ADD ("shape-rotated-box", test_shape_rotated_box);
+  ADD ("shape-lines", test_shape_lines);
+  ADD ("shape-points", test_shape_points);
+  ADD ("shape-mask", test_shape_mask);
+  ADD ("hidden-and-pending", test_hidden_and_pending);
+  ADD ("selection-set", test_selection_set);
+  ADD ("selection-drawn", test_selection_drawn);
+  ADD ("pick-shape", test_pick_shape);
+  ADD ("query-rect", test_query_rect);
+  ADD ("delete-selection", test_delete_selection);
+  ADD ("cycle-visible", test_cycle_visible);
+  ADD ("zoom-selection", test_zoom_selection);
+  ADD ("crosshair", test_crosshair);
+  ADD ("tool-preview", test_tool_preview);
 
 #undef ADD
 
