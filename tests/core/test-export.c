@@ -816,6 +816,82 @@ test_cancelled (Fixture       *fixture,
 }
 
 static void
+test_ground_truth (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autofree char *manifest = g_build_filename (fixture->out, "output.manifest", NULL);
+  g_autofree char *maps = g_build_filename (fixture->out, "label-maps", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(KpExportReport) report = NULL;
+  g_autoptr(GPtrArray) media = exported_media (fixture);
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint n_boxes = 0;
+
+  report = kp_export_full (fixture->store, KP_EXPORT_FORMAT_GROUND_TRUTH, fixture->out,
+                           KP_EXPORT_FLAGS_NONE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (report->warnings->len, ==, 0);
+  g_assert_true (g_file_get_contents (manifest, &contents, NULL, &error));
+  /* Boxes only: no label maps. */
+  g_assert_false (g_file_test (maps, G_FILE_TEST_EXISTS));
+
+  lines = g_strsplit (contents, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, media->len + 1);
+  g_assert_cmpstr (lines[media->len], ==, "");
+
+  for (guint i = 0; i < media->len; i++)
+    {
+      const KpMedia *m = media->pdata[i];
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autofree char *source = g_build_filename (fixture->folder, m->path, NULL);
+      g_autoptr(GPtrArray) annotations = kp_store_list_annotations (fixture->store, m->id, NULL);
+      JsonObject *line, *boxes, *metadata, *size;
+      JsonArray *list, *objects;
+
+      json_parser_load_from_data (parser, lines[i], -1, &error);
+      g_assert_no_error (error);
+      line = json_node_get_object (json_parser_get_root (parser));
+      g_assert_cmpstr (json_object_get_string_member (line, "source-ref"), ==, source);
+      g_assert_false (json_object_has_member (line, "kempelen-segmentation"));
+
+      boxes = json_object_get_object_member (line, "kempelen-boxes");
+      size = json_array_get_object_element (json_object_get_array_member (boxes, "image_size"), 0);
+      g_assert_cmpint (json_object_get_int_member (size, "width"), ==, m->width);
+      g_assert_cmpint (json_object_get_int_member (size, "height"), ==, m->height);
+
+      metadata = json_object_get_object_member (line, "kempelen-boxes-metadata");
+      g_assert_cmpstr (json_object_get_string_member (metadata, "type"), ==, "groundtruth/object-detection");
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (metadata, "class-map"), "1"),
+                       ==, ODD_NAME);
+      g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (metadata, "class-map"), "2"),
+                       ==, XML_NAME);
+
+      list = json_object_get_array_member (boxes, "annotations");
+      objects = json_object_get_array_member (metadata, "objects");
+      g_assert_cmpuint (json_array_get_length (list), ==, annotations->len);
+      g_assert_cmpuint (json_array_get_length (objects), ==, annotations->len);
+      for (guint j = 0; j < annotations->len; j++)
+        {
+          const KpAnnotation *a = annotations->pdata[j];
+          JsonObject *box = json_array_get_object_element (list, j);
+
+          /* Exact pixels, and people's boxes have confidence 1. */
+          g_assert_cmpint (json_object_get_int_member (box, "class_id"), ==, label_index (fixture, a->label_id));
+          g_assert_cmpfloat (json_object_get_double_member (box, "left"), ==, a->rect.x);
+          g_assert_cmpfloat (json_object_get_double_member (box, "top"), ==, a->rect.y);
+          g_assert_cmpfloat (json_object_get_double_member (box, "width"), ==, a->rect.width);
+          g_assert_cmpfloat (json_object_get_double_member (box, "height"), ==, a->rect.height);
+          g_assert_cmpfloat (json_object_get_double_member (json_array_get_object_element (objects, j),
+                                                            "confidence"), ==, 1.0);
+          n_boxes++;
+        }
+    }
+  g_assert_cmpuint (n_boxes, ==, 4);
+  g_assert_cmpuint (report->n_objects, ==, 4);
+}
+
+static void
 test_formats (void)
 {
   KpExportFormat format = KP_EXPORT_FORMAT_VOC;
@@ -832,6 +908,11 @@ test_formats (void)
   g_assert_cmpstr (kp_export_format_to_string (KP_EXPORT_FORMAT_VOC), ==, "voc");
   g_assert_cmpstr (kp_export_format_to_string (KP_EXPORT_FORMAT_YOLO), ==, "yolo");
   g_assert_null (kp_export_format_to_string ((KpExportFormat)42));
+  g_assert_true (kp_export_format_from_string ("gt-manifest", &format));
+  g_assert_cmpint (format, ==, KP_EXPORT_FORMAT_GROUND_TRUTH);
+  g_assert_cmpstr (kp_export_format_to_string (KP_EXPORT_FORMAT_GROUND_TRUTH), ==, "groundtruth");
+  g_assert_true (kp_export_format_from_string ("labelmap", &format));
+  g_assert_cmpint (format, ==, KP_EXPORT_FORMAT_LABEL_MAP);
 }
 
 static void
@@ -863,6 +944,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/export/formats", test_formats);
   ADD ("coco-shapes", test_coco_shapes);
   ADD ("voc-yolo-shapes", test_voc_yolo_shapes);
+  ADD ("ground-truth", test_ground_truth);
 
 #undef ADD
 
