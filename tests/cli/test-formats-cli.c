@@ -157,7 +157,7 @@ add (KpStore      *store,
 }
 
 /* In img/a.png (100 × 80): a box, a rotated box, a polygon, a mask, a
- * named occluded keypoint and a polyline; in b.png (64 × 48) a box and an
+ * named occluded keypoint, a polyline and a line; in b.png (64 × 48) a box and an
  * unreviewed suggestion with confidence 0.4. */
 static void
 fill (const char *folder)
@@ -202,6 +202,11 @@ fill (const char *folder)
   a.label_id = car;
   a.shape = KP_SHAPE_POLYLINE;
   kp_annotation_set_points (&a, (KpPoint[]) { { 1, 1 }, { 5, 9 }, { 9, 2 } }, 3);
+  add (store, a_id, &a);
+
+  a.label_id = car;
+  a.shape = KP_SHAPE_LINE;
+  kp_annotation_set_points (&a, (KpPoint[]) { { 2, 70 }, { 30, 75 } }, 2);
   add (store, a_id, &a);
 
   a.label_id = person;
@@ -301,11 +306,13 @@ typedef struct
 } FormatCase;
 
 static const FormatCase format_cases[] = {
-  { "coco", "out.json", "out.json", "polyline:1:bbox", 7, 7 },
-  { "voc", "voc", "voc", "polygon:1:bbox,polyline:1:bbox,point:1:bbox,mask:1:bbox", 7, 7 },
-  { "yolo", "yolo", "yolo", "rotated-box:1:polygon,polyline:1:-,point:1:-,mask:1:-", 4, 4 },
-  { "labelmap", "maps", "maps", "box:2:pixels,rotated-box:1:pixels,polygon:1:pixels,polyline:1:-,point:1:-", 5, 3 },
-  { "gt-manifest", "gt", "gt/output.manifest", "rotated-box:1:pixels,polygon:1:pixels,polyline:1:-,point:1:-", 5, 4 },
+  { "coco", "out.json", "out.json", "polyline:1:bbox,line:1:bbox", 8, 8 },
+  { "voc", "voc", "voc", "polygon:1:bbox,polyline:1:bbox,line:1:bbox,point:1:bbox,mask:1:bbox", 8, 8 },
+  { "yolo", "yolo", "yolo", "rotated-box:1:polygon,polyline:1:-,line:1:-,point:1:-,mask:1:-", 4, 4 },
+  { "labelmap", "maps", "maps",
+    "box:2:pixels,rotated-box:1:pixels,polygon:1:pixels,polyline:1:-,line:1:-,point:1:-", 5, 3 },
+  { "gt-manifest", "gt", "gt/output.manifest",
+    "rotated-box:1:pixels,polygon:1:pixels,polyline:1:-,line:1:-,point:1:-", 5, 4 },
 };
 
 static char *
@@ -378,8 +385,10 @@ check_geometry (Fixture          *fixture,
       g_assert_cmpfloat (x->points[0].x, ==, 33);
       g_assert_cmpstr (x->keypoint, ==, "nose");
       g_assert_true (x->occluded);
-      /* The polyline, as its bounding box. */
+      /* The polyline and the line, as their bounding boxes. */
       assert_box (find_shape (a, KP_SHAPE_BOX, 1), 1, 1, 8, 8, 0);
+      assert_box (find_shape (a, KP_SHAPE_BOX, 2), 2, 70, 28, 5, 0);
+      g_assert_null (find_shape (a, KP_SHAPE_BOX, 3));
       name = label_name (fixture->dst, find_shape (a, KP_SHAPE_POLYGON, 0)->label_id);
       g_assert_cmpstr (name, ==, "person");
     }
@@ -391,8 +400,8 @@ check_geometry (Fixture          *fixture,
       g_assert_cmpfloat_with_epsilon (x->rotated.angle, 0.5, 1e-12);
       /* The polygon, as its bounds in whole pixels. */
       assert_box (a->pdata[2], 60, 10, 30, 20, 0);
-      g_assert_nonnull (find_shape (a, KP_SHAPE_BOX, 4));
-      g_assert_null (find_shape (a, KP_SHAPE_BOX, 5));
+      g_assert_nonnull (find_shape (a, KP_SHAPE_BOX, 5));
+      g_assert_null (find_shape (a, KP_SHAPE_BOX, 6));
     }
   else if (g_str_equal (c->format, "yolo"))
     {
@@ -549,8 +558,9 @@ test_suggestions (Fixture       *fixture,
   /* status counts them, and every shape. */
   g_assert_cmpint (run_ctl (&out, &err, "status", "-p", fixture->src, "--json", NULL), ==, 0);
   report = parse_object (out);
-  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 9);
   g_assert_cmpint (json_object_get_int_member (report, "suggestions"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (report, "shapes"), "line"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (report, "shapes"), "box"), ==, 3);
   g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (report, "shapes"), "mask"), ==, 1);
   g_clear_pointer (&report, json_object_unref);
@@ -560,7 +570,7 @@ test_suggestions (Fixture       *fixture,
   g_assert_cmpint (run_ctl (&out, &err, "export", "-p", fixture->src, "-f", "coco", "-o", output,
                             "--include-suggestions", "--json", NULL), ==, 0);
   report = parse_object (out);
-  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 9);
   g_assert_cmpint (json_object_get_int_member (report, "suggestions_left_out"), ==, 0);
   g_clear_pointer (&report, json_object_unref);
   g_clear_pointer (&out, g_free);
@@ -569,15 +579,15 @@ test_suggestions (Fixture       *fixture,
   g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", "COCO", "--min-confidence", "0.5",
                             output, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "b.png: 1 imported, 1 below the minimum confidence\n"));
-  g_assert_nonnull (strstr (out, "img/a.png: 6 imported\n"));
-  g_assert_nonnull (strstr (out, "Imported 7 objects into 2 images from "));
+  g_assert_nonnull (strstr (out, "img/a.png: 7 imported\n"));
+  g_assert_nonnull (strstr (out, "Imported 8 objects into 2 images from "));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
   g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", "coco", "--json", output, NULL), ==, 0);
   report = parse_object (out);
   g_assert_cmpint (json_object_get_int_member (report, "imported"), ==, 1);
-  g_assert_cmpint (json_object_get_int_member (report, "duplicates"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (report, "duplicates"), ==, 8);
 
   b = annotations_of (fixture->dst, "b.png");
   g_assert_cmpuint (b->len, ==, 2);
@@ -591,8 +601,8 @@ test_suggestions (Fixture       *fixture,
                             output, NULL), ==, 0);
   g_clear_pointer (&report, json_object_unref);
   report = parse_object (out);
-  g_assert_cmpint (json_object_get_int_member (report, "replaced"), ==, 8);
-  g_assert_cmpint (json_object_get_int_member (report, "imported"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (report, "replaced"), ==, 9);
+  g_assert_cmpint (json_object_get_int_member (report, "imported"), ==, 9);
 }
 
 /* Bad input: a clear message with the file and where in it, and the exit
