@@ -700,6 +700,27 @@ edit_update (KpTool          *self,
   if (fabs (dx) * scale >= KP_TOOL_CLICK_DISTANCE || fabs (dy) * scale >= KP_TOOL_CLICK_DISTANCE)
     priv->moved = TRUE;
 
+  /* A vertex drag reuses its preview: copying a 50,000-vertex polygon on
+   * every motion would cost more than the rest of the frame. */
+  if (priv->mode == EDIT_VERTEX && priv->previews != NULL && priv->previews->len == 1)
+    {
+      KpPoint *point;
+      double x0, y0, x1, y1;
+
+      preview = g_ptr_array_index (priv->previews, 0);
+      point = &preview->points[priv->index];
+      point->x = CLAMP (priv->start.points[priv->index].x + dx, 0, width);
+      point->y = CLAMP (priv->start.points[priv->index].y + dy, 0, height);
+      /* Bounds: those at the start, grown to the vertex; they only cull
+       * and invalidate, and the document recomputes them on release. */
+      x0 = MIN (priv->start.rect.x, point->x);
+      y0 = MIN (priv->start.rect.y, point->y);
+      x1 = MAX (priv->start.rect.x + priv->start.rect.width, point->x);
+      y1 = MAX (priv->start.rect.y + priv->start.rect.height, point->y);
+      preview->rect = kp_rect_from_points (x0, y0, x1, y1);
+      return;
+    }
+
   clear_previews (priv);
 
   switch (priv->mode)

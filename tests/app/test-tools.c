@@ -1087,6 +1087,224 @@ test_keyboard_polygon (Fixture       *fixture,
   assert_point (&last_annotation (fixture)->points[0], 320, 233);
 }
 
+/* The document's objects, copied, in drawing order. */
+static GPtrArray *
+copy_all (Fixture *fixture)
+{
+  GPtrArray *annotations = kp_document_get_annotations (fixture->document);
+  GPtrArray *copy = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+
+  for (guint i = 0; i < annotations->len; i++)
+    g_ptr_array_add (copy, kp_annotation_copy (g_ptr_array_index (annotations, i)));
+
+  return copy;
+}
+
+static void
+assert_all_equal (Fixture   *fixture,
+                  GPtrArray *expected)
+{
+  GPtrArray *annotations = kp_document_get_annotations (fixture->document);
+
+  g_assert_cmpuint (annotations->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    {
+      const KpAnnotation *want = g_ptr_array_index (expected, i);
+
+      g_assert_true (kp_annotation_equal (lookup (fixture, want->id), want));
+    }
+}
+
+/* Random edits through the tools: undoing them all gives back exactly
+ * what there was, redoing them all exactly what they made, and the store
+ * holds the same. */
+static void
+test_random_edits (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  static const KpPoint line[] = { { 300, 60 }, { 380, 90 }, { 460, 60 } };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) initial = NULL;
+  g_autoptr(GPtrArray) final = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4);
+  g_auto(KpAnnotation) rotated = { 0 };
+  gint64 ids[4];
+  guint n_steps;
+
+  ids[0] = add_square (fixture);
+  ids[1] = add_box (fixture, 60, 300, 80, 60);
+  rotated.shape = KP_SHAPE_ROTATED_BOX;
+  rotated.label_id = fixture->person_id;
+  rotated.rotated = (KpRotatedBox) { 400, 300, 100, 60, 0.3 };
+  ids[2] = kp_document_add_annotation (fixture->document, &rotated, &error);
+  g_assert_no_error (error);
+  ids[3] = add_shape (fixture, KP_SHAPE_POLYLINE, line, G_N_ELEMENTS (line));
+
+  use_tool (fixture, KP_TOOL_KIND_SELECT);
+  initial = copy_all (fixture);
+  n_steps = kp_document_get_n_undo (fixture->document);
+
+  for (guint i = 0; i < 80; i++)
+    {
+      gint64 id = ids[g_rand_int_range (rand, 0, G_N_ELEMENTS (ids))];
+      const KpAnnotation *a;
+      double dx = g_rand_int_range (rand, -20, 21);
+      double dy = g_rand_int_range (rand, -20, 21);
+
+      select_ids (fixture, &id, 1);
+      a = lookup (fixture, id);
+
+      switch (g_rand_int_range (rand, 0, 5))
+        {
+        case 0:
+          {
+            static const guint arrows[] = { GDK_KEY_Left, GDK_KEY_Right, GDK_KEY_Up, GDK_KEY_Down };
+
+            key (fixture, arrows[g_rand_int_range (rand, 0, 4)],
+                 g_rand_boolean (rand) ? GDK_SHIFT_MASK : 0);
+          }
+          break;
+
+        case 1:
+          if (a->shape == KP_SHAPE_BOX)
+            drag (fixture, a->rect.x + a->rect.width, a->rect.y + a->rect.height,
+                  a->rect.x + a->rect.width + dx, a->rect.y + a->rect.height + dy, 0);
+          else if (a->shape == KP_SHAPE_ROTATED_BOX)
+            {
+              double s = sin (a->rotated.angle), c = cos (a->rotated.angle);
+              double r = a->rotated.height / 2 + KP_TOOL_ROTATION_HANDLE_DISTANCE;
+
+              drag (fixture, a->rotated.cx + r * s, a->rotated.cy - r * c,
+                    a->rotated.cx + r * s + dx, a->rotated.cy - r * c + dy, 0);
+            }
+          else
+            {
+              KpPoint p = a->points[g_rand_int_range (rand, 0, a->n_points)];
+
+              drag (fixture, p.x, p.y, p.x + dx, p.y + dy, 0);
+            }
+          break;
+
+        case 2:
+          if (a->points != NULL)
+            {
+              guint v = g_rand_int_range (rand, 0, a->n_points - 1);
+
+              click (fixture, (a->points[v].x + a->points[v + 1].x) / 2,
+                     (a->points[v].y + a->points[v + 1].y) / 2, GDK_CONTROL_MASK);
+            }
+          break;
+
+        case 3:
+          if (a->points != NULL)
+            {
+              KpPoint p = a->points[g_rand_int_range (rand, 0, a->n_points)];
+
+              click (fixture, p.x, p.y, GDK_ALT_MASK);
+            }
+          break;
+
+        case 4:
+        default:
+          /* Edges of the polygon and polyline; the middle of the rest. */
+          if (a->points != NULL)
+            drag (fixture, (a->points[0].x + a->points[1].x) / 2,
+                  (a->points[0].y + a->points[1].y) / 2,
+                  (a->points[0].x + a->points[1].x) / 2 + dx,
+                  (a->points[0].y + a->points[1].y) / 2 + dy, 0);
+          else
+            drag (fixture, a->rect.x + a->rect.width / 2, a->rect.y + a->rect.height / 2,
+                  a->rect.x + a->rect.width / 2 + dx, a->rect.y + a->rect.height / 2 + dy, 0);
+          break;
+        }
+    }
+
+  n_steps = kp_document_get_n_undo (fixture->document) - n_steps;
+  g_assert_cmpuint (n_steps, >, 40);
+  final = copy_all (fixture);
+
+  /* What the store holds is what the document shows. */
+  {
+    g_autoptr(KpDocument) reopened = kp_document_new (fixture->store, fixture->media_id, &error);
+    GPtrArray *stored;
+
+    g_assert_no_error (error);
+    stored = kp_document_get_annotations (reopened);
+    g_assert_cmpuint (stored->len, ==, final->len);
+    for (guint i = 0; i < stored->len; i++)
+      {
+        const KpAnnotation *b = g_ptr_array_index (stored, i);
+
+        g_assert_true (kp_annotation_equal (lookup (fixture, b->id), b));
+      }
+  }
+
+  for (guint i = 0; i < n_steps; i++)
+    undo (fixture);
+  assert_all_equal (fixture, initial);
+
+  for (guint i = 0; i < n_steps; i++)
+    {
+      g_assert_true (kp_document_redo (fixture->document, &error));
+      g_assert_no_error (error);
+    }
+  assert_all_equal (fixture, final);
+}
+
+/* A 50,000-vertex polygon: a vertex drag changes that vertex only, and
+ * the tool's part of each motion (the gesture, its preview and its marks)
+ * stays small. The figure is printed, not asserted: the machine is shared. */
+static void
+test_polygon_50k (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autofree KpPoint *points = g_new (KpPoint, 50000);
+  g_auto(KpAnnotation) before = { 0 };
+  const KpAnnotation *polygon;
+  KpTool *tool;
+  gint64 id, start;
+  double ms;
+
+  for (guint i = 0; i < 50000; i++)
+    {
+      double t = 2 * G_PI * i / 50000;
+
+      points[i] = (KpPoint) { 320 + 200 * cos (t), 240 + 200 * sin (t) };
+    }
+  id = add_shape (fixture, KP_SHAPE_POLYGON, points, 50000);
+  kp_annotation_copy_to (lookup (fixture, id), &before);
+  tool = use_tool (fixture, KP_TOOL_KIND_SELECT);
+  select_ids (fixture, &id, 1);
+
+  press (fixture, points[12345].x, points[12345].y, 0);
+  start = g_get_monotonic_time ();
+  for (int i = 1; i <= 20; i++)
+    {
+      GtkSnapshot *snapshot = gtk_snapshot_new ();
+      const KpAnnotation * const *previews;
+      guint n = 0;
+
+      kp_canvas_tool_motion (fixture->canvas, points[12345].x + i, points[12345].y - i, 0);
+      previews = kp_tool_get_preview_annotations (tool, &n);
+      g_assert_cmpuint (n, ==, 1);
+      g_assert_cmpuint (previews[0]->n_points, ==, 50000);
+      kp_tool_snapshot (tool, snapshot, kp_canvas_get_view (fixture->canvas),
+                        CANVAS_WIDTH, CANVAS_HEIGHT);
+      g_clear_pointer (&snapshot, gtk_snapshot_free_to_node);
+    }
+  ms = (g_get_monotonic_time () - start) / 1000.0 / 20;
+  g_test_message ("tool work per motion on a 50,000-vertex polygon: %.3f ms", ms);
+  kp_canvas_tool_release (fixture->canvas, points[12345].x + 20, points[12345].y - 20, 0);
+
+  polygon = lookup (fixture, id);
+  g_assert_cmpuint (polygon->n_points, ==, 50000);
+  assert_point (&polygon->points[12345], points[12345].x + 20, points[12345].y - 20);
+  assert_point (&polygon->points[12344], points[12344].x, points[12344].y);
+  assert_point (&polygon->points[12346], points[12346].x, points[12346].y);
+  undo (fixture);
+  g_assert_true (kp_annotation_equal (lookup (fixture, id), &before));
+}
+
 /* Rendering: the tool's marks where they belong. */
 
 static void
@@ -1255,6 +1473,8 @@ main (int   argc,
   ADD ("brush-eraser", test_brush_eraser);
   ADD ("keyboard-box", test_keyboard_box);
   ADD ("keyboard-polygon", test_keyboard_polygon);
+  ADD ("random-edits", test_random_edits);
+  ADD ("polygon-50k", test_polygon_50k);
   ADD ("render", test_render);
 
 #undef ADD
