@@ -1529,7 +1529,20 @@ kp_worker_cache_put_media (KpWorkerCache  *self,
   sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)size);
   sqlite3_bind_int (stmt, 4, verified ? 1 : 0);
   sqlite3_bind_int64 (stmt, 5, g_get_real_time ());
-  return step_done (self, stmt, error);
+
+  /* A media row need not reach the disk at once (a sync per file was most
+   * of a prefetch's time): if a crash loses it, the file is downloaded
+   * again; a row whose file did not survive fails the size check of
+   * kp_worker_cache_lookup_media(). */
+  if (!begin_relaxed (self, error))
+    return FALSE;
+  if (!step_done (self, stmt, error))
+    {
+      exec (self, "ROLLBACK", NULL);
+      exec (self, "PRAGMA synchronous = FULL", NULL);
+      return FALSE;
+    }
+  return commit_relaxed (self, error);
 }
 
 gboolean

@@ -26,6 +26,7 @@
 #define MAX_BATCH 100
 #define PROGRESS_INTERVAL_US (50 * G_TIME_SPAN_MILLISECOND)
 #define ACCEPTS_IN_FLIGHT 2
+#define ACCEPT_BATCH 25
 #define DOWNLOADS_IN_FLIGHT 4
 
 static const GEnumValue sync_state_values[] = {
@@ -743,7 +744,8 @@ struct _Offline
   GTask           *task;
   char            *hit_type_id;
   guint            wanted;
-  guint            accepting;
+  guint            accepting;    /* accept requests in flight */
+  guint            requested;    /* HITs they ask for */
   gboolean         group_done;
   GPtrArray       *assignment_ids;
   GHashTable      *media_seen;
@@ -944,19 +946,58 @@ offline_start_download (Offline    *o,
                                          o->cancellable, download_cb, job);
 }
 
+typedef struct
+{
+  Offline *o;
+  guint    count;   /* HITs asked for */
+} AcceptCall;
+
+static void
+offline_take_assignment (Offline    *o,
+                         JsonObject *assignment)
+{
+  Worker *w = o->w;
+  const char *assignment_id = json_object_get_string_member_with_default (assignment,
+                                                                          "assignment_id", NULL);
+  JsonObject *hit = NULL;
+  g_auto(GStrv) refs = NULL;
+
+  if (assignment_id == NULL)
+    return;
+
+  g_ptr_array_add (o->pending, json_object_ref (assignment));
+  g_ptr_array_add (o->assignment_ids, g_strdup (assignment_id));
+  if (json_object_has_member (assignment, "hit") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (assignment, "hit")))
+    hit = json_object_get_object_member (assignment, "hit");
+  refs = kp_worker_cache_find_media_refs (
+    hit != NULL ? json_object_get_string_member_with_default (hit, "question", NULL) : NULL);
+
+  for (guint i = 0; refs[i] != NULL; i++)
+    {
+      if (g_hash_table_contains (o->media_seen, refs[i]))
+        continue;
+      g_hash_table_add (o->media_seen, g_strdup (refs[i]));
+      if (!kp_worker_cache_lookup_media (w->cache, refs[i], NULL, NULL))
+        g_queue_push_tail (&o->media_queue, g_strdup (refs[i]));
+    }
+}
+
 static void
 accept_cb (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  Offline *o = user_data;
-  Worker *w = o->w;
+  AcceptCall *call = user_data;
+  Offline *o = call->o;
   g_autoptr(GError) error = NULL;
-  g_autoptr(JsonObject) assignment = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+  guint got = 0;
 
   o->accepting--;
-  assignment = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
-  if (assignment == NULL)
+  o->requested -= call->count;
+  answer = kp_worker_client_call_finish (KP_WORKER_CLIENT (source), result, &error);
+  if (answer == NULL)
     {
       /* 410: the group has nothing left for this worker. Anything else
        * ends the accepting too (accepting is not safe to repeat blindly). */
@@ -964,33 +1005,37 @@ accept_cb (GObject      *source,
       if (!g_error_matches (error, KP_WORKER_ERROR, KP_WORKER_ERROR_GONE) && o->error == NULL)
         o->error = g_steal_pointer (&error);
     }
-  else
+  else if (json_object_has_member (answer, "assignments") &&
+           JSON_NODE_HOLDS_ARRAY (json_object_get_member (answer, "assignments")))
     {
-      const char *assignment_id = json_object_get_string_member (assignment, "assignment_id");
-      JsonObject *hit = NULL;
-      g_auto(GStrv) refs = NULL;
+      JsonArray *assignments = json_object_get_array_member (answer, "assignments");
 
-      g_ptr_array_add (o->pending, json_object_ref (assignment));
-      g_ptr_array_add (o->assignment_ids, g_strdup (assignment_id));
-      if (json_object_has_member (assignment, "hit") &&
-          JSON_NODE_HOLDS_OBJECT (json_object_get_member (assignment, "hit")))
-        hit = json_object_get_object_member (assignment, "hit");
-      refs = kp_worker_cache_find_media_refs (
-        hit != NULL ? json_object_get_string_member_with_default (hit, "question", NULL) : NULL);
-
-      for (guint i = 0; refs[i] != NULL; i++)
+      for (guint i = 0; i < json_array_get_length (assignments); i++)
         {
-          if (g_hash_table_contains (o->media_seen, refs[i]))
-            continue;
-          g_hash_table_add (o->media_seen, g_strdup (refs[i]));
-          if (!kp_worker_cache_lookup_media (w->cache, refs[i], NULL, NULL))
-            g_queue_push_tail (&o->media_queue, g_strdup (refs[i]));
+          JsonNode *node = json_array_get_element (assignments, i);
+
+          if (JSON_NODE_HOLDS_OBJECT (node))
+            {
+              offline_take_assignment (o, json_node_get_object (node));
+              got++;
+            }
         }
     }
+  else
+    {
+      /* A server that accepts one at a time. */
+      offline_take_assignment (o, answer);
+      got = 1;
+    }
+
+  /* Fewer than asked for: the group has no more for this worker. */
+  if (answer != NULL && got < call->count)
+    o->group_done = TRUE;
 
   offline_progress (o, FALSE);
   offline_step (o);
   offline_unref (o);
+  g_free (call);
 }
 
 static void
@@ -1022,6 +1067,10 @@ offline_finish (Offline *o)
                             _("The group has no HIT left that you could accept"));
   else
     {
+      /* Some were taken: that is success, but say why not all. */
+      if (o->error != NULL && o->assignment_ids->len < o->wanted)
+        g_message ("Took %u of %u HITs offline: %s", o->assignment_ids->len, o->wanted,
+                   o->error->message);
       g_ptr_array_add (o->assignment_ids, NULL);
       p->strv = g_strdupv ((GStrv)o->assignment_ids->pdata);
       g_ptr_array_remove_index (o->assignment_ids, o->assignment_ids->len - 1);
@@ -1051,20 +1100,28 @@ offline_step (Offline *o)
       g_source_attach (o->flush_source, w->context);
     }
 
+  /* The accepts go in batches, one commit on the server each; the first
+   * is small so that the first media start early. */
   while (!cancelled && !o->group_done &&
          o->accepting < ACCEPTS_IN_FLIGHT &&
-         o->assignment_ids->len + o->accepting < o->wanted)
+         o->assignment_ids->len + o->requested < o->wanted)
     {
+      AcceptCall *call = g_new0 (AcceptCall, 1);
+
+      call->o = offline_ref (o);
+      call->count = MIN (o->assignment_ids->len + o->requested == 0 ? 4 : ACCEPT_BATCH,
+                         o->wanted - o->assignment_ids->len - o->requested);
       o->accepting++;
-      kp_worker_client_accept_group_async (w->client, o->hit_type_id, o->cancellable,
-                                           accept_cb, offline_ref (o));
+      o->requested += call->count;
+      kp_worker_client_accept_group_many_async (w->client, o->hit_type_id, call->count,
+                                                o->cancellable, accept_cb, call);
     }
 
-  /* While accepting, one download at a time, so the first HITs' media
-   * are there early without slowing the accepts (the server is busy
-   * enough with them); then several at once. */
+  /* Downloads run alongside the accepts: the server maps the files, so
+   * serving them costs it little, and the accepts wait for its disk, not
+   * for its processor. */
   while (!cancelled &&
-         o->downloading < (o->accepting > 0 ? 1 : DOWNLOADS_IN_FLIGHT) &&
+         o->downloading < DOWNLOADS_IN_FLIGHT &&
          !g_queue_is_empty (&o->media_queue))
     {
       g_autofree char *sha = g_queue_pop_head (&o->media_queue);

@@ -449,6 +449,27 @@ kp_worker_client_accept_group_async (KpWorkerClient      *self,
 }
 
 void
+kp_worker_client_accept_group_many_async (KpWorkerClient      *self,
+                                          const char          *hit_type_id,
+                                          guint                count,
+                                          GCancellable        *cancellable,
+                                          GAsyncReadyCallback  callback,
+                                          gpointer             user_data)
+{
+  g_autofree char *escaped = NULL;
+  g_autofree char *path = NULL;
+
+  CHECK_ARGS (self, cancellable);
+  g_return_if_fail (hit_type_id != NULL);
+  g_return_if_fail (count >= 1 && count <= 100);
+
+  escaped = g_uri_escape_string (hit_type_id, NULL, FALSE);
+  path = g_strdup_printf ("groups/%s/accept?count=%u", escaped, count);
+  call_async (self, SOUP_METHOD_POST, path, NULL, kp_worker_client_accept_group_many_async,
+              cancellable, callback, user_data);
+}
+
+void
 kp_worker_client_accept_hit_async (KpWorkerClient      *self,
                                    const char          *hit_id,
                                    GCancellable        *cancellable,

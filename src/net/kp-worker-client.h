@@ -103,6 +103,16 @@ void        kp_worker_client_accept_group_async       (KpWorkerClient      *self
                                                        GCancellable        *cancellable,
                                                        GAsyncReadyCallback  callback,
                                                        gpointer             user_data);
+/* Up to count (1–100) HITs of the group in one request and one commit on
+ * the server; the answer (kp_worker_client_call_finish()) is
+ * {"assignments": [...]}, as many as the group had left for the worker,
+ * or KP_WORKER_ERROR_GONE if none. Not idempotent either. */
+void        kp_worker_client_accept_group_many_async  (KpWorkerClient      *self,
+                                                       const char          *hit_type_id,
+                                                       guint                count,
+                                                       GCancellable        *cancellable,
+                                                       GAsyncReadyCallback  callback,
+                                                       gpointer             user_data);
 void        kp_worker_client_accept_hit_async         (KpWorkerClient      *self,
                                                        const char          *hit_id,
                                                        GCancellable        *cancellable,

@@ -37,6 +37,9 @@
 #define MAX_SYNC_ITEMS  100
 
 /* Assignment states that hold a slot of their HIT. */
+/* The most HITs one request may accept from a group. */
+#define MAX_GROUP_ACCEPTS 100
+
 #define ACTIVE_STATES "('Accepted', 'Submitted', 'Approved', 'Rejected')"
 
 typedef struct
@@ -1321,20 +1324,66 @@ handle_accept_hit (Request     *req,
   return respond_assignment (ctx, req->msg, SOUP_STATUS_OK, assignment_id, error);
 }
 
+/* Accepts the next HIT of the group the worker can have: TRUE with
+ * *assignment_id set, TRUE with NULL when none is left, FALSE on an error
+ * that ends the request. */
+static gboolean
+accept_next_in_group (KpCtx       *ctx,
+                      const char  *hit_type_id,
+                      char       **assignment_id,
+                      GError     **error)
+{
+  g_autoptr(KpRows) candidates = NULL;
+
+  *assignment_id = NULL;
+
+  candidates = group_candidates (ctx, hit_type_id, error);
+  if (candidates == NULL)
+    return FALSE;
+
+  for (guint r = 0; r < kp_rows_get_n_rows (candidates); r++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      if (accept_in_savepoint (ctx, kp_rows_get_text (candidates, r, 0), assignment_id,
+                               &local_error))
+        {
+          group_cursor_set (ctx->worker_id, hit_type_id, kp_rows_get_int (candidates, r, 1),
+                            kp_rows_get_text (candidates, r, 0));
+          return TRUE;
+        }
+      /* Someone else took it, or it just ended: try the next one. */
+      if (!g_error_matches (local_error, KP_API_ERROR, KP_API_ERROR_CONFLICT) &&
+          !g_error_matches (local_error, KP_API_ERROR, KP_API_ERROR_GONE))
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+/* POST groups/ID/accept: the next HIT of the group. With ?count=N, up to N
+ * of them in one request (one commit instead of N): the answer is then
+ * {"assignments": [...]}, as many as could be accepted, 410 if none. */
 static gboolean
 handle_accept_group (Request     *req,
                      const char  *hit_type_id,
                      GError     **error)
 {
   KpCtx *ctx = req->ctx;
-  g_autoptr(KpRows) candidates = NULL;
-  g_autoptr(GError) last_error = NULL;
-  g_autofree char *assignment_id = NULL;
+  g_autoptr(GPtrArray) accepted = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(JsonBuilder) builder = NULL;
   g_autofree char *reason = NULL;
   gboolean preview = FALSE;
+  gboolean many = query_get (req, "count") != NULL;
+  gint64 count = 1;
   Standing standing;
 
-  if (!read_empty_body (req, error))
+  if (!query_check_names (req, "count", error) ||
+      !query_int (req, "count", 1, MAX_GROUP_ACCEPTS, &count, error) ||
+      !read_empty_body (req, error))
     return FALSE;
 
   /* Only the next few HITs are looked at, not the whole group: accepting
@@ -1346,34 +1395,43 @@ handle_accept_group (Request     *req,
     return kp_api_fail (ctx, error, KP_API_ERROR_FORBIDDEN, NULL, "%s",
                         reason != NULL ? reason : _("You are not qualified to work on HITs of this group"));
 
-  candidates = group_candidates (ctx, hit_type_id, error);
-  if (candidates == NULL)
-    return FALSE;
-
-  for (guint r = 0; r < kp_rows_get_n_rows (candidates); r++)
+  while (accepted->len < count)
     {
-      g_clear_error (&last_error);
-      if (accept_in_savepoint (ctx, kp_rows_get_text (candidates, r, 0), &assignment_id, &last_error))
+      char *assignment_id = NULL;
+
+      if (!accept_next_in_group (ctx, hit_type_id, &assignment_id, error))
         {
-          group_cursor_set (ctx->worker_id, hit_type_id, kp_rows_get_int (candidates, r, 1),
-                            kp_rows_get_text (candidates, r, 0));
+          /* What was accepted before stays: answer with it. */
+          if (accepted->len == 0)
+            return FALSE;
+          g_clear_error (error);
           break;
         }
-      /* Someone else took it, or it just ended: try the next one. */
-      if (!g_error_matches (last_error, KP_API_ERROR, KP_API_ERROR_CONFLICT) &&
-          !g_error_matches (last_error, KP_API_ERROR, KP_API_ERROR_GONE))
-        {
-          g_propagate_error (error, g_steal_pointer (&last_error));
-          return FALSE;
-        }
+      if (assignment_id == NULL)
+        break;
+      g_ptr_array_add (accepted, assignment_id);
     }
 
-  if (assignment_id == NULL)
+  if (accepted->len == 0)
     return kp_api_fail (ctx, error, KP_API_ERROR_GONE, NULL,
                         _("The HIT group “%s” has no HITs available to you any more"),
                         hit_type_id);
 
-  return respond_assignment (ctx, req->msg, SOUP_STATUS_OK, assignment_id, error);
+  if (!many)
+    return respond_assignment (ctx, req->msg, SOUP_STATUS_OK, g_ptr_array_index (accepted, 0),
+                               error);
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "assignments");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < accepted->len; i++)
+    if (!add_assignment_detail (ctx, builder, g_ptr_array_index (accepted, i), error))
+      return FALSE;
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  respond_builder (req->msg, SOUP_STATUS_OK, builder);
+  return TRUE;
 }
 
 /* --- /assignments --- */

@@ -280,6 +280,36 @@ class WorkerApiTest(KpTestCase):
         self.assertEqual(got["NumberOfAssignmentsPending"], 1)
         self.assertEqual(got["NumberOfAssignmentsAvailable"], 0)
 
+    def test_accept_many_of_a_group_in_one_request(self):
+        title = unique("Batch ")
+        hits = [self.hit(Title=title)]
+        hits += [self.create_hit(Title=title) for _ in range(4)]
+        group = hits[0]["HITTypeId"]
+        w = self.worker()
+        status, first = w.call("POST", "/groups/%s/accept?count=3" % group)
+        self.assertEqual(status, 200, first)
+        self.assertEqual(len(first["assignments"]), 3)
+        # Fewer left than asked for: what there is.
+        status, rest = w.call("POST", "/groups/%s/accept?count=10" % group)
+        self.assertEqual(status, 200, rest)
+        self.assertEqual(len(rest["assignments"]), 2)
+        taken = first["assignments"] + rest["assignments"]
+        self.assertEqual({a["hit_id"] for a in taken}, {h["HITId"] for h in hits})
+        for assignment in taken:
+            self.assertEqual(assignment["status"], "Accepted")
+            self.assertIn("QuestionForm", assignment["hit"]["question"])
+            self.assertEqual(w.assignment(assignment["assignment_id"])["hit_id"],
+                             assignment["hit_id"])
+        self.assertStatus(w.call("POST", "/groups/%s/accept?count=2" % group), 410, "gone")
+        for bad in ("0", "101", "x"):
+            self.assertStatus(w.call("POST", "/groups/%s/accept?count=%s" % (group, bad)),
+                              400, "invalid-request")
+        self.assertStatus(w.call("POST", "/groups/%s/accept?cnt=2" % group), 400,
+                          "invalid-request")
+        for h in hits:
+            got = self.mturk.get_hit(HITId=h["HITId"])["HIT"]
+            self.assertEqual(got["NumberOfAssignmentsPending"], 1)
+
     def test_accept_by_group_finds_reopened_hits(self):
         # A worker's group accepts continue after the last one (so that a
         # worker's thousandth accept does not step over the 999 HITs done),
