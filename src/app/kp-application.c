@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kp-keymap.h"
 #include "kp-preview-window.h"
 #include "kp-window.h"
 #include "kp-worker-window.h"
@@ -20,6 +21,8 @@
 struct _KpApplication
 {
   AdwApplication parent_instance;
+
+  GSettings *settings;
 
   /* --preview TEMPLATE [--data ROWS.csv] [--row N] */
   char *preview_path;
@@ -252,26 +255,11 @@ static const GActionEntry app_actions[] = {
   { "about", about_action },
 };
 
-static const struct {
-  const char *action;
-  const char *accels[4];
-} accels[] = {
-  { "app.quit", { "<Control>q", NULL } },
-  { "win.open-folder", { "<Control>o", NULL } },
-  { "window.close", { "<Control>w", NULL } },
-  { "win.undo", { "<Control>z", NULL } },
-  { "win.redo", { "<Control><Shift>z", "<Control>y", NULL } },
-  { "win.next-image", { "Page_Down", "<Alt>Down", NULL } },
-  { "win.previous-image", { "Page_Up", "<Alt>Up", NULL } },
-  { "win.mark-done", { "<Control>Return", "<Control>KP_Enter", NULL } },
-  { "win.add-label", { "<Control>l", NULL } },
-  { "win.export('coco')", { "<Control>e", NULL } },
-  { "win.zoom-in", { "<Control>plus", "<Control>equal", "<Control>KP_Add", NULL } },
-  { "win.zoom-out", { "<Control>minus", "<Control>KP_Subtract", NULL } },
-  { "win.zoom-fit", { "<Control>0", "<Control>KP_0", NULL } },
-  { "win.zoom-100", { "<Control>1", "<Control>KP_1", NULL } },
-  { "win.show-help-overlay", { "<Control>question", NULL } },
-};
+static void
+keymap_changed_cb (KpApplication *self)
+{
+  kp_keymap_apply (GTK_APPLICATION (self), self->settings);
+}
 
 static void
 kp_application_startup (GApplication *app)
@@ -285,20 +273,11 @@ kp_application_startup (GApplication *app)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions,
                                    G_N_ELEMENTS (app_actions), self);
 
-  for (guint i = 0; i < G_N_ELEMENTS (accels); i++)
-    gtk_application_set_accels_for_action (GTK_APPLICATION (self),
-                                           accels[i].action, accels[i].accels);
-
-  /* Keys 1-9 choose the label with that key. */
-  for (int key = 1; key <= 9; key++)
-    {
-      g_autofree char *action = g_strdup_printf ("win.select-label(%d)", key);
-      char accel[2] = { (char)('0' + key), 0 };
-      g_autofree char *keypad = g_strdup_printf ("KP_%d", key);
-      const char *key_accels[] = { accel, keypad, NULL };
-
-      gtk_application_set_accels_for_action (GTK_APPLICATION (self), action, key_accels);
-    }
+  /* Every key comes from the keymap, which people can change. */
+  self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
+  kp_keymap_apply (GTK_APPLICATION (self), self->settings);
+  g_signal_connect_object (self->settings, "changed::keymap",
+                           G_CALLBACK (keymap_changed_cb), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -431,6 +410,7 @@ kp_application_finalize (GObject *object)
 
   g_free (self->preview_path);
   g_free (self->data_path);
+  g_clear_object (&self->settings);
 
   G_OBJECT_CLASS (kp_application_parent_class)->finalize (object);
 }

@@ -338,7 +338,7 @@ kp_keymap_build_shortcuts_window (GSettings *settings)
                         "<property name=\"modal\">true</property>"
                         "<child><object class=\"GtkShortcutsSection\">"
                         "<property name=\"section-name\">shortcuts</property>"
-                        "<property name=\"max-height\">14</property>");
+                        "<property name=\"max-height\">36</property>");
 
   for (guint s = 0; s < KP_KEYMAP_N_SECTIONS; s++)
     {

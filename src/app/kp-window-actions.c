@@ -6,11 +6,21 @@
 #include "config.h"
 
 #include <glib/gi18n.h>
+#include <json-glib/json-glib.h>
 
+#include "kp-audio-page.h"
 #include "kp-compat.h"
+#include "kp-keymap.h"
+#include "kp-keymap-editor.h"
 #include "kp-label-dialog.h"
+#include "kp-label-map.h"
 #include "kp-media.h"
+#include "kp-video-page.h"
 #include "kp-window-private.h"
+
+#pragma weak kp_video_page_undo
+#pragma weak kp_video_page_get_type
+#pragma weak kp_video_page_redo
 
 /* Colours for new labels, from the GNOME palette. */
 static const char *label_palette[] = {
@@ -69,11 +79,24 @@ _kp_window_update_actions (KpWindow *self)
   g_simple_action_set_state (G_SIMPLE_ACTION (mark_done), g_variant_new_boolean (done));
 
   /* Undo and redo follow the current document through the binding group. */
-  if (self->document == NULL)
+  if (self->document == NULL && _kp_window_get_media_page (self) == NULL)
     {
       set_enabled (self, "undo", FALSE);
       set_enabled (self, "redo", FALSE);
     }
+
+  {
+    static const char *editing[] = {
+      "copy", "paste", "duplicate", "copy-previous", "delete-selected", "hide-selected",
+      "show-all", "lock-selected", "raise-selected", "lower-selected",
+      "accept-suggestion", "reject-suggestion", "next-suggestion", "accept-above", "reject-below",
+    };
+    gboolean editable = has_item && self->document != NULL && _kp_window_get_media_page (self) == NULL;
+
+    for (guint i = 0; i < G_N_ELEMENTS (editing); i++)
+      set_enabled (self, editing[i], editable);
+    set_enabled (self, "import-annotations", has_project);
+  }
 }
 
 void
@@ -92,31 +115,49 @@ _kp_window_show_error (KpWindow   *self,
 
 /* Keyboard shortcuts */
 
-#define SHORTCUTS_RESOURCE RESOURCE_BASE_PATH "/ui/kp-shortcuts-window.ui"
-
-/* The shortcuts window is not at the gtk/help-overlay.ui path GtkApplication
- * looks for, which would build it (a few hundred widgets) with every window,
- * before the window's first frame. It is built after that frame, or at once
- * when asked for; GtkApplicationWindow then owns and shows it as usual. */
+/* The shortcuts window is built from the keymap, so it always lists the
+ * keys that work. It is built after the window's first frame (a few
+ * hundred widgets), or at once when asked for; GtkApplicationWindow then
+ * owns and shows it as usual. */
 GtkWindow *
 _kp_window_ensure_help_overlay (KpWindow *self)
 {
   GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (self);
-  g_autoptr(GtkBuilder) builder = NULL;
-  GObject *overlay;
+  GtkShortcutsWindow *overlay;
 
   g_clear_handle_id (&self->help_overlay_idle_id, g_source_remove);
 
   if (gtk_application_window_get_help_overlay (window) != NULL)
     return GTK_WINDOW (gtk_application_window_get_help_overlay (window));
 
-  builder = gtk_builder_new_from_resource (SHORTCUTS_RESOURCE);
-  overlay = gtk_builder_get_object (builder, "help_overlay");
-  g_return_val_if_fail (GTK_IS_SHORTCUTS_WINDOW (overlay), NULL);
+  overlay = kp_keymap_build_shortcuts_window (self->settings);
+  g_return_val_if_fail (overlay != NULL, NULL);
 
-  gtk_application_window_set_help_overlay (window, GTK_SHORTCUTS_WINDOW (overlay));
+  gtk_application_window_set_help_overlay (window, overlay);
 
   return GTK_WINDOW (overlay);
+}
+
+void
+_kp_window_reset_help_overlay (KpWindow *self)
+{
+  GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (self);
+  GtkShortcutsWindow *old = gtk_application_window_get_help_overlay (window);
+
+  if (old == NULL)
+    return;
+
+  g_object_ref (old);
+  gtk_application_window_set_help_overlay (window, NULL);
+  gtk_window_destroy (GTK_WINDOW (old));
+  g_object_unref (old);
+}
+
+char *
+_kp_window_dup_accel_label (KpWindow   *self,
+                            const char *action)
+{
+  return kp_keymap_dup_label (self->settings, action);
 }
 
 static void
@@ -244,6 +285,17 @@ undo_action (GSimpleAction *action,
   KpWindow *self = user_data;
   g_autoptr(GError) error = NULL;
 
+  GtkWidget *page = _kp_window_get_media_page (self);
+
+  if (page != NULL)
+    {
+      if (KP_IS_AUDIO_PAGE (page))
+        kp_audio_page_undo (KP_AUDIO_PAGE (page));
+      else if (kp_video_page_undo != NULL)
+        kp_video_page_undo (KP_VIDEO_PAGE (page));
+      return;
+    }
+
   if (self->document != NULL && !kp_document_undo (self->document, &error))
     kp_window_add_toast (self, error->message);
 }
@@ -255,6 +307,17 @@ redo_action (GSimpleAction *action,
 {
   KpWindow *self = user_data;
   g_autoptr(GError) error = NULL;
+
+  GtkWidget *page = _kp_window_get_media_page (self);
+
+  if (page != NULL)
+    {
+      if (KP_IS_AUDIO_PAGE (page))
+        kp_audio_page_redo (KP_AUDIO_PAGE (page));
+      else if (kp_video_page_redo != NULL)
+        kp_video_page_redo (KP_VIDEO_PAGE (page));
+      return;
+    }
 
   if (self->document != NULL && !kp_document_redo (self->document, &error))
     kp_window_add_toast (self, error->message);
@@ -467,7 +530,8 @@ select_label_action (GSimpleAction *action,
   KpWindow *self = user_data;
   int key = g_variant_get_int32 (parameter);
   const KpLabel *label = find_label (self, 0, key);
-  gint64 selected_id;
+  const gint64 *selected;
+  guint n_selected = 0;
 
   if (label == NULL)
     {
@@ -479,15 +543,23 @@ select_label_action (GSimpleAction *action,
 
   _kp_window_set_current_label (self, label->id);
 
-  /* With a box selected, the key relabels it: one undoable command. */
-  selected_id = kp_canvas_get_selected_id (self->canvas);
-  if (selected_id != 0 && self->document != NULL)
+  /* With a selection, the key relabels it: one undoable command. */
+  selected = kp_canvas_get_selection (self->canvas, &n_selected);
+  if (n_selected > 0 && self->document != NULL)
     {
-      const KpAnnotation *annotation = kp_document_lookup (self->document, selected_id);
+      g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
       g_autoptr(GError) error = NULL;
 
-      if (annotation != NULL && annotation->label_id != label->id &&
-          !kp_document_set_label (self->document, selected_id, label->id, &error))
+      for (guint i = 0; i < n_selected; i++)
+        {
+          const KpAnnotation *annotation = kp_document_lookup (self->document, selected[i]);
+
+          if (annotation != NULL && annotation->label_id != label->id)
+            g_array_append_val (ids, selected[i]);
+        }
+
+      if (ids->len > 0 &&
+          !kp_document_relabel (self->document, (const gint64 *)ids->data, ids->len, label->id, &error))
         kp_window_add_toast (self, error->message);
     }
 }
@@ -713,6 +785,888 @@ export_action (GSimpleAction *action,
     }
 }
 
+/* Tools */
+
+static void
+tool_change_state (GSimpleAction *action,
+                   GVariant      *value,
+                   gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  KpTool *current = kp_canvas_get_tool (self->canvas);
+  KpToolKind kind;
+
+  if (!kp_tool_kind_from_id (g_variant_get_string (value, NULL), &kind))
+    return;
+
+  if (current == NULL || kp_tool_get_kind (current) != kind)
+    {
+      g_autoptr(KpTool) tool = kp_tool_new_for_kind (self->canvas, kind);
+
+      kp_canvas_set_tool (self->canvas, tool);
+    }
+
+  g_simple_action_set_state (action, value);
+}
+
+static void
+canvas_tool_cb (KpWindow   *self,
+                GParamSpec *pspec,
+                KpCanvas   *canvas)
+{
+  KpTool *tool = kp_canvas_get_tool (canvas);
+  GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), "tool");
+
+  if (tool != NULL && action != NULL)
+    g_simple_action_set_state (G_SIMPLE_ACTION (action),
+                               g_variant_new_string (kp_tool_kind_get_id (kp_tool_get_kind (tool))));
+}
+
+/* The selection */
+
+static GArray *
+dup_selection (KpWindow *self)
+{
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  const gint64 *selected;
+  guint n = 0;
+
+  selected = kp_canvas_get_selection (self->canvas, &n);
+  if (self->document != NULL && n > 0)
+    g_array_append_vals (ids, selected, n);
+
+  return ids;
+}
+
+static void
+select_ids (KpWindow     *self,
+            const gint64 *ids,
+            guint         n_ids)
+{
+  kp_canvas_set_selection (self->canvas, ids, n_ids);
+}
+
+static void
+report_error (KpWindow *self,
+              GError   *error)
+{
+  if (error != NULL)
+    kp_window_add_toast (self, error->message);
+}
+
+/* Copy and paste */
+
+static char *
+annotations_to_json (KpWindow   *self,
+                     GPtrArray  *annotations)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      const KpAnnotation *annotation = g_ptr_array_index (annotations, i);
+      const KpLabel *label = NULL;
+
+      for (guint l = 0; self->labels != NULL && l < self->labels->len && label == NULL; l++)
+        if (((KpLabel *)g_ptr_array_index (self->labels, l))->id == annotation->label_id)
+          label = g_ptr_array_index (self->labels, l);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "label");
+      json_builder_add_string_value (builder, label ? label->name : "");
+      json_builder_set_member_name (builder, "shape");
+      json_builder_add_string_value (builder, kp_shape_to_string (annotation->shape));
+      json_builder_set_member_name (builder, "bbox");
+      json_builder_begin_array (builder);
+      json_builder_add_double_value (builder, annotation->rect.x);
+      json_builder_add_double_value (builder, annotation->rect.y);
+      json_builder_add_double_value (builder, annotation->rect.width);
+      json_builder_add_double_value (builder, annotation->rect.height);
+      json_builder_end_array (builder);
+      if (annotation->n_points > 0)
+        {
+          json_builder_set_member_name (builder, "points");
+          json_builder_begin_array (builder);
+          for (guint p = 0; p < annotation->n_points; p++)
+            {
+              json_builder_begin_array (builder);
+              json_builder_add_double_value (builder, annotation->points[p].x);
+              json_builder_add_double_value (builder, annotation->points[p].y);
+              json_builder_end_array (builder);
+            }
+          json_builder_end_array (builder);
+        }
+      if (annotation->shape == KP_SHAPE_ROTATED_BOX)
+        {
+          json_builder_set_member_name (builder, "rotated");
+          json_builder_begin_array (builder);
+          json_builder_add_double_value (builder, annotation->rotated.cx);
+          json_builder_add_double_value (builder, annotation->rotated.cy);
+          json_builder_add_double_value (builder, annotation->rotated.width);
+          json_builder_add_double_value (builder, annotation->rotated.height);
+          json_builder_add_double_value (builder, annotation->rotated.angle);
+          json_builder_end_array (builder);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+
+  return json_generator_to_data (generator, NULL);
+}
+
+static void
+copy_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autofree char *json = NULL;
+  g_autofree char *message = NULL;
+
+  if (ids->len == 0)
+    {
+      kp_window_add_toast (self, _("Select objects to copy"));
+      return;
+    }
+
+  g_clear_pointer (&self->clipboard, g_ptr_array_unref);
+  self->clipboard = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const KpAnnotation *annotation = kp_document_lookup (self->document, g_array_index (ids, gint64, i));
+
+      if (annotation != NULL)
+        g_ptr_array_add (self->clipboard, kp_annotation_copy (annotation));
+    }
+  self->clipboard_media_id = kp_document_get_media_id (self->document);
+  self->paste_count = 0;
+
+  /* Other programs get the objects as JSON text. */
+  json = annotations_to_json (self, self->clipboard);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), json);
+
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Copied %u object", "Copied %u objects",
+                                          self->clipboard->len),
+                             self->clipboard->len);
+  kp_window_add_toast (self, message);
+}
+
+/* Adds copies of annotations moved by (dx, dy) as one step, and selects them. */
+static gboolean
+add_copies (KpWindow  *self,
+            GPtrArray *annotations,
+            double     dx,
+            double     dy)
+{
+  g_autoptr(GPtrArray) copies = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  g_autofree gint64 *ids = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      KpAnnotation *copy = kp_annotation_copy (g_ptr_array_index (annotations, i));
+
+      /* A copy is a person's new object, shown and editable. */
+      copy->flags &= ~(KP_ANNOTATION_HIDDEN | KP_ANNOTATION_LOCKED);
+      if (dx != 0 || dy != 0)
+        kp_annotation_translate (copy, dx, dy);
+      g_ptr_array_add (copies, copy);
+    }
+
+  ids = g_new0 (gint64, copies->len);
+  if (!kp_document_add_many (self->document, (const KpAnnotation * const *)copies->pdata, copies->len,
+                             ids, &error))
+    {
+      report_error (self, error);
+      return FALSE;
+    }
+
+  select_ids (self, ids, copies->len);
+
+  return TRUE;
+}
+
+static void
+paste_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  double offset = 0;
+
+  if (self->document == NULL)
+    return;
+
+  if (self->clipboard == NULL || self->clipboard->len == 0)
+    {
+      kp_window_add_toast (self, _("Nothing to paste: copy objects first"));
+      return;
+    }
+
+  /* Pasted on its own image, a copy would hide the original. */
+  if (self->clipboard_media_id == kp_document_get_media_id (self->document))
+    offset = 10.0 * ++self->paste_count;
+
+  add_copies (self, self->clipboard, offset, offset);
+}
+
+static void
+duplicate_action (GSimpleAction *action,
+                  GVariant      *parameter,
+                  gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GPtrArray) selected = g_ptr_array_new ();
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const KpAnnotation *annotation = kp_document_lookup (self->document, g_array_index (ids, gint64, i));
+
+      if (annotation != NULL)
+        g_ptr_array_add (selected, (gpointer)annotation);
+    }
+
+  if (selected->len == 0)
+    {
+      kp_window_add_toast (self, _("Select objects to duplicate"));
+      return;
+    }
+
+  add_copies (self, selected, 10, 10);
+}
+
+static void
+copy_previous_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  guint position = gtk_single_selection_get_selected (self->selection);
+  g_autoptr(KpMediaItem) item = NULL;
+  g_autoptr(GError) error = NULL;
+  KpDocument *previous;
+  GPtrArray *annotations;
+
+  if (self->document == NULL || position == GTK_INVALID_LIST_POSITION || position == 0)
+    {
+      kp_window_add_toast (self, _("There is no previous image"));
+      return;
+    }
+
+  item = g_list_model_get_item (G_LIST_MODEL (self->media), position - 1);
+  previous = _kp_window_ensure_document (self, kp_media_item_get_media_id (item), &error);
+  if (previous == NULL)
+    {
+      report_error (self, error);
+      return;
+    }
+
+  annotations = kp_document_get_annotations (previous);
+  if (annotations->len == 0)
+    {
+      kp_window_add_toast (self, _("The previous image has no objects"));
+      return;
+    }
+
+  if (add_copies (self, annotations, 0, 0))
+    {
+      g_autofree char *message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                               "Copied %u object from the previous image",
+                                                               "Copied %u objects from the previous image",
+                                                               annotations->len),
+                                                  annotations->len);
+
+      kp_window_add_toast (self, message);
+    }
+}
+
+/* Objects */
+
+static void
+delete_selected_action (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+
+  if (ids->len > 0 &&
+      !kp_document_remove_many (self->document, (const gint64 *)ids->data, ids->len, &error))
+    report_error (self, error);
+}
+
+static void
+hide_selected_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+
+  if (ids->len > 0 &&
+      !kp_document_set_flags (self->document, (const gint64 *)ids->data, ids->len,
+                              KP_ANNOTATION_HIDDEN, TRUE, &error))
+    report_error (self, error);
+}
+
+static void
+show_all_action (GSimpleAction *action,
+                 GVariant      *parameter,
+                 gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_autoptr(GError) error = NULL;
+  GPtrArray *annotations;
+
+  if (self->document == NULL)
+    return;
+
+  annotations = kp_document_get_annotations (self->document);
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      const KpAnnotation *annotation = g_ptr_array_index (annotations, i);
+
+      if (annotation->flags & KP_ANNOTATION_HIDDEN)
+        g_array_append_val (ids, annotation->id);
+    }
+
+  if (ids->len > 0 &&
+      !kp_document_set_flags (self->document, (const gint64 *)ids->data, ids->len,
+                              KP_ANNOTATION_HIDDEN, FALSE, &error))
+    report_error (self, error);
+}
+
+static void
+lock_selected_action (GSimpleAction *action,
+                      GVariant      *parameter,
+                      gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+  gboolean all_locked = TRUE;
+
+  if (ids->len == 0)
+    return;
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const KpAnnotation *annotation = kp_document_lookup (self->document, g_array_index (ids, gint64, i));
+
+      if (annotation != NULL && !(annotation->flags & KP_ANNOTATION_LOCKED))
+        all_locked = FALSE;
+    }
+
+  if (!kp_document_set_flags (self->document, (const gint64 *)ids->data, ids->len,
+                              KP_ANNOTATION_LOCKED, !all_locked, &error))
+    report_error (self, error);
+}
+
+static void
+raise_selected_action (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+
+  if (ids->len > 0 &&
+      !kp_document_raise_to_top (self->document, (const gint64 *)ids->data, ids->len, &error))
+    report_error (self, error);
+}
+
+static void
+lower_selected_action (GSimpleAction *action,
+                       GVariant      *parameter,
+                       gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+
+  if (ids->len > 0 &&
+      !kp_document_lower_to_bottom (self->document, (const gint64 *)ids->data, ids->len, &error))
+    report_error (self, error);
+}
+
+/* Suggestions */
+
+/* Selects the first PENDING suggestion after the primary selection in
+ * drawing order (wrapping around) and zooms to it; FALSE when none. */
+static gboolean
+go_to_next_suggestion (KpWindow *self)
+{
+  GPtrArray *annotations;
+  gint64 current;
+  guint start = 0;
+
+  if (self->document == NULL)
+    return FALSE;
+
+  annotations = kp_document_get_annotations (self->document);
+  current = kp_canvas_get_selected_id (self->canvas);
+  for (guint i = 0; current != 0 && i < annotations->len; i++)
+    if (((KpAnnotation *)g_ptr_array_index (annotations, i))->id == current)
+      start = i + 1;
+
+  for (guint k = 0; k < annotations->len; k++)
+    {
+      const KpAnnotation *annotation = g_ptr_array_index (annotations, (start + k) % annotations->len);
+
+      if (annotation->review == KP_REVIEW_PENDING && !(annotation->flags & KP_ANNOTATION_HIDDEN))
+        {
+          select_ids (self, &annotation->id, 1);
+          kp_canvas_zoom_to_selection (self->canvas);
+          return TRUE;
+        }
+    }
+
+  return FALSE;
+}
+
+static GArray *
+dup_selected_suggestions (KpWindow *self)
+{
+  g_autoptr(GArray) ids = dup_selection (self);
+  GArray *pending = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < ids->len; i++)
+    {
+      const KpAnnotation *annotation = kp_document_lookup (self->document, g_array_index (ids, gint64, i));
+
+      if (annotation != NULL && annotation->review == KP_REVIEW_PENDING)
+        g_array_append_val (pending, annotation->id);
+    }
+
+  return pending;
+}
+
+static void
+review_selected (KpWindow *self,
+                 gboolean  accept)
+{
+  g_autoptr(GArray) ids = dup_selected_suggestions (self);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  if (ids->len == 0)
+    {
+      kp_window_add_toast (self, _("Select a suggestion first"));
+      return;
+    }
+
+  if (accept)
+    ok = kp_document_accept (self->document, (const gint64 *)ids->data, ids->len, &error);
+  else
+    ok = kp_document_reject (self->document, (const gint64 *)ids->data, ids->len, &error);
+
+  if (!ok)
+    {
+      report_error (self, error);
+      return;
+    }
+
+  /* Review goes on with the next one. */
+  if (!go_to_next_suggestion (self))
+    select_ids (self, NULL, 0);
+}
+
+static void
+accept_suggestion_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  review_selected (user_data, TRUE);
+}
+
+static void
+reject_suggestion_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  review_selected (user_data, FALSE);
+}
+
+static void
+next_suggestion_action (GSimpleAction *action,
+                        GVariant      *parameter,
+                        gpointer       user_data)
+{
+  KpWindow *self = user_data;
+
+  if (!go_to_next_suggestion (self))
+    kp_window_add_toast (self, _("No suggestions left on this image"));
+}
+
+static void
+review_threshold (KpWindow *self,
+                  gboolean  accept)
+{
+  double threshold = kp_suggestion_panel_get_threshold (self->suggestion_panel);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  guint before, after;
+  gboolean ok;
+
+  if (self->document == NULL)
+    return;
+
+  before = kp_suggestion_count_pending (self->document);
+  if (accept)
+    ok = kp_document_accept_above (self->document, threshold, &error);
+  else
+    ok = kp_document_reject_below (self->document, threshold, &error);
+  if (!ok)
+    {
+      report_error (self, error);
+      return;
+    }
+  after = kp_suggestion_count_pending (self->document);
+
+  if (accept)
+    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Accepted %u suggestion",
+                                            "Accepted %u suggestions", before - after),
+                               before - after);
+  else
+    message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Rejected %u suggestion",
+                                            "Rejected %u suggestions", before - after),
+                               before - after);
+  kp_window_add_toast (self, message);
+}
+
+static void
+accept_above_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  review_threshold (user_data, TRUE);
+}
+
+static void
+reject_below_action (GSimpleAction *action,
+                     GVariant      *parameter,
+                     gpointer       user_data)
+{
+  review_threshold (user_data, FALSE);
+}
+
+/* Importing pre-annotations */
+
+typedef struct
+{
+  char           *folder;
+  char           *input;
+  KpImportReport *report;
+} ImportData;
+
+static void
+import_data_free (ImportData *data)
+{
+  g_free (data->folder);
+  g_free (data->input);
+  g_clear_pointer (&data->report, kp_import_report_free);
+  g_free (data);
+}
+
+static gboolean
+folder_has_suffix (const char *folder,
+                   const char *suffix)
+{
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (g_str_has_suffix (name, suffix))
+      return TRUE;
+
+  return FALSE;
+}
+
+/* Which format input is in: by its name, then by a look inside. */
+static gboolean
+guess_format (const char      *input,
+              KpImportFormat  *format,
+              GError         **error)
+{
+  g_autofree char *lower = g_ascii_strdown (input, -1);
+
+  if (g_file_test (input, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *annotations = g_build_filename (input, "Annotations", NULL);
+      g_autofree char *labels = g_build_filename (input, "labels", NULL);
+      g_autofree char *classes = g_build_filename (input, "classes.txt", NULL);
+      g_autofree char *yaml = g_build_filename (input, "data.yaml", NULL);
+
+      if (folder_has_suffix (input, ".xml") || folder_has_suffix (annotations, ".xml"))
+        *format = KP_IMPORT_FORMAT_VOC;
+      else if (g_file_test (classes, G_FILE_TEST_EXISTS) || g_file_test (yaml, G_FILE_TEST_EXISTS) ||
+               g_file_test (labels, G_FILE_TEST_IS_DIR) || folder_has_suffix (input, ".txt"))
+        *format = KP_IMPORT_FORMAT_YOLO;
+      else
+        goto unknown;
+      return TRUE;
+    }
+
+  if (g_str_has_suffix (lower, ".xml"))
+    *format = KP_IMPORT_FORMAT_VOC;
+  else if (g_str_has_suffix (lower, ".manifest") || g_str_has_suffix (lower, ".jsonl"))
+    *format = KP_IMPORT_FORMAT_GROUND_TRUTH;
+  else if (g_str_has_suffix (lower, ".json"))
+    {
+      g_autofree char *contents = NULL;
+      gsize length = 0;
+
+      /* One JSON object per line, each with a "source-ref": Ground Truth. */
+      if (g_file_get_contents (input, &contents, &length, NULL) &&
+          strstr (contents, "\"source-ref\"") != NULL && strstr (contents, "\"images\"") == NULL)
+        *format = KP_IMPORT_FORMAT_GROUND_TRUTH;
+      else
+        *format = KP_IMPORT_FORMAT_COCO;
+    }
+  else
+    goto unknown;
+
+  return TRUE;
+
+unknown:
+  {
+    g_autofree char *display = g_filename_display_basename (input);
+
+    g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_UNKNOWN_FORMAT,
+                 _("“%s” is not in a format Kempelen imports: choose a COCO .json file, a Ground Truth manifest, or a folder of Pascal VOC .xml or YOLO .txt files."),
+                 display);
+    return FALSE;
+  }
+}
+
+static void
+import_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  ImportData *data = task_data;
+  g_autoptr(KpStore) store = NULL;
+  g_autoptr(GError) error = NULL;
+  KpImportFormat format;
+
+  if (!guess_format (data->input, &format, &error) ||
+      !(store = kp_store_open (data->folder, &error)) ||
+      !(data->report = kp_import (store, format, data->input, KP_IMPORT_FLAGS_NONE,
+                                  kp_label_map_load_rgb, NULL, cancellable, &error)))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+import_done_cb (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  KpWindow *self = KP_WINDOW (object);
+  ImportData *data = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
+  GHashTableIter iter;
+  gpointer value;
+  KpImportReport *report;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        _kp_window_show_error (self, _("Cannot Import the Pre-annotations"), error->message);
+      return;
+    }
+
+  if (self->store == NULL || g_strcmp0 (kp_store_get_folder (self->store), data->folder) != 0)
+    return;
+
+  /* The import wrote through its own connection: read again what is in memory. */
+  g_hash_table_iter_init (&iter, self->documents);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_autoptr(GError) reload_error = NULL;
+
+      if (!kp_document_reload (value, &reload_error))
+        g_debug ("Cannot reload a document: %s", reload_error->message);
+    }
+  kp_window_reload_labels (self);
+  refresh_all_items (self);
+
+  report = data->report;
+  message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                          "Imported %u suggestion",
+                                          "Imported %u suggestions",
+                                          report->n_objects),
+                             report->n_objects);
+
+  if (report->problems != NULL && report->problems->len > 0)
+    {
+      g_autoptr(GString) body = g_string_new (NULL);
+      g_autofree char *heading = NULL;
+      guint shown = MIN (report->problems->len, 20);
+
+      g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE,
+                                                 "%u object was added to %u image.",
+                                                 "%u objects were added to %u images.",
+                                                 report->n_objects),
+                              report->n_objects, report->n_images);
+      g_string_append (body, " ");
+      g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE,
+                                                 "%u thing was skipped:",
+                                                 "%u things were skipped:",
+                                                 report->problems->len),
+                              report->problems->len);
+      for (guint i = 0; i < shown; i++)
+        g_string_append_printf (body, "\n• %s", (const char *)g_ptr_array_index (report->problems, i));
+      if (shown < report->problems->len)
+        g_string_append_printf (body, "\n%s", _("…"));
+
+      heading = g_strdup_printf ("%s", message);
+      _kp_window_show_error (self, heading, body->str);
+      return;
+    }
+
+  kp_window_add_toast (self, message);
+}
+
+static void
+import_chosen_cb (GFile    *file,
+                  gpointer  user_data)
+{
+  g_autoptr(KpWindow) self = user_data;
+  g_autoptr(GTask) task = NULL;
+  ImportData *data;
+
+  if (file == NULL || self->store == NULL)
+    return;
+
+  data = g_new0 (ImportData, 1);
+  data->folder = g_strdup (kp_store_get_folder (self->store));
+  data->input = g_file_get_path (file);
+
+  task = g_task_new (self, self->project_cancellable, import_done_cb, NULL);
+  g_task_set_source_tag (task, import_chosen_cb);
+  g_task_set_task_data (task, data, (GDestroyNotify)import_data_free);
+
+  if (data->input == NULL)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               _("Only files on this computer can be imported."));
+      return;
+    }
+
+  kp_window_add_toast (self, _("Importing pre-annotations…"));
+  g_task_run_in_thread (task, import_thread);
+}
+
+void
+_kp_window_import_file (KpWindow *self,
+                        GFile    *file)
+{
+  import_chosen_cb (file, g_object_ref (self));
+}
+
+static void
+import_native_response_cb (GtkNativeDialog *native,
+                           int              response,
+                           gpointer         user_data)
+{
+  g_autoptr(GFile) file = NULL;
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (native));
+
+  import_chosen_cb (file, user_data);
+  g_object_unref (native);
+}
+
+static void
+import_annotations_action (GSimpleAction *action,
+                           GVariant      *parameter,
+                           gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  g_autoptr(GFile) folder = NULL;
+
+  if (self->store == NULL)
+    return;
+
+  folder = g_file_new_for_path (kp_store_get_folder (self->store));
+
+  if (g_strcmp0 (g_variant_get_string (parameter, NULL), "folder") == 0)
+    {
+      kp_choose_file (GTK_WINDOW (self), KP_FILE_CHOOSER_SELECT_FOLDER,
+                      _("Import Pre-annotations: Choose a Pascal VOC or YOLO Folder"), _("_Import"),
+                      folder, NULL, import_chosen_cb, g_object_ref (self));
+    }
+  else
+    {
+      GtkFileChooserNative *native;
+      GtkFileFilter *filter = gtk_file_filter_new ();
+
+      native = gtk_file_chooser_native_new (_("Import Pre-annotations"), GTK_WINDOW (self),
+                                            GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
+      gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (native), TRUE);
+      gtk_file_filter_set_name (filter, _("COCO, Ground Truth or Pascal VOC files"));
+      gtk_file_filter_add_suffix (filter, "json");
+      gtk_file_filter_add_suffix (filter, "manifest");
+      gtk_file_filter_add_suffix (filter, "jsonl");
+      gtk_file_filter_add_suffix (filter, "xml");
+      gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (native), filter);
+      g_object_unref (filter);
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (native), folder, NULL);
+      g_signal_connect (native, "response", G_CALLBACK (import_native_response_cb), g_object_ref (self));
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (native));
+    }
+}
+
+/* View and preferences */
+
+static void
+reset_adjustments_action (GSimpleAction *action,
+                          GVariant      *parameter,
+                          gpointer       user_data)
+{
+  KpWindow *self = user_data;
+
+  kp_canvas_set_brightness (self->canvas, 0);
+  kp_canvas_set_contrast (self->canvas, 1);
+  kp_canvas_set_gamma (self->canvas, 1);
+}
+
+static void
+show_keymap_action (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  KpWindow *self = user_data;
+
+  gtk_window_present (GTK_WINDOW (kp_keymap_editor_new (GTK_WINDOW (self), self->settings)));
+}
+
+static void
+keymap_changed_cb (KpWindow *self)
+{
+  _kp_window_reset_help_overlay (self);
+}
+
 static const GActionEntry win_actions[] = {
   { "open-folder", open_folder_action },
   { "show-help-overlay", show_help_overlay_action },
@@ -731,13 +1685,43 @@ static const GActionEntry win_actions[] = {
   { "zoom-out", zoom_action },
   { "zoom-fit", zoom_action },
   { "zoom-100", zoom_action },
+  { "tool", NULL, "s", "'box'", tool_change_state },
+  { "copy", copy_action },
+  { "paste", paste_action },
+  { "duplicate", duplicate_action },
+  { "copy-previous", copy_previous_action },
+  { "delete-selected", delete_selected_action },
+  { "hide-selected", hide_selected_action },
+  { "show-all", show_all_action },
+  { "lock-selected", lock_selected_action },
+  { "raise-selected", raise_selected_action },
+  { "lower-selected", lower_selected_action },
+  { "accept-suggestion", accept_suggestion_action },
+  { "reject-suggestion", reject_suggestion_action },
+  { "next-suggestion", next_suggestion_action },
+  { "accept-above", accept_above_action },
+  { "reject-below", reject_below_action },
+  { "import-annotations", import_annotations_action, "s" },
+  { "reset-adjustments", reset_adjustments_action },
+  { "show-keymap", show_keymap_action },
 };
 
 void
 _kp_window_init_actions (KpWindow *self)
 {
+  g_autoptr(GAction) crosshair = NULL;
+
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_actions,
                                    G_N_ELEMENTS (win_actions), self);
+
+  crosshair = g_settings_create_action (self->settings, "show-crosshair");
+  g_action_map_add_action (G_ACTION_MAP (self), crosshair);
+
+  g_signal_connect_object (self->canvas, "notify::tool", G_CALLBACK (canvas_tool_cb),
+                           self, G_CONNECT_SWAPPED);
+  canvas_tool_cb (self, NULL, self->canvas);
+  g_signal_connect_object (self->settings, "changed::keymap", G_CALLBACK (keymap_changed_cb),
+                           self, G_CONNECT_SWAPPED);
 
   g_binding_group_bind (self->document_bindings, "can-undo",
                         g_action_map_lookup_action (G_ACTION_MAP (self), "undo"), "enabled",

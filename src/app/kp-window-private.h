@@ -5,8 +5,14 @@
 
 #pragma once
 
+#include "kp-attribute-panel.h"
+#include "kp-image-prefetcher.h"
 #include "kp-media-item.h"
+#include "kp-object-list.h"
+#include "kp-suggestion-panel.h"
+#include "kp-tag-bar.h"
 #include "kp-thumbnailer.h"
+#include "kp-tool-palette.h"
 #include "kp-window.h"
 
 G_BEGIN_DECLS
@@ -25,6 +31,15 @@ struct _KpWindow
   guint                 n_done;          /* items whose status is DONE */
   GHashTable           *documents;       /* gint64* -> KpDocument* */
   GPtrArray            *labels;          /* KpLabel */
+  GPtrArray            *attributes;      /* KpAttribute, of every label */
+  KpImagePrefetcher    *prefetcher;
+  guint                 prefetch_idle_id;
+
+  /* Copied objects (KpAnnotation), kept in the process: they paste into
+   * any image of the project, whatever the system clipboard holds. */
+  GPtrArray            *clipboard;
+  gint64                clipboard_media_id;
+  guint                 paste_count;
   KpThumbnailer        *thumbnailer;
   GCancellable         *project_cancellable;
   GCancellable         *open_cancellable;
@@ -74,6 +89,21 @@ struct _KpWindow
   GtkLabel             *media_label;
   GtkToggleButton      *done_button;
   GtkListBox           *labels_list;
+  GtkWidget            *view_button;
+  GtkRange             *brightness_scale;
+  GtkRange             *contrast_scale;
+  GtkRange             *gamma_scale;
+  GtkBox               *tools_box;
+  GtkWidget            *tools_separator;
+  KpToolPalette        *tool_palette;
+  KpTagBar             *tag_bar;
+  KpSuggestionPanel    *suggestion_panel;
+  GtkStack             *side_stack;
+  KpObjectList         *object_list;
+  KpAttributePanel     *attribute_panel;
+  GtkWidget            *audio_page;      /* KpAudioPage, made when first needed */
+  GtkWidget            *video_page;      /* KpVideoPage, made when first needed */
+  GtkWidget            *shown_page;      /* the audio or video page in use, or NULL */
 };
 
 /* kp-window-actions.c */
@@ -83,6 +113,14 @@ void        _kp_window_show_error         (KpWindow      *self,
                                            const char    *heading,
                                            const char    *message);
 GtkWindow  *_kp_window_ensure_help_overlay (KpWindow     *self);
+/* Imports pre-annotations from file (format guessed) in a worker thread. */
+void        _kp_window_import_file         (KpWindow     *self,
+                                            GFile        *file);
+/* Drops the shortcuts window, so that the next one shows the new keymap. */
+void        _kp_window_reset_help_overlay  (KpWindow     *self);
+/* The accelerator label of a keymap action, for tooltips (or NULL). */
+char       *_kp_window_dup_accel_label     (KpWindow     *self,
+                                            const char   *action);
 
 /* kp-window.c */
 void        _kp_window_refresh_item       (KpWindow      *self,
@@ -95,5 +133,8 @@ void        _kp_window_sync_labels        (KpWindow      *self);
 KpDocument *_kp_window_ensure_document    (KpWindow      *self,
                                            gint64         media_id,
                                            GError       **error);
+void        _kp_window_reload_attributes  (KpWindow      *self);
+/* The shown page's undo/redo (audio, video), or NULL for the canvas. */
+GtkWidget  *_kp_window_get_media_page     (KpWindow      *self);
 
 G_END_DECLS

@@ -13,10 +13,23 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "kp-audio-page.h"
+#include "kp-keymap.h"
 #include "kp-label-row.h"
 #include "kp-media-row.h"
 #include "kp-media.h"
+#include "kp-video-page.h"
 #include "kp-window-private.h"
+
+/* The video page and the image layer are written at the same time as
+ * this window; until they are in the build, their media show an error. */
+#pragma weak kp_video_page_new
+#pragma weak kp_video_page_get_type
+#pragma weak kp_video_page_load
+#pragma weak kp_video_page_unload
+#pragma weak kp_image_layer_new_async
+#pragma weak kp_image_layer_new_finish
+#pragma weak kp_image_layer_wants_size
 
 #define THUMBNAIL_SIZE 80
 #define MAX_RECENT_PROJECTS 10
@@ -330,6 +343,8 @@ _kp_window_sync_labels (KpWindow *self)
 
   if (self->labels != NULL)
     kp_canvas_set_labels (self->canvas, self->labels);
+  kp_object_list_set_labels (self->object_list, self->labels);
+  kp_attribute_panel_set_labels (self->attribute_panel, self->labels);
 
   if (!found)
     {
@@ -366,6 +381,20 @@ kp_window_reload_labels (KpWindow *self)
   g_clear_pointer (&self->labels, g_ptr_array_unref);
   self->labels = labels;
   _kp_window_sync_labels (self);
+  _kp_window_reload_attributes (self);
+}
+
+void
+_kp_window_reload_attributes (KpWindow *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->attributes, g_ptr_array_unref);
+  if (self->store != NULL && (self->attributes = kp_store_list_all_attributes (self->store, &error)) == NULL)
+    g_debug ("Cannot read the attributes: %s", error->message);
+
+  kp_object_list_set_attributes (self->object_list, self->attributes);
+  kp_attribute_panel_set_attributes (self->attribute_panel, self->attributes);
 }
 
 gint64
@@ -475,6 +504,162 @@ load_data_free (LoadData *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (LoadData, load_data_free)
 
+static void schedule_prefetch (KpWindow *self);
+static void canvas_error_cb (KpWindow     *self,
+                             const GError *error,
+                             KpCanvas     *canvas);
+
+static gboolean
+wants_layer (int width,
+             int height)
+{
+  return kp_image_layer_wants_size != NULL && kp_image_layer_new_async != NULL &&
+         width > 0 && height > 0 && kp_image_layer_wants_size (width, height);
+}
+
+/* Audio and video media: their own pages, in place of the canvas. */
+static void
+hide_media_page (KpWindow *self)
+{
+  if (self->shown_page == NULL)
+    return;
+
+  if (self->shown_page == self->audio_page)
+    kp_audio_page_unload (KP_AUDIO_PAGE (self->audio_page));
+  else if (self->shown_page == self->video_page && kp_video_page_unload != NULL)
+    kp_video_page_unload (KP_VIDEO_PAGE (self->video_page));
+
+  self->shown_page = NULL;
+}
+
+static void
+show_media_page (KpWindow      *self,
+                 const KpMedia *media)
+{
+  GtkWidget *page;
+
+  if (kp_media_path_is_audio (media->path))
+    {
+      if (self->audio_page == NULL)
+        {
+          self->audio_page = kp_audio_page_new ();
+          gtk_stack_add_named (self->canvas_stack, self->audio_page, "audio");
+          g_signal_connect_object (self->audio_page, "error", G_CALLBACK (canvas_error_cb),
+                                   self, G_CONNECT_SWAPPED);
+        }
+      page = self->audio_page;
+      kp_audio_page_load (KP_AUDIO_PAGE (page), self->store, media);
+    }
+  else if (kp_video_page_new != NULL)
+    {
+      if (self->video_page == NULL)
+        {
+          self->video_page = kp_video_page_new ();
+          gtk_stack_add_named (self->canvas_stack, self->video_page, "video");
+          g_signal_connect_object (self->video_page, "error", G_CALLBACK (canvas_error_cb),
+                                   self, G_CONNECT_SWAPPED);
+        }
+      page = self->video_page;
+      kp_video_page_load (KP_VIDEO_PAGE (page), self->store, media);
+    }
+  else
+    {
+      adw_status_page_set_description (self->image_error_page, _("This version cannot show videos."));
+      gtk_stack_set_visible_child_name (self->canvas_stack, "error");
+      set_image_state (self, FALSE, FALSE, _("This version cannot show videos."));
+      return;
+    }
+
+  self->shown_page = page;
+  /* Undo and redo follow the page while it is shown. */
+  g_binding_group_set_source (self->document_bindings, page);
+  gtk_stack_set_visible_child (self->canvas_stack, page);
+  set_image_state (self, FALSE, FALSE, NULL);
+}
+
+GtkWidget *
+_kp_window_get_media_page (KpWindow *self)
+{
+  return self->shown_page;
+}
+
+/* Shows the current image: a texture, or a tiled layer for large ones. */
+static void
+present_texture (KpWindow     *self,
+                 GdkTexture   *texture,
+                 KpImageLayer *layer)
+{
+  if (layer != NULL)
+    kp_canvas_set_image_layer (self->canvas, layer);
+  else
+    kp_canvas_set_texture (self->canvas, texture);
+  kp_canvas_set_document (self->canvas, self->document);
+  kp_canvas_zoom_fit (self->canvas);
+  gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
+
+  set_image_state (self, FALSE, TRUE, NULL);
+  schedule_prefetch (self);
+}
+
+/* Prefetch: the images either side of the current one, decoded in worker
+ * threads, and their documents read once the main loop is idle. */
+static gboolean
+prefetch_idle_cb (gpointer user_data)
+{
+  KpWindow *self = user_data;
+  guint position = gtk_single_selection_get_selected (self->selection);
+  guint n_items = g_list_model_get_n_items (G_LIST_MODEL (self->media));
+  const int offsets[] = { 0, 1, -1, 2 };
+  gint64 keep[G_N_ELEMENTS (offsets)];
+  guint n_keep = 0;
+
+  self->prefetch_idle_id = 0;
+
+  if (self->store == NULL || position == GTK_INVALID_LIST_POSITION)
+    return G_SOURCE_REMOVE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (offsets); i++)
+    {
+      g_autoptr(KpMediaItem) item = NULL;
+      g_autofree char *path = NULL;
+      const KpMedia *media;
+      int p = (int)position + offsets[i];
+
+      if (p < 0 || (guint)p >= n_items)
+        continue;
+
+      item = g_list_model_get_item (G_LIST_MODEL (self->media), p);
+      media = kp_media_item_get_media (item);
+      keep[n_keep++] = media->id;
+
+      if (offsets[i] == 0 ||
+          media->status == KP_MEDIA_STATUS_BROKEN ||
+          media->status == KP_MEDIA_STATUS_MISSING ||
+          kp_media_path_is_audio (media->path) ||
+          kp_media_path_is_video (media->path) ||
+          wants_layer (media->width, media->height))
+        continue;
+
+      path = kp_store_dup_media_file (self->store, media);
+      kp_image_prefetcher_request (self->prefetcher, media->id, path);
+
+      /* Reading a document is quick, but not for 100,000 objects. */
+      if (media->n_annotations < 10000)
+        _kp_window_ensure_document (self, media->id, NULL);
+    }
+
+  kp_image_prefetcher_keep_only (self->prefetcher, keep, n_keep);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+schedule_prefetch (KpWindow *self)
+{
+  if (self->prefetch_idle_id == 0)
+    self->prefetch_idle_id = g_idle_add_full (G_PRIORITY_LOW, prefetch_idle_cb, self, NULL);
+}
+
 static void
 image_loaded_cb (GObject      *object,
                  GAsyncResult *result,
@@ -541,12 +726,36 @@ image_loaded_cb (GObject      *object,
     }
 
   texture = gdk_texture_new_for_pixbuf (pixbuf);
-  kp_canvas_set_texture (self->canvas, texture);
-  kp_canvas_set_document (self->canvas, self->document);
-  kp_canvas_zoom_fit (self->canvas);
-  gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
+  kp_image_prefetcher_insert (self->prefetcher, media_id, texture);
+  present_texture (self, texture, NULL);
+}
 
-  set_image_state (self, FALSE, TRUE, NULL);
+static void
+layer_loaded_cb (GObject      *object,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(LoadData) data = user_data;
+  g_autoptr(KpImageLayer) layer = NULL;
+  g_autoptr(GError) error = NULL;
+  KpWindow *self = data->self;
+
+  layer = kp_image_layer_new_finish (result, &error);
+
+  if (g_cancellable_is_cancelled (data->cancellable) || data->item != self->current_item)
+    return;
+
+  if (layer == NULL)
+    {
+      g_autofree char *escaped = g_markup_escape_text (error->message, -1);
+
+      adw_status_page_set_description (self->image_error_page, escaped);
+      gtk_stack_set_visible_child_name (self->canvas_stack, "error");
+      set_image_state (self, FALSE, FALSE, error->message);
+      return;
+    }
+
+  present_texture (self, NULL, layer);
 }
 
 static void
@@ -556,7 +765,9 @@ show_item (KpWindow    *self,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
   g_autofree char *value = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
   KpDocument *document = NULL;
+  const KpMedia *media;
   LoadData *data;
   gint64 media_id;
 
@@ -571,11 +782,14 @@ show_item (KpWindow    *self,
   kp_canvas_set_document (self->canvas, NULL);
   kp_canvas_set_texture (self->canvas, NULL);
   kp_canvas_set_selected_id (self->canvas, 0);
+  hide_media_page (self);
 
   if (item == NULL || self->store == NULL)
     {
       g_clear_object (&self->document);
       g_binding_group_set_source (self->document_bindings, NULL);
+      kp_tag_bar_set_document (self->tag_bar, NULL);
+      kp_suggestion_panel_set_document (self->suggestion_panel, NULL);
       set_image_state (self, FALSE, FALSE, NULL);
       update_current_labels (self);
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_MEDIA_ID]);
@@ -590,6 +804,8 @@ show_item (KpWindow    *self,
   g_clear_error (&error);
   g_set_object (&self->document, document);
   g_binding_group_set_source (self->document_bindings, document);
+  kp_tag_bar_set_document (self->tag_bar, document);
+  kp_suggestion_panel_set_document (self->suggestion_panel, document);
 
   value = g_strdup_printf ("%" PRId64, media_id);
   if (!kp_store_set_setting (self->store, "last-media-id", value, &error))
@@ -601,14 +817,43 @@ show_item (KpWindow    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT_MEDIA_ID]);
 
   self->image_cancellable = g_cancellable_new ();
+  media = kp_media_item_get_media (item);
+
+  if (kp_media_path_is_audio (media->path) || kp_media_path_is_video (media->path))
+    {
+      show_media_page (self, media);
+      return;
+    }
+
+  /* Prefetched: shown in this very frame. */
+  texture = kp_image_prefetcher_lookup (self->prefetcher, media_id);
+  if (texture != NULL &&
+      media->status != KP_MEDIA_STATUS_BROKEN &&
+      media->width == gdk_texture_get_width (texture) &&
+      media->height == gdk_texture_get_height (texture))
+    {
+      present_texture (self, texture, NULL);
+      return;
+    }
 
   data = g_new0 (LoadData, 1);
   data->self = g_object_ref (self);
   data->item = g_object_ref (item);
   data->cancellable = g_object_ref (self->image_cancellable);
 
-  path = kp_store_dup_media_file (self->store, kp_media_item_get_media (item));
+  path = kp_store_dup_media_file (self->store, media);
+
+  /* Large images are never decoded whole: tiles, off the main thread. */
+  if (wants_layer (media->width, media->height))
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      kp_image_layer_new_async (file, NULL, self->image_cancellable, layer_loaded_cb, data);
+      return;
+    }
+
   kp_image_load_async (path, self->image_cancellable, image_loaded_cb, data);
+  schedule_prefetch (self);
 }
 
 /* Opening and closing a project */
@@ -639,6 +884,12 @@ close_project (KpWindow *self)
   _kp_window_sync_labels (self);
 
   g_clear_object (&self->store);
+  kp_image_prefetcher_clear (self->prefetcher);
+  g_clear_handle_id (&self->prefetch_idle_id, g_source_remove);
+  g_clear_pointer (&self->clipboard, g_ptr_array_unref);
+  self->clipboard_media_id = 0;
+  _kp_window_reload_attributes (self);
+  kp_tag_bar_reload (self->tag_bar, NULL);
   set_info_pending (self, FALSE);
 }
 
@@ -907,6 +1158,8 @@ install_project (KpWindow *self,
   kp_canvas_set_current_label_id (self->canvas,
                                   last_label ? g_ascii_strtoll (last_label, NULL, 10) : 0);
   _kp_window_sync_labels (self);
+  _kp_window_reload_attributes (self);
+  kp_tag_bar_reload (self->tag_bar, self->store);
 
   last_media = kp_store_dup_setting (self->store, "last-media-id");
   if (last_media != NULL)
@@ -919,6 +1172,7 @@ install_project (KpWindow *self,
   recount_progress (self);
   gtk_widget_set_visible (self->history_box, TRUE);
   gtk_widget_set_visible (self->zoom_box, TRUE);
+  gtk_widget_set_visible (self->view_button, TRUE);
   gtk_stack_set_visible_child_name (self->main_stack, "project");
 
   if (items->len == 0)
@@ -1272,6 +1526,12 @@ kp_window_dispose (GObject *object)
   /* After the canvas is gone, so that nothing schedules it again. */
   g_clear_handle_id (&self->zoom_idle_id, g_source_remove);
   g_clear_handle_id (&self->help_overlay_idle_id, g_source_remove);
+  g_clear_handle_id (&self->prefetch_idle_id, g_source_remove);
+  if (self->prefetcher != NULL)
+    kp_image_prefetcher_clear (self->prefetcher);
+  g_clear_object (&self->prefetcher);
+  g_clear_pointer (&self->clipboard, g_ptr_array_unref);
+  g_clear_pointer (&self->attributes, g_ptr_array_unref);
   g_clear_object (&self->open_cancellable);
   g_clear_object (&self->project_cancellable);
   g_clear_object (&self->image_cancellable);
@@ -1367,6 +1627,10 @@ kp_window_class_init (KpWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (KP_TYPE_CANVAS);
+  g_type_ensure (KP_TYPE_TAG_BAR);
+  g_type_ensure (KP_TYPE_SUGGESTION_PANEL);
+  g_type_ensure (KP_TYPE_OBJECT_LIST);
+  g_type_ensure (KP_TYPE_ATTRIBUTE_PANEL);
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/kempelen/Kempelen/ui/kp-window.ui");
@@ -1392,6 +1656,17 @@ kp_window_class_init (KpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KpWindow, media_label);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, done_button);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, labels_list);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, view_button);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, brightness_scale);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, contrast_scale);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, gamma_scale);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, tools_box);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, tools_separator);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, tag_bar);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, suggestion_panel);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, side_stack);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, object_list);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, attribute_panel);
 }
 
 static void
@@ -1456,6 +1731,29 @@ kp_window_init (KpWindow *self)
   gtk_list_box_set_placeholder (self->labels_list, placeholder);
   g_signal_connect_object (self->labels_list, "row-selected",
                            G_CALLBACK (labels_row_selected_cb), self, G_CONNECT_SWAPPED);
+
+  /* The annotation tools around the canvas. */
+  self->prefetcher = kp_image_prefetcher_new (4);
+  self->tool_palette = KP_TOOL_PALETTE (kp_tool_palette_new (self->settings));
+  gtk_box_append (self->tools_box, GTK_WIDGET (self->tool_palette));
+  kp_object_list_set_canvas (self->object_list, self->canvas);
+  kp_attribute_panel_set_canvas (self->attribute_panel, self->canvas);
+  g_signal_connect_object (self->object_list, "error",
+                           G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->attribute_panel, "error",
+                           G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->tag_bar, "error",
+                           G_CALLBACK (canvas_error_cb), self, G_CONNECT_SWAPPED);
+  g_settings_bind (self->settings, "show-crosshair", self->canvas, "show-crosshair",
+                   G_SETTINGS_BIND_GET);
+  g_settings_bind (self->settings, "suggestion-threshold", self->suggestion_panel, "threshold",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_object_bind_property (gtk_range_get_adjustment (self->brightness_scale), "value",
+                          self->canvas, "brightness", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (gtk_range_get_adjustment (self->contrast_scale), "value",
+                          self->canvas, "contrast", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
+  g_object_bind_property (gtk_range_get_adjustment (self->gamma_scale), "value",
+                          self->canvas, "gamma", G_BINDING_BIDIRECTIONAL | G_BINDING_SYNC_CREATE);
 
   g_signal_connect_object (self->canvas, "notify::zoom",
                            G_CALLBACK (canvas_zoom_cb), self, G_CONNECT_SWAPPED);
