@@ -1659,7 +1659,6 @@ keyboard_key (KpTool          *self,
 
     case GDK_KEY_Escape:
       kp_tool_cancel (self);
-      kp_tool_stop_keyboard_cursor (self);
       return TRUE;
 
     default:
@@ -1738,9 +1737,20 @@ kp_tool_key_pressed (KpTool          *self,
 gboolean
 kp_tool_cancel (KpTool *self)
 {
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+  gboolean was_active;
+
   g_return_val_if_fail (KP_IS_TOOL (self), FALSE);
 
-  return KP_TOOL_GET_CLASS (self)->cancel (self);
+  /* Leaving keyboard drawing counts as aborting something. */
+  was_active = KP_TOOL_GET_CLASS (self)->cancel (self);
+  if (priv->kb_active)
+    {
+      kp_tool_stop_keyboard_cursor (self);
+      was_active = TRUE;
+    }
+
+  return was_active;
 }
 
 const char *

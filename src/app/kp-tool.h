@@ -124,6 +124,8 @@ void        kp_tool_release         (KpTool          *self,
 gboolean    kp_tool_key_pressed     (KpTool          *self,
                                      guint            keyval,
                                      GdkModifierType  state);
+/* Aborts the gesture in progress and leaves keyboard drawing; FALSE when
+ * neither was going on. */
 gboolean    kp_tool_cancel          (KpTool          *self);
 const char *kp_tool_get_cursor_name (KpTool          *self,
                                      double           x,

@@ -775,6 +775,14 @@ test_move_nudge (Fixture       *fixture,
   assert_point (&lookup (fixture, ids[1])->points[0], 110, 105);
   assert_selection (fixture, (gint64[]) { ids[0], ids[1] }, 2);
 
+  /* Escape in the middle of a move leaves everything where it was. */
+  press (fixture, 320, 320, 0);
+  kp_canvas_tool_motion (fixture->canvas, 340, 330, 0);
+  g_assert_true (key (fixture, GDK_KEY_Escape, 0));
+  kp_canvas_tool_release (fixture->canvas, 340, 330, 0);
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, n_undo + 1);
+  assert_rect (&lookup (fixture, ids[0])->rect, 310, 305, 50, 40);
+
   /* Arrows nudge by one, Shift+arrows by ten, a step per key. */
   g_assert_true (key (fixture, GDK_KEY_Left, 0));
   g_assert_true (key (fixture, GDK_KEY_Up, GDK_SHIFT_MASK));
