@@ -1,0 +1,880 @@
+/* test-annotation.c: the annotation tools of the real window, on a generated folder
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "kp-application.h"
+#include "kp-audio-page.h"
+#include "kp-keymap.h"
+#include "kp-keymap-editor.h"
+#include "kp-window-private.h"
+#include "../kp-test-privileges.h"
+
+#define WAIT_TIMEOUT_S 20
+
+typedef struct
+{
+  char          *folder;
+  KpApplication *app;
+  KpWindow      *window;
+  gint64         label_id;
+  gint64         other_label_id;
+} Fixture;
+
+static gboolean
+log_fatal_cb (const char     *log_domain,
+              GLogLevelFlags  log_level,
+              const char     *message,
+              gpointer        user_data)
+{
+  if (g_strcmp0 (log_domain, "Gtk") == 0 && strstr (message, "session bus") != NULL)
+    return FALSE;
+
+  return TRUE;
+}
+
+static void
+write_jpeg (const char *folder,
+            const char *name,
+            int         width,
+            int         height,
+            guint32     rgba)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, rgba);
+  gdk_pixbuf_save (pixbuf, path, "jpeg", &error, NULL);
+  g_assert_no_error (error);
+}
+
+/* A second of 8 kHz, 16-bit mono silence. */
+static void
+write_wav (const char *folder,
+           const char *name)
+{
+  g_autofree char *path = g_build_filename (folder, name, NULL);
+  guint32 n_samples = 8000, rate = 8000, data_size = n_samples * 2;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autoptr(GError) error = NULL;
+  guint32 u32;
+  guint16 u16;
+
+#define PUT(s) g_byte_array_append (bytes, (const guint8 *)(s), 4)
+#define PUT32(v) (u32 = GUINT32_TO_LE (v), g_byte_array_append (bytes, (const guint8 *)&u32, 4))
+#define PUT16(v) (u16 = GUINT16_TO_LE (v), g_byte_array_append (bytes, (const guint8 *)&u16, 2))
+  PUT ("RIFF"); PUT32 (36 + data_size); PUT ("WAVE");
+  PUT ("fmt "); PUT32 (16); PUT16 (1); PUT16 (1); PUT32 (rate); PUT32 (rate * 2); PUT16 (2); PUT16 (16);
+  PUT ("data"); PUT32 (data_size);
+#undef PUT
+#undef PUT32
+#undef PUT16
+  g_byte_array_set_size (bytes, bytes->len + data_size);
+  memset (bytes->data + bytes->len - data_size, 0, data_size);
+
+  g_file_set_contents (path, (const char *)bytes->data, bytes->len, &error);
+  g_assert_no_error (error);
+}
+
+typedef gboolean (*Condition) (Fixture *fixture);
+
+static void
+wait_until (Fixture    *fixture,
+            Condition   condition,
+            const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!condition (fixture))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+}
+
+static void
+iterate (void)
+{
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+static gboolean
+is_open (Fixture *fixture)
+{
+  return !kp_window_get_loading (fixture->window);
+}
+
+static gboolean
+image_settled (Fixture *fixture)
+{
+  return !kp_window_get_image_loading (fixture->window);
+}
+
+static void
+select_and_wait (Fixture *fixture,
+                 guint    position)
+{
+  g_assert_true (kp_window_select_media (fixture->window, position));
+  wait_until (fixture, image_settled, "the image to load");
+  iterate ();
+}
+
+static void
+activate (Fixture    *fixture,
+          const char *action,
+          GVariant   *parameter)
+{
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), action));
+  g_action_group_activate_action (G_ACTION_GROUP (fixture->window), action, parameter);
+  iterate ();
+}
+
+static void
+fixture_set_up (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFile) file = NULL;
+  KpStore *store;
+
+  fixture->folder = g_dir_make_tmp ("kp-test-annotation-XXXXXX", &error);
+  g_assert_no_error (error);
+
+  write_jpeg (fixture->folder, "a.jpg", 320, 240, 0x806040ff);
+  write_jpeg (fixture->folder, "b.jpg", 320, 240, 0x406080ff);
+  write_jpeg (fixture->folder, "c.jpg", 320, 240, 0x408060ff);
+  if (user_data != NULL)
+    write_wav (fixture->folder, "d.wav");
+
+  fixture->app = kp_application_new ();
+  g_application_set_flags (G_APPLICATION (fixture->app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (fixture->app), NULL, &error);
+  g_assert_no_error (error);
+
+  fixture->window = g_object_ref_sink (kp_window_new (fixture->app));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+
+  file = g_file_new_for_path (fixture->folder);
+  kp_window_open_folder (fixture->window, file);
+  wait_until (fixture, is_open, "the folder to open");
+  wait_until (fixture, image_settled, "the first image");
+
+  store = kp_window_get_store (fixture->window);
+  fixture->label_id = kp_store_add_label (store, "car", "#3584e4", 1, &error);
+  g_assert_no_error (error);
+  fixture->other_label_id = kp_store_add_label (store, "tree", "#33d17a", 2, &error);
+  g_assert_no_error (error);
+  kp_window_reload_labels (fixture->window);
+  iterate ();
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+    }
+
+  g_rmdir (path);
+}
+
+static void
+fixture_tear_down (Fixture       *fixture,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GList) toplevels = gtk_window_list_toplevels ();
+  gpointer weak;
+  gint64 deadline;
+
+  for (GList *l = toplevels; l; l = l->next)
+    if (l->data != (gpointer)fixture->window)
+      gtk_window_destroy (l->data);
+
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+
+  weak = fixture->window;
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+  g_object_add_weak_pointer (weak, &weak);
+  g_clear_object (&fixture->window);
+  while (weak != NULL && g_get_monotonic_time () < deadline)
+    {
+      if (!g_main_context_iteration (NULL, FALSE))
+        g_usleep (1000);
+    }
+  g_assert_null (weak);
+
+  g_application_quit (G_APPLICATION (fixture->app));
+  g_clear_object (&fixture->app);
+
+  remove_tree (fixture->folder);
+  g_free (fixture->folder);
+}
+
+static gint64
+add_box (Fixture *fixture,
+         gint64   label_id,
+         double   x,
+         double   y)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpRect rect = { x, y, 40, 30 };
+  g_autoptr(GError) error = NULL;
+  gint64 id;
+
+  id = kp_document_add (document, label_id, &rect, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+
+  return id;
+}
+
+/* Tests */
+
+static void
+test_palette (Fixture       *fixture,
+              gconstpointer  user_data)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpToolPalette *palette = fixture->window->tool_palette;
+  g_autoptr(GVariant) state = NULL;
+  g_auto(GStrv) accels = NULL;
+
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_BOX);
+  g_assert_true (gtk_toggle_button_get_active (kp_tool_palette_get_button (palette, "box")));
+
+  /* The action, as a key would. */
+  activate (fixture, "tool", g_variant_new_string ("polygon"));
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_POLYGON);
+  g_assert_true (gtk_toggle_button_get_active (kp_tool_palette_get_button (palette, "polygon")));
+  g_assert_false (gtk_toggle_button_get_active (kp_tool_palette_get_button (palette, "box")));
+
+  /* A click on the palette. */
+  g_signal_emit_by_name (kp_tool_palette_get_button (palette, "select"), "clicked");
+  iterate ();
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_SELECT);
+  state = g_action_group_get_action_state (G_ACTION_GROUP (fixture->window), "tool");
+  g_assert_cmpstr (g_variant_get_string (state, NULL), ==, "select");
+
+  /* Every tool has its key, and its tooltip says so. */
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.tool('rotated-box')");
+  g_assert_cmpstrv (accels, ((const char *[]) { "r", NULL }));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (kp_tool_palette_get_button (palette, "eraser"))),
+                            "(E)"));
+}
+
+static GArray *
+list_selected_ids (Fixture *fixture)
+{
+  GtkSelectionModel *model = kp_object_list_get_selection_model (fixture->window->object_list);
+  g_autoptr(GtkBitset) selected = gtk_selection_model_get_selection (model);
+  GArray *ids = g_array_new (FALSE, FALSE, sizeof (gint64));
+
+  for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (model)); i++)
+    if (gtk_bitset_contains (selected, i))
+      {
+        g_autoptr(KpObjectItem) item = g_list_model_get_item (G_LIST_MODEL (model), i);
+        gint64 id = kp_object_item_get_id (item);
+
+        g_array_append_val (ids, id);
+      }
+
+  return ids;
+}
+
+static void
+test_list_selection (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpObjectList *list = fixture->window->object_list;
+  GtkSelectionModel *model = kp_object_list_get_selection_model (list);
+  g_autoptr(GArray) selected = NULL;
+  const gint64 *canvas_ids;
+  gint64 a, b, c;
+  guint n = 0;
+
+  a = add_box (fixture, fixture->label_id, 10, 10);
+  b = add_box (fixture, fixture->other_label_id, 100, 10);
+  c = add_box (fixture, fixture->label_id, 200, 100);
+  iterate ();
+
+  /* Each new object is one more row, in drawing order. */
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 3);
+  g_assert_cmpuint (kp_object_list_find (list, a), ==, 0);
+  g_assert_cmpuint (kp_object_list_find (list, c), ==, 2);
+
+  /* Canvas to list. */
+  kp_canvas_set_selection (canvas, &b, 1);
+  selected = list_selected_ids (fixture);
+  g_assert_cmpuint (selected->len, ==, 1);
+  g_assert_cmpint (g_array_index (selected, gint64, 0), ==, b);
+  g_clear_pointer (&selected, g_array_unref);
+
+  /* List to canvas, several at once; the canvas zooms to them. */
+  kp_canvas_set_zoom (canvas, 4);
+  gtk_selection_model_select_item (model, 0, TRUE);
+  gtk_selection_model_select_item (model, 2, FALSE);
+  iterate ();
+  canvas_ids = kp_canvas_get_selection (canvas, &n);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_true (kp_canvas_is_selected (canvas, a));
+  g_assert_true (kp_canvas_is_selected (canvas, c));
+  g_assert_false (kp_canvas_is_selected (canvas, b));
+  g_assert_nonnull (canvas_ids);
+  g_assert_cmpfloat (kp_canvas_get_zoom (canvas), !=, 4);
+
+  /* Filtering by label leaves the other label's rows out. */
+  kp_object_list_set_filter_label (list, fixture->other_label_id);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1);
+  g_assert_cmpuint (kp_object_list_find (list, b), ==, 0);
+  kp_object_list_set_filter_label (list, 0);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 3);
+
+  /* Deleting from the list's selection, then undo brings the row back. */
+  kp_canvas_set_selection (canvas, &b, 1);
+  activate (fixture, "delete-selected", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 2);
+  g_assert_cmpuint (kp_object_list_find (list, b), ==, GTK_INVALID_LIST_POSITION);
+  activate (fixture, "undo", NULL);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 3);
+
+  /* Raise to top reorders the rows. */
+  kp_canvas_set_selection (canvas, &a, 1);
+  activate (fixture, "raise-selected", NULL);
+  g_assert_cmpuint (kp_object_list_find (list, a), ==, 2);
+  activate (fixture, "lower-selected", NULL);
+  g_assert_cmpuint (kp_object_list_find (list, a), ==, 0);
+}
+
+static void
+test_hide_lock (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpObjectList *list = fixture->window->object_list;
+  gint64 a = add_box (fixture, fixture->label_id, 10, 10);
+  gint64 b = add_box (fixture, fixture->label_id, 100, 100);
+
+  kp_object_list_toggle_hidden (list, a);
+  g_assert_true (kp_document_lookup (document, a)->flags & KP_ANNOTATION_HIDDEN);
+  kp_canvas_set_selection (canvas, &a, 1);
+  g_assert_false (kp_canvas_is_selected (canvas, a));
+  kp_object_list_toggle_hidden (list, a);
+  g_assert_false (kp_document_lookup (document, a)->flags & KP_ANNOTATION_HIDDEN);
+
+  kp_object_list_toggle_locked (list, b);
+  g_assert_true (kp_document_lookup (document, b)->flags & KP_ANNOTATION_LOCKED);
+  activate (fixture, "undo", NULL);
+  g_assert_false (kp_document_lookup (document, b)->flags & KP_ANNOTATION_LOCKED);
+
+  /* The keys: hide the selection (H), show every hidden one (Shift+H). */
+  kp_canvas_set_selection (canvas, &b, 1);
+  activate (fixture, "hide-selected", NULL);
+  g_assert_true (kp_document_lookup (document, b)->flags & KP_ANNOTATION_HIDDEN);
+  activate (fixture, "show-all", NULL);
+  g_assert_false (kp_document_lookup (document, b)->flags & KP_ANNOTATION_HIDDEN);
+}
+
+static void
+test_attributes (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  KpStore *store = kp_window_get_store (fixture->window);
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpAttributePanel *panel = fixture->window->attribute_panel;
+  KpAttribute parked = { 0, fixture->label_id, (char *)"parked", KP_ATTRIBUTE_CHECKBOX };
+  KpAttribute count = { 0, fixture->label_id, (char *)"doors", KP_ATTRIBUTE_NUMBER, NULL, 2, 5 };
+  g_autoptr(GError) error = NULL;
+  gint64 ids[3];
+  gint64 parked_id, count_id;
+  GtkWidget *editor;
+  guint n_undo;
+
+  parked_id = kp_store_add_attribute (store, &parked, &error);
+  g_assert_no_error (error);
+  count_id = kp_store_add_attribute (store, &count, &error);
+  g_assert_no_error (error);
+  kp_window_reload_labels (fixture->window);
+
+  ids[0] = add_box (fixture, fixture->label_id, 10, 10);
+  ids[1] = add_box (fixture, fixture->label_id, 100, 100);
+  ids[2] = add_box (fixture, fixture->other_label_id, 200, 10);
+
+  kp_canvas_set_selection (canvas, ids, 3);
+  iterate ();
+
+  /* One editor per attribute of the selection's labels, of its kind. */
+  editor = kp_attribute_panel_get_editor (panel, parked_id);
+  g_assert_true (GTK_IS_CHECK_BUTTON (editor));
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (editor)));
+  g_assert_true (GTK_IS_SPIN_BUTTON (kp_attribute_panel_get_editor (panel, count_id)));
+  g_assert_cmpfloat (gtk_adjustment_get_upper (gtk_spin_button_get_adjustment (GTK_SPIN_BUTTON (kp_attribute_panel_get_editor (panel, count_id)))), ==, 5);
+
+  n_undo = kp_document_get_n_undo (document);
+  gtk_check_button_set_active (GTK_CHECK_BUTTON (editor), TRUE);
+  iterate ();
+  g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[0]), parked_id), ==, "true");
+  g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[1]), parked_id), ==, "true");
+  g_assert_null (kp_annotation_get_attribute (kp_document_lookup (document, ids[2]), parked_id));
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, n_undo + 1);
+
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (kp_attribute_panel_get_editor (panel, count_id)), 4);
+  iterate ();
+  g_assert_cmpfloat (g_ascii_strtod (kp_annotation_get_attribute (kp_document_lookup (document, ids[1]), count_id), NULL), ==, 4);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, n_undo + 2);
+
+  /* One undo step puts both objects back. */
+  activate (fixture, "undo", NULL);
+  activate (fixture, "undo", NULL);
+  g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[0]), parked_id), !=, "true");
+  g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[1]), parked_id), !=, "true");
+  iterate ();
+  editor = kp_attribute_panel_get_editor (panel, parked_id);
+  g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (editor)));
+
+  /* The label key relabels the whole selection, in one step. */
+  n_undo = kp_document_get_n_undo (document);
+  activate (fixture, "select-label", g_variant_new_int32 (2));
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpint (kp_document_lookup (document, ids[i])->label_id, ==, fixture->other_label_id);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, n_undo + 1);
+}
+
+static void
+test_tags (Fixture       *fixture,
+           gconstpointer  user_data)
+{
+  KpStore *store = kp_window_get_store (fixture->window);
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpTagBar *bar = fixture->window->tag_bar;
+  g_autoptr(GError) error = NULL;
+  gint64 weather, day, night, blurry, dark;
+  GArray *tags;
+
+  weather = kp_store_add_tag_group (store, "Time", FALSE, &error);
+  g_assert_no_error (error);
+  day = kp_store_add_tag (store, weather, "day", &error);
+  night = kp_store_add_tag (store, weather, "night", &error);
+  blurry = kp_store_add_tag_group (store, "Quality", TRUE, &error);
+  g_assert_no_error (error);
+  dark = kp_store_add_tag (store, blurry, "dark", &error);
+  blurry = kp_store_add_tag (store, blurry, "blurry", &error);
+  g_assert_no_error (error);
+
+  kp_tag_bar_reload (bar, store);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (bar)));
+
+  g_signal_emit_by_name (kp_tag_bar_get_button (bar, day), "clicked");
+  tags = kp_document_get_tags (document);
+  g_assert_cmpuint (tags->len, ==, 1);
+  g_assert_cmpint (g_array_index (tags, gint64, 0), ==, day);
+
+  /* A single-select group: night replaces day. */
+  g_signal_emit_by_name (kp_tag_bar_get_button (bar, night), "clicked");
+  tags = kp_document_get_tags (document);
+  g_assert_cmpuint (tags->len, ==, 1);
+  g_assert_cmpint (g_array_index (tags, gint64, 0), ==, night);
+  g_assert_false (gtk_toggle_button_get_active (kp_tag_bar_get_button (bar, day)));
+  g_assert_true (gtk_toggle_button_get_active (kp_tag_bar_get_button (bar, night)));
+
+  /* A multi-select group keeps both. */
+  g_signal_emit_by_name (kp_tag_bar_get_button (bar, dark), "clicked");
+  g_signal_emit_by_name (kp_tag_bar_get_button (bar, blurry), "clicked");
+  tags = kp_document_get_tags (document);
+  g_assert_cmpuint (tags->len, ==, 3);
+  g_signal_emit_by_name (kp_tag_bar_get_button (bar, dark), "clicked");
+  tags = kp_document_get_tags (document);
+  g_assert_cmpuint (tags->len, ==, 2);
+
+  /* Undo shows in the buttons. */
+  activate (fixture, "undo", NULL);
+  g_assert_true (gtk_toggle_button_get_active (kp_tag_bar_get_button (bar, dark)));
+
+  /* Another image has its own tags. */
+  select_and_wait (fixture, 1);
+  g_assert_false (gtk_toggle_button_get_active (kp_tag_bar_get_button (bar, night)));
+}
+
+static void
+test_clipboard (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpDocument *first = kp_window_get_current_document (fixture->window);
+  KpDocument *second;
+  gint64 a = add_box (fixture, fixture->label_id, 10, 20);
+  gint64 b = add_box (fixture, fixture->other_label_id, 100, 120);
+  const KpAnnotation *pasted;
+  gint64 ids[2] = { a, b };
+  const gint64 *selected;
+  guint n = 0;
+  GPtrArray *annotations;
+
+  kp_canvas_set_selection (canvas, ids, 2);
+  activate (fixture, "copy", NULL);
+
+  /* Pasted on another image at the same place, selected, one undo step. */
+  select_and_wait (fixture, 1);
+  second = kp_window_get_current_document (fixture->window);
+  g_assert_true (second != first);
+  activate (fixture, "paste", NULL);
+  annotations = kp_document_get_annotations (second);
+  g_assert_cmpuint (annotations->len, ==, 2);
+  pasted = g_ptr_array_index (annotations, 0);
+  g_assert_cmpfloat (pasted->rect.x, ==, 10);
+  g_assert_cmpfloat (pasted->rect.y, ==, 20);
+  g_assert_cmpint (pasted->label_id, ==, fixture->label_id);
+  selected = kp_canvas_get_selection (canvas, &n);
+  g_assert_cmpuint (n, ==, 2);
+  g_assert_nonnull (selected);
+  g_assert_cmpuint (kp_document_get_n_undo (second), ==, 1);
+  activate (fixture, "undo", NULL);
+  g_assert_cmpuint (kp_document_get_annotations (second)->len, ==, 0);
+
+  /* Duplicate: offset by 10 px. */
+  activate (fixture, "paste", NULL);
+  pasted = g_ptr_array_index (kp_document_get_annotations (second), 1);
+  kp_canvas_set_selection (canvas, &pasted->id, 1);
+  activate (fixture, "duplicate", NULL);
+  annotations = kp_document_get_annotations (second);
+  g_assert_cmpuint (annotations->len, ==, 3);
+  pasted = g_ptr_array_index (annotations, 2);
+  g_assert_cmpfloat (pasted->rect.x, ==, 110);
+  g_assert_cmpfloat (pasted->rect.y, ==, 130);
+
+  /* Copy everything from the previous image (the second, with 3). */
+  select_and_wait (fixture, 2);
+  activate (fixture, "copy-previous", NULL);
+  annotations = kp_document_get_annotations (kp_window_get_current_document (fixture->window));
+  g_assert_cmpuint (annotations->len, ==, 3);
+  g_assert_cmpuint (kp_document_get_n_undo (kp_window_get_current_document (fixture->window)), ==, 1);
+}
+
+static void
+clipboard_text_cb (GObject      *object,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  char **text = user_data;
+
+  *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+  if (*text == NULL)
+    *text = g_strdup ("");
+}
+
+static void
+test_clipboard_json (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  gint64 a = add_box (fixture, fixture->label_id, 10, 20);
+  g_autofree char *text = NULL;
+  gint64 deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+
+  kp_canvas_set_selection (canvas, &a, 1);
+  activate (fixture, "copy", NULL);
+
+  gdk_clipboard_read_text_async (gtk_widget_get_clipboard (GTK_WIDGET (fixture->window)), NULL,
+                                 clipboard_text_cb, &text);
+  while (text == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_nonnull (strstr (text, "\"label\":\"car\""));
+  g_assert_nonnull (strstr (text, "\"bbox\":[10"));
+}
+
+static void
+test_keymap (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autoptr(GSettings) settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
+  g_autoptr(GVariant) map = NULL;
+  g_auto(GStrv) accels = NULL;
+  const char *value = NULL;
+  KpKeymapEditor *editor;
+  AdwActionRow *row;
+  GtkWindow *overlay;
+
+  editor = KP_KEYMAP_EDITOR (kp_keymap_editor_new (GTK_WINDOW (fixture->window), settings));
+  gtk_window_present (GTK_WINDOW (editor));
+
+  g_assert_true (kp_keymap_editor_rebind (editor, "win.tool('box')", "<Control>m"));
+  iterate ();
+
+  /* Saved in GSettings… */
+  map = g_settings_get_value (settings, "keymap");
+  g_assert_true (g_variant_lookup (map, "win.tool('box')", "&s", &value));
+  g_assert_cmpstr (value, ==, "<Control>m");
+
+  /* …applied to the application… */
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.tool('box')");
+  g_assert_cmpstrv (accels, ((const char *[]) { "<Control>m", NULL }));
+  g_clear_pointer (&accels, g_strfreev);
+
+  /* …and shown in the palette's tooltip and the shortcuts window. */
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (kp_tool_palette_get_button (fixture->window->tool_palette, "box"))),
+                            "Ctrl+M"));
+  overlay = _kp_window_ensure_help_overlay (fixture->window);
+  g_assert_true (GTK_IS_SHORTCUTS_WINDOW (overlay));
+
+  /* A conflict shows on both rows. */
+  g_assert_true (kp_keymap_editor_rebind (editor, "win.tool('polygon')", "v"));
+  row = kp_keymap_editor_get_row (editor, "win.tool('polygon')");
+  g_assert_nonnull (adw_action_row_get_subtitle (row));
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "Select"));
+  row = kp_keymap_editor_get_row (editor, "win.tool('select')");
+  g_assert_nonnull (strstr (adw_action_row_get_subtitle (row), "Polygon"));
+
+  /* Removing a key, and reset. */
+  g_assert_true (kp_keymap_editor_rebind (editor, "win.undo", NULL));
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.undo");
+  g_assert_cmpuint (g_strv_length (accels), ==, 0);
+  g_clear_pointer (&accels, g_strfreev);
+
+  kp_keymap_editor_reset_all (editor);
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.tool('box')");
+  g_assert_cmpstrv (accels, ((const char *[]) { "b", NULL }));
+  g_clear_pointer (&accels, g_strfreev);
+  accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.undo");
+  g_assert_cmpstrv (accels, ((const char *[]) { "<Control>z", NULL }));
+
+  /* Nonsense is refused. */
+  g_assert_false (kp_keymap_editor_rebind (editor, "win.undo", "<Control>not-a-key"));
+
+  gtk_window_destroy (GTK_WINDOW (editor));
+}
+
+static void
+add_suggestions (Fixture *fixture,
+                 gint64  *ids)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  const double confidence[] = { 0.9, 0.6, 0.2 };
+  KpAnnotation annotations[3] = { 0 };
+  const KpAnnotation *pointers[3];
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      annotations[i].label_id = fixture->label_id;
+      annotations[i].shape = KP_SHAPE_BOX;
+      annotations[i].rect = (KpRect) { 10 + 80 * i, 10, 50, 40 };
+      annotations[i].review = KP_REVIEW_PENDING;
+      annotations[i].confidence = confidence[i];
+      pointers[i] = &annotations[i];
+    }
+
+  g_assert_true (kp_document_add_many (document, pointers, 3, ids, &error));
+  g_assert_no_error (error);
+  iterate ();
+}
+
+static guint
+count_review (KpDocument *document,
+              KpReview    review)
+{
+  GPtrArray *annotations = kp_document_get_annotations (document);
+  guint n = 0;
+
+  for (guint i = 0; i < annotations->len; i++)
+    if (((KpAnnotation *)g_ptr_array_index (annotations, i))->review == review)
+      n++;
+
+  return n;
+}
+
+static void
+test_suggestions (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpSuggestionPanel *panel = fixture->window->suggestion_panel;
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  gint64 ids[3];
+
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (panel)));
+  add_suggestions (fixture, ids);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (panel)));
+  g_assert_cmpuint (kp_suggestion_panel_get_n_pending (panel), ==, 3);
+
+  kp_suggestion_panel_set_threshold (panel, 0.5);
+  activate (fixture, "accept-above", NULL);
+  g_assert_cmpuint (count_review (document, KP_REVIEW_ACCEPTED), ==, 2);
+  g_assert_cmpuint (count_review (document, KP_REVIEW_PENDING), ==, 1);
+  g_assert_cmpuint (kp_suggestion_panel_get_n_pending (panel), ==, 1);
+
+  activate (fixture, "reject-below", NULL);
+  g_assert_cmpuint (count_review (document, KP_REVIEW_PENDING), ==, 0);
+  g_assert_null (kp_document_lookup (document, ids[2]));
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (panel)));
+
+  /* Undo twice: three pending again. Then one by one with the keys. */
+  activate (fixture, "undo", NULL);
+  activate (fixture, "undo", NULL);
+  g_assert_cmpuint (count_review (document, KP_REVIEW_PENDING), ==, 3);
+
+  kp_canvas_set_selection (canvas, NULL, 0);
+  activate (fixture, "next-suggestion", NULL);
+  g_assert_cmpint (kp_canvas_get_selected_id (canvas), ==, ids[0]);
+  activate (fixture, "accept-suggestion", NULL);
+  g_assert_cmpint (kp_document_lookup (document, ids[0])->review, ==, KP_REVIEW_ACCEPTED);
+  /* Review moves on to the next one. */
+  g_assert_cmpint (kp_canvas_get_selected_id (canvas), ==, ids[1]);
+  activate (fixture, "reject-suggestion", NULL);
+  g_assert_null (kp_document_lookup (document, ids[1]));
+  g_assert_cmpint (kp_canvas_get_selected_id (canvas), ==, ids[2]);
+  g_assert_cmpuint (kp_suggestion_panel_get_n_pending (panel), ==, 1);
+}
+
+static gboolean
+imported (Fixture *fixture)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+
+  return document != NULL && kp_document_get_annotations (document)->len > 0;
+}
+
+static void
+test_import (Fixture       *fixture,
+             gconstpointer  user_data)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GError) error = NULL;
+  KpDocument *document;
+  const char *coco =
+    "{\"images\": [{\"id\": 1, \"file_name\": \"a.jpg\", \"width\": 320, \"height\": 240}],"
+    " \"categories\": [{\"id\": 7, \"name\": \"car\"}],"
+    " \"annotations\": [{\"id\": 1, \"image_id\": 1, \"category_id\": 7, \"bbox\": [5, 6, 30, 20], \"score\": 0.75}]}";
+
+  g_assert_cmpuint (kp_window_get_selected_position (fixture->window), ==, 0);
+  path = g_build_filename (g_get_tmp_dir (), "kp-test-annotation-coco.json", NULL);
+  g_file_set_contents (path, coco, -1, &error);
+  g_assert_no_error (error);
+
+  file = g_file_new_for_path (path);
+  _kp_window_import_file (fixture->window, file);
+  wait_until (fixture, imported, "the import");
+
+  document = kp_window_get_current_document (fixture->window);
+  g_assert_cmpuint (count_review (document, KP_REVIEW_PENDING), ==, 1);
+  g_assert_cmpfloat_with_epsilon (((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (document), 0))->confidence,
+                                  0.75, 1e-9);
+  iterate ();
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window->suggestion_panel)));
+
+  g_unlink (path);
+}
+
+static gboolean
+next_prefetched (Fixture *fixture)
+{
+  g_autoptr(KpMediaItem) item = g_list_model_get_item (kp_window_get_media_model (fixture->window), 1);
+  g_autoptr(GdkTexture) texture = kp_image_prefetcher_lookup (fixture->window->prefetcher,
+                                                              kp_media_item_get_media_id (item));
+
+  return texture != NULL;
+}
+
+static void
+test_prefetch (Fixture       *fixture,
+               gconstpointer  user_data)
+{
+  wait_until (fixture, next_prefetched, "the next image to be decoded ahead");
+
+  /* Prefetched: the canvas has it as soon as it is selected. */
+  g_assert_true (kp_window_select_media (fixture->window, 1));
+  g_assert_true (kp_window_get_image_loaded (fixture->window));
+  g_assert_false (kp_window_get_image_loading (fixture->window));
+  g_assert_nonnull (kp_canvas_get_texture (kp_window_get_canvas (fixture->window)));
+}
+
+static gboolean
+is_audio_page (Fixture *fixture)
+{
+  GtkWidget *child = gtk_stack_get_visible_child (fixture->window->canvas_stack);
+
+  return KP_IS_AUDIO_PAGE (child);
+}
+
+static void
+test_audio_page (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  GListModel *model = kp_window_get_media_model (fixture->window);
+  guint position = GTK_INVALID_LIST_POSITION;
+
+  for (guint i = 0; i < g_list_model_get_n_items (model); i++)
+    {
+      g_autoptr(KpMediaItem) item = g_list_model_get_item (model, i);
+
+      if (g_str_equal (kp_media_item_get_path (item), "d.wav"))
+        position = i;
+    }
+  g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
+
+  select_and_wait (fixture, position);
+  g_assert_true (is_audio_page (fixture));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "paste"));
+
+  /* Back to an image: the canvas again. */
+  select_and_wait (fixture, 0);
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (fixture->window->canvas_stack), ==, "canvas");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  kp_test_drop_dac_in_subprocess (argc, argv);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+  g_test_log_set_fatal_handler (log_fatal_cb, NULL);
+
+#define ADD(path, func) \
+  g_test_add ("/kempelen/app/annotation/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+
+  ADD ("palette", test_palette);
+  ADD ("list-selection", test_list_selection);
+  ADD ("hide-lock", test_hide_lock);
+  ADD ("attributes", test_attributes);
+  ADD ("tags", test_tags);
+  ADD ("clipboard", test_clipboard);
+  ADD ("clipboard-json", test_clipboard_json);
+  ADD ("keymap", test_keymap);
+  ADD ("suggestions", test_suggestions);
+  ADD ("import", test_import);
+  ADD ("prefetch", test_prefetch);
+  g_test_add ("/kempelen/app/annotation/audio-page", Fixture, "audio",
+              fixture_set_up, test_audio_page, fixture_tear_down);
+
+#undef ADD
+
+  return g_test_run ();
+}
