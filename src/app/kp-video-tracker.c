@@ -193,9 +193,11 @@ add_keyframe (JsonBuilder    *b,
   json_builder_end_object (b);
 }
 
-/* The keyframes of one track's frames: the ends of each run of following
- * frames and every frame interpolation cannot reach, an outside keyframe
- * after each run that stops before the end. */
+/* The keyframes of one track's frames: the start of each run of following
+ * frames, every frame interpolation cannot reach, and an outside keyframe
+ * after each run that stops before the end (it holds the run's last box:
+ * interpolation runs towards it, so a run that ends still needs no
+ * keyframe at its last frame). */
 static void
 add_keyframes (JsonBuilder *b,
                GArray      *frames,
@@ -206,22 +208,34 @@ add_keyframes (JsonBuilder *b,
 
   while (start < frames->len)
     {
-      guint end = start, k = start;
+      g_autoptr(GArray) run = g_array_new (FALSE, FALSE, sizeof (FrameBox));
+      const FrameBox *r;
+      gboolean outside;
+      guint end = start, k = 0;
 
       while (end + 1 < frames->len && boxes[end + 1].frame == boxes[end].frame + 1)
         end++;
-      add_keyframe (b, &boxes[start], boxes[start].frame, FALSE);
-      while (k < end)
+      g_array_append_vals (run, &boxes[start], end - start + 1);
+      outside = n_frames <= 0 || boxes[end].frame + 1 < n_frames;
+      if (outside)
+        {
+          FrameBox after = boxes[end];
+
+          after.frame++;
+          g_array_append_val (run, after);
+        }
+      r = (const FrameBox *)(gpointer)run->data;
+
+      add_keyframe (b, &r[0], r[0].frame, FALSE);
+      while (k + 1 < run->len)
         {
           guint next = k + 1;
 
-          while (next < end && interpolates (boxes, k, next + 1))
+          while (next + 1 < run->len && interpolates (r, k, next + 1))
             next++;
-          add_keyframe (b, &boxes[next], boxes[next].frame, FALSE);
+          add_keyframe (b, &r[next], r[next].frame, outside && next + 1 == run->len);
           k = next;
         }
-      if (n_frames <= 0 || boxes[end].frame + 1 < n_frames)
-        add_keyframe (b, &boxes[end], boxes[end].frame + 1, TRUE);
       start = end + 1;
     }
 }

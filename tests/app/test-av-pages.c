@@ -19,11 +19,13 @@
 #include "../media/kp-video-fixture.h"
 #include "kp-audio-page.h"
 #include "kp-audio-page-private.h"
+#include "kp-audio-segmenter.h"
 #include "kp-core.h"
 #include "kp-frame-view.h"
 #include "kp-timeline.h"
 #include "kp-video-page.h"
 #include "kp-video-page-private.h"
+#include "kp-video-tracker.h"
 #include "kp-waveform.h"
 #include "kp-waveform-private.h"
 
@@ -591,6 +593,15 @@ drag (KpFrameView *view,
 }
 
 static KpTrack *
+only_track_of (KpTracks *tracks,
+               guint     position)
+{
+  g_autoptr(KpTrack) track = g_list_model_get_item (G_LIST_MODEL (tracks), position);
+
+  return track;
+}
+
+static KpTrack *
 only_track (KpVideoPage *page,
             guint        position)
 {
@@ -764,10 +775,321 @@ test_video_corrupt (Fixture       *f,
   assert_frame (page, 0);
 }
 
+
+/* Layout elements */
+
+static char *
+node_to_string (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+
+  json_generator_set_root (generator, node);
+  return json_generator_to_data (generator, NULL);
+}
+
+/* What kp-layout-answer.c makes of a widget's value, for the element of
+ * the given tag in a one-element form. */
+static char *
+answer_of (const char *element,
+           JsonNode   *value,
+           guint      *n_problems)
+{
+  g_autofree char *html = g_strdup_printf ("<crowd-form>%s</crowd-form>", element);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpLayout) layout = kp_layout_new_from_data (html, -1, KP_LAYOUT_FORMAT_HTML, &error);
+  g_autoptr(GPtrArray) nodes = NULL;
+  g_autoptr(GPtrArray) problems = g_ptr_array_new ();
+  g_autoptr(JsonNode) answer = NULL;
+
+  g_assert_no_error (error);
+  nodes = kp_layout_dup_answerable (layout, NULL);
+  g_assert_cmpuint (nodes->len, ==, 1);
+  answer = kp_layout_node_answer (g_ptr_array_index (nodes, 0), value, problems);
+  g_assert_nonnull (answer);
+  *n_problems = problems->len;
+  return node_to_string (answer);
+}
+
+static void
+count_cb (gpointer  widget,
+          guint    *count)
+{
+  (*count)++;
+}
+
+static gboolean
+segmenter_ready (gpointer data)
+{
+  KpWaveform *waveform = KP_WAVEFORM (kp_audio_segmenter_get_waveform (data));
+
+  return kp_waveform_get_peaks (waveform) != NULL && kp_peaks_get_complete (kp_waveform_get_peaks (waveform))
+         && gtk_widget_get_width (GTK_WIDGET (waveform)) > 100;
+}
+
+static gboolean
+segmenter_loaded (gpointer data)
+{
+  KpWaveform *waveform = KP_WAVEFORM (kp_audio_segmenter_get_waveform (data));
+
+  return kp_waveform_get_peaks (waveform) != NULL && kp_peaks_get_complete (kp_waveform_get_peaks (waveform));
+}
+
+static gboolean
+segmenter_failed (gpointer data)
+{
+  return kp_audio_segmenter_get_error (data) != NULL;
+}
+
+static void
+test_segmenter (Fixture       *f,
+                gconstpointer  data)
+{
+  const char *labels[] = { "speech", "music", NULL };
+  g_autoptr(GFile) base = g_file_new_for_path (f->folder);
+  GtkWidget *widget = kp_audio_segmenter_new ("talk.wav", base, labels, "Mark speech");
+  KpAudioSegmenter *seg = KP_AUDIO_SEGMENTER (widget);
+  KpWaveform *waveform = KP_WAVEFORM (kp_audio_segmenter_get_waveform (seg));
+  KpRegions *regions = kp_audio_segmenter_get_regions (seg);
+  g_autoptr(JsonNode) value = NULL;
+  g_autoptr(JsonNode) empty = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *answer = NULL;
+  g_autofree char *expected_answer = NULL;
+  KpRegion *region;
+  guint changes = 0, n_problems;
+  double y;
+
+  present (f, widget);
+  g_signal_connect (seg, "changed", G_CALLBACK (count_cb), &changes);
+  wait_until (segmenter_ready, seg);
+  g_assert_null (kp_audio_segmenter_get_error (seg));
+
+  /* Untouched: no segments. */
+  empty = kp_audio_segmenter_dup_value (seg);
+  text = node_to_string (empty);
+  g_assert_cmpstr (text, ==, "{\"segments\":[]}");
+  g_clear_pointer (&text, g_free);
+
+  y = _kp_waveform_wave_y (waveform);
+  _kp_waveform_pointer_press (waveform, 100, y);
+  _kp_waveform_pointer_motion (waveform, 200, y);
+  _kp_waveform_pointer_release (waveform, 300, y);
+  settle ();
+  gtk_widget_activate_action (GTK_WIDGET (waveform), "region.label", "i", 1);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (regions)), ==, 1);
+  g_assert_cmpuint (changes, >, 0);
+  region = kp_regions_get_region (regions, 0);
+
+  value = kp_audio_segmenter_dup_value (seg);
+  text = node_to_string (value);
+  expected = g_strdup_printf ("{\"segments\":[{\"label\":\"speech\",\"startTime\":%.17g,\"endTime\":%.17g}]}",
+                              round (kp_region_get_start (region) / (double)RATE * 1e6) / 1e6,
+                              round (kp_region_get_end (region) / (double)RATE * 1e6) / 1e6);
+  {
+    /* Compare parsed, so number formatting does not matter. */
+    g_autoptr(JsonNode) a = json_from_string (text, NULL);
+    g_autoptr(JsonNode) b = json_from_string (expected, NULL);
+
+    g_assert_true (json_node_equal (a, b));
+  }
+
+  /* The answer MTurk's form would hold, with no problems. */
+  answer = answer_of ("<kp-audio-segmenter name=\"seg\" src=\"talk.wav\" labels=\"['speech', 'music']\">"
+                      "</kp-audio-segmenter>", value, &n_problems);
+  g_assert_cmpuint (n_problems, ==, 0);
+  {
+    JsonObject *segment = json_array_get_object_element (json_object_get_array_member (
+                                                           json_node_get_object (value), "segments"), 0);
+
+    {
+      g_autoptr(JsonBuilder) b = json_builder_new ();
+      g_autoptr(JsonNode) root = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "segments");
+      json_builder_begin_array (b);
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "endTime");
+      json_builder_add_double_value (b, json_object_get_double_member (segment, "endTime"));
+      json_builder_set_member_name (b, "label");
+      json_builder_add_string_value (b, "speech");
+      json_builder_set_member_name (b, "startTime");
+      json_builder_add_double_value (b, json_object_get_double_member (segment, "startTime"));
+      json_builder_end_object (b);
+      json_builder_end_array (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      expected_answer = node_to_string (root);
+    }
+  }
+  g_assert_cmpstr (answer, ==, expected_answer);
+
+  /* A draft comes back as it was; a bad one changes nothing. */
+  {
+    GtkWidget *other = kp_audio_segmenter_new ("talk.wav", base, labels, NULL);
+    g_autoptr(JsonNode) back = NULL;
+    g_autoptr(JsonNode) bad = json_from_string ("{\"segments\": [{\"startTime\": 2, \"endTime\": 1}]}", NULL);
+    g_autofree char *back_text = NULL;
+
+    g_object_ref_sink (other);
+    g_assert_true (kp_audio_segmenter_set_value (KP_AUDIO_SEGMENTER (other), value));
+    back = kp_audio_segmenter_dup_value (KP_AUDIO_SEGMENTER (other));
+    back_text = node_to_string (back);
+    g_assert_cmpstr (back_text, ==, text);
+    g_assert_false (kp_audio_segmenter_set_value (KP_AUDIO_SEGMENTER (other), bad));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kp_audio_segmenter_get_regions (
+                                                                KP_AUDIO_SEGMENTER (other)))), ==, 1);
+    g_assert_true (kp_audio_segmenter_set_value (KP_AUDIO_SEGMENTER (other), NULL));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (kp_audio_segmenter_get_regions (
+                                                                KP_AUDIO_SEGMENTER (other)))), ==, 0);
+    wait_until (segmenter_loaded, other);
+    g_object_run_dispose (G_OBJECT (other));
+    g_object_unref (other);
+  }
+
+  /* The player has no value; a missing file shows an error. */
+  {
+    GtkWidget *player = g_object_ref_sink (kp_audio_segmenter_new_player ("talk.wav", base));
+    GtkWidget *missing = g_object_ref_sink (kp_audio_segmenter_new ("nowhere.wav", base, labels, NULL));
+
+    g_assert_null (kp_audio_segmenter_dup_value (KP_AUDIO_SEGMENTER (player)));
+    wait_until (segmenter_failed, missing);
+    g_assert_nonnull (kp_audio_segmenter_get_error (KP_AUDIO_SEGMENTER (missing))->message);
+    wait_until (segmenter_loaded, player);
+    g_object_run_dispose (G_OBJECT (player));
+    g_object_unref (player);
+    g_object_run_dispose (G_OBJECT (missing));
+    g_object_unref (missing);
+  }
+}
+
+static gboolean
+tracker_ready (gpointer data)
+{
+  KpFrameView *view = KP_FRAME_VIEW (kp_video_tracker_get_frame_view (data));
+
+  return kp_video_tracker_get_tracks (data) != NULL
+         && kp_frame_view_get_displayed_frame (view) == kp_frame_view_get_frame (view)
+         && gtk_widget_get_width (GTK_WIDGET (view)) > 100;
+}
+
+static gboolean
+tracker_opened (gpointer data)
+{
+  return kp_video_tracker_get_tracks (data) != NULL;
+}
+
+static void
+test_tracker (Fixture       *f,
+              gconstpointer  data)
+{
+  const char *labels[] = { "car", "person", NULL };
+  g_autoptr(GFile) base = g_file_new_for_path (f->folder);
+  GtkWidget *widget = kp_video_tracker_new ("clip.mp4", base, labels, "Track cars");
+  KpVideoTracker *tracker = KP_VIDEO_TRACKER (widget);
+  KpFrameView *view = KP_FRAME_VIEW (kp_video_tracker_get_frame_view (tracker));
+  KpTimeline *timeline = KP_TIMELINE (kp_video_tracker_get_timeline (tracker));
+  g_autoptr(JsonNode) value = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *answer = NULL;
+  JsonArray *frames;
+  guint changes = 0, n_problems;
+  KpTrack *track;
+
+  present (f, widget);
+  g_signal_connect (tracker, "changed", G_CALLBACK (count_cb), &changes);
+  wait_until (tracker_ready, tracker);
+  g_assert_null (kp_video_tracker_get_error (tracker));
+
+  drag (view, 10, 50, 50, 90);
+  kp_timeline_set_frame (timeline, 20);
+  wait_until (tracker_ready, tracker);
+  drag (view, 30, 70, 130, 70);
+  kp_timeline_set_frame (timeline, 40);
+  wait_until (tracker_ready, tracker);
+  g_assert_cmpuint (changes, >=, 2);
+  track = only_track_of (kp_video_tracker_get_tracks (tracker), 0);
+  g_assert_cmpstr (kp_track_get_label (track), ==, "car");
+
+  /* Out of view from frame 40 on. */
+  {
+    g_autoptr(KpTrackShape) shape = kp_track_get_shape (track, 40);
+
+    shape->outside = TRUE;
+    g_assert_true (kp_track_set_keyframe (track, shape, NULL));
+  }
+
+  value = kp_video_tracker_dup_value (tracker);
+  text = node_to_string (value);
+  frames = json_object_get_array_member (json_array_get_object_element (
+                                           json_object_get_array_member (json_node_get_object (value),
+                                                                         "tracks"), 0), "frames");
+  /* Frames 0–39, frame 10 halfway. */
+  g_assert_cmpuint (json_array_get_length (frames), ==, 40);
+  {
+    JsonObject *f10 = json_array_get_object_element (frames, 10);
+
+    g_assert_cmpint (json_object_get_int_member (f10, "frame"), ==, 10);
+    g_assert_cmpint (json_object_get_int_member (f10, "left"), ==, 60);
+    g_assert_cmpint (json_object_get_int_member (f10, "top"), ==, 50);
+    g_assert_cmpint (json_object_get_int_member (f10, "width"), ==, 40);
+    g_assert_cmpint (json_object_get_int_member (f10, "height"), ==, 40);
+  }
+  g_assert_true (g_str_has_prefix (text, "{\"tracks\":[{\"id\":1,\"label\":\"car\",\"frames\":[{\"frame\":0,"
+                                         "\"left\":10,\"top\":50,\"width\":40,\"height\":40},"));
+
+  answer = answer_of ("<kp-video-tracker name=\"cars\" src=\"clip.mp4\" labels=\"['car', 'person']\">"
+                      "</kp-video-tracker>", value, &n_problems);
+  g_assert_cmpuint (n_problems, ==, 0);
+  g_assert_true (g_str_has_prefix (answer, "{\"tracks\":[{\"frames\":[{\"frame\":0,\"height\":40,\"left\":10,"
+                                           "\"top\":50,\"width\":40},"));
+  g_assert_true (g_str_has_suffix (answer, "],\"id\":1,\"label\":\"car\"}]}"));
+
+  /* A draft set before the video opens comes back with its keyframes
+   * only (0, 20 and the outside one at 40), and the same value. */
+  {
+    GtkWidget *other = g_object_ref_sink (kp_video_tracker_new ("clip.mp4", base, labels, NULL));
+    g_autoptr(JsonNode) back = NULL;
+    g_autoptr(JsonNode) bad = json_from_string ("{\"tracks\": [{\"frames\": [{\"frame\": 1}]}]}", NULL);
+    g_autofree char *back_text = NULL;
+    KpTrack *restored;
+
+    g_assert_true (kp_video_tracker_set_value (KP_VIDEO_TRACKER (other), value));
+    g_assert_false (kp_video_tracker_set_value (KP_VIDEO_TRACKER (other), bad));
+    wait_until (tracker_opened, other);
+    restored = only_track_of (kp_video_tracker_get_tracks (KP_VIDEO_TRACKER (other)), 0);
+    g_assert_cmpuint (kp_track_get_id (restored), ==, 1);
+    g_assert_cmpuint (kp_track_get_n_keyframes (restored), ==, 3);
+    g_assert_true (kp_track_is_keyframe (restored, 20));
+    g_assert_false (kp_track_is_visible (restored, 40));
+    back = kp_video_tracker_dup_value (KP_VIDEO_TRACKER (other));
+    back_text = node_to_string (back);
+    g_assert_cmpstr (back_text, ==, text);
+    g_object_run_dispose (G_OBJECT (other));
+    g_object_unref (other);
+  }
+
+  /* A file that is not a video shows an error. */
+  {
+    g_autofree char *path = g_build_filename (f->folder, "notes.mp4", NULL);
+    GtkWidget *broken;
+
+    g_assert_true (g_file_set_contents (path, "not a video at all", -1, NULL));
+    broken = g_object_ref_sink (kp_video_tracker_new ("notes.mp4", base, labels, NULL));
+    while (kp_video_tracker_get_error (KP_VIDEO_TRACKER (broken)) == NULL)
+      g_main_context_iteration (NULL, TRUE);
+    g_object_run_dispose (G_OBJECT (broken));
+    g_object_unref (broken);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  /* The layout elements make their players with the sink this names. */
+  g_setenv ("KP_AUDIO_SINK", "fakesink", TRUE);
   gtk_test_init (&argc, &argv, NULL);
   gst_init (&argc, &argv);
 
@@ -784,6 +1106,11 @@ main (int   argc,
               test_video_tracks, fixture_teardown);
   g_test_add ("/kempelen/app/av-pages/video/corrupt", Fixture, NULL, video_setup,
               test_video_corrupt, fixture_teardown);
+
+  g_test_add ("/kempelen/app/av-pages/segmenter", Fixture, NULL, audio_setup,
+              test_segmenter, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/tracker", Fixture, NULL, video_setup,
+              test_tracker, fixture_teardown);
 
   return g_test_run ();
 }
