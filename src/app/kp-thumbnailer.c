@@ -7,8 +7,9 @@
 
 #include "kp-thumbnailer.h"
 
-#include <gdk/gdk.h>
+#include <gtk/gtk.h>
 
+#include "kp-core.h"
 #include "kp-media.h"
 
 #define MAX_THREADS 2
@@ -36,6 +37,7 @@ typedef struct
   GCancellable  *cancellable;
   GMainContext  *context;
   GdkPixbuf     *pixbuf;
+  const char    *icon_name;      /* audio and video show an icon, not a frame */
   gboolean       failed;
 } Request;
 
@@ -66,7 +68,16 @@ request_deliver_cb (gpointer data)
   if (g_hash_table_lookup (request->owner->pending, request->item) == request->cancellable)
     g_hash_table_remove (request->owner->pending, request->item);
 
-  if (request->pixbuf != NULL)
+  if (request->icon_name != NULL && gdk_display_get_default () != NULL)
+    {
+      GtkIconTheme *theme = gtk_icon_theme_get_for_display (gdk_display_get_default ());
+      g_autoptr(GtkIconPaintable) icon = gtk_icon_theme_lookup_icon (theme, request->icon_name, NULL,
+                                                                     request->size, 1,
+                                                                     GTK_TEXT_DIR_NONE, 0);
+
+      kp_media_item_set_thumbnail (request->item, GDK_PAINTABLE (icon));
+    }
+  else if (request->pixbuf != NULL)
     {
       texture = gdk_texture_new_for_pixbuf (request->pixbuf);
       kp_media_item_set_thumbnail (request->item, GDK_PAINTABLE (texture));
@@ -86,7 +97,11 @@ worker_func (gpointer data,
   Request *request = data;
   g_autoptr(GSource) source = NULL;
 
-  if (!g_cancellable_is_cancelled (request->cancellable))
+  if (kp_media_path_is_audio (request->path))
+    request->icon_name = "audio-x-generic";
+  else if (kp_media_path_is_video (request->path))
+    request->icon_name = "video-x-generic";
+  else if (!g_cancellable_is_cancelled (request->cancellable))
     {
       g_autoptr(GError) error = NULL;
 

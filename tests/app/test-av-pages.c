@@ -22,6 +22,8 @@
 #include "kp-audio-segmenter.h"
 #include "kp-core.h"
 #include "kp-frame-view.h"
+#include "kp-media-item.h"
+#include "kp-thumbnailer.h"
 #include "kp-timeline.h"
 #include "kp-video-page.h"
 #include "kp-video-page-private.h"
@@ -1084,6 +1086,30 @@ test_tracker (Fixture       *f,
   }
 }
 
+
+/* Thumbnails: audio and video show an icon, without decoding. */
+static gboolean
+has_thumbnail (gpointer data)
+{
+  return kp_media_item_get_thumbnail (data) != NULL || kp_media_item_get_thumbnail_failed (data);
+}
+
+static void
+test_thumbnail (Fixture       *f,
+                gconstpointer  data)
+{
+  g_autofree char *cache = g_build_filename (f->folder, "cache", NULL);
+  g_autofree char *path = kp_store_dup_media_file (f->store, f->media);
+  g_autoptr(KpThumbnailer) thumbnailer = kp_thumbnailer_new (cache, 64);
+  g_autoptr(KpMediaItem) item = kp_media_item_new (f->media);
+
+  kp_thumbnailer_start (thumbnailer);
+  kp_thumbnailer_request (thumbnailer, item, path);
+  wait_until (has_thumbnail, item);
+  g_assert_false (kp_media_item_get_thumbnail_failed (item));
+  g_assert_true (GTK_IS_ICON_PAINTABLE (kp_media_item_get_thumbnail (item)));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1111,6 +1137,9 @@ main (int   argc,
               test_segmenter, fixture_teardown);
   g_test_add ("/kempelen/app/av-pages/tracker", Fixture, NULL, video_setup,
               test_tracker, fixture_teardown);
+
+  g_test_add ("/kempelen/app/av-pages/audio/thumbnail", Fixture, NULL, audio_setup,
+              test_thumbnail, fixture_teardown);
 
   return g_test_run ();
 }
