@@ -799,17 +799,47 @@ draft_saved_cb (GObject      *source,
     toast_error (self, _("The draft could not be saved"), error);
 }
 
+/* A draft: {"values": kp_layout_view_dup_values(), "answer": the answer
+ * as it would be submitted}. The values put every element back, drawn
+ * shapes included; the answer is what an export of the draft shows. */
 static char *
-dup_answer_json (KpWorkerWindow *self)
+dup_draft_json (KpWorkerWindow *self)
 {
+  g_autoptr(GHashTable) values = kp_layout_view_dup_values (self->layout_view);
   g_autoptr(JsonArray) answer = kp_layout_view_get_answer (self->layout_view, NULL);
-  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GList) names = NULL;
 
-  if (answer == NULL)
+  if ((values == NULL || g_hash_table_size (values) == 0) && answer == NULL)
     return NULL;
-  node = json_node_new (JSON_NODE_ARRAY);
-  json_node_set_array (node, answer);
-  return json_to_string (node, FALSE);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "values");
+  json_builder_begin_object (builder);
+  if (values != NULL)
+    {
+      /* Sorted, so that an unchanged draft gives the same text. */
+      names = g_list_sort (g_hash_table_get_keys (values), (GCompareFunc)strcmp);
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode *value = g_hash_table_lookup (values, l->data);
+
+          json_builder_set_member_name (builder, l->data);
+          json_builder_add_value (builder, value != NULL ? json_node_copy (value)
+                                                         : json_node_new (JSON_NODE_NULL));
+        }
+    }
+  json_builder_end_object (builder);
+  if (answer != NULL)
+    {
+      json_builder_set_member_name (builder, "answer");
+      json_builder_add_value (builder, json_node_init_array (json_node_alloc (), answer));
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
 }
 
 static void
@@ -821,7 +851,7 @@ save_draft_now (KpWorkerWindow *self)
   if (self->current == NULL || self->engine == NULL)
     return;
 
-  json = dup_answer_json (self);
+  json = dup_draft_json (self);
   if (json == NULL || g_strcmp0 (json, self->last_draft) == 0)
     return;
 
@@ -851,30 +881,6 @@ edited_cb (KpWorkerWindow *self)
   self->draft_id = g_timeout_add (DRAFT_DELAY_MS, draft_timeout_cb, self);
 }
 
-/* Follows edits in every control of the layout, whatever changes them
- * (keys, pointer, or code), to save the draft a moment later. */
-static void
-watch_edits (KpWorkerWindow *self,
-             GtkWidget      *widget)
-{
-  if (GTK_IS_EDITABLE (widget) && gtk_editable_get_delegate (GTK_EDITABLE (widget)) == NULL)
-    g_signal_connect_object (widget, "changed", G_CALLBACK (edited_cb), self, G_CONNECT_SWAPPED);
-  else if (GTK_IS_CHECK_BUTTON (widget) || GTK_IS_TOGGLE_BUTTON (widget))
-    g_signal_connect_object (widget, "toggled", G_CALLBACK (edited_cb), self, G_CONNECT_SWAPPED);
-  else if (GTK_IS_RANGE (widget))
-    g_signal_connect_object (widget, "value-changed", G_CALLBACK (edited_cb), self, G_CONNECT_SWAPPED);
-  else if (GTK_IS_DROP_DOWN (widget))
-    g_signal_connect_object (widget, "notify::selected", G_CALLBACK (edited_cb), self, G_CONNECT_SWAPPED);
-  else if (GTK_IS_TEXT_VIEW (widget))
-    g_signal_connect_object (gtk_text_view_get_buffer (GTK_TEXT_VIEW (widget)), "changed",
-                             G_CALLBACK (edited_cb), self, G_CONNECT_SWAPPED);
-
-  for (GtkWidget *child = gtk_widget_get_first_child (widget);
-       child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    watch_edits (self, child);
-}
-
 /* Puts a text back into a text control; FALSE for other controls. */
 static gboolean
 restore_text (GtkWidget  *control,
@@ -902,16 +908,35 @@ restore_choice (KpLayoutView *view,
     gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (button), TRUE);
 }
 
-/* Puts a saved draft (an answer array, as submitted) back into the
- * widgets, where that can be done from the answer alone: QuestionForm
- * free texts and selections, and the text and choice elements of a
- * crowd-form. Drawn shapes and media answers stay in the draft only. */
+/* Puts a saved draft back into the widgets. A draft of dup_draft_json()
+ * restores everything through kp_layout_view_set_values(); an older one
+ * (an answer array, as submitted) what can be done from the answer alone:
+ * QuestionForm free texts and selections, and the text and choice
+ * elements of a crowd-form. */
 static void
 restore_draft (KpWorkerWindow *self,
                const char     *draft)
 {
   g_autoptr(JsonNode) root = json_from_string (draft, NULL);
   JsonArray *answers;
+
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root) &&
+      json_object_has_member (json_node_get_object (root), "values") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (json_node_get_object (root), "values")))
+    {
+      JsonObject *object = json_object_get_object_member (json_node_get_object (root), "values");
+      g_autoptr(GHashTable) values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                                            (GDestroyNotify)json_node_unref);
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *value;
+
+      json_object_iter_init (&iter, object);
+      while (json_object_iter_next (&iter, &name, &value))
+        g_hash_table_insert (values, g_strdup (name), json_node_copy (value));
+      kp_layout_view_set_values (self->layout_view, values);
+      return;
+    }
 
   if (root == NULL || !JSON_NODE_HOLDS_ARRAY (root))
     return;
@@ -1018,7 +1043,6 @@ show_prepared (KpWorkerWindow *self,
   /* Where the worker left off, after a restart or a switch. */
   if (p->draft != NULL)
     restore_draft (self, p->draft);
-  watch_edits (self, GTK_WIDGET (self->layout_view));
 
   /* Translators: a HIT's title and its reward in dollars */
   title = g_strdup_printf (_("%s — $%s"), a->title != NULL ? a->title : "", a->reward != NULL ? a->reward : "0.00");
@@ -3100,19 +3124,9 @@ build_work_page (KpWorkerWindow *self)
 
   self->layout_view = KP_LAYOUT_VIEW (kp_layout_view_new ());
   kp_layout_view_set_media_func (self->layout_view, media_func, self, NULL);
-  /* Long layouts are built a slice at a time, after watch_edits() ran:
-   * keys and clicks anywhere in the view count as edits too. */
-  {
-    GtkEventController *keys = gtk_event_controller_key_new ();
-    GtkGesture *clicks = gtk_gesture_click_new ();
-
-    gtk_event_controller_set_propagation_phase (keys, GTK_PHASE_CAPTURE);
-    g_signal_connect_swapped (keys, "key-released", G_CALLBACK (edited_cb), self);
-    gtk_widget_add_controller (GTK_WIDGET (self->layout_view), keys);
-    gtk_event_controller_set_propagation_phase (GTK_EVENT_CONTROLLER (clicks), GTK_PHASE_CAPTURE);
-    g_signal_connect_swapped (clicks, "released", G_CALLBACK (edited_cb), self);
-    gtk_widget_add_controller (GTK_WIDGET (self->layout_view), GTK_EVENT_CONTROLLER (clicks));
-  }
+  /* Every change of a value, typed, chosen, drawn or painted, saves the
+   * draft a moment later (the view emits at most once an iteration). */
+  g_signal_connect_swapped (self->layout_view, "changed", G_CALLBACK (edited_cb), self);
   g_signal_connect (self->layout_view, "submitted", G_CALLBACK (layout_submitted_cb), self);
   scrolled = gtk_scrolled_window_new ();
   gtk_widget_set_vexpand (scrolled, TRUE);

@@ -109,6 +109,14 @@ kp_worker_fixture_new (void)
   return fixture;
 }
 
+static void create_batch (KpWorkerFixture    *fixture,
+                          const char         *title,
+                          guint               n,
+                          const char         *duration,
+                          const char         *qualification,
+                          const char * const *images,
+                          const char         *layout_text);
+
 void
 kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
                                 const char         *title,
@@ -116,6 +124,28 @@ kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
                                 const char         *duration,
                                 const char         *qualification,
                                 const char * const *images)
+{
+  create_batch (fixture, title, n, duration, qualification, images, NULL);
+}
+
+void
+kp_worker_fixture_create_layout_group (KpWorkerFixture    *fixture,
+                                       const char         *title,
+                                       guint               n,
+                                       const char * const *images,
+                                       const char         *layout_text)
+{
+  create_batch (fixture, title, n, "30m", NULL, images, layout_text);
+}
+
+static void
+create_batch (KpWorkerFixture    *fixture,
+              const char         *title,
+              guint               n,
+              const char         *duration,
+              const char         *qualification,
+              const char * const *images,
+              const char         *layout_text)
 {
   g_autoptr(GString) csv = g_string_new ("n,image\n");
   g_autoptr(GString) form = g_string_new (NULL);
@@ -143,6 +173,14 @@ kp_worker_fixture_create_group (KpWorkerFixture    *fixture,
   g_mkdir_with_parents (dir, 0700);
   for (guint i = 0; i < n; i++)
     g_string_append_printf (csv, "%u,%s\n", i + 1, n_images > 0 ? images[i % n_images] : "none");
+  if (layout_text != NULL)
+    {
+      g_autofree char *url = g_strconcat (fixture->server->url, "worker/v1/media/", NULL);
+      g_autoptr(GString) text = g_string_new (layout_text);
+
+      g_string_replace (text, "${media}", url, 0);
+      g_string_assign (form, text->str);
+    }
   g_file_set_contents (layout, form->str, -1, &error);
   g_assert_no_error (error);
   g_file_set_contents (rows, csv->str, -1, &error);

@@ -39,6 +39,14 @@ void             kp_worker_fixture_create_group  (KpWorkerFixture    *fixture,
                                                   const char         *duration,
                                                   const char         *qualification,
                                                   const char * const *images);
+/* The same with layout_text as the layout (a crowd-html template, say):
+ * "${media}" in it becomes the server's media URL, "${n}" the HIT's number
+ * and "${image}" its image (of images, as above). */
+void             kp_worker_fixture_create_layout_group (KpWorkerFixture    *fixture,
+                                                        const char         *title,
+                                                        guint               n,
+                                                        const char * const *images,
+                                                        const char         *layout_text);
 /* Writes a PNG of width×height (its pixels depend on seed) and puts it
  * into the server's media store; returns its SHA-256. */
 char            *kp_worker_fixture_add_image     (KpWorkerFixture    *fixture,

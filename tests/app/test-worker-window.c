@@ -13,6 +13,8 @@
 
 #include <adwaita.h>
 
+#include "kp-canvas.h"
+#include "kp-layout-shapes.h"
 #include "kp-worker-fixture.h"
 #include "kp-worker-group.h"
 #include "kp-worker-window-private.h"
@@ -23,6 +25,7 @@
 #define GROUP_D "Quick check"
 #define GROUP_E "Name the colours"
 #define GROUP_F "Find the buses"
+#define GROUP_G "Outline the fields"
 #define QUALIFICATION "Colour expert"
 #define TIMEOUT_MS 20000
 
@@ -736,6 +739,162 @@ test_restart (void)
   assert_outbox (id, "Accepted");
 }
 
+/* The values of every element of the HIT on screen, as text. */
+static char *
+dup_values_text (void)
+{
+  g_autoptr(GHashTable) values = kp_layout_view_dup_values (_kp_worker_window_get_layout_view (window));
+  g_autoptr(GList) names = g_list_sort (g_hash_table_get_keys (values), (GCompareFunc)strcmp);
+  GString *out = g_string_new (NULL);
+
+  for (GList *l = names; l != NULL; l = l->next)
+    {
+      JsonNode *value = g_hash_table_lookup (values, l->data);
+      g_autofree char *text = value != NULL ? json_to_string (value, FALSE) : g_strdup ("null");
+
+      g_string_append_printf (out, "%s=%s\n", (char *)l->data, text);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The crowd-form's answer text ("taskAnswers") of an answer array. */
+static char *
+dup_task_answers (JsonArray *answers)
+{
+  for (guint i = 0; answers != NULL && i < json_array_get_length (answers); i++)
+    {
+      JsonObject *answer = json_array_get_object_element (answers, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (answer, "QuestionIdentifier", NULL),
+                     "taskAnswers") == 0)
+        return g_strdup (json_object_get_string_member_with_default (answer, "FreeText", NULL));
+    }
+  return NULL;
+}
+
+static void
+press_choice (const char *name,
+              const char *value)
+{
+  GtkWidget *button = kp_layout_view_get_choice (_kp_worker_window_get_layout_view (window), name, value);
+
+  g_assert_true (GTK_IS_BUTTON (button));
+  g_signal_emit_by_name (button, "clicked");
+}
+
+static void
+test_drawn_draft (void)
+{
+  KpLayoutView *view;
+  KpCanvas *canvas;
+  KpLayoutShapes *shapes;
+  g_autofree char *id = NULL;
+  g_autofree char *drawn = NULL;
+  g_autofree char *restored = NULL;
+  g_autofree char *task = NULL;
+  g_autofree char *stored = NULL;
+  g_autoptr(JsonArray) answer = NULL;
+  g_autoptr(JsonObject) submitted = NULL;
+  DraftWait draft = { NULL, "Corn" };
+  JsonArray *list;
+
+  kp_worker_fixture_create_layout_group (
+    fixture, GROUP_G, 2, (const char *[]) { image, NULL },
+    "<crowd-form>"
+    "<crowd-bounding-box name=\"boxes\" src=\"${media}${image}\" header=\"Box the people\""
+    " labels=\"['Car', 'Person']\"></crowd-bounding-box>"
+    "<crowd-polygon name=\"fields\" src=\"${media}${image}\" header=\"Outline field ${n}\""
+    " labels='[\"Wheat\", \"Corn\"]'></crowd-polygon>"
+    "</crowd-form>");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.refresh", NULL));
+  g_assert_true (kp_worker_wait_for (groups_settled, NULL, TIMEOUT_MS));
+  select_group (GROUP_G);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "worker.accept", NULL));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  id = g_strdup (_kp_worker_window_get_current_assignment (window));
+  view = _kp_worker_window_get_layout_view (window);
+
+  /* A box, drawn with the pointer... */
+  canvas = KP_CANVAS (kp_layout_view_get_control (view, "boxes"));
+  g_assert_true (KP_IS_CANVAS (canvas));
+  press_choice ("boxes", "Person");
+  kp_canvas_tool_press (canvas, 10, 12, 0);
+  kp_canvas_tool_motion (canvas, 20, 22, 0);
+  kp_canvas_tool_release (canvas, 30, 35, 0);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
+
+  /* ...and a polygon, closed on its first vertex. */
+  shapes = KP_LAYOUT_SHAPES (kp_layout_view_get_control (view, "fields"));
+  g_assert_true (KP_IS_LAYOUT_SHAPES (shapes));
+  press_choice ("fields", "Corn");
+  kp_layout_shapes_click (shapes, 1, 2);
+  kp_layout_shapes_click (shapes, 40, 3);
+  kp_layout_shapes_click (shapes, 20, 30);
+  kp_layout_shapes_click (shapes, 1.5, 2.5);
+  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+  drawn = dup_values_text ();
+  g_assert_nonnull (strstr (drawn, "Person"));
+
+  /* The draft is saved on "changed"; then the window goes. */
+  draft.assignment_id = id;
+  g_assert_true (kp_worker_wait_for (draft_contains, &draft, TIMEOUT_MS));
+  draft.needle = "Person";
+  g_assert_true (kp_worker_wait_for (draft_contains, &draft, TIMEOUT_MS));
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_clear_object (&window);
+
+  /* A new window reopens the HIT with both shapes drawn again. */
+  window = g_object_ref_sink (kp_worker_window_new (NULL, store));
+  gtk_window_present (GTK_WINDOW (window));
+  g_assert_true (kp_worker_wait_for (has_current, NULL, TIMEOUT_MS));
+  g_assert_cmpstr (_kp_worker_window_get_current_assignment (window), ==, id);
+  view = _kp_worker_window_get_layout_view (window);
+  canvas = KP_CANVAS (kp_layout_view_get_control (view, "boxes"));
+  shapes = KP_LAYOUT_SHAPES (kp_layout_view_get_control (view, "fields"));
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
+  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+  restored = dup_values_text ();
+  g_assert_cmpstr (restored, ==, drawn);
+
+  /* What is submitted is what was drawn. */
+  answer = kp_layout_view_get_answer (view, NULL);
+  task = dup_task_answers (answer);
+  g_assert_nonnull (task);
+  g_assert_nonnull (strstr (task, "Corn"));
+  g_assert_nonnull (strstr (task, "Person"));
+  submit ();
+  assert_outbox (id, "Accepted");
+  submitted = server_assignments ("Submitted");
+  list = json_object_get_array_member (submitted, "assignments");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *a = json_array_get_object_element (list, i);
+
+      if (g_str_equal (json_object_get_string_member (a, "assignment_id"), id))
+        {
+          JsonNode *answers = json_object_get_member (a, "answers");
+
+          if (answers == NULL || !JSON_NODE_HOLDS_ARRAY (answers))
+            {
+              /* The list may leave answers out: ask for the one. */
+              g_autoptr(KpWorkerClient) client = kp_worker_client_new (fixture->server->url, fixture->token);
+              g_autoptr(GAsyncResult) result = NULL;
+              g_autoptr(GError) error = NULL;
+              g_autoptr(JsonObject) one = NULL;
+
+              kp_worker_client_get_assignment_async (client, id, NULL, async_done_cb, &result);
+              g_assert_true (kp_worker_wait_for (result_arrived, &result, TIMEOUT_MS));
+              one = kp_worker_client_call_finish (client, result, &error);
+              g_assert_no_error (error);
+              stored = dup_task_answers (json_object_get_array_member (one, "answers"));
+            }
+          else
+            stored = dup_task_answers (json_node_get_array (answers));
+        }
+    }
+  g_assert_cmpstr (stored, ==, task);
+}
+
 static GtkWindow *
 find_toplevel (const char *prefix)
 {
@@ -1029,6 +1188,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/worker-window/preview", test_preview);
   g_test_add_func ("/kempelen/app/worker-window/deadline", test_deadline);
   g_test_add_func ("/kempelen/app/worker-window/restart", test_restart);
+  g_test_add_func ("/kempelen/app/worker-window/drawn-draft", test_drawn_draft);
   g_test_add_func ("/kempelen/app/worker-window/qualification-test", test_qualification);
   g_test_add_func ("/kempelen/app/worker-window/work-offline", test_work_offline);
   g_test_add_func ("/kempelen/app/worker-window/cancel-offline", test_cancel_offline);
