@@ -1352,6 +1352,12 @@ import_voc (Importer      *im,
     if (g_str_has_suffix (name, ".xml") || g_str_has_suffix (name, ".XML"))
       g_ptr_array_add (files, g_build_filename (input, name, NULL));
   g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  if (files->len == 0)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("%s: no Pascal VOC .xml files in the folder"), input);
+      return FALSE;
+    }
 
   for (guint i = 0; i < files->len; i++)
     {
@@ -1691,6 +1697,11 @@ import_yolo (Importer      *im,
         strcmp (name, "images.txt") != 0)
       g_ptr_array_add (files, g_strdup (name));
   g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  if (files->len == 0)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED, _("%s: no YOLO label files (.txt) in the folder"), folder);
+      return FALSE;
+    }
 
   for (guint i = 0; i < files->len; i++)
     {
@@ -2096,6 +2107,11 @@ import_label_map (Importer      *im,
     if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".PNG"))
       g_ptr_array_add (files, g_strdup (name));
   g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  if (files->len == 0)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED, _("%s: no label maps (.png) in the folder"), input);
+      return FALSE;
+    }
 
   for (guint i = 0; i < files->len; i++)
     {

@@ -699,6 +699,11 @@ test_malformed (Fixture       *fixture,
   g_assert_nonnull (strstr (err, "img_a.png: the label map could not be read"));
   RESET ();
 
+  /* A folder without files of the format. */
+  g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", "voc", fixture->dst, NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "no Pascal VOC .xml files in the folder"));
+  RESET ();
+
   /* Nothing there. */
   g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", "coco", "nowhere.json", NULL), ==, 1);
   g_assert_nonnull (strstr (err, "nowhere.json"));
