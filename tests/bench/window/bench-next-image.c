@@ -1,0 +1,277 @@
+/* bench-next-image.c: how long the next image of a folder takes to show
+ *
+ * Makes a folder of 3-megapixel JPEGs, opens it in the real window and
+ * steps through it with win.next-image, timing from the action to the end
+ * of the first frame painted with the new image:
+ *   next_image_prefetched_ms  the image was decoded ahead (the normal case
+ *                             when someone works through a folder)
+ *   next_image_cold_ms        nothing decoded ahead (prefetch emptied
+ *                             before each step), for contrast
+ * Each figure is the median of the steps.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kp-application.h"
+#include "kp-window-private.h"
+
+#define N_IMAGES 21
+#define IMAGE_WIDTH 2048
+#define IMAGE_HEIGHT 1536
+#define TIMEOUT_S 30
+
+static void
+write_jpeg (const char *path,
+            guint       seed)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, IMAGE_WIDTH, IMAGE_HEIGHT);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  g_autoptr(GError) error = NULL;
+
+  /* Gradients and noise: decoding costs what a photograph's would. */
+  for (int y = 0; y < IMAGE_HEIGHT; y++)
+    for (int x = 0; x < IMAGE_WIDTH; x++)
+      {
+        guint8 *p = pixels + y * stride + x * 3;
+        int noise = g_rand_int_range (rand, 0, 48);
+
+        p[0] = (x * 255 / IMAGE_WIDTH + noise + seed * 30) & 0xff;
+        p[1] = (y * 255 / IMAGE_HEIGHT + noise) & 0xff;
+        p[2] = ((x + y) * 127 / IMAGE_WIDTH + noise) & 0xff;
+      }
+
+  gdk_pixbuf_save (pixbuf, path, "jpeg", &error, "quality", "90", NULL);
+  g_assert_no_error (error);
+}
+
+static void
+wait_for (gboolean   (*condition) (KpWindow *window),
+          KpWindow   *window,
+          const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+
+  while (!condition (window))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static gboolean
+is_open (KpWindow *window)
+{
+  return !kp_window_get_loading (window);
+}
+
+static gboolean
+image_loaded (KpWindow *window)
+{
+  return kp_window_get_image_loaded (window);
+}
+
+static gint64
+media_id_at (KpWindow *window,
+             guint     position)
+{
+  g_autoptr(KpMediaItem) item = g_list_model_get_item (kp_window_get_media_model (window), position);
+
+  return kp_media_item_get_media_id (item);
+}
+
+static guint next_position;
+
+static gboolean
+next_prefetched (KpWindow *window)
+{
+  g_autoptr(GdkTexture) texture = kp_image_prefetcher_lookup (window->prefetcher,
+                                                              media_id_at (window, next_position));
+
+  return texture != NULL;
+}
+
+typedef struct
+{
+  gboolean painted;
+  KpWindow *window;
+} Paint;
+
+static void
+after_paint_cb (GdkFrameClock *clock,
+                Paint         *paint)
+{
+  if (kp_window_get_image_loaded (paint->window))
+    paint->painted = TRUE;
+}
+
+/* From the action to the end of the first frame that shows the image. */
+static double
+time_step (KpWindow *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
+  Paint paint = { FALSE, window };
+  gulong handler;
+  gint64 start;
+
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_cb), &paint);
+
+  start = g_get_monotonic_time ();
+  g_action_group_activate_action (G_ACTION_GROUP (window), "next-image", NULL);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+
+  while (!paint.painted)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for the next image");
+      g_main_context_iteration (NULL, TRUE);
+    }
+
+  g_signal_handler_disconnect (clock, handler);
+
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+
+  return x < y ? -1 : x > y;
+}
+
+static double
+median (GArray *values)
+{
+  g_array_sort (values, compare_doubles);
+
+  return g_array_index (values, double, values->len / 2);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+
+  g_rmdir (path);
+}
+
+static void
+settle (guint ms)
+{
+  gint64 until = g_get_monotonic_time () + ms * 1000;
+
+  while (g_get_monotonic_time () < until)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) prefetched = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) cold = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autofree char *folder = NULL;
+  g_autoptr(GFile) file = NULL;
+  KpApplication *app;
+  KpWindow *window;
+  const char *verbose = g_getenv ("KP_BENCH_VERBOSE");
+
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  gtk_init ();
+  adw_init ();
+
+  folder = g_dir_make_tmp ("kp-bench-next-image-XXXXXX", &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < N_IMAGES; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("image-%02u.jpg", i);
+      g_autofree char *path = g_build_filename (folder, name, NULL);
+
+      write_jpeg (path, i);
+    }
+
+  app = kp_application_new ();
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (app), NULL, &error);
+  g_assert_no_error (error);
+
+  window = g_object_ref_sink (kp_window_new (app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  gtk_window_present (GTK_WINDOW (window));
+
+  file = g_file_new_for_path (folder);
+  kp_window_open_folder (window, file);
+  wait_for (is_open, window, "the folder to open");
+  wait_for (image_loaded, window, "the first image");
+  settle (300);
+
+  /* Forward through the folder, each next image decoded ahead. */
+  for (guint position = 1; position < N_IMAGES; position++)
+    {
+      double ms;
+
+      next_position = position;
+      wait_for (next_prefetched, window, "the prefetch");
+      settle (20);
+      ms = time_step (window);
+      g_array_append_val (prefetched, ms);
+      if (verbose)
+        g_printerr ("prefetched %u: %.1f ms\n", position, ms);
+    }
+
+  /* Again from the start, with nothing decoded ahead. */
+  kp_window_select_media (window, 0);
+  wait_for (image_loaded, window, "the first image");
+  for (guint position = 1; position < N_IMAGES; position++)
+    {
+      double ms;
+
+      /* Let decodes the prefetcher started finish, then forget them. */
+      settle (150);
+      g_clear_handle_id (&window->prefetch_idle_id, g_source_remove);
+      kp_image_prefetcher_clear (window->prefetcher);
+      settle (20);
+      g_clear_handle_id (&window->prefetch_idle_id, g_source_remove);
+      ms = time_step (window);
+      g_array_append_val (cold, ms);
+      if (verbose)
+        g_printerr ("cold %u: %.1f ms\n", position, ms);
+    }
+
+  g_print ("BENCH next_image_prefetched_ms %.1f ms\n", median (prefetched));
+  g_print ("BENCH next_image_cold_ms %.1f ms\n", median (cold));
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+  g_application_quit (G_APPLICATION (app));
+  g_object_unref (app);
+
+  remove_tree (folder);
+
+  return EXIT_SUCCESS;
+}
