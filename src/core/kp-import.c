@@ -423,9 +423,11 @@ same_object (const KpAnnotation *a,
     }
 }
 
-/* Buckets of objects by label, shape and the whole pixel their bounds
- * start in; an object within rounding of another is in the same bucket
- * or a neighbouring one. */
+/* Buckets of objects by label, shape and the sixteenth of a pixel their
+ * bounds start in; an object within rounding (SAME_EPSILON, relative) of
+ * another is in the same bucket or a neighbouring one, in images up to
+ * 60,000 pixels wide. */
+#define BUCKETS_PER_PIXEL 16
 typedef struct
 {
   gint64  label_id;
@@ -457,9 +459,9 @@ bucket_key (const KpAnnotation *a)
   BucketKey key = { a->label_id, a->shape, 0, 0 };
 
   if (isfinite (a->rect.x) && fabs (a->rect.x) < 1e15)
-    key.x = (gint64)floor (a->rect.x);
+    key.x = (gint64)floor (a->rect.x * BUCKETS_PER_PIXEL);
   if (isfinite (a->rect.y) && fabs (a->rect.y) < 1e15)
-    key.y = (gint64)floor (a->rect.y);
+    key.y = (gint64)floor (a->rect.y * BUCKETS_PER_PIXEL);
 
   return key;
 }
@@ -562,8 +564,8 @@ flush (Importer      *im,
         continue;
 
       /* Leave out what an earlier import of the same input added. The
-       * image's objects are bucketed by label, shape and whole-pixel
-       * corner of their bounds, so a large image costs no n × m. */
+       * image's objects are bucketed by label, shape and the corner of
+       * their bounds, so a large image costs no n × m. */
       if (!(im->flags & KP_IMPORT_FLAGS_ALLOW_DUPLICATES))
         {
           GPtrArray *current = kp_document_get_annotations (document);
