@@ -12,8 +12,12 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-view-transform.h"
+
 #define HANDLE_SIZE 10.0
 #define MIN_BOX 2.0
+#define MAX_ZOOM 32.0
+#define ZOOM_STEP 1.25
 
 typedef enum
 {
@@ -51,6 +55,16 @@ struct _KpFrameView
   KpTrackShapeType new_shape;
   GArray *pending;    /* double x, y pairs of the polygon or points being made */
 
+  /* Zoom relative to the fitted frame (1: fitted), and the video point
+   * at the widget's centre. */
+  double zoom;
+  double center_x;
+  double center_y;
+  double pan_x;
+  double pan_y;
+  double pointer_x;
+  double pointer_y;
+
   GdkRGBA accent_color;
   GdkRGBA box_color;
 };
@@ -72,37 +86,118 @@ static GParamSpec *properties[N_PROPS];
 
 static void request_frame (KpFrameView *self);
 
-/* Geometry: the frame is fitted and centred. */
+/* Geometry: the frame is fitted and centred, then zoomed about the video
+ * point self->center_x/y, which stays at the widget's centre unless that
+ * would show past the frame's edges. */
+static gboolean
+video_size (KpFrameView *self,
+            int         *vw,
+            int         *vh)
+{
+  *vw = *vh = 0;
+  if (self->source != NULL)
+    {
+      *vw = kp_video_source_get_width (self->source);
+      *vh = kp_video_source_get_height (self->source);
+    }
+  else if (self->tracks != NULL)
+    {
+      *vw = kp_tracks_get_width (self->tracks);
+      *vh = kp_tracks_get_height (self->tracks);
+    }
+  return *vw > 0 && *vh > 0;
+}
+
+static gboolean
+get_view_transform (KpFrameView     *self,
+                    KpViewTransform *t)
+{
+  double w = gtk_widget_get_width (GTK_WIDGET (self));
+  double h = gtk_widget_get_height (GTK_WIDGET (self));
+  int vw, vh;
+
+  video_size (self, &vw, &vh);
+  if (!kp_view_transform_fit (t, vw, vh, w, h))
+    return FALSE;
+  if (self->zoom > 1)
+    {
+      t->scale *= self->zoom;
+      t->origin_x = w / 2 - self->center_x * t->scale;
+      t->origin_y = h / 2 - self->center_y * t->scale;
+      kp_view_transform_clamp (t, vw, vh, w, h);
+    }
+  return TRUE;
+}
+
 static gboolean
 get_transform (KpFrameView *self,
                double      *scale,
                double      *ox,
                double      *oy)
 {
-  int vw = 0, vh = 0;
+  KpViewTransform t;
+  gboolean ok = get_view_transform (self, &t);
+
+  *scale = t.scale;
+  *ox = t.origin_x;
+  *oy = t.origin_y;
+  return ok;
+}
+
+/* Keeps the zoom's centre where the transform t puts the widget's centre. */
+static void
+set_view_transform (KpFrameView           *self,
+                    const KpViewTransform *t)
+{
+  KpViewTransform fitted;
   double w = gtk_widget_get_width (GTK_WIDGET (self));
   double h = gtk_widget_get_height (GTK_WIDGET (self));
+  int vw, vh;
 
-  if (self->source != NULL)
-    {
-      vw = kp_video_source_get_width (self->source);
-      vh = kp_video_source_get_height (self->source);
-    }
-  else if (self->tracks != NULL)
-    {
-      vw = kp_tracks_get_width (self->tracks);
-      vh = kp_tracks_get_height (self->tracks);
-    }
-  if (vw <= 0 || vh <= 0 || w <= 0 || h <= 0)
-    {
-      *scale = 1;
-      *ox = *oy = 0;
-      return FALSE;
-    }
-  *scale = MIN (w / vw, h / vh);
-  *ox = (w - vw * *scale) / 2;
-  *oy = (h - vh * *scale) / 2;
-  return TRUE;
+  video_size (self, &vw, &vh);
+  if (!kp_view_transform_fit (&fitted, vw, vh, w, h))
+    return;
+  self->zoom = CLAMP (t->scale / fitted.scale, 1, MAX_ZOOM);
+  self->center_x = kp_view_transform_to_content_x (t, w / 2);
+  self->center_y = kp_view_transform_to_content_y (t, h / 2);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+kp_frame_view_zoom_at (KpFrameView *self,
+                       double       factor,
+                       double       x,
+                       double       y)
+{
+  KpViewTransform t, fitted;
+  int vw, vh;
+
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+  g_return_if_fail (factor > 0);
+
+  if (!get_view_transform (self, &t) || !video_size (self, &vw, &vh))
+    return;
+  kp_view_transform_fit (&fitted, vw, vh, gtk_widget_get_width (GTK_WIDGET (self)),
+                         gtk_widget_get_height (GTK_WIDGET (self)));
+  kp_view_transform_zoom_at (&t, factor, x, y, fitted.scale, fitted.scale * MAX_ZOOM);
+  set_view_transform (self, &t);
+}
+
+double
+kp_frame_view_get_zoom (KpFrameView *self)
+{
+  g_return_val_if_fail (KP_IS_FRAME_VIEW (self), 1);
+
+  return self->zoom;
+}
+
+void
+kp_frame_view_zoom_fit (KpFrameView *self)
+{
+  g_return_if_fail (KP_IS_FRAME_VIEW (self));
+
+  self->zoom = 1;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
 void
@@ -645,15 +740,10 @@ kp_frame_view_css_changed (GtkWidget         *widget,
                            GtkCssStyleChange *change)
 {
   KpFrameView *self = KP_FRAME_VIEW (widget);
-  GtkStyleContext *context;
 
   GTK_WIDGET_CLASS (kp_frame_view_parent_class)->css_changed (widget, change);
 
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  context = gtk_widget_get_style_context (widget);
-  if (!gtk_style_context_lookup_color (context, "accent_bg_color", &self->accent_color))
-    gdk_rgba_parse (&self->accent_color, "#3584e4");
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  kp_view_lookup_color (widget, "accent_bg_color", "#3584e4", &self->accent_color);
 }
 
 static void
@@ -769,6 +859,89 @@ kp_frame_view_set_property (GObject      *object,
     }
 }
 
+static gboolean
+scroll_cb (GtkEventControllerScroll *controller,
+           double                    dx,
+           double                    dy,
+           KpFrameView              *self)
+{
+  GdkModifierType state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  KpViewTransform t;
+
+  /* Ctrl+wheel zooms at the pointer; the wheel scrolls a zoomed frame. */
+  if (state & GDK_CONTROL_MASK)
+    {
+      double x = self->pointer_x, y = self->pointer_y;
+
+      kp_frame_view_zoom_at (self, dy < 0 ? ZOOM_STEP : 1 / ZOOM_STEP, x, y);
+      return TRUE;
+    }
+  if (self->zoom <= 1 || !get_view_transform (self, &t))
+    return FALSE;
+  if (state & GDK_SHIFT_MASK)
+    {
+      dx = dy;
+      dy = 0;
+    }
+  t.origin_x -= dx * 40;
+  t.origin_y -= dy * 40;
+  set_view_transform (self, &t);
+  return TRUE;
+}
+
+static void
+pointer_motion_cb (GtkEventControllerMotion *controller,
+                   double                    x,
+                   double                    y,
+                   KpFrameView              *self)
+{
+  self->pointer_x = x;
+  self->pointer_y = y;
+}
+
+/* Middle-button drag pans a zoomed frame. */
+static void
+pan_begin_cb (GtkGestureDrag *gesture,
+              double          x,
+              double          y,
+              KpFrameView    *self)
+{
+  self->pan_x = self->center_x;
+  self->pan_y = self->center_y;
+}
+
+static void
+pan_update_cb (GtkGestureDrag *gesture,
+               double          dx,
+               double          dy,
+               KpFrameView    *self)
+{
+  KpViewTransform t;
+
+  if (self->zoom <= 1 || !get_view_transform (self, &t))
+    return;
+  self->center_x = self->pan_x - dx / t.scale;
+  self->center_y = self->pan_y - dy / t.scale;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
+zoom_action (GtkWidget  *widget,
+             const char *name,
+             GVariant   *param)
+{
+  KpFrameView *self = KP_FRAME_VIEW (widget);
+  double x = gtk_widget_get_width (widget) / 2.0;
+  double y = gtk_widget_get_height (widget) / 2.0;
+
+  if (g_str_equal (name, "frame.zoom-in"))
+    kp_frame_view_zoom_at (self, ZOOM_STEP, x, y);
+  else if (g_str_equal (name, "frame.zoom-out"))
+    kp_frame_view_zoom_at (self, 1 / ZOOM_STEP, x, y);
+  else
+    kp_frame_view_zoom_fit (self);
+}
+
 static void
 finish_shape_action (GtkWidget  *widget,
                      const char *name,
@@ -833,6 +1006,15 @@ kp_frame_view_class_init (KpFrameViewClass *klass)
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, 0, "frame.finish-shape", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Enter, 0, "frame.finish-shape", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "frame.cancel-shape", NULL);
+  gtk_widget_class_install_action (widget_class, "frame.zoom-in", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "frame.zoom-out", NULL, zoom_action);
+  gtk_widget_class_install_action (widget_class, "frame.zoom-fit", NULL, zoom_action);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_plus, 0, "frame.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_equal, 0, "frame.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Add, 0, "frame.zoom-in", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_minus, 0, "frame.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_KP_Subtract, 0, "frame.zoom-out", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_0, GDK_CONTROL_MASK, "frame.zoom-fit", NULL);
 
   gtk_widget_class_set_css_name (widget_class, "kp-frame-view");
   gtk_widget_class_set_accessible_role (widget_class, GTK_ACCESSIBLE_ROLE_IMG);
@@ -842,10 +1024,13 @@ static void
 kp_frame_view_init (KpFrameView *self)
 {
   GtkGesture *drag = gtk_gesture_drag_new ();
+  GtkGesture *pan;
+  GtkEventController *scroll, *motion;
 
   self->displayed_frame = -1;
   self->new_label = g_strdup ("object");
   self->new_shape = KP_TRACK_SHAPE_BOX;
+  self->zoom = 1;
   self->pending = g_array_new (FALSE, FALSE, sizeof (double));
   self->cancellable = g_cancellable_new ();
   gdk_rgba_parse (&self->accent_color, "#3584e4");
@@ -856,6 +1041,18 @@ kp_frame_view_init (KpFrameView *self)
   g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
   g_signal_connect (drag, "drag-end", G_CALLBACK (drag_end_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
+
+  pan = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (pan), GDK_BUTTON_MIDDLE);
+  g_signal_connect (pan, "drag-begin", G_CALLBACK (pan_begin_cb), self);
+  g_signal_connect (pan, "drag-update", G_CALLBACK (pan_update_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (pan));
+  scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_BOTH_AXES);
+  g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+  motion = gtk_event_controller_motion_new ();
+  g_signal_connect (motion, "motion", G_CALLBACK (pointer_motion_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), motion);
 
   gtk_widget_set_focusable (GTK_WIDGET (self), TRUE);
   gtk_accessible_update_property (GTK_ACCESSIBLE (self),

@@ -65,6 +65,17 @@ guint          kp_frame_view_get_n_pending_points (KpFrameView  *self);
  * more for points) with a keyframe at the current frame; FALSE if too few. */
 gboolean       kp_frame_view_finish_shape        (KpFrameView   *self);
 
+/* Zoom, relative to the frame fitted into the widget (1 to 32): factor > 1
+ * zooms in keeping the video point under (x, y) (widget coordinates)
+ * where it is. Keys: plus / minus, Ctrl+0 fits; Ctrl+wheel zooms at the
+ * pointer, the wheel and a middle-button drag scroll a zoomed frame. */
+double         kp_frame_view_get_zoom            (KpFrameView   *self);
+void           kp_frame_view_zoom_at             (KpFrameView   *self,
+                                                  double         factor,
+                                                  double         x,
+                                                  double         y);
+void           kp_frame_view_zoom_fit            (KpFrameView   *self);
+
 /* Coordinates: widget pixels <-> video pixels, for the current size. */
 void           kp_frame_view_widget_to_video     (KpFrameView   *self,
                                                   double         wx,

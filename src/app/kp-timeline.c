@@ -11,6 +11,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-view-transform.h"
+
 #define RULER_HEIGHT 28
 #define ROW_HEIGHT 22
 #define LABEL_WIDTH 120
@@ -98,34 +100,45 @@ get_span (KpTimeline *self,
   *width = MAX (1.0, w - *x0 - MARGIN);
 }
 
+/* Frames along x: scale is pixels per frame. */
+static void
+get_transform (KpTimeline      *self,
+               KpViewTransform *t)
+{
+  double x0, width;
+
+  get_span (self, &x0, &width);
+  t->scale = width / MAX (1, kp_timeline_get_n_frames (self));
+  t->origin_x = x0;
+  t->origin_y = 0;
+}
+
 double
 kp_timeline_x_for_frame (KpTimeline *self,
                          gint64      frame)
 {
-  gint64 n;
-  double x0, width;
+  KpViewTransform t;
 
   g_return_val_if_fail (KP_IS_TIMELINE (self), 0);
 
-  n = MAX (1, kp_timeline_get_n_frames (self));
-  get_span (self, &x0, &width);
-  return x0 + (frame + 0.5) * width / n;
+  get_transform (self, &t);
+  return kp_view_transform_to_view_x (&t, frame + 0.5);
 }
 
 gint64
 kp_timeline_frame_at_x (KpTimeline *self,
                         double      x)
 {
+  KpViewTransform t;
   gint64 n;
-  double x0, width;
 
   g_return_val_if_fail (KP_IS_TIMELINE (self), 0);
 
   n = kp_timeline_get_n_frames (self);
   if (n <= 0)
     return 0;
-  get_span (self, &x0, &width);
-  return CLAMP ((gint64)floor ((x - x0) * n / width), 0, n - 1);
+  get_transform (self, &t);
+  return CLAMP ((gint64)floor (kp_view_transform_to_content_x (&t, x)), 0, n - 1);
 }
 
 static void
@@ -444,16 +457,13 @@ kp_timeline_css_changed (GtkWidget         *widget,
                          GtkCssStyleChange *change)
 {
   KpTimeline *self = KP_TIMELINE (widget);
-  GtkStyleContext *context;
 
   GTK_WIDGET_CLASS (kp_timeline_parent_class)->css_changed (widget, change);
 
   G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  context = gtk_widget_get_style_context (widget);
-  gtk_style_context_get_color (context, &self->fg_color);
-  if (!gtk_style_context_lookup_color (context, "accent_bg_color", &self->accent_color))
-    gdk_rgba_parse (&self->accent_color, "#3584e4");
+  gtk_style_context_get_color (gtk_widget_get_style_context (widget), &self->fg_color);
   G_GNUC_END_IGNORE_DEPRECATIONS
+  kp_view_lookup_color (widget, "accent_bg_color", "#3584e4", &self->accent_color);
 }
 
 static void

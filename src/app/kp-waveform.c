@@ -19,6 +19,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-view-transform.h"
 #include "kp-waveform-private.h"
 
 #define RULER_HEIGHT     20
@@ -212,20 +213,36 @@ lanes_top (KpWaveform *self,
   return RULER_HEIGHT + wave_height (self, height);
 }
 
+/* Samples along x: scale is pixels per sample. */
+static void
+get_transform (KpWaveform      *self,
+               KpViewTransform *t)
+{
+  t->scale = 1 / self->spp;
+  t->origin_x = -self->view_start / self->spp;
+  t->origin_y = 0;
+}
+
 double
 kp_waveform_sample_at_x (KpWaveform *self,
                          double      x)
 {
+  KpViewTransform t;
+
   g_return_val_if_fail (KP_IS_WAVEFORM (self), 0);
-  return self->view_start + x * self->spp;
+  get_transform (self, &t);
+  return kp_view_transform_to_content_x (&t, x);
 }
 
 double
 kp_waveform_x_for_sample (KpWaveform *self,
                           double      sample)
 {
+  KpViewTransform t;
+
   g_return_val_if_fail (KP_IS_WAVEFORM (self), 0);
-  return (sample - self->view_start) / self->spp;
+  get_transform (self, &t);
+  return kp_view_transform_to_view_x (&t, sample);
 }
 
 static int
@@ -443,15 +460,18 @@ kp_waveform_zoom_at (KpWaveform *self,
                      double      factor,
                      double      x)
 {
-  double anchor, spp;
+  KpViewTransform t;
+  double spp;
 
   g_return_if_fail (KP_IS_WAVEFORM (self));
   g_return_if_fail (factor > 0);
 
-  anchor = kp_waveform_sample_at_x (self, x);
-  spp = CLAMP (self->spp / factor, MIN_SPP, max_spp (self));
+  /* Scale is pixels per sample: 1 / samples-per-pixel. */
+  get_transform (self, &t);
+  kp_view_transform_zoom_at (&t, factor, x, 0, 1 / MAX (max_spp (self), MIN_SPP), 1 / MIN_SPP);
+  spp = 1 / t.scale;
   self->fit_all = spp >= max_spp (self);
-  apply_view (self, anchor - x * spp, spp);
+  apply_view (self, -t.origin_x * spp, spp);
 }
 
 double
@@ -1391,31 +1411,17 @@ kp_waveform_size_allocate (GtkWidget *widget,
 }
 
 static void
-lookup_color (GtkStyleContext *context,
-              const char      *name,
-              GdkRGBA         *color,
-              const char      *fallback)
-{
-  if (!gtk_style_context_lookup_color (context, name, color))
-    gdk_rgba_parse (color, fallback);
-}
-
-static void
 kp_waveform_css_changed (GtkWidget         *widget,
                          GtkCssStyleChange *change)
 {
   KpWaveform *self = KP_WAVEFORM (widget);
-  GtkStyleContext *context;
 
   GTK_WIDGET_CLASS (kp_waveform_parent_class)->css_changed (widget, change);
 
-  G_GNUC_BEGIN_IGNORE_DEPRECATIONS
-  context = gtk_widget_get_style_context (widget);
-  lookup_color (context, "accent_color", &self->wave_color, "#1c71d8");
-  lookup_color (context, "window_fg_color", &self->fg_color, "#000000cc");
-  lookup_color (context, "accent_bg_color", &self->accent_color, "#3584e4");
-  lookup_color (context, "error_color", &self->playhead_color, "#e01b24");
-  G_GNUC_END_IGNORE_DEPRECATIONS
+  kp_view_lookup_color (widget, "accent_color", "#1c71d8", &self->wave_color);
+  kp_view_lookup_color (widget, "window_fg_color", "#000000cc", &self->fg_color);
+  kp_view_lookup_color (widget, "accent_bg_color", "#3584e4", &self->accent_color);
+  kp_view_lookup_color (widget, "error_color", "#e01b24", &self->playhead_color);
 
   g_hash_table_remove_all (self->layouts);
   gtk_widget_queue_draw (widget);

@@ -320,6 +320,59 @@ test_playback (Fixture       *f,
   assert_shows (f, N_FRAMES - 1);
 }
 
+
+/* Zoom keeps the video point under the pointer, never shows past the
+ * frame's edges, and Ctrl+0 fits again; edits land where they are drawn. */
+static void
+test_zoom (Fixture       *f,
+           gconstpointer  data)
+{
+  double vx, vy, wx, wy, x0, y0, x1, y1;
+  g_autoptr(KpTrackShape) shape = NULL;
+  KpTrack *track;
+
+  wait_displayed (f);
+  g_assert_cmpfloat (kp_frame_view_get_zoom (f->view), ==, 1);
+  kp_frame_view_widget_to_video (f->view, 200, 150, &vx, &vy);
+  kp_frame_view_zoom_at (f->view, 4, 200, 150);
+  g_assert_cmpfloat_with_epsilon (kp_frame_view_get_zoom (f->view), 4, 1e-9);
+  kp_frame_view_video_to_widget (f->view, vx, vy, &wx, &wy);
+  g_assert_cmpfloat_with_epsilon (wx, 200, 1e-6);
+  g_assert_cmpfloat_with_epsilon (wy, 150, 1e-6);
+
+  /* Zoomed at a corner, the frame's corner stays at the widget's. */
+  kp_frame_view_zoom_fit (f->view);
+  kp_frame_view_zoom_at (f->view, 2, 0, 0);
+  kp_frame_view_video_to_widget (f->view, 0, 0, &x0, &y0);
+  g_assert_cmpfloat_with_epsilon (x0, 0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (y0, 0, 1e-6);
+  kp_frame_view_video_to_widget (f->view, 320, 240, &x1, &y1);
+  g_assert_cmpfloat_with_epsilon (x1 - x0, 2 * VIEW_WIDTH, 1e-6);
+
+  /* Zoom is clamped. */
+  kp_frame_view_zoom_at (f->view, 1000, 10, 10);
+  g_assert_cmpfloat_with_epsilon (kp_frame_view_get_zoom (f->view), 32, 1e-9);
+  kp_frame_view_zoom_at (f->view, 1e-6, 10, 10);
+  g_assert_cmpfloat_with_epsilon (kp_frame_view_get_zoom (f->view), 1, 1e-9);
+
+  /* A box drawn while zoomed is in video pixels. */
+  kp_frame_view_zoom_at (f->view, 2, 0, 0);
+  kp_frame_view_video_to_widget (f->view, 10, 20, &wx, &wy);
+  kp_frame_view_drag_begin (f->view, wx, wy);
+  kp_frame_view_drag_end (f->view, 80, 40);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (f->tracks)), ==, 1);
+  track = kp_tracks_get_track (f->tracks, kp_frame_view_get_selected_track (f->view));
+  shape = kp_track_get_shape (track, 0);
+  g_assert_cmpfloat_with_epsilon (shape->coords[0], 10, 1e-6);
+  g_assert_cmpfloat_with_epsilon (shape->coords[1], 20, 1e-6);
+  g_assert_cmpfloat_with_epsilon (shape->coords[2] - shape->coords[0], 80.0 / (2 * VIEW_WIDTH / 320.0), 1e-6);
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "frame.zoom-fit", NULL));
+  g_assert_cmpfloat (kp_frame_view_get_zoom (f->view), ==, 1);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->view), "frame.zoom-in", NULL));
+  g_assert_cmpfloat (kp_frame_view_get_zoom (f->view), >, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -329,6 +382,8 @@ main (int   argc,
 
   g_test_add ("/kempelen/app/video/seek-and-step", Fixture, NULL,
               fixture_setup, test_seek_and_step, fixture_teardown);
+  g_test_add ("/kempelen/app/video/zoom", Fixture, NULL,
+              fixture_setup, test_zoom, fixture_teardown);
   g_test_add ("/kempelen/app/video/ruler", Fixture, NULL,
               fixture_setup, test_ruler, fixture_teardown);
   g_test_add ("/kempelen/app/video/keyframes", Fixture, NULL,
