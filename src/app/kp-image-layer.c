@@ -24,7 +24,7 @@
 
 #define DEFAULT_MEMORY_CAP ((gsize)256 * 1024 * 1024)
 /* Tiles read from the disk cache at once. */
-#define MAX_IN_FLIGHT 2
+#define MAX_IN_FLIGHT 4
 
 typedef struct
 {
@@ -48,7 +48,7 @@ typedef struct
   int   tx;
   int   ty;
   guint frame;
-  int   priority;
+  int   priority;       /* 0: off screen, read ahead */
 } Request;
 
 struct _KpImageLayer
@@ -550,6 +550,7 @@ typedef struct
   int             tx;
   int             ty;
   guint           gamma_gen;
+  gboolean        prefetch;
   gboolean        apply_lut;
   guint8          lut[256];
   int             width;
@@ -712,7 +713,8 @@ load_cb (GObject      *object,
   tile->bytes = g_steal_pointer (&bytes);
   tile->texture = gdk_memory_texture_new (tile->width, tile->height, GDK_MEMORY_DEFAULT,
                                           tile->bytes, (gsize)tile->width * 4);
-  tile->last_frame = self->frame;
+  /* A tile read ahead is not on screen: the cache may drop it. */
+  tile->last_frame = job->prefetch ? self->frame - 1 : self->frame;
   tile->link.data = tile;
   g_hash_table_insert (self->tiles, &tile->key, tile);
   g_queue_push_head_link (&self->lru, &tile->link);
@@ -720,7 +722,8 @@ load_cb (GObject      *object,
   self->memory_peak = MAX (self->memory_peak, self->memory_used);
 
   pump_requests (self);
-  g_signal_emit (self, signals[INVALIDATED], 0);
+  if (!job->prefetch || self->n_missing > 0)
+    g_signal_emit (self, signals[INVALIDATED], 0);
 }
 
 /* Starts reading the most wanted requests: those of the latest frame,
@@ -763,6 +766,7 @@ pump_requests (KpImageLayer *self)
       job->tx = best->tx;
       job->ty = best->ty;
       job->gamma_gen = self->gamma_gen;
+      job->prefetch = best->priority == 0;
       job->apply_lut = self->gamma != 1;
       memcpy (job->lut, self->lut, sizeof job->lut);
 
@@ -1033,6 +1037,17 @@ kp_image_layer_snapshot (KpImageLayer *self,
       }
 
   gtk_snapshot_pop (snapshot);
+
+  /* Sharp and idle: read the ring of tiles around the view ahead, so a
+   * pan shows them at once. */
+  if (self->n_missing == 0 && g_hash_table_size (self->requests) == 0)
+    for (int ty = ty0 - 1; ty <= ty1 + 1; ty++)
+      for (int tx = tx0 - 1; tx <= tx1 + 1; tx++)
+        if ((tx < tx0 || tx > tx1 || ty < ty0 || ty > ty1) &&
+            tx >= 0 && ty >= 0 && tx < columns && ty < rows &&
+            lookup_tile (self, level, tx, ty) == NULL)
+          request_tile (self, level, tx, ty, 0);
+
   pump_requests (self);
 }
 

@@ -29,7 +29,8 @@
 
 /* Bump when the tile format or the way levels are made changes. */
 #define CACHE_VERSION "kp-pyramid-1"
-#define ZSTD_LEVEL 1
+/* A fast level: tiles are written once and compress mostly for disk space. */
+#define ZSTD_LEVEL (-3)
 /* Whole-image fallbacks (GdkPixbuf, interlaced PNG, huge TIFF strips)
  * refuse images that would need more than this. */
 #define MAX_WHOLE_BYTES ((gsize)512 * 1024 * 1024)
@@ -1045,8 +1046,9 @@ sniff_format (const char *path)
     return FORMAT_JPEG;
   if (n == 4 && magic[0] == 0x89 && magic[1] == 'P' && magic[2] == 'N' && magic[3] == 'G')
     return FORMAT_PNG;
-  if (n == 4 && ((magic[0] == 'I' && magic[1] == 'I' && magic[2] == 42 && magic[3] == 0) ||
-                 (magic[0] == 'M' && magic[1] == 'M' && magic[2] == 0 && magic[3] == 42)))
+  /* Classic TIFF (42) and BigTIFF (43), either byte order. */
+  if (n == 4 && ((magic[0] == 'I' && magic[1] == 'I' && (magic[2] == 42 || magic[2] == 43) && magic[3] == 0) ||
+                 (magic[0] == 'M' && magic[1] == 'M' && magic[2] == 0 && (magic[3] == 42 || magic[3] == 43))))
     return FORMAT_TIFF;
 
   return FORMAT_PIXBUF;

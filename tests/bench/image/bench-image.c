@@ -216,7 +216,7 @@ write_tiff (const char *path,
 {
   g_autofree char *tmp = g_strconcat (path, ".part", NULL);
   g_autofree guint8 *row = g_malloc ((gsize)size * 3);
-  TIFF *tif = TIFFOpen (tmp, "w8");
+  TIFF *tif = TIFFOpen (tmp, "w");
 
   g_assert_nonnull (tif);
   TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, size);
