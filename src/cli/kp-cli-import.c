@@ -58,11 +58,14 @@ parse_confidence (const char *text,
 static JsonNode *
 report_to_json (KpImportFormat        format,
                 const char           *input,
+                gboolean              dry_run,
                 const KpImportReport *report)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "dry_run");
+  json_builder_add_boolean_value (builder, dry_run);
   json_builder_set_member_name (builder, "format");
   json_builder_add_string_value (builder, kp_import_format_to_string (format));
   json_builder_set_member_name (builder, "input");
@@ -115,6 +118,7 @@ static void
 print_report (const KpImportReport *report,
               const char           *input,
               double                min_confidence,
+              gboolean              dry_run,
               gboolean              quiet)
 {
   GString *totals;
@@ -135,9 +139,14 @@ print_report (const KpImportReport *report,
       const KpImportImageReport *image = report->images->pdata[i];
       GString *line = g_string_new (NULL);
 
-      /* Translators: "img/a.png: 4 imported" */
-      g_string_append_printf (line, ngettext ("%s: %u imported", "%s: %u imported", image->n_objects),
-                              image->path, image->n_objects);
+      if (dry_run)
+        /* Translators: "img/a.png: 4 to import", with --dry-run */
+        g_string_append_printf (line, ngettext ("%s: %u to import", "%s: %u to import", image->n_objects),
+                                image->path, image->n_objects);
+      else
+        /* Translators: "img/a.png: 4 imported" */
+        g_string_append_printf (line, ngettext ("%s: %u imported", "%s: %u imported", image->n_objects),
+                                image->path, image->n_objects);
       if (image->n_duplicates > 0)
         g_string_append_printf (line, ngettext (", %u already there", ", %u already there",
                                                 image->n_duplicates), image->n_duplicates);
@@ -154,9 +163,14 @@ print_report (const KpImportReport *report,
     }
 
   totals = g_string_new (NULL);
-  /* Translators: "Imported 12 objects into 3 images from coco.json" */
-  g_string_append_printf (totals, ngettext ("Imported %u object", "Imported %u objects", report->n_objects),
-                          report->n_objects);
+  if (dry_run)
+    /* Translators: "Would import 12 objects into 3 images from coco.json" */
+    g_string_append_printf (totals, ngettext ("Would import %u object", "Would import %u objects",
+                                              report->n_objects), report->n_objects);
+  else
+    /* Translators: "Imported 12 objects into 3 images from coco.json" */
+    g_string_append_printf (totals, ngettext ("Imported %u object", "Imported %u objects", report->n_objects),
+                            report->n_objects);
   g_string_append_printf (totals, ngettext (" into %u image", " into %u images", report->n_images),
                           report->n_images);
   g_string_append_printf (totals, _(" from %s"), input);
@@ -178,6 +192,9 @@ print_report (const KpImportReport *report,
                                               report->problems->len), report->problems->len);
   g_print ("%s\n", totals->str);
   g_string_free (totals, TRUE);
+
+  if (dry_run)
+    g_print ("%s\n", _("Nothing was changed (--dry-run)."));
 }
 
 int
@@ -195,6 +212,7 @@ kp_cli_import_run (int    argc,
   gboolean replace = FALSE;
   gboolean allow_duplicates = FALSE;
   gboolean accept = FALSE;
+  gboolean dry_run = FALSE;
   gboolean json = FALSE;
   gboolean verbose = FALSE;
   gboolean quiet = FALSE;
@@ -220,6 +238,8 @@ kp_cli_import_run (int    argc,
          "already there and left out)"), NULL },
     { "accept", 0, 0, G_OPTION_ARG_NONE, &accept,
       N_("Import as reviewed objects rather than suggestions, e.g. to convert a data set"), NULL },
+    { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
+      N_("Read and match everything and report what would be imported, but change nothing"), NULL },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json,
       N_("Print the report as a JSON object"), NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose,
@@ -301,6 +321,8 @@ kp_cli_import_run (int    argc,
     options.flags |= KP_IMPORT_FLAGS_ALLOW_DUPLICATES;
   if (accept)
     options.flags |= KP_IMPORT_FLAGS_ACCEPT;
+  if (dry_run)
+    options.flags |= KP_IMPORT_FLAGS_DRY_RUN;
   options.class_names_file = class_names;
   options.load_rgb = kp_label_map_load_rgb;
 
@@ -320,12 +342,12 @@ kp_cli_import_run (int    argc,
 
   if (json)
     {
-      g_autoptr(JsonNode) node = report_to_json (format, input, report);
+      g_autoptr(JsonNode) node = report_to_json (format, input, dry_run, report);
 
       kp_cli_print_json (node);
     }
   else
-    print_report (report, input, options.min_confidence, quiet);
+    print_report (report, input, options.min_confidence, dry_run, quiet);
 
   return report->problems->len > 0 ? KP_CLI_EXIT_PARTIAL : EXIT_SUCCESS;
 }

@@ -294,8 +294,13 @@ label_id (Importer   *im,
   if ((known = g_hash_table_lookup (im->labels, clean)) != NULL)
     return *known;
 
-  id = kp_store_add_label (im->store, clean,
-                           palette[g_hash_table_size (im->labels) % G_N_ELEMENTS (palette)], 0, &error);
+  /* A dry run makes no labels: the ones it would make get made-up ids
+   * no object in the project has. */
+  if (im->flags & KP_IMPORT_FLAGS_DRY_RUN)
+    id = -(gint64)(g_hash_table_size (im->labels) + 1);
+  else
+    id = kp_store_add_label (im->store, clean,
+                             palette[g_hash_table_size (im->labels) % G_N_ELEMENTS (palette)], 0, &error);
   if (id == 0)
     {
       problem (im, _("Label “%s” could not be created: %s"), clean, error->message);
@@ -504,28 +509,42 @@ bucket_find (GHashTable         *buckets,
   return FALSE;
 }
 
-/* Removes the unreviewed suggestions of the same source (REPLACE). */
+/* Whether REPLACE removes a: an unreviewed suggestion of the same
+ * source that nobody changed. */
+static gboolean
+is_old_suggestion (Importer           *im,
+                   const KpAnnotation *a)
+{
+  return a->review == KP_REVIEW_PENDING && g_strcmp0 (a->source, im->source) == 0 &&
+         !(a->flags & KP_ANNOTATION_MODIFIED_BY_PERSON);
+}
+
+/* Removes the old suggestions (REPLACE), or only counts them and drops
+ * them from current in a dry run. */
 static gboolean
 remove_old_suggestions (Importer             *im,
                         KpDocument           *document,
+                        GPtrArray            *current,
                         KpImportImageReport  *image,
                         GError              **error)
 {
-  GPtrArray *current = kp_document_get_annotations (document);
   g_autoptr(GArray) ids = g_array_new (FALSE, FALSE, sizeof (gint64));
 
-  for (guint i = 0; i < current->len; i++)
+  for (guint i = current->len; i > 0; i--)
     {
-      const KpAnnotation *a = current->pdata[i];
+      const KpAnnotation *a = current->pdata[i - 1];
 
-      if (a->review == KP_REVIEW_PENDING && g_strcmp0 (a->source, im->source) == 0 &&
-          !(a->flags & KP_ANNOTATION_MODIFIED_BY_PERSON))
-        g_array_append_val (ids, a->id);
+      if (!is_old_suggestion (im, a))
+        continue;
+      g_array_append_val (ids, a->id);
+      if (document == NULL)
+        g_ptr_array_remove_index (current, i - 1);
     }
 
   if (ids->len == 0)
     return TRUE;
-  if (!kp_document_remove_many (document, (const gint64 *)(void *)ids->data, ids->len, error))
+  if (document != NULL &&
+      !kp_document_remove_many (document, (const gint64 *)(void *)ids->data, ids->len, error))
     return FALSE;
 
   image->n_replaced += ids->len;
@@ -546,19 +565,33 @@ flush (Importer      *im,
       GPtrArray *list = g_hash_table_lookup (im->pending, &image->media_id);
       g_autoptr(GPtrArray) fresh = g_ptr_array_new ();
       g_autoptr(KpDocument) document = NULL;
+      g_autoptr(GPtrArray) current_copy = NULL;
       g_autoptr(GError) local_error = NULL;
+      GPtrArray *current;
 
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
       if (list == NULL && !(im->flags & KP_IMPORT_FLAGS_REPLACE))
         continue;
 
-      document = kp_document_new (im->store, image->media_id, error);
-      if (document == NULL)
-        return FALSE;
+      /* A dry run reads the image's objects and writes nothing. */
+      if (im->flags & KP_IMPORT_FLAGS_DRY_RUN)
+        {
+          current_copy = kp_store_list_annotations (im->store, image->media_id, error);
+          if (current_copy == NULL)
+            return FALSE;
+          current = current_copy;
+        }
+      else
+        {
+          document = kp_document_new (im->store, image->media_id, error);
+          if (document == NULL)
+            return FALSE;
+          current = kp_document_get_annotations (document);
+        }
 
       if ((im->flags & KP_IMPORT_FLAGS_REPLACE) &&
-          !remove_old_suggestions (im, document, image, error))
+          !remove_old_suggestions (im, document, current, image, error))
         return FALSE;
       if (list == NULL)
         continue;
@@ -568,7 +601,6 @@ flush (Importer      *im,
        * their bounds, so a large image costs no n × m. */
       if (!(im->flags & KP_IMPORT_FLAGS_ALLOW_DUPLICATES))
         {
-          GPtrArray *current = kp_document_get_annotations (document);
           g_autoptr(GHashTable) buckets = g_hash_table_new_full (bucket_hash, bucket_equal, g_free,
                                                                  (GDestroyNotify)g_ptr_array_unref);
 
@@ -594,7 +626,9 @@ flush (Importer      *im,
       if (fresh->len == 0)
         continue;
 
-      if (!kp_document_add_many (document, (const KpAnnotation * const *)fresh->pdata, fresh->len,
+      if (document == NULL)
+        image->n_objects += fresh->len;
+      else if (!kp_document_add_many (document, (const KpAnnotation * const *)fresh->pdata, fresh->len,
                                  NULL, &local_error))
         {
           /* One bad object must not lose the rest: add them one by one. */
@@ -1107,7 +1141,8 @@ import_coco (Importer      *im,
           /* Fill in a size the project does not know yet. */
           if (entry->media->width <= 0 && entry->width > 0 && entry->height > 0)
             {
-              kp_store_set_media_info (im->store, entry->media->id, NULL, entry->width, entry->height, NULL);
+              if (!(im->flags & KP_IMPORT_FLAGS_DRY_RUN))
+                kp_store_set_media_info (im->store, entry->media->id, NULL, entry->width, entry->height, NULL);
               entry->media->width = entry->width;
               entry->media->height = entry->height;
             }
@@ -1956,8 +1991,9 @@ import_ground_truth (Importer      *im,
                       member_number (json_node_get_object (first), "height", &h) &&
                       number_to_size (w) > 0 && number_to_size (h) > 0)
                     {
-                      kp_store_set_media_info (im->store, media->id, NULL, number_to_size (w),
-                                               number_to_size (h), NULL);
+                      if (!(im->flags & KP_IMPORT_FLAGS_DRY_RUN))
+                        kp_store_set_media_info (im->store, media->id, NULL, number_to_size (w),
+                                                 number_to_size (h), NULL);
                       media->width = number_to_size (w);
                       media->height = number_to_size (h);
                     }
@@ -2023,7 +2059,8 @@ label_map_file (Importer   *im,
     }
   if (media->width <= 0)
     {
-      kp_store_set_media_info (im->store, media->id, NULL, width, height, NULL);
+      if (!(im->flags & KP_IMPORT_FLAGS_DRY_RUN))
+        kp_store_set_media_info (im->store, media->id, NULL, width, height, NULL);
       media->width = width;
       media->height = height;
     }

@@ -52,6 +52,10 @@ typedef enum
    * source, label, shape and geometry). Without it a second import of the
    * same file adds nothing. */
   KP_IMPORT_FLAGS_ALLOW_DUPLICATES = 1 << 2,
+  /* Read and match everything and fill the report as the import would,
+   * but change nothing in the project (labels that would be made are
+   * counted, not made). */
+  KP_IMPORT_FLAGS_DRY_RUN = 1 << 3,
 } KpImportFlags;
 
 /* Reads a label map image (Ground Truth semantic segmentation) as 8-bit RGB

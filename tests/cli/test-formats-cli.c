@@ -518,6 +518,24 @@ test_round_trip (Fixture       *fixture,
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
+  /* A dry run reports what the import will do, and changes nothing. */
+  g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", c->format, "--json", "--dry-run",
+                            input, NULL), ==, 0);
+  report = parse_object (out);
+  g_assert_true (json_object_get_boolean_member (report, "dry_run"));
+  g_assert_cmpint (json_object_get_int_member (report, "imported"), ==, c->n_imported);
+  g_assert_cmpint (json_object_get_int_member (report, "labels_created"), ==, 2);
+  g_clear_pointer (&report, json_object_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (run_ctl (&out, &err, "status", "-p", fixture->dst, "--json", NULL), ==, 0);
+  report = parse_object (out);
+  g_assert_cmpint (json_object_get_int_member (report, "objects"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (report, "labels"), ==, 0);
+  g_clear_pointer (&report, json_object_unref);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
   /* Into a fresh project with the same images. */
   g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", c->format, "--json", input, NULL), ==, 0);
   g_assert_cmpstr (err, ==, "");
@@ -593,6 +611,15 @@ test_suggestions (Fixture       *fixture,
   g_assert_cmpuint (b->len, ==, 2);
   g_assert_cmpfloat (((KpAnnotation *)b->pdata[1])->confidence, ==, 0.4);
   g_assert_cmpstr (((KpAnnotation *)b->pdata[1])->source, ==, "coco:all.json");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* A dry run of --replace counts what it would swap. */
+  g_assert_cmpint (run_ctl (&out, &err, "import", "-p", fixture->dst, "-f", "coco", "--replace", "-n",
+                            output, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "img/a.png: 7 to import, 7 old suggestions removed\n"));
+  g_assert_nonnull (strstr (out, "Would import 9 objects into 2 images"));
+  g_assert_nonnull (strstr (out, "Nothing was changed (--dry-run).\n"));
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
