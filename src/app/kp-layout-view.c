@@ -121,6 +121,8 @@ struct _KpLayoutView
   GQueue            *pending;         /* Pending *, in document order */
   GPtrArray         *new_pending;     /* Pending * made by the slice being built */
   gint64             deadline;        /* of the slice being built; 0 for none */
+  int                height_budget;   /* the first slice: pixels to fill; 0 for none */
+  int                height_used;     /* an estimate of what it built so far */
   guint              pending_id;
   gboolean           built;
   gboolean           store_ready;     /* the canvases of this tree have their documents */
@@ -3053,6 +3055,56 @@ build_node (KpLayoutView       *self,
     }
 }
 
+/* The first slice fills about a screen: a rough height of what a node
+ * shows, without measuring text (which is what costs). */
+static int
+estimate_height (const KpLayoutNode *node,
+                 guint               depth)
+{
+  int height = 0;
+
+  switch (node->kind)
+    {
+    case KP_LAYOUT_NODE_TEXT:
+      return 20 * (1 + (int)(strlen (node->text != NULL ? node->text : "") / 100));
+    case KP_LAYOUT_NODE_HEADING:
+      return 40;
+    case KP_LAYOUT_NODE_IMAGE:
+    case KP_LAYOUT_NODE_VIDEO:
+    case KP_LAYOUT_NODE_CROWD_BOUNDING_BOX:
+    case KP_LAYOUT_NODE_CROWD_POLYGON:
+    case KP_LAYOUT_NODE_CROWD_LINE:
+    case KP_LAYOUT_NODE_CROWD_POLYLINE:
+    case KP_LAYOUT_NODE_CROWD_KEYPOINT:
+    case KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION:
+    case KP_LAYOUT_NODE_CROWD_INSTANCE_SEGMENTATION:
+    case KP_LAYOUT_NODE_CROWD_IMAGE_CLASSIFIER:
+    case KP_LAYOUT_NODE_CROWD_IMAGE_CLASSIFIER_MULTI_SELECT:
+    case KP_LAYOUT_NODE_KP_VIDEO_TRACKER:
+    case KP_LAYOUT_NODE_KP_AUDIO_SEGMENTER:
+      return 400;
+    default:
+      break;
+    }
+
+  /* Deep trees are rare; their size is what their top shows. */
+  if (depth > 16)
+    return 24;
+  for (guint i = 0; i < node->children->len; i++)
+    height += estimate_height (g_ptr_array_index (node->children, i), depth + 1);
+
+  return MAX (height, 24);
+}
+
+/* Containers the slices build into, counted by their children. */
+static gboolean
+is_container (const KpLayoutNode *node)
+{
+  return node->kind == KP_LAYOUT_NODE_CROWD_FORM || node->kind == KP_LAYOUT_NODE_DOCUMENT ||
+         (node->kind == KP_LAYOUT_NODE_BLOCK && g_strcmp0 (node->tag, "pre") != 0 &&
+          !(node->children->len > 0 && children_inline (node)));
+}
+
 /* Builds the children of node from start into box. In a slice with a
  * deadline, stops before a block once it has passed and leaves the rest
  * as Pending; FALSE then. */
@@ -3078,7 +3130,9 @@ build_children_from (KpLayoutView       *self,
         }
       flush_inline (box, markup, plain);
 
-      if (self->deadline != 0 && (flags & BUILD_RESUMABLE) != 0 && g_get_monotonic_time () > self->deadline)
+      if ((flags & BUILD_RESUMABLE) != 0 &&
+          ((self->deadline != 0 && g_get_monotonic_time () > self->deadline) ||
+           (self->height_budget > 0 && self->height_used >= self->height_budget)))
         {
           Pending *pending = g_new0 (Pending, 1);
 
@@ -3106,6 +3160,8 @@ build_children_from (KpLayoutView       *self,
 
       if (widget != NULL)
         gtk_box_append (GTK_BOX (box), widget);
+      if (self->height_budget > 0 && (flags & BUILD_RESUMABLE) != 0 && !is_container (child))
+        self->height_used += estimate_height (child, 0);
     }
   flush_inline (box, markup, plain);
 
@@ -3312,8 +3368,13 @@ rebuild (KpLayoutView *self)
 
   root = kp_layout_get_root (self->layout);
   self->deadline = g_get_monotonic_time () + FIRST_SLICE_US;
+  /* A screen and a half: what the first frame shows, and a little
+   * scrolling. */
+  self->height_budget = 3 * MAX (gtk_widget_get_height (GTK_WIDGET (self)), 600) / 2;
+  self->height_used = 0;
   self->content = build_node (self, root);
   self->deadline = 0;
+  self->height_budget = 0;
   gtk_widget_set_margin_start (self->content, 18);
   gtk_widget_set_margin_end (self->content, 18);
   gtk_widget_set_margin_top (self->content, 18);

@@ -404,17 +404,53 @@ node_new (KpLayoutNodeKind  kind,
           int               line,
           int               column)
 {
+  static GHashTable *empty = NULL;
   KpLayoutNode *node = g_new0 (KpLayoutNode, 1);
+
+  /* Most nodes (text runs) have no attributes: they share one empty,
+   * never changed table; node_attributes() gives a node its own. A node
+   * gets its table of parsed values only when it has one. */
+  if (g_once_init_enter (&empty))
+    g_once_init_leave (&empty, g_hash_table_new (g_str_hash, g_str_equal));
 
   node->kind = kind;
   node->tag = g_strdup (tag);
   node->line = line;
   node->column = column;
   node->children = g_ptr_array_new ();
-  node->attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  node->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, layout_value_free);
+  node->attributes = g_hash_table_ref (empty);
 
   return node;
+}
+
+/* The attributes of a node, ready for an insertion. */
+static GHashTable *
+node_attributes (KpLayoutNode *node)
+{
+  if (g_hash_table_size (node->attributes) == 0)
+    {
+      g_hash_table_unref (node->attributes);
+      node->attributes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+    }
+
+  return node->attributes;
+}
+
+static void
+node_set_value (KpLayoutNode  *node,
+                const char    *name,
+                KpLayoutValue *value)
+{
+  if (node->values == NULL)
+    node->values = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, layout_value_free);
+  g_hash_table_insert (node->values, g_strdup (name), value);
+}
+
+static KpLayoutValue *
+node_get_value (const KpLayoutNode *node,
+                const char         *name)
+{
+  return node->values != NULL ? g_hash_table_lookup (node->values, name) : NULL;
 }
 
 static void
@@ -446,7 +482,7 @@ node_free_tree (KpLayoutNode *root)
 
       g_ptr_array_unref (node->children);
       g_hash_table_unref (node->attributes);
-      g_hash_table_unref (node->values);
+      g_clear_pointer (&node->values, g_hash_table_unref);
       g_free (node->tag);
       g_free (node->text);
       g_free (node);
@@ -481,7 +517,7 @@ kp_layout_node_get_number (const KpLayoutNode *node,
 
   g_return_val_if_fail (node != NULL, default_value);
 
-  value = g_hash_table_lookup (node->values, name);
+  value = node_get_value (node, name);
   if (value == NULL || !value->is_number)
     return default_value;
 
@@ -496,7 +532,7 @@ kp_layout_node_get_strv (const KpLayoutNode *node,
 
   g_return_val_if_fail (node != NULL, NULL);
 
-  value = g_hash_table_lookup (node->values, name);
+  value = node_get_value (node, name);
   return value != NULL ? (const char * const *)value->strv : NULL;
 }
 
@@ -508,7 +544,7 @@ kp_layout_node_get_json (const KpLayoutNode *node,
 
   g_return_val_if_fail (node != NULL, NULL);
 
-  value = g_hash_table_lookup (node->values, name);
+  value = node_get_value (node, name);
   return value != NULL ? value->json : NULL;
 }
 
@@ -1088,7 +1124,7 @@ start_element_cb (void           *user_data,
         for (guint i = 0; attrs != NULL && attrs[i] != NULL; i += 2)
           if (g_ascii_strcasecmp (attrs[i], "src") == 0 && attrs[i + 1] != NULL &&
               !g_hash_table_contains (b->current->attributes, "src"))
-            g_hash_table_insert (b->current->attributes, g_strdup ("src"), g_strdup (attrs[i + 1]));
+            g_hash_table_insert (node_attributes (b->current), g_strdup ("src"), g_strdup (attrs[i + 1]));
       g_ptr_array_add (b->open, NULL);
       return;
     }
@@ -1109,7 +1145,7 @@ start_element_cb (void           *user_data,
         add_problem (b, KP_LAYOUT_SEVERITY_WARNING, line, column,
                      _("<%s> has the attribute %s twice; the first is used"), tag, attr);
       else
-        g_hash_table_insert (node->attributes, g_steal_pointer (&attr),
+        g_hash_table_insert (node_attributes (node), g_steal_pointer (&attr),
                              g_strdup (attrs[i + 1] != NULL ? attrs[i + 1] : ""));
     }
 
@@ -1402,7 +1438,7 @@ qf_set (KpLayoutNode *node,
         char         *value)
 {
   if (value != NULL)
-    g_hash_table_insert (node->attributes, g_strdup (name), value);
+    g_hash_table_insert (node_attributes (node), g_strdup (name), value);
 }
 
 static void
@@ -1750,14 +1786,15 @@ check_attributes (KpLayout     *self,
     }
 
   g_hash_table_iter_init (&iter, node->attributes);
-  while (g_hash_table_iter_next (&iter, &key, &val))
+  while (g_hash_table_size (node->attributes) > 0 && g_hash_table_iter_next (&iter, &key, &val))
     {
       const char *name = key;
       const char *value = val;
-      g_autofree char *where = g_strdup_printf ("%s=", name);
 
       if (has_template_syntax (value))
         {
+          g_autofree char *where = g_strdup_printf ("%s=", name);
+
           check_placeholders (self, node, where, value);
           continue;
         }
@@ -1832,7 +1869,7 @@ check_attributes (KpLayout     *self,
                 }
             }
           parsed->json = g_steal_pointer (&json);
-          g_hash_table_insert (node->values, g_strdup (name), parsed);
+          node_set_value (node, name, parsed);
         }
       else if (str_in (name, number_attributes, G_N_ELEMENTS (number_attributes)))
         {
@@ -1852,7 +1889,7 @@ check_attributes (KpLayout     *self,
           parsed = g_new0 (KpLayoutValue, 1);
           parsed->number = number;
           parsed->is_number = TRUE;
-          g_hash_table_insert (node->values, g_strdup (name), parsed);
+          node_set_value (node, name, parsed);
         }
       else if (str_in (name, media_attributes, G_N_ELEMENTS (media_attributes)) ||
                (g_str_equal (name, "href") && node->kind == KP_LAYOUT_NODE_LINK))
