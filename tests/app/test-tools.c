@@ -598,6 +598,18 @@ test_polygon_edit (Fixture       *fixture,
   undo (fixture);
   g_assert_true (kp_annotation_equal (lookup (fixture, id), &before));
 
+  /* Handles are grabbed within a few device pixels, whatever the zoom:
+   * at 200 %, 4 image pixels off is 8 device pixels, too far. */
+  kp_canvas_set_view (fixture->canvas, &(KpView) { 2.0, -240, -180 });
+  g_assert_cmpfloat (kp_canvas_get_view (fixture->canvas)->scale, ==, 2.0);
+  click (fixture, 204, 200, GDK_ALT_MASK);
+  g_assert_cmpuint (lookup (fixture, id)->n_points, ==, 4);
+  select_ids (fixture, &id, 1);
+  click (fixture, 202, 200, GDK_ALT_MASK);
+  g_assert_cmpuint (lookup (fixture, id)->n_points, ==, 3);
+  undo (fixture);
+  kp_canvas_set_view (fixture->canvas, &(KpView) { 1.0, OFFSET_X, OFFSET_Y });
+
   /* Dragging an edge moves its two vertices. */
   drag (fixture, 150, 200, 150, 210, 0);
   polygon = lookup (fixture, id);
@@ -1086,12 +1098,43 @@ test_keyboard_polygon (Fixture       *fixture,
   g_assert_null (kp_tool_dup_status (tool));
   g_assert_cmpuint (count (fixture), ==, 2);
 
+  /* A line: two Returns. */
+  use_tool (fixture, KP_TOOL_KIND_LINE);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));
+  keys (fixture, GDK_KEY_Left, GDK_SHIFT_MASK, 2);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (300, 240) */
+  keys (fixture, GDK_KEY_Down, 0, 9);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (300, 249) */
+  g_assert_cmpuint (count (fixture), ==, 3);
+  polygon = last_annotation (fixture);
+  g_assert_cmpint (polygon->shape, ==, KP_SHAPE_LINE);
+  assert_point (&polygon->points[0], 300, 240);
+  assert_point (&polygon->points[1], 300, 249);
+  g_assert_true (key (fixture, GDK_KEY_Escape, 0));
+
+  /* A rotated box: two corners, like a box. */
+  use_tool (fixture, KP_TOOL_KIND_ROTATED_BOX);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));
+  keys (fixture, GDK_KEY_Up, GDK_SHIFT_MASK, 10);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (320, 140) */
+  keys (fixture, GDK_KEY_Right, GDK_SHIFT_MASK, 4);
+  keys (fixture, GDK_KEY_Down, GDK_SHIFT_MASK, 2);
+  g_assert_true (key (fixture, GDK_KEY_Return, 0));      /* (360, 160) */
+  g_assert_cmpuint (count (fixture), ==, 4);
+  polygon = last_annotation (fixture);
+  g_assert_cmpint (polygon->shape, ==, KP_SHAPE_ROTATED_BOX);
+  g_assert_cmpfloat (polygon->rotated.cx, ==, 340);
+  g_assert_cmpfloat (polygon->rotated.cy, ==, 150);
+  g_assert_cmpfloat (polygon->rotated.width, ==, 40);
+  g_assert_cmpfloat (polygon->rotated.height, ==, 20);
+  g_assert_true (key (fixture, GDK_KEY_Escape, 0));
+
   /* A point with the keyboard: one Return. */
   use_tool (fixture, KP_TOOL_KIND_POINT);
   g_assert_true (key (fixture, GDK_KEY_Return, 0));
   keys (fixture, GDK_KEY_Up, 0, 7);
   g_assert_true (key (fixture, GDK_KEY_Return, 0));
-  g_assert_cmpuint (count (fixture), ==, 3);
+  g_assert_cmpuint (count (fixture), ==, 5);
   assert_point (&last_annotation (fixture)->points[0], 320, 233);
 }
 
