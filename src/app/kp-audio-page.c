@@ -193,7 +193,8 @@ commit_cb (gpointer data)
 static void
 flush_commit (KpAudioPage *self)
 {
-  if (self->commit_source == 0)
+  /* A drag in progress is recorded when it ends. */
+  if (self->commit_source == 0 || _kp_waveform_is_editing (KP_WAVEFORM (self->waveform)))
     return;
   g_clear_handle_id (&self->commit_source, g_source_remove);
   if (self->regions != NULL)

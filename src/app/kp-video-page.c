@@ -355,10 +355,23 @@ refill_editor (KpVideoPage *self)
 }
 
 static void
+playing_cb (KpVideoPage *self)
+{
+  gboolean playing = kp_timeline_get_playing (KP_TIMELINE (self->timeline));
+
+  gtk_button_set_icon_name (GTK_BUTTON (self->play_button),
+                            playing ? "media-playback-pause-symbolic" : "media-playback-start-symbolic");
+  if (!playing)
+    refill_editor (self);
+}
+
+static void
 frame_changed_cb (KpVideoPage *self)
 {
   update_frame_label (self);
-  refill_editor (self);
+  /* While playing, the editor catches up when playback stops. */
+  if (!kp_timeline_get_playing (KP_TIMELINE (self->timeline)))
+    refill_editor (self);
 }
 
 static void
@@ -1101,6 +1114,8 @@ build_ui (KpVideoPage *self)
   g_object_bind_property (self->timeline, "selected-track", self->frame_view, "selected-track",
                           G_BINDING_BIDIRECTIONAL);
   g_signal_connect_object (self->timeline, "notify::frame", G_CALLBACK (frame_changed_cb), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->timeline, "notify::playing", G_CALLBACK (playing_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->frame_view, "notify::selected-track", G_CALLBACK (selected_track_cb), self,
                            G_CONNECT_SWAPPED);
