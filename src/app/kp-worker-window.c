@@ -99,6 +99,7 @@ struct _KpWorkerWindow
   guint                 deadline_id;
   gboolean              deadline_warned;
   guint                 draft_id;
+  guint                 upload_id;
   char                 *last_draft;
 
   /* Outbox */
@@ -1094,6 +1095,41 @@ show_next (KpWorkerWindow *self)
     gtk_stack_set_visible_child_name (GTK_STACK (self->work_stack), "loading");
 }
 
+/* Hands the next HIT's images to the renderer while the worker still
+ * works on this one: the first frame of a HIT spent most of its time
+ * uploading them (GSK keeps a texture's upload with the texture, and the
+ * view shows the same GdkTexture objects). */
+static gboolean
+upload_next_cb (gpointer user_data)
+{
+  KpWorkerWindow *self = user_data;
+  GskRenderer *renderer;
+  GHashTableIter iter;
+  gpointer value;
+
+  self->upload_id = 0;
+  if (self->next == NULL || self->next->textures == NULL ||
+      !gtk_widget_get_realized (GTK_WIDGET (self)))
+    return G_SOURCE_REMOVE;
+  renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+  if (renderer == NULL)
+    return G_SOURCE_REMOVE;
+
+  g_hash_table_iter_init (&iter, self->next->textures);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      GdkTexture *texture = value;
+      g_autoptr(GskRenderNode) node = NULL;
+      g_autoptr(GdkTexture) pixel = NULL;
+
+      /* Drawn into one pixel: the whole texture is uploaded, little drawn. */
+      node = gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
+      pixel = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
+    }
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 prefetched_cb (GObject      *source,
                GAsyncResult *result,
@@ -1124,6 +1160,8 @@ prefetched_cb (GObject      *source,
       self->next = p;
       update_queue_label (self);
       update_actions (self);
+      if (self->upload_id == 0)
+        self->upload_id = g_idle_add_full (G_PRIORITY_LOW, upload_next_cb, self, NULL);
     }
 }
 
@@ -3307,6 +3345,7 @@ kp_worker_window_dispose (GObject *object)
   g_cancellable_cancel (self->account_cancellable);
   g_clear_handle_id (&self->draft_id, g_source_remove);
   g_clear_handle_id (&self->deadline_id, g_source_remove);
+  g_clear_handle_id (&self->upload_id, g_source_remove);
   if (self->offline_binding != NULL)
     g_binding_unbind (self->offline_binding);
   self->offline_binding = NULL;
