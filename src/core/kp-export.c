@@ -132,6 +132,7 @@ typedef struct
   KpExportReport *report;
   guint           converted[KP_N_SHAPES]; /* exported in another form */
   guint           dropped[KP_N_SHAPES];   /* left out */
+  GHashTable     *keypoint_names;         /* label id -> GPtrArray of names, made once */
 } ExportData;
 
 static void
@@ -152,6 +153,7 @@ export_data_free (ExportData *data)
   g_clear_pointer (&data->images, g_array_unref);
   g_clear_pointer (&data->attributes, g_ptr_array_unref);
   g_clear_pointer (&data->report, kp_export_report_free);
+  g_clear_pointer (&data->keypoint_names, g_hash_table_unref);
   g_free (data);
 }
 
@@ -400,12 +402,24 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *)a, *(const char * const *)b);
 }
 
-/* The keypoint names the points of a label use, sorted. */
+/* The keypoint names the points of a label use, sorted. Looked up once
+ * per label: a project with many points would otherwise read every
+ * object again for each of them. Owned by data. */
 static GPtrArray *
 coco_keypoint_names (ExportData *data,
                      gint64      label_id)
 {
-  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *names;
+
+  if (data->keypoint_names == NULL)
+    data->keypoint_names = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                                  (GDestroyNotify)g_ptr_array_unref);
+  names = g_hash_table_lookup (data->keypoint_names, &label_id);
+  if (names != NULL)
+    return names;
+
+  names = g_ptr_array_new_with_free_func (g_free);
+  g_hash_table_insert (data->keypoint_names, g_memdup2 (&label_id, sizeof label_id), names);
 
   for (guint i = 0; i < data->images->len; i++)
     {
@@ -530,7 +544,7 @@ coco_annotation (ExportData         *data,
 
   if (a->shape == KP_SHAPE_POINT)
     {
-      g_autoptr(GPtrArray) names = coco_keypoint_names (data, a->label_id);
+      GPtrArray *names = coco_keypoint_names (data, a->label_id);
       const char *name = a->keypoint != NULL && a->keypoint[0] != '\0' ? a->keypoint : UNNAMED_KEYPOINT;
 
       json_builder_set_member_name (builder, "keypoints");
@@ -663,7 +677,7 @@ export_coco (ExportData *data,
   for (guint i = 0; i < data->labels->len; i++)
     {
       const KpLabel *label = g_ptr_array_index (data->labels, i);
-      g_autoptr(GPtrArray) names = coco_keypoint_names (data, label->id);
+      GPtrArray *names = coco_keypoint_names (data, label->id);
 
       json_builder_begin_object (builder);
       json_builder_set_member_name (builder, "id");
