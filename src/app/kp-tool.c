@@ -546,10 +546,19 @@ kp_tool_edit_press (KpTool          *self,
           }
           break;
 
+        case KP_SHAPE_POINT:
+          /* A point among several selected objects moves them all. */
+          {
+            guint n_selected = 0;
+
+            kp_canvas_get_selection (priv->canvas, &n_selected);
+            if (n_selected > 1)
+              break;
+          }
+          G_GNUC_FALLTHROUGH;
         case KP_SHAPE_POLYGON:
         case KP_SHAPE_POLYLINE:
         case KP_SHAPE_LINE:
-        case KP_SHAPE_POINT:
           if (primary->points != NULL)
             vertex = hit_point (primary->points, primary->n_points, x, y, tolerance);
           break;

@@ -28,6 +28,9 @@ struct _KpToolClass
                                    double           x,
                                    double           y,
                                    GdkModifierType  state);
+  /* Also delivered while hovering (no button down): tools redraw what
+   * follows the pointer (the brush outline, a polygon's next edge) and
+   * otherwise ignore it. */
   void         (*motion)          (KpTool          *self,
                                    double           x,
                                    double           y,

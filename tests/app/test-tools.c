@@ -746,6 +746,20 @@ test_point (Fixture       *fixture,
   undo (fixture);
   assert_point (&lookup (fixture, id)->points[0], 123, 45);
 
+  /* Dragging a point among several selected objects moves them all. */
+  {
+    gint64 box = add_box (fixture, 300, 300, 20, 20);
+    gint64 both[] = { box, id };
+
+    select_ids (fixture, both, 2);
+    drag (fixture, 123, 45, 128, 47, 0);
+    assert_point (&lookup (fixture, id)->points[0], 128, 47);
+    assert_rect (&lookup (fixture, box)->rect, 305, 302, 20, 20);
+    undo (fixture);
+    undo (fixture);
+    g_assert_cmpuint (count (fixture), ==, 1);
+  }
+
   /* Outside the image nothing is placed. */
   kp_point_tool_set_keypoint_name (tool, NULL);
   click (fixture, -20, 45, 0);
