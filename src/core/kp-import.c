@@ -101,6 +101,7 @@ typedef struct
   GHashTable          *by_path;       /* casefolded relative path -> KpMedia */
   GHashTable          *by_name;       /* casefolded base name -> KpMedia, or AMBIGUOUS */
   GHashTable          *by_stem;       /* casefolded export stem -> KpMedia */
+  GHashTable          *by_name_stem;  /* casefolded stem of the base name -> KpMedia, or AMBIGUOUS */
   GHashTable          *labels;        /* name -> gint64 * */
   GPtrArray           *attributes;    /* KpAttribute of every label */
   GHashTable          *pending;       /* media id (gint64 *) -> GPtrArray of KpAnnotation */
@@ -121,6 +122,7 @@ importer_free (Importer *im)
   g_clear_pointer (&im->by_path, g_hash_table_unref);
   g_clear_pointer (&im->by_name, g_hash_table_unref);
   g_clear_pointer (&im->by_stem, g_hash_table_unref);
+  g_clear_pointer (&im->by_name_stem, g_hash_table_unref);
   g_clear_pointer (&im->labels, g_hash_table_unref);
   g_clear_pointer (&im->pending, g_hash_table_unref);
   g_clear_pointer (&im->image_reports, g_hash_table_unref);
@@ -191,12 +193,19 @@ importer_init (Importer  *im,
   im->by_path = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   im->by_name = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   im->by_stem = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  im->by_name_stem = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < im->media->len; i++)
     {
       KpMedia *m = im->media->pdata[i];
       const char *base = strrchr (m->path, '/');
       g_autofree char *stem = export_stem (m->path);
       char *name = fold (base != NULL ? base + 1 : m->path);
+      char *name_stem = export_stem (name);
+
+      if (g_hash_table_contains (im->by_name_stem, name_stem))
+        g_hash_table_insert (im->by_name_stem, name_stem, &ambiguous);
+      else
+        g_hash_table_insert (im->by_name_stem, name_stem, m);
 
       g_hash_table_insert (im->by_path, fold (m->path), m);
       if (g_hash_table_contains (im->by_name, name))
@@ -1415,23 +1424,14 @@ find_media_by_stem (Importer   *im,
                     const char *folded)
 {
   KpMedia *media = g_hash_table_lookup (im->by_stem, folded);
-  GHashTableIter iter;
-  gpointer key, value;
 
   if (media != NULL)
     return media;
 
   /* A stem that is a bare file name. */
-  g_hash_table_iter_init (&iter, im->by_name);
-  while (g_hash_table_iter_next (&iter, &key, &value))
-    {
-      g_autofree char *s = export_stem (key);
+  media = g_hash_table_lookup (im->by_name_stem, folded);
 
-      if (value != &ambiguous && strcmp (s, folded) == 0)
-        return value;
-    }
-
-  return NULL;
+  return media != &ambiguous ? media : NULL;
 }
 
 /* Class names from a file: one name a line (line N, from 0, is class N),

@@ -1078,6 +1078,21 @@ test_class_names_file (Fixture       *fixture,
   g_clear_pointer (&report, kp_import_report_free);
   g_clear_pointer (&b, g_ptr_array_unref);
 
+  /* A label file named after the image's bare name finds img/a.png. */
+  {
+    g_autofree char *bare = g_build_filename (fixture->out, "bare", NULL);
+    g_autoptr(GPtrArray) a = NULL;
+
+    kp_test_write (bare, "A.txt", "1 0.5 0.5 0.1 0.1\n", -1);
+    report = kp_import_full (fixture->dst.store, KP_IMPORT_FORMAT_YOLO, bare, &options, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (report->n_objects, ==, 1);
+    g_assert_cmpstr (((KpImportImageReport *)report->images->pdata[0])->path, ==, "img/a.png");
+    a = imported (&fixture->dst, fixture->dst.a_id);
+    g_assert_cmpfloat (((KpAnnotation *)a->pdata[0])->rect.x, ==, 45);
+    g_clear_pointer (&report, kp_import_report_free);
+  }
+
   /* "N name" lines; class 0 has no name here, so its line is reported. */
   kp_test_write (fixture->out, "numbered.txt", "1 van\n", -1);
   options.class_names_file = numbered;
