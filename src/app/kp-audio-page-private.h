@@ -20,7 +20,9 @@ KpRegions    *_kp_audio_page_get_regions      (KpAudioPage  *self);
 KpPeaks      *_kp_audio_page_get_peaks        (KpAudioPage  *self);
 KpPlayer     *_kp_audio_page_get_player       (KpAudioPage  *self);
 const GError *_kp_audio_page_get_error        (KpAudioPage  *self);
-/* "label", "tier", "transcript", "attribute-key", "attribute-value". */
+/* "label", "tier", "transcript", "attribute-key", "attribute-value",
+ * and the transport's "play", "speed", "loop", "spectrogram", "snap",
+ * "time". */
 GtkWidget    *_kp_audio_page_get_editor_entry (KpAudioPage  *self,
                                                const char   *which);
 /* What the export menu and import item do once a file is chosen; the

@@ -1102,6 +1102,18 @@ _kp_audio_page_get_editor_entry (KpAudioPage *self,
     return self->attr_key_entry;
   if (g_str_equal (which, "attribute-value"))
     return self->attr_value_entry;
+  if (g_str_equal (which, "play"))
+    return self->play_button;
+  if (g_str_equal (which, "speed"))
+    return self->speed_dropdown;
+  if (g_str_equal (which, "loop"))
+    return self->loop_button;
+  if (g_str_equal (which, "spectrogram"))
+    return self->spectrogram_button;
+  if (g_str_equal (which, "snap"))
+    return self->snap_button;
+  if (g_str_equal (which, "time"))
+    return self->time_label;
   return NULL;
 }
 

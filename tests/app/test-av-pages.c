@@ -22,6 +22,7 @@
 #include "kp-audio-segmenter.h"
 #include "kp-core.h"
 #include "kp-frame-view.h"
+#include "kp-spectrogram.h"
 #include "kp-media-item.h"
 #include "kp-thumbnailer.h"
 #include "kp-timeline.h"
@@ -1110,6 +1111,63 @@ test_thumbnail (Fixture       *f,
   g_assert_true (GTK_IS_ICON_PAINTABLE (kp_media_item_get_thumbnail (item)));
 }
 
+
+static gboolean
+spectrogram_complete (gpointer data)
+{
+  KpSpectrogram *spectrogram = kp_waveform_get_spectrogram (KP_WAVEFORM (data));
+
+  return spectrogram != NULL && kp_spectrogram_get_complete (spectrogram);
+}
+
+static gboolean
+playing (gpointer data)
+{
+  return kp_player_get_playing (data);
+}
+
+static void
+test_audio_transport (Fixture       *f,
+                      gconstpointer  data)
+{
+  KpAudioPage *page = new_audio_page (f);
+  KpWaveform *waveform = KP_WAVEFORM (_kp_audio_page_get_waveform (page));
+  KpPlayer *player = _kp_audio_page_get_player (page);
+
+  /* The spectrogram is computed when first shown. */
+  g_assert_null (kp_waveform_get_spectrogram (waveform));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_audio_page_get_editor_entry (page, "spectrogram")), TRUE);
+  g_assert_true (kp_waveform_get_show_spectrogram (waveform));
+  wait_until (spectrogram_complete, waveform);
+
+  /* Speed 0.25× to 4×, either way round. */
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (_kp_audio_page_get_editor_entry (page, "speed")), 0);
+  g_assert_cmpfloat (kp_player_get_rate (player), ==, 0.25);
+  gtk_drop_down_set_selected (GTK_DROP_DOWN (_kp_audio_page_get_editor_entry (page, "speed")), 8);
+  g_assert_cmpfloat (kp_player_get_rate (player), ==, 4);
+  gtk_widget_activate_action (GTK_WIDGET (waveform), "waveform.speed", "i", 0);
+  g_assert_cmpfloat (kp_player_get_rate (player), ==, 1);
+  settle ();
+  g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (_kp_audio_page_get_editor_entry (page, "speed"))),
+                    ==, 3);
+
+  /* Looping needs a selected region. */
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_audio_page_get_editor_entry (page, "loop")), TRUE);
+  g_assert_false (kp_player_get_looping (player));
+  g_assert_false (gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (_kp_audio_page_get_editor_entry (page, "loop"))));
+  drag_region (page, 100, 300);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_audio_page_get_editor_entry (page, "loop")), TRUE);
+  g_assert_true (kp_player_get_looping (player));
+
+  /* Looping plays, and the time display moves; the button pauses. */
+  wait_until (playing, player);
+  settle ();
+  g_assert_false (g_str_has_prefix (gtk_label_get_text (GTK_LABEL (_kp_audio_page_get_editor_entry (page, "time"))),
+                                    "0:00.000 /"));
+  g_signal_emit_by_name (_kp_audio_page_get_editor_entry (page, "play"), "clicked");
+  g_assert_false (kp_player_get_playing (player));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1138,6 +1196,8 @@ main (int   argc,
   g_test_add ("/kempelen/app/av-pages/tracker", Fixture, NULL, video_setup,
               test_tracker, fixture_teardown);
 
+  g_test_add ("/kempelen/app/av-pages/audio/transport", Fixture, NULL, audio_setup,
+              test_audio_transport, fixture_teardown);
   g_test_add ("/kempelen/app/av-pages/audio/thumbnail", Fixture, NULL, audio_setup,
               test_thumbnail, fixture_teardown);
 
