@@ -653,6 +653,31 @@ prefetch_idle_cb (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* A decoded image still has to reach the renderer: with GL, uploading
+ * megapixels is most of a step's frame. Rendering it once into a single
+ * pixel uploads it now, while the user looks at the current image; the
+ * renderer keeps the upload with the texture for the real frame. */
+static void
+prefetch_ready_cb (KpWindow          *self,
+                   gint64             media_id,
+                   KpImagePrefetcher *prefetcher)
+{
+  g_autoptr(GdkTexture) texture = kp_image_prefetcher_lookup (prefetcher, media_id);
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) pixel = NULL;
+  GskRenderer *renderer;
+
+  if (texture == NULL || !gtk_widget_get_realized (GTK_WIDGET (self)))
+    return;
+
+  renderer = gtk_native_get_renderer (GTK_NATIVE (self));
+  if (renderer == NULL || GSK_IS_CAIRO_RENDERER (renderer))
+    return;
+
+  node = gsk_texture_node_new (texture, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
+  pixel = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
+}
+
 static void
 schedule_prefetch (KpWindow *self)
 {
@@ -1734,6 +1759,8 @@ kp_window_init (KpWindow *self)
 
   /* The annotation tools around the canvas. */
   self->prefetcher = kp_image_prefetcher_new (4);
+  g_signal_connect_object (self->prefetcher, "ready", G_CALLBACK (prefetch_ready_cb),
+                           self, G_CONNECT_SWAPPED);
   self->tool_palette = KP_TOOL_PALETTE (kp_tool_palette_new (self->settings));
   gtk_box_append (self->tools_box, GTK_WIDGET (self->tool_palette));
   kp_object_list_set_canvas (self->object_list, self->canvas);

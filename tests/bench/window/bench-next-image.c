@@ -7,6 +7,12 @@
  *                             when someone works through a folder)
  *   next_image_cold_ms        nothing decoded ahead (prefetch emptied
  *                             before each step), for contrast
+ *   next_image_frame_ms_baseline  one frame of the same window after a
+ *                             one-pixel pan: the floor under any step
+ * and the object list beside the canvas with 100,000 objects:
+ *   object_list_100k_rebuild_ms     every row anew (filter, undo of many)
+ *   object_list_100k_one_change_ms  a store write plus the list following
+ *                                   one object's change
  * Each figure is the median of the steps.
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "kp-application.h"
+#include "kp-object-list.h"
 #include "kp-window-private.h"
 
 #define N_IMAGES 21
@@ -114,6 +121,34 @@ after_paint_cb (GdkFrameClock *clock,
     paint->painted = TRUE;
 }
 
+static void
+after_paint_any_cb (GdkFrameClock *clock,
+                    gboolean      *painted)
+{
+  *painted = TRUE;
+}
+
+/* One frame of the same window after a one-pixel pan: what any step
+ * costs at least on this machine at this moment. */
+static double
+time_frame (KpWindow *window)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (window));
+  gboolean painted = FALSE;
+  gulong handler;
+  gint64 start;
+
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (after_paint_any_cb), &painted);
+  start = g_get_monotonic_time ();
+  kp_canvas_pan_by (kp_window_get_canvas (window), 1, 0);
+  gtk_widget_queue_draw (GTK_WIDGET (window));
+  while (!painted)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (clock, handler);
+
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
 /* From the action to the end of the first frame that shows the image. */
 static double
 time_step (KpWindow *window)
@@ -188,6 +223,59 @@ settle (guint ms)
       g_usleep (1000);
 }
 
+/* The object list over 100,000 objects: rebuilding it (another label
+ * filter, an undo of many) and following one object's change. */
+static void
+bench_object_list (KpWindow *window)
+{
+  KpDocument *document = kp_window_get_current_document (window);
+  KpStore *store = kp_window_get_store (window);
+  g_autoptr(GPtrArray) boxes = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  GtkSelectionModel *model;
+  const KpAnnotation *first;
+  gint64 label_id;
+  gint64 start;
+  double rebuild_ms, change_ms;
+  KpRect rect;
+
+  label_id = kp_store_add_label (store, "dense", "#e01b24", 1, &error);
+  g_assert_no_error (error);
+  kp_window_reload_labels (window);
+
+  for (guint i = 0; i < 100000; i++)
+    {
+      KpAnnotation *box = g_new0 (KpAnnotation, 1);
+
+      box->label_id = label_id;
+      box->shape = KP_SHAPE_BOX;
+      box->rect = (KpRect) { (i % 400) * 5, (i / 400) * 6, 4, 5 };
+      g_ptr_array_add (boxes, box);
+    }
+  g_assert_true (kp_document_add_many (document, (const KpAnnotation * const *)boxes->pdata, boxes->len,
+                                       NULL, &error));
+  g_assert_no_error (error);
+  settle (200);
+
+  model = kp_object_list_get_selection_model (window->object_list);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 100000);
+
+  start = g_get_monotonic_time ();
+  kp_object_list_set_filter_label (window->object_list, label_id);
+  kp_object_list_set_filter_label (window->object_list, 0);
+  rebuild_ms = (g_get_monotonic_time () - start) / 2000.0;
+
+  first = g_ptr_array_index (kp_document_get_annotations (document), 50000);
+  rect = first->rect;
+  rect.x += 1;
+  start = g_get_monotonic_time ();
+  g_assert_true (kp_document_set_rect (document, first->id, &rect, &error));
+  change_ms = (g_get_monotonic_time () - start) / 1000.0;
+
+  g_print ("BENCH object_list_100k_rebuild_ms %.1f ms\n", rebuild_ms);
+  g_print ("BENCH object_list_100k_one_change_ms %.2f ms\n", change_ms);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -195,6 +283,7 @@ main (int   argc,
   g_autoptr(GError) error = NULL;
   g_autoptr(GArray) prefetched = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr(GArray) cold = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) frames = g_array_new (FALSE, FALSE, sizeof (double));
   g_autofree char *folder = NULL;
   g_autoptr(GFile) file = NULL;
   KpApplication *app;
@@ -263,8 +352,20 @@ main (int   argc,
         g_printerr ("cold %u: %.1f ms\n", position, ms);
     }
 
+  for (guint i = 0; i < 20; i++)
+    {
+      double ms;
+
+      settle (20);
+      ms = time_frame (window);
+      g_array_append_val (frames, ms);
+    }
+
   g_print ("BENCH next_image_prefetched_ms %.1f ms\n", median (prefetched));
   g_print ("BENCH next_image_cold_ms %.1f ms\n", median (cold));
+  g_print ("BENCH next_image_frame_ms_baseline %.1f ms\n", median (frames));
+
+  bench_object_list (window);
 
   gtk_window_destroy (GTK_WINDOW (window));
   g_object_unref (window);
