@@ -414,6 +414,32 @@ test_memory_cap (Fixture       *f,
 }
 
 static void
+test_read_ahead (Fixture       *f,
+                 gconstpointer  data)
+{
+  KpView view = { 1.0, -320, -320 };
+  KpView next = { 1.0, -320 - TILE, -320 };
+  cairo_surface_t *surface;
+  gint64 deadline;
+
+  (void)data;
+  open_fixture_layer (f);
+  wait_built (f->layer);
+  g_assert_cmpuint (settle (f, &view, 128, 128), ==, 0);
+
+  /* Once a view is sharp, the tiles around it are read without being
+   * asked for, so a pan by one tile is sharp at its first frame. */
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (kp_image_layer_get_memory_used (f->layer) < 16 * TILE_BYTES &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (kp_image_layer_get_memory_used (f->layer), >=, 16 * TILE_BYTES);
+  surface = render (f->layer, &next, 128, 128, FALSE);
+  cairo_surface_destroy (surface);
+  g_assert_cmpuint (kp_image_layer_get_n_missing (f->layer), ==, 0);
+}
+
+static void
 test_gamma (Fixture       *f,
             gconstpointer  data)
 {
@@ -551,6 +577,7 @@ main (int   argc,
   ADD ("pixels", test_pixels);
   ADD ("coarse-first", test_coarse_first);
   ADD ("memory-cap", test_memory_cap);
+  ADD ("read-ahead", test_read_ahead);
   ADD ("gamma", test_gamma);
   ADD ("corrupt", test_corrupt);
   ADD ("cancel", test_cancel);
