@@ -153,6 +153,15 @@ playing_cb (KpAudioSegmenter *self)
 }
 
 static void
+label_clicked_cb (GtkButton        *button,
+                  KpAudioSegmenter *self)
+{
+  int n = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (button), "n"));
+
+  gtk_widget_activate_action (self->waveform, "region.label", "i", n);
+}
+
+static void
 delete_clicked_cb (KpAudioSegmenter *self)
 {
   gtk_widget_activate_action (self->waveform, "region.delete", NULL);
@@ -205,10 +214,24 @@ build (KpAudioSegmenter   *self,
   gtk_box_append (GTK_BOX (bar), self->play_button);
   self->summary_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->summary_label), 0);
-  gtk_label_set_wrap (GTK_LABEL (self->summary_label), TRUE);
+  /* Wrapping beside buttons confuses height-for-width: ellipsize. */
+  gtk_label_set_ellipsize (GTK_LABEL (self->summary_label), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (self->summary_label, TRUE);
   gtk_widget_add_css_class (self->summary_label, "dim-label");
   gtk_box_append (GTK_BOX (bar), self->summary_label);
+  /* The labels as buttons too, for the selected segment: the keys are
+   * quicker, the buttons show what there is. */
+  for (guint i = 0; !player_only && self->labels != NULL && self->labels[i] != NULL && i < 9; i++)
+    {
+      GtkWidget *button = gtk_button_new_with_label (self->labels[i]);
+      /* Translators: tooltip of a label button; %u is its key, 1 to 9 */
+      g_autofree char *tooltip = g_strdup_printf (_("Label the Selected Segment (%u)"), i + 1);
+
+      gtk_widget_set_tooltip_text (button, tooltip);
+      g_object_set_data (G_OBJECT (button), "n", GINT_TO_POINTER (i + 1));
+      g_signal_connect (button, "clicked", G_CALLBACK (label_clicked_cb), self);
+      gtk_box_append (GTK_BOX (bar), button);
+    }
   if (!player_only)
     {
       GtkWidget *delete = gtk_button_new_from_icon_name ("edit-delete-symbolic");

@@ -583,13 +583,44 @@ frame_changed_cb (KpVideoTracker *self)
   update_labels (self);
 }
 
+/* The chooser names the label of new tracks and, while a track is
+ * selected, relabels it. */
 static void
 new_label_cb (KpVideoTracker *self)
 {
   GtkStringObject *item = gtk_drop_down_get_selected_item (GTK_DROP_DOWN (self->label_dropdown));
+  guint id = kp_frame_view_get_selected_track (KP_FRAME_VIEW (self->frame_view));
+  KpTrack *track = self->tracks != NULL && id != 0 ? kp_tracks_get_track (self->tracks, id) : NULL;
+  const char *label;
 
-  if (item != NULL)
-    kp_frame_view_set_new_label (KP_FRAME_VIEW (self->frame_view), gtk_string_object_get_string (item));
+  if (item == NULL)
+    return;
+  label = gtk_string_object_get_string (item);
+  kp_frame_view_set_new_label (KP_FRAME_VIEW (self->frame_view), label);
+  if (track != NULL && !self->setting && g_strcmp0 (kp_track_get_label (track), label) != 0)
+    kp_track_set_label (track, label);
+}
+
+static void
+selected_track_cb (KpVideoTracker *self)
+{
+  guint id = kp_frame_view_get_selected_track (KP_FRAME_VIEW (self->frame_view));
+  KpTrack *track = self->tracks != NULL && id != 0 ? kp_tracks_get_track (self->tracks, id) : NULL;
+  GListModel *names = gtk_drop_down_get_model (GTK_DROP_DOWN (self->label_dropdown));
+
+  if (track == NULL)
+    return;
+  for (guint i = 0; i < g_list_model_get_n_items (names); i++)
+    if (g_strcmp0 (gtk_string_list_get_string (GTK_STRING_LIST (names), i), kp_track_get_label (track)) == 0)
+      {
+        gboolean setting = self->setting;
+
+        /* Showing the track's label is not relabelling it. */
+        self->setting = TRUE;
+        gtk_drop_down_set_selected (GTK_DROP_DOWN (self->label_dropdown), i);
+        self->setting = setting;
+        kp_frame_view_set_new_label (KP_FRAME_VIEW (self->frame_view), kp_track_get_label (track));
+      }
 }
 
 static void
@@ -669,6 +700,8 @@ kp_video_tracker_new (const char         *src,
                           G_BINDING_BIDIRECTIONAL);
   g_signal_connect_object (self->timeline, "notify::frame", G_CALLBACK (frame_changed_cb), self,
                            G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->frame_view, "notify::selected-track", G_CALLBACK (selected_track_cb), self,
+                           G_CONNECT_SWAPPED);
   gtk_box_append (GTK_BOX (self->box), self->frame_view);
   gtk_box_append (GTK_BOX (self->box), self->timeline);
 
@@ -699,7 +732,8 @@ kp_video_tracker_new (const char         *src,
   self->summary_label = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->summary_label, "dim-label");
   gtk_label_set_xalign (GTK_LABEL (self->summary_label), 0);
-  gtk_label_set_wrap (GTK_LABEL (self->summary_label), TRUE);
+  /* Wrapping beside buttons confuses height-for-width: ellipsize. */
+  gtk_label_set_ellipsize (GTK_LABEL (self->summary_label), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (self->summary_label, TRUE);
   gtk_box_append (GTK_BOX (bar), self->summary_label);
   gtk_box_append (GTK_BOX (bar), icon_button ("edit-delete-symbolic", _("Delete the Selected Track (Delete)"),

@@ -897,6 +897,22 @@ test_segmenter (Fixture       *f,
     g_assert_true (json_node_equal (a, b));
   }
 
+  /* The label buttons label the selected segment too. */
+  {
+    GtkWidget *music = NULL;
+
+    for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (seg)); w != NULL && music == NULL;
+         w = gtk_widget_get_first_child (w))
+      for (GtkWidget *c = w; c != NULL; c = gtk_widget_get_next_sibling (c))
+        for (GtkWidget *d = gtk_widget_get_first_child (c); d != NULL; d = gtk_widget_get_next_sibling (d))
+          if (GTK_IS_BUTTON (d) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (d)), "music") == 0)
+            music = d;
+    g_assert_nonnull (music);
+    g_signal_emit_by_name (music, "clicked");
+    g_assert_cmpstr (kp_region_get_label (region), ==, "music");
+    gtk_widget_activate_action (GTK_WIDGET (waveform), "region.label", "i", 1);
+  }
+
   /* The answer MTurk's form would hold, with no problems. */
   answer = answer_of ("<kp-audio-segmenter name=\"seg\" src=\"talk.wav\" labels=\"['speech', 'music']\">"
                       "</kp-audio-segmenter>", value, &n_problems);
@@ -1071,6 +1087,28 @@ test_tracker (Fixture       *f,
     g_assert_cmpstr (back_text, ==, text);
     g_object_run_dispose (G_OBJECT (other));
     g_object_unref (other);
+  }
+
+  /* The chooser relabels the selected track. */
+  {
+    GListModel *tracks = G_LIST_MODEL (kp_video_tracker_get_tracks (tracker));
+    g_autoptr(KpTrack) first = g_list_model_get_item (tracks, 0);
+    GtkWidget *chooser = NULL;
+
+    for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (tracker)); w != NULL && chooser == NULL;
+         w = gtk_widget_get_first_child (w))
+      for (GtkWidget *c = w; c != NULL; c = gtk_widget_get_next_sibling (c))
+        for (GtkWidget *d = gtk_widget_get_first_child (c); d != NULL; d = gtk_widget_get_next_sibling (d))
+          if (GTK_IS_DROP_DOWN (d))
+            chooser = d;
+    g_assert_nonnull (chooser);
+    kp_frame_view_set_selected_track (view, kp_track_get_id (first));
+    g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (chooser)), ==, 0);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (chooser), 1);
+    g_assert_cmpstr (kp_track_get_label (first), ==, "person");
+    kp_frame_view_set_selected_track (view, 0);
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (chooser), 0);
+    g_assert_cmpstr (kp_track_get_label (first), ==, "person");
   }
 
   /* A file that is not a video shows an error. */
