@@ -27,8 +27,10 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "kp-audio-segmenter.h"
 #include "kp-canvas.h"
 #include "kp-layout-shapes.h"
+#include "kp-video-tracker.h"
 
 #define PLACEHOLDER_WIDTH  640
 #define PLACEHOLDER_HEIGHT 480
@@ -48,6 +50,8 @@ typedef enum
   CONTROL_ENTITIES,     /* crowd-entity-annotation */
   CONTROL_SELECTION,    /* a QuestionForm SelectionAnswer: choices, list box or drop-down */
   CONTROL_FILE,         /* a QuestionForm FileUploadAnswer */
+  CONTROL_AUDIO,        /* KpAudioSegmenter */
+  CONTROL_VIDEO,        /* KpVideoTracker */
   CONTROL_NONE,         /* shown as a placeholder; answers nothing */
 } ControlKind;
 
@@ -340,6 +344,8 @@ watch_new_controls (KpLayoutView *self)
           g_signal_connect_swapped (control->widget, "value-changed", G_CALLBACK (control_changed), control);
           break;
         case CONTROL_SHAPES:
+        case CONTROL_AUDIO:
+        case CONTROL_VIDEO:
           g_signal_connect_swapped (control->widget, "changed", G_CALLBACK (control_changed), control);
           break;
         case CONTROL_SELECTION:
@@ -2916,7 +2922,9 @@ build_node (KpLayoutView       *self,
       return build_picture (self, node, "src");
 
     case KP_LAYOUT_NODE_AUDIO:
-      add_problem (self, node, _("<%s> is shown as a placeholder: the preview does not play media"), node->tag);
+      if (kp_layout_node_get_attribute (node, "src") != NULL)
+        return kp_audio_segmenter_new_player (kp_layout_node_get_attribute (node, "src"), self->base);
+      add_problem (self, node, _("<%s> is shown as a placeholder: it has no src"), node->tag);
       return media_placeholder (self, node, "audio-x-generic-symbolic", _("Audio"));
 
     case KP_LAYOUT_NODE_VIDEO:
@@ -2926,21 +2934,18 @@ build_node (KpLayoutView       *self,
     case KP_LAYOUT_NODE_KP_AUDIO_SEGMENTER:
     case KP_LAYOUT_NODE_KP_VIDEO_TRACKER:
       {
+        const char *src = kp_layout_node_get_attribute (node, "src");
         const char *header = kp_layout_node_get_attribute (node, "header");
-        GtkWidget *box = new_box (GTK_ORIENTATION_VERTICAL, 8);
+        const char * const *labels = kp_layout_node_get_strv (node, "labels");
+        gboolean audio = node->kind == KP_LAYOUT_NODE_KP_AUDIO_SEGMENTER;
+        GtkWidget *widget;
         Control *control;
 
-        add_problem (self, node, _("<%s> is shown as a placeholder in this version"), node->tag);
-        if (header != NULL)
-          gtk_box_append (GTK_BOX (box), new_heading (header, 4));
-        gtk_box_append (GTK_BOX (box),
-                        media_placeholder (self, node,
-                                           node->kind == KP_LAYOUT_NODE_KP_AUDIO_SEGMENTER
-                                           ? "audio-x-generic-symbolic" : "video-x-generic-symbolic",
-                                           node->kind == KP_LAYOUT_NODE_KP_AUDIO_SEGMENTER
-                                           ? _("Audio segments") : _("Video tracks")));
-        control = control_new (self, node, CONTROL_NONE, box);
-        return with_error (control, box);
+        widget = audio ? kp_audio_segmenter_new (src != NULL ? src : "", self->base, labels, header)
+                       : kp_video_tracker_new (src != NULL ? src : "", self->base, labels, header);
+        control = control_new (self, node, audio ? CONTROL_AUDIO : CONTROL_VIDEO, widget);
+        label_widget (widget, NULL, header != NULL ? header : control->key);
+        return with_error (control, widget);
       }
 
     case KP_LAYOUT_NODE_INPUT:
@@ -3796,6 +3801,12 @@ control_dup_value (Control *control)
     case CONTROL_SHAPES:
       return kp_layout_shapes_dup_value (KP_LAYOUT_SHAPES (control->widget));
 
+    case CONTROL_AUDIO:
+      return kp_audio_segmenter_dup_value (KP_AUDIO_SEGMENTER (control->widget));
+
+    case CONTROL_VIDEO:
+      return kp_video_tracker_dup_value (KP_VIDEO_TRACKER (control->widget));
+
     case CONTROL_ENTITIES:
       return entities_value (control);
 
@@ -4088,6 +4099,16 @@ control_set_value (KpLayoutView *self,
 
     case CONTROL_SHAPES:
       kp_layout_shapes_set_value (KP_LAYOUT_SHAPES (control->widget), value);
+      break;
+
+    case CONTROL_AUDIO:
+      if (!kp_audio_segmenter_set_value (KP_AUDIO_SEGMENTER (control->widget), value))
+        g_debug ("The draft's value of %s is not segments", control->key);
+      break;
+
+    case CONTROL_VIDEO:
+      if (!kp_video_tracker_set_value (KP_VIDEO_TRACKER (control->widget), value))
+        g_debug ("The draft's value of %s is not tracks", control->key);
       break;
 
     case CONTROL_ENTITIES:
