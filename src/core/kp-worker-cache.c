@@ -798,6 +798,66 @@ fail:
   return FALSE;
 }
 
+typedef gpointer (*RowFunc) (sqlite3_stmt *stmt);
+
+/* The object of the row that sql (with key as ?1) finds; NULL with
+ * *found FALSE when there is none, NULL with error set on failure. */
+static gpointer
+query_row (KpWorkerCache  *self,
+           const char     *sql,
+           const char     *key,
+           RowFunc         func,
+           gboolean       *found,
+           GError        **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  int rc;
+
+  *found = FALSE;
+  stmt = prepare (self, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_ROW)
+    {
+      *found = TRUE;
+      return func (stmt);
+    }
+  if (rc != SQLITE_DONE)
+    set_db_error (self, error);
+  return NULL;
+}
+
+/* The objects of every row of sql, in order. */
+static GPtrArray *
+query_rows (KpWorkerCache   *self,
+            const char      *sql,
+            RowFunc          func,
+            GDestroyNotify   free_func,
+            GError         **error)
+{
+  g_autoptr(sqlite3_stmt) stmt = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  int rc;
+
+  stmt = prepare (self, sql, error);
+  if (stmt == NULL)
+    return NULL;
+
+  list = g_ptr_array_new_with_free_func (free_func);
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (list, func (stmt));
+  if (rc != SQLITE_DONE)
+    {
+      set_db_error (self, error);
+      return NULL;
+    }
+
+  return g_steal_pointer (&list);
+}
+
 static KpCachedAssignment *
 assignment_from_row (sqlite3_stmt *stmt)
 {
@@ -828,54 +888,29 @@ kp_worker_cache_get_assignment (KpWorkerCache  *self,
                                 const char     *assignment_id,
                                 GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  KpCachedAssignment *a;
+  gboolean found;
 
   g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
   g_return_val_if_fail (assignment_id != NULL, NULL);
 
-  stmt = prepare (self, "SELECT " ASSIGNMENT_COLUMNS " FROM assignments WHERE assignment_id = ?1",
-                  error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, assignment_id, -1, SQLITE_STATIC);
-
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return assignment_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  a = query_row (self, "SELECT " ASSIGNMENT_COLUMNS " FROM assignments WHERE assignment_id = ?1",
+                 assignment_id, (RowFunc)assignment_from_row, &found, error);
+  if (a == NULL && found == FALSE && error != NULL && *error == NULL)
     g_set_error (error, KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_NOT_FOUND,
                  _("The assignment “%s” is not in the worker cache"), assignment_id);
-  else
-    set_db_error (self, error);
-  return NULL;
+  return a;
 }
 
 GPtrArray *
 kp_worker_cache_list_assignments (KpWorkerCache  *self,
                                   GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) list = NULL;
-  int rc;
-
   g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
 
-  stmt = prepare (self, "SELECT " ASSIGNMENT_COLUMNS " FROM assignments"
-                  " ORDER BY deadline, assignment_id", error);
-  if (stmt == NULL)
-    return NULL;
-
-  list = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_cached_assignment_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (list, assignment_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error);
-      return NULL;
-    }
-
-  return g_steal_pointer (&list);
+  return query_rows (self, "SELECT " ASSIGNMENT_COLUMNS " FROM assignments"
+                     " ORDER BY deadline, assignment_id",
+                     (RowFunc)assignment_from_row, (GDestroyNotify)kp_cached_assignment_free, error);
 }
 
 gboolean
@@ -1401,49 +1436,28 @@ kp_worker_cache_get_outbox_item (KpWorkerCache  *self,
                                  const char     *submission_id,
                                  GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  int rc;
+  KpOutboxItem *item;
+  gboolean found;
 
   g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
   g_return_val_if_fail (submission_id != NULL, NULL);
 
-  stmt = prepare (self, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE submission_id = ?1", error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, submission_id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    return item_from_row (stmt);
-  if (rc == SQLITE_DONE)
+  item = query_row (self, "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE submission_id = ?1",
+                    submission_id, (RowFunc)item_from_row, &found, error);
+  if (item == NULL && found == FALSE && error != NULL && *error == NULL)
     g_set_error (error, KP_WORKER_CACHE_ERROR, KP_WORKER_CACHE_ERROR_NOT_FOUND,
                  _("The submission “%s” is not in the outbox"), submission_id);
-  else
-    set_db_error (self, error);
-  return NULL;
+  return item;
 }
 
 GPtrArray *
 kp_worker_cache_list_outbox (KpWorkerCache  *self,
                              GError        **error)
 {
-  g_autoptr(sqlite3_stmt) stmt = NULL;
-  g_autoptr(GPtrArray) items = NULL;
-  int rc;
-
   g_return_val_if_fail (KP_IS_WORKER_CACHE (self), NULL);
 
-  stmt = prepare (self, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY seq", error);
-  if (stmt == NULL)
-    return NULL;
-  items = g_ptr_array_new_with_free_func (g_object_unref);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (items, item_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      set_db_error (self, error);
-      return NULL;
-    }
-  return g_steal_pointer (&items);
+  return query_rows (self, "SELECT " OUTBOX_COLUMNS " FROM outbox ORDER BY seq",
+                     (RowFunc)item_from_row, g_object_unref, error);
 }
 
 GPtrArray *

@@ -1956,6 +1956,32 @@ check_started (KpSyncEngine *self,
   return FALSE;
 }
 
+/* Submit and save-draft: a command with an assignment and its JSON, run
+ * on the engine's thread, that answers task. */
+static void
+send_assignment_command (KpSyncEngine        *self,
+                         CommandKind          kind,
+                         gpointer             source_tag,
+                         const char          *assignment_id,
+                         const char          *json,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
+  Command *c;
+
+  g_task_set_source_tag (task, source_tag);
+  if (!check_started (self, task))
+    return;
+
+  c = command_new (self->worker, kind);
+  c->task = g_steal_pointer (&task);
+  c->a = g_strdup (assignment_id);
+  c->b = g_strdup (json);
+  command_send (self->worker, c);
+}
+
 void
 kp_sync_engine_submit_async (KpSyncEngine        *self,
                              const char          *assignment_id,
@@ -1964,23 +1990,12 @@ kp_sync_engine_submit_async (KpSyncEngine        *self,
                              GAsyncReadyCallback  callback,
                              gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Command *c;
-
   g_return_if_fail (KP_IS_SYNC_ENGINE (self));
   g_return_if_fail (assignment_id != NULL);
   g_return_if_fail (answers_json != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, kp_sync_engine_submit_async);
-  if (!check_started (self, task))
-    return;
-
-  c = command_new (self->worker, CMD_SUBMIT);
-  c->task = g_steal_pointer (&task);
-  c->a = g_strdup (assignment_id);
-  c->b = g_strdup (answers_json);
-  command_send (self->worker, c);
+  send_assignment_command (self, CMD_SUBMIT, kp_sync_engine_submit_async, assignment_id,
+                           answers_json, cancellable, callback, user_data);
 }
 
 char *
@@ -2002,23 +2017,12 @@ kp_sync_engine_save_draft_async (KpSyncEngine        *self,
                                  GAsyncReadyCallback  callback,
                                  gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Command *c;
-
   g_return_if_fail (KP_IS_SYNC_ENGINE (self));
   g_return_if_fail (assignment_id != NULL);
   g_return_if_fail (answer_json != NULL);
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, kp_sync_engine_save_draft_async);
-  if (!check_started (self, task))
-    return;
-
-  c = command_new (self->worker, CMD_SAVE_DRAFT);
-  c->task = g_steal_pointer (&task);
-  c->a = g_strdup (assignment_id);
-  c->b = g_strdup (answer_json);
-  command_send (self->worker, c);
+  send_assignment_command (self, CMD_SAVE_DRAFT, kp_sync_engine_save_draft_async, assignment_id,
+                           answer_json, cancellable, callback, user_data);
 }
 
 gboolean
