@@ -142,6 +142,8 @@ struct _KpCanvas
   double              tiles_scale;
   int                 tiles_scale_factor;
   GHashTable         *tiles_excluded;   /* gint64* set: ids the preview replaces */
+  gint64              partial_id;       /* replaced only in partial_tiles, or 0 */
+  GHashTable         *partial_tiles;    /* gint64* set of tile keys */
   GHashTable         *captions;         /* char* -> CaptionNode*, beyond label names */
 
   /* The preview layer (see "The overlay") */
@@ -232,6 +234,7 @@ label_info_free (gpointer data)
   g_clear_pointer (&info->caption, caption_node_free);
   g_free (info);
 }
+
 
 static void
 surface_destroy0 (gpointer data)
@@ -340,6 +343,9 @@ static void     update_cursor         (KpCanvas     *self);
 static void     clear_preview         (KpCanvas     *self);
 static void     rect_union            (KpRect       *rect,
                                        const KpRect *other);
+static KpRect   preview_dirty_rect    (const KpAnnotation *old,
+                                       const KpAnnotation *new,
+                                       gboolean           *local);
 static void     invalidate_image_rect (KpCanvas     *self,
                                        const KpRect *rect);
 
@@ -1047,7 +1053,7 @@ stroke_points (cairo_t         *cr,
           open = TRUE;
         }
       /* Merge what lands in the same device pixel, except the last point. */
-      if (fabs (bx - lx) < 0.5 && fabs (by - ly) < 0.5 && i + 1 < n_segments)
+      if (fabs (bx - lx) < item->sf && fabs (by - ly) < item->sf && i + 1 < n_segments)
         continue;
       cairo_line_to (cr, bx, by);
       lx = bx;
@@ -1110,7 +1116,7 @@ fill_polygon (cairo_t        *cr,
     {
       KpPoint p = { points[i].x * s, points[i].y * s };
 
-      if (a->len > 0 && fabs (p.x - lx) < 0.5 && fabs (p.y - ly) < 0.5)
+      if (a->len > 0 && fabs (p.x - lx) < item->sf && fabs (p.y - ly) < item->sf)
         continue;
       g_array_append_val (a, p);
       lx = p.x;
@@ -1234,6 +1240,10 @@ draw_vector (cairo_t        *cr,
         {
           stroke_points (cr, item, annotation->points, annotation->n_points, TRUE, clip);
           set_stroke (cr, item);
+          /* Dense outlines: round joins on thousands of tiny segments
+           * cost more than the rest of the tile. */
+          if (annotation->n_points > 256)
+            cairo_set_line_join (cr, CAIRO_LINE_JOIN_BEVEL);
           cairo_stroke (cr);
         }
       break;
@@ -1244,6 +1254,8 @@ draw_vector (cairo_t        *cr,
         {
           stroke_points (cr, item, annotation->points, annotation->n_points, FALSE, clip);
           set_stroke (cr, item);
+          if (annotation->n_points > 256)
+            cairo_set_line_join (cr, CAIRO_LINE_JOIN_BEVEL);
           cairo_stroke (cr);
         }
       break;
@@ -1738,6 +1750,9 @@ collect_tiles (KpCanvas  *self,
 
             if (tile == NULL)
               continue;
+            if (G_UNLIKELY (annotation->id == self->partial_id) &&
+                g_hash_table_contains (self->partial_tiles, &tile->key))
+              continue;
 
             g_array_append_val (tile->items, item);
             tile->has_vector |= item.vector;
@@ -1826,6 +1841,38 @@ render_pixels_thread (gpointer data,
   jobs_pending--;
   g_cond_signal (&jobs_cond);
   g_mutex_unlock (&jobs_mutex);
+}
+
+/* A tile of one colour (inside a large polygon or mask) or of none
+ * becomes a colour node or nothing: the renderer shades it without a
+ * texture, or not at all. */
+static gboolean
+finish_uniform_tile (Tile       *tile,
+                     TilePixels *pixels)
+{
+  gsize n = (gsize)pixels->size * pixels->size;
+  guint32 first = pixels->data[0];
+  GdkRGBA color;
+  double a;
+
+  for (gsize i = 1; i < n; i++)
+    if (pixels->data[i] != first)
+      return FALSE;
+
+  g_clear_pointer (&pixels->data, g_free);
+  if ((first >> 24) == 0)
+    return TRUE;
+
+  a = (first >> 24) / 255.0;
+  color = (GdkRGBA) { ((first >> 16) & 0xff) / 255.0 / a, ((first >> 8) & 0xff) / 255.0 / a,
+                      (first & 0xff) / 255.0 / a, a };
+  color.red = MIN (color.red, 1);
+  color.green = MIN (color.green, 1);
+  color.blue = MIN (color.blue, 1);
+  tile->node = gsk_color_node_new (&color,
+                                   &GRAPHENE_RECT_INIT (tile_x (tile) * TILE_SIZE, tile_y (tile) * TILE_SIZE,
+                                                        TILE_SIZE, TILE_SIZE));
+  return TRUE;
 }
 
 static void
@@ -1927,11 +1974,83 @@ render_tiles (KpCanvas  *self,
     {
       TileJob *job = &g_array_index (jobs, TileJob, i);
 
-      finish_tile (job->tile, &job->pixels);
+      if (!finish_uniform_tile (job->tile, &job->pixels))
+        finish_tile (job->tile, &job->pixels);
     }
 
   for (guint i = 0; i < tiles->len; i++)
     g_clear_pointer (&((Tile *)g_ptr_array_index (tiles, i))->items, g_array_unref);
+}
+
+static void
+invalidate_tile_key (KpCanvas *self,
+                     gint64    key)
+{
+  if (g_hash_table_remove (self->tiles, &key))
+    g_clear_pointer (&self->layer_node, gsk_render_node_unref);
+}
+
+/* A gesture that changes one long object in one place (a vertex of a
+ * 50,000-vertex polygon) replaces it only in the tiles around that place:
+ * everywhere else the cached tiles already show it as it is, and the
+ * renderer shades nothing more than it did. As the changed place grows
+ * or shrinks, only the tiles entering or leaving it are drawn again. */
+static void
+sync_partial (KpCanvas                   *self,
+              const KpAnnotation * const *previews,
+              guint                       n_previews)
+{
+  g_autoptr(GHashTable) keys = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  gint64 partial_id = 0;
+  GHashTableIter iter;
+  gint64 *key;
+
+  if (n_previews == 1 && previews[0]->id != 0 && self->document != NULL &&
+      (previews[0]->shape == KP_SHAPE_POLYGON || previews[0]->shape == KP_SHAPE_POLYLINE))
+    {
+      const KpAnnotation *current = kp_document_lookup (self->document, previews[0]->id);
+      gboolean local = FALSE;
+      KpRect dirty;
+
+      if (current != NULL)
+        dirty = preview_dirty_rect (current, previews[0], &local);
+      if (local)
+        {
+          int sf = get_scale_factor (self);
+          int size = TILE_SIZE * sf;
+          DeviceBox box = device_box (self->view.scale, sf, &dirty);
+
+          partial_id = previews[0]->id;
+          box.x0 -= VECTOR_MARGIN (sf);
+          box.y0 -= VECTOR_MARGIN (sf);
+          box.x1 += VECTOR_MARGIN (sf);
+          box.y1 += VECTOR_MARGIN (sf);
+          for (int ty = (int)floor ((double)box.y0 / size); ty <= box.y1 / size; ty++)
+            for (int tx = (int)floor ((double)box.x0 / size); tx <= box.x1 / size; tx++)
+              g_hash_table_add (keys, dup_id (tile_key (tx, ty)));
+        }
+    }
+
+  if (partial_id == 0 && self->partial_id == 0)
+    return;
+
+  /* Tiles that leave or join the set are drawn again. */
+  g_hash_table_iter_init (&iter, self->partial_tiles);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&key, NULL))
+    if (partial_id != self->partial_id || !g_hash_table_contains (keys, key))
+      invalidate_tile_key (self, *key);
+  g_hash_table_iter_init (&iter, keys);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&key, NULL))
+    if (partial_id != self->partial_id || !g_hash_table_contains (self->partial_tiles, key))
+      invalidate_tile_key (self, *key);
+
+  /* It was left out everywhere before: now only here. */
+  if (partial_id != 0 && g_hash_table_remove (self->tiles_excluded, &partial_id))
+    invalidate_annotation (self, partial_id);
+
+  self->partial_id = partial_id;
+  g_hash_table_unref (self->partial_tiles);
+  self->partial_tiles = g_steal_pointer (&keys);
 }
 
 /* Starts over when what the tiles were drawn for changed: the scale or
@@ -1957,8 +2076,10 @@ sync_tiles (KpCanvas *self)
     }
 
   previews = kp_tool_get_preview_annotations (self->tool, &n_previews);
+  sync_partial (self, previews, n_previews);
+
   for (guint i = 0; i < n_previews; i++)
-    if (previews[i]->id != 0)
+    if (previews[i]->id != 0 && previews[i]->id != self->partial_id)
       {
         n_wanted++;
         if (!g_hash_table_contains (self->tiles_excluded, &previews[i]->id))
@@ -2422,10 +2543,12 @@ rect_union (KpRect       *rect,
  * some did; else both bounds. */
 static KpRect
 preview_dirty_rect (const KpAnnotation *old,
-                    const KpAnnotation *new)
+                    const KpAnnotation *new,
+                    gboolean           *local)
 {
   KpRect dirty = old->rect;
 
+  *local = FALSE;
   if (old->shape == new->shape && old->n_points == new->n_points && old->n_points > 3 &&
       (new->shape == KP_SHAPE_POLYGON || new->shape == KP_SHAPE_POLYLINE) &&
       old->label_id == new->label_id && old->review == new->review)
@@ -2457,6 +2580,7 @@ preview_dirty_rect (const KpAnnotation *old,
               rect_union (&dirty, &p);
               rect_union (&dirty, &q);
             }
+          *local = TRUE;
           return dirty;
         }
     }
@@ -2508,7 +2632,9 @@ sync_preview (KpCanvas                   *self,
       old = g_ptr_array_index (self->preview_copies, j);
       if (!kp_annotation_equal (old, previews[i]))
         {
-          dirty = preview_dirty_rect (old, previews[i]);
+          gboolean local;
+
+          dirty = preview_dirty_rect (old, previews[i], &local);
           invalidate_preview_rect (self, &dirty);
           if (old->mask != NULL || previews[i]->mask != NULL)
             {
@@ -2548,7 +2674,7 @@ draw_preview_layer (KpCanvas    *self,
         Tile *tile = g_hash_table_lookup (self->preview_tiles, &key);
         DeviceBox clip = { tx * size, ty * size, (tx + 1) * size, (ty + 1) * size };
 
-        if (tile != NULL)
+        if (tile != NULL || (self->partial_id != 0 && !g_hash_table_contains (self->partial_tiles, &key)))
           continue;
 
         tile = tile_new (tx, ty);
@@ -2578,10 +2704,12 @@ draw_preview_layer (KpCanvas    *self,
         gint64 key = tile_key (tx, ty);
         Tile *tile = g_hash_table_lookup (self->preview_tiles, &key);
 
-        if (tile != NULL && tile->node != NULL)
+        if (tile != NULL && tile->node != NULL &&
+            (self->partial_id == 0 || g_hash_table_contains (self->partial_tiles, &key)))
           gtk_snapshot_append_node (snapshot, tile->node);
       }
 }
+
 
 static gboolean
 tool_draws_marks (KpCanvas *self)
@@ -2625,6 +2753,13 @@ draw_crosshair (KpCanvas    *self,
                                                   MIN (shown.y + shown.height, height) - MAX (shown.y, 0)));
 }
 
+static gboolean
+is_excluded (KpCanvas *self,
+             gint64    id)
+{
+  return id == self->partial_id || g_hash_table_contains (self->tiles_excluded, &id);
+}
+
 static void
 draw_overlay (KpCanvas    *self,
               GtkSnapshot *snapshot,
@@ -2646,7 +2781,7 @@ draw_overlay (KpCanvas    *self,
   if (self->show_captions && self->document != NULL)
     {
       GPtrArray *annotations = kp_document_get_annotations (self->document);
-      gboolean excluding = g_hash_table_size (self->tiles_excluded) > 0;
+      gboolean excluding = g_hash_table_size (self->tiles_excluded) > 0 || self->partial_id != 0;
 
       if (!self->crowded)
         {
@@ -2663,7 +2798,7 @@ draw_overlay (KpCanvas    *self,
                 g_ptr_array_index (annotations, g_array_index (positions, guint, i) - 1);
 
               if ((annotation->flags & KP_ANNOTATION_HIDDEN) == 0 &&
-                  !(excluding && g_hash_table_contains (self->tiles_excluded, &annotation->id)))
+                  !(excluding && is_excluded (self, annotation->id)))
                 add_caption (self, captions, annotation);
             }
         }
@@ -2674,9 +2809,9 @@ draw_overlay (KpCanvas    *self,
 
           if (self->hover_id != 0 && self->hover_id != self->selected_id)
             hovered = kp_document_lookup (self->document, self->hover_id);
-          if (hovered != NULL && !(excluding && g_hash_table_contains (self->tiles_excluded, &hovered->id)))
+          if (hovered != NULL && !(excluding && is_excluded (self, hovered->id)))
             add_caption (self, captions, hovered);
-          if (selected != NULL && !(excluding && g_hash_table_contains (self->tiles_excluded, &selected->id)))
+          if (selected != NULL && !(excluding && is_excluded (self, selected->id)))
             add_caption (self, captions, selected);
         }
     }
@@ -3613,6 +3748,7 @@ kp_canvas_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->tiles, g_hash_table_unref);
   g_clear_pointer (&self->tiles_excluded, g_hash_table_unref);
+  g_clear_pointer (&self->partial_tiles, g_hash_table_unref);
   g_clear_pointer (&self->mask_surfaces, g_hash_table_unref);
   g_clear_pointer (&self->captions, g_hash_table_unref);
   g_clear_pointer (&self->preview_tiles, g_hash_table_unref);
@@ -3909,6 +4045,7 @@ kp_canvas_init (KpCanvas *self)
   self->entries = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, g_free);
   self->tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, tile_free);
   self->tiles_excluded = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  self->partial_tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->captions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, caption_node_free);
   self->preview_tiles = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, tile_free);
   self->preview_copies = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);

@@ -48,12 +48,14 @@
 #define SNAPSHOT_ROUNDS 200
 #define PICK_ROUNDS 100000
 #define PAN_STEP 3.0
+#define N_POLYGON_VERTICES 50000
 
 typedef enum
 {
   MOTION_PAN,
   MOTION_DRAG,
   MOTION_ZOOM,
+  MOTION_VERTEX,                /* drags vertex 0 of the first object */
 } Motion;
 
 typedef struct
@@ -206,6 +208,7 @@ tick_cb (GtkWidget     *widget,
       break;
 
     case MOTION_DRAG:
+    case MOTION_VERTEX:
       run->drag_x += PAN_STEP * run->direction / view.scale;
       run->drag_y += PAN_STEP * run->direction / 2 / view.scale;
       kp_canvas_tool_motion (run->canvas, run->drag_x, run->drag_y, 0);
@@ -277,10 +280,25 @@ measure_frames (KpCanvas     *canvas,
       g_assert (kp_canvas_get_selected_id (canvas) == box->id);
     }
 
+  if (motion == MOTION_VERTEX)
+    {
+      KpDocument *document = kp_canvas_get_document (canvas);
+      const KpAnnotation *polygon = g_ptr_array_index (kp_document_get_annotations (document), 0);
+      guint n_previews = 0;
+
+      kp_canvas_set_selected_id (canvas, polygon->id);
+      run.drag_x = polygon->points[0].x;
+      run.drag_y = polygon->points[0].y;
+      kp_canvas_tool_press (canvas, run.drag_x, run.drag_y, 0);
+      kp_canvas_tool_motion (canvas, run.drag_x + 1, run.drag_y, 0);
+      kp_tool_get_preview_annotations (kp_canvas_get_tool (canvas), &n_previews);
+      g_assert (n_previews == 1);
+    }
+
   gtk_widget_add_tick_callback (GTK_WIDGET (canvas), tick_cb, &run, NULL);
   g_main_loop_run (loop);
 
-  if (motion == MOTION_DRAG)
+  if (motion == MOTION_DRAG || motion == MOTION_VERTEX)
     {
       /* Put it back: the release writes the move, undo takes it away. */
       kp_canvas_tool_release (canvas, run.drag_x, run.drag_y, 0);
@@ -497,6 +515,59 @@ make_document (KpStore    *store,
   return document;
 }
 
+/* One polygon of n vertices around the middle of the image, its radius
+ * wobbling so no run of vertices is straight. */
+static KpDocument *
+make_polygon_document (KpStore *store,
+                       gint64   media_id,
+                       gint64   label_id,
+                       guint    n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GRand) rand = g_rand_new_with_seed (45);
+  KpAnnotation annotation = { 0, media_id, label_id, KP_SHAPE_POLYGON, { 0, 0, 0, 0 } };
+  g_autofree KpPoint *points = g_new (KpPoint, n);
+  KpDocument *document;
+
+  for (guint i = 0; i < n; i++)
+    {
+      double angle = 2 * G_PI * i / n;
+      double radius = 1100 + 60 * sin (angle * 37) + g_rand_double_range (rand, -3, 3);
+
+      points[i].x = IMAGE_WIDTH / 2.0 + radius * cos (angle);
+      points[i].y = IMAGE_HEIGHT / 2.0 + radius * sin (angle);
+    }
+  kp_annotation_set_points (&annotation, points, n);
+  kp_store_add_annotation (store, &annotation, &error);
+  g_assert_no_error (error);
+  kp_annotation_clear (&annotation);
+
+  document = kp_document_new (store, media_id, &error);
+  g_assert_no_error (error);
+
+  return document;
+}
+
+/* The drag of a polygon's vertex, with the select tool, which edits
+ * vertices; the canvas's own box tool moves whole objects. */
+static double
+measure_vertex_drag (KpCanvas     *canvas,
+                     KpDocument   *polygon,
+                     const KpView *view)
+{
+  g_autoptr(KpTool) select = kp_tool_new_for_kind (canvas, KP_TOOL_KIND_SELECT);
+  g_autoptr(KpTool) previous = g_object_ref (kp_canvas_get_tool (canvas));
+  double ms;
+
+  kp_canvas_set_document (canvas, polygon);
+  kp_canvas_set_tool (canvas, select);
+  ms = measure_frames (canvas, NULL, view, MOTION_VERTEX, MEASURED_FRAMES);
+  kp_canvas_set_tool (canvas, previous);
+  kp_canvas_set_selected_id (canvas, 0);
+
+  return ms;
+}
+
 static void
 print_ratio (const char *name,
              double      value,
@@ -521,6 +592,7 @@ main (int   argc,
   g_autoptr(KpDocument) boxes_100k = NULL;
   g_autoptr(KpDocument) empty = NULL;
   g_autoptr(KpDocument) visible_only = NULL;
+  g_autoptr(KpDocument) polygon_50k = NULL;
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GPtrArray) labels = NULL;
   g_autoptr(GdkTexture) texture = NULL;
@@ -533,6 +605,7 @@ main (int   argc,
   KpRect band;
   double empty_runs[ROUNDS], empty_zoomed_runs[ROUNDS], pan_10k_runs[ROUNDS], drag_runs[ROUNDS];
   double zoom_runs[ROUNDS], pan_100k_runs[ROUNDS], frame_1k_runs[ROUNDS], visible_only_runs[ROUNDS];
+  double polygon_runs[ROUNDS], polygon_ms;
   double empty_ms, empty_zoomed_ms, naive_ms, pan_10k_ms, pan_100k_ms;
   double drag_ms, zoom_ms, snapshot_10k_ms, pick_ms, frame_1k_ms, snapshot_1k_ms;
   gint64 deadline, begin;
@@ -546,6 +619,7 @@ main (int   argc,
   write_small_png (folder, "c.png");
   write_small_png (folder, "d.png");
   write_small_png (folder, "e.png");
+  write_small_png (folder, "f.png");
 
   store = kp_store_open (folder, &error);
   g_assert_no_error (error);
@@ -553,7 +627,7 @@ main (int   argc,
   g_assert_no_error (error);
   media = kp_store_list_media (store, &error);
   g_assert_no_error (error);
-  g_assert (media->len == 5);
+  g_assert (media->len == 6);
 
   for (guint i = 0; i < G_N_ELEMENTS (colors); i++)
     {
@@ -577,6 +651,8 @@ main (int   argc,
   boxes_100k = make_document (store, ((KpMedia *)g_ptr_array_index (media, 3))->id,
                               label_ids, G_N_ELEMENTS (label_ids), N_BOXES_100K,
                               (KpRect) { 0, 0, IMAGE_WIDTH, IMAGE_HEIGHT }, 4, 20, 44);
+  polygon_50k = make_polygon_document (store, ((KpMedia *)g_ptr_array_index (media, 5))->id,
+                                       label_ids[2], N_POLYGON_VERTICES);
   g_print ("# documents made in %.1f s\n", (g_get_monotonic_time () - begin) / 1e6);
 
   /* Only the boxes of the 100k document that the panning ever shows: what
@@ -640,11 +716,19 @@ main (int   argc,
   v10k = view_10k (canvas);
   v100k = view_100k (canvas);
 
-  /* For profiling one case: KP_BENCH_ONLY=10k, zoom, empty, 100k, empty100k
-   * or visible100k. */
+  /* For profiling one case: KP_BENCH_ONLY=10k, zoom, empty, 100k, empty100k,
+   * visible100k or polygon. */
   if (g_getenv ("KP_BENCH_ONLY") != NULL)
     {
       const char *only = g_getenv ("KP_BENCH_ONLY");
+
+      if (g_str_equal (only, "polygon"))
+        {
+          g_print ("BENCH only_polygon_ms %.3f ms\n", measure_vertex_drag (canvas, polygon_50k, &v10k));
+          g_print ("# the same polygon, panned: %.3f ms\n",
+                   measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES));
+          return 0;
+        }
 
       kp_canvas_set_document (canvas, g_str_equal (only, "100k") ? boxes_100k :
                                       g_str_equal (only, "visible100k") ? visible_only :
@@ -688,6 +772,8 @@ main (int   argc,
       kp_canvas_set_document (canvas, visible_only);
       visible_only_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
 
+      polygon_runs[round] = measure_vertex_drag (canvas, polygon_50k, &v10k);
+
       kp_canvas_set_document (canvas, boxes_1k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_1k), 0))->id);
       frame_1k_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
@@ -699,6 +785,7 @@ main (int   argc,
   zoom_ms = median_of (zoom_runs);
   pan_100k_ms = median_of (pan_100k_runs);
   frame_1k_ms = median_of (frame_1k_runs);
+  polygon_ms = median_of (polygon_runs);
 
   snapshot_1k_ms = measure_snapshot (canvas, &v10k);
 
@@ -726,6 +813,7 @@ main (int   argc,
   g_print ("BENCH canvas_pan_10k_visible_ms %.3f ms\n", pan_10k_ms);
   g_print ("BENCH canvas_snapshot_10k_visible_ms %.3f ms\n", snapshot_10k_ms);
   g_print ("BENCH canvas_zoom_10k_visible_ms %.3f ms\n", zoom_ms);
+  g_print ("BENCH polygon_50k_drag_ms %.3f ms\n", polygon_ms);
   /* The earlier names, same method. */
   g_print ("BENCH canvas_frame_1k_boxes_ms %.3f ms\n", frame_1k_ms);
   g_print ("BENCH canvas_frame_empty_ms_baseline %.3f ms\n", empty_ms);
@@ -736,6 +824,7 @@ main (int   argc,
   print_ratio ("canvas_pan_10k_visible_ms", pan_10k_ms, empty_ms, 1.5);
   print_ratio ("canvas_zoom_10k_visible_ms", zoom_ms, empty_ms, 50.0 / empty_ms);
   print_ratio ("canvas_frame_1k_boxes_ms", frame_1k_ms, empty_ms, 1.5);
+  print_ratio ("polygon_50k_drag_ms", polygon_ms, empty_ms, 1.5);
   g_print ("BENCH canvas_10k_visible_ms_baseline_ratio %.3f\n", naive_ms / empty_ms);
   g_print ("# 100k against a document of only the %u boxes it shows: %.3f / %.3f = %.2f\n",
            kp_document_get_annotations (visible_only)->len, pan_100k_ms,
@@ -752,6 +841,7 @@ main (int   argc,
   g_clear_object (&boxes_100k);
   g_clear_object (&empty);
   g_clear_object (&visible_only);
+  g_clear_object (&polygon_50k);
   g_clear_object (&store);
   remove_tree (folder);
 
