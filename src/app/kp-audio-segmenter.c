@@ -30,6 +30,7 @@ struct _KpAudioSegmenter
   GtkWidget    *waveform;
   GtkWidget    *play_button;
   GtkWidget    *summary_label;
+  GtkWidget    *remote_button;
 
   GFile        *file;
   KpPeaks      *peaks;
@@ -167,6 +168,8 @@ delete_clicked_cb (KpAudioSegmenter *self)
   gtk_widget_activate_action (self->waveform, "region.delete", NULL);
 }
 
+static void start_loading (KpAudioSegmenter *self);
+
 static void
 build (KpAudioSegmenter   *self,
        const char         *src,
@@ -261,7 +264,30 @@ build (KpAudioSegmenter   *self,
       show_error (self, error);
       return;
     }
+  /* Remote media is fetched only when the person asks for it: building a
+   * layout never touches the network by itself. */
+  if (!g_file_is_native (self->file))
+    {
+      self->remote_button = gtk_button_new_with_mnemonic (_("_Load Remote Audio"));
+      gtk_widget_set_tooltip_text (self->remote_button, src);
+      gtk_widget_set_halign (self->remote_button, GTK_ALIGN_START);
+      g_signal_connect_swapped (self->remote_button, "clicked", G_CALLBACK (start_loading), self);
+      gtk_box_insert_child_after (GTK_BOX (self->box), self->remote_button, self->error_label);
+      return;
+    }
+  start_loading (self);
+}
 
+static void
+start_loading (KpAudioSegmenter *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (self->remote_button != NULL)
+    {
+      gtk_box_remove (GTK_BOX (self->box), self->remote_button);
+      self->remote_button = NULL;
+    }
   self->peaks = kp_peaks_new ();
   g_signal_connect_object (self->peaks, "notify::sample-rate", G_CALLBACK (peaks_rate_cb), self,
                            G_CONNECT_SWAPPED);

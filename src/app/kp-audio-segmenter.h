@@ -25,6 +25,8 @@ G_DECLARE_FINAL_TYPE (KpAudioSegmenter, kp_audio_segmenter, KP, AUDIO_SEGMENTER,
  * split (NULL or empty: segments are unlabelled); header may be NULL.
  * Decoding starts at once, off the UI thread; a file that cannot be read
  * shows its error in the widget (and kp_audio_segmenter_get_error ()).
+ * Remote media (not a local file) is fetched only once the person clicks
+ * the widget's Load button: building a layout never touches the network.
  *
  * Signal "changed": the segments changed (made, moved, resized, labelled,
  * deleted, or set by kp_audio_segmenter_set_value ()).

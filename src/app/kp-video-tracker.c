@@ -28,6 +28,7 @@ struct _KpVideoTracker
   GtkWidget     *frame_label;
   GtkWidget     *label_dropdown;
   GtkWidget     *summary_label;
+  GtkWidget     *remote_button; /* over the insensitive box until clicked */
 
   GFile         *file;
   KpVideoSource *source;
@@ -664,6 +665,13 @@ icon_button (const char *icon,
   return button;
 }
 
+static void
+start_loading (KpVideoTracker *self)
+{
+  g_clear_pointer (&self->remote_button, gtk_widget_unparent);
+  kp_video_source_open_async (self->file, self->cancellable, source_opened_cb, g_object_ref (self));
+}
+
 GtkWidget *
 kp_video_tracker_new (const char         *src,
                       GFile              *base,
@@ -750,7 +758,19 @@ kp_video_tracker_new (const char         *src,
       show_error (self, error);
       return GTK_WIDGET (self);
     }
-  kp_video_source_open_async (self->file, self->cancellable, source_opened_cb, g_object_ref (self));
+  /* Remote media is fetched only when the person asks for it: building a
+   * layout never touches the network by itself. */
+  if (!g_file_is_native (self->file))
+    {
+      self->remote_button = gtk_button_new_with_mnemonic (_("_Load Remote Video"));
+      gtk_widget_set_tooltip_text (self->remote_button, src);
+      gtk_widget_set_halign (self->remote_button, GTK_ALIGN_CENTER);
+      gtk_widget_set_valign (self->remote_button, GTK_ALIGN_CENTER);
+      g_signal_connect_swapped (self->remote_button, "clicked", G_CALLBACK (start_loading), self);
+      gtk_widget_set_parent (self->remote_button, GTK_WIDGET (self));
+      return GTK_WIDGET (self);
+    }
+  start_loading (self);
   return GTK_WIDGET (self);
 }
 
@@ -766,6 +786,7 @@ kp_video_tracker_dispose (GObject *object)
     kp_timeline_set_playing (KP_TIMELINE (self->timeline), FALSE);
   self->frame_view = NULL;
   self->timeline = NULL;
+  g_clear_pointer (&self->remote_button, gtk_widget_unparent);
   g_clear_pointer (&self->box, gtk_widget_unparent);
   g_clear_object (&self->tracks);
   g_clear_object (&self->source);

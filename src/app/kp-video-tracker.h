@@ -26,6 +26,8 @@ G_DECLARE_FINAL_TYPE (KpVideoTracker, kp_video_tracker, KP, VIDEO_TRACKER, GtkWi
  * attribute already split (NULL or empty: one unnamed label); header may
  * be NULL. The video is opened off the UI thread; a file that cannot be
  * read shows its error in the widget (and kp_video_tracker_get_error ()).
+ * Remote media (not a local file) is fetched only once the person clicks
+ * the widget's Load button: building a layout never touches the network.
  *
  * Signal "changed": the tracks changed (or kp_video_tracker_set_value ()).
  *

@@ -967,6 +967,20 @@ test_segmenter (Fixture       *f,
     g_object_unref (other);
   }
 
+  /* Remote audio waits for a click: building a layout fetches nothing. */
+  {
+    GtkWidget *remote = g_object_ref_sink (kp_audio_segmenter_new ("https://example.invalid/a.ogg", base,
+                                                                   labels, NULL));
+    KpWaveform *w = KP_WAVEFORM (kp_audio_segmenter_get_waveform (KP_AUDIO_SEGMENTER (remote)));
+
+    settle ();
+    g_assert_null (kp_waveform_get_peaks (w));
+    g_assert_null (kp_waveform_get_player (w));
+    g_assert_null (kp_audio_segmenter_get_error (KP_AUDIO_SEGMENTER (remote)));
+    g_object_run_dispose (G_OBJECT (remote));
+    g_object_unref (remote);
+  }
+
   /* The player has no value; a missing file shows an error. */
   {
     GtkWidget *player = g_object_ref_sink (kp_audio_segmenter_new_player ("talk.wav", base));
@@ -1109,6 +1123,18 @@ test_tracker (Fixture       *f,
     kp_frame_view_set_selected_track (view, 0);
     gtk_drop_down_set_selected (GTK_DROP_DOWN (chooser), 0);
     g_assert_cmpstr (kp_track_get_label (first), ==, "person");
+  }
+
+  /* Remote video waits for a click. */
+  {
+    GtkWidget *remote = g_object_ref_sink (kp_video_tracker_new ("https://example.invalid/v.mp4", base,
+                                                                 labels, NULL));
+
+    settle ();
+    g_assert_null (kp_video_tracker_get_tracks (KP_VIDEO_TRACKER (remote)));
+    g_assert_null (kp_video_tracker_get_error (KP_VIDEO_TRACKER (remote)));
+    g_object_run_dispose (G_OBJECT (remote));
+    g_object_unref (remote);
   }
 
   /* A file that is not a video shows an error. */
