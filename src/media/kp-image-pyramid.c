@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gi18n-lib.h>
@@ -28,7 +30,11 @@
 #include <zstd.h>
 
 /* Bump when the tile format or the way levels are made changes. */
-#define CACHE_VERSION "kp-pyramid-1"
+#define CACHE_VERSION "kp-pyramid-2"
+/* Written last by a finished build. */
+#define COMPLETE_NAME "complete"
+/* An unfinished build older than this was abandoned. */
+#define ABANDONED_AGE (24 * 60 * 60)
 /* A fast level: tiles are written once and compress mostly for disk space. */
 #define ZSTD_LEVEL (-3)
 /* Whole-image fallbacks (GdkPixbuf, interlaced PNG, huge TIFF strips)
@@ -62,6 +68,7 @@ struct _KpImagePyramid
   guint8 **done;        /* per level, columns * rows flags */
   gboolean complete;
   char    *warning;
+  guint64  bytes_written;
 };
 
 G_DEFINE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, G_TYPE_OBJECT)
@@ -306,6 +313,9 @@ builder_flush_band (Builder *b,
       if (!g_file_set_contents_full (tmp, (const char *)b->packed, n,
                                      G_FILE_SET_CONTENTS_NONE, 0600, &b->error))
         return FALSE;
+      g_mutex_lock (&self->mutex);
+      self->bytes_written += n;
+      g_mutex_unlock (&self->mutex);
       if (g_rename (tmp, path) != 0)
         {
           int saved = errno;
@@ -1157,9 +1167,15 @@ kp_image_pyramid_open (const char    *path,
 
   /* A previous build that finished left this file (with the decoder's
    * warning, if any). */
-  complete_path = g_build_filename (self->cache_path, "complete", NULL);
+  complete_path = g_build_filename (self->cache_path, COMPLETE_NAME, NULL);
   if (g_file_get_contents (complete_path, &warning, NULL, NULL))
     {
+      char *text = strchr (warning, '\n');
+
+      /* Its first line is the size of the tiles; its time tells the
+       * cache trimmer when the pyramid was last used. */
+      memmove (warning, text != NULL ? text + 1 : "", strlen (text != NULL ? text + 1 : "") + 1);
+      g_utime (complete_path, NULL);
       self->complete = TRUE;
       for (int level = 0; level < self->n_levels; level++)
         {
@@ -1184,6 +1200,7 @@ kp_image_pyramid_build (KpImagePyramid          *self,
 {
   g_autofree char *complete_path = NULL;
   g_autofree char *warning = NULL;
+  g_autofree char *contents = NULL;
   int split = 0;
   gboolean ok = TRUE;
 
@@ -1242,8 +1259,12 @@ kp_image_pyramid_build (KpImagePyramid          *self,
     return FALSE;
 
   warning = kp_image_pyramid_dup_warning (self);
-  complete_path = g_build_filename (self->cache_path, "complete", NULL);
-  if (!g_file_set_contents (complete_path, warning != NULL ? warning : "", -1, error))
+  complete_path = g_build_filename (self->cache_path, COMPLETE_NAME, NULL);
+  g_mutex_lock (&self->mutex);
+  contents = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s", self->bytes_written,
+                              warning != NULL ? warning : "");
+  g_mutex_unlock (&self->mutex);
+  if (!g_file_set_contents (complete_path, contents, -1, error))
     return FALSE;
 
   g_mutex_lock (&self->mutex);
@@ -1294,6 +1315,125 @@ kp_image_pyramid_read_tile (KpImagePyramid  *self,
     *height = h;
 
   return g_bytes_new_take (g_steal_pointer (&pixels), expected);
+}
+
+/* Disk cache trimming */
+
+typedef struct
+{
+  char   *path;
+  guint64 bytes;
+  gint64  used;
+} CacheEntry;
+
+static void
+cache_entry_free (gpointer data)
+{
+  CacheEntry *entry = data;
+
+  g_free (entry->path);
+  g_free (entry);
+}
+
+static int
+cache_entry_compare (gconstpointer a,
+                     gconstpointer b)
+{
+  const CacheEntry *x = *(CacheEntry **)a;
+  const CacheEntry *y = *(CacheEntry **)b;
+
+  return (x->used > y->used) - (x->used < y->used);
+}
+
+static void
+remove_tree (const char *path)
+{
+  GDir *dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+            remove_tree (child);
+          else
+            g_unlink (child);
+        }
+      g_dir_close (dir);
+    }
+  g_rmdir (path);
+}
+
+guint64
+kp_image_pyramid_trim_cache (const char     *cache_dir,
+                             guint64         max_bytes,
+                             KpImagePyramid *keep)
+{
+  g_autofree char *root = NULL;
+  g_autoptr(GPtrArray) entries = g_ptr_array_new_with_free_func (cache_entry_free);
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint64 total = 0;
+  gint64 now = time (NULL);
+
+  g_return_val_if_fail (keep == NULL || KP_IS_IMAGE_PYRAMID (keep), 0);
+
+  if (cache_dir != NULL)
+    root = g_strdup (cache_dir);
+  else
+    root = g_build_filename (g_get_user_cache_dir (), "kempelen", "pyramids", NULL);
+  dir = g_dir_open (root, 0, NULL);
+  if (dir == NULL)
+    return 0;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (root, name, NULL);
+      g_autofree char *complete = g_build_filename (path, COMPLETE_NAME, NULL);
+      g_autofree char *contents = NULL;
+      GStatBuf st;
+      CacheEntry *entry;
+
+      /* Only our folders: 64 hexadecimal digits. */
+      if (strlen (name) != 64 || strspn (name, "0123456789abcdef") != 64 ||
+          !g_file_test (path, G_FILE_TEST_IS_DIR))
+        continue;
+      if (keep != NULL && g_strcmp0 (path, keep->cache_path) == 0)
+        {
+          if (g_file_get_contents (complete, &contents, NULL, NULL))
+            total += g_ascii_strtoull (contents, NULL, 10);
+          continue;
+        }
+      if (g_stat (complete, &st) != 0 || !g_file_get_contents (complete, &contents, NULL, NULL))
+        {
+          /* Being built, or abandoned half-way. */
+          if (g_stat (path, &st) == 0 && now - (gint64)st.st_mtime > ABANDONED_AGE)
+            remove_tree (path);
+          continue;
+        }
+      entry = g_new0 (CacheEntry, 1);
+      entry->path = g_steal_pointer (&path);
+      entry->bytes = g_ascii_strtoull (contents, NULL, 10);
+      entry->used = st.st_mtime;
+      total += entry->bytes;
+      g_ptr_array_add (entries, entry);
+    }
+
+  /* Least recently used first. */
+  g_ptr_array_sort (entries, cache_entry_compare);
+  for (guint i = 0; i < entries->len && total > max_bytes; i++)
+    {
+      CacheEntry *entry = g_ptr_array_index (entries, i);
+
+      g_debug ("Removing the image tile cache %s (%" G_GUINT64_FORMAT " bytes)", entry->path, entry->bytes);
+      remove_tree (entry->path);
+      total -= MIN (total, entry->bytes);
+    }
+
+  return total;
 }
 
 /* Accessors */

@@ -84,4 +84,12 @@ GBytes         *kp_image_pyramid_read_tile          (KpImagePyramid          *se
                                                      int                     *height,
                                                      GError                 **error) G_GNUC_WARN_UNUSED_RESULT;
 
+/* Blocking: removes the least recently opened pyramids of cache_dir (NULL:
+ * the user cache directory) until their tiles take at most max_bytes,
+ * keeping keep (may be NULL) whatever its size, and builds abandoned more
+ * than a day ago. Returns the bytes left. */
+guint64         kp_image_pyramid_trim_cache         (const char              *cache_dir,
+                                                     guint64                  max_bytes,
+                                                     KpImagePyramid          *keep);
+
 G_END_DECLS

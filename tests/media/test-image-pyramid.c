@@ -669,6 +669,72 @@ test_cache_reuse (Fixture       *f,
   g_assert_cmpstr (kp_image_pyramid_get_cache_path (changed), !=, kp_image_pyramid_get_cache_path (first));
 }
 
+static guint64
+cached_bytes (KpImagePyramid *pyramid)
+{
+  g_autofree char *path = g_build_filename (kp_image_pyramid_get_cache_path (pyramid), "complete", NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  return g_ascii_strtoull (contents, NULL, 10);
+}
+
+static void
+test_trim_cache (Fixture       *f,
+                 gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (400, 300, FALSE, FALSE);
+  KpImagePyramid *pyramids[3];
+  guint64 sizes[3];
+  g_autofree char *stray = NULL;
+  g_autofree char *abandoned = NULL;
+
+  (void)data;
+  for (int i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("t%d.png", i);
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      g_autofree char *complete = NULL;
+      struct utimbuf times = { 1000000 + i * 1000, 1000000 + i * 1000 };
+
+      save_pixbuf (pixbuf, path, "png");
+      pyramids[i] = open_and_build (f, path);
+      sizes[i] = cached_bytes (pyramids[i]);
+      g_assert_cmpuint (sizes[i], >, 0);
+      /* Opened at three different times, the first longest ago. */
+      complete = g_build_filename (kp_image_pyramid_get_cache_path (pyramids[i]), "complete", NULL);
+      g_assert_cmpint (g_utime (complete, &times), ==, 0);
+    }
+  /* Folders that are not ours stay; a build abandoned long ago goes. */
+  stray = g_build_filename (f->cache, "not-a-pyramid", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (stray, 0700), ==, 0);
+  abandoned = g_build_filename (f->cache, "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (abandoned, 0700), ==, 0);
+  {
+    struct utimbuf times = { 1000, 1000 };
+
+    g_assert_cmpint (g_utime (abandoned, &times), ==, 0);
+  }
+
+  /* Room for two: the least recently opened goes, even when it is the
+   * one to keep that is oldest. */
+  g_assert_cmpuint (kp_image_pyramid_trim_cache (f->cache, sizes[0] + sizes[1] + sizes[2] - 1, pyramids[0]),
+                    <=, sizes[0] + sizes[1] + sizes[2] - 1);
+  g_assert_true (g_file_test (kp_image_pyramid_get_cache_path (pyramids[0]), G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (kp_image_pyramid_get_cache_path (pyramids[1]), G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kp_image_pyramid_get_cache_path (pyramids[2]), G_FILE_TEST_IS_DIR));
+  g_assert_true (g_file_test (stray, G_FILE_TEST_IS_DIR));
+  g_assert_false (g_file_test (abandoned, G_FILE_TEST_EXISTS));
+
+  /* Nothing but the kept one fits. */
+  g_assert_cmpuint (kp_image_pyramid_trim_cache (f->cache, 0, pyramids[0]), ==, sizes[0]);
+  g_assert_false (g_file_test (kp_image_pyramid_get_cache_path (pyramids[2]), G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_test (kp_image_pyramid_get_cache_path (pyramids[0]), G_FILE_TEST_IS_DIR));
+
+  for (int i = 0; i < 3; i++)
+    g_object_unref (pyramids[i]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -690,6 +756,7 @@ main (int   argc,
   ADD ("truncated", test_truncated);
   ADD ("cancel", test_cancel);
   ADD ("cache-reuse", test_cache_reuse);
+  ADD ("trim-cache", test_trim_cache);
 
   return g_test_run ();
 }
