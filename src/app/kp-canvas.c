@@ -3507,7 +3507,7 @@ motion_cb (KpCanvas                 *self,
 
   /* The box under the pointer shows its caption even in a crowded view. */
   kp_view_widget_to_image (&self->view, x, y, &ix, &iy);
-  hover_id = _kp_canvas_pick (self, ix, iy);
+  hover_id = _kp_canvas_pick_shape (self, ix, iy, 4 / self->view.scale);
   if (hover_id != self->hover_id)
     {
       self->hover_id = hover_id;

@@ -33,9 +33,10 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  *   canvas.zoom-out     (minus, KP_Subtract, Ctrl+minus)
  *   canvas.zoom-fit     (Ctrl+0)
  *   canvas.zoom-100     (Ctrl+1)
- *   canvas.zoom-selection (Ctrl+2: the selected box fills the view)
- *   annotation.delete   (Delete, BackSpace)
- *   annotation.next / annotation.previous (Tab / Shift+Tab select the next / previous box)
+ *   canvas.zoom-selection (Ctrl+2: the bounds of the whole selection fill the view)
+ *   annotation.delete   (Delete, BackSpace: the whole selection, one undo step)
+ *   annotation.next / annotation.previous (Tab / Shift+Tab select the next / previous
+ *                       object that is not hidden, in drawing order)
  *   canvas.cancel       (Escape: abort the gesture in progress, else deselect)
  *
  * Input: drag with the primary button draws a box on empty space, moves a
@@ -47,7 +48,14 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  * Drawing: from 400 % the image is drawn pixel-exact (nearest neighbour).
  * The annotations are cached in tiles at the current scale and device
  * scale, reused while panning and re-rendered only where something changed;
- * a frame costs what is visible, whatever the document holds. */
+ * a frame costs what is visible, whatever the document holds. Every shape
+ * is drawn in its label's colour; HIDDEN objects are not drawn, PENDING
+ * suggestions are dashed and lighter with their confidence in the caption,
+ * selected objects have a thicker outline and a stronger fill. While a
+ * tool's gesture lasts, kp_tool_get_preview_annotations() replaces the
+ * document's objects (a long polygon only around what changed), and
+ * kp_tool_snapshot() draws last; the canvas draws box handles itself only
+ * for a tool class without a snapshot vfunc. */
 GtkWidget  *kp_canvas_new                 (void);
 
 GdkTexture *kp_canvas_get_texture         (KpCanvas     *self);
