@@ -311,6 +311,13 @@ sample_rss (Bench *bench)
   bench->peak_rss = MAX (bench->peak_rss, read_status_mb ("VmHWM:"));
 }
 
+static gboolean
+tick_cb (gpointer data)
+{
+  (void)data;
+  return G_SOURCE_CONTINUE;
+}
+
 /* Iterates until a frame was drawn with no tile missing, or timeout_s.
  * Returns whether it got there. */
 static gboolean
@@ -318,15 +325,24 @@ wait_sharp (Bench  *bench,
             double  timeout_s)
 {
   gint64 deadline = g_get_monotonic_time () + (gint64)(timeout_s * G_USEC_PER_SEC);
+  /* Wakes the loop up, should nothing else arrive. */
+  guint tick = g_timeout_add (100, tick_cb, NULL);
+  gboolean sharp = FALSE;
 
   for (;;)
     {
       if (bench->view->drawn && bench->view->n_missing == 0)
-        return TRUE;
+        {
+          sharp = TRUE;
+          break;
+        }
       if (g_get_monotonic_time () > deadline)
-        return FALSE;
+        break;
       g_main_context_iteration (NULL, TRUE);
     }
+  g_source_remove (tick);
+
+  return sharp;
 }
 
 static KpImageLayer *
