@@ -140,6 +140,23 @@ clear_error (KpAudioPage *self)
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->error_revealer), FALSE);
 }
 
+/* Problems with the annotation files are shown in the status line: they
+ * are the person's to know about, not a programming error. */
+static void G_GNUC_PRINTF (2, 3)
+report (KpAudioPage *self,
+        const char  *format,
+        ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s", text);
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+}
+
 /* Persistence and undo */
 
 static char *
@@ -156,7 +173,7 @@ save_regions (KpAudioPage *self)
   if (self->regions_path == NULL)
     return;
   if (!kp_regions_save_file (self->regions, self->regions_path, &error))
-    g_warning ("Could not save the regions of %s: %s", self->media->path, error->message);
+    report (self, _("The regions could not be saved: %s"), error->message);
 }
 
 static void
@@ -231,7 +248,7 @@ restore (KpAudioPage *self,
   kp_waveform_set_selected_region (KP_WAVEFORM (self->waveform), NULL);
   kp_regions_remove_all (self->regions);
   if (!kp_regions_load_data (self->regions, KP_REGIONS_FORMAT_JSON, text, strlen (text), &error))
-    g_warning ("Could not restore regions: %s", error->message);
+    report (self, _("This step could not be restored: %s"), error->message);
   self->restoring = FALSE;
   save_regions (self);
   refill_editor (self);
@@ -756,7 +773,9 @@ peaks_loaded_cb (GObject      *object,
         return;
       show_error (self, error);
     }
-  if (self->peaks == KP_PEAKS (object))
+  /* Clears the progress note, not a problem reported meanwhile. */
+  if (self->peaks == KP_PEAKS (object)
+      && g_strcmp0 (gtk_label_get_text (GTK_LABEL (self->status_label)), _("Reading the audio…")) == 0)
     gtk_label_set_text (GTK_LABEL (self->status_label), "");
 }
 
@@ -811,7 +830,7 @@ load_labels (KpAudioPage *self)
   labels = kp_store_list_labels (self->store, &error);
   if (labels == NULL)
     {
-      g_warning ("Could not list labels: %s", error->message);
+      report (self, _("The project’s labels could not be read: %s"), error->message);
       return;
     }
   for (guint i = 0; i < labels->len; i++)
@@ -879,11 +898,12 @@ kp_audio_page_load (KpAudioPage   *self,
     g_autofree char *history = g_strdup_printf ("%" G_GINT64_FORMAT ".history.json", media->id);
 
     if (g_mkdir_with_parents (audio_dir, 0755) != 0)
-      g_warning ("Could not make %s: %s", audio_dir, g_strerror (errno));
+      report (self, _("The regions cannot be saved in %s: %s"), audio_dir, g_strerror (errno));
     self->regions_path = g_build_filename (audio_dir, name, NULL);
     self->history_path = g_build_filename (audio_dir, history, NULL);
   }
 
+  gtk_label_set_text (GTK_LABEL (self->status_label), _("Reading the audio…"));
   rate = saved_sample_rate (self->regions_path);
   self->regions = kp_regions_new (rate > 0 ? rate : 48000);
   if (g_file_test (self->regions_path, G_FILE_TEST_EXISTS)
@@ -892,8 +912,10 @@ kp_audio_page_load (KpAudioPage   *self,
       /* Keep the damaged file for a person to look at; start empty. */
       g_autofree char *aside = g_strconcat (self->regions_path, ".damaged", NULL);
 
-      g_warning ("Could not read %s: %s", self->regions_path, error->message);
       g_rename (self->regions_path, aside);
+      report (self, _("The saved regions could not be read (%s); they were kept as %s"),
+              error->message, aside);
+      g_clear_error (&error);
       kp_regions_remove_all (self->regions);
     }
   text = regions_text (self);
@@ -910,7 +932,6 @@ kp_audio_page_load (KpAudioPage   *self,
   kp_waveform_set_peaks (KP_WAVEFORM (self->waveform), self->peaks);
   kp_waveform_set_file (KP_WAVEFORM (self->waveform), self->file);
   kp_waveform_set_regions (KP_WAVEFORM (self->waveform), self->regions);
-  gtk_label_set_text (GTK_LABEL (self->status_label), _("Reading the audio…"));
   kp_peaks_load_async (self->peaks, self->file, KP_PEAKS_LOAD_NONE, self->cancellable,
                        peaks_loaded_cb, g_object_ref (self));
 
@@ -946,7 +967,7 @@ kp_audio_page_unload (KpAudioPage *self)
       flush_commit (self);
       save_regions (self);
       if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-        g_warning ("Could not save the undo history: %s", error->message);
+        g_debug ("Could not save the undo history: %s", error->message);
     }
   g_clear_handle_id (&self->commit_source, g_source_remove);
   if (self->tick_id != 0)
@@ -1114,6 +1135,8 @@ _kp_audio_page_get_editor_entry (KpAudioPage *self,
     return self->snap_button;
   if (g_str_equal (which, "time"))
     return self->time_label;
+  if (g_str_equal (which, "status"))
+    return self->status_label;
   return NULL;
 }
 

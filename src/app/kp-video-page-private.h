@@ -17,7 +17,7 @@ KpTracks      *_kp_video_page_get_tracks        (KpVideoPage  *self);
 KpVideoSource *_kp_video_page_get_source        (KpVideoPage  *self);
 const GError  *_kp_video_page_get_error         (KpVideoPage  *self);
 /* "label", "outside", "occluded", "propagate", "attribute-name",
- * "attribute-value", "new-label", "new-shape". */
+ * "attribute-value", "new-label", "new-shape", "status". */
 GtkWidget     *_kp_video_page_get_editor_widget (KpVideoPage  *self,
                                                  const char   *which);
 /* What the export menu does once a file is chosen: format is "mot",

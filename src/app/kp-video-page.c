@@ -125,6 +125,23 @@ show_error (KpVideoPage  *self,
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
+/* Problems with the annotation files are shown in the status line: they
+ * are the person's to know about, not a programming error. */
+static void G_GNUC_PRINTF (2, 3)
+report (KpVideoPage *self,
+        const char  *format,
+        ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s", text);
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+}
+
 /* Persistence and undo */
 
 static void
@@ -135,7 +152,7 @@ save_tracks (KpVideoPage *self)
   if (self->tracks == NULL || self->tracks_path == NULL)
     return;
   if (!kp_tracks_save (self->tracks, self->tracks_path, &error))
-    g_warning ("Could not save the tracks of %s: %s", self->media->path, error->message);
+    report (self, _("The tracks could not be saved: %s"), error->message);
 }
 
 static void
@@ -216,7 +233,7 @@ restore (KpVideoPage *self,
   tracks = kp_tracks_new_from_json (text, -1, &error);
   if (tracks == NULL)
     {
-      g_warning ("Could not restore tracks: %s", error->message);
+      report (self, _("This step could not be restored: %s"), error->message);
       return;
     }
   self->restoring = TRUE;
@@ -768,8 +785,9 @@ source_opened_cb (GObject      *object,
         {
           g_autofree char *aside = g_strconcat (self->tracks_path, ".damaged", NULL);
 
-          g_warning ("Could not read %s: %s", self->tracks_path, error->message);
           g_rename (self->tracks_path, aside);
+          report (self, _("The saved tracks could not be read (%s); they were kept as %s"),
+                  error->message, aside);
           g_clear_error (&error);
         }
     }
@@ -790,7 +808,8 @@ source_opened_cb (GObject      *object,
   set_tracks (self, tracks);
   gtk_widget_set_sensitive (self->box, TRUE);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "video.export", TRUE);
-  gtk_label_set_text (GTK_LABEL (self->status_label), kp_video_source_get_codec (source));
+  if (g_strcmp0 (gtk_label_get_text (GTK_LABEL (self->status_label)), _("Indexing the video’s frames…")) == 0)
+    gtk_label_set_text (GTK_LABEL (self->status_label), kp_video_source_get_codec (source));
   update_frame_label (self);
   notify_undo (self);
 }
@@ -823,7 +842,7 @@ kp_video_page_load (KpVideoPage   *self,
   name = g_strdup_printf ("%" G_GINT64_FORMAT ".tracks.json", media->id);
   history = g_strdup_printf ("%" G_GINT64_FORMAT ".history.json", media->id);
   if (g_mkdir_with_parents (video_dir, 0755) != 0)
-    g_warning ("Could not make %s: %s", video_dir, g_strerror (errno));
+    report (self, _("The tracks cannot be saved in %s: %s"), video_dir, g_strerror (errno));
   self->tracks_path = g_build_filename (video_dir, name, NULL);
   self->history_path = g_build_filename (video_dir, history, NULL);
 
@@ -844,7 +863,7 @@ kp_video_page_unload (KpVideoPage *self)
       commit (self);
       save_tracks (self);
       if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-        g_warning ("Could not save the undo history: %s", error->message);
+        g_debug ("Could not save the undo history: %s", error->message);
     }
   g_clear_handle_id (&self->commit_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
@@ -978,6 +997,8 @@ _kp_video_page_get_editor_widget (KpVideoPage *self,
     return self->label_dropdown;
   if (g_str_equal (which, "new-shape"))
     return self->shape_dropdown;
+  if (g_str_equal (which, "status"))
+    return self->status_label;
   return NULL;
 }
 

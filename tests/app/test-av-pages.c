@@ -1232,6 +1232,39 @@ test_audio_transport (Fixture       *f,
   g_assert_false (kp_player_get_playing (player));
 }
 
+
+/* A damaged annotation file is kept aside, said so, and the page starts
+ * empty; a damaged history is ignored. */
+static void
+test_damaged_files (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autofree char *db_dir = g_path_get_dirname (kp_store_get_database_path (f->store));
+  g_autofree char *dir = g_build_filename (db_dir, "audio", NULL);
+  g_autofree char *regions = g_strdup_printf ("%s/%" G_GINT64_FORMAT ".regions.json", dir, f->media->id);
+  g_autofree char *history = g_strdup_printf ("%s/%" G_GINT64_FORMAT ".history.json", dir, f->media->id);
+  g_autofree char *aside = g_strconcat (regions, ".damaged", NULL);
+  KpAudioPage *page;
+  const char *status;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (regions, "{\"regions\": [{\"start\": ", -1, NULL));
+  g_assert_true (g_file_set_contents (history, "[1, 2", -1, NULL));
+  page = new_audio_page (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (_kp_audio_page_get_regions (page))), ==, 0);
+  g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+  status = gtk_label_get_text (GTK_LABEL (_kp_audio_page_get_editor_entry (page, "status")));
+  g_assert_nonnull (strstr (status, ".damaged"));
+  g_assert_false (kp_audio_page_get_can_undo (page));
+
+  /* It still edits and saves. */
+  drag_region (page, 100, 200);
+  wait_until (can_undo, page);
+  close_page (f);
+  page = new_audio_page (f);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (_kp_audio_page_get_regions (page))), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1262,6 +1295,8 @@ main (int   argc,
 
   g_test_add ("/kempelen/app/av-pages/audio/transport", Fixture, NULL, audio_setup,
               test_audio_transport, fixture_teardown);
+  g_test_add ("/kempelen/app/av-pages/audio/damaged-files", Fixture, NULL, audio_setup,
+              test_damaged_files, fixture_teardown);
   g_test_add ("/kempelen/app/av-pages/audio/thumbnail", Fixture, NULL, audio_setup,
               test_thumbnail, fixture_teardown);
 
