@@ -401,7 +401,13 @@ run_image (Bench      *bench,
       g_main_context_iteration (NULL, TRUE);
       sample_rss (bench);
     }
-  g_assert_null (kp_image_layer_get_error (layer));
+  if (kp_image_layer_get_error (layer) != NULL)
+    {
+      g_print ("# %s: %s\n", name, kp_image_layer_get_error (layer)->message);
+      bench_view_set_layer (bench->view, NULL);
+      rm_rf (cache);
+      return;
+    }
   build_s = (g_get_monotonic_time () - t0) / 1e6;
   g_print ("BENCH %s_build_s %.1f s\n", name, build_s);
 
