@@ -384,11 +384,14 @@ kp_polygon_tool_snapshot (KpTool       *tool,
   const KpPoint *last;
   double px, py, wx, wy, lx, ly;
   gboolean has_pointer;
+  gint64 label_id;
 
   KP_TOOL_CLASS (kp_polygon_tool_parent_class)->snapshot (tool, snapshot, view, width, height);
 
   if (self->chain->len == 0 || canvas == NULL)
     return;
+
+  label_id = kp_canvas_get_current_label_id (canvas);
 
   /* The next edge follows the keyboard cursor or the pointer. */
   has_pointer = kp_tool_get_keyboard_cursor (tool, &px, &py) ||
@@ -421,8 +424,8 @@ kp_polygon_tool_snapshot (KpTool       *tool,
 
       if (self->chain->len > 200 && i != 0 && i != self->chain->len - 1)
         continue;
-      kp_view_image_to_widget (view, p->x, p->y, &wx, &wy);
-      kp_tool_append_handle (snapshot, wx, wy, i == 0);
+      kp_tool_image_to_widget (tool, view, p->x, p->y, &wx, &wy);
+      kp_tool_append_handle (tool, snapshot, wx, wy, label_id, i == 0);
     }
 }
 

@@ -59,6 +59,11 @@ typedef struct
   double        last_press_x;
   double        last_press_y;
 
+  /* Handles look like the canvas's: the label's colour around the view
+   * background's. Colours by label id, read from the store on demand. */
+  GHashTable   *label_colors;   /* gint64 * -> GdkRGBA * */
+  GdkRGBA       handle_color;
+
   /* The keyboard cursor. */
   gboolean      kb_active;
   gboolean      kb_dragging;
@@ -97,6 +102,7 @@ kp_tool_dispose (GObject *object)
   kp_annotation_clear (&priv->start);
   g_clear_pointer (&priv->move_ids, g_array_unref);
   g_clear_pointer (&priv->previews, g_ptr_array_unref);
+  g_clear_pointer (&priv->label_colors, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_tool_parent_class)->dispose (object);
 }
@@ -1067,33 +1073,101 @@ kp_tool_real_get_cursor_name (KpTool *self,
 }
 
 void
-kp_tool_append_handle (GtkSnapshot *snapshot,
+kp_tool_image_to_widget (KpTool       *self,
+                         const KpView *view,
+                         double        image_x,
+                         double        image_y,
+                         double       *widget_x,
+                         double       *widget_y)
+{
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+  int sf = 1;
+
+  g_return_if_fail (KP_IS_TOOL (self));
+  g_return_if_fail (view != NULL);
+
+  if (priv->canvas != NULL)
+    sf = gtk_widget_get_scale_factor (GTK_WIDGET (priv->canvas));
+
+  /* As the canvas places its layers: the origin on a device pixel, then
+   * whole device pixels from it. */
+  *widget_x = round (view->offset_x * sf) / sf + round (image_x * view->scale * sf) / sf;
+  *widget_y = round (view->offset_y * sf) / sf + round (image_y * view->scale * sf) / sf;
+}
+
+static const GdkRGBA *
+get_label_color (KpToolPrivate *priv,
+                 gint64         label_id)
+{
+  static const GdkRGBA accent = { 0.21, 0.52, 0.89, 1.0 };
+  const GdkRGBA *color;
+  KpDocument *document;
+
+  if (priv->label_colors == NULL)
+    {
+      g_autoptr(GPtrArray) labels = NULL;
+
+      priv->label_colors = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+      document = get_document (priv);
+      if (document != NULL)
+        labels = kp_store_list_labels (kp_document_get_store (document), NULL);
+      for (guint i = 0; labels != NULL && i < labels->len; i++)
+        {
+          const KpLabel *label = g_ptr_array_index (labels, i);
+          GdkRGBA rgba;
+
+          if (label->color != NULL && gdk_rgba_parse (&rgba, label->color))
+            g_hash_table_insert (priv->label_colors,
+                                 g_memdup2 (&label->id, sizeof label->id),
+                                 g_memdup2 (&rgba, sizeof rgba));
+        }
+    }
+
+  color = g_hash_table_lookup (priv->label_colors, &label_id);
+
+  return color != NULL ? color : &accent;
+}
+
+void
+kp_tool_append_handle (KpTool      *self,
+                       GtkSnapshot *snapshot,
                        double       wx,
                        double       wy,
+                       gint64       label_id,
                        gboolean     highlighted)
 {
-  static const GdkRGBA border_color = { 0.11, 0.44, 0.85, 1.0 };
-  static const GdkRGBA fill = { 1.0, 1.0, 1.0, 1.0 };
-  double half = KP_TOOL_HANDLE_SIZE / 2;
-  GskRoundedRect outline;
-  graphene_rect_t bounds;
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+  const GdkRGBA *color;
+  double half = floor (KP_TOOL_HANDLE_SIZE / 2);
+  int sf = 1;
 
-  /* Whole device pixels, so handles stay crisp and land where tests look. */
-  graphene_rect_init (&bounds, round (wx) - half, round (wy) - half,
-                      KP_TOOL_HANDLE_SIZE, KP_TOOL_HANDLE_SIZE);
-  gsk_rounded_rect_init_from_rect (&outline, &bounds, 0);
-  gtk_snapshot_append_color (snapshot, highlighted ? &border_color : &fill, &bounds);
-  gtk_snapshot_append_border (snapshot, &outline,
-                              (float[4]) { 1, 1, 1, 1 },
-                              (GdkRGBA[4]) { border_color, border_color, border_color, border_color });
+  g_return_if_fail (KP_IS_TOOL (self));
+
+  if (priv->canvas != NULL)
+    sf = gtk_widget_get_scale_factor (GTK_WIDGET (priv->canvas));
+  color = get_label_color (priv, label_id);
+
+  /* On whole device pixels, as the canvas draws its own marks, so the
+   * handles stay crisp and land where tests look. */
+  wx = round (wx * sf) / sf;
+  wy = round (wy * sf) / sf;
+  gtk_snapshot_append_color (snapshot, color,
+                             &GRAPHENE_RECT_INIT (wx - half, wy - half,
+                                                  KP_TOOL_HANDLE_SIZE, KP_TOOL_HANDLE_SIZE));
+  if (!highlighted)
+    gtk_snapshot_append_color (snapshot, &priv->handle_color,
+                               &GRAPHENE_RECT_INIT (wx - half + 2, wy - half + 2,
+                                                    KP_TOOL_HANDLE_SIZE - 4,
+                                                    KP_TOOL_HANDLE_SIZE - 4));
 }
 
 static void
-append_line (GtkSnapshot *snapshot,
-             double       x0,
-             double       y0,
-             double       x1,
-             double       y1)
+append_line (GtkSnapshot   *snapshot,
+             const GdkRGBA *color,
+             double         x0,
+             double         y0,
+             double         x1,
+             double         y1)
 {
   graphene_rect_t bounds;
   cairo_t *cr;
@@ -1101,8 +1175,8 @@ append_line (GtkSnapshot *snapshot,
   graphene_rect_init (&bounds, MIN (x0, x1) - 2, MIN (y0, y1) - 2,
                       fabs (x1 - x0) + 4, fabs (y1 - y0) + 4);
   cr = gtk_snapshot_append_cairo (snapshot, &bounds);
-  cairo_set_source_rgba (cr, 0.11, 0.44, 0.85, 1.0);
-  cairo_set_line_width (cr, 1.5);
+  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_line_width (cr, 2);
   cairo_move_to (cr, x0, y0);
   cairo_line_to (cr, x1, y1);
   cairo_stroke (cr);
@@ -1137,8 +1211,8 @@ kp_tool_real_snapshot (KpTool       *self,
       box_handle_positions (&primary->rect, handles);
       for (guint i = 0; i < 8; i++)
         {
-          kp_view_image_to_widget (view, handles[i].x, handles[i].y, &wx, &wy);
-          kp_tool_append_handle (snapshot, wx, wy, FALSE);
+          kp_tool_image_to_widget (self, view, handles[i].x, handles[i].y, &wx, &wy);
+          kp_tool_append_handle (self, snapshot, wx, wy, primary->label_id, FALSE);
         }
       break;
 
@@ -1148,14 +1222,14 @@ kp_tool_real_snapshot (KpTool       *self,
 
         rotated_handle_positions (&primary->rotated, handles);
         rotation_handle_position (&primary->rotated, view->scale, &hx, &hy);
-        kp_view_image_to_widget (view, handles[1].x, handles[1].y, &tx, &ty);
-        kp_view_image_to_widget (view, hx, hy, &wx, &wy);
-        append_line (snapshot, tx, ty, wx, wy);
-        kp_tool_append_handle (snapshot, wx, wy, TRUE);
+        kp_tool_image_to_widget (self, view, handles[1].x, handles[1].y, &tx, &ty);
+        kp_tool_image_to_widget (self, view, hx, hy, &wx, &wy);
+        append_line (snapshot, get_label_color (priv, primary->label_id), tx, ty, wx, wy);
+        kp_tool_append_handle (self, snapshot, wx, wy, primary->label_id, TRUE);
         for (guint i = 0; i < 8; i++)
           {
-            kp_view_image_to_widget (view, handles[i].x, handles[i].y, &wx, &wy);
-            kp_tool_append_handle (snapshot, wx, wy, FALSE);
+            kp_tool_image_to_widget (self, view, handles[i].x, handles[i].y, &wx, &wy);
+            kp_tool_append_handle (self, snapshot, wx, wy, primary->label_id, FALSE);
           }
       }
       break;
@@ -1176,14 +1250,14 @@ kp_tool_real_snapshot (KpTool       *self,
             /* Handles on screen only, and none on top of the previous
              * one: a 50,000-vertex polygon costs what its outline
              * covers, not one node pair per vertex. */
-            kp_view_image_to_widget (view, primary->points[i].x, primary->points[i].y, &wx, &wy);
+            kp_tool_image_to_widget (self, view, primary->points[i].x, primary->points[i].y, &wx, &wy);
             if (wx < -KP_TOOL_HANDLE_SIZE || wy < -KP_TOOL_HANDLE_SIZE ||
                 wx > width + KP_TOOL_HANDLE_SIZE || wy > height + KP_TOOL_HANDLE_SIZE)
               continue;
             if (!focused && fabs (wx - last_x) < KP_TOOL_HANDLE_SIZE &&
                 fabs (wy - last_y) < KP_TOOL_HANDLE_SIZE)
               continue;
-            kp_tool_append_handle (snapshot, wx, wy, focused);
+            kp_tool_append_handle (self, snapshot, wx, wy, primary->label_id, focused);
             last_x = wx;
             last_y = wy;
           }
@@ -1819,6 +1893,19 @@ kp_tool_snapshot (KpTool       *self,
   g_return_if_fail (KP_IS_TOOL (self));
   g_return_if_fail (view != NULL);
 
+  /* The canvas's handle colour: the view background of the theme. */
+  priv->handle_color = (GdkRGBA) { 1, 1, 1, 1 };
+  if (priv->canvas != NULL)
+    {
+      G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+      GtkStyleContext *context = gtk_widget_get_style_context (GTK_WIDGET (priv->canvas));
+
+      if (!gtk_style_context_lookup_color (context, "view_bg_color", &priv->handle_color))
+        priv->handle_color = (GdkRGBA) { 1, 1, 1, 1 };
+      G_GNUC_END_IGNORE_DEPRECATIONS
+    }
+  priv->handle_color.alpha = 1;
+
   if (KP_TOOL_GET_CLASS (self)->snapshot)
     KP_TOOL_GET_CLASS (self)->snapshot (self, snapshot, view, width, height);
 
@@ -1829,7 +1916,12 @@ kp_tool_snapshot (KpTool       *self,
 void
 kp_tool_canvas_changed (KpTool *self)
 {
+  KpToolPrivate *priv = kp_tool_get_instance_private (self);
+
   g_return_if_fail (KP_IS_TOOL (self));
+
+  /* The labels may have changed too. */
+  g_clear_pointer (&priv->label_colors, g_hash_table_unref);
 
   if (KP_TOOL_GET_CLASS (self)->canvas_changed)
     KP_TOOL_GET_CLASS (self)->canvas_changed (self);

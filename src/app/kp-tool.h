@@ -177,7 +177,7 @@ char       *kp_tool_dup_status      (KpTool          *self);
  * an edit, so a drawing tool calls it first and draws only on FALSE;
  * kp_tool_is_editing() says whether motion and release belong to the
  * shared gesture (chain up to the parent class then). */
-#define KP_TOOL_HANDLE_SIZE 8.0       /* device pixels */
+#define KP_TOOL_HANDLE_SIZE 9.0       /* device pixels */
 #define KP_TOOL_HANDLE_TOLERANCE 6.0  /* device pixels */
 #define KP_TOOL_ROTATION_HANDLE_DISTANCE 24.0 /* device pixels above the top edge */
 #define KP_TOOL_CLICK_DISTANCE 2.0    /* device pixels: below this a drag is a click */
@@ -201,10 +201,24 @@ gint64      kp_tool_add_annotation  (KpTool          *self,
 gboolean    kp_tool_clamp_to_image  (KpTool          *self,
                                      double          *x,
                                      double          *y);
-/* Draws one square handle centred on the widget point (wx, wy). */
-void        kp_tool_append_handle   (GtkSnapshot     *snapshot,
+/* Image to widget coordinates on the canvas's device-pixel grid, where
+ * the canvas draws its own edges: handles placed through this sit exactly
+ * on the corners the canvas draws. */
+void        kp_tool_image_to_widget (KpTool          *self,
+                                     const KpView    *view,
+                                     double           image_x,
+                                     double           image_y,
+                                     double          *widget_x,
+                                     double          *widget_y);
+/* Draws one square handle centred on the widget point (wx, wy), as the
+ * canvas draws its own: the colour of label_id around the view
+ * background, or solid when highlighted (the focused vertex, the
+ * rotation handle, the vertex that closes a polygon). */
+void        kp_tool_append_handle   (KpTool          *self,
+                                     GtkSnapshot     *snapshot,
                                      double           wx,
                                      double           wy,
+                                     gint64           label_id,
                                      gboolean         highlighted);
 
 G_END_DECLS

@@ -31,6 +31,8 @@
 #define CANVAS_HEIGHT 600
 #define OFFSET_X 80
 #define OFFSET_Y 60
+#define CAR "#e01b24"
+#define PERSON "#2ec27e"
 
 typedef struct
 {
@@ -1411,16 +1413,23 @@ is_white_near (cairo_surface_t *surface,
   return FALSE;
 }
 
-/* The handle's blue border, 4 device pixels left of its centre. */
+/* The top-left corner of the handle centred on (image_x, image_y): the
+ * label's colour, as the canvas draws its own handles. */
 static gboolean
 has_handle (cairo_surface_t *surface,
             double           image_x,
-            double           image_y)
+            double           image_y,
+            const char      *color)
 {
+  GdkRGBA rgba;
   guint8 rgb[3];
 
-  get_pixel (surface, (int)round (image_x) + OFFSET_X - 4, (int)round (image_y) + OFFSET_Y, rgb);
-  return rgb[2] > 150 && rgb[0] < 80;
+  g_assert_true (gdk_rgba_parse (&rgba, color));
+  get_pixel (surface, (int)round (image_x) + OFFSET_X - 4, (int)round (image_y) + OFFSET_Y - 4, rgb);
+
+  return ABS (rgb[0] - (int)round (rgba.red * 255)) <= 24 &&
+         ABS (rgb[1] - (int)round (rgba.green * 255)) <= 24 &&
+         ABS (rgb[2] - (int)round (rgba.blue * 255)) <= 24;
 }
 
 static cairo_surface_t *
@@ -1449,32 +1458,37 @@ test_render (Fixture       *fixture,
   /* Nothing selected: no handles. */
   use_tool (fixture, KP_TOOL_KIND_SELECT);
   surface = render (fixture);
-  g_assert_false (has_handle (surface, 100, 100));
+  g_assert_false (has_handle (surface, 100, 100, CAR));
   g_assert_false (is_white (surface, 100, 100));
   cairo_surface_destroy (surface);
 
   /* A polygon: one handle per vertex, none between. */
   select_ids (fixture, &polygon_id, 1);
   surface = render (fixture);
-  g_assert_true (has_handle (surface, 100, 100));
-  g_assert_true (has_handle (surface, 200, 100));
-  g_assert_true (has_handle (surface, 200, 200));
-  g_assert_true (has_handle (surface, 100, 200));
+  g_assert_true (has_handle (surface, 100, 100, CAR));
+  g_assert_true (has_handle (surface, 200, 100, CAR));
+  g_assert_true (has_handle (surface, 200, 200, CAR));
+  g_assert_true (has_handle (surface, 100, 200, CAR));
   g_assert_true (is_white (surface, 200, 200));
-  g_assert_false (has_handle (surface, 150, 150));
+  g_assert_true (is_white (surface, 100, 100));
+  g_assert_false (has_handle (surface, 150, 150, CAR));
+  g_assert_false (has_handle (surface, 150, 96, CAR));
   g_assert_false (is_white (surface, 150, 150));
   cairo_surface_destroy (surface);
 
   /* A rotated box: eight handles and the rotation handle above. */
   select_ids (fixture, &rotated_id, 1);
   surface = render (fixture);
-  g_assert_true (has_handle (surface, 400, 270));
-  g_assert_true (has_handle (surface, 450, 270));
-  g_assert_true (has_handle (surface, 500, 300));
-  g_assert_true (has_handle (surface, 450, 330));
-  g_assert_true (has_handle (surface, 450, 270 - KP_TOOL_ROTATION_HANDLE_DISTANCE));
-  g_assert_false (has_handle (surface, 100, 100));
-  g_assert_false (has_handle (surface, 450, 300));
+  g_assert_true (has_handle (surface, 400, 270, PERSON));
+  g_assert_true (has_handle (surface, 450, 270, PERSON));
+  g_assert_true (has_handle (surface, 500, 300, PERSON));
+  g_assert_true (has_handle (surface, 450, 330, PERSON));
+  g_assert_true (is_white (surface, 500, 300));
+  /* The rotation handle is solid. */
+  g_assert_true (has_handle (surface, 450, 270 - KP_TOOL_ROTATION_HANDLE_DISTANCE, PERSON));
+  g_assert_false (is_white (surface, 450, 270 - KP_TOOL_ROTATION_HANDLE_DISTANCE));
+  g_assert_false (has_handle (surface, 100, 100, CAR));
+  g_assert_false (has_handle (surface, 450, 300, PERSON));
   cairo_surface_destroy (surface);
 
   /* A polygon being drawn shows its vertices. */
@@ -1483,7 +1497,9 @@ test_render (Fixture       *fixture,
   click (fixture, 300, 50, 0);
   click (fixture, 350, 60, 0);
   surface = render (fixture);
-  g_assert_true (has_handle (surface, 300, 50));
+  g_assert_true (has_handle (surface, 300, 50, CAR));
+  g_assert_false (is_white (surface, 300, 50));
+  g_assert_true (has_handle (surface, 350, 60, CAR));
   g_assert_true (is_white (surface, 350, 60));
   cairo_surface_destroy (surface);
   g_assert_true (key (fixture, GDK_KEY_Escape, 0));
