@@ -22,7 +22,7 @@ KpPlayer     *_kp_audio_page_get_player       (KpAudioPage  *self);
 const GError *_kp_audio_page_get_error        (KpAudioPage  *self);
 /* "label", "tier", "transcript", "attribute-key", "attribute-value",
  * and the transport's "play", "speed", "loop", "spectrogram", "snap",
- * "time", and the "status" line. */
+ * "time", the "status" line and the regions "list". */
 GtkWidget    *_kp_audio_page_get_editor_entry (KpAudioPage  *self,
                                                const char   *which);
 /* What the export menu and import item do once a file is chosen; the

@@ -631,6 +631,29 @@ waveform_selected_cb (KpAudioPage *self)
   refill_editor (self);
 }
 
+/* Enter or a double click on a row plays from the region's start. */
+static void
+row_activate_cb (GtkListView *view,
+                 guint        position,
+                 KpAudioPage *self)
+{
+  KpRegion *region = self->regions != NULL ? kp_regions_get_region (self->regions, position) : NULL;
+  guint rate;
+
+  if (region == NULL || self->player == NULL)
+    return;
+  rate = kp_regions_get_sample_rate (self->regions);
+  kp_waveform_set_selected_region (KP_WAVEFORM (self->waveform), region);
+  kp_player_seek (self->player, (gint64)((double)kp_region_get_start (region) * NS_PER_SECOND / rate));
+  kp_player_play (self->player);
+}
+
+static void
+delete_clicked_cb (KpAudioPage *self)
+{
+  gtk_widget_activate_action (self->waveform, "region.delete", NULL);
+}
+
 /* Export and import */
 
 static void
@@ -1137,6 +1160,8 @@ _kp_audio_page_get_editor_entry (KpAudioPage *self,
     return self->time_label;
   if (g_str_equal (which, "status"))
     return self->status_label;
+  if (g_str_equal (which, "list"))
+    return self->list_view;
   return NULL;
 }
 
@@ -1302,6 +1327,7 @@ build_ui (KpAudioPage *self)
     self->list_view = gtk_list_view_new (GTK_SELECTION_MODEL (g_object_ref (self->selection)), factory);
     gtk_accessible_update_property (GTK_ACCESSIBLE (self->list_view), GTK_ACCESSIBLE_PROPERTY_LABEL,
                                     _("Regions"), -1);
+    g_signal_connect (self->list_view, "activate", G_CALLBACK (row_activate_cb), self);
     list_scrolled = gtk_scrolled_window_new ();
     gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (list_scrolled), self->list_view);
     gtk_widget_set_hexpand (list_scrolled, TRUE);
@@ -1344,6 +1370,15 @@ build_ui (KpAudioPage *self)
     gtk_box_append (GTK_BOX (add_row), self->attr_value_entry);
     gtk_box_append (GTK_BOX (add_row), add_button);
     gtk_box_append (GTK_BOX (editor_box), add_row);
+    {
+      GtkWidget *delete = gtk_button_new_with_mnemonic (_("_Delete Region"));
+
+      gtk_widget_set_tooltip_text (delete, _("Delete the Selected Region (Delete)"));
+      gtk_widget_add_css_class (delete, "destructive-action");
+      gtk_widget_set_halign (delete, GTK_ALIGN_START);
+      g_signal_connect_swapped (delete, "clicked", G_CALLBACK (delete_clicked_cb), self);
+      gtk_box_append (GTK_BOX (editor_box), delete);
+    }
     self->editor = editor_box;
     gtk_box_append (GTK_BOX (lower), editor_box);
 

@@ -1215,6 +1215,25 @@ test_audio_transport (Fixture       *f,
   g_assert_cmpuint (gtk_drop_down_get_selected (GTK_DROP_DOWN (_kp_audio_page_get_editor_entry (page, "speed"))),
                     ==, 3);
 
+  /* Activating a row of the list plays from its region's start. */
+  drag_region (page, 300, 400);
+  kp_waveform_set_selected_region (waveform, NULL);
+  settle ();
+  {
+    GtkWidget *list = _kp_audio_page_get_editor_entry (page, "list");
+    KpRegion *region = kp_regions_get_region (_kp_audio_page_get_regions (page), 0);
+
+    g_signal_emit_by_name (list, "activate", 0);
+    g_assert_true (kp_waveform_get_selected_region (waveform) == region);
+    wait_until (playing, player);
+    g_assert_cmpint (kp_player_get_position (player), >=,
+                     kp_region_get_start (region) * (G_GINT64_CONSTANT (1000000000) / RATE) - 1000000);
+    kp_player_pause (player);
+    gtk_widget_activate_action (GTK_WIDGET (waveform), "region.delete", NULL);
+    settle ();
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (_kp_audio_page_get_regions (page))), ==, 0);
+  }
+
   /* Looping needs a selected region. */
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (_kp_audio_page_get_editor_entry (page, "loop")), TRUE);
   g_assert_false (kp_player_get_looping (player));
