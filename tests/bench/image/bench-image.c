@@ -16,7 +16,8 @@
  *   image_<...>_tile_memory_peak_mb  the layer's own decoded tiles at most
  *   image_<...>_first_view_cached_ms  first view when reopened from the
  *       disk cache
- * KP_BENCH_IMAGE_QUICK=1 uses 12,000 px images, for a quick look.
+ * KP_BENCH_IMAGE_QUICK=1 uses 12,000 px images, for a quick look;
+ * KP_BENCH_IMAGE_FORMATS=jpeg (or png, tiff, a list) runs only those.
  */
 
 #include "config.h"
@@ -457,6 +458,7 @@ main (int   argc,
       char *argv[])
 {
   gboolean quick = g_getenv ("KP_BENCH_IMAGE_QUICK") != NULL;
+  const char *formats = g_getenv ("KP_BENCH_IMAGE_FORMATS");
   g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "kp-bench-image", NULL);
   g_autofree char *cache = g_build_filename (dir, "tile-cache", NULL);
   int big = quick ? 12000 : 30000;
@@ -471,12 +473,14 @@ main (int   argc,
 
   gtk_init ();
   g_mkdir_with_parents (dir, 0700);
+  if (formats == NULL)
+    formats = "jpeg,png,tiff";
 
-  if (!g_file_test (jpeg, G_FILE_TEST_EXISTS))
+  if (strstr (formats, "jpeg") != NULL && !g_file_test (jpeg, G_FILE_TEST_EXISTS))
     write_jpeg (jpeg, big);
-  if (!g_file_test (png, G_FILE_TEST_EXISTS))
+  if (strstr (formats, "png") != NULL && !g_file_test (png, G_FILE_TEST_EXISTS))
     write_png (png, mid);
-  if (!g_file_test (tiff, G_FILE_TEST_EXISTS))
+  if (strstr (formats, "tiff") != NULL && !g_file_test (tiff, G_FILE_TEST_EXISTS))
     write_tiff (tiff, mid);
 
   bench.window = gtk_window_new ();
@@ -493,9 +497,12 @@ main (int   argc,
     g_print ("# the window is %d px wide, not %d: give Xvfb a larger screen\n",
              gtk_widget_get_width (GTK_WIDGET (bench.view)), VIEW_WIDTH);
 
-  run_image (&bench, jpeg_name, jpeg, cache);
-  run_image (&bench, png_name, png, cache);
-  run_image (&bench, tiff_name, tiff, cache);
+  if (strstr (formats, "jpeg") != NULL)
+    run_image (&bench, jpeg_name, jpeg, cache);
+  if (strstr (formats, "png") != NULL)
+    run_image (&bench, png_name, png, cache);
+  if (strstr (formats, "tiff") != NULL)
+    run_image (&bench, tiff_name, tiff, cache);
 
   g_clear_object (&bench.result);
   gtk_window_destroy (GTK_WINDOW (bench.window));
