@@ -1912,6 +1912,64 @@ test_tool_preview (Fixture       *fixture,
   g_assert_cmpuint (n_tool, ==, 2);
 }
 
+static void
+test_tool_preview_vertex (Fixture       *fixture,
+                          gconstpointer  data)
+{
+  KpPoint points[40];
+  g_autoptr(TestTool) tool = NULL;
+  cairo_surface_t *surface;
+  gint64 id;
+
+  /* A 40-gon of radius 100 around (200, 130); vertex 0 points right. */
+  for (guint i = 0; i < G_N_ELEMENTS (points); i++)
+    points[i] = (KpPoint) { 200 + 100 * cos (2 * G_PI * i / 40), 130 + 100 * sin (2 * G_PI * i / 40) };
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  id = add_points (fixture, KP_SHAPE_POLYGON, points, G_N_ELEMENTS (points));
+  tool = g_object_new (TEST_TYPE_TOOL, "canvas", fixture->canvas, NULL);
+  kp_canvas_set_tool (fixture->canvas, KP_TOOL (tool));
+
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 290, 130, LOOK_TINT);
+  assert_look (fixture, surface, 110, 130, LOOK_TINT);
+  cairo_surface_destroy (surface);
+
+  /* Vertex 0 pulled in to (240, 130): the right side caves in, the rest
+   * is drawn as before from the cached tiles. */
+  kp_annotation_copy_to (kp_document_lookup (fixture->document, id), &tool->preview);
+  tool->preview.points[0] = (KpPoint) { 240, 130 };
+  kp_annotation_update_bounds (&tool->preview);
+  tool->active = TRUE;
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 290, 130, LOOK_IMAGE);
+  assert_look (fixture, surface, 230, 130, LOOK_TINT);
+  assert_look (fixture, surface, 110, 130, LOOK_TINT);
+  assert_look (fixture, surface, 200, 30, LOOK_STROKE);
+  assert_look (fixture, surface, 100, 130, LOOK_STROKE);
+  cairo_surface_destroy (surface);
+
+  /* Further out, past the original outline. */
+  tool->preview.points[0] = (KpPoint) { 330, 130 };
+  kp_annotation_update_bounds (&tool->preview);
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 310, 130, LOOK_TINT);
+  assert_look (fixture, surface, 110, 130, LOOK_TINT);
+  cairo_surface_destroy (surface);
+
+  tool->active = FALSE;
+  surface = render_canvas (fixture->canvas);
+  assert_look (fixture, surface, 310, 130, LOOK_IMAGE);
+  assert_look (fixture, surface, 290, 130, LOOK_TINT);
+  cairo_surface_destroy (surface);
+
+  {
+    g_autoptr(KpTool) box_tool = kp_tool_new_for_kind (fixture->canvas, KP_TOOL_KIND_BOX);
+
+    kp_canvas_set_tool (fixture->canvas, box_tool);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1955,6 +2013,7 @@ main (int   argc,
   ADD ("zoom-selection", test_zoom_selection);
   ADD ("crosshair", test_crosshair);
   ADD ("tool-preview", test_tool_preview);
+  ADD ("tool-preview-vertex", test_tool_preview_vertex);
 
 #undef ADD
 
