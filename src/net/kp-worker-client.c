@@ -396,57 +396,31 @@ id_call (KpWorkerClient      *self,
   call_async (self, method, path, NULL, source_tag, cancellable, callback, user_data);
 }
 
-void
-kp_worker_client_get_group_async (KpWorkerClient      *self,
-                                  const char          *hit_type_id,
-                                  GCancellable        *cancellable,
-                                  GAsyncReadyCallback  callback,
-                                  gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (hit_type_id != NULL);
-  id_call (self, SOUP_METHOD_GET, "groups/%s", hit_type_id, kp_worker_client_get_group_async,
-           cancellable, callback, user_data);
-}
+/* The endpoints that name one object in their path, one line each. */
+#define ID_ENDPOINT(name, method, format) \
+  void \
+  kp_worker_client_##name##_async (KpWorkerClient      *self, \
+                                   const char          *id, \
+                                   GCancellable        *cancellable, \
+                                   GAsyncReadyCallback  callback, \
+                                   gpointer             user_data) \
+  { \
+    CHECK_ARGS (self, cancellable); \
+    g_return_if_fail (id != NULL); \
+    id_call (self, method, format, id, kp_worker_client_##name##_async, \
+             cancellable, callback, user_data); \
+  }
 
-void
-kp_worker_client_preview_group_async (KpWorkerClient      *self,
-                                      const char          *hit_type_id,
-                                      GCancellable        *cancellable,
-                                      GAsyncReadyCallback  callback,
-                                      gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (hit_type_id != NULL);
-  id_call (self, SOUP_METHOD_GET, "groups/%s/preview", hit_type_id,
-           kp_worker_client_preview_group_async, cancellable, callback, user_data);
-}
+ID_ENDPOINT (get_group, SOUP_METHOD_GET, "groups/%s")
+ID_ENDPOINT (preview_group, SOUP_METHOD_GET, "groups/%s/preview")
+ID_ENDPOINT (get_hit, SOUP_METHOD_GET, "hits/%s")
+ID_ENDPOINT (accept_group, SOUP_METHOD_POST, "groups/%s/accept")
+ID_ENDPOINT (accept_hit, SOUP_METHOD_POST, "hits/%s/accept")
+ID_ENDPOINT (get_assignment, SOUP_METHOD_GET, "assignments/%s")
+ID_ENDPOINT (return_assignment, SOUP_METHOD_POST, "assignments/%s/return")
+ID_ENDPOINT (get_qualification_type, SOUP_METHOD_GET, "qualification-types/%s")
 
-void
-kp_worker_client_get_hit_async (KpWorkerClient      *self,
-                                const char          *hit_id,
-                                GCancellable        *cancellable,
-                                GAsyncReadyCallback  callback,
-                                gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (hit_id != NULL);
-  id_call (self, SOUP_METHOD_GET, "hits/%s", hit_id, kp_worker_client_get_hit_async,
-           cancellable, callback, user_data);
-}
-
-void
-kp_worker_client_accept_group_async (KpWorkerClient      *self,
-                                     const char          *hit_type_id,
-                                     GCancellable        *cancellable,
-                                     GAsyncReadyCallback  callback,
-                                     gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (hit_type_id != NULL);
-  id_call (self, SOUP_METHOD_POST, "groups/%s/accept", hit_type_id,
-           kp_worker_client_accept_group_async, cancellable, callback, user_data);
-}
+#undef ID_ENDPOINT
 
 void
 kp_worker_client_accept_group_many_async (KpWorkerClient      *self,
@@ -470,19 +444,6 @@ kp_worker_client_accept_group_many_async (KpWorkerClient      *self,
 }
 
 void
-kp_worker_client_accept_hit_async (KpWorkerClient      *self,
-                                   const char          *hit_id,
-                                   GCancellable        *cancellable,
-                                   GAsyncReadyCallback  callback,
-                                   gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (hit_id != NULL);
-  id_call (self, SOUP_METHOD_POST, "hits/%s/accept", hit_id,
-           kp_worker_client_accept_hit_async, cancellable, callback, user_data);
-}
-
-void
 kp_worker_client_list_assignments_async (KpWorkerClient      *self,
                                          GHashTable          *params,
                                          GCancellable        *cancellable,
@@ -495,32 +456,6 @@ kp_worker_client_list_assignments_async (KpWorkerClient      *self,
   path = build_query ("assignments", params);
   call_async (self, SOUP_METHOD_GET, path, NULL, kp_worker_client_list_assignments_async,
               cancellable, callback, user_data);
-}
-
-void
-kp_worker_client_get_assignment_async (KpWorkerClient      *self,
-                                       const char          *assignment_id,
-                                       GCancellable        *cancellable,
-                                       GAsyncReadyCallback  callback,
-                                       gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (assignment_id != NULL);
-  id_call (self, SOUP_METHOD_GET, "assignments/%s", assignment_id,
-           kp_worker_client_get_assignment_async, cancellable, callback, user_data);
-}
-
-void
-kp_worker_client_return_assignment_async (KpWorkerClient      *self,
-                                          const char          *assignment_id,
-                                          GCancellable        *cancellable,
-                                          GAsyncReadyCallback  callback,
-                                          gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (assignment_id != NULL);
-  id_call (self, SOUP_METHOD_POST, "assignments/%s/return", assignment_id,
-           kp_worker_client_return_assignment_async, cancellable, callback, user_data);
 }
 
 void
@@ -609,19 +544,6 @@ kp_worker_client_list_qualifications_async (KpWorkerClient      *self,
   CHECK_ARGS (self, cancellable);
   call_async (self, SOUP_METHOD_GET, "qualifications", NULL,
               kp_worker_client_list_qualifications_async, cancellable, callback, user_data);
-}
-
-void
-kp_worker_client_get_qualification_type_async (KpWorkerClient      *self,
-                                               const char          *qualification_type_id,
-                                               GCancellable        *cancellable,
-                                               GAsyncReadyCallback  callback,
-                                               gpointer             user_data)
-{
-  CHECK_ARGS (self, cancellable);
-  g_return_if_fail (qualification_type_id != NULL);
-  id_call (self, SOUP_METHOD_GET, "qualification-types/%s", qualification_type_id,
-           kp_worker_client_get_qualification_type_async, cancellable, callback, user_data);
 }
 
 void
