@@ -29,6 +29,7 @@
 
 #include "kp-audio-segmenter.h"
 #include "kp-canvas.h"
+#include "kp-layout-media.h"
 #include "kp-layout-shapes.h"
 #include "kp-video-tracker.h"
 
@@ -110,6 +111,8 @@ struct _KpLayoutView
   GPtrArray         *problems;
   GPtrArray         *windows;         /* crowd-modal windows */
   GdkTexture        *placeholder;
+  KpLayoutMedia     *media;           /* http(s) media, kept across layouts */
+  GPtrArray         *waiting;         /* Waiter *: nodes whose media is being fetched */
   GtkWidget         *submit_button;
   gboolean           has_submit;
 
@@ -150,6 +153,7 @@ enum {
   SUBMITTED,
   BUILT,
   CHANGED,
+  PROBLEMS_CHANGED,
   N_SIGNALS
 };
 
@@ -543,6 +547,153 @@ get_placeholder (KpLayoutView *self)
   return self->placeholder;
 }
 
+/* http(s) media: fetched by self->media; until it arrives a Waiter
+ * remembers the node and the widget showing its placeholder. */
+typedef struct
+{
+  const KpLayoutNode *node;
+  char               *uri;
+  GtkWidget          *widget;   /* weak; NULL for audio and video, or until attached */
+} Waiter;
+
+static void
+waiter_free (Waiter *waiter)
+{
+  if (waiter->widget != NULL)
+    g_object_remove_weak_pointer (G_OBJECT (waiter->widget), (gpointer *)&waiter->widget);
+  g_free (waiter->uri);
+  g_free (waiter);
+}
+
+static int compare_problems (gconstpointer a,
+                             gconstpointer b);
+
+static void
+add_unreachable (KpLayoutView       *self,
+                 const KpLayoutNode *node,
+                 const char         *uri,
+                 const GError       *error)
+{
+  g_autofree char *shown = g_utf8_strlen (uri, -1) > 80 ? g_utf8_substring (uri, 0, 80) : g_strdup (uri);
+
+  kp_layout_problems_add (self->problems, KP_LAYOUT_SEVERITY_ERROR, node->line, node->column,
+                          _("Unreachable media: “%s” of <%s> (%s)"), shown, node->tag,
+                          error != NULL ? error->message : "?");
+}
+
+/* Lets the widget showing a node's placeholder get the media once it
+ * arrives. */
+static void
+attach_waiter (KpLayoutView       *self,
+               const KpLayoutNode *node,
+               GtkWidget          *widget)
+{
+  for (guint i = 0; i < self->waiting->len; i++)
+    {
+      Waiter *waiter = g_ptr_array_index (self->waiting, i);
+
+      if (waiter->node == node && waiter->widget == NULL)
+        {
+          waiter->widget = widget;
+          g_object_add_weak_pointer (G_OBJECT (widget), (gpointer *)&waiter->widget);
+        }
+    }
+}
+
+static Control *lookup_node_control (KpLayoutView       *self,
+                                     const KpLayoutNode *node);
+
+static void
+media_finished_cb (KpLayoutMedia *media,
+                   const char    *uri,
+                   KpLayoutView  *self)
+{
+  gboolean problems = FALSE;
+
+  for (guint i = self->waiting->len; i > 0; i--)
+    {
+      Waiter *waiter = g_ptr_array_index (self->waiting, i - 1);
+      GdkTexture *texture = NULL;
+      const GError *error = NULL;
+      KpLayoutMediaState state;
+      Control *control;
+
+      if (!g_str_equal (waiter->uri, uri))
+        continue;
+      state = kp_layout_media_request (media, uri, waiter->widget != NULL, &texture, &error);
+      if (state == KP_LAYOUT_MEDIA_LOADING)
+        continue;
+
+      if (state == KP_LAYOUT_MEDIA_FAILED)
+        {
+          add_unreachable (self, waiter->node, uri, error);
+          problems = TRUE;
+        }
+      else if (texture != NULL)
+        {
+          g_hash_table_replace (self->textures, g_strdup (uri), g_object_ref (texture));
+          control = lookup_node_control (self, waiter->node);
+          if (control != NULL && control->texture != NULL)
+            g_set_object (&control->texture, texture);
+          if (GTK_IS_PICTURE (waiter->widget))
+            {
+              gtk_picture_set_paintable (GTK_PICTURE (waiter->widget), GDK_PAINTABLE (texture));
+              gtk_widget_set_size_request (waiter->widget, MIN (gdk_texture_get_width (texture), 480),
+                                           MIN (gdk_texture_get_height (texture), 360));
+            }
+          else if (KP_IS_CANVAS (waiter->widget))
+            kp_canvas_set_texture (KP_CANVAS (waiter->widget), texture);
+          else if (KP_IS_LAYOUT_SHAPES (waiter->widget))
+            kp_layout_shapes_set_texture (KP_LAYOUT_SHAPES (waiter->widget), texture);
+        }
+      g_ptr_array_remove_index (self->waiting, i - 1);
+    }
+
+  if (problems)
+    {
+      g_ptr_array_sort (self->problems, compare_problems);
+      g_signal_emit (self, signals[PROBLEMS_CHANGED], 0);
+    }
+}
+
+/* Fetches http(s) media with the default loader: the texture when it is
+ * there (or NULL, with a problem, when it cannot be), else the
+ * placeholder and a Waiter. audio and video are only checked. */
+static GdkTexture *
+request_remote (KpLayoutView       *self,
+                const KpLayoutNode *node,
+                const char         *uri,
+                gboolean            image)
+{
+  GdkTexture *texture = NULL;
+  const GError *error = NULL;
+  KpLayoutMediaState state;
+
+  if (self->media == NULL)
+    {
+      self->media = kp_layout_media_new ();
+      g_signal_connect_object (self->media, "finished", G_CALLBACK (media_finished_cb), self, 0);
+    }
+
+  state = kp_layout_media_request (self->media, uri, image, &texture, &error);
+  if (state == KP_LAYOUT_MEDIA_FAILED)
+    {
+      add_unreachable (self, node, uri, error);
+      return NULL;
+    }
+  if (state == KP_LAYOUT_MEDIA_LOADING)
+    {
+      Waiter *waiter = g_new0 (Waiter, 1);
+
+      waiter->node = node;
+      waiter->uri = g_strdup (uri);
+      g_ptr_array_add (self->waiting, waiter);
+      return image ? get_placeholder (self) : NULL;
+    }
+
+  return texture;
+}
+
 /* The texture of a node's media attribute; NULL when it could not be
  * loaded (a warning names why) and placeholder is FALSE, else the
  * placeholder. */
@@ -561,6 +712,15 @@ load_texture (KpLayoutView       *self,
 
   if (g_hash_table_lookup_extended (self->textures, uri, NULL, &cached))
     texture = cached;
+  else if (self->media_func == NULL && kp_layout_media_is_remote (uri))
+    {
+      texture = request_remote (self, node, uri, TRUE);
+      if (texture != NULL && texture != get_placeholder (self))
+        g_hash_table_insert (self->textures, g_strdup (uri), g_object_ref (texture));
+      if (texture == NULL && placeholder)
+        return get_placeholder (self);
+      return texture;
+    }
   else
     {
       g_autoptr(GError) error = NULL;
@@ -1281,6 +1441,7 @@ build_image_tool (KpLayoutView       *self,
     }
 
   control->texture = g_object_ref (texture);
+  attach_waiter (self, node, widget);
   label_widget (widget, header, kp_layout_node_get_attribute (node, "name"));
   gtk_box_append (GTK_BOX (box), label_chooser (control, labels, NULL, TRUE));
   if (node->kind == KP_LAYOUT_NODE_CROWD_INSTANCE_SEGMENTATION)
@@ -1404,6 +1565,7 @@ build_classifier (KpLayoutView       *self,
       JsonObject *bb = NULL;
 
       kp_layout_shapes_set_texture (KP_LAYOUT_SHAPES (shapes), texture);
+      attach_waiter (self, node, shapes);
       if (overlay != NULL && JSON_NODE_HOLDS_OBJECT (overlay) &&
           json_object_has_member (json_node_get_object (overlay), "boundingBox"))
         {
@@ -2151,6 +2313,18 @@ media_placeholder (KpLayoutView       *self,
   return frame;
 }
 
+/* <audio>, <video> and our media elements stream their src themselves;
+ * the requester still learns at once when it cannot be fetched. */
+static void
+check_reachable (KpLayoutView       *self,
+                 const KpLayoutNode *node)
+{
+  const char *src = kp_layout_node_get_attribute (node, "src");
+
+  if (self->media_func == NULL && kp_layout_media_is_remote (src))
+    request_remote (self, node, src, FALSE);
+}
+
 static GtkWidget *
 build_picture (KpLayoutView       *self,
                const KpLayoutNode *node,
@@ -2180,6 +2354,7 @@ build_picture (KpLayoutView       *self,
     }
 
   picture = gtk_picture_new_for_paintable (GDK_PAINTABLE (texture));
+  attach_waiter (self, node, picture);
   gtk_picture_set_can_shrink (GTK_PICTURE (picture), TRUE);
   gtk_picture_set_content_fit (GTK_PICTURE (picture), GTK_CONTENT_FIT_CONTAIN);
   gtk_widget_set_halign (picture, GTK_ALIGN_START);
@@ -2922,12 +3097,14 @@ build_node (KpLayoutView       *self,
       return build_picture (self, node, "src");
 
     case KP_LAYOUT_NODE_AUDIO:
+      check_reachable (self, node);
       if (kp_layout_node_get_attribute (node, "src") != NULL)
         return kp_audio_segmenter_new_player (kp_layout_node_get_attribute (node, "src"), self->base);
       add_problem (self, node, _("<%s> is shown as a placeholder: it has no src"), node->tag);
       return media_placeholder (self, node, "audio-x-generic-symbolic", _("Audio"));
 
     case KP_LAYOUT_NODE_VIDEO:
+      check_reachable (self, node);
       add_problem (self, node, _("<%s> is shown as a placeholder: the preview does not play media"), node->tag);
       return media_placeholder (self, node, "video-x-generic-symbolic", _("Video"));
 
@@ -2941,6 +3118,7 @@ build_node (KpLayoutView       *self,
         GtkWidget *widget;
         Control *control;
 
+        check_reachable (self, node);
         widget = audio ? kp_audio_segmenter_new (src != NULL ? src : "", self->base, labels, header)
                        : kp_video_tracker_new (src != NULL ? src : "", self->base, labels, header);
         control = control_new (self, node, audio ? CONTROL_AUDIO : CONTROL_VIDEO, widget);
@@ -3250,6 +3428,7 @@ clear_tree (KpLayoutView *self,
   g_hash_table_remove_all (self->by_position);
   g_hash_table_remove_all (self->radio_groups);
   g_hash_table_remove_all (self->textures);
+  g_ptr_array_set_size (self->waiting, 0);
   g_ptr_array_set_size (self->controls, 0);
   g_ptr_array_set_size (self->problems, 0);
   self->submit_button = NULL;
@@ -3419,6 +3598,9 @@ kp_layout_view_dispose (GObject *object)
   g_clear_object (&self->layout);
   g_clear_object (&self->base);
   g_clear_object (&self->placeholder);
+  if (self->media != NULL)
+    g_signal_handlers_disconnect_by_data (self->media, self);
+  g_clear_object (&self->media);
   if (self->media_destroy != NULL)
     g_clear_pointer (&self->media_data, self->media_destroy);
   self->media_func = NULL;
@@ -3441,6 +3623,7 @@ kp_layout_view_finalize (GObject *object)
   g_hash_table_unref (self->radio_groups);
   g_ptr_array_unref (self->problems);
   g_ptr_array_unref (self->windows);
+  g_ptr_array_unref (self->waiting);
   g_hash_table_unref (self->label_ids);
   g_hash_table_unref (self->label_names);
   for (guint i = 0; i < G_N_ELEMENTS (self->external); i++)
@@ -3521,6 +3704,10 @@ kp_layout_view_class_init (KpLayoutViewClass *klass)
     g_signal_new ("changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
                   G_TYPE_NONE, 0);
 
+  signals[PROBLEMS_CHANGED] =
+    g_signal_new ("problems-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 0);
+
   /* Submit buttons use the action; Ctrl+Return submits from anywhere. */
   gtk_widget_class_install_action (widget_class, "layout.submit", NULL, submit_action);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK, "layout.submit", NULL);
@@ -3551,6 +3738,7 @@ kp_layout_view_init (KpLayoutView *self)
   self->radio_groups = g_hash_table_new (g_str_hash, g_str_equal);
   self->problems = kp_layout_problems_new ();
   self->windows = g_ptr_array_new ();
+  self->waiting = g_ptr_array_new_with_free_func ((GDestroyNotify)waiter_free);
   self->label_ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->label_names = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
 }
@@ -3664,6 +3852,20 @@ kp_layout_view_dup_external_uri (KpLayoutView *self)
     g_string_append (uri, fragment);
 
   return g_string_free (uri, FALSE);
+}
+
+void
+kp_layout_view_set_media_timeout (KpLayoutView *self,
+                                  guint         seconds)
+{
+  g_return_if_fail (KP_IS_LAYOUT_VIEW (self));
+
+  if (self->media == NULL)
+    {
+      self->media = kp_layout_media_new ();
+      g_signal_connect_object (self->media, "finished", G_CALLBACK (media_finished_cb), self, 0);
+    }
+  kp_layout_media_set_timeout (self->media, seconds);
 }
 
 GPtrArray *
@@ -4281,6 +4483,15 @@ kp_layout_view_submit (KpLayoutView *self)
 
   g_signal_emit (self, signals[SUBMITTED], 0, answer);
   return TRUE;
+}
+
+static Control *
+lookup_node_control (KpLayoutView       *self,
+                     const KpLayoutNode *node)
+{
+  g_autofree char *key = position_key (node->line, node->column);
+
+  return g_hash_table_lookup (self->by_position, key);
 }
 
 static Control *

@@ -52,12 +52,19 @@ void        kp_layout_view_set_layout       (KpLayoutView      *self,
 void        kp_layout_view_set_base         (KpLayoutView      *self,
                                              GFile             *base);
 /* Replaces the media loader. The default one loads data: URIs and local
- * files (relative to the base) and never touches the network: remote
- * media shows as a placeholder, with a warning. */
+ * files (relative to the base), and fetches http(s) media off the main
+ * thread (a placeholder shows while it loads; one that cannot be fetched
+ * is an "Unreachable media" error of kp_layout_view_get_problems(), with
+ * its line and column; fetched media is kept for the view's life).
+ * <audio>, <video> and the kp- media elements are checked the same way.
+ * A loader given here is used for everything instead. */
 void        kp_layout_view_set_media_func   (KpLayoutView      *self,
                                              KpLayoutMediaFunc  func,
                                              gpointer           user_data,
                                              GDestroyNotify     destroy);
+/* Since session 4. Seconds the default loader waits for an answer (15). */
+void        kp_layout_view_set_media_timeout (KpLayoutView     *self,
+                                              guint             seconds);
 /* The query parameters an ExternalQuestion opens with. NULL keeps the
  * preview's ("ASSIGNMENT_ID_NOT_AVAILABLE" as MTurk previews, …). */
 void        kp_layout_view_set_external_params (KpLayoutView   *self,
@@ -70,7 +77,10 @@ char       *kp_layout_view_dup_external_uri (KpLayoutView      *self) G_GNUC_WAR
 
 /* Problems the view found while building (media it could not load or
  * shows as a placeholder, elements drawn in a reduced way), beside
- * kp_layout_get_problems(). KpLayoutProblem *, sorted by position. */
+ * kp_layout_get_problems(). KpLayoutProblem *, sorted by position.
+ *
+ * Signal "problems-changed" (since session 4): problems were added after
+ * "built" (media found unreachable later). */
 GPtrArray  *kp_layout_view_get_problems     (KpLayoutView      *self);
 
 /* The widget values of every named element, as kp_layout_form_answer()

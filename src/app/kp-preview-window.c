@@ -685,6 +685,7 @@ kp_preview_window_init (KpPreviewWindow *self)
   gtk_widget_set_vexpand (self->view, TRUE);
   g_signal_connect (self->view, "submitted", G_CALLBACK (submitted_cb), self);
   g_signal_connect (self->view, "built", G_CALLBACK (view_built_cb), self);
+  g_signal_connect (self->view, "problems-changed", G_CALLBACK (view_built_cb), self);
   self->status = adw_status_page_new ();
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->status), "dialog-error-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (self->status), _("The Layout Cannot Be Shown"));

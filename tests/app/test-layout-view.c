@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include <adwaita.h>
+#include <libsoup/soup.h>
 
 #include "kp-audio-segmenter.h"
 #include "kp-canvas.h"
@@ -1094,6 +1095,156 @@ test_changed (Fixture       *fixture,
   }
 }
 
+/* http(s) media, from a server on loopback */
+
+typedef struct
+{
+  GBytes *png;
+  guint   n_ok;
+} MediaServer;
+
+static void
+media_server_cb (SoupServer        *server,
+                 SoupServerMessage *message,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  MediaServer *media = user_data;
+
+  if (g_str_equal (path, "/ok.png"))
+    {
+      media->n_ok++;
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (message, "image/png", SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (media->png, NULL), g_bytes_get_size (media->png));
+    }
+  else if (g_str_equal (path, "/garbage.png"))
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (message, "image/png", SOUP_MEMORY_STATIC, "not a picture at all", 20);
+    }
+  else if (g_str_equal (path, "/slow.png"))
+    /* Never answered: the view's timeout gives up. */
+    soup_server_message_pause (message);
+  else
+    soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static guint
+count_unreachable (KpLayoutView *view,
+                   int           line,
+                   const char   *part)
+{
+  GPtrArray *problems = kp_layout_view_get_problems (view);
+  guint n = 0;
+
+  for (guint i = 0; i < problems->len; i++)
+    {
+      const KpLayoutProblem *p = g_ptr_array_index (problems, i);
+
+      if (g_str_has_prefix (p->message, "Unreachable media") && (line == 0 || p->line == line) &&
+          (part == NULL || strstr (p->message, part) != NULL))
+        n++;
+    }
+
+  return n;
+}
+
+static int
+canvas_image_width (Fixture *fixture)
+{
+  g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+  JsonObject *boxes = json_node_get_object (g_hash_table_lookup (values, "boxes"));
+
+  return json_object_get_int_member (json_object_get_object_member (boxes, "inputImageProperties"), "width");
+}
+
+static void
+test_remote_media (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 20, 10);
+  g_autofree char *buffer = NULL;
+  g_autofree char *template = NULL;
+  g_autofree char *base = NULL;
+  GSList *uris;
+  MediaServer media = { NULL, 0 };
+  gint64 deadline;
+  guint n_problem_changes = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x336699ff);
+  {
+    gsize size;
+
+    gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", &error, NULL);
+    g_assert_no_error (error);
+    media.png = g_bytes_new (buffer, size);
+  }
+  soup_server_add_handler (server, NULL, media_server_cb, &media, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  base = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  if (g_str_has_suffix (base, "/"))
+    base[strlen (base) - 1] = '\0';
+
+  template = g_strdup_printf ("<crowd-form>\n"
+                              "<img src=\"%s/ok.png\" alt=\"fine\">\n"
+                              "<img src=\"%s/missing.png\">\n"
+                              "<img src=\"%s/slow.png\">\n"
+                              "<img src=\"%s/garbage.png\">\n"
+                              "<crowd-bounding-box name=\"boxes\" src=\"%s/ok.png\" header=\"Box\" labels=\"['A']\">"
+                              "</crowd-bounding-box>\n"
+                              "<video src=\"%s/gone.webm\"></video>\n"
+                              "</crowd-form>\n", base, base, base, base, base, base);
+  fixture->layout = kp_layout_new_from_data (template, -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  fixture->window = gtk_window_new ();
+  gtk_window_set_default_size (GTK_WINDOW (fixture->window), 900, 700);
+  fixture->view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  kp_layout_view_set_media_timeout (fixture->view, 1);
+  g_signal_connect (fixture->view, "problems-changed", G_CALLBACK (count_cb), &n_problem_changes);
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  gtk_window_set_child (GTK_WINDOW (fixture->window), GTK_WIDGET (fixture->view));
+  gtk_window_present (GTK_WINDOW (fixture->window));
+
+  /* While loading: placeholders, no problem yet. */
+  g_assert_cmpuint (count_unreachable (fixture->view, 0, NULL), ==, 0);
+  g_assert_cmpint (canvas_image_width (fixture), ==, 640);
+
+  deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (count_unreachable (fixture->view, 0, NULL) < 4 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* Each failure with its element's line, and why. */
+  g_assert_cmpuint (count_unreachable (fixture->view, 0, NULL), ==, 4);
+  g_assert_cmpuint (count_unreachable (fixture->view, 3, "404"), ==, 1);
+  g_assert_cmpuint (count_unreachable (fixture->view, 4, NULL), ==, 1);
+  g_assert_cmpuint (count_unreachable (fixture->view, 5, "not an image"), ==, 1);
+  g_assert_cmpuint (count_unreachable (fixture->view, 7, "404"), ==, 1);
+  g_assert_cmpuint (count_unreachable (fixture->view, 2, NULL), ==, 0);
+  g_assert_cmpuint (n_problem_changes, >, 0);
+
+  /* The image arrived: the canvas answers with its real size. */
+  g_assert_cmpint (canvas_image_width (fixture), ==, 20);
+  g_assert_true (KP_IS_CANVAS (control (fixture, "boxes")));
+
+  /* A reload finds it cached: not fetched again, shown at once. */
+  kp_layout_view_set_layout (fixture->view, NULL);
+  kp_layout_view_set_layout (fixture->view, fixture->layout);
+  g_assert_cmpint (canvas_image_width (fixture), ==, 20);
+  g_assert_cmpuint (media.n_ok, ==, 1);
+
+  gtk_window_destroy (GTK_WINDOW (fixture->window));
+  fixture->window = NULL;
+  soup_server_disconnect (server);
+  g_bytes_unref (media.png);
+}
+
 static void
 test_progressive (Fixture       *fixture,
                   gconstpointer  data)
@@ -1185,6 +1336,7 @@ main (int   argc,
   ADD ("html-rendering", test_html_rendering);
   ADD ("progressive", test_progressive);
   ADD ("changed", test_changed);
+  ADD ("remote-media", test_remote_media);
   ADD ("accessible", test_accessible);
 
   return g_test_run ();
