@@ -70,6 +70,7 @@ struct _KpAudioPage
 
   KpAvHistory    history;
   guint          commit_source;
+  guint          history_source;
   guint          tick_id;
   gboolean       restoring;
   gboolean       filling_editor;
@@ -176,9 +177,26 @@ save_regions (KpAudioPage *self)
     report (self, _("The regions could not be saved: %s"), error->message);
 }
 
+/* The history is written a while after the last edit (and on unload):
+ * often enough to survive a crash, without a write per keystroke. */
+static gboolean
+save_history_cb (gpointer data)
+{
+  KpAudioPage *self = data;
+  g_autoptr(GError) error = NULL;
+
+  self->history_source = 0;
+  if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
+    g_debug ("Could not save the undo history: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 notify_undo (KpAudioPage *self)
 {
+  g_clear_handle_id (&self->history_source, g_source_remove);
+  if (self->history_path != NULL)
+    self->history_source = g_timeout_add_seconds (2, save_history_cb, self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_UNDO]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
 }
@@ -992,6 +1010,7 @@ kp_audio_page_unload (KpAudioPage *self)
       if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
         g_debug ("Could not save the undo history: %s", error->message);
     }
+  g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->commit_source, g_source_remove);
   if (self->tick_id != 0)
     {

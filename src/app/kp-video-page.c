@@ -65,6 +65,7 @@ struct _KpVideoPage
 
   KpAvHistory    history;
   guint          commit_source;
+  guint          history_source;
   gboolean       restoring;
   gboolean       filling_editor;
   GPtrArray     *bound_items; /* GtkListItem *, unowned */
@@ -155,9 +156,26 @@ save_tracks (KpVideoPage *self)
     report (self, _("The tracks could not be saved: %s"), error->message);
 }
 
+/* The history is written a while after the last edit (and on unload):
+ * often enough to survive a crash, without a write per keystroke. */
+static gboolean
+save_history_cb (gpointer data)
+{
+  KpVideoPage *self = data;
+  g_autoptr(GError) error = NULL;
+
+  self->history_source = 0;
+  if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
+    g_debug ("Could not save the undo history: %s", error->message);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 notify_undo (KpVideoPage *self)
 {
+  g_clear_handle_id (&self->history_source, g_source_remove);
+  if (self->history_path != NULL)
+    self->history_source = g_timeout_add_seconds (2, save_history_cb, self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_UNDO]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
 }
@@ -865,6 +883,7 @@ kp_video_page_unload (KpVideoPage *self)
       if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
         g_debug ("Could not save the undo history: %s", error->message);
     }
+  g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->commit_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);

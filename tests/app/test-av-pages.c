@@ -1252,6 +1252,19 @@ test_audio_transport (Fixture       *f,
 }
 
 
+static gboolean
+history_saved (gpointer data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_file (parser, data, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root)
+         && json_object_get_int_member_with_default (json_node_get_object (root), "index", -1) == 1;
+}
+
 /* A damaged annotation file is kept aside, said so, and the page starts
  * empty; a damaged history is ignored. */
 static void
@@ -1279,6 +1292,8 @@ test_damaged_files (Fixture       *f,
   /* It still edits and saves. */
   drag_region (page, 100, 200);
   wait_until (can_undo, page);
+  /* The history is saved soon after the edit, before any unload. */
+  wait_until (history_saved, history);
   close_page (f);
   page = new_audio_page (f);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (_kp_audio_page_get_regions (page))), ==, 1);
