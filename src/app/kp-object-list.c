@@ -160,6 +160,7 @@ struct _KpObjectList
   GtkStringList      *filter_names;
   GtkWidget          *scroller;
   GtkListView        *view;
+  GHashTable         *bound;          /* Row* of the rows on screen */
 
   guint               syncing : 1;
   guint               updating_filter : 1;
@@ -175,6 +176,7 @@ enum {
 static guint signals[N_SIGNALS];
 
 static void sync_from_canvas (KpObjectList *self);
+static void refresh_bound_rows (KpObjectList *self);
 
 static const KpLabel *
 find_label (KpObjectList *self,
@@ -224,26 +226,44 @@ update_count (KpObjectList *self)
   gtk_label_set_label (self->count_label, text);
 }
 
+/* Reads the ids again. Only the rows that differ (between the same first
+ * and last ones) are reported: GTK's list machinery costs each added row
+ * something, even off screen, so after adding 100 objects to 100,000 the
+ * list hears of 100. Rows still on screen are refreshed in place. */
 static void
 rebuild (KpObjectList *self)
 {
   GPtrArray *annotations = self->document ? kp_document_get_annotations (self->document) : NULL;
-  guint old_n = self->model->ids->len;
+  g_autoptr(GArray) old_ids = self->model->ids;
+  GArray *ids = g_array_sized_new (FALSE, FALSE, sizeof (gint64), annotations ? annotations->len : 0);
+  guint prefix = 0, suffix = 0;
 
-  g_array_set_size (self->model->ids, 0);
   for (guint i = 0; annotations != NULL && i < annotations->len; i++)
     {
       const KpAnnotation *annotation = g_ptr_array_index (annotations, i);
 
       if (passes_filter (self, annotation))
-        g_array_append_val (self->model->ids, annotation->id);
+        g_array_append_val (ids, annotation->id);
     }
+
+  while (prefix < old_ids->len && prefix < ids->len &&
+         g_array_index (old_ids, gint64, prefix) == g_array_index (ids, gint64, prefix))
+    prefix++;
+  while (suffix < old_ids->len - prefix && suffix < ids->len - prefix &&
+         g_array_index (old_ids, gint64, old_ids->len - 1 - suffix) ==
+         g_array_index (ids, gint64, ids->len - 1 - suffix))
+    suffix++;
+
+  self->model->ids = ids;
   kp_object_model_invalidate (self->model);
 
   self->syncing = TRUE;
-  g_list_model_items_changed (G_LIST_MODEL (self->model), 0, old_n, self->model->ids->len);
+  if (old_ids->len - prefix - suffix > 0 || ids->len - prefix - suffix > 0)
+    g_list_model_items_changed (G_LIST_MODEL (self->model), prefix,
+                                old_ids->len - prefix - suffix, ids->len - prefix - suffix);
   self->syncing = FALSE;
 
+  refresh_bound_rows (self);
   update_count (self);
   sync_from_canvas (self);
 }
@@ -464,6 +484,7 @@ kp_object_list_toggle_locked (KpObjectList *self,
 typedef struct
 {
   KpObjectList *list;             /* unowned: rows die with it */
+  GtkListItem  *list_item;        /* unowned: owns the row */
   gint64        id;
   GdkRGBA       color;
   GtkWidget    *swatch;
@@ -521,6 +542,7 @@ setup_cb (GtkSignalListItemFactory *factory,
   Row *row = g_new0 (Row, 1);
 
   row->list = self;
+  row->list_item = list_item;
 
   row->swatch = gtk_drawing_area_new ();
   gtk_drawing_area_set_content_width (GTK_DRAWING_AREA (row->swatch), 12);
@@ -635,20 +657,17 @@ dup_summary (KpObjectList       *self,
 }
 
 static void
-bind_cb (GtkSignalListItemFactory *factory,
-         GtkListItem              *list_item,
-         KpObjectList             *self)
+bind_row (KpObjectList *self,
+          Row          *row)
 {
-  Row *row = g_object_get_data (G_OBJECT (list_item), "kp-row");
-  KpObjectItem *item = gtk_list_item_get_item (list_item);
+  GtkListItem *list_item = row->list_item;
   const KpAnnotation *annotation;
   const KpLabel *label;
   g_autofree char *name = NULL;
   g_autofree char *summary = NULL;
   gboolean hidden, locked;
 
-  row->id = item->id;
-  annotation = self->document ? kp_document_lookup (self->document, item->id) : NULL;
+  annotation = self->document ? kp_document_lookup (self->document, row->id) : NULL;
   if (annotation == NULL)
     return;
 
@@ -685,6 +704,48 @@ bind_cb (GtkSignalListItemFactory *factory,
   gtk_accessible_update_property (GTK_ACCESSIBLE (row->lock),
                                   GTK_ACCESSIBLE_PROPERTY_LABEL, _("Locked"), -1);
   gtk_widget_set_opacity (gtk_list_item_get_child (list_item), hidden ? 0.6 : 1.0);
+}
+
+static void
+bind_cb (GtkSignalListItemFactory *factory,
+         GtkListItem              *list_item,
+         KpObjectList             *self)
+{
+  Row *row = g_object_get_data (G_OBJECT (list_item), "kp-row");
+  KpObjectItem *item = gtk_list_item_get_item (list_item);
+
+  row->id = item->id;
+  g_hash_table_add (self->bound, row);
+  bind_row (self, row);
+}
+
+static void
+unbind_cb (GtkSignalListItemFactory *factory,
+           GtkListItem              *list_item,
+           KpObjectList             *self)
+{
+  if (self->bound != NULL)
+    g_hash_table_remove (self->bound, g_object_get_data (G_OBJECT (list_item), "kp-row"));
+}
+
+static void
+teardown_cb (GtkSignalListItemFactory *factory,
+             GtkListItem              *list_item,
+             KpObjectList             *self)
+{
+  if (self->bound != NULL)
+    g_hash_table_remove (self->bound, g_object_get_data (G_OBJECT (list_item), "kp-row"));
+}
+
+static void
+refresh_bound_rows (KpObjectList *self)
+{
+  GHashTableIter iter;
+  gpointer row;
+
+  g_hash_table_iter_init (&iter, self->bound);
+  while (g_hash_table_iter_next (&iter, &row, NULL))
+    bind_row (self, row);
 }
 
 /* Filter */
@@ -760,6 +821,7 @@ kp_object_list_dispose (GObject *object)
   g_clear_object (&self->model);
   g_clear_pointer (&self->labels, g_ptr_array_unref);
   g_clear_pointer (&self->attributes, g_ptr_array_unref);
+  g_clear_pointer (&self->bound, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_object_list_parent_class)->dispose (object);
 }
@@ -790,6 +852,7 @@ kp_object_list_init (KpObjectList *self)
 
   gtk_orientable_set_orientation (GTK_ORIENTABLE (layout), GTK_ORIENTATION_VERTICAL);
 
+  self->bound = g_hash_table_new (NULL, NULL);
   self->model = g_object_new (KP_TYPE_OBJECT_MODEL, NULL);
   self->selection = gtk_multi_selection_new (g_object_ref (G_LIST_MODEL (self->model)));
   g_signal_connect_object (self->selection, "selection-changed",
@@ -837,6 +900,8 @@ kp_object_list_init (KpObjectList *self)
   factory = gtk_signal_list_item_factory_new ();
   g_signal_connect_object (factory, "setup", G_CALLBACK (setup_cb), self, 0);
   g_signal_connect_object (factory, "bind", G_CALLBACK (bind_cb), self, 0);
+  g_signal_connect_object (factory, "unbind", G_CALLBACK (unbind_cb), self, 0);
+  g_signal_connect_object (factory, "teardown", G_CALLBACK (teardown_cb), self, 0);
 
   self->view = GTK_LIST_VIEW (gtk_list_view_new (g_object_ref (GTK_SELECTION_MODEL (self->selection)),
                                                  g_object_ref (factory)));
@@ -916,15 +981,7 @@ copy_array (GPtrArray      *array,
 static void
 refresh_rows (KpObjectList *self)
 {
-  guint n = self->model->ids->len;
-
-  if (n == 0)
-    return;
-
-  self->syncing = TRUE;
-  g_list_model_items_changed (G_LIST_MODEL (self->model), 0, n, n);
-  self->syncing = FALSE;
-  sync_from_canvas (self);
+  refresh_bound_rows (self);
 }
 
 void

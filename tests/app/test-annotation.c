@@ -282,6 +282,24 @@ test_palette (Fixture       *fixture,
   g_assert_cmpstrv (accels, ((const char *[]) { "r", NULL }));
   g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (GTK_WIDGET (kp_tool_palette_get_button (palette, "eraser"))),
                             "(E)"));
+
+  /* The crosshair (View menu, Ctrl+H), remembered in GSettings. */
+  {
+    g_autoptr(GSettings) settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
+
+    g_assert_false (kp_canvas_get_show_crosshair (canvas));
+    activate (fixture, "show-crosshair", NULL);
+    g_assert_true (kp_canvas_get_show_crosshair (canvas));
+    g_assert_true (g_settings_get_boolean (settings, "show-crosshair"));
+    activate (fixture, "show-crosshair", NULL);
+    g_assert_false (kp_canvas_get_show_crosshair (canvas));
+  }
+
+  /* Brightness from the View menu's slider reaches the canvas. */
+  gtk_range_set_value (fixture->window->brightness_scale, 0.25);
+  g_assert_cmpfloat (kp_canvas_get_brightness (canvas), ==, 0.25);
+  activate (fixture, "reset-adjustments", NULL);
+  g_assert_cmpfloat (gtk_range_get_value (fixture->window->brightness_scale), ==, 0);
 }
 
 static GArray *
