@@ -197,7 +197,8 @@ gint64      kp_tool_require_label   (KpTool          *self);
  * the new id or 0. */
 gint64      kp_tool_add_annotation  (KpTool          *self,
                                      const KpAnnotation *annotation);
-/* Whether (x, y) in image pixels is on the image. */
+/* Whether (x, y) in image pixels was on the image; moves it onto the
+ * image either way. FALSE without an image. */
 gboolean    kp_tool_clamp_to_image  (KpTool          *self,
                                      double          *x,
                                      double          *y);

@@ -1372,6 +1372,46 @@ test_polygon_50k (Fixture       *fixture,
   g_assert_true (kp_annotation_equal (lookup (fixture, id), &before));
 }
 
+static void
+test_cursors (Fixture       *fixture,
+              gconstpointer  data)
+{
+  gint64 box, polygon;
+  KpTool *tool;
+
+  box = add_box (fixture, 300, 300, 50, 40);
+  polygon = add_square (fixture);
+
+  tool = use_tool (fixture, KP_TOOL_KIND_BOX);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 500, 50), ==, "crosshair");
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 320, 320), ==, "move");
+  select_ids (fixture, &box, 1);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 350, 340), ==,
+                   kp_handle_cursor_name (KP_HANDLE_BOTTOM_RIGHT));
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 325, 300), ==,
+                   kp_handle_cursor_name (KP_HANDLE_TOP));
+
+  tool = use_tool (fixture, KP_TOOL_KIND_SELECT);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 500, 50), ==, "default");
+  select_ids (fixture, &polygon, 1);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 200, 100), ==, "grab");
+  press (fixture, 200, 100, 0);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 200, 100), ==, "grabbing");
+  g_assert_true (kp_tool_cancel (tool));
+  g_assert_false (kp_tool_cancel (tool));
+
+  /* A polygon being drawn points at the vertex that closes it. */
+  tool = use_tool (fixture, KP_TOOL_KIND_POLYGON);
+  click (fixture, 400, 50, 0);
+  click (fixture, 450, 50, 0);
+  click (fixture, 450, 100, 0);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 401, 51), ==, "pointer");
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 420, 80), ==, "crosshair");
+
+  tool = use_tool (fixture, KP_TOOL_KIND_BRUSH);
+  g_assert_cmpstr (kp_tool_get_cursor_name (tool, 320, 320), ==, "crosshair");
+}
+
 /* Rendering: the tool's marks where they belong. */
 
 static void
@@ -1556,6 +1596,7 @@ main (int   argc,
   ADD ("keyboard-polygon", test_keyboard_polygon);
   ADD ("random-edits", test_random_edits);
   ADD ("polygon-50k", test_polygon_50k);
+  ADD ("cursors", test_cursors);
   ADD ("render", test_render);
 
 #undef ADD
