@@ -18,9 +18,6 @@
 #include "kp-video-page.h"
 #include "kp-window-private.h"
 
-#pragma weak kp_video_page_undo
-#pragma weak kp_video_page_get_type
-#pragma weak kp_video_page_redo
 
 /* Colours for new labels, from the GNOME palette. */
 static const char *label_palette[] = {
@@ -291,7 +288,7 @@ undo_action (GSimpleAction *action,
     {
       if (KP_IS_AUDIO_PAGE (page))
         kp_audio_page_undo (KP_AUDIO_PAGE (page));
-      else if (kp_video_page_undo != NULL)
+      else
         kp_video_page_undo (KP_VIDEO_PAGE (page));
       return;
     }
@@ -314,7 +311,7 @@ redo_action (GSimpleAction *action,
     {
       if (KP_IS_AUDIO_PAGE (page))
         kp_audio_page_redo (KP_AUDIO_PAGE (page));
-      else if (kp_video_page_redo != NULL)
+      else
         kp_video_page_redo (KP_VIDEO_PAGE (page));
       return;
     }

@@ -21,16 +21,6 @@
 #include "kp-video-page.h"
 #include "kp-window-private.h"
 
-/* The video page and the image layer are written at the same time as
- * this window; until they are in the build, their media show an error. */
-#pragma weak kp_video_page_new
-#pragma weak kp_video_page_get_type
-#pragma weak kp_video_page_load
-#pragma weak kp_video_page_unload
-#pragma weak kp_image_layer_new_async
-#pragma weak kp_image_layer_new_finish
-#pragma weak kp_image_layer_wants_size
-
 #define THUMBNAIL_SIZE 80
 #define MAX_RECENT_PROJECTS 10
 
@@ -513,8 +503,7 @@ static gboolean
 wants_layer (int width,
              int height)
 {
-  return kp_image_layer_wants_size != NULL && kp_image_layer_new_async != NULL &&
-         width > 0 && height > 0 && kp_image_layer_wants_size (width, height);
+  return width > 0 && height > 0 && kp_image_layer_wants_size (width, height);
 }
 
 /* Audio and video media: their own pages, in place of the canvas. */
@@ -526,7 +515,7 @@ hide_media_page (KpWindow *self)
 
   if (self->shown_page == self->audio_page)
     kp_audio_page_unload (KP_AUDIO_PAGE (self->audio_page));
-  else if (self->shown_page == self->video_page && kp_video_page_unload != NULL)
+  else if (self->shown_page == self->video_page)
     kp_video_page_unload (KP_VIDEO_PAGE (self->video_page));
 
   self->shown_page = NULL;
@@ -550,7 +539,7 @@ show_media_page (KpWindow      *self,
       page = self->audio_page;
       kp_audio_page_load (KP_AUDIO_PAGE (page), self->store, media);
     }
-  else if (kp_video_page_new != NULL)
+  else
     {
       if (self->video_page == NULL)
         {
@@ -561,13 +550,6 @@ show_media_page (KpWindow      *self,
         }
       page = self->video_page;
       kp_video_page_load (KP_VIDEO_PAGE (page), self->store, media);
-    }
-  else
-    {
-      adw_status_page_set_description (self->image_error_page, _("This version cannot show videos."));
-      gtk_stack_set_visible_child_name (self->canvas_stack, "error");
-      set_image_state (self, FALSE, FALSE, _("This version cannot show videos."));
-      return;
     }
 
   self->shown_page = page;
@@ -783,6 +765,67 @@ layer_loaded_cb (GObject      *object,
   present_texture (self, NULL, layer);
 }
 
+/* Large images are never decoded whole: tiles, off the main thread. */
+static void
+start_load (LoadData   *data,
+            const char *path,
+            int         width,
+            int         height)
+{
+  if (wants_layer (width, height))
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (path);
+
+      kp_image_layer_new_async (file, NULL, data->cancellable, layer_loaded_cb, data);
+      return;
+    }
+
+  kp_image_load_async (path, data->cancellable, image_loaded_cb, data);
+}
+
+static void
+probe_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  int size[2] = { 0, 0 };
+
+  /* The header only: the size decides how to decode. */
+  gdk_pixbuf_get_file_info (task_data, &size[0], &size[1]);
+  g_task_return_pointer (task, g_memdup2 (size, sizeof size), g_free);
+}
+
+static void
+probed_cb (GObject      *object,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  LoadData *data = user_data;
+  g_autofree int *size = g_task_propagate_pointer (G_TASK (result), NULL);
+  const char *path = g_task_get_task_data (G_TASK (result));
+
+  if (g_cancellable_is_cancelled (data->cancellable) || data->item != data->self->current_item)
+    {
+      load_data_free (data);
+      return;
+    }
+
+  start_load (data, path, size ? size[0] : 0, size ? size[1] : 0);
+}
+
+/* The size is not known until the images are probed in the background. */
+static void
+probe_then_load (LoadData   *data,
+                 const char *path)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, data->cancellable, probed_cb, data);
+
+  g_task_set_source_tag (task, probe_then_load);
+  g_task_set_task_data (task, g_strdup (path), g_free);
+  g_task_run_in_thread (task, probe_thread);
+}
+
 static void
 show_item (KpWindow    *self,
            KpMediaItem *item)
@@ -868,16 +911,10 @@ show_item (KpWindow    *self,
 
   path = kp_store_dup_media_file (self->store, media);
 
-  /* Large images are never decoded whole: tiles, off the main thread. */
-  if (wants_layer (media->width, media->height))
-    {
-      g_autoptr(GFile) file = g_file_new_for_path (path);
-
-      kp_image_layer_new_async (file, NULL, self->image_cancellable, layer_loaded_cb, data);
-      return;
-    }
-
-  kp_image_load_async (path, self->image_cancellable, image_loaded_cb, data);
+  if (media->width > 0 && media->height > 0)
+    start_load (data, path, media->width, media->height);
+  else
+    probe_then_load (data, path);
   schedule_prefetch (self);
 }
 

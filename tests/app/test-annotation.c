@@ -153,8 +153,17 @@ fixture_set_up (Fixture       *fixture,
   write_jpeg (fixture->folder, "a.jpg", 320, 240, 0x806040ff);
   write_jpeg (fixture->folder, "b.jpg", 320, 240, 0x406080ff);
   write_jpeg (fixture->folder, "c.jpg", 320, 240, 0x408060ff);
-  if (user_data != NULL)
+  if (g_strcmp0 (user_data, "audio") == 0)
     write_wav (fixture->folder, "d.wav");
+  if (g_strcmp0 (user_data, "large") == 0)
+    {
+      g_autoptr(GdkPixbuf) wide = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8400, 16);
+      g_autofree char *path = g_build_filename (fixture->folder, "e-wide.png", NULL);
+
+      gdk_pixbuf_fill (wide, 0x203040ff);
+      gdk_pixbuf_save (wide, path, "png", &error, NULL);
+      g_assert_no_error (error);
+    }
 
   fixture->app = kp_application_new ();
   g_application_set_flags (G_APPLICATION (fixture->app), G_APPLICATION_NON_UNIQUE);
@@ -864,6 +873,27 @@ test_audio_page (Fixture       *fixture,
   g_assert_cmpstr (gtk_stack_get_visible_child_name (fixture->window->canvas_stack), ==, "canvas");
 }
 
+static void
+test_large_image (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpImageLayer *layer;
+
+  /* Last in the list; its size is read from the header first. */
+  select_and_wait (fixture, 3);
+  g_assert_true (kp_window_get_image_loaded (fixture->window));
+  layer = kp_canvas_get_image_layer (canvas);
+  g_assert_nonnull (layer);
+  g_assert_cmpint (kp_image_layer_get_width (layer), ==, 8400);
+  g_assert_null (kp_canvas_get_texture (canvas));
+
+  /* A small image after it is a texture again. */
+  select_and_wait (fixture, 0);
+  g_assert_null (kp_canvas_get_image_layer (canvas));
+  g_assert_nonnull (kp_canvas_get_texture (canvas));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -891,6 +921,8 @@ main (int   argc,
   ADD ("prefetch", test_prefetch);
   g_test_add ("/kempelen/app/annotation/audio-page", Fixture, "audio",
               fixture_set_up, test_audio_page, fixture_tear_down);
+  g_test_add ("/kempelen/app/annotation/large-image", Fixture, "large",
+              fixture_set_up, test_large_image, fixture_tear_down);
 
 #undef ADD
 
