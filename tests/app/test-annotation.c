@@ -13,6 +13,7 @@
 #include "kp-audio-page.h"
 #include "kp-keymap.h"
 #include "kp-keymap-editor.h"
+#include "kp-video-page.h"
 #include "kp-window-private.h"
 #include "../kp-test-privileges.h"
 
@@ -154,7 +155,14 @@ fixture_set_up (Fixture       *fixture,
   write_jpeg (fixture->folder, "b.jpg", 320, 240, 0x406080ff);
   write_jpeg (fixture->folder, "c.jpg", 320, 240, 0x408060ff);
   if (g_strcmp0 (user_data, "audio") == 0)
-    write_wav (fixture->folder, "d.wav");
+    {
+      g_autofree char *video = g_build_filename (fixture->folder, "f.mp4", NULL);
+
+      write_wav (fixture->folder, "d.wav");
+      /* Not a real video: the video page shows what is wrong itself. */
+      g_file_set_contents (video, "not a video", -1, &error);
+      g_assert_no_error (error);
+    }
   if (g_strcmp0 (user_data, "large") == 0)
     {
       g_autoptr(GdkPixbuf) wide = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 8400, 16);
@@ -848,25 +856,36 @@ is_audio_page (Fixture *fixture)
   return KP_IS_AUDIO_PAGE (child);
 }
 
-static void
-test_audio_page (Fixture       *fixture,
-                 gconstpointer  user_data)
+static guint
+find_media (Fixture    *fixture,
+            const char *path)
 {
   GListModel *model = kp_window_get_media_model (fixture->window);
-  guint position = GTK_INVALID_LIST_POSITION;
 
   for (guint i = 0; i < g_list_model_get_n_items (model); i++)
     {
       g_autoptr(KpMediaItem) item = g_list_model_get_item (model, i);
 
-      if (g_str_equal (kp_media_item_get_path (item), "d.wav"))
-        position = i;
+      if (g_str_equal (kp_media_item_get_path (item), path))
+        return i;
     }
-  g_assert_cmpuint (position, !=, GTK_INVALID_LIST_POSITION);
 
-  select_and_wait (fixture, position);
+  g_error ("%s is not in the list", path);
+  return GTK_INVALID_LIST_POSITION;
+}
+
+static void
+test_audio_page (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  select_and_wait (fixture, find_media (fixture, "d.wav"));
   g_assert_true (is_audio_page (fixture));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "paste"));
+  /* Undo follows the page, which has nothing to undo yet. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (fixture->window), "undo"));
+
+  select_and_wait (fixture, find_media (fixture, "f.mp4"));
+  g_assert_true (KP_IS_VIDEO_PAGE (gtk_stack_get_visible_child (fixture->window->canvas_stack)));
 
   /* Back to an image: the canvas again. */
   select_and_wait (fixture, 0);
