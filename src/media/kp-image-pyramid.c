@@ -15,6 +15,9 @@
 #include "kp-image-pyramid.h"
 
 #include <errno.h>
+#ifdef __GLIBC__
+# include <malloc.h>
+#endif
 #include <setjmp.h>
 #include <stdio.h>
 #include <string.h>
@@ -1257,6 +1260,12 @@ kp_image_pyramid_build (KpImagePyramid          *self,
   }
   if (!ok)
     return FALSE;
+
+#ifdef __GLIBC__
+  /* The band buffers were tens of megabytes: give them back to the
+   * system rather than keep them in the allocator's free lists. */
+  malloc_trim (0);
+#endif
 
   warning = kp_image_pyramid_dup_warning (self);
   complete_path = g_build_filename (self->cache_path, COMPLETE_NAME, NULL);
