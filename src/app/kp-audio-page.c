@@ -976,7 +976,9 @@ kp_audio_page_load (KpAudioPage   *self,
   kp_peaks_load_async (self->peaks, self->file, KP_PEAKS_LOAD_NONE, self->cancellable,
                        peaks_loaded_cb, g_object_ref (self));
 
-  self->player = kp_player_new (self->sink_name);
+  /* KP_AUDIO_SINK names another sink, as for the layout elements (tests
+   * use "fakesink"). */
+  self->player = kp_player_new (self->sink_name != NULL ? self->sink_name : g_getenv ("KP_AUDIO_SINK"));
   g_signal_connect_object (self->player, "error", G_CALLBACK (player_error_cb), self, G_CONNECT_SWAPPED);
   if (!kp_player_set_file (self->player, self->file, &error))
     {
