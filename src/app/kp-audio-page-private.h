@@ -11,8 +11,9 @@
 
 G_BEGIN_DECLS
 
-/* The audio sink of players made by later loads (NULL: autoaudiosink;
- * tests pass "fakesink"). */
+/* The audio sink of players made by later loads (NULL: the one the
+ * KP_AUDIO_SINK environment variable names, else autoaudiosink; tests
+ * pass "fakesink"). */
 void          _kp_audio_page_set_sink         (KpAudioPage  *self,
                                                const char   *sink_name);
 GtkWidget    *_kp_audio_page_get_waveform     (KpAudioPage  *self);
