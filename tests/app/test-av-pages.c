@@ -552,6 +552,35 @@ go_to (KpVideoPage *page,
   settle ();
 }
 
+/* The action a key runs, from the widget's own shortcuts. */
+static const char *
+action_for_key (GtkWidget       *widget,
+                guint            keyval,
+                GdkModifierType  modifiers)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (widget);
+
+  for (guint c = 0; c < g_list_model_get_n_items (controllers); c++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, c);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint i = 0; i < g_list_model_get_n_items (G_LIST_MODEL (controller)); i++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), i);
+          GtkShortcutTrigger *trigger = gtk_shortcut_get_trigger (shortcut);
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          if (GTK_IS_KEYVAL_TRIGGER (trigger) && GTK_IS_NAMED_ACTION (action)
+              && gtk_keyval_trigger_get_keyval (GTK_KEYVAL_TRIGGER (trigger)) == keyval
+              && gtk_keyval_trigger_get_modifiers (GTK_KEYVAL_TRIGGER (trigger)) == modifiers)
+            return gtk_named_action_get_action_name (GTK_NAMED_ACTION (action));
+        }
+    }
+  return NULL;
+}
+
 static void
 test_video_step (Fixture       *f,
                  gconstpointer  data)
@@ -560,6 +589,18 @@ test_video_step (Fixture       *f,
 
   g_assert_null (_kp_video_page_get_error (page));
   assert_frame (page, 0);
+
+  /* The keys: Left / Right or comma / period step, space plays. */
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_Right, 0), ==, "video.next-frame");
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_period, 0), ==, "video.next-frame");
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_Left, 0), ==, "video.previous-frame");
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_comma, 0), ==, "video.previous-frame");
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_space, 0), ==, "video.play-pause");
+  g_assert_cmpstr (action_for_key (GTK_WIDGET (page), GDK_KEY_k, 0), ==, "video.add-keyframe");
+  g_assert_cmpstr (action_for_key (_kp_video_page_get_frame_view (page), GDK_KEY_Return, 0), ==,
+                   "frame.finish-shape");
+  g_assert_cmpstr (action_for_key (_kp_video_page_get_frame_view (page), GDK_KEY_plus, 0), ==,
+                   "frame.zoom-in");
   for (int i = 1; i <= 5; i++)
     {
       gtk_widget_activate_action (GTK_WIDGET (page), "video.next-frame", NULL);
