@@ -27,6 +27,7 @@ typedef enum
   DRAG_CREATE,
   DRAG_MOVE_SHAPE, /* a polygon or points track: edit_box[0..1] is the offset */
   DRAG_ADD_POINT,  /* a click that adds a point to the pending shape */
+  DRAG_VERTEX,     /* one point of the selected polygon or points track: edit_box[0..1] is the offset */
 } DragMode;
 
 struct _KpFrameView
@@ -51,6 +52,8 @@ struct _KpFrameView
   double drag_y;
   double drag_box[4]; /* video coordinates at drag begin */
   double edit_box[4]; /* while dragging */
+
+  guint drag_vertex;
 
   KpTrackShapeType new_shape;
   GArray *pending;    /* double x, y pairs of the polygon or points being made */
@@ -311,6 +314,41 @@ tracks_changed_cb (KpFrameView *self)
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
+/* A point of the selected polygon or points track within a handle of
+ * (vx, vy): dragging it moves that point alone. */
+static KpTrack *
+vertex_at (KpFrameView *self,
+           double       vx,
+           double       vy,
+           guint       *vertex)
+{
+  g_autoptr(KpTrackShape) s = NULL;
+  double scale, ox, oy, handle, best = G_MAXDOUBLE;
+  KpTrack *track;
+
+  if (self->tracks == NULL || self->selected_track == 0 || self->pending->len > 0)
+    return NULL;
+  track = kp_tracks_get_track (self->tracks, self->selected_track);
+  if (track == NULL || kp_track_get_shape_type (track) == KP_TRACK_SHAPE_BOX)
+    return NULL;
+  s = kp_track_get_shape (track, self->frame);
+  if (s == NULL || s->outside)
+    return NULL;
+  get_transform (self, &scale, &ox, &oy);
+  handle = HANDLE_SIZE / scale;
+  for (guint i = 0; i + 1 < s->n_coords; i += 2)
+    {
+      double d = hypot (s->coords[i] - vx, s->coords[i + 1] - vy);
+
+      if (d <= handle && d < best)
+        {
+          best = d;
+          *vertex = i / 2;
+        }
+    }
+  return best < G_MAXDOUBLE ? track : NULL;
+}
+
 /* A polygon or points track whose shape (its bounds, widened by a handle)
  * holds the point. */
 static KpTrack *
@@ -404,6 +442,14 @@ kp_frame_view_drag_begin (KpFrameView *self,
   kp_frame_view_widget_to_video (self, x, y, &vx, &vy);
   self->drag_x = x;
   self->drag_y = y;
+  if ((track = vertex_at (self, vx, vy, &self->drag_vertex)) != NULL)
+    {
+      self->drag_mode = DRAG_VERTEX;
+      self->drag_track = kp_track_get_id (track);
+      memset (self->drag_box, 0, sizeof self->drag_box);
+      memcpy (self->edit_box, self->drag_box, sizeof self->edit_box);
+      return;
+    }
   track = box_track_at (self, vx, vy, &on_handle, self->drag_box);
   if (track != NULL)
     {
@@ -465,6 +511,7 @@ kp_frame_view_drag_update (KpFrameView *self,
       self->edit_box[3] += vdy;
       break;
     case DRAG_MOVE_SHAPE:
+    case DRAG_VERTEX:
       self->edit_box[0] = vdx;
       self->edit_box[1] = vdy;
       break;
@@ -500,7 +547,7 @@ kp_frame_view_drag_end (KpFrameView *self,
       gtk_widget_queue_draw (GTK_WIDGET (self));
       return;
     }
-  if (mode == DRAG_MOVE_SHAPE)
+  if (mode == DRAG_MOVE_SHAPE || mode == DRAG_VERTEX)
     {
       track = kp_tracks_get_track (self->tracks, self->drag_track);
       if (track == NULL || (fabs (self->edit_box[0]) < 0.5 && fabs (self->edit_box[1]) < 0.5))
@@ -510,10 +557,11 @@ kp_frame_view_drag_end (KpFrameView *self,
         }
       shape = kp_track_get_shape (track, self->frame);
       for (guint i = 0; shape != NULL && i + 1 < shape->n_coords; i += 2)
-        {
-          shape->coords[i] += self->edit_box[0];
-          shape->coords[i + 1] += self->edit_box[1];
-        }
+        if (mode == DRAG_MOVE_SHAPE || i / 2 == self->drag_vertex)
+          {
+            shape->coords[i] += self->edit_box[0];
+            shape->coords[i + 1] += self->edit_box[1];
+          }
       if (shape != NULL)
         {
           shape->keyframe = TRUE;
@@ -634,8 +682,15 @@ draw_track (KpFrameView *self,
       int h = gtk_widget_get_height (GTK_WIDGET (self));
       cairo_t *cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (0, 0, w, h));
 
-      if (self->drag_mode == DRAG_MOVE_SHAPE && self->drag_track == kp_track_get_id (track))
-        cairo_translate (cr, self->edit_box[0] * scale, self->edit_box[1] * scale);
+      /* s is a copy: a drag under way is drawn by moving its points. */
+      if ((self->drag_mode == DRAG_MOVE_SHAPE || self->drag_mode == DRAG_VERTEX)
+          && self->drag_track == kp_track_get_id (track))
+        for (guint i = 0; i + 1 < s->n_coords; i += 2)
+          if (self->drag_mode == DRAG_MOVE_SHAPE || i / 2 == self->drag_vertex)
+            {
+              s->coords[i] += self->edit_box[0];
+              s->coords[i + 1] += self->edit_box[1];
+            }
       gdk_cairo_set_source_rgba (cr, color);
       cairo_set_line_width (cr, s->keyframe ? 2.5 : 1.5);
       if (s->occluded)
@@ -646,6 +701,12 @@ draw_track (KpFrameView *self,
             cairo_line_to (cr, ox + s->coords[i] * scale, oy + s->coords[i + 1] * scale);
           cairo_close_path (cr);
           cairo_stroke (cr);
+          /* The selected polygon's points are handles. */
+          for (guint i = 0; selected && i + 1 < s->n_coords; i += 2)
+            cairo_rectangle (cr, ox + s->coords[i] * scale - HANDLE_SIZE / 4,
+                             oy + s->coords[i + 1] * scale - HANDLE_SIZE / 4,
+                             HANDLE_SIZE / 2, HANDLE_SIZE / 2);
+          cairo_fill (cr);
         }
       else
         {

@@ -34,7 +34,8 @@ G_DECLARE_FINAL_TYPE (KpFrameView, kp_frame_view, KP, FRAME_VIEW, GtkWidget)
  * at the current frame and selects the track. A click selects. With
  * "new shape" polygon or points, clicks on empty space add points and
  * Enter (frame.finish-shape) makes the track; Escape (frame.cancel-shape)
- * drops them. Dragging a polygon or points track moves all its points. */
+ * drops them. Dragging a polygon or points track moves all its points;
+ * dragging one of the selected track's points moves that point alone. */
 GtkWidget     *kp_frame_view_new                 (void);
 
 KpVideoSource *kp_frame_view_get_source          (KpFrameView   *self);

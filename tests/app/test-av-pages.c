@@ -731,6 +731,23 @@ test_video_tracks (Fixture       *f,
   settle ();
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tracks)), ==, 2);
   g_assert_cmpint (kp_track_get_shape_type (only_track (page, 1)), ==, KP_TRACK_SHAPE_POLYGON);
+  /* Its second point dragged alone, then the whole polygon. */
+  drag (view, 260, 150, 270, 160);
+  {
+    g_autoptr(KpTrackShape) polygon = kp_track_get_shape (only_track (page, 1), 21);
+
+    g_assert_cmpfloat_with_epsilon (polygon->coords[2], 270, 0.01);
+    g_assert_cmpfloat_with_epsilon (polygon->coords[3], 160, 0.01);
+    g_assert_cmpfloat_with_epsilon (polygon->coords[0], 200, 0.01);
+    g_assert_cmpfloat_with_epsilon (polygon->coords[4], 230, 0.01);
+  }
+  drag (view, 235, 170, 245, 170);
+  {
+    g_autoptr(KpTrackShape) polygon = kp_track_get_shape (only_track (page, 1), 21);
+
+    g_assert_cmpfloat_with_epsilon (polygon->coords[0], 210, 0.01);
+    g_assert_cmpfloat_with_epsilon (polygon->coords[2], 280, 0.01);
+  }
 
   /* Every export. */
   {
@@ -749,7 +766,14 @@ test_video_tracks (Fixture       *f,
       }
   }
 
-  /* Undo: the polygon, the attribute, the propagation. */
+  /* Undo: the polygon's moves, the polygon, the attribute, the propagation. */
+  g_assert_true (kp_video_page_undo (page));
+  g_assert_true (kp_video_page_undo (page));
+  {
+    g_autoptr(KpTrackShape) polygon = kp_track_get_shape (only_track (page, 1), 21);
+
+    g_assert_cmpfloat_with_epsilon (polygon->coords[2], 260, 0.01);
+  }
   g_assert_true (kp_video_page_undo (page));
   tracks = _kp_video_page_get_tracks (page);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (tracks)), ==, 1);
