@@ -615,10 +615,12 @@ kp_tool_edit_press (KpTool          *self,
                 {
                   g_autoptr(GError) error = NULL;
                   KpPoint point = { x, y };
+                  gint64 id = primary->id;
 
-                  if (!kp_document_insert_vertex (document, primary->id, edge + 1, &point, &error))
+                  /* primary is the document's and goes with the edit. */
+                  if (!kp_document_insert_vertex (document, id, edge + 1, &point, &error))
                     report_error (priv, error);
-                  priv->focus_id = primary->id;
+                  priv->focus_id = id;
                   priv->focus_vertex = edge + 1;
                   return TRUE;
                 }
@@ -646,10 +648,11 @@ kp_tool_edit_press (KpTool          *self,
         {
           g_autoptr(GError) error = NULL;
           KpPoint point = { x, y };
+          gint64 id = primary->id;
 
-          if (!kp_document_insert_vertex (document, primary->id, edge + 1, &point, &error))
+          if (!kp_document_insert_vertex (document, id, edge + 1, &point, &error))
             report_error (priv, error);
-          priv->focus_id = primary->id;
+          priv->focus_id = id;
           priv->focus_vertex = edge + 1;
           return TRUE;
         }
