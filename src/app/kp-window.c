@@ -22,6 +22,7 @@
 #include "kp-window-private.h"
 
 #define THUMBNAIL_SIZE 80
+#define PREFETCH_DELAY_MS 100
 #define MAX_RECENT_PROJECTS 10
 
 G_DEFINE_FINAL_TYPE (KpWindow, kp_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -663,8 +664,11 @@ prefetch_ready_cb (KpWindow          *self,
 static void
 schedule_prefetch (KpWindow *self)
 {
+  /* Not in the frame that shows the current image: decoding the next one
+   * would compete with it for the CPU. */
   if (self->prefetch_idle_id == 0)
-    self->prefetch_idle_id = g_idle_add_full (G_PRIORITY_LOW, prefetch_idle_cb, self, NULL);
+    self->prefetch_idle_id = g_timeout_add_full (G_PRIORITY_LOW, PREFETCH_DELAY_MS,
+                                                 prefetch_idle_cb, self, NULL);
 }
 
 static void
