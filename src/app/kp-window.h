@@ -30,7 +30,18 @@ G_DECLARE_FINAL_TYPE (KpWindow, kp_window, KP, WINDOW, AdwApplicationWindow)
  * next-image, previous-image, mark-done (boolean state), undo, redo,
  * add-label, edit-label(x), delete-label(x), select-label(i),
  * export(s: "coco", "voc", "yolo"), zoom-in, zoom-out, zoom-fit, zoom-100,
- * show-help-overlay. */
+ * show-help-overlay; since the annotation tools (session 4):
+ * tool (string state: a kp_tool_kind_get_id () id), copy, paste,
+ * duplicate, copy-previous, delete-selected, hide-selected, show-all,
+ * lock-selected, raise-selected, lower-selected, accept-suggestion,
+ * reject-suggestion, next-suggestion, accept-above, reject-below (the
+ * suggestion bar's threshold), import-annotations(s: "file", "folder"),
+ * show-crosshair (boolean state, the "show-crosshair" setting),
+ * reset-adjustments, show-keymap. Their keys come from the keymap
+ * (kp-keymap.h), which people change in the keymap editor.
+ *
+ * While an audio or video file is selected its page replaces the canvas
+ * and undo/redo act on that page. */
 KpWindow   *kp_window_new                   (KpApplication   *app);
 
 /* Opens folder in a worker thread; "loading" goes FALSE when done. A
