@@ -491,7 +491,36 @@ test_attributes (Fixture       *fixture,
   editor = kp_attribute_panel_get_editor (panel, parked_id);
   g_assert_false (gtk_check_button_get_active (GTK_CHECK_BUTTON (editor)));
 
+  /* Choice and text editors, on the other label's object alone. */
+  {
+    char *colours[] = { (char *)"red", (char *)"green", NULL };
+    KpAttribute colour = { 0, fixture->other_label_id, (char *)"colour", KP_ATTRIBUTE_CHOICE, colours };
+    KpAttribute note = { 0, fixture->other_label_id, (char *)"note", KP_ATTRIBUTE_TEXT };
+    gint64 colour_id, note_id;
+
+    colour_id = kp_store_add_attribute (store, &colour, &error);
+    g_assert_no_error (error);
+    note_id = kp_store_add_attribute (store, &note, &error);
+    g_assert_no_error (error);
+    kp_window_reload_labels (fixture->window);
+    kp_canvas_set_selection (canvas, &ids[2], 1);
+    iterate ();
+
+    editor = kp_attribute_panel_get_editor (panel, colour_id);
+    g_assert_true (GTK_IS_DROP_DOWN (editor));
+    g_assert_null (kp_attribute_panel_get_editor (panel, parked_id));
+    gtk_drop_down_set_selected (GTK_DROP_DOWN (editor), 1);
+    g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[2]), colour_id), ==, "green");
+
+    editor = kp_attribute_panel_get_editor (panel, note_id);
+    g_assert_true (GTK_IS_ENTRY (editor));
+    gtk_editable_set_text (GTK_EDITABLE (editor), "behind a van");
+    g_signal_emit_by_name (editor, "activate");
+    g_assert_cmpstr (kp_annotation_get_attribute (kp_document_lookup (document, ids[2]), note_id), ==, "behind a van");
+  }
+
   /* The label key relabels the whole selection, in one step. */
+  kp_canvas_set_selection (canvas, ids, 3);
   n_undo = kp_document_get_n_undo (document);
   activate (fixture, "select-label", g_variant_new_int32 (2));
   for (guint i = 0; i < 3; i++)
