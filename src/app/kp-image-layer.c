@@ -390,9 +390,10 @@ build_cb (GObject      *object,
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
 
+  /* The window shows the error (or the warning) once "building" ends. */
   if (error != NULL)
     {
-      g_warning ("%s", error->message);
+      g_debug ("%s", error->message);
       self->error = g_steal_pointer (&error);
     }
   self->building = FALSE;
@@ -687,7 +688,10 @@ load_cb (GObject      *object,
 
   if (bytes == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* A cache trimmed by another window is no reason to shout. */
+      if (g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_debug ("%s", error->message);
+      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         g_warning ("%s", error->message);
       pump_requests (self);
       return;

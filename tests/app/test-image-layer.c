@@ -504,10 +504,9 @@ test_corrupt (Fixture       *f,
   f->layer = open_layer (f, cut, NULL, &error);
   g_assert_no_error (error);
   g_signal_connect (f->layer, "invalidated", G_CALLBACK (invalidated_cb), f);
-  g_test_expect_message ("Kempelen", G_LOG_LEVEL_WARNING, "*cut.png*");
   wait_built (f->layer);
-  g_test_assert_expected_messages ();
   g_assert_error (kp_image_layer_get_error (f->layer), KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
+  g_assert_nonnull (strstr (kp_image_layer_get_error (f->layer)->message, "cut.png"));
   g_assert_cmpuint (settle (f, &view, 64, 64), ==, 0);
 }
 
