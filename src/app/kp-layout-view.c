@@ -136,6 +136,7 @@ struct _KpLayoutView
 
   guint              n_watched;       /* controls whose changes are watched */
   guint              changed_id;
+  guint              problems_id;     /* "problems-changed" pending */
   gboolean           setting;         /* in kp_layout_view_set_values() */
 };
 
@@ -603,6 +604,18 @@ attach_waiter (KpLayoutView       *self,
 static Control *lookup_node_control (KpLayoutView       *self,
                                      const KpLayoutNode *node);
 
+static gboolean
+emit_problems_changed_cb (gpointer user_data)
+{
+  KpLayoutView *self = user_data;
+
+  self->problems_id = 0;
+  g_ptr_array_sort (self->problems, compare_problems);
+  g_signal_emit (self, signals[PROBLEMS_CHANGED], 0);
+
+  return G_SOURCE_REMOVE;
+}
+
 static void
 media_finished_cb (KpLayoutMedia *media,
                    const char    *uri,
@@ -649,11 +662,10 @@ media_finished_cb (KpLayoutMedia *media,
       g_ptr_array_remove_index (self->waiting, i - 1);
     }
 
-  if (problems)
-    {
-      g_ptr_array_sort (self->problems, compare_problems);
-      g_signal_emit (self, signals[PROBLEMS_CHANGED], 0);
-    }
+  /* Many images fail together (a page of them on one host): the
+   * problem list is redone once for all of them. */
+  if (problems && self->problems_id == 0)
+    self->problems_id = g_timeout_add_full (G_PRIORITY_LOW, 100, emit_problems_changed_cb, self, NULL);
 }
 
 /* Fetches http(s) media with the default loader: the texture when it is
@@ -3397,6 +3409,7 @@ clear_tree (KpLayoutView *self,
     ((Control *)g_ptr_array_index (self->controls, i))->watched = FALSE;
   self->n_watched = 0;
   g_clear_handle_id (&self->changed_id, g_source_remove);
+  g_clear_handle_id (&self->problems_id, g_source_remove);
 
   if (self->content != NULL && !release_later)
     {
@@ -3874,6 +3887,7 @@ kp_layout_view_get_problems (KpLayoutView *self)
   g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), NULL);
 
   ensure_built (self);
+  g_ptr_array_sort (self->problems, compare_problems);
 
   return self->problems;
 }
