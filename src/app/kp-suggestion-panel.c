@@ -61,8 +61,8 @@ update (KpSuggestionPanel *self)
   if (n != 0)
     {
       /* Translators: the suggestion review bar. */
-      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u suggestion to review",
-                                           "%u suggestions to review", n), n);
+      text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u suggestion",
+                                           "%u suggestions", n), n);
       gtk_label_set_label (self->count_label, text);
     }
 
@@ -105,6 +105,22 @@ action_button (const char *label,
 
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
   gtk_widget_set_tooltip_text (button, tooltip);
+
+  return button;
+}
+
+static GtkWidget *
+icon_button (const char *icon_name,
+             const char *name,
+             const char *action,
+             const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon_name);
+
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
 
   return button;
 }
@@ -189,11 +205,18 @@ kp_suggestion_panel_init (KpSuggestionPanel *self)
 {
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
   GtkWidget *buttons;
-  GtkWidget *caption;
+  GtkWidget *one;
+  GtkWidget *scroller;
+
+  /* In a narrow window the bar scrolls rather than widen the window. */
+  scroller = gtk_scrolled_window_new ();
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scroller), GTK_POLICY_AUTOMATIC, GTK_POLICY_NEVER);
+  gtk_scrolled_window_set_propagate_natural_width (GTK_SCROLLED_WINDOW (scroller), TRUE);
+  gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scroller), box);
 
   self->revealer = gtk_revealer_new ();
   gtk_revealer_set_transition_type (GTK_REVEALER (self->revealer), GTK_REVEALER_TRANSITION_TYPE_SLIDE_DOWN);
-  gtk_revealer_set_child (GTK_REVEALER (self->revealer), box);
+  gtk_revealer_set_child (GTK_REVEALER (self->revealer), scroller);
   gtk_widget_set_parent (self->revealer, GTK_WIDGET (self));
 
   gtk_widget_add_css_class (box, "toolbar");
@@ -202,47 +225,45 @@ kp_suggestion_panel_init (KpSuggestionPanel *self)
   self->count_label = GTK_LABEL (gtk_label_new (NULL));
   gtk_widget_add_css_class (GTK_WIDGET (self->count_label), "heading");
   gtk_widget_set_margin_start (GTK_WIDGET (self->count_label), 6);
+  gtk_label_set_xalign (self->count_label, 0);
+  gtk_widget_set_hexpand (GTK_WIDGET (self->count_label), TRUE);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->count_label));
-
-  caption = gtk_label_new (_("Threshold"));
-  gtk_widget_set_margin_start (caption, 12);
-  gtk_widget_add_css_class (caption, "dim-label");
-  gtk_box_append (GTK_BOX (box), caption);
 
   self->scale = GTK_SCALE (gtk_scale_new_with_range (GTK_ORIENTATION_HORIZONTAL, 0, 1, 0.05));
   gtk_range_set_value (GTK_RANGE (self->scale), 0.5);
-  gtk_widget_set_size_request (GTK_WIDGET (self->scale), 140, -1);
-  gtk_accessible_update_relation (GTK_ACCESSIBLE (self->scale),
-                                  GTK_ACCESSIBLE_RELATION_LABELLED_BY, caption, NULL, -1);
+  gtk_widget_set_size_request (GTK_WIDGET (self->scale), 72, -1);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->scale), _("Confidence Threshold"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->scale),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Confidence Threshold"), -1);
   g_signal_connect_object (self->scale, "value-changed", G_CALLBACK (value_changed_cb),
                            self, G_CONNECT_SWAPPED);
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->scale));
 
   self->threshold_label = GTK_LABEL (gtk_label_new (NULL));
-  gtk_label_set_width_chars (self->threshold_label, 5);
+  gtk_label_set_width_chars (self->threshold_label, 4);
   gtk_widget_add_css_class (GTK_WIDGET (self->threshold_label), "numeric");
   gtk_box_append (GTK_BOX (box), GTK_WIDGET (self->threshold_label));
   value_changed_cb (self, GTK_RANGE (self->scale));
 
   buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_hexpand (buttons, TRUE);
-  gtk_widget_set_halign (buttons, GTK_ALIGN_END);
   gtk_box_append (GTK_BOX (buttons),
                   action_button (_("Accept _Above"), "win.accept-above",
                                  _("Accept Every Suggestion at or Above the Threshold (Shift+A)")));
   gtk_box_append (GTK_BOX (buttons),
                   action_button (_("Reject _Below"), "win.reject-below",
                                  _("Reject Every Suggestion Below the Threshold (Shift+X)")));
-  gtk_box_append (GTK_BOX (buttons), gtk_separator_new (GTK_ORIENTATION_VERTICAL));
-  gtk_box_append (GTK_BOX (buttons),
-                  action_button (_("Acce_pt"), "win.accept-suggestion",
-                                 _("Accept the Selected Suggestions (A)")));
-  gtk_box_append (GTK_BOX (buttons),
-                  action_button (_("Re_ject"), "win.reject-suggestion",
-                                 _("Reject the Selected Suggestions (X)")));
-  gtk_box_append (GTK_BOX (buttons),
-                  action_button (_("_Next"), "win.next-suggestion",
-                                 _("Go to the Next Suggestion (N)")));
+  one = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 0);
+  gtk_widget_add_css_class (one, "linked");
+  gtk_box_append (GTK_BOX (one),
+                  icon_button ("object-select-symbolic", _("Accept"), "win.accept-suggestion",
+                               _("Accept the Selected Suggestions (A)")));
+  gtk_box_append (GTK_BOX (one),
+                  icon_button ("window-close-symbolic", _("Reject"), "win.reject-suggestion",
+                               _("Reject the Selected Suggestions (X)")));
+  gtk_box_append (GTK_BOX (one),
+                  icon_button ("go-next-symbolic", _("Next Suggestion"), "win.next-suggestion",
+                               _("Go to the Next Suggestion (N)")));
+  gtk_box_append (GTK_BOX (buttons), one);
   gtk_box_append (GTK_BOX (box), buttons);
 
   gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
