@@ -2293,18 +2293,12 @@ typedef struct _CaptionNode
 } CaptionNode;
 
 static void
-caption_node_free_real (gpointer data)
+caption_node_free (gpointer data)
 {
   CaptionNode *caption = data;
 
   g_clear_pointer (&caption->node, gsk_render_node_unref);
   g_free (caption);
-}
-
-static void
-caption_node_free (gpointer data)
-{
-  caption_node_free_real (data);
 }
 
 /* Shaped once per text and colour, however many frames show it. */
