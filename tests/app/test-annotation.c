@@ -339,6 +339,18 @@ list_selected_ids (Fixture *fixture)
 }
 
 static void
+record_items_changed (guint      *changes,
+                      guint       position,
+                      guint       removed,
+                      guint       added,
+                      GListModel *model)
+{
+  changes[0] = position;
+  changes[1] = removed;
+  changes[2] = added;
+}
+
+static void
 test_list_selection (Fixture       *fixture,
                      gconstpointer  user_data)
 {
@@ -394,6 +406,39 @@ test_list_selection (Fixture       *fixture,
   g_assert_cmpuint (kp_object_list_find (list, b), ==, GTK_INVALID_LIST_POSITION);
   activate (fixture, "undo", NULL);
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 3);
+
+  /* Many objects added at once: the list hears of those rows only. */
+  {
+    KpDocument *document = kp_window_get_current_document (fixture->window);
+    g_autoptr(GPtrArray) boxes = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr(GError) error = NULL;
+    guint changes[3] = { 0, 0, 0 };
+    gulong handler;
+
+    for (guint i = 0; i < 1000; i++)
+      {
+        KpAnnotation *box = g_new0 (KpAnnotation, 1);
+
+        box->label_id = fixture->label_id;
+        box->rect = (KpRect) { i % 300, i % 200, 5, 5 };
+        g_ptr_array_add (boxes, box);
+      }
+    g_assert_true (kp_document_add_many (document, (const KpAnnotation * const *)boxes->pdata, 1000,
+                                         NULL, &error));
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 1003);
+
+    handler = g_signal_connect_swapped (model, "items-changed", G_CALLBACK (record_items_changed), changes);
+    g_assert_true (kp_document_add_many (document, (const KpAnnotation * const *)boxes->pdata, 10,
+                                         NULL, &error));
+    g_signal_handler_disconnect (model, handler);
+    g_assert_cmpuint (changes[0], ==, 1003);
+    g_assert_cmpuint (changes[1], ==, 0);
+    g_assert_cmpuint (changes[2], ==, 10);
+
+    activate (fixture, "undo", NULL);
+    activate (fixture, "undo", NULL);
+    g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 3);
+  }
 
   /* Raise to top reorders the rows. */
   kp_canvas_set_selection (canvas, &a, 1);
