@@ -771,6 +771,36 @@ test_keymap (Fixture       *fixture,
   accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.undo");
   g_assert_cmpstrv (accels, ((const char *[]) { "<Control>z", NULL }));
 
+  /* Through the row: activate it, then press Ctrl+J in the window that
+   * waits for the key. */
+  {
+    g_autoptr(GList) toplevels = NULL;
+    g_autoptr(GListModel) controllers = NULL;
+    GtkWindow *capture = NULL;
+    gboolean handled = FALSE;
+
+    g_signal_emit_by_name (kp_keymap_editor_get_row (editor, "win.copy"), "activated");
+    toplevels = gtk_window_list_toplevels ();
+    for (GList *l = toplevels; l != NULL; l = l->next)
+      if (gtk_window_get_transient_for (l->data) == GTK_WINDOW (editor) && ADW_IS_WINDOW (l->data))
+        capture = l->data;
+    g_assert_nonnull (capture);
+
+    controllers = gtk_widget_observe_controllers (GTK_WIDGET (capture));
+    for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+      {
+        g_autoptr(GObject) controller = g_list_model_get_item (controllers, i);
+
+        if (GTK_IS_EVENT_CONTROLLER_KEY (controller))
+          g_signal_emit_by_name (controller, "key-pressed", GDK_KEY_j, 0, GDK_CONTROL_MASK, &handled);
+      }
+    g_assert_true (handled);
+    g_clear_pointer (&accels, g_strfreev);
+    accels = gtk_application_get_accels_for_action (GTK_APPLICATION (fixture->app), "win.copy");
+    g_assert_cmpstrv (accels, ((const char *[]) { "<Control>j", NULL }));
+    kp_keymap_editor_reset (editor, "win.copy");
+  }
+
   /* Nonsense is refused. */
   g_assert_false (kp_keymap_editor_rebind (editor, "win.undo", "<Control>not-a-key"));
 
