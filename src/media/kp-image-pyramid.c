@@ -177,7 +177,17 @@ typedef struct
   guint8 *held;       /* an even row waiting for its partner */
   gboolean has_held;
   guint8 *down;       /* one row of the next level */
+  guint8 *spare;      /* a band buffer back from the writer */
 } LevelState;
+
+/* A full band, handed from the decoding thread to the writing one. */
+typedef struct
+{
+  int     level;
+  int     ty;
+  int     rows;
+  guint8 *pixels;
+} BandJob;
 
 typedef struct
 {
@@ -193,7 +203,18 @@ typedef struct
   KpImagePyramidProgress  progress;
   gpointer                user_data;
   GError                 *error;
+
+  /* Compressing and writing tiles runs in a thread of its own, beside
+   * the decoding; at most one band waits for it. */
+  GThreadPool            *writer;
+  GMutex                  lock;
+  GCond                   cond;
+  int                     pending;
+  GError                 *write_error;
 } Builder;
+
+static void write_band_cb (gpointer data,
+                           gpointer user_data);
 
 static char *
 tile_path (KpImagePyramid *self,
@@ -259,17 +280,40 @@ builder_new (KpImagePyramid         *self,
   b->cancellable = cancellable;
   b->progress = progress;
   b->user_data = user_data;
+  g_mutex_init (&b->lock);
+  g_cond_init (&b->cond);
+  b->writer = g_thread_pool_new (write_band_cb, b, 1, TRUE, NULL);
 
   return b;
+}
+
+/* Waits for the writer; FALSE if it failed or was cancelled. */
+static gboolean
+builder_finish (Builder  *b,
+                GError  **error)
+{
+  if (b->writer != NULL)
+    {
+      g_thread_pool_free (b->writer, FALSE, TRUE);
+      b->writer = NULL;
+    }
+  if (b->write_error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&b->write_error));
+      return FALSE;
+    }
+  return !g_cancellable_set_error_if_cancelled (b->cancellable, error);
 }
 
 static void
 builder_free (Builder *b)
 {
+  builder_finish (b, NULL);
   for (int level = b->first_level; level <= b->last_level; level++)
     {
       LevelState *ls = &b->levels[level - b->first_level];
 
+      g_free (ls->spare);
       g_free (ls->band);
       g_free (ls->held);
       g_free (ls->down);
@@ -279,64 +323,137 @@ builder_free (Builder *b)
   g_free (b->packed);
   ZSTD_freeCCtx (b->zstd);
   g_clear_error (&b->error);
+  g_clear_error (&b->write_error);
+  g_mutex_clear (&b->lock);
+  g_cond_clear (&b->cond);
   g_free (b);
 }
 
+/* In the writer thread: compresses and writes the tiles of one band. */
 static gboolean
-builder_flush_band (Builder *b,
-                    int      level)
+write_band (Builder  *b,
+            BandJob  *job,
+            GError  **error)
 {
   KpImagePyramid *self = b->self;
-  LevelState *ls = &b->levels[level - b->first_level];
-  int ty = (ls->rows_in - 1) / self->tile_size;
+  LevelState *ls = &b->levels[job->level - b->first_level];
   gsize stride = (gsize)ls->width * 4;
 
   for (int tx = 0; tx < ls->columns; tx++)
     {
       int x0 = tx * self->tile_size;
       int w = MIN (self->tile_size, ls->width - x0);
-      int h = ls->band_fill;
+      int h = job->rows;
       g_autofree char *path = NULL;
       g_autofree char *tmp = NULL;
       gsize n;
 
       for (int y = 0; y < h; y++)
-        memcpy (b->tile + (gsize)y * w * 4, ls->band + y * stride + (gsize)x0 * 4, (gsize)w * 4);
+        memcpy (b->tile + (gsize)y * w * 4, job->pixels + y * stride + (gsize)x0 * 4, (gsize)w * 4);
       n = ZSTD_compressCCtx (b->zstd, b->packed, b->bound, b->tile, (gsize)w * h * 4, ZSTD_LEVEL);
       if (ZSTD_isError (n))
         {
-          g_set_error (&b->error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_FAILED,
+          g_set_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_FAILED,
                        _("Cannot compress an image tile: %s"), ZSTD_getErrorName (n));
           return FALSE;
         }
       /* Written aside then renamed: a build that is being cancelled may
        * still write the same tile as the next one. */
-      path = tile_path (self, level, tx, ty);
+      path = tile_path (self, job->level, tx, job->ty);
       tmp = g_strdup_printf ("%s.%p", path, (void *)b);
       if (!g_file_set_contents_full (tmp, (const char *)b->packed, n,
-                                     G_FILE_SET_CONTENTS_NONE, 0600, &b->error))
+                                     G_FILE_SET_CONTENTS_NONE, 0600, error))
         return FALSE;
-      g_mutex_lock (&self->mutex);
-      self->bytes_written += n;
-      g_mutex_unlock (&self->mutex);
       if (g_rename (tmp, path) != 0)
         {
           int saved = errno;
 
-          g_set_error (&b->error, G_IO_ERROR, g_io_error_from_errno (saved),
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                        _("Cannot write an image tile: %s"), g_strerror (saved));
           g_unlink (tmp);
           return FALSE;
         }
+      g_mutex_lock (&self->mutex);
+      self->bytes_written += n;
+      g_mutex_unlock (&self->mutex);
     }
 
   g_mutex_lock (&self->mutex);
-  memset (self->done[level] + (gsize)ty * ls->columns, 1, ls->columns);
+  memset (self->done[job->level] + (gsize)job->ty * ls->columns, 1, ls->columns);
   g_mutex_unlock (&self->mutex);
 
-  ls->band_fill = 0;
   if (b->progress != NULL)
-    b->progress (self, level, ty, b->user_data);
+    b->progress (self, job->level, job->ty, b->user_data);
+
+  return TRUE;
+}
+
+static void
+write_band_cb (gpointer data,
+               gpointer user_data)
+{
+  BandJob *job = data;
+  Builder *b = user_data;
+  LevelState *ls = &b->levels[job->level - b->first_level];
+  GError *error = NULL;
+  gboolean failed;
+
+  g_mutex_lock (&b->lock);
+  failed = b->write_error != NULL;
+  g_mutex_unlock (&b->lock);
+
+  /* After a failure or a cancellation, bands are dropped unwritten. */
+  if (!failed && !g_cancellable_is_cancelled (b->cancellable) && !write_band (b, job, &error))
+    {
+      g_mutex_lock (&b->lock);
+      if (b->write_error == NULL)
+        b->write_error = g_steal_pointer (&error);
+      g_mutex_unlock (&b->lock);
+      g_clear_error (&error);
+    }
+
+  g_mutex_lock (&b->lock);
+  if (ls->spare == NULL)
+    ls->spare = g_steal_pointer (&job->pixels);
+  b->pending--;
+  g_cond_broadcast (&b->cond);
+  g_mutex_unlock (&b->lock);
+  g_free (job->pixels);
+  g_free (job);
+}
+
+/* Hands a full band to the writer, and takes a free buffer for the next. */
+static gboolean
+builder_flush_band (Builder *b,
+                    int      level)
+{
+  KpImagePyramid *self = b->self;
+  LevelState *ls = &b->levels[level - b->first_level];
+  BandJob *job;
+
+  g_mutex_lock (&b->lock);
+  while (b->pending > 0 && b->write_error == NULL)
+    g_cond_wait (&b->cond, &b->lock);
+  if (b->write_error != NULL)
+    {
+      g_set_error_literal (&b->error, b->write_error->domain, b->write_error->code,
+                           b->write_error->message);
+      g_mutex_unlock (&b->lock);
+      return FALSE;
+    }
+  b->pending++;
+  job = g_new0 (BandJob, 1);
+  job->level = level;
+  job->ty = (ls->rows_in - 1) / self->tile_size;
+  job->rows = ls->band_fill;
+  job->pixels = ls->band;
+  ls->band = g_steal_pointer (&ls->spare);
+  g_mutex_unlock (&b->lock);
+
+  if (ls->band == NULL)
+    ls->band = g_malloc ((gsize)ls->width * 4 * MIN (self->tile_size, ls->height));
+  ls->band_fill = 0;
+  g_thread_pool_push (b->writer, job, NULL);
 
   return TRUE;
 }
@@ -1229,7 +1346,7 @@ kp_image_pyramid_build (KpImagePyramid          *self,
         {
           Builder *b = builder_new (self, split, self->n_levels - 1, cancellable, progress, user_data);
 
-          ok = jpeg_decode (self, b, split, error);
+          ok = jpeg_decode (self, b, split, error) && builder_finish (b, error);
           builder_free (b);
           if (!ok)
             return FALSE;
@@ -1256,6 +1373,7 @@ kp_image_pyramid_build (KpImagePyramid          *self,
         ok = pixbuf_decode (self, b, error);
         break;
       }
+    ok = ok && builder_finish (b, error);
     builder_free (b);
   }
   if (!ok)

@@ -18,8 +18,9 @@ G_DECLARE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, KP, IMAGE_PYRAMID, GObje
 /* The overview level is the finest whose longer side is at most this. */
 #define KP_IMAGE_PYRAMID_OVERVIEW_SIDE     2048
 
-/* Called in the building thread each time a row of tiles of a level is
- * on disk (tile_row is its index). */
+/* Called in a thread of the build (one at a time, each level's rows in
+ * order) each time a row of tiles of a level is on disk (tile_row is its
+ * index). */
 typedef void (*KpImagePyramidProgress) (KpImagePyramid *pyramid,
                                         int             level,
                                         int             tile_row,
