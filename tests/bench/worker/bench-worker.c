@@ -13,7 +13,13 @@
  * KP_BENCH_VERBOSE=1 adds the fastest and slowest run, when the widgets
  * were built, and a redraw of the unchanged window for scale. Under
  * Xvfb, GSK's GL renderer runs on llvmpipe, and most of the time is that
- * first frame of a new widget tree (compare GSK_RENDERER=cairo).
+ * first frame of a new widget tree (compare GSK_RENDERER=cairo). Measured
+ * in session 4 (busy 2-core machine): the widgets are built about 1 ms
+ * after Submit; the frame then takes 100–220 ms with GL and 22 ms with
+ * cairo, about in proportion to the window's area (96 ms at 640×480),
+ * with the main thread in llvmpipe's generated shader code: it is
+ * rasterizing, not our code. A redraw of the unchanged window reuses
+ * GSK's cached offscreens and costs nothing.
  */
 
 #include "config.h"
