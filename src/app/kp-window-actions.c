@@ -5,6 +5,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
@@ -1516,7 +1518,6 @@ import_done_cb (GObject      *object,
   if (report->problems != NULL && report->problems->len > 0)
     {
       g_autoptr(GString) body = g_string_new (NULL);
-      g_autofree char *heading = NULL;
       guint shown = MIN (report->problems->len, 20);
 
       g_string_append_printf (body, g_dngettext (GETTEXT_PACKAGE,
@@ -1535,8 +1536,7 @@ import_done_cb (GObject      *object,
       if (shown < report->problems->len)
         g_string_append_printf (body, "\n%s", _("…"));
 
-      heading = g_strdup_printf ("%s", message);
-      _kp_window_show_error (self, heading, body->str);
+      _kp_window_show_error (self, message, body->str);
       return;
     }
 
