@@ -15,6 +15,12 @@
  * KpDocument, which lives in a KpStore: the view keeps one store in a
  * temporary folder, made the first time a canvas is shown (so a layout
  * with many boxes builds fast) and removed with the view.
+ *
+ * Each Control can also be written (control_set_value(), a worker's
+ * draft) and reports the worker's edits (control_changed(), hooked up
+ * once its slice is built, so building is no change). http(s) media goes
+ * through KpLayoutMedia; a Waiter gives the widget its image when it
+ * arrives.
  */
 
 #include "config.h"

@@ -29,15 +29,18 @@ G_DECLARE_FINAL_TYPE (KpLayoutView, kp_layout_view, KP, LAYOUT_VIEW, GtkWidget)
  * Action "layout.submit" (Ctrl+Return): kp_layout_view_submit().
  *
  * Signal "built": the widget tree of the layout is complete. A long
- * layout is built a slice at a time: what fills the first screen at
- * once, the rest between frames, in document order. Every function
- * below that asks about controls, answers or problems finishes the
- * tree first.
+ * layout is built a slice at a time: what fills the first screen (by an
+ * estimate of its height) at once, the rest between frames, in document
+ * order. Every function below that asks about controls, answers or
+ * problems finishes the tree first.
+ *
+ * Signal "changed" and kp_layout_view_set_values(): see below.
  *
  * The view renders every node of the layout: crowd elements with their
  * own widgets (the image elements with KpCanvas for boxes and
- * KpLayoutShapes for the other shapes), HTML with labels, grids and
- * pictures, QuestionForm questions with the widget their
+ * KpLayoutShapes for the other shapes; kp-audio-segmenter and
+ * kp-video-tracker with KpAudioSegmenter and KpVideoTracker), HTML with
+ * labels, grids, pictures and an audio player, QuestionForm questions with the widget their
  * StyleSuggestion names, ExternalQuestion as its URL and an Open in
  * Browser button. Scripts are never run (the parser drops them). */
 GtkWidget  *kp_layout_view_new              (void);
