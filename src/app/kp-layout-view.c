@@ -3873,6 +3873,14 @@ kp_layout_view_dup_external_uri (KpLayoutView *self)
   return g_string_free (uri, FALSE);
 }
 
+gboolean
+kp_layout_view_is_loading_media (KpLayoutView *self)
+{
+  g_return_val_if_fail (KP_IS_LAYOUT_VIEW (self), FALSE);
+
+  return self->waiting->len > 0 || self->problems_id != 0;
+}
+
 void
 kp_layout_view_set_media_timeout (KpLayoutView *self,
                                   guint         seconds)

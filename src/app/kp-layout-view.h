@@ -65,6 +65,10 @@ void        kp_layout_view_set_media_func   (KpLayoutView      *self,
                                              KpLayoutMediaFunc  func,
                                              gpointer           user_data,
                                              GDestroyNotify     destroy);
+/* Since session 4. TRUE while the default loader is still fetching
+ * media of the layout (placeholders show; "problems-changed" may
+ * follow). A headless screenshot waits for FALSE. */
+gboolean    kp_layout_view_is_loading_media (KpLayoutView      *self);
 /* Since session 4. Seconds the default loader waits for an answer (15). */
 void        kp_layout_view_set_media_timeout (KpLayoutView     *self,
                                               guint             seconds);

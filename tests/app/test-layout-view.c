@@ -1213,6 +1213,7 @@ test_remote_media (Fixture       *fixture,
   gtk_window_present (GTK_WINDOW (fixture->window));
 
   /* While loading: placeholders, no problem yet. */
+  g_assert_true (kp_layout_view_is_loading_media (fixture->view));
   g_assert_cmpuint (count_unreachable (fixture->view, 0, NULL), ==, 0);
   g_assert_cmpint (canvas_image_width (fixture), ==, 640);
 
@@ -1228,6 +1229,10 @@ test_remote_media (Fixture       *fixture,
   g_assert_cmpuint (count_unreachable (fixture->view, 5, "not an image"), ==, 1);
   g_assert_cmpuint (count_unreachable (fixture->view, 7, "404"), ==, 1);
   g_assert_cmpuint (count_unreachable (fixture->view, 2, NULL), ==, 0);
+  while (kp_layout_view_is_loading_media (fixture->view) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (kp_layout_view_is_loading_media (fixture->view));
+
   /* Failures close together are reported together. */
   g_assert_cmpuint (n_problem_changes, >=, 1);
   g_assert_cmpuint (n_problem_changes, <=, 2);
