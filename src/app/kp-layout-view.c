@@ -11,7 +11,10 @@
  * kp_layout_form_answer(), whose problems (with the element's line and
  * column) are mapped back to the Control that shows them.
  *
- * Boxes are drawn with KpCanvas and its box tool. KpCanvas edits a
+ * Boxes, lines, polylines and keypoints are drawn with KpCanvas and the
+ * workstation's tool for each (kp_tool_new_for_kind()); polygons (for
+ * now) and the two segmentation elements with KpLayoutShapes. KpCanvas
+ * edits a
  * KpDocument, which lives in a KpStore: the view keeps one store in a
  * temporary folder, made the first time a canvas is shown (so a layout
  * with many boxes builds fast) and removed with the view.
@@ -1181,14 +1184,130 @@ canvas_media_name (guint index)
   return g_strdup_printf ("box-%04u.png", index);
 }
 
-/* Replaces the boxes of a canvas's media in the store with those of a
- * boundingBoxes array (labels the layout does not have are skipped). */
-static gboolean
-put_boxes (KpLayoutView  *self,
-           gint64         media_id,
-           JsonNode      *boxes,
-           GError       **error)
+/* The member of a canvas element's value holding its shapes, and the
+ * shape and tool each element draws. */
+static const char *
+canvas_member (const KpLayoutNode *node)
 {
+  switch (node->kind)
+    {
+    case KP_LAYOUT_NODE_CROWD_POLYGON:
+      return "polygons";
+    case KP_LAYOUT_NODE_CROWD_LINE:
+      return "lines";
+    case KP_LAYOUT_NODE_CROWD_POLYLINE:
+      return "polylines";
+    case KP_LAYOUT_NODE_CROWD_KEYPOINT:
+      return "keypoints";
+    case KP_LAYOUT_NODE_CROWD_BOUNDING_BOX:
+    default:
+      return "boundingBoxes";
+    }
+}
+
+static KpShape
+canvas_shape (const KpLayoutNode *node,
+              KpToolKind         *tool)
+{
+  KpToolKind kind;
+  KpShape shape;
+
+  switch (node->kind)
+    {
+    case KP_LAYOUT_NODE_CROWD_POLYGON:
+      kind = KP_TOOL_KIND_POLYGON;
+      break;
+    case KP_LAYOUT_NODE_CROWD_LINE:
+      kind = KP_TOOL_KIND_LINE;
+      break;
+    case KP_LAYOUT_NODE_CROWD_POLYLINE:
+      kind = KP_TOOL_KIND_POLYLINE;
+      break;
+    case KP_LAYOUT_NODE_CROWD_KEYPOINT:
+      kind = KP_TOOL_KIND_POINT;
+      break;
+    case KP_LAYOUT_NODE_CROWD_BOUNDING_BOX:
+    default:
+      kind = KP_TOOL_KIND_BOX;
+      break;
+    }
+  if (tool != NULL)
+    *tool = kind;
+  if (!kp_tool_kind_get_shape (kind, &shape))
+    shape = KP_SHAPE_BOX;
+
+  return shape;
+}
+
+/* An annotation's points from a keypoint ({x, y}) or a shape with
+ * vertices; FALSE when there are too few. */
+static gboolean
+annotation_points_from_json (KpAnnotation *annotation,
+                             JsonObject   *object)
+{
+  GArray *points = g_array_new (FALSE, FALSE, sizeof (KpPoint));
+  JsonNode *vertices = json_object_get_member (object, "vertices");
+  guint needed = annotation->shape == KP_SHAPE_POINT ? 1 : annotation->shape == KP_SHAPE_POLYGON ? 3 : 2;
+
+  if (annotation->shape == KP_SHAPE_POINT)
+    {
+      KpPoint p = { json_object_get_double_member_with_default (object, "x", 0),
+                    json_object_get_double_member_with_default (object, "y", 0) };
+
+      g_array_append_val (points, p);
+    }
+  else if (vertices != NULL && JSON_NODE_HOLDS_ARRAY (vertices))
+    {
+      JsonArray *array = json_node_get_array (vertices);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *v = json_array_get_element (array, i);
+          KpPoint p;
+
+          if (!JSON_NODE_HOLDS_OBJECT (v))
+            continue;
+          p.x = json_object_get_double_member_with_default (json_node_get_object (v), "x", 0);
+          p.y = json_object_get_double_member_with_default (json_node_get_object (v), "y", 0);
+          g_array_append_val (points, p);
+        }
+    }
+
+  if (points->len < needed || (annotation->shape == KP_SHAPE_LINE && points->len != 2))
+    {
+      g_array_unref (points);
+      return FALSE;
+    }
+
+  annotation->n_points = points->len;
+  annotation->points = (KpPoint *)(gpointer)g_array_free (points, FALSE);
+  annotation->rect.x = annotation->rect.width = annotation->points[0].x;
+  annotation->rect.y = annotation->rect.height = annotation->points[0].y;
+  for (guint i = 1; i < annotation->n_points; i++)
+    {
+      annotation->rect.x = MIN (annotation->rect.x, annotation->points[i].x);
+      annotation->rect.y = MIN (annotation->rect.y, annotation->points[i].y);
+      annotation->rect.width = MAX (annotation->rect.width, annotation->points[i].x);
+      annotation->rect.height = MAX (annotation->rect.height, annotation->points[i].y);
+    }
+  annotation->rect.width -= annotation->rect.x;
+  annotation->rect.height -= annotation->rect.y;
+
+  return TRUE;
+}
+
+/* Replaces the shapes of a canvas's media in the store with those of an
+ * array of the element's value (boundingBoxes, polygons, …; labels the
+ * layout does not have are skipped). */
+static gboolean
+put_boxes (KpLayoutView       *self,
+           const KpLayoutNode *node,
+           gint64              media_id,
+           JsonNode           *boxes,
+           GError            **error)
+{
+  KpShape shape = canvas_shape (node, NULL);
+
   g_autoptr(GPtrArray) old = kp_store_list_annotations (self->store, media_id, error);
 
   if (old == NULL)
@@ -1213,11 +1332,16 @@ put_boxes (KpLayoutView  *self,
             continue;
           annotation.media_id = media_id;
           annotation.label_id = *label_id;
-          annotation.shape = KP_SHAPE_BOX;
-          annotation.rect.x = json_object_get_double_member_with_default (object, "left", 0);
-          annotation.rect.y = json_object_get_double_member_with_default (object, "top", 0);
-          annotation.rect.width = json_object_get_double_member_with_default (object, "width", 0);
-          annotation.rect.height = json_object_get_double_member_with_default (object, "height", 0);
+          annotation.shape = shape;
+          if (shape == KP_SHAPE_BOX)
+            {
+              annotation.rect.x = json_object_get_double_member_with_default (object, "left", 0);
+              annotation.rect.y = json_object_get_double_member_with_default (object, "top", 0);
+              annotation.rect.width = json_object_get_double_member_with_default (object, "width", 0);
+              annotation.rect.height = json_object_get_double_member_with_default (object, "height", 0);
+            }
+          else if (!annotation_points_from_json (&annotation, object))
+            continue;
           if (kp_store_add_annotation (self->store, &annotation, error) == 0)
             return FALSE;
         }
@@ -1324,12 +1448,16 @@ ensure_store (KpLayoutView  *self,
 
       name = canvas_media_name (n++);
       media_id = GPOINTER_TO_INT (g_hash_table_lookup (media_ids, name));
+      /* Canvases built in an earlier slice keep their documents. */
+      if (control->document != NULL)
+        continue;
 
       /* initial-value boxes (or a draft's) go straight into the store,
        * so they are not an edit the worker could undo. */
       initial = control->draft != NULL ? control->draft
-                                       : kp_layout_node_get_json (control->node, "initial-value");
-      if (!put_boxes (self, media_id, initial, error))
+                : control->node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX
+                ? kp_layout_node_get_json (control->node, "initial-value") : NULL;
+      if (!put_boxes (self, control->node, media_id, initial, error))
         return FALSE;
 
       if (control->document != NULL)
@@ -1410,35 +1538,60 @@ build_image_tool (KpLayoutView       *self,
   GtkWidget *widget;
   GtkWidget *hint;
 
-  if (node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX)
+  /* crowd-polygon is ready for the canvas too (canvas_shape() and the
+   * values handle it) but stays on KpLayoutShapes until the worker
+   * window's tests drive it through the canvas. */
+  if (node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX ||
+      node->kind == KP_LAYOUT_NODE_CROWD_LINE || node->kind == KP_LAYOUT_NODE_CROWD_POLYLINE ||
+      node->kind == KP_LAYOUT_NODE_CROWD_KEYPOINT)
     {
+      KpToolKind kind;
+
+      /* The workstation's canvas and tools, over a document of the
+       * view's store. */
+      canvas_shape (node, &kind);
       widget = kp_canvas_new ();
       gtk_widget_set_size_request (widget, -1, 360);
       gtk_widget_set_hexpand (widget, TRUE);
       gtk_widget_set_focusable (widget, TRUE);
       kp_canvas_set_texture (KP_CANVAS (widget), texture);
+      if (kind != KP_TOOL_KIND_BOX)
+        {
+          g_autoptr(KpTool) tool = kp_tool_new_for_kind (KP_CANVAS (widget), kind);
+
+          kp_canvas_set_tool (KP_CANVAS (widget), tool);
+        }
       control = control_new (self, node, CONTROL_CANVAS, widget);
+      /* Its document is made when it is first shown. */
+      self->store_ready = FALSE;
       g_signal_connect (widget, "map", G_CALLBACK (canvas_map_cb), self);
-      hint = gtk_label_new (_("Drag to draw a box; drag a box or its handles to change it; Delete removes the selected box."));
+      switch (kind)
+        {
+        case KP_TOOL_KIND_POINT:
+          hint = gtk_label_new (_("Click to place a point; drag a point to move it; Delete removes the selected point."));
+          break;
+        case KP_TOOL_KIND_LINE:
+          hint = gtk_label_new (_("Click the two ends of a line, or drag from one to the other."));
+          break;
+        case KP_TOOL_KIND_POLYLINE:
+          hint = gtk_label_new (_("Click each vertex; Enter or a double click ends the line; Backspace removes the last vertex."));
+          break;
+        case KP_TOOL_KIND_POLYGON:
+          hint = gtk_label_new (_("Click each vertex; click the first vertex, press Enter or double-click to close it."));
+          break;
+        case KP_TOOL_KIND_BOX:
+        default:
+          hint = gtk_label_new (_("Drag to draw a box; drag a box or its handles to change it; Delete removes the selected box."));
+          break;
+        }
     }
   else
     {
       KpLayoutShapesMode mode;
 
+      /* Masks: KpLayoutShapes paints them into MTurk's labeled image. */
       switch (node->kind)
         {
-        case KP_LAYOUT_NODE_CROWD_KEYPOINT:
-          mode = KP_LAYOUT_SHAPES_KEYPOINT;
-          hint = gtk_label_new (_("Click to place a point; Backspace removes the last one."));
-          break;
-        case KP_LAYOUT_NODE_CROWD_LINE:
-          mode = KP_LAYOUT_SHAPES_LINE;
-          hint = gtk_label_new (_("Click the two ends of a line; Backspace removes the last one."));
-          break;
-        case KP_LAYOUT_NODE_CROWD_POLYLINE:
-          mode = KP_LAYOUT_SHAPES_POLYLINE;
-          hint = gtk_label_new (_("Click each vertex; Enter or a double click ends the line."));
-          break;
         case KP_LAYOUT_NODE_CROWD_POLYGON:
           mode = KP_LAYOUT_SHAPES_POLYGON;
           hint = gtk_label_new (_("Click each vertex; click the first vertex, press Enter or double-click to close it."));
@@ -1480,13 +1633,24 @@ build_image_tool (KpLayoutView       *self,
   return box;
 }
 
+static void
+add_point_members (JsonBuilder   *builder,
+                   const KpPoint *p)
+{
+  json_builder_set_member_name (builder, "x");
+  json_builder_add_double_value (builder, p->x);
+  json_builder_set_member_name (builder, "y");
+  json_builder_add_double_value (builder, p->y);
+}
+
 static JsonNode *
 canvas_value (Control *control)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
+  KpShape shape = canvas_shape (control->node, NULL);
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "boundingBoxes");
+  json_builder_set_member_name (builder, canvas_member (control->node));
   if (control->document != NULL)
     {
       GPtrArray *annotations = kp_document_get_annotations (control->document);
@@ -1497,26 +1661,46 @@ canvas_value (Control *control)
           const KpAnnotation *a = g_ptr_array_index (annotations, i);
           const char *label = g_hash_table_lookup (control->label_names, &a->label_id);
 
+          if (a->shape != shape || (shape != KP_SHAPE_BOX && a->n_points == 0))
+            continue;
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "label");
           json_builder_add_string_value (builder, label != NULL ? label : "");
-          json_builder_set_member_name (builder, "left");
-          json_builder_add_double_value (builder, a->rect.x);
-          json_builder_set_member_name (builder, "top");
-          json_builder_add_double_value (builder, a->rect.y);
-          json_builder_set_member_name (builder, "width");
-          json_builder_add_double_value (builder, a->rect.width);
-          json_builder_set_member_name (builder, "height");
-          json_builder_add_double_value (builder, a->rect.height);
+          if (shape == KP_SHAPE_BOX)
+            {
+              json_builder_set_member_name (builder, "left");
+              json_builder_add_double_value (builder, a->rect.x);
+              json_builder_set_member_name (builder, "top");
+              json_builder_add_double_value (builder, a->rect.y);
+              json_builder_set_member_name (builder, "width");
+              json_builder_add_double_value (builder, a->rect.width);
+              json_builder_set_member_name (builder, "height");
+              json_builder_add_double_value (builder, a->rect.height);
+            }
+          else if (shape == KP_SHAPE_POINT)
+            add_point_members (builder, &a->points[0]);
+          else
+            {
+              json_builder_set_member_name (builder, "vertices");
+              json_builder_begin_array (builder);
+              for (guint j = 0; j < a->n_points; j++)
+                {
+                  json_builder_begin_object (builder);
+                  add_point_members (builder, &a->points[j]);
+                  json_builder_end_object (builder);
+                }
+              json_builder_end_array (builder);
+            }
           json_builder_end_object (builder);
         }
       json_builder_end_array (builder);
     }
   else
     {
-      /* Never shown: the boxes are the draft's or the initial ones. */
+      /* Never shown: the shapes are the draft's or the initial ones. */
       JsonNode *initial = control->draft != NULL ? control->draft
-                                                 : kp_layout_node_get_json (control->node, "initial-value");
+                          : shape == KP_SHAPE_BOX ? kp_layout_node_get_json (control->node, "initial-value")
+                          : NULL;
 
       if (initial != NULL && JSON_NODE_HOLDS_ARRAY (initial))
         json_builder_add_value (builder, json_node_copy (initial));
@@ -4184,7 +4368,7 @@ set_canvas_value (KpLayoutView *self,
                   JsonNode     *value)
 {
   JsonObject *object = value != NULL && JSON_NODE_HOLDS_OBJECT (value) ? json_node_get_object (value) : NULL;
-  JsonNode *boxes = object != NULL ? json_object_get_member (object, "boundingBoxes") : NULL;
+  JsonNode *boxes = object != NULL ? json_object_get_member (object, canvas_member (control->node)) : NULL;
   g_autoptr(GError) error = NULL;
 
   g_clear_pointer (&control->draft, json_node_unref);
@@ -4194,7 +4378,7 @@ set_canvas_value (KpLayoutView *self,
 
   /* Shown already: into the store, and the document reads it again. */
   if (control->document != NULL &&
-      (!put_boxes (self, kp_document_get_media_id (control->document), control->draft, &error) ||
+      (!put_boxes (self, control->node, kp_document_get_media_id (control->document), control->draft, &error) ||
        !kp_document_reload (control->document, &error)))
     g_warning ("Cannot restore the boxes of %s: %s", control->key, error->message);
 }

@@ -236,6 +236,27 @@ click (Fixture    *fixture,
 }
 
 static void
+tool_click (KpCanvas *canvas,
+            double    x,
+            double    y)
+{
+  kp_canvas_tool_press (canvas, x, y, 0);
+  kp_canvas_tool_release (canvas, x, y, 0);
+}
+
+/* A canvas gets its document once it is shown. */
+static void
+wait_for_document (KpCanvas *canvas)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (kp_canvas_get_document (canvas) == NULL && g_get_monotonic_time () < deadline)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (1000);
+  g_assert_nonnull (kp_canvas_get_document (canvas));
+}
+
+static void
 drag_box (KpCanvas *canvas,
           double    x0,
           double    y0,
@@ -625,19 +646,25 @@ test_image_tools (Fixture       *fixture,
   kp_layout_shapes_click (shapes, 1.5, 2.5);
   g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "joints"));
+  /* Keypoints, lines and polylines: the canvas with the workstation's
+   * tools. */
+  canvas = KP_CANVAS (control (fixture, "joints"));
+  wait_for_document (canvas);
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_POINT);
   click (fixture, "joints", "Knee");
-  kp_layout_shapes_click (shapes, 12, 34);
+  tool_click (canvas, 12, 34);
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "horizon"));
-  kp_layout_shapes_click (shapes, 0, 100);
-  kp_layout_shapes_click (shapes, 640, 90);
+  canvas = KP_CANVAS (control (fixture, "horizon"));
+  wait_for_document (canvas);
+  tool_click (canvas, 0, 100);
+  tool_click (canvas, 640, 90);
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "lanes"));
-  kp_layout_shapes_click (shapes, 0, 0);
-  kp_layout_shapes_click (shapes, 5, 5);
-  kp_layout_shapes_click (shapes, 9, 20);
-  g_assert_true (kp_layout_shapes_finish (shapes));
+  canvas = KP_CANVAS (control (fixture, "lanes"));
+  wait_for_document (canvas);
+  tool_click (canvas, 0, 0);
+  tool_click (canvas, 5, 5);
+  tool_click (canvas, 9, 20);
+  g_assert_true (kp_tool_key_pressed (kp_canvas_get_tool (canvas), GDK_KEY_Return, 0));
 
   shapes = KP_LAYOUT_SHAPES (control (fixture, "paint"));
   click (fixture, "paint", "Dog");
@@ -672,10 +699,10 @@ test_image_tools (Fixture       *fixture,
     g_assert_cmpint (pixels[0 * stride + 7 * 4 + 3], ==, 0);
   }
 
-  /* Backspace's undo drops the last vertex or shape. */
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "joints"));
-  g_assert_true (kp_layout_shapes_undo (shapes));
-  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 0);
+  /* Undo takes the point back. */
+  canvas = KP_CANVAS (control (fixture, "joints"));
+  g_assert_true (kp_document_undo (kp_canvas_get_document (canvas), NULL));
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 0);
 }
 
 static void
@@ -1012,7 +1039,6 @@ test_changed (Fixture       *fixture,
               gconstpointer  data)
 {
   guint n_changed = 0;
-  KpLayoutShapes *shapes;
 
   fixture_load (fixture, "image-tools.html");
   while (g_main_context_iteration (NULL, FALSE))
@@ -1022,12 +1048,16 @@ test_changed (Fixture       *fixture,
   /* Building and showing changes nothing. */
   g_assert_cmpuint (n_changed, ==, 0);
 
-  /* Three vertices in one main loop iteration: one "changed". */
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "lanes"));
-  kp_layout_shapes_click (shapes, 0, 0);
-  kp_layout_shapes_click (shapes, 5, 5);
-  kp_layout_shapes_click (shapes, 9, 20);
-  g_assert_true (kp_layout_shapes_finish (shapes));
+  /* A polyline made in one main loop iteration: one "changed". */
+  {
+    KpCanvas *canvas = KP_CANVAS (control (fixture, "lanes"));
+
+    wait_for_document (canvas);
+    tool_click (canvas, 0, 0);
+    tool_click (canvas, 5, 5);
+    tool_click (canvas, 9, 20);
+    g_assert_true (kp_tool_key_pressed (kp_canvas_get_tool (canvas), GDK_KEY_Return, 0));
+  }
   g_assert_cmpuint (n_changed, ==, 0);
   wait_changed (&n_changed, 1);
   g_assert_cmpuint (n_changed, ==, 1);
