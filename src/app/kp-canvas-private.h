@@ -41,6 +41,12 @@ void     _kp_canvas_emit_error       (KpCanvas     *self,
 /* The gesture in progress changed what is drawn. */
 void     _kp_canvas_preview_changed  (KpCanvas     *self);
 KpTool  *_kp_canvas_get_tool         (KpCanvas     *self);
+/* The colour the canvas draws label_id's objects in, as the labels given
+ * to kp_canvas_set_labels() say; FALSE (and the accent colour) for a
+ * label it does not know. */
+gboolean _kp_canvas_get_label_color  (KpCanvas     *self,
+                                      gint64        label_id,
+                                      GdkRGBA      *color);
 /* The image as shown: after the gamma table once the worker is done. */
 GdkTexture *_kp_canvas_get_display_texture (KpCanvas *self);
 

@@ -126,6 +126,7 @@ struct _KpCanvas
   KpDocument         *document;
   gulong              changed_handler;
   GHashTable         *labels;           /* gint64* -> LabelInfo* */
+  KpTool             *status_tool;      /* whose "status-changed" we hear */
 
   /* Culling and picking */
   KpSpatialIndex     *index;
@@ -546,6 +547,17 @@ update_accessible (KpCanvas *self)
       return;
     }
 
+  /* Keyboard-only drawing is announced as it goes. */
+  if (self->tool != NULL)
+    description = kp_tool_dup_status (self->tool);
+  if (description != NULL)
+    {
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self),
+                                      GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, description,
+                                      -1);
+      return;
+    }
+
   if (self->document != NULL)
     n = kp_document_get_annotations (self->document)->len;
 
@@ -582,6 +594,26 @@ update_accessible (KpCanvas *self)
                                   -1);
 }
 
+/* Hears "status-changed" of the current tool only. The canvas holds a
+ * reference to its tool, so status_tool is alive while connected. */
+static void
+unwatch_tool_status (KpCanvas *self)
+{
+  if (self->status_tool != NULL)
+    g_signal_handlers_disconnect_by_func (self->status_tool, update_accessible, self);
+  self->status_tool = NULL;
+}
+
+static void
+watch_tool_status (KpCanvas *self)
+{
+  unwatch_tool_status (self);
+  self->status_tool = self->tool;
+  if (self->status_tool != NULL)
+    g_signal_connect_swapped (self->status_tool, "status-changed",
+                              G_CALLBACK (update_accessible), self);
+}
+
 static void
 update_actions (KpCanvas *self)
 {
@@ -612,9 +644,19 @@ apply_view (KpCanvas     *self,
   gboolean fit_changed = (self->fit != !!fit);
 
   if (_kp_canvas_get_image_size (self, &image_width, &image_height) && has_size (self))
-    view = kp_view_clamp_pan (view, image_width, image_height,
-                              gtk_widget_get_width (GTK_WIDGET (self)),
-                              gtk_widget_get_height (GTK_WIDGET (self)));
+    {
+      int sf = MAX (1, gtk_widget_get_scale_factor (GTK_WIDGET (self)));
+
+      view = kp_view_clamp_pan (view, image_width, image_height,
+                                gtk_widget_get_width (GTK_WIDGET (self)),
+                                gtk_widget_get_height (GTK_WIDGET (self)));
+      /* The image's origin on a device pixel, where the annotation tiles
+       * are placed: a centred image in a canvas of the other parity would
+       * otherwise start half a pixel in, and every box edge would fall
+       * half a pixel off the image's pixels. */
+      view.offset_x = round (view.offset_x * sf) / sf;
+      view.offset_y = round (view.offset_y * sf) / sf;
+    }
 
   self->view = view;
   self->fit = !!fit;
@@ -868,6 +910,22 @@ lookup_label (KpCanvas *self,
               gint64    label_id)
 {
   return g_hash_table_lookup (self->labels, &label_id);
+}
+
+gboolean
+_kp_canvas_get_label_color (KpCanvas *self,
+                            gint64    label_id,
+                            GdkRGBA  *color)
+{
+  LabelInfo *info;
+
+  g_return_val_if_fail (KP_IS_CANVAS (self), FALSE);
+  g_return_val_if_fail (color != NULL, FALSE);
+
+  info = lookup_label (self, label_id);
+  *color = info != NULL ? info->color : self->accent_color;
+
+  return info != NULL;
 }
 
 static int
@@ -3492,15 +3550,30 @@ motion_cb (KpCanvas                 *self,
   double ix, iy;
   gint64 hover_id;
 
+  GdkModifierType state;
+
   self->pointer_x = x;
   self->pointer_y = y;
   self->pointer_inside = TRUE;
-  update_cursor (self);
   if (self->show_crosshair)
     gtk_widget_queue_draw (GTK_WIDGET (self));
 
-  /* The box under the pointer shows its caption even in a crowded view. */
   kp_view_widget_to_image (&self->view, x, y, &ix, &iy);
+
+  /* Hovering: the tool follows the pointer (the brush outline, the
+   * polygon's next edge). A drag delivers its own motion through the
+   * drag gesture, so a pressed button is left to it. */
+  state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
+  if (self->tool != NULL && !self->panning && !self->space_held &&
+      (state & (GDK_BUTTON1_MASK | GDK_BUTTON2_MASK | GDK_BUTTON3_MASK)) == 0 &&
+      (self->drag == NULL || !gtk_gesture_is_active (GTK_GESTURE (self->drag))))
+    {
+      kp_tool_motion (self->tool, ix, iy, state);
+      gtk_widget_queue_draw (GTK_WIDGET (self));
+    }
+  update_cursor (self);
+
+  /* The box under the pointer shows its caption even in a crowded view. */
   hover_id = _kp_canvas_pick_shape (self, ix, iy, 4 / self->view.scale);
   if (hover_id != self->hover_id)
     {
@@ -3718,6 +3791,7 @@ kp_canvas_dispose (GObject *object)
     g_clear_signal_handler (&self->changed_handler, self->document);
   g_clear_object (&self->document);
   g_clear_object (&self->texture);
+  unwatch_tool_status (self);
   g_clear_object (&self->tool);
   if (self->image_layer != NULL)
     g_clear_signal_handler (&self->layer_handler, self->image_layer);
@@ -4053,6 +4127,7 @@ kp_canvas_init (KpCanvas *self)
   self->gamma = 1.0;
   self->index = kp_spatial_index_new (SPATIAL_CELL_SIZE);
   self->tool = kp_box_tool_new (self);
+  watch_tool_status (self);
   self->view = (KpView) { 1.0, 0, 0 };
   self->fit = TRUE;
   self->show_captions = TRUE;
@@ -4337,8 +4412,10 @@ kp_canvas_set_selection (KpCanvas     *self,
       g_hash_table_add (set, dup_id (ids[i]));
     }
 
+  /* An empty GArray may have no data at all: memcmp() must not see NULL. */
   if (selection->len == self->selection->len &&
-      memcmp (selection->data, self->selection->data, sizeof (gint64) * selection->len) == 0)
+      (selection->len == 0 ||
+       memcmp (selection->data, self->selection->data, sizeof (gint64) * selection->len) == 0))
     return;
 
   /* Selected objects are drawn emphasised in the tiles. */
@@ -4437,7 +4514,11 @@ kp_canvas_set_tool (KpCanvas *self,
   if (self->drag != NULL)
     gtk_event_controller_reset (GTK_EVENT_CONTROLLER (self->drag));
 
+  /* Before the old tool may go away with its reference. */
+  unwatch_tool_status (self);
   g_set_object (&self->tool, tool);
+  watch_tool_status (self);
+  update_accessible (self);
   self->cursor_name = NULL;
   update_cursor (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));

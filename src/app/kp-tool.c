@@ -61,7 +61,6 @@ typedef struct
 
   /* Handles look like the canvas's: the label's colour around the view
    * background's. Colours by label id, read from the store on demand. */
-  GHashTable   *label_colors;   /* gint64 * -> GdkRGBA * */
   GdkRGBA       handle_color;
 
   /* The keyboard cursor. */
@@ -102,7 +101,6 @@ kp_tool_dispose (GObject *object)
   kp_annotation_clear (&priv->start);
   g_clear_pointer (&priv->move_ids, g_array_unref);
   g_clear_pointer (&priv->previews, g_ptr_array_unref);
-  g_clear_pointer (&priv->label_colors, g_hash_table_unref);
 
   G_OBJECT_CLASS (kp_tool_parent_class)->dispose (object);
 }
@@ -1098,37 +1096,17 @@ kp_tool_image_to_widget (KpTool       *self,
   *widget_y = round (view->offset_y * sf) / sf + round (image_y * view->scale * sf) / sf;
 }
 
-static const GdkRGBA *
+/* The canvas's colour for the label, so handles match the outlines. */
+static GdkRGBA
 get_label_color (KpToolPrivate *priv,
                  gint64         label_id)
 {
-  static const GdkRGBA accent = { 0.21, 0.52, 0.89, 1.0 };
-  const GdkRGBA *color;
-  KpDocument *document;
+  GdkRGBA color = { 0.21, 0.52, 0.89, 1.0 };
 
-  if (priv->label_colors == NULL)
-    {
-      g_autoptr(GPtrArray) labels = NULL;
+  if (priv->canvas != NULL)
+    _kp_canvas_get_label_color (priv->canvas, label_id, &color);
 
-      priv->label_colors = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
-      document = get_document (priv);
-      if (document != NULL)
-        labels = kp_store_list_labels (kp_document_get_store (document), NULL);
-      for (guint i = 0; labels != NULL && i < labels->len; i++)
-        {
-          const KpLabel *label = g_ptr_array_index (labels, i);
-          GdkRGBA rgba;
-
-          if (label->color != NULL && gdk_rgba_parse (&rgba, label->color))
-            g_hash_table_insert (priv->label_colors,
-                                 g_memdup2 (&label->id, sizeof label->id),
-                                 g_memdup2 (&rgba, sizeof rgba));
-        }
-    }
-
-  color = g_hash_table_lookup (priv->label_colors, &label_id);
-
-  return color != NULL ? color : &accent;
+  return color;
 }
 
 void
@@ -1140,7 +1118,7 @@ kp_tool_append_handle (KpTool      *self,
                        gboolean     highlighted)
 {
   KpToolPrivate *priv = kp_tool_get_instance_private (self);
-  const GdkRGBA *color;
+  GdkRGBA color;
   double half = floor (KP_TOOL_HANDLE_SIZE / 2);
   int sf = 1;
 
@@ -1154,7 +1132,7 @@ kp_tool_append_handle (KpTool      *self,
    * handles stay crisp and land where tests look. */
   wx = round (wx * sf) / sf;
   wy = round (wy * sf) / sf;
-  gtk_snapshot_append_color (snapshot, color,
+  gtk_snapshot_append_color (snapshot, &color,
                              &GRAPHENE_RECT_INIT (wx - half, wy - half,
                                                   KP_TOOL_HANDLE_SIZE, KP_TOOL_HANDLE_SIZE));
   if (!highlighted)
@@ -1227,7 +1205,11 @@ kp_tool_real_snapshot (KpTool       *self,
         rotation_handle_position (&primary->rotated, view->scale, &hx, &hy);
         kp_tool_image_to_widget (self, view, handles[1].x, handles[1].y, &tx, &ty);
         kp_tool_image_to_widget (self, view, hx, hy, &wx, &wy);
-        append_line (snapshot, get_label_color (priv, primary->label_id), tx, ty, wx, wy);
+        {
+          GdkRGBA color = get_label_color (priv, primary->label_id);
+
+          append_line (snapshot, &color, tx, ty, wx, wy);
+        }
         kp_tool_append_handle (self, snapshot, wx, wy, primary->label_id, TRUE);
         for (guint i = 0; i < 8; i++)
           {
@@ -1919,12 +1901,7 @@ kp_tool_snapshot (KpTool       *self,
 void
 kp_tool_canvas_changed (KpTool *self)
 {
-  KpToolPrivate *priv = kp_tool_get_instance_private (self);
-
   g_return_if_fail (KP_IS_TOOL (self));
-
-  /* The labels may have changed too. */
-  g_clear_pointer (&priv->label_colors, g_hash_table_unref);
 
   if (KP_TOOL_GET_CLASS (self)->canvas_changed)
     KP_TOOL_GET_CLASS (self)->canvas_changed (self);
