@@ -566,6 +566,29 @@ _kp_window_get_media_page (KpWindow *self)
   return self->shown_page;
 }
 
+/* A large image's tiles are decoded after it is shown: say how that went
+ * when it ends (a damaged file keeps the tiles decoded before the damage;
+ * a truncated JPEG shows its missing part grey). */
+static void
+layer_building_cb (KpImageLayer *layer,
+                   GParamSpec   *pspec,
+                   KpWindow     *self)
+{
+  g_autofree char *warning = NULL;
+  const GError *error;
+
+  if (kp_image_layer_get_building (layer) ||
+      kp_canvas_get_image_layer (self->canvas) != layer)
+    return;
+
+  error = kp_image_layer_get_error (layer);
+  warning = kp_image_layer_dup_warning (layer);
+  if (error != NULL)
+    kp_window_add_toast (self, error->message);
+  else if (warning != NULL)
+    kp_window_add_toast (self, warning);
+}
+
 /* Shows the current image: a texture, or a tiled layer for large ones. */
 static void
 present_texture (KpWindow     *self,
@@ -573,7 +596,13 @@ present_texture (KpWindow     *self,
                  KpImageLayer *layer)
 {
   if (layer != NULL)
-    kp_canvas_set_image_layer (self->canvas, layer);
+    {
+      kp_canvas_set_image_layer (self->canvas, layer);
+      g_signal_connect_object (layer, "notify::building",
+                               G_CALLBACK (layer_building_cb), self, 0);
+      /* Already built from the disk cache, or failed at once. */
+      layer_building_cb (layer, NULL, self);
+    }
   else
     kp_canvas_set_texture (self->canvas, texture);
   kp_canvas_set_document (self->canvas, self->document);
