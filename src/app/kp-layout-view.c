@@ -671,10 +671,12 @@ media_finished_cb (KpLayoutMedia *media,
       g_ptr_array_remove_index (self->waiting, i - 1);
     }
 
-  /* Many images fail together (a page of them on one host): the
-   * problem list is redone once for all of them. */
+  /* Many images fail together, or one after the other (a page of them
+   * on one host): the problem list is redone once for all of them, or
+   * every 2 s while more are on their way. */
   if (problems && self->problems_id == 0)
-    self->problems_id = g_timeout_add_full (G_PRIORITY_LOW, 100, emit_problems_changed_cb, self, NULL);
+    self->problems_id = g_timeout_add_full (G_PRIORITY_LOW, self->waiting->len == 0 ? 100 : 2000,
+                                            emit_problems_changed_cb, self, NULL);
 }
 
 /* Fetches http(s) media with the default loader: the texture when it is

@@ -252,6 +252,7 @@ bench_reload (const char *name,
   g_assert_no_error (error);
 
   window = kp_preview_window_new (NULL, file, NULL, 0);
+  kp_layout_view_set_media_func (KP_LAYOUT_VIEW (kp_preview_window_get_view (window)), offline_media, NULL, NULL);
   g_signal_connect (window, "reloaded", G_CALLBACK (reloaded_cb), &n_reloads);
   gtk_window_present (GTK_WINDOW (window));
   wait_for_paint (GTK_WIDGET (window));
