@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <string.h>
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
@@ -1810,6 +1811,9 @@ struct _TestTool
   const KpAnnotation *previews[1];
   gboolean      active;
   guint         n_snapshots;
+  guint         n_motions;
+  double        motion_x;
+  double        motion_y;
 };
 
 G_DEFINE_FINAL_TYPE (TestTool, test_tool, KP_TYPE_TOOL)
@@ -1838,6 +1842,19 @@ test_tool_snapshot (KpTool       *tool,
 }
 
 static void
+test_tool_motion (KpTool          *tool,
+                  double           x,
+                  double           y,
+                  GdkModifierType  state)
+{
+  TestTool *self = (TestTool *)tool;
+
+  self->n_motions++;
+  self->motion_x = x;
+  self->motion_y = y;
+}
+
+static void
 test_tool_finalize (GObject *object)
 {
   kp_annotation_clear (&((TestTool *)object)->preview);
@@ -1850,6 +1867,7 @@ test_tool_class_init (TestToolClass *klass)
   G_OBJECT_CLASS (klass)->finalize = test_tool_finalize;
   KP_TOOL_CLASS (klass)->get_preview_annotations = test_tool_get_preview_annotations;
   KP_TOOL_CLASS (klass)->snapshot = test_tool_snapshot;
+  KP_TOOL_CLASS (klass)->motion = test_tool_motion;
 }
 
 static void
@@ -1973,6 +1991,219 @@ test_tool_preview_vertex (Fixture       *fixture,
   }
 }
 
+/* Hovering (no button down) hands the pointer to the tool in image
+ * coordinates, and what the tool draws for it reaches the screen: the
+ * polygon tool's next edge follows the pointer. */
+static void
+test_hover (Fixture       *fixture,
+            gconstpointer  data)
+{
+  g_autoptr(TestTool) tool = g_object_new (TEST_TYPE_TOOL, "canvas", fixture->canvas, NULL);
+  g_autoptr(KpTool) polygon = NULL;
+  GtkEventController *controller;
+  cairo_surface_t *before;
+  cairo_surface_t *after;
+
+  kp_canvas_set_tool (fixture->canvas, KP_TOOL (tool));
+  controller = find_controller (GTK_WIDGET (fixture->canvas), GTK_TYPE_EVENT_CONTROLLER_MOTION, 0);
+  g_signal_emit_by_name (controller, "motion", 180.0, 160.0);
+  g_assert_cmpuint (tool->n_motions, ==, 1);
+  g_assert_cmpfloat (tool->motion_x, ==, 100);
+  g_assert_cmpfloat (tool->motion_y, ==, 100);
+  g_signal_emit_by_name (controller, "motion", 380.5, 60.0);
+  g_assert_cmpuint (tool->n_motions, ==, 2);
+  g_assert_cmpfloat (tool->motion_x, ==, 300.5);
+  g_assert_cmpfloat (tool->motion_y, ==, 0);
+
+  /* The polygon's rubber edge from its first vertex to the pointer. */
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  kp_canvas_set_current_label_id (fixture->canvas, fixture->car_id);
+  polygon = kp_tool_new_for_kind (fixture->canvas, KP_TOOL_KIND_POLYGON);
+  kp_canvas_set_tool (fixture->canvas, polygon);
+  kp_canvas_tool_press (fixture->canvas, 100, 100, 0);
+  kp_canvas_tool_release (fixture->canvas, 100, 100, 0);
+  g_signal_emit_by_name (controller, "motion", 180.0, 160.0);
+  before = render_canvas (fixture->canvas);
+  g_signal_emit_by_name (controller, "motion", 380.0, 160.0);
+  after = render_canvas (fixture->canvas);
+  /* Halfway along the edge from (100, 100) to (300, 100). */
+  g_assert_cmphex (surface_pixel (before, 280, 160), ==, image_pixel (fixture, 200, 100));
+  g_assert_cmphex (surface_pixel (after, 280, 160), !=, image_pixel (fixture, 200, 100));
+  cairo_surface_destroy (before);
+  cairo_surface_destroy (after);
+}
+
+/* The tools draw handles in the colours the canvas was given, not the
+ * ones the store held when they first looked. */
+static void
+test_label_color (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(KpTool) select = NULL;
+  cairo_surface_t *surface;
+  GdkRGBA color;
+  gint64 id;
+
+  g_assert_true (_kp_canvas_get_label_color (fixture->canvas, fixture->car_id, &color));
+  g_assert_cmpint ((int)round (color.red * 255), ==, 0xe0);
+  g_assert_cmpint ((int)round (color.green * 255), ==, 0x1b);
+  g_assert_cmpint ((int)round (color.blue * 255), ==, 0x24);
+  g_assert_false (_kp_canvas_get_label_color (fixture->canvas, 4242, &color));
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  select = kp_tool_new_for_kind (fixture->canvas, KP_TOOL_KIND_SELECT);
+  kp_canvas_set_tool (fixture->canvas, select);
+  id = add_box (fixture, fixture->car_id, 200, 100, 80, 40);
+  kp_canvas_set_selected_id (fixture->canvas, id);
+  surface = render_canvas (fixture->canvas);
+  /* The top left handle's outer corner, outside the box's own stroke. */
+  g_assert_cmphex (surface_pixel (surface, 276, 156), ==, 0xffe01b24);
+  cairo_surface_destroy (surface);
+
+  /* Recoloured on the canvas only: the handles follow. */
+  labels = kp_store_list_labels (fixture->store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < labels->len; i++)
+    {
+      KpLabel *label = g_ptr_array_index (labels, i);
+
+      if (label->id == fixture->car_id)
+        {
+          g_free (label->color);
+          label->color = g_strdup ("#1c71d8");
+        }
+    }
+  kp_canvas_set_labels (fixture->canvas, labels);
+  g_assert_true (_kp_canvas_get_label_color (fixture->canvas, fixture->car_id, &color));
+  g_assert_cmpint ((int)round (color.blue * 255), ==, 0xd8);
+  surface = render_canvas (fixture->canvas);
+  g_assert_cmphex (surface_pixel (surface, 276, 156), ==, 0xff1c71d8);
+  cairo_surface_destroy (surface);
+}
+
+/* Keyboard-only drawing is announced through the accessible description. */
+static void
+test_keyboard_status (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(KpTool) polygon = kp_tool_new_for_kind (fixture->canvas, KP_TOOL_KIND_POLYGON);
+  GtkAccessible *accessible = GTK_ACCESSIBLE (fixture->canvas);
+  g_autofree char *status = NULL;
+  g_autofree char *moved = NULL;
+
+  kp_canvas_set_current_label_id (fixture->canvas, fixture->car_id);
+  kp_canvas_set_tool (fixture->canvas, polygon);
+  g_assert_null (gtk_test_accessible_check_property (accessible, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                                     "Image, 0 objects"));
+
+  g_assert_true (kp_tool_key_pressed (polygon, GDK_KEY_Return, 0));
+  status = kp_tool_dup_status (polygon);
+  g_assert_nonnull (status);
+  g_assert_nonnull (strstr (status, "320, 240"));
+  g_assert_null (gtk_test_accessible_check_property (accessible, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                                     status));
+
+  g_assert_true (kp_tool_key_pressed (polygon, GDK_KEY_Right, GDK_SHIFT_MASK));
+  g_assert_true (kp_tool_key_pressed (polygon, GDK_KEY_Return, 0));
+  moved = kp_tool_dup_status (polygon);
+  g_assert_cmpstr (moved, !=, status);
+  g_assert_null (gtk_test_accessible_check_property (accessible, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                                     moved));
+
+  /* Leaving keyboard drawing gives the description back. */
+  g_assert_true (kp_tool_key_pressed (polygon, GDK_KEY_Escape, 0));
+  g_assert_null (kp_tool_dup_status (polygon));
+  g_assert_null (gtk_test_accessible_check_property (accessible, GTK_ACCESSIBLE_PROPERTY_DESCRIPTION,
+                                                     "Image, 0 objects"));
+}
+
+/* An empty selection replacing an empty selection: nothing to compare
+ * (UBSan caught memcmp() being handed the empty arrays' NULL data). */
+static void
+count_signal_cb (KpCanvas *canvas,
+                 guint    *count)
+{
+  (*count)++;
+}
+
+static void
+test_empty_selection (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  guint n_changes = 0;
+  guint n_ids = 99;
+  gint64 id;
+
+  g_signal_connect (fixture->canvas, "selection-changed", G_CALLBACK (count_signal_cb), &n_changes);
+  kp_canvas_set_selection (fixture->canvas, NULL, 0);
+  g_assert_cmpuint (n_changes, ==, 0);
+  kp_canvas_get_selection (fixture->canvas, &n_ids);
+  g_assert_cmpuint (n_ids, ==, 0);
+
+  id = add_box (fixture, fixture->car_id, 10, 10, 20, 20);
+  kp_canvas_set_selection (fixture->canvas, &id, 1);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, id);
+  g_assert_cmpuint (n_changes, ==, 1);
+  kp_canvas_set_selection (fixture->canvas, NULL, 0);
+  g_assert_cmpint (kp_canvas_get_selected_id (fixture->canvas), ==, 0);
+  g_assert_cmpuint (n_changes, ==, 2);
+  kp_canvas_set_selection (fixture->canvas, NULL, 0);
+  g_assert_cmpuint (n_changes, ==, 2);
+  kp_canvas_get_selection (fixture->canvas, &n_ids);
+  g_assert_cmpuint (n_ids, ==, 0);
+}
+
+/* A canvas one pixel wider than the fixture's: the centred image would
+ * start at x = 80.5. The image and the annotation tiles both sit on whole
+ * pixels, so a box's edge lands exactly on the image's pixel edge. */
+static void
+test_half_pixel (Fixture       *fixture,
+                 gconstpointer  data)
+{
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  g_autoptr(KpTool) tool = g_object_new (NULL_TYPE_TOOL, "canvas", fixture->canvas, NULL);
+  gint64 deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  cairo_surface_t *surface;
+  int ox, oy;
+
+  kp_canvas_set_tool (fixture->canvas, tool);
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  gtk_widget_set_size_request (canvas, CANVAS_WIDTH + 1, CANVAS_HEIGHT + 1);
+  while ((gtk_widget_get_width (canvas) != CANVAS_WIDTH + 1 ||
+          gtk_widget_get_height (canvas) != CANVAS_HEIGHT + 1) &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpint (gtk_widget_get_width (canvas), ==, CANVAS_WIDTH + 1);
+  g_assert_cmpint (gtk_widget_get_height (canvas), ==, CANVAS_HEIGHT + 1);
+
+  g_assert_true (kp_canvas_get_fit (fixture->canvas));
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  g_assert_cmpfloat (view->offset_x, ==, round (view->offset_x));
+  g_assert_cmpfloat (view->offset_y, ==, round (view->offset_y));
+  g_assert_cmpfloat (fabs (view->offset_x - 80.5), ==, 0.5);
+  ox = (int)view->offset_x;
+  oy = (int)view->offset_y;
+
+  /* The image's colour edge at x = 320 (top half) is sharp, not blended. */
+  add_box (fixture, fixture->person_id, 320, 20, 100, 100);
+  surface = kp_test_render_widget (canvas, 0, 0, CANVAS_WIDTH + 1, CANVAS_HEIGHT + 1);
+  g_assert_cmphex (surface_pixel (surface, ox + 319, oy + 150), ==, image_pixel (fixture, 319, 150));
+  g_assert_cmphex (surface_pixel (surface, ox + 320, oy + 150), ==, image_pixel (fixture, 320, 150));
+  /* The box's left edge: its stroke starts on the image's column 320. */
+  g_assert_cmphex (surface_pixel (surface, ox + 319, oy + 70), ==, image_pixel (fixture, 319, 70));
+  g_assert_cmphex (surface_pixel (surface, ox + 320, oy + 70), !=, image_pixel (fixture, 320, 70));
+  g_assert_cmphex (surface_pixel (surface, ox + 320, oy + 70), ==, 0xff2ec27e);
+  cairo_surface_destroy (surface);
+
+  /* Zooming about a point keeps the origin on a whole pixel too. */
+  kp_canvas_zoom_at (fixture->canvas, 1.5, 333.3, 222.2);
+  g_assert_cmpfloat (view->offset_x, ==, round (view->offset_x));
+  g_assert_cmpfloat (view->offset_y, ==, round (view->offset_y));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2017,6 +2248,11 @@ main (int   argc,
   ADD ("crosshair", test_crosshair);
   ADD ("tool-preview", test_tool_preview);
   ADD ("tool-preview-vertex", test_tool_preview_vertex);
+  ADD ("hover", test_hover);
+  ADD ("label-color", test_label_color);
+  ADD ("keyboard-status", test_keyboard_status);
+  ADD ("empty-selection", test_empty_selection);
+  ADD ("half-pixel", test_half_pixel);
 
 #undef ADD
 
