@@ -1800,8 +1800,8 @@ check_attributes (KpLayout     *self,
         }
 
       /* Event handlers: onclick, onload, … */
-      if (g_str_has_prefix (name, "on") && strlen (name) > 2 &&
-          strspn (name + 2, "abcdefghijklmnopqrstuvwxyz") == strlen (name) - 2)
+      if (g_str_has_prefix (name, "on") && name[2] != '\0' &&
+          name[2 + strspn (name + 2, "abcdefghijklmnopqrstuvwxyz")] == '\0')
         {
           _kp_layout_node_problem (self->problems, node, KP_LAYOUT_SEVERITY_WARNING,
                                    _("Scripts are not run; the %s attribute of <%s> is ignored"),
