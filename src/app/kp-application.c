@@ -289,6 +289,13 @@ screenshot_painted_cb (GdkFrameClock *clock,
 
 /* --screenshot: shows the preview, renders it once drawn, and exits;
  * run before the application registers, so no other instance is asked. */
+/* Wakes the loop that waits for media, so its deadline is seen. */
+static gboolean
+screenshot_tick_cb (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static int
 save_screenshot (KpApplication *self,
                  const char    *png)
@@ -339,6 +346,30 @@ save_screenshot (KpApplication *self,
       while (!painted && g_get_monotonic_time () < deadline)
         g_main_context_iteration (NULL, TRUE);
       g_signal_handlers_disconnect_by_func (clock, screenshot_painted_cb, &painted);
+    }
+
+  /* Remote images show placeholders while they are fetched: wait for
+   * them (each fetch has its own timeout), and draw the page again. */
+  if (painted && kp_layout_view_is_loading_media (kp_preview_window_get_view (window)))
+    {
+      guint tick = g_timeout_add (100, screenshot_tick_cb, NULL);
+
+      while (kp_layout_view_is_loading_media (kp_preview_window_get_view (window))
+             && g_get_monotonic_time () < deadline)
+        g_main_context_iteration (NULL, TRUE);
+      g_source_remove (tick);
+
+      if (kp_layout_view_is_loading_media (kp_preview_window_get_view (window)))
+        g_printerr ("kempelen: %s\n", _("Some media was still being fetched; placeholders show in its place"));
+      else
+        {
+          painted = FALSE;
+          g_signal_connect (clock, "after-paint", G_CALLBACK (screenshot_painted_cb), &painted);
+          gtk_widget_queue_resize (GTK_WIDGET (window));
+          while (!painted && g_get_monotonic_time () < deadline)
+            g_main_context_iteration (NULL, TRUE);
+          g_signal_handlers_disconnect_by_func (clock, screenshot_painted_cb, &painted);
+        }
     }
 
   if (!painted)

@@ -9,6 +9,7 @@
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
+#include <libsoup/soup.h>
 
 #include "kp-core.h"
 #include "kp-layout-view.h"
@@ -481,6 +482,129 @@ test_screenshot (Fixture       *fixture,
   }
 }
 
+/* A remote image is in the screenshot, not its placeholder: the
+ * server answers from this process's main loop while kempelen runs. */
+
+static void
+image_server_cb (SoupServer        *server,
+                 SoupServerMessage *message,
+                 const char        *path,
+                 GHashTable        *query,
+                 gpointer           user_data)
+{
+  GBytes *png = user_data;
+
+  if (g_str_equal (path, "/magenta.png"))
+    {
+      soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+      soup_server_message_set_response (message, "image/png", SOUP_MEMORY_COPY,
+                                        g_bytes_get_data (png, NULL), g_bytes_get_size (png));
+    }
+  else
+    soup_server_message_set_status (message, SOUP_STATUS_NOT_FOUND, NULL);
+}
+
+static void
+communicated_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  char **err = user_data;
+  g_autoptr(GError) error = NULL;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result, NULL, err, &error);
+  g_assert_no_error (error);
+  if (*err == NULL)
+    *err = g_strdup ("");
+}
+
+static guint
+count_color (GdkPixbuf *pixbuf,
+             guint32    rgb)
+{
+  const guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  int channels = gdk_pixbuf_get_n_channels (pixbuf);
+  guint n = 0;
+
+  for (int y = 0; y < gdk_pixbuf_get_height (pixbuf); y++)
+    for (int x = 0; x < gdk_pixbuf_get_width (pixbuf); x++)
+      {
+        const guint8 *p = pixels + y * stride + x * channels;
+
+        if (ABS (p[0] - (int)(rgb >> 16)) < 6 && ABS (p[1] - (int)((rgb >> 8) & 0xff)) < 6 &&
+            ABS (p[2] - (int)(rgb & 0xff)) < 6)
+          n++;
+      }
+
+  return n;
+}
+
+static void
+test_screenshot_media (Fixture       *fixture,
+                       gconstpointer  data)
+{
+  g_autoptr(SoupServer) server = soup_server_new (NULL, NULL);
+  g_autoptr(GdkPixbuf) image = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 120, 80);
+  g_autoptr(GdkPixbuf) shot = NULL;
+  g_autoptr(GBytes) png_bytes = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *buffer = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *html = NULL;
+  g_autofree char *template_path = NULL;
+  g_autofree char *png = g_build_filename (fixture->folder, "media.png", NULL);
+  g_autofree char *exe = g_build_filename (g_getenv ("KP_BUILD_ROOT"), "src", "app", "kempelen", NULL);
+  g_autofree char *err = NULL;
+  gint64 deadline;
+  GSList *uris;
+  gsize size;
+
+  gdk_pixbuf_fill (image, 0xd02090ff);
+  gdk_pixbuf_save_to_buffer (image, &buffer, &size, "png", &error, NULL);
+  g_assert_no_error (error);
+  png_bytes = g_bytes_new (buffer, size);
+
+  soup_server_add_handler (server, NULL, image_server_cb, png_bytes, NULL);
+  soup_server_listen_local (server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (server);
+  base = g_uri_to_string (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  if (g_str_has_suffix (base, "/"))
+    base[strlen (base) - 1] = '\0';
+
+  html = g_strdup_printf ("<crowd-form>\n<p>Is this magenta?</p>\n"
+                          "<img src=\"%s/magenta.png\" alt=\"a colour\">\n"
+                          "<crowd-input name=\"answer\" label=\"Answer\"></crowd-input>\n"
+                          "</crowd-form>\n", base);
+  template_path = write_file (fixture, "media.html", html, -1);
+
+  process = g_subprocess_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error,
+                              exe, "--preview", template_path, "--screenshot", png, NULL);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, communicated_cb, &err);
+  deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  while (err == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (err);
+  g_subprocess_wait (process, NULL, &error);
+  g_assert_no_error (error);
+  if (!g_subprocess_get_successful (process))
+    g_test_message ("kempelen said: %s", err);
+  g_assert_true (g_subprocess_get_successful (process));
+
+  shot = gdk_pixbuf_new_from_file (png, &error);
+  g_assert_no_error (error);
+  /* The real image, at its size (120×80 = 9600 pixels, some lost to
+   * scaling at its edges), in place of the grey placeholder. */
+  g_test_message ("magenta pixels: %u", count_color (shot, 0xd02090));
+  g_assert_cmpuint (count_color (shot, 0xd02090), >=, 9000);
+
+  soup_server_disconnect (server);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -498,6 +622,7 @@ main (int   argc,
   ADD ("submit-shows-answer", test_submit_shows_answer);
   ADD ("malformed", test_malformed);
   ADD ("screenshot", test_screenshot);
+  ADD ("screenshot-media", test_screenshot_media);
 
   return g_test_run ();
 }
