@@ -1608,7 +1608,9 @@ static gint64
 tile_key (int tx,
           int ty)
 {
-  return ((gint64)tx << 32) | (guint32)ty;
+  /* Shifted unsigned: tiles left of or above the origin have negative
+   * indices, and shifting a negative value is undefined. */
+  return (gint64)(((guint64)(guint32)tx << 32) | (guint32)ty);
 }
 
 static void
