@@ -1540,12 +1540,9 @@ build_image_tool (KpLayoutView       *self,
   GtkWidget *widget;
   GtkWidget *hint;
 
-  /* crowd-polygon is ready for the canvas too (canvas_shape() and the
-   * values handle it) but stays on KpLayoutShapes until the worker
-   * window's tests drive it through the canvas. */
   if (node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX ||
       node->kind == KP_LAYOUT_NODE_CROWD_LINE || node->kind == KP_LAYOUT_NODE_CROWD_POLYLINE ||
-      node->kind == KP_LAYOUT_NODE_CROWD_KEYPOINT)
+      node->kind == KP_LAYOUT_NODE_CROWD_KEYPOINT || node->kind == KP_LAYOUT_NODE_CROWD_POLYGON)
     {
       KpToolKind kind;
 
@@ -1594,10 +1591,6 @@ build_image_tool (KpLayoutView       *self,
       /* Masks: KpLayoutShapes paints them into MTurk's labeled image. */
       switch (node->kind)
         {
-        case KP_LAYOUT_NODE_CROWD_POLYGON:
-          mode = KP_LAYOUT_SHAPES_POLYGON;
-          hint = gtk_label_new (_("Click each vertex; click the first vertex, press Enter or double-click to close it."));
-          break;
         case KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION:
           mode = KP_LAYOUT_SHAPES_SEMANTIC;
           hint = gtk_label_new (_("Drag to paint the chosen label; Backspace erases the last label painted."));

@@ -637,17 +637,20 @@ test_image_tools (Fixture       *fixture,
   drag_box (canvas, 100, 50.6, 120, 110.6);
   g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 2);
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "shapes"));
+  /* Polygons, keypoints, lines and polylines: the canvas with the
+   * workstation's tools. */
+  canvas = KP_CANVAS (control (fixture, "shapes"));
+  wait_for_document (canvas);
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_POLYGON);
   click (fixture, "shapes", "Corn");
-  kp_layout_shapes_click (shapes, 1, 2);
-  kp_layout_shapes_click (shapes, 30, 2);
-  kp_layout_shapes_click (shapes, 15.5, 40);
+  tool_click (canvas, 1, 2);
+  tool_click (canvas, 30, 2);
+  tool_click (canvas, 15.5, 40);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 0);
   /* A click on the first vertex closes the polygon. */
-  kp_layout_shapes_click (shapes, 1.5, 2.5);
-  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+  tool_click (canvas, 1.5, 2.5);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
 
-  /* Keypoints, lines and polylines: the canvas with the workstation's
-   * tools. */
   canvas = KP_CANVAS (control (fixture, "joints"));
   wait_for_document (canvas);
   g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_POINT);

@@ -14,7 +14,6 @@
 #include <adwaita.h>
 
 #include "kp-canvas.h"
-#include "kp-layout-shapes.h"
 #include "kp-worker-fixture.h"
 #include "kp-worker-group.h"
 #include "kp-worker-window-private.h"
@@ -782,12 +781,19 @@ press_choice (const char *name,
   g_signal_emit_by_name (button, "clicked");
 }
 
+/* A layout's canvas gets its document once it is shown. */
+static gboolean
+canvas_has_document (gpointer data)
+{
+  return kp_canvas_get_document (data) != NULL;
+}
+
 static void
 test_drawn_draft (void)
 {
   KpLayoutView *view;
   KpCanvas *canvas;
-  KpLayoutShapes *shapes;
+  KpCanvas *fields;
   g_autofree char *id = NULL;
   g_autofree char *drawn = NULL;
   g_autofree char *restored = NULL;
@@ -824,14 +830,18 @@ test_drawn_draft (void)
   g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
 
   /* ...and a polygon, closed on its first vertex. */
-  shapes = KP_LAYOUT_SHAPES (kp_layout_view_get_control (view, "fields"));
-  g_assert_true (KP_IS_LAYOUT_SHAPES (shapes));
+  fields = KP_CANVAS (kp_layout_view_get_control (view, "fields"));
+  g_assert_true (KP_IS_CANVAS (fields));
+  g_assert_true (kp_worker_wait_for (canvas_has_document, fields, TIMEOUT_MS));
   press_choice ("fields", "Corn");
-  kp_layout_shapes_click (shapes, 1, 2);
-  kp_layout_shapes_click (shapes, 40, 3);
-  kp_layout_shapes_click (shapes, 20, 30);
-  kp_layout_shapes_click (shapes, 1.5, 2.5);
-  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const double vertices[][2] = { { 1, 2 }, { 40, 3 }, { 20, 30 }, { 1.5, 2.5 } };
+
+      kp_canvas_tool_press (fields, vertices[i][0], vertices[i][1], 0);
+      kp_canvas_tool_release (fields, vertices[i][0], vertices[i][1], 0);
+    }
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (fields))->len, ==, 1);
   drawn = dup_values_text ();
   g_assert_nonnull (strstr (drawn, "Person"));
 
@@ -850,9 +860,10 @@ test_drawn_draft (void)
   g_assert_cmpstr (_kp_worker_window_get_current_assignment (window), ==, id);
   view = _kp_worker_window_get_layout_view (window);
   canvas = KP_CANVAS (kp_layout_view_get_control (view, "boxes"));
-  shapes = KP_LAYOUT_SHAPES (kp_layout_view_get_control (view, "fields"));
+  fields = KP_CANVAS (kp_layout_view_get_control (view, "fields"));
+  g_assert_true (kp_worker_wait_for (canvas_has_document, fields, TIMEOUT_MS));
   g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
-  g_assert_cmpuint (kp_layout_shapes_get_n_shapes (shapes), ==, 1);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (fields))->len, ==, 1);
   restored = dup_values_text ();
   g_assert_cmpstr (restored, ==, drawn);
 
