@@ -280,31 +280,157 @@ kp_keymap_find_conflict (GSettings  *settings,
   return NULL;
 }
 
-void
-kp_keymap_apply (GtkApplication *app,
-                 GSettings      *settings)
+/* Keys that type something (letters, digits, space, BackSpace) with no
+ * Control, Alt or Super. GTK runs application accelerators in the capture
+ * phase, before the focused widget: as accelerators these would steal
+ * every "b" typed into an attribute field. They go to the window instead,
+ * in the bubble phase, after a focused text field has had its chance. */
+static gboolean
+is_typing_key (const char *accel)
 {
-  g_return_if_fail (GTK_IS_APPLICATION (app));
-  g_return_if_fail (G_IS_SETTINGS (settings));
+  guint key;
+  GdkModifierType mods;
 
+  if (!gtk_accelerator_parse (accel, &key, &mods) || key == 0)
+    return FALSE;
+
+  return (mods & (GDK_CONTROL_MASK | GDK_ALT_MASK | GDK_SUPER_MASK |
+                  GDK_HYPER_MASK | GDK_META_MASK)) == 0 &&
+         gdk_keyval_to_unicode (key) != 0;
+}
+
+/* Calls func for each valid accelerator of each action. */
+static void
+foreach_accel (GSettings  *settings,
+               void      (*func) (const char *action,
+                                  const char *accel,
+                                  gpointer    user_data),
+               gpointer    user_data)
+{
   for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
     {
       g_autofree char *accels = kp_keymap_dup_accels (settings, entries[i].action);
-      g_autoptr(GPtrArray) valid = g_ptr_array_new_with_free_func (g_free);
       g_auto(GStrv) parts = g_strsplit (accels, " ", -1);
 
       for (guint j = 0; parts[j] != NULL; j++)
         {
-          char *name = normalize (parts[j]);
+          g_autofree char *name = normalize (parts[j]);
 
           if (name != NULL)
-            g_ptr_array_add (valid, name);
+            func (entries[i].action, name, user_data);
         }
-      g_ptr_array_add (valid, NULL);
-
-      gtk_application_set_accels_for_action (app, entries[i].action,
-                                             (const char * const *)valid->pdata);
     }
+}
+
+static void
+add_app_accel (const char *action,
+               const char *accel,
+               gpointer    user_data)
+{
+  GHashTable *by_action = user_data;
+  GPtrArray *list = g_hash_table_lookup (by_action, action);
+
+  if (is_typing_key (accel))
+    return;
+  if (list == NULL)
+    {
+      list = g_ptr_array_new_with_free_func (g_free);
+      g_hash_table_insert (by_action, (gpointer)action, list);
+    }
+  g_ptr_array_add (list, g_strdup (accel));
+}
+
+void
+kp_keymap_apply (GtkApplication *app,
+                 GSettings      *settings)
+{
+  g_autoptr(GHashTable) by_action = NULL;
+
+  g_return_if_fail (GTK_IS_APPLICATION (app));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+
+  by_action = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                     (GDestroyNotify)g_ptr_array_unref);
+  foreach_accel (settings, add_app_accel, by_action);
+
+  for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+    {
+      GPtrArray *list = g_hash_table_lookup (by_action, entries[i].action);
+      const char *none[] = { NULL };
+
+      if (list != NULL)
+        g_ptr_array_add (list, NULL);
+      gtk_application_set_accels_for_action (app, entries[i].action,
+                                             list != NULL ? (const char * const *)list->pdata : none);
+    }
+}
+
+static void
+add_typing_shortcut (const char *action,
+                     const char *accel,
+                     gpointer    user_data)
+{
+  GtkShortcutController *controller = user_data;
+  g_autofree char *name = NULL;
+  g_autoptr(GVariant) target = NULL;
+  GtkShortcut *shortcut;
+
+  if (!is_typing_key (accel) ||
+      !g_action_parse_detailed_name (action, &name, &target, NULL))
+    return;
+
+  shortcut = gtk_shortcut_new (gtk_shortcut_trigger_parse_string (accel),
+                               gtk_named_action_new (name));
+  if (target != NULL)
+    gtk_shortcut_set_arguments (shortcut, target);
+  gtk_shortcut_controller_add_shortcut (controller, shortcut);
+}
+
+#define TYPING_CONTROLLER_KEY "kp-keymap-typing"
+
+static void
+attach_typing_shortcuts (GtkWidget *window,
+                         GSettings *settings)
+{
+  GtkEventController *old = g_object_get_data (G_OBJECT (window), TYPING_CONTROLLER_KEY);
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+
+  if (old != NULL)
+    gtk_widget_remove_controller (window, old);
+
+  gtk_event_controller_set_name (controller, TYPING_CONTROLLER_KEY);
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_BUBBLE);
+  foreach_accel (settings, add_typing_shortcut, controller);
+  gtk_widget_add_controller (window, controller);
+  g_object_set_data (G_OBJECT (window), TYPING_CONTROLLER_KEY, controller);
+}
+
+static void
+typing_keymap_changed_cb (GSettings  *settings,
+                          const char *key,
+                          GtkWidget  *window)
+{
+  attach_typing_shortcuts (window, settings);
+}
+
+void
+kp_keymap_attach (GtkWidget *window,
+                  GSettings *settings)
+{
+  g_return_if_fail (GTK_IS_WIDGET (window));
+  g_return_if_fail (G_IS_SETTINGS (settings));
+
+  attach_typing_shortcuts (window, settings);
+  g_signal_connect_object (settings, "changed::keymap",
+                           G_CALLBACK (typing_keymap_changed_cb), window, 0);
+}
+
+gboolean
+kp_keymap_is_typing_key (const char *accel)
+{
+  g_return_val_if_fail (accel != NULL, FALSE);
+
+  return is_typing_key (accel);
 }
 
 static void

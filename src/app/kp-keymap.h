@@ -65,9 +65,18 @@ void                 kp_keymap_reset_all          (GSettings         *settings);
 const char          *kp_keymap_find_conflict      (GSettings         *settings,
                                                    const char        *action,
                                                    const char        *accel);
-/* Sets every action's accelerators on app. */
+/* Sets every action's accelerators on app, except the keys that type
+ * (kp_keymap_is_typing_key()): GTK runs application accelerators before
+ * the focused widget, so those would never reach a text field. */
 void                 kp_keymap_apply              (GtkApplication    *app,
                                                    GSettings         *settings);
+/* Gives window the typing keys of the keymap (and follows its changes),
+ * handled after the focused widget: a "b" typed into a text field is text,
+ * elsewhere it picks the box tool. */
+void                 kp_keymap_attach             (GtkWidget         *window,
+                                                   GSettings         *settings);
+/* A key without Control, Alt or Super that types a character. */
+gboolean             kp_keymap_is_typing_key      (const char        *accel);
 /* The shortcuts window for the keymap now, with every fixed key too. */
 GtkShortcutsWindow  *kp_keymap_build_shortcuts_window (GSettings     *settings);
 

@@ -1790,6 +1790,7 @@ kp_window_init (KpWindow *self)
 #endif
 
   self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
+  kp_keymap_attach (GTK_WIDGET (self), self->settings);
   self->project_cancellable = g_cancellable_new ();
   self->items_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->documents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
