@@ -35,8 +35,10 @@
 
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "kp-audio-segmenter.h"
+#include "kp-brush-tool.h"
 #include "kp-canvas.h"
 #include "kp-layout-media.h"
 #include "kp-layout-shapes.h"
@@ -1228,6 +1230,10 @@ canvas_shape (const KpLayoutNode *node,
     case KP_LAYOUT_NODE_CROWD_KEYPOINT:
       kind = KP_TOOL_KIND_POINT;
       break;
+    case KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION:
+    case KP_LAYOUT_NODE_CROWD_INSTANCE_SEGMENTATION:
+      kind = KP_TOOL_KIND_BRUSH;
+      break;
     case KP_LAYOUT_NODE_CROWD_BOUNDING_BOX:
     default:
       kind = KP_TOOL_KIND_BOX;
@@ -1294,6 +1300,380 @@ annotation_points_from_json (KpAnnotation *annotation,
     }
   annotation->rect.width -= annotation->rect.x;
   annotation->rect.height -= annotation->rect.y;
+
+  return TRUE;
+}
+
+/* Segmentation: crowd-semantic-segmentation and
+ * crowd-instance-segmentation paint MASK objects with the canvas's brush
+ * and eraser, one per label (semantic) or per instance. Their value is
+ * MTurk's: a PNG with each pixel in its label's (or instance's) colour,
+ * unpainted pixels transparent, and the colours' meaning. */
+
+#define SEGMENTATION_BRUSH_RADIUS 4.0
+
+static gboolean
+is_segmentation (const KpLayoutNode *node)
+{
+  return node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION ||
+         node->kind == KP_LAYOUT_NODE_CROWD_INSTANCE_SEGMENTATION;
+}
+
+/* One byte a pixel: 0 for none, else an entry's index + 1. Semantic
+ * entries are the element's labels; instance entries its instances in
+ * order, each coloured by its position in the palette. */
+typedef struct
+{
+  int        width;
+  int        height;
+  guint8    *map;
+  GPtrArray *labels;     /* char *, one per entry */
+} SegMap;
+
+static void
+seg_map_free (SegMap *seg)
+{
+  g_free (seg->map);
+  g_ptr_array_unref (seg->labels);
+  g_free (seg);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SegMap, seg_map_free)
+
+static SegMap *
+seg_map_new (Control *control)
+{
+  SegMap *seg = g_new0 (SegMap, 1);
+  const char * const *labels = kp_layout_node_get_strv (control->node, "labels");
+
+  seg->width = control->texture != NULL ? gdk_texture_get_width (control->texture) : 0;
+  seg->height = control->texture != NULL ? gdk_texture_get_height (control->texture) : 0;
+  seg->map = g_malloc0 ((gsize)seg->width * seg->height + 1);
+  seg->labels = g_ptr_array_new_with_free_func (g_free);
+  if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+    for (guint i = 0; labels != NULL && labels[i] != NULL && i < 255; i++)
+      g_ptr_array_add (seg->labels, g_strdup (labels[i]));
+
+  return seg;
+}
+
+static guint
+rgb_key (const char *color)
+{
+  GdkRGBA c;
+
+  if (color == NULL || !gdk_rgba_parse (&c, color))
+    return G_MAXUINT;
+
+  return ((guint)lround (c.red * 255) << 16) | ((guint)lround (c.green * 255) << 8) |
+         (guint)lround (c.blue * 255);
+}
+
+/* The map of a value (a draft, or what was submitted): each colour of
+ * the PNG back to the label (labelMappings) or instance (instances) it
+ * stands for; colours that stand for nothing stay unpainted. */
+static SegMap *
+seg_map_from_value (Control  *control,
+                    JsonNode *value)
+{
+  g_autoptr(SegMap) seg = seg_map_new (control);
+  g_autoptr(GHashTable) colors = g_hash_table_new (NULL, NULL);
+  g_autoptr(GdkPixbufLoader) loader = NULL;
+  g_autofree guchar *png = NULL;
+  JsonObject *object = value != NULL && JSON_NODE_HOLDS_OBJECT (value) ? json_node_get_object (value) : NULL;
+  JsonNode *image = object != NULL ? json_object_get_member (object, "labeledImage") : NULL;
+  const char *data = NULL;
+  GdkPixbuf *pixbuf;
+  gsize size = 0;
+
+  if (image != NULL && JSON_NODE_HOLDS_OBJECT (image))
+    data = json_object_get_string_member_with_default (json_node_get_object (image), "pngImageData", NULL);
+  if (data == NULL || *data == '\0')
+    return g_steal_pointer (&seg);
+
+  if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+    {
+      JsonNode *mappings = json_object_get_member (object, "labelMappings");
+      g_autoptr(GList) names = mappings != NULL && JSON_NODE_HOLDS_OBJECT (mappings)
+                               ? json_object_get_members (json_node_get_object (mappings)) : NULL;
+
+      for (GList *l = names; l != NULL; l = l->next)
+        {
+          JsonNode *m = json_object_get_member (json_node_get_object (mappings), l->data);
+          const char *color = JSON_NODE_HOLDS_OBJECT (m)
+                              ? json_object_get_string_member_with_default (json_node_get_object (m), "color", NULL)
+                              : NULL;
+          guint key = rgb_key (color);
+
+          for (guint i = 0; key != G_MAXUINT && i < seg->labels->len; i++)
+            if (g_str_equal (g_ptr_array_index (seg->labels, i), l->data) &&
+                !g_hash_table_contains (colors, GUINT_TO_POINTER (key)))
+              g_hash_table_insert (colors, GUINT_TO_POINTER (key), GUINT_TO_POINTER (i + 1));
+        }
+    }
+  else
+    {
+      JsonNode *instances = json_object_get_member (object, "instances");
+      JsonArray *array = instances != NULL && JSON_NODE_HOLDS_ARRAY (instances) ? json_node_get_array (instances) : NULL;
+
+      for (guint i = 0; array != NULL && i < json_array_get_length (array) && seg->labels->len < 255; i++)
+        {
+          JsonNode *e = json_array_get_element (array, i);
+          JsonObject *o = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          const char *label = o != NULL ? json_object_get_string_member_with_default (o, "label", NULL) : NULL;
+          guint key = rgb_key (o != NULL ? json_object_get_string_member_with_default (o, "color", NULL) : NULL);
+
+          if (label == NULL || key == G_MAXUINT || g_hash_table_contains (colors, GUINT_TO_POINTER (key)))
+            continue;
+          g_ptr_array_add (seg->labels, g_strdup (label));
+          g_hash_table_insert (colors, GUINT_TO_POINTER (key), GUINT_TO_POINTER (seg->labels->len));
+        }
+    }
+
+  png = g_base64_decode (data, &size);
+  loader = gdk_pixbuf_loader_new_with_type ("png", NULL);
+  if (loader == NULL || !gdk_pixbuf_loader_write (loader, png, size, NULL) ||
+      !gdk_pixbuf_loader_close (loader, NULL))
+    return g_steal_pointer (&seg);
+  pixbuf = gdk_pixbuf_loader_get_pixbuf (loader);
+  if (pixbuf == NULL || gdk_pixbuf_get_n_channels (pixbuf) != 4 || gdk_pixbuf_get_bits_per_sample (pixbuf) != 8)
+    return g_steal_pointer (&seg);
+
+  {
+    const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+    int stride = gdk_pixbuf_get_rowstride (pixbuf);
+    int w = MIN (seg->width, gdk_pixbuf_get_width (pixbuf));
+    int h = MIN (seg->height, gdk_pixbuf_get_height (pixbuf));
+
+    for (int y = 0; y < h; y++)
+      for (int x = 0; x < w; x++)
+        {
+          const guint8 *p = pixels + (gsize)y * stride + x * 4;
+
+          if (p[3] != 0)
+            seg->map[(gsize)y * seg->width + x] =
+              GPOINTER_TO_UINT (g_hash_table_lookup (colors, GUINT_TO_POINTER ((p[0] << 16) | (p[1] << 8) | p[2])));
+        }
+  }
+
+  return g_steal_pointer (&seg);
+}
+
+static int
+compare_z (gconstpointer a,
+           gconstpointer b)
+{
+  const KpAnnotation *x = *(const KpAnnotation * const *)a;
+  const KpAnnotation *y = *(const KpAnnotation * const *)b;
+
+  if (x->z != y->z)
+    return x->z < y->z ? -1 : 1;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The map of the document's masks, later ones over earlier ones. */
+static SegMap *
+seg_map_from_document (Control *control)
+{
+  SegMap *seg = seg_map_new (control);
+  GPtrArray *annotations = kp_document_get_annotations (control->document);
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      KpAnnotation *a = g_ptr_array_index (annotations, i);
+
+      if (a->shape == KP_SHAPE_MASK && a->mask != NULL && !kp_mask_is_empty (a->mask))
+        g_ptr_array_add (sorted, a);
+    }
+  g_ptr_array_sort (sorted, compare_z);
+
+  for (guint i = 0; i < sorted->len; i++)
+    {
+      const KpAnnotation *a = g_ptr_array_index (sorted, i);
+      const char *label = g_hash_table_lookup (control->label_names, &a->label_id);
+      g_autofree guint8 *bits = NULL;
+      guint value = 0;
+
+      if (label == NULL)
+        continue;
+      if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+        {
+          for (guint j = 0; j < seg->labels->len && value == 0; j++)
+            if (g_str_equal (g_ptr_array_index (seg->labels, j), label))
+              value = j + 1;
+        }
+      else if (seg->labels->len < 255)
+        {
+          g_ptr_array_add (seg->labels, g_strdup (label));
+          value = seg->labels->len;
+        }
+      if (value == 0)
+        continue;
+
+      bits = kp_mask_to_bitmap (a->mask);
+      for (int y = 0; y < a->mask->height; y++)
+        for (int x = 0; x < a->mask->width; x++)
+          {
+            int ix = a->mask->x + x;
+            int iy = a->mask->y + y;
+
+            if (bits[(gsize)y * a->mask->width + x] && ix >= 0 && iy >= 0 && ix < seg->width && iy < seg->height)
+              seg->map[(gsize)iy * seg->width + ix] = value;
+          }
+    }
+
+  return seg;
+}
+
+/* MTurk's value of a map. */
+static JsonNode *
+seg_map_to_value (Control *control,
+                  SegMap  *seg)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autofree char *buffer = NULL;
+  g_autofree char *png = NULL;
+  gboolean used[256] = { FALSE, };
+  gsize size = 0;
+
+  if (seg->width > 0 && seg->height > 0)
+    {
+      g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, seg->width, seg->height);
+      guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+      int stride = gdk_pixbuf_get_rowstride (pixbuf);
+
+      for (int y = 0; y < seg->height; y++)
+        for (int x = 0; x < seg->width; x++)
+          {
+            guint8 v = seg->map[(gsize)y * seg->width + x];
+            guint8 *p = pixels + (gsize)y * stride + x * 4;
+            guint key = v != 0 ? rgb_key (kp_layout_shapes_label_color (v - 1)) : 0;
+
+            p[0] = key >> 16;
+            p[1] = (key >> 8) & 0xff;
+            p[2] = key & 0xff;
+            p[3] = v != 0 ? 0xff : 0;
+            used[v] = TRUE;
+          }
+      if (gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", NULL, NULL))
+        png = g_base64_encode ((const guchar *)buffer, size);
+    }
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "labeledImage");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "pngImageData");
+  json_builder_add_string_value (builder, png != NULL ? png : "");
+  json_builder_end_object (builder);
+  if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+    {
+      json_builder_set_member_name (builder, "labelMappings");
+      json_builder_begin_object (builder);
+      for (guint i = 0; i < seg->labels->len; i++)
+        if (used[i + 1])
+          {
+            json_builder_set_member_name (builder, g_ptr_array_index (seg->labels, i));
+            json_builder_begin_object (builder);
+            json_builder_set_member_name (builder, "color");
+            json_builder_add_string_value (builder, kp_layout_shapes_label_color (i));
+            json_builder_end_object (builder);
+          }
+      json_builder_end_object (builder);
+    }
+  else
+    {
+      json_builder_set_member_name (builder, "instances");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < seg->labels->len; i++)
+        if (used[i + 1])
+          {
+            json_builder_begin_object (builder);
+            json_builder_set_member_name (builder, "color");
+            json_builder_add_string_value (builder, kp_layout_shapes_label_color (i));
+            json_builder_set_member_name (builder, "label");
+            json_builder_add_string_value (builder, g_ptr_array_index (seg->labels, i));
+            json_builder_end_object (builder);
+          }
+      json_builder_end_array (builder);
+    }
+  json_builder_set_member_name (builder, "inputImageProperties");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "height");
+  json_builder_add_int_value (builder, seg->height);
+  json_builder_set_member_name (builder, "width");
+  json_builder_add_int_value (builder, seg->width);
+  json_builder_end_object (builder);
+  json_builder_end_object (builder);
+
+  return json_builder_get_root (builder);
+}
+
+static JsonNode *
+seg_value (Control *control)
+{
+  g_autoptr(SegMap) seg = NULL;
+
+  if (control->texture == NULL)
+    return NULL;
+  /* Never shown: the draft's, or nothing painted. */
+  seg = control->document != NULL ? seg_map_from_document (control) : seg_map_from_value (control, control->draft);
+
+  return seg_map_to_value (control, seg);
+}
+
+/* Replaces the masks of a canvas's media in the store with those of a
+ * value: one MASK per label or instance painted. */
+static gboolean
+put_masks (KpLayoutView  *self,
+           Control       *control,
+           gint64         media_id,
+           JsonNode      *value,
+           GError       **error)
+{
+  g_autoptr(GPtrArray) old = kp_store_list_annotations (self->store, media_id, error);
+  g_autoptr(SegMap) seg = NULL;
+
+  if (old == NULL)
+    return FALSE;
+  for (guint j = 0; j < old->len; j++)
+    if (!kp_store_delete_annotation (self->store, ((KpAnnotation *)g_ptr_array_index (old, j))->id, error))
+      return FALSE;
+
+  seg = seg_map_from_value (control, value);
+  for (guint v = 1; v <= seg->labels->len; v++)
+    {
+      gint64 *label_id = g_hash_table_lookup (self->label_ids, g_ptr_array_index (seg->labels, v - 1));
+      int x0 = seg->width, y0 = seg->height, x1 = -1, y1 = -1;
+      g_autofree guint8 *bits = NULL;
+      g_auto(KpAnnotation) annotation = { 0, };
+
+      if (label_id == NULL)
+        continue;
+      for (int y = 0; y < seg->height; y++)
+        for (int x = 0; x < seg->width; x++)
+          if (seg->map[(gsize)y * seg->width + x] == v)
+            {
+              x0 = MIN (x0, x);
+              x1 = MAX (x1, x);
+              y0 = MIN (y0, y);
+              y1 = MAX (y1, y);
+            }
+      if (x1 < 0)
+        continue;
+      bits = g_malloc0 ((gsize)(x1 - x0 + 1) * (y1 - y0 + 1));
+      for (int y = y0; y <= y1; y++)
+        for (int x = x0; x <= x1; x++)
+          bits[(gsize)(y - y0) * (x1 - x0 + 1) + (x - x0)] = seg->map[(gsize)y * seg->width + x] == v;
+
+      annotation.media_id = media_id;
+      annotation.label_id = *label_id;
+      annotation.shape = KP_SHAPE_MASK;
+      annotation.mask = kp_mask_new_from_bitmap (x0, y0, x1 - x0 + 1, y1 - y0 + 1, bits);
+      annotation.rect = kp_mask_get_bounds (annotation.mask);
+      if (kp_store_add_annotation (self->store, &annotation, error) == 0)
+        return FALSE;
+    }
 
   return TRUE;
 }
@@ -1459,7 +1839,8 @@ ensure_store (KpLayoutView  *self,
       initial = control->draft != NULL ? control->draft
                 : control->node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX
                 ? kp_layout_node_get_json (control->node, "initial-value") : NULL;
-      if (!put_boxes (self, control->node, media_id, initial, error))
+      if (is_segmentation (control->node) ? !put_masks (self, control, media_id, initial, error)
+                                           : !put_boxes (self, control->node, media_id, initial, error))
         return FALSE;
 
       if (control->document != NULL)
@@ -1504,6 +1885,51 @@ canvas_map_cb (GtkWidget    *canvas,
     g_debug ("Cannot keep the boxes of the layout: %s", error->message);
 }
 
+/* The brush paints the selected MASK, or starts a new one: a semantic
+ * label's mask is painted on, a chosen label starts a new instance. */
+static void
+select_label_mask (Control *control,
+                   gint64   label_id)
+{
+  KpCanvas *canvas = KP_CANVAS (control->widget);
+  GPtrArray *annotations = control->document != NULL ? kp_document_get_annotations (control->document) : NULL;
+  gint64 id = 0;
+
+  if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+    for (guint i = 0; annotations != NULL && i < annotations->len; i++)
+      {
+        const KpAnnotation *a = g_ptr_array_index (annotations, i);
+
+        if (a->shape == KP_SHAPE_MASK && a->label_id == label_id)
+          id = a->id;
+      }
+  kp_canvas_set_selection (canvas, id != 0 ? &id : NULL, id != 0 ? 1 : 0);
+}
+
+static void
+new_instance_cb (GtkButton *button,
+                 KpCanvas  *canvas)
+{
+  kp_canvas_set_selection (canvas, NULL, 0);
+}
+
+static void
+set_segmentation_tool (KpCanvas *canvas,
+                       gboolean  erase)
+{
+  g_autoptr(KpTool) tool = kp_brush_tool_new (canvas, erase);
+
+  kp_brush_tool_set_radius (KP_BRUSH_TOOL (tool), SEGMENTATION_BRUSH_RADIUS);
+  kp_canvas_set_tool (canvas, tool);
+}
+
+static void
+eraser_toggled_cb (GtkToggleButton *button,
+                   KpCanvas        *canvas)
+{
+  set_segmentation_tool (canvas, gtk_toggle_button_get_active (button));
+}
+
 static void
 label_toggled_cb (GtkToggleButton *button,
                   Control         *control)
@@ -1523,6 +1949,8 @@ label_toggled_cb (GtkToggleButton *button,
 
       if (id != NULL)
         kp_canvas_set_current_label_id (KP_CANVAS (control->widget), *id);
+      if (id != NULL && is_segmentation (control->node))
+        select_label_mask (control, *id);
     }
   else if (control->kind == CONTROL_SHAPES)
     kp_layout_shapes_set_current_label (KP_LAYOUT_SHAPES (control->widget), label);
@@ -1540,9 +1968,7 @@ build_image_tool (KpLayoutView       *self,
   GtkWidget *widget;
   GtkWidget *hint;
 
-  if (node->kind == KP_LAYOUT_NODE_CROWD_BOUNDING_BOX ||
-      node->kind == KP_LAYOUT_NODE_CROWD_LINE || node->kind == KP_LAYOUT_NODE_CROWD_POLYLINE ||
-      node->kind == KP_LAYOUT_NODE_CROWD_KEYPOINT || node->kind == KP_LAYOUT_NODE_CROWD_POLYGON)
+  /* Every image element: the workstation's canvas and tools. */
     {
       KpToolKind kind;
 
@@ -1554,7 +1980,9 @@ build_image_tool (KpLayoutView       *self,
       gtk_widget_set_hexpand (widget, TRUE);
       gtk_widget_set_focusable (widget, TRUE);
       kp_canvas_set_texture (KP_CANVAS (widget), texture);
-      if (kind != KP_TOOL_KIND_BOX)
+      if (kind == KP_TOOL_KIND_BRUSH)
+        set_segmentation_tool (KP_CANVAS (widget), FALSE);
+      else if (kind != KP_TOOL_KIND_BOX)
         {
           g_autoptr(KpTool) tool = kp_tool_new_for_kind (KP_CANVAS (widget), kind);
 
@@ -1578,32 +2006,16 @@ build_image_tool (KpLayoutView       *self,
         case KP_TOOL_KIND_POLYGON:
           hint = gtk_label_new (_("Click each vertex; click the first vertex, press Enter or double-click to close it."));
           break;
+        case KP_TOOL_KIND_BRUSH:
+          hint = node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION
+                 ? gtk_label_new (_("Drag to paint the chosen label; the eraser takes paint off it; [ and ] change the brush size."))
+                 : gtk_label_new (_("Drag to paint an instance; choose a label or New Instance for the next one; [ and ] change the brush size."));
+          break;
         case KP_TOOL_KIND_BOX:
         default:
           hint = gtk_label_new (_("Drag to draw a box; drag a box or its handles to change it; Delete removes the selected box."));
           break;
         }
-    }
-  else
-    {
-      KpLayoutShapesMode mode;
-
-      /* Masks: KpLayoutShapes paints them into MTurk's labeled image. */
-      switch (node->kind)
-        {
-        case KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION:
-          mode = KP_LAYOUT_SHAPES_SEMANTIC;
-          hint = gtk_label_new (_("Drag to paint the chosen label; Backspace erases the last label painted."));
-          break;
-        default:
-          mode = KP_LAYOUT_SHAPES_INSTANCE;
-          hint = gtk_label_new (_("Drag to paint an instance; choose a label or New Instance for the next one."));
-          break;
-        }
-      widget = kp_layout_shapes_new (mode);
-      kp_layout_shapes_set_texture (KP_LAYOUT_SHAPES (widget), texture);
-      kp_layout_shapes_set_labels (KP_LAYOUT_SHAPES (widget), labels);
-      control = control_new (self, node, CONTROL_SHAPES, widget);
     }
 
   control->texture = g_object_ref (texture);
@@ -1615,8 +2027,17 @@ build_image_tool (KpLayoutView       *self,
       GtkWidget *button = gtk_button_new_with_label (_("New Instance"));
 
       gtk_widget_set_halign (button, GTK_ALIGN_START);
-      g_signal_connect_swapped (button, "clicked", G_CALLBACK (kp_layout_shapes_new_instance), widget);
+      g_signal_connect (button, "clicked", G_CALLBACK (new_instance_cb), widget);
       gtk_box_append (GTK_BOX (box), button);
+    }
+  if (is_segmentation (node))
+    {
+      GtkWidget *eraser = gtk_toggle_button_new_with_label (_("Eraser"));
+
+      gtk_widget_set_halign (eraser, GTK_ALIGN_START);
+      gtk_widget_set_tooltip_text (eraser, _("Take paint off the selected label or instance"));
+      g_signal_connect (eraser, "toggled", G_CALLBACK (eraser_toggled_cb), widget);
+      gtk_box_append (GTK_BOX (box), eraser);
     }
   gtk_label_set_wrap (GTK_LABEL (hint), TRUE);
   gtk_label_set_xalign (GTK_LABEL (hint), 0);
@@ -1643,6 +2064,9 @@ canvas_value (Control *control)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   KpShape shape = canvas_shape (control->node, NULL);
+
+  if (is_segmentation (control->node))
+    return seg_value (control);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, canvas_member (control->node));
@@ -4367,14 +4791,22 @@ set_canvas_value (KpLayoutView *self,
   g_autoptr(GError) error = NULL;
 
   g_clear_pointer (&control->draft, json_node_unref);
-  if (boxes == NULL || !JSON_NODE_HOLDS_ARRAY (boxes))
+  /* A segmentation keeps its whole value: the PNG and the colours. */
+  if (is_segmentation (control->node))
+    boxes = object != NULL ? value : NULL;
+  else if (boxes == NULL || !JSON_NODE_HOLDS_ARRAY (boxes))
+    return;
+  if (boxes == NULL)
     return;
   control->draft = json_node_copy (boxes);
 
   /* Shown already: into the store, and the document reads it again. */
   if (control->document != NULL &&
-      (!put_boxes (self, control->node, kp_document_get_media_id (control->document), control->draft, &error) ||
-       !kp_document_reload (control->document, &error)))
+      (is_segmentation (control->node)
+       ? !put_masks (self, control, kp_document_get_media_id (control->document), control->draft, &error)
+       : !put_boxes (self, control->node, kp_document_get_media_id (control->document), control->draft, &error)))
+    g_warning ("Cannot restore the boxes of %s: %s", control->key, error->message);
+  else if (control->document != NULL && !kp_document_reload (control->document, &error))
     g_warning ("Cannot restore the boxes of %s: %s", control->key, error->message);
 }
 

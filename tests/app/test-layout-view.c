@@ -22,7 +22,6 @@
 #include "kp-audio-segmenter.h"
 #include "kp-canvas.h"
 #include "kp-core.h"
-#include "kp-layout-shapes.h"
 #include "kp-layout-view.h"
 #include "kp-test-render.h"
 #include "kp-video-tracker.h"
@@ -626,7 +625,6 @@ test_image_tools (Fixture       *fixture,
                   gconstpointer  data)
 {
   KpCanvas *canvas;
-  KpLayoutShapes *shapes;
 
   fixture_load (fixture, "image-tools.html");
 
@@ -669,20 +667,32 @@ test_image_tools (Fixture       *fixture,
   tool_click (canvas, 9, 20);
   g_assert_true (kp_tool_key_pressed (kp_canvas_get_tool (canvas), GDK_KEY_Return, 0));
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "paint"));
+  /* Segmentation: the brush paints one MASK per label... */
+  canvas = KP_CANVAS (control (fixture, "paint"));
+  wait_for_document (canvas);
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_BRUSH);
   click (fixture, "paint", "Dog");
-  kp_layout_shapes_paint (shapes, 2, 2);
+  tool_click (canvas, 2, 2);
   click (fixture, "paint", "Cat");
-  kp_layout_shapes_paint (shapes, 6, 6);
+  tool_click (canvas, 6, 6);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 2);
+  /* ...and painting a label again adds to its mask. */
+  click (fixture, "paint", "Dog");
+  tool_click (canvas, 2, 2.5);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 2);
 
-  shapes = KP_LAYOUT_SHAPES (control (fixture, "instances"));
-  kp_layout_shapes_paint (shapes, 4, 4);
+  /* ...or one per instance. */
+  canvas = KP_CANVAS (control (fixture, "instances"));
+  wait_for_document (canvas);
+  tool_click (canvas, 4, 4);
+  g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 1);
 
   assert_answer (fixture, "image-tools.html", TRUE);
 
   /* The labeled image holds each label's colour where it was painted. */
   {
-    g_autoptr(JsonNode) value = kp_layout_shapes_dup_value (KP_LAYOUT_SHAPES (control (fixture, "paint")));
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+    JsonNode *value = g_hash_table_lookup (values, "paint");
     JsonObject *image = json_object_get_object_member (json_node_get_object (value), "labeledImage");
     gsize len = 0;
     g_autofree guchar *png = g_base64_decode (json_object_get_string_member (image, "pngImageData"), &len);
@@ -1072,7 +1082,12 @@ test_changed (Fixture       *fixture,
   g_assert_cmpuint (n_changed, ==, 2);
 
   /* Painting. */
-  kp_layout_shapes_paint (KP_LAYOUT_SHAPES (control (fixture, "instances")), 4, 4);
+  {
+    KpCanvas *canvas = KP_CANVAS (control (fixture, "instances"));
+
+    wait_for_document (canvas);
+    tool_click (canvas, 4, 4);
+  }
   wait_changed (&n_changed, 3);
   g_assert_cmpuint (n_changed, ==, 3);
 
