@@ -718,6 +718,152 @@ test_image_tools (Fixture       *fixture,
   g_assert_cmpuint (kp_document_get_annotations (kp_canvas_get_document (canvas))->len, ==, 0);
 }
 
+/* The button labelled text in the smallest part of the page around
+ * widget that has one. */
+static GtkWidget *
+find_button (GtkWidget  *widget,
+             const char *text)
+{
+  for (GtkWidget *root = widget; root != NULL; root = gtk_widget_get_parent (root))
+    {
+      GtkWidget *stack[256];
+      guint n = 0;
+
+      stack[n++] = root;
+      while (n > 0)
+        {
+          GtkWidget *w = stack[--n];
+
+          if (GTK_IS_BUTTON (w) && g_strcmp0 (gtk_button_get_label (GTK_BUTTON (w)), text) == 0)
+            return w;
+          for (GtkWidget *c = gtk_widget_get_first_child (w); c != NULL && n < G_N_ELEMENTS (stack);
+               c = gtk_widget_get_next_sibling (c))
+            stack[n++] = c;
+        }
+    }
+
+  return NULL;
+}
+
+static JsonObject *
+segmentation_value (GHashTable *values,
+                    const char *name)
+{
+  return json_node_get_object (g_hash_table_lookup (values, name));
+}
+
+/* The RGBA of pixel (x, y) of a segmentation's labeled image. */
+static guint32
+labeled_pixel (KpLayoutView *view,
+               const char   *name,
+               int           x,
+               int           y)
+{
+  g_autoptr(GHashTable) values = kp_layout_view_dup_values (view);
+  JsonObject *image = json_object_get_object_member (segmentation_value (values, name), "labeledImage");
+  gsize len = 0;
+  g_autofree guchar *png = g_base64_decode (json_object_get_string_member (image, "pngImageData"), &len);
+  g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (png, len, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new_from_stream (stream, NULL, &error);
+  const guint8 *p;
+
+  g_assert_no_error (error);
+  g_assert_true (gdk_pixbuf_get_has_alpha (pixbuf));
+  p = gdk_pixbuf_get_pixels (pixbuf) + y * gdk_pixbuf_get_rowstride (pixbuf) + x * 4;
+
+  return ((guint32)p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+static void
+test_segmentation (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  KpCanvas *canvas;
+  KpDocument *document;
+  GtkWidget *eraser;
+
+  fixture_load (fixture, "image-tools.html");
+
+  /* Semantic: paint Dog, erase it with the Eraser, undo the erasing. */
+  canvas = KP_CANVAS (control (fixture, "paint"));
+  wait_for_document (canvas);
+  document = kp_canvas_get_document (canvas);
+  click (fixture, "paint", "Dog");
+  tool_click (canvas, 2, 2);
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0xff7f0eff);
+  eraser = find_button (GTK_WIDGET (canvas), "Eraser");
+  g_assert_true (GTK_IS_TOGGLE_BUTTON (eraser));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (eraser), TRUE);
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_ERASER);
+  tool_click (canvas, 2, 2);
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0);
+  {
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+
+    g_assert_cmpuint (json_object_get_size (json_object_get_object_member (segmentation_value (values, "paint"),
+                                                                           "labelMappings")), ==, 0);
+  }
+  g_assert_true (kp_document_undo (document, NULL));
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0xff7f0eff);
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (eraser), FALSE);
+  g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_BRUSH);
+
+  /* Instances: New Instance starts another (as choosing another label
+   * does). */
+  canvas = KP_CANVAS (control (fixture, "instances"));
+  wait_for_document (canvas);
+  document = kp_canvas_get_document (canvas);
+  tool_click (canvas, 1, 1);
+  tool_click (canvas, 1.5, 1);
+  g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 1);
+  g_signal_emit_by_name (find_button (GTK_WIDGET (canvas), "New Instance"), "clicked");
+  tool_click (canvas, 6, 6);
+  g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 2);
+  g_signal_emit_by_name (find_button (GTK_WIDGET (canvas), "New Instance"), "clicked");
+  tool_click (canvas, 7, 1);
+  g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 3);
+  /* Each instance its own colour, later ones over earlier ones. */
+  g_assert_cmphex (labeled_pixel (fixture->view, "instances", 0, 0), ==, 0x1f77b4ff);
+  g_assert_cmphex (labeled_pixel (fixture->view, "instances", 6, 6), ==, 0xff7f0eff);
+  g_assert_cmphex (labeled_pixel (fixture->view, "instances", 7, 0), ==, 0x2ca02cff);
+  {
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+    JsonArray *instances = json_object_get_array_member (segmentation_value (values, "instances"), "instances");
+
+    g_assert_cmpuint (json_array_get_length (instances), ==, 3);
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (instances, 1), "color"), ==,
+                     "#ff7f0e");
+    g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (instances, 2), "label"), ==,
+                     "Cat");
+  }
+
+  /* A draft goes back into masks on a view shown or not. */
+  {
+    g_autoptr(GHashTable) values = kp_layout_view_dup_values (fixture->view);
+    g_autoptr(GHashTable) restored = NULL;
+    g_autofree char *expected = values_text (values);
+    g_autofree char *actual = NULL;
+    KpLayoutView *hidden = KP_LAYOUT_VIEW (g_object_ref_sink (kp_layout_view_new ()));
+
+    kp_layout_view_set_media_func (hidden, test_media, NULL, NULL);
+    kp_layout_view_set_layout (hidden, fixture->layout);
+    kp_layout_view_set_values (hidden, values);
+    restored = kp_layout_view_dup_values (hidden);
+    actual = values_text (restored);
+    g_assert_cmpstr (actual, ==, expected);
+    g_object_unref (hidden);
+
+    kp_layout_view_set_values (fixture->view, values);
+    g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 3);
+    g_clear_pointer (&restored, g_hash_table_unref);
+    g_clear_pointer (&actual, g_free);
+    restored = kp_layout_view_dup_values (fixture->view);
+    actual = values_text (restored);
+    g_assert_cmpstr (actual, ==, expected);
+  }
+}
+
 static void
 test_external_question (Fixture       *fixture,
                         gconstpointer  data)
@@ -1385,6 +1531,7 @@ main (int   argc,
   ADD ("problems", test_problems);
   ADD ("elements", test_elements);
   ADD ("image-tools", test_image_tools);
+  ADD ("segmentation", test_segmentation);
   ADD ("external-question", test_external_question);
   ADD ("validation", test_validation);
   ADD ("question-form-constraints", test_question_form_constraints);
