@@ -19,11 +19,10 @@
 #include "kp-media.h"
 #include "kp-cli-admin.h"
 #include "kp-cli-batch.h"
+#include "kp-cli-common.h"
 #include "kp-cli-export.h"
 #include "kp-cli-import.h"
 #include "kp-cli-layout.h"
-
-#define EXIT_USAGE 2
 
 typedef struct
 {
@@ -54,33 +53,11 @@ static const Command commands[] = {
 
 /* Reporting */
 
-static void
-print_message (const char *message)
-{
-  g_printerr ("kempelenctl: %s\n", message);
-}
-
 static int
 fail (const GError *error)
 {
-  print_message (error->message);
+  kp_cli_print_message (error->message);
   return EXIT_FAILURE;
-}
-
-G_GNUC_PRINTF (1, 2)
-static int
-usage_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  print_message (message);
-  return EXIT_USAGE;
 }
 
 static const Command *
@@ -122,13 +99,13 @@ parse_command_line (GOptionContext  *context,
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      *status = usage_error ("%s", error->message);
+      *status = kp_cli_usage_error ("%s", error->message);
       return FALSE;
     }
 
   if (*argc > 1)
     {
-      *status = usage_error (_("Unexpected argument “%s”"), (*argv)[1]);
+      *status = kp_cli_usage_error (_("Unexpected argument “%s”"), (*argv)[1]);
       return FALSE;
     }
 
@@ -304,7 +281,7 @@ run_status (int    argc,
     return status;
 
   if (project == NULL)
-    return usage_error (_("Which project? Give it with --project FOLDER"));
+    return kp_cli_usage_error (_("Which project? Give it with --project FOLDER"));
 
   store = kp_cli_open_project (project, NULL, verbose, &error);
   if (store == NULL)
@@ -431,11 +408,11 @@ run_help (int    argc,
     }
 
   if (argc > 2)
-    return usage_error (_("Unexpected argument “%s”"), argv[2]);
+    return kp_cli_usage_error (_("Unexpected argument “%s”"), argv[2]);
 
   command = find_command (argv[1]);
   if (command == NULL || command->run == run_help)
-    return usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
+    return kp_cli_usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
                         argv[1]);
 
   /* The command's own option parser prints its help and exits. */
@@ -472,7 +449,7 @@ main (int   argc,
   g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("%s", error->message);
+    return kp_cli_usage_error ("%s", error->message);
 
   if (version)
     {
@@ -481,11 +458,11 @@ main (int   argc,
     }
 
   if (argc < 2)
-    return usage_error (_("No command given. Run “kempelenctl --help” to see the commands."));
+    return kp_cli_usage_error (_("No command given. Run “kempelenctl --help” to see the commands."));
 
   command = find_command (argv[1]);
   if (command == NULL)
-    return usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
+    return kp_cli_usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
                         argv[1]);
 
   return command->run (argc - 1, argv + 1);

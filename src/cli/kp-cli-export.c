@@ -18,8 +18,7 @@
 #include <glib/gi18n.h>
 
 #include "kp-media.h"
-
-#define EXIT_USAGE 2
+#include "kp-cli-common.h"
 
 void
 kp_cli_print_message (const char *message)
@@ -74,22 +73,6 @@ kp_cli_open_project (const char    *folder,
     return NULL;
 
   return g_steal_pointer (&store);
-}
-
-G_GNUC_PRINTF (1, 2)
-static int
-usage_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  kp_cli_print_message (message);
-  return EXIT_USAGE;
 }
 
 static gboolean
@@ -234,19 +217,19 @@ kp_cli_export_run (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("%s", error->message);
+    return kp_cli_usage_error ("%s", error->message);
   if (argc > 1)
-    return usage_error (_("Unexpected argument “%s”"), argv[1]);
+    return kp_cli_usage_error (_("Unexpected argument “%s”"), argv[1]);
 
   if (project == NULL)
-    return usage_error (_("Which project? Give it with --project FOLDER"));
+    return kp_cli_usage_error (_("Which project? Give it with --project FOLDER"));
   if (format_name == NULL)
-    return usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
+    return kp_cli_usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
   if (!kp_export_format_from_string (format_name, &format))
-    return usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
+    return kp_cli_usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
                         format_name);
   if (output == NULL)
-    return usage_error (_("Where to? Give it with --output PATH"));
+    return kp_cli_usage_error (_("Where to? Give it with --output PATH"));
   if (include_suggestions)
     flags |= KP_EXPORT_FLAGS_INCLUDE_PENDING;
 

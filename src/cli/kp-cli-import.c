@@ -24,25 +24,8 @@
 #include "kp-core.h"
 #include "kp-media.h"
 #include "kp-label-map.h"
+#include "kp-cli-common.h"
 #include "kp-cli-export.h"
-
-#define EXIT_USAGE 2
-
-G_GNUC_PRINTF (1, 2)
-static int
-usage_error (const char *format,
-             ...)
-{
-  g_autofree char *message = NULL;
-  va_list args;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-
-  kp_cli_print_message (message);
-  return EXIT_USAGE;
-}
 
 static gboolean
 parse_confidence (const char *text,
@@ -278,26 +261,26 @@ kp_cli_import_run (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("%s", error->message);
+    return kp_cli_usage_error ("%s", error->message);
 
   if (project == NULL)
-    return usage_error (_("Which project? Give it with --project FOLDER"));
+    return kp_cli_usage_error (_("Which project? Give it with --project FOLDER"));
   if (format_name == NULL)
-    return usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
+    return kp_cli_usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
   if (!kp_import_format_from_string (format_name, &format))
-    return usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
+    return kp_cli_usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
                         format_name);
   if (argc < 2)
-    return usage_error (_("What to import? Give the file or folder after the options"));
+    return kp_cli_usage_error (_("What to import? Give the file or folder after the options"));
   if (argc > 2)
-    return usage_error (_("Unexpected argument “%s”; import one file or folder at a time"), argv[2]);
+    return kp_cli_usage_error (_("Unexpected argument “%s”; import one file or folder at a time"), argv[2]);
   input = argv[1];
 
   if (class_names != NULL && format != KP_IMPORT_FORMAT_YOLO && format != KP_IMPORT_FORMAT_LABEL_MAP)
-    return usage_error (_("--labels-from-file is for yolo and labelmap, whose files hold class "
+    return kp_cli_usage_error (_("--labels-from-file is for yolo and labelmap, whose files hold class "
                           "numbers; %s files name their classes"), kp_import_format_to_string (format));
   if (min_confidence_text != NULL && !parse_confidence (min_confidence_text, &options.min_confidence))
-    return usage_error (_("--min-confidence needs a number from 0 to 1, not “%s”"), min_confidence_text);
+    return kp_cli_usage_error (_("--min-confidence needs a number from 0 to 1, not “%s”"), min_confidence_text);
   if (class_names != NULL && !g_file_test (class_names, G_FILE_TEST_IS_REGULAR))
     {
       g_autofree char *message = g_strdup_printf (_("Could not read “%s”: there is no such file."),

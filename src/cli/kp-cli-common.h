@@ -1,0 +1,20 @@
+/* kp-cli-common.h: what every kempelenctl command reports the same way
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Exit status of a command given wrong options or arguments. */
+#define KP_CLI_EXIT_USAGE 2
+
+/* Prints "kempelenctl: MESSAGE" (formatted) on stderr and returns
+ * KP_CLI_EXIT_USAGE, so a command can `return kp_cli_usage_error (…)`. */
+int kp_cli_usage_error (const char *format,
+                        ...) G_GNUC_PRINTF (1, 2);
+
+G_END_DECLS
