@@ -1214,6 +1214,37 @@ import_coco (Importer      *im,
   return TRUE;
 }
 
+/* Folders */
+
+/* The names of the files in folder that keep() accepts, sorted, or
+ * NULL with error set when the folder cannot be read. */
+static GPtrArray *
+list_folder (const char  *folder,
+             gboolean   (*keep) (const char *name),
+             GError     **error)
+{
+  g_autoptr(GDir) dir = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const char *name;
+
+  dir = g_dir_open (folder, 0, &local_error);
+  if (dir == NULL)
+    {
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
+                   _("Could not read “%s”: %s"), folder, local_error->message);
+      return NULL;
+    }
+
+  files = g_ptr_array_new_with_free_func (g_free);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (keep (name))
+      g_ptr_array_add (files, g_strdup (name));
+  g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+
+  return g_steal_pointer (&files);
+}
+
 /* Pascal VOC */
 
 static xmlNode *
@@ -1365,15 +1396,18 @@ voc_file (Importer   *im,
 }
 
 static gboolean
+is_voc_file (const char *name)
+{
+  return g_str_has_suffix (name, ".xml") || g_str_has_suffix (name, ".XML");
+}
+
+static gboolean
 import_voc (Importer      *im,
             const char    *input,
             GCancellable  *cancellable,
             GError       **error)
 {
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) local_error = NULL;
-  const char *name;
+  g_autoptr(GPtrArray) files = NULL;
 
   if (!g_file_test (input, G_FILE_TEST_IS_DIR))
     {
@@ -1387,17 +1421,9 @@ import_voc (Importer      *im,
       return TRUE;
     }
 
-  dir = g_dir_open (input, 0, &local_error);
-  if (dir == NULL)
-    {
-      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
-                   _("Could not read “%s”: %s"), input, local_error->message);
-      return FALSE;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".xml") || g_str_has_suffix (name, ".XML"))
-      g_ptr_array_add (files, g_build_filename (input, name, NULL));
-  g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  files = list_folder (input, is_voc_file, error);
+  if (files == NULL)
+    return FALSE;
   if (files->len == 0)
     {
       g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
@@ -1407,9 +1433,11 @@ import_voc (Importer      *im,
 
   for (guint i = 0; i < files->len; i++)
     {
+      g_autofree char *path = g_build_filename (input, files->pdata[i], NULL);
+
       if (g_cancellable_set_error_if_cancelled (cancellable, error))
         return FALSE;
-      voc_file (im, files->pdata[i]);
+      voc_file (im, path);
     }
 
   return TRUE;
@@ -1690,6 +1718,13 @@ yolo_file (Importer   *im,
 }
 
 static gboolean
+is_yolo_file (const char *name)
+{
+  return g_str_has_suffix (name, ".txt") && strcmp (name, "classes.txt") != 0 &&
+         strcmp (name, "images.txt") != 0;
+}
+
+static gboolean
 import_yolo (Importer      *im,
              const char    *input,
              GCancellable  *cancellable,
@@ -1699,10 +1734,7 @@ import_yolo (Importer      *im,
   g_autofree gint64 *class_labels = NULL;
   g_autofree char *labels_dir = g_build_filename (input, "labels", NULL);
   const char *folder = g_file_test (labels_dir, G_FILE_TEST_IS_DIR) ? labels_dir : input;
-  g_autoptr(GDir) dir = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) local_error = NULL;
-  const char *name;
+  g_autoptr(GPtrArray) files = NULL;
 
   if (!g_file_test (input, G_FILE_TEST_IS_DIR))
     {
@@ -1722,18 +1754,9 @@ import_yolo (Importer      *im,
     if (((char *)classes->pdata[i])[0] != '\0')
       class_labels[i] = label_id (im, classes->pdata[i]);
 
-  dir = g_dir_open (folder, 0, &local_error);
-  if (dir == NULL)
-    {
-      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
-                   _("Could not read “%s”: %s"), folder, local_error->message);
-      return FALSE;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".txt") && strcmp (name, "classes.txt") != 0 &&
-        strcmp (name, "images.txt") != 0)
-      g_ptr_array_add (files, g_strdup (name));
-  g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  files = list_folder (folder, is_yolo_file, error);
+  if (files == NULL)
+    return FALSE;
   if (files->len == 0)
     {
       g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED, _("%s: no YOLO label files (.txt) in the folder"), folder);
@@ -2106,6 +2129,12 @@ label_map_file (Importer   *im,
 }
 
 static gboolean
+is_label_map_file (const char *name)
+{
+  return g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".PNG");
+}
+
+static gboolean
 import_label_map (Importer      *im,
                   const char    *input,
                   GCancellable  *cancellable,
@@ -2113,10 +2142,7 @@ import_label_map (Importer      *im,
 {
   g_autofree char *classes_file = g_build_filename (input, "classes.txt", NULL);
   g_autoptr(GPtrArray) classes = NULL;
-  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) local_error = NULL;
-  g_autoptr(GDir) dir = NULL;
-  const char *name;
+  g_autoptr(GPtrArray) files = NULL;
 
   if (!g_file_test (input, G_FILE_TEST_IS_DIR))
     {
@@ -2135,17 +2161,9 @@ import_label_map (Importer      *im,
   if (classes == NULL)
     return FALSE;
 
-  dir = g_dir_open (input, 0, &local_error);
-  if (dir == NULL)
-    {
-      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_FAILED,
-                   _("Could not read “%s”: %s"), input, local_error->message);
-      return FALSE;
-    }
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_suffix (name, ".png") || g_str_has_suffix (name, ".PNG"))
-      g_ptr_array_add (files, g_strdup (name));
-  g_ptr_array_sort (files, (GCompareFunc)(void (*) (void))g_strcmp0);
+  files = list_folder (input, is_label_map_file, error);
+  if (files == NULL)
+    return FALSE;
   if (files->len == 0)
     {
       g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED, _("%s: no label maps (.png) in the folder"), input);
