@@ -11,10 +11,12 @@
  * kp_layout_form_answer(), whose problems (with the element's line and
  * column) are mapped back to the Control that shows them.
  *
- * Boxes, lines, polylines and keypoints are drawn with KpCanvas and the
- * workstation's tool for each (kp_tool_new_for_kind()); polygons (for
- * now) and the two segmentation elements with KpLayoutShapes. KpCanvas
- * edits a
+ * Every image element a worker draws on is a KpCanvas with the
+ * workstation's tool for it (kp_tool_new_for_kind()): boxes, polygons,
+ * lines, polylines and keypoints; the two segmentation elements paint
+ * MASK objects with the brush and eraser, and their value is MTurk's
+ * labeled PNG built from the masks. (KpLayoutShapes only shows
+ * crowd-image-classifier's overlay.) KpCanvas edits a
  * KpDocument, which lives in a KpStore: the view keeps one store in a
  * temporary folder, made the first time a canvas is shown (so a layout
  * with many boxes builds fast) and removed with the view.
@@ -58,7 +60,6 @@ typedef enum
   CONTROL_MULTI,        /* a multi-select classifier: some of choices */
   CONTROL_SLIDER,       /* GtkScale */
   CONTROL_CANVAS,       /* KpCanvas */
-  CONTROL_SHAPES,       /* KpLayoutShapes */
   CONTROL_ENTITIES,     /* crowd-entity-annotation */
   CONTROL_SELECTION,    /* a QuestionForm SelectionAnswer: choices, list box or drop-down */
   CONTROL_FILE,         /* a QuestionForm FileUploadAnswer */
@@ -359,7 +360,6 @@ watch_new_controls (KpLayoutView *self)
         case CONTROL_SLIDER:
           g_signal_connect_swapped (control->widget, "value-changed", G_CALLBACK (control_changed), control);
           break;
-        case CONTROL_SHAPES:
         case CONTROL_AUDIO:
         case CONTROL_VIDEO:
           g_signal_connect_swapped (control->widget, "changed", G_CALLBACK (control_changed), control);
@@ -1952,8 +1952,6 @@ label_toggled_cb (GtkToggleButton *button,
       if (id != NULL && is_segmentation (control->node))
         select_label_mask (control, *id);
     }
-  else if (control->kind == CONTROL_SHAPES)
-    kp_layout_shapes_set_current_label (KP_LAYOUT_SHAPES (control->widget), label);
 }
 
 static GtkWidget *
@@ -2182,7 +2180,7 @@ build_classifier (KpLayoutView       *self,
     {
       GdkTexture *texture = load_texture (self, node, "src", TRUE);
       JsonNode *overlay = kp_layout_node_get_json (node, "overlay");
-      GtkWidget *shapes = kp_layout_shapes_new (KP_LAYOUT_SHAPES_OVERLAY);
+      GtkWidget *shapes = kp_layout_shapes_new ();
       JsonObject *bb = NULL;
 
       kp_layout_shapes_set_texture (KP_LAYOUT_SHAPES (shapes), texture);
@@ -4631,9 +4629,6 @@ control_dup_value (Control *control)
     case CONTROL_CANVAS:
       return canvas_value (control);
 
-    case CONTROL_SHAPES:
-      return kp_layout_shapes_dup_value (KP_LAYOUT_SHAPES (control->widget));
-
     case CONTROL_AUDIO:
       return kp_audio_segmenter_dup_value (KP_AUDIO_SEGMENTER (control->widget));
 
@@ -4936,10 +4931,6 @@ control_set_value (KpLayoutView *self,
 
     case CONTROL_CANVAS:
       set_canvas_value (self, control, value);
-      break;
-
-    case CONTROL_SHAPES:
-      kp_layout_shapes_set_value (KP_LAYOUT_SHAPES (control->widget), value);
       break;
 
     case CONTROL_AUDIO:

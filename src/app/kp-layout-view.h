@@ -37,9 +37,9 @@ G_DECLARE_FINAL_TYPE (KpLayoutView, kp_layout_view, KP, LAYOUT_VIEW, GtkWidget)
  * Signal "changed" and kp_layout_view_set_values(): see below.
  *
  * The view renders every node of the layout: crowd elements with their
- * own widgets (the image elements with KpCanvas and its tools for
- * boxes, lines, polylines and keypoints, KpLayoutShapes for polygons and
- * the painted masks; kp-audio-segmenter and
+ * own widgets (the image elements with KpCanvas and its tools: boxes,
+ * polygons, lines, polylines, keypoints, and the brush and eraser for
+ * the segmentation masks; kp-audio-segmenter and
  * kp-video-tracker with KpAudioSegmenter and KpVideoTracker), HTML with
  * labels, grids, pictures and an audio player, QuestionForm questions with the widget their
  * StyleSuggestion names, ExternalQuestion as its URL and an Open in
