@@ -276,27 +276,50 @@ mark_done_action (GSimpleAction *action,
 
 /* Editing */
 
+/* Undoes (or redoes) the last step of the audio or video page when one
+ * is shown, else of the image's objects. */
 static void
-undo_action (GSimpleAction *action,
-             GVariant      *parameter,
-             gpointer       user_data)
+undo_or_redo (KpWindow *self,
+              gboolean  redo)
 {
-  KpWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
   GtkWidget *page = _kp_window_get_media_page (self);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
 
+  if (page != NULL && KP_IS_AUDIO_PAGE (page))
+    {
+      if (redo)
+        kp_audio_page_redo (KP_AUDIO_PAGE (page));
+      else
+        kp_audio_page_undo (KP_AUDIO_PAGE (page));
+      return;
+    }
   if (page != NULL)
     {
-      if (KP_IS_AUDIO_PAGE (page))
-        kp_audio_page_undo (KP_AUDIO_PAGE (page));
+      if (redo)
+        kp_video_page_redo (KP_VIDEO_PAGE (page));
       else
         kp_video_page_undo (KP_VIDEO_PAGE (page));
       return;
     }
 
-  if (self->document != NULL && !kp_document_undo (self->document, &error))
+  if (self->document == NULL)
+    return;
+
+  if (redo)
+    ok = kp_document_redo (self->document, &error);
+  else
+    ok = kp_document_undo (self->document, &error);
+  if (!ok)
     kp_window_add_toast (self, error->message);
+}
+
+static void
+undo_action (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  undo_or_redo (user_data, FALSE);
 }
 
 static void
@@ -304,22 +327,7 @@ redo_action (GSimpleAction *action,
              GVariant      *parameter,
              gpointer       user_data)
 {
-  KpWindow *self = user_data;
-  g_autoptr(GError) error = NULL;
-
-  GtkWidget *page = _kp_window_get_media_page (self);
-
-  if (page != NULL)
-    {
-      if (KP_IS_AUDIO_PAGE (page))
-        kp_audio_page_redo (KP_AUDIO_PAGE (page));
-      else
-        kp_video_page_redo (KP_VIDEO_PAGE (page));
-      return;
-    }
-
-  if (self->document != NULL && !kp_document_redo (self->document, &error))
-    kp_window_add_toast (self, error->message);
+  undo_or_redo (user_data, TRUE);
 }
 
 static void
@@ -1089,18 +1097,30 @@ copy_previous_action (GSimpleAction *action,
 
 /* Objects */
 
+typedef gboolean (*SelectionEdit) (KpDocument    *document,
+                                   const gint64  *ids,
+                                   guint          n_ids,
+                                   GError       **error);
+
+/* Applies edit to the selected objects, if any, as one step. */
+static void
+edit_selection (KpWindow      *self,
+                SelectionEdit  edit)
+{
+  g_autoptr(GArray) ids = dup_selection (self);
+  g_autoptr(GError) error = NULL;
+
+  if (ids->len > 0 &&
+      !edit (self->document, (const gint64 *)ids->data, ids->len, &error))
+    report_error (self, error);
+}
+
 static void
 delete_selected_action (GSimpleAction *action,
                         GVariant      *parameter,
                         gpointer       user_data)
 {
-  KpWindow *self = user_data;
-  g_autoptr(GArray) ids = dup_selection (self);
-  g_autoptr(GError) error = NULL;
-
-  if (ids->len > 0 &&
-      !kp_document_remove_many (self->document, (const gint64 *)ids->data, ids->len, &error))
-    report_error (self, error);
+  edit_selection (user_data, kp_document_remove_many);
 }
 
 static void
@@ -1177,13 +1197,7 @@ raise_selected_action (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
-  KpWindow *self = user_data;
-  g_autoptr(GArray) ids = dup_selection (self);
-  g_autoptr(GError) error = NULL;
-
-  if (ids->len > 0 &&
-      !kp_document_raise_to_top (self->document, (const gint64 *)ids->data, ids->len, &error))
-    report_error (self, error);
+  edit_selection (user_data, kp_document_raise_to_top);
 }
 
 static void
@@ -1191,13 +1205,7 @@ lower_selected_action (GSimpleAction *action,
                        GVariant      *parameter,
                        gpointer       user_data)
 {
-  KpWindow *self = user_data;
-  g_autoptr(GArray) ids = dup_selection (self);
-  g_autoptr(GError) error = NULL;
-
-  if (ids->len > 0 &&
-      !kp_document_lower_to_bottom (self->document, (const gint64 *)ids->data, ids->len, &error))
-    report_error (self, error);
+  edit_selection (user_data, kp_document_lower_to_bottom);
 }
 
 /* Suggestions */
