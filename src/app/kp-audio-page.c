@@ -22,6 +22,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "kp-av-common.h"
 #include "kp-av-history.h"
 #include "kp-peaks.h"
 #include "kp-player.h"
@@ -65,12 +66,10 @@ struct _KpAudioPage
   GError        *error;
   char          *sink_name;
   char          *regions_path;
-  char          *history_path;
   GStrv          labels;
 
   KpAvHistory    history;
   guint          commit_source;
-  guint          history_source;
   guint          tick_id;
   gboolean       restoring;
   gboolean       filling_editor;
@@ -122,9 +121,8 @@ show_error (KpAudioPage  *self,
 {
   g_autofree char *text = NULL;
 
-  if (self->error != NULL)
+  if (!kp_av_keep_error (&self->error, error))
     return;
-  self->error = g_error_copy (error);
   if (g_error_matches (error, KP_PEAKS_ERROR, KP_PEAKS_ERROR_MISSING_PLUGIN))
     text = g_strdup_printf (_("This audio cannot be played: %s"), error->message);
   else
@@ -141,22 +139,7 @@ clear_error (KpAudioPage *self)
   gtk_revealer_set_reveal_child (GTK_REVEALER (self->error_revealer), FALSE);
 }
 
-/* Problems with the annotation files are shown in the status line: they
- * are the person's to know about, not a programming error. */
-static void G_GNUC_PRINTF (2, 3)
-report (KpAudioPage *self,
-        const char  *format,
-        ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_debug ("%s", text);
-  gtk_label_set_text (GTK_LABEL (self->status_label), text);
-}
+#define report(self, ...) kp_av_report ((self)->status_label, __VA_ARGS__)
 
 /* Persistence and undo */
 
@@ -177,26 +160,10 @@ save_regions (KpAudioPage *self)
     report (self, _("The regions could not be saved: %s"), error->message);
 }
 
-/* The history is written a while after the last edit (and on unload):
- * often enough to survive a crash, without a write per keystroke. */
-static gboolean
-save_history_cb (gpointer data)
-{
-  KpAudioPage *self = data;
-  g_autoptr(GError) error = NULL;
-
-  self->history_source = 0;
-  if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-    g_debug ("Could not save the undo history: %s", error->message);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 notify_undo (KpAudioPage *self)
 {
-  g_clear_handle_id (&self->history_source, g_source_remove);
-  if (self->history_path != NULL)
-    self->history_source = g_timeout_add_seconds (2, save_history_cb, self);
+  kp_av_history_save_later (&self->history);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_UNDO]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
 }
@@ -271,6 +238,18 @@ restore (KpAudioPage *self,
   save_regions (self);
   refill_editor (self);
   notify_undo (self);
+}
+
+static gboolean
+step (KpAudioPage *self,
+      int          delta)
+{
+  const char *text = kp_av_history_step (&self->history, delta);
+
+  if (text == NULL)
+    return FALSE;
+  restore (self, text);
+  return TRUE;
 }
 
 /* Transport */
@@ -674,21 +653,27 @@ delete_clicked_cb (KpAudioPage *self)
 
 /* Export and import */
 
-static void
-export_response_cb (GtkNativeDialog *dialog,
-                    int              response,
-                    KpAudioPage     *self)
+/* A dialog answered after the file was closed does nothing. */
+static gboolean
+export_file (GtkWidget   *page,
+             const char  *format,
+             const char  *path,
+             GError     **error)
 {
-  if (response == GTK_RESPONSE_ACCEPT && self->regions != NULL)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr(GError) error = NULL;
+  KpAudioPage *self = KP_AUDIO_PAGE (page);
 
-      if (!_kp_audio_page_export (self, path, &error))
-        gtk_label_set_text (GTK_LABEL (self->status_label), error->message);
-    }
-  g_object_unref (dialog);
+  return self->regions == NULL || _kp_audio_page_export (self, path, error);
+}
+
+static gboolean
+import_file (GtkWidget   *page,
+             const char  *format,
+             const char  *path,
+             GError     **error)
+{
+  KpAudioPage *self = KP_AUDIO_PAGE (page);
+
+  return self->regions == NULL || _kp_audio_page_import (self, path, error);
 }
 
 static void
@@ -698,48 +683,17 @@ export_action (GtkWidget  *widget,
 {
   KpAudioPage *self = KP_AUDIO_PAGE (widget);
   const char *id = g_variant_get_string (param, NULL);
-  GtkNative *native = gtk_widget_get_native (widget);
-  GtkFileChooserNative *dialog;
-  g_autofree char *base = NULL;
   g_autofree char *suggested = NULL;
 
   if (self->media == NULL)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     if (g_str_equal (formats[i].id, id))
-      {
-        char *dot;
-
-        base = g_path_get_basename (self->media->path);
-        if ((dot = strrchr (base, '.')) != NULL)
-          *dot = '\0';
-        suggested = g_strconcat (base, formats[i].extension, NULL);
-      }
+      suggested = kp_av_suggest_name (self->media->path, formats[i].extension);
   if (suggested == NULL)
     return;
-  dialog = gtk_file_chooser_native_new (_("Export Regions"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
-                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_signal_connect (dialog, "response", G_CALLBACK (export_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
-}
-
-static void
-import_response_cb (GtkNativeDialog *dialog,
-                    int              response,
-                    KpAudioPage     *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT && self->regions != NULL)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      g_autoptr(GError) error = NULL;
-
-      if (!_kp_audio_page_import (self, path, &error))
-        gtk_label_set_text (GTK_LABEL (self->status_label), error->message);
-    }
-  g_object_unref (dialog);
+  kp_av_file_dialog_show (widget, self->status_label, GTK_FILE_CHOOSER_ACTION_SAVE, _("Export Regions"),
+                          _("_Export"), suggested, id, export_file);
 }
 
 static void
@@ -748,16 +702,11 @@ import_action (GtkWidget  *widget,
                GVariant   *param)
 {
   KpAudioPage *self = KP_AUDIO_PAGE (widget);
-  GtkNative *native = gtk_widget_get_native (widget);
-  GtkFileChooserNative *dialog;
 
   if (self->regions == NULL)
     return;
-  dialog = gtk_file_chooser_native_new (_("Import Regions"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
-                                        GTK_FILE_CHOOSER_ACTION_OPEN, _("_Import"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_signal_connect (dialog, "response", G_CALLBACK (import_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  kp_av_file_dialog_show (widget, self->status_label, GTK_FILE_CHOOSER_ACTION_OPEN, _("Import Regions"),
+                          _("_Import"), NULL, NULL, import_file);
 }
 
 gboolean
@@ -941,7 +890,7 @@ kp_audio_page_load (KpAudioPage   *self,
     if (g_mkdir_with_parents (audio_dir, 0755) != 0)
       report (self, _("The regions cannot be saved in %s: %s"), audio_dir, g_strerror (errno));
     self->regions_path = g_build_filename (audio_dir, name, NULL);
-    self->history_path = g_build_filename (audio_dir, history, NULL);
+    self->history.path = g_build_filename (audio_dir, history, NULL);
   }
 
   gtk_label_set_text (GTK_LABEL (self->status_label), _("Reading the audio…"));
@@ -960,7 +909,7 @@ kp_audio_page_load (KpAudioPage   *self,
       kp_regions_remove_all (self->regions);
     }
   text = regions_text (self);
-  if (!kp_av_history_load (&self->history, self->history_path, text))
+  if (!kp_av_history_load (&self->history, self->history.path, text))
     kp_av_history_reset (&self->history, text);
   g_signal_connect_object (self->regions, "changed", G_CALLBACK (regions_changed_cb), self,
                            G_CONNECT_SWAPPED);
@@ -1001,18 +950,14 @@ kp_audio_page_load (KpAudioPage   *self,
 void
 kp_audio_page_unload (KpAudioPage *self)
 {
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (KP_IS_AUDIO_PAGE (self));
 
   if (self->regions != NULL)
     {
       flush_commit (self);
       save_regions (self);
-      if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-        g_debug ("Could not save the undo history: %s", error->message);
+      kp_av_history_flush (&self->history);
     }
-  g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->commit_source, g_source_remove);
   if (self->tick_id != 0)
     {
@@ -1051,8 +996,7 @@ kp_audio_page_unload (KpAudioPage *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->media, kp_media_free);
   g_clear_pointer (&self->regions_path, g_free);
-  g_clear_pointer (&self->history_path, g_free);
-  kp_av_history_clear (&self->history);
+  kp_av_history_close (&self->history);
   if (self->error_revealer != NULL)
     clear_error (self);
   if (self->box != NULL)
@@ -1091,11 +1035,7 @@ kp_audio_page_undo (KpAudioPage *self)
   if (self->regions == NULL || _kp_waveform_is_editing (KP_WAVEFORM (self->waveform)))
     return FALSE;
   flush_commit (self);
-  if (!kp_av_history_can_undo (&self->history))
-    return FALSE;
-  self->history.index--;
-  restore (self, kp_av_history_current (&self->history));
-  return TRUE;
+  return step (self, -1);
 }
 
 gboolean
@@ -1106,11 +1046,7 @@ kp_audio_page_redo (KpAudioPage *self)
   if (self->regions == NULL || _kp_waveform_is_editing (KP_WAVEFORM (self->waveform)))
     return FALSE;
   flush_commit (self);
-  if (!kp_av_history_can_redo (&self->history))
-    return FALSE;
-  self->history.index++;
-  restore (self, kp_av_history_current (&self->history));
-  return TRUE;
+  return step (self, 1);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-av-common.h"
 #include "kp-layout-src-private.h"
 #include "kp-peaks.h"
 #include "kp-player.h"
@@ -58,9 +59,8 @@ show_error (KpAudioSegmenter *self,
 {
   g_autofree char *text = NULL;
 
-  if (self->error != NULL)
+  if (!kp_av_keep_error (&self->error, error))
     return;
-  self->error = g_error_copy (error);
   text = g_strdup_printf (_("The audio cannot be loaded: %s"), error->message);
   gtk_label_set_text (GTK_LABEL (self->error_label), text);
   gtk_widget_set_visible (self->error_label, TRUE);

@@ -7,6 +7,9 @@
  * exact whatever the edit was (a drag, a label, a deletion, a propagation)
  * and make the history trivial to persist beside the annotations, so it
  * survives a restart of the page. Steps are capped, oldest dropped first.
+ *
+ * The history is embedded in its page; the page calls
+ * kp_av_history_close() before it goes (it cancels the pending save).
  */
 
 #pragma once
@@ -22,6 +25,8 @@ typedef struct
 {
   GPtrArray *states;  /* char *, oldest first */
   guint      index;   /* the state shown */
+  char      *path;    /* where it is saved, or NULL */
+  guint      save_source;
 } KpAvHistory;
 
 static inline void
@@ -156,6 +161,66 @@ kp_av_history_save (KpAvHistory  *h,
   json_generator_set_root (generator, root);
   data = json_generator_to_data (generator, NULL);
   return g_file_set_contents (path, data, -1, error);
+}
+
+/* Moves to the step before (delta -1) or after (+1); the state to restore,
+ * or NULL when there is none that way. */
+static inline const char *
+kp_av_history_step (KpAvHistory *h,
+                    int          delta)
+{
+  if (delta < 0 ? !kp_av_history_can_undo (h) : !kp_av_history_can_redo (h))
+    return NULL;
+  h->index += delta;
+  return kp_av_history_current (h);
+}
+
+static inline void
+kp_av_history_set_path (KpAvHistory *h,
+                        const char  *path)
+{
+  g_free (h->path);
+  h->path = g_strdup (path);
+}
+
+/* Writes the history to its path now, dropping a pending save. */
+static inline void
+kp_av_history_flush (KpAvHistory *h)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_clear_handle_id (&h->save_source, g_source_remove);
+  if (h->path != NULL && !kp_av_history_save (h, h->path, &error))
+    g_debug ("Could not save the undo history: %s", error->message);
+}
+
+static inline gboolean
+kp_av_history_save_cb (gpointer data)
+{
+  KpAvHistory *h = data;
+
+  h->save_source = 0;
+  kp_av_history_flush (h);
+  return G_SOURCE_REMOVE;
+}
+
+/* The history is written a while after the last edit (and on unload):
+ * often enough to survive a crash, without a write per keystroke. */
+static inline void
+kp_av_history_save_later (KpAvHistory *h)
+{
+  g_clear_handle_id (&h->save_source, g_source_remove);
+  if (h->path != NULL)
+    h->save_source = g_timeout_add_seconds (2, kp_av_history_save_cb, h);
+}
+
+/* Forgets the history and its path without saving. */
+static inline void
+kp_av_history_close (KpAvHistory *h)
+{
+  g_clear_handle_id (&h->save_source, g_source_remove);
+  g_clear_pointer (&h->path, g_free);
+  kp_av_history_clear (h);
 }
 
 G_END_DECLS

@@ -21,6 +21,7 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
+#include "kp-av-common.h"
 #include "kp-av-history.h"
 #include "kp-frame-view.h"
 #include "kp-timeline.h"
@@ -61,11 +62,9 @@ struct _KpVideoPage
   GCancellable  *cancellable;
   GError        *error;
   char          *tracks_path;
-  char          *history_path;
 
   KpAvHistory    history;
   guint          commit_source;
-  guint          history_source;
   gboolean       restoring;
   gboolean       filling_editor;
   GPtrArray     *bound_items; /* GtkListItem *, unowned */
@@ -113,9 +112,8 @@ show_error (KpVideoPage  *self,
 {
   g_autofree char *text = NULL;
 
-  if (self->error != NULL)
+  if (!kp_av_keep_error (&self->error, error))
     return;
-  self->error = g_error_copy (error);
   if (g_error_matches (error, KP_VIDEO_ERROR, KP_VIDEO_ERROR_MISSING_PLUGIN))
     text = g_strdup_printf (_("This video cannot be played: %s"), error->message);
   else
@@ -126,22 +124,7 @@ show_error (KpVideoPage  *self,
   g_signal_emit (self, signals[ERROR], 0, error);
 }
 
-/* Problems with the annotation files are shown in the status line: they
- * are the person's to know about, not a programming error. */
-static void G_GNUC_PRINTF (2, 3)
-report (KpVideoPage *self,
-        const char  *format,
-        ...)
-{
-  g_autofree char *text = NULL;
-  va_list args;
-
-  va_start (args, format);
-  text = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_debug ("%s", text);
-  gtk_label_set_text (GTK_LABEL (self->status_label), text);
-}
+#define report(self, ...) kp_av_report ((self)->status_label, __VA_ARGS__)
 
 /* Persistence and undo */
 
@@ -156,26 +139,10 @@ save_tracks (KpVideoPage *self)
     report (self, _("The tracks could not be saved: %s"), error->message);
 }
 
-/* The history is written a while after the last edit (and on unload):
- * often enough to survive a crash, without a write per keystroke. */
-static gboolean
-save_history_cb (gpointer data)
-{
-  KpVideoPage *self = data;
-  g_autoptr(GError) error = NULL;
-
-  self->history_source = 0;
-  if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-    g_debug ("Could not save the undo history: %s", error->message);
-  return G_SOURCE_REMOVE;
-}
-
 static void
 notify_undo (KpVideoPage *self)
 {
-  g_clear_handle_id (&self->history_source, g_source_remove);
-  if (self->history_path != NULL)
-    self->history_source = g_timeout_add_seconds (2, save_history_cb, self);
+  kp_av_history_save_later (&self->history);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_UNDO]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CAN_REDO]);
 }
@@ -259,6 +226,18 @@ restore (KpVideoPage *self,
   self->restoring = FALSE;
   save_tracks (self);
   notify_undo (self);
+}
+
+static gboolean
+step (KpVideoPage *self,
+      int          delta)
+{
+  const char *text = kp_av_history_step (&self->history, delta);
+
+  if (text == NULL)
+    return FALSE;
+  restore (self, text);
+  return TRUE;
 }
 
 /* The selected track */
@@ -630,22 +609,13 @@ _kp_video_page_export (KpVideoPage  *self,
   return g_file_set_contents (path, text, -1, error);
 }
 
-static void
-export_response_cb (GtkNativeDialog *dialog,
-                    int              response,
-                    KpVideoPage     *self)
+static gboolean
+export_file (GtkWidget   *page,
+             const char  *format,
+             const char  *path,
+             GError     **error)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      g_autofree char *path = g_file_get_path (file);
-      const char *format = g_object_get_data (G_OBJECT (dialog), "format");
-      g_autoptr(GError) error = NULL;
-
-      if (!_kp_video_page_export (self, format, path, &error))
-        gtk_label_set_text (GTK_LABEL (self->status_label), error->message);
-    }
-  g_object_unref (dialog);
+  return _kp_video_page_export (KP_VIDEO_PAGE (page), format, path, error);
 }
 
 static void
@@ -655,32 +625,17 @@ export_action (GtkWidget  *widget,
 {
   KpVideoPage *self = KP_VIDEO_PAGE (widget);
   const char *id = g_variant_get_string (param, NULL);
-  GtkNative *native = gtk_widget_get_native (widget);
-  GtkFileChooserNative *dialog;
-  g_autofree char *base = NULL;
   g_autofree char *suggested = NULL;
 
   if (self->media == NULL)
     return;
   for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
     if (g_str_equal (formats[i].id, id))
-      {
-        char *dot;
-
-        base = g_path_get_basename (self->media->path);
-        if ((dot = strrchr (base, '.')) != NULL)
-          *dot = '\0';
-        suggested = g_strconcat (base, formats[i].suffix, NULL);
-      }
+      suggested = kp_av_suggest_name (self->media->path, formats[i].suffix);
   if (suggested == NULL)
     return;
-  dialog = gtk_file_chooser_native_new (_("Export Tracks"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
-                                        GTK_FILE_CHOOSER_ACTION_SAVE, _("_Export"), _("_Cancel"));
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
-  g_object_set_data_full (G_OBJECT (dialog), "format", g_strdup (id), g_free);
-  g_signal_connect (dialog, "response", G_CALLBACK (export_response_cb), self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+  kp_av_file_dialog_show (widget, self->status_label, GTK_FILE_CHOOSER_ACTION_SAVE, _("Export Tracks"),
+                          _("_Export"), suggested, id, export_file);
 }
 
 /* Tracks list */
@@ -817,7 +772,7 @@ source_opened_cb (GObject      *object,
                               kp_video_source_get_width (source), kp_video_source_get_height (source));
     }
   text = kp_tracks_to_json (tracks);
-  if (!kp_av_history_load (&self->history, self->history_path, text))
+  if (!kp_av_history_load (&self->history, self->history.path, text))
     kp_av_history_reset (&self->history, text);
 
   kp_frame_view_set_source (KP_FRAME_VIEW (self->frame_view), source);
@@ -862,7 +817,7 @@ kp_video_page_load (KpVideoPage   *self,
   if (g_mkdir_with_parents (video_dir, 0755) != 0)
     report (self, _("The tracks cannot be saved in %s: %s"), video_dir, g_strerror (errno));
   self->tracks_path = g_build_filename (video_dir, name, NULL);
-  self->history_path = g_build_filename (video_dir, history, NULL);
+  self->history.path = g_build_filename (video_dir, history, NULL);
 
   load_labels (self);
   gtk_label_set_text (GTK_LABEL (self->status_label), _("Indexing the video’s frames…"));
@@ -872,18 +827,14 @@ kp_video_page_load (KpVideoPage   *self,
 void
 kp_video_page_unload (KpVideoPage *self)
 {
-  g_autoptr(GError) error = NULL;
-
   g_return_if_fail (KP_IS_VIDEO_PAGE (self));
 
   if (self->tracks != NULL)
     {
       commit (self);
       save_tracks (self);
-      if (self->history_path != NULL && !kp_av_history_save (&self->history, self->history_path, &error))
-        g_debug ("Could not save the undo history: %s", error->message);
+      kp_av_history_flush (&self->history);
     }
-  g_clear_handle_id (&self->history_source, g_source_remove);
   g_clear_handle_id (&self->commit_source, g_source_remove);
   g_cancellable_cancel (self->cancellable);
   g_clear_object (&self->cancellable);
@@ -903,9 +854,8 @@ kp_video_page_unload (KpVideoPage *self)
   g_clear_object (&self->store);
   g_clear_pointer (&self->media, kp_media_free);
   g_clear_pointer (&self->tracks_path, g_free);
-  g_clear_pointer (&self->history_path, g_free);
   g_clear_error (&self->error);
-  kp_av_history_clear (&self->history);
+  kp_av_history_close (&self->history);
   if (self->box != NULL)
     {
       gtk_revealer_set_reveal_child (GTK_REVEALER (self->error_revealer), FALSE);
@@ -944,11 +894,7 @@ kp_video_page_undo (KpVideoPage *self)
   if (self->tracks == NULL)
     return FALSE;
   commit (self);
-  if (!kp_av_history_can_undo (&self->history))
-    return FALSE;
-  self->history.index--;
-  restore (self, kp_av_history_current (&self->history));
-  return TRUE;
+  return step (self, -1);
 }
 
 gboolean
@@ -959,11 +905,7 @@ kp_video_page_redo (KpVideoPage *self)
   if (self->tracks == NULL)
     return FALSE;
   commit (self);
-  if (!kp_av_history_can_redo (&self->history))
-    return FALSE;
-  self->history.index++;
-  restore (self, kp_av_history_current (&self->history));
-  return TRUE;
+  return step (self, 1);
 }
 
 GtkWidget *
@@ -1344,17 +1286,11 @@ kp_video_page_class_init (KpVideoPageClass *klass)
   gtk_widget_class_install_action (widget_class, "video.redo", NULL, undo_action);
 
   /* Keys reach the page when no entry inside took them first. */
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "video.next-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, 0, "video.next-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "video.previous-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, 0, "video.previous-frame", NULL);
+  kp_av_add_frame_bindings (widget_class, "video");
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, GDK_SHIFT_MASK, "video.forward", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, GDK_SHIFT_MASK, "video.back", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Home, 0, "video.first-frame", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_End, 0, "video.last-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "video.play-pause", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, 0, "video.add-keyframe", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "video.delete-track", NULL);
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kp-video-page");

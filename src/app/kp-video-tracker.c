@@ -12,6 +12,7 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-av-common.h"
 #include "kp-frame-view.h"
 #include "kp-layout-src-private.h"
 #include "kp-timeline.h"
@@ -54,9 +55,8 @@ show_error (KpVideoTracker *self,
 {
   g_autofree char *text = NULL;
 
-  if (self->error != NULL)
+  if (!kp_av_keep_error (&self->error, error))
     return;
-  self->error = g_error_copy (error);
   text = g_strdup_printf (_("The video cannot be loaded: %s"), error->message);
   gtk_label_set_text (GTK_LABEL (self->error_label), text);
   gtk_widget_set_visible (self->error_label, TRUE);
@@ -827,13 +827,7 @@ kp_video_tracker_class_init (KpVideoTrackerClass *klass)
   for (guint i = 0; i < G_N_ELEMENTS (forwarded); i++)
     gtk_widget_class_install_action (widget_class, forwarded[i], NULL, forward_action);
   gtk_widget_class_install_action (widget_class, "tracker.delete-track", NULL, delete_track_action);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Right, 0, "tracker.next-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, 0, "tracker.next-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Left, 0, "tracker.previous-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_comma, 0, "tracker.previous-frame", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_space, 0, "tracker.play-pause", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_k, 0, "tracker.add-keyframe", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Delete, 0, "tracker.delete-track", NULL);
+  kp_av_add_frame_bindings (widget_class, "tracker");
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kp-video-tracker");

@@ -1,0 +1,161 @@
+/* kp-av-common.c: pieces the audio and video pages and elements share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include <glib/gi18n.h>
+
+#include "kp-av-common.h"
+
+/* The media file's name without its extension, then suffix. */
+char *
+kp_av_suggest_name (const char *media_path,
+                    const char *suffix)
+{
+  g_autofree char *base = NULL;
+  char *dot;
+
+  g_return_val_if_fail (media_path != NULL, NULL);
+  g_return_val_if_fail (suffix != NULL, NULL);
+
+  base = g_path_get_basename (media_path);
+  if ((dot = strrchr (base, '.')) != NULL)
+    *dot = '\0';
+  return g_strconcat (base, suffix, NULL);
+}
+
+typedef struct
+{
+  GtkWidget    *page;          /* owned */
+  GtkWidget    *status_label;  /* owned */
+  char         *format;
+  KpAvFileFunc  func;
+} FileDialogData;
+
+static void
+file_dialog_data_free (gpointer data)
+{
+  FileDialogData *d = data;
+
+  g_object_unref (d->page);
+  g_object_unref (d->status_label);
+  g_free (d->format);
+  g_free (d);
+}
+
+static void
+file_dialog_response_cb (GtkNativeDialog *dialog,
+                         int              response,
+                         FileDialogData  *d)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autofree char *path = g_file_get_path (file);
+      g_autoptr(GError) error = NULL;
+
+      if (!d->func (d->page, d->format, path, &error))
+        gtk_label_set_text (GTK_LABEL (d->status_label), error->message);
+    }
+  g_object_unref (dialog);
+}
+
+/* A modal file chooser over the page's window; once accepted, func gets the
+ * file, and its error (if any) is shown in the status line. */
+void
+kp_av_file_dialog_show (GtkWidget            *page,
+                        GtkWidget            *status_label,
+                        GtkFileChooserAction  action,
+                        const char           *title,
+                        const char           *accept_label,
+                        const char           *suggested_name,
+                        const char           *format,
+                        KpAvFileFunc          func)
+{
+  GtkNative *native = gtk_widget_get_native (page);
+  GtkFileChooserNative *dialog;
+  FileDialogData *d;
+
+  g_return_if_fail (GTK_IS_WIDGET (page));
+  g_return_if_fail (GTK_IS_LABEL (status_label));
+  g_return_if_fail (func != NULL);
+
+  dialog = gtk_file_chooser_native_new (title, GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
+                                        action, accept_label, _("_Cancel"));
+  if (suggested_name != NULL)
+    gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (dialog), suggested_name);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (dialog), TRUE);
+  d = g_new0 (FileDialogData, 1);
+  d->page = g_object_ref (page);
+  d->status_label = g_object_ref (status_label);
+  d->format = g_strdup (format);
+  d->func = func;
+  g_object_set_data_full (G_OBJECT (dialog), "kp-av-file-dialog", d, file_dialog_data_free);
+  g_signal_connect (dialog, "response", G_CALLBACK (file_dialog_response_cb), d);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (dialog));
+}
+
+/* Problems with the annotation files are shown in the status line: they
+ * are the person's to know about, not a programming error. */
+void
+kp_av_report (GtkWidget  *status_label,
+              const char *format,
+              ...)
+{
+  g_autofree char *text = NULL;
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_debug ("%s", text);
+  gtk_label_set_text (GTK_LABEL (status_label), text);
+}
+
+/* Keeps the first error the media gave: TRUE if error is that one, FALSE if
+ * one is kept already (later ones follow from it and are not shown). */
+gboolean
+kp_av_keep_error (GError       **slot,
+                  const GError  *error)
+{
+  g_return_val_if_fail (slot != NULL, FALSE);
+  g_return_val_if_fail (error != NULL, FALSE);
+
+  if (*slot != NULL)
+    return FALSE;
+  *slot = g_error_copy (error);
+  return TRUE;
+}
+
+/* The keys frame-by-frame video views share; prefix names the action group
+ * ("video", "tracker"), which must have next-frame, previous-frame,
+ * play-pause, add-keyframe and delete-track actions. */
+void
+kp_av_add_frame_bindings (GtkWidgetClass *widget_class,
+                          const char     *prefix)
+{
+  static const struct
+  {
+    guint key;
+    const char *action;
+  } bindings[] = {
+    { GDK_KEY_Right, "next-frame" },
+    { GDK_KEY_period, "next-frame" },
+    { GDK_KEY_Left, "previous-frame" },
+    { GDK_KEY_comma, "previous-frame" },
+    { GDK_KEY_space, "play-pause" },
+    { GDK_KEY_k, "add-keyframe" },
+    { GDK_KEY_Delete, "delete-track" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bindings); i++)
+    {
+      g_autofree char *name = g_strconcat (prefix, ".", bindings[i].action, NULL);
+
+      gtk_widget_class_add_binding_action (widget_class, bindings[i].key, 0, name, NULL);
+    }
+}

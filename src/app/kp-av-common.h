@@ -1,0 +1,40 @@
+/* kp-av-common.h: pieces the audio and video pages and elements share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Reads or writes the annotations at path; format is the one the dialog
+ * was opened with (NULL for an import). */
+typedef gboolean (*KpAvFileFunc) (GtkWidget   *page,
+                                  const char  *format,
+                                  const char  *path,
+                                  GError     **error);
+
+char    *kp_av_suggest_name        (const char            *media_path,
+                                    const char            *suffix);
+void     kp_av_file_dialog_show    (GtkWidget             *page,
+                                    GtkWidget             *status_label,
+                                    GtkFileChooserAction   action,
+                                    const char            *title,
+                                    const char            *accept_label,
+                                    const char            *suggested_name,
+                                    const char            *format,
+                                    KpAvFileFunc           func);
+
+void     kp_av_report              (GtkWidget             *status_label,
+                                    const char            *format,
+                                    ...) G_GNUC_PRINTF (2, 3);
+
+gboolean kp_av_keep_error          (GError               **slot,
+                                    const GError          *error);
+
+void     kp_av_add_frame_bindings  (GtkWidgetClass        *widget_class,
+                                    const char            *prefix);
+
+G_END_DECLS
