@@ -94,6 +94,8 @@ typedef struct
   GdkTexture         *texture;
   KpDocument         *document;
   GHashTable         *label_names;    /* CANVAS: label id → name (borrowed from the view) */
+  GHashTable         *mask_areas;     /* semantic: MASK id → its area, to tell a brush stroke */
+  gboolean            separating;
   GArray             *entities;       /* Entity */
   char               *file_key;
   gint64              file_size;
@@ -218,6 +220,7 @@ control_free (Control *control)
   g_clear_object (&control->document);
   g_clear_pointer (&control->draft, json_node_unref);
   g_clear_pointer (&control->entities, g_array_unref);
+  g_clear_pointer (&control->mask_areas, g_hash_table_unref);
   g_free (control->file_key);
   g_free (control);
 }
@@ -1732,6 +1735,97 @@ put_boxes (KpLayoutView       *self,
   return TRUE;
 }
 
+static void
+remember_mask_areas (Control *control)
+{
+  GPtrArray *annotations = kp_document_get_annotations (control->document);
+
+  g_hash_table_remove_all (control->mask_areas);
+  for (guint i = 0; i < annotations->len; i++)
+    {
+      const KpAnnotation *a = g_ptr_array_index (annotations, i);
+
+      if (a->shape == KP_SHAPE_MASK && a->mask != NULL)
+        g_hash_table_insert (control->mask_areas, g_memdup2 (&a->id, sizeof a->id),
+                             GSIZE_TO_POINTER ((gsize)kp_mask_get_area (a->mask)));
+    }
+}
+
+/* A semantic segmentation gives each pixel one label, the one painted
+ * last: a brush stroke on one label's mask (it grew, with nothing to
+ * redo) takes its pixels off the other labels' masks, as one more undo
+ * step. Undoing first gives the others their pixels back. */
+static void
+semantic_changed_cb (KpDocument *document,
+                     gint64      id,
+                     Control    *control)
+{
+  const KpAnnotation *painted = id != 0 ? kp_document_lookup (document, id) : NULL;
+  gpointer old_area = NULL;
+  gboolean grew;
+  g_autoptr(GPtrArray) updated = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (control->separating)
+    return;
+
+  grew = painted != NULL && painted->shape == KP_SHAPE_MASK && painted->mask != NULL &&
+         (!g_hash_table_lookup_extended (control->mask_areas, &id, NULL, &old_area) ||
+          kp_mask_get_area (painted->mask) > GPOINTER_TO_SIZE (old_area)) &&
+         kp_document_get_n_redo (document) == 0 && !control->view->setting;
+  if (grew)
+    {
+      GPtrArray *annotations = kp_document_get_annotations (document);
+      g_autofree guint8 *bits = kp_mask_to_bitmap (painted->mask);
+      const KpMask *mask = painted->mask;
+
+      updated = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+      for (guint i = 0; i < annotations->len; i++)
+        {
+          const KpAnnotation *other = g_ptr_array_index (annotations, i);
+          g_autofree guint8 *other_bits = NULL;
+          gboolean changed = FALSE;
+
+          if (other->id == id || other->shape != KP_SHAPE_MASK || other->mask == NULL ||
+              other->label_id == painted->label_id)
+            continue;
+          other_bits = kp_mask_to_bitmap (other->mask);
+          for (int y = 0; y < other->mask->height; y++)
+            for (int x = 0; x < other->mask->width; x++)
+              {
+                int px = other->mask->x + x - mask->x;
+                int py = other->mask->y + y - mask->y;
+                guint8 *b = &other_bits[(gsize)y * other->mask->width + x];
+
+                if (*b && px >= 0 && py >= 0 && px < mask->width && py < mask->height &&
+                    bits[(gsize)py * mask->width + px])
+                  {
+                    *b = 0;
+                    changed = TRUE;
+                  }
+              }
+          if (changed)
+            {
+              KpAnnotation *copy = kp_annotation_copy (other);
+
+              kp_mask_free (copy->mask);
+              copy->mask = kp_mask_new_from_bitmap (other->mask->x, other->mask->y,
+                                                    other->mask->width, other->mask->height, other_bits);
+              g_ptr_array_add (updated, copy);
+            }
+        }
+      if (updated->len > 0)
+        {
+          control->separating = TRUE;
+          if (!kp_document_update_many (document, (const KpAnnotation * const *)updated->pdata, updated->len, &error))
+            g_warning ("Cannot take the paint off the other labels: %s", error->message);
+          control->separating = FALSE;
+        }
+    }
+
+  remember_mask_areas (control);
+}
+
 static gboolean
 ensure_store (KpLayoutView  *self,
               GError       **error)
@@ -1850,6 +1944,13 @@ ensure_store (KpLayoutView  *self,
       if (control->document == NULL)
         return FALSE;
       g_signal_connect_swapped (control->document, "changed", G_CALLBACK (control_changed), control);
+      if (control->node->kind == KP_LAYOUT_NODE_CROWD_SEMANTIC_SEGMENTATION)
+        {
+          g_clear_pointer (&control->mask_areas, g_hash_table_unref);
+          control->mask_areas = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+          remember_mask_areas (control);
+          g_signal_connect (control->document, "changed", G_CALLBACK (semantic_changed_cb), control);
+        }
 
       for (guint j = 0; j < all_labels->len; j++)
         {

@@ -809,6 +809,20 @@ test_segmentation (Fixture       *fixture,
   gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (eraser), FALSE);
   g_assert_cmpint (kp_tool_get_kind (kp_canvas_get_tool (canvas)), ==, KP_TOOL_KIND_BRUSH);
 
+  /* A pixel has one label, the one painted last: Cat over Dog, then
+   * Dog over Cat again. */
+  click (fixture, "paint", "Cat");
+  tool_click (canvas, 2, 2);
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0x1f77b4ff);
+  click (fixture, "paint", "Dog");
+  tool_click (canvas, 2, 2);
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0xff7f0eff);
+  g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 2);
+  /* Undo gives Cat its pixels back, then takes Dog's stroke away. */
+  g_assert_true (kp_document_undo (document, NULL));
+  g_assert_true (kp_document_undo (document, NULL));
+  g_assert_cmphex (labeled_pixel (fixture->view, "paint", 2, 2), ==, 0x1f77b4ff);
+
   /* Instances: New Instance starts another (as choosing another label
    * does). */
   canvas = KP_CANVAS (control (fixture, "instances"));
