@@ -1136,21 +1136,7 @@ toggle_with_icon (const char *icon,
   return button;
 }
 
-static GtkWidget *
-labelled (const char *text,
-          GtkWidget  *widget)
-{
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_width_chars (GTK_LABEL (label), 11);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
-  gtk_widget_set_hexpand (widget, TRUE);
-  gtk_box_append (GTK_BOX (row), label);
-  gtk_box_append (GTK_BOX (row), widget);
-  return row;
-}
+#define labelled(text, widget) kp_av_labelled ((text), (widget), 11)
 
 static void
 watch_focus_leave (KpAudioPage *self,
@@ -1174,24 +1160,11 @@ build_ui (KpAudioPage *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_set_margin_start (self->error_label, 12);
-  gtk_widget_set_margin_end (self->error_label, 12);
-  gtk_widget_set_margin_top (self->error_label, 6);
-  gtk_widget_set_margin_bottom (self->error_label, 6);
-  gtk_widget_add_css_class (self->error_label, "error");
-  self->error_revealer = gtk_revealer_new ();
-  gtk_revealer_set_child (GTK_REVEALER (self->error_revealer), self->error_label);
+  self->error_revealer = kp_av_error_revealer_new (&self->error_label);
   gtk_box_append (GTK_BOX (self->box), self->error_revealer);
 
   /* Transport bar */
-  bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_margin_start (bar, 6);
-  gtk_widget_set_margin_end (bar, 6);
-  gtk_widget_set_margin_top (bar, 6);
-  gtk_widget_set_margin_bottom (bar, 6);
+  bar = kp_av_bar_new ();
   self->play_button = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
   gtk_widget_set_tooltip_text (self->play_button, _("Play or Pause (Space)"));
   gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL,

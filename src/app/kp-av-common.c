@@ -159,3 +159,54 @@ kp_av_add_frame_bindings (GtkWidgetClass *widget_class,
       gtk_widget_class_add_binding_action (widget_class, bindings[i].key, 0, name, NULL);
     }
 }
+
+/* A row with a mnemonic label of width_chars before widget, which takes
+ * the rest. */
+GtkWidget *
+kp_av_labelled (const char *text,
+                GtkWidget  *widget,
+                int         width_chars)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new_with_mnemonic (text);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_width_chars (GTK_LABEL (label), width_chars);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
+  gtk_widget_set_hexpand (widget, TRUE);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), widget);
+  return row;
+}
+
+/* The hidden banner over a page that says why its media cannot be shown;
+ * *label is where the text goes. */
+GtkWidget *
+kp_av_error_revealer_new (GtkWidget **label)
+{
+  GtkWidget *revealer = gtk_revealer_new ();
+
+  *label = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (*label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (*label), 0);
+  gtk_widget_set_margin_start (*label, 12);
+  gtk_widget_set_margin_end (*label, 12);
+  gtk_widget_set_margin_top (*label, 6);
+  gtk_widget_set_margin_bottom (*label, 6);
+  gtk_widget_add_css_class (*label, "error");
+  gtk_revealer_set_child (GTK_REVEALER (revealer), *label);
+  return revealer;
+}
+
+/* A horizontal bar of controls, with a margin all round. */
+GtkWidget *
+kp_av_bar_new (void)
+{
+  GtkWidget *bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+  gtk_widget_set_margin_start (bar, 6);
+  gtk_widget_set_margin_end (bar, 6);
+  gtk_widget_set_margin_top (bar, 6);
+  gtk_widget_set_margin_bottom (bar, 6);
+  return bar;
+}

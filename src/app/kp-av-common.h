@@ -37,4 +37,10 @@ gboolean kp_av_keep_error          (GError               **slot,
 void     kp_av_add_frame_bindings  (GtkWidgetClass        *widget_class,
                                     const char            *prefix);
 
+GtkWidget *kp_av_labelled           (const char            *text,
+                                     GtkWidget             *widget,
+                                     int                    width_chars);
+GtkWidget *kp_av_error_revealer_new (GtkWidget            **label);
+GtkWidget *kp_av_bar_new            (void);
+
 G_END_DECLS

@@ -978,21 +978,7 @@ icon_button (const char *icon,
   return button;
 }
 
-static GtkWidget *
-labelled (const char *text,
-          GtkWidget  *widget)
-{
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  GtkWidget *label = gtk_label_new_with_mnemonic (text);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0);
-  gtk_label_set_width_chars (GTK_LABEL (label), 10);
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), widget);
-  gtk_widget_set_hexpand (widget, TRUE);
-  gtk_box_append (GTK_BOX (row), label);
-  gtk_box_append (GTK_BOX (row), widget);
-  return row;
-}
+#define labelled(text, widget) kp_av_labelled ((text), (widget), 10)
 
 static void
 build_ui (KpVideoPage *self)
@@ -1008,24 +994,11 @@ build_ui (KpVideoPage *self)
   self->box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
   gtk_widget_set_parent (self->box, GTK_WIDGET (self));
 
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_set_margin_start (self->error_label, 12);
-  gtk_widget_set_margin_end (self->error_label, 12);
-  gtk_widget_set_margin_top (self->error_label, 6);
-  gtk_widget_set_margin_bottom (self->error_label, 6);
-  gtk_widget_add_css_class (self->error_label, "error");
-  self->error_revealer = gtk_revealer_new ();
-  gtk_revealer_set_child (GTK_REVEALER (self->error_revealer), self->error_label);
+  self->error_revealer = kp_av_error_revealer_new (&self->error_label);
   gtk_box_append (GTK_BOX (self->box), self->error_revealer);
 
   /* Transport bar */
-  bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_widget_set_margin_start (bar, 6);
-  gtk_widget_set_margin_end (bar, 6);
-  gtk_widget_set_margin_top (bar, 6);
-  gtk_widget_set_margin_bottom (bar, 6);
+  bar = kp_av_bar_new ();
   gtk_box_append (GTK_BOX (bar), icon_button ("media-skip-backward-symbolic", _("First Frame (Home)"),
                                               "video.first-frame"));
   gtk_box_append (GTK_BOX (bar), icon_button ("go-previous-symbolic", _("Previous Frame (Left or ,)"),
