@@ -11,6 +11,8 @@
 #include <glib/gi18n.h>
 #include <math.h>
 
+#include "kp-panel-common.h"
+
 struct _KpAttributePanel
 {
   GtkWidget   parent_instance;
@@ -380,16 +382,9 @@ static void
 set_document (KpAttributePanel *self,
               KpDocument       *document)
 {
-  if (self->document == document)
-    return;
-
-  if (self->document != NULL)
-    g_signal_handlers_disconnect_by_func (self->document, document_changed_cb, self);
-  g_set_object (&self->document, document);
-  if (document != NULL)
-    g_signal_connect_object (document, "changed", G_CALLBACK (document_changed_cb), self, G_CONNECT_SWAPPED);
-
-  queue_rebuild (self);
+  if (kp_panel_follow_document (self, &self->document, document, "changed",
+                                G_CALLBACK (document_changed_cb)))
+    queue_rebuild (self);
 }
 
 static void
@@ -430,8 +425,7 @@ kp_attribute_panel_class_init (KpAttributePanelClass *klass)
 
   object_class->dispose = kp_attribute_panel_dispose;
 
-  signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[ERROR] = kp_panel_error_signal_new (G_TYPE_FROM_CLASS (klass));
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kpattributepanel");
@@ -468,44 +462,9 @@ kp_attribute_panel_set_canvas (KpAttributePanel *self,
 {
   g_return_if_fail (KP_IS_ATTRIBUTE_PANEL (self));
 
-  if (self->canvas == canvas)
-    return;
-
-  if (self->canvas != NULL)
-    {
-      g_signal_handlers_disconnect_by_func (self->canvas, queue_rebuild, self);
-      g_signal_handlers_disconnect_by_func (self->canvas, canvas_document_cb, self);
-      g_object_remove_weak_pointer (G_OBJECT (self->canvas), (gpointer *)&self->canvas);
-    }
-
-  self->canvas = canvas;
-
-  if (canvas != NULL)
-    {
-      g_object_add_weak_pointer (G_OBJECT (canvas), (gpointer *)&self->canvas);
-      g_signal_connect_object (canvas, "selection-changed", G_CALLBACK (queue_rebuild),
-                               self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (canvas, "notify::document", G_CALLBACK (canvas_document_cb),
-                               self, G_CONNECT_SWAPPED);
-      set_document (self, kp_canvas_get_document (canvas));
-    }
-  else
-    {
-      set_document (self, NULL);
-    }
-}
-
-static GPtrArray *
-copy_array (GPtrArray      *array,
-            GBoxedCopyFunc  copy,
-            GDestroyNotify  free_func)
-{
-  GPtrArray *copy_of = g_ptr_array_new_with_free_func (free_func);
-
-  for (guint i = 0; array != NULL && i < array->len; i++)
-    g_ptr_array_add (copy_of, copy (g_ptr_array_index (array, i)));
-
-  return copy_of;
+  if (kp_panel_follow_canvas (self, &self->canvas, canvas,
+                              G_CALLBACK (queue_rebuild), G_CALLBACK (canvas_document_cb)))
+    set_document (self, canvas != NULL ? kp_canvas_get_document (canvas) : NULL);
 }
 
 void
@@ -515,7 +474,7 @@ kp_attribute_panel_set_labels (KpAttributePanel *self,
   g_return_if_fail (KP_IS_ATTRIBUTE_PANEL (self));
 
   g_clear_pointer (&self->labels, g_ptr_array_unref);
-  self->labels = copy_array (labels, (GBoxedCopyFunc)kp_label_copy, (GDestroyNotify)kp_label_free);
+  self->labels = kp_panel_copy_labels (labels);
   queue_rebuild (self);
 }
 
@@ -526,8 +485,7 @@ kp_attribute_panel_set_attributes (KpAttributePanel *self,
   g_return_if_fail (KP_IS_ATTRIBUTE_PANEL (self));
 
   g_clear_pointer (&self->attributes, g_ptr_array_unref);
-  self->attributes = copy_array (attributes, (GBoxedCopyFunc)kp_attribute_copy,
-                                 (GDestroyNotify)kp_attribute_free);
+  self->attributes = kp_panel_copy_attributes (attributes);
   queue_rebuild (self);
 }
 

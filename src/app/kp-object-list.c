@@ -10,6 +10,8 @@
 #include <glib/gi18n.h>
 #include <inttypes.h>
 
+#include "kp-panel-common.h"
+
 /* One row's object: only its id; everything else is read from the
  * document when the row is bound. */
 struct _KpObjectItem
@@ -330,19 +332,9 @@ static void
 set_document (KpObjectList *self,
               KpDocument   *document)
 {
-  if (self->document == document)
-    return;
-
-  if (self->document != NULL)
-    g_signal_handlers_disconnect_by_func (self->document, document_changed_cb, self);
-
-  g_set_object (&self->document, document);
-
-  if (document != NULL)
-    g_signal_connect_object (document, "changed", G_CALLBACK (document_changed_cb),
-                             self, G_CONNECT_SWAPPED);
-
-  rebuild (self);
+  if (kp_panel_follow_document (self, &self->document, document, "changed",
+                                G_CALLBACK (document_changed_cb)))
+    rebuild (self);
 }
 
 /* Selection, both ways */
@@ -834,8 +826,7 @@ kp_object_list_class_init (KpObjectListClass *klass)
 
   object_class->dispose = kp_object_list_dispose;
 
-  signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[ERROR] = kp_panel_error_signal_new (G_TYPE_FROM_CLASS (klass));
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kpobjectlist");
@@ -938,44 +929,9 @@ kp_object_list_set_canvas (KpObjectList *self,
   g_return_if_fail (KP_IS_OBJECT_LIST (self));
   g_return_if_fail (canvas == NULL || KP_IS_CANVAS (canvas));
 
-  if (self->canvas == canvas)
-    return;
-
-  if (self->canvas != NULL)
-    {
-      g_signal_handlers_disconnect_by_func (self->canvas, canvas_selection_changed_cb, self);
-      g_signal_handlers_disconnect_by_func (self->canvas, canvas_document_cb, self);
-      g_object_remove_weak_pointer (G_OBJECT (self->canvas), (gpointer *)&self->canvas);
-    }
-
-  self->canvas = canvas;
-
-  if (canvas != NULL)
-    {
-      g_object_add_weak_pointer (G_OBJECT (canvas), (gpointer *)&self->canvas);
-      g_signal_connect_object (canvas, "selection-changed",
-                               G_CALLBACK (canvas_selection_changed_cb), self, G_CONNECT_SWAPPED);
-      g_signal_connect_object (canvas, "notify::document",
-                               G_CALLBACK (canvas_document_cb), self, G_CONNECT_SWAPPED);
-      set_document (self, kp_canvas_get_document (canvas));
-    }
-  else
-    {
-      set_document (self, NULL);
-    }
-}
-
-static GPtrArray *
-copy_array (GPtrArray      *array,
-            GBoxedCopyFunc  copy,
-            GDestroyNotify  free_func)
-{
-  GPtrArray *copy_of = g_ptr_array_new_with_free_func (free_func);
-
-  for (guint i = 0; array != NULL && i < array->len; i++)
-    g_ptr_array_add (copy_of, copy (g_ptr_array_index (array, i)));
-
-  return copy_of;
+  if (kp_panel_follow_canvas (self, &self->canvas, canvas,
+                              G_CALLBACK (canvas_selection_changed_cb), G_CALLBACK (canvas_document_cb)))
+    set_document (self, canvas != NULL ? kp_canvas_get_document (canvas) : NULL);
 }
 
 static void
@@ -991,7 +947,7 @@ kp_object_list_set_labels (KpObjectList *self,
   g_return_if_fail (KP_IS_OBJECT_LIST (self));
 
   g_clear_pointer (&self->labels, g_ptr_array_unref);
-  self->labels = copy_array (labels, (GBoxedCopyFunc)kp_label_copy, (GDestroyNotify)kp_label_free);
+  self->labels = kp_panel_copy_labels (labels);
   sync_filter_names (self);
   refresh_rows (self);
 }
@@ -1003,8 +959,7 @@ kp_object_list_set_attributes (KpObjectList *self,
   g_return_if_fail (KP_IS_OBJECT_LIST (self));
 
   g_clear_pointer (&self->attributes, g_ptr_array_unref);
-  self->attributes = copy_array (attributes, (GBoxedCopyFunc)kp_attribute_copy,
-                                 (GDestroyNotify)kp_attribute_free);
+  self->attributes = kp_panel_copy_attributes (attributes);
   refresh_rows (self);
 }
 

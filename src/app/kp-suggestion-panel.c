@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-panel-common.h"
+
 struct _KpSuggestionPanel
 {
   GtkWidget   parent_instance;
@@ -281,16 +283,9 @@ kp_suggestion_panel_set_document (KpSuggestionPanel *self,
 {
   g_return_if_fail (KP_IS_SUGGESTION_PANEL (self));
 
-  if (self->document == document)
-    return;
-
-  if (self->document != NULL)
-    g_signal_handlers_disconnect_by_func (self->document, document_changed_cb, self);
-  g_set_object (&self->document, document);
-  if (document != NULL)
-    g_signal_connect_object (document, "changed", G_CALLBACK (document_changed_cb), self, G_CONNECT_SWAPPED);
-
-  update (self);
+  if (kp_panel_follow_document (self, &self->document, document, "changed",
+                                G_CALLBACK (document_changed_cb)))
+    update (self);
 }
 
 guint

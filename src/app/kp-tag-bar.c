@@ -9,6 +9,8 @@
 
 #include <glib/gi18n.h>
 
+#include "kp-panel-common.h"
+
 struct _KpTagBar
 {
   GtkWidget   parent_instance;
@@ -110,8 +112,7 @@ kp_tag_bar_class_init (KpTagBarClass *klass)
 
   object_class->dispose = kp_tag_bar_dispose;
 
-  signals[ERROR] = g_signal_new ("error", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_ERROR);
+  signals[ERROR] = kp_panel_error_signal_new (G_TYPE_FROM_CLASS (klass));
 
   gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BOX_LAYOUT);
   gtk_widget_class_set_css_name (widget_class, "kptagbar");
@@ -210,17 +211,9 @@ kp_tag_bar_set_document (KpTagBar   *self,
 {
   g_return_if_fail (KP_IS_TAG_BAR (self));
 
-  if (self->document == document)
-    return;
-
-  if (self->document != NULL)
-    g_signal_handlers_disconnect_by_func (self->document, document_tags_changed_cb, self);
-  g_set_object (&self->document, document);
-  if (document != NULL)
-    g_signal_connect_object (document, "tags-changed", G_CALLBACK (document_tags_changed_cb),
-                             self, G_CONNECT_SWAPPED);
-
-  sync_buttons (self);
+  if (kp_panel_follow_document (self, &self->document, document, "tags-changed",
+                                G_CALLBACK (document_tags_changed_cb)))
+    sync_buttons (self);
 }
 
 GtkToggleButton *
