@@ -140,21 +140,6 @@ spin_value_changed_cb (GtkSpinButton *spin,
   apply (editor, buffer);
 }
 
-static const KpLabel *
-find_label (KpAttributePanel *self,
-            gint64            label_id)
-{
-  for (guint i = 0; self->labels != NULL && i < self->labels->len; i++)
-    {
-      const KpLabel *label = g_ptr_array_index (self->labels, i);
-
-      if (label->id == label_id)
-        return label;
-    }
-
-  return NULL;
-}
-
 static GtkWidget *
 make_editor (KpAttributePanel   *self,
              const KpAttribute  *attribute,
@@ -275,7 +260,7 @@ rebuild (KpAttributePanel *self)
       gint64 label_id = g_array_index (label_ids, gint64, l);
       g_autoptr(GArray) of_label = g_array_new (FALSE, FALSE, sizeof (gint64));
       const KpAnnotation *first = NULL;
-      const KpLabel *label = find_label (self, label_id);
+      const KpLabel *label = kp_panel_find_label (self->labels, label_id);
       GtkWidget *group = NULL;
 
       for (guint i = 0; i < n_ids; i++)

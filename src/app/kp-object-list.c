@@ -180,36 +180,6 @@ static guint signals[N_SIGNALS];
 static void sync_from_canvas (KpObjectList *self);
 static void refresh_bound_rows (KpObjectList *self);
 
-static const KpLabel *
-find_label (KpObjectList *self,
-            gint64        label_id)
-{
-  for (guint i = 0; self->labels != NULL && i < self->labels->len; i++)
-    {
-      const KpLabel *label = g_ptr_array_index (self->labels, i);
-
-      if (label->id == label_id)
-        return label;
-    }
-
-  return NULL;
-}
-
-static const KpAttribute *
-find_attribute (KpObjectList *self,
-                gint64        attribute_id)
-{
-  for (guint i = 0; self->attributes != NULL && i < self->attributes->len; i++)
-    {
-      const KpAttribute *attribute = g_ptr_array_index (self->attributes, i);
-
-      if (attribute->id == attribute_id)
-        return attribute;
-    }
-
-  return NULL;
-}
-
 static gboolean
 passes_filter (KpObjectList       *self,
                const KpAnnotation *annotation)
@@ -623,7 +593,8 @@ dup_summary (KpObjectList       *self,
 
   for (guint i = 0; i < annotation->n_attributes; i++)
     {
-      const KpAttribute *attribute = find_attribute (self, annotation->attributes[i].attribute_id);
+      const KpAttribute *attribute = kp_panel_find_attribute (self->attributes,
+                                                              annotation->attributes[i].attribute_id);
       const char *value = annotation->attributes[i].value;
 
       if (attribute == NULL || value == NULL)
@@ -663,7 +634,7 @@ bind_row (KpObjectList *self,
   if (annotation == NULL)
     return;
 
-  label = find_label (self, annotation->label_id);
+  label = kp_panel_find_label (self->labels, annotation->label_id);
   if (label == NULL || !gdk_rgba_parse (&row->color, label->color))
     row->color = (GdkRGBA) { 0.5, 0.5, 0.5, 1 };
   gtk_widget_queue_draw (row->swatch);

@@ -88,3 +88,33 @@ kp_panel_copy_attributes (GPtrArray *attributes)
 {
   return copy_array (attributes, (GBoxedCopyFunc)kp_attribute_copy, (GDestroyNotify)kp_attribute_free);
 }
+
+const KpLabel *
+kp_panel_find_label (GPtrArray *labels,
+                     gint64     label_id)
+{
+  for (guint i = 0; labels != NULL && i < labels->len; i++)
+    {
+      const KpLabel *label = g_ptr_array_index (labels, i);
+
+      if (label->id == label_id)
+        return label;
+    }
+
+  return NULL;
+}
+
+const KpAttribute *
+kp_panel_find_attribute (GPtrArray *attributes,
+                         gint64     attribute_id)
+{
+  for (guint i = 0; attributes != NULL && i < attributes->len; i++)
+    {
+      const KpAttribute *attribute = g_ptr_array_index (attributes, i);
+
+      if (attribute->id == attribute_id)
+        return attribute;
+    }
+
+  return NULL;
+}

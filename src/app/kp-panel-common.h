@@ -45,4 +45,11 @@ gboolean   kp_panel_follow_canvas       (gpointer      panel,
 GPtrArray *kp_panel_copy_labels         (GPtrArray    *labels);
 GPtrArray *kp_panel_copy_attributes     (GPtrArray    *attributes);
 
+/* The label (attribute) with that id in an array of KpLabel
+ * (KpAttribute), which may be NULL; NULL when there is none. */
+const KpLabel     *kp_panel_find_label     (GPtrArray *labels,
+                                            gint64     label_id);
+const KpAttribute *kp_panel_find_attribute (GPtrArray *attributes,
+                                            gint64     attribute_id);
+
 G_END_DECLS
