@@ -184,22 +184,7 @@ build (KpAudioSegmenter   *self,
   self->player_only = player_only;
   self->labels = labels != NULL && labels[0] != NULL ? g_strdupv ((char **)labels) : NULL;
 
-  if (header != NULL && *header != '\0')
-    {
-      GtkWidget *label = gtk_label_new (header);
-
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_add_css_class (label, "heading");
-      gtk_box_append (GTK_BOX (self->box), label);
-    }
-
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_visible (self->error_label, FALSE);
-  gtk_box_append (GTK_BOX (self->box), self->error_label);
+  self->error_label = kp_av_element_begin (self->box, header);
 
   self->waveform = kp_waveform_new ();
   gtk_widget_set_size_request (self->waveform, 240, player_only ? 64 : 140);
@@ -377,19 +362,7 @@ member_seconds (JsonObject *object,
                 const char *name,
                 double     *out)
 {
-  JsonNode *node = json_object_get_member (object, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *out = (double)json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *out = json_node_get_double (node);
-  else
-    return FALSE;
-  return isfinite (*out) && *out >= 0;
+  return kp_av_json_member_number (object, name, out) && *out >= 0;
 }
 
 gboolean

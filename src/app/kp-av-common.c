@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -209,4 +210,67 @@ kp_av_bar_new (void)
   gtk_widget_set_margin_top (bar, 6);
   gtk_widget_set_margin_bottom (bar, 6);
   return bar;
+}
+
+/* A button showing icon that activates action; tooltip is also its
+ * accessible name. */
+GtkWidget *
+kp_av_icon_button (const char *icon,
+                   const char *tooltip,
+                   const char *action)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
+  return button;
+}
+
+/* The top of a layout element: its header (if any), then a hidden label
+ * for load errors, which is returned. */
+GtkWidget *
+kp_av_element_begin (GtkWidget  *box,
+                     const char *header)
+{
+  GtkWidget *error_label;
+
+  if (header != NULL && *header != '\0')
+    {
+      GtkWidget *label = gtk_label_new (header);
+
+      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_xalign (GTK_LABEL (label), 0);
+      gtk_widget_add_css_class (label, "heading");
+      gtk_box_append (GTK_BOX (box), label);
+    }
+
+  error_label = gtk_label_new (NULL);
+  gtk_label_set_wrap (GTK_LABEL (error_label), TRUE);
+  gtk_label_set_xalign (GTK_LABEL (error_label), 0);
+  gtk_widget_add_css_class (error_label, "error");
+  gtk_widget_set_visible (error_label, FALSE);
+  gtk_box_append (GTK_BOX (box), error_label);
+  return error_label;
+}
+
+/* A member of object that is a finite number, integer or not. */
+gboolean
+kp_av_json_member_number (JsonObject *object,
+                          const char *name,
+                          double     *out)
+{
+  JsonNode *node = json_object_get_member (object, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  if (type == G_TYPE_INT64)
+    *out = (double)json_node_get_int (node);
+  else if (type == G_TYPE_DOUBLE)
+    *out = json_node_get_double (node);
+  else
+    return FALSE;
+  return isfinite (*out);
 }

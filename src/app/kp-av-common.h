@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gtk/gtk.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -42,5 +43,13 @@ GtkWidget *kp_av_labelled           (const char            *text,
                                      int                    width_chars);
 GtkWidget *kp_av_error_revealer_new (GtkWidget            **label);
 GtkWidget *kp_av_bar_new            (void);
+GtkWidget *kp_av_icon_button        (const char            *icon,
+                                     const char            *tooltip,
+                                     const char            *action);
+GtkWidget *kp_av_element_begin      (GtkWidget             *box,
+                                     const char            *header);
+gboolean   kp_av_json_member_number (JsonObject            *object,
+                                     const char            *name,
+                                     double                *out);
 
 G_END_DECLS

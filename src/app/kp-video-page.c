@@ -965,19 +965,6 @@ _kp_video_page_get_editor_widget (KpVideoPage *self,
 
 /* GObject */
 
-static GtkWidget *
-icon_button (const char *icon,
-             const char *tooltip,
-             const char *action)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
-  return button;
-}
-
 #define labelled(text, widget) kp_av_labelled ((text), (widget), 10)
 
 static void
@@ -999,17 +986,17 @@ build_ui (KpVideoPage *self)
 
   /* Transport bar */
   bar = kp_av_bar_new ();
-  gtk_box_append (GTK_BOX (bar), icon_button ("media-skip-backward-symbolic", _("First Frame (Home)"),
-                                              "video.first-frame"));
-  gtk_box_append (GTK_BOX (bar), icon_button ("go-previous-symbolic", _("Previous Frame (Left or ,)"),
-                                              "video.previous-frame"));
-  self->play_button = icon_button ("media-playback-start-symbolic", _("Play or Pause (Space)"),
-                                   "video.play-pause");
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("media-skip-backward-symbolic", _("First Frame (Home)"),
+                                                    "video.first-frame"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("go-previous-symbolic", _("Previous Frame (Left or ,)"),
+                                                    "video.previous-frame"));
+  self->play_button = kp_av_icon_button ("media-playback-start-symbolic", _("Play or Pause (Space)"),
+                                         "video.play-pause");
   gtk_box_append (GTK_BOX (bar), self->play_button);
-  gtk_box_append (GTK_BOX (bar), icon_button ("go-next-symbolic", _("Next Frame (Right or .)"),
-                                              "video.next-frame"));
-  gtk_box_append (GTK_BOX (bar), icon_button ("media-skip-forward-symbolic", _("Last Frame (End)"),
-                                              "video.last-frame"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("go-next-symbolic", _("Next Frame (Right or .)"),
+                                                    "video.next-frame"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("media-skip-forward-symbolic", _("Last Frame (End)"),
+                                                    "video.last-frame"));
   self->frame_label = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->frame_label, "numeric");
   gtk_box_append (GTK_BOX (bar), self->frame_label);

@@ -116,26 +116,6 @@ typedef struct
   double box[4]; /* left, top, width, height */
 } FrameBox;
 
-static gboolean
-member_number (JsonObject *object,
-               const char *name,
-               double     *out)
-{
-  JsonNode *node = json_object_get_member (object, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *out = (double)json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *out = json_node_get_double (node);
-  else
-    return FALSE;
-  return isfinite (*out);
-}
-
 static int
 compare_frames (gconstpointer a,
                 gconstpointer b)
@@ -277,7 +257,7 @@ value_is_valid (JsonNode *value)
       if (!JSON_NODE_HOLDS_OBJECT (node))
         return FALSE;
       track = json_node_get_object (node);
-      if (json_object_has_member (track, "id") && (!member_number (track, "id", &number) || number < 1))
+      if (json_object_has_member (track, "id") && (!kp_av_json_member_number (track, "id", &number) || number < 1))
         return FALSE;
       if (json_object_has_member (track, "label")
           && json_node_get_value_type (json_object_get_member (track, "label")) != G_TYPE_STRING)
@@ -293,9 +273,9 @@ value_is_valid (JsonNode *value)
           if (!JSON_NODE_HOLDS_OBJECT (f))
             return FALSE;
           for (guint c = 0; c < G_N_ELEMENTS (names); c++)
-            if (!member_number (json_node_get_object (f), names[c], &number))
+            if (!kp_av_json_member_number (json_node_get_object (f), names[c], &number))
               return FALSE;
-          member_number (json_node_get_object (f), "frame", &number);
+          kp_av_json_member_number (json_node_get_object (f), "frame", &number);
           if (number < 0)
             return FALSE;
         }
@@ -323,7 +303,7 @@ tracks_from_value (KpVideoTracker  *self,
     {
       double id = 0;
 
-      member_number (json_array_get_object_element (tracks, i), "id", &id);
+      kp_av_json_member_number (json_array_get_object_element (tracks, i), "id", &id);
       next_id = MAX (next_id, (guint)id + 1);
     }
 
@@ -347,7 +327,7 @@ tracks_from_value (KpVideoTracker  *self,
       g_autoptr(GArray) boxes = g_array_new (FALSE, FALSE, sizeof (FrameBox));
       double id = 0;
 
-      if (!member_number (track, "id", &id))
+      if (!kp_av_json_member_number (track, "id", &id))
         id = next_id++;
       for (guint j = 0; j < json_array_get_length (frames); j++)
         {
@@ -355,11 +335,11 @@ tracks_from_value (KpVideoTracker  *self,
           FrameBox box;
           double frame;
 
-          member_number (f, "frame", &frame);
-          member_number (f, "left", &box.box[0]);
-          member_number (f, "top", &box.box[1]);
-          member_number (f, "width", &box.box[2]);
-          member_number (f, "height", &box.box[3]);
+          kp_av_json_member_number (f, "frame", &frame);
+          kp_av_json_member_number (f, "left", &box.box[0]);
+          kp_av_json_member_number (f, "top", &box.box[1]);
+          kp_av_json_member_number (f, "width", &box.box[2]);
+          kp_av_json_member_number (f, "height", &box.box[3]);
           box.frame = (gint64)frame;
           if (n_frames > 0 && box.frame >= n_frames)
             continue;
@@ -653,19 +633,6 @@ delete_track_action (GtkWidget  *widget,
   kp_frame_view_set_selected_track (KP_FRAME_VIEW (self->frame_view), 0);
 }
 
-static GtkWidget *
-icon_button (const char *icon,
-             const char *tooltip,
-             const char *action)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon);
-
-  gtk_widget_set_tooltip_text (button, tooltip);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action);
-  return button;
-}
-
 static void
 start_loading (KpVideoTracker *self)
 {
@@ -683,22 +650,7 @@ kp_video_tracker_new (const char         *src,
   g_autoptr(GtkStringList) names = gtk_string_list_new (NULL);
   GtkWidget *bar;
 
-  if (header != NULL && *header != '\0')
-    {
-      GtkWidget *label = gtk_label_new (header);
-
-      gtk_label_set_wrap (GTK_LABEL (label), TRUE);
-      gtk_label_set_xalign (GTK_LABEL (label), 0);
-      gtk_widget_add_css_class (label, "heading");
-      gtk_box_append (GTK_BOX (self->box), label);
-    }
-
-  self->error_label = gtk_label_new (NULL);
-  gtk_label_set_wrap (GTK_LABEL (self->error_label), TRUE);
-  gtk_label_set_xalign (GTK_LABEL (self->error_label), 0);
-  gtk_widget_add_css_class (self->error_label, "error");
-  gtk_widget_set_visible (self->error_label, FALSE);
-  gtk_box_append (GTK_BOX (self->box), self->error_label);
+  self->error_label = kp_av_element_begin (self->box, header);
 
   self->frame_view = kp_frame_view_new ();
   gtk_widget_set_size_request (self->frame_view, 320, 200);
@@ -715,12 +667,12 @@ kp_video_tracker_new (const char         *src,
   gtk_box_append (GTK_BOX (self->box), self->timeline);
 
   bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  gtk_box_append (GTK_BOX (bar), icon_button ("go-previous-symbolic", _("Previous Frame (Left or ,)"),
-                                              "tracker.previous-frame"));
-  gtk_box_append (GTK_BOX (bar), icon_button ("media-playback-start-symbolic", _("Play or Pause (Space)"),
-                                              "tracker.play-pause"));
-  gtk_box_append (GTK_BOX (bar), icon_button ("go-next-symbolic", _("Next Frame (Right or .)"),
-                                              "tracker.next-frame"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("go-previous-symbolic", _("Previous Frame (Left or ,)"),
+                                                    "tracker.previous-frame"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("media-playback-start-symbolic", _("Play or Pause (Space)"),
+                                                    "tracker.play-pause"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("go-next-symbolic", _("Next Frame (Right or .)"),
+                                                    "tracker.next-frame"));
   self->frame_label = gtk_label_new (NULL);
   gtk_widget_add_css_class (self->frame_label, "numeric");
   gtk_box_append (GTK_BOX (bar), self->frame_label);
@@ -745,8 +697,8 @@ kp_video_tracker_new (const char         *src,
   gtk_label_set_ellipsize (GTK_LABEL (self->summary_label), PANGO_ELLIPSIZE_END);
   gtk_widget_set_hexpand (self->summary_label, TRUE);
   gtk_box_append (GTK_BOX (bar), self->summary_label);
-  gtk_box_append (GTK_BOX (bar), icon_button ("edit-delete-symbolic", _("Delete the Selected Track (Delete)"),
-                                              "tracker.delete-track"));
+  gtk_box_append (GTK_BOX (bar), kp_av_icon_button ("edit-delete-symbolic", _("Delete the Selected Track (Delete)"),
+                                                    "tracker.delete-track"));
   gtk_box_append (GTK_BOX (self->box), bar);
   update_labels (self);
 
