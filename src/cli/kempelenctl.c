@@ -53,13 +53,6 @@ static const Command commands[] = {
 
 /* Reporting */
 
-static int
-fail (const GError *error)
-{
-  kp_cli_print_message (error->message);
-  return EXIT_FAILURE;
-}
-
 static const Command *
 find_command (const char *name)
 {
@@ -285,15 +278,15 @@ run_status (int    argc,
 
   store = kp_cli_open_project (project, NULL, verbose, &error);
   if (store == NULL)
-    return fail (error);
+    return kp_cli_fail (error);
 
   media_list = kp_store_list_media (store, &error);
   if (media_list == NULL)
-    return fail (error);
+    return kp_cli_fail (error);
 
   labels = kp_store_list_labels (store, &error);
   if (labels == NULL)
-    return fail (error);
+    return kp_cli_fail (error);
 
   counts.images = media_list->len;
   counts.labels = labels->len;
@@ -308,7 +301,7 @@ run_status (int    argc,
           g_autoptr(GPtrArray) annotations = kp_store_list_annotations (store, media->id, &error);
 
           if (annotations == NULL)
-            return fail (error);
+            return kp_cli_fail (error);
           for (guint j = 0; j < annotations->len; j++)
             {
               const KpAnnotation *a = annotations->pdata[j];
@@ -413,7 +406,7 @@ run_help (int    argc,
   command = find_command (argv[1]);
   if (command == NULL || command->run == run_help)
     return kp_cli_usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
-                        argv[1]);
+                               argv[1]);
 
   /* The command's own option parser prints its help and exits. */
   help_argv[0] = argv[1];
@@ -463,7 +456,7 @@ main (int   argc,
   command = find_command (argv[1]);
   if (command == NULL)
     return kp_cli_usage_error (_("There is no command “%s”. Run “kempelenctl --help” to see the commands."),
-                        argv[1]);
+                               argv[1]);
 
   return command->run (argc - 1, argv + 1);
 }

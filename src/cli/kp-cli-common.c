@@ -7,19 +7,52 @@
 
 #include "kp-cli-common.h"
 
+#include <stdlib.h>
+
 #include "kp-cli-export.h"
+
+static int
+print_and_return (int         status,
+                  const char *format,
+                  va_list     args)
+{
+  g_autofree char *message = g_strdup_vprintf (format, args);
+
+  kp_cli_print_message (message);
+  return status;
+}
 
 int
 kp_cli_usage_error (const char *format,
                     ...)
 {
-  g_autofree char *message = NULL;
   va_list args;
+  int status;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  status = print_and_return (KP_CLI_EXIT_USAGE, format, args);
   va_end (args);
 
-  kp_cli_print_message (message);
-  return KP_CLI_EXIT_USAGE;
+  return status;
+}
+
+int
+kp_cli_failure (const char *format,
+                ...)
+{
+  va_list args;
+  int status;
+
+  va_start (args, format);
+  status = print_and_return (EXIT_FAILURE, format, args);
+  va_end (args);
+
+  return status;
+}
+
+int
+kp_cli_fail (const GError *error)
+{
+  kp_cli_print_message (error->message);
+  return EXIT_FAILURE;
 }

@@ -14,7 +14,14 @@ G_BEGIN_DECLS
 
 /* Prints "kempelenctl: MESSAGE" (formatted) on stderr and returns
  * KP_CLI_EXIT_USAGE, so a command can `return kp_cli_usage_error (…)`. */
-int kp_cli_usage_error (const char *format,
+int kp_cli_usage_error (const char   *format,
                         ...) G_GNUC_PRINTF (1, 2);
+
+/* The same for work that failed: returns EXIT_FAILURE. */
+int kp_cli_failure     (const char   *format,
+                        ...) G_GNUC_PRINTF (1, 2);
+
+/* Prints the error's message as kp_cli_failure() does; EXIT_FAILURE. */
+int kp_cli_fail        (const GError *error);
 
 G_END_DECLS

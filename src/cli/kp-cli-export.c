@@ -227,7 +227,7 @@ kp_cli_export_run (int    argc,
     return kp_cli_usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
   if (!kp_export_format_from_string (format_name, &format))
     return kp_cli_usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
-                        format_name);
+                               format_name);
   if (output == NULL)
     return kp_cli_usage_error (_("Where to? Give it with --output PATH"));
   if (include_suggestions)
@@ -235,17 +235,11 @@ kp_cli_export_run (int    argc,
 
   store = kp_cli_open_project (project, NULL, verbose, &error);
   if (store == NULL)
-    {
-      kp_cli_print_message (error->message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_fail (error);
 
   media_list = kp_store_list_media (store, &error);
   if (media_list == NULL)
-    {
-      kp_cli_print_message (error->message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_fail (error);
 
   for (guint i = 0; i < media_list->len; i++)
     {
@@ -267,10 +261,7 @@ kp_cli_export_run (int    argc,
 
   report = kp_export_full (store, format, output, flags, NULL, &error);
   if (report == NULL)
-    {
-      kp_cli_print_message (error->message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_fail (error);
 
   if (json)
     {

@@ -269,7 +269,7 @@ kp_cli_import_run (int    argc,
     return kp_cli_usage_error (_("Which format? Give it with --format coco, voc, yolo, labelmap or gt-manifest"));
   if (!kp_import_format_from_string (format_name, &format))
     return kp_cli_usage_error (_("Unknown format “%s”; use coco, voc, yolo, labelmap or gt-manifest"),
-                        format_name);
+                               format_name);
   if (argc < 2)
     return kp_cli_usage_error (_("What to import? Give the file or folder after the options"));
   if (argc > 2)
@@ -278,25 +278,14 @@ kp_cli_import_run (int    argc,
 
   if (class_names != NULL && format != KP_IMPORT_FORMAT_YOLO && format != KP_IMPORT_FORMAT_LABEL_MAP)
     return kp_cli_usage_error (_("--labels-from-file is for yolo and labelmap, whose files hold class "
-                          "numbers; %s files name their classes"), kp_import_format_to_string (format));
+                                 "numbers; %s files name their classes"),
+                               kp_import_format_to_string (format));
   if (min_confidence_text != NULL && !parse_confidence (min_confidence_text, &options.min_confidence))
     return kp_cli_usage_error (_("--min-confidence needs a number from 0 to 1, not “%s”"), min_confidence_text);
   if (class_names != NULL && !g_file_test (class_names, G_FILE_TEST_IS_REGULAR))
-    {
-      g_autofree char *message = g_strdup_printf (_("Could not read “%s”: there is no such file."),
-                                                  class_names);
-
-      kp_cli_print_message (message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_failure (_("Could not read “%s”: there is no such file."), class_names);
   if (!g_file_test (input, G_FILE_TEST_EXISTS))
-    {
-      g_autofree char *message = g_strdup_printf (_("Could not read “%s”: there is no such file or folder."),
-                                                  input);
-
-      kp_cli_print_message (message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_failure (_("Could not read “%s”: there is no such file or folder."), input);
 
   if (replace)
     options.flags |= KP_IMPORT_FLAGS_REPLACE;
@@ -311,17 +300,11 @@ kp_cli_import_run (int    argc,
 
   store = kp_cli_open_project (project, NULL, verbose, &error);
   if (store == NULL)
-    {
-      kp_cli_print_message (error->message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_fail (error);
 
   report = kp_import_full (store, format, input, &options, NULL, &error);
   if (report == NULL)
-    {
-      kp_cli_print_message (error->message);
-      return EXIT_FAILURE;
-    }
+    return kp_cli_fail (error);
 
   if (json)
     {
