@@ -143,43 +143,32 @@ print_status_json (KpStore       *store,
                    GPtrArray     *media_list)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *name = kp_store_dup_name (store);
-  g_autofree char *text = NULL;
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "project");
-  json_builder_add_string_value (builder, name);
-  json_builder_set_member_name (builder, "folder");
-  json_builder_add_string_value (builder, kp_store_get_folder (store));
-  json_builder_set_member_name (builder, "database");
-  json_builder_add_string_value (builder, kp_store_get_database_path (store));
+  kp_cli_json_add_string (builder, "project", name);
+  kp_cli_json_add_string (builder, "folder", kp_store_get_folder (store));
+  kp_cli_json_add_string (builder, "database", kp_store_get_database_path (store));
 
-#define ADD_COUNT(member, value) \
-  json_builder_set_member_name (builder, member); \
-  json_builder_add_int_value (builder, value)
-
-  ADD_COUNT ("images", counts->images);
-  ADD_COUNT ("todo", counts->todo);
-  ADD_COUNT ("in_progress", counts->in_progress);
-  ADD_COUNT ("done", counts->done);
-  ADD_COUNT ("broken", counts->broken);
-  ADD_COUNT ("missing", counts->missing);
-  ADD_COUNT ("labels", counts->labels);
-  ADD_COUNT ("boxes", counts->boxes);
-  ADD_COUNT ("objects", counts->boxes);
-  ADD_COUNT ("suggestions", counts->suggestions);
+  kp_cli_json_add_int (builder, "images", counts->images);
+  kp_cli_json_add_int (builder, "todo", counts->todo);
+  kp_cli_json_add_int (builder, "in_progress", counts->in_progress);
+  kp_cli_json_add_int (builder, "done", counts->done);
+  kp_cli_json_add_int (builder, "broken", counts->broken);
+  kp_cli_json_add_int (builder, "missing", counts->missing);
+  kp_cli_json_add_int (builder, "labels", counts->labels);
+  kp_cli_json_add_int (builder, "boxes", counts->boxes);
+  kp_cli_json_add_int (builder, "objects", counts->boxes);
+  kp_cli_json_add_int (builder, "suggestions", counts->suggestions);
 
   json_builder_set_member_name (builder, "shapes");
   json_builder_begin_object (builder);
   for (guint shape = 0; shape < KP_N_SHAPES; shape++)
     {
-      ADD_COUNT (kp_shape_to_string (shape), counts->shapes[shape]);
+      kp_cli_json_add_int (builder, kp_shape_to_string (shape), counts->shapes[shape]);
     }
   json_builder_end_object (builder);
-
-#undef ADD_COUNT
 
   json_builder_set_member_name (builder, "broken_images");
   json_builder_begin_array (builder);
@@ -191,20 +180,15 @@ print_status_json (KpStore       *store,
         continue;
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "path");
-      json_builder_add_string_value (builder, media->path);
-      json_builder_set_member_name (builder, "error");
-      json_builder_add_string_value (builder, media->error != NULL ? media->error : "");
+      kp_cli_json_add_string (builder, "path", media->path);
+      kp_cli_json_add_string (builder, "error", media->error != NULL ? media->error : "");
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
+  kp_cli_print_json (root);
 }
 
 static void

@@ -7,6 +7,8 @@
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
 G_BEGIN_DECLS
 
 /* Exit status of a command given wrong options or arguments. */
@@ -23,5 +25,13 @@ int kp_cli_failure     (const char   *format,
 
 /* Prints the error's message as kp_cli_failure() does; EXIT_FAILURE. */
 int kp_cli_fail        (const GError *error);
+
+/* Adds "member": value to the object being built. */
+void kp_cli_json_add_string (JsonBuilder  *builder,
+                             const char   *member,
+                             const char   *value);
+void kp_cli_json_add_int    (JsonBuilder  *builder,
+                             const char   *member,
+                             gint64        value);
 
 G_END_DECLS

@@ -93,16 +93,11 @@ report_to_json (KpExportFormat        format,
   g_autoptr(JsonBuilder) builder = json_builder_new ();
 
   json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_string_value (builder, kp_export_format_to_string (format));
-  json_builder_set_member_name (builder, "output");
-  json_builder_add_string_value (builder, output);
-  json_builder_set_member_name (builder, "images");
-  json_builder_add_int_value (builder, report->n_images);
-  json_builder_set_member_name (builder, "objects");
-  json_builder_add_int_value (builder, report->n_objects);
-  json_builder_set_member_name (builder, "suggestions_left_out");
-  json_builder_add_int_value (builder, report->n_pending);
+  kp_cli_json_add_string (builder, "format", kp_export_format_to_string (format));
+  kp_cli_json_add_string (builder, "output", output);
+  kp_cli_json_add_int (builder, "images", report->n_images);
+  kp_cli_json_add_int (builder, "objects", report->n_objects);
+  kp_cli_json_add_int (builder, "suggestions_left_out", report->n_pending);
 
   /* One entry per kind of shape the format could not hold as it is. */
   json_builder_set_member_name (builder, "cannot_hold");
@@ -112,21 +107,16 @@ report_to_json (KpExportFormat        format,
       if (report->converted[shape] > 0)
         {
           json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "shape");
-          json_builder_add_string_value (builder, kp_shape_to_string (shape));
-          json_builder_set_member_name (builder, "count");
-          json_builder_add_int_value (builder, report->converted[shape]);
-          json_builder_set_member_name (builder, "exported_as");
-          json_builder_add_string_value (builder, kp_export_format_converts_to (format, shape));
+          kp_cli_json_add_string (builder, "shape", kp_shape_to_string (shape));
+          kp_cli_json_add_int (builder, "count", report->converted[shape]);
+          kp_cli_json_add_string (builder, "exported_as", kp_export_format_converts_to (format, shape));
           json_builder_end_object (builder);
         }
       if (report->dropped[shape] > 0)
         {
           json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "shape");
-          json_builder_add_string_value (builder, kp_shape_to_string (shape));
-          json_builder_set_member_name (builder, "count");
-          json_builder_add_int_value (builder, report->dropped[shape]);
+          kp_cli_json_add_string (builder, "shape", kp_shape_to_string (shape));
+          kp_cli_json_add_int (builder, "count", report->dropped[shape]);
           json_builder_set_member_name (builder, "exported_as");
           json_builder_add_null_value (builder);
           json_builder_end_object (builder);

@@ -49,22 +49,16 @@ report_to_json (KpImportFormat        format,
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "dry_run");
   json_builder_add_boolean_value (builder, dry_run);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_string_value (builder, kp_import_format_to_string (format));
-  json_builder_set_member_name (builder, "input");
-  json_builder_add_string_value (builder, input);
+  kp_cli_json_add_string (builder, "format", kp_import_format_to_string (format));
+  kp_cli_json_add_string (builder, "input", input);
 
-#define ADD_COUNT(member, value) \
-  json_builder_set_member_name (builder, member); \
-  json_builder_add_int_value (builder, value)
-
-  ADD_COUNT ("imported", report->n_objects);
-  ADD_COUNT ("images_with_new_objects", report->n_images);
-  ADD_COUNT ("labels_created", report->n_labels_created);
-  ADD_COUNT ("duplicates", report->n_duplicates);
-  ADD_COUNT ("below_confidence", report->n_below_confidence);
-  ADD_COUNT ("replaced", report->n_replaced);
-  ADD_COUNT ("skipped", report->problems->len);
+  kp_cli_json_add_int (builder, "imported", report->n_objects);
+  kp_cli_json_add_int (builder, "images_with_new_objects", report->n_images);
+  kp_cli_json_add_int (builder, "labels_created", report->n_labels_created);
+  kp_cli_json_add_int (builder, "duplicates", report->n_duplicates);
+  kp_cli_json_add_int (builder, "below_confidence", report->n_below_confidence);
+  kp_cli_json_add_int (builder, "replaced", report->n_replaced);
+  kp_cli_json_add_int (builder, "skipped", report->problems->len);
 
   json_builder_set_member_name (builder, "images");
   json_builder_begin_array (builder);
@@ -73,17 +67,14 @@ report_to_json (KpImportFormat        format,
       const KpImportImageReport *image = report->images->pdata[i];
 
       json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "path");
-      json_builder_add_string_value (builder, image->path);
-      ADD_COUNT ("imported", image->n_objects);
-      ADD_COUNT ("duplicates", image->n_duplicates);
-      ADD_COUNT ("below_confidence", image->n_below_confidence);
-      ADD_COUNT ("replaced", image->n_replaced);
+      kp_cli_json_add_string (builder, "path", image->path);
+      kp_cli_json_add_int (builder, "imported", image->n_objects);
+      kp_cli_json_add_int (builder, "duplicates", image->n_duplicates);
+      kp_cli_json_add_int (builder, "below_confidence", image->n_below_confidence);
+      kp_cli_json_add_int (builder, "replaced", image->n_replaced);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
-
-#undef ADD_COUNT
 
   /* Each "where: why", where being FILE:LINE or FILE: $.json.path. */
   json_builder_set_member_name (builder, "problems");
