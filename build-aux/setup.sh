@@ -23,7 +23,7 @@ packages="meson ninja-build pkg-config gcc libc6-dev libglib2.0-dev libglib2.0-d
  gstreamer1.0-plugins-good
  libpq-dev postgresql python3-psycopg2 libsecret-1-dev sqlite3
  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-plugins-bad
- libjpeg62-turbo-dev libpng-dev libtiff-dev libzstd-dev"
+ libjpeg62-turbo-dev libpng-dev libtiff-dev libzstd-dev libgtk-4-media-gstreamer"
 
 usage() {
   echo "usage: build-aux/setup.sh run|test" >&2

@@ -17,6 +17,8 @@
 #include <string.h>
 
 #include <adwaita.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
 #include <libsoup/soup.h>
 
 #include "kp-audio-segmenter.h"
@@ -572,17 +574,37 @@ test_problems (Fixture       *fixture,
   assert_answer (fixture, "problems.html", FALSE);
 }
 
+static GtkWidget *
+find_of_type (GtkWidget *widget,
+              GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_of_type (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+
+  return NULL;
+}
+
 static void
 test_elements (Fixture       *fixture,
                gconstpointer  data)
 {
+  GtkWidget *video;
+  GtkMediaStream *stream;
   GPtrArray *problems;
   guint placeholders = 0;
 
   fixture_load (fixture, "elements.html");
 
-  /* <video> is a placeholder, reported; <audio> a player, and our own
-   * media elements their widgets. */
+  /* <video> and <audio> are players, and our own media elements their
+   * widgets: nothing is a placeholder. */
   problems = kp_layout_view_get_problems (fixture->view);
   for (guint i = 0; i < problems->len; i++)
     {
@@ -592,7 +614,18 @@ test_elements (Fixture       *fixture,
       if (strstr (p->message, "placeholder") != NULL)
         placeholders++;
     }
-  g_assert_cmpuint (placeholders, ==, 1);
+  g_assert_cmpuint (placeholders, ==, 0);
+  video = find_of_type (GTK_WIDGET (fixture->view), GTK_TYPE_VIDEO);
+  g_assert_nonnull (video);
+  g_assert_false (gtk_video_get_autoplay (GTK_VIDEO (video)));
+  stream = gtk_video_get_media_stream (GTK_VIDEO (video));
+  g_assert_nonnull (stream);
+  g_assert_false (gtk_media_stream_get_playing (stream));
+  {
+    g_autofree char *basename = g_file_get_basename (gtk_video_get_file (GTK_VIDEO (video)));
+
+    g_assert_cmpstr (basename, ==, "clip.webm");
+  }
   g_assert_true (KP_IS_AUDIO_SEGMENTER (control (fixture, "speech")));
   g_assert_true (KP_IS_VIDEO_TRACKER (control (fixture, "cars")));
 
@@ -1525,13 +1558,78 @@ test_progressive (Fixture       *fixture,
                             "\"t399\":\"last one\""));
 }
 
+/* A playable <video>: GTK's player prepares the clip beside the template
+ * (the GStreamer media backend is installed), without starting it. */
+static void
+test_video_plays (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("kp-layout-video-XXXXXX", NULL);
+  g_autofree char *clip = g_build_filename (dir, "clip.webm", NULL);
+  g_autofree char *desc = g_strdup_printf ("videotestsrc num-buffers=25 ! video/x-raw,width=160,height=120,"
+                                           "framerate=25/1 ! vp8enc ! webmmux ! filesink location=\"%s\"",
+                                           clip);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GstElement) pipeline = gst_parse_launch (desc, &error);
+  g_autoptr(GstBus) bus = NULL;
+  g_autoptr(GstMessage) msg = NULL;
+  g_autoptr(KpLayout) layout = NULL;
+  g_autoptr(GFile) base = g_file_new_for_path (dir);
+  GtkWidget *window, *video;
+  KpLayoutView *view;
+  GtkMediaStream *stream;
+  gint64 deadline;
+
+  g_assert_no_error (error);
+  bus = gst_element_get_bus (pipeline);
+  gst_element_set_state (pipeline, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 20 * GST_SECOND, GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  g_assert_nonnull (msg);
+  g_assert_cmpint (GST_MESSAGE_TYPE (msg), ==, GST_MESSAGE_EOS);
+  gst_element_set_state (pipeline, GST_STATE_NULL);
+
+  layout = kp_layout_new_from_data ("<crowd-form><p>Watch:</p>"
+                                    "<video src=\"clip.webm\" width=\"320\" height=\"240\" title=\"Street\"></video>"
+                                    "<crowd-input name=\"what\" label=\"What happens?\"></crowd-input></crowd-form>",
+                                    -1, KP_LAYOUT_FORMAT_AUTO, &error);
+  g_assert_no_error (error);
+  window = gtk_window_new ();
+  view = KP_LAYOUT_VIEW (kp_layout_view_new ());
+  kp_layout_view_set_base (view, base);
+  kp_layout_view_set_layout (view, layout);
+  gtk_window_set_child (GTK_WINDOW (window), GTK_WIDGET (view));
+  gtk_window_present (GTK_WINDOW (window));
+
+  video = find_of_type (GTK_WIDGET (view), GTK_TYPE_VIDEO);
+  g_assert_nonnull (video);
+  stream = gtk_video_get_media_stream (GTK_VIDEO (video));
+  g_assert_nonnull (stream);
+  deadline = g_get_monotonic_time () + 15 * G_USEC_PER_SEC;
+  while (!gtk_media_stream_is_prepared (stream) && gtk_media_stream_get_error (stream) == NULL &&
+         g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_no_error ((GError *)gtk_media_stream_get_error (stream));
+  g_assert_true (gtk_media_stream_is_prepared (stream));
+  g_assert_true (gtk_media_stream_has_video (stream));
+  g_assert_cmpint (gtk_media_stream_get_duration (stream), >, 900 * 1000);
+  g_assert_cmpint (gtk_media_stream_get_duration (stream), <, 1100 * 1000);
+  g_assert_false (gtk_media_stream_get_playing (stream));
+  g_assert_cmpint (gtk_widget_get_width (video), >=, 320);
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_unlink (clip);
+  g_rmdir (dir);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   gtk_test_init (&argc, &argv, NULL);
+  gst_init (&argc, &argv);
   adw_init ();
   g_test_log_set_fatal_handler (log_fatal_cb, NULL);
+
+  g_test_add_func ("/kempelen/app/layout-view/video-plays", test_video_plays);
 
 #define ADD(path, func) \
   g_test_add ("/kempelen/app/layout-view/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
