@@ -194,10 +194,7 @@ build (KpAudioSegmenter   *self,
   gtk_box_append (GTK_BOX (self->box), scrolled);
 
   bar = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-  self->play_button = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
-  gtk_widget_set_tooltip_text (self->play_button, _("Play or Pause (Space)"));
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->play_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                  _("Play or Pause"), -1);
+  self->play_button = kp_av_play_button_new ();
   g_signal_connect_swapped (self->play_button, "clicked", G_CALLBACK (play_clicked_cb), self);
   gtk_box_append (GTK_BOX (bar), self->play_button);
   self->summary_label = gtk_label_new (NULL);

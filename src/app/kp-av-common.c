@@ -274,3 +274,26 @@ kp_av_json_member_number (JsonObject *object,
     return FALSE;
   return isfinite (*out);
 }
+
+/* The audio play/pause button, which the player's state re-icons. */
+GtkWidget *
+kp_av_play_button_new (void)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name ("media-playback-start-symbolic");
+
+  gtk_widget_set_tooltip_text (button, _("Play or Pause (Space)"));
+  gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Play or Pause"), -1);
+  return button;
+}
+
+/* Activates "timeline.<action>" on timeline for the action called
+ * "<group>.<action>". */
+void
+kp_av_forward_to_timeline (GtkWidget  *timeline,
+                           const char *name)
+{
+  const char *dot = strchr (name, '.');
+  g_autofree char *target = g_strconcat ("timeline.", dot != NULL ? dot + 1 : name, NULL);
+
+  gtk_widget_activate_action (timeline, target, NULL);
+}

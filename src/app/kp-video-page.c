@@ -513,11 +513,9 @@ forward_action (GtkWidget  *widget,
                 GVariant   *param)
 {
   KpVideoPage *self = KP_VIDEO_PAGE (widget);
-  g_autofree char *target = g_strconcat ("timeline.", name + strlen ("video."), NULL);
 
-  if (self->source == NULL)
-    return;
-  gtk_widget_activate_action (self->timeline, target, NULL);
+  if (self->source != NULL)
+    kp_av_forward_to_timeline (self->timeline, name);
 }
 
 static void

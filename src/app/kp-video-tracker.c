@@ -611,10 +611,9 @@ forward_action (GtkWidget  *widget,
                 GVariant   *param)
 {
   KpVideoTracker *self = KP_VIDEO_TRACKER (widget);
-  g_autofree char *target = g_strconcat ("timeline.", name + strlen ("tracker."), NULL);
 
   if (self->source != NULL)
-    gtk_widget_activate_action (self->timeline, target, NULL);
+    kp_av_forward_to_timeline (self->timeline, name);
 }
 
 static void
