@@ -880,18 +880,9 @@ kp_audio_page_load (KpAudioPage   *self,
   path = kp_store_dup_media_file (store, media);
   self->file = g_file_new_for_path (path);
 
-  dir = g_build_filename (kp_store_get_database_path (store), NULL);
-  {
-    g_autofree char *db_dir = g_path_get_dirname (dir);
-    g_autofree char *audio_dir = g_build_filename (db_dir, "audio", NULL);
-    g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT ".regions.json", media->id);
-    g_autofree char *history = g_strdup_printf ("%" G_GINT64_FORMAT ".history.json", media->id);
-
-    if (g_mkdir_with_parents (audio_dir, 0755) != 0)
-      report (self, _("The regions cannot be saved in %s: %s"), audio_dir, g_strerror (errno));
-    self->regions_path = g_build_filename (audio_dir, name, NULL);
-    self->history.path = g_build_filename (audio_dir, history, NULL);
-  }
+  if (!kp_av_annotation_paths (kp_store_get_database_path (store), media->id, "audio", ".regions.json", &dir,
+                               &self->regions_path, &self->history.path))
+    report (self, _("The regions cannot be saved in %s: %s"), dir, g_strerror (errno));
 
   gtk_label_set_text (GTK_LABEL (self->status_label), _("Reading the audio…"));
   rate = saved_sample_rate (self->regions_path);

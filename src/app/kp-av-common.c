@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -296,4 +297,33 @@ kp_av_forward_to_timeline (GtkWidget  *timeline,
   g_autofree char *target = g_strconcat ("timeline.", dot != NULL ? dot + 1 : name, NULL);
 
   gtk_widget_activate_action (timeline, target, NULL);
+}
+
+/* Where a page keeps its annotations of one media file: a folder named
+ * kind beside the project database, made if missing, holding
+ * "<media id><suffix>" (*data_path) and "<media id>.history.json"
+ * (*history_path). FALSE, with errno set, when the folder cannot be made;
+ * the paths and *dir are set in all cases. */
+gboolean
+kp_av_annotation_paths (const char  *database_path,
+                        gint64       media_id,
+                        const char  *kind,
+                        const char  *suffix,
+                        char       **dir,
+                        char       **data_path,
+                        char       **history_path)
+{
+  g_autofree char *db_dir = g_path_get_dirname (database_path);
+  g_autofree char *name = g_strdup_printf ("%" G_GINT64_FORMAT "%s", media_id, suffix);
+  g_autofree char *history = g_strdup_printf ("%" G_GINT64_FORMAT ".history.json", media_id);
+  gboolean made;
+  int saved_errno;
+
+  *dir = g_build_filename (db_dir, kind, NULL);
+  made = g_mkdir_with_parents (*dir, 0755) == 0;
+  saved_errno = errno;
+  *data_path = g_build_filename (*dir, name, NULL);
+  *history_path = g_build_filename (*dir, history, NULL);
+  errno = saved_errno;
+  return made;
 }

@@ -54,5 +54,12 @@ void       kp_av_forward_to_timeline (GtkWidget             *timeline,
 gboolean   kp_av_json_member_number  (JsonObject            *object,
                                       const char            *name,
                                       double                *out);
+gboolean   kp_av_annotation_paths    (const char            *database_path,
+                                      gint64                 media_id,
+                                      const char            *kind,
+                                      const char            *suffix,
+                                      char                 **dir,
+                                      char                 **data_path,
+                                      char                 **history_path);
 
 G_END_DECLS

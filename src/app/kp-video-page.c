@@ -791,10 +791,7 @@ kp_video_page_load (KpVideoPage   *self,
                     const KpMedia *media)
 {
   g_autofree char *path = NULL;
-  g_autofree char *db_dir = NULL;
   g_autofree char *video_dir = NULL;
-  g_autofree char *name = NULL;
-  g_autofree char *history = NULL;
 
   g_return_if_fail (KP_IS_VIDEO_PAGE (self));
   g_return_if_fail (KP_IS_STORE (store));
@@ -808,14 +805,9 @@ kp_video_page_load (KpVideoPage   *self,
   path = kp_store_dup_media_file (store, media);
   self->file = g_file_new_for_path (path);
 
-  db_dir = g_path_get_dirname (kp_store_get_database_path (store));
-  video_dir = g_build_filename (db_dir, "video", NULL);
-  name = g_strdup_printf ("%" G_GINT64_FORMAT ".tracks.json", media->id);
-  history = g_strdup_printf ("%" G_GINT64_FORMAT ".history.json", media->id);
-  if (g_mkdir_with_parents (video_dir, 0755) != 0)
+  if (!kp_av_annotation_paths (kp_store_get_database_path (store), media->id, "video", ".tracks.json", &video_dir,
+                               &self->tracks_path, &self->history.path))
     report (self, _("The tracks cannot be saved in %s: %s"), video_dir, g_strerror (errno));
-  self->tracks_path = g_build_filename (video_dir, name, NULL);
-  self->history.path = g_build_filename (video_dir, history, NULL);
 
   load_labels (self);
   gtk_label_set_text (GTK_LABEL (self->status_label), _("Indexing the video’s frames…"));
