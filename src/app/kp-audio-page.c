@@ -470,7 +470,7 @@ remove_attribute_cb (GtkButton   *button,
                      KpAudioPage *self)
 {
   KpRegion *region = selected_region (self);
-  const char *key = g_object_get_data (G_OBJECT (button), "key");
+  const char *key = kp_av_attribute_name (button);
 
   if (region != NULL)
     kp_region_set_attribute (region, key, NULL);
@@ -481,7 +481,7 @@ attribute_value_activate_cb (GtkEntry    *entry,
                              KpAudioPage *self)
 {
   KpRegion *region = selected_region (self);
-  const char *key = g_object_get_data (G_OBJECT (entry), "key");
+  const char *key = kp_av_attribute_name (entry);
 
   if (region != NULL && !self->filling_editor)
     kp_region_set_attribute (region, key, gtk_editable_get_text (GTK_EDITABLE (entry)));
@@ -497,7 +497,6 @@ static void
 refill_editor (KpAudioPage *self)
 {
   KpRegion *region = self->waveform != NULL ? selected_region (self) : NULL;
-  GtkWidget *child;
   g_auto(GStrv) keys = NULL;
 
   if (self->editor == NULL)
@@ -513,33 +512,14 @@ refill_editor (KpAudioPage *self)
     gtk_editable_set_text (GTK_EDITABLE (self->transcript_entry),
                            region ? kp_region_get_transcript (region) : "");
 
-  while ((child = gtk_widget_get_first_child (self->attributes_box)) != NULL)
-    gtk_box_remove (GTK_BOX (self->attributes_box), child);
+  kp_av_box_remove_all (self->attributes_box);
   if (region != NULL)
     keys = kp_region_dup_attribute_keys (region);
   for (guint i = 0; keys != NULL && keys[i] != NULL; i++)
-    {
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      GtkWidget *key = gtk_label_new (keys[i]);
-      GtkWidget *value = gtk_entry_new ();
-      GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
-
-      gtk_label_set_xalign (GTK_LABEL (key), 0);
-      gtk_label_set_width_chars (GTK_LABEL (key), 10);
-      gtk_editable_set_text (GTK_EDITABLE (value), kp_region_get_attribute (region, keys[i]));
-      gtk_widget_set_hexpand (value, TRUE);
-      g_object_set_data_full (G_OBJECT (value), "key", g_strdup (keys[i]), g_free);
-      g_signal_connect (value, "activate", G_CALLBACK (attribute_value_activate_cb), self);
-      g_object_set_data_full (G_OBJECT (remove), "key", g_strdup (keys[i]), g_free);
-      gtk_widget_set_tooltip_text (remove, _("Remove Attribute"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Remove Attribute"), -1);
-      g_signal_connect (remove, "clicked", G_CALLBACK (remove_attribute_cb), self);
-      gtk_box_append (GTK_BOX (row), key);
-      gtk_box_append (GTK_BOX (row), value);
-      gtk_box_append (GTK_BOX (row), remove);
-      gtk_box_append (GTK_BOX (self->attributes_box), row);
-    }
+    gtk_box_append (GTK_BOX (self->attributes_box),
+                    kp_av_attribute_row_new (keys[i], kp_region_get_attribute (region, keys[i]),
+                                             _("Remove Attribute"), G_CALLBACK (attribute_value_activate_cb),
+                                             G_CALLBACK (remove_attribute_cb), self));
   self->filling_editor = FALSE;
 }
 

@@ -327,3 +327,53 @@ kp_av_annotation_paths (const char  *database_path,
   errno = saved_errno;
   return made;
 }
+
+#define ATTRIBUTE_KEY "kp-av-attribute"
+
+/* A row of the attribute editor: name, an entry with value whose
+ * "activate" runs activate_cb, and a button with remove_label whose
+ * "clicked" runs remove_cb; both get data, and the attribute's name from
+ * kp_av_attribute_name() on the entry or button. */
+GtkWidget *
+kp_av_attribute_row_new (const char *name,
+                         const char *value,
+                         const char *remove_label,
+                         GCallback   activate_cb,
+                         GCallback   remove_cb,
+                         gpointer    data)
+{
+  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+  GtkWidget *label = gtk_label_new (name);
+  GtkWidget *entry = gtk_entry_new ();
+  GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_width_chars (GTK_LABEL (label), 10);
+  gtk_editable_set_text (GTK_EDITABLE (entry), value != NULL ? value : "");
+  gtk_widget_set_hexpand (entry, TRUE);
+  g_object_set_data_full (G_OBJECT (entry), ATTRIBUTE_KEY, g_strdup (name), g_free);
+  g_signal_connect (entry, "activate", activate_cb, data);
+  g_object_set_data_full (G_OBJECT (remove), ATTRIBUTE_KEY, g_strdup (name), g_free);
+  gtk_widget_set_tooltip_text (remove, remove_label);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL, remove_label, -1);
+  g_signal_connect (remove, "clicked", remove_cb, data);
+  gtk_box_append (GTK_BOX (row), label);
+  gtk_box_append (GTK_BOX (row), entry);
+  gtk_box_append (GTK_BOX (row), remove);
+  return row;
+}
+
+const char *
+kp_av_attribute_name (gpointer widget)
+{
+  return g_object_get_data (G_OBJECT (widget), ATTRIBUTE_KEY);
+}
+
+void
+kp_av_box_remove_all (GtkWidget *box)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (box)) != NULL)
+    gtk_box_remove (GTK_BOX (box), child);
+}

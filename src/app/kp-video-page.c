@@ -290,7 +290,7 @@ remove_attribute_cb (GtkButton   *button,
   KpTrack *track = selected_track (self);
 
   if (track != NULL)
-    kp_track_set_attribute (track, current_frame (self), g_object_get_data (G_OBJECT (button), "name"), NULL);
+    kp_track_set_attribute (track, current_frame (self), kp_av_attribute_name (button), NULL);
 }
 
 static void
@@ -301,7 +301,7 @@ attribute_activate_cb (GtkEntry    *entry,
   g_autofree char *value = g_strdup (gtk_editable_get_text (GTK_EDITABLE (entry)));
 
   if (track != NULL && !self->filling_editor)
-    kp_track_set_attribute (track, current_frame (self), g_object_get_data (G_OBJECT (entry), "name"), value);
+    kp_track_set_attribute (track, current_frame (self), kp_av_attribute_name (entry), value);
 }
 
 static void
@@ -310,7 +310,6 @@ refill_editor (KpVideoPage *self)
   KpTrack *track;
   g_autoptr(KpTrackShape) shape = NULL;
   g_auto(GStrv) names = NULL;
-  GtkWidget *child;
   gint64 frame;
 
   if (self->editor == NULL)
@@ -337,34 +336,14 @@ refill_editor (KpVideoPage *self)
   else
     gtk_label_set_text (GTK_LABEL (self->keyframe_label), _("Interpolated"));
 
-  while ((child = gtk_widget_get_first_child (self->attributes_box)) != NULL)
-    gtk_box_remove (GTK_BOX (self->attributes_box), child);
+  kp_av_box_remove_all (self->attributes_box);
   if (track != NULL)
     names = kp_track_dup_attribute_names (track);
   for (guint i = 0; names != NULL && names[i] != NULL; i++)
-    {
-      const char *value = kp_track_get_attribute (track, frame, names[i]);
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
-      GtkWidget *name = gtk_label_new (names[i]);
-      GtkWidget *entry = gtk_entry_new ();
-      GtkWidget *remove = gtk_button_new_from_icon_name ("list-remove-symbolic");
-
-      gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_width_chars (GTK_LABEL (name), 10);
-      gtk_editable_set_text (GTK_EDITABLE (entry), value != NULL ? value : "");
-      gtk_widget_set_hexpand (entry, TRUE);
-      g_object_set_data_full (G_OBJECT (entry), "name", g_strdup (names[i]), g_free);
-      g_signal_connect (entry, "activate", G_CALLBACK (attribute_activate_cb), self);
-      g_object_set_data_full (G_OBJECT (remove), "name", g_strdup (names[i]), g_free);
-      gtk_widget_set_tooltip_text (remove, _("Unset From This Frame On"));
-      gtk_accessible_update_property (GTK_ACCESSIBLE (remove), GTK_ACCESSIBLE_PROPERTY_LABEL,
-                                      _("Unset From This Frame On"), -1);
-      g_signal_connect (remove, "clicked", G_CALLBACK (remove_attribute_cb), self);
-      gtk_box_append (GTK_BOX (row), name);
-      gtk_box_append (GTK_BOX (row), entry);
-      gtk_box_append (GTK_BOX (row), remove);
-      gtk_box_append (GTK_BOX (self->attributes_box), row);
-    }
+    gtk_box_append (GTK_BOX (self->attributes_box),
+                    kp_av_attribute_row_new (names[i], kp_track_get_attribute (track, frame, names[i]),
+                                             _("Unset From This Frame On"), G_CALLBACK (attribute_activate_cb),
+                                             G_CALLBACK (remove_attribute_cb), self));
   self->filling_editor = FALSE;
 }
 
