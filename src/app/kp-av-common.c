@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "kp-av-common.h"
+#include "kp-timeline.h"
 
 /* The media file's name without its extension, then suffix. */
 char *
@@ -376,4 +377,16 @@ kp_av_box_remove_all (GtkWidget *box)
 
   while ((child = gtk_widget_get_first_child (box)) != NULL)
     gtk_box_remove (GTK_BOX (box), child);
+}
+
+/* A timeline that shows, and moves, frame_view's frame and selected
+ * track. */
+GtkWidget *
+kp_av_timeline_new_for (GtkWidget *frame_view)
+{
+  GtkWidget *timeline = kp_timeline_new ();
+
+  g_object_bind_property (timeline, "frame", frame_view, "frame", G_BINDING_BIDIRECTIONAL);
+  g_object_bind_property (timeline, "selected-track", frame_view, "selected-track", G_BINDING_BIDIRECTIONAL);
+  return timeline;
 }

@@ -46,6 +46,7 @@ GtkWidget  *kp_av_labelled            (const char            *text,
 GtkWidget  *kp_av_element_begin       (GtkWidget             *box,
                                        const char            *header);
 
+GtkWidget  *kp_av_timeline_new_for    (GtkWidget             *frame_view);
 void        kp_av_add_frame_bindings  (GtkWidgetClass        *widget_class,
                                        const char            *prefix);
 void        kp_av_forward_to_timeline (GtkWidget             *timeline,

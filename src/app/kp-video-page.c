@@ -1020,10 +1020,7 @@ build_ui (KpVideoPage *self)
   gtk_widget_set_vexpand (self->frame_view, TRUE);
   gtk_widget_set_hexpand (self->frame_view, TRUE);
   gtk_widget_set_focusable (self->frame_view, TRUE);
-  self->timeline = kp_timeline_new ();
-  g_object_bind_property (self->timeline, "frame", self->frame_view, "frame", G_BINDING_BIDIRECTIONAL);
-  g_object_bind_property (self->timeline, "selected-track", self->frame_view, "selected-track",
-                          G_BINDING_BIDIRECTIONAL);
+  self->timeline = kp_av_timeline_new_for (self->frame_view);
   g_signal_connect_object (self->timeline, "notify::frame", G_CALLBACK (frame_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->timeline, "notify::playing", G_CALLBACK (playing_cb), self,

@@ -654,10 +654,7 @@ kp_video_tracker_new (const char         *src,
   self->frame_view = kp_frame_view_new ();
   gtk_widget_set_size_request (self->frame_view, 320, 200);
   gtk_widget_set_vexpand (self->frame_view, TRUE);
-  self->timeline = kp_timeline_new ();
-  g_object_bind_property (self->timeline, "frame", self->frame_view, "frame", G_BINDING_BIDIRECTIONAL);
-  g_object_bind_property (self->timeline, "selected-track", self->frame_view, "selected-track",
-                          G_BINDING_BIDIRECTIONAL);
+  self->timeline = kp_av_timeline_new_for (self->frame_view);
   g_signal_connect_object (self->timeline, "notify::frame", G_CALLBACK (frame_changed_cb), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->frame_view, "notify::selected-track", G_CALLBACK (selected_track_cb), self,
