@@ -3553,6 +3553,9 @@ motion_cb (KpCanvas                 *self,
   gint64 hover_id;
 
   GdkModifierType state;
+  /* GDK repeats the last motion after frames and crossings; a tool only
+   * hears the pointer when it moved. */
+  gboolean moved = !self->pointer_inside || x != self->pointer_x || y != self->pointer_y;
 
   self->pointer_x = x;
   self->pointer_y = y;
@@ -3566,7 +3569,7 @@ motion_cb (KpCanvas                 *self,
    * polygon's next edge). A drag delivers its own motion through the
    * drag gesture, so a pressed button is left to it. */
   state = gtk_event_controller_get_current_event_state (GTK_EVENT_CONTROLLER (controller));
-  if (self->tool != NULL && !self->panning && !self->space_held &&
+  if (moved && self->tool != NULL && !self->panning && !self->space_held &&
       (state & (GDK_BUTTON1_MASK | GDK_BUTTON2_MASK | GDK_BUTTON3_MASK)) == 0 &&
       (self->drag == NULL || !gtk_gesture_is_active (GTK_GESTURE (self->drag))))
     {
