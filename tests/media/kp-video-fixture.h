@@ -31,6 +31,10 @@ typedef struct
   int bframes;
   gboolean vfr;       /* durations cycle through 40, 20, 50, 30 ms */
   const char *mux;    /* "mp4mux" or "matroskamux" */
+  /* x264's speed-preset; NULL for ultrafast (quick to make, quick to
+   * decode: Baseline-like, no CABAC). "medium" makes the High-profile
+   * CABAC streams cameras and encoders produce, which cost more to decode. */
+  const char *preset;
 } KpVideoFixture;
 
 /* The timestamp of frame i of a VFR fixture, in ns. */
@@ -151,9 +155,11 @@ kp_video_fixture_get (const KpVideoFixture  *fx,
       return NULL;
     }
 
-  key = g_strdup_printf ("v3 %dx%d n=%d fps=%d keyint=%d b=%d vfr=%d %s",
+  key = g_strdup_printf ("v3 %dx%d n=%d fps=%d keyint=%d b=%d vfr=%d %s%s%s",
                          fx->width, fx->height, fx->n_frames, fx->fps, fx->keyint,
-                         fx->bframes, fx->vfr, fx->mux);
+                         fx->bframes, fx->vfr, fx->mux,
+                         fx->preset != NULL ? " preset=" : "",
+                         fx->preset != NULL ? fx->preset : "");
   hash = g_compute_checksum_for_string (G_CHECKSUM_SHA256, key, -1);
   path = g_strdup_printf ("%s/kp-video-fixture-%.16s.%s", g_get_tmp_dir (), hash,
                           g_str_equal (fx->mux, "mp4mux") ? "mp4" : "mkv");
@@ -161,9 +167,10 @@ kp_video_fixture_get (const KpVideoFixture  *fx,
     return g_steal_pointer (&path);
 
   tmp_path = g_strdup_printf ("%s.%u.tmp", path, g_random_int ());
-  desc = g_strdup_printf ("appsrc name=src format=time ! x264enc speed-preset=ultrafast "
+  desc = g_strdup_printf ("appsrc name=src format=time ! x264enc speed-preset=%s "
                           "key-int-max=%d bframes=%d option-string=scenecut=0 ! h264parse ! "
                           "%s ! filesink location=\"%s\"",
+                          fx->preset != NULL ? fx->preset : "ultrafast",
                           fx->keyint, fx->bframes, fx->mux, tmp_path);
   pipeline = gst_parse_launch (desc, error);
   if (pipeline == NULL)
