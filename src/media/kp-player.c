@@ -329,6 +329,16 @@ bus_cb (GstBus     *bus,
       break;
 
     case GST_MESSAGE_EOS:
+      if (self->looping && self->playing)
+        {
+          /* The segment ran out without SEGMENT_DONE (a non-flushing
+           * segment seek lost to a state change): start the next pass
+           * with a flushing one rather than stopping the loop. */
+          self->n_loops++;
+          do_seek (self, self->loop_start);
+          gst_element_set_state (self->playbin, GST_STATE_PLAYING);
+          break;
+        }
       self->at_eos = TRUE;
       gst_element_set_state (self->playbin, GST_STATE_PAUSED);
       if (self->duration > 0)
