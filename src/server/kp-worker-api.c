@@ -1287,8 +1287,12 @@ accept_in_savepoint (KpCtx       *ctx,
     }
 
   if (!kp_db_release (ctx->db, "kp_wapi_accept", NULL))
-    return kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, NULL,
-                        _("The server could not complete the request; nothing was changed"));
+    {
+      /* The database went away after the accept: it is not one. */
+      g_clear_pointer (assignment_id, g_free);
+      return kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, NULL,
+                          _("The server could not complete the request; nothing was changed"));
+    }
   return TRUE;
 }
 
