@@ -1630,20 +1630,19 @@ clear_tiles (KpCanvas *self)
   g_clear_pointer (&self->layer_node, gsk_render_node_unref);
 }
 
-/* Drops the tiles under rect (image coordinates) at the cached scale. */
-static void
-invalidate_image_rect (KpCanvas     *self,
-                       const KpRect *rect)
+/* Removes from tiles (cached at scale and device scale sf) those under
+ * rect, in image coordinates, and what vector items draw beyond their
+ * bounds; TRUE when one was there. */
+static gboolean
+drop_tiles (GHashTable   *tiles,
+            double        scale,
+            int           sf,
+            const KpRect *rect)
 {
-  int sf = self->tiles_scale_factor;
   int size = TILE_SIZE * sf;
-  DeviceBox box;
+  DeviceBox box = device_box (scale, sf, rect);
+  gboolean dropped = FALSE;
 
-  if (g_hash_table_size (self->tiles) == 0 || sf == 0)
-    return;
-
-  /* What vector items draw beyond their bounds goes too. */
-  box = device_box (self->tiles_scale, sf, rect);
   box.x0 -= VECTOR_MARGIN (sf);
   box.y0 -= VECTOR_MARGIN (sf);
   box.x1 += VECTOR_MARGIN (sf);
@@ -1653,9 +1652,22 @@ invalidate_image_rect (KpCanvas     *self,
       {
         gint64 key = tile_key (tx, ty);
 
-        if (g_hash_table_remove (self->tiles, &key))
-          g_clear_pointer (&self->layer_node, gsk_render_node_unref);
+        dropped |= g_hash_table_remove (tiles, &key);
       }
+
+  return dropped;
+}
+
+/* Drops the tiles under rect (image coordinates) at the cached scale. */
+static void
+invalidate_image_rect (KpCanvas     *self,
+                       const KpRect *rect)
+{
+  if (g_hash_table_size (self->tiles) == 0 || self->tiles_scale_factor == 0)
+    return;
+
+  if (drop_tiles (self->tiles, self->tiles_scale, self->tiles_scale_factor, rect))
+    g_clear_pointer (&self->layer_node, gsk_render_node_unref);
 }
 
 static void
@@ -2559,25 +2571,8 @@ static void
 invalidate_preview_rect (KpCanvas     *self,
                          const KpRect *rect)
 {
-  int sf = self->preview_sf;
-  int size = TILE_SIZE * sf;
-  DeviceBox box;
-
-  if (g_hash_table_size (self->preview_tiles) == 0 || sf == 0)
-    return;
-
-  box = device_box (self->preview_scale, sf, rect);
-  box.x0 -= VECTOR_MARGIN (sf);
-  box.y0 -= VECTOR_MARGIN (sf);
-  box.x1 += VECTOR_MARGIN (sf);
-  box.y1 += VECTOR_MARGIN (sf);
-  for (int ty = (int)floor ((double)box.y0 / size); ty <= box.y1 / size; ty++)
-    for (int tx = (int)floor ((double)box.x0 / size); tx <= box.x1 / size; tx++)
-      {
-        gint64 key = tile_key (tx, ty);
-
-        g_hash_table_remove (self->preview_tiles, &key);
-      }
+  if (g_hash_table_size (self->preview_tiles) > 0 && self->preview_sf != 0)
+    drop_tiles (self->preview_tiles, self->preview_scale, self->preview_sf, rect);
 }
 
 static void
