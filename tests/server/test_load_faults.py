@@ -473,7 +473,8 @@ class KillUnderLoad(TwoProcessTestBase):
         # client error, no other server fault.
         for fault, body in run.faults():
             self.assertIn(fault, (503, "ConnectionRefusedError", "ConnectionResetError",
-                                  "RemoteDisconnected", "BrokenPipeError"), body)
+                                  "RemoteDisconnected", "BrokenPipeError",
+                                  "IncompleteRead"), body)
 
         self.check_stored_once(run, self.mturks[1])
         # The killed process comes back on the same store and agrees.
