@@ -1,5 +1,7 @@
 /* kp-mturk-client.h: a small MTurk Requester API client (AWS JSON 1.1,
- * SigV4), for kempelenctl
+ * SigV4), for kempelenctl and the workstation's review desk.
+ * Calls block: call from a worker thread (GTask) in a GUI; one client
+ * must not be used by two threads at once
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
