@@ -20,5 +20,6 @@
 #include "kp-tracks.h"
 #include "kp-sigv4.h"
 #include "kp-worker-cache.h"
+#include "kp-consolidate.h"
 
 #undef KP_CORE_INSIDE
