@@ -97,6 +97,7 @@ kp_api_find_operation (const char *name)
     kp_mturk_assignments_operations,
     kp_mturk_quals_operations,
     kp_mturk_workers_operations,
+    kp_mturk_consolidate_operations,
   };
 
   if (name == NULL)

@@ -93,6 +93,8 @@ extern const KpOperation kp_mturk_hits_operations[];         /* kp-mturk-hits.c 
 extern const KpOperation kp_mturk_assignments_operations[];  /* kp-mturk-assignments.c */
 extern const KpOperation kp_mturk_quals_operations[];        /* kp-mturk-quals.c */
 extern const KpOperation kp_mturk_workers_operations[];      /* kp-mturk-workers.c */
+/* Kempelen's own: ConsolidateHIT, ConsolidateBatch (docs/quality.md). */
+extern const KpOperation kp_mturk_consolidate_operations[];  /* kp-mturk-consolidate.c */
 
 const KpOperation *kp_api_find_operation (const char *name);
 
