@@ -1,0 +1,64 @@
+/* kp-review-overlay.h: one image with every worker's boxes overlaid
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <gtk/gtk.h>
+
+G_BEGIN_DECLS
+
+/* Colours told apart with every kind of colour blindness (Okabe and Ito),
+ * one per worker; more workers than colours reuse them in order. */
+guint          kp_review_palette_get_size (void);
+const GdkRGBA *kp_review_palette_get      (guint index);
+
+#define KP_TYPE_REVIEW_OVERLAY (kp_review_overlay_get_type ())
+G_DECLARE_FINAL_TYPE (KpReviewOverlay, kp_review_overlay, KP, REVIEW_OVERLAY, GtkWidget)
+
+GtkWidget  *kp_review_overlay_new               (void);
+
+/* The image (NULL: a grey field of the image size). */
+void        kp_review_overlay_set_texture       (KpReviewOverlay       *self,
+                                                 GdkTexture            *texture);
+GdkTexture *kp_review_overlay_get_texture       (KpReviewOverlay       *self);
+/* The size of the image the boxes are in, used until the texture comes. */
+void        kp_review_overlay_set_image_size    (KpReviewOverlay       *self,
+                                                 int                    width,
+                                                 int                    height);
+
+/* Drops every layer and the consensus. */
+void        kp_review_overlay_clear             (KpReviewOverlay       *self);
+/* A worker's boxes (image coordinates), drawn in color; returns the
+ * layer's index. Layers start visible. */
+guint       kp_review_overlay_add_layer         (KpReviewOverlay       *self,
+                                                 const GdkRGBA         *color,
+                                                 const graphene_rect_t *boxes,
+                                                 guint                  n_boxes);
+guint       kp_review_overlay_get_n_layers      (KpReviewOverlay       *self);
+void        kp_review_overlay_set_layer_visible (KpReviewOverlay       *self,
+                                                 guint                  layer,
+                                                 gboolean               visible);
+gboolean    kp_review_overlay_get_layer_visible (KpReviewOverlay       *self,
+                                                 guint                  layer);
+/* The consolidated boxes, drawn on top: thick, white with a dark core. */
+void        kp_review_overlay_set_consensus     (KpReviewOverlay       *self,
+                                                 const graphene_rect_t *boxes,
+                                                 guint                  n_boxes);
+
+/* Zoom relative to fitting the image in the widget (1: fit). */
+double      kp_review_overlay_get_zoom          (KpReviewOverlay       *self);
+void        kp_review_overlay_zoom_to_fit       (KpReviewOverlay       *self);
+/* Zooms by factor keeping the image point under (x, y) in place. */
+void        kp_review_overlay_zoom_at           (KpReviewOverlay       *self,
+                                                 double                 factor,
+                                                 double                 x,
+                                                 double                 y);
+void        kp_review_overlay_image_to_widget   (KpReviewOverlay       *self,
+                                                 double                 image_x,
+                                                 double                 image_y,
+                                                 double                *widget_x,
+                                                 double                *widget_y);
+
+G_END_DECLS
