@@ -24,6 +24,7 @@
 #include "kp-ledger.h"
 #include "kp-notify.h"
 #include "kp-quals.h"
+#include "kp-review-policy.h"
 
 /* MTurk's limits, from its API reference. */
 #define TITLE_MAX             128
@@ -355,6 +356,10 @@ kp_hits_accept (KpCtx       *ctx,
     return kp_api_fail (ctx, error, KP_API_ERROR_CONFLICT, "InvalidHITState",
                         _("Every assignment of this HIT has been taken."));
 
+  /* Accepting is the request for the AutoGranted types the HIT requires. */
+  if (!kp_review_policy_auto_grant (ctx, worker_id, kp_rows_get_text (rows, 0, 5), error))
+    return FALSE;
+
   id = kp_api_new_id ();
   if (!kp_db_exec (ctx->db, NULL, &local_error,
                    "INSERT INTO assignments (id, hit_id, worker_id, status, accept_time, deadline) "
@@ -481,7 +486,12 @@ kp_hits_submit (KpCtx       *ctx,
                assignment_id, error))
     return FALSE;
 
-  return kp_hits_refresh_status (ctx, hit_id, error);
+  if (!kp_hits_refresh_status (ctx, hit_id, error))
+    return FALSE;
+
+  /* The HIT's review policies, in this transaction: a submitted
+   * assignment is never left unscored. */
+  return kp_review_policy_submitted (ctx, assignment_id, error);
 }
 
 /* MTurk lets a rejection be overridden for work submitted in the last 30
@@ -809,8 +819,9 @@ check_string_list (KpCtx       *ctx,
   return TRUE;
 }
 
-/* A ReviewPolicy: checked for shape and name, kept verbatim (evaluating
- * it is the review policies' work). */
+/* A ReviewPolicy: checked for shape, name and parameters
+ * (kp_review_policy_validate()), kept verbatim; kp-review-policy.c
+ * evaluates it at each submission. */
 static gboolean
 parse_policy (KpCtx       *ctx,
               JsonObject  *request,
@@ -873,6 +884,9 @@ parse_policy (KpCtx       *ctx,
             return FALSE;
         }
     }
+
+  if (!kp_review_policy_validate (ctx, name, policy_name, policy, error))
+    return FALSE;
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, policy);

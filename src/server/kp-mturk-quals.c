@@ -2129,6 +2129,38 @@ describe_requirement (KpCtx      *ctx,
                           name, comparator, values_text);
 }
 
+/* An AutoGranted type (Active, without a test) the worker has never held
+ * counts as held at its AutoGrantedValue: accepting grants it
+ * (kp_hits_accept()), so the worker is qualified for the HITs that
+ * require it. A Revoked one does not. */
+static gboolean
+auto_granted_value (KpCtx       *ctx,
+                    const char  *type_id,
+                    QualValue   *v,
+                    GError     **error)
+{
+  g_autoptr(KpRows) rows = NULL;
+  GError *local_error = NULL;
+
+  if (v->has || v->revoked || is_system_type (type_id))
+    return TRUE;
+
+  rows = kp_db_query (ctx->db, &local_error,
+                      "SELECT COALESCE(auto_granted_value, 1) FROM qualification_types "
+                      "WHERE id = $1 AND requester_id IS NOT NULL AND auto_granted = 1 "
+                      "AND status = 'Active' AND deleted = 0 AND test IS NULL",
+                      "s", type_id);
+  if (rows == NULL)
+    return kp_api_fail_db (ctx, error, local_error);
+  if (kp_rows_get_n_rows (rows) > 0)
+    {
+      v->has = TRUE;
+      v->value = kp_rows_get_int (rows, 0, 0);
+    }
+
+  return TRUE;
+}
+
 gboolean
 kp_quals_worker_may (KpCtx          *ctx,
                      const char     *worker_id,
@@ -2186,7 +2218,8 @@ kp_quals_worker_may (KpCtx          *ctx,
       if (v == NULL)
         {
           v = g_new0 (QualValue, 1);
-          if (!worker_value (ctx, type_id, worker_id, v, error))
+          if (!worker_value (ctx, type_id, worker_id, v, error) ||
+              !auto_granted_value (ctx, type_id, v, error))
             {
               qual_value_free (v);
               *allowed = FALSE;

@@ -295,6 +295,22 @@ static const char * const schema_v1[] = {
   "  created INTEGER NOT NULL)",
 };
 
+/* 3: each worker's running score on a requester's gold questions, per
+ * score qualification type (kp-review-policy.c). correct_micro is the sum
+ * of the scores of the known answers (0–1 each) in millionths, so that
+ * both backends add integers. */
+static const char * const schema_v3[] = {
+  "CREATE TABLE IF NOT EXISTS gold_scores ("
+  "  requester_id TEXT NOT NULL REFERENCES requesters (id),"
+  "  qualification_type_id TEXT NOT NULL REFERENCES qualification_types (id),"
+  "  worker_id TEXT NOT NULL REFERENCES workers (id),"
+  "  known INTEGER NOT NULL,"
+  "  correct_micro INTEGER NOT NULL,"
+  "  updated INTEGER NOT NULL,"
+  "  PRIMARY KEY (requester_id, qualification_type_id, worker_id))",
+  "CREATE INDEX IF NOT EXISTS gold_scores_worker ON gold_scores (worker_id)",
+};
+
 static gboolean
 get_version (KpDb    *db,
              gint64  *version,
@@ -353,6 +369,13 @@ kp_schema_migrate (KpDb    *db,
   if (version < 2 &&
       !kp_ledger_migrate (db, g_get_real_time () / G_USEC_PER_SEC, error))
     goto fail;
+
+  if (version < 3)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (schema_v3); i++)
+        if (!kp_db_exec (db, NULL, error, schema_v3[i], NULL))
+          goto fail;
+    }
 
   /* The key that makes NextToken values unforgeable, shared by every
    * server process on this database (a token from one is good at another). */

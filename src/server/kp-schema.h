@@ -10,7 +10,7 @@
 G_BEGIN_DECLS
 
 /* The newest schema version this build knows. */
-#define KP_SCHEMA_VERSION 2
+#define KP_SCHEMA_VERSION 3
 
 /* Brings the database up to KP_SCHEMA_VERSION in one transaction; a
  * database from a newer server is refused with KP_DB_ERROR_TOO_NEW and
