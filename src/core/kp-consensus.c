@@ -32,6 +32,20 @@
 
 G_DEFINE_QUARK (kp-consolidate-error-quark, kp_consolidate_error)
 
+/* Known labels (gold items): not yet declared in kp-consolidate.h, which
+ * another engineer owns; declared here so that the function builds
+ * without warnings until the header declares it.
+ *
+ * Fixes item's true class to klass (G_MAXUINT: unknown again). Every
+ * method then reports klass for the item with confidence 1, and
+ * Dawid–Skene clamps the item's posterior to klass in every E-step, so
+ * that the workers' answers on it teach the model their confusions. */
+void kp_votes_set_known (KpVotes *votes,
+                         guint    item,
+                         guint    klass);
+
+#define NO_CLASS G_MAXUINT32
+
 /* Below this many votes, one thread does the work: starting threads
  * costs more than it saves. */
 #define MIN_VOTES_PER_THREAD 20000
@@ -61,6 +75,9 @@ struct _KpVotes
   guint32  *vote_class;
   gsize     n_votes;
   gsize     capacity;
+
+  guint32  *known;      /* [n_known]: item's known class or NO_CLASS; NULL when none */
+  guint     n_known;
 };
 
 static void
@@ -155,6 +172,7 @@ kp_votes_free (KpVotes *votes)
   g_free (votes->vote_item);
   g_free (votes->vote_worker);
   g_free (votes->vote_class);
+  g_free (votes->known);
   g_free (votes);
 }
 
@@ -291,6 +309,34 @@ kp_votes_add (KpVotes *votes,
   name_table_grow (&votes->classes, klass + 1);
 }
 
+void
+kp_votes_set_known (KpVotes *votes,
+                    guint    item,
+                    guint    klass)
+{
+  g_return_if_fail (votes != NULL);
+  g_return_if_fail (item < G_MAXUINT);
+
+  if (klass == G_MAXUINT && item >= votes->n_known)
+    return;
+
+  if (item >= votes->n_known)
+    {
+      guint n_known = MAX (item + 1, votes->n_known * 2);
+
+      votes->known = g_renew (guint32, votes->known, n_known);
+      for (guint i = votes->n_known; i < n_known; i++)
+        votes->known[i] = NO_CLASS;
+      votes->n_known = n_known;
+    }
+
+  votes->known[item] = klass == G_MAXUINT ? NO_CLASS : klass;
+
+  name_table_grow (&votes->items, item + 1);
+  if (klass != G_MAXUINT)
+    name_table_grow (&votes->classes, klass + 1);
+}
+
 guint
 kp_votes_get_n_items (const KpVotes *votes)
 {
@@ -328,6 +374,7 @@ typedef struct
   gsize   *start;       /* [n_items + 1]: item i's votes are start[i] .. start[i + 1] - 1 */
   guint32 *worker;      /* [n_votes] */
   guint32 *klass;       /* [n_votes] */
+  guint32 *known;       /* [n_items]: the known class or NO_CLASS; NULL when none is known */
 } Csr;
 
 static void
@@ -339,6 +386,7 @@ csr_free (Csr *csr)
   g_free (csr->start);
   g_free (csr->worker);
   g_free (csr->klass);
+  g_free (csr->known);
   g_free (csr);
 }
 
@@ -427,9 +475,54 @@ csr_build (guint          n_items,
 static Csr *
 csr_from_votes (const KpVotes *votes)
 {
-  return csr_build (votes->items.size, votes->workers.size, votes->classes.size,
-                    votes->vote_item, votes->vote_worker, votes->vote_class,
-                    votes->n_votes);
+  Csr *csr = csr_build (votes->items.size, votes->workers.size, votes->classes.size,
+                        votes->vote_item, votes->vote_worker, votes->vote_class,
+                        votes->n_votes);
+
+  for (guint i = 0; i < votes->n_known && i < csr->n_items; i++)
+    {
+      if (votes->known[i] == NO_CLASS)
+        continue;
+
+      if (csr->known == NULL)
+        {
+          csr->known = g_new (guint32, MAX (csr->n_items, 1));
+          for (guint j = 0; j < csr->n_items; j++)
+            csr->known[j] = NO_CLASS;
+        }
+      csr->known[i] = votes->known[i];
+    }
+
+  return csr;
+}
+
+static inline guint32
+csr_known (const Csr *csr,
+           guint      item)
+{
+  return csr->known != NULL ? csr->known[item] : NO_CLASS;
+}
+
+/* Posterior rows of known items: all on the known class. */
+static void
+clamp_known (const Csr *csr,
+             double    *posteriors)
+{
+  guint K = csr->n_classes;
+
+  if (csr->known == NULL)
+    return;
+
+  for (guint i = 0; i < csr->n_items; i++)
+    {
+      double *row = posteriors + (gsize) i * K;
+
+      if (csr->known[i] == NO_CLASS)
+        continue;
+
+      for (guint k = 0; k < K; k++)
+        row[k] = k == csr->known[i] ? 1.0 : 0.0;
+    }
 }
 
 /* Distinct (item, worker) pairs: a second vote replaces the first, so it
@@ -615,7 +708,17 @@ consensus_finish_labels (KpConsensus *result,
   for (guint i = 0; i < csr->n_items; i++)
     {
       double *row = result->posteriors + (gsize) i * K;
+      guint32 known = csr_known (csr, i);
       guint best = 0;
+
+      if (known != NO_CLASS)
+        {
+          for (guint k = 0; k < K; k++)
+            row[k] = k == known ? 1.0 : 0.0;
+          result->labels[i] = known;
+          result->confidence[i] = 1.0;
+          continue;
+        }
 
       if (csr->start[i] == csr->start[i + 1])
         {
@@ -708,6 +811,7 @@ majority_vote (const Csr *csr)
   KpConsensus *result = consensus_new (csr, KP_CONSENSUS_MAJORITY);
 
   vote_shares (csr, result->posteriors, result->class_priors);
+  clamp_known (csr, result->posteriors);
   consensus_finish_labels (result, csr);
   agreement_with_labels (csr, result->labels, result->worker_accuracy);
 
@@ -770,21 +874,30 @@ chunk_run (Chunk *chunk)
                 score[k] += log_theta[k];
             }
 
-          for (guint k = 0; k < K; k++)
-            top = MAX (top, score[k]);
-          for (guint k = 0; k < K; k++)
+          if (csr->known != NULL && csr->known[i] != NO_CLASS)
             {
-              score[k] = exp (score[k] - top);
-              sum += score[k];
+              /* The posterior stays on the known class; the likelihood
+               * is the joint one of the class and the votes. */
+              chunk->log_likelihood += score[csr->known[i]];
             }
-          chunk->log_likelihood += top + log (sum);
-
-          for (guint k = 0; k < K; k++)
+          else
             {
-              double p = score[k] / sum;
+              for (guint k = 0; k < K; k++)
+                top = MAX (top, score[k]);
+              for (guint k = 0; k < K; k++)
+                {
+                  score[k] = exp (score[k] - top);
+                  sum += score[k];
+                }
+              chunk->log_likelihood += top + log (sum);
 
-              chunk->delta = MAX (chunk->delta, fabs (p - row[k]));
-              row[k] = p;
+              for (guint k = 0; k < K; k++)
+                {
+                  double p = score[k] / sum;
+
+                  chunk->delta = MAX (chunk->delta, fabs (p - row[k]));
+                  row[k] = p;
+                }
             }
         }
 
@@ -836,6 +949,11 @@ em_init (Em                       *em,
 
   n_chunks = MAX (1, MIN (n_threads, csr->n_votes / MIN_VOTES_PER_THREAD));
   n_chunks = MIN (n_chunks, MAX (csr->n_items, 1));
+  /* Each thread zeroes and merges a whole table of counts per pass: not
+   * worth it when the table outweighs the votes (many workers, few
+   * votes each). */
+  if (table_size > csr->n_votes * K)
+    n_chunks = 1;
 
   em->csr = csr;
   em->options = options;
@@ -1032,6 +1150,7 @@ em_cold_start (Em *em)
   /* Posteriors to compare the first E-step with. */
   for (gsize j = 0; j < (gsize) em->csr->n_items * K; j++)
     em->posteriors[j] = 1.0 / K;
+  clamp_known (em->csr, em->posteriors);
 }
 
 static KpConsensus *
@@ -1047,9 +1166,9 @@ dawid_skene (const Csr                 *csr,
   /* One class: nothing to estimate. */
   if (K < 2)
     {
-      for (guint i = 0; i < csr->n_items * K; i++)
+      for (gsize i = 0; i < (gsize) csr->n_items * K; i++)
         result->posteriors[i] = 1.0;
-      for (guint w = 0; w < csr->n_workers * K; w++)
+      for (gsize w = 0; w < (gsize) csr->n_workers * K; w++)
         {
           result->confusion[w] = 1.0;
           result->worker_accuracy[w] = 1.0;
@@ -1065,6 +1184,7 @@ dawid_skene (const Csr                 *csr,
   if (options->warm_start)
     {
       vote_shares (csr, result->posteriors, NULL);
+      clamp_known (csr, result->posteriors);
       em_pass (&em, FALSE);
       em_m_step (&em);
     }
@@ -1169,7 +1289,7 @@ struct _KpMultiVotes
    * class_start[a + 1] - 1]. */
   GArray  *item;          /* of guint32 */
   GArray  *worker;        /* of guint32 */
-  GArray  *class_start;   /* of guint32 (gsize when large) */
+  GArray  *class_start;   /* of gsize */
   GArray  *classes;       /* of guint32 */
 };
 
