@@ -17,6 +17,7 @@
 #include "config.h"
 
 #include "kp-cli-batch.h"
+#include "kp-cli-batch-private.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,17 +60,16 @@ static const GOptionEntry common_entries[] = {
 
 /* Reporting */
 
-static int
-fail (const GError *error)
+int
+kp_batch_fail (const GError *error)
 {
   g_printerr ("kempelenctl: %s\n", error->message);
   return EXIT_FAILURE;
 }
 
-G_GNUC_PRINTF (1, 2)
-static int
-fail_message (const char *format,
-              ...)
+int
+kp_batch_fail_message (const char *format,
+                       ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -82,11 +82,10 @@ fail_message (const char *format,
   return EXIT_FAILURE;
 }
 
-G_GNUC_PRINTF (2, 3)
-static int
-usage_error (const char *command,
-             const char *format,
-             ...)
+int
+kp_batch_usage_error (const char *command,
+                      const char *format,
+                      ...)
 {
   g_autofree char *message = NULL;
   va_list args;
@@ -274,9 +273,9 @@ parse_qualification (const char  *text,
 
 /* JSON helpers */
 
-static const char *
-object_get_string (JsonObject *object,
-                   const char *name)
+const char *
+kp_batch_get_string (JsonObject *object,
+                     const char *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
 
@@ -287,9 +286,9 @@ object_get_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
-static gint64
-object_get_int (JsonObject *object,
-                const char *name)
+gint64
+kp_batch_get_int (JsonObject *object,
+                  const char *name)
 {
   JsonNode *node = object != NULL ? json_object_get_member (object, name) : NULL;
 
@@ -304,9 +303,9 @@ object_get_int (JsonObject *object,
 }
 
 /* An AWS JSON timestamp (epoch seconds) as ISO 8601 UTC, or NULL. */
-static char *
-dup_time (JsonObject *object,
-          const char *name)
+char *
+kp_batch_dup_time (JsonObject *object,
+                   const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
   g_autoptr(GDateTime) time = NULL;
@@ -316,14 +315,14 @@ dup_time (JsonObject *object,
        json_node_get_value_type (node) != G_TYPE_INT64))
     return NULL;
 
-  time = g_date_time_new_from_unix_utc (object_get_int (object, name));
+  time = g_date_time_new_from_unix_utc (kp_batch_get_int (object, name));
   return time != NULL ? g_date_time_format_iso8601 (time) : NULL;
 }
 
 /* The text of a scalar (strings as they are, numbers as JSON writes them)
  * or the JSON of anything else. */
-static char *
-dup_node_text (JsonNode *node)
+char *
+kp_batch_dup_node_text (JsonNode *node)
 {
   if (node == NULL || JSON_NODE_HOLDS_NULL (node))
     return g_strdup ("");
@@ -335,22 +334,15 @@ dup_node_text (JsonNode *node)
 
 /* The batch file */
 
-typedef struct
-{
-  char       *path;
-  JsonObject *root;
-  JsonObject *batches;
-} BatchFile;
 
-static void
-batch_file_free (BatchFile *file)
+void
+kp_batch_file_free (KpBatchFile *file)
 {
   g_free (file->path);
   g_clear_pointer (&file->root, json_object_unref);
   g_free (file);
 }
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BatchFile, batch_file_free)
 
 static char *
 dup_default_batch_file (void)
@@ -358,10 +350,10 @@ dup_default_batch_file (void)
   return g_build_filename (g_get_user_data_dir (), "kempelen", "batches.json", NULL);
 }
 
-static BatchFile *
+static KpBatchFile *
 batch_file_open (GError **error)
 {
-  g_autoptr(BatchFile) file = g_new0 (BatchFile, 1);
+  g_autoptr(KpBatchFile) file = g_new0 (KpBatchFile, 1);
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
@@ -402,7 +394,7 @@ batch_file_open (GError **error)
 /* Written whole into a temporary file and renamed, so a crash leaves the
  * old or the new file, never half of one. */
 static gboolean
-batch_file_save (BatchFile  *file,
+batch_file_save (KpBatchFile  *file,
                  GError    **error)
 {
   g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
@@ -460,7 +452,7 @@ batch_check (JsonObject  *batch,
   JsonArray *rows;
   gboolean valid;
 
-  valid = object_get_string (batch, "id") != NULL &&
+  valid = kp_batch_get_string (batch, "id") != NULL &&
           member_holds (batch, "rows", JSON_NODE_ARRAY) &&
           member_holds (batch, "columns", JSON_NODE_ARRAY) &&
           array_holds_strings (json_object_get_array_member (batch, "columns"));
@@ -471,7 +463,7 @@ batch_check (JsonObject  *batch,
 
       valid = member_holds (batch, "bounding_box", JSON_NODE_OBJECT);
       box = valid ? json_object_get_object_member (batch, "bounding_box") : NULL;
-      valid = valid && object_get_string (box, "name") != NULL &&
+      valid = valid && kp_batch_get_string (box, "name") != NULL &&
               member_holds (box, "labels", JSON_NODE_ARRAY) &&
               array_holds_strings (json_object_get_array_member (box, "labels"));
     }
@@ -484,14 +476,14 @@ batch_check (JsonObject  *batch,
 
       valid = JSON_NODE_HOLDS_OBJECT (node);
       row = valid ? json_node_get_object (node) : NULL;
-      valid = valid && object_get_int (row, "row") == i + 1 &&
+      valid = valid && kp_batch_get_int (row, "row") == i + 1 &&
               member_holds (row, "input", JSON_NODE_OBJECT);
     }
 
   if (!valid)
     g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_FAILED,
                  _("The batch “%s” in %s is damaged"),
-                 object_get_string (batch, "id") != NULL ? object_get_string (batch, "id") : "?",
+                 kp_batch_get_string (batch, "id") != NULL ? kp_batch_get_string (batch, "id") : "?",
                  path);
 
   return valid;
@@ -499,7 +491,7 @@ batch_check (JsonObject  *batch,
 
 /* The batch id, or with id NULL the batch created last. */
 static JsonObject *
-batch_file_find (BatchFile   *file,
+batch_file_find (KpBatchFile   *file,
                  const char  *id,
                  GError     **error)
 {
@@ -531,7 +523,7 @@ batch_file_find (BatchFile   *file,
       if (!JSON_NODE_HOLDS_OBJECT (l->data))
         continue;
       batch = json_node_get_object (l->data);
-      created = object_get_string (batch, "created");
+      created = kp_batch_get_string (batch, "created");
       if (latest == NULL || (created != NULL && latest_created != NULL &&
                              strcmp (created, latest_created) > 0))
         {
@@ -560,7 +552,7 @@ new_client (JsonObject  *batch,
   const char *delay;
 
   if (endpoint == NULL && batch != NULL)
-    endpoint = object_get_string (batch, "endpoint");
+    endpoint = kp_batch_get_string (batch, "endpoint");
   if (endpoint == NULL)
     endpoint = g_getenv ("KEMPELEN_ENDPOINT");
   if (endpoint == NULL)
@@ -638,7 +630,7 @@ list_all (KpMturkClient  *client,
         }
 
       g_free (next);
-      next = g_strdup (object_get_string (answer, "NextToken"));
+      next = g_strdup (kp_batch_get_string (answer, "NextToken"));
       if (array == NULL || json_array_get_length (array) == 0)
         g_clear_pointer (&next, g_free);
     }
@@ -778,15 +770,54 @@ find_node (const KpLayoutNode *node,
   return NULL;
 }
 
+/* Adds the names answers are given under: each answerable element's
+ * name (or a radio group's id, a QuestionForm question's identifier). */
+static void
+collect_element_names (KpLayout   *layout,
+                       GHashTable *names,
+                       JsonObject *categories)
+{
+  g_autoptr(GPtrArray) nodes = kp_layout_dup_answerable (layout, NULL);
+  static const char * const attributes[] = { "name", "id", "identifier" };
+
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const KpLayoutNode *node = g_ptr_array_index (nodes, i);
+      const char * const *classes = kp_layout_node_get_strv (node, "categories");
+      const char *element = kp_layout_node_get_attribute (node, "name");
+
+      for (guint j = 0; j < G_N_ELEMENTS (attributes); j++)
+        {
+          const char *name = kp_layout_node_get_attribute (node, attributes[j]);
+
+          if (name != NULL && name[0] != '\0')
+            g_hash_table_add (names, g_strdup (name));
+        }
+
+      /* A classifier's classes, in order: the class ids of Ground Truth
+       * manifests. */
+      if (classes != NULL && element != NULL && element[0] != '\0')
+        {
+          JsonArray *array = json_array_new ();
+
+          for (guint j = 0; classes[j] != NULL; j++)
+            json_array_add_string_element (array, classes[j]);
+          json_object_set_array_member (categories, element, array);
+        }
+    }
+}
+
 /* Renders row index of records into a Question; problems get what the
  * layout check finds. box (if not yet set) gets the bounding box's name
- * and labels. */
+ * and labels; names (unless NULL) the names of the answerable elements. */
 static RowQuestion *
 render_row (const char  *layout_text,
             GPtrArray   *records,
             guint        index,
             GPtrArray   *problems,
-            BoxInfo     *box)
+            BoxInfo     *box,
+            GHashTable  *names,
+            JsonObject  *categories)
 {
   g_autoptr(GHashTable) row = kp_template_csv_row (records, index);
   g_autofree char *filled = NULL;
@@ -818,6 +849,9 @@ render_row (const char  *layout_text,
                       (GCopyFunc)kp_layout_problem_copy, NULL);
   if (kp_layout_problems_has_errors (problems))
     return NULL;
+
+  if (names != NULL)
+    collect_element_names (layout, names, categories);
 
   result = g_new0 (RowQuestion, 1);
   result->question = kp_layout_get_format (layout) == KP_LAYOUT_FORMAT_QUESTION
@@ -868,7 +902,7 @@ recover_hits (KpMturkClient  *client,
   g_autoptr(GPtrArray) hits = NULL;
   g_autoptr(GHashTable) by_annotation = g_hash_table_new (g_str_hash, g_str_equal);
   JsonArray *rows = json_object_get_array_member (batch, "rows");
-  const char *batch_id = object_get_string (batch, "id");
+  const char *batch_id = kp_batch_get_string (batch, "id");
 
   hits = list_all (client, "ListHITs", request, "HITs", error);
   if (hits == NULL)
@@ -876,7 +910,7 @@ recover_hits (KpMturkClient  *client,
 
   for (guint i = 0; i < hits->len; i++)
     {
-      const char *annotation = object_get_string (hits->pdata[i], "RequesterAnnotation");
+      const char *annotation = kp_batch_get_string (hits->pdata[i], "RequesterAnnotation");
 
       if (annotation != NULL && g_str_has_prefix (annotation, ANNOTATION_PREFIX))
         g_hash_table_insert (by_annotation, (gpointer)annotation, hits->pdata[i]);
@@ -888,14 +922,14 @@ recover_hits (KpMturkClient  *client,
       g_autofree char *annotation = NULL;
       JsonObject *hit;
 
-      if (object_get_string (row, "hit_id") != NULL)
+      if (kp_batch_get_string (row, "hit_id") != NULL)
         continue;
 
-      annotation = dup_annotation (batch_id, (guint)object_get_int (row, "row"));
+      annotation = dup_annotation (batch_id, (guint)kp_batch_get_int (row, "row"));
       hit = g_hash_table_lookup (by_annotation, annotation);
       if (hit != NULL)
         {
-          json_object_set_string_member (row, "hit_id", object_get_string (hit, "HITId"));
+          json_object_set_string_member (row, "hit_id", kp_batch_get_string (hit, "HITId"));
           (*n_recovered)++;
         }
     }
@@ -915,7 +949,8 @@ dup_batch_fingerprint (const char  *endpoint,
                        gint64       lifetime,
                        gint64       duration,
                        gint64       auto_approval,
-                       JsonArray   *qualifications)
+                       JsonArray   *qualifications,
+                       const char  *gold)
 {
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
   g_autoptr(JsonNode) quals = json_node_init_array (json_node_alloc (), qualifications);
@@ -926,16 +961,365 @@ dup_batch_fingerprint (const char  *endpoint,
   const char *parts[] = { endpoint, layout, csv, title, description, keywords != NULL ? keywords : "",
                           reward, numbers, quals_text };
 
-  /* Each part with its length, so that no two inputs hash alike. */
-  for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+  /* Each part with its length, so that no two inputs hash alike. A batch
+   * without gold hashes as before gold existed. */
+  for (guint i = 0; i < G_N_ELEMENTS (parts) + (gold != NULL ? 1 : 0); i++)
     {
-      g_autofree char *length = g_strdup_printf ("%zu:", strlen (parts[i]));
+      const char *part = i < G_N_ELEMENTS (parts) ? parts[i] : gold;
+      g_autofree char *length = g_strdup_printf ("%zu:", strlen (part));
 
       g_checksum_update (checksum, (const guchar *)length, -1);
-      g_checksum_update (checksum, (const guchar *)parts[i], -1);
+      g_checksum_update (checksum, (const guchar *)part, -1);
     }
 
   return g_strdup (g_checksum_get_string (checksum));
+}
+
+/* Gold questions (--gold gold.csv): rows with known answers, made HITs of
+ * the batch with MTurk's ScoreMyKnownAnswers review policy. */
+
+#define GOLD_POLICY "ScoreMyKnownAnswers/2011-09-01"
+#define GOLD_ANSWER_PREFIX "answer."
+
+typedef struct
+{
+  char      *path;
+  GPtrArray *records;       /* GStrv, the header first */
+  GPtrArray *questions;     /* RowQuestion *, one per gold row */
+  GPtrArray *known;         /* JsonObject *, one per gold row: element → known answer */
+  char      *fingerprint;   /* the file and the options, for the batch id */
+  gint64     approve_at;    /* percentages, or -1 */
+  gint64     reject_below;
+  gint64     min_score;
+  gint64     min_answers;   /* or 0 */
+  char      *reject_reason;
+} Gold;
+
+static void
+gold_free (Gold *gold)
+{
+  g_free (gold->path);
+  g_clear_pointer (&gold->records, g_ptr_array_unref);
+  g_clear_pointer (&gold->questions, g_ptr_array_unref);
+  g_clear_pointer (&gold->known, g_ptr_array_unref);
+  g_free (gold->fingerprint);
+  g_free (gold->reject_reason);
+  g_free (gold);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Gold, gold_free)
+
+gboolean
+kp_batch_row_is_gold (JsonObject *row)
+{
+  JsonNode *node = json_object_get_member (row, "gold");
+
+  return node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+         json_node_get_value_type (node) == G_TYPE_BOOLEAN && json_node_get_boolean (node);
+}
+
+G_GNUC_PRINTF (3, 4)
+static int
+gold_error (const char *path,
+            guint       line,
+            const char *format,
+            ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_printerr ("kempelenctl: %s:%u: %s\n", path, line, message);
+  return EXIT_USAGE;
+}
+
+static int
+compare_strings (const void *a,
+                 const void *b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
+static char *
+dup_sorted_names (GHashTable *names)
+{
+  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (names, NULL);
+
+  qsort (keys, g_hash_table_size (names), sizeof (gpointer), compare_strings);
+  return g_strjoinv (", ", (char **)keys);
+}
+
+/* Reads and checks gold.csv: the input's columns (header in input_header)
+ * and answer.ELEMENT columns naming elements of the layout (names), JSON
+ * values that parse; renders every gold row. Returns EXIT_SUCCESS, or the
+ * exit status after printing the problem with its line. */
+static int
+gold_load (Gold        *gold,
+           const char  *layout_path,
+           const char  *layout_text,
+           const char  *input_path,
+           GStrv        input_header,
+           GHashTable  *names,
+           BoxInfo     *box)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(GPtrArray) answer_columns = g_ptr_array_new ();
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *options = NULL;
+  GStrv header;
+
+  if (!g_file_get_contents (gold->path, &text, NULL, &error))
+    return kp_batch_fail (error);
+  gold->records = kp_template_parse_csv (text, -1, &error);
+  if (gold->records == NULL)
+    return gold_error (gold->path, 1, "%s", error->message);
+  if (gold->records->len < 2)
+    return gold_error (gold->path, 1, _("no gold rows under the header"));
+
+  header = g_ptr_array_index (gold->records, 0);
+  for (guint i = 0; header[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (header[i], GOLD_ANSWER_PREFIX))
+        {
+          const char *element = header[i] + strlen (GOLD_ANSWER_PREFIX);
+
+          if (!g_hash_table_contains (names, element))
+            {
+              g_autofree char *known = dup_sorted_names (names);
+
+              return gold_error (gold->path, 1,
+                                 _("the column “%s” names no element of the layout %s "
+                                   "(its elements: %s)"),
+                                 header[i], layout_path, known);
+            }
+          g_ptr_array_add (answer_columns, header[i]);
+        }
+      else if (!g_strv_contains ((const char * const *)input_header, header[i]))
+        return gold_error (gold->path, 1,
+                           _("the column “%s” is not a column of %s (known answers go in "
+                             "answer.ELEMENT columns)"), header[i], input_path);
+    }
+  for (guint i = 0; input_header[i] != NULL; i++)
+    if (!g_strv_contains ((const char * const *)header, input_header[i]))
+      return gold_error (gold->path, 1, _("the column “%s” of %s is missing"),
+                         input_header[i], input_path);
+  if (answer_columns->len == 0)
+    return gold_error (gold->path, 1,
+                       _("no answer.ELEMENT column: give each gold row’s known answers"));
+
+  gold->questions = g_ptr_array_new_with_free_func ((GDestroyNotify)row_question_free);
+  gold->known = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
+  for (guint i = 0; i + 1 < gold->records->len; i++)
+    {
+      g_autoptr(GHashTable) row = kp_template_csv_row (gold->records, i);
+      g_autoptr(GPtrArray) problems = kp_layout_problems_new ();
+      g_autoptr(JsonObject) known = json_object_new ();
+      RowQuestion *question;
+      guint line = i + 2;
+
+      for (guint j = 0; j < answer_columns->len; j++)
+        {
+          const char *column = g_ptr_array_index (answer_columns, j);
+          const char *value = g_hash_table_lookup (row, column);
+          const char *start = value;
+
+          if (value == NULL || value[0] == '\0')
+            continue;
+          while (g_ascii_isspace (*start))
+            start++;
+          if (*start == '{' || *start == '[')
+            {
+              g_autoptr(JsonParser) parser = json_parser_new ();
+
+              if (!json_parser_load_from_data (parser, value, -1, &error))
+                return gold_error (gold->path, line, _("%s is not valid JSON: %s"), column,
+                                   error->message);
+              json_object_set_member (known, column + strlen (GOLD_ANSWER_PREFIX),
+                                      json_node_copy (json_parser_get_root (parser)));
+            }
+          else
+            json_object_set_string_member (known, column + strlen (GOLD_ANSWER_PREFIX), value);
+        }
+      if (json_object_get_size (known) == 0)
+        return gold_error (gold->path, line, _("the row has no known answer"));
+
+      question = render_row (layout_text, gold->records, i, problems, box, NULL, NULL);
+      if (question == NULL)
+        {
+          g_printerr (_("kempelenctl: Row %u of %s:\n"), i + 1, gold->path);
+          for (guint j = 0; j < problems->len; j++)
+            print_problem (layout_path, g_ptr_array_index (problems, j));
+          return kp_batch_fail_message (_("The layout has errors; no HIT was created."));
+        }
+      g_ptr_array_add (gold->questions, question);
+      g_ptr_array_add (gold->known, g_steal_pointer (&known));
+    }
+
+  options = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+                             " %" G_GINT64_FORMAT " ", gold->approve_at, gold->reject_below,
+                             gold->min_score, gold->min_answers);
+  g_checksum_update (checksum, (const guchar *)text, -1);
+  g_checksum_update (checksum, (const guchar *)options, -1);
+  g_checksum_update (checksum, (const guchar *)(gold->reject_reason != NULL ? gold->reject_reason
+                                                                             : ""), -1);
+  gold->fingerprint = g_strdup (g_checksum_get_string (checksum));
+
+  return EXIT_SUCCESS;
+}
+
+static void
+add_policy_value (JsonArray  *parameters,
+                  const char *key,
+                  const char *value)
+{
+  JsonObject *parameter = json_object_new ();
+  JsonArray *values = json_array_new ();
+
+  json_object_set_string_member (parameter, "Key", key);
+  json_array_add_string_element (values, value);
+  json_object_set_array_member (parameter, "Values", values);
+  json_array_add_object_element (parameters, parameter);
+}
+
+static void
+add_policy_int (JsonArray  *parameters,
+                const char *key,
+                gint64      value)
+{
+  g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+
+  add_policy_value (parameters, key, text);
+}
+
+/* The ScoreMyKnownAnswers policy of a gold row. */
+static JsonObject *
+new_gold_policy (JsonObject *batch,
+                 JsonObject *row)
+{
+  JsonObject *gold = json_object_get_object_member (batch, "gold");
+  JsonObject *known = json_object_get_object_member (row, "known");
+  JsonObject *policy = json_object_new ();
+  JsonArray *parameters = json_array_new ();
+  JsonObject *answer_key = json_object_new ();
+  JsonArray *entries = json_array_new ();
+  g_autoptr(GList) elements = json_object_get_members (known);
+  const char *qualification = kp_batch_get_string (gold, "qualification_type_id");
+
+  for (GList *l = elements; l != NULL; l = l->next)
+    {
+      JsonObject *entry = json_object_new ();
+      JsonArray *values = json_array_new ();
+      g_autofree char *text = kp_batch_dup_node_text (json_object_get_member (known, l->data));
+
+      /* A class label or text as it is, a shape's answer as its JSON. */
+      json_object_set_string_member (entry, "Key", l->data);
+      json_array_add_string_element (values, text);
+      json_object_set_array_member (entry, "Values", values);
+      json_array_add_object_element (entries, entry);
+    }
+  json_object_set_string_member (answer_key, "Key", "AnswerKey");
+  json_object_set_array_member (answer_key, "MapEntries", entries);
+  json_array_add_object_element (parameters, answer_key);
+
+  if (json_object_has_member (gold, "approve_at"))
+    add_policy_int (parameters, "ApproveIfKnownAnswerScoreIsAtLeast",
+                    kp_batch_get_int (gold, "approve_at"));
+  if (json_object_has_member (gold, "reject_below"))
+    {
+      add_policy_int (parameters, "RejectIfKnownAnswerScoreIsLessThan",
+                      kp_batch_get_int (gold, "reject_below"));
+      add_policy_value (parameters, "RejectReason", kp_batch_get_string (gold, "reject_reason"));
+    }
+  if (qualification != NULL)
+    add_policy_value (parameters, "ScoreQualificationTypeId", qualification);
+  if (json_object_has_member (gold, "min_score"))
+    add_policy_int (parameters, "RevokeScoreIfLessThan", kp_batch_get_int (gold, "min_score"));
+  if (json_object_has_member (gold, "min_answers"))
+    add_policy_int (parameters, "MinimumKnownAnswers", kp_batch_get_int (gold, "min_answers"));
+
+  json_object_set_string_member (policy, "PolicyName", GOLD_POLICY);
+  json_object_set_array_member (policy, "Parameters", parameters);
+  return policy;
+}
+
+/* The worker score's qualification type, "Gold score: BATCH": found by
+ * its name among the requester's types, else created, AutoGranted with
+ * 100. */
+static char *
+ensure_score_type (KpMturkClient  *client,
+                   const char     *batch_id,
+                   GError        **error)
+{
+  g_autofree char *name = g_strdup_printf ("Gold score: %s", batch_id);
+  g_autofree char *description = NULL;
+  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonObject) answer = NULL;
+  g_autoptr(GPtrArray) types = NULL;
+  JsonNode *type;
+
+  json_object_set_string_member (request, "Query", name);
+  json_object_set_boolean_member (request, "MustBeRequestable", FALSE);
+  json_object_set_boolean_member (request, "MustBeOwnedByCaller", TRUE);
+  types = list_all (client, "ListQualificationTypes", request, "QualificationTypes", error);
+  if (types == NULL)
+    return NULL;
+  for (guint i = 0; i < types->len; i++)
+    if (g_strcmp0 (kp_batch_get_string (types->pdata[i], "Name"), name) == 0 &&
+        kp_batch_get_string (types->pdata[i], "QualificationTypeId") != NULL)
+      return g_strdup (kp_batch_get_string (types->pdata[i], "QualificationTypeId"));
+
+  /* Not translated: the name and description are the requester's data. */
+  description = g_strdup_printf ("The share of correct answers to the gold questions of "
+                                 "batch %s, in percent", batch_id);
+  g_clear_pointer (&request, json_object_unref);
+  request = json_object_new ();
+  json_object_set_string_member (request, "Name", name);
+  json_object_set_string_member (request, "Description", description);
+  json_object_set_string_member (request, "QualificationTypeStatus", "Active");
+  json_object_set_boolean_member (request, "AutoGranted", TRUE);
+  json_object_set_int_member (request, "AutoGrantedValue", 100);
+  answer = kp_mturk_client_call (client, "CreateQualificationType", request, error);
+  if (answer == NULL)
+    return NULL;
+  type = json_object_get_member (answer, "QualificationType");
+  if (type == NULL || !JSON_NODE_HOLDS_OBJECT (type) ||
+      kp_batch_get_string (json_node_get_object (type), "QualificationTypeId") == NULL)
+    {
+      g_set_error (error, KP_MTURK_ERROR, KP_MTURK_ERROR_FAILED,
+                   _("CreateQualificationType answered without a QualificationTypeId"));
+      return NULL;
+    }
+
+  return g_strdup (kp_batch_get_string (json_node_get_object (type), "QualificationTypeId"));
+}
+
+/* The order HITs are made in: with gold rows, a shuffle (the same for a
+ * given batch id, so that a resumed create does the same), so that gold
+ * HITs are spread among the others. */
+static GArray *
+dup_creation_order (const char *batch_id,
+                    guint       n_rows,
+                    gboolean    shuffle)
+{
+  GArray *order = g_array_sized_new (FALSE, FALSE, sizeof (guint), n_rows);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (g_str_hash (batch_id));
+
+  for (guint i = 0; i < n_rows; i++)
+    g_array_append_val (order, i);
+  for (guint i = n_rows; shuffle && i > 1; i--)
+    {
+      guint j = (guint)g_rand_int_range (rand, 0, (gint32)i);
+      guint tmp = g_array_index (order, guint, i - 1);
+
+      g_array_index (order, guint, i - 1) = g_array_index (order, guint, j);
+      g_array_index (order, guint, j) = tmp;
+    }
+
+  return order;
 }
 
 static int
@@ -961,10 +1345,18 @@ run_create (int    argc,
   g_autoptr(GPtrArray) records = NULL;
   g_autoptr(GPtrArray) questions = NULL;
   g_autoptr(JsonArray) qualifications = json_array_new ();
-  g_autoptr(BatchFile) file = NULL;
+  g_autoptr(KpBatchFile) file = NULL;
   g_autoptr(KpMturkClient) client = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_auto(BoxInfo) box = { NULL, NULL };
+  g_autoptr(GHashTable) element_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(JsonObject) categories = json_object_new ();
+  g_autoptr(Gold) gold = NULL;
+  g_autofree char *gold_path = NULL;
+  g_autofree char *gold_reject_reason = NULL;
+  g_autoptr(GArray) order = NULL;
+  gint64 gold_approve_at = -1, gold_reject_below = -1, gold_min_score = -1, gold_min_answers = 0;
+  guint n_gold = 0;
   const char *endpoint;
   JsonObject *batch;
   JsonArray *rows;
@@ -1006,6 +1398,21 @@ run_create (int    argc,
          "layout, the data and the settings, so that a repeated command resumes"), N_("ID") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the batch as JSON"), NULL },
     { "quiet", 0, 0, G_OPTION_ARG_NONE, &quiet, N_("Print only the batch id"), NULL },
+    { "gold", 0, 0, G_OPTION_ARG_FILENAME, &gold_path,
+      N_("Gold questions: a CSV file of the input’s columns plus answer.ELEMENT columns of "
+         "known answers; each row becomes a HIT, shuffled among the others, that scores the "
+         "workers"), N_("GOLD.csv") },
+    { "gold-approve-at", 0, 0, G_OPTION_ARG_INT64, &gold_approve_at,
+      N_("Approve a gold HIT’s assignment that scores at least PCT percent"), N_("PCT") },
+    { "gold-reject-below", 0, 0, G_OPTION_ARG_INT64, &gold_reject_below,
+      N_("Reject a gold HIT’s assignment that scores less than PCT percent"), N_("PCT") },
+    { "gold-reject-reason", 0, 0, G_OPTION_ARG_STRING, &gold_reject_reason,
+      N_("The reason sent with such a rejection"), N_("TEXT") },
+    { "gold-min-score", 0, 0, G_OPTION_ARG_INT64, &gold_min_score,
+      N_("Keep workers whose score on gold questions falls below PCT percent from taking "
+         "more of the batch"), N_("PCT") },
+    { "gold-min-answers", 0, 0, G_OPTION_ARG_INT64, &gold_min_answers,
+      N_("Gold answers a worker gives before --gold-min-score applies (default 3)"), N_("N") },
     { NULL }
   };
 
@@ -1015,39 +1422,60 @@ run_create (int    argc,
                            "again after a failure creates only the HITs that are missing."),
                          entries);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error ("create", "%s", error->message);
+    return kp_batch_usage_error ("create", "%s", error->message);
   if (argc > 1)
-    return usage_error ("create", _("Unexpected argument “%s”"), argv[1]);
+    return kp_batch_usage_error ("create", _("Unexpected argument “%s”"), argv[1]);
 
   if (layout_path == NULL)
-    return usage_error ("create", _("Which layout? Give it with --layout TEMPLATE"));
+    return kp_batch_usage_error ("create", _("Which layout? Give it with --layout TEMPLATE"));
   if (input_path == NULL)
-    return usage_error ("create", _("Which rows? Give the CSV file with --input ROWS.csv"));
+    return kp_batch_usage_error ("create", _("Which rows? Give the CSV file with --input ROWS.csv"));
   if (title == NULL || title[0] == '\0')
-    return usage_error ("create", _("Give the HITs a --title"));
+    return kp_batch_usage_error ("create", _("Give the HITs a --title"));
   if (reward == NULL)
-    return usage_error ("create", _("How much per assignment? Give it with --reward DOLLARS"));
+    return kp_batch_usage_error ("create", _("How much per assignment? Give it with --reward DOLLARS"));
   if (!check_reward (reward))
-    return usage_error ("create", _("--reward “%s” is not an amount of dollars like 0.05"),
+    return kp_batch_usage_error ("create", _("--reward “%s” is not an amount of dollars like 0.05"),
                         reward);
   if (assignments < 1 || assignments > 1000000000)
-    return usage_error ("create", _("--assignments must be at least 1"));
+    return kp_batch_usage_error ("create", _("--assignments must be at least 1"));
   if (lifetime_text == NULL || !parse_duration (lifetime_text, &lifetime) || lifetime <= 0)
-    return usage_error ("create", _("Give --lifetime as a duration such as 3d, 12h or 90m"));
+    return kp_batch_usage_error ("create", _("Give --lifetime as a duration such as 3d, 12h or 90m"));
   if (duration_text == NULL || !parse_duration (duration_text, &duration) || duration <= 0)
-    return usage_error ("create", _("Give --duration as a duration such as 30m or 1h"));
+    return kp_batch_usage_error ("create", _("Give --duration as a duration such as 30m or 1h"));
   if (auto_approval_text != NULL && !parse_duration (auto_approval_text, &auto_approval))
-    return usage_error ("create", _("Give --auto-approval as a duration such as 3d"));
+    return kp_batch_usage_error ("create", _("Give --auto-approval as a duration such as 3d"));
   if (batch_id != NULL && !check_batch_id (batch_id))
-    return usage_error ("create", _("--batch takes 1 to %d letters, digits, - and _"),
+    return kp_batch_usage_error ("create", _("--batch takes 1 to %d letters, digits, - and _"),
                         MAX_BATCH_ID);
+  {
+    const struct { const char *name; gint64 value; } percentages[] = {
+      { "--gold-approve-at", gold_approve_at }, { "--gold-reject-below", gold_reject_below },
+      { "--gold-min-score", gold_min_score },
+    };
+
+    for (guint i = 0; i < G_N_ELEMENTS (percentages); i++)
+      {
+        if (percentages[i].value != -1 && gold_path == NULL)
+          return kp_batch_usage_error ("create", _("%s needs --gold GOLD.csv"),
+                                       percentages[i].name);
+        if (percentages[i].value < -1 || percentages[i].value > 100)
+          return kp_batch_usage_error ("create", _("%s takes a percentage from 0 to 100"),
+                                       percentages[i].name);
+      }
+    if (gold_min_answers < 0 || gold_min_answers > 1000)
+      return kp_batch_usage_error ("create", _("--gold-min-answers takes 0 to 1000"));
+    if ((gold_min_answers > 0 || gold_reject_reason != NULL) && gold_path == NULL)
+      return kp_batch_usage_error ("create", _("--gold-min-answers and --gold-reject-reason "
+                                               "need --gold GOLD.csv"));
+  }
 
   for (guint i = 0; qualification_texts != NULL && qualification_texts[i] != NULL; i++)
     {
       JsonObject *requirement = parse_qualification (qualification_texts[i], &error);
 
       if (requirement == NULL)
-        return usage_error ("create", "%s", error->message);
+        return kp_batch_usage_error ("create", "%s", error->message);
       json_array_add_object_element (qualifications, requirement);
     }
 
@@ -1057,15 +1485,15 @@ run_create (int    argc,
   /* The layout and the rows. */
   if (!g_file_get_contents (layout_path, &layout_text, NULL, &error) ||
       !g_file_get_contents (input_path, &csv_text, NULL, &error))
-    return fail (error);
+    return kp_batch_fail (error);
   if (!g_utf8_validate (layout_text, -1, NULL))
-    return fail_message (_("%s is not UTF-8 text"), layout_path);
+    return kp_batch_fail_message (_("%s is not UTF-8 text"), layout_path);
 
   records = kp_template_parse_csv (csv_text, -1, &error);
   if (records == NULL)
-    return fail_message ("%s: %s", input_path, error->message);
+    return kp_batch_fail_message ("%s: %s", input_path, error->message);
   if (records->len < 2)
-    return fail_message (_("%s has no rows under its header"), input_path);
+    return kp_batch_fail_message (_("%s has no rows under its header"), input_path);
   n_rows = records->len - 1;
 
   /* Check every row's HIT before making any. */
@@ -1073,7 +1501,8 @@ run_create (int    argc,
   for (guint i = 0; i < n_rows; i++)
     {
       g_autoptr(GPtrArray) problems = kp_layout_problems_new ();
-      RowQuestion *question = render_row (layout_text, records, i, problems, &box);
+      RowQuestion *question = render_row (layout_text, records, i, problems, &box,
+                                          i == 0 ? element_names : NULL, categories);
       gboolean has_errors = kp_layout_problems_has_errors (problems);
 
       if (has_errors || (i == 0 && !quiet && problems->len > 0))
@@ -1092,29 +1521,47 @@ run_create (int    argc,
     }
   if (any_error)
     {
-      return fail_message (_("The layout has errors; no HIT was created."));
+      return kp_batch_fail_message (_("The layout has errors; no HIT was created."));
+    }
+
+  if (gold_path != NULL)
+    {
+      gold = g_new0 (Gold, 1);
+      gold->path = g_strdup (gold_path);
+      gold->approve_at = gold_approve_at;
+      gold->reject_below = gold_reject_below;
+      gold->min_score = gold_min_score;
+      gold->min_answers = gold_min_answers;
+      gold->reject_reason = g_strdup (gold_reject_reason);
+      status = gold_load (gold, layout_path, layout_text, input_path,
+                          g_ptr_array_index (records, 0), element_names, &box);
+      if (status != EXIT_SUCCESS)
+        return status;
+      n_gold = gold->questions->len;
+      g_ptr_array_extend_and_steal (questions, g_steal_pointer (&gold->questions));
     }
 
   endpoint = opt_endpoint != NULL ? opt_endpoint : g_getenv ("KEMPELEN_ENDPOINT");
   if (endpoint == NULL)
-    return fail_message (_("No endpoint: give --endpoint URL (a kempelen-server, or "
+    return kp_batch_fail_message (_("No endpoint: give --endpoint URL (a kempelen-server, or "
                            "https://mturk-requester.us-east-1.amazonaws.com for Amazon’s MTurk, "
                            "which spends real money) or set KEMPELEN_ENDPOINT"));
   fingerprint = dup_batch_fingerprint (endpoint, layout_text, csv_text, title, description,
                                        keywords, reward, assignments, lifetime, duration,
-                                       auto_approval, qualifications);
+                                       auto_approval, qualifications,
+                                       gold != NULL ? gold->fingerprint : NULL);
   if (batch_id == NULL)
     batch_id = g_strndup (fingerprint, 16);
 
   client = new_client (NULL, &error);
   if (client == NULL)
     {
-      return fail (error);
+      return kp_batch_fail (error);
     }
 
   file = batch_file_open (&error);
   if (file == NULL)
-    return fail (error);
+    return kp_batch_fail (error);
 
   batch = NULL;
   if (json_object_has_member (file->batches, batch_id))
@@ -1122,14 +1569,14 @@ run_create (int    argc,
       batch = batch_file_find (file, batch_id, &error);
       if (batch == NULL)
         {
-          return fail (error);
+          return kp_batch_fail (error);
         }
     }
   if (batch != NULL)
     {
-      if (g_strcmp0 (object_get_string (batch, "fingerprint"), fingerprint) != 0)
+      if (g_strcmp0 (kp_batch_get_string (batch, "fingerprint"), fingerprint) != 0)
         {
-          return fail_message (_("The batch “%s” already exists with another layout, other rows "
+          return kp_batch_fail_message (_("The batch “%s” already exists with another layout, other rows "
                                  "or other settings; give another --batch"), batch_id);
         }
     }
@@ -1155,6 +1602,8 @@ run_create (int    argc,
       for (guint i = 0; header[i] != NULL; i++)
         json_array_add_string_element (columns, header[i]);
       json_object_set_array_member (batch, "columns", columns);
+      if (json_object_get_size (categories) > 0)
+        json_object_set_object_member (batch, "categories", json_object_ref (categories));
 
       if (box.name != NULL)
         {
@@ -1182,17 +1631,75 @@ run_create (int    argc,
             json_object_set_string_member (row_object, "image", question->image);
           json_array_add_object_element (rows, row_object);
         }
+      for (guint i = 0; i < n_gold; i++)
+        {
+          g_autoptr(GHashTable) row = kp_template_csv_row (gold->records, i);
+          RowQuestion *question = g_ptr_array_index (questions, n_rows + i);
+          JsonObject *row_object = json_object_new ();
+          JsonObject *input = json_object_new ();
+
+          for (guint j = 0; header[j] != NULL; j++)
+            json_object_set_string_member (input, header[j], g_hash_table_lookup (row, header[j]));
+          json_object_set_int_member (row_object, "row", n_rows + i + 1);
+          json_object_set_object_member (row_object, "input", input);
+          json_object_set_null_member (row_object, "hit_id");
+          if (question->image != NULL)
+            json_object_set_string_member (row_object, "image", question->image);
+          json_object_set_boolean_member (row_object, "gold", TRUE);
+          json_object_set_int_member (row_object, "gold_line", i + 2);
+          json_object_set_object_member (row_object, "known",
+                                         json_object_ref (g_ptr_array_index (gold->known, i)));
+          json_array_add_object_element (rows, row_object);
+        }
       json_object_set_array_member (batch, "rows", rows);
+      if (gold != NULL)
+        {
+          JsonObject *gold_object = json_object_new ();
+
+          json_object_set_string_member (gold_object, "file", gold->path);
+          json_object_set_int_member (gold_object, "rows", n_gold);
+          if (gold->approve_at >= 0)
+            json_object_set_int_member (gold_object, "approve_at", gold->approve_at);
+          if (gold->reject_below >= 0)
+            {
+              json_object_set_int_member (gold_object, "reject_below", gold->reject_below);
+              json_object_set_string_member (gold_object, "reject_reason",
+                                             gold->reject_reason != NULL
+                                             ? gold->reject_reason
+                                             : _("Too many answers to questions with known "
+                                                 "answers were wrong."));
+            }
+          if (gold->min_score >= 0)
+            json_object_set_int_member (gold_object, "min_score", gold->min_score);
+          if (gold->min_answers > 0)
+            json_object_set_int_member (gold_object, "min_answers", gold->min_answers);
+          json_object_set_null_member (gold_object, "qualification_type_id");
+          json_object_set_object_member (batch, "gold", gold_object);
+        }
       json_object_set_object_member (file->batches, batch_id, batch);
 
       /* Recorded before any HIT exists, so that a crash can be resumed. */
       if (!batch_file_save (file, &error))
-        return fail (error);
+        return kp_batch_fail (error);
     }
 
   rows = json_object_get_array_member (batch, "rows");
 
-  if (object_get_string (batch, "hit_type_id") == NULL)
+  if (gold != NULL &&
+      kp_batch_get_string (json_object_get_object_member (batch, "gold"),
+                           "qualification_type_id") == NULL)
+    {
+      g_autofree char *type_id = ensure_score_type (client, batch_id, &error);
+
+      if (type_id == NULL)
+        return kp_batch_fail (error);
+      json_object_set_string_member (json_object_get_object_member (batch, "gold"),
+                                     "qualification_type_id", type_id);
+      if (!batch_file_save (file, &error))
+        return kp_batch_fail (error);
+    }
+
+  if (kp_batch_get_string (batch, "hit_type_id") == NULL)
     {
       g_autoptr(JsonObject) request = json_object_new ();
       g_autoptr(JsonObject) answer = NULL;
@@ -1204,43 +1711,58 @@ run_create (int    argc,
       json_object_set_int_member (request, "AutoApprovalDelayInSeconds", auto_approval);
       if (keywords != NULL)
         json_object_set_string_member (request, "Keywords", keywords);
+      if (gold != NULL && gold->min_score >= 0)
+        {
+          JsonObject *requirement = json_object_new ();
+          JsonArray *values = json_array_new ();
+
+          json_object_set_string_member (requirement, "QualificationTypeId",
+                                         kp_batch_get_string (json_object_get_object_member (batch,
+                                                                                             "gold"),
+                                                              "qualification_type_id"));
+          json_object_set_string_member (requirement, "Comparator", "GreaterThanOrEqualTo");
+          json_array_add_int_element (values, gold->min_score);
+          json_object_set_array_member (requirement, "IntegerValues", values);
+          json_array_add_object_element (qualifications, requirement);
+        }
       if (json_array_get_length (qualifications) > 0)
         json_object_set_array_member (request, "QualificationRequirements",
                                       json_array_ref (qualifications));
 
       answer = kp_mturk_client_call (client, "CreateHITType", request, &error);
-      if (answer == NULL || object_get_string (answer, "HITTypeId") == NULL)
-        return error != NULL ? fail (error)
-                             : fail_message (_("CreateHITType answered without a HITTypeId"));
-      json_object_set_string_member (batch, "hit_type_id", object_get_string (answer, "HITTypeId"));
+      if (answer == NULL || kp_batch_get_string (answer, "HITTypeId") == NULL)
+        return error != NULL ? kp_batch_fail (error)
+                             : kp_batch_fail_message (_("CreateHITType answered without a HITTypeId"));
+      json_object_set_string_member (batch, "hit_type_id", kp_batch_get_string (answer, "HITTypeId"));
       if (!batch_file_save (file, &error))
-        return fail (error);
+        return kp_batch_fail (error);
     }
   else
     {
       /* A resumed batch: HITs made just before a crash are found by their
        * annotations, whatever the age of their UniqueRequestToken. */
       for (guint i = 0; i < json_array_get_length (rows); i++)
-        if (object_get_string (json_array_get_object_element (rows, i), "hit_id") == NULL)
+        if (kp_batch_get_string (json_array_get_object_element (rows, i), "hit_id") == NULL)
           {
             if (!recover_hits (client, batch, &n_recovered, &error))
-              return fail (error);
+              return kp_batch_fail (error);
             break;
           }
     }
 
-  for (guint i = 0; i < json_array_get_length (rows); i++)
+  order = dup_creation_order (batch_id, json_array_get_length (rows), n_gold > 0);
+  for (guint k = 0; k < order->len; k++)
     {
-      JsonObject *row = json_array_get_object_element (rows, i);
+      JsonObject *row = json_array_get_object_element (rows, g_array_index (order, guint, k));
       g_autoptr(JsonObject) request = NULL;
       g_autoptr(JsonObject) answer = NULL;
       g_autoptr(GError) local_error = NULL;
       g_autofree char *annotation = NULL;
       g_autofree char *token = NULL;
       RowQuestion *question;
-      guint row_number = (guint)object_get_int (row, "row");
+      guint row_number = (guint)kp_batch_get_int (row, "row");
 
-      if (object_get_string (row, "hit_id") != NULL)
+      if (kp_batch_get_string (row, "hit_id") != NULL)
         {
           n_existing++;
           continue;
@@ -1252,12 +1774,15 @@ run_create (int    argc,
       token = g_strdup_printf ("kp-%s-%u", batch_id, row_number);
 
       request = json_object_new ();
-      json_object_set_string_member (request, "HITTypeId", object_get_string (batch, "hit_type_id"));
+      json_object_set_string_member (request, "HITTypeId", kp_batch_get_string (batch, "hit_type_id"));
       json_object_set_int_member (request, "MaxAssignments", assignments);
       json_object_set_int_member (request, "LifetimeInSeconds", lifetime);
       json_object_set_string_member (request, "Question", question->question);
       json_object_set_string_member (request, "RequesterAnnotation", annotation);
       json_object_set_string_member (request, "UniqueRequestToken", token);
+      if (kp_batch_row_is_gold (row))
+        json_object_set_object_member (request, "AssignmentReviewPolicy",
+                                       new_gold_policy (batch, row));
 
       answer = kp_mturk_client_call (client, "CreateHITWithHITType", request, &local_error);
       if (answer == NULL &&
@@ -1267,7 +1792,7 @@ run_create (int    argc,
           g_clear_error (&local_error);
           if (recover_hits (client, batch, &n_recovered, &local_error))
             {
-              if (object_get_string (row, "hit_id") != NULL)
+              if (kp_batch_get_string (row, "hit_id") != NULL)
                 continue;
               g_set_error (&local_error, KP_MTURK_ERROR, KP_MTURK_ERROR_FAILED,
                            _("Row %u’s HIT exists (its UniqueRequestToken was used) but cannot "
@@ -1290,10 +1815,10 @@ run_create (int    argc,
       {
         JsonNode *hit = json_object_get_member (answer, "HIT");
         const char *hit_id = hit != NULL && JSON_NODE_HOLDS_OBJECT (hit)
-                             ? object_get_string (json_node_get_object (hit), "HITId") : NULL;
+                             ? kp_batch_get_string (json_node_get_object (hit), "HITId") : NULL;
 
         if (hit_id == NULL)
-          return fail_message (_("CreateHITWithHITType answered without a HITId"));
+          return kp_batch_fail_message (_("CreateHITWithHITType answered without a HITId"));
         json_object_set_string_member (row, "hit_id", hit_id);
       }
       n_created++;
@@ -1302,12 +1827,12 @@ run_create (int    argc,
         {
           since_save = 0;
           if (!batch_file_save (file, &error))
-            return fail (error);
+            return kp_batch_fail (error);
         }
     }
 
   if (!batch_file_save (file, &error))
-    return fail (error);
+    return kp_batch_fail (error);
 
   if (json)
     {
@@ -1316,11 +1841,12 @@ run_create (int    argc,
       JsonObject *summary = json_object_new ();
 
       json_object_set_string_member (summary, "BatchId", batch_id);
-      json_object_set_string_member (summary, "HITTypeId", object_get_string (batch, "hit_type_id"));
+      json_object_set_string_member (summary, "HITTypeId", kp_batch_get_string (batch, "hit_type_id"));
       json_object_set_int_member (summary, "HITs", json_array_get_length (rows));
+      json_object_set_int_member (summary, "GoldHITs", n_gold);
       json_object_set_int_member (summary, "Created", n_created);
       json_object_set_int_member (summary, "AlreadyCreated", json_array_get_length (rows) - n_created);
-      json_object_set_string_member (summary, "BatchFile", file->path);
+      json_object_set_string_member (summary, "KpBatchFile", file->path);
       json_node_take_object (node, summary);
       text = json_to_string (node, TRUE);
       g_print ("%s\n", text);
@@ -1330,9 +1856,11 @@ run_create (int    argc,
   else
     {
       g_print (_("Batch:      %s\n"), batch_id);
-      g_print (_("HIT type:   %s\n"), object_get_string (batch, "hit_type_id"));
+      g_print (_("HIT type:   %s\n"), kp_batch_get_string (batch, "hit_type_id"));
       g_print (_("HITs:       %u (%u created now, %u already)\n"), json_array_get_length (rows),
                n_created, json_array_get_length (rows) - n_created);
+      if (n_gold > 0)
+        g_print (_("Gold HITs:  %u\n"), n_gold);
       g_print (_("Batch file: %s\n"), file->path);
     }
 
@@ -1341,15 +1869,9 @@ run_create (int    argc,
 
 /* Assignments of a batch */
 
-typedef struct
-{
-  JsonObject *row;          /* borrowed from the batch */
-  JsonObject *assignment;   /* owned */
-  JsonNode   *answer;       /* owned: the answers as crowd JSON, see answer_to_json () */
-} Work;
 
-static void
-work_free (Work *work)
+void
+kp_batch_work_free (KpBatchWork *work)
 {
   json_object_unref (work->assignment);
   g_clear_pointer (&work->answer, json_node_unref);
@@ -1372,6 +1894,14 @@ answer_to_json (const char  *xml,
   if (xml == NULL || xml[0] == '\0')
     return json_node_init_object (json_node_alloc (), NULL);
 
+#ifdef KP_CLI_HAVE_CONSOLIDATE
+  /* The core's reading, the one the server and the review desk use. */
+  object = kp_answer_object_from_xml (xml, error);
+  if (object == NULL)
+    return NULL;
+  return json_node_init_object (json_node_alloc (), object);
+#endif
+
   answers = kp_question_answers_from_xml (xml, error);
   if (answers == NULL)
     return NULL;
@@ -1379,9 +1909,9 @@ answer_to_json (const char  *xml,
   if (json_array_get_length (answers) == 1)
     {
       JsonObject *only = json_array_get_object_element (answers, 0);
-      const char *free_text = object_get_string (only, "FreeText");
+      const char *free_text = kp_batch_get_string (only, "FreeText");
 
-      if (g_strcmp0 (object_get_string (only, "QuestionIdentifier"), "taskAnswers") == 0 &&
+      if (g_strcmp0 (kp_batch_get_string (only, "QuestionIdentifier"), "taskAnswers") == 0 &&
           free_text != NULL)
         {
           g_autoptr(JsonParser) parser = json_parser_new ();
@@ -1404,7 +1934,7 @@ answer_to_json (const char  *xml,
   for (guint i = 0; i < json_array_get_length (answers); i++)
     {
       JsonObject *answer = json_array_get_object_element (answers, i);
-      const char *id = object_get_string (answer, "QuestionIdentifier");
+      const char *id = kp_batch_get_string (answer, "QuestionIdentifier");
 
       if (id == NULL)
         continue;
@@ -1434,12 +1964,12 @@ answer_to_json (const char  *xml,
 }
 
 /* Every Submitted, Approved and Rejected assignment of the batch's HITs. */
-static GPtrArray *
-list_work (KpMturkClient  *client,
-           JsonObject     *batch,
-           GError        **error)
+GPtrArray *
+kp_batch_list_work (KpMturkClient  *client,
+                    JsonObject     *batch,
+                    GError        **error)
 {
-  g_autoptr(GPtrArray) works = g_ptr_array_new_with_free_func ((GDestroyNotify)work_free);
+  g_autoptr(GPtrArray) works = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_batch_work_free);
   JsonArray *rows = json_object_get_array_member (batch, "rows");
 
   for (guint i = 0; i < json_array_get_length (rows); i++)
@@ -1447,7 +1977,7 @@ list_work (KpMturkClient  *client,
       JsonObject *row = json_array_get_object_element (rows, i);
       g_autoptr(JsonObject) request = json_object_new ();
       g_autoptr(GPtrArray) assignments = NULL;
-      const char *hit_id = object_get_string (row, "hit_id");
+      const char *hit_id = kp_batch_get_string (row, "hit_id");
       JsonArray *statuses = json_array_new ();
 
       if (hit_id == NULL)
@@ -1469,19 +1999,19 @@ list_work (KpMturkClient  *client,
       for (guint j = 0; j < assignments->len; j++)
         {
           g_autoptr(GError) local_error = NULL;
-          Work *work = g_new0 (Work, 1);
+          KpBatchWork *work = g_new0 (KpBatchWork, 1);
 
           work->row = row;
           work->assignment = json_object_ref (assignments->pdata[j]);
-          work->answer = answer_to_json (object_get_string (work->assignment, "Answer"),
+          work->answer = answer_to_json (kp_batch_get_string (work->assignment, "Answer"),
                                          &local_error);
           if (work->answer == NULL)
             {
               g_set_error (error, KP_MTURK_ERROR, KP_MTURK_ERROR_FAILED,
                            _("The answer of assignment %s cannot be read: %s"),
-                           object_get_string (work->assignment, "AssignmentId"),
+                           kp_batch_get_string (work->assignment, "AssignmentId"),
                            local_error->message);
-              work_free (work);
+              kp_batch_work_free (work);
               return NULL;
             }
           g_ptr_array_add (works, work);
@@ -1668,9 +2198,9 @@ parse_filter (const char  *text,
   return g_steal_pointer (&terms);
 }
 
-static JsonNode *
-lookup_path (JsonNode   *node,
-             const char *path)
+JsonNode *
+kp_batch_lookup_path (JsonNode   *node,
+                      const char *path)
 {
   g_auto(GStrv) parts = g_strsplit (path, ".", -1);
 
@@ -1709,7 +2239,7 @@ parse_number (const char *text,
 
 static gboolean
 filter_matches (GPtrArray *terms,
-                Work      *work)
+                KpBatchWork      *work)
 {
   for (guint i = 0; i < terms->len; i++)
     {
@@ -1721,20 +2251,20 @@ filter_matches (GPtrArray *terms,
       int cmp;
 
       if (g_str_equal (term->field, "worker"))
-        actual = g_strdup (object_get_string (work->assignment, "WorkerId"));
+        actual = g_strdup (kp_batch_get_string (work->assignment, "WorkerId"));
       else if (g_str_equal (term->field, "row"))
-        actual = g_strdup_printf ("%" G_GINT64_FORMAT, object_get_int (work->row, "row"));
+        actual = g_strdup_printf ("%" G_GINT64_FORMAT, kp_batch_get_int (work->row, "row"));
       else if (g_str_has_prefix (term->field, "input."))
         {
           JsonObject *input = json_object_get_object_member (work->row, "input");
 
-          actual = g_strdup (object_get_string (input, term->field + 6));
+          actual = g_strdup (kp_batch_get_string (input, term->field + 6));
         }
       else
         {
-          JsonNode *node = lookup_path (work->answer, term->field + 7);
+          JsonNode *node = kp_batch_lookup_path (work->answer, term->field + 7);
 
-          actual = node != NULL ? dup_node_text (node) : NULL;
+          actual = node != NULL ? kp_batch_dup_node_text (node) : NULL;
         }
 
       if (actual == NULL)
@@ -1765,26 +2295,19 @@ filter_matches (GPtrArray *terms,
 
 /* Subcommands on an existing batch share this. */
 
-typedef struct
-{
-  BatchFile     *file;
-  JsonObject    *batch;
-  KpMturkClient *client;
-} Session;
 
-static void
-session_clear (Session *session)
+void
+kp_batch_session_clear (KpBatchSession *session)
 {
   g_clear_object (&session->client);
-  g_clear_pointer (&session->file, batch_file_free);
+  g_clear_pointer (&session->file, kp_batch_file_free);
 }
 
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Session, session_clear)
 
-static gboolean
-session_open (Session     *session,
-              const char  *batch_id,
-              GError     **error)
+gboolean
+kp_batch_session_open (KpBatchSession     *session,
+                       const char  *batch_id,
+                       GError     **error)
 {
   session->file = batch_file_open (error);
   if (session->file == NULL)
@@ -1798,26 +2321,26 @@ session_open (Session     *session,
   return session->client != NULL;
 }
 
-static gboolean
-parse_batch_command (const char          *command,
-                     const char          *summary,
-                     const GOptionEntry  *entries,
-                     int                 *argc,
-                     char              ***argv,
-                     const char         **batch_id,
-                     int                 *status)
+gboolean
+kp_batch_parse_command (const char          *command,
+                        const char          *summary,
+                        const GOptionEntry  *entries,
+                        int                 *argc,
+                        char              ***argv,
+                        const char         **batch_id,
+                        int                 *status)
 {
   g_autoptr(GOptionContext) context = new_context (command, _("[BATCH]"), summary, entries);
   g_autoptr(GError) error = NULL;
 
   if (!g_option_context_parse (context, argc, argv, &error))
     {
-      *status = usage_error (command, "%s", error->message);
+      *status = kp_batch_usage_error (command, "%s", error->message);
       return FALSE;
     }
   if (*argc > 2)
     {
-      *status = usage_error (command, _("Unexpected argument “%s”"), (*argv)[2]);
+      *status = kp_batch_usage_error (command, _("Unexpected argument “%s”"), (*argv)[2]);
       return FALSE;
     }
 
@@ -1831,7 +2354,7 @@ static int
 run_status (int    argc,
             char **argv)
 {
-  g_auto(Session) session = { 0 };
+  g_auto(KpBatchSession) session = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GHashTable) hit_statuses = g_hash_table_new (g_str_hash, g_str_equal);
   g_autoptr(GPtrArray) status_names = g_ptr_array_new_with_free_func (g_free);
@@ -1839,7 +2362,8 @@ run_status (int    argc,
   gboolean json = FALSE;
   gint64 available = 0, pending = 0, submitted = 0, approved = 0, rejected = 0;
   gint64 requested = 0;
-  guint n_hits = 0;
+  gint64 gold_requested = 0, gold_submitted = 0, gold_approved = 0, gold_rejected = 0;
+  guint n_hits = 0, n_gold_hits = 0, n_gold_rows = 0;
   JsonArray *rows;
   int status = EXIT_SUCCESS;
   const GOptionEntry entries[] = {
@@ -1847,15 +2371,15 @@ run_status (int    argc,
     { NULL }
   };
 
-  if (!parse_batch_command ("status",
+  if (!kp_batch_parse_command ("status",
                             _("Counts a batch’s HITs by status and its assignments by state: "
                               "available, accepted (pending), submitted, approved, rejected. "
                               "BATCH defaults to the batch created last."),
                             entries, &argc, &argv, &batch_id, &status))
     return status;
 
-  if (!session_open (&session, batch_id, &error))
-    return fail (error);
+  if (!kp_batch_session_open (&session, batch_id, &error))
+    return kp_batch_fail (error);
 
   rows = json_object_get_array_member (session.batch, "rows");
   for (guint i = 0; i < json_array_get_length (rows); i++)
@@ -1863,26 +2387,36 @@ run_status (int    argc,
       JsonObject *row = json_array_get_object_element (rows, i);
       g_autoptr(JsonObject) request = json_object_new ();
       g_autoptr(JsonObject) answer = NULL;
-      const char *hit_id = object_get_string (row, "hit_id");
+      const char *hit_id = kp_batch_get_string (row, "hit_id");
       const char *hit_status;
       JsonObject *hit;
       gpointer key, count;
 
+      if (kp_batch_row_is_gold (row))
+        n_gold_rows++;
       if (hit_id == NULL)
         continue;
 
       json_object_set_string_member (request, "HITId", hit_id);
       answer = kp_mturk_client_call (session.client, "GetHIT", request, &error);
       if (answer == NULL)
-        return fail (error);
+        return kp_batch_fail (error);
       hit = json_object_get_object_member (answer, "HIT");
 
-      n_hits++;
-      requested += object_get_int (hit, "MaxAssignments");
-      available += object_get_int (hit, "NumberOfAssignmentsAvailable");
-      pending += object_get_int (hit, "NumberOfAssignmentsPending");
+      /* Gold HITs are counted on their own. */
+      if (kp_batch_row_is_gold (row))
+        {
+          n_gold_hits++;
+          gold_requested += kp_batch_get_int (hit, "MaxAssignments");
+          continue;
+        }
 
-      hit_status = object_get_string (hit, "HITStatus");
+      n_hits++;
+      requested += kp_batch_get_int (hit, "MaxAssignments");
+      available += kp_batch_get_int (hit, "NumberOfAssignmentsAvailable");
+      pending += kp_batch_get_int (hit, "NumberOfAssignmentsPending");
+
+      hit_status = kp_batch_get_string (hit, "HITStatus");
       if (hit_status == NULL)
         hit_status = "Unknown";
       if (!g_hash_table_lookup_extended (hit_statuses, hit_status, &key, &count))
@@ -1895,17 +2429,26 @@ run_status (int    argc,
     }
 
   {
-    g_autoptr(GPtrArray) works = list_work (session.client, session.batch, &error);
+    g_autoptr(GPtrArray) works = kp_batch_list_work (session.client, session.batch, &error);
 
     if (works == NULL)
-      return fail (error);
+      return kp_batch_fail (error);
 
     for (guint i = 0; i < works->len; i++)
       {
-        Work *work = g_ptr_array_index (works, i);
-        const char *state = object_get_string (work->assignment, "AssignmentStatus");
+        KpBatchWork *work = g_ptr_array_index (works, i);
+        const char *state = kp_batch_get_string (work->assignment, "AssignmentStatus");
 
-        if (g_strcmp0 (state, "Submitted") == 0)
+        if (kp_batch_row_is_gold (work->row))
+          {
+            if (g_strcmp0 (state, "Submitted") == 0)
+              gold_submitted++;
+            else if (g_strcmp0 (state, "Approved") == 0)
+              gold_approved++;
+            else if (g_strcmp0 (state, "Rejected") == 0)
+              gold_rejected++;
+          }
+        else if (g_strcmp0 (state, "Submitted") == 0)
           submitted++;
         else if (g_strcmp0 (state, "Approved") == 0)
           approved++;
@@ -1922,10 +2465,10 @@ run_status (int    argc,
       JsonObject *statuses = json_object_new ();
       JsonObject *counts = json_object_new ();
 
-      json_object_set_string_member (object, "BatchId", object_get_string (session.batch, "id"));
+      json_object_set_string_member (object, "BatchId", kp_batch_get_string (session.batch, "id"));
       json_object_set_string_member (object, "HITTypeId",
-                                     object_get_string (session.batch, "hit_type_id"));
-      json_object_set_int_member (object, "Rows", json_array_get_length (rows));
+                                     kp_batch_get_string (session.batch, "hit_type_id"));
+      json_object_set_int_member (object, "Rows", json_array_get_length (rows) - n_gold_rows);
       json_object_set_int_member (object, "HITs", n_hits);
       for (guint i = 0; i < status_names->len; i++)
         json_object_set_int_member (statuses, status_names->pdata[i],
@@ -1942,15 +2485,27 @@ run_status (int    argc,
       json_object_set_double_member (object, "Progress",
                                      requested > 0
                                      ? (double)(submitted + approved + rejected) / requested : 0.0);
+      if (n_gold_rows > 0)
+        {
+          JsonObject *gold = json_object_new ();
+
+          json_object_set_int_member (gold, "Rows", n_gold_rows);
+          json_object_set_int_member (gold, "HITs", n_gold_hits);
+          json_object_set_int_member (gold, "Requested", gold_requested);
+          json_object_set_int_member (gold, "Submitted", gold_submitted);
+          json_object_set_int_member (gold, "Approved", gold_approved);
+          json_object_set_int_member (gold, "Rejected", gold_rejected);
+          json_object_set_object_member (object, "Gold", gold);
+        }
       json_node_take_object (node, object);
       text = json_to_string (node, TRUE);
       g_print ("%s\n", text);
       return EXIT_SUCCESS;
     }
 
-  g_print (_("Batch:        %s\n"), object_get_string (session.batch, "id"));
-  g_print (_("HIT type:     %s\n"), object_get_string (session.batch, "hit_type_id"));
-  g_print (_("HITs:         %u of %u rows\n"), n_hits, json_array_get_length (rows));
+  g_print (_("Batch:        %s\n"), kp_batch_get_string (session.batch, "id"));
+  g_print (_("HIT type:     %s\n"), kp_batch_get_string (session.batch, "hit_type_id"));
+  g_print (_("HITs:         %u of %u rows\n"), n_hits, json_array_get_length (rows) - n_gold_rows);
   for (guint i = 0; i < status_names->len; i++)
     g_print ("  %-12s %u\n", (const char *)status_names->pdata[i],
              GPOINTER_TO_UINT (g_hash_table_lookup (hit_statuses, status_names->pdata[i])));
@@ -1963,6 +2518,13 @@ run_status (int    argc,
   g_print (_("Progress:     %" PRId64 "/%" PRId64 " (%.0f%%)\n"),
            submitted + approved + rejected, requested,
            requested > 0 ? 100.0 * (submitted + approved + rejected) / requested : 0.0);
+  if (n_gold_rows > 0)
+    {
+      g_print (_("Gold HITs:    %u of %u gold rows\n"), n_gold_hits, n_gold_rows);
+      g_print (_("  Assignments: %" PRId64 " requested, %" PRId64 " submitted, %" PRId64
+                 " approved, %" PRId64 " rejected\n"),
+               gold_requested, gold_submitted, gold_approved, gold_rejected);
+    }
 
   return EXIT_SUCCESS;
 }
@@ -2004,25 +2566,25 @@ append_csv_field (GString    *line,
 
 static void
 add_assignment_members (JsonObject *object,
-                        Work       *work)
+                        KpBatchWork       *work)
 {
   static const char * const ids[] = { "HITId", "AssignmentId", "WorkerId", "AssignmentStatus" };
   static const char * const times[] = { "AcceptTime", "SubmitTime", "ApprovalTime", "RejectionTime" };
 
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
-    json_object_set_string_member (object, ids[i], object_get_string (work->assignment, ids[i]));
+    json_object_set_string_member (object, ids[i], kp_batch_get_string (work->assignment, ids[i]));
   for (guint i = 0; i < G_N_ELEMENTS (times); i++)
     {
-      g_autofree char *time = dup_time (work->assignment, times[i]);
+      g_autofree char *time = kp_batch_dup_time (work->assignment, times[i]);
 
       if (time != NULL)
         json_object_set_string_member (object, times[i], time);
     }
 }
 
-static void
-write_line (GString    *out,
-            JsonObject *object)
+void
+kp_batch_write_line (GString    *out,
+                     JsonObject *object)
 {
   g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
   g_autofree char *text = json_to_string (node, FALSE);
@@ -2039,16 +2601,22 @@ format_jsonl (JsonObject *batch,
 
   for (guint i = 0; i < works->len; i++)
     {
-      Work *work = g_ptr_array_index (works, i);
+      KpBatchWork *work = g_ptr_array_index (works, i);
       g_autoptr(JsonObject) object = json_object_new ();
 
-      json_object_set_string_member (object, "BatchId", object_get_string (batch, "id"));
-      json_object_set_int_member (object, "Row", object_get_int (work->row, "row"));
+      json_object_set_string_member (object, "BatchId", kp_batch_get_string (batch, "id"));
+      json_object_set_int_member (object, "Row", kp_batch_get_int (work->row, "row"));
       add_assignment_members (object, work);
       json_object_set_member (object, "Input",
                               json_node_copy (json_object_get_member (work->row, "input")));
       json_object_set_member (object, "Answer", json_node_copy (work->answer));
-      write_line (out, object);
+      if (kp_batch_row_is_gold (work->row))
+        {
+          json_object_set_boolean_member (object, "Gold", TRUE);
+          json_object_set_member (object, "Known",
+                                  json_node_copy (json_object_get_member (work->row, "known")));
+        }
+      kp_batch_write_line (out, object);
     }
 
   return out;
@@ -2069,10 +2637,11 @@ format_csv (JsonObject *batch,
   JsonArray *columns = json_object_get_array_member (batch, "columns");
   GString *out = g_string_new (NULL);
   GString *line = g_string_new (NULL);
+  gboolean has_gold = json_object_has_member (batch, "gold");
 
   for (guint i = 0; i < works->len; i++)
     {
-      Work *work = g_ptr_array_index (works, i);
+      KpBatchWork *work = g_ptr_array_index (works, i);
       g_autoptr(GList) names = NULL;
 
       if (!JSON_NODE_HOLDS_OBJECT (work->answer))
@@ -2102,14 +2671,17 @@ format_csv (JsonObject *batch,
 
       append_csv_field (line, name);
     }
+  /* Batches with gold questions mark their rows. */
+  if (has_gold)
+    append_csv_field (line, "Gold");
   g_string_append (out, line->str);
   g_string_append (out, "\r\n");
 
   for (guint i = 0; i < works->len; i++)
     {
-      Work *work = g_ptr_array_index (works, i);
+      KpBatchWork *work = g_ptr_array_index (works, i);
       JsonObject *input = json_object_get_object_member (work->row, "input");
-      g_autofree char *row = g_strdup_printf ("%" G_GINT64_FORMAT, object_get_int (work->row, "row"));
+      g_autofree char *row = g_strdup_printf ("%" G_GINT64_FORMAT, kp_batch_get_int (work->row, "row"));
 
       g_string_truncate (line, 0);
       for (guint j = 0; j < G_N_ELEMENTS (fixed); j++)
@@ -2118,19 +2690,19 @@ format_csv (JsonObject *batch,
           const char *value;
 
           if (g_str_equal (fixed[j], "HITTypeId"))
-            value = object_get_string (batch, "hit_type_id");
+            value = kp_batch_get_string (batch, "hit_type_id");
           else if (g_str_equal (fixed[j], "Row"))
             value = row;
           else if (g_str_has_suffix (fixed[j], "Time"))
-            value = time = dup_time (work->assignment, fixed[j]);
+            value = time = kp_batch_dup_time (work->assignment, fixed[j]);
           else
-            value = object_get_string (work->assignment, fixed[j]);
+            value = kp_batch_get_string (work->assignment, fixed[j]);
 
           append_csv_field (line, value != NULL ? value : "");
         }
       for (guint j = 0; j < json_array_get_length (columns); j++)
         {
-          const char *value = object_get_string (input, json_array_get_string_element (columns, j));
+          const char *value = kp_batch_get_string (input, json_array_get_string_element (columns, j));
 
           append_csv_field (line, value != NULL ? value : "");
         }
@@ -2140,10 +2712,12 @@ format_csv (JsonObject *batch,
                            ? json_object_get_member (json_node_get_object (work->answer),
                                                      answer_names->pdata[j])
                            : NULL;
-          g_autofree char *value = node != NULL ? dup_node_text (node) : g_strdup ("");
+          g_autofree char *value = node != NULL ? kp_batch_dup_node_text (node) : g_strdup ("");
 
           append_csv_field (line, value);
         }
+      if (has_gold)
+        append_csv_field (line, kp_batch_row_is_gold (work->row) ? "true" : "false");
       g_string_append (out, line->str);
       g_string_append (out, "\r\n");
     }
@@ -2177,11 +2751,11 @@ format_gt_manifest (JsonObject *batch,
       gint64 last_submit = 0;
 
       for (GList *l = columns; l != NULL; l = l->next)
-        json_object_set_string_member (line, l->data, object_get_string (input, l->data));
+        json_object_set_string_member (line, l->data, kp_batch_get_string (input, l->data));
 
       for (guint j = 0; j < works->len; j++)
         {
-          Work *work = g_ptr_array_index (works, j);
+          KpBatchWork *work = g_ptr_array_index (works, j);
           JsonObject *annotation;
           JsonObject *data;
           g_autofree char *content = NULL;
@@ -2193,11 +2767,11 @@ format_gt_manifest (JsonObject *batch,
           data = json_object_new ();
           content = json_to_string (work->answer, FALSE);
           json_object_set_string_member (annotation, "workerId",
-                                         object_get_string (work->assignment, "WorkerId"));
+                                         kp_batch_get_string (work->assignment, "WorkerId"));
           json_object_set_string_member (data, "content", content);
           json_object_set_object_member (annotation, "annotationData", data);
           json_array_add_object_element (annotations, annotation);
-          last_submit = MAX (last_submit, object_get_int (work->assignment, "SubmitTime"));
+          last_submit = MAX (last_submit, kp_batch_get_int (work->assignment, "SubmitTime"));
         }
 
       if (json_array_get_length (annotations) == 0)
@@ -2217,12 +2791,12 @@ format_gt_manifest (JsonObject *batch,
         created = g_date_time_format (time, "%Y-%m-%dT%H:%M:%S.000000");
       }
       json_object_set_string_member (metadata, "type", "groundtruth/custom");
-      json_object_set_string_member (metadata, "job-name", object_get_string (batch, "id"));
+      json_object_set_string_member (metadata, "job-name", kp_batch_get_string (batch, "id"));
       json_object_set_string_member (metadata, "human-annotated", "yes");
       json_object_set_string_member (metadata, "creation-date", created);
       json_object_set_object_member (line, metadata_name, metadata);
 
-      write_line (out, line);
+      kp_batch_write_line (out, line);
     }
 
   return out;
@@ -2230,18 +2804,9 @@ format_gt_manifest (JsonObject *batch,
 
 /* Image formats from crowd-bounding-box answers. */
 
-typedef struct
-{
-  JsonObject *row;
-  char       *image;
-  char       *name;       /* for VOC and YOLO file names */
-  gint64      width;
-  gint64      height;
-  GPtrArray  *boxes;      /* JsonObject * (the answer's boundingBoxes), with worker */
-} ImageResult;
 
-static void
-image_result_free (ImageResult *image)
+void
+kp_batch_image_free (KpBatchImage *image)
 {
   g_free (image->image);
   g_free (image->name);
@@ -2275,16 +2840,16 @@ dup_image_name (const char *image,
   return g_steal_pointer (&base);
 }
 
-static GPtrArray *
-collect_images (JsonObject  *batch,
-                GPtrArray   *works,
-                GError     **error)
+GPtrArray *
+kp_batch_images_new (JsonObject  *batch,
+                     gboolean     include_gold,
+                     GError     **error)
 {
-  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify)image_result_free);
+  g_autoptr(GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_batch_image_free);
   g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
   JsonObject *box = json_object_has_member (batch, "bounding_box")
                     ? json_object_get_object_member (batch, "bounding_box") : NULL;
-  const char *box_name = object_get_string (box, "name");
+  const char *box_name = kp_batch_get_string (box, "name");
   JsonArray *rows = json_object_get_array_member (batch, "rows");
 
   if (box == NULL || box_name == NULL)
@@ -2298,11 +2863,15 @@ collect_images (JsonObject  *batch,
   for (guint i = 0; i < json_array_get_length (rows); i++)
     {
       JsonObject *row = json_array_get_object_element (rows, i);
-      ImageResult *image = g_new0 (ImageResult, 1);
-      gint64 row_number = object_get_int (row, "row");
+      KpBatchImage *image;
+      gint64 row_number = kp_batch_get_int (row, "row");
 
+      if (!include_gold && kp_batch_row_is_gold (row))
+        continue;
+
+      image = g_new0 (KpBatchImage, 1);
       image->row = row;
-      image->image = g_strdup (object_get_string (row, "image"));
+      image->image = g_strdup (kp_batch_get_string (row, "image"));
       if (image->image == NULL)
         image->image = g_strdup_printf ("row%" G_GINT64_FORMAT, row_number);
       image->name = dup_image_name (image->image, row_number);
@@ -2315,47 +2884,99 @@ collect_images (JsonObject  *batch,
         }
       g_hash_table_add (names, image->name);
       image->boxes = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
-
-      for (guint j = 0; j < works->len; j++)
-        {
-          Work *work = g_ptr_array_index (works, j);
-          JsonNode *answer;
-          JsonNode *properties;
-          JsonNode *boxes;
-
-          if (work->row != row)
-            continue;
-          answer = lookup_path (work->answer, box_name);
-          if (answer == NULL || !JSON_NODE_HOLDS_OBJECT (answer))
-            continue;
-
-          properties = lookup_path (answer, "inputImageProperties");
-          if (properties != NULL && JSON_NODE_HOLDS_OBJECT (properties))
-            {
-              image->width = object_get_int (json_node_get_object (properties), "width");
-              image->height = object_get_int (json_node_get_object (properties), "height");
-            }
-
-          boxes = lookup_path (answer, "boundingBoxes");
-          for (guint k = 0; boxes != NULL && JSON_NODE_HOLDS_ARRAY (boxes) &&
-                            k < json_array_get_length (json_node_get_array (boxes)); k++)
-            {
-              JsonNode *node = json_array_get_element (json_node_get_array (boxes), k);
-              JsonObject *copy;
-
-              if (!JSON_NODE_HOLDS_OBJECT (node))
-                continue;
-              copy = json_node_get_object (json_node_copy (node));
-              json_object_ref (copy);
-              json_object_set_string_member (copy, "workerId",
-                                             object_get_string (work->assignment, "WorkerId"));
-              json_object_set_string_member (copy, "assignmentId",
-                                             object_get_string (work->assignment, "AssignmentId"));
-              g_ptr_array_add (image->boxes, copy);
-            }
-        }
-
       g_ptr_array_add (images, image);
+    }
+
+  return g_steal_pointer (&images);
+}
+
+void
+kp_batch_image_add_answer (KpBatchImage *image,
+                           JsonObject   *batch,
+                           JsonNode     *answer,
+                           const char   *worker_id,
+                           const char   *assignment_id,
+                           JsonArray    *objects)
+{
+  JsonObject *box = json_object_get_object_member (batch, "bounding_box");
+  JsonNode *element = kp_batch_lookup_path (answer, kp_batch_get_string (box, "name"));
+  JsonNode *properties;
+  JsonNode *boxes;
+  JsonArray *array;
+
+  if (element == NULL || !JSON_NODE_HOLDS_OBJECT (element))
+    return;
+
+  properties = kp_batch_lookup_path (element, "inputImageProperties");
+  if (properties != NULL && JSON_NODE_HOLDS_OBJECT (properties))
+    {
+      image->width = kp_batch_get_int (json_node_get_object (properties), "width");
+      image->height = kp_batch_get_int (json_node_get_object (properties), "height");
+    }
+
+  boxes = kp_batch_lookup_path (element, "boundingBoxes");
+  if (boxes == NULL || !JSON_NODE_HOLDS_ARRAY (boxes))
+    return;
+  array = json_node_get_array (boxes);
+
+  for (guint k = 0; k < json_array_get_length (array); k++)
+    {
+      JsonNode *node = json_array_get_element (array, k);
+      g_autoptr(JsonNode) copy = NULL;
+      JsonObject *object;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      copy = json_node_copy (node);
+      object = json_node_get_object (copy);
+      if (worker_id != NULL)
+        json_object_set_string_member (object, "workerId", worker_id);
+      if (assignment_id != NULL)
+        json_object_set_string_member (object, "assignmentId", assignment_id);
+      if (objects != NULL && k < json_array_get_length (objects) &&
+          JSON_NODE_HOLDS_OBJECT (json_array_get_element (objects, k)))
+        {
+          JsonObject *consolidated = json_array_get_object_element (objects, k);
+          JsonNode *confidence = json_object_get_member (consolidated, "confidence");
+
+          if (confidence != NULL && JSON_NODE_HOLDS_VALUE (confidence))
+            json_object_set_double_member (object, "confidence",
+                                           json_node_get_value_type (confidence) == G_TYPE_INT64
+                                           ? (double)json_node_get_int (confidence)
+                                           : json_node_get_double (confidence));
+        }
+      g_ptr_array_add (image->boxes, json_object_ref (object));
+    }
+}
+
+GPtrArray *
+kp_batch_collect_images (JsonObject  *batch,
+                         GPtrArray   *works,
+                         GError     **error)
+{
+  g_autoptr(GPtrArray) images = kp_batch_images_new (batch, TRUE, error);
+  g_autoptr(GHashTable) by_row = g_hash_table_new (NULL, NULL);
+
+  if (images == NULL)
+    return NULL;
+
+  for (guint i = 0; i < images->len; i++)
+    {
+      KpBatchImage *image = g_ptr_array_index (images, i);
+
+      g_hash_table_insert (by_row, image->row, image);
+    }
+
+  for (guint j = 0; j < works->len; j++)
+    {
+      KpBatchWork *work = g_ptr_array_index (works, j);
+      KpBatchImage *image = g_hash_table_lookup (by_row, work->row);
+
+      if (image != NULL)
+        kp_batch_image_add_answer (image, batch, work->answer,
+                                   kp_batch_get_string (work->assignment, "WorkerId"),
+                                   kp_batch_get_string (work->assignment, "AssignmentId"),
+                                   NULL);
     }
 
   return g_steal_pointer (&images);
@@ -2385,9 +3006,9 @@ label_index (JsonArray  *labels,
   return -1;
 }
 
-static GString *
-format_coco (JsonObject *batch,
-             GPtrArray  *images)
+GString *
+kp_batch_format_coco (JsonObject *batch,
+                      GPtrArray  *images)
 {
   JsonArray *labels = json_object_get_array_member (json_object_get_object_member (batch,
                                                                                    "bounding_box"),
@@ -2412,9 +3033,9 @@ format_coco (JsonObject *batch,
 
   for (guint i = 0; i < images->len; i++)
     {
-      ImageResult *image = g_ptr_array_index (images, i);
+      KpBatchImage *image = g_ptr_array_index (images, i);
       JsonObject *object = json_object_new ();
-      gint64 image_id = object_get_int (image->row, "row");
+      gint64 image_id = kp_batch_get_int (image->row, "row");
 
       json_object_set_int_member (object, "id", image_id);
       json_object_set_string_member (object, "file_name", image->image);
@@ -2429,7 +3050,7 @@ format_coco (JsonObject *batch,
           JsonArray *bbox = json_array_new ();
           JsonObject *attributes = json_object_new ();
           double w = box_number (box, "width"), h = box_number (box, "height");
-          int index = label_index (labels, object_get_string (box, "label"));
+          int index = label_index (labels, kp_batch_get_string (box, "label"));
 
           if (index < 0)
             {
@@ -2449,11 +3070,18 @@ format_coco (JsonObject *batch,
           json_object_set_array_member (annotation, "bbox", bbox);
           json_object_set_double_member (annotation, "area", w * h);
           json_object_set_int_member (annotation, "iscrowd", 0);
-          json_object_set_string_member (attributes, "worker_id",
-                                         object_get_string (box, "workerId"));
-          json_object_set_string_member (attributes, "assignment_id",
-                                         object_get_string (box, "assignmentId"));
-          json_object_set_object_member (annotation, "attributes", attributes);
+          if (json_object_has_member (box, "confidence"))
+            json_object_set_double_member (annotation, "score", box_number (box, "confidence"));
+          if (kp_batch_get_string (box, "workerId") != NULL)
+            {
+              json_object_set_string_member (attributes, "worker_id",
+                                             kp_batch_get_string (box, "workerId"));
+              json_object_set_string_member (attributes, "assignment_id",
+                                             kp_batch_get_string (box, "assignmentId"));
+              json_object_set_object_member (annotation, "attributes", attributes);
+            }
+          else
+            json_object_unref (attributes);
           json_array_add_object_element (annotations, annotation);
         }
     }
@@ -2469,10 +3097,10 @@ format_coco (JsonObject *batch,
   return out;
 }
 
-static gboolean
-write_file (const char  *path,
-            GString     *contents,
-            GError     **error)
+gboolean
+kp_batch_write_file (const char  *path,
+                     GString     *contents,
+                     GError     **error)
 {
   return g_file_set_contents_full (path, contents->str, contents->len,
                                    G_FILE_SET_CONTENTS_CONSISTENT, 0644, error);
@@ -2496,11 +3124,11 @@ make_folder (const char  *path,
 
 /* Pascal VOC: one NAME.xml per image; boxes as 1-based pixel bndbox, as
  * core's exporter writes them. */
-static gboolean
-write_voc (JsonObject  *batch,
-           GPtrArray   *images,
-           const char  *folder,
-           GError     **error)
+gboolean
+kp_batch_write_voc (JsonObject  *batch,
+                    GPtrArray   *images,
+                    const char  *folder,
+                    GError     **error)
 {
   JsonArray *labels = json_object_get_array_member (json_object_get_object_member (batch,
                                                                                    "bounding_box"),
@@ -2511,7 +3139,7 @@ write_voc (JsonObject  *batch,
 
   for (guint i = 0; i < images->len; i++)
     {
-      ImageResult *image = g_ptr_array_index (images, i);
+      KpBatchImage *image = g_ptr_array_index (images, i);
       g_autofree char *file_name = g_strconcat (image->name, ".xml", NULL);
       g_autofree char *path = g_build_filename (folder, file_name, NULL);
       g_autoptr(GString) xml = g_string_new (NULL);
@@ -2527,7 +3155,7 @@ write_voc (JsonObject  *batch,
       for (guint j = 0; j < image->boxes->len; j++)
         {
           JsonObject *box = g_ptr_array_index (image->boxes, j);
-          const char *label = object_get_string (box, "label");
+          const char *label = kp_batch_get_string (box, "label");
           g_autofree char *escaped_label = NULL;
           double x = box_number (box, "left"), y = box_number (box, "top");
 
@@ -2545,7 +3173,7 @@ write_voc (JsonObject  *batch,
         }
       g_string_append (xml, "</annotation>\n");
 
-      if (!write_file (path, xml, error))
+      if (!kp_batch_write_file (path, xml, error))
         return FALSE;
     }
 
@@ -2554,11 +3182,11 @@ write_voc (JsonObject  *batch,
 
 /* YOLO: classes.txt, images.txt and labels/NAME.txt of
  * "class cx cy w h" normalized to the image size, 6 decimals. */
-static gboolean
-write_yolo (JsonObject  *batch,
-            GPtrArray   *images,
-            const char  *folder,
-            GError     **error)
+gboolean
+kp_batch_write_yolo (JsonObject  *batch,
+                     GPtrArray   *images,
+                     const char  *folder,
+                     GError     **error)
 {
   JsonArray *labels = json_object_get_array_member (json_object_get_object_member (batch,
                                                                                    "bounding_box"),
@@ -2577,7 +3205,7 @@ write_yolo (JsonObject  *batch,
 
   for (guint i = 0; i < images->len; i++)
     {
-      ImageResult *image = g_ptr_array_index (images, i);
+      KpBatchImage *image = g_ptr_array_index (images, i);
       g_autofree char *file_name = g_strconcat (image->name, ".txt", NULL);
       g_autofree char *path = g_build_filename (labels_folder, file_name, NULL);
       g_autoptr(GString) lines = g_string_new (NULL);
@@ -2586,7 +3214,7 @@ write_yolo (JsonObject  *batch,
       for (guint j = 0; j < image->boxes->len; j++)
         {
           JsonObject *box = g_ptr_array_index (image->boxes, j);
-          int index = label_index (labels, object_get_string (box, "label"));
+          int index = label_index (labels, kp_batch_get_string (box, "label"));
           double w = box_number (box, "width"), h = box_number (box, "height");
           char cx[G_ASCII_DTOSTR_BUF_SIZE], cy[G_ASCII_DTOSTR_BUF_SIZE];
           char nw[G_ASCII_DTOSTR_BUF_SIZE], nh[G_ASCII_DTOSTR_BUF_SIZE];
@@ -2600,18 +3228,18 @@ write_yolo (JsonObject  *batch,
           g_string_append_printf (lines, "%d %s %s %s %s\n", index, cx, cy, nw, nh);
         }
 
-      if (!write_file (path, lines, error))
+      if (!kp_batch_write_file (path, lines, error))
         return FALSE;
     }
 
-  return write_file (classes_path, classes, error) && write_file (images_path, image_list, error);
+  return kp_batch_write_file (classes_path, classes, error) && kp_batch_write_file (images_path, image_list, error);
 }
 
 static int
 run_results (int    argc,
              char **argv)
 {
-  g_auto(Session) session = { 0 };
+  g_auto(KpBatchSession) session = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) works = NULL;
   g_autoptr(GString) out = NULL;
@@ -2636,7 +3264,7 @@ run_results (int    argc,
     { NULL }
   };
 
-  if (!parse_batch_command ("results",
+  if (!kp_batch_parse_command ("results",
                             _("Writes the answers of a batch’s assignments: csv (as MTurk’s batch "
                               "results), jsonl (one assignment a line, answers as the crowd "
                               "elements give them), gt-manifest (a Ground Truth output "
@@ -2645,7 +3273,7 @@ run_results (int    argc,
     return status;
 
   if (format_name == NULL)
-    return usage_error ("results", _("Which format? Give it with --format"));
+    return kp_batch_usage_error ("results", _("Which format? Give it with --format"));
   if (g_str_equal (format_name, "csv"))
     format = FORMAT_CSV;
   else if (g_str_equal (format_name, "jsonl"))
@@ -2659,29 +3287,29 @@ run_results (int    argc,
   else if (g_str_equal (format_name, "yolo"))
     format = FORMAT_YOLO;
   else
-    return usage_error ("results", _("Unknown format “%s”; use csv, jsonl, gt-manifest, coco, "
+    return kp_batch_usage_error ("results", _("Unknown format “%s”; use csv, jsonl, gt-manifest, coco, "
                                      "voc or yolo"), format_name);
   if ((format == FORMAT_VOC || format == FORMAT_YOLO) && output == NULL)
-    return usage_error ("results", _("voc and yolo write a folder: give it with --output"));
+    return kp_batch_usage_error ("results", _("voc and yolo write a folder: give it with --output"));
 
   wanted = g_strsplit (statuses != NULL ? statuses : "Submitted,Approved", ",", -1);
   for (guint i = 0; wanted[i] != NULL; i++)
     if (!g_str_equal (wanted[i], "Submitted") && !g_str_equal (wanted[i], "Approved") &&
         !g_str_equal (wanted[i], "Rejected"))
-      return usage_error ("results", _("--status takes Submitted, Approved and Rejected, not "
+      return kp_batch_usage_error ("results", _("--status takes Submitted, Approved and Rejected, not "
                                        "“%s”"), wanted[i]);
 
-  if (!session_open (&session, batch_id, &error))
-    return fail (error);
+  if (!kp_batch_session_open (&session, batch_id, &error))
+    return kp_batch_fail (error);
 
-  works = list_work (session.client, session.batch, &error);
+  works = kp_batch_list_work (session.client, session.batch, &error);
   if (works == NULL)
-    return fail (error);
+    return kp_batch_fail (error);
 
   for (guint i = works->len; i > 0; i--)
     {
-      Work *work = g_ptr_array_index (works, i - 1);
-      const char *state = object_get_string (work->assignment, "AssignmentStatus");
+      KpBatchWork *work = g_ptr_array_index (works, i - 1);
+      const char *state = kp_batch_get_string (work->assignment, "AssignmentStatus");
 
       if (state == NULL || !g_strv_contains ((const char * const *)wanted, state))
         g_ptr_array_remove_index (works, i - 1);
@@ -2702,15 +3330,15 @@ run_results (int    argc,
     case FORMAT_VOC:
     case FORMAT_YOLO:
       {
-        g_autoptr(GPtrArray) images = collect_images (session.batch, works, &error);
+        g_autoptr(GPtrArray) images = kp_batch_collect_images (session.batch, works, &error);
 
         if (images == NULL)
-          return fail (error);
+          return kp_batch_fail (error);
         if (format == FORMAT_COCO)
-          out = format_coco (session.batch, images);
-        else if (!(format == FORMAT_VOC ? write_voc (session.batch, images, output, &error)
-                                        : write_yolo (session.batch, images, output, &error)))
-          return fail (error);
+          out = kp_batch_format_coco (session.batch, images);
+        else if (!(format == FORMAT_VOC ? kp_batch_write_voc (session.batch, images, output, &error)
+                                        : kp_batch_write_yolo (session.batch, images, output, &error)))
+          return kp_batch_fail (error);
       }
       break;
     default:
@@ -2721,8 +3349,8 @@ run_results (int    argc,
     {
       if (output == NULL)
         fwrite (out->str, 1, out->len, stdout);
-      else if (!write_file (output, out, &error))
-        return fail (error);
+      else if (!kp_batch_write_file (output, out, &error))
+        return kp_batch_fail (error);
     }
 
   if (output != NULL)
@@ -2738,7 +3366,7 @@ static int
 run_approve (int    argc,
              char **argv)
 {
-  g_auto(Session) session = { 0 };
+  g_auto(KpBatchSession) session = { 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) works = NULL;
   g_autoptr(GPtrArray) terms = NULL;
@@ -2762,7 +3390,7 @@ run_approve (int    argc,
     { NULL }
   };
 
-  if (!parse_batch_command ("approve",
+  if (!kp_batch_parse_command ("approve",
                             _("Approves a batch’s submitted assignments: all of them, or those "
                               "--where an expression over worker, row, answer.NAME and "
                               "input.COLUMN holds. Prints each approved assignment id."),
@@ -2770,30 +3398,30 @@ run_approve (int    argc,
     return status;
 
   if (all == (where != NULL))
-    return usage_error ("approve", _("Give either --all or --where EXPR"));
+    return kp_batch_usage_error ("approve", _("Give either --all or --where EXPR"));
   if (where != NULL)
     {
       terms = parse_filter (where, &error);
       if (terms == NULL)
-        return usage_error ("approve", "%s", error->message);
+        return kp_batch_usage_error ("approve", "%s", error->message);
     }
 
-  if (!session_open (&session, batch_id, &error))
-    return fail (error);
+  if (!kp_batch_session_open (&session, batch_id, &error))
+    return kp_batch_fail (error);
 
-  works = list_work (session.client, session.batch, &error);
+  works = kp_batch_list_work (session.client, session.batch, &error);
   if (works == NULL)
-    return fail (error);
+    return kp_batch_fail (error);
 
   for (guint i = 0; i < works->len; i++)
     {
-      Work *work = g_ptr_array_index (works, i);
-      const char *assignment_id = object_get_string (work->assignment, "AssignmentId");
+      KpBatchWork *work = g_ptr_array_index (works, i);
+      const char *assignment_id = kp_batch_get_string (work->assignment, "AssignmentId");
       g_autoptr(JsonObject) request = NULL;
       g_autoptr(JsonObject) answer = NULL;
       g_autoptr(GError) local_error = NULL;
 
-      if (g_strcmp0 (object_get_string (work->assignment, "AssignmentStatus"), "Submitted") != 0)
+      if (g_strcmp0 (kp_batch_get_string (work->assignment, "AssignmentStatus"), "Submitted") != 0)
         continue;
       if (terms != NULL && !filter_matches (terms, work))
         continue;
@@ -2832,7 +3460,7 @@ static int
 run_expire (int    argc,
             char **argv)
 {
-  g_auto(Session) session = { 0 };
+  g_auto(KpBatchSession) session = { 0 };
   g_autoptr(GError) error = NULL;
   const char *batch_id = NULL;
   guint n_expired = 0, n_failed = 0;
@@ -2842,20 +3470,20 @@ run_expire (int    argc,
     { NULL }
   };
 
-  if (!parse_batch_command ("expire",
+  if (!kp_batch_parse_command ("expire",
                             _("Expires every HIT of a batch now: no new worker can accept them; "
                               "work already accepted can still be submitted."),
                             entries, &argc, &argv, &batch_id, &status))
     return status;
 
-  if (!session_open (&session, batch_id, &error))
-    return fail (error);
+  if (!kp_batch_session_open (&session, batch_id, &error))
+    return kp_batch_fail (error);
 
   rows = json_object_get_array_member (session.batch, "rows");
   for (guint i = 0; i < json_array_get_length (rows); i++)
     {
       JsonObject *row = json_array_get_object_element (rows, i);
-      const char *hit_id = object_get_string (row, "hit_id");
+      const char *hit_id = kp_batch_get_string (row, "hit_id");
       g_autoptr(JsonObject) request = NULL;
       g_autoptr(JsonObject) answer = NULL;
       g_autoptr(GError) local_error = NULL;
@@ -2879,7 +3507,7 @@ run_expire (int    argc,
     }
 
   g_print (ngettext ("Expired %u HIT of batch %s\n", "Expired %u HITs of batch %s\n", n_expired),
-           n_expired, object_get_string (session.batch, "id"));
+           n_expired, kp_batch_get_string (session.batch, "id"));
 
   return n_failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
@@ -2902,6 +3530,14 @@ static const Subcommand subcommands[] = {
     N_("Write the answers of a batch"), run_results },
   { "approve", "[BATCH] --all | --where EXPR", N_("Approve submitted assignments"), run_approve },
   { "expire", "[BATCH]", N_("Expire every HIT of a batch now"), run_expire },
+#ifdef KP_CLI_HAVE_CONSOLIDATE
+  { "consolidate", "[BATCH] [--method dawid-skene|one-coin|majority] "
+                   "[--format jsonl|gt-manifest|coco|voc|yolo] [--output PATH]",
+    N_("Turn each HIT’s answers into one, with its confidence"), kp_batch_run_consolidate },
+  { "scores", "[BATCH] [--json] [--method …]",
+    N_("Rate the workers of a batch: agreement, estimated accuracy, gold answers"),
+    kp_batch_run_scores },
+#endif
 };
 
 int
@@ -2925,7 +3561,8 @@ kp_cli_batch_run (int    argc,
   if (argc < 2)
     {
       g_printerr ("kempelenctl: %s\n",
-                  _("Which batch command? Use create, status, results, approve or expire"));
+                  _("Which batch command? Use create, status, results, approve, expire, consolidate "
+                    "or scores"));
       return EXIT_USAGE;
     }
 
@@ -2940,6 +3577,7 @@ kp_cli_batch_run (int    argc,
       }
 
   g_printerr ("kempelenctl: %s\n",
-              _("Unknown batch command; use create, status, results, approve or expire"));
+              _("Unknown batch command; use create, status, results, approve, expire, consolidate "
+                "or scores"));
   return EXIT_USAGE;
 }
