@@ -833,6 +833,7 @@ typedef struct
   double       *posteriors;     /* [item][true], shared; each chunk writes its own rows */
   double       *counts;         /* [worker][given][true]: Σ posteriors, this chunk's */
   double       *class_counts;   /* [true], this chunk's */
+  double       *score;          /* [true]: scratch of one item */
   double        log_likelihood;
   double        delta;          /* largest change of a posterior */
 } Chunk;
@@ -843,7 +844,7 @@ chunk_run (Chunk *chunk)
   const Csr *csr = chunk->csr;
   guint K = csr->n_classes;
   gsize table_size = (gsize) csr->n_workers * K * K;
-  double *score = g_newa (double, K);
+  double *score = chunk->score;
 
   memset (chunk->counts, 0, sizeof (double) * table_size);
   memset (chunk->class_counts, 0, sizeof (double) * K);
@@ -981,6 +982,7 @@ em_init (Em                       *em,
       chunk->posteriors = posteriors;
       chunk->counts = g_new (double, MAX (table_size, 1));
       chunk->class_counts = g_new (double, K);
+      chunk->score = g_new (double, K);
     }
 }
 
@@ -991,6 +993,7 @@ em_clear (Em *em)
     {
       g_free (em->chunks[c].counts);
       g_free (em->chunks[c].class_counts);
+      g_free (em->chunks[c].score);
     }
   g_clear_pointer (&em->chunks, g_free);
   g_clear_pointer (&em->log_table, g_free);
@@ -1008,11 +1011,17 @@ em_pass (Em       *em,
   for (guint c = 0; c < em->n_chunks; c++)
     em->chunks[c].e_step = e_step;
 
+  /* A chunk whose thread cannot start runs here after chunk 0. */
   for (guint c = 1; c < em->n_chunks; c++)
-    threads[c] = g_thread_new ("kp-consensus", chunk_thread, &em->chunks[c]);
+    threads[c] = g_thread_try_new ("kp-consensus", chunk_thread, &em->chunks[c], NULL);
   chunk_run (&em->chunks[0]);
   for (guint c = 1; c < em->n_chunks; c++)
-    g_thread_join (threads[c]);
+    {
+      if (threads[c] != NULL)
+        g_thread_join (threads[c]);
+      else
+        chunk_run (&em->chunks[c]);
+    }
 
   /* Merge into chunk 0's accumulators. */
   for (guint c = 1; c < em->n_chunks; c++)
