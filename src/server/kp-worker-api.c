@@ -609,7 +609,12 @@ could_request (KpCtx       *ctx,
                             "   AND ((q.test IS NOT NULL AND q.retry_delay IS NOT NULL)"
                             "        OR NOT EXISTS (SELECT 1 FROM worker_qualifications w"
                             "                       WHERE w.qualification_type_id = q.id"
-                            "                         AND w.worker_id = $2 AND w.status = 'Granted'))",
+                            "                         AND w.worker_id = $2 AND w.status = 'Granted'))"
+                            /* An AutoGranted type once revoked cannot be asked for again. */
+                            "   AND NOT (q.auto_granted = 1 AND q.test IS NULL"
+                            "            AND EXISTS (SELECT 1 FROM worker_qualifications w"
+                            "                        WHERE w.qualification_type_id = q.id"
+                            "                          AND w.worker_id = $2))",
                             "ss", type_id, ctx->worker_id))
         return fail_db (ctx, error, local_error);
 
