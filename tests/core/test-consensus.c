@@ -724,6 +724,41 @@ test_cancelled (void)
     }
 }
 
+static gpointer
+cancel_soon_thread (gpointer data)
+{
+  g_usleep (10 * G_TIME_SPAN_MILLISECOND);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+/* Cancelled while iterating (tolerance 0 keeps EM going until then):
+ * the error comes back within an iteration. */
+static void
+test_cancelled_running (void)
+{
+  g_autoptr(Crowd) crowd = crowd_new (6, 60000, 4, hard_crowd, 5);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(KpConsensus) result = NULL;
+  g_autoptr(GError) error = NULL;
+  KpConsensusOptions options;
+  GThread *thread;
+  gint64 start;
+
+  kp_consensus_options_init (&options, KP_CONSENSUS_DAWID_SKENE);
+  options.tolerance = 0;
+  options.max_iterations = G_MAXUINT;
+
+  start = g_get_monotonic_time ();
+  thread = g_thread_new ("cancel", cancel_soon_thread, cancellable);
+  result = kp_consensus_compute (crowd->votes, &options, cancellable, &error);
+  g_thread_join (thread);
+
+  g_assert_null (result);
+  g_assert_error (error, KP_CONSOLIDATE_ERROR, KP_CONSOLIDATE_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+}
+
 /* Two adversaries and two good workers on every item: the votes alone
  * cannot tell which pair to believe (the majority follows the tie-break);
  * a tenth of the items with known labels shows Dawid–Skene who is who. */
@@ -971,6 +1006,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/core/consensus/threads", test_threads);
   g_test_add_func ("/kempelen/core/consensus/likelihood-rises", test_likelihood_rises);
   g_test_add_func ("/kempelen/core/consensus/cancelled", test_cancelled);
+  g_test_add_func ("/kempelen/core/consensus/cancelled-running", test_cancelled_running);
   g_test_add_func ("/kempelen/core/consensus/known-labels", test_known_labels);
   g_test_add_func ("/kempelen/core/consensus/multi-hand", test_multi_hand);
   g_test_add_func ("/kempelen/core/consensus/multi-simulated", test_multi_simulated);
