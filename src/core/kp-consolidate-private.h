@@ -1,0 +1,108 @@
+/* kp-consolidate-private.h: shapes shared by the two consolidation files
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * kp-consolidate-shapes.c parses, compares, clusters and merges the
+ * objects of the image, audio and video elements; kp-consolidate-answers.c
+ * drives it per item and element.
+ */
+
+#pragma once
+
+#include "kp-consolidate.h"
+#include "kp-geometry.h"
+
+G_BEGIN_DECLS
+
+/* Defined in kp-consensus.c, not yet declared in kp-consolidate.h: fixes
+ * item's true class (gold), G_MAXUINT to forget it. */
+void kp_votes_set_known (KpVotes *votes,
+                         guint    item,
+                         guint    klass);
+
+typedef enum
+{
+  KP_SHAPE_BOX,
+  KP_SHAPE_POLYGON,
+  KP_SHAPE_KEYPOINT,
+  KP_SHAPE_LINE,
+  KP_SHAPE_POLYLINE,
+  KP_SHAPE_SEGMENT,
+  KP_SHAPE_TRACK,
+  KP_N_SHAPE_KINDS,
+} KpShapeKind;
+
+/* One object of a worker's answer. */
+typedef struct
+{
+  KpShapeKind kind;
+  char       *label;
+  double      v[4];        /* box: left top width height; keypoint: x y; segment: start end */
+  guint       n_points;    /* polygon, line, polyline */
+  KpPoint    *points;
+  guint       n_frames;    /* track: frames sorted by number, each 5 doubles */
+  double     *frames;      /* frame left top width height */
+  gint64      track_id;
+} KpShape;
+
+typedef struct
+{
+  KpShape *shape;          /* the consolidated object */
+  GArray  *members;        /* of guint32 pairs (worker, index) */
+  guint    support;        /* workers in the cluster */
+  double   agreement;      /* mean pairwise similarity of the members */
+  double   confidence;     /* support / n_workers × mean similarity to shape */
+  gboolean kept;           /* support ≥ quorum */
+} KpShapeCluster;
+
+/* The member of an element's answer holding the array ("boundingBoxes",
+ * "polygons", …). */
+const char     *_kp_shape_kind_member    (KpShapeKind kind);
+/* The element type reported ("boxes", "polygons", …). */
+const char     *_kp_shape_kind_type      (KpShapeKind kind);
+
+KpShape        *_kp_shape_new            (KpShapeKind  kind,
+                                          const char  *label);
+void            _kp_shape_free           (KpShape     *shape);
+/* The array's objects as a GPtrArray of KpShape, or NULL with an error
+ * when one is not a valid object of kind. */
+GPtrArray      *_kp_shapes_parse         (KpShapeKind  kind,
+                                          JsonArray   *array,
+                                          GError     **error);
+/* Writes shape as the crowd element writes it (an object). */
+void            _kp_shape_build          (JsonBuilder *builder,
+                                          const KpShape *shape);
+
+/* 0..1; IoU for boxes, polygons, segments and tracks, a distance-based
+ * similarity for keypoints and lines. */
+double          _kp_shape_similarity     (const KpShape              *a,
+                                          const KpShape              *b,
+                                          const KpConsolidateOptions *options);
+/* The similarity two objects need to match. */
+double          _kp_shape_threshold      (KpShapeKind                 kind,
+                                          const KpConsolidateOptions *options);
+
+void            _kp_shape_cluster_free   (KpShapeCluster *cluster);
+/* workers: n_workers GPtrArrays of KpShape (NULL: no answer). Returns
+ * every cluster (kept or not, see ->kept) sorted by label then position. */
+GPtrArray      *_kp_shapes_consolidate   (GPtrArray * const           *workers,
+                                          guint                        n_workers,
+                                          KpShapeKind                  kind,
+                                          const KpConsolidateOptions  *options,
+                                          guint                        quorum);
+/* F1 of the best matching of a against b at the kind's threshold, per
+ * label; 1 when both are empty. */
+double          _kp_shapes_f1            (GPtrArray                  *a,
+                                          GPtrArray                  *b,
+                                          KpShapeKind                  kind,
+                                          const KpConsolidateOptions  *options);
+
+/* The optimal assignment of a rows × cols weight matrix (row-major),
+ * maximising the total weight: row_to_col[r] is the column of row r or
+ * -1. Kuhn–Munkres with potentials, O(n³). */
+void            _kp_hungarian            (const double *weights,
+                                          guint         rows,
+                                          guint         cols,
+                                          int          *row_to_col);
+
+G_END_DECLS
