@@ -2,12 +2,960 @@
  * and ConsolidateBatch (docs/quality.md)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * Both consolidate a selection of the requester's HITs with the core's
+ * KpConsolidator: a batch (the HITs whose RequesterAnnotation starts with
+ * "kempelen-batch:ID:"), a list of HIT ids, or one HIT that belongs to no
+ * batch. Classification is learned over the whole selection, so even
+ * ConsolidateHIT reads every answer of the HIT's batch.
+ *
+ * The server runs operations on its main loop, inside the request's
+ * savepoint, so an operation cannot hand its work to a thread and answer
+ * later. What is done to keep a large batch from holding the loop long:
+ * the answers' XML (most of the cost besides the consolidation itself) is
+ * parsed on all cores, the consensus runs on all cores (its n_threads),
+ * and the finished consolidation is kept while the store does not change
+ * (kp_db_get_generation()), so paging through a batch, or asking for one
+ * HIT after another of it (the review desk), consolidates once, not once
+ * a request.
  */
 
 #include "config.h"
 
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n.h>
+
 #include "kp-api.h"
+#include "kp-core.h"
+#include "kp-hits-private.h"
+
+#define BATCH_PREFIX         "kempelen-batch:"
+#define HIT_IDS_MAX          1000
+#define BATCH_ID_MAX         200
+#define CONSOLIDATE_PAGE_MAX 100
+#define QUORUM_MAX           1000000
+#define CACHE_SIZE           2
+#define GOLD_POLICY          "ScoreMyKnownAnswers/2011-09-01"
+
+#define COMMON_MEMBERS "Method IoUThreshold Quorum IncludeRejected"
+
+/* --- the selection and the options --- */
+
+typedef struct
+{
+  KpConsensusMethod method;
+  double   iou_threshold;
+  gint64   quorum;
+  gboolean include_rejected;
+} Options;
+
+static gboolean
+parse_number (KpCtx       *ctx,
+              JsonObject  *request,
+              const char  *name,
+              double       min,
+              double       max,
+              double      *out,
+              GError     **error)
+{
+  JsonNode *node = json_object_get_member (request, name);
+  GType type;
+  double value;
+
+  if (node == NULL)
+    return TRUE;
+
+  type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+  if (type == G_TYPE_INT64)
+    value = (double)json_node_get_int (node);
+  else if (type == G_TYPE_DOUBLE)
+    value = json_node_get_double (node);
+  else
+    return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                        _("%s must be a number"), name);
+
+  /* NaN fails both comparisons. */
+  if (!(value > min && value <= max))
+    return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                        _("%s must be greater than %g and at most %g"), name, min, max);
+
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+parse_options (KpCtx       *ctx,
+               JsonObject  *request,
+               Options     *options,
+               GError     **error)
+{
+  static const char * const methods[] = { "dawid-skene", "one-coin", "majority", NULL };
+  const char *method = "dawid-skene";
+
+  options->iou_threshold = 0.5;
+  options->quorum = 0;
+  options->include_rejected = FALSE;
+
+  if (!kp_param_enum (ctx, request, "Method", FALSE, methods, &method, error) ||
+      !parse_number (ctx, request, "IoUThreshold", 0.0, 1.0, &options->iou_threshold, error) ||
+      !kp_param_int (ctx, request, "Quorum", FALSE, 0, QUORUM_MAX, &options->quorum, error) ||
+      !kp_param_bool (ctx, request, "IncludeRejected", FALSE, &options->include_rejected, error))
+    return FALSE;
+
+  if (!kp_consensus_method_from_string (method, &options->method))
+    g_assert_not_reached ();
+  return TRUE;
+}
+
+/* What to consolidate: exactly one of batch_id and hit_ids. */
+typedef struct
+{
+  char      *batch_id;   /* "kempelen-batch:batch_id:…" */
+  GPtrArray *hit_ids;    /* sorted, unique; for a list or a single HIT */
+} Selection;
+
+static void
+selection_clear (Selection *selection)
+{
+  g_clear_pointer (&selection->batch_id, g_free);
+  g_clear_pointer (&selection->hit_ids, g_ptr_array_unref);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Selection, selection_clear)
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
+/* The batch of a RequesterAnnotation "kempelen-batch:ID:ROW", or NULL. */
+static char *
+batch_of_annotation (const char *annotation)
+{
+  const char *id;
+  const char *end;
+
+  if (annotation == NULL || !g_str_has_prefix (annotation, BATCH_PREFIX))
+    return NULL;
+
+  id = annotation + strlen (BATCH_PREFIX);
+  end = strrchr (id, ':');
+  if (end == NULL || end == id)
+    return NULL;
+
+  return g_strndup (id, end - id);
+}
+
+/* --- reading the selection --- */
+
+/* One assignment's answer; the strings are the rows'. */
+typedef struct
+{
+  const char *hit_id;
+  const char *assignment_id;
+  const char *worker_id;
+  const char *xml;
+  JsonObject *answer;     /* parsed on a thread; NULL if unreadable */
+} Answer;
+
+static void
+answer_clear (Answer *answer)
+{
+  g_clear_pointer (&answer->answer, json_object_unref);
+}
+
+typedef struct
+{
+  GArray *answers;   /* of Answer */
+  guint   start;
+  guint   end;
+} ParseRange;
+
+static gpointer
+parse_range_thread (gpointer data)
+{
+  ParseRange *range = data;
+
+  for (guint i = range->start; i < range->end; i++)
+    {
+      Answer *answer = &g_array_index (range->answers, Answer, i);
+
+      if (answer->xml != NULL)
+        answer->answer = kp_answer_object_from_xml (answer->xml, NULL);
+    }
+
+  return NULL;
+}
+
+/* Parses every answer's XML, on every core for many answers. */
+static void
+parse_answers (GArray *answers)
+{
+  guint n_threads = MIN (g_get_num_processors (), 8);
+  g_autofree GThread **threads = NULL;
+  g_autofree ParseRange *ranges = NULL;
+  guint chunk;
+
+  if (answers->len < 256 || n_threads < 2)
+    {
+      ParseRange all = { answers, 0, answers->len };
+
+      parse_range_thread (&all);
+      return;
+    }
+
+  threads = g_new0 (GThread *, n_threads);
+  ranges = g_new0 (ParseRange, n_threads);
+  chunk = (answers->len + n_threads - 1) / n_threads;
+  for (guint t = 0; t < n_threads; t++)
+    {
+      ranges[t].answers = answers;
+      ranges[t].start = MIN (t * chunk, answers->len);
+      ranges[t].end = MIN ((t + 1) * chunk, answers->len);
+      threads[t] = g_thread_try_new ("kp-consolidate", parse_range_thread, &ranges[t], NULL);
+      if (threads[t] == NULL)
+        parse_range_thread (&ranges[t]);
+    }
+  for (guint t = 0; t < n_threads; t++)
+    if (threads[t] != NULL)
+      g_thread_join (threads[t]);
+}
+
+/* The known answers of a gold HIT, from its ScoreMyKnownAnswers policy's
+ * AnswerKey (element -> known answer text), or NULL. */
+static JsonObject *
+gold_of_policy (const char *policy_json)
+{
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonObject) known = NULL;
+  JsonNode *root;
+  JsonObject *policy;
+  JsonArray *parameters;
+
+  if (policy_json == NULL)
+    return NULL;
+
+  parser = json_parser_new_immutable ();
+  if (!json_parser_load_from_data (parser, policy_json, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  policy = json_node_get_object (root);
+  if (g_strcmp0 (json_object_get_string_member_with_default (policy, "PolicyName", NULL),
+                 GOLD_POLICY) != 0 ||
+      !json_object_has_member (policy, "Parameters") ||
+      !JSON_NODE_HOLDS_ARRAY (json_object_get_member (policy, "Parameters")))
+    return NULL;
+
+  parameters = json_object_get_array_member (policy, "Parameters");
+  for (guint i = 0; i < json_array_get_length (parameters); i++)
+    {
+      JsonNode *node = json_array_get_element (parameters, i);
+      JsonObject *parameter;
+      JsonArray *entries;
+
+      if (!JSON_NODE_HOLDS_OBJECT (node))
+        continue;
+      parameter = json_node_get_object (node);
+      if (g_strcmp0 (json_object_get_string_member_with_default (parameter, "Key", NULL),
+                     "AnswerKey") != 0 ||
+          !json_object_has_member (parameter, "MapEntries") ||
+          !JSON_NODE_HOLDS_ARRAY (json_object_get_member (parameter, "MapEntries")))
+        continue;
+
+      entries = json_object_get_array_member (parameter, "MapEntries");
+      for (guint j = 0; j < json_array_get_length (entries); j++)
+        {
+          JsonNode *entry_node = json_array_get_element (entries, j);
+          JsonObject *entry;
+          JsonArray *values;
+          const char *key;
+          JsonNode *value;
+
+          if (!JSON_NODE_HOLDS_OBJECT (entry_node))
+            continue;
+          entry = json_node_get_object (entry_node);
+          key = json_object_get_string_member_with_default (entry, "Key", NULL);
+          if (key == NULL || !json_object_has_member (entry, "Values") ||
+              !JSON_NODE_HOLDS_ARRAY (json_object_get_member (entry, "Values")))
+            continue;
+          values = json_object_get_array_member (entry, "Values");
+          if (json_array_get_length (values) == 0 ||
+              !JSON_NODE_HOLDS_VALUE (json_array_get_element (values, 0)) ||
+              json_node_get_value_type (json_array_get_element (values, 0)) != G_TYPE_STRING)
+            continue;
+
+          value = kp_answer_value_parse (json_array_get_string_element (values, 0));
+          if (value == NULL)
+            continue;
+          if (known == NULL)
+            known = json_object_new ();
+          json_object_set_member (known, key, value);
+        }
+    }
+
+  return g_steal_pointer (&known);
+}
+
+/* The assignments consolidated; the parameter is IncludeRejected. */
+#define STATUSES_CONSOLIDATED(param) \
+  "(a.status IN ('Submitted', 'Approved') OR (a.status = 'Rejected' AND " param " <> 0))"
+
+/* The HITs' rows (id, assignment_review_policy) and their answers (hit
+ * id, assignment id, worker id, answer XML) of the selection. */
+static gboolean
+read_selection (KpCtx            *ctx,
+                const Selection  *selection,
+                gboolean          include_rejected,
+                GPtrArray       **hits_out,      /* of KpRows, 2 columns */
+                GPtrArray       **answers_out,   /* of KpRows, 4 columns */
+                GError          **error)
+{
+  g_autoptr(GPtrArray) hits = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_rows_free);
+  g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_rows_free);
+  g_autoptr(GError) local_error = NULL;
+  KpRows *rows;
+
+  if (selection->batch_id != NULL)
+    {
+      g_autofree char *prefix = g_strconcat (BATCH_PREFIX, selection->batch_id, ":", NULL);
+      gint64 length = g_utf8_strlen (prefix, -1);
+
+      /* substr() rather than LIKE: a batch id may hold % or _, and
+       * SQLite's LIKE ignores case. */
+      rows = kp_db_query (ctx->db, &local_error,
+                          "SELECT h.id, h.assignment_review_policy FROM hits h "
+                          "WHERE h.requester_id = $1 "
+                          "AND substr(h.requester_annotation, 1, CAST($2 AS INTEGER)) = $3 "
+                          "ORDER BY h.id",
+                          "sis", ctx->requester_id, length, prefix);
+      if (rows == NULL)
+        return kp_api_fail_db (ctx, error, local_error);
+      g_ptr_array_add (hits, rows);
+
+      rows = kp_db_query (ctx->db, &local_error,
+                          "SELECT a.hit_id, a.id, a.worker_id, a.answer "
+                          "FROM assignments a JOIN hits h ON h.id = a.hit_id "
+                          "WHERE h.requester_id = $1 "
+                          "AND substr(h.requester_annotation, 1, CAST($2 AS INTEGER)) = $4 "
+                          "AND " STATUSES_CONSOLIDATED ("$3") " "
+                          "ORDER BY a.hit_id, a.submit_time, a.id",
+                          "siIs", ctx->requester_id, length, include_rejected, prefix);
+      if (rows == NULL)
+        return kp_api_fail_db (ctx, error, local_error);
+      g_ptr_array_add (answers, rows);
+    }
+  else
+    {
+      for (guint i = 0; i < selection->hit_ids->len; i++)
+        {
+          const char *hit_id = g_ptr_array_index (selection->hit_ids, i);
+
+          rows = kp_db_query (ctx->db, &local_error,
+                              "SELECT h.id, h.assignment_review_policy FROM hits h "
+                              "WHERE h.id = $1 AND h.requester_id = $2",
+                              "ss", hit_id, ctx->requester_id);
+          if (rows == NULL)
+            return kp_api_fail_db (ctx, error, local_error);
+          g_ptr_array_add (hits, rows);
+          /* As GetHIT: another requester's HIT does not exist. */
+          if (kp_rows_get_n_rows (rows) == 0)
+            return _kp_hits_fail_no_hit (ctx, hit_id, error);
+
+          rows = kp_db_query (ctx->db, &local_error,
+                              "SELECT a.hit_id, a.id, a.worker_id, a.answer "
+                              "FROM assignments a "
+                              "WHERE a.hit_id = $1 AND " STATUSES_CONSOLIDATED ("$2") " "
+                              "ORDER BY a.submit_time, a.id",
+                              "sI", hit_id, include_rejected);
+          if (rows == NULL)
+            return kp_api_fail_db (ctx, error, local_error);
+          g_ptr_array_add (answers, rows);
+        }
+    }
+
+  *hits_out = g_steal_pointer (&hits);
+  *answers_out = g_steal_pointer (&answers);
+  return TRUE;
+}
+
+/* --- the consolidation, kept while the store does not change --- */
+
+/* Reference counted (g_atomic_rc_box): a request keeps the one it uses
+ * even if the cache drops it meanwhile. */
+typedef struct
+{
+  char       *key;          /* requester, selection and options */
+  guint64     generation;
+  guint       n_hits;       /* HITs in the selection */
+  GPtrArray  *results;      /* JsonObject (sealed) of the HITs with consolidated
+                             * assignments, by HITId */
+  guint      *by_disagreement; /* [results->len]: indices, most disagreement first */
+  double     *agreement;    /* [results->len]: each result's Agreement */
+  GHashTable *gold;         /* HIT ids of the gold HITs */
+  JsonObject *workers;      /* sealed */
+} Consolidation;
+
+static void
+consolidation_clear (Consolidation *self)
+{
+  g_free (self->key);
+  g_clear_pointer (&self->results, g_ptr_array_unref);
+  g_free (self->by_disagreement);
+  g_free (self->agreement);
+  g_clear_pointer (&self->gold, g_hash_table_unref);
+  g_clear_pointer (&self->workers, json_object_unref);
+}
+
+static void
+consolidation_release (Consolidation *self)
+{
+  g_atomic_rc_box_release_full (self, (GDestroyNotify)consolidation_clear);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Consolidation, consolidation_release)
+
+static GMutex cache_lock;
+static GQueue cache = G_QUEUE_INIT;   /* of Consolidation, most recently used first */
+
+static char *
+consolidation_key (KpCtx           *ctx,
+                   const Selection *selection,
+                   const Options   *options)
+{
+  GString *key = g_string_new (ctx->requester_id);
+  char iou[G_ASCII_DTOSTR_BUF_SIZE];
+
+  g_string_append_printf (key, "\n%s\n%s\n%" PRId64 "\n%d\n",
+                          kp_consensus_method_to_string (options->method),
+                          g_ascii_dtostr (iou, sizeof iou, options->iou_threshold),
+                          options->quorum, options->include_rejected ? 1 : 0);
+  if (selection->batch_id != NULL)
+    g_string_append_printf (key, "batch\n%s", selection->batch_id);
+  else
+    for (guint i = 0; i < selection->hit_ids->len; i++)
+      g_string_append_printf (key, "hit\n%s\n",
+                              (const char *)g_ptr_array_index (selection->hit_ids, i));
+
+  return g_string_free (key, FALSE);
+}
+
+static const char *
+result_id (JsonObject *result)
+{
+  return json_object_get_string_member_with_default (result, "ItemId", "");
+}
+
+static double
+result_agreement (JsonObject *result)
+{
+  JsonNode *node = json_object_get_member (result, "Agreement");
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return 0.0;
+  return json_node_get_double (node);
+}
+
+static gboolean
+result_has_assignments (JsonObject *result)
+{
+  JsonNode *node = json_object_get_member (result, "Assignments");
+
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) &&
+         json_array_get_length (json_node_get_array (node)) > 0;
+}
+
+static int
+compare_results_by_id (gconstpointer a,
+                       gconstpointer b)
+{
+  return strcmp (result_id (*(JsonObject * const *)a), result_id (*(JsonObject * const *)b));
+}
+
+/* Most disagreement (least agreement) first, then by HIT id; the results
+ * are by HIT id already, so the index breaks ties. */
+static int
+compare_by_disagreement (gconstpointer a,
+                         gconstpointer b,
+                         gpointer      data)
+{
+  const Consolidation *self = data;
+  guint i = *(const guint *)a;
+  guint j = *(const guint *)b;
+
+  if (self->agreement[i] < self->agreement[j])
+    return -1;
+  if (self->agreement[i] > self->agreement[j])
+    return 1;
+  return i < j ? -1 : i > j;
+}
+
+static Consolidation *
+consolidate (KpCtx            *ctx,
+             const Selection  *selection,
+             const Options    *options,
+             GError          **error)
+{
+  g_autoptr(GPtrArray) hit_rows = NULL;
+  g_autoptr(GPtrArray) answer_rows = NULL;
+  g_autoptr(GArray) answers = NULL;
+  g_autoptr(KpConsolidator) consolidator = NULL;
+  g_autoptr(Consolidation) self = g_atomic_rc_box_new0 (Consolidation);
+  g_autoptr(GError) local_error = NULL;
+  KpConsolidateOptions consolidate_options;
+
+  gint64 start_us = g_get_monotonic_time ();
+  gint64 read_us, parsed_us, run_us;
+
+  if (!read_selection (ctx, selection, options->include_rejected, &hit_rows, &answer_rows, error))
+    return NULL;
+  read_us = g_get_monotonic_time ();
+
+  kp_consolidate_options_init (&consolidate_options);
+  consolidate_options.method = options->method;
+  kp_consensus_options_init (&consolidate_options.consensus, options->method);
+  consolidate_options.iou_threshold = options->iou_threshold;
+  consolidate_options.quorum = (guint)options->quorum;
+  consolidator = kp_consolidator_new (&consolidate_options);
+
+  self->gold = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < hit_rows->len; i++)
+    {
+      KpRows *rows = g_ptr_array_index (hit_rows, i);
+
+      for (guint r = 0; r < kp_rows_get_n_rows (rows); r++)
+        {
+          g_autoptr(JsonObject) known = gold_of_policy (kp_rows_get_text (rows, r, 1));
+
+          self->n_hits++;
+          if (known == NULL)
+            continue;
+          kp_consolidator_set_gold (consolidator, kp_rows_get_text (rows, r, 0), known);
+          g_hash_table_add (self->gold, g_strdup (kp_rows_get_text (rows, r, 0)));
+        }
+    }
+
+  answers = g_array_new (FALSE, TRUE, sizeof (Answer));
+  g_array_set_clear_func (answers, (GDestroyNotify)answer_clear);
+  for (guint i = 0; i < answer_rows->len; i++)
+    {
+      KpRows *rows = g_ptr_array_index (answer_rows, i);
+
+      for (guint r = 0; r < kp_rows_get_n_rows (rows); r++)
+        {
+          Answer answer = {
+            kp_rows_get_text (rows, r, 0),
+            kp_rows_get_text (rows, r, 1),
+            kp_rows_get_text (rows, r, 2),
+            kp_rows_get_text (rows, r, 3),
+            NULL,
+          };
+
+          g_array_append_val (answers, answer);
+        }
+    }
+
+  parse_answers (answers);
+  parsed_us = g_get_monotonic_time ();
+
+  for (guint i = 0; i < answers->len; i++)
+    {
+      Answer *answer = &g_array_index (answers, Answer, i);
+      g_autoptr(GError) add_error = NULL;
+
+      /* Broken XML, or an answer the consolidator refuses, is left out:
+       * one worker's odd answer must not make the whole batch fail. */
+      if (answer->answer == NULL)
+        continue;
+      if (!kp_consolidator_add (consolidator, answer->hit_id, answer->worker_id,
+                                answer->assignment_id, answer->answer, &add_error))
+        g_debug ("Assignment %s left out of the consolidation: %s",
+                 answer->assignment_id, add_error->message);
+    }
+  g_clear_pointer (&answers, g_array_unref);
+  g_clear_pointer (&answer_rows, g_ptr_array_unref);
+
+  if (!kp_consolidator_run (consolidator, NULL, &local_error))
+    {
+      kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
+                   _("The answers cannot be consolidated: %s"), local_error->message);
+      return NULL;
+    }
+
+  run_us = g_get_monotonic_time ();
+  self->results = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
+  for (guint i = 0; i < kp_consolidator_get_n_items (consolidator); i++)
+    {
+      JsonObject *result = kp_consolidator_dup_result (consolidator,
+                                                       kp_consolidator_get_item_id (consolidator, i));
+
+      if (result == NULL)
+        continue;
+      if (!result_has_assignments (result))
+        {
+          json_object_unref (result);
+          continue;
+        }
+      /* Shared by the answers of later requests: never changed again. */
+      json_object_seal (result);
+      g_ptr_array_add (self->results, result);
+    }
+  g_ptr_array_sort (self->results, compare_results_by_id);
+
+  self->agreement = g_new (double, self->results->len + 1);
+  self->by_disagreement = g_new (guint, self->results->len + 1);
+  for (guint i = 0; i < self->results->len; i++)
+    {
+      self->agreement[i] = result_agreement (g_ptr_array_index (self->results, i));
+      self->by_disagreement[i] = i;
+    }
+  g_qsort_with_data (self->by_disagreement, self->results->len, sizeof (guint),
+                     compare_by_disagreement, self);
+
+  self->workers = kp_consolidator_dup_workers (consolidator);
+  if (self->workers == NULL)
+    self->workers = json_object_new ();
+  json_object_seal (self->workers);
+
+  g_debug ("Consolidated %u HITs in %.0f ms: read %.0f, parsed %.0f, consolidated %.0f, "
+           "results %.0f", self->n_hits, (g_get_monotonic_time () - start_us) / 1000.0,
+           (read_us - start_us) / 1000.0, (parsed_us - read_us) / 1000.0,
+           (run_us - parsed_us) / 1000.0, (g_get_monotonic_time () - run_us) / 1000.0);
+
+  return g_steal_pointer (&self);
+}
+
+/* The consolidation of selection with options: the kept one if the store
+ * has not changed since it was made, else a new one (kept). */
+static Consolidation *
+get_consolidation (KpCtx            *ctx,
+                   const Selection  *selection,
+                   const Options    *options,
+                   GError          **error)
+{
+  g_autofree char *key = consolidation_key (ctx, selection, options);
+  guint64 generation = kp_db_get_generation (ctx->db);
+  Consolidation *found = NULL;
+  Consolidation *made;
+
+  g_mutex_lock (&cache_lock);
+  for (GList *l = cache.head; l != NULL; l = l->next)
+    {
+      Consolidation *kept = l->data;
+
+      if (kept->generation == generation && g_str_equal (kept->key, key))
+        {
+          g_queue_unlink (&cache, l);
+          g_queue_push_head_link (&cache, l);
+          found = g_atomic_rc_box_acquire (kept);
+          break;
+        }
+    }
+  g_mutex_unlock (&cache_lock);
+  if (found != NULL)
+    return found;
+
+  made = consolidate (ctx, selection, options, error);
+  if (made == NULL)
+    return NULL;
+  made->key = g_steal_pointer (&key);
+  made->generation = generation;
+
+  g_mutex_lock (&cache_lock);
+  /* What is kept for an older state of the store is of no use any more. */
+  for (GList *l = cache.head; l != NULL;)
+    {
+      GList *next = l->next;
+      Consolidation *kept = l->data;
+
+      if (kept->generation != generation || g_queue_get_length (&cache) >= CACHE_SIZE)
+        {
+          g_queue_delete_link (&cache, l);
+          consolidation_release (kept);
+        }
+      l = next;
+    }
+  g_queue_push_head (&cache, g_atomic_rc_box_acquire (made));
+  g_mutex_unlock (&cache_lock);
+
+  return made;
+}
+
+/* --- answers --- */
+
+static void
+add_object (JsonBuilder *builder,
+            const char  *name,
+            JsonObject  *object)
+{
+  JsonNode *node = json_node_alloc ();
+
+  json_node_init_object (node, object);
+  json_builder_set_member_name (builder, name);
+  json_builder_add_value (builder, node);
+}
+
+/* The Result of a HIT without consolidated assignments. */
+static JsonObject *
+empty_result (const char *hit_id,
+              gboolean    gold)
+{
+  g_autoptr(JsonObject) result = json_object_new ();
+
+  json_object_set_string_member (result, "ItemId", hit_id);
+  json_object_set_object_member (result, "Answer", json_object_new ());
+  json_object_set_double_member (result, "Confidence", 0.0);
+  json_object_set_double_member (result, "Agreement", 0.0);
+  if (gold)
+    json_object_set_boolean_member (result, "Gold", TRUE);
+  json_object_set_object_member (result, "Elements", json_object_new ());
+  json_object_set_array_member (result, "Assignments", json_array_new ());
+
+  return g_steal_pointer (&result);
+}
+
+static JsonObject *
+find_result (Consolidation *self,
+             const char    *hit_id)
+{
+  guint lo = 0;
+  guint hi = self->results->len;
+
+  while (lo < hi)
+    {
+      guint mid = lo + (hi - lo) / 2;
+      JsonObject *result = g_ptr_array_index (self->results, mid);
+      int cmp = strcmp (result_id (result), hit_id);
+
+      if (cmp == 0)
+        return result;
+      if (cmp < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+
+  return NULL;
+}
+
+/* --- the operations --- */
+
+static gboolean
+op_consolidate_hit (KpCtx        *ctx,
+                    JsonObject   *request,
+                    JsonBuilder  *response,
+                    GError      **error)
+{
+  g_auto(Selection) selection = { NULL, NULL };
+  g_autoptr(Consolidation) consolidation = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(KpRows) rows = NULL;
+  g_autoptr(JsonObject) empty = NULL;
+  const char *hit_id = NULL;
+  JsonObject *result;
+  Options options;
+
+  if (!kp_param_entity_id (ctx, request, "HITId", TRUE, &hit_id, error) ||
+      !parse_options (ctx, request, &options, error))
+    return FALSE;
+
+  rows = kp_db_query (ctx->db, &local_error,
+                      "SELECT requester_annotation FROM hits WHERE id = $1 AND requester_id = $2",
+                      "ss", hit_id, ctx->requester_id);
+  if (rows == NULL)
+    return kp_api_fail_db (ctx, error, local_error);
+  if (kp_rows_get_n_rows (rows) == 0)
+    return _kp_hits_fail_no_hit (ctx, hit_id, error);
+
+  selection.batch_id = batch_of_annotation (kp_rows_get_text (rows, 0, 0));
+  if (selection.batch_id == NULL)
+    {
+      selection.hit_ids = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (selection.hit_ids, g_strdup (hit_id));
+    }
+
+  consolidation = get_consolidation (ctx, &selection, &options, error);
+  if (consolidation == NULL)
+    return FALSE;
+
+  result = find_result (consolidation, hit_id);
+  if (result == NULL)
+    result = empty = empty_result (hit_id, g_hash_table_contains (consolidation->gold, hit_id));
+
+  kp_json_add_string (response, "HITId", hit_id);
+  add_object (response, "Result", result);
+  add_object (response, "Workers", consolidation->workers);
+  return TRUE;
+}
+
+static gboolean
+parse_selection (KpCtx       *ctx,
+                 JsonObject  *request,
+                 Selection   *selection,
+                 GError     **error)
+{
+  const char *batch_id = NULL;
+  JsonArray *hit_ids = NULL;
+
+  if (!kp_param_string (ctx, request, "BatchId", FALSE, 1, BATCH_ID_MAX, &batch_id, error) ||
+      !kp_param_array (ctx, request, "HITIds", FALSE, 1, HIT_IDS_MAX, &hit_ids, error))
+    return FALSE;
+
+  if ((batch_id == NULL) == (hit_ids == NULL))
+    return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                        _("Give either BatchId or HITIds, not both"));
+
+  if (batch_id != NULL)
+    {
+      selection->batch_id = g_strdup (batch_id);
+      return TRUE;
+    }
+
+  selection->hit_ids = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < json_array_get_length (hit_ids); i++)
+    {
+      JsonNode *node = json_array_get_element (hit_ids, i);
+      const char *id = NULL;
+      gsize length = 0;
+
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        {
+          id = json_node_get_string (node);
+          length = strlen (id);
+        }
+      if (id == NULL || length == 0 || length > 64 ||
+          strspn (id, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789") != length)
+        return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                            _("HITIds[%u] must be a HIT id"), i);
+      g_ptr_array_add (selection->hit_ids, g_strdup (id));
+    }
+
+  /* Sorted and unique: the same list in another order is the same
+   * selection. */
+  g_ptr_array_sort (selection->hit_ids, compare_strings);
+  for (guint i = 1; i < selection->hit_ids->len;)
+    {
+      if (g_str_equal (g_ptr_array_index (selection->hit_ids, i - 1),
+                       g_ptr_array_index (selection->hit_ids, i)))
+        g_ptr_array_remove_index (selection->hit_ids, i);
+      else
+        i++;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+op_consolidate_batch (KpCtx        *ctx,
+                      JsonObject   *request,
+                      JsonBuilder  *response,
+                      GError      **error)
+{
+  static const char * const sort_keys[] = { "HITId", "Disagreement", NULL };
+  g_auto(Selection) selection = { NULL, NULL };
+  g_auto(KpHitsPage) page = { 0, };
+  g_autoptr(Consolidation) consolidation = NULL;
+  g_autofree char *next = NULL;
+  const char *sort_by = "HITId";
+  gboolean by_disagreement;
+  guint first = 0;
+  guint n;
+  Options options;
+
+  if (!parse_selection (ctx, request, &selection, error) ||
+      !parse_options (ctx, request, &options, error) ||
+      !kp_param_enum (ctx, request, "SortBy", FALSE, sort_keys, &sort_by, error) ||
+      !kp_page_parse (ctx, request, "ConsolidateBatch", &page, error))
+    return FALSE;
+  if (!json_object_has_member (request, "MaxResults"))
+    page.max_results = CONSOLIDATE_PAGE_MAX;
+  by_disagreement = g_str_equal (sort_by, "Disagreement");
+
+  consolidation = get_consolidation (ctx, &selection, &options, error);
+  if (consolidation == NULL)
+    return FALSE;
+
+  /* Keyset paging: the cursor is the last result's HIT id, or for
+   * Disagreement "agreement|HIT id" (agreement as exact decimal text). */
+  if (page.cursor != NULL)
+    {
+      const char *bar = strchr (page.cursor, '|');
+      const char *after_id = page.cursor;
+      double after_agreement = 0.0;
+
+      if (by_disagreement != (bar != NULL))
+        return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                            _("The NextToken is not valid for this SortBy; use the one from "
+                              "the previous response"));
+      if (bar != NULL)
+        {
+          after_agreement = g_ascii_strtod (page.cursor, NULL);
+          after_id = bar + 1;
+        }
+
+      for (; first < consolidation->results->len; first++)
+        {
+          guint index = by_disagreement ? consolidation->by_disagreement[first] : first;
+          JsonObject *result = g_ptr_array_index (consolidation->results, index);
+          double agreement = consolidation->agreement[index];
+
+          if (by_disagreement && agreement != after_agreement)
+            {
+              if (agreement > after_agreement)
+                break;
+              continue;
+            }
+          if (strcmp (result_id (result), after_id) > 0)
+            break;
+        }
+    }
+
+  n = MIN ((guint)page.max_results, consolidation->results->len - first);
+
+  kp_json_add_int (response, "NumHITs", consolidation->n_hits);
+  json_builder_set_member_name (response, "Results");
+  json_builder_begin_array (response);
+  for (guint i = first; i < first + n; i++)
+    {
+      guint index = by_disagreement ? consolidation->by_disagreement[i] : i;
+      JsonNode *node = json_node_alloc ();
+
+      json_node_init_object (node, g_ptr_array_index (consolidation->results, index));
+      json_builder_add_value (response, node);
+    }
+  json_builder_end_array (response);
+  add_object (response, "Workers", consolidation->workers);
+
+  if (first + n < consolidation->results->len)
+    {
+      guint index = by_disagreement ? consolidation->by_disagreement[first + n - 1] : first + n - 1;
+      JsonObject *last = g_ptr_array_index (consolidation->results, index);
+
+      if (by_disagreement)
+        {
+          char agreement[G_ASCII_DTOSTR_BUF_SIZE];
+
+          next = g_strdup_printf ("%s|%s",
+                                  g_ascii_dtostr (agreement, sizeof agreement,
+                                                  consolidation->agreement[index]),
+                                  result_id (last));
+        }
+      else
+        next = g_strdup (result_id (last));
+    }
+
+  kp_page_finish (ctx, response, "ConsolidateBatch", n, next);
+  return TRUE;
+}
 
 const KpOperation kp_mturk_consolidate_operations[] = {
+  { "ConsolidateHIT", "HITId " COMMON_MEMBERS, op_consolidate_hit },
+  { "ConsolidateBatch",
+    "BatchId HITIds SortBy MaxResults NextToken " COMMON_MEMBERS, op_consolidate_batch },
   { NULL }
 };
