@@ -15,6 +15,7 @@
 
 #include "kp-keymap.h"
 #include "kp-preview-window.h"
+#include "kp-review-window.h"
 #include "kp-window.h"
 #include "kp-worker-window.h"
 
@@ -28,6 +29,9 @@ struct _KpApplication
   char *preview_path;
   char *data_path;
   int   row;
+
+  /* --review: the review desk instead of the annotation window */
+  gboolean review;
 };
 
 G_DEFINE_FINAL_TYPE (KpApplication, kp_application, ADW_TYPE_APPLICATION)
@@ -140,6 +144,13 @@ kp_application_activate (GApplication *app)
       return;
     }
 
+  if (self->review)
+    {
+      self->review = FALSE;
+      g_action_group_activate_action (G_ACTION_GROUP (self), "review", NULL);
+      return;
+    }
+
   window = gtk_application_get_active_window (GTK_APPLICATION (self));
   if (window == NULL)
     window = GTK_WINDOW (create_window (self));
@@ -249,9 +260,32 @@ find_work_action (GSimpleAction *action,
   show_worker_window (user_data);
 }
 
+/* The requester's review desk: one per application. */
+static void
+review_action (GSimpleAction *action,
+               GVariant      *parameter,
+               gpointer       user_data)
+{
+  KpApplication *self = user_data;
+  KpReviewWindow *window;
+
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l; l = l->next)
+    {
+      if (KP_IS_REVIEW_WINDOW (l->data))
+        {
+          gtk_window_present (l->data);
+          return;
+        }
+    }
+
+  window = kp_review_window_new (GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (window));
+}
+
 static const GActionEntry app_actions[] = {
   { "quit", quit_action },
   { "find-work", find_work_action },
+  { "review", review_action },
   { "about", about_action },
 };
 
@@ -409,6 +443,30 @@ kp_application_handle_local_options (GApplication *app,
   self->row = 1;
   g_variant_dict_lookup (options, "row", "i", &self->row);
 
+  if (g_variant_dict_contains (options, "review"))
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (self->preview_path != NULL)
+        {
+          g_printerr ("kempelen: %s\n", _("--review and --preview cannot be used together"));
+          return EXIT_FAILURE;
+        }
+      if (!g_application_register (app, NULL, &error))
+        {
+          g_printerr ("kempelen: %s\n", error->message);
+          return EXIT_FAILURE;
+        }
+      /* Another instance runs: it opens the desk. */
+      if (g_application_get_is_remote (app))
+        {
+          g_action_group_activate_action (G_ACTION_GROUP (app), "review", NULL);
+          return EXIT_SUCCESS;
+        }
+      self->review = TRUE;
+      return -1;
+    }
+
   if (self->preview_path == NULL)
     {
       if (self->data_path != NULL || png != NULL || g_variant_dict_contains (options, "row"))
@@ -484,6 +542,9 @@ kp_application_init (KpApplication *self)
       N_("With --data: the row to show first, counting from 1 (default 1)"), N_("N") },
     { "screenshot", 0, 0, G_OPTION_ARG_FILENAME, NULL,
       N_("With --preview: render the preview to a PNG file and exit"), N_("PNG") },
+    { "review", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Open the review desk: a requester's batches, their HITs by disagreement, and "
+         "approving, rejecting, bonuses and blocks"), NULL },
     { NULL }
   };
 
