@@ -306,12 +306,14 @@ gold_of_policy (const char *policy_json)
 #define STATUSES_CONSOLIDATED(param) \
   "(a.status IN ('Submitted', 'Approved') OR (a.status = 'Rejected' AND " param " <> 0))"
 
-/* The HITs' rows (id, assignment_review_policy) and their answers (hit
- * id, assignment id, worker id, answer XML) of the selection. */
+/* The HITs' rows (id, assignment_review_policy) and their assignments'
+ * (hit id, assignment id, worker id, answer XML or, without
+ * with_answers, NULL) of the selection. */
 static gboolean
 read_selection (KpCtx            *ctx,
                 const Selection  *selection,
                 gboolean          include_rejected,
+                gboolean          with_answers,
                 GPtrArray       **hits_out,      /* of KpRows, 2 columns */
                 GPtrArray       **answers_out,   /* of KpRows, 4 columns */
                 GError          **error)
@@ -319,6 +321,9 @@ read_selection (KpCtx            *ctx,
   g_autoptr(GPtrArray) hits = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_rows_free);
   g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_rows_free);
   g_autoptr(GError) local_error = NULL;
+  const char *answer_column = with_answers ? "a.answer" : "NULL";
+  g_autofree char *batch_sql = NULL;
+  g_autofree char *hit_sql = NULL;
   KpRows *rows;
 
   if (selection->batch_id != NULL)
@@ -338,13 +343,13 @@ read_selection (KpCtx            *ctx,
         return kp_api_fail_db (ctx, error, local_error);
       g_ptr_array_add (hits, rows);
 
-      rows = kp_db_query (ctx->db, &local_error,
-                          "SELECT a.hit_id, a.id, a.worker_id, a.answer "
-                          "FROM assignments a JOIN hits h ON h.id = a.hit_id "
-                          "WHERE h.requester_id = $1 "
-                          "AND substr(h.requester_annotation, 1, CAST($2 AS INTEGER)) = $4 "
-                          "AND " STATUSES_CONSOLIDATED ("$3") " "
-                          "ORDER BY a.hit_id, a.submit_time, a.id",
+      batch_sql = g_strdup_printf ("SELECT a.hit_id, a.id, a.worker_id, %s "
+                                   "FROM assignments a JOIN hits h ON h.id = a.hit_id "
+                                   "WHERE h.requester_id = $1 "
+                                   "AND substr(h.requester_annotation, 1, CAST($2 AS INTEGER)) = $4 "
+                                   "AND " STATUSES_CONSOLIDATED ("$3") " "
+                                   "ORDER BY a.hit_id, a.submit_time, a.id", answer_column);
+      rows = kp_db_query (ctx->db, &local_error, batch_sql,
                           "siIs", ctx->requester_id, length, include_rejected, prefix);
       if (rows == NULL)
         return kp_api_fail_db (ctx, error, local_error);
@@ -352,6 +357,10 @@ read_selection (KpCtx            *ctx,
     }
   else
     {
+      hit_sql = g_strdup_printf ("SELECT a.hit_id, a.id, a.worker_id, %s "
+                                 "FROM assignments a "
+                                 "WHERE a.hit_id = $1 AND " STATUSES_CONSOLIDATED ("$2") " "
+                                 "ORDER BY a.submit_time, a.id", answer_column);
       for (guint i = 0; i < selection->hit_ids->len; i++)
         {
           const char *hit_id = g_ptr_array_index (selection->hit_ids, i);
@@ -367,12 +376,7 @@ read_selection (KpCtx            *ctx,
           if (kp_rows_get_n_rows (rows) == 0)
             return _kp_hits_fail_no_hit (ctx, hit_id, error);
 
-          rows = kp_db_query (ctx->db, &local_error,
-                              "SELECT a.hit_id, a.id, a.worker_id, a.answer "
-                              "FROM assignments a "
-                              "WHERE a.hit_id = $1 AND " STATUSES_CONSOLIDATED ("$2") " "
-                              "ORDER BY a.submit_time, a.id",
-                              "sI", hit_id, include_rejected);
+          rows = kp_db_query (ctx->db, &local_error, hit_sql, "sI", hit_id, include_rejected);
           if (rows == NULL)
             return kp_api_fail_db (ctx, error, local_error);
           g_ptr_array_add (answers, rows);
@@ -384,6 +388,42 @@ read_selection (KpCtx            *ctx,
   return TRUE;
 }
 
+/* What a consolidation depends on besides the answers' text, which never
+ * changes once submitted: the HITs, their gold policies, and which
+ * assignments of which workers are in. Approving an assignment, or any
+ * change elsewhere in the store, leaves it alone. */
+static char *
+selection_fingerprint (GPtrArray *hit_rows,
+                       GPtrArray *answer_rows)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  GPtrArray *lists[] = { hit_rows, answer_rows };
+  guint columns[] = { 2, 3 };
+
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    {
+      for (guint i = 0; i < lists[l]->len; i++)
+        {
+          KpRows *rows = g_ptr_array_index (lists[l], i);
+
+          for (guint r = 0; r < kp_rows_get_n_rows (rows); r++)
+            for (guint c = 0; c < columns[l]; c++)
+              {
+                const char *text = kp_rows_get_text (rows, r, c);
+
+                /* NUL-terminated (NULL as a lone 0x01): unambiguous. */
+                if (text != NULL)
+                  g_checksum_update (checksum, (const guchar *)text, strlen (text) + 1);
+                else
+                  g_checksum_update (checksum, (const guchar *)"\1", 2);
+              }
+        }
+      g_checksum_update (checksum, (const guchar *)"\2", 2);
+    }
+
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
 /* --- the consolidation, kept while the store does not change --- */
 
 /* Reference counted (g_atomic_rc_box): a request keeps the one it uses
@@ -391,7 +431,8 @@ read_selection (KpCtx            *ctx,
 typedef struct
 {
   char       *key;          /* requester, selection and options */
-  guint64     generation;
+  char       *fingerprint;  /* selection_fingerprint () */
+  guint64     generation;   /* of the store it was last found valid in */
   guint       n_hits;       /* HITs in the selection */
   GPtrArray  *results;      /* JsonObject (sealed) of the HITs with consolidated
                              * assignments, by HITId */
@@ -405,6 +446,7 @@ static void
 consolidation_clear (Consolidation *self)
 {
   g_free (self->key);
+  g_free (self->fingerprint);
   g_clear_pointer (&self->results, g_ptr_array_unref);
   g_free (self->by_disagreement);
   g_free (self->agreement);
@@ -512,8 +554,10 @@ consolidate (KpCtx            *ctx,
   gint64 start_us = g_get_monotonic_time ();
   gint64 read_us, parsed_us, run_us;
 
-  if (!read_selection (ctx, selection, options->include_rejected, &hit_rows, &answer_rows, error))
+  if (!read_selection (ctx, selection, options->include_rejected, TRUE,
+                       &hit_rows, &answer_rows, error))
     return NULL;
+  self->fingerprint = selection_fingerprint (hit_rows, answer_rows);
   read_us = g_get_monotonic_time ();
 
   kp_consolidate_options_init (&consolidate_options);
@@ -630,25 +674,18 @@ consolidate (KpCtx            *ctx,
   return g_steal_pointer (&self);
 }
 
-/* The consolidation of selection with options: the kept one if the store
- * has not changed since it was made, else a new one (kept). */
+/* The kept consolidation of key, acquired, or NULL. */
 static Consolidation *
-get_consolidation (KpCtx            *ctx,
-                   const Selection  *selection,
-                   const Options    *options,
-                   GError          **error)
+find_kept (const char *key)
 {
-  g_autofree char *key = consolidation_key (ctx, selection, options);
-  guint64 generation = kp_db_get_generation (ctx->db);
   Consolidation *found = NULL;
-  Consolidation *made;
 
   g_mutex_lock (&cache_lock);
   for (GList *l = cache.head; l != NULL; l = l->next)
     {
       Consolidation *kept = l->data;
 
-      if (kept->generation == generation && g_str_equal (kept->key, key))
+      if (g_str_equal (kept->key, key))
         {
           g_queue_unlink (&cache, l);
           g_queue_push_head_link (&cache, l);
@@ -657,31 +694,74 @@ get_consolidation (KpCtx            *ctx,
         }
     }
   g_mutex_unlock (&cache_lock);
-  if (found != NULL)
-    return found;
+
+  return found;
+}
+
+static void
+keep (Consolidation *made)
+{
+  g_mutex_lock (&cache_lock);
+  for (GList *l = cache.head; l != NULL; l = l->next)
+    {
+      Consolidation *kept = l->data;
+
+      if (g_str_equal (kept->key, made->key))
+        {
+          g_queue_delete_link (&cache, l);
+          consolidation_release (kept);
+          break;
+        }
+    }
+  while (g_queue_get_length (&cache) >= CACHE_SIZE)
+    consolidation_release (g_queue_pop_tail (&cache));
+  g_queue_push_head (&cache, g_atomic_rc_box_acquire (made));
+  g_mutex_unlock (&cache_lock);
+}
+
+/* The consolidation of selection with options: the kept one if the store
+ * has not changed since, or if what changed leaves the selection's
+ * fingerprint alone (an approval, another batch's answers); else a new
+ * one, kept. */
+static Consolidation *
+get_consolidation (KpCtx            *ctx,
+                   const Selection  *selection,
+                   const Options    *options,
+                   GError          **error)
+{
+  g_autofree char *key = consolidation_key (ctx, selection, options);
+  guint64 generation = kp_db_get_generation (ctx->db);
+  g_autoptr(Consolidation) kept = find_kept (key);
+  Consolidation *made;
+
+  if (kept != NULL && kept->generation == generation)
+    return g_steal_pointer (&kept);
+
+  if (kept != NULL)
+    {
+      g_autoptr(GPtrArray) hit_rows = NULL;
+      g_autoptr(GPtrArray) answer_rows = NULL;
+      g_autofree char *fingerprint = NULL;
+
+      if (!read_selection (ctx, selection, options->include_rejected, FALSE,
+                           &hit_rows, &answer_rows, error))
+        return NULL;
+      fingerprint = selection_fingerprint (hit_rows, answer_rows);
+      if (g_str_equal (fingerprint, kept->fingerprint))
+        {
+          g_mutex_lock (&cache_lock);
+          kept->generation = generation;
+          g_mutex_unlock (&cache_lock);
+          return g_steal_pointer (&kept);
+        }
+    }
 
   made = consolidate (ctx, selection, options, error);
   if (made == NULL)
     return NULL;
   made->key = g_steal_pointer (&key);
   made->generation = generation;
-
-  g_mutex_lock (&cache_lock);
-  /* What is kept for an older state of the store is of no use any more. */
-  for (GList *l = cache.head; l != NULL;)
-    {
-      GList *next = l->next;
-      Consolidation *kept = l->data;
-
-      if (kept->generation != generation || g_queue_get_length (&cache) >= CACHE_SIZE)
-        {
-          g_queue_delete_link (&cache, l);
-          consolidation_release (kept);
-        }
-      l = next;
-    }
-  g_queue_push_head (&cache, g_atomic_rc_box_acquire (made));
-  g_mutex_unlock (&cache_lock);
+  keep (made);
 
   return made;
 }

@@ -9,6 +9,9 @@ Prints BENCH lines:
                                    whole batch read, parsed and consolidated
   consolidate_batch_10k_page_ms    a later page (the consolidation is kept
                                    while the store does not change)
+  consolidate_batch_10k_after_approval_ms
+                                   the first page again after an approval:
+                                   the store changed, the selection did not
   consolidate_batch_10k_stall_ms   the longest a GetAccountBalance sent from
                                    another connection waited while the first
                                    page was computed (the server runs
@@ -175,6 +178,13 @@ def main():
                              {"BatchId": "big", "SortBy": "Disagreement",
                               "NextToken": first["NextToken"]})
         bench("consolidate_batch_10k_page_ms", (time.monotonic() - start) * 1000, "ms")
+
+        # An approval changes the store but not what is consolidated: the
+        # kept consolidation is found valid by its fingerprint.
+        signed_call(server, requester, "ApproveAssignment", {"AssignmentId": assignments[0][0]})
+        start = time.monotonic()
+        signed_call(server, requester, "ConsolidateBatch", {"BatchId": "big", "SortBy": "Disagreement"})
+        bench("consolidate_batch_10k_after_approval_ms", (time.monotonic() - start) * 1000, "ms")
 
         agreement = [r["Agreement"] for r in first["Results"] + second["Results"]]
         assert agreement == sorted(agreement)
