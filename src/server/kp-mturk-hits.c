@@ -628,6 +628,10 @@ kp_hits_run_jobs (KpCtx    *ctx,
       if (!expire_hit (ctx, kp_rows_get_text (expired, r, 0),
                        kp_rows_get_text (expired, r, 1), error))
         return FALSE;
+      /* A HIT policy runs when the HIT becomes Reviewable, by expiry too
+       * (not when the requester expires it: that is their decision). */
+      if (!kp_review_policy_hit_reviewable (ctx, kp_rows_get_text (expired, r, 0), error))
+        return FALSE;
       changes++;
     }
 

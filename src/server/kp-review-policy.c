@@ -1281,7 +1281,6 @@ kp_review_policy_submitted (KpCtx        *ctx,
   g_autoptr(GError) local_error = NULL;
   g_autoptr(KpRows) rows = NULL;
   g_autoptr(JsonObject) assignment_policy = NULL;
-  g_autoptr(JsonObject) hit_policy = NULL;
   const char *hit_id;
   const char *requester_id;
 
@@ -1303,7 +1302,6 @@ kp_review_policy_submitted (KpCtx        *ctx,
   hit_id = kp_rows_get_text (rows, 0, 0);
   requester_id = kp_rows_get_text (rows, 0, 3);
   assignment_policy = parse_stored_policy (kp_rows_get_text (rows, 0, 4));
-  hit_policy = parse_stored_policy (kp_rows_get_text (rows, 0, 5));
 
   if (assignment_policy != NULL &&
       !score_known_answers (ctx, hit_id, requester_id, assignment_id,
@@ -1311,21 +1309,38 @@ kp_review_policy_submitted (KpCtx        *ctx,
                             assignment_policy, error))
     return FALSE;
 
-  if (hit_policy != NULL)
-    {
-      g_autoptr(KpRows) hit = NULL;
-
-      hit = kp_db_query (ctx->db, &local_error, "SELECT status FROM hits WHERE id = $1",
-                         "s", hit_id);
-      if (hit == NULL)
-        return kp_api_fail_db (ctx, error, local_error);
-      if (kp_rows_get_n_rows (hit) > 0 &&
-          g_str_equal (kp_rows_get_text (hit, 0, 0), "Reviewable") &&
-          !evaluate_plurality (ctx, hit_id, requester_id, hit_policy, error))
-        return FALSE;
-    }
+  if (!kp_rows_is_null (rows, 0, 5))
+    return kp_review_policy_hit_reviewable (ctx, hit_id, error);
 
   return TRUE;
+}
+
+gboolean
+kp_review_policy_hit_reviewable (KpCtx        *ctx,
+                                 const char   *hit_id,
+                                 GError      **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(KpRows) hit = NULL;
+  g_autoptr(JsonObject) policy = NULL;
+
+  g_return_val_if_fail (ctx != NULL, FALSE);
+  g_return_val_if_fail (hit_id != NULL, FALSE);
+
+  hit = kp_db_query (ctx->db, &local_error,
+                     "SELECT requester_id, hit_review_policy FROM hits "
+                     "WHERE id = $1 AND status = 'Reviewable' AND hit_review_policy IS NOT NULL",
+                     "s", hit_id);
+  if (hit == NULL)
+    return kp_api_fail_db (ctx, error, local_error);
+  if (kp_rows_get_n_rows (hit) == 0)
+    return TRUE;
+
+  policy = parse_stored_policy (kp_rows_get_text (hit, 0, 1));
+  if (policy == NULL)
+    return TRUE;
+
+  return evaluate_plurality (ctx, hit_id, kp_rows_get_text (hit, 0, 0), policy, error);
 }
 
 gboolean

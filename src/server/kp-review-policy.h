@@ -43,6 +43,13 @@ gboolean kp_review_policy_submitted  (KpCtx        *ctx,
                                       const char   *assignment_id,
                                       GError      **error);
 
+/* Runs the HIT policy (SimplePlurality) of hit_id if it has one and is
+ * Reviewable now: at the submission that made it so, or when it expired
+ * (kp_hits_run_jobs()). */
+gboolean kp_review_policy_hit_reviewable (KpCtx       *ctx,
+                                          const char  *hit_id,
+                                          GError     **error);
+
 /* A worker accepts a HIT of a type with these requirements: grants each
  * required AutoGranted qualification type (Active, without a test) the
  * worker has never held (no row at all) at its AutoGrantedValue. A

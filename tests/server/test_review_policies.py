@@ -60,12 +60,13 @@ def plurality_policy(*parameters):
                            param("QuestionAgreementThreshold", 50), *parameters]}
 
 
-class ReviewPoliciesTestCase(KpTestCase):
+class PolicyTestCase(KpTestCase):
+    """Helpers; the tests are in the subclasses."""
 
     def crowd_hit(self, max_assignments=1, title="Find the car", **params):
-        params = dict(MaxAssignments=max_assignments, LifetimeInSeconds=3600,
-                      AssignmentDurationInSeconds=600, Reward="0.05", Title=title,
-                      Description="Classify and draw a box", Question=CROWD_HTML, **params)
+        params = dict(dict(MaxAssignments=max_assignments, LifetimeInSeconds=3600,
+                           AssignmentDurationInSeconds=600, Reward="0.05", Title=title,
+                           Description="Classify and draw a box", Question=CROWD_HTML), **params)
         return self.mturk.create_hit(**params)["HIT"]
 
     def worker(self):
@@ -118,6 +119,10 @@ class ReviewPoliciesTestCase(KpTestCase):
     def score(self, type_id, worker):
         return self.mturk.get_qualification_score(QualificationTypeId=type_id,
                                                   WorkerId=worker.worker_id)["Qualification"]
+
+
+
+class ReviewPoliciesTestCase(PolicyTestCase):
 
     # --- ScoreMyKnownAnswers ---
 
@@ -448,6 +453,43 @@ class ReviewPoliciesTestCase(KpTestCase):
             views.append(shape(worker.assignment(accepted["assignment_id"])))
         self.assertEqual(views[0], views[2])
         self.assertEqual(views[1], views[3])
+
+
+
+class PolicyAtExpiryTestCase(PolicyTestCase):
+    """SimplePlurality also runs when the HIT becomes Reviewable because its
+    lifetime ended, on the background jobs' clock."""
+
+    FAKE_TIME = True
+
+    def test_plurality_at_expiry(self):
+        policy = plurality_policy(param("ApproveIfWorkerAgreementScoreIsAtLeast", 100),
+                                  param("ExtendIfHITAgreementScoreIsLessThan", 100),
+                                  param("ExtendMaximumAssignments", 4),
+                                  param("ExtendMinimumTimeInSeconds", 3600))
+        agreed = self.crowd_hit(3, title="Expiring", LifetimeInSeconds=60,
+                                HITReviewPolicy=policy)["HITId"]
+        split = self.crowd_hit(3, title="Expiring split", LifetimeInSeconds=60,
+                               HITReviewPolicy=policy)["HITId"]
+        a = self.work(self.worker(), agreed, "Cat")
+        b = self.work(self.worker(), agreed, "Cat")
+        self.work(self.worker(), split, "Cat")
+        self.work(self.worker(), split, "Dog")
+        self.assertEqual(self.report(agreed)["HIT"], (set(), []))
+
+        self.server.advance(90)
+        self.server.wait_for_jobs()
+        results, actions = self.report(agreed)["HIT"]
+        self.assertIn((agreed, "category", "PluralityLevel", "100"), results)
+        self.assertEqual(actions, sorted([("approve", a, "Succeeded", "Approved"),
+                                          ("approve", b, "Succeeded", "Approved")]))
+        self.assertEqual(self.mturk.get_hit(HITId=agreed)["HIT"]["HITStatus"], "Reviewable")
+
+        # No agreement: one more assignment, and an hour to do it in.
+        self.assertEqual(self.report(split)["HIT"][1],
+                         [("extend", split, "Succeeded", "Extended to 4 assignments")])
+        extended = self.mturk.get_hit(HITId=split)["HIT"]
+        self.assertEqual((extended["MaxAssignments"], extended["HITStatus"]), (4, "Assignable"))
 
 
 if __name__ == "__main__":
