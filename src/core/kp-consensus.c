@@ -32,18 +32,6 @@
 
 G_DEFINE_QUARK (kp-consolidate-error-quark, kp_consolidate_error)
 
-/* Known labels (gold items): not yet declared in kp-consolidate.h, which
- * another engineer owns; declared here so that the function builds
- * without warnings until the header declares it.
- *
- * Fixes item's true class to klass (G_MAXUINT: unknown again). Every
- * method then reports klass for the item with confidence 1, and
- * Dawid–Skene clamps the item's posterior to klass in every E-step, so
- * that the workers' answers on it teach the model their confusions. */
-void kp_votes_set_known (KpVotes *votes,
-                         guint    item,
-                         guint    klass);
-
 #define NO_CLASS G_MAXUINT32
 
 /* Below this many votes, one thread does the work: starting threads

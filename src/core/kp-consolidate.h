@@ -90,6 +90,12 @@ void        kp_votes_add                (KpVotes       *votes,
                                          guint          item,
                                          guint          worker,
                                          guint          klass);
+/* Fixes the true class of a gold item: every method reports it with
+ * confidence 1, and Dawid–Skene holds the item's posterior on it in every
+ * step, so gold items teach each worker's confusion. G_MAXUINT unsets. */
+void        kp_votes_set_known          (KpVotes       *votes,
+                                         guint          item,
+                                         guint          klass);
 guint       kp_votes_get_n_items        (const KpVotes *votes);
 guint       kp_votes_get_n_workers      (const KpVotes *votes);
 guint       kp_votes_get_n_classes      (const KpVotes *votes);

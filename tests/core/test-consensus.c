@@ -10,11 +10,6 @@
 
 #include "kp-core.h"
 
-/* Not yet in kp-consolidate.h (see kp-consensus.c). */
-void kp_votes_set_known (KpVotes *votes,
-                         guint    item,
-                         guint    klass);
-
 /* ------------------------------------------------------------------ */
 /* Hand-made cases                                                    */
 /* ------------------------------------------------------------------ */
