@@ -249,7 +249,7 @@ typedef enum
 typedef struct
 {
   ValueKind    kind;
-  KpShapeKind  shape_kind;
+  KpConsShapeKind  shape_kind;
   const char  *wrapper;     /* the member the shapes were wrapped in, or NULL */
   JsonNode    *inner;       /* the value, unwrapped */
   double       number;
@@ -279,7 +279,7 @@ static gboolean
 classify_shapes (JsonNode  *node,
                  ValueInfo *info)
 {
-  for (KpShapeKind k = 0; k < KP_N_SHAPE_KINDS; k++)
+  for (KpConsShapeKind k = 0; k < KP_N_CONS_SHAPE_KINDS; k++)
     {
       JsonNode *array = object_member (node, _kp_shape_kind_member (k));
 
@@ -480,7 +480,7 @@ typedef struct
 {
   char        *name;
   ElementType  type;
-  KpShapeKind  shape_kind;
+  KpConsShapeKind  shape_kind;
   char        *wrapper;          /* shapes: the wrapping member, or NULL */
   gboolean     as_array;         /* classification / multi-label answered as arrays */
   gboolean     number_as_text;   /* numbers answered as strings */
@@ -697,7 +697,7 @@ typedef enum
   GROUP_MULTI_LABEL,
   GROUP_CHECKBOXES,
   GROUP_SHAPES,          /* + shape kind */
-  N_GROUPS = GROUP_SHAPES + KP_N_SHAPE_KINDS,
+  N_GROUPS = GROUP_SHAPES + KP_N_CONS_SHAPE_KINDS,
 } Group;
 
 static Element *
@@ -1137,15 +1137,15 @@ consolidate_shapes (KpConsolidator *self,
 
   json_builder_set_member_name (details, "Method");
   json_builder_add_string_value (details,
-                                 element->shape_kind == KP_SHAPE_KEYPOINT ||
-                                 element->shape_kind == KP_SHAPE_LINE ||
-                                 element->shape_kind == KP_SHAPE_POLYLINE
+                                 element->shape_kind == KP_CONS_SHAPE_KEYPOINT ||
+                                 element->shape_kind == KP_CONS_SHAPE_LINE ||
+                                 element->shape_kind == KP_CONS_SHAPE_POLYLINE
                                  ? "distance-clustering" : "iou-clustering");
 
   r->confidence = 1;
   for (guint c = 0; c < clusters->len; c++)
     {
-      KpShapeCluster *cluster = g_ptr_array_index (clusters, c);
+      KpConsShapeCluster *cluster = g_ptr_array_index (clusters, c);
 
       if (cluster->kept)
         {
@@ -1163,7 +1163,7 @@ consolidate_shapes (KpConsolidator *self,
   json_builder_begin_array (details);
   for (guint c = 0; c < clusters->len; c++)
     {
-      KpShapeCluster *cluster = g_ptr_array_index (clusters, c);
+      KpConsShapeCluster *cluster = g_ptr_array_index (clusters, c);
       g_autoptr(JsonBuilder) ob = json_builder_new_immutable ();
       g_autoptr(JsonNode) object = NULL;
       g_autoptr(GPtrArray) names = NULL;
@@ -1220,7 +1220,7 @@ consolidate_shapes (KpConsolidator *self,
 
   /* The crowd element's own shape, members in alphabetical order. */
   json_builder_begin_object (builder);
-  if (image_properties != NULL && element->shape_kind <= KP_SHAPE_POLYLINE)
+  if (image_properties != NULL && element->shape_kind <= KP_CONS_SHAPE_POLYLINE)
     {
       json_builder_set_member_name (builder, "inputImageProperties");
       json_builder_add_value (builder, json_node_copy (image_properties));
@@ -1995,7 +1995,7 @@ kp_answer_value_parse (const char *text)
 
 static GPtrArray *
 parse_value_shapes (JsonNode    *node,
-                    KpShapeKind *kind)
+                    KpConsShapeKind *kind)
 {
   ValueInfo info;
 
@@ -2092,7 +2092,7 @@ score_element (JsonNode                   *answer,
 
     case VALUE_SHAPES:
       {
-        KpShapeKind kk = ki.shape_kind, ak = KP_N_SHAPE_KINDS;
+        KpConsShapeKind kk = ki.shape_kind, ak = KP_N_CONS_SHAPE_KINDS;
         g_autoptr(GPtrArray) ks = parse_value_shapes (known, &kk);
         g_autoptr(GPtrArray) as = parse_value_shapes (answer, &ak);
 

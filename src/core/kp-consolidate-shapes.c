@@ -67,32 +67,32 @@ static const char * const kind_types[] = {
   "boxes", "polygons", "keypoints", "lines", "polylines", "segments", "tracks",
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (kind_members) == KP_N_SHAPE_KINDS);
-G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == KP_N_SHAPE_KINDS);
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_members) == KP_N_CONS_SHAPE_KINDS);
+G_STATIC_ASSERT (G_N_ELEMENTS (kind_types) == KP_N_CONS_SHAPE_KINDS);
 
 const char *
-_kp_shape_kind_member (KpShapeKind kind)
+_kp_shape_kind_member (KpConsShapeKind kind)
 {
-  g_return_val_if_fail (kind < KP_N_SHAPE_KINDS, NULL);
+  g_return_val_if_fail (kind < KP_N_CONS_SHAPE_KINDS, NULL);
 
   return kind_members[kind];
 }
 
 const char *
-_kp_shape_kind_type (KpShapeKind kind)
+_kp_shape_kind_type (KpConsShapeKind kind)
 {
-  g_return_val_if_fail (kind < KP_N_SHAPE_KINDS, NULL);
+  g_return_val_if_fail (kind < KP_N_CONS_SHAPE_KINDS, NULL);
 
   return kind_types[kind];
 }
 
 /* Shapes */
 
-KpShape *
-_kp_shape_new (KpShapeKind  kind,
+KpConsShape *
+_kp_shape_new (KpConsShapeKind  kind,
                const char  *label)
 {
-  KpShape *shape = g_new0 (KpShape, 1);
+  KpConsShape *shape = g_new0 (KpConsShape, 1);
 
   shape->kind = kind;
   shape->label = g_strdup (label != NULL ? label : "");
@@ -101,7 +101,7 @@ _kp_shape_new (KpShapeKind  kind,
 }
 
 void
-_kp_shape_free (KpShape *shape)
+_kp_shape_free (KpConsShape *shape)
 {
   if (shape == NULL)
     return;
@@ -111,8 +111,6 @@ _kp_shape_free (KpShape *shape)
   g_free (shape->frames);
   g_free (shape);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpShape, _kp_shape_free)
 
 static gboolean
 member_number (JsonObject *object,
@@ -137,7 +135,7 @@ member_number (JsonObject *object,
 }
 
 static gboolean
-parse_points (KpShape    *shape,
+parse_points (KpConsShape    *shape,
               JsonObject *object,
               guint       min,
               guint       max)
@@ -179,7 +177,7 @@ compare_frames (gconstpointer a,
 }
 
 static gboolean
-parse_frames (KpShape    *shape,
+parse_frames (KpConsShape    *shape,
               JsonObject *object)
 {
   JsonNode *node = json_object_get_member (object, "frames");
@@ -229,11 +227,11 @@ parse_frames (KpShape    *shape,
   return TRUE;
 }
 
-static KpShape *
-parse_shape (KpShapeKind  kind,
+static KpConsShape *
+parse_shape (KpConsShapeKind  kind,
              JsonNode    *node)
 {
-  g_autoptr(KpShape) shape = NULL;
+  g_autoptr(KpConsShape) shape = NULL;
   JsonObject *object;
   JsonNode *label_node;
   const char *label = NULL;
@@ -256,7 +254,7 @@ parse_shape (KpShapeKind  kind,
 
   switch (kind)
     {
-    case KP_SHAPE_BOX:
+    case KP_CONS_SHAPE_BOX:
       ok = member_number (object, "left", &shape->v[0]) &&
            member_number (object, "top", &shape->v[1]) &&
            member_number (object, "width", &shape->v[2]) &&
@@ -264,33 +262,33 @@ parse_shape (KpShapeKind  kind,
            shape->v[2] > 0 && shape->v[3] > 0;
       break;
 
-    case KP_SHAPE_KEYPOINT:
+    case KP_CONS_SHAPE_KEYPOINT:
       ok = member_number (object, "x", &shape->v[0]) && member_number (object, "y", &shape->v[1]);
       break;
 
-    case KP_SHAPE_POLYGON:
+    case KP_CONS_SHAPE_POLYGON:
       ok = parse_points (shape, object, 3, 0);
       break;
 
-    case KP_SHAPE_LINE:
+    case KP_CONS_SHAPE_LINE:
       ok = parse_points (shape, object, 2, 2);
       break;
 
-    case KP_SHAPE_POLYLINE:
+    case KP_CONS_SHAPE_POLYLINE:
       ok = parse_points (shape, object, 2, 0);
       break;
 
-    case KP_SHAPE_SEGMENT:
+    case KP_CONS_SHAPE_SEGMENT:
       ok = member_number (object, "startTime", &shape->v[0]) &&
            member_number (object, "endTime", &shape->v[1]) &&
            shape->v[1] > shape->v[0];
       break;
 
-    case KP_SHAPE_TRACK:
+    case KP_CONS_SHAPE_TRACK:
       ok = parse_frames (shape, object);
       break;
 
-    case KP_N_SHAPE_KINDS:
+    case KP_N_CONS_SHAPE_KINDS:
     default:
       g_assert_not_reached ();
     }
@@ -299,18 +297,18 @@ parse_shape (KpShapeKind  kind,
 }
 
 GPtrArray *
-_kp_shapes_parse (KpShapeKind  kind,
+_kp_shapes_parse (KpConsShapeKind  kind,
                   JsonArray   *array,
                   GError     **error)
 {
   g_autoptr(GPtrArray) shapes = g_ptr_array_new_with_free_func ((GDestroyNotify)_kp_shape_free);
 
-  g_return_val_if_fail (kind < KP_N_SHAPE_KINDS, NULL);
+  g_return_val_if_fail (kind < KP_N_CONS_SHAPE_KINDS, NULL);
   g_return_val_if_fail (array != NULL, NULL);
 
   for (guint i = 0; i < json_array_get_length (array); i++)
     {
-      KpShape *shape = parse_shape (kind, json_array_get_element (array, i));
+      KpConsShape *shape = parse_shape (kind, json_array_get_element (array, i));
 
       if (shape == NULL)
         {
@@ -335,7 +333,7 @@ build_int (JsonBuilder *builder,
 
 static void
 build_label (JsonBuilder   *builder,
-             const KpShape *shape)
+             const KpConsShape *shape)
 {
   json_builder_set_member_name (builder, "label");
   json_builder_add_string_value (builder, shape->label);
@@ -345,7 +343,7 @@ build_label (JsonBuilder   *builder,
  * writes them. */
 void
 _kp_shape_build (JsonBuilder   *builder,
-                 const KpShape *shape)
+                 const KpConsShape *shape)
 {
   g_return_if_fail (builder != NULL);
   g_return_if_fail (shape != NULL);
@@ -353,7 +351,7 @@ _kp_shape_build (JsonBuilder   *builder,
   json_builder_begin_object (builder);
   switch (shape->kind)
     {
-    case KP_SHAPE_BOX:
+    case KP_CONS_SHAPE_BOX:
       build_int (builder, "height", shape->v[3]);
       build_label (builder, shape);
       build_int (builder, "left", shape->v[0]);
@@ -361,15 +359,15 @@ _kp_shape_build (JsonBuilder   *builder,
       build_int (builder, "width", shape->v[2]);
       break;
 
-    case KP_SHAPE_KEYPOINT:
+    case KP_CONS_SHAPE_KEYPOINT:
       build_label (builder, shape);
       build_int (builder, "x", shape->v[0]);
       build_int (builder, "y", shape->v[1]);
       break;
 
-    case KP_SHAPE_POLYGON:
-    case KP_SHAPE_LINE:
-    case KP_SHAPE_POLYLINE:
+    case KP_CONS_SHAPE_POLYGON:
+    case KP_CONS_SHAPE_LINE:
+    case KP_CONS_SHAPE_POLYLINE:
       build_label (builder, shape);
       json_builder_set_member_name (builder, "vertices");
       json_builder_begin_array (builder);
@@ -383,7 +381,7 @@ _kp_shape_build (JsonBuilder   *builder,
       json_builder_end_array (builder);
       break;
 
-    case KP_SHAPE_SEGMENT:
+    case KP_CONS_SHAPE_SEGMENT:
       json_builder_set_member_name (builder, "endTime");
       json_builder_add_double_value (builder, shape->v[1]);
       build_label (builder, shape);
@@ -391,7 +389,7 @@ _kp_shape_build (JsonBuilder   *builder,
       json_builder_add_double_value (builder, shape->v[0]);
       break;
 
-    case KP_SHAPE_TRACK:
+    case KP_CONS_SHAPE_TRACK:
       json_builder_set_member_name (builder, "frames");
       json_builder_begin_array (builder);
       for (guint i = 0; i < shape->n_frames; i++)
@@ -412,7 +410,7 @@ _kp_shape_build (JsonBuilder   *builder,
       build_label (builder, shape);
       break;
 
-    case KP_N_SHAPE_KINDS:
+    case KP_N_CONS_SHAPE_KINDS:
     default:
       g_assert_not_reached ();
     }
@@ -468,7 +466,7 @@ compare_doubles (gconstpointer a,
 /* The x where the scanline y crosses the polygon's edges, sorted; pairs
  * of them bound the inside (even-odd). Returns how many. */
 static guint
-scanline_crossings (const KpShape *shape,
+scanline_crossings (const KpConsShape *shape,
                     double         y,
                     double        *xs)
 {
@@ -526,7 +524,7 @@ intervals_intersection (const double *a,
 }
 
 static void
-points_bounds (const KpShape *shape,
+points_bounds (const KpConsShape *shape,
                double        *x0,
                double        *y0,
                double        *x1,
@@ -544,8 +542,8 @@ points_bounds (const KpShape *shape,
 }
 
 static double
-polygon_iou (const KpShape *a,
-             const KpShape *b)
+polygon_iou (const KpConsShape *a,
+             const KpConsShape *b)
 {
   g_autofree double *xa = g_new (double, a->n_points + 1);
   g_autofree double *xb = g_new (double, b->n_points + 1);
@@ -577,7 +575,7 @@ polygon_iou (const KpShape *a,
 
 /* LINE_SAMPLES points evenly spaced along the polyline by arc length. */
 static void
-resample_polyline (const KpShape *shape,
+resample_polyline (const KpConsShape *shape,
                    KpPoint       *out)
 {
   double total = 0, walked = 0;
@@ -612,8 +610,8 @@ resample_polyline (const KpShape *shape,
 }
 
 static double
-line_distance (const KpShape *a,
-               const KpShape *b,
+line_distance (const KpConsShape *a,
+               const KpConsShape *b,
                gboolean      *reversed)
 {
   KpPoint pa[LINE_SAMPLES], pb[LINE_SAMPLES];
@@ -637,7 +635,7 @@ line_distance (const KpShape *a,
 /* The box of a track at frame, interpolated between listed frames;
  * FALSE outside its first and last frames. */
 static gboolean
-track_box_at (const KpShape *track,
+track_box_at (const KpConsShape *track,
               double         frame,
               double        *box)
 {
@@ -673,8 +671,8 @@ track_box_at (const KpShape *track,
 }
 
 static double
-track_iou (const KpShape *a,
-           const KpShape *b)
+track_iou (const KpConsShape *a,
+           const KpConsShape *b)
 {
   double first = MAX (a->frames[0], b->frames[0]);
   double last = MIN (a->frames[5 * (a->n_frames - 1)], b->frames[5 * (b->n_frames - 1)]);
@@ -701,18 +699,18 @@ track_iou (const KpShape *a,
 }
 
 double
-_kp_shape_similarity (const KpShape              *a,
-                      const KpShape              *b,
+_kp_shape_similarity (const KpConsShape              *a,
+                      const KpConsShape              *b,
                       const KpConsolidateOptions *options)
 {
   g_assert (a->kind == b->kind);
 
   switch (a->kind)
     {
-    case KP_SHAPE_BOX:
+    case KP_CONS_SHAPE_BOX:
       return rect_iou (a->v[0], a->v[1], a->v[2], a->v[3], b->v[0], b->v[1], b->v[2], b->v[3]);
 
-    case KP_SHAPE_KEYPOINT:
+    case KP_CONS_SHAPE_KEYPOINT:
       {
         double d = hypot (a->v[0] - b->v[0], a->v[1] - b->v[1]);
         double limit = options->keypoint_distance > 0 ? options->keypoint_distance : 10;
@@ -720,18 +718,18 @@ _kp_shape_similarity (const KpShape              *a,
         return MAX (0, 1 - d / limit);
       }
 
-    case KP_SHAPE_POLYGON:
+    case KP_CONS_SHAPE_POLYGON:
       return polygon_iou (a, b);
 
-    case KP_SHAPE_LINE:
-    case KP_SHAPE_POLYLINE:
+    case KP_CONS_SHAPE_LINE:
+    case KP_CONS_SHAPE_POLYLINE:
       {
         double limit = options->keypoint_distance > 0 ? options->keypoint_distance : 10;
 
         return 1 / (1 + line_distance (a, b, NULL) / limit);
       }
 
-    case KP_SHAPE_SEGMENT:
+    case KP_CONS_SHAPE_SEGMENT:
       {
         double inter = MIN (a->v[1], b->v[1]) - MAX (a->v[0], b->v[0]);
         double uni = MAX (a->v[1], b->v[1]) - MIN (a->v[0], b->v[0]);
@@ -739,10 +737,10 @@ _kp_shape_similarity (const KpShape              *a,
         return inter > 0 && uni > 0 ? CLAMP (inter / uni, 0, 1) : 0;
       }
 
-    case KP_SHAPE_TRACK:
+    case KP_CONS_SHAPE_TRACK:
       return track_iou (a, b);
 
-    case KP_N_SHAPE_KINDS:
+    case KP_N_CONS_SHAPE_KINDS:
     default:
       g_assert_not_reached ();
     }
@@ -751,12 +749,12 @@ _kp_shape_similarity (const KpShape              *a,
 }
 
 double
-_kp_shape_threshold (KpShapeKind                 kind,
+_kp_shape_threshold (KpConsShapeKind                 kind,
                      const KpConsolidateOptions *options)
 {
   /* Keypoints match when closer than keypoint_distance: any similarity
    * above 0. */
-  if (kind == KP_SHAPE_KEYPOINT)
+  if (kind == KP_CONS_SHAPE_KEYPOINT)
     return 1e-9;
 
   if (!(options->iou_threshold > 0))
@@ -949,7 +947,7 @@ typedef struct
 } Member;
 
 void
-_kp_shape_cluster_free (KpShapeCluster *cluster)
+_kp_shape_cluster_free (KpConsShapeCluster *cluster)
 {
   if (cluster == NULL)
     return;
@@ -959,39 +957,39 @@ _kp_shape_cluster_free (KpShapeCluster *cluster)
   g_free (cluster);
 }
 
-static const KpShape *
+static const KpConsShape *
 member_shape (GPtrArray * const *workers,
               const Member      *m)
 {
   return g_ptr_array_index (workers[m->worker], m->index);
 }
 
-static KpShape *
+static KpConsShape *
 merge_members (GPtrArray * const          *workers,
                GArray                     *members,
-               KpShapeKind                 kind,
+               KpConsShapeKind                 kind,
                const KpConsolidateOptions *options)
 {
-  const KpShape *first = member_shape (workers, &g_array_index (members, Member, 0));
-  KpShape *merged = _kp_shape_new (kind, first->label);
+  const KpConsShape *first = member_shape (workers, &g_array_index (members, Member, 0));
+  KpConsShape *merged = _kp_shape_new (kind, first->label);
   guint n = members->len;
 
   switch (kind)
     {
-    case KP_SHAPE_BOX:
-    case KP_SHAPE_KEYPOINT:
-    case KP_SHAPE_SEGMENT:
+    case KP_CONS_SHAPE_BOX:
+    case KP_CONS_SHAPE_KEYPOINT:
+    case KP_CONS_SHAPE_SEGMENT:
       for (guint i = 0; i < n; i++)
         for (guint k = 0; k < 4; k++)
           merged->v[k] += member_shape (workers, &g_array_index (members, Member, i))->v[k] / n;
       break;
 
-    case KP_SHAPE_LINE:
+    case KP_CONS_SHAPE_LINE:
       merged->n_points = 2;
       merged->points = g_new0 (KpPoint, 2);
       for (guint i = 0; i < n; i++)
         {
-          const KpShape *s = member_shape (workers, &g_array_index (members, Member, i));
+          const KpConsShape *s = member_shape (workers, &g_array_index (members, Member, i));
           gboolean reversed = FALSE;
 
           line_distance (first, s, &reversed);
@@ -1005,15 +1003,15 @@ merge_members (GPtrArray * const          *workers,
         }
       break;
 
-    case KP_SHAPE_POLYGON:
-    case KP_SHAPE_POLYLINE:
+    case KP_CONS_SHAPE_POLYGON:
+    case KP_CONS_SHAPE_POLYLINE:
       {
         double best = -1;
-        const KpShape *medoid = first;
+        const KpConsShape *medoid = first;
 
         for (guint i = 0; i < n; i++)
           {
-            const KpShape *s = member_shape (workers, &g_array_index (members, Member, i));
+            const KpConsShape *s = member_shape (workers, &g_array_index (members, Member, i));
             double total = 0;
 
             for (guint j = 0; j < n; j++)
@@ -1032,14 +1030,14 @@ merge_members (GPtrArray * const          *workers,
       }
       break;
 
-    case KP_SHAPE_TRACK:
+    case KP_CONS_SHAPE_TRACK:
       {
         g_autoptr(GArray) frames = g_array_new (FALSE, FALSE, sizeof (double));
         g_autoptr(GArray) out = g_array_new (FALSE, FALSE, sizeof (double));
 
         for (guint i = 0; i < n; i++)
           {
-            const KpShape *s = member_shape (workers, &g_array_index (members, Member, i));
+            const KpConsShape *s = member_shape (workers, &g_array_index (members, Member, i));
 
             for (guint f = 0; f < s->n_frames; f++)
               g_array_append_val (frames, s->frames[5 * f]);
@@ -1089,7 +1087,7 @@ merge_members (GPtrArray * const          *workers,
       }
       break;
 
-    case KP_N_SHAPE_KINDS:
+    case KP_N_CONS_SHAPE_KINDS:
     default:
       g_assert_not_reached ();
     }
@@ -1098,7 +1096,7 @@ merge_members (GPtrArray * const          *workers,
 }
 
 static void
-shape_position (const KpShape *shape,
+shape_position (const KpConsShape *shape,
                 double        *a,
                 double        *b)
 {
@@ -1106,21 +1104,21 @@ shape_position (const KpShape *shape,
 
   switch (shape->kind)
     {
-    case KP_SHAPE_POLYGON:
-    case KP_SHAPE_LINE:
-    case KP_SHAPE_POLYLINE:
+    case KP_CONS_SHAPE_POLYGON:
+    case KP_CONS_SHAPE_LINE:
+    case KP_CONS_SHAPE_POLYLINE:
       points_bounds (shape, a, b, &x1, &y1);
       break;
 
-    case KP_SHAPE_TRACK:
+    case KP_CONS_SHAPE_TRACK:
       *a = shape->n_frames > 0 ? shape->frames[0] : 0;
       *b = shape->n_frames > 0 ? shape->frames[1] : 0;
       break;
 
-    case KP_SHAPE_BOX:
-    case KP_SHAPE_KEYPOINT:
-    case KP_SHAPE_SEGMENT:
-    case KP_N_SHAPE_KINDS:
+    case KP_CONS_SHAPE_BOX:
+    case KP_CONS_SHAPE_KEYPOINT:
+    case KP_CONS_SHAPE_SEGMENT:
+    case KP_N_CONS_SHAPE_KINDS:
     default:
       *a = shape->v[0];
       *b = shape->v[1];
@@ -1132,8 +1130,8 @@ static int
 compare_clusters (gconstpointer a,
                   gconstpointer b)
 {
-  const KpShapeCluster *ca = *(KpShapeCluster * const *)a;
-  const KpShapeCluster *cb = *(KpShapeCluster * const *)b;
+  const KpConsShapeCluster *ca = *(KpConsShapeCluster * const *)a;
+  const KpConsShapeCluster *cb = *(KpConsShapeCluster * const *)b;
   double a0, a1, b0, b1;
   int cmp = strcmp (ca->shape->label, cb->shape->label);
 
@@ -1170,7 +1168,7 @@ compare_strings (gconstpointer a,
 GPtrArray *
 _kp_shapes_consolidate (GPtrArray * const           *workers,
                         guint                        n_workers,
-                        KpShapeKind                  kind,
+                        KpConsShapeKind                  kind,
                         const KpConsolidateOptions  *options,
                         guint                        quorum)
 {
@@ -1179,7 +1177,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   double threshold = _kp_shape_threshold (kind, options);
 
-  g_return_val_if_fail (kind < KP_N_SHAPE_KINDS, NULL);
+  g_return_val_if_fail (kind < KP_N_CONS_SHAPE_KINDS, NULL);
   g_return_val_if_fail (options != NULL, NULL);
 
   if (quorum == 0)
@@ -1188,7 +1186,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
   for (guint w = 0; w < n_workers; w++)
     for (guint i = 0; workers[w] != NULL && i < workers[w]->len; i++)
       {
-        const KpShape *s = g_ptr_array_index (workers[w], i);
+        const KpConsShape *s = g_ptr_array_index (workers[w], i);
 
         if (g_hash_table_add (seen, s->label))
           g_ptr_array_add (labels, s->label);
@@ -1208,7 +1206,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
           guint n_clusters = clusters->len;
 
           for (guint32 i = 0; workers[w] != NULL && i < workers[w]->len; i++)
-            if (strcmp (((KpShape *)g_ptr_array_index (workers[w], i))->label, label) == 0)
+            if (strcmp (((KpConsShape *)g_ptr_array_index (workers[w], i))->label, label) == 0)
               g_array_append_val (mine, i);
           if (mine->len == 0)
             continue;
@@ -1217,7 +1215,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
           row_to_col = g_new (int, mine->len);
           for (guint r = 0; r < mine->len; r++)
             {
-              const KpShape *s = g_ptr_array_index (workers[w], g_array_index (mine, guint32, r));
+              const KpConsShape *s = g_ptr_array_index (workers[w], g_array_index (mine, guint32, r));
 
               row_to_col[r] = -1;
               for (guint c = 0; c < n_clusters; c++)
@@ -1254,7 +1252,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
 
       for (guint c = 0; c < clusters->len; c++)
         {
-          KpShapeCluster *cluster = g_new0 (KpShapeCluster, 1);
+          KpConsShapeCluster *cluster = g_new0 (KpConsShapeCluster, 1);
           GArray *members = g_ptr_array_index (clusters, c);
           double pairwise = 0, to_merged = 0;
           guint n_pairs = 0;
@@ -1265,7 +1263,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
 
           for (guint i = 0; i < members->len; i++)
             {
-              const KpShape *si = member_shape (workers, &g_array_index (members, Member, i));
+              const KpConsShape *si = member_shape (workers, &g_array_index (members, Member, i));
 
               to_merged += _kp_shape_similarity (si, cluster->shape, options);
               for (guint j = i + 1; j < members->len; j++)
@@ -1293,7 +1291,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
 double
 _kp_shapes_f1 (GPtrArray                  *a,
                GPtrArray                  *b,
-               KpShapeKind                 kind,
+               KpConsShapeKind                 kind,
                const KpConsolidateOptions *options)
 {
   double threshold = _kp_shape_threshold (kind, options);
@@ -1314,8 +1312,8 @@ _kp_shapes_f1 (GPtrArray                  *a,
   for (guint i = 0; i < na; i++)
     for (guint j = 0; j < nb; j++)
       {
-        const KpShape *sa = g_ptr_array_index (a, i);
-        const KpShape *sb = g_ptr_array_index (b, j);
+        const KpConsShape *sa = g_ptr_array_index (a, i);
+        const KpConsShape *sb = g_ptr_array_index (b, j);
 
         if (strcmp (sa->label, sb->label) == 0)
           weights[i * nb + j] = _kp_shape_similarity (sa, sb, options);
@@ -1372,7 +1370,7 @@ kp_consolidate_boxes (GArray * const *workers,
           gboolean valid = isfinite (box->left) && isfinite (box->top) &&
                            isfinite (box->width) && isfinite (box->height) &&
                            box->width > 0 && box->height > 0;
-          KpShape *shape = _kp_shape_new (KP_SHAPE_BOX, valid ? box->label : NULL);
+          KpConsShape *shape = _kp_shape_new (KP_CONS_SHAPE_BOX, valid ? box->label : NULL);
 
           if (valid)
             {
@@ -1390,10 +1388,10 @@ kp_consolidate_boxes (GArray * const *workers,
         }
     }
 
-  clusters = _kp_shapes_consolidate (shapes, n_workers, KP_SHAPE_BOX, &options, quorum);
+  clusters = _kp_shapes_consolidate (shapes, n_workers, KP_CONS_SHAPE_BOX, &options, quorum);
   for (guint i = 0; i < clusters->len; i++)
     {
-      KpShapeCluster *c = g_ptr_array_index (clusters, i);
+      KpConsShapeCluster *c = g_ptr_array_index (clusters, i);
       KpBoxCluster *bc;
 
       if (!c->kept || g_str_equal (c->shape->label, "\x01invalid"))
