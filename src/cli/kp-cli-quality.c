@@ -32,7 +32,7 @@ typedef struct
 {
   KpConsolidator *consolidator;
   GHashTable     *rows;          /* HIT id → row (borrowed from the batch) */
-  GPtrArray      *works;         /* KpBatchWork *, Submitted and Approved */
+  GPtrArray      *works;         /* KpBatchWork *, every state */
 } Consolidation;
 
 static void
@@ -82,8 +82,9 @@ parse_options (const char           *command,
   return TRUE;
 }
 
-/* Fetches the batch's Submitted and Approved assignments and consolidates
- * them, the gold rows with their known answers. */
+/* Fetches the batch's Submitted and Approved assignments (and the
+ * Rejected ones of gold HITs) and consolidates them, the gold rows with
+ * their known answers. */
 static gboolean
 consolidation_run (Consolidation              *self,
                    KpBatchSession             *session,
@@ -114,7 +115,10 @@ consolidation_run (Consolidation              *self,
       const char *state = kp_batch_get_string (work->assignment, "AssignmentStatus");
       const char *hit_id = kp_batch_get_string (work->row, "hit_id");
 
-      if (g_strcmp0 (state, "Submitted") != 0 && g_strcmp0 (state, "Approved") != 0)
+      /* A gold HIT's assignment rejected by its review policy still tells
+       * how the worker did on gold. */
+      if (g_strcmp0 (state, "Submitted") != 0 && g_strcmp0 (state, "Approved") != 0 &&
+          !(g_strcmp0 (state, "Rejected") == 0 && kp_batch_row_is_gold (work->row)))
         continue;
       if (!JSON_NODE_HOLDS_OBJECT (work->answer))
         continue;

@@ -33,10 +33,12 @@ BOXES = """<crowd-form>
 CLASSES = ["cat", "dog", "bird"]
 N_ROWS = 20
 TRUTH = [CLASSES[(i * 5 + i // 3) % 3] for i in range(N_ROWS)]
-GOLD = [("https://example.org/gold/g1.jpg", "dog"),
-        ("https://example.org/gold/g2.jpg", "bird"),
-        ("https://example.org/gold/g3.jpg", "dog")]
-# The one row the second good worker gets wrong.
+GOLD = [("https://example.org/img/g1.jpg", "dog"),
+        ("https://example.org/img/g2.jpg", "cat"),
+        ("https://example.org/img/g3.jpg", "bird")]
+# The plain row (a cat) the second good worker gets wrong, calling it a
+# dog; it does the same on the gold row of line 3, which tells the model
+# whom to believe on that row.
 SLIP = 4
 
 
@@ -148,7 +150,10 @@ class QualityTest(KpTestCase):
             hit_id = row["hit_id"]
             right = truth[hit_id]
             wrong = CLASSES[(CLASSES.index(right) + 1) % 3]
-            slipped = not row.get("gold") and row["row"] - 1 == SLIP
+            # The careful worker slips once on a plain row and once on a
+            # gold one alike: gold tells it is the one to trust less there.
+            slipped = (row["row"] - 1 == SLIP if not row.get("gold")
+                       else row["gold_line"] == 3)
             for worker, label in ((good, right), (careful, wrong if slipped else right),
                                   (spammer, "cat")):
                 assignment = worker.accept_hit(hit_id)["assignment_id"]
@@ -250,7 +255,8 @@ class QualityTest(KpTestCase):
             self.assertEqual(line["Answer"]["animal"]["label"], truth[line["ItemId"]],
                              line)
             self.assertEqual(line["Answer"]["animal"]["label"], TRUTH[line["Row"] - 1])
-            self.assertGreater(line["Confidence"], 0.5)
+            # Where the good workers disagree, less sure.
+            self.assertGreater(line["Confidence"], 0.4 if line["Row"] - 1 == SLIP else 0.8)
             self.assertLessEqual(line["Confidence"], 1.0)
             self.assertIn("image_url", line["input"])
             self.assertEqual(len(line["Assignments"]), 3)
@@ -269,6 +275,8 @@ class QualityTest(KpTestCase):
             self.assertGreater(by_worker[worker.worker_id]["Accuracy"],
                                by_worker[spammer.worker_id]["Accuracy"] + 0.3)
         self.assertEqual(by_worker[good.worker_id]["GoldAccuracy"], 1.0)
+        self.assertAlmostEqual(by_worker[careful.worker_id]["GoldAccuracy"], 2 / 3, places=3)
+        self.assertEqual(by_worker[spammer.worker_id]["GoldAnswers"], len(GOLD))
         self.assertLess(by_worker[spammer.worker_id]["GoldAccuracy"], 0.5)
 
         text = self.ctl("scores", created["BatchId"]).stdout.splitlines()
@@ -290,7 +298,7 @@ class QualityTest(KpTestCase):
             self.assertEqual(line["animal-label"], CLASSES.index(TRUTH[row]))
             metadata = line["animal-label-metadata"]
             self.assertEqual(metadata["class-name"], TRUTH[row])
-            self.assertGreater(metadata["confidence"], 0.5)
+            self.assertGreater(metadata["confidence"], 0.4 if row == SLIP else 0.8)
             self.assertEqual(metadata["type"], "groundtruth/image-classification")
             self.assertEqual(metadata["job-name"], "labeling-job/animals")
             self.assertEqual(metadata["human-annotated"], "yes")
