@@ -309,6 +309,35 @@ class ReviewPoliciesTestCase(PolicyTestCase):
         self.assertEqual(self.assignment(b)["RequesterFeedback"], "Disagreed")
         self.assertEqual(self.assignment(c)["AssignmentStatus"], "Approved")
 
+    def test_refused_action_is_recorded_as_failed(self):
+        """The requester approved an assignment the policy then rejects:
+        RejectAssignment refuses, and the action says so."""
+        hit = self.crowd_hit(2, title="Plurality refused", HITReviewPolicy=plurality_policy(
+            param("RejectIfWorkerAgreementScoreIsLessThan", 100)))
+        hit_id = hit["HITId"]
+        a = self.work(self.worker(), hit_id, "Dog")
+        self.mturk.approve_assignment(AssignmentId=a, RequesterFeedback="Thanks")
+        # Three answers are needed for an agreed one at 50: none here, so
+        # make the HIT bigger first.
+        self.mturk.create_additional_assignments_for_hit(HITId=hit_id,
+                                                         NumberOfAdditionalAssignments=1)
+        b = self.work(self.worker(), hit_id, "Cat")
+        c = self.work(self.worker(), hit_id, "Cat")
+
+        answer = self.mturk.list_review_policy_results_for_hit(
+            HITId=hit_id, PolicyLevels=["HIT"], RetrieveActions=True)
+        actions = answer["HITReviewReport"]["ReviewActions"]
+        self.assertEqual(len(actions), 1, actions)
+        self.assertEqual((actions[0]["ActionName"], actions[0]["TargetId"],
+                          actions[0]["TargetType"], actions[0]["Status"],
+                          actions[0]["ErrorCode"]),
+                         ("reject", a, "Assignment", "Failed",
+                          "AWS.MechanicalTurk.InvalidAssignmentState"))
+        self.assertIn("Approved", actions[0]["Result"])
+        self.assertEqual(self.assignment(a)["AssignmentStatus"], "Approved")
+        for other in (b, c):
+            self.assertEqual(self.assignment(other)["AssignmentStatus"], "Submitted")
+
     def test_plurality_extends_until_agreement(self):
         hit = self.crowd_hit(2, title="Plurality extend", HITReviewPolicy=plurality_policy(
             param("ExtendIfHITAgreementScoreIsLessThan", 100),
