@@ -16,7 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "server"))
 
-from kpserver import KEMPELENCTL, KpTestCase, WorkerClient, main  # noqa: E402
+from kpserver import KEMPELENCTL, KpTestCase, WorkerClient, WorkerError, main  # noqa: E402
 
 CLASSIFIER = """<crowd-form>
   <crowd-image-classifier name="animal" src="${image_url}" header="Which animal is it?"
@@ -401,7 +401,7 @@ class QualityTest(KpTestCase):
 
     def test_min_score_requirement(self):
         created = json.loads(self.create("--gold", self.gold, "--gold-min-score", "70",
-                                         "--batch", "strict").stdout)
+                                         "--gold-min-answers", "1", "--batch", "strict").stdout)
         batch = self.batch(created["BatchId"])
         type_id = batch["gold"]["qualification_type_id"]
         hit = self.mturk.get_hit(HITId=batch["rows"][0]["hit_id"])["HIT"]
@@ -415,6 +415,20 @@ class QualityTest(KpTestCase):
             HITId=gold_row["hit_id"])["AssignmentReviewPolicy"]
         parameters = {p["Key"]: p.get("Values") for p in policy["Parameters"]}
         self.assertEqual(parameters["RevokeScoreIfLessThan"], ["70"])
+
+        # A worker who gets a gold question wrong loses the score and cannot
+        # take more of the batch; one who gets it right goes on.
+        plain = [r for r in batch["rows"] if not r.get("gold")]
+        wrong = CLASSES[(CLASSES.index(gold_row["known"]["animal"]) + 1) % 3]
+        sloppy, diligent = self.worker(), self.worker()
+        for worker, label in ((sloppy, wrong), (diligent, gold_row["known"]["animal"])):
+            assignment = worker.accept_hit(gold_row["hit_id"])["assignment_id"]
+            worker.submit(assignment, label_answer(label))
+        diligent.accept_hit(plain[0]["hit_id"])
+        with self.assertRaises(WorkerError) as refused:
+            sloppy.accept_hit(plain[1]["hit_id"])
+        self.assertEqual(refused.exception.status, 403)
+        self.assertIn("Gold score: strict", refused.exception.body["message"])
 
 
 if __name__ == "__main__":
