@@ -741,7 +741,8 @@ infer_element (KpConsolidator *self,
         case VALUE_STRINGS:
           /* Sorted out below: single selections are classification. */
           counts[GROUP_MULTI_LABEL]++;
-          all_strings_single &= info.n_strings == 1;
+          /* An empty selection is no answer, not a second label. */
+          all_strings_single &= info.n_strings <= 1;
           n_other++;
           break;
         case VALUE_LABELS:
@@ -1111,7 +1112,7 @@ consolidate_shapes (KpConsolidator *self,
   g_autoptr(JsonNode) inner = NULL;
   JsonNode *image_properties = NULL;
   const char *member = _kp_shape_kind_member (element->shape_kind);
-  gboolean *valid = g_newa (gboolean, MAX (n, 1));
+  g_autofree gboolean *valid = g_new0 (gboolean, MAX (n, 1));
   guint quorum = self->options.quorum > 0 ? self->options.quorum : n / 2 + 1;
   double sum = 0;
 

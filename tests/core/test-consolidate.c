@@ -806,6 +806,73 @@ test_checkboxes_and_unsupported (void)
   g_assert_true (json_node_equal (json_object_get_member (member_object (r2, "Answer"), "e"), expected));
 }
 
+/* Answer shapes: wrapped image answers, QuestionForm selections and the
+ * quorum option. */
+static void
+test_answer_shapes (void)
+{
+  const char *wrapped[] = {
+    "{\"annotatedResult\": {\"polygons\": [{\"label\": \"A\", \"vertices\": [{\"x\": 0, \"y\": 0}, {\"x\": 10, \"y\": 0}, {\"x\": 0, \"y\": 10}]}]}}",
+    "{\"annotatedResult\": {\"polygons\": [{\"label\": \"A\", \"vertices\": [{\"x\": 1, \"y\": 0}, {\"x\": 10, \"y\": 0}, {\"x\": 0, \"y\": 10}]}]}}",
+  };
+  const char *selections[] = { "[\"s5\"]", "[\"s4\"]", "[\"s5\"]", "[]" };
+  const char *multi[] = { "[\"a\", \"b\"]", "[\"a\"]", "[\"a\", \"b\"]" };
+  const char *one_worker[] = {
+    "{\"boundingBoxes\": [{\"label\": \"C\", \"left\": 0, \"top\": 0, \"width\": 10, \"height\": 10}]}",
+    "{\"boundingBoxes\": []}",
+    "{\"boundingBoxes\": []}",
+  };
+  g_autoptr(JsonObject) r1 = consolidate_values (wrapped, 2, NULL);
+  g_autoptr(JsonObject) r2 = NULL;
+  g_autoptr(JsonObject) r3 = NULL;
+  g_autoptr(JsonObject) r4 = NULL;
+  g_autoptr(JsonObject) r5 = NULL;
+  JsonObject *inner;
+  JsonArray *array;
+  KpConsolidateOptions options;
+
+  g_assert_cmpstr (element_type (r1, "e"), ==, "polygons");
+  inner = member_object (member_object (member_object (r1, "Answer"), "e"), "annotatedResult");
+  g_assert_cmpuint (json_array_get_length (member_array (inner, "polygons")), ==, 1);
+
+  /* Selections of one are classification, answered in their own shape;
+   * an empty selection is no answer. */
+  kp_consolidate_options_init (&options);
+  options.method = KP_CONSENSUS_MAJORITY;
+  kp_consensus_options_init (&options.consensus, options.method);
+  r2 = consolidate_values (selections, 4, &options);
+  g_assert_cmpstr (element_type (r2, "e"), ==, "classification");
+  array = member_array (member_object (r2, "Answer"), "e");
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  g_assert_cmpstr (json_array_get_string_element (array, 0), ==, "s5");
+  g_assert_cmpstr (json_object_get_string_member (member_object (member_object (r2, "Elements"), "e"),
+                                                  "Method"), ==, "majority");
+  g_assert_cmpfloat_with_epsilon (member_double (member_object (member_object (r2, "Elements"), "e"),
+                                                 "Agreement"), 0.5, 1e-9);
+
+  r3 = consolidate_values (multi, 3, &options);
+  g_assert_cmpstr (element_type (r3, "e"), ==, "multi-label");
+  array = member_array (member_object (r3, "Answer"), "e");
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+  g_assert_cmpstr (json_array_get_string_element (array, 0), ==, "a");
+  g_assert_cmpstr (json_array_get_string_element (array, 1), ==, "b");
+  g_assert_true (json_object_has_member (member_object (member_object (r3, "Elements"), "e"),
+                                         "Probabilities"));
+
+  /* One box of three workers: dropped by the default quorum (2 of 3),
+   * kept with a quorum of 1. */
+  r4 = consolidate_values (one_worker, 3, NULL);
+  g_assert_cmpuint (json_array_get_length (member_array (member_object (member_object (r4, "Answer"), "e"),
+                                                         "boundingBoxes")), ==, 0);
+  /* Confidence that it is absent: 1 − 1/3. */
+  g_assert_cmpfloat_with_epsilon (member_double (member_object (member_object (r4, "Elements"), "e"),
+                                                 "Confidence"), 2.0 / 3, 1e-9);
+  options.quorum = 1;
+  r5 = consolidate_values (one_worker, 3, &options);
+  g_assert_cmpuint (json_array_get_length (member_array (member_object (member_object (r5, "Answer"), "e"),
+                                                         "boundingBoxes")), ==, 1);
+}
+
 /* Answers from XML */
 
 static void
@@ -1378,6 +1445,7 @@ main (int   argc,
   g_test_add_func ("/consolidate/tracks", test_simulated_tracks);
   g_test_add_func ("/consolidate/text", test_text);
   g_test_add_func ("/consolidate/checkboxes", test_checkboxes_and_unsupported);
+  g_test_add_func ("/consolidate/answer-shapes", test_answer_shapes);
   g_test_add_func ("/consolidate/answer-from-xml", test_answer_from_xml);
   g_test_add_func ("/consolidate/value-parse", test_value_parse);
   g_test_add_func ("/consolidate/score", test_score);
