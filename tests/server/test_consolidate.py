@@ -411,8 +411,12 @@ class ConsolidateTestCase(KpTestCase):
         bad = self.answer(self.spammer, hit, crowd_answer("Dog", [FAR_BOX]))
         self.assertEqual(len(self.batch(BatchId="rej")["Results"][0]["Assignments"]), 3)
 
-        self.mturk.reject_assignment(AssignmentId=bad, RequesterFeedback="Wrong")
+        # An approval changes nothing that is consolidated.
+        before = self.batch(BatchId="rej")
         self.mturk.approve_assignment(AssignmentId=ids[0])
+        self.assertEqual(self.batch(BatchId="rej"), before)
+
+        self.mturk.reject_assignment(AssignmentId=bad, RequesterFeedback="Wrong")
         assignments = self.batch(BatchId="rej")["Results"][0]["Assignments"]
         self.assertEqual(sorted(a["AssignmentId"] for a in assignments), sorted(ids))
         assignments = self.batch(BatchId="rej", IncludeRejected=True)["Results"][0]["Assignments"]

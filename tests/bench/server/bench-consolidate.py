@@ -16,6 +16,9 @@ Prints BENCH lines:
                                    another connection waited while the first
                                    page was computed (the server runs
                                    operations on its main loop)
+  consolidate_batch_10k_server_anon_mb  the server's resident heap afterwards,
+                                   with the consolidation kept (and
+                                   _anon_before_mb before the first one)
   consolidate_batch_10k_accuracy   share of HITs whose consolidated label is
                                    the truth (sanity, not speed)
 
@@ -80,6 +83,13 @@ def crowd_json(label, box):
     return json.dumps([{"category": {"label": label},
                         "boxes": {"boundingBoxes": [dict(box, label="car")],
                                   "inputImageProperties": {"width": 640, "height": 480}}}])
+
+
+def anon_memory(server):
+    """The server's resident anonymous memory (the heap; SQLite's mapped
+    store file is not counted), KiB."""
+    with open("/proc/%d/status" % server.process.pid) as f:
+        return int([line for line in f if line.startswith("RssAnon:")][0].split()[1])
 
 
 def main():
@@ -147,6 +157,8 @@ def main():
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", assignments)
         db.close()
         server.start("127.0.0.1:%d" % server.port)
+        signed_call(server, requester, "GetAccountBalance", {})
+        bench("consolidate_batch_10k_server_anon_before_mb", anon_memory(server) / 1024, "MiB")
 
         # Another client polls meanwhile: how long does it wait?
         stop = threading.Event()
@@ -202,6 +214,7 @@ def main():
             if not token:
                 break
         bench("consolidate_batch_10k_accuracy", correct / N_HITS, "share")
+        bench("consolidate_batch_10k_server_anon_mb", anon_memory(server) / 1024, "MiB")
         return 0
     finally:
         server.stop()
