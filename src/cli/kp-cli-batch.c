@@ -1878,87 +1878,23 @@ kp_batch_work_free (KpBatchWork *work)
   g_free (work);
 }
 
-/* QuestionFormAnswers XML as JSON: a crowd-form's answer (one
- * "taskAnswers" answer holding a JSON array of one object) as that
- * object, as MTurk's crowd elements produce it; otherwise an object of
- * QuestionIdentifier → FreeText (a string), SelectionIdentifier (an array
- * of strings; OtherSelectionText under IDENTIFIER.other) or
+/* QuestionFormAnswers XML as JSON, as the core reads it for the server
+ * and the review desk (kp_answer_object_from_xml ()): a crowd-form's
+ * answer as its object, as MTurk's crowd elements produce it; otherwise an
+ * object of QuestionIdentifier → FreeText, SelectionIdentifier or
  * UploadedFileKey. */
 static JsonNode *
 answer_to_json (const char  *xml,
                 GError     **error)
 {
-  g_autoptr(JsonArray) answers = NULL;
   g_autoptr(JsonObject) object = NULL;
 
   if (xml == NULL || xml[0] == '\0')
-    return json_node_init_object (json_node_alloc (), NULL);
-
-#ifdef KP_CLI_HAVE_CONSOLIDATE
-  /* The core's reading, the one the server and the review desk use. */
-  object = kp_answer_object_from_xml (xml, error);
+    object = json_object_new ();
+  else
+    object = kp_answer_object_from_xml (xml, error);
   if (object == NULL)
     return NULL;
-  return json_node_init_object (json_node_alloc (), object);
-#endif
-
-  answers = kp_question_answers_from_xml (xml, error);
-  if (answers == NULL)
-    return NULL;
-
-  if (json_array_get_length (answers) == 1)
-    {
-      JsonObject *only = json_array_get_object_element (answers, 0);
-      const char *free_text = kp_batch_get_string (only, "FreeText");
-
-      if (g_strcmp0 (kp_batch_get_string (only, "QuestionIdentifier"), "taskAnswers") == 0 &&
-          free_text != NULL)
-        {
-          g_autoptr(JsonParser) parser = json_parser_new ();
-          JsonNode *root;
-
-          if (json_parser_load_from_data (parser, free_text, -1, NULL) &&
-              JSON_NODE_HOLDS_ARRAY (root = json_parser_get_root (parser)))
-            {
-              JsonArray *array = json_node_get_array (root);
-
-              if (json_array_get_length (array) == 1 &&
-                  JSON_NODE_HOLDS_OBJECT (json_array_get_element (array, 0)))
-                return json_node_copy (json_array_get_element (array, 0));
-              return json_node_copy (root);
-            }
-        }
-    }
-
-  object = json_object_new ();
-  for (guint i = 0; i < json_array_get_length (answers); i++)
-    {
-      JsonObject *answer = json_array_get_object_element (answers, i);
-      const char *id = kp_batch_get_string (answer, "QuestionIdentifier");
-
-      if (id == NULL)
-        continue;
-      if (json_object_has_member (answer, "FreeText"))
-        json_object_set_member (object, id,
-                                json_node_copy (json_object_get_member (answer, "FreeText")));
-      else if (json_object_has_member (answer, "SelectionIdentifier"))
-        {
-          json_object_set_member (object, id,
-                                  json_node_copy (json_object_get_member (answer,
-                                                                          "SelectionIdentifier")));
-          if (json_object_has_member (answer, "OtherSelectionText"))
-            {
-              g_autofree char *other = g_strconcat (id, ".other", NULL);
-
-              json_object_set_member (object, other,
-                                      json_node_copy (json_object_get_member (answer,
-                                                                              "OtherSelectionText")));
-            }
-        }
-      else if (json_object_has_member (answer, "UploadedFileKey"))
-        json_object_set_member (object, id,
-                                json_node_copy (json_object_get_member (answer, "UploadedFileKey")));
-    }
 
   return json_node_init_object (json_node_alloc (), object);
 }
@@ -3530,14 +3466,12 @@ static const Subcommand subcommands[] = {
     N_("Write the answers of a batch"), run_results },
   { "approve", "[BATCH] --all | --where EXPR", N_("Approve submitted assignments"), run_approve },
   { "expire", "[BATCH]", N_("Expire every HIT of a batch now"), run_expire },
-#ifdef KP_CLI_HAVE_CONSOLIDATE
   { "consolidate", "[BATCH] [--method dawid-skene|one-coin|majority] "
                    "[--format jsonl|gt-manifest|coco|voc|yolo] [--output PATH]",
     N_("Turn each HIT’s answers into one, with its confidence"), kp_batch_run_consolidate },
   { "scores", "[BATCH] [--json] [--method …]",
     N_("Rate the workers of a batch: agreement, estimated accuracy, gold answers"),
     kp_batch_run_scores },
-#endif
 };
 
 int
