@@ -1305,6 +1305,62 @@ test_gold (void)
                      member_double (member_object (workers, "W0"), "Accuracy"));
 }
 
+/* Two workers who always disagree: only gold tells which one to trust.
+ * With the gold items' labels fixed in EM, the consensus of every other
+ * item follows the worker who is right on gold. */
+static void
+test_gold_decides (void)
+{
+  g_autoptr(KpConsolidator) consolidator = kp_consolidator_new (NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) workers = NULL;
+  static const char * const classes[] = { "a", "b" };
+
+  for (guint i = 0; i < 30; i++)
+    {
+      g_autofree char *item = g_strdup_printf ("H%02u", i);
+      /* W1 is right on gold (known "b"); elsewhere it says the class W0
+       * does not. */
+      const char *w1 = i < 10 ? "b" : classes[i % 2];
+      const char *w0 = g_str_equal (w1, "a") ? "b" : "a";
+
+      for (guint w = 0; w < 2; w++)
+        {
+          g_autofree char *worker = g_strdup_printf ("W%u", w);
+          g_autofree char *assignment = g_strdup_printf ("A%02u%u", i, w);
+          g_autofree char *json = g_strdup_printf ("{\"q\": {\"label\": \"%s\"}}", w == 0 ? w0 : w1);
+          g_autoptr(JsonObject) answer = parse_object (json);
+
+          g_assert_true (kp_consolidator_add (consolidator, item, worker, assignment, answer, &error));
+        }
+
+      if (i < 10)
+        {
+          g_autoptr(JsonObject) known = parse_object ("{\"q\": \"b\"}");
+
+          kp_consolidator_set_gold (consolidator, item, known);
+        }
+    }
+
+  g_assert_true (kp_consolidator_run (consolidator, NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 10; i < 30; i++)
+    {
+      g_autofree char *item = g_strdup_printf ("H%02u", i);
+      g_autoptr(JsonObject) result = kp_consolidator_dup_result (consolidator, item);
+
+      g_assert_cmpstr (json_object_get_string_member (member_object (member_object (result, "Answer"), "q"),
+                                                      "label"), ==, classes[i % 2]);
+    }
+
+  workers = kp_consolidator_dup_workers (consolidator);
+  g_assert_cmpfloat (member_double (member_object (workers, "W1"), "GoldAccuracy"), ==, 1);
+  g_assert_cmpfloat (member_double (member_object (workers, "W0"), "GoldAccuracy"), ==, 0);
+  g_assert_cmpfloat (member_double (member_object (workers, "W1"), "Accuracy"), >,
+                     member_double (member_object (workers, "W0"), "Accuracy"));
+}
+
 /* Invalid input */
 
 static void
@@ -1451,6 +1507,7 @@ main (int   argc,
   g_test_add_func ("/consolidate/score", test_score);
   g_test_add_func ("/consolidate/end-to-end", test_end_to_end);
   g_test_add_func ("/consolidate/gold", test_gold);
+  g_test_add_func ("/consolidate/gold-decides", test_gold_decides);
   g_test_add_func ("/consolidate/invalid", test_invalid);
   g_test_add_func ("/consolidate/cancelled", test_cancelled);
 
