@@ -559,30 +559,27 @@ compare_by_disagreement (gconstpointer a,
   return i < j ? -1 : i > j;
 }
 
+/* The computing half of a consolidation: it touches neither the request
+ * nor the store, only the rows read_selection () gave (which it frees),
+ * so it could run on any thread. */
 static Consolidation *
-consolidate (KpCtx            *ctx,
-             const Selection  *selection,
-             const Options    *options,
-             GError          **error)
+consolidation_compute (GPtrArray      *hit_rows,
+                       GPtrArray      *answer_rows,
+                       const Options  *options,
+                       GError        **error)
 {
-  g_autoptr(GPtrArray) hit_rows = NULL;
-  g_autoptr(GPtrArray) answer_rows = NULL;
+  g_autoptr(GPtrArray) owned_hit_rows = hit_rows;
+  g_autoptr(GPtrArray) owned_answer_rows = answer_rows;
   g_autoptr(GArray) answers = NULL;
   g_autoptr(KpConsolidator) consolidator = NULL;
   g_autoptr(Consolidation) self = g_atomic_rc_box_new0 (Consolidation);
-  g_autoptr(GError) local_error = NULL;
   g_autoptr(JsonObject) workers = NULL;
   KpConsolidateOptions consolidate_options;
-
   gint64 start_us = g_get_monotonic_time ();
-  gint64 read_us, parsed_us, run_us;
+  gint64 parsed_us, run_us;
   guint answer_count;
 
-  if (!read_selection (ctx, selection, options->include_rejected, TRUE,
-                       &hit_rows, &answer_rows, error))
-    return NULL;
   self->fingerprint = selection_fingerprint (hit_rows, answer_rows);
-  read_us = g_get_monotonic_time ();
 
   kp_consolidate_options_init (&consolidate_options);
   consolidate_options.method = options->method;
@@ -647,14 +644,10 @@ consolidate (KpCtx            *ctx,
                  answer->assignment_id, add_error->message);
     }
   g_clear_pointer (&answers, g_array_unref);
-  g_clear_pointer (&answer_rows, g_ptr_array_unref);
+  g_clear_pointer (&owned_answer_rows, g_ptr_array_unref);
 
-  if (!kp_consolidator_run (consolidator, NULL, &local_error))
-    {
-      kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
-                   _("The answers cannot be consolidated: %s"), local_error->message);
-      return NULL;
-    }
+  if (!kp_consolidator_run (consolidator, NULL, error))
+    return NULL;
 
   run_us = g_get_monotonic_time ();
   self->results = g_array_new (FALSE, FALSE, sizeof (Result));
@@ -693,12 +686,39 @@ consolidate (KpCtx            *ctx,
     malloc_trim (0);
 #endif
 
-  g_debug ("Consolidated %u HITs in %.0f ms: read %.0f, parsed %.0f, consolidated %.0f, "
-           "results %.0f", self->n_hits, (g_get_monotonic_time () - start_us) / 1000.0,
-           (read_us - start_us) / 1000.0, (parsed_us - read_us) / 1000.0,
+  g_debug ("Consolidated %u HITs (%u answers) in %.0f ms: parsed %.0f, consolidated %.0f, "
+           "results %.0f", self->n_hits, answer_count,
+           (g_get_monotonic_time () - start_us) / 1000.0, (parsed_us - start_us) / 1000.0,
            (run_us - parsed_us) / 1000.0, (g_get_monotonic_time () - run_us) / 1000.0);
 
   return g_steal_pointer (&self);
+}
+
+static Consolidation *
+consolidate (KpCtx            *ctx,
+             const Selection  *selection,
+             const Options    *options,
+             GError          **error)
+{
+  g_autoptr(GPtrArray) hit_rows = NULL;
+  g_autoptr(GPtrArray) answer_rows = NULL;
+  g_autoptr(GError) local_error = NULL;
+  Consolidation *made;
+  gint64 start_us = g_get_monotonic_time ();
+
+  if (!read_selection (ctx, selection, options->include_rejected, TRUE,
+                       &hit_rows, &answer_rows, error))
+    return NULL;
+  g_debug ("Read the answers of a consolidation in %.0f ms",
+           (g_get_monotonic_time () - start_us) / 1000.0);
+
+  made = consolidation_compute (g_steal_pointer (&hit_rows), g_steal_pointer (&answer_rows),
+                                options, &local_error);
+  if (made == NULL)
+    kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
+                 _("The answers cannot be consolidated: %s"), local_error->message);
+
+  return made;
 }
 
 /* The kept consolidation of key, acquired, or NULL. */
