@@ -361,6 +361,17 @@ class ConsolidateTestCase(KpTestCase):
                                               "NextToken": first["NextToken"]},
                          message="NextToken")
 
+    def test_default_page_size(self):
+        # 100 results a page unless asked (MTurk's listings default to 10).
+        for row in range(12):
+            hit = self.create_crowd_hit(self.mturk, "kempelen-batch:many:%d" % row)
+            self.answer(self.careful[row % 3], hit["HITId"], crowd_answer("Cat", [FAR_BOX]))
+        answer = self.batch(BatchId="many")
+        self.assertEqual((answer["NumHITs"], answer["NumResults"]), (12, 12))
+        self.assertNotIn("NextToken", answer)
+        self.assertError("ConsolidateBatch", {"BatchId": "many", "SortBy": "Agreement"},
+                         message="SortBy")
+
     def test_batch_id_is_a_prefix_not_a_pattern(self):
         for batch_id, n in (("b10", 1), ("B1", 1), ("b", 0), ("b%", 0), ("b_", 0), ("nothing", 0)):
             answer = self.batch(BatchId=batch_id)
