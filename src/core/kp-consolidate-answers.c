@@ -1873,8 +1873,8 @@ object_string (JsonObject *object,
 }
 
 JsonObject *
-kp_answer_object_from_xml (const char  *xml,
-                           GError     **error)
+kp_answer_object_from_xml (const char *xml,
+                           GError    **error)
 {
   g_autoptr(JsonArray) answers = NULL;
   g_autoptr(JsonObject) object = NULL;
@@ -1995,7 +1995,7 @@ kp_answer_value_parse (const char *text)
 /* Scoring against a known answer */
 
 static GPtrArray *
-parse_value_shapes (JsonNode    *node,
+parse_value_shapes (JsonNode        *node,
                     KpConsShapeKind *kind)
 {
   ValueInfo info;

@@ -57,55 +57,55 @@ typedef struct
 
 /* The member of an element's answer holding the array ("boundingBoxes",
  * "polygons", …). */
-const char     *_kp_shape_kind_member    (KpConsShapeKind kind);
+const char         *_kp_shape_kind_member  (KpConsShapeKind             kind);
 /* The element type reported ("boxes", "polygons", …). */
-const char     *_kp_shape_kind_type      (KpConsShapeKind kind);
+const char         *_kp_shape_kind_type    (KpConsShapeKind             kind);
 
-KpConsShape        *_kp_shape_new            (KpConsShapeKind  kind,
-                                          const char  *label);
-void            _kp_shape_free           (KpConsShape     *shape);
+KpConsShape        *_kp_shape_new          (KpConsShapeKind             kind,
+                                            const char                 *label);
+void                _kp_shape_free         (KpConsShape                *shape);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpConsShape, _kp_shape_free)
 
 /* The array's objects as a GPtrArray of KpConsShape, or NULL with an error
  * when one is not a valid object of kind. */
-GPtrArray      *_kp_shapes_parse         (KpConsShapeKind  kind,
-                                          JsonArray   *array,
-                                          GError     **error);
+GPtrArray          *_kp_shapes_parse       (KpConsShapeKind             kind,
+                                            JsonArray                  *array,
+                                            GError                    **error);
 /* Writes shape as the crowd element writes it (an object). */
-void            _kp_shape_build          (JsonBuilder *builder,
-                                          const KpConsShape *shape);
+void                _kp_shape_build        (JsonBuilder                *builder,
+                                            const KpConsShape          *shape);
 
 /* 0..1; IoU for boxes, polygons, segments and tracks, a distance-based
  * similarity for keypoints and lines. */
-double          _kp_shape_similarity     (const KpConsShape              *a,
-                                          const KpConsShape              *b,
-                                          const KpConsolidateOptions *options);
+double              _kp_shape_similarity   (const KpConsShape          *a,
+                                            const KpConsShape          *b,
+                                            const KpConsolidateOptions *options);
 /* The similarity two objects need to match. */
-double          _kp_shape_threshold      (KpConsShapeKind                 kind,
-                                          const KpConsolidateOptions *options);
+double              _kp_shape_threshold    (KpConsShapeKind             kind,
+                                            const KpConsolidateOptions *options);
 
-void            _kp_shape_cluster_free   (KpConsShapeCluster *cluster);
+void                _kp_shape_cluster_free (KpConsShapeCluster         *cluster);
 /* workers: n_workers GPtrArrays of KpConsShape (NULL: no answer). Returns
  * every cluster (kept or not, see ->kept) sorted by label then position. */
-GPtrArray      *_kp_shapes_consolidate   (GPtrArray * const           *workers,
-                                          guint                        n_workers,
-                                          KpConsShapeKind                  kind,
-                                          const KpConsolidateOptions  *options,
-                                          guint                        quorum);
+GPtrArray          *_kp_shapes_consolidate (GPtrArray * const          *workers,
+                                            guint                       n_workers,
+                                            KpConsShapeKind             kind,
+                                            const KpConsolidateOptions *options,
+                                            guint                       quorum);
 /* F1 of the best matching of a against b at the kind's threshold, per
  * label; 1 when both are empty. */
-double          _kp_shapes_f1            (GPtrArray                  *a,
-                                          GPtrArray                  *b,
-                                          KpConsShapeKind                  kind,
-                                          const KpConsolidateOptions  *options);
+double              _kp_shapes_f1          (GPtrArray                  *a,
+                                            GPtrArray                  *b,
+                                            KpConsShapeKind             kind,
+                                            const KpConsolidateOptions *options);
 
 /* The optimal assignment of a rows × cols weight matrix (row-major),
  * maximising the total weight: row_to_col[r] is the column of row r or
  * -1. Kuhn–Munkres with potentials, O(n³). */
-void            _kp_hungarian            (const double *weights,
-                                          guint         rows,
-                                          guint         cols,
-                                          int          *row_to_col);
+void                _kp_hungarian          (const double               *weights,
+                                            guint                       rows,
+                                            guint                       cols,
+                                            int                        *row_to_col);
 
 G_END_DECLS

@@ -58,6 +58,7 @@
 #define POLYGON_SCANLINES 256
 #define LINE_SAMPLES 16
 #define TRACK_MAX_FRAMES 2048
+#define MAX_COORDINATE 1e9
 
 static const char * const kind_members[] = {
   "boundingBoxes", "polygons", "keypoints", "lines", "polylines", "segments", "tracks",
@@ -89,8 +90,8 @@ _kp_shape_kind_type (KpConsShapeKind kind)
 /* Shapes */
 
 KpConsShape *
-_kp_shape_new (KpConsShapeKind  kind,
-               const char  *label)
+_kp_shape_new (KpConsShapeKind kind,
+               const char     *label)
 {
   KpConsShape *shape = g_new0 (KpConsShape, 1);
 
@@ -131,14 +132,16 @@ member_number (JsonObject *object,
   else
     return FALSE;
 
-  return isfinite (*out);
+  /* Beyond a billion pixels (or seconds, or frames) a coordinate is
+   * garbage, and sums of such would overflow. */
+  return isfinite (*out) && fabs (*out) <= MAX_COORDINATE;
 }
 
 static gboolean
-parse_points (KpConsShape    *shape,
-              JsonObject *object,
-              guint       min,
-              guint       max)
+parse_points (KpConsShape *shape,
+              JsonObject  *object,
+              guint        min,
+              guint        max)
 {
   JsonNode *node = json_object_get_member (object, "vertices");
   JsonArray *array;
@@ -177,8 +180,8 @@ compare_frames (gconstpointer a,
 }
 
 static gboolean
-parse_frames (KpConsShape    *shape,
-              JsonObject *object)
+parse_frames (KpConsShape *shape,
+              JsonObject  *object)
 {
   JsonNode *node = json_object_get_member (object, "frames");
   JsonArray *array;
@@ -228,8 +231,8 @@ parse_frames (KpConsShape    *shape,
 }
 
 static KpConsShape *
-parse_shape (KpConsShapeKind  kind,
-             JsonNode    *node)
+parse_shape (KpConsShapeKind kind,
+             JsonNode       *node)
 {
   g_autoptr(KpConsShape) shape = NULL;
   JsonObject *object;
@@ -297,9 +300,9 @@ parse_shape (KpConsShapeKind  kind,
 }
 
 GPtrArray *
-_kp_shapes_parse (KpConsShapeKind  kind,
-                  JsonArray   *array,
-                  GError     **error)
+_kp_shapes_parse (KpConsShapeKind kind,
+                  JsonArray      *array,
+                  GError        **error)
 {
   g_autoptr(GPtrArray) shapes = g_ptr_array_new_with_free_func ((GDestroyNotify)_kp_shape_free);
 
@@ -332,7 +335,7 @@ build_int (JsonBuilder *builder,
 }
 
 static void
-build_label (JsonBuilder   *builder,
+build_label (JsonBuilder       *builder,
              const KpConsShape *shape)
 {
   json_builder_set_member_name (builder, "label");
@@ -342,7 +345,7 @@ build_label (JsonBuilder   *builder,
 /* Members in alphabetical order and whole pixels, as kp-layout-answer.c
  * writes them. */
 void
-_kp_shape_build (JsonBuilder   *builder,
+_kp_shape_build (JsonBuilder       *builder,
                  const KpConsShape *shape)
 {
   g_return_if_fail (builder != NULL);
@@ -419,22 +422,23 @@ _kp_shape_build (JsonBuilder   *builder,
 
 /* Similarities */
 
+/* a and b: left, top, width, height. */
 static double
-rect_iou (double al, double at, double aw, double ah,
-          double bl, double bt, double bw, double bh)
+rect_iou (const double *a,
+          const double *b)
 {
   double ix, iy, inter, uni;
 
-  if (!(aw > 0 && ah > 0 && bw > 0 && bh > 0))
+  if (!(a[2] > 0 && a[3] > 0 && b[2] > 0 && b[3] > 0))
     return 0;
 
-  ix = MIN (al + aw, bl + bw) - MAX (al, bl);
-  iy = MIN (at + ah, bt + bh) - MAX (at, bt);
+  ix = MIN (a[0] + a[2], b[0] + b[2]) - MAX (a[0], b[0]);
+  iy = MIN (a[1] + a[3], b[1] + b[3]) - MAX (a[1], b[1]);
   if (ix <= 0 || iy <= 0)
     return 0;
 
   inter = ix * iy;
-  uni = aw * ah + bw * bh - inter;
+  uni = a[2] * a[3] + b[2] * b[3] - inter;
 
   return uni > 0 ? CLAMP (inter / uni, 0, 1) : 0;
 }
@@ -443,6 +447,8 @@ double
 kp_box_iou (const KpConsolidateBox *a,
             const KpConsolidateBox *b)
 {
+  double ra[4], rb[4];
+
   g_return_val_if_fail (a != NULL, 0);
   g_return_val_if_fail (b != NULL, 0);
 
@@ -450,8 +456,16 @@ kp_box_iou (const KpConsolidateBox *a,
       !isfinite (b->left + b->top + b->width + b->height))
     return 0;
 
-  return rect_iou (a->left, a->top, a->width, a->height,
-                   b->left, b->top, b->width, b->height);
+  ra[0] = a->left;
+  ra[1] = a->top;
+  ra[2] = a->width;
+  ra[3] = a->height;
+  rb[0] = b->left;
+  rb[1] = b->top;
+  rb[2] = b->width;
+  rb[3] = b->height;
+
+  return rect_iou (ra, rb);
 }
 
 static int
@@ -467,8 +481,8 @@ compare_doubles (gconstpointer a,
  * of them bound the inside (even-odd). Returns how many. */
 static guint
 scanline_crossings (const KpConsShape *shape,
-                    double         y,
-                    double        *xs)
+                    double             y,
+                    double            *xs)
 {
   guint n = 0;
 
@@ -525,10 +539,10 @@ intervals_intersection (const double *a,
 
 static void
 points_bounds (const KpConsShape *shape,
-               double        *x0,
-               double        *y0,
-               double        *x1,
-               double        *y1)
+               double            *x0,
+               double            *y0,
+               double            *x1,
+               double            *y1)
 {
   *x0 = *y0 = G_MAXDOUBLE;
   *x1 = *y1 = -G_MAXDOUBLE;
@@ -576,7 +590,7 @@ polygon_iou (const KpConsShape *a,
 /* LINE_SAMPLES points evenly spaced along the polyline by arc length. */
 static void
 resample_polyline (const KpConsShape *shape,
-                   KpPoint       *out)
+                   KpPoint           *out)
 {
   double total = 0, walked = 0;
   guint seg = 0;
@@ -612,7 +626,7 @@ resample_polyline (const KpConsShape *shape,
 static double
 line_distance (const KpConsShape *a,
                const KpConsShape *b,
-               gboolean      *reversed)
+               gboolean          *reversed)
 {
   KpPoint pa[LINE_SAMPLES], pb[LINE_SAMPLES];
   double forward = 0, backward = 0;
@@ -636,8 +650,8 @@ line_distance (const KpConsShape *a,
  * FALSE outside its first and last frames. */
 static gboolean
 track_box_at (const KpConsShape *track,
-              double         frame,
-              double        *box)
+              double             frame,
+              double            *box)
 {
   guint lo = 0, hi = track->n_frames - 1;
 
@@ -690,7 +704,7 @@ track_iou (const KpConsShape *a,
 
       if (track_box_at (a, f, ba) && track_box_at (b, f, bb))
         {
-          sum += rect_iou (ba[0], ba[1], ba[2], ba[3], bb[0], bb[1], bb[2], bb[3]);
+          sum += rect_iou (ba, bb);
           n++;
         }
     }
@@ -698,17 +712,32 @@ track_iou (const KpConsShape *a,
   return n > 0 ? sum / n : 0;
 }
 
+static double
+shape_similarity (const KpConsShape          *a,
+                  const KpConsShape          *b,
+                  const KpConsolidateOptions *options);
+
 double
-_kp_shape_similarity (const KpConsShape              *a,
-                      const KpConsShape              *b,
+_kp_shape_similarity (const KpConsShape          *a,
+                      const KpConsShape          *b,
                       const KpConsolidateOptions *options)
+{
+  double s = shape_similarity (a, b, options);
+
+  return isfinite (s) ? CLAMP (s, 0, 1) : 0;
+}
+
+static double
+shape_similarity (const KpConsShape          *a,
+                  const KpConsShape          *b,
+                  const KpConsolidateOptions *options)
 {
   g_assert (a->kind == b->kind);
 
   switch (a->kind)
     {
     case KP_CONS_SHAPE_BOX:
-      return rect_iou (a->v[0], a->v[1], a->v[2], a->v[3], b->v[0], b->v[1], b->v[2], b->v[3]);
+      return rect_iou (a->v, b->v);
 
     case KP_CONS_SHAPE_KEYPOINT:
       {
@@ -749,7 +778,7 @@ _kp_shape_similarity (const KpConsShape              *a,
 }
 
 double
-_kp_shape_threshold (KpConsShapeKind                 kind,
+_kp_shape_threshold (KpConsShapeKind             kind,
                      const KpConsolidateOptions *options)
 {
   /* Keypoints match when closer than keypoint_distance: any similarity
@@ -889,12 +918,12 @@ compare_pairs (gconstpointer a,
 
 /* Matches rows to columns; weights below threshold never pair. */
 static void
-match (double     *weights,
-       guint       rows,
-       guint       cols,
-       double      threshold,
-       KpMatching  matching,
-       int        *row_to_col)
+match (double    *weights,
+       guint      rows,
+       guint      cols,
+       double     threshold,
+       KpMatching matching,
+       int       *row_to_col)
 {
   for (guint i = 0; i < rows * cols; i++)
     if (!(weights[i] >= threshold))
@@ -967,7 +996,7 @@ member_shape (GPtrArray * const *workers,
 static KpConsShape *
 merge_members (GPtrArray * const          *workers,
                GArray                     *members,
-               KpConsShapeKind                 kind,
+               KpConsShapeKind             kind,
                const KpConsolidateOptions *options)
 {
   const KpConsShape *first = member_shape (workers, &g_array_index (members, Member, 0));
@@ -1097,8 +1126,8 @@ merge_members (GPtrArray * const          *workers,
 
 static void
 shape_position (const KpConsShape *shape,
-                double        *a,
-                double        *b)
+                double            *a,
+                double            *b)
 {
   double x1, y1;
 
@@ -1166,11 +1195,11 @@ compare_strings (gconstpointer a,
 }
 
 GPtrArray *
-_kp_shapes_consolidate (GPtrArray * const           *workers,
-                        guint                        n_workers,
-                        KpConsShapeKind                  kind,
-                        const KpConsolidateOptions  *options,
-                        guint                        quorum)
+_kp_shapes_consolidate (GPtrArray * const          *workers,
+                        guint                       n_workers,
+                        KpConsShapeKind             kind,
+                        const KpConsolidateOptions *options,
+                        guint                       quorum)
 {
   g_autoptr(GPtrArray) result = g_ptr_array_new_with_free_func ((GDestroyNotify)_kp_shape_cluster_free);
   g_autoptr(GPtrArray) labels = g_ptr_array_new ();
@@ -1291,7 +1320,7 @@ _kp_shapes_consolidate (GPtrArray * const           *workers,
 double
 _kp_shapes_f1 (GPtrArray                  *a,
                GPtrArray                  *b,
-               KpConsShapeKind                 kind,
+               KpConsShapeKind             kind,
                const KpConsolidateOptions *options)
 {
   double threshold = _kp_shape_threshold (kind, options);

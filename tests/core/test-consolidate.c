@@ -1363,6 +1363,117 @@ test_gold_decides (void)
 
 /* Invalid input */
 
+static const char * const garbage_keys[] = {
+  "boundingBoxes", "polygons", "keypoints", "lines", "polylines", "segments", "tracks",
+  "label", "labels", "left", "top", "width", "height", "vertices", "x", "y", "frames",
+  "frame", "startTime", "endTime", "id", "inputImageProperties", "on",
+};
+
+static JsonNode *
+random_node (GRand *rand,
+             guint  depth)
+{
+  guint kind = g_rand_int_range (rand, 0, depth >= 4 ? 5 : 8);
+
+  switch (kind)
+    {
+    case 0:
+      return json_node_init_int (json_node_alloc (), g_rand_int_range (rand, -1000, 1000));
+    case 1:
+      {
+        static const double odd[] = { 0, -0.0, 1e308, -1e308, 1e-320, 0.5, NAN, INFINITY };
+
+        return json_node_init_double (json_node_alloc (), odd[g_rand_int_range (rand, 0, 8)]);
+      }
+    case 2:
+      return json_node_init_string (json_node_alloc (),
+                                    garbage_keys[g_rand_int_range (rand, 0, G_N_ELEMENTS (garbage_keys))]);
+    case 3:
+      return json_node_init_boolean (json_node_alloc (), g_rand_boolean (rand));
+    case 4:
+      return json_node_init_null (json_node_alloc ());
+    case 5:
+    case 6:
+      {
+        JsonObject *object = json_object_new ();
+        guint n = g_rand_int_range (rand, 0, 7);
+        JsonNode *node;
+
+        for (guint i = 0; i < n; i++)
+          json_object_set_member (object, garbage_keys[g_rand_int_range (rand, 0, G_N_ELEMENTS (garbage_keys))],
+                                  random_node (rand, depth + 1));
+        node = json_node_init_object (json_node_alloc (), object);
+        json_object_unref (object);
+        return node;
+      }
+    default:
+      {
+        JsonArray *array = json_array_new ();
+        guint n = g_rand_int_range (rand, 0, 5);
+        JsonNode *node;
+
+        for (guint i = 0; i < n; i++)
+          json_array_add_element (array, random_node (rand, depth + 1));
+        node = json_node_init_array (json_node_alloc (), array);
+        json_array_unref (array);
+        return node;
+      }
+    }
+}
+
+/* Random structures built from the members the answers use, NaN and
+ * infinities included: every run succeeds and reports every member. */
+static void
+test_random_garbage (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (4242);
+  g_autoptr(KpConsolidator) consolidator = kp_consolidator_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < 300; i++)
+    {
+      g_autofree char *item = g_strdup_printf ("H%u", i / 3);
+      g_autofree char *worker = g_strdup_printf ("W%u", i % 3);
+      g_autoptr(JsonObject) answer = json_object_new ();
+      g_autoptr(JsonNode) known = NULL;
+
+      for (guint e = 0; e < 3; e++)
+        json_object_set_member (answer, garbage_keys[g_rand_int_range (rand, 0, 8)], random_node (rand, 1));
+      g_assert_true (kp_consolidator_add (consolidator, item, worker, "A", answer, &error));
+      g_assert_no_error (error);
+
+      /* Scoring garbage against garbage stays within 0..1. */
+      known = random_node (rand, 0);
+      if (JSON_NODE_HOLDS_OBJECT (known))
+        {
+          double score = kp_consolidate_score (answer, json_node_get_object (known), NULL);
+
+          g_assert_cmpfloat (score, >=, 0);
+          g_assert_cmpfloat (score, <=, 1);
+          if (i % 7 == 0)
+            kp_consolidator_set_gold (consolidator, item, json_node_get_object (known));
+        }
+    }
+
+  g_assert_true (kp_consolidator_run (consolidator, NULL, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < kp_consolidator_get_n_items (consolidator); i++)
+    {
+      g_autoptr(JsonObject) result = kp_consolidator_dup_result (consolidator,
+                                                                 kp_consolidator_get_item_id (consolidator, i));
+      double confidence = member_double (result, "Confidence");
+      double agreement = member_double (result, "Agreement");
+
+      g_assert_true (json_object_has_member (result, "Answer"));
+      g_assert_true (json_object_has_member (result, "Elements"));
+      g_assert_cmpuint (json_array_get_length (member_array (result, "Assignments")), ==, 3);
+      g_assert_true (confidence >= 0 && confidence <= 1);
+      g_assert_true (agreement >= 0 && agreement <= 1);
+    }
+}
+
+
 static void
 test_invalid (void)
 {
@@ -1380,6 +1491,8 @@ test_invalid (void)
     "{\"boxes\": {\"tracks\": [{\"label\": \"C\", \"frames\": []}]}}",
     "{\"boxes\": {\"segments\": [{\"label\": \"C\", \"startTime\": 5, \"endTime\": 1}]}}",
     "{\"boxes\": {\"keypoints\": [{\"label\": \"C\", \"x\": \"left\", \"y\": 1}]}}",
+    "{\"boxes\": {\"boundingBoxes\": [{\"label\": \"C\", \"left\": 1e308, \"top\": 0, \"width\": 1e308, \"height\": 5}]}}",
+    "{\"boxes\": {\"segments\": [{\"label\": \"C\", \"startTime\": -1e300, \"endTime\": 1e300}]}}",
     "{\"boxes\": [[[]]]}",
     "{\"boxes\": null}",
   };
@@ -1426,7 +1539,7 @@ test_invalid (void)
   g_assert_no_error (error);
   result = kp_consolidator_dup_result (consolidator, "H1");
   g_assert_cmpstr (element_type (result, "boxes"), ==, "unsupported");
-  g_assert_cmpuint (json_array_get_length (member_array (result, "Assignments")), ==, 11);
+  g_assert_cmpuint (json_array_get_length (member_array (result, "Assignments")), ==, 13);
 
   /* One good answer among garbage: the type is the good answer's, and
    * the garbage agrees with nothing. */
@@ -1509,6 +1622,7 @@ main (int   argc,
   g_test_add_func ("/consolidate/gold", test_gold);
   g_test_add_func ("/consolidate/gold-decides", test_gold_decides);
   g_test_add_func ("/consolidate/invalid", test_invalid);
+  g_test_add_func ("/consolidate/random-garbage", test_random_garbage);
   g_test_add_func ("/consolidate/cancelled", test_cancelled);
 
   return g_test_run ();
