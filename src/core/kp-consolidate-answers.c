@@ -1257,7 +1257,8 @@ consolidate_text (KpConsolidator *self,
                   ElementResult  *r)
 {
   guint n = item->assignments->len;
-  g_auto(GStrv) normal = g_new0 (char *, n + 1);
+  /* Not GStrv: answers that are not text leave holes. */
+  g_autofree char **normal = g_new0 (char *, n + 1);
   g_autofree char **raw = g_new0 (char *, n + 1);
   guint best = G_MAXUINT, best_count = 0, agree = 0;
 
@@ -1310,7 +1311,10 @@ consolidate_text (KpConsolidator *self,
     r->answer = json_node_init_string (json_node_alloc (), raw[best]);
 
   for (guint j = 0; j < n; j++)
-    g_free (raw[j]);
+    {
+      g_free (raw[j]);
+      g_free (normal[j]);
+    }
 }
 
 static int
