@@ -2,10 +2,10 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Each worker is a layer of boxes. A layer is turned into one render node
- * of border nodes in widget coordinates and kept until the view moves or
- * the boxes change, so toggling a worker or repainting costs a handful of
- * nodes however many boxes there are.
+ * Each worker is a layer of boxes. The visible layers and the consensus
+ * are drawn into one cairo node in widget coordinates, kept until the
+ * view moves, a worker is toggled or the boxes change: repainting costs
+ * one node however many boxes there are.
  */
 
 #include "config.h"
@@ -27,7 +27,6 @@ typedef struct
   GdkRGBA        color;
   GArray        *boxes;     /* of graphene_rect_t */
   gboolean       visible;
-  GskRenderNode *node;      /* cached, widget coordinates */
 } Layer;
 
 struct _KpReviewOverlay
@@ -40,7 +39,7 @@ struct _KpReviewOverlay
 
   GPtrArray     *layers;    /* of Layer */
   GArray        *consensus; /* of graphene_rect_t */
-  GskRenderNode *consensus_node;
+  GskRenderNode *boxes_node;  /* every visible layer, then the consensus; cached */
 
   double         zoom;
   double         pan_x;
@@ -84,20 +83,13 @@ static void
 layer_free (Layer *layer)
 {
   g_array_unref (layer->boxes);
-  g_clear_pointer (&layer->node, gsk_render_node_unref);
   g_free (layer);
 }
 
 static void
 drop_nodes (KpReviewOverlay *self)
 {
-  for (guint i = 0; i < self->layers->len; i++)
-    {
-      Layer *layer = g_ptr_array_index (self->layers, i);
-
-      g_clear_pointer (&layer->node, gsk_render_node_unref);
-    }
-  g_clear_pointer (&self->consensus_node, gsk_render_node_unref);
+  g_clear_pointer (&self->boxes_node, gsk_render_node_unref);
 }
 
 static void
@@ -136,20 +128,19 @@ get_transform (KpReviewOverlay *self,
   *y = round ((height - ih * *scale) / 2 + self->pan_y);
 }
 
-static GskRenderNode *
-build_boxes (GArray        *boxes,
-             double         scale,
-             double         ox,
-             double         oy,
-             const GdkRGBA *color,
-             float          line,
-             const GdkRGBA *core,
-             float          core_line)
+/* Strokes each box with a line of width centred offset pixels outside it. */
+static void
+stroke_boxes (cairo_t       *cr,
+              GArray        *boxes,
+              double         scale,
+              double         ox,
+              double         oy,
+              const GdkRGBA *color,
+              double         offset,
+              double         width)
 {
-  GtkSnapshot *snapshot = gtk_snapshot_new ();
-  GdkRGBA colors[4] = { *color, *color, *color, *color };
-  float widths[4] = { line, line, line, line };
-
+  gdk_cairo_set_source_rgba (cr, color);
+  cairo_set_line_width (cr, width);
   for (guint i = 0; i < boxes->len; i++)
     {
       const graphene_rect_t *box = &g_array_index (boxes, graphene_rect_t, i);
@@ -157,32 +148,42 @@ build_boxes (GArray        *boxes,
       double y0 = round (oy + box->origin.y * scale);
       double x1 = round (ox + (box->origin.x + box->size.width) * scale);
       double y1 = round (oy + (box->origin.y + box->size.height) * scale);
-      GskRoundedRect outline;
 
-      /* The line lies outside the box, so the object stays visible. */
-      gsk_rounded_rect_init_from_rect (&outline,
-                                       &GRAPHENE_RECT_INIT (x0 - line, y0 - line,
-                                                            MAX (x1 - x0, 1) + 2 * line,
-                                                            MAX (y1 - y0, 1) + 2 * line),
-                                       0);
-      gtk_snapshot_append_border (snapshot, &outline, widths, colors);
-
-      if (core != NULL)
-        {
-          GdkRGBA cores[4] = { *core, *core, *core, *core };
-          float core_widths[4] = { core_line, core_line, core_line, core_line };
-          float inset = (line - core_line) / 2;
-
-          gsk_rounded_rect_init_from_rect (&outline,
-                                           &GRAPHENE_RECT_INIT (x0 - line + inset, y0 - line + inset,
-                                                                MAX (x1 - x0, 1) + 2 * (line - inset),
-                                                                MAX (y1 - y0, 1) + 2 * (line - inset)),
-                                           0);
-          gtk_snapshot_append_border (snapshot, &outline, core_widths, cores);
-        }
+      cairo_rectangle (cr, x0 - offset, y0 - offset, MAX (x1 - x0, 1) + 2 * offset, MAX (y1 - y0, 1) + 2 * offset);
     }
+  cairo_stroke (cr);
+}
 
-  return gtk_snapshot_free_to_node (snapshot);
+/* All the boxes in one cairo node: a container of a thousand border
+ * nodes costs GSK a long diff against the previous HIT's on every change,
+ * and a node per layer an upload each; one cairo node is drawn in a few
+ * milliseconds and uploaded once. The line lies outside the box, so the
+ * object itself stays visible; the consensus has a dark core along the
+ * middle of a thick white line. */
+static GskRenderNode *
+build_boxes (KpReviewOverlay       *self,
+             const graphene_rect_t *bounds,
+             double                 scale,
+             double                 ox,
+             double                 oy)
+{
+  static const GdkRGBA white = { 1.f, 1.f, 1.f, 1.f };
+  static const GdkRGBA dark = { 0.1f, 0.1f, 0.1f, 1.f };
+  GskRenderNode *node = gsk_cairo_node_new (bounds);
+  cairo_t *cr = gsk_cairo_node_get_draw_context (node);
+
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
+  for (guint i = 0; i < self->layers->len; i++)
+    {
+      Layer *layer = g_ptr_array_index (self->layers, i);
+
+      if (layer->visible)
+        stroke_boxes (cr, layer->boxes, scale, ox, oy, &layer->color, LAYER_LINE / 2., LAYER_LINE);
+    }
+  stroke_boxes (cr, self->consensus, scale, ox, oy, &white, CONSENSUS_OUTER / 2., CONSENSUS_OUTER);
+  stroke_boxes (cr, self->consensus, scale, ox, oy, &dark, CONSENSUS_OUTER / 2., CONSENSUS_INNER);
+  cairo_destroy (cr);
+  return node;
 }
 
 static void
@@ -194,8 +195,6 @@ kp_review_overlay_snapshot (GtkWidget   *widget,
   double height = gtk_widget_get_height (widget);
   double scale, ox, oy, iw, ih;
   static const GdkRGBA field = { 0.5f, 0.5f, 0.5f, 1.f };
-  static const GdkRGBA white = { 1.f, 1.f, 1.f, 1.f };
-  static const GdkRGBA dark = { 0.1f, 0.1f, 0.1f, 1.f };
 
   get_transform (self, &scale, &ox, &oy);
   image_size (self, &iw, &ih);
@@ -215,24 +214,18 @@ kp_review_overlay_snapshot (GtkWidget   *widget,
   else
     gtk_snapshot_append_color (snapshot, &field, &GRAPHENE_RECT_INIT (ox, oy, iw * scale, ih * scale));
 
-  for (guint i = 0; i < self->layers->len; i++)
+  if (self->boxes_node == NULL)
     {
-      Layer *layer = g_ptr_array_index (self->layers, i);
+      graphene_rect_t image = GRAPHENE_RECT_INIT (ox - CONSENSUS_OUTER, oy - CONSENSUS_OUTER,
+                                                  iw * scale + 2 * CONSENSUS_OUTER,
+                                                  ih * scale + 2 * CONSENSUS_OUTER);
+      graphene_rect_t bounds;
 
-      if (!layer->visible || layer->boxes->len == 0)
-        continue;
-      if (layer->node == NULL)
-        layer->node = build_boxes (layer->boxes, scale, ox, oy, &layer->color, LAYER_LINE, NULL, 0);
-      gtk_snapshot_append_node (snapshot, layer->node);
+      if (graphene_rect_intersection (&image, &GRAPHENE_RECT_INIT (0, 0, width, height), &bounds))
+        self->boxes_node = build_boxes (self, &bounds, scale, ox, oy);
     }
-
-  if (self->consensus->len > 0)
-    {
-      if (self->consensus_node == NULL)
-        self->consensus_node = build_boxes (self->consensus, scale, ox, oy, &white, CONSENSUS_OUTER,
-                                            &dark, CONSENSUS_INNER);
-      gtk_snapshot_append_node (snapshot, self->consensus_node);
-    }
+  if (self->boxes_node != NULL)
+    gtk_snapshot_append_node (snapshot, self->boxes_node);
 
   gtk_snapshot_pop (snapshot);
 }
@@ -294,7 +287,7 @@ kp_review_overlay_dispose (GObject *object)
   g_clear_object (&self->texture);
   g_clear_pointer (&self->layers, g_ptr_array_unref);
   g_clear_pointer (&self->consensus, g_array_unref);
-  g_clear_pointer (&self->consensus_node, gsk_render_node_unref);
+  drop_nodes (self);
 
   G_OBJECT_CLASS (kp_review_overlay_parent_class)->dispose (object);
 }
@@ -388,7 +381,7 @@ kp_review_overlay_clear (KpReviewOverlay *self)
 
   g_ptr_array_set_size (self->layers, 0);
   g_array_set_size (self->consensus, 0);
-  g_clear_pointer (&self->consensus_node, gsk_render_node_unref);
+  drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -410,6 +403,7 @@ kp_review_overlay_add_layer (KpReviewOverlay       *self,
   layer->boxes = g_array_sized_new (FALSE, FALSE, sizeof (graphene_rect_t), n_boxes);
   g_array_append_vals (layer->boxes, boxes, n_boxes);
   g_ptr_array_add (self->layers, layer);
+  drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return self->layers->len - 1;
 }
@@ -436,6 +430,7 @@ kp_review_overlay_set_layer_visible (KpReviewOverlay *self,
   if (layer->visible == visible)
     return;
   layer->visible = visible;
+  drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -458,7 +453,7 @@ kp_review_overlay_set_consensus (KpReviewOverlay       *self,
 
   g_array_set_size (self->consensus, 0);
   g_array_append_vals (self->consensus, boxes, n_boxes);
-  g_clear_pointer (&self->consensus_node, gsk_render_node_unref);
+  drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 

@@ -41,5 +41,8 @@ GtkWidget       *_kp_review_window_get_feedback_entry (KpReviewWindow *self);
 GtkWidget       *_kp_review_window_get_bonus_amount   (KpReviewWindow *self);
 GtkWidget       *_kp_review_window_get_bonus_reason   (KpReviewWindow *self);
 GtkWidget       *_kp_review_window_get_threshold      (KpReviewWindow *self);
+/* TRUE when the image of uri is loaded and kept (prefetched). */
+gboolean         _kp_review_window_has_image          (KpReviewWindow *self,
+                                                       const char     *uri);
 
 G_END_DECLS

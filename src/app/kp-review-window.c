@@ -1582,6 +1582,14 @@ threshold_changed_cb (KpReviewWindow *self)
                          gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->threshold)) / 100);
 }
 
+/* Values of file_textures: NULL while loading. */
+static void
+unref_texture (gpointer texture)
+{
+  if (texture != NULL)
+    g_object_unref (texture);
+}
+
 static void
 kp_review_window_init (KpReviewWindow *self)
 {
@@ -1600,7 +1608,7 @@ kp_review_window_init (KpReviewWindow *self)
   self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
   self->cancellable = g_cancellable_new ();
   self->media = kp_layout_media_new ();
-  self->file_textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  self->file_textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unref_texture);
   self->worker_colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->hidden = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rows = g_array_new (FALSE, TRUE, sizeof (AssignmentRow));
@@ -1818,4 +1826,13 @@ GtkWidget *
 _kp_review_window_get_threshold (KpReviewWindow *self)
 {
   return self->threshold;
+}
+
+gboolean
+_kp_review_window_has_image (KpReviewWindow *self,
+                             const char     *uri)
+{
+  if (g_str_has_prefix (uri, "file:"))
+    return g_hash_table_lookup (self->file_textures, uri) != NULL;
+  return kp_layout_media_request (self->media, uri, TRUE, NULL, NULL) == KP_LAYOUT_MEDIA_LOADED;
 }
