@@ -1,0 +1,566 @@
+/* test-review.c: the requester's review desk against a real kempelen-server
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ *
+ * One server for the whole run (the tests follow one another, as a
+ * requester's session does): a batch "street" of two HITs with three
+ * assignments each, one HIT the workers agree on and one they do not,
+ * plus a HIT outside any batch.
+ */
+
+#include "config.h"
+
+#include <adwaita.h>
+#include <libsoup/soup.h>
+#include <string.h>
+
+#include "kp-review-private.h"
+#include "kp-test-render.h"
+#include "kp-worker-fixture.h"
+
+#define IMAGE_WIDTH 400
+#define IMAGE_HEIGHT 300
+
+static KpWorkerFixture *fixture;
+static char *agree_hit;
+static char *disagree_hit;
+static char *other_hit;
+static char *workers[3];
+static char *tokens[3];
+static KpReviewWindow *window;
+
+static KpMturkClient *
+new_client (void)
+{
+  KpMturkCredentials credentials = { 0 };
+
+  credentials.access_key_id = fixture->access_key;
+  credentials.secret_access_key = fixture->secret_key;
+  return kp_mturk_client_new (fixture->server->url, &credentials);
+}
+
+static JsonObject *
+call (const char *operation,
+      JsonObject *request)
+{
+  g_autoptr(KpMturkClient) client = new_client ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *answer = kp_mturk_client_call (client, operation, request, &error);
+
+  g_assert_no_error (error);
+  return answer;
+}
+
+static char *
+create_hit (const char *image,
+            const char *annotation)
+{
+  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonObject) answer = NULL;
+  g_autofree char *question = NULL;
+
+  question = g_strdup_printf (
+    "<HTMLQuestion xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
+    "2011-11-11/HTMLQuestion.xsd\"><HTMLContent><![CDATA["
+    "<script src=\"https://assets.crowd.aws/crowd-html-elements.js\"></script>"
+    "<crowd-form><crowd-bounding-box name=\"cars\" src=\"%sworker/v1/media/%s\" header=\"Cars\" "
+    "labels=\"['car']\"></crowd-bounding-box>"
+    "<crowd-classifier name=\"weather\" categories=\"['sunny', 'rainy']\" header=\"Weather\">"
+    "</crowd-classifier></crowd-form>]]></HTMLContent><FrameHeight>0</FrameHeight></HTMLQuestion>",
+    fixture->server->url, image);
+
+  json_object_set_string_member (request, "Title", "Cars in the street");
+  json_object_set_string_member (request, "Description", "Box every car");
+  json_object_set_string_member (request, "Reward", "0.10");
+  json_object_set_int_member (request, "AssignmentDurationInSeconds", 600);
+  json_object_set_int_member (request, "LifetimeInSeconds", 86400);
+  json_object_set_int_member (request, "MaxAssignments", 3);
+  json_object_set_string_member (request, "Question", question);
+  if (annotation != NULL)
+    json_object_set_string_member (request, "RequesterAnnotation", annotation);
+  answer = call ("CreateHIT", request);
+  return g_strdup (json_object_get_string_member (json_object_get_object_member (answer, "HIT"), "HITId"));
+}
+
+static JsonObject *
+worker_post (const char *token,
+             const char *path,
+             const char *body)
+{
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strconcat (fixture->server->url, "worker/v1/", path, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
+  g_autofree char *auth = g_strconcat ("Bearer ", token, NULL);
+  g_autoptr(GBytes) answer = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  answer = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  if (soup_message_get_status (msg) != 200)
+    g_error ("POST %s: %u %.*s", path, soup_message_get_status (msg), (int)g_bytes_get_size (answer),
+             (const char *)g_bytes_get_data (answer, NULL));
+  node = json_from_string (g_bytes_get_data (answer, NULL), &error);
+  g_assert_no_error (error);
+  return json_object_ref (json_node_get_object (node));
+}
+
+/* One worker's crowd answer: a box and a class. */
+static void
+submit (guint       worker,
+        const char *hit_id,
+        int         left,
+        int         top,
+        const char *weather)
+{
+  g_autofree char *path = g_strdup_printf ("hits/%s/accept", hit_id);
+  g_autoptr(JsonObject) accepted = worker_post (tokens[worker], path, NULL);
+  const char *assignment = json_object_get_string_member (accepted, "assignment_id");
+  g_autofree char *crowd = NULL;
+  g_autoptr(JsonObject) body = json_object_new ();
+  JsonArray *answers = json_array_new ();
+  JsonObject *answer = json_object_new ();
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autofree char *uuid = g_uuid_string_random ();
+  g_autofree char *text = NULL;
+  g_autofree char *submit_path = g_strdup_printf ("assignments/%s/submit", assignment);
+
+  crowd = g_strdup_printf ("[{\"cars\": {\"boundingBoxes\": [{\"label\": \"car\", \"left\": %d, "
+                           "\"top\": %d, \"width\": 100, \"height\": 80}], "
+                           "\"inputImageProperties\": {\"width\": %d, \"height\": %d}}, "
+                           "\"weather\": {\"label\": \"%s\"}}]",
+                           left, top, IMAGE_WIDTH, IMAGE_HEIGHT, weather);
+  json_object_set_string_member (answer, "QuestionIdentifier", "taskAnswers");
+  json_object_set_string_member (answer, "FreeText", crowd);
+  json_array_add_object_element (answers, answer);
+  json_object_set_string_member (body, "submission_id", uuid);
+  json_object_set_array_member (body, "answers", answers);
+  json_node_set_object (root, body);
+  text = json_to_string (root, FALSE);
+  json_object_unref (worker_post (tokens[worker], submit_path, text));
+}
+
+static gboolean
+idle_cb (gpointer data)
+{
+  return !_kp_review_window_get_busy (window);
+}
+
+static void
+wait_idle (void)
+{
+  /* Let the started operation begin before asking whether it ended. */
+  g_main_context_iteration (NULL, FALSE);
+  g_assert_true (kp_worker_wait_for (idle_cb, NULL, 20000));
+}
+
+static void
+connect_with (const char *secret)
+{
+  KpReviewConnect *connect = _kp_review_window_get_connect (window);
+
+  kp_review_connect_fill (connect, fixture->server->url, fixture->access_key, secret, "");
+  kp_review_connect_start (connect);
+  wait_idle ();
+}
+
+static KpReviewAssignment *
+assignment_of (KpReviewHit *hit,
+               guint        worker)
+{
+  for (guint i = 0; i < hit->assignments->len; i++)
+    {
+      KpReviewAssignment *a = g_ptr_array_index (hit->assignments, i);
+
+      if (g_strcmp0 (a->worker_id, workers[worker]) == 0)
+        return a;
+    }
+  g_assert_not_reached ();
+}
+
+static guint
+index_of (KpReviewHit *hit,
+          guint        worker)
+{
+  KpReviewAssignment *a = assignment_of (hit, worker);
+
+  for (guint i = 0; i < hit->assignments->len; i++)
+    if (g_ptr_array_index (hit->assignments, i) == a)
+      return i;
+  g_assert_not_reached ();
+}
+
+static JsonObject *
+get_assignment (const char *assignment_id)
+{
+  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonObject) answer = NULL;
+
+  json_object_set_string_member (request, "AssignmentId", assignment_id);
+  answer = call ("GetAssignment", request);
+  return json_object_ref (json_object_get_object_member (answer, "Assignment"));
+}
+
+static void
+assert_status (const char *assignment_id,
+               const char *status)
+{
+  g_autoptr(JsonObject) a = get_assignment (assignment_id);
+
+  g_assert_cmpstr (json_object_get_string_member (a, "AssignmentStatus"), ==, status);
+}
+
+static void
+test_wrong_secret (void)
+{
+  connect_with ("not-the-secret-at-all");
+
+  g_assert_nonnull (kp_review_connect_get_error (_kp_review_window_get_connect (window)));
+  g_assert_null (_kp_review_window_get_model (window));
+}
+
+static void
+test_batches (void)
+{
+  GPtrArray *batches;
+  KpReviewBatch *street;
+  KpReviewBatch *other;
+
+  connect_with (fixture->secret_key);
+  g_assert_null (kp_review_connect_get_error (_kp_review_window_get_connect (window)));
+  g_assert_nonnull (_kp_review_window_get_model (window));
+
+  batches = kp_review_model_get_batches (_kp_review_window_get_model (window));
+  g_assert_cmpuint (batches->len, ==, 2);
+  street = g_ptr_array_index (batches, 0);
+  other = g_ptr_array_index (batches, 1);
+  g_assert_cmpstr (street->batch_id, ==, "street");
+  g_assert_cmpuint (street->hits->len, ==, 2);
+  g_assert_null (other->batch_id);
+  g_assert_cmpuint (other->hits->len, ==, 1);
+  g_assert_cmpstr (((KpReviewHit *)g_ptr_array_index (other->hits, 0))->hit_id, ==, other_hit);
+
+  /* Six submitted of six, one of the other HIT's three being worked on. */
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 0), ==,
+                   "6 submitted · 0 approved · 0 rejected · 0 pending of 6");
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 1), ==,
+                   "0 submitted · 0 approved · 0 rejected · 1 pending of 3");
+}
+
+static void
+test_disagreement_first (void)
+{
+  KpReviewBatch *street = _kp_review_window_get_batch (window);
+  KpReviewHit *first = g_ptr_array_index (street->hits, 0);
+  KpReviewHit *second = g_ptr_array_index (street->hits, 1);
+
+  g_assert_cmpstr (first->hit_id, ==, disagree_hit);
+  g_assert_cmpstr (second->hit_id, ==, agree_hit);
+  g_assert_cmpfloat (first->agreement, <, second->agreement);
+  g_assert_cmpfloat (second->agreement, >, 0.9);
+
+  /* The desk opens the batch at the HIT to look at first. */
+  g_assert_true (_kp_review_window_get_hit (window) == first);
+  /* Classification answers are listed with the consensus. */
+  g_assert_nonnull (strstr (_kp_review_window_get_answers_text (window), "weather"));
+  g_assert_nonnull (strstr (_kp_review_window_get_answers_text (window), workers[2]));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.next-hit", NULL);
+  g_assert_true (_kp_review_window_get_hit (window) == second);
+  g_assert_nonnull (strstr (_kp_review_window_get_answers_text (window), "Consensus: sunny"));
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.previous-hit", NULL);
+  g_assert_true (_kp_review_window_get_hit (window) == first);
+}
+
+static gboolean
+pixel_is (cairo_surface_t *surface,
+          int              x,
+          int              y,
+          const GdkRGBA   *color)
+{
+  guint32 pixel;
+  int r, g, b;
+
+  cairo_surface_flush (surface);
+  pixel = *(guint32 *)(cairo_image_surface_get_data (surface) + y * cairo_image_surface_get_stride (surface) + x * 4);
+  r = (pixel >> 16) & 0xff;
+  g = (pixel >> 8) & 0xff;
+  b = pixel & 0xff;
+  return ABS (r - (int)(color->red * 255 + .5)) <= 8 && ABS (g - (int)(color->green * 255 + .5)) <= 8 &&
+         ABS (b - (int)(color->blue * 255 + .5)) <= 8;
+}
+
+/* The left edge of worker's box (left, top, 100×80) in HIT's overlay. */
+static gboolean
+edge_has_color (KpReviewOverlay *overlay,
+                int              left,
+                int              top,
+                const GdkRGBA   *color)
+{
+  cairo_surface_t *surface;
+  double x, y;
+  gboolean result;
+  int width, height;
+
+  kp_test_wait_for_frame (GTK_WIDGET (overlay));
+  width = gtk_widget_get_width (GTK_WIDGET (overlay));
+  height = gtk_widget_get_height (GTK_WIDGET (overlay));
+  surface = kp_test_render_widget (GTK_WIDGET (overlay), 0, 0, width, height);
+  kp_review_overlay_image_to_widget (overlay, left, top + 40, &x, &y);
+  g_test_message ("overlay %d×%d, edge at %.1f, %.1f", width, height, x, y);
+  g_assert_cmpint ((int)round (x) - 1, >=, 0);
+  g_assert_cmpint ((int)round (x) - 1, <, width);
+  g_assert_cmpint ((int)y, >=, 0);
+  g_assert_cmpint ((int)y, <, height);
+  result = pixel_is (surface, (int)round (x) - 1, (int)y, color);
+  cairo_surface_destroy (surface);
+  return result;
+}
+
+static void
+test_overlay (void)
+{
+  KpReviewOverlay *overlay = _kp_review_window_get_overlay (window);
+  KpReviewHit *hit = _kp_review_window_get_hit (window);
+  /* Colours are given in the order workers appear in the batch. */
+  const GdkRGBA *first = kp_review_palette_get (0);
+  const GdkRGBA *second = kp_review_palette_get (1);
+  KpReviewAssignment *a0 = g_ptr_array_index (hit->assignments, 0);
+  KpReviewAssignment *a1 = g_ptr_array_index (hit->assignments, 1);
+  int left0 = g_strcmp0 (a0->worker_id, workers[0]) == 0 ? 20 : g_strcmp0 (a0->worker_id, workers[1]) == 0 ? 150 : 280;
+  int left1 = g_strcmp0 (a1->worker_id, workers[0]) == 0 ? 20 : g_strcmp0 (a1->worker_id, workers[1]) == 0 ? 150 : 280;
+  int top0 = left0 == 20 ? 20 : left0 == 150 ? 100 : 200;
+  int top1 = left1 == 20 ? 20 : left1 == 150 ? 100 : 200;
+
+  g_assert_cmpuint (kp_review_overlay_get_n_layers (overlay), ==, 3);
+  g_assert_true (edge_has_color (overlay, left0, top0, first));
+  g_assert_true (edge_has_color (overlay, left1, top1, second));
+
+  /* Key 1 hides the first worker: their boxes go, the others stay. */
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.toggle-worker", "u", 0);
+  g_assert_false (kp_review_overlay_get_layer_visible (overlay, 0));
+  g_assert_false (edge_has_color (overlay, left0, top0, first));
+  g_assert_true (edge_has_color (overlay, left1, top1, second));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.toggle-worker", "u", 0);
+  g_assert_true (kp_review_overlay_get_layer_visible (overlay, 0));
+  g_assert_true (edge_has_color (overlay, left0, top0, first));
+
+  /* Zooming keeps the point under the pointer; fit goes back. */
+  kp_review_overlay_zoom_at (overlay, 2, 10, 10);
+  g_assert_cmpfloat_with_epsilon (kp_review_overlay_get_zoom (overlay), 2, 1e-9);
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.zoom-fit", NULL);
+  g_assert_cmpfloat_with_epsilon (kp_review_overlay_get_zoom (overlay), 1, 1e-9);
+}
+
+static void
+run_dialog (const char *response)
+{
+  AdwMessageDialog *dialog = _kp_review_window_get_dialog (window);
+
+  g_assert_nonnull (dialog);
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  wait_idle ();
+}
+
+static void
+test_decisions (void)
+{
+  KpReviewHit *hit = _kp_review_window_get_hit (window);
+  GtkWidget *feedback = _kp_review_window_get_feedback_entry (window);
+  g_autofree char *approved = g_strdup (assignment_of (hit, 0)->assignment_id);
+  g_autofree char *rejected = g_strdup (assignment_of (hit, 1)->assignment_id);
+  g_autoptr(JsonObject) a = NULL;
+  g_autoptr(JsonObject) request = json_object_new ();
+  g_autoptr(JsonObject) answer = NULL;
+  JsonArray *list;
+  gboolean found = FALSE;
+
+  g_assert_cmpstr (hit->hit_id, ==, disagree_hit);
+
+  _kp_review_window_select_assignment (window, index_of (hit, 0));
+  gtk_editable_set_text (GTK_EDITABLE (feedback), "Nice boxes");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.approve", NULL);
+  wait_idle ();
+  a = get_assignment (approved);
+  g_assert_cmpstr (json_object_get_string_member (a, "AssignmentStatus"), ==, "Approved");
+  g_assert_cmpstr (json_object_get_string_member (a, "RequesterFeedback"), ==, "Nice boxes");
+  g_assert_cmpstr (assignment_of (hit, 0)->status, ==, "Approved");
+
+  /* Rejecting without a reason is refused before asking the server. */
+  _kp_review_window_select_assignment (window, index_of (hit, 1));
+  gtk_editable_set_text (GTK_EDITABLE (feedback), "");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.reject", NULL);
+  wait_idle ();
+  assert_status (rejected, "Submitted");
+  gtk_editable_set_text (GTK_EDITABLE (feedback), "The box misses the car");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.reject", NULL);
+  wait_idle ();
+  g_clear_pointer (&a, json_object_unref);
+  a = get_assignment (rejected);
+  g_assert_cmpstr (json_object_get_string_member (a, "AssignmentStatus"), ==, "Rejected");
+  g_assert_cmpstr (json_object_get_string_member (a, "RequesterFeedback"), ==, "The box misses the car");
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 0), ==,
+                   "4 submitted · 1 approved · 1 rejected · 0 pending of 6");
+
+  /* A bonus, confirmed in a dialog that shows the amount. */
+  _kp_review_window_select_assignment (window, index_of (hit, 2));
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (_kp_review_window_get_bonus_amount (window)), 1.25);
+  gtk_editable_set_text (GTK_EDITABLE (_kp_review_window_get_bonus_reason (window)), "Extra care");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.bonus", NULL);
+  g_assert_nonnull (strstr (_kp_review_window_get_message (window), "$1.25"));
+  run_dialog ("send");
+  json_object_set_string_member (request, "HITId", disagree_hit);
+  answer = call ("ListBonusPayments", request);
+  list = json_object_get_array_member (answer, "BonusPayments");
+  g_assert_cmpuint (json_array_get_length (list), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "BonusAmount"),
+                   ==, "1.25");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list, 0), "WorkerId"),
+                   ==, workers[2]);
+
+  /* A block, with its reason, after a confirmation. */
+  gtk_editable_set_text (GTK_EDITABLE (feedback), "Boxes far off, on purpose");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.block", NULL);
+  run_dialog ("block");
+  g_clear_pointer (&answer, json_object_unref);
+  answer = call ("ListWorkerBlocks", NULL);
+  list = json_object_get_array_member (answer, "WorkerBlocks");
+  for (guint i = 0; i < json_array_get_length (list); i++)
+    {
+      JsonObject *block = json_array_get_object_element (list, i);
+
+      if (g_strcmp0 (json_object_get_string_member (block, "WorkerId"), workers[2]) == 0)
+        {
+          g_assert_cmpstr (json_object_get_string_member (block, "Reason"), ==, "Boxes far off, on purpose");
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+  /* Neither changes the assignment. */
+  assert_status (assignment_of (hit, 2)->assignment_id, "Submitted");
+}
+
+static void
+test_bulk_approve (void)
+{
+  KpReviewBatch *street = _kp_review_window_get_batch (window);
+  KpReviewHit *disagree = g_ptr_array_index (street->hits, 0);
+  KpReviewHit *agree = g_ptr_array_index (street->hits, 1);
+
+  g_assert_cmpfloat (disagree->agreement, <, 0.5);
+  gtk_editable_set_text (GTK_EDITABLE (_kp_review_window_get_feedback_entry (window)), "");
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (_kp_review_window_get_threshold (window)), 90);
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.bulk-approve", NULL);
+  wait_idle ();
+
+  for (guint w = 0; w < 3; w++)
+    {
+      assert_status (assignment_of (agree, w)->assignment_id, "Approved");
+      g_assert_cmpstr (assignment_of (agree, w)->status, ==, "Approved");
+    }
+  /* Below the threshold: left as it was. */
+  assert_status (assignment_of (disagree, 2)->assignment_id, "Submitted");
+  g_assert_cmpstr (_kp_review_window_get_message (window), ==, "3 assignments approved");
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 0), ==,
+                   "1 submitted · 4 approved · 1 rejected · 0 pending of 6");
+}
+
+static void
+test_server_gone (void)
+{
+  KpReviewHit *hit = _kp_review_window_get_hit (window);
+
+  g_assert_cmpstr (hit->hit_id, ==, disagree_hit);
+  kp_worker_fixture_stop_server (fixture);
+
+  _kp_review_window_clear_message (window);
+  _kp_review_window_select_assignment (window, index_of (hit, 2));
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.approve", NULL);
+  wait_idle ();
+
+  g_assert_nonnull (_kp_review_window_get_message (window));
+  g_assert_nonnull (strstr (_kp_review_window_get_message (window), "cannot be reached"));
+  /* The decisions made so far stay. */
+  g_assert_cmpstr (assignment_of (hit, 0)->status, ==, "Approved");
+  g_assert_cmpstr (assignment_of (hit, 1)->status, ==, "Rejected");
+  g_assert_cmpstr (assignment_of (hit, 2)->status, ==, "Submitted");
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 0), ==,
+                   "1 submitted · 4 approved · 1 rejected · 0 pending of 6");
+
+  kp_worker_fixture_start_server (fixture);
+}
+
+static void
+set_up (void)
+{
+  g_autofree char *image = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(JsonObject) accepted = NULL;
+
+  fixture = kp_worker_fixture_new ();
+  image = kp_worker_fixture_add_image (fixture, IMAGE_WIDTH, IMAGE_HEIGHT, 7);
+  workers[0] = g_strdup (fixture->worker_id);
+  tokens[0] = g_strdup (fixture->token);
+  workers[1] = kp_worker_fixture_create_worker (fixture, "Blaise", &tokens[1]);
+  workers[2] = kp_worker_fixture_create_worker (fixture, "Charles", &tokens[2]);
+
+  agree_hit = create_hit (image, "kempelen-batch:street:1");
+  disagree_hit = create_hit (image, "kempelen-batch:street:2");
+  other_hit = create_hit (image, NULL);
+
+  for (guint w = 0; w < 3; w++)
+    submit (w, agree_hit, 40 + w, 50, "sunny");
+  submit (0, disagree_hit, 20, 20, "sunny");
+  submit (1, disagree_hit, 150, 100, "rainy");
+  submit (2, disagree_hit, 280, 200, "rainy");
+  /* Accepted, not submitted: pending. */
+  path = g_strdup_printf ("hits/%s/accept", other_hit);
+  accepted = worker_post (tokens[0], path, NULL);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  /* The fixture points the XDG folders at its own before GTK reads them. */
+  set_up ();
+  gtk_test_init (&argc, &argv, NULL);
+  adw_init ();
+
+  window = kp_review_window_new (NULL);
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  gtk_window_present (GTK_WINDOW (window));
+
+  g_test_add_func ("/kempelen/app/review/wrong-secret", test_wrong_secret);
+  g_test_add_func ("/kempelen/app/review/batches", test_batches);
+  g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
+  g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
+  g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
+  g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
+  g_test_add_func ("/kempelen/app/review/server-gone", test_server_gone);
+
+  status = g_test_run ();
+
+  gtk_window_destroy (GTK_WINDOW (window));
+  kp_worker_fixture_free (fixture);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_free (workers[i]);
+      g_free (tokens[i]);
+    }
+  g_free (agree_hit);
+  g_free (disagree_hit);
+  g_free (other_hit);
+  return status;
+}
