@@ -42,6 +42,11 @@
 #define NODE_TILE_MAX 48
 /* Tiles kept around the view, in each direction, for panning back. */
 #define TILE_KEEP 2
+/* Composited tiles (see "Composites") kept around the view, in each
+ * direction, and how many tiles born in one frame are composited at once:
+ * more (a zoom step, a new document) are drawn in layers that frame. */
+#define COMPOSITE_KEEP 1
+#define COMPOSITE_BURST 12
 /* Zoom to selection leaves this much room around the selection ... */
 #define SELECTION_MARGIN 0.1
 /* ... and never magnifies beyond this. */
@@ -110,6 +115,8 @@ typedef struct
   gint64         key;           /* tile_key (tx, ty) */
   GArray        *items;         /* DrawItem, until rendered */
   GskRenderNode *node;          /* layer coordinates; NULL when empty */
+  GskRenderNode *composite;     /* background, image and node as one texture, or NULL */
+  guint64        born;          /* the frame that made it */
   guint          n_centres;     /* shapes whose centre is in the tile */
   guint          crowded : 1;   /* drawn at the crowded level of detail */
   guint          has_vector : 1; /* holds items drawn through cairo */
@@ -146,6 +153,8 @@ struct _KpCanvas
   gint64              partial_id;       /* replaced only in partial_tiles, or 0 */
   GHashTable         *partial_tiles;    /* gint64* set of tile keys */
   GHashTable         *captions;         /* char* -> CaptionNode*, beyond label names */
+  GskRenderer        *composite_renderer; /* what drew the composites; not a reference */
+  guint64             frame;            /* snapshots taken */
 
   /* The preview layer (see "The overlay") */
   GHashTable         *preview_tiles;    /* gint64* -> Tile* */
@@ -1619,6 +1628,7 @@ tile_free (gpointer data)
   Tile *tile = data;
 
   g_clear_pointer (&tile->node, gsk_render_node_unref);
+  g_clear_pointer (&tile->composite, gsk_render_node_unref);
   g_clear_pointer (&tile->items, g_array_unref);
   g_free (tile);
 }
@@ -1628,6 +1638,23 @@ clear_tiles (KpCanvas *self)
 {
   g_hash_table_remove_all (self->tiles);
   g_clear_pointer (&self->layer_node, gsk_render_node_unref);
+}
+
+/* The image under the tiles changed (brightness, contrast, gamma), or
+ * the renderer their textures belong to went away. */
+static void
+clear_composites (KpCanvas *self)
+{
+  GHashTableIter iter;
+  Tile *tile;
+
+  self->composite_renderer = NULL;
+  if (self->tiles == NULL)
+    return;
+
+  g_hash_table_iter_init (&iter, self->tiles);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&tile))
+    g_clear_pointer (&tile->composite, gsk_render_node_unref);
 }
 
 /* Removes from tiles (cached at scale and device scale sf) those under
@@ -2282,6 +2309,7 @@ ensure_layer (KpCanvas *self,
             if (tile == NULL)
               {
                 tile = tile_new (tx, ty);
+                tile->born = self->frame;
                 g_hash_table_insert (self->tiles, &tile->key, tile);
                 g_ptr_array_add (fresh, tile);
                 grid[(ty - ty0) * columns + (tx - tx0)] = tile;
@@ -2954,12 +2982,15 @@ ensure_nearest_surface (KpCanvas *self)
 }
 #endif
 
+/* The image where it meets area (widget coordinates): all of the
+ * widget, or one tile being composited. */
 static void
-draw_image (KpCanvas    *self,
-            GtkSnapshot *snapshot,
-            double       width,
-            double       height)
+draw_image (KpCanvas              *self,
+            GtkSnapshot           *snapshot,
+            const graphene_rect_t *area)
 {
+  double width = gtk_widget_get_width (GTK_WIDGET (self));
+  double height = gtk_widget_get_height (GTK_WIDGET (self));
   GdkTexture *texture = self->texture != NULL ? get_display_texture (self) : NULL;
   KpRect image = { 0, 0, 0, 0 };
   KpRect shown;
@@ -3001,20 +3032,30 @@ draw_image (KpCanvas    *self,
                                                                shown.width, shown.height));
 #else
       /* GTK 4.8 has no nearest-neighbour texture node: draw only the
-       * visible part through cairo, at most the widget's size. */
-      double x0 = MAX (floor (shown.x), 0);
-      double y0 = MAX (floor (shown.y), 0);
-      double x1 = MIN (ceil (shown.x + shown.width), width);
-      double y1 = MIN (ceil (shown.y + shown.height), height);
-      cairo_surface_t *surface;
+       * part in area through cairo, in device pixels, into a texture of
+       * its own. Not a cairo node: GL caches what it drew of one by the
+       * node's address, which a later node may reuse. */
+      double x0 = MAX (floor (shown.x), area->origin.x);
+      double y0 = MAX (floor (shown.y), area->origin.y);
+      double x1 = MIN (ceil (shown.x + shown.width), area->origin.x + area->size.width);
+      double y1 = MIN (ceil (shown.y + shown.height), area->origin.y + area->size.height);
+      int sf = get_scale_factor (self);
+      cairo_surface_t *surface, *target;
       cairo_pattern_t *pattern;
       cairo_t *cr;
 
       if (x1 > x0 && y1 > y0)
         {
+          g_autoptr(GBytes) bytes = NULL;
+          g_autoptr(GdkTexture) part = NULL;
+          int w = (int)ceil ((x1 - x0) * sf);
+          int h = (int)ceil ((y1 - y0) * sf);
+
           surface = ensure_nearest_surface (self);
-          cr = gtk_snapshot_append_cairo (snapshot, &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
-          cairo_translate (cr, self->view.offset_x, self->view.offset_y);
+          target = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, w, h);
+          cr = cairo_create (target);
+          cairo_scale (cr, sf, sf);
+          cairo_translate (cr, self->view.offset_x - x0, self->view.offset_y - y0);
           cairo_scale (cr, self->view.scale, self->view.scale);
           cairo_set_source_surface (cr, surface, 0, 0);
           pattern = cairo_get_source (cr);
@@ -3023,6 +3064,14 @@ draw_image (KpCanvas    *self,
           cairo_rectangle (cr, 0, 0, image.width, image.height);
           cairo_fill (cr);
           cairo_destroy (cr);
+          cairo_surface_flush (target);
+
+          bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (target),
+                                              (gsize)cairo_image_surface_get_stride (target) * h,
+                                              (GDestroyNotify)cairo_surface_destroy, target);
+          part = gdk_memory_texture_new (w, h, GDK_MEMORY_DEFAULT, bytes,
+                                         cairo_image_surface_get_stride (target));
+          gtk_snapshot_append_texture (snapshot, part, &GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0));
         }
 #endif
     }
@@ -3128,6 +3177,7 @@ apply_gamma_cb (GObject      *object,
 
   g_set_object (&self->gamma_texture, texture);
   g_clear_pointer (&self->nearest_surface, cairo_surface_destroy);
+  clear_composites (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -3141,6 +3191,7 @@ update_gamma (KpCanvas *self)
   g_clear_object (&self->gamma_cancellable);
   g_clear_object (&self->gamma_texture);
   g_clear_pointer (&self->nearest_surface, cairo_surface_destroy);
+  clear_composites (self);
 
   if (self->texture == NULL || self->gamma == 1.0)
     return;
@@ -3156,6 +3207,149 @@ update_gamma (KpCanvas *self)
   g_task_run_in_thread (task, apply_gamma_thread);
 }
 
+/* Composites: with a renderer to draw them, the background, the image
+ * and the annotation tile under each tile become one texture, drawn once
+ * per tile and reused while the view pans; a frame then shades each
+ * pixel once instead of three times (background, image, annotations),
+ * whatever the document holds. Tiles born in a frame that makes many
+ * (a zoom step) are drawn in layers that frame and composited when they
+ * are drawn again. A large image drawn from a KpImageLayer, whose tiles
+ * arrive while it is shown, is always drawn in layers. */
+
+static GskRenderer *
+get_composite_renderer (KpCanvas *self)
+{
+  GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
+  GskRenderer *renderer = native != NULL ? gtk_native_get_renderer (native) : NULL;
+
+  if (renderer == NULL || !gsk_renderer_is_realized (renderer))
+    return NULL;
+
+  /* Textures drawn by another renderer are not this one's to reuse. */
+  if (renderer != self->composite_renderer)
+    {
+      clear_composites (self);
+      self->composite_renderer = renderer;
+    }
+
+  return renderer;
+}
+
+static void
+composite_tile (KpCanvas    *self,
+                GskRenderer *renderer,
+                Tile        *tile,
+                double       ox,
+                double       oy)
+{
+  int sf = get_scale_factor (self);
+  graphene_rect_t area = GRAPHENE_RECT_INIT (ox + tile_x (tile) * TILE_SIZE, oy + tile_y (tile) * TILE_SIZE,
+                                             TILE_SIZE, TILE_SIZE);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) texture = NULL;
+
+  /* In device pixels, so that the texture has one texel each. */
+  gtk_snapshot_scale (snapshot, sf, sf);
+  gtk_snapshot_push_clip (snapshot, &area);
+  gtk_snapshot_append_color (snapshot, &self->bg_color, &area);
+  draw_image (self, snapshot, &area);
+  if (tile->node != NULL)
+    {
+      gtk_snapshot_save (snapshot);
+      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
+      gtk_snapshot_append_node (snapshot, tile->node);
+      gtk_snapshot_restore (snapshot);
+    }
+  gtk_snapshot_pop (snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+
+  texture = gsk_renderer_render_texture (renderer, node,
+                                         &GRAPHENE_RECT_INIT (area.origin.x * sf, area.origin.y * sf,
+                                                              TILE_SIZE * sf, TILE_SIZE * sf));
+  tile->composite = gsk_texture_node_new (texture,
+                                          &GRAPHENE_RECT_INIT (tile_x (tile) * TILE_SIZE,
+                                                               tile_y (tile) * TILE_SIZE,
+                                                               TILE_SIZE, TILE_SIZE));
+}
+
+/* Draws the background, the image and the annotation layer from
+ * composites, making those missing; FALSE (and nothing drawn) when this
+ * frame draws them in layers. */
+static gboolean
+draw_composites (KpCanvas    *self,
+                 GtkSnapshot *snapshot,
+                 double       width,
+                 double       height)
+{
+  GskRenderer *renderer;
+  GHashTableIter iter;
+  Tile *tile;
+  int tx0, ty0, tx1, ty1;
+  guint n_fresh = 0;
+  double ox, oy;
+  double gx0, gy0, gx1, gy1;
+
+  if (self->image_layer != NULL || self->texture == NULL ||
+      (renderer = get_composite_renderer (self)) == NULL ||
+      !get_tile_range (self, width, height, &tx0, &ty0, &tx1, &ty1))
+    return FALSE;
+
+  for (int ty = ty0; ty <= ty1; ty++)
+    for (int tx = tx0; tx <= tx1; tx++)
+      {
+        gint64 key = tile_key (tx, ty);
+
+        tile = g_hash_table_lookup (self->tiles, &key);
+        if (tile == NULL || tile->items != NULL)
+          return FALSE;
+        if (tile->composite == NULL && tile->born == self->frame)
+          n_fresh++;
+      }
+  if (n_fresh > COMPOSITE_BURST)
+    return FALSE;
+
+  /* Only near the view: the rest would be drawn again when seen. */
+  g_hash_table_iter_init (&iter, self->tiles);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&tile))
+    if (tile->composite != NULL &&
+        (tile_x (tile) < tx0 - COMPOSITE_KEEP || tile_x (tile) > tx1 + COMPOSITE_KEEP ||
+         tile_y (tile) < ty0 - COMPOSITE_KEEP || tile_y (tile) > ty1 + COMPOSITE_KEEP))
+      g_clear_pointer (&tile->composite, gsk_render_node_unref);
+
+  get_layer_origin (self, &ox, &oy);
+
+  /* The background where no tile is. */
+  gx0 = CLAMP (ox + tx0 * TILE_SIZE, 0, width);
+  gy0 = CLAMP (oy + ty0 * TILE_SIZE, 0, height);
+  gx1 = CLAMP (ox + (tx1 + 1) * TILE_SIZE, 0, width);
+  gy1 = CLAMP (oy + (ty1 + 1) * TILE_SIZE, 0, height);
+  if (gy0 > 0)
+    gtk_snapshot_append_color (snapshot, &self->bg_color, &GRAPHENE_RECT_INIT (0, 0, width, gy0));
+  if (gy1 < height)
+    gtk_snapshot_append_color (snapshot, &self->bg_color, &GRAPHENE_RECT_INIT (0, gy1, width, height - gy1));
+  if (gx0 > 0)
+    gtk_snapshot_append_color (snapshot, &self->bg_color, &GRAPHENE_RECT_INIT (0, gy0, gx0, gy1 - gy0));
+  if (gx1 < width)
+    gtk_snapshot_append_color (snapshot, &self->bg_color, &GRAPHENE_RECT_INIT (gx1, gy0, width - gx1, gy1 - gy0));
+
+  gtk_snapshot_save (snapshot);
+  gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
+  for (int ty = ty0; ty <= ty1; ty++)
+    for (int tx = tx0; tx <= tx1; tx++)
+      {
+        gint64 key = tile_key (tx, ty);
+
+        tile = g_hash_table_lookup (self->tiles, &key);
+        if (tile->composite == NULL)
+          composite_tile (self, renderer, tile, ox, oy);
+        gtk_snapshot_append_node (snapshot, tile->composite);
+      }
+  gtk_snapshot_restore (snapshot);
+
+  return TRUE;
+}
+
 static void
 kp_canvas_snapshot (GtkWidget   *widget,
                     GtkSnapshot *snapshot)
@@ -3165,29 +3359,45 @@ kp_canvas_snapshot (GtkWidget   *widget,
   double height = gtk_widget_get_height (widget);
   GskRenderNode *layer;
 
-  gtk_snapshot_append_color (snapshot, &self->bg_color,
-                             &GRAPHENE_RECT_INIT (0, 0, width, height));
+  self->frame++;
 
   if (!has_image (self))
-    return;
+    {
+      gtk_snapshot_append_color (snapshot, &self->bg_color,
+                                 &GRAPHENE_RECT_INIT (0, 0, width, height));
+      return;
+    }
 
   gtk_snapshot_push_clip (snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
-  draw_image (self, snapshot, width, height);
 
   layer = ensure_layer (self, width, height);
-  if (layer != NULL)
+  if (layer == NULL || !draw_composites (self, snapshot, width, height))
     {
-      double ox, oy;
+      gtk_snapshot_append_color (snapshot, &self->bg_color,
+                                 &GRAPHENE_RECT_INIT (0, 0, width, height));
+      draw_image (self, snapshot, &GRAPHENE_RECT_INIT (0, 0, width, height));
+      if (layer != NULL)
+        {
+          double ox, oy;
 
-      get_layer_origin (self, &ox, &oy);
-      gtk_snapshot_save (snapshot);
-      gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
-      gtk_snapshot_append_node (snapshot, layer);
-      gtk_snapshot_restore (snapshot);
+          get_layer_origin (self, &ox, &oy);
+          gtk_snapshot_save (snapshot);
+          gtk_snapshot_translate (snapshot, &GRAPHENE_POINT_INIT (ox, oy));
+          gtk_snapshot_append_node (snapshot, layer);
+          gtk_snapshot_restore (snapshot);
+        }
     }
 
   draw_overlay (self, snapshot, width, height);
   gtk_snapshot_pop (snapshot);
+}
+
+static void
+kp_canvas_unrealize (GtkWidget *widget)
+{
+  clear_composites (KP_CANVAS (widget));
+
+  GTK_WIDGET_CLASS (kp_canvas_parent_class)->unrealize (widget);
 }
 
 static void
@@ -3984,6 +4194,7 @@ kp_canvas_class_init (KpCanvasClass *klass)
   widget_class->measure = kp_canvas_measure;
   widget_class->size_allocate = kp_canvas_size_allocate;
   widget_class->css_changed = kp_canvas_css_changed;
+  widget_class->unrealize = kp_canvas_unrealize;
 
   properties[PROP_TEXTURE] =
     g_param_spec_object ("texture", NULL, NULL,
@@ -4866,6 +5077,7 @@ kp_canvas_set_brightness (KpCanvas *self,
     return;
 
   self->brightness = brightness;
+  clear_composites (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BRIGHTNESS]);
 }
@@ -4893,6 +5105,7 @@ kp_canvas_set_contrast (KpCanvas *self,
     return;
 
   self->contrast = contrast;
+  clear_composites (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CONTRAST]);
 }
