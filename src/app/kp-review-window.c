@@ -41,7 +41,8 @@ struct _KpReviewWindow
   GCancellable     *cancellable;
   KpReviewModel    *model;
   KpLayoutMedia    *media;
-  GHashTable       *file_textures;  /* file: URI -> GdkTexture */
+  GHashTable       *textures;       /* URI -> GdkTexture of the HITs near the current one */
+  guint             media_uris;     /* URIs asked of media */
   GHashTable       *worker_colors;  /* worker id -> palette index + 1 */
   GHashTable       *hidden;         /* worker ids toggled off */
   GtkStringList    *feedback_texts;
@@ -213,30 +214,42 @@ answer_boxes (JsonObject *answer,
   return boxes;
 }
 
+static const char *
+node_string (JsonNode *node)
+{
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
 /* "Cat" for {"label": "Cat"}, "Cat, Dog" for {"labels": [...]}, the text
- * of a string; NULL for shapes. */
+ * of a string; NULL for shapes and anything else. */
 static char *
 answer_value_text (JsonNode *value)
 {
-  if (JSON_NODE_HOLDS_VALUE (value) && json_node_get_value_type (value) == G_TYPE_STRING)
-    return g_strdup (json_node_get_string (value));
+  if (node_string (value) != NULL)
+    return g_strdup (node_string (value));
   if (JSON_NODE_HOLDS_OBJECT (value))
     {
       JsonObject *o = json_node_get_object (value);
+      JsonNode *labels = json_object_get_member (o, "labels");
 
-      if (json_object_has_member (o, "label") && json_object_get_size (o) == 1)
-        return g_strdup (json_object_get_string_member (o, "label"));
-      if (json_object_has_member (o, "labels") &&
-          JSON_NODE_HOLDS_ARRAY (json_object_get_member (o, "labels")))
+      if (json_object_get_size (o) == 1 && node_string (json_object_get_member (o, "label")) != NULL)
+        return g_strdup (node_string (json_object_get_member (o, "label")));
+      if (labels != NULL && JSON_NODE_HOLDS_ARRAY (labels))
         {
-          JsonArray *labels = json_object_get_array_member (o, "labels");
+          JsonArray *array = json_node_get_array (labels);
           g_autoptr(GString) text = g_string_new (NULL);
 
-          for (guint i = 0; i < json_array_get_length (labels); i++)
+          for (guint i = 0; i < json_array_get_length (array); i++)
             {
-              if (i > 0)
+              const char *label = node_string (json_array_get_element (array, i));
+
+              if (label == NULL)
+                continue;
+              if (text->len > 0)
                 g_string_append (text, ", ");
-              g_string_append (text, json_array_get_string_element (labels, i));
+              g_string_append (text, label);
             }
           return g_string_free (g_steal_pointer (&text), FALSE);
         }
@@ -252,9 +265,11 @@ describe_answers (KpReviewHit *hit)
   JsonObject *consensus = NULL;
   g_autoptr(GList) names = NULL;
 
-  if (hit->result != NULL && json_object_has_member (hit->result, "Elements"))
+  if (hit->result != NULL && json_object_has_member (hit->result, "Elements") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Elements")))
     elements = json_object_get_object_member (hit->result, "Elements");
-  if (hit->result != NULL && json_object_has_member (hit->result, "Answer"))
+  if (hit->result != NULL && json_object_has_member (hit->result, "Answer") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Answer")))
     consensus = json_object_get_object_member (hit->result, "Answer");
 
   /* The elements as the first assignment names them. */
@@ -293,7 +308,8 @@ describe_answers (KpReviewHit *hit)
           g_autofree char *shown = answer_value_text (json_object_get_member (consensus, name));
           double confidence = 0;
 
-          if (elements != NULL && json_object_has_member (elements, name))
+          if (elements != NULL && json_object_has_member (elements, name) &&
+              JSON_NODE_HOLDS_OBJECT (json_object_get_member (elements, name)))
             confidence = number_member (json_object_get_object_member (elements, name), "Confidence");
           if (shown != NULL)
             {
@@ -498,7 +514,10 @@ media_finished_cb (KpReviewWindow *self,
   if (gone (self) || g_strcmp0 (uri, self->image_uri) != 0)
     return;
   if (kp_layout_media_request (self->media, uri, TRUE, &texture, &error) == KP_LAYOUT_MEDIA_LOADED)
-    texture_ready (self, uri, texture);
+    {
+      g_hash_table_insert (self->textures, g_strdup (uri), g_object_ref (texture));
+      texture_ready (self, uri, texture);
+    }
   else if (error != NULL)
     {
       g_autofree char *text = g_strdup_printf (_("The image cannot be loaded: %s"), error->message);
@@ -542,7 +561,7 @@ file_texture_cb (GObject      *object,
         toast_error (self, error);
       return;
     }
-  g_hash_table_insert (self->file_textures, g_strdup (uri), g_object_ref (texture));
+  g_hash_table_insert (self->textures, g_strdup (uri), g_object_ref (texture));
   texture_ready (self, uri, texture);
 }
 
@@ -560,19 +579,66 @@ request_image (KpReviewWindow *self,
     {
       g_autoptr(GTask) task = NULL;
 
-      if (g_hash_table_contains (self->file_textures, uri))
-        return g_hash_table_lookup (self->file_textures, uri);
+      if (g_hash_table_contains (self->textures, uri))
+        return g_hash_table_lookup (self->textures, uri);
       /* NULL marks one under way. */
-      g_hash_table_insert (self->file_textures, g_strdup (uri), NULL);
+      g_hash_table_insert (self->textures, g_strdup (uri), NULL);
       task = g_task_new (self, self->cancellable, file_texture_cb, NULL);
       g_task_set_task_data (task, g_strdup (uri), g_free);
       g_task_run_in_thread (task, file_texture_thread);
       return NULL;
     }
 
+  if (g_hash_table_lookup (self->textures, uri) != NULL)
+    return g_hash_table_lookup (self->textures, uri);
+  self->media_uris++;
   if (kp_layout_media_request (self->media, uri, TRUE, &texture, NULL) == KP_LAYOUT_MEDIA_LOADED)
-    return texture;
+    {
+      g_hash_table_insert (self->textures, g_strdup (uri), g_object_ref (texture));
+      return texture;
+    }
   return NULL;
+}
+
+/* How many images KpLayoutMedia may hold before it is replaced. */
+#define MEDIA_URIS_MAX 24
+
+/* KpLayoutMedia keeps everything it fetched: fine for one layout, not for
+ * a batch of thousands of HITs. Only the images of the HITs around the
+ * current one are kept (in textures), and the KpLayoutMedia is replaced
+ * by a new one now and then. */
+static void
+trim_images (KpReviewWindow *self)
+{
+  g_autoptr(GHashTable) keep = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  const char *uri;
+  gboolean current_loaded;
+
+  for (guint i = self->hit_index > 0 ? self->hit_index - 1 : 0;
+       self->batch != NULL && i < MIN (self->hit_index + 3, self->batch->hits->len); i++)
+    {
+      KpReviewHit *hit = g_ptr_array_index (self->batch->hits, i);
+
+      if (hit->image_uri != NULL)
+        g_hash_table_add (keep, hit->image_uri);
+    }
+
+  g_hash_table_iter_init (&iter, self->textures);
+  while (g_hash_table_iter_next (&iter, (gpointer *)&uri, NULL))
+    if (!g_hash_table_contains (keep, uri))
+      g_hash_table_iter_remove (&iter);
+
+  current_loaded = self->image_uri == NULL || g_hash_table_lookup (self->textures, self->image_uri) != NULL;
+  if (self->media_uris > MEDIA_URIS_MAX && current_loaded)
+    {
+      g_signal_handlers_disconnect_by_data (self->media, self);
+      g_object_unref (self->media);
+      self->media = kp_layout_media_new ();
+      g_signal_connect_object (self->media, "finished", G_CALLBACK (media_finished_cb), self,
+                               G_CONNECT_SWAPPED);
+      self->media_uris = 0;
+    }
 }
 
 static void
@@ -681,6 +747,7 @@ prefetch_next (KpReviewWindow *self)
 {
   if (self->batch == NULL)
     return;
+  trim_images (self);
   /* The answers come with the batch; the image is what takes time. */
   for (guint i = self->hit_index + 1; i < MIN (self->hit_index + 3, self->batch->hits->len); i++)
     {
@@ -734,7 +801,8 @@ show_hit (KpReviewWindow *self)
       if (first_open == G_MAXUINT && g_strcmp0 (a->status, "Submitted") == 0)
         first_open = i;
     }
-  if (hit->result != NULL && json_object_has_member (hit->result, "Answer"))
+  if (hit->result != NULL && json_object_has_member (hit->result, "Answer") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Answer")))
     consensus = answer_boxes (json_object_get_object_member (hit->result, "Answer"), NULL, NULL);
   if (consensus != NULL)
     kp_review_overlay_set_consensus (overlay, (graphene_rect_t *)(gpointer)consensus->data, consensus->len);
@@ -1367,7 +1435,7 @@ kp_review_window_finalize (GObject *object)
   KpReviewWindow *self = KP_REVIEW_WINDOW (object);
 
   g_clear_object (&self->cancellable);
-  g_clear_pointer (&self->file_textures, g_hash_table_unref);
+  g_clear_pointer (&self->textures, g_hash_table_unref);
   g_clear_pointer (&self->worker_colors, g_hash_table_unref);
   g_clear_pointer (&self->hidden, g_hash_table_unref);
   g_clear_pointer (&self->rows, g_array_unref);
@@ -1582,7 +1650,7 @@ threshold_changed_cb (KpReviewWindow *self)
                          gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->threshold)) / 100);
 }
 
-/* Values of file_textures: NULL while loading. */
+/* Values of textures: NULL while a file: URI loads. */
 static void
 unref_texture (gpointer texture)
 {
@@ -1608,7 +1676,7 @@ kp_review_window_init (KpReviewWindow *self)
   self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
   self->cancellable = g_cancellable_new ();
   self->media = kp_layout_media_new ();
-  self->file_textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unref_texture);
+  self->textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unref_texture);
   self->worker_colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->hidden = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->rows = g_array_new (FALSE, TRUE, sizeof (AssignmentRow));
@@ -1833,6 +1901,7 @@ _kp_review_window_has_image (KpReviewWindow *self,
                              const char     *uri)
 {
   if (g_str_has_prefix (uri, "file:"))
-    return g_hash_table_lookup (self->file_textures, uri) != NULL;
-  return kp_layout_media_request (self->media, uri, TRUE, NULL, NULL) == KP_LAYOUT_MEDIA_LOADED;
+    return g_hash_table_lookup (self->textures, uri) != NULL;
+  return g_hash_table_lookup (self->textures, uri) != NULL ||
+         kp_layout_media_request (self->media, uri, TRUE, NULL, NULL) == KP_LAYOUT_MEDIA_LOADED;
 }

@@ -361,6 +361,31 @@ test_overlay (void)
 }
 
 static void
+test_feedback_texts (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.kempelen.Kempelen");
+  GtkWidget *feedback = _kp_review_window_get_feedback_entry (window);
+  g_auto(GStrv) before = g_settings_get_strv (settings, "review-feedback-texts");
+  g_auto(GStrv) saved = NULL;
+  g_auto(GStrv) removed = NULL;
+
+  g_assert_cmpuint (g_strv_length (before), >, 0);
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.use-feedback", "s", before[0]);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (feedback)), ==, before[0]);
+
+  gtk_editable_set_text (GTK_EDITABLE (feedback), "Well spotted");
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.save-feedback", NULL);
+  saved = g_settings_get_strv (settings, "review-feedback-texts");
+  g_assert_cmpuint (g_strv_length (saved), ==, g_strv_length (before) + 1);
+  g_assert_true (g_strv_contains ((const char * const *)saved, "Well spotted"));
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.remove-feedback", NULL);
+  removed = g_settings_get_strv (settings, "review-feedback-texts");
+  g_assert_true (g_strv_equal ((const char * const *)removed, (const char * const *)before));
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (feedback)), ==, "");
+}
+
+static void
 run_dialog (const char *response)
 {
   AdwMessageDialog *dialog = _kp_review_window_get_dialog (window);
@@ -546,6 +571,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/batches", test_batches);
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
+  g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
   g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
   g_test_add_func ("/kempelen/app/review/server-gone", test_server_gone);
