@@ -1831,11 +1831,42 @@ kp_consolidator_get_item_id (KpConsolidator *self,
   return ((Item *)g_ptr_array_index (self->items, index))->id;
 }
 
+/* json_node_copy() shares objects and arrays; callers get results of
+ * their own, free to change. */
+static JsonNode *
+deep_copy (JsonNode *node)
+{
+  if (JSON_NODE_HOLDS_OBJECT (node))
+    {
+      JsonObject *src = json_node_get_object (node);
+      g_autoptr(JsonObject) dst = json_object_new ();
+      g_autoptr(GList) members = json_object_get_members (src);
+
+      for (GList *l = members; l != NULL; l = l->next)
+        json_object_set_member (dst, l->data, deep_copy (json_object_get_member (src, l->data)));
+
+      return json_node_init_object (json_node_alloc (), dst);
+    }
+
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *src = json_node_get_array (node);
+      g_autoptr(JsonArray) dst = json_array_sized_new (json_array_get_length (src));
+
+      for (guint i = 0; i < json_array_get_length (src); i++)
+        json_array_add_element (dst, deep_copy (json_array_get_element (src, i)));
+
+      return json_node_init_array (json_node_alloc (), dst);
+    }
+
+  return json_node_copy (node);
+}
+
 static JsonObject *
 copy_object (JsonObject *object)
 {
   g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
-  g_autoptr(JsonNode) copy = json_node_copy (node);
+  g_autoptr(JsonNode) copy = deep_copy (node);
 
   return json_object_ref (json_node_get_object (copy));
 }

@@ -1237,6 +1237,23 @@ test_end_to_end (void)
   }
 
   g_assert_null (kp_consolidator_dup_result (consolidator, "no such HIT"));
+
+  /* A result is the caller's own: changing it changes no later one. */
+  {
+    g_autoptr(JsonObject) a = kp_consolidator_dup_result (consolidator, "HIT05");
+    g_autoptr(JsonObject) b = NULL;
+    g_autoptr(JsonObject) w = kp_consolidator_dup_workers (consolidator);
+    g_autoptr(JsonObject) w2 = NULL;
+
+    json_object_set_string_member (a, "HITId", "HIT05");
+    json_object_remove_member (member_object (a, "Answer"), "animal");
+    json_object_set_int_member (member_object (w, "W0"), "Assignments", 7);
+    b = kp_consolidator_dup_result (consolidator, "HIT05");
+    w2 = kp_consolidator_dup_workers (consolidator);
+    g_assert_false (json_object_has_member (b, "HITId"));
+    g_assert_true (json_object_has_member (member_object (b, "Answer"), "animal"));
+    g_assert_cmpint (json_object_get_int_member (member_object (w2, "W0"), "Assignments"), ==, 50);
+  }
 }
 
 /* Gold */
