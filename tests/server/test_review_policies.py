@@ -9,7 +9,7 @@ any other to workers."""
 import json
 import time
 
-from kpserver import KpTestCase, WorkerClient, free_text, main
+from kpserver import KpTestCase, WorkerClient, free_text, main, question_form
 
 CROWD_HTML = (
     '<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/'
@@ -176,6 +176,29 @@ class ReviewPoliciesTestCase(PolicyTestCase):
         self.assertEqual(actions, [])
         for assignment_id in (a, b, c):
             self.assertEqual(self.assignment(assignment_id)["AssignmentStatus"], "Submitted")
+
+    def test_known_answers_of_a_question_form(self):
+        """A QuestionForm's free-text answer, compared as kp_consolidate_score()
+        compares texts (case and surrounding space do not matter)."""
+        hit = self.mturk.create_hit(
+            MaxAssignments=2, LifetimeInSeconds=3600, AssignmentDurationInSeconds=600,
+            Reward="0.05", Title="Name the animal", Description="One word",
+            Question=question_form("animal"),
+            AssignmentReviewPolicy=known_policy(
+                param("ApproveIfKnownAnswerScoreIsAtLeast", 100),
+                key=answer_key(animal="cat")))["HIT"]
+        right, wrong = self.worker(), self.worker()
+        a = right.accept_hit(hit["HITId"])["assignment_id"]
+        right.submit(a, [free_text("animal", "  Cat ")])
+        b = wrong.accept_hit(hit["HITId"])["assignment_id"]
+        wrong.submit(b, [free_text("animal", "dog")])
+
+        results, actions = self.report(hit["HITId"])["Assignment"]
+        self.assertEqual(results, {
+            (a, "animal", "KnownAnswerCorrect", "1"), (a, None, "KnownAnswerScore", "100"),
+            (b, "animal", "KnownAnswerCorrect", "0"), (b, None, "KnownAnswerScore", "0")})
+        self.assertEqual(actions, [("approve", a, "Succeeded", "Approved")])
+        self.assertEqual(self.assignment(b)["AssignmentStatus"], "Submitted")
 
     def test_known_answers_extend(self):
         hit = self.crowd_hit(1, title="Find the car (extend)", AssignmentReviewPolicy=known_policy(
