@@ -140,6 +140,34 @@ kp_review_batch_get_progress (KpReviewBatch    *batch,
     }
 }
 
+gboolean
+kp_review_hit_is_above (KpReviewHit *hit,
+                        double       threshold)
+{
+  /* Compared as the agreement shown, so 0.80 shown is "above 0.8". */
+  return hit->agreement >= 0 && hit->agreement + 1e-9 >= threshold;
+}
+
+guint
+kp_review_batch_count_above (KpReviewBatch *batch,
+                             double         threshold)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < batch->hits->len; i++)
+    {
+      KpReviewHit *hit = g_ptr_array_index (batch->hits, i);
+
+      if (!kp_review_hit_is_above (hit, threshold))
+        continue;
+      for (guint j = 0; j < hit->assignments->len; j++)
+        if (g_strcmp0 (((KpReviewAssignment *)g_ptr_array_index (hit->assignments, j))->status,
+                       "Submitted") == 0)
+          n++;
+    }
+  return n;
+}
+
 char *
 kp_review_parse_batch_id (const char *annotation)
 {
@@ -946,8 +974,7 @@ kp_review_model_bulk_approve_async (KpReviewModel       *self,
     {
       KpReviewHit *hit = g_ptr_array_index (batch->hits, i);
 
-      /* Compared as the agreement shown, so 0.80 shown is "above 0.8". */
-      if (hit->agreement < 0 || hit->agreement + 1e-9 < threshold)
+      if (!kp_review_hit_is_above (hit, threshold))
         continue;
       for (guint j = 0; j < hit->assignments->len; j++)
         {

@@ -75,6 +75,13 @@ KpReviewAssignment *kp_review_hit_lookup      (KpReviewHit         *hit,
 void           kp_review_batch_free           (KpReviewBatch       *batch);
 void           kp_review_batch_get_progress   (KpReviewBatch       *batch,
                                                KpReviewProgress    *progress);
+/* TRUE when bulk approval above threshold takes hit's Submitted
+ * assignments. */
+gboolean       kp_review_hit_is_above         (KpReviewHit         *hit,
+                                               double               threshold);
+/* How many assignments bulk approval above threshold would approve. */
+guint          kp_review_batch_count_above    (KpReviewBatch       *batch,
+                                               double               threshold);
 /* The batch id of a RequesterAnnotation "kempelen-batch:ID:ROW", or NULL. */
 char          *kp_review_parse_batch_id       (const char          *annotation) G_GNUC_WARN_UNUSED_RESULT;
 /* The first image URL of a HIT's question (src= of a crowd element or

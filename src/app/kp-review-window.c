@@ -79,6 +79,7 @@ struct _KpReviewWindow
 G_DEFINE_FINAL_TYPE (KpReviewWindow, kp_review_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void show_hit (KpReviewWindow *self);
+static void update_actions (KpReviewWindow *self);
 
 /* After dispose, results still arriving find no widgets to show them. */
 static gboolean
@@ -781,6 +782,7 @@ show_hit (KpReviewWindow *self)
       kp_review_overlay_set_texture (overlay, NULL);
       gtk_label_set_text (GTK_LABEL (self->hit_title), _("No HIT"));
       gtk_label_set_text (GTK_LABEL (self->answers_label), "");
+      update_actions (self);
       return;
     }
 
@@ -827,6 +829,7 @@ show_hit (KpReviewWindow *self)
   answers = describe_answers (hit);
   gtk_label_set_text (GTK_LABEL (self->answers_label), answers);
   gtk_widget_set_visible (self->answers_label, *answers != '\0');
+  update_actions (self);
 
   prefetch_next (self);
 }
@@ -838,7 +841,7 @@ show_hit (KpReviewWindow *self)
 static void
 busy_changed (KpReviewWindow *self)
 {
-  gtk_widget_set_sensitive (self->refresh_button, self->busy == 0 && self->model != NULL);
+  update_actions (self);
 }
 
 static void
@@ -908,6 +911,25 @@ selected_assignment (KpReviewWindow *self)
   return g_ptr_array_index (self->hit->assignments, index);
 }
 
+static void
+update_actions (KpReviewWindow *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  KpReviewAssignment *a = selected_assignment (self);
+  gboolean ready = self->model != NULL;
+  gboolean open = a != NULL && g_strcmp0 (a->status, "Submitted") == 0;
+  guint n_hits = self->batch != NULL ? self->batch->hits->len : 0;
+
+  gtk_widget_action_set_enabled (widget, "review.approve", ready && open);
+  gtk_widget_action_set_enabled (widget, "review.reject", ready && open);
+  gtk_widget_action_set_enabled (widget, "review.bonus", ready && a != NULL);
+  gtk_widget_action_set_enabled (widget, "review.block", ready && a != NULL);
+  gtk_widget_action_set_enabled (widget, "review.bulk-approve", ready && self->batch != NULL && self->busy == 0);
+  gtk_widget_action_set_enabled (widget, "review.refresh", ready && self->busy == 0);
+  gtk_widget_action_set_enabled (widget, "review.next-hit", self->hit != NULL && self->hit_index + 1 < n_hits);
+  gtk_widget_action_set_enabled (widget, "review.previous-hit", self->hit != NULL && self->hit_index > 0);
+}
+
 typedef struct
 {
   KpReviewWindow *self;
@@ -967,6 +989,7 @@ decided_cb (GObject      *object,
         }
       toast (self, text);
       update_assignment_rows (self);
+      update_actions (self);
 
       /* On to the next assignment to decide. */
       if (d->action == KP_REVIEW_APPROVE || d->action == KP_REVIEW_REJECT)
@@ -1256,14 +1279,13 @@ bulk_done_cb (GObject      *object,
 }
 
 static void
-bulk_approve_action (GtkWidget  *widget,
-                     const char *action_name,
-                     GVariant   *parameter)
+bulk_response_cb (AdwMessageDialog *dialog,
+                  const char       *response,
+                  KpReviewWindow   *self)
 {
-  KpReviewWindow *self = KP_REVIEW_WINDOW (widget);
   double threshold = gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->threshold)) / 100;
 
-  if (self->batch == NULL)
+  if (g_strcmp0 (response, "approve") != 0 || self->batch == NULL || self->busy > 0)
     return;
 
   self->busy++;
@@ -1274,6 +1296,42 @@ bulk_approve_action (GtkWidget  *widget,
                                       gtk_editable_get_text (GTK_EDITABLE (self->feedback_entry)),
                                       bulk_progress_cb, self, self->cancellable, bulk_done_cb,
                                       g_object_ref (self));
+}
+
+static void
+bulk_approve_action (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  KpReviewWindow *self = KP_REVIEW_WINDOW (widget);
+  double threshold = gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->threshold)) / 100;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+  guint n;
+
+  if (self->batch == NULL)
+    return;
+
+  n = kp_review_batch_count_above (self->batch, threshold);
+  if (n == 0)
+    {
+      toast (self, _("No submitted assignment of this batch reaches that agreement"));
+      return;
+    }
+
+  /* TRANSLATORS: a count of assignments, then an agreement in percent */
+  body = g_strdup_printf (ngettext ("%u submitted assignment of HITs with an agreement of at least %.0f %% "
+                                    "will be approved and paid.",
+                                    "%u submitted assignments of HITs with an agreement of at least %.0f %% "
+                                    "will be approved and paid.", n),
+                          n, threshold * 100);
+  dialog = new_dialog (self, _("Approve All Above?"), body);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "approve", _("_Approve"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "approve", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "approve");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (bulk_response_cb), self, 0);
+  gtk_window_present (GTK_WINDOW (dialog));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1688,7 +1746,6 @@ kp_review_window_init (KpReviewWindow *self)
   self->title = adw_window_title_new (_("Review Desk"), NULL);
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), self->title);
   self->refresh_button = icon_button ("view-refresh-symbolic", "review.refresh", _("Reload the HITs (F5)"));
-  gtk_widget_set_sensitive (self->refresh_button, FALSE);
   adw_header_bar_pack_start (ADW_HEADER_BAR (header), self->refresh_button);
   gtk_box_append (GTK_BOX (content), header);
 
@@ -1731,6 +1788,7 @@ kp_review_window_init (KpReviewWindow *self)
   gtk_box_append (GTK_BOX (detail), self->overlay);
   gtk_box_append (GTK_BOX (view), detail);
   gtk_box_append (GTK_BOX (view), build_decisions (self));
+  g_signal_connect_swapped (self->assignment_list, "row-selected", G_CALLBACK (update_actions), self);
 
   gtk_paned_set_start_child (GTK_PANED (paned), sidebar);
   gtk_paned_set_end_child (GTK_PANED (paned), view);

@@ -485,7 +485,9 @@ test_bulk_approve (void)
   gtk_editable_set_text (GTK_EDITABLE (_kp_review_window_get_feedback_entry (window)), "");
   gtk_spin_button_set_value (GTK_SPIN_BUTTON (_kp_review_window_get_threshold (window)), 90);
   gtk_widget_activate_action (GTK_WIDGET (window), "review.bulk-approve", NULL);
-  wait_idle ();
+  /* Confirmed with the count. */
+  g_assert_nonnull (strstr (_kp_review_window_get_message (window), "3 submitted assignments"));
+  run_dialog ("approve");
 
   for (guint w = 0; w < 3; w++)
     {
