@@ -146,20 +146,6 @@ compare_strings (gconstpointer a,
   return strcmp (*(const char * const *)a, *(const char * const *)b);
 }
 
-/* The members of object, sorted. */
-static GPtrArray *
-sorted_members (JsonObject *object)
-{
-  GPtrArray *names = g_ptr_array_new ();
-  g_autoptr(GList) members = object != NULL ? json_object_get_members (object) : NULL;
-
-  for (GList *l = members; l != NULL; l = l->next)
-    g_ptr_array_add (names, l->data);
-  g_ptr_array_sort (names, compare_strings);
-
-  return names;
-}
-
 /* A plain decimal number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static gboolean
 parse_numeric_text (const char *text,
@@ -275,9 +261,11 @@ array_of_strings (JsonNode *node,
   return TRUE;
 }
 
+/* keep: where to leave the parsed shapes, or NULL. */
 static gboolean
-classify_shapes (JsonNode  *node,
-                 ValueInfo *info)
+classify_shapes (JsonNode   *node,
+                 ValueInfo  *info,
+                 GPtrArray **keep)
 {
   for (KpConsShapeKind k = 0; k < KP_N_CONS_SHAPE_KINDS; k++)
     {
@@ -292,6 +280,8 @@ classify_shapes (JsonNode  *node,
           info->kind = shapes != NULL ? VALUE_SHAPES : VALUE_UNSUPPORTED;
           info->shape_kind = k;
           info->inner = node;
+          if (keep != NULL)
+            *keep = g_steal_pointer (&shapes);
           return TRUE;
         }
     }
@@ -300,8 +290,9 @@ classify_shapes (JsonNode  *node,
 }
 
 static void
-classify_value (JsonNode  *node,
-                ValueInfo *info)
+classify_value_full (JsonNode   *node,
+                     ValueInfo  *info,
+                     GPtrArray **keep)
 {
   JsonObject *object;
   const char *text;
@@ -337,7 +328,7 @@ classify_value (JsonNode  *node,
     return;
   object = json_node_get_object (node);
 
-  if (classify_shapes (node, info))
+  if (classify_shapes (node, info, keep))
     return;
 
   if (json_object_get_size (object) == 1 && node_string (object_member (node, "label")) != NULL)
@@ -358,7 +349,7 @@ classify_value (JsonNode  *node,
       g_autoptr(GList) members = json_object_get_members (object);
       JsonNode *inner = json_object_get_member (object, members->data);
 
-      if (inner != NULL && JSON_NODE_HOLDS_OBJECT (inner) && classify_shapes (inner, info))
+      if (inner != NULL && JSON_NODE_HOLDS_OBJECT (inner) && classify_shapes (inner, info, keep))
         {
           info->wrapper = members->data;
           return;
@@ -379,6 +370,13 @@ classify_value (JsonNode  *node,
       if (all_bool)
         info->kind = VALUE_CHECKBOXES;
     }
+}
+
+static void
+classify_value (JsonNode  *node,
+                ValueInfo *info)
+{
+  classify_value_full (node, info, NULL);
 }
 
 /* The label of a classification answer: "Cat", {"label": "Cat"} or ["Cat"]. */
@@ -1119,19 +1117,20 @@ consolidate_shapes (KpConsolidator *self,
   for (guint j = 0; j < n; j++)
     {
       Assignment *a = g_ptr_array_index (item->assignments, j);
+      JsonNode *node = json_object_get_member (a->answer, element->name);
       ValueInfo info;
-      JsonNode *value = fitting_value (element, a, &info);
 
-      valid[j] = value != NULL || json_object_get_member (a->answer, element->name) == NULL;
-      if (value != NULL)
+      /* Parsed once, while finding out whether the answer fits. */
+      if (node != NULL)
+        classify_value_full (node, &info, &workers[j]);
+      valid[j] = node == NULL || value_fits (element, &info);
+      if (node != NULL && valid[j] && image_properties == NULL)
+        image_properties = object_member (info.inner, "inputImageProperties");
+      if (!valid[j] || workers[j] == NULL)
         {
-          workers[j] = _kp_shapes_parse (element->shape_kind,
-                                         json_node_get_array (object_member (value, member)), NULL);
-          if (image_properties == NULL)
-            image_properties = object_member (value, "inputImageProperties");
+          g_clear_pointer (&workers[j], g_ptr_array_unref);
+          workers[j] = g_ptr_array_new_with_free_func ((GDestroyNotify)_kp_shape_free);
         }
-      else
-        workers[j] = g_ptr_array_new_with_free_func ((GDestroyNotify)_kp_shape_free);
     }
 
   clusters = _kp_shapes_consolidate (workers, n, element->shape_kind, &self->options, quorum);
@@ -1165,25 +1164,13 @@ consolidate_shapes (KpConsolidator *self,
   for (guint c = 0; c < clusters->len; c++)
     {
       KpConsShapeCluster *cluster = g_ptr_array_index (clusters, c);
-      g_autoptr(JsonBuilder) ob = json_builder_new_immutable ();
-      g_autoptr(JsonNode) object = NULL;
-      g_autoptr(GPtrArray) names = NULL;
-      JsonObject *o;
 
       if (!cluster->kept)
         continue;
 
-      _kp_shape_build (ob, cluster->shape);
-      object = json_builder_get_root (ob);
-      o = json_node_get_object (object);
-
+      /* The object's own members (in alphabetical order), then ours. */
       json_builder_begin_object (details);
-      names = sorted_members (o);
-      for (guint k = 0; k < names->len; k++)
-        {
-          json_builder_set_member_name (details, names->pdata[k]);
-          json_builder_add_value (details, json_node_copy (json_object_get_member (o, names->pdata[k])));
-        }
+      _kp_shape_build_members (details, cluster->shape);
       json_builder_set_member_name (details, "agreement");
       json_builder_add_double_value (details, cluster->agreement);
       json_builder_set_member_name (details, "confidence");

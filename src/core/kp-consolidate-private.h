@@ -75,6 +75,9 @@ GPtrArray          *_kp_shapes_parse       (KpConsShapeKind             kind,
 /* Writes shape as the crowd element writes it (an object). */
 void                _kp_shape_build        (JsonBuilder                *builder,
                                             const KpConsShape          *shape);
+/* The same members, into an object the caller has begun. */
+void                _kp_shape_build_members (JsonBuilder               *builder,
+                                             const KpConsShape         *shape);
 
 /* 0..1; IoU for boxes, polygons, segments and tracks, a distance-based
  * similarity for keypoints and lines. */

@@ -352,6 +352,17 @@ _kp_shape_build (JsonBuilder       *builder,
   g_return_if_fail (shape != NULL);
 
   json_builder_begin_object (builder);
+  _kp_shape_build_members (builder, shape);
+  json_builder_end_object (builder);
+}
+
+void
+_kp_shape_build_members (JsonBuilder       *builder,
+                         const KpConsShape *shape)
+{
+  g_return_if_fail (builder != NULL);
+  g_return_if_fail (shape != NULL);
+
   switch (shape->kind)
     {
     case KP_CONS_SHAPE_BOX:
@@ -417,7 +428,6 @@ _kp_shape_build (JsonBuilder       *builder,
     default:
       g_assert_not_reached ();
     }
-  json_builder_end_object (builder);
 }
 
 /* Similarities */
@@ -916,6 +926,77 @@ compare_pairs (gconstpointer a,
   return (pa->col > pb->col) - (pa->col < pb->col);
 }
 
+/* Union–find over rows (0..rows-1) and columns (rows..). */
+static guint
+find_root (guint *parent,
+           guint  i)
+{
+  while (parent[i] != i)
+    {
+      parent[i] = parent[parent[i]];
+      i = parent[i];
+    }
+
+  return i;
+}
+
+/* The optimal assignment, solved separately on each connected component
+ * of the graph of positive weights: objects far apart never meet, so the
+ * O(n³) step runs on a few objects at a time. */
+static void
+hungarian_by_components (const double *weights,
+                         guint         rows,
+                         guint         cols,
+                         int          *row_to_col)
+{
+  g_autofree guint *parent = g_new (guint, rows + cols);
+  g_autofree guint *sub_rows = g_new (guint, rows);
+  g_autofree guint *sub_cols = g_new (guint, cols);
+  g_autofree double *sub = NULL;
+  g_autofree int *sub_assignment = NULL;
+  g_autofree gboolean *done = g_new0 (gboolean, rows + cols);
+
+  for (guint i = 0; i < rows + cols; i++)
+    parent[i] = i;
+  for (guint r = 0; r < rows; r++)
+    {
+      row_to_col[r] = -1;
+      for (guint c = 0; c < cols; c++)
+        if (weights[r * cols + c] > 0)
+          parent[find_root (parent, r)] = find_root (parent, rows + c);
+    }
+
+  sub = g_new (double, (gsize)rows * cols);
+  sub_assignment = g_new (int, rows);
+
+  for (guint r0 = 0; r0 < rows; r0++)
+    {
+      guint root = find_root (parent, r0);
+      guint n_rows = 0, n_cols = 0;
+
+      /* A row that is its own root has no positive weight. */
+      if (root == r0 || done[root])
+        continue;
+      done[root] = TRUE;
+
+      for (guint r = 0; r < rows; r++)
+        if (find_root (parent, r) == root)
+          sub_rows[n_rows++] = r;
+      for (guint c = 0; c < cols; c++)
+        if (find_root (parent, rows + c) == root)
+          sub_cols[n_cols++] = c;
+
+      for (guint i = 0; i < n_rows; i++)
+        for (guint j = 0; j < n_cols; j++)
+          sub[i * n_cols + j] = weights[sub_rows[i] * cols + sub_cols[j]];
+
+      _kp_hungarian (sub, n_rows, n_cols, sub_assignment);
+      for (guint i = 0; i < n_rows; i++)
+        if (sub_assignment[i] >= 0 && sub[i * n_cols + sub_assignment[i]] > 0)
+          row_to_col[sub_rows[i]] = (int)sub_cols[sub_assignment[i]];
+    }
+}
+
 /* Matches rows to columns; weights below threshold never pair. */
 static void
 match (double    *weights,
@@ -930,12 +1011,7 @@ match (double    *weights,
       weights[i] = 0;
 
   if (matching == KP_MATCHING_HUNGARIAN)
-    {
-      _kp_hungarian (weights, rows, cols, row_to_col);
-      for (guint r = 0; r < rows; r++)
-        if (row_to_col[r] >= 0 && weights[r * cols + row_to_col[r]] <= 0)
-          row_to_col[r] = -1;
-    }
+    hungarian_by_components (weights, rows, cols, row_to_col);
   else
     {
       g_autoptr(GArray) pairs = g_array_new (FALSE, FALSE, sizeof (Pair));
