@@ -43,6 +43,8 @@ struct _KpReviewWindow
   KpLayoutMedia    *media;
   GHashTable       *textures;       /* URI -> GdkTexture of the HITs near the current one */
   guint             media_uris;     /* URIs asked of media */
+  GdkFrameClock    *prefetch_clock; /* prefetching waits for the HIT's first frame */
+  gulong            prefetch_handler;
   GHashTable       *worker_colors;  /* worker id -> palette index + 1 */
   GHashTable       *hidden;         /* worker ids toggled off */
   GtkStringList    *feedback_texts;
@@ -760,6 +762,41 @@ prefetch_next (KpReviewWindow *self)
 }
 
 static void
+stop_waiting_for_frame (KpReviewWindow *self)
+{
+  if (self->prefetch_clock != NULL)
+    {
+      g_clear_signal_handler (&self->prefetch_handler, self->prefetch_clock);
+      g_clear_object (&self->prefetch_clock);
+    }
+}
+
+static void
+painted_cb (KpReviewWindow *self)
+{
+  stop_waiting_for_frame (self);
+  prefetch_next (self);
+}
+
+/* Decoding the next images competes with painting this one for the CPU:
+ * start once the HIT is on screen. */
+static void
+prefetch_after_frame (KpReviewWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (GTK_WIDGET (self));
+
+  if (clock == NULL)
+    {
+      prefetch_next (self);
+      return;
+    }
+  if (self->prefetch_clock != NULL)
+    return;
+  self->prefetch_clock = g_object_ref (clock);
+  self->prefetch_handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (painted_cb), self);
+}
+
+static void
 show_hit (KpReviewWindow *self)
 {
   KpReviewOverlay *overlay = KP_REVIEW_OVERLAY (self->overlay);
@@ -831,7 +868,7 @@ show_hit (KpReviewWindow *self)
   gtk_widget_set_visible (self->answers_label, *answers != '\0');
   update_actions (self);
 
-  prefetch_next (self);
+  prefetch_after_frame (self);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1477,6 +1514,7 @@ kp_review_window_dispose (GObject *object)
   KpReviewWindow *self = KP_REVIEW_WINDOW (object);
 
   g_cancellable_cancel (self->cancellable);
+  stop_waiting_for_frame (self);
   self->batch = NULL;
   self->hit = NULL;
 
