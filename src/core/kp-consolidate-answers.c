@@ -28,7 +28,8 @@
  *                                   collapsing whitespace
  *   {VALUE: bool, …}                checkboxes: each key by majority
  *   anything else                   "unsupported": the most common value
- *                                   by JSON equality
+ *                                   by JSON equality (segmentation images
+ *                                   and entity annotations among them)
  *
  * When an element's answers mix types, numbers and numeric strings mixed
  * with other strings are text; otherwise the most common type wins and an
@@ -61,6 +62,14 @@
  *                   (numbers within 1e-9 relative); agreement likewise.
  *   checkboxes      mean over keys of the winning share; agreement: mean
  *                   share of keys alike.
+ * Shapes are clustered per item, with the quorum counted in the item's
+ * assignments (kp-consolidate-shapes.c has the rules); an answer that
+ * omits a shape element counts as drawing nothing. Consolidated objects
+ * come sorted by label then position; tracks are numbered from 0 in that
+ * order. Each entry of an element's "Objects" has the object's members
+ * and then "agreement", "confidence", "members" (AssignmentId and the
+ * object's index in that assignment's array) and "support".
+ *
  * An assignment's Agreement is the mean over the item's elements of its
  * agreement with each (0 for an element it did not answer validly). An
  * item with no elements has Confidence 0 and Agreement 1.
