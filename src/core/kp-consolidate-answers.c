@@ -65,7 +65,7 @@
  * Shapes are clustered per item, with the quorum counted in the item's
  * assignments (kp-consolidate-shapes.c has the rules); an answer that
  * omits a shape element counts as drawing nothing. Consolidated objects
- * come sorted by label then position; tracks are numbered from 0 in that
+ * come sorted by label then position; tracks are numbered from 1 in that
  * order. Each entry of an element's "Objects" has the object's members
  * and then "agreement", "confidence", "members" (AssignmentId and the
  * object's index in that assignment's array) and "support".
@@ -1158,7 +1158,7 @@ consolidate_shapes (KpConsolidator *self,
 
       if (cluster->kept)
         {
-          cluster->shape->track_id = kept->len;
+          cluster->shape->track_id = kept->len + 1;
           g_ptr_array_add (kept, cluster->shape);
           sum += cluster->confidence;
         }

@@ -699,6 +699,7 @@ test_simulated_tracks (void)
   g_assert_cmpstr (element_type (result, "e"), ==, "tracks");
   tracks = member_array (member_object (member_object (result, "Answer"), "e"), "tracks");
   g_assert_cmpuint (json_array_get_length (tracks), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (tracks, 0), "id"), ==, 1);
   frames = member_array (json_array_get_object_element (tracks, 0), "frames");
   g_assert_cmpuint (json_array_get_length (frames), >, 10);
   for (guint i = 0; i < json_array_get_length (frames); i++)
@@ -871,6 +872,83 @@ test_answer_shapes (void)
   r5 = consolidate_values (one_worker, 3, &options);
   g_assert_cmpuint (json_array_get_length (member_array (member_object (member_object (r5, "Answer"), "e"),
                                                          "boundingBoxes")), ==, 1);
+}
+
+/* The answers the layout tests record for every element: three workers
+ * giving the same answer consolidate to that answer (less MTurk's
+ * initialValueModified flag), with full agreement. */
+static void
+test_layout_answers (void)
+{
+  const char *root = g_getenv ("KP_SOURCE_ROOT");
+  g_autofree char *dir_path = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+  guint n_files = 0;
+
+  g_assert_nonnull (root);
+  dir_path = g_build_filename (root, "tests", "core", "layouts", NULL);
+  dir = g_dir_open (dir_path, 0, NULL);
+  g_assert_nonnull (dir);
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(KpConsolidator) consolidator = kp_consolidator_new (NULL);
+      g_autoptr(JsonObject) result = NULL;
+      g_autoptr(JsonNode) expected = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *text = NULL;
+      JsonObject *answer, *boxes;
+      JsonNode *node;
+
+      if (!g_str_has_suffix (name, ".answer.json"))
+        continue;
+
+      path = g_build_filename (dir_path, name, NULL);
+      json_parser_load_from_file (parser, path, &error);
+      g_assert_no_error (error);
+      node = json_parser_get_root (parser);
+      if (!JSON_NODE_HOLDS_ARRAY (node) || json_array_get_length (json_node_get_array (node)) != 1 ||
+          !JSON_NODE_HOLDS_OBJECT (json_array_get_element (json_node_get_array (node), 0)))
+        continue;
+
+      answer = json_array_get_object_element (json_node_get_array (node), 0);
+      for (guint w = 0; w < 3; w++)
+        {
+          g_autofree char *worker = g_strdup_printf ("W%u", w);
+
+          g_assert_true (kp_consolidator_add (consolidator, "H", worker, worker, answer, &error));
+        }
+      g_assert_true (kp_consolidator_run (consolidator, NULL, &error));
+      g_assert_no_error (error);
+
+      result = kp_consolidator_dup_result (consolidator, "H");
+      g_assert_cmpfloat_with_epsilon (member_double (result, "Agreement"), 1, 1e-9);
+
+      /* A copy of its own, to take initialValueModified out. */
+      text = json_to_string (json_array_get_element (json_node_get_array (node), 0), FALSE);
+      expected = json_from_string (text, &error);
+      g_assert_no_error (error);
+      boxes = json_object_get_member (json_node_get_object (expected), "boxes") != NULL
+              ? json_object_get_object_member (json_node_get_object (expected), "boxes") : NULL;
+      if (boxes != NULL)
+        json_object_remove_member (boxes, "initialValueModified");
+
+      if (!json_node_equal (json_object_get_member (result, "Answer"), expected))
+        {
+          g_autoptr(JsonNode) got = json_node_init_object (json_node_alloc (), member_object (result, "Answer"));
+          g_autofree char *a = json_to_string (got, TRUE);
+          g_autofree char *b = json_to_string (expected, TRUE);
+
+          g_test_message ("%s: got %s, expected %s", name, a, b);
+          g_test_fail ();
+        }
+      n_files++;
+    }
+
+  g_assert_cmpuint (n_files, >=, 8);
 }
 
 /* Answers from XML */
@@ -1632,6 +1710,7 @@ main (int   argc,
   g_test_add_func ("/consolidate/text", test_text);
   g_test_add_func ("/consolidate/checkboxes", test_checkboxes_and_unsupported);
   g_test_add_func ("/consolidate/answer-shapes", test_answer_shapes);
+  g_test_add_func ("/consolidate/layout-answers", test_layout_answers);
   g_test_add_func ("/consolidate/answer-from-xml", test_answer_from_xml);
   g_test_add_func ("/consolidate/value-parse", test_value_parse);
   g_test_add_func ("/consolidate/score", test_score);
