@@ -11,7 +11,16 @@
  * the cluster's members; an object matched to no cluster, or to one below
  * the threshold, starts a cluster of its own. A cluster is kept when
  * enough distinct workers support it (the quorum), and its members are
- * merged into one object.
+ * merged into one object. The optimal assignment runs separately on each
+ * connected group of the graph of pairs above the threshold, so its
+ * O(n³) applies to objects that overlap, not to every object of a label.
+ *
+ * An object is invalid (and with it the answer it is part of) when a
+ * member is missing or not a finite number of at most 10⁹ in magnitude,
+ * a box or track frame has no area, a segment ends before it starts, a
+ * polygon has fewer than 3 vertices, a line not exactly 2 or a polyline
+ * fewer than 2, a track no frame, or a label is not a string (a missing
+ * label is "").
  *
  * Similarities, all 0..1:
  *
