@@ -14,12 +14,6 @@
 
 G_BEGIN_DECLS
 
-/* Defined in kp-consensus.c, not yet declared in kp-consolidate.h: fixes
- * item's true class (gold), G_MAXUINT to forget it. */
-void kp_votes_set_known (KpVotes *votes,
-                         guint    item,
-                         guint    klass);
-
 typedef enum
 {
   KP_CONS_SHAPE_BOX,

@@ -219,7 +219,10 @@ typedef struct
   double   confidence;         /* support × mean IoU to the averaged box, 0..1 */
   double   agreement;          /* mean pairwise IoU of the members, 0..1 */
   guint    support;            /* distinct workers in the cluster */
-  GArray  *members;            /* of guint32 pairs: (worker index, box index in that worker's list) */
+  GArray  *members;            /* one element per member, each two guint32: (worker index,
+                                * box index in that worker's list); len counts members,
+                                * member m's pair starts at
+                                * (guint32 *) members->data + 2 * m */
 } KpBoxCluster;
 
 void        kp_box_cluster_free         (KpBoxCluster *cluster);
