@@ -154,6 +154,34 @@ stored_cb (GObject      *object,
 
 typedef struct
 {
+  KpAccountStore *store;
+  char           *endpoint;
+  char           *key;
+  char           *secret;
+} Store;
+
+static void
+removed_cb (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Store *store = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!kp_account_store_remove_finish (KP_ACCOUNT_STORE (object), result, &error))
+    g_debug ("The old requester secret was not removed: %s", error->message);
+  kp_account_store_add_async (store->store, store->endpoint, store->secret, store->key, store->key,
+                              NULL, stored_cb, NULL);
+  g_object_unref (store->store);
+  g_free (store->endpoint);
+  g_free (store->key);
+  memset (store->secret, 0, strlen (store->secret));
+  g_free (store->secret);
+  g_free (store);
+}
+
+typedef struct
+{
   KpReviewConnect *self;
   KpReviewModel   *model;
   char            *endpoint;
@@ -191,10 +219,20 @@ remember (Attempt *attempt)
   if (attempt->secret == NULL || !self->store_loaded)
     return;
 
-  /* A new secret for the same keys replaces the old one. */
+  /* A new secret for the same keys replaces the old one, once it is
+   * gone (both change the same files). */
   old = find_account (self, attempt->endpoint, attempt->key);
   if (old != NULL)
-    kp_account_store_remove_async (self->store, old, NULL, NULL, NULL);
+    {
+      Store *store = g_new0 (Store, 1);
+
+      store->store = g_object_ref (self->store);
+      store->endpoint = g_strdup (attempt->endpoint);
+      store->key = g_strdup (attempt->key);
+      store->secret = g_strdup (attempt->secret);
+      kp_account_store_remove_async (self->store, old, NULL, removed_cb, store);
+      return;
+    }
   kp_account_store_add_async (self->store, attempt->endpoint, attempt->secret, attempt->key,
                               attempt->key, NULL, stored_cb, NULL);
 }
@@ -358,11 +396,21 @@ kp_review_connect_fill (KpReviewConnect *self,
     gtk_editable_set_text (GTK_EDITABLE (self->profile_row), profile);
 }
 
+gboolean
+kp_review_connect_get_secret_saved (KpReviewConnect *self)
+{
+  g_autofree char *endpoint = NULL;
+
+  g_return_val_if_fail (KP_IS_REVIEW_CONNECT (self), FALSE);
+
+  endpoint = dup_endpoint (self);
+  return find_account (self, endpoint, row_text (self->key_row)) != NULL;
+}
+
 static void
 update_secret_hint (KpReviewConnect *self)
 {
-  g_autofree char *endpoint = dup_endpoint (self);
-  gboolean saved = find_account (self, endpoint, row_text (self->key_row)) != NULL;
+  gboolean saved = kp_review_connect_get_secret_saved (self);
 
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (self->secret_row),
                                  saved ? _("Secret Access Key (saved in the keyring)")

@@ -31,6 +31,8 @@ void        kp_review_connect_fill       (KpReviewConnect *self,
 /* Starts connecting, as the Connect button does. */
 void        kp_review_connect_start      (KpReviewConnect *self);
 gboolean    kp_review_connect_get_busy   (KpReviewConnect *self);
+/* TRUE when a secret is saved for the endpoint and key in the form. */
+gboolean    kp_review_connect_get_secret_saved (KpReviewConnect *self);
 /* The error shown under the form, or NULL. */
 const char *kp_review_connect_get_error  (KpReviewConnect *self);
 /* Shows message under the form (NULL hides it). */

@@ -255,6 +255,58 @@ test_batches (void)
 }
 
 static void
+connected_cb (KpReviewConnect *connect,
+              KpReviewModel   *model,
+              gboolean        *connected)
+{
+  g_assert_true (KP_IS_REVIEW_MODEL (model));
+  *connected = TRUE;
+}
+
+static gboolean
+secret_saved_cb (gpointer data)
+{
+  return kp_review_connect_get_secret_saved (data);
+}
+
+static gboolean
+flag_cb (gpointer data)
+{
+  return *(gboolean *)data;
+}
+
+/* The next time, the keyring (here its file) has the secret, and the
+ * settings never had it. */
+static void
+test_saved_secret (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.kempelen.Kempelen");
+  const char *keys[] = { "review-endpoint", "review-access-key-id", "review-profile" };
+  KpReviewConnect *connect;
+  gboolean connected = FALSE;
+
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    {
+      g_autofree char *value = g_settings_get_string (settings, keys[i]);
+
+      g_assert_null (strstr (value, fixture->secret_key));
+    }
+  {
+    g_autofree char *key = g_settings_get_string (settings, "review-access-key-id");
+
+    g_assert_cmpstr (key, ==, fixture->access_key);
+  }
+
+  connect = KP_REVIEW_CONNECT (g_object_ref_sink (kp_review_connect_new (settings, NULL)));
+  g_signal_connect (connect, "connected", G_CALLBACK (connected_cb), &connected);
+  g_assert_true (kp_worker_wait_for (secret_saved_cb, connect, 10000));
+  kp_review_connect_start (connect);
+  g_assert_true (kp_worker_wait_for (flag_cb, &connected, 10000));
+  g_assert_null (kp_review_connect_get_error (connect));
+  g_assert_finalize_object (connect);
+}
+
+static void
 test_disagreement_first (void)
 {
   KpReviewBatch *street = _kp_review_window_get_batch (window);
@@ -571,6 +623,7 @@ main (int   argc,
 
   g_test_add_func ("/kempelen/app/review/wrong-secret", test_wrong_secret);
   g_test_add_func ("/kempelen/app/review/batches", test_batches);
+  g_test_add_func ("/kempelen/app/review/saved-secret", test_saved_secret);
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
