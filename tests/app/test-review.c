@@ -223,7 +223,58 @@ test_wrong_secret (void)
   connect_with ("not-the-secret-at-all");
 
   g_assert_nonnull (kp_review_connect_get_error (_kp_review_window_get_connect (window)));
+  g_test_message ("%s", kp_review_connect_get_error (_kp_review_window_get_connect (window)));
+  g_assert_nonnull (strstr (kp_review_connect_get_error (_kp_review_window_get_connect (window)), "refused"));
   g_assert_null (_kp_review_window_get_model (window));
+}
+
+static void
+test_unreachable (void)
+{
+  KpReviewConnect *connect = _kp_review_window_get_connect (window);
+
+  /* Port 9 (discard) has no server on the loopback. */
+  kp_review_connect_fill (connect, "http://127.0.0.1:9", fixture->access_key, fixture->secret_key, "");
+  kp_review_connect_start (connect);
+  wait_idle ();
+  g_test_message ("%s", kp_review_connect_get_error (connect));
+  g_assert_nonnull (strstr (kp_review_connect_get_error (connect), "cannot be reached"));
+  g_assert_null (_kp_review_window_get_model (window));
+}
+
+/* The letter keys act after the focused widget, so they type in the
+ * feedback entry: a bubble-phase shortcut controller on the window. */
+static void
+test_typing_keys (void)
+{
+  g_autoptr(GListModel) controllers = gtk_widget_observe_controllers (GTK_WIDGET (window));
+  const char *expected[][2] = { { "a", "review.approve" }, { "r", "review.reject" },
+                                { "n", "review.next-hit" }, { "p", "review.previous-hit" },
+                                { "1", "review.toggle-worker" } };
+  guint found = 0;
+
+  for (guint i = 0; i < g_list_model_get_n_items (controllers); i++)
+    {
+      g_autoptr(GtkEventController) controller = g_list_model_get_item (controllers, i);
+
+      if (!GTK_IS_SHORTCUT_CONTROLLER (controller))
+        continue;
+      for (guint j = 0; j < g_list_model_get_n_items (G_LIST_MODEL (controller)); j++)
+        {
+          g_autoptr(GtkShortcut) shortcut = g_list_model_get_item (G_LIST_MODEL (controller), j);
+          g_autofree char *trigger = gtk_shortcut_trigger_to_string (gtk_shortcut_get_trigger (shortcut));
+          GtkShortcutAction *action = gtk_shortcut_get_action (shortcut);
+
+          for (guint k = 0; k < G_N_ELEMENTS (expected); k++)
+            if (g_strcmp0 (trigger, expected[k][0]) == 0 && GTK_IS_NAMED_ACTION (action) &&
+                g_strcmp0 (gtk_named_action_get_action_name (GTK_NAMED_ACTION (action)), expected[k][1]) == 0)
+              {
+                g_assert_cmpint (gtk_event_controller_get_propagation_phase (controller), ==, GTK_PHASE_BUBBLE);
+                found++;
+              }
+        }
+    }
+  g_assert_cmpuint (found, ==, G_N_ELEMENTS (expected));
 }
 
 static void
@@ -622,6 +673,8 @@ main (int   argc,
   gtk_window_present (GTK_WINDOW (window));
 
   g_test_add_func ("/kempelen/app/review/wrong-secret", test_wrong_secret);
+  g_test_add_func ("/kempelen/app/review/unreachable", test_unreachable);
+  g_test_add_func ("/kempelen/app/review/typing-keys", test_typing_keys);
   g_test_add_func ("/kempelen/app/review/batches", test_batches);
   g_test_add_func ("/kempelen/app/review/saved-secret", test_saved_secret);
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
