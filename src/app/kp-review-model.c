@@ -586,6 +586,77 @@ load_assignments (KpMturkClient *client,
   return TRUE;
 }
 
+/* Assignments are one call per HIT: a few threads, each with a client of
+ * its own, hide the round trips to MTurk. */
+#define LOAD_THREADS 4
+
+typedef struct
+{
+  KpReviewModel *self;
+  GPtrArray     *hits;
+  GCancellable  *cancellable;
+  int            next;
+  GMutex         lock;
+  GError        *error;
+} LoadAll;
+
+static gpointer
+load_some_assignments (gpointer user_data)
+{
+  LoadAll *all = user_data;
+  g_autoptr(KpMturkClient) client = new_client (all->self);
+
+  for (;;)
+    {
+      int index = g_atomic_int_add (&all->next, 1);
+      GError *error = NULL;
+      gboolean failed;
+
+      g_mutex_lock (&all->lock);
+      failed = all->error != NULL;
+      g_mutex_unlock (&all->lock);
+      if (failed || index >= (int)all->hits->len)
+        break;
+
+      if (!load_assignments (client, g_ptr_array_index (all->hits, index), all->cancellable, &error))
+        {
+          g_mutex_lock (&all->lock);
+          if (all->error == NULL)
+            all->error = error;
+          else
+            g_error_free (error);
+          g_mutex_unlock (&all->lock);
+          break;
+        }
+    }
+  return NULL;
+}
+
+static gboolean
+load_all_assignments (KpReviewModel *self,
+                      GPtrArray     *hits,
+                      GCancellable  *cancellable,
+                      GError       **error)
+{
+  LoadAll all = { self, hits, cancellable, 0, { 0 }, NULL };
+  GThread *threads[LOAD_THREADS];
+  guint n = MIN (LOAD_THREADS, MAX (hits->len, 1));
+
+  g_mutex_init (&all.lock);
+  for (guint i = 0; i < n; i++)
+    threads[i] = g_thread_new ("kp-review-load", load_some_assignments, &all);
+  for (guint i = 0; i < n; i++)
+    g_thread_join (threads[i]);
+  g_mutex_clear (&all.lock);
+
+  if (all.error != NULL)
+    {
+      g_propagate_error (error, all.error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 load_thread (GTask        *task,
              gpointer      source_object,
@@ -632,18 +703,18 @@ load_thread (GTask        *task,
           hit->max_assignments = member_int (o, "MaxAssignments");
           hit->n_pending = member_int (o, "NumberOfAssignmentsPending");
           g_ptr_array_add (hits, hit);
-
-          if (!load_assignments (client, hit, cancellable, &error))
-            {
-              g_task_return_error (task, error);
-              return;
-            }
         }
 
       g_free (token);
       token = g_strdup (member_string (answer, "NextToken"));
     }
   while (token != NULL);
+
+  if (!load_all_assignments (source_object, hits, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
 
   batches = kp_review_build_batches (g_steal_pointer (&hits), cancellable, &error);
   if (batches == NULL)

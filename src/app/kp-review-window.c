@@ -57,6 +57,8 @@ struct _KpReviewWindow
   KpReviewHit      *hit;
   GArray           *rows;           /* of AssignmentRow, one per assignment of hit */
   char             *image_uri;      /* the one the overlay waits for */
+  char             *restore_batch;  /* shown again after a reload */
+  char             *restore_hit;
 
   GtkWidget        *title;
   GtkWidget        *refresh_button;
@@ -82,6 +84,7 @@ G_DEFINE_FINAL_TYPE (KpReviewWindow, kp_review_window, ADW_TYPE_APPLICATION_WIND
 
 static void show_hit (KpReviewWindow *self);
 static void update_actions (KpReviewWindow *self);
+static void restore_selection (KpReviewWindow *self);
 
 /* After dispose, results still arriving find no widgets to show them. */
 static gboolean
@@ -903,11 +906,41 @@ loaded_cb (GObject      *object,
       return;
     }
   fill_batches (self);
+  restore_selection (self);
+}
+
+/* After a reload, the batch and HIT shown before, where they still are. */
+static void
+restore_selection (KpReviewWindow *self)
+{
+  GPtrArray *batches = kp_review_model_get_batches (self->model);
+  g_autofree char *batch_id = g_steal_pointer (&self->restore_batch);
+  g_autofree char *hit_id = g_steal_pointer (&self->restore_hit);
+
+  if (hit_id == NULL)
+    return;
+  for (guint i = 0; i < batches->len; i++)
+    {
+      KpReviewBatch *batch = g_ptr_array_index (batches, i);
+
+      if (g_strcmp0 (batch->batch_id, batch_id) != 0)
+        continue;
+      _kp_review_window_select_batch (self, i);
+      for (guint j = 0; j < batch->hits->len; j++)
+        if (g_strcmp0 (((KpReviewHit *)g_ptr_array_index (batch->hits, j))->hit_id, hit_id) == 0)
+          select_hit (self, j);
+      return;
+    }
 }
 
 static void
 load (KpReviewWindow *self)
 {
+  g_free (self->restore_batch);
+  g_free (self->restore_hit);
+  self->restore_batch = self->batch != NULL ? g_strdup (self->batch->batch_id) : NULL;
+  self->restore_hit = self->hit != NULL ? g_strdup (self->hit->hit_id) : NULL;
+
   self->busy++;
   busy_changed (self);
   /* The batches shown go away with the load: nothing points at them. */
@@ -1536,6 +1569,8 @@ kp_review_window_finalize (GObject *object)
   g_clear_pointer (&self->hidden, g_hash_table_unref);
   g_clear_pointer (&self->rows, g_array_unref);
   g_free (self->image_uri);
+  g_free (self->restore_batch);
+  g_free (self->restore_hit);
   g_free (self->message);
 
   G_OBJECT_CLASS (kp_review_window_parent_class)->finalize (object);

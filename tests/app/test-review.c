@@ -604,6 +604,25 @@ test_bulk_approve (void)
                    "1 submitted · 4 approved · 1 rejected · 0 pending of 6");
 }
 
+/* A reload reads the decisions back from the server and stays on the HIT. */
+static void
+test_refresh (void)
+{
+  g_autofree char *hit_id = g_strdup (_kp_review_window_get_hit (window)->hit_id);
+  KpReviewHit *hit;
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.refresh", NULL);
+  wait_idle ();
+  hit = _kp_review_window_get_hit (window);
+  g_assert_nonnull (hit);
+  g_assert_cmpstr (hit->hit_id, ==, hit_id);
+  g_assert_cmpstr (assignment_of (hit, 0)->status, ==, "Approved");
+  g_assert_cmpstr (assignment_of (hit, 0)->feedback, ==, "Nice boxes");
+  g_assert_cmpstr (assignment_of (hit, 1)->status, ==, "Rejected");
+  g_assert_cmpstr (_kp_review_window_get_batch_progress (window, 0), ==,
+                   "1 submitted · 4 approved · 1 rejected · 0 pending of 6");
+}
+
 static void
 test_server_gone (void)
 {
@@ -682,6 +701,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
   g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
+  g_test_add_func ("/kempelen/app/review/refresh", test_refresh);
   g_test_add_func ("/kempelen/app/review/server-gone", test_server_gone);
 
   status = g_test_run ();
