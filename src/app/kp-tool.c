@@ -1227,6 +1227,10 @@ kp_tool_real_snapshot (KpTool       *self,
         break;
       {
         double last_x = -G_MAXDOUBLE, last_y = -G_MAXDOUBLE;
+        int sf = MAX (1, gtk_widget_get_scale_factor (GTK_WIDGET (priv->canvas)));
+        double ox = round (view->offset_x * sf) / sf;
+        double oy = round (view->offset_y * sf) / sf;
+        double s = view->scale * sf;
 
         for (guint i = 0; i < primary->n_points; i++)
           {
@@ -1234,8 +1238,11 @@ kp_tool_real_snapshot (KpTool       *self,
 
             /* Handles on screen only, and none on top of the previous
              * one: a 50,000-vertex polygon costs what its outline
-             * covers, not one node pair per vertex. */
-            kp_tool_image_to_widget (self, view, primary->points[i].x, primary->points[i].y, &wx, &wy);
+             * covers, not one node pair per vertex. The arithmetic of
+             * kp_tool_image_to_widget(), without its checks and
+             * lookups once per vertex. */
+            wx = ox + round (primary->points[i].x * s) / sf;
+            wy = oy + round (primary->points[i].y * s) / sf;
             if (wx < -KP_TOOL_HANDLE_SIZE || wy < -KP_TOOL_HANDLE_SIZE ||
                 wx > width + KP_TOOL_HANDLE_SIZE || wy > height + KP_TOOL_HANDLE_SIZE)
               continue;
