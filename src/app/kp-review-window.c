@@ -1683,7 +1683,9 @@ build_decisions (KpReviewWindow *self)
   GtkWidget *scrolled;
   GtkWidget *label;
 
-  gtk_widget_set_size_request (box, 340, -1);
+  gtk_widget_set_size_request (box, 380, -1);
+  /* The image takes what room there is. */
+  gtk_widget_set_hexpand (box, FALSE);
   gtk_widget_set_margin_start (box, 6);
   gtk_widget_set_margin_end (box, 6);
   gtk_widget_set_margin_bottom (box, 6);
@@ -1699,6 +1701,12 @@ build_decisions (KpReviewWindow *self)
   gtk_scrolled_window_set_propagate_natural_height (GTK_SCROLLED_WINDOW (scrolled), TRUE);
   gtk_scrolled_window_set_max_content_height (GTK_SCROLLED_WINDOW (scrolled), 320);
   gtk_box_append (GTK_BOX (box), scrolled);
+  label = gtk_label_new (_("Thick white outlines: the consolidated answer"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0);
+  gtk_label_set_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_add_css_class (label, "dim-label");
+  gtk_widget_add_css_class (label, "caption");
+  gtk_box_append (GTK_BOX (box), label);
 
   self->answers_label = gtk_label_new (NULL);
   gtk_label_set_xalign (GTK_LABEL (self->answers_label), 0);

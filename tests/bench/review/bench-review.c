@@ -229,6 +229,28 @@ time_frame (KpReviewWindow *window)
   return (g_get_monotonic_time () - start) / 1000.0;
 }
 
+/* KP_BENCH_SCREENSHOT=file.png: how the desk looked, to look at. */
+static void
+save_screenshot (GtkWidget  *widget,
+                 const char *path)
+{
+  g_autoptr(GdkPaintable) paintable = gtk_widget_paintable_new (widget);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  int width = gtk_widget_get_width (widget);
+  int height = gtk_widget_get_height (widget);
+  cairo_surface_t *surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, width, height);
+  cairo_t *cr = cairo_create (surface);
+
+  gdk_paintable_snapshot (paintable, snapshot, width, height);
+  node = gtk_snapshot_free_to_node (snapshot);
+  if (node != NULL)
+    gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_write_to_png (surface, path);
+  cairo_surface_destroy (surface);
+}
+
 static int
 compare_doubles (gconstpointer a,
                  gconstpointer b)
@@ -293,6 +315,14 @@ main (int   argc,
       ms = time_step (window);
       g_array_append_val (steps, ms);
       g_array_append_val (builds, last_build_ms);
+    }
+
+  if (g_getenv ("KP_BENCH_SCREENSHOT") != NULL && g_getenv ("KP_BENCH_REVIEW_CAIRO") == NULL)
+    {
+      wait_until (has_image, window, ((KpReviewHit *)g_ptr_array_index (batch->hits, N_HITS - 1))->image_uri,
+                  "the last image");
+      time_frame (window);
+      save_screenshot (GTK_WIDGET (window), g_getenv ("KP_BENCH_SCREENSHOT"));
     }
 
   if (g_getenv ("KP_BENCH_REVIEW_CAIRO") != NULL)
