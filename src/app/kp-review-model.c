@@ -197,6 +197,36 @@ unescape_xml (const char *text,
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
+/* FALSE when the attribute at attribute belongs to an element whose
+ * src is not an image (<script>, <iframe>, <audio>, …). The question may
+ * hold the layout escaped (&lt;). */
+static gboolean
+is_image_tag (const char *question,
+              const char *attribute)
+{
+  static const char * const not_images[] = {
+    "script", "link", "iframe", "audio", "video", "source", "track", "embed", "input", "frame",
+  };
+  const char *p = attribute;
+  const char *name;
+  gsize len = 0;
+
+  while (p > question && *p != '<' && !(*p == '&' && g_str_has_prefix (p, "&lt;")))
+    p--;
+  if (*p == '<')
+    name = p + 1;
+  else if (*p == '&')
+    name = p + 4;
+  else
+    return TRUE;
+  while (name[len] != '\0' && (g_ascii_isalnum (name[len]) || name[len] == '-'))
+    len++;
+  for (guint i = 0; i < G_N_ELEMENTS (not_images); i++)
+    if (len == strlen (not_images[i]) && g_ascii_strncasecmp (name, not_images[i], len) == 0)
+      return FALSE;
+  return TRUE;
+}
+
 char *
 kp_review_find_image_uri (const char *question)
 {
@@ -213,6 +243,8 @@ kp_review_find_image_uri (const char *question)
       char quote;
 
       if (p > question && (g_ascii_isalnum (p[-1]) || p[-1] == '-' || p[-1] == '_'))
+        continue;
+      if (!is_image_tag (question, p))
         continue;
       if (g_str_has_prefix (value, "&quot;"))
         {

@@ -28,6 +28,8 @@ static char *other_hit;
 static char *workers[3];
 static char *tokens[3];
 static KpReviewWindow *window;
+static SoupServer *image_server;
+static GBytes *png;
 
 static KpMturkClient *
 new_client (void)
@@ -52,7 +54,7 @@ call (const char *operation,
 }
 
 static char *
-create_hit (const char *image,
+create_hit (const char *image_url,
             const char *annotation)
 {
   g_autoptr(JsonObject) request = json_object_new ();
@@ -63,11 +65,11 @@ create_hit (const char *image,
     "<HTMLQuestion xmlns=\"http://mechanicalturk.amazonaws.com/AWSMechanicalTurkDataSchemas/"
     "2011-11-11/HTMLQuestion.xsd\"><HTMLContent><![CDATA["
     "<script src=\"https://assets.crowd.aws/crowd-html-elements.js\"></script>"
-    "<crowd-form><crowd-bounding-box name=\"cars\" src=\"%sworker/v1/media/%s\" header=\"Cars\" "
+    "<crowd-form><crowd-bounding-box name=\"cars\" src=\"%s\" header=\"Cars\" "
     "labels=\"['car']\"></crowd-bounding-box>"
     "<crowd-classifier name=\"weather\" categories=\"['sunny', 'rainy']\" header=\"Weather\">"
     "</crowd-classifier></crowd-form>]]></HTMLContent><FrameHeight>0</FrameHeight></HTMLQuestion>",
-    fixture->server->url, image);
+    image_url);
 
   json_object_set_string_member (request, "Title", "Cars in the street");
   json_object_set_string_member (request, "Description", "Box every car");
@@ -218,6 +220,41 @@ assert_status (const char *assignment_id,
 }
 
 static void
+test_parse (void)
+{
+  const struct { const char *question; const char *uri; } cases[] = {
+    /* A crowd-html layout in an HTMLQuestion: the script is no image. */
+    { "<HTMLQuestion><HTMLContent><![CDATA[<script src=\"https://assets.crowd.aws/x.js\"></script>"
+      "<crowd-bounding-box name=\"b\" src=\"https://img.example/a.jpg?x=1&amp;y=2\">]]>", "https://img.example/a.jpg?x=1&y=2" },
+    /* Escaped rather than in CDATA. */
+    { "&lt;script src=&quot;https://s.example/x.js&quot;&gt;&lt;/script&gt;"
+      "&lt;img alt='' src=&quot;http://127.0.0.1:1/m/1&quot;&gt;", "http://127.0.0.1:1/m/1" },
+    { "<QuestionForm><Binary><DataURL> http://h.example/p.png </DataURL></Binary></QuestionForm>",
+      "http://h.example/p.png" },
+    { "<crowd-classifier categories=\"['a']\"></crowd-classifier>", NULL },
+    { "<iframe src=\"https://page.example/\"></iframe>", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *uri = kp_review_find_image_uri (cases[i].question);
+
+      g_assert_cmpstr (uri, ==, cases[i].uri);
+    }
+
+  {
+    g_autofree char *id = kp_review_parse_batch_id ("kempelen-batch:cars:2024:17");
+    g_autofree char *none = kp_review_parse_batch_id ("something else");
+    g_autofree char *no_row = kp_review_parse_batch_id ("kempelen-batch:cars");
+
+    /* The row is after the last colon; a batch id may hold colons. */
+    g_assert_cmpstr (id, ==, "cars:2024");
+    g_assert_null (none);
+    g_assert_null (no_row);
+  }
+}
+
+static void
 test_wrong_secret (void)
 {
   connect_with ("not-the-secret-at-all");
@@ -305,6 +342,12 @@ test_batches (void)
                    "0 submitted · 0 approved · 0 rejected · 1 pending of 3");
 }
 
+static gboolean
+texture_cb (gpointer data)
+{
+  return kp_review_overlay_get_texture (data) != NULL;
+}
+
 static void
 connected_cb (KpReviewConnect *connect,
               KpReviewModel   *model,
@@ -377,6 +420,9 @@ test_disagreement_first (void)
 
   gtk_widget_activate_action (GTK_WIDGET (window), "review.next-hit", NULL);
   g_assert_true (_kp_review_window_get_hit (window) == second);
+  /* Its image, from a file. */
+  g_assert_true (g_str_has_prefix (second->image_uri, "file:"));
+  g_assert_true (kp_worker_wait_for (texture_cb, _kp_review_window_get_overlay (window), 10000));
   g_assert_nonnull (strstr (_kp_review_window_get_answers_text (window), "Consensus: sunny"));
   gtk_widget_activate_action (GTK_WIDGET (window), "review.previous-hit", NULL);
   g_assert_true (_kp_review_window_get_hit (window) == first);
@@ -443,6 +489,10 @@ test_overlay (void)
   int top1 = left1 == 20 ? 20 : left1 == 150 ? 100 : 200;
 
   g_assert_cmpuint (kp_review_overlay_get_n_layers (overlay), ==, 3);
+  /* The HIT's image, over http. */
+  g_assert_true (g_str_has_prefix (hit->image_uri, "http://127.0.0.1:"));
+  g_assert_true (kp_worker_wait_for (texture_cb, overlay, 10000));
+  g_assert_cmpint (gdk_texture_get_width (kp_review_overlay_get_texture (overlay)), ==, IMAGE_WIDTH);
   g_assert_true (edge_has_color (overlay, left0, top0, first));
   g_assert_true (edge_has_color (overlay, left1, top1, second));
 
@@ -648,23 +698,81 @@ test_server_gone (void)
   kp_worker_fixture_start_server (fixture);
 }
 
+/* Images are on a web server of their own, as on S3 for MTurk's HITs
+ * (kempelen-server's media store answers workers only). */
+static void
+image_cb (SoupServer        *server,
+          SoupServerMessage *msg,
+          const char        *path,
+          GHashTable        *query,
+          gpointer           user_data)
+{
+  soup_server_message_set_status (msg, 200, NULL);
+  soup_server_message_set_response (msg, "image/png", SOUP_MEMORY_COPY,
+                                    g_bytes_get_data (png, NULL), g_bytes_get_size (png));
+}
+
+static char *
+start_image_server (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, IMAGE_WIDTH, IMAGE_HEIGHT);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSList) uris = NULL;
+  char *buffer = NULL;
+  gsize size = 0;
+
+  gdk_pixbuf_fill (pixbuf, 0x404040ff);
+  gdk_pixbuf_save_to_buffer (pixbuf, &buffer, &size, "png", &error, NULL);
+  g_assert_no_error (error);
+  png = g_bytes_new_take (buffer, size);
+
+  image_server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (image_server, "/images", image_cb, NULL, NULL);
+  soup_server_listen_local (image_server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
+  g_assert_no_error (error);
+  uris = soup_server_get_uris (image_server);
+  {
+    g_autofree char *base = g_uri_to_string (uris->data);
+    char *url = g_strconcat (base, "images/street.png", NULL);
+
+    g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify)g_uri_unref);
+    return url;
+  }
+}
+
+/* An image on disk, by a file: URL, works too. */
+static char *
+write_image_file (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, IMAGE_WIDTH, IMAGE_HEIGHT);
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "street.png", NULL);
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, 0x808080ff);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+  return g_filename_to_uri (path, NULL, NULL);
+}
+
 static void
 set_up (void)
 {
-  g_autofree char *image = NULL;
+  g_autofree char *http_image = NULL;
+  g_autofree char *file_image = NULL;
   g_autofree char *path = NULL;
   g_autoptr(JsonObject) accepted = NULL;
 
   fixture = kp_worker_fixture_new ();
-  image = kp_worker_fixture_add_image (fixture, IMAGE_WIDTH, IMAGE_HEIGHT, 7);
+  http_image = start_image_server ();
+  file_image = write_image_file ();
   workers[0] = g_strdup (fixture->worker_id);
   tokens[0] = g_strdup (fixture->token);
   workers[1] = kp_worker_fixture_create_worker (fixture, "Blaise", &tokens[1]);
   workers[2] = kp_worker_fixture_create_worker (fixture, "Charles", &tokens[2]);
 
-  agree_hit = create_hit (image, "kempelen-batch:street:1");
-  disagree_hit = create_hit (image, "kempelen-batch:street:2");
-  other_hit = create_hit (image, NULL);
+  agree_hit = create_hit (file_image, "kempelen-batch:street:1");
+  disagree_hit = create_hit (http_image, "kempelen-batch:street:2");
+  other_hit = create_hit (http_image, NULL);
 
   for (guint w = 0; w < 3; w++)
     submit (w, agree_hit, 40 + w, 50, "sunny");
@@ -691,6 +799,7 @@ main (int   argc,
   gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
   gtk_window_present (GTK_WINDOW (window));
 
+  g_test_add_func ("/kempelen/app/review/parse", test_parse);
   g_test_add_func ("/kempelen/app/review/wrong-secret", test_wrong_secret);
   g_test_add_func ("/kempelen/app/review/unreachable", test_unreachable);
   g_test_add_func ("/kempelen/app/review/typing-keys", test_typing_keys);
@@ -708,6 +817,8 @@ main (int   argc,
 
   gtk_window_destroy (GTK_WINDOW (window));
   kp_worker_fixture_free (fixture);
+  g_clear_object (&image_server);
+  g_clear_pointer (&png, g_bytes_unref);
   for (guint i = 0; i < 3; i++)
     {
       g_free (workers[i]);
