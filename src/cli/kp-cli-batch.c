@@ -1436,7 +1436,7 @@ run_create (int    argc,
     return kp_batch_usage_error ("create", _("How much per assignment? Give it with --reward DOLLARS"));
   if (!check_reward (reward))
     return kp_batch_usage_error ("create", _("--reward “%s” is not an amount of dollars like 0.05"),
-                        reward);
+                                 reward);
   if (assignments < 1 || assignments > 1000000000)
     return kp_batch_usage_error ("create", _("--assignments must be at least 1"));
   if (lifetime_text == NULL || !parse_duration (lifetime_text, &lifetime) || lifetime <= 0)
@@ -1447,7 +1447,7 @@ run_create (int    argc,
     return kp_batch_usage_error ("create", _("Give --auto-approval as a duration such as 3d"));
   if (batch_id != NULL && !check_batch_id (batch_id))
     return kp_batch_usage_error ("create", _("--batch takes 1 to %d letters, digits, - and _"),
-                        MAX_BATCH_ID);
+                                 MAX_BATCH_ID);
   {
     const struct { const char *name; gint64 value; } percentages[] = {
       { "--gold-approve-at", gold_approve_at }, { "--gold-reject-below", gold_reject_below },
@@ -1544,8 +1544,8 @@ run_create (int    argc,
   endpoint = opt_endpoint != NULL ? opt_endpoint : g_getenv ("KEMPELEN_ENDPOINT");
   if (endpoint == NULL)
     return kp_batch_fail_message (_("No endpoint: give --endpoint URL (a kempelen-server, or "
-                           "https://mturk-requester.us-east-1.amazonaws.com for Amazon’s MTurk, "
-                           "which spends real money) or set KEMPELEN_ENDPOINT"));
+                                    "https://mturk-requester.us-east-1.amazonaws.com for Amazon’s MTurk, "
+                                    "which spends real money) or set KEMPELEN_ENDPOINT"));
   fingerprint = dup_batch_fingerprint (endpoint, layout_text, csv_text, title, description,
                                        keywords, reward, assignments, lifetime, duration,
                                        auto_approval, qualifications,
@@ -1577,7 +1577,7 @@ run_create (int    argc,
       if (g_strcmp0 (kp_batch_get_string (batch, "fingerprint"), fingerprint) != 0)
         {
           return kp_batch_fail_message (_("The batch “%s” already exists with another layout, other rows "
-                                 "or other settings; give another --batch"), batch_id);
+                                          "or other settings; give another --batch"), batch_id);
         }
     }
   else
@@ -2241,9 +2241,9 @@ kp_batch_session_clear (KpBatchSession *session)
 
 
 gboolean
-kp_batch_session_open (KpBatchSession     *session,
-                       const char  *batch_id,
-                       GError     **error)
+kp_batch_session_open (KpBatchSession  *session,
+                       const char      *batch_id,
+                       GError         **error)
 {
   session->file = batch_file_open (error);
   if (session->file == NULL)
@@ -2308,10 +2308,10 @@ run_status (int    argc,
   };
 
   if (!kp_batch_parse_command ("status",
-                            _("Counts a batch’s HITs by status and its assignments by state: "
-                              "available, accepted (pending), submitted, approved, rejected. "
-                              "BATCH defaults to the batch created last."),
-                            entries, &argc, &argv, &batch_id, &status))
+                               _("Counts a batch’s HITs by status and its assignments by state: "
+                                 "available, accepted (pending), submitted, approved, rejected. "
+                                 "BATCH defaults to the batch created last."),
+                               entries, &argc, &argv, &batch_id, &status))
     return status;
 
   if (!kp_batch_session_open (&session, batch_id, &error))
@@ -3201,11 +3201,11 @@ run_results (int    argc,
   };
 
   if (!kp_batch_parse_command ("results",
-                            _("Writes the answers of a batch’s assignments: csv (as MTurk’s batch "
-                              "results), jsonl (one assignment a line, answers as the crowd "
-                              "elements give them), gt-manifest (a Ground Truth output "
-                              "manifest), coco, voc or yolo (the boxes of crowd-bounding-box)."),
-                            entries, &argc, &argv, &batch_id, &status))
+                               _("Writes the answers of a batch’s assignments: csv (as MTurk’s batch "
+                                 "results), jsonl (one assignment a line, answers as the crowd "
+                                 "elements give them), gt-manifest (a Ground Truth output "
+                                 "manifest), coco, voc or yolo (the boxes of crowd-bounding-box)."),
+                               entries, &argc, &argv, &batch_id, &status))
     return status;
 
   if (format_name == NULL)
@@ -3224,7 +3224,7 @@ run_results (int    argc,
     format = FORMAT_YOLO;
   else
     return kp_batch_usage_error ("results", _("Unknown format “%s”; use csv, jsonl, gt-manifest, coco, "
-                                     "voc or yolo"), format_name);
+                                              "voc or yolo"), format_name);
   if ((format == FORMAT_VOC || format == FORMAT_YOLO) && output == NULL)
     return kp_batch_usage_error ("results", _("voc and yolo write a folder: give it with --output"));
 
@@ -3233,7 +3233,7 @@ run_results (int    argc,
     if (!g_str_equal (wanted[i], "Submitted") && !g_str_equal (wanted[i], "Approved") &&
         !g_str_equal (wanted[i], "Rejected"))
       return kp_batch_usage_error ("results", _("--status takes Submitted, Approved and Rejected, not "
-                                       "“%s”"), wanted[i]);
+                                                "“%s”"), wanted[i]);
 
   if (!kp_batch_session_open (&session, batch_id, &error))
     return kp_batch_fail (error);
@@ -3327,10 +3327,10 @@ run_approve (int    argc,
   };
 
   if (!kp_batch_parse_command ("approve",
-                            _("Approves a batch’s submitted assignments: all of them, or those "
-                              "--where an expression over worker, row, answer.NAME and "
-                              "input.COLUMN holds. Prints each approved assignment id."),
-                            entries, &argc, &argv, &batch_id, &status))
+                               _("Approves a batch’s submitted assignments: all of them, or those "
+                                 "--where an expression over worker, row, answer.NAME and "
+                                 "input.COLUMN holds. Prints each approved assignment id."),
+                               entries, &argc, &argv, &batch_id, &status))
     return status;
 
   if (all == (where != NULL))
@@ -3407,9 +3407,9 @@ run_expire (int    argc,
   };
 
   if (!kp_batch_parse_command ("expire",
-                            _("Expires every HIT of a batch now: no new worker can accept them; "
-                              "work already accepted can still be submitted."),
-                            entries, &argc, &argv, &batch_id, &status))
+                               _("Expires every HIT of a batch now: no new worker can accept them; "
+                                 "work already accepted can still be submitted."),
+                               entries, &argc, &argv, &batch_id, &status))
     return status;
 
   if (!kp_batch_session_open (&session, batch_id, &error))
