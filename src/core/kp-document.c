@@ -872,50 +872,126 @@ kp_document_init (KpDocument *self)
 
 /* Public API */
 
-KpDocument *
-kp_document_new (KpStore  *store,
-                 gint64    media_id,
-                 GError  **error)
+struct _KpDocumentContents
 {
-  g_autoptr(KpDocument) self = NULL;
+  gint64     media_id;
+  GPtrArray *annotations;       /* KpAnnotation, in drawing order */
+  GArray    *tags;              /* gint64 */
+  guint      n_undo;
+  guint      n_redo;
+};
+
+void
+kp_document_contents_free (KpDocumentContents *contents)
+{
+  if (contents == NULL)
+    return;
+
+  g_clear_pointer (&contents->annotations, g_ptr_array_unref);
+  g_clear_pointer (&contents->tags, g_array_unref);
+  g_free (contents);
+}
+
+gint64
+kp_document_contents_get_media_id (const KpDocumentContents *contents)
+{
+  g_return_val_if_fail (contents != NULL, 0);
+
+  return contents->media_id;
+}
+
+KpDocumentContents *
+kp_document_contents_read (KpStore  *store,
+                           gint64    media_id,
+                           GError  **error)
+{
+  g_autoptr(KpDocumentContents) contents = g_new0 (KpDocumentContents, 1);
   g_autoptr(KpMedia) media = NULL;
-  g_autoptr(GPtrArray) annotations = NULL;
-  g_autoptr(GArray) tags = NULL;
+  sqlite3 *db;
+  gboolean snapshot;
+  gboolean ok;
 
   g_return_val_if_fail (KP_IS_STORE (store), NULL);
   g_return_val_if_fail (media_id > 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  media = kp_store_get_media (store, media_id, error);
-  if (media == NULL)
+  /* One read transaction, so that objects, tags and history agree even
+   * while another connection writes. */
+  db = _kp_store_get_db (store);
+  snapshot = sqlite3_get_autocommit (db) && sqlite3_exec (db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+
+  contents->media_id = media_id;
+  ok = (media = kp_store_get_media (store, media_id, error)) != NULL &&
+       (contents->annotations = kp_store_list_annotations (store, media_id, error)) != NULL &&
+       (contents->tags = kp_store_get_media_tags (store, media_id, error)) != NULL &&
+       _kp_store_history_count (store, media_id, &contents->n_undo, &contents->n_redo, error);
+
+  if (snapshot)
+    sqlite3_exec (db, "COMMIT", NULL, NULL, NULL);
+
+  if (!ok)
     return NULL;
 
-  annotations = kp_store_list_annotations (store, media_id, error);
-  if (annotations == NULL)
-    return NULL;
+  g_ptr_array_sort (contents->annotations, compare_order);
 
-  tags = kp_store_get_media_tags (store, media_id, error);
-  if (tags == NULL)
-    return NULL;
+  return g_steal_pointer (&contents);
+}
 
-  self = g_object_new (KP_TYPE_DOCUMENT,
-                       "store", store,
-                       "media-id", media_id,
-                       NULL);
-  if (!_kp_store_history_count (store, media_id, &self->n_undo, &self->n_redo, error))
-    return NULL;
-
-  g_ptr_array_sort (annotations, compare_order);
-  for (guint i = 0; i < annotations->len; i++)
+/* Takes what contents holds, leaving it empty. */
+static void
+take_contents (KpDocument         *self,
+               KpDocumentContents *contents)
+{
+  g_hash_table_remove_all (self->by_id);
+  g_ptr_array_set_size (self->annotations, 0);
+  for (guint i = 0; i < contents->annotations->len; i++)
     {
-      KpAnnotation *a = annotations->pdata[i];
+      KpAnnotation *a = contents->annotations->pdata[i];
 
       g_hash_table_insert (self->by_id, &a->id, a);
     }
-  g_ptr_array_extend_and_steal (self->annotations, g_steal_pointer (&annotations));
-  g_array_append_vals (self->tags, tags->data, tags->len);
+  g_ptr_array_extend_and_steal (self->annotations, g_steal_pointer (&contents->annotations));
+  g_array_set_size (self->tags, 0);
+  g_array_append_vals (self->tags, contents->tags->data, contents->tags->len);
+}
 
-  return g_steal_pointer (&self);
+KpDocument *
+kp_document_new_from_contents (KpStore            *store,
+                               KpDocumentContents *contents)
+{
+  g_autoptr(KpDocumentContents) owned = contents;
+  KpDocument *self;
+
+  g_return_val_if_fail (KP_IS_STORE (store), NULL);
+  g_return_val_if_fail (contents != NULL && contents->annotations != NULL, NULL);
+
+  self = g_object_new (KP_TYPE_DOCUMENT,
+                       "store", store,
+                       "media-id", contents->media_id,
+                       NULL);
+  self->n_undo = contents->n_undo;
+  self->n_redo = contents->n_redo;
+  take_contents (self, contents);
+
+  return self;
+}
+
+KpDocument *
+kp_document_new (KpStore  *store,
+                 gint64    media_id,
+                 GError  **error)
+{
+  KpDocumentContents *contents;
+
+  g_return_val_if_fail (KP_IS_STORE (store), NULL);
+  g_return_val_if_fail (media_id > 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  contents = kp_document_contents_read (store, media_id, error);
+  if (contents == NULL)
+    return NULL;
+
+  return kp_document_new_from_contents (store, contents);
 }
 
 KpStore *
@@ -969,6 +1045,32 @@ bottom_z (KpDocument *self)
   return ((KpAnnotation *)g_ptr_array_index (self->annotations, 0))->z;
 }
 
+/* A new object's copy: on top, with its label's default attribute values. */
+static KpAnnotation *
+new_copy (KpDocument         *self,
+          const KpAnnotation *annotation,
+          int                 z,
+          GPtrArray          *attributes)
+{
+  KpAnnotation *copy = kp_annotation_copy (annotation);
+
+  copy->id = 0;
+  copy->media_id = self->media_id;
+  copy->z = MAX (copy->z, z);
+  kp_annotation_update_bounds (copy);
+
+  for (guint k = 0; k < attributes->len; k++)
+    {
+      const KpAttribute *attribute = attributes->pdata[k];
+
+      if (attribute->label_id == copy->label_id && attribute->default_value != NULL &&
+          kp_annotation_get_attribute (copy, attribute->id) == NULL)
+        kp_annotation_set_attribute (copy, attribute->id, attribute->default_value);
+    }
+
+  return copy;
+}
+
 gboolean
 kp_document_add_many (KpDocument                 *self,
                       const KpAnnotation * const *annotations,
@@ -989,26 +1091,7 @@ kp_document_add_many (KpDocument                 *self,
     return FALSE;
 
   for (guint i = 0; i < n_annotations; i++)
-    {
-      KpAnnotation *copy = kp_annotation_copy (annotations[i]);
-
-      copy->id = 0;
-      copy->media_id = self->media_id;
-      copy->z = MAX (copy->z, z);
-      kp_annotation_update_bounds (copy);
-
-      /* New objects start with their label's default attribute values. */
-      for (guint k = 0; k < attributes->len; k++)
-        {
-          const KpAttribute *attribute = attributes->pdata[k];
-
-          if (attribute->label_id == copy->label_id && attribute->default_value != NULL &&
-              kp_annotation_get_attribute (copy, attribute->id) == NULL)
-            kp_annotation_set_attribute (copy, attribute->id, attribute->default_value);
-        }
-
-      step_add (step, NULL, copy);
-    }
+    step_add (step, NULL, new_copy (self, annotations[i], z, attributes));
 
   if (!do_step (self, step, error))
     return FALSE;
@@ -1090,6 +1173,75 @@ step_modify (KpDocument    *self,
     }
 
   step_add (step, kp_annotation_copy (current), after);
+
+  return TRUE;
+}
+
+gboolean
+kp_document_change_many (KpDocument                 *self,
+                         const KpAnnotation * const *added,
+                         guint                       n_added,
+                         const KpAnnotation * const *updated,
+                         guint                       n_updated,
+                         const gint64               *removed,
+                         guint                       n_removed,
+                         gint64                     *ids,
+                         GError                    **error)
+{
+  g_autoptr(Step) step = step_new ();
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_int64_hash, g_int64_equal);
+  g_autoptr(GPtrArray) attributes = NULL;
+  int z = top_z (self);
+
+  g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (added != NULL || n_added == 0, FALSE);
+  g_return_val_if_fail (updated != NULL || n_updated == 0, FALSE);
+  g_return_val_if_fail (removed != NULL || n_removed == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (n_added > 0 && !(attributes = kp_store_list_all_attributes (self->store, error)))
+    return FALSE;
+
+  for (guint i = 0; i < n_updated; i++)
+    {
+      if (!g_hash_table_add (seen, (gpointer)&updated[i]->id))
+        {
+          g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                               _("An object cannot change twice in one step."));
+          return FALSE;
+        }
+      if (!step_modify (self, step, kp_annotation_copy (updated[i]), PERSON_EDIT, error))
+        return FALSE;
+    }
+
+  for (guint i = 0; i < n_removed; i++)
+    {
+      const KpAnnotation *current = lookup (self, removed[i]);
+
+      if (current == NULL)
+        {
+          set_not_found (error);
+          return FALSE;
+        }
+      if (!g_hash_table_add (seen, (gpointer)&removed[i]))
+        {
+          g_set_error_literal (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID,
+                               _("An object cannot change twice in one step."));
+          return FALSE;
+        }
+      step_add (step, kp_annotation_copy (current), NULL);
+    }
+
+  /* Added last, so that ids can be read from the end of the step. */
+  for (guint i = 0; i < n_added; i++)
+    step_add (step, NULL, new_copy (self, added[i], z, attributes));
+
+  if (!do_step (self, step, error))
+    return FALSE;
+
+  if (ids != NULL)
+    for (guint i = 0; i < n_added; i++)
+      ids[i] = g_array_index (step->changes, Change, step->changes->len - n_added + i).after->id;
 
   return TRUE;
 }
@@ -1701,40 +1853,91 @@ kp_document_convert_to_mask (KpDocument  *self,
   return edit_many (self, &annotation_id, 1, PERSON_EDIT, to_mask_func, NULL, error);
 }
 
+/* Whether contents holds what memory does. */
+static gboolean
+same_contents (KpDocument               *self,
+               const KpDocumentContents *contents)
+{
+  if (contents->n_undo != self->n_undo || contents->n_redo != self->n_redo ||
+      contents->annotations->len != self->annotations->len ||
+      !same_ids (contents->tags, self->tags))
+    return FALSE;
+
+  /* Both are in drawing order. */
+  for (guint i = 0; i < contents->annotations->len; i++)
+    {
+      const KpAnnotation *a = contents->annotations->pdata[i];
+      const KpAnnotation *b = self->annotations->pdata[i];
+
+      if (a->rect.width == b->rect.width && a->rect.height == b->rect.height &&
+          kp_annotation_equal (a, b))
+        continue;
+
+      /* Memory keeps bounds recomputed; compare like with like. */
+      {
+        g_autoptr(KpAnnotation) copy = kp_annotation_copy (a);
+
+        copy->media_id = self->media_id;
+        kp_annotation_update_bounds (copy);
+        if (!kp_annotation_equal (copy, b))
+          return FALSE;
+      }
+    }
+
+  return TRUE;
+}
+
+static gboolean
+reload (KpDocument  *self,
+        gboolean     only_if_changed,
+        gboolean    *changed,
+        GError     **error)
+{
+  g_autoptr(KpDocumentContents) contents = NULL;
+  gboolean tags_changed;
+
+  if (changed != NULL)
+    *changed = FALSE;
+
+  contents = kp_document_contents_read (self->store, self->media_id, error);
+  if (contents == NULL)
+    return FALSE;
+
+  if (only_if_changed && same_contents (self, contents))
+    return TRUE;
+
+  tags_changed = !only_if_changed || !same_ids (contents->tags, self->tags);
+  take_contents (self, contents);
+  update_state (self, contents->n_undo, contents->n_redo);
+  if (changed != NULL)
+    *changed = TRUE;
+
+  g_signal_emit (self, signals[CHANGED], 0, (gint64)0);
+  if (tags_changed)
+    g_signal_emit (self, signals[TAGS_CHANGED], 0);
+
+  return TRUE;
+}
+
 gboolean
 kp_document_reload (KpDocument  *self,
                     GError     **error)
 {
-  g_autoptr(GPtrArray) annotations = NULL;
-  g_autoptr(GArray) tags = NULL;
-  guint n_undo = 0, n_redo = 0;
-
   g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!(annotations = kp_store_list_annotations (self->store, self->media_id, error)) ||
-      !(tags = kp_store_get_media_tags (self->store, self->media_id, error)) ||
-      !_kp_store_history_count (self->store, self->media_id, &n_undo, &n_redo, error))
-    return FALSE;
+  return reload (self, FALSE, NULL, error);
+}
 
-  g_hash_table_remove_all (self->by_id);
-  g_ptr_array_set_size (self->annotations, 0);
-  g_ptr_array_sort (annotations, compare_order);
-  for (guint i = 0; i < annotations->len; i++)
-    {
-      KpAnnotation *a = annotations->pdata[i];
+gboolean
+kp_document_reload_if_changed (KpDocument  *self,
+                               gboolean    *changed,
+                               GError     **error)
+{
+  g_return_val_if_fail (KP_IS_DOCUMENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-      g_hash_table_insert (self->by_id, &a->id, a);
-    }
-  g_ptr_array_extend_and_steal (self->annotations, g_steal_pointer (&annotations));
-  g_array_set_size (self->tags, 0);
-  g_array_append_vals (self->tags, tags->data, tags->len);
-  update_state (self, n_undo, n_redo);
-
-  g_signal_emit (self, signals[CHANGED], 0, (gint64)0);
-  g_signal_emit (self, signals[TAGS_CHANGED], 0);
-
-  return TRUE;
+  return reload (self, TRUE, changed, error);
 }
 
 /* Suggestions */

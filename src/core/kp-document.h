@@ -204,4 +204,43 @@ guint               kp_document_get_n_redo         (KpDocument         *self);
 void                kp_document_forget_label       (KpDocument         *self,
                                                     gint64              label_id);
 
+/* Since session 5. */
+
+/* Adds, replaces (matched by id) and removes objects as one undo step,
+ * for edits that do several kinds of thing at once (a brush stroke that
+ * makes a new mask and paints over others). Added objects are handled as
+ * by kp_document_add_many() and ids (may be NULL) receives their ids;
+ * an id in both updated and removed is an error. */
+gboolean            kp_document_change_many        (KpDocument                 *self,
+                                                    const KpAnnotation * const *added,
+                                                    guint                       n_added,
+                                                    const KpAnnotation * const *updated,
+                                                    guint                       n_updated,
+                                                    const gint64               *removed,
+                                                    guint                       n_removed,
+                                                    gint64                     *ids,
+                                                    GError                    **error);
+
+/* Like kp_document_reload(), but reads first and changes nothing (and
+ * emits nothing) when the store holds what memory does; *changed (may be
+ * NULL) says whether it did. For noticing writes by other connections. */
+gboolean            kp_document_reload_if_changed  (KpDocument  *self,
+                                                    gboolean    *changed,
+                                                    GError     **error);
+
+/* What kp_document_new() reads, read on any thread with that thread's own
+ * KpStore, then made into a document on the store's thread. */
+typedef struct _KpDocumentContents KpDocumentContents;
+
+KpDocumentContents *kp_document_contents_read      (KpStore            *store,
+                                                    gint64              media_id,
+                                                    GError            **error) G_GNUC_WARN_UNUSED_RESULT;
+gint64              kp_document_contents_get_media_id (const KpDocumentContents *contents);
+void                kp_document_contents_free      (KpDocumentContents *contents);
+/* Takes contents. store is the document's (the caller's thread's) store. */
+KpDocument         *kp_document_new_from_contents  (KpStore            *store,
+                                                    KpDocumentContents *contents) G_GNUC_WARN_UNUSED_RESULT;
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpDocumentContents, kp_document_contents_free)
+
 G_END_DECLS

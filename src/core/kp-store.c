@@ -3457,6 +3457,22 @@ _kp_store_history_forget_label (KpStore  *self,
   return step_done (self, stmt, _("Could not update the undo history."), error);
 }
 
+/* Other connections' commits */
+
+gint64
+kp_store_get_data_version (KpStore *self)
+{
+  g_autoptr(CachedStmt) stmt = NULL;
+
+  g_return_val_if_fail (KP_IS_STORE (self), -1);
+
+  if (!(stmt = get_stmt (self, "PRAGMA data_version", NULL)) ||
+      sqlite3_step (stmt) != SQLITE_ROW)
+    return -1;
+
+  return sqlite3_column_int64 (stmt, 0);
+}
+
 /* Settings */
 
 char *

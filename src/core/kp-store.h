@@ -397,6 +397,12 @@ gboolean    kp_store_set_media_tags      (KpStore       *self,
                                           guint          n_tag_ids,
                                           GError       **error);
 
+/* Since session 5: SQLite's PRAGMA data_version of this connection. It
+ * changes when another connection (another KpStore, in this process or
+ * another, such as kempelenctl) commits to the database, and not for this
+ * store's own writes; cheap enough to poll. -1 on error. */
+gint64      kp_store_get_data_version    (KpStore       *self);
+
 /* Key/value settings of the project (e.g. "last-media-id"). */
 char       *kp_store_dup_setting         (KpStore       *self,
                                           const char    *key) G_GNUC_WARN_UNUSED_RESULT;

@@ -996,6 +996,169 @@ test_brush_eraser (Fixture       *fixture,
   g_assert_cmpuint (count (fixture), ==, 1);
 }
 
+static GBytes *
+mask_bytes (Fixture *fixture,
+            gint64   id)
+{
+  return kp_mask_serialize (lookup (fixture, id)->mask);
+}
+
+static gint64
+new_mask (Fixture *fixture,
+          double   x0,
+          double   y0,
+          double   x1,
+          double   y1)
+{
+  guint n = count (fixture);
+
+  kp_canvas_set_selection (fixture->canvas, NULL, 0);
+  drag (fixture, x0, y0, x1, y1, 0);
+  g_assert_cmpuint (count (fixture), ==, n + 1);
+
+  return last_annotation (fixture)->id;
+}
+
+/* A brush stroke over other masks takes their pixels (overpaint), and
+ * the stroke with all it cut is one undo step. */
+static void
+test_brush_overpaint (Fixture       *fixture,
+                      gconstpointer  data)
+{
+  g_autoptr(GBytes) a_before = NULL;
+  g_autoptr(GBytes) b_before = NULL;
+  g_autoptr(GBytes) a_now = NULL;
+  g_autoptr(GBytes) b_now = NULL;
+  gboolean overpaint = FALSE;
+  KpTool *tool;
+  gint64 a, b, c, d;
+  guint n_undo;
+
+  tool = use_tool (fixture, KP_TOOL_KIND_BRUSH);
+  g_object_get (tool, "overpaint", &overpaint, NULL);
+  g_assert_true (overpaint);
+  kp_brush_tool_set_radius (KP_BRUSH_TOOL (tool), 5);
+  a = new_mask (fixture, 100, 100, 140, 100);
+  b = new_mask (fixture, 100, 150, 140, 150);
+  g_assert_true (kp_mask_get (lookup (fixture, b)->mask, 120, 150));
+
+  /* A's stroke down through B. */
+  select_ids (fixture, &a, 1);
+  a_before = mask_bytes (fixture, a);
+  b_before = mask_bytes (fixture, b);
+  n_undo = kp_document_get_n_undo (fixture->document);
+  drag (fixture, 120, 100, 120, 150, 0);
+  g_assert_true (kp_mask_get (lookup (fixture, a)->mask, 120, 150));
+  g_assert_false (kp_mask_get (lookup (fixture, b)->mask, 120, 150));
+  g_assert_true (kp_mask_get (lookup (fixture, b)->mask, 102, 150));
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, n_undo + 1);
+
+  /* One undo puts both back, byte for byte. */
+  undo (fixture);
+  a_now = mask_bytes (fixture, a);
+  b_now = mask_bytes (fixture, b);
+  g_assert_true (g_bytes_equal (a_now, a_before));
+  g_assert_true (g_bytes_equal (b_now, b_before));
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, n_undo);
+  g_clear_pointer (&a_now, g_bytes_unref);
+  g_clear_pointer (&b_now, g_bytes_unref);
+
+  /* A new mask across both: made and cut in one step. */
+  c = new_mask (fixture, 130, 90, 130, 160);
+  g_assert_false (kp_mask_get (lookup (fixture, a)->mask, 130, 100));
+  g_assert_false (kp_mask_get (lookup (fixture, b)->mask, 130, 150));
+  g_assert_true (kp_mask_get (lookup (fixture, c)->mask, 130, 150));
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, n_undo + 1);
+  undo (fixture);
+  g_assert_null (kp_document_lookup (fixture->document, c));
+  a_now = mask_bytes (fixture, a);
+  b_now = mask_bytes (fixture, b);
+  g_assert_true (g_bytes_equal (a_now, a_before));
+  g_assert_true (g_bytes_equal (b_now, b_before));
+  g_clear_pointer (&a_now, g_bytes_unref);
+  g_clear_pointer (&b_now, g_bytes_unref);
+
+  /* A mask painted over wholly is deleted, in the same step. */
+  d = new_mask (fixture, 300, 300, 300, 300);
+  select_ids (fixture, &a, 1);
+  kp_brush_tool_set_radius (KP_BRUSH_TOOL (tool), 20);
+  drag (fixture, 300, 300, 301, 300, 0);
+  g_assert_null (kp_document_lookup (fixture->document, d));
+  undo (fixture);
+  g_assert_nonnull (kp_document_lookup (fixture->document, d));
+  a_now = mask_bytes (fixture, a);
+  g_assert_true (g_bytes_equal (a_now, a_before));
+  g_clear_pointer (&a_now, g_bytes_unref);
+
+  /* Locked and hidden masks keep their pixels; so does every mask when
+   * overpaint is off, and under the eraser. */
+  kp_document_set_flags (fixture->document, &b, 1, KP_ANNOTATION_LOCKED, TRUE, NULL);
+  select_ids (fixture, &a, 1);
+  kp_brush_tool_set_radius (KP_BRUSH_TOOL (tool), 5);
+  drag (fixture, 110, 100, 110, 150, 0);
+  g_assert_true (kp_mask_get (lookup (fixture, b)->mask, 110, 150));
+  undo (fixture);
+  kp_document_set_flags (fixture->document, &b, 1, KP_ANNOTATION_LOCKED, FALSE, NULL);
+  kp_document_set_flags (fixture->document, &b, 1, KP_ANNOTATION_HIDDEN, TRUE, NULL);
+  drag (fixture, 110, 100, 110, 150, 0);
+  g_assert_true (kp_mask_get (lookup (fixture, b)->mask, 110, 150));
+  undo (fixture);
+  kp_document_set_flags (fixture->document, &b, 1, KP_ANNOTATION_HIDDEN, FALSE, NULL);
+  g_object_set (tool, "overpaint", FALSE, NULL);
+  drag (fixture, 110, 100, 110, 150, 0);
+  g_assert_true (kp_mask_get (lookup (fixture, a)->mask, 110, 150));
+  g_assert_true (kp_mask_get (lookup (fixture, b)->mask, 110, 150));
+}
+
+/* A stroke decodes the mask it paints once, however many dabs and frames
+ * it takes, and encodes a preview only for a frame after a change. */
+static void
+test_brush_decodes_once (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  const KpAnnotation * const *previews;
+  g_autoptr(KpMask) shown = NULL;
+  guint decodes = 0, encodes = 0, n = 0;
+  guint64 area = 0;
+  KpTool *tool;
+  gint64 a;
+
+  tool = use_tool (fixture, KP_TOOL_KIND_BRUSH);
+  kp_brush_tool_set_radius (KP_BRUSH_TOOL (tool), 4);
+  a = new_mask (fixture, 100, 100, 200, 100);
+  select_ids (fixture, &a, 1);
+
+  kp_canvas_tool_press (fixture->canvas, 100, 110, 0);
+  for (int i = 1; i <= 60; i++)
+    {
+      kp_canvas_tool_motion (fixture->canvas, 100 + i * 2, 110 + (i % 7), 0);
+
+      /* Two frames for each motion: the second has nothing new. */
+      for (int frame = 0; frame < 2; frame++)
+        {
+          previews = kp_tool_get_preview_annotations (tool, &n);
+          g_assert_cmpuint (n, ==, 1);
+          g_assert_cmpuint (kp_mask_get_area (previews[0]->mask), >=, area);
+          area = kp_mask_get_area (previews[0]->mask);
+        }
+    }
+  g_object_get (tool, "mask-decodes", &decodes, "mask-encodes", &encodes, NULL);
+  g_assert_cmpuint (decodes, ==, 1);
+  g_assert_cmpuint (encodes, >=, 30);
+  g_assert_cmpuint (encodes, <=, 61);
+
+  /* What the preview showed is what the stroke leaves. */
+  shown = kp_mask_copy (previews[0]->mask);
+  kp_canvas_tool_release (fixture->canvas, 220, 116, 0);
+  g_assert_true (kp_mask_get (lookup (fixture, a)->mask, 150, 112));
+  g_assert_cmpuint (kp_mask_get_area (lookup (fixture, a)->mask), >=, kp_mask_get_area (shown));
+  {
+    g_autoptr(KpMask) union_mask = kp_mask_paint_circle (shown, 220, 116, 4, TRUE);
+
+    g_assert_cmpuint (kp_mask_get_area (lookup (fixture, a)->mask), <=, kp_mask_get_area (union_mask) + 200);
+  }
+}
+
 static void
 test_keyboard_box (Fixture       *fixture,
                    gconstpointer  data)
@@ -1592,6 +1755,8 @@ main (int   argc,
   ADD ("locked", test_locked);
   ADD ("rubber-band", test_rubber_band);
   ADD ("brush-eraser", test_brush_eraser);
+  ADD ("brush-overpaint", test_brush_overpaint);
+  ADD ("brush-decodes-once", test_brush_decodes_once);
   ADD ("keyboard-box", test_keyboard_box);
   ADD ("keyboard-polygon", test_keyboard_polygon);
   ADD ("random-edits", test_random_edits);
