@@ -157,7 +157,9 @@ read_body (Request     *req,
 
   if (size == 0)
     {
-      *out = json_node_init_object (json_node_alloc (), json_object_new ());
+      g_autoptr(JsonObject) empty = json_object_new ();
+
+      *out = json_node_init_object (json_node_alloc (), empty);
       return TRUE;
     }
 

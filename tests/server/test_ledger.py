@@ -221,7 +221,7 @@ class LedgerTest(FollowServerClock, KpTestCase):
         self.server.start("127.0.0.1:%d" % self.server.port)
         # The server's process time is the fake one again (the file keeps it).
         self.assertEqual(self.server.sql(
-            "SELECT value FROM kp_meta WHERE key = 'schema_version'")[0][0], "2")
+            "SELECT value FROM kp_meta WHERE key = 'schema_version'")[0][0], "3")
         self.check(self.requester, self.mturk, "after the migration")
         self.check(other, other_mturk, "after the migration")
         self.assertEqual(self.mturk.get_account_balance()["AvailableBalance"], before)
