@@ -2208,6 +2208,152 @@ test_half_pixel (Fixture       *fixture,
   g_assert_cmpfloat (view->offset_y, ==, round (view->offset_y));
 }
 
+/* Composites: the background, the image and the annotation tile under
+ * each tile, drawn as one texture and reused; what they show must follow
+ * the objects and the image adjustments as the layers would. */
+
+/* Whether node draws texture itself, through the containers around it. */
+static gboolean
+node_draws_texture (GskRenderNode *node,
+                    GdkTexture    *texture)
+{
+  switch ((int)gsk_render_node_get_node_type (node))
+    {
+    case GSK_CONTAINER_NODE:
+      for (guint i = 0; i < gsk_container_node_get_n_children (node); i++)
+        if (node_draws_texture (gsk_container_node_get_child (node, i), texture))
+          return TRUE;
+      return FALSE;
+
+    case GSK_CLIP_NODE:
+      return node_draws_texture (gsk_clip_node_get_child (node), texture);
+
+    case GSK_TRANSFORM_NODE:
+      return node_draws_texture (gsk_transform_node_get_child (node), texture);
+
+    case GSK_COLOR_MATRIX_NODE:
+      return node_draws_texture (gsk_color_matrix_node_get_child (node), texture);
+
+    case GSK_DEBUG_NODE:
+      return node_draws_texture (gsk_debug_node_get_child (node), texture);
+
+    case GSK_TEXTURE_NODE:
+      return gsk_texture_node_get_texture (node) == texture;
+
+    default:
+      return FALSE;
+    }
+}
+
+/* One frame of the canvas, straight from its snapshot(); *layered tells
+ * whether it drew the image itself rather than from composites. */
+static cairo_surface_t *
+render_frame (Fixture  *fixture,
+              gboolean *layered)
+{
+  GtkWidget *canvas = GTK_WIDGET (fixture->canvas);
+  GtkSnapshot *snapshot = gtk_snapshot_new ();
+  g_autoptr(GskRenderNode) node = NULL;
+  cairo_surface_t *surface;
+  cairo_t *cr;
+
+  GTK_WIDGET_GET_CLASS (canvas)->snapshot (canvas, snapshot);
+  node = gtk_snapshot_free_to_node (snapshot);
+  *layered = node_draws_texture (node, fixture->texture);
+
+  surface = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, CANVAS_WIDTH, CANVAS_HEIGHT);
+  cr = cairo_create (surface);
+  gsk_render_node_draw (node, cr);
+  cairo_destroy (cr);
+  cairo_surface_flush (surface);
+
+  return surface;
+}
+
+static void
+test_composite (Fixture       *fixture,
+                gconstpointer  data)
+{
+  g_autoptr(KpTool) tool = g_object_new (NULL_TYPE_TOOL, "canvas", fixture->canvas, NULL);
+  g_autoptr(GError) error = NULL;
+  const KpView *view = kp_canvas_get_view (fixture->canvas);
+  cairo_surface_t *layers, *composited;
+  KpRect rect = { 360, 20, 100, 100 };
+  gboolean layered;
+  guint32 plain;
+  KpView zoomed;
+  int ox, oy;
+  gint64 id;
+
+  kp_canvas_set_tool (fixture->canvas, tool);
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  id = add_box (fixture, fixture->person_id, 320, 20, 100, 100);
+  kp_test_wait_for_frame (GTK_WIDGET (fixture->canvas));
+  g_assert_cmpfloat (view->scale, ==, 1.0);
+  ox = (int)view->offset_x;
+  oy = (int)view->offset_y;
+
+  /* The few tiles of this view are composited at once. */
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  g_assert_cmphex (surface_pixel (composited, ox + 319, oy + 70), ==, image_pixel (fixture, 319, 70));
+  g_assert_cmphex (surface_pixel (composited, ox + 320, oy + 70), ==, 0xff2ec27e);
+  g_assert_cmphex (surface_pixel (composited, ox + 600, oy + 50), ==, image_pixel (fixture, 600, 50));
+  g_assert_cmphex (surface_pixel (composited, ox - 10, oy + 50), ==, surface_pixel (composited, 2, 2));
+  cairo_surface_destroy (composited);
+
+  /* A moved object: its old and new places are drawn again. */
+  g_assert_true (kp_document_set_rect (fixture->document, id, &rect, &error));
+  g_assert_no_error (error);
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  g_assert_cmphex (surface_pixel (composited, ox + 320, oy + 70), ==, image_pixel (fixture, 320, 70));
+  g_assert_cmphex (surface_pixel (composited, ox + 359, oy + 70), ==, image_pixel (fixture, 359, 70));
+  g_assert_cmphex (surface_pixel (composited, ox + 360, oy + 70), ==, 0xff2ec27e);
+  cairo_surface_destroy (composited);
+
+  /* Brightness changes the image in every composite, not the box. */
+  plain = image_pixel (fixture, 600, 50);
+  kp_canvas_set_brightness (fixture->canvas, 0.2);
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  for (int shift = 0; shift <= 16; shift += 8)
+    {
+      double expected = MIN (channel (plain, shift) + 0.2 * 255, 255);
+
+      g_assert_cmpfloat (fabs (channel (surface_pixel (composited, ox + 600, oy + 50), shift) - expected), <=, 2);
+    }
+  g_assert_cmphex (surface_pixel (composited, ox + 360, oy + 70), ==, 0xff2ec27e);
+  cairo_surface_destroy (composited);
+
+  kp_canvas_set_brightness (fixture->canvas, 0);
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  g_assert_cmphex (surface_pixel (composited, ox + 600, oy + 50), ==, plain);
+  cairo_surface_destroy (composited);
+
+  /* A zoom step makes every tile anew: that frame is drawn in layers,
+   * the next one from composites, and both look the same. */
+  kp_canvas_zoom_at (fixture->canvas, 2.0, 400, 300);
+  layers = render_frame (fixture, &layered);
+  g_assert_true (layered);
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  g_assert_cmpfloat (kp_test_compare_surfaces (layers, composited), <=, KP_TEST_PIXEL_TOLERANCE);
+  cairo_surface_destroy (composited);
+
+  /* Panning away by more than the tiles kept and back draws the same. */
+  zoomed = *view;
+  kp_canvas_pan_by (fixture->canvas, -700, -500);
+  cairo_surface_destroy (render_frame (fixture, &layered));
+  kp_canvas_set_view (fixture->canvas, &zoomed);
+  composited = render_frame (fixture, &layered);
+  g_assert_false (layered);
+  g_assert_cmpfloat (kp_test_compare_surfaces (layers, composited), <=, KP_TEST_PIXEL_TOLERANCE);
+  cairo_surface_destroy (composited);
+  cairo_surface_destroy (layers);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -2257,6 +2403,7 @@ main (int   argc,
   ADD ("keyboard-status", test_keyboard_status);
   ADD ("empty-selection", test_empty_selection);
   ADD ("half-pixel", test_half_pixel);
+  ADD ("composite", test_composite);
 
 #undef ADD
 
