@@ -111,6 +111,49 @@ kp_api_find_operation (const char *name)
   return NULL;
 }
 
+/* Answering later */
+
+void
+kp_api_defer (KpCtx                *ctx,
+              KpDeferredThreadFunc  thread_func,
+              KpDeferredFinishFunc  finish_func,
+              gpointer              data,
+              GDestroyNotify        data_free,
+              GDestroyNotify        result_free)
+{
+  KpDeferred *deferred;
+
+  g_return_if_fail (ctx != NULL);
+  g_return_if_fail (thread_func != NULL);
+  g_return_if_fail (finish_func != NULL);
+  g_return_if_fail (ctx->deferred == NULL);
+
+  deferred = g_new0 (KpDeferred, 1);
+  deferred->thread_func = thread_func;
+  deferred->finish_func = finish_func;
+  deferred->data = data;
+  deferred->data_free = data_free;
+  deferred->result_free = result_free;
+  ctx->deferred = deferred;
+}
+
+KpDeferred *
+kp_api_steal_deferred (KpCtx *ctx)
+{
+  return g_steal_pointer (&ctx->deferred);
+}
+
+void
+kp_deferred_free (KpDeferred *deferred)
+{
+  if (deferred == NULL)
+    return;
+
+  if (deferred->data_free != NULL && deferred->data != NULL)
+    deferred->data_free (deferred->data);
+  g_free (deferred);
+}
+
 /* Parameters */
 
 static JsonNode *

@@ -52,6 +52,9 @@ typedef struct
   /* Set by kp_api_fail(): MTurk's TurkErrorCode, e.g.
    * "AWS.MechanicalTurk.HITDoesNotExist". */
   char        *turk_error_code;
+
+  /* Set by kp_api_defer(); kp-server.c takes it (KpDeferred). */
+  struct _KpDeferred *deferred;
 } KpCtx;
 
 /* Fails the request: sets *error (KP_API_ERROR, code) and, for the MTurk API,
@@ -97,6 +100,58 @@ extern const KpOperation kp_mturk_workers_operations[];      /* kp-mturk-workers
 extern const KpOperation kp_mturk_consolidate_operations[];  /* kp-mturk-consolidate.c */
 
 const KpOperation *kp_api_find_operation (const char *name);
+
+/* --- answering later ---
+ * An operation that must compute for long (ConsolidateBatch over 10,000
+ * HITs) reads what it needs from the store as usual, on the main loop, in
+ * its savepoint, then calls kp_api_defer() and returns TRUE without adding
+ * anything to response. The server then:
+ *   1. commits or ends the request's group as usual, without answering;
+ *   2. runs thread_func (data, cancellable) on a thread of a bounded pool
+ *      (at most max (1, processors - 1) at once; later ones wait in line,
+ *      first come, first served). thread_func must touch neither the store
+ *      nor ctx; it may stop early once cancellable is cancelled (the
+ *      client went away, or the server is stopping), its result is then
+ *      dropped;
+ *   3. back on the main loop, calls finish_func in a savepoint of a new
+ *      group with a fresh ctx (the same requester and `now`, a new db
+ *      state) to add the answer's members to response, or to fail as an
+ *      operation does;
+ *   4. answers once that group is committed, and logs the request with
+ *      its whole duration.
+ * In-process calls (kp_server_call_mturk()) run thread_func and
+ * finish_func at once, on the caller's thread.
+ * data is freed with data_free, result (thread_func's return value, which
+ * may be NULL) with result_free, on the main loop, whatever happens. */
+typedef gpointer (*KpDeferredThreadFunc) (gpointer      data,
+                                          GCancellable *cancellable);
+typedef gboolean (*KpDeferredFinishFunc) (KpCtx        *ctx,
+                                          gpointer      data,
+                                          gpointer      result,
+                                          JsonBuilder  *response,
+                                          GError      **error);
+
+typedef struct _KpDeferred
+{
+  KpDeferredThreadFunc  thread_func;
+  KpDeferredFinishFunc  finish_func;
+  gpointer              data;
+  GDestroyNotify        data_free;
+  GDestroyNotify        result_free;
+} KpDeferred;
+
+void        kp_api_defer         (KpCtx                *ctx,
+                                  KpDeferredThreadFunc  thread_func,
+                                  KpDeferredFinishFunc  finish_func,
+                                  gpointer              data,
+                                  GDestroyNotify        data_free,
+                                  GDestroyNotify        result_free);
+/* For kp-server.c: takes ctx's deferred work (NULL if none). */
+KpDeferred *kp_api_steal_deferred (KpCtx               *ctx);
+/* Frees the deferred work and its data (not a result). */
+void        kp_deferred_free     (KpDeferred           *deferred);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpDeferred, kp_deferred_free)
 
 /* --- parameters ---
  * Each returns FALSE with a RequestError naming the parameter if it is

@@ -581,11 +581,12 @@ free_in_background (KpConsolidator *consolidator)
 
 /* The computing half of a consolidation: it touches neither the request
  * nor the store, only the rows read_selection () gave (which it frees),
- * so it could run on any thread. */
+ * so it runs on a server thread (kp_api_defer ()). */
 static Consolidation *
 consolidation_compute (GPtrArray      *hit_rows,
                        GPtrArray      *answer_rows,
                        const Options  *options,
+                       GCancellable   *cancellable,
                        GError        **error)
 {
   g_autoptr(GPtrArray) owned_hit_rows = hit_rows;
@@ -666,7 +667,7 @@ consolidation_compute (GPtrArray      *hit_rows,
   g_clear_pointer (&answers, g_array_unref);
   g_clear_pointer (&owned_answer_rows, g_ptr_array_unref);
 
-  if (!kp_consolidator_run (consolidator, NULL, error))
+  if (!kp_consolidator_run (consolidator, cancellable, error))
     return NULL;
 
   run_us = g_get_monotonic_time ();
@@ -706,33 +707,6 @@ consolidation_compute (GPtrArray      *hit_rows,
            (run_us - parsed_us) / 1000.0, (g_get_monotonic_time () - run_us) / 1000.0);
 
   return g_steal_pointer (&self);
-}
-
-static Consolidation *
-consolidate (KpCtx            *ctx,
-             const Selection  *selection,
-             const Options    *options,
-             GError          **error)
-{
-  g_autoptr(GPtrArray) hit_rows = NULL;
-  g_autoptr(GPtrArray) answer_rows = NULL;
-  g_autoptr(GError) local_error = NULL;
-  Consolidation *made;
-  gint64 start_us = g_get_monotonic_time ();
-
-  if (!read_selection (ctx, selection, options->include_rejected, TRUE,
-                       &hit_rows, &answer_rows, error))
-    return NULL;
-  g_debug ("Read the answers of a consolidation in %.0f ms",
-           (g_get_monotonic_time () - start_us) / 1000.0);
-
-  made = consolidation_compute (g_steal_pointer (&hit_rows), g_steal_pointer (&answer_rows),
-                                options, &local_error);
-  if (made == NULL)
-    kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
-                 _("The answers cannot be consolidated: %s"), local_error->message);
-
-  return made;
 }
 
 /* The kept consolidation of key, acquired, or NULL. */
@@ -780,23 +754,27 @@ keep (Consolidation *made)
   g_mutex_unlock (&cache_lock);
 }
 
-/* The consolidation of selection with options: the kept one if the store
- * has not changed since, or if what changed leaves the selection's
- * fingerprint alone (an approval, another batch's answers); else a new
- * one, kept. */
-static Consolidation *
-get_consolidation (KpCtx            *ctx,
-                   const Selection  *selection,
-                   const Options    *options,
-                   GError          **error)
+/* The kept consolidation of selection with options, if the store has not
+ * changed since, or if what changed leaves the selection's fingerprint
+ * alone (an approval, another batch's answers); else *out is NULL: it
+ * must be made. */
+static gboolean
+find_consolidation (KpCtx            *ctx,
+                    const Selection  *selection,
+                    const Options    *options,
+                    Consolidation   **out,
+                    GError          **error)
 {
   g_autofree char *key = consolidation_key (ctx, selection, options);
   guint64 generation = kp_db_get_generation (ctx->db);
   g_autoptr(Consolidation) kept = find_kept (key);
-  Consolidation *made;
 
+  *out = NULL;
   if (kept != NULL && kept->generation == generation)
-    return g_steal_pointer (&kept);
+    {
+      *out = g_steal_pointer (&kept);
+      return TRUE;
+    }
 
   if (kept != NULL)
     {
@@ -806,25 +784,18 @@ get_consolidation (KpCtx            *ctx,
 
       if (!read_selection (ctx, selection, options->include_rejected, FALSE,
                            &hit_rows, &answer_rows, error))
-        return NULL;
+        return FALSE;
       fingerprint = selection_fingerprint (hit_rows, answer_rows);
       if (g_str_equal (fingerprint, kept->fingerprint))
         {
           g_mutex_lock (&cache_lock);
           kept->generation = generation;
           g_mutex_unlock (&cache_lock);
-          return g_steal_pointer (&kept);
+          *out = g_steal_pointer (&kept);
         }
     }
 
-  made = consolidate (ctx, selection, options, error);
-  if (made == NULL)
-    return NULL;
-  made->key = g_steal_pointer (&key);
-  made->generation = generation;
-  keep (made);
-
-  return made;
+  return TRUE;
 }
 
 /* --- answers --- */
@@ -889,6 +860,251 @@ find_result (Consolidation *self,
 
 /* --- the operations --- */
 
+/* What an answer shows of a consolidation: one HIT's result
+ * (ConsolidateHIT) or a page of results (ConsolidateBatch). */
+typedef struct
+{
+  char     *hit_id;            /* ConsolidateHIT; NULL for ConsolidateBatch */
+  gboolean  by_disagreement;
+  gint64    max_results;
+  char     *cursor;            /* the NextToken's, or NULL */
+} Reply;
+
+static void
+reply_clear (Reply *reply)
+{
+  g_clear_pointer (&reply->hit_id, g_free);
+  g_clear_pointer (&reply->cursor, g_free);
+}
+
+static gboolean
+answer_hit (KpCtx          *ctx,
+            Consolidation  *consolidation,
+            const Reply    *reply,
+            JsonBuilder    *response,
+            GError        **error)
+{
+  g_autofree char *empty = NULL;
+  const Result *result = find_result (consolidation, reply->hit_id);
+
+  if (result == NULL)
+    empty = empty_result (reply->hit_id,
+                          g_hash_table_contains (consolidation->gold, reply->hit_id));
+
+  kp_json_add_string (response, "HITId", reply->hit_id);
+  add_json (response, "Result", result != NULL ? result->json : empty);
+  add_json (response, "Workers", consolidation->workers);
+  return TRUE;
+}
+
+static gboolean
+answer_batch (KpCtx          *ctx,
+              Consolidation  *consolidation,
+              const Reply    *reply,
+              JsonBuilder    *response,
+              GError        **error)
+{
+  gboolean by_disagreement = reply->by_disagreement;
+  g_autofree char *next = NULL;
+  guint first = 0;
+  guint n;
+
+  /* Keyset paging: the cursor is the last result's HIT id, or for
+   * Disagreement "agreement|HIT id" (agreement as exact decimal text). */
+  if (reply->cursor != NULL)
+    {
+      const char *bar = strchr (reply->cursor, '|');
+      const char *after_id = reply->cursor;
+      double after_agreement = 0.0;
+
+      if (by_disagreement != (bar != NULL))
+        return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
+                            _("The NextToken is not valid for this SortBy; use the one from "
+                              "the previous response"));
+      if (bar != NULL)
+        {
+          after_agreement = g_ascii_strtod (reply->cursor, NULL);
+          after_id = bar + 1;
+        }
+
+      for (; first < consolidation->results->len; first++)
+        {
+          guint index = by_disagreement ? consolidation->by_disagreement[first] : first;
+          const Result *result = RESULT (consolidation, index);
+
+          if (by_disagreement && result->agreement != after_agreement)
+            {
+              if (result->agreement > after_agreement)
+                break;
+              continue;
+            }
+          if (strcmp (result->hit_id, after_id) > 0)
+            break;
+        }
+    }
+
+  n = MIN ((guint)reply->max_results, consolidation->results->len - first);
+
+  kp_json_add_int (response, "NumHITs", consolidation->n_hits);
+  json_builder_set_member_name (response, "Results");
+  json_builder_begin_array (response);
+  for (guint i = first; i < first + n; i++)
+    {
+      guint index = by_disagreement ? consolidation->by_disagreement[i] : i;
+
+      add_json (response, NULL, RESULT (consolidation, index)->json);
+    }
+  json_builder_end_array (response);
+  add_json (response, "Workers", consolidation->workers);
+
+  if (first + n < consolidation->results->len)
+    {
+      guint index = by_disagreement ? consolidation->by_disagreement[first + n - 1] : first + n - 1;
+      const Result *last = RESULT (consolidation, index);
+
+      if (by_disagreement)
+        {
+          char agreement[G_ASCII_DTOSTR_BUF_SIZE];
+
+          next = g_strdup_printf ("%s|%s",
+                                  g_ascii_dtostr (agreement, sizeof agreement, last->agreement),
+                                  last->hit_id);
+        }
+      else
+        next = g_strdup (last->hit_id);
+    }
+
+  kp_page_finish (ctx, response, "ConsolidateBatch", n, next);
+  return TRUE;
+}
+
+static gboolean
+answer (KpCtx          *ctx,
+        Consolidation  *consolidation,
+        const Reply    *reply,
+        JsonBuilder    *response,
+        GError        **error)
+{
+  if (reply->hit_id != NULL)
+    return answer_hit (ctx, consolidation, reply, response, error);
+  return answer_batch (ctx, consolidation, reply, response, error);
+}
+
+/* A consolidation to make off the main loop (kp_api_defer ()): the rows
+ * are read on the main loop, in the request's savepoint; the thread
+ * consolidates them; the answer is made back on the main loop, where the
+ * cache is kept. */
+typedef struct
+{
+  Options    options;
+  char      *key;
+  guint64    generation;       /* of the store the rows were read in */
+  GPtrArray *hit_rows;         /* taken by the thread */
+  GPtrArray *answer_rows;
+  Reply      reply;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_free (job->key);
+  g_clear_pointer (&job->hit_rows, g_ptr_array_unref);
+  g_clear_pointer (&job->answer_rows, g_ptr_array_unref);
+  reply_clear (&job->reply);
+  g_free (job);
+}
+
+typedef struct
+{
+  Consolidation *made;
+  GError        *error;
+} Computed;
+
+static void
+computed_free (Computed *computed)
+{
+  g_clear_pointer (&computed->made, consolidation_release);
+  g_clear_error (&computed->error);
+  g_free (computed);
+}
+
+static gpointer
+job_thread (gpointer      data,
+            GCancellable *cancellable)
+{
+  Job *job = data;
+  Computed *computed = g_new0 (Computed, 1);
+
+  computed->made = consolidation_compute (g_steal_pointer (&job->hit_rows),
+                                          g_steal_pointer (&job->answer_rows),
+                                          &job->options, cancellable, &computed->error);
+  return computed;
+}
+
+static gboolean
+job_finish (KpCtx        *ctx,
+            gpointer      data,
+            gpointer      result,
+            JsonBuilder  *response,
+            GError      **error)
+{
+  Job *job = data;
+  Computed *computed = result;
+
+  if (computed == NULL || computed->made == NULL)
+    return kp_api_fail (ctx, error, KP_API_ERROR_SERVICE, "ServiceFault",
+                        _("The answers cannot be consolidated: %s"),
+                        computed != NULL && computed->error != NULL ? computed->error->message
+                                                                     : _("cancelled"));
+
+  /* Kept as of the store it was read from: if that changed meanwhile, the
+   * next request compares fingerprints. */
+  computed->made->key = g_strdup (job->key);
+  computed->made->generation = job->generation;
+  keep (computed->made);
+
+  return answer (ctx, computed->made, &job->reply, response, error);
+}
+
+/* Answers from the kept consolidation at once, or reads the selection and
+ * defers the consolidation to a thread. Takes reply's members. */
+static gboolean
+consolidate_and_answer (KpCtx            *ctx,
+                        const Selection  *selection,
+                        const Options    *options,
+                        Reply            *reply,
+                        JsonBuilder      *response,
+                        GError          **error)
+{
+  g_autoptr(Consolidation) kept = NULL;
+  Job *job;
+  gint64 start_us = g_get_monotonic_time ();
+
+  if (!find_consolidation (ctx, selection, options, &kept, error))
+    return FALSE;
+  if (kept != NULL)
+    return answer (ctx, kept, reply, response, error);
+
+  job = g_new0 (Job, 1);
+  job->options = *options;
+  job->key = consolidation_key (ctx, selection, options);
+  job->generation = kp_db_get_generation (ctx->db);
+  job->reply = *reply;
+  memset (reply, 0, sizeof *reply);
+  if (!read_selection (ctx, selection, options->include_rejected, TRUE,
+                       &job->hit_rows, &job->answer_rows, error))
+    {
+      job_free (job);
+      return FALSE;
+    }
+  g_debug ("Read the answers of a consolidation in %.0f ms",
+           (g_get_monotonic_time () - start_us) / 1000.0);
+
+  kp_api_defer (ctx, job_thread, job_finish, job,
+                (GDestroyNotify)job_free, (GDestroyNotify)computed_free);
+  return TRUE;
+}
+
 static gboolean
 op_consolidate_hit (KpCtx        *ctx,
                     JsonObject   *request,
@@ -896,13 +1112,12 @@ op_consolidate_hit (KpCtx        *ctx,
                     GError      **error)
 {
   g_auto(Selection) selection = { NULL, NULL };
-  g_autoptr(Consolidation) consolidation = NULL;
   g_autoptr(GError) local_error = NULL;
   g_autoptr(KpRows) rows = NULL;
-  g_autofree char *empty = NULL;
+  Reply reply = { NULL, };
   const char *hit_id = NULL;
-  const Result *result;
   Options options;
+  gboolean ok;
 
   if (!kp_param_entity_id (ctx, request, "HITId", TRUE, &hit_id, error) ||
       !parse_options (ctx, request, &options, error))
@@ -923,18 +1138,10 @@ op_consolidate_hit (KpCtx        *ctx,
       g_ptr_array_add (selection.hit_ids, g_strdup (hit_id));
     }
 
-  consolidation = get_consolidation (ctx, &selection, &options, error);
-  if (consolidation == NULL)
-    return FALSE;
-
-  result = find_result (consolidation, hit_id);
-  if (result == NULL)
-    empty = empty_result (hit_id, g_hash_table_contains (consolidation->gold, hit_id));
-
-  kp_json_add_string (response, "HITId", hit_id);
-  add_json (response, "Result", result != NULL ? result->json : empty);
-  add_json (response, "Workers", consolidation->workers);
-  return TRUE;
+  reply.hit_id = g_strdup (hit_id);
+  ok = consolidate_and_answer (ctx, &selection, &options, &reply, response, error);
+  reply_clear (&reply);
+  return ok;
 }
 
 static gboolean
@@ -1003,13 +1210,10 @@ op_consolidate_batch (KpCtx        *ctx,
   static const char * const sort_keys[] = { "HITId", "Disagreement", NULL };
   g_auto(Selection) selection = { NULL, NULL };
   g_auto(KpHitsPage) page = { 0, };
-  g_autoptr(Consolidation) consolidation = NULL;
-  g_autofree char *next = NULL;
   const char *sort_by = "HITId";
-  gboolean by_disagreement;
-  guint first = 0;
-  guint n;
+  Reply reply = { NULL, };
   Options options;
+  gboolean ok;
 
   if (!parse_selection (ctx, request, &selection, error) ||
       !parse_options (ctx, request, &options, error) ||
@@ -1018,79 +1222,13 @@ op_consolidate_batch (KpCtx        *ctx,
     return FALSE;
   if (!json_object_has_member (request, "MaxResults"))
     page.max_results = CONSOLIDATE_PAGE_MAX;
-  by_disagreement = g_str_equal (sort_by, "Disagreement");
 
-  consolidation = get_consolidation (ctx, &selection, &options, error);
-  if (consolidation == NULL)
-    return FALSE;
-
-  /* Keyset paging: the cursor is the last result's HIT id, or for
-   * Disagreement "agreement|HIT id" (agreement as exact decimal text). */
-  if (page.cursor != NULL)
-    {
-      const char *bar = strchr (page.cursor, '|');
-      const char *after_id = page.cursor;
-      double after_agreement = 0.0;
-
-      if (by_disagreement != (bar != NULL))
-        return kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "ParameterValidation",
-                            _("The NextToken is not valid for this SortBy; use the one from "
-                              "the previous response"));
-      if (bar != NULL)
-        {
-          after_agreement = g_ascii_strtod (page.cursor, NULL);
-          after_id = bar + 1;
-        }
-
-      for (; first < consolidation->results->len; first++)
-        {
-          guint index = by_disagreement ? consolidation->by_disagreement[first] : first;
-          const Result *result = RESULT (consolidation, index);
-
-          if (by_disagreement && result->agreement != after_agreement)
-            {
-              if (result->agreement > after_agreement)
-                break;
-              continue;
-            }
-          if (strcmp (result->hit_id, after_id) > 0)
-            break;
-        }
-    }
-
-  n = MIN ((guint)page.max_results, consolidation->results->len - first);
-
-  kp_json_add_int (response, "NumHITs", consolidation->n_hits);
-  json_builder_set_member_name (response, "Results");
-  json_builder_begin_array (response);
-  for (guint i = first; i < first + n; i++)
-    {
-      guint index = by_disagreement ? consolidation->by_disagreement[i] : i;
-
-      add_json (response, NULL, RESULT (consolidation, index)->json);
-    }
-  json_builder_end_array (response);
-  add_json (response, "Workers", consolidation->workers);
-
-  if (first + n < consolidation->results->len)
-    {
-      guint index = by_disagreement ? consolidation->by_disagreement[first + n - 1] : first + n - 1;
-      const Result *last = RESULT (consolidation, index);
-
-      if (by_disagreement)
-        {
-          char agreement[G_ASCII_DTOSTR_BUF_SIZE];
-
-          next = g_strdup_printf ("%s|%s",
-                                  g_ascii_dtostr (agreement, sizeof agreement, last->agreement),
-                                  last->hit_id);
-        }
-      else
-        next = g_strdup (last->hit_id);
-    }
-
-  kp_page_finish (ctx, response, "ConsolidateBatch", n, next);
-  return TRUE;
+  reply.by_disagreement = g_str_equal (sort_by, "Disagreement");
+  reply.max_results = page.max_results;
+  reply.cursor = g_steal_pointer (&page.cursor);
+  ok = consolidate_and_answer (ctx, &selection, &options, &reply, response, error);
+  reply_clear (&reply);
+  return ok;
 }
 
 const KpOperation kp_mturk_consolidate_operations[] = {

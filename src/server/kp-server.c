@@ -21,7 +21,9 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <sys/socket.h>
 
 #include "kp-server.h"
 
@@ -90,11 +92,22 @@ struct _KpServer
   guint       jobs_source;
   guint       in_flight;      /* messages started and not yet finished */
   gboolean    draining;
+  gboolean    stopping;
+
+  /* Deferred work (kp_api_defer ()): the jobs with a message still to
+   * answer, those waiting for a thread, and those computed while a commit
+   * held the store. */
+  GPtrArray  *jobs;           /* Job, not owned */
+  GQueue     *jobs_waiting;   /* Job, owned */
+  GQueue     *jobs_finishing; /* Job, owned */
+  guint       jobs_running;
+  guint       max_jobs;
 };
 
 G_DEFINE_FINAL_TYPE (KpServer, kp_server, G_TYPE_OBJECT)
 
 static gboolean commit_group (KpServer *self);
+static void finish_jobs (KpServer *self);
 
 /* Rate limits. A token bucket per key (an access key id, a worker id, a
  * client address): it holds up to burst tokens, gains rate tokens a second
@@ -734,6 +747,8 @@ commit_done_cb (GObject      *source,
                         start_us);
     }
   g_queue_free (queue);
+
+  finish_jobs (self);
 }
 
 /* Commits the open group on a worker thread. Until it is on disk the main
@@ -789,6 +804,7 @@ static void
 ctx_clear (KpCtx *ctx)
 {
   g_clear_pointer (&ctx->turk_error_code, g_free);
+  g_clear_pointer (&ctx->deferred, kp_deferred_free);
 }
 
 static void
@@ -938,6 +954,7 @@ typedef struct
   const KpOperation *op;
   JsonObject        *request;
   JsonNode          *response;
+  KpDeferred        *deferred;
 } MturkCall;
 
 static gboolean
@@ -954,7 +971,10 @@ mturk_func (KpServer  *self,
     return FALSE;
   json_builder_end_object (builder);
 
-  call->response = json_builder_get_root (builder);
+  /* It answers later: what it read is in its data. */
+  call->deferred = kp_api_steal_deferred (ctx);
+  if (call->deferred == NULL)
+    call->response = json_builder_get_root (builder);
   return TRUE;
 }
 
@@ -1065,12 +1085,15 @@ kp_server_set_response_cache (KpServer *self,
 }
 
 /* Everything after authentication: the operation, its JSON body, its run
- * in the current group. Returns the answer, or NULL with error. */
-static JsonNode *
+ * in the current group. Gives the answer, or the work that will make it
+ * (kp_api_defer ()), or fails. */
+static gboolean
 run_mturk (KpServer    *self,
            KpCtx       *ctx,
            const char  *operation,
            GBytes      *body,
+           JsonNode   **response,
+           KpDeferred **deferred,
            GError     **error)
 {
   g_autoptr(JsonParser) parser = NULL;
@@ -1084,7 +1107,7 @@ run_mturk (KpServer    *self,
     {
       kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "UnknownOperation",
                    _("Unknown operation “%.64s”"), operation);
-      return NULL;
+      return FALSE;
     }
 
   if (size == 0 || !g_utf8_validate_len (data, size, NULL))
@@ -1092,7 +1115,7 @@ run_mturk (KpServer    *self,
       kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "RequestError",
                    size == 0 ? _("The request body must be a JSON object")
                              : _("The request body is not valid UTF-8"));
-      return NULL;
+      return FALSE;
     }
 
   parser = json_parser_new_immutable ();
@@ -1103,17 +1126,407 @@ run_mturk (KpServer    *self,
     {
       kp_api_fail (ctx, error, KP_API_ERROR_REQUEST, "RequestError",
                    _("The request body must be a JSON object"));
-      return NULL;
+      return FALSE;
     }
   call.request = json_node_get_object (root);
 
   if (!kp_param_check_members (ctx, call.request, NULL, call.op->members, error))
-    return NULL;
+    return FALSE;
 
   if (!run_in_group (self, ctx, mturk_func, &call, error))
-    return NULL;
+    {
+      g_clear_pointer (&call.deferred, kp_deferred_free);
+      return FALSE;
+    }
 
-  return call.response;
+  *response = call.response;
+  *deferred = call.deferred;
+  return TRUE;
+}
+
+/* Deferred work (kp_api_defer ())
+ *
+ * The operation has read what it needs; its message stays paused while
+ * its thread_func runs on a GTask thread. At most max_jobs run at once
+ * (max (1, processors - 1): a core stays free for the main loop and the
+ * commit thread); later ones wait in jobs_waiting, first come, first
+ * served. Back on the main loop the job's finish_func runs in a group of
+ * its own (after any commit under way, which holds the store), and the
+ * answer joins that group's pending responses.
+ *
+ * A client that goes away while its job waits or runs: the job is
+ * cancelled, its result dropped, its message answered with an error (to
+ * nobody) and released, so that libsoup finishes it. libsoup 3.2 does not
+ * read a paused message's connection, so a hang-up is found by watching
+ * the socket (see job_hangup_cb). */
+
+typedef struct
+{
+  KpServer          *server;
+  SoupServerMessage *msg;         /* NULL once answered or gone */
+  KpDeferred        *deferred;
+  GCancellable      *cancellable;
+  char              *requester_id;
+  char              *operation;
+  gint64             now;
+  gint64             start_us;
+  gpointer           result;
+  gboolean           has_result;
+  gulong             disconnected_id;
+  GSource           *hangup_source;
+} Job;
+
+static void
+job_release_message (Job *job)
+{
+  if (job->hangup_source != NULL)
+    {
+      g_source_destroy (job->hangup_source);
+      g_clear_pointer (&job->hangup_source, g_source_unref);
+    }
+  if (job->msg != NULL)
+    {
+      g_clear_signal_handler (&job->disconnected_id, job->msg);
+      g_clear_object (&job->msg);
+      g_ptr_array_remove_fast (job->server->jobs, job);
+    }
+}
+
+static void
+job_free (Job *job)
+{
+  job_release_message (job);
+  if (job->has_result && job->deferred->result_free != NULL && job->result != NULL)
+    job->deferred->result_free (job->result);
+  kp_deferred_free (job->deferred);
+  g_clear_object (&job->cancellable);
+  g_free (job->requester_id);
+  g_free (job->operation);
+  g_free (job);
+}
+
+/* For tests only: KP_TEST_HOLD_DEFERRED=FILE makes every deferred
+ * computation wait before it starts until FILE exists (or it is
+ * cancelled); it creates FILE.waiting when it starts waiting. So a test
+ * can see what the server does while one runs, without timing. */
+static const char *
+hold_file (void)
+{
+  static gsize once = 0;
+  static char *file = NULL;
+
+  if (g_once_init_enter (&once))
+    {
+      const char *value = g_getenv ("KP_TEST_HOLD_DEFERRED");
+
+      if (value != NULL && value[0] != '\0')
+        file = g_strdup (value);
+      g_once_init_leave (&once, 1);
+    }
+
+  return file;
+}
+
+static void
+job_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  Job *job = task_data;
+  const char *hold = hold_file ();
+  gpointer result = NULL;
+
+  if (hold != NULL)
+    {
+      g_autofree char *waiting = g_strconcat (hold, ".waiting", NULL);
+
+      g_file_set_contents (waiting, "", 0, NULL);
+      while (!g_file_test (hold, G_FILE_TEST_EXISTS) &&
+             !g_cancellable_is_cancelled (cancellable))
+        g_usleep (10 * 1000);
+    }
+
+  if (!g_cancellable_is_cancelled (cancellable))
+    result = job->deferred->thread_func (job->deferred->data, cancellable);
+
+  g_task_return_pointer (task, result, NULL);
+}
+
+static void job_computed_cb (GObject      *source,
+                             GAsyncResult *result,
+                             gpointer      user_data);
+
+static void
+job_start (KpServer *self,
+           Job      *job)
+{
+  g_autoptr(GTask) task = g_task_new (self, job->cancellable, job_computed_cb, job);
+
+  g_task_set_source_tag (task, job_start);
+  g_task_set_task_data (task, job, NULL);
+  /* The result is taken whether or not the job was cancelled. */
+  g_task_set_check_cancellable (task, FALSE);
+  self->jobs_running++;
+  g_task_run_in_thread (task, job_thread);
+}
+
+static void
+start_waiting_jobs (KpServer *self)
+{
+  while (self->jobs_running < self->max_jobs && !g_queue_is_empty (self->jobs_waiting))
+    job_start (self, g_queue_pop_head (self->jobs_waiting));
+}
+
+typedef struct
+{
+  KpDeferred *deferred;
+  gpointer    result;
+  JsonNode   *response;
+} FinishCall;
+
+static gboolean
+finish_func (KpServer  *self,
+             KpCtx     *ctx,
+             gpointer   data,
+             GError   **error)
+{
+  FinishCall *call = data;
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  if (!call->deferred->finish_func (ctx, call->deferred->data, call->result, builder, error))
+    return FALSE;
+  json_builder_end_object (builder);
+
+  call->response = json_builder_get_root (builder);
+  return TRUE;
+}
+
+/* Answers a computed job, in a group of its own. */
+static void
+job_finish (KpServer *self,
+            Job      *job)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) response = NULL;
+  FinishCall call = { job->deferred, job->result, NULL };
+  SoupServerMessage *msg = g_object_ref (job->msg);
+  KpCtx ctx;
+
+  ctx_init (self, &ctx, self->base_url);
+  ctx.requester_id = job->requester_id;
+  ctx.now = job->now;
+
+  if (run_in_group (self, &ctx, finish_func, &call, &error))
+    {
+      response = call.response;
+      respond_json (msg, SOUP_STATUS_OK, response, "application/x-amz-json-1.1");
+    }
+  else
+    respond_error (msg, API_MTURK, error, ctx.turk_error_code);
+
+  job_release_message (job);
+  log_request (self, msg, job->operation, job->requester_id, job->start_us);
+  ctx_clear (&ctx);
+
+  /* Paused already: answered once its group is committed. */
+  if (kp_db_in_transaction (self->db))
+    {
+      g_ptr_array_add (self->pending, msg);
+      if (self->pending->len >= 1024)
+        start_commit (self);
+    }
+  else
+    {
+      soup_server_message_unpause (msg);
+      g_object_unref (msg);
+    }
+
+  job_free (job);
+}
+
+/* Answers the computed jobs that waited for a commit to end. */
+static void
+finish_jobs (KpServer *self)
+{
+  while (self->committing_group == NULL && !g_queue_is_empty (self->jobs_finishing))
+    job_finish (self, g_queue_pop_head (self->jobs_finishing));
+}
+
+static void
+job_computed_cb (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  KpServer *self = KP_SERVER (source);
+  Job *job = user_data;
+
+  g_assert (self->jobs_running > 0);
+  self->jobs_running--;
+  job->result = g_task_propagate_pointer (G_TASK (result), NULL);
+  job->has_result = TRUE;
+
+  start_waiting_jobs (self);
+
+  if (job->msg == NULL || g_cancellable_is_cancelled (job->cancellable))
+    job_free (job);   /* answered already */
+  else
+    {
+      g_queue_push_tail (self->jobs_finishing, job);
+      finish_jobs (self);
+    }
+}
+
+/* Ends a job before its answer: its client went away (gone: libsoup
+ * already dropped the connection, do not touch the message) or the server
+ * is stopping. */
+static void
+job_abandon (KpServer     *self,
+             Job          *job,
+             const GError *error,
+             gboolean      gone)
+{
+  g_autoptr(SoupServerMessage) msg = job->msg != NULL ? g_object_ref (job->msg) : NULL;
+
+  g_cancellable_cancel (job->cancellable);
+  job_release_message (job);
+
+  if (msg != NULL && !gone)
+    {
+      respond_error (msg, API_MTURK, error, NULL);
+      log_request (self, msg, job->operation, job->requester_id, job->start_us);
+      soup_server_message_unpause (msg);
+    }
+
+  /* A running job is freed when its thread returns. */
+  if (g_queue_remove (self->jobs_waiting, job) || g_queue_remove (self->jobs_finishing, job))
+    job_free (job);
+}
+
+static void
+job_lost (KpServer *self,
+          Job      *job,
+          gboolean  gone)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_message ("%s by %s cancelled: the client went away", job->operation, job->requester_id);
+  g_set_error (&error, KP_API_ERROR, KP_API_ERROR_SERVICE,
+               _("The request was cancelled"));
+  job_abandon (self, job, error, gone);
+}
+
+static void
+job_disconnected_cb (SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  Job *job = user_data;
+
+  job_lost (job->server, job, TRUE);
+}
+
+/* The paused message's socket became readable: either the client closed
+ * it (a peek reads nothing) or sent more (pipelining; libsoup reads it
+ * once this answer is out, so stop watching). */
+static gboolean
+job_hangup_cb (GSocket      *socket,
+               GIOCondition  condition,
+               gpointer      user_data)
+{
+  Job *job = user_data;
+  char byte;
+  gssize n = recv (g_socket_get_fd (socket), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+
+  g_clear_pointer (&job->hangup_source, g_source_unref);
+  if (n <= 0)
+    job_lost (job->server, job, FALSE);
+
+  return G_SOURCE_REMOVE;
+}
+
+/* Takes over msg (paused) until deferred's answer is ready. */
+static void
+defer_job (KpServer          *self,
+           SoupServerMessage *msg,
+           KpCtx             *ctx,
+           KpDeferred        *deferred,
+           const char        *operation,
+           gint64             start_us)
+{
+  Job *job = g_new0 (Job, 1);
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  job->server = self;
+  job->msg = g_object_ref (msg);
+  job->deferred = deferred;
+  job->cancellable = g_cancellable_new ();
+  job->requester_id = g_strdup (ctx->requester_id);
+  job->operation = g_strdup (operation);
+  job->now = ctx->now;
+  job->start_us = start_us;
+
+  soup_server_message_pause (msg);
+  g_ptr_array_add (self->jobs, job);
+  job->disconnected_id = g_signal_connect (msg, "disconnected",
+                                           G_CALLBACK (job_disconnected_cb), job);
+  if (socket != NULL)
+    {
+      job->hangup_source = g_socket_create_source (socket, G_IO_IN | G_IO_HUP | G_IO_ERR, NULL);
+      g_source_set_callback (job->hangup_source, G_SOURCE_FUNC (job_hangup_cb), job, NULL);
+      g_source_attach (job->hangup_source, NULL);
+    }
+
+  g_queue_push_tail (self->jobs_waiting, job);
+  if (self->draining || self->stopping)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_SERVICE,
+                   _("The server is shutting down; try again later"));
+      job_abandon (self, job, error, FALSE);
+      return;
+    }
+  start_waiting_jobs (self);
+}
+
+/* Stopping: every job still to answer is answered with an error at once,
+ * running ones are cancelled, and this waits until their threads return. */
+static void
+cancel_jobs (KpServer *self)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_set_error (&error, KP_API_ERROR, KP_API_ERROR_SERVICE,
+               _("The server is shutting down; try again later"));
+  while (self->jobs->len > 0)
+    job_abandon (self, g_ptr_array_index (self->jobs, self->jobs->len - 1), error, FALSE);
+  while (!g_queue_is_empty (self->jobs_waiting))
+    job_free (g_queue_pop_head (self->jobs_waiting));
+
+  while (self->jobs_running > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* In-process calls: the work at once, on this thread. */
+static JsonNode *
+run_deferred_now (KpServer    *self,
+                  KpCtx       *ctx,
+                  KpDeferred  *deferred,
+                  GError     **error)
+{
+  FinishCall call = { deferred, NULL, NULL };
+  gboolean ok;
+
+  call.result = deferred->thread_func (deferred->data, NULL);
+  ok = run_in_group (self, ctx, finish_func, &call, error);
+  if (deferred->result_free != NULL && call.result != NULL)
+    deferred->result_free (call.result);
+
+  return ok ? call.response : NULL;
 }
 
 gboolean
@@ -1126,6 +1539,7 @@ kp_server_call_mturk (KpServer     *self,
 {
   const char *base_url = self->base_url;
   g_autoptr(JsonNode) root = NULL;
+  g_autoptr(KpDeferred) deferred = NULL;
   KpCtx ctx;
 
   g_return_val_if_fail (KP_IS_SERVER (self), FALSE);
@@ -1133,7 +1547,17 @@ kp_server_call_mturk (KpServer     *self,
 
   ctx_init (self, &ctx, base_url);
   ctx.requester_id = requester_id;
-  root = run_mturk (self, &ctx, operation, body, error);
+  if (run_mturk (self, &ctx, operation, body, &root, &deferred, error) && deferred != NULL)
+    {
+      gint64 now = ctx.now;
+
+      /* The read is done: a fresh context for the answer, as over HTTP. */
+      ctx_clear (&ctx);
+      ctx_init (self, &ctx, base_url);
+      ctx.requester_id = requester_id;
+      ctx.now = now;
+      root = run_deferred_now (self, &ctx, deferred, error);
+    }
   ctx_clear (&ctx);
   commit_group (self);
 
@@ -1258,6 +1682,7 @@ handle_mturk (KpServer          *self,
   const char *content_type = soup_message_headers_get_content_type (headers, NULL);
   g_autoptr(GBytes) body = NULL;
   g_autoptr(JsonNode) response = NULL;
+  g_autoptr(KpDeferred) deferred = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *requester_id = NULL;
   g_autofree char *access_key_id = NULL;
@@ -1322,9 +1747,17 @@ handle_mturk (KpServer          *self,
         }
     }
 
-  response = run_mturk (self, &ctx, operation, body, &error);
-  if (response == NULL)
+  if (!run_mturk (self, &ctx, operation, body, &response, &deferred, &error))
     goto out;
+
+  if (deferred != NULL)
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "x-amzn-RequestId", request_id);
+      ctx_clear (&ctx);
+      defer_job (self, msg, &ctx, g_steal_pointer (&deferred), operation, start_us);
+      return;
+    }
 
   respond_json (msg, SOUP_STATUS_OK, response, "application/x-amz-json-1.1");
 
@@ -1717,6 +2150,10 @@ kp_server_finalize (GObject *object)
   KpServer *self = (KpServer *)object;
 
   g_clear_pointer (&self->pending, g_ptr_array_unref);
+  /* kp_server_stop () ended every job. */
+  g_clear_pointer (&self->jobs, g_ptr_array_unref);
+  g_clear_pointer (&self->jobs_waiting, g_queue_free);
+  g_clear_pointer (&self->jobs_finishing, g_queue_free);
   if (self->queue != NULL)
     g_queue_free_full (g_steal_pointer (&self->queue), g_object_unref);
   g_clear_pointer (&self->db, kp_db_close);
@@ -1754,6 +2191,10 @@ kp_server_init (KpServer *self)
   self->auth_failure_limiter = rate_limiter_new (AUTH_FAILURE_RATE, AUTH_FAILURE_BURST);
   self->pending = g_ptr_array_new_with_free_func (g_object_unref);
   self->queue = g_queue_new ();
+  self->jobs = g_ptr_array_new ();
+  self->jobs_waiting = g_queue_new ();
+  self->jobs_finishing = g_queue_new ();
+  self->max_jobs = MAX (1, g_get_num_processors () - 1);
 }
 
 static void
@@ -1992,6 +2433,9 @@ kp_server_drain (KpServer *self,
       commit_group (self);
     }
 
+  /* A long computation is not waited for: its client is told to retry. */
+  cancel_jobs (self);
+
   timeout_id = g_timeout_add (timeout_ms, drain_timeout_cb, &timed_out);
   while (self->in_flight > 0 && !timed_out)
     g_main_context_iteration (NULL, TRUE);
@@ -2015,6 +2459,8 @@ kp_server_stop (KpServer *self)
   g_return_if_fail (KP_IS_SERVER (self));
 
   g_clear_handle_id (&self->jobs_source, g_source_remove);
+  self->stopping = TRUE;
+  cancel_jobs (self);
   if (self->db != NULL)
     {
       wait_for_commit (self);
