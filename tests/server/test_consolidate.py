@@ -4,14 +4,20 @@
 (crowd-classifier "category" + crowd-bounding-box "boxes") answered through
 the worker API by three careful workers and a spammer."""
 
+import http.client
 import json
+import os
 import random
+import shutil
+import tempfile
+import threading
+import time
 
 import botocore.auth
 import botocore.awsrequest
 import botocore.credentials
 
-from kpserver import KpTestCase, WorkerClient, free_text, main
+from kpserver import KpTestCase, Server, WorkerClient, free_text, main
 
 CROWD_HTML = (
     '<HTMLQuestion xmlns="http://mechanicalturk.amazonaws.com/'
@@ -33,9 +39,9 @@ GOLD_POLICY = {
 }
 
 
-def raw_call(server, requester, operation, body):
-    """A signed request for any operation (boto3's model lacks Kempelen's
-    own); gives (status, JSON)."""
+def signed_request(server, requester, operation, body):
+    """(body bytes, headers) of a signed request for any operation (boto3's
+    model lacks Kempelen's own)."""
     request = botocore.awsrequest.AWSRequest(
         method="POST", url=server.url, data=json.dumps(body).encode(),
         headers={"Content-Type": "application/x-amz-json-1.1",
@@ -43,7 +49,13 @@ def raw_call(server, requester, operation, body):
     credentials = botocore.credentials.Credentials(requester["AccessKeyId"],
                                                    requester["SecretAccessKey"])
     botocore.auth.SigV4Auth(credentials, "mturk-requester", "us-east-1").add_auth(request)
-    status, _, data = server.raw("POST", "/", request.body, dict(request.headers.items()))
+    return request.body, dict(request.headers.items())
+
+
+def raw_call(server, requester, operation, body, timeout=10):
+    """A signed request for any operation; gives (status, JSON)."""
+    data, headers = signed_request(server, requester, operation, body)
+    status, _, data = server.raw("POST", "/", data, headers, timeout=timeout)
     return status, json.loads(data)
 
 
@@ -436,6 +448,177 @@ class ConsolidateTestCase(KpTestCase):
         # A new answer shows at once (nothing stale is served).
         self.answer(self.careful[2], hit, crowd_answer("Cat", [box]))
         self.assertEqual(len(self.batch(BatchId="rej")["Results"][0]["Assignments"]), 3)
+
+
+class Held:
+    """KP_TEST_HOLD_DEFERRED (kp-server.c, for tests only): every deferred
+    computation of the server waits, before it starts, until the file
+    exists, and creates FILE.waiting when it starts waiting."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="kp-hold-")
+        self.path = os.path.join(self.dir, "release")
+
+    @property
+    def env(self):
+        return {"KP_TEST_HOLD_DEFERRED": self.path}
+
+    def hold(self):
+        for path in (self.path, self.path + ".waiting"):
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def wait_held(self, testcase, timeout=30):
+        """Until a computation waits (a deadline, not a measurement)."""
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(self.path + ".waiting"):
+            if time.monotonic() > deadline:
+                testcase.fail("no deferred computation started")
+            time.sleep(0.02)
+        os.unlink(self.path + ".waiting")
+
+    def release(self):
+        with open(self.path, "w"):
+            pass
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Call(threading.Thread):
+    """A signed call on a thread of its own; status and answer once done."""
+
+    def __init__(self, server, requester, operation, body):
+        super().__init__(daemon=True)
+        self.args = (server, requester, operation, body)
+        self.status = self.answer = self.error = None
+        self.start()
+
+    def run(self):
+        try:
+            self.status, self.answer = raw_call(*self.args, timeout=60)
+        except Exception as error:  # reported by the test
+            self.error = error
+
+    def result(self, testcase):
+        self.join(60)
+        testcase.assertFalse(self.is_alive(), "the call did not end")
+        testcase.assertIsNone(self.error)
+        return self.status, self.answer
+
+
+class DeferredConsolidationTestCase(KpTestCase):
+    """A consolidation runs off the main loop: while one is held, other
+    clients are served; its answer comes once it is released; a client
+    that hangs up meanwhile, or SIGTERM, leaves the server sound."""
+
+    N_HITS = 4
+
+    @classmethod
+    def setUpClass(cls):
+        cls.held = Held()
+        cls.server = Server(env=cls.held.env).start()
+        cls.requester = cls.server.create_requester()
+        cls.mturk = cls.server.mturk(cls.requester)
+        cls.workers = [WorkerClient(cls.server) for _ in range(3)]
+        cls.truth = {}
+        for row in range(cls.N_HITS):
+            hit = ConsolidateTestCase.create_crowd_hit(cls.mturk, "kempelen-batch:held:%d" % row)
+            label = "Cat" if row % 2 == 0 else "Dog"
+            box = {"left": 30 + 20 * row, "top": 50, "width": 100, "height": 90}
+            cls.truth[hit["HITId"]] = label
+            for worker in cls.workers:
+                ConsolidateTestCase.answer(worker, hit["HITId"], crowd_answer(label, [box]))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.held.release()
+        try:
+            super().tearDownClass()
+        finally:
+            cls.held.cleanup()
+
+    def setUp(self):
+        self.held.hold()
+
+    def assertConsolidated(self, status, answer):
+        self.assertEqual(status, 200, answer)
+        self.assertEqual((answer["NumHITs"], answer["NumResults"]), (self.N_HITS, self.N_HITS))
+        self.assertEqual(sorted(r["ItemId"] for r in answer["Results"]), sorted(self.truth))
+        for result in answer["Results"]:
+            self.assertEqual(result["Answer"]["category"]["label"], self.truth[result["ItemId"]])
+            self.assertEqual(len(result["Assignments"]), 3)
+        self.assertEqual(set(answer["Workers"]), {w.worker_id for w in self.workers})
+
+    def test_others_served_while_held(self):
+        # Two consolidations (different options: not the same kept one);
+        # with few cores the second waits in line for the first.
+        first = Call(self.server, self.requester, "ConsolidateBatch",
+                     {"BatchId": "held", "Quorum": 1})
+        self.held.wait_held(self)
+        second = Call(self.server, self.requester, "ConsolidateBatch",
+                      {"BatchId": "held", "Quorum": 2, "SortBy": "Disagreement"})
+
+        # A signed call, a write and a worker's call are all answered
+        # while the consolidations cannot have finished.
+        self.assertIn("AvailableBalance", self.mturk.get_account_balance())
+        hit = ConsolidateTestCase.create_crowd_hit(self.mturk, "elsewhere")
+        self.assertEqual(self.mturk.get_hit(HITId=hit["HITId"])["HIT"]["HITId"], hit["HITId"])
+        self.assertEqual(self.workers[0].me()["worker_id"], self.workers[0].worker_id)
+        self.assertTrue(first.is_alive() and second.is_alive())
+
+        self.held.release()
+        self.assertConsolidated(*first.result(self))
+        status, answer = second.result(self)
+        self.assertConsolidated(status, answer)
+        agreement = [r["Agreement"] for r in answer["Results"]]
+        self.assertEqual(agreement, sorted(agreement))
+
+        # The consolidation is kept: the next page or HIT is answered at
+        # once, even while computations are held again.
+        self.held.hold()
+        status, again = raw_call(self.server, self.requester, "ConsolidateBatch",
+                                 {"BatchId": "held", "Quorum": 1})
+        self.assertEqual((status, again), first.result(self))
+        hit_id = sorted(self.truth)[1]
+        status, single = raw_call(self.server, self.requester, "ConsolidateHIT",
+                                  {"HITId": hit_id, "Quorum": 1})
+        self.assertEqual(status, 200, single)
+        self.assertEqual(single["Result"]["Answer"]["category"]["label"], self.truth[hit_id])
+
+    def test_client_hangs_up_while_held(self):
+        body = {"BatchId": "held", "Method": "majority"}
+        data, headers = signed_request(self.server, self.requester, "ConsolidateBatch", body)
+        conn = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=10)
+        conn.request("POST", "/", body=data, headers=headers)
+        self.held.wait_held(self)
+        conn.close()
+
+        # The server notices, cancels the computation and lets it go.
+        deadline = time.monotonic() + 30
+        while "cancelled: the client went away" not in self.server.log():
+            self.assertLess(time.monotonic(), deadline, self.server.log())
+            time.sleep(0.02)
+
+        self.held.release()
+        self.assertIn("AvailableBalance", self.mturk.get_account_balance())
+        self.assertConsolidated(*raw_call(self.server, self.requester, "ConsolidateBatch", body))
+        self.assertEqual(self.workers[1].me()["worker_id"], self.workers[1].worker_id)
+
+    def test_sigterm_while_held(self):
+        # A server of its own, stopped by the test.
+        server = Server(env=self.held.env).start()
+        try:
+            requester = server.create_requester()
+            call = Call(server, requester, "ConsolidateBatch", {"BatchId": "nothing"})
+            self.held.wait_held(self)
+            self.assertEqual(server.stop(timeout=10), 0, server.log())
+            # Answered, not dropped: told to come back later.
+            status, answer = call.result(self)
+            self.assertEqual((status, answer["__type"]), (500, "ServiceFault"), answer)
+            self.assertIn("shutting down", answer["Message"])
+        finally:
+            server.cleanup()
 
 
 if __name__ == "__main__":

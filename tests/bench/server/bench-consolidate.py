@@ -14,8 +14,10 @@ Prints BENCH lines:
                                    the store changed, the selection did not
   consolidate_batch_10k_stall_ms   the longest a GetAccountBalance sent from
                                    another connection waited while the first
-                                   page was computed (the server runs
-                                   operations on its main loop)
+                                   page was computed (on a thread of its
+                                   own since kp_api_defer (): only reading
+                                   the rows and building the answer still
+                                   hold the main loop)
   consolidate_batch_10k_server_anon_mb  the server's resident heap afterwards,
                                    with the consolidation kept (and
                                    _anon_before_mb before the first one)
