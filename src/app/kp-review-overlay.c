@@ -46,6 +46,8 @@ struct _KpReviewOverlay
   double         pan_y;
   double         pointer_x;
   double         pointer_y;
+  double         drag_pan_x;
+  double         drag_pan_y;
 
   /* The transform the cached nodes were built for. */
   double         cache_scale;
@@ -280,6 +282,30 @@ motion_cb (GtkEventControllerMotion *controller,
 }
 
 static void
+drag_begin_cb (GtkGestureDrag  *gesture,
+               double           x,
+               double           y,
+               KpReviewOverlay *self)
+{
+  self->drag_pan_x = self->pan_x;
+  self->drag_pan_y = self->pan_y;
+}
+
+/* Dragging moves a zoomed image about. */
+static void
+drag_update_cb (GtkGestureDrag  *gesture,
+                double           dx,
+                double           dy,
+                KpReviewOverlay *self)
+{
+  if (self->zoom <= 1)
+    return;
+  self->pan_x = self->drag_pan_x + dx;
+  self->pan_y = self->drag_pan_y + dy;
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static void
 kp_review_overlay_dispose (GObject *object)
 {
   KpReviewOverlay *self = KP_REVIEW_OVERLAY (object);
@@ -312,6 +338,7 @@ kp_review_overlay_init (KpReviewOverlay *self)
 {
   GtkEventController *scroll;
   GtkEventController *motion;
+  GtkGesture *drag;
 
   self->layers = g_ptr_array_new_with_free_func ((GDestroyNotify)layer_free);
   self->consensus = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
@@ -327,6 +354,12 @@ kp_review_overlay_init (KpReviewOverlay *self)
   scroll = gtk_event_controller_scroll_new (GTK_EVENT_CONTROLLER_SCROLL_VERTICAL);
   g_signal_connect (scroll, "scroll", G_CALLBACK (scroll_cb), self);
   gtk_widget_add_controller (GTK_WIDGET (self), scroll);
+
+  drag = gtk_gesture_drag_new ();
+  gtk_gesture_single_set_button (GTK_GESTURE_SINGLE (drag), 0);
+  g_signal_connect (drag, "drag-begin", G_CALLBACK (drag_begin_cb), self);
+  g_signal_connect (drag, "drag-update", G_CALLBACK (drag_update_cb), self);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drag));
 
   motion = gtk_event_controller_motion_new ();
   g_signal_connect (motion, "enter", G_CALLBACK (motion_cb), self);

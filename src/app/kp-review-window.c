@@ -453,6 +453,17 @@ hit_selected_cb (KpReviewWindow *self,
 }
 
 static void
+fill_batch_list_empty (KpReviewWindow *self)
+{
+  GtkWidget *child;
+
+  while ((child = gtk_widget_get_first_child (self->batch_list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (self->batch_list), child);
+  while ((child = gtk_widget_get_first_child (self->hit_list)) != NULL)
+    gtk_list_box_remove (GTK_LIST_BOX (self->hit_list), child);
+}
+
+static void
 fill_batches (KpReviewWindow *self)
 {
   GPtrArray *batches = kp_review_model_get_batches (self->model);
@@ -996,6 +1007,7 @@ update_actions (KpReviewWindow *self)
   gtk_widget_action_set_enabled (widget, "review.block", ready && a != NULL);
   gtk_widget_action_set_enabled (widget, "review.bulk-approve", ready && self->batch != NULL && self->busy == 0);
   gtk_widget_action_set_enabled (widget, "review.refresh", ready && self->busy == 0);
+  gtk_widget_action_set_enabled (widget, "review.change-keys", ready && self->busy == 0);
   gtk_widget_action_set_enabled (widget, "review.next-hit", self->hit != NULL && self->hit_index + 1 < n_hits);
   gtk_widget_action_set_enabled (widget, "review.previous-hit", self->hit != NULL && self->hit_index > 0);
 }
@@ -1026,10 +1038,10 @@ decided_cb (GObject      *object,
   KpReviewWindow *self = d->self;
   g_autoptr(GError) error = NULL;
 
+  self->busy--;
   if (!gone (self))
     busy_changed (self);
 
-  self->busy--;
   if (!kp_review_model_decide_finish (KP_REVIEW_MODEL (object), result, &error))
     {
       if (!gone (self))
@@ -1465,6 +1477,26 @@ refresh_action (GtkWidget  *widget,
     load (self);
 }
 
+/* Back to the keys, to sign in as someone else. */
+static void
+change_keys_action (GtkWidget  *widget,
+                    const char *action_name,
+                    GVariant   *parameter)
+{
+  KpReviewWindow *self = KP_REVIEW_WINDOW (widget);
+
+  if (self->busy > 0)
+    return;
+  self->batch = NULL;
+  self->hit = NULL;
+  show_hit (self);
+  g_clear_object (&self->model);
+  fill_batch_list_empty (self);
+  adw_window_title_set_subtitle (ADW_WINDOW_TITLE (self->title), NULL);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "connect");
+  update_actions (self);
+}
+
 static void
 use_feedback_action (GtkWidget  *widget,
                      const char *action_name,
@@ -1609,6 +1641,7 @@ kp_review_window_class_init (KpReviewWindowClass *klass)
   gtk_widget_class_install_action (widget_class, "review.toggle-worker", "u", toggle_worker_action);
   gtk_widget_class_install_action (widget_class, "review.zoom-fit", NULL, zoom_fit_action);
   gtk_widget_class_install_action (widget_class, "review.refresh", NULL, refresh_action);
+  gtk_widget_class_install_action (widget_class, "review.change-keys", NULL, change_keys_action);
   gtk_widget_class_install_action (widget_class, "review.use-feedback", "s", use_feedback_action);
   gtk_widget_class_install_action (widget_class, "review.save-feedback", NULL, save_feedback_action);
   gtk_widget_class_install_action (widget_class, "review.remove-feedback", NULL, remove_feedback_action);
@@ -1828,6 +1861,9 @@ kp_review_window_init (KpReviewWindow *self)
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), self->title);
   self->refresh_button = icon_button ("view-refresh-symbolic", "review.refresh", _("Reload the HITs (F5)"));
   adw_header_bar_pack_start (ADW_HEADER_BAR (header), self->refresh_button);
+  adw_header_bar_pack_end (ADW_HEADER_BAR (header),
+                           icon_button ("system-users-symbolic", "review.change-keys",
+                                        _("Sign in with other keys")));
   gtk_box_append (GTK_BOX (content), header);
 
   /* Sign-in. */

@@ -400,6 +400,36 @@ test_saved_secret (void)
   g_assert_finalize_object (connect);
 }
 
+/* Keys from a profile of the AWS credentials file. */
+static void
+test_profile (void)
+{
+  KpReviewConnect *connect = _kp_review_window_get_connect (window);
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "aws-credentials", NULL);
+  g_autofree char *text = g_strdup_printf ("[review]\naws_access_key_id = %s\naws_secret_access_key = %s\n",
+                                           fixture->access_key, fixture->secret_key);
+  g_autoptr(GError) error = NULL;
+
+  g_file_set_contents (path, text, -1, &error);
+  g_assert_no_error (error);
+  g_setenv ("AWS_SHARED_CREDENTIALS_FILE", path, TRUE);
+
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.change-keys", NULL);
+  kp_review_connect_fill (connect, fixture->server->url, "", "", "no-such-profile");
+  kp_review_connect_start (connect);
+  wait_idle ();
+  g_assert_nonnull (kp_review_connect_get_error (connect));
+  g_assert_null (_kp_review_window_get_model (window));
+
+  kp_review_connect_fill (connect, NULL, NULL, NULL, "review");
+  kp_review_connect_start (connect);
+  wait_idle ();
+  g_assert_null (kp_review_connect_get_error (connect));
+  g_assert_nonnull (_kp_review_window_get_model (window));
+  g_assert_cmpuint (kp_review_model_get_batches (_kp_review_window_get_model (window))->len, ==, 2);
+  g_unsetenv ("AWS_SHARED_CREDENTIALS_FILE");
+}
+
 static void
 test_disagreement_first (void)
 {
@@ -698,6 +728,16 @@ test_server_gone (void)
   kp_worker_fixture_start_server (fixture);
 }
 
+static void
+test_change_keys (void)
+{
+  gtk_widget_activate_action (GTK_WIDGET (window), "review.change-keys", NULL);
+  g_assert_null (_kp_review_window_get_model (window));
+  g_assert_null (_kp_review_window_get_hit (window));
+  g_assert_true (gtk_widget_get_mapped (GTK_WIDGET (_kp_review_window_get_connect (window))) ||
+                 gtk_widget_get_child_visible (GTK_WIDGET (_kp_review_window_get_connect (window))));
+}
+
 /* Images are on a web server of their own, as on S3 for MTurk's HITs
  * (kempelen-server's media store answers workers only). */
 static void
@@ -805,6 +845,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/typing-keys", test_typing_keys);
   g_test_add_func ("/kempelen/app/review/batches", test_batches);
   g_test_add_func ("/kempelen/app/review/saved-secret", test_saved_secret);
+  g_test_add_func ("/kempelen/app/review/profile", test_profile);
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
@@ -812,6 +853,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
   g_test_add_func ("/kempelen/app/review/refresh", test_refresh);
   g_test_add_func ("/kempelen/app/review/server-gone", test_server_gone);
+  g_test_add_func ("/kempelen/app/review/change-keys", test_change_keys);
 
   status = g_test_run ();
 
