@@ -2,7 +2,8 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Each worker is a layer of boxes. The visible layers and the consensus
+ * Each worker is a layer of boxes (and polygons, lines and keypoints).
+ * The visible layers and the consensus
  * are drawn into one cairo node in widget coordinates, kept until the
  * view moves, a worker is toggled or the boxes change: repainting costs
  * one node however many boxes there are.
@@ -24,8 +25,16 @@
 
 typedef struct
 {
+  GArray        *points;    /* of graphene_point_t */
+  gboolean       closed;
+} Path;
+
+typedef struct
+{
   GdkRGBA        color;
   GArray        *boxes;     /* of graphene_rect_t */
+  GPtrArray     *paths;     /* of Path: polygons, lines */
+  GArray        *points;    /* of graphene_point_t: keypoints */
   gboolean       visible;
 } Layer;
 
@@ -38,7 +47,7 @@ struct _KpReviewOverlay
   int            image_height;
 
   GPtrArray     *layers;    /* of Layer */
-  GArray        *consensus; /* of graphene_rect_t */
+  Layer         *consensus;
   GskRenderNode *boxes_node;  /* every visible layer, then the consensus; cached */
 
   double         zoom;
@@ -82,9 +91,40 @@ kp_review_palette_get (guint index)
 }
 
 static void
+path_free (Path *path)
+{
+  g_array_unref (path->points);
+  g_free (path);
+}
+
+static Layer *
+layer_new (const GdkRGBA *color)
+{
+  Layer *layer = g_new0 (Layer, 1);
+
+  if (color != NULL)
+    layer->color = *color;
+  layer->visible = TRUE;
+  layer->boxes = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  layer->paths = g_ptr_array_new_with_free_func ((GDestroyNotify)path_free);
+  layer->points = g_array_new (FALSE, FALSE, sizeof (graphene_point_t));
+  return layer;
+}
+
+static void
+layer_clear (Layer *layer)
+{
+  g_array_set_size (layer->boxes, 0);
+  g_ptr_array_set_size (layer->paths, 0);
+  g_array_set_size (layer->points, 0);
+}
+
+static void
 layer_free (Layer *layer)
 {
   g_array_unref (layer->boxes);
+  g_ptr_array_unref (layer->paths);
+  g_array_unref (layer->points);
   g_free (layer);
 }
 
@@ -130,10 +170,11 @@ get_transform (KpReviewOverlay *self,
   *y = round ((height - ih * *scale) / 2 + self->pan_y);
 }
 
-/* Strokes each box with a line of width centred offset pixels outside it. */
+/* Strokes each box of layer with a line of width centred offset pixels
+ * outside it, each path along it, and rings each keypoint. */
 static void
-stroke_boxes (cairo_t       *cr,
-              GArray        *boxes,
+stroke_layer (cairo_t       *cr,
+              Layer         *layer,
               double         scale,
               double         ox,
               double         oy,
@@ -143,15 +184,38 @@ stroke_boxes (cairo_t       *cr,
 {
   gdk_cairo_set_source_rgba (cr, color);
   cairo_set_line_width (cr, width);
-  for (guint i = 0; i < boxes->len; i++)
+  for (guint i = 0; i < layer->boxes->len; i++)
     {
-      const graphene_rect_t *box = &g_array_index (boxes, graphene_rect_t, i);
+      const graphene_rect_t *box = &g_array_index (layer->boxes, graphene_rect_t, i);
       double x0 = round (ox + box->origin.x * scale);
       double y0 = round (oy + box->origin.y * scale);
       double x1 = round (ox + (box->origin.x + box->size.width) * scale);
       double y1 = round (oy + (box->origin.y + box->size.height) * scale);
 
       cairo_rectangle (cr, x0 - offset, y0 - offset, MAX (x1 - x0, 1) + 2 * offset, MAX (y1 - y0, 1) + 2 * offset);
+    }
+  for (guint i = 0; i < layer->paths->len; i++)
+    {
+      Path *path = g_ptr_array_index (layer->paths, i);
+
+      for (guint j = 0; j < path->points->len; j++)
+        {
+          const graphene_point_t *p = &g_array_index (path->points, graphene_point_t, j);
+
+          if (j == 0)
+            cairo_move_to (cr, ox + p->x * scale, oy + p->y * scale);
+          else
+            cairo_line_to (cr, ox + p->x * scale, oy + p->y * scale);
+        }
+      if (path->closed)
+        cairo_close_path (cr);
+    }
+  for (guint i = 0; i < layer->points->len; i++)
+    {
+      const graphene_point_t *p = &g_array_index (layer->points, graphene_point_t, i);
+
+      cairo_new_sub_path (cr);
+      cairo_arc (cr, ox + p->x * scale, oy + p->y * scale, 4 + offset, 0, 2 * G_PI);
     }
   cairo_stroke (cr);
 }
@@ -175,15 +239,16 @@ build_boxes (KpReviewOverlay       *self,
   cairo_t *cr = gsk_cairo_node_get_draw_context (node);
 
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
+  cairo_set_miter_limit (cr, 4);
   for (guint i = 0; i < self->layers->len; i++)
     {
       Layer *layer = g_ptr_array_index (self->layers, i);
 
       if (layer->visible)
-        stroke_boxes (cr, layer->boxes, scale, ox, oy, &layer->color, LAYER_LINE / 2., LAYER_LINE);
+        stroke_layer (cr, layer, scale, ox, oy, &layer->color, LAYER_LINE / 2., LAYER_LINE);
     }
-  stroke_boxes (cr, self->consensus, scale, ox, oy, &white, CONSENSUS_OUTER / 2., CONSENSUS_OUTER);
-  stroke_boxes (cr, self->consensus, scale, ox, oy, &dark, CONSENSUS_OUTER / 2., CONSENSUS_INNER);
+  stroke_layer (cr, self->consensus, scale, ox, oy, &white, CONSENSUS_OUTER / 2., CONSENSUS_OUTER);
+  stroke_layer (cr, self->consensus, scale, ox, oy, &dark, CONSENSUS_OUTER / 2., CONSENSUS_INNER);
   cairo_destroy (cr);
   return node;
 }
@@ -312,7 +377,7 @@ kp_review_overlay_dispose (GObject *object)
 
   g_clear_object (&self->texture);
   g_clear_pointer (&self->layers, g_ptr_array_unref);
-  g_clear_pointer (&self->consensus, g_array_unref);
+  g_clear_pointer (&self->consensus, layer_free);
   drop_nodes (self);
 
   G_OBJECT_CLASS (kp_review_overlay_parent_class)->dispose (object);
@@ -341,7 +406,7 @@ kp_review_overlay_init (KpReviewOverlay *self)
   GtkGesture *drag;
 
   self->layers = g_ptr_array_new_with_free_func ((GDestroyNotify)layer_free);
-  self->consensus = g_array_new (FALSE, FALSE, sizeof (graphene_rect_t));
+  self->consensus = layer_new (NULL);
   self->zoom = 1;
   self->cache_scale = -1;
 
@@ -413,7 +478,7 @@ kp_review_overlay_clear (KpReviewOverlay *self)
   g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
 
   g_ptr_array_set_size (self->layers, 0);
-  g_array_set_size (self->consensus, 0);
+  layer_clear (self->consensus);
   drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
@@ -430,10 +495,7 @@ kp_review_overlay_add_layer (KpReviewOverlay       *self,
   g_return_val_if_fail (color != NULL, 0);
   g_return_val_if_fail (boxes != NULL || n_boxes == 0, 0);
 
-  layer = g_new0 (Layer, 1);
-  layer->color = *color;
-  layer->visible = TRUE;
-  layer->boxes = g_array_sized_new (FALSE, FALSE, sizeof (graphene_rect_t), n_boxes);
+  layer = layer_new (color);
   g_array_append_vals (layer->boxes, boxes, n_boxes);
   g_ptr_array_add (self->layers, layer);
   drop_nodes (self);
@@ -484,8 +546,59 @@ kp_review_overlay_set_consensus (KpReviewOverlay       *self,
   g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
   g_return_if_fail (boxes != NULL || n_boxes == 0);
 
-  g_array_set_size (self->consensus, 0);
-  g_array_append_vals (self->consensus, boxes, n_boxes);
+  layer_clear (self->consensus);
+  g_array_append_vals (self->consensus->boxes, boxes, n_boxes);
+  drop_nodes (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+static Layer *
+get_layer (KpReviewOverlay *self,
+           guint            index)
+{
+  if (index == KP_REVIEW_OVERLAY_CONSENSUS)
+    return self->consensus;
+  g_return_val_if_fail (index < self->layers->len, NULL);
+  return g_ptr_array_index (self->layers, index);
+}
+
+void
+kp_review_overlay_add_path (KpReviewOverlay        *self,
+                            guint                   layer,
+                            const graphene_point_t *points,
+                            guint                   n_points,
+                            gboolean                closed)
+{
+  Layer *l;
+  Path *path;
+
+  g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
+  g_return_if_fail (points != NULL || n_points == 0);
+
+  if ((l = get_layer (self, layer)) == NULL || n_points == 0)
+    return;
+  path = g_new0 (Path, 1);
+  path->points = g_array_sized_new (FALSE, FALSE, sizeof (graphene_point_t), n_points);
+  g_array_append_vals (path->points, points, n_points);
+  path->closed = closed;
+  g_ptr_array_add (l->paths, path);
+  drop_nodes (self);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+void
+kp_review_overlay_add_point (KpReviewOverlay        *self,
+                             guint                   layer,
+                             const graphene_point_t *point)
+{
+  Layer *l;
+
+  g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
+  g_return_if_fail (point != NULL);
+
+  if ((l = get_layer (self, layer)) == NULL)
+    return;
+  g_array_append_val (l->points, *point);
   drop_nodes (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }

@@ -42,7 +42,22 @@ void        kp_review_overlay_set_layer_visible (KpReviewOverlay       *self,
                                                  gboolean               visible);
 gboolean    kp_review_overlay_get_layer_visible (KpReviewOverlay       *self,
                                                  guint                  layer);
-/* The consolidated boxes, drawn on top: thick, white with a dark core. */
+/* The layer index of the consensus, for the calls below. */
+#define KP_REVIEW_OVERLAY_CONSENSUS G_MAXUINT
+
+/* A polygon (closed) or a line or polyline of layer, in image
+ * coordinates. */
+void        kp_review_overlay_add_path          (KpReviewOverlay        *self,
+                                                 guint                   layer,
+                                                 const graphene_point_t *points,
+                                                 guint                   n_points,
+                                                 gboolean                closed);
+/* A keypoint of layer, drawn as a ring. */
+void        kp_review_overlay_add_point         (KpReviewOverlay        *self,
+                                                 guint                   layer,
+                                                 const graphene_point_t *point);
+/* The consolidated boxes (replacing the consensus), drawn on top: thick,
+ * white with a dark core. */
 void        kp_review_overlay_set_consensus     (KpReviewOverlay       *self,
                                                  const graphene_rect_t *boxes,
                                                  guint                  n_boxes);

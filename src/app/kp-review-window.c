@@ -220,6 +220,86 @@ answer_boxes (JsonObject *answer,
   return boxes;
 }
 
+static GArray *
+vertices_of (JsonObject *shape)
+{
+  JsonNode *node = json_object_get_member (shape, "vertices");
+  GArray *points = g_array_new (FALSE, FALSE, sizeof (graphene_point_t));
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return points;
+  for (guint i = 0; i < json_array_get_length (json_node_get_array (node)); i++)
+    {
+      JsonNode *vertex = json_array_get_element (json_node_get_array (node), i);
+      graphene_point_t p;
+
+      if (!JSON_NODE_HOLDS_OBJECT (vertex))
+        continue;
+      graphene_point_init (&p, number_member (json_node_get_object (vertex), "x"),
+                           number_member (json_node_get_object (vertex), "y"));
+      g_array_append_val (points, p);
+    }
+  return points;
+}
+
+/* The polygons, lines, polylines and keypoints of answer's elements, onto
+ * layer of the overlay. */
+static void
+add_answer_paths (KpReviewOverlay *overlay,
+                  guint            layer,
+                  JsonObject      *answer)
+{
+  const struct { const char *member; gboolean closed; } kinds[] = {
+    { "polygons", TRUE }, { "lines", FALSE }, { "polylines", FALSE },
+  };
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  if (answer == NULL)
+    return;
+  json_object_iter_init (&iter, answer);
+  while (json_object_iter_next (&iter, &name, &value))
+    {
+      JsonObject *element;
+      JsonNode *list;
+
+      if (!JSON_NODE_HOLDS_OBJECT (value))
+        continue;
+      element = json_node_get_object (value);
+      for (guint k = 0; k < G_N_ELEMENTS (kinds); k++)
+        {
+          list = json_object_get_member (element, kinds[k].member);
+          if (list == NULL || !JSON_NODE_HOLDS_ARRAY (list))
+            continue;
+          for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+            {
+              JsonNode *shape = json_array_get_element (json_node_get_array (list), i);
+              g_autoptr(GArray) points = NULL;
+
+              if (!JSON_NODE_HOLDS_OBJECT (shape))
+                continue;
+              points = vertices_of (json_node_get_object (shape));
+              kp_review_overlay_add_path (overlay, layer, (graphene_point_t *)(gpointer)points->data,
+                                          points->len, kinds[k].closed);
+            }
+        }
+      list = json_object_get_member (element, "keypoints");
+      if (list != NULL && JSON_NODE_HOLDS_ARRAY (list))
+        for (guint i = 0; i < json_array_get_length (json_node_get_array (list)); i++)
+          {
+            JsonNode *point = json_array_get_element (json_node_get_array (list), i);
+            graphene_point_t p;
+
+            if (!JSON_NODE_HOLDS_OBJECT (point))
+              continue;
+            graphene_point_init (&p, number_member (json_node_get_object (point), "x"),
+                                 number_member (json_node_get_object (point), "y"));
+            kp_review_overlay_add_point (overlay, layer, &p);
+          }
+    }
+}
+
 static const char *
 node_string (JsonNode *node)
 {
@@ -848,6 +928,7 @@ show_hit (KpReviewWindow *self)
 
       layer = kp_review_overlay_add_layer (overlay, kp_review_palette_get (color),
                                            (graphene_rect_t *)(gpointer)boxes->data, boxes->len);
+      add_answer_paths (overlay, layer, a->answer);
       if (g_hash_table_contains (self->hidden, a->worker_id))
         kp_review_overlay_set_layer_visible (overlay, layer, FALSE);
       gtk_list_box_append (GTK_LIST_BOX (self->assignment_list), assignment_row (self, a, i, r));
@@ -858,7 +939,11 @@ show_hit (KpReviewWindow *self)
       JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Answer")))
     consensus = answer_boxes (json_object_get_object_member (hit->result, "Answer"), NULL, NULL);
   if (consensus != NULL)
-    kp_review_overlay_set_consensus (overlay, (graphene_rect_t *)(gpointer)consensus->data, consensus->len);
+    {
+      kp_review_overlay_set_consensus (overlay, (graphene_rect_t *)(gpointer)consensus->data, consensus->len);
+      add_answer_paths (overlay, KP_REVIEW_OVERLAY_CONSENSUS,
+                        json_object_get_object_member (hit->result, "Answer"));
+    }
 
   if (width > 0 && height > 0)
     kp_review_overlay_set_image_size (overlay, width, height);

@@ -568,6 +568,48 @@ test_feedback_texts (void)
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (feedback)), ==, "");
 }
 
+/* Polygons and keypoints are drawn in the worker's colour too, the
+ * consensus's in white. */
+static void
+test_overlay_shapes (void)
+{
+  GtkWidget *win = gtk_window_new ();
+  KpReviewOverlay *overlay = KP_REVIEW_OVERLAY (kp_review_overlay_new ());
+  const graphene_point_t square[] = { { 20, 20 }, { 80, 20 }, { 80, 80 }, { 20, 80 } };
+  const graphene_point_t line[] = { { 10, 95 }, { 90, 95 } };
+  const graphene_point_t keypoint = { 50, 50 };
+  const GdkRGBA *color = kp_review_palette_get (2);
+  const GdkRGBA white = { 1, 1, 1, 1 };
+  cairo_surface_t *surface;
+  double x, y;
+  guint layer;
+
+  gtk_window_set_child (GTK_WINDOW (win), GTK_WIDGET (overlay));
+  gtk_window_set_default_size (GTK_WINDOW (win), 200, 200);
+  gtk_window_present (GTK_WINDOW (win));
+  kp_review_overlay_set_image_size (overlay, 100, 100);
+  layer = kp_review_overlay_add_layer (overlay, color, NULL, 0);
+  kp_review_overlay_add_path (overlay, layer, square, G_N_ELEMENTS (square), TRUE);
+  kp_review_overlay_add_point (overlay, layer, &keypoint);
+  kp_review_overlay_add_path (overlay, KP_REVIEW_OVERLAY_CONSENSUS, line, G_N_ELEMENTS (line), FALSE);
+
+  kp_test_wait_for_frame (GTK_WIDGET (overlay));
+  surface = kp_test_render_widget (GTK_WIDGET (overlay), 0, 0, gtk_widget_get_width (GTK_WIDGET (overlay)),
+                                   gtk_widget_get_height (GTK_WIDGET (overlay)));
+  /* The polygon's left edge, halfway down. */
+  kp_review_overlay_image_to_widget (overlay, 20, 50, &x, &y);
+  g_assert_true (pixel_is (surface, (int)round (x), (int)round (y), color));
+  /* Inside: the grey field. */
+  kp_review_overlay_image_to_widget (overlay, 35, 35, &x, &y);
+  g_assert_false (pixel_is (surface, (int)round (x), (int)round (y), color));
+  /* The consensus line's white edge, just above its dark core. */
+  kp_review_overlay_image_to_widget (overlay, 50, 95, &x, &y);
+  g_assert_true (pixel_is (surface, (int)round (x), (int)round (y) - 2, &white));
+  cairo_surface_destroy (surface);
+
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
 static void
 run_dialog (const char *response)
 {
@@ -848,6 +890,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/profile", test_profile);
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
+  g_test_add_func ("/kempelen/app/review/overlay-shapes", test_overlay_shapes);
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
   g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
