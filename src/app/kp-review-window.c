@@ -472,6 +472,27 @@ fill_hits (KpReviewWindow *self)
     }
 }
 
+/* Keeps the row in view without taking the focus from where one types. */
+static void
+scroll_to_row (GtkWidget     *list,
+               GtkListBoxRow *row)
+{
+  GtkWidget *scrolled = gtk_widget_get_ancestor (list, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adjustment;
+  graphene_rect_t bounds;
+  double value, page;
+
+  if (scrolled == NULL || !gtk_widget_compute_bounds (GTK_WIDGET (row), list, &bounds))
+    return;
+  adjustment = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  value = gtk_adjustment_get_value (adjustment);
+  page = gtk_adjustment_get_page_size (adjustment);
+  if (bounds.origin.y < value)
+    gtk_adjustment_set_value (adjustment, bounds.origin.y);
+  else if (bounds.origin.y + bounds.size.height > value + page)
+    gtk_adjustment_set_value (adjustment, bounds.origin.y + bounds.size.height - page);
+}
+
 static void
 select_hit (KpReviewWindow *self,
             guint           index)
@@ -485,6 +506,8 @@ select_hit (KpReviewWindow *self,
   row = gtk_list_box_get_row_at_index (GTK_LIST_BOX (self->hit_list), index);
   if (row != NULL && gtk_list_box_get_selected_row (GTK_LIST_BOX (self->hit_list)) != row)
     gtk_list_box_select_row (GTK_LIST_BOX (self->hit_list), row);
+  if (row != NULL)
+    scroll_to_row (self->hit_list, row);
   show_hit (self);
 }
 
