@@ -47,7 +47,6 @@ struct _KpReviewWindow
   gulong            prefetch_handler;
   GHashTable       *worker_colors;  /* worker id -> palette index + 1 */
   GHashTable       *hidden;         /* worker ids toggled off */
-  GtkStringList    *feedback_texts;
   guint             busy;
   char             *message;
   AdwMessageDialog *dialog;
@@ -61,7 +60,6 @@ struct _KpReviewWindow
   char             *restore_hit;
 
   GtkWidget        *title;
-  GtkWidget        *refresh_button;
   GtkWidget        *toasts;
   GtkWidget        *stack;
   GtkWidget        *connect;
@@ -77,7 +75,6 @@ struct _KpReviewWindow
   GtkWidget        *bonus_reason;
   GtkWidget        *threshold;
   GtkWidget        *bulk_progress;
-  GtkWidget        *loading;
 };
 
 G_DEFINE_FINAL_TYPE (KpReviewWindow, kp_review_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -1967,8 +1964,8 @@ kp_review_window_init (KpReviewWindow *self)
 
   self->title = adw_window_title_new (_("Review Desk"), NULL);
   adw_header_bar_set_title_widget (ADW_HEADER_BAR (header), self->title);
-  self->refresh_button = icon_button ("view-refresh-symbolic", "review.refresh", _("Reload the HITs (F5)"));
-  adw_header_bar_pack_start (ADW_HEADER_BAR (header), self->refresh_button);
+  adw_header_bar_pack_start (ADW_HEADER_BAR (header),
+                             icon_button ("view-refresh-symbolic", "review.refresh", _("Reload the HITs (F5)")));
   adw_header_bar_pack_end (ADW_HEADER_BAR (header),
                            icon_button ("system-users-symbolic", "review.change-keys",
                                         _("Sign in with other keys")));
@@ -1983,7 +1980,6 @@ kp_review_window_init (KpReviewWindow *self)
   gtk_widget_set_size_request (spinner, 32, 32);
   adw_status_page_set_title (ADW_STATUS_PAGE (loading), _("Reading the HITs"));
   adw_status_page_set_child (ADW_STATUS_PAGE (loading), spinner);
-  self->loading = loading;
 
   /* Batches and HITs. */
   gtk_widget_set_size_request (sidebar, 260, -1);
