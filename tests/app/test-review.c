@@ -369,6 +369,17 @@ flag_cb (gpointer data)
   return *(gboolean *)data;
 }
 
+static gboolean
+saved_cb (gpointer data)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "kempelen", "review", NULL);
+  g_autofree char *accounts_path = g_build_filename (dir, "accounts.ini", NULL);
+  g_autofree char *accounts = NULL;
+
+  /* KpAccountStore writes accounts.ini after the secret. */
+  return g_file_get_contents (accounts_path, &accounts, NULL, NULL) && strstr (accounts, data) != NULL;
+}
+
 /* The next time, the keyring (here its file) has the secret, and the
  * settings never had it. */
 static void
@@ -391,6 +402,8 @@ test_saved_secret (void)
     g_assert_cmpstr (key, ==, fixture->access_key);
   }
 
+  /* The first sign-in saved it in the background. */
+  g_assert_true (kp_worker_wait_for (saved_cb, fixture->access_key, 10000));
   connect = KP_REVIEW_CONNECT (g_object_ref_sink (kp_review_connect_new (settings, NULL)));
   g_signal_connect (connect, "connected", G_CALLBACK (connected_cb), &connected);
   g_assert_true (kp_worker_wait_for (secret_saved_cb, connect, 10000));
