@@ -9,19 +9,21 @@
  * batch. Classification is learned over the whole selection, so even
  * ConsolidateHIT reads every answer of the HIT's batch.
  *
- * The server runs operations on its main loop, inside the request's
- * savepoint, so an operation cannot hand its work to a thread and answer
- * later: while a batch of 10,000 HITs is consolidated (seconds), other
- * requests wait. What is done to make that short and rare: the answers'
- * XML (about as costly as the consolidation itself) is parsed on every
- * core, the consensus runs on every core (its n_threads), and the
- * finished consolidation is kept, as JSON text, while the store does not
- * change (kp_db_get_generation()) or, when it did, while the selection's
+ * Consolidating a batch of 10,000 HITs takes seconds, so it does not run
+ * on the server's main loop: the operation reads the selection's rows
+ * there (in the request's savepoint, as every operation reads), then hands
+ * them to consolidation_compute () on a server thread (kp_api_defer ()),
+ * which touches neither the request nor the store; the answer is made back
+ * on the main loop. Meanwhile other requests are served. The computation
+ * itself is kept short: the answers' XML (about as costly as the
+ * consolidation itself) is parsed on every core, the consensus runs on
+ * every core (its n_threads). And it is rare: the finished consolidation
+ * is kept, as JSON text, while the store does not change
+ * (kp_db_get_generation ()) or, when it did, while the selection's
  * fingerprint stays the same (an approval changes nothing consolidated).
  * So paging through a batch, or asking for one HIT after another of it,
- * consolidates once. consolidation_compute() touches neither the request
- * nor the store, ready to move off the main loop once the server lets an
- * operation answer later.
+ * consolidates once, and those later requests answer at once. The kept
+ * consolidations are only looked up and stored on the main loop.
  */
 
 #include "config.h"
