@@ -2111,7 +2111,13 @@ sync_partial (KpCanvas                   *self,
       gboolean local = FALSE;
       KpRect dirty;
 
-      if (current != NULL)
+      /* A gesture that has not changed it yet (the press on a vertex)
+       * replaces it nowhere: every tile shows it as it is. Leaving it
+       * out of every tile, to bring it back at the first motion, would
+       * draw all of its tiles twice. */
+      if (current != NULL && kp_annotation_equal (current, previews[0]))
+        partial_id = previews[0]->id;
+      else if (current != NULL)
         dirty = preview_dirty_rect (current, previews[0], &local);
       if (local)
         {

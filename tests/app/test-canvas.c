@@ -1939,7 +1939,7 @@ test_tool_preview_vertex (Fixture       *fixture,
 {
   KpPoint points[40];
   g_autoptr(TestTool) tool = NULL;
-  cairo_surface_t *surface;
+  cairo_surface_t *surface, *before;
   gint64 id;
 
   /* A 40-gon of radius 100 around (200, 130); vertex 0 points right. */
@@ -1951,10 +1951,22 @@ test_tool_preview_vertex (Fixture       *fixture,
   tool = g_object_new (TEST_TYPE_TOOL, "canvas", fixture->canvas, NULL);
   kp_canvas_set_tool (fixture->canvas, KP_TOOL (tool));
 
+  before = render_canvas (fixture->canvas);
+  assert_look (fixture, before, 290, 130, LOOK_TINT);
+  assert_look (fixture, before, 110, 130, LOOK_TINT);
+
+  /* Pressed on a vertex, not moved yet: the preview is the object as it
+   * is, which the cached tiles already show, all around. */
+  kp_annotation_copy_to (kp_document_lookup (fixture->document, id), &tool->preview);
+  tool->active = TRUE;
   surface = render_canvas (fixture->canvas);
   assert_look (fixture, surface, 290, 130, LOOK_TINT);
-  assert_look (fixture, surface, 110, 130, LOOK_TINT);
+  assert_look (fixture, surface, 100, 130, LOOK_STROKE);
+  assert_look (fixture, surface, 200, 30, LOOK_STROKE);
+  g_assert_cmpfloat (kp_test_compare_surfaces (surface, before), <=, KP_TEST_PIXEL_TOLERANCE);
   cairo_surface_destroy (surface);
+  cairo_surface_destroy (before);
+  kp_annotation_clear (&tool->preview);
 
   /* Vertex 0 pulled in to (240, 130): the right side caves in, the rest
    * is drawn as before from the cached tiles. */
