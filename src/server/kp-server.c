@@ -17,6 +17,12 @@
  * cost one fsync instead of one each. If the COMMIT fails (a full disk),
  * every response of the group becomes a ServiceFault: nothing was stored and
  * nothing is claimed.
+ *
+ * Deferred work. An operation that computes for long (a consolidation)
+ * reads the store as above, then hands its computation to kp_api_defer ():
+ * its message stays paused while a thread computes, and is answered from a
+ * later group; meanwhile the main loop serves everyone else (see "Deferred
+ * work" below).
  */
 
 #include "config.h"
