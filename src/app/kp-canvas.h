@@ -48,7 +48,12 @@ G_DECLARE_FINAL_TYPE (KpCanvas, kp_canvas, KP, CANVAS, GtkWidget)
  * Drawing: from 400 % the image is drawn pixel-exact (nearest neighbour).
  * The annotations are cached in tiles at the current scale and device
  * scale, reused while panning and re-rendered only where something changed;
- * a frame costs what is visible, whatever the document holds. Every shape
+ * a frame costs what is visible, whatever the document holds. With a
+ * renderer at hand (the widget is realized) and an image given as
+ * "texture", each tile's background, image and annotations become one
+ * texture, so that a frame shades each pixel once; brightness, contrast
+ * and gamma redraw those textures, a zoom step's first frame is drawn in
+ * layers. Every shape
  * is drawn in its label's colour; HIDDEN objects are not drawn, PENDING
  * suggestions are dashed and lighter with their confidence in the caption,
  * selected objects have a thicker outline and a stronger fill. While a
