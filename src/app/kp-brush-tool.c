@@ -20,7 +20,8 @@
  *
  * Overpaint ("overpaint", TRUE by default): a brush stroke takes the pixels
  * it paints away from every other visible, unlocked MASK of the image, so
- * that each pixel has one label; masks it empties are deleted. The stroke,
+ * that each pixel has one label; a mask it empties stays, empty, as the
+ * eraser leaves one (a layout's label keeps its mask). The stroke,
  * the new or painted mask and the masks it cut are one undo step. */
 struct _KpBrushTool
 {
@@ -308,12 +309,11 @@ rects_meet (const KpRect *a,
 }
 
 /* Overpaint: every other visible, unlocked mask under the stroke, with the
- * stroke's pixels taken away (into cut), or its id into emptied. */
+ * stroke's pixels taken away (into cut). */
 static void
 cut_other_masks (KpBrushTool *self,
                  KpDocument  *document,
-                 GPtrArray   *cut,
-                 GArray      *emptied)
+                 GPtrArray   *cut)
 {
   GPtrArray *annotations = kp_document_get_annotations (document);
   KpRect bounds = stroke_bounds (self);
@@ -346,12 +346,6 @@ cut_other_masks (KpBrushTool *self,
       if (kp_mask_equal (mask, other->mask))
         {
           kp_mask_free (mask);
-          continue;
-        }
-      if (kp_mask_is_empty (mask))
-        {
-          kp_mask_free (mask);
-          g_array_append_val (emptied, other->id);
           continue;
         }
 
@@ -444,7 +438,6 @@ kp_brush_tool_release (KpTool          *tool,
   KpCanvas *canvas = kp_tool_get_canvas (tool);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) updated = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
-  g_autoptr(GArray) removed = g_array_new (FALSE, FALSE, sizeof (gint64));
   const KpAnnotation *added;
   gint64 new_id = 0;
   KpDocument *document;
@@ -483,12 +476,12 @@ kp_brush_tool_release (KpTool          *tool,
     g_ptr_array_add (updated, kp_annotation_copy (&self->preview));
 
   if (self->overpaint && !is_eraser (self))
-    cut_other_masks (self, document, updated, removed);
+    cut_other_masks (self, document, updated);
 
   if (!kp_document_change_many (document,
                                 &added, added != NULL ? 1 : 0,
                                 (const KpAnnotation * const *)updated->pdata, updated->len,
-                                (const gint64 *)(gpointer)removed->data, removed->len,
+                                NULL, 0,
                                 &new_id, &error))
     _kp_canvas_emit_error (canvas, error);
   else if (added != NULL)

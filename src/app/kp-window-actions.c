@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -445,7 +446,9 @@ delete_label (KpWindow *self,
       return;
     }
 
-  /* The store deleted the label's boxes; drop them from memory too. */
+  /* The store deleted the label's boxes; drop them from memory too, and
+   * from documents being read ahead. */
+  self->document_epoch++;
   g_hash_table_iter_init (&iter, self->documents);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     kp_document_forget_label (value, label_id);
@@ -955,9 +958,12 @@ copy_action (GSimpleAction *action,
   self->clipboard_media_id = kp_document_get_media_id (self->document);
   self->paste_count = 0;
 
-  /* Other programs get the objects as JSON text. */
+  /* Other programs get the objects as JSON text. Pasting it back here
+   * uses the objects themselves, which keep masks and attributes. */
   json = annotations_to_json (self, self->clipboard);
-  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (self)), json);
+  g_clear_object (&self->clipboard_provider);
+  self->clipboard_provider = gdk_content_provider_new_typed (G_TYPE_STRING, json);
+  gdk_clipboard_set_content (gtk_widget_get_clipboard (GTK_WIDGET (self)), self->clipboard_provider);
 
   message = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Copied %u object", "Copied %u objects",
                                           self->clipboard->len),
@@ -1000,16 +1006,420 @@ add_copies (KpWindow  *self,
   return TRUE;
 }
 
-static void
-paste_action (GSimpleAction *action,
-              GVariant      *parameter,
-              gpointer       user_data)
-{
-  KpWindow *self = user_data;
-  double offset = 0;
+/* Pasting text from other programs: JSON in the workstation's own
+ * format (what copy puts on the clipboard), a COCO annotation list (with
+ * or without its "categories"), or crowd bounding boxes as Ground Truth
+ * and the crowd-bounding-box answer give them ({"boundingBoxes": [...]},
+ * or a list of {"label", "left", "top", "width", "height"}). Labels are
+ * matched by name; nothing is pasted unless every object can be. */
 
-  if (self->document == NULL)
-    return;
+#define PASTE_MAX_OBJECTS 100000
+
+static gboolean
+read_number (JsonNode *node,
+             double   *value)
+{
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return FALSE;
+
+  *value = json_node_get_double (node);
+
+  return isfinite (*value);
+}
+
+/* n numbers from a JSON array of at least n. */
+static gboolean
+read_numbers (JsonNode *node,
+              double   *values,
+              guint     n)
+{
+  JsonArray *array;
+
+  if (node == NULL || !JSON_NODE_HOLDS_ARRAY (node))
+    return FALSE;
+
+  array = json_node_get_array (node);
+  if (json_array_get_length (array) < n)
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    if (!read_number (json_array_get_element (array, i), &values[i]))
+      return FALSE;
+
+  return TRUE;
+}
+
+/* A string member, or NULL when it is missing or not a string. */
+static const char *
+get_string (JsonObject *object,
+            const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) ||
+      json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+
+  return json_node_get_string (node);
+}
+
+static const KpLabel *
+label_by_name (KpWindow   *self,
+               const char *name)
+{
+  g_autofree char *folded = NULL;
+
+  if (self->labels == NULL || name == NULL)
+    return NULL;
+
+  for (guint i = 0; i < self->labels->len; i++)
+    if (g_strcmp0 (((KpLabel *)g_ptr_array_index (self->labels, i))->name, name) == 0)
+      return g_ptr_array_index (self->labels, i);
+
+  /* "Car" pastes as "car" when there is no "Car". */
+  folded = g_utf8_casefold (name, -1);
+  for (guint i = 0; i < self->labels->len; i++)
+    {
+      const KpLabel *label = g_ptr_array_index (self->labels, i);
+      g_autofree char *other = g_utf8_casefold (label->name, -1);
+
+      if (g_strcmp0 (folded, other) == 0)
+        return label;
+    }
+
+  return NULL;
+}
+
+typedef struct
+{
+  KpWindow   *self;
+  GHashTable *categories;       /* COCO category id (gint64*) -> name */
+  GPtrArray  *unknown;          /* label names not in the project */
+  GPtrArray  *annotations;      /* KpAnnotation */
+} PasteParse;
+
+/* The name of an object's label, in any of the formats. */
+static const char *
+item_label_name (PasteParse *parse,
+                 JsonObject *item)
+{
+  JsonNode *node;
+
+  for (guint i = 0; i < 3; i++)
+    {
+      const char *key = (const char *[]) { "label", "category_name", "category" }[i];
+      const char *name = get_string (item, key);
+
+      if (name != NULL)
+        return name;
+    }
+
+  node = json_object_get_member (item, "category_id");
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) &&
+      json_node_get_value_type (node) == G_TYPE_INT64 && parse->categories != NULL)
+    {
+      gint64 id = json_node_get_int (node);
+
+      return g_hash_table_lookup (parse->categories, &id);
+    }
+
+  return NULL;
+}
+
+static gboolean
+parse_item (PasteParse  *parse,
+            JsonNode    *node,
+            guint        index,
+            GError     **error)
+{
+  g_auto(KpAnnotation) annotation = { 0 };
+  JsonObject *item;
+  const KpLabel *label;
+  const char *name;
+  double box[4], rotated[5];
+
+  if (!JSON_NODE_HOLDS_OBJECT (node))
+    goto bad;
+  item = json_node_get_object (node);
+
+  name = item_label_name (parse, item);
+  if (name == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   _("Object %u on the clipboard has no label."), index + 1);
+      return FALSE;
+    }
+  label = label_by_name (parse->self, name);
+  if (label == NULL)
+    {
+      for (guint i = 0; i < parse->unknown->len; i++)
+        if (g_strcmp0 (g_ptr_array_index (parse->unknown, i), name) == 0)
+          return TRUE;
+      g_ptr_array_add (parse->unknown, g_strdup (name));
+      return TRUE;
+    }
+  annotation.label_id = label->id;
+  annotation.shape = KP_SHAPE_BOX;
+
+  if (read_number (json_object_get_member (item, "left"), &box[0]) &&
+      read_number (json_object_get_member (item, "top"), &box[1]) &&
+      read_number (json_object_get_member (item, "width"), &box[2]) &&
+      read_number (json_object_get_member (item, "height"), &box[3]))
+    ;
+  else if (!read_numbers (json_object_get_member (item, "bbox"), box, 4))
+    goto bad;
+  if (box[2] < 0 || box[3] < 0)
+    goto bad;
+  annotation.rect = (KpRect) { box[0], box[1], box[2], box[3] };
+
+  /* The workstation's own format says which shape. */
+  if (json_object_has_member (item, "shape"))
+    {
+      const char *shape = get_string (item, "shape");
+
+      if (shape == NULL || !kp_shape_from_string (shape, &annotation.shape))
+        goto bad;
+    }
+  else if (json_object_has_member (item, "segmentation"))
+    {
+      /* COCO: the first polygon of a segmentation given as polygons; an
+       * RLE one pastes as its box. */
+      JsonNode *segmentation = json_object_get_member (item, "segmentation");
+
+      if (JSON_NODE_HOLDS_ARRAY (segmentation) &&
+          json_array_get_length (json_node_get_array (segmentation)) > 0)
+        {
+          JsonNode *ring = json_array_get_element (json_node_get_array (segmentation), 0);
+          guint n = JSON_NODE_HOLDS_ARRAY (ring) ? json_array_get_length (json_node_get_array (ring)) : 0;
+          g_autofree double *xy = NULL;
+          g_autofree KpPoint *points = NULL;
+
+          if (n < 6 || n % 2 != 0)
+            goto bad;
+          xy = g_new (double, n);
+          points = g_new (KpPoint, n / 2);
+          if (!read_numbers (ring, xy, n))
+            goto bad;
+          for (guint i = 0; i < n / 2; i++)
+            points[i] = (KpPoint) { xy[2 * i], xy[2 * i + 1] };
+          annotation.shape = KP_SHAPE_POLYGON;
+          kp_annotation_set_points (&annotation, points, n / 2);
+        }
+    }
+
+  switch (annotation.shape)
+    {
+    case KP_SHAPE_BOX:
+      break;
+
+    case KP_SHAPE_ROTATED_BOX:
+      if (!read_numbers (json_object_get_member (item, "rotated"), rotated, 5) ||
+          rotated[2] < 0 || rotated[3] < 0)
+        goto bad;
+      annotation.rotated = (KpRotatedBox) { rotated[0], rotated[1], rotated[2], rotated[3], rotated[4] };
+      kp_annotation_update_bounds (&annotation);
+      break;
+
+    case KP_SHAPE_POLYGON:
+    case KP_SHAPE_POLYLINE:
+    case KP_SHAPE_LINE:
+    case KP_SHAPE_POINT:
+      if (annotation.n_points == 0)
+        {
+          JsonNode *points_node = json_object_get_member (item, "points");
+          JsonArray *array;
+          g_autofree KpPoint *points = NULL;
+          guint n;
+
+          if (points_node == NULL || !JSON_NODE_HOLDS_ARRAY (points_node))
+            goto bad;
+          array = json_node_get_array (points_node);
+          n = json_array_get_length (array);
+          if (n == 0 || n > 10000000)
+            goto bad;
+          points = g_new (KpPoint, n);
+          for (guint i = 0; i < n; i++)
+            {
+              double xy[2];
+
+              if (!read_numbers (json_array_get_element (array, i), xy, 2))
+                goto bad;
+              points[i] = (KpPoint) { xy[0], xy[1] };
+            }
+          kp_annotation_set_points (&annotation, points, n);
+        }
+      if ((annotation.shape == KP_SHAPE_POLYGON && annotation.n_points < 3) ||
+          (annotation.shape == KP_SHAPE_POLYLINE && annotation.n_points < 2) ||
+          (annotation.shape == KP_SHAPE_LINE && annotation.n_points != 2) ||
+          (annotation.shape == KP_SHAPE_POINT && annotation.n_points != 1))
+        goto bad;
+      break;
+
+    case KP_SHAPE_MASK:
+    default:
+      /* The text holds a mask's box only, not its pixels. */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   _("Object %u on the clipboard is a mask, which text cannot carry."), index + 1);
+      return FALSE;
+    }
+
+  g_ptr_array_add (parse->annotations, kp_annotation_copy (&annotation));
+
+  return TRUE;
+
+bad:
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+               _("Object %u on the clipboard has no usable shape."), index + 1);
+  return FALSE;
+}
+
+/* The list of objects in whatever wraps them; NULL when there is none. */
+static JsonArray *
+find_items (PasteParse *parse,
+            JsonNode   *root)
+{
+  JsonObject *object;
+  JsonNode *node;
+
+  if (JSON_NODE_HOLDS_ARRAY (root))
+    return json_node_get_array (root);
+  if (!JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+
+  object = json_node_get_object (root);
+
+  /* A Ground Truth output line or a worker's answer. */
+  if ((node = json_object_get_member (object, "annotatedResult")) != NULL ||
+      (node = json_object_get_member (object, "crowd-bounding-box")) != NULL)
+    return find_items (parse, node);
+
+  if ((node = json_object_get_member (object, "boundingBoxes")) != NULL &&
+      JSON_NODE_HOLDS_ARRAY (node))
+    return json_node_get_array (node);
+
+  /* A COCO file: its categories name the category ids. */
+  if ((node = json_object_get_member (object, "annotations")) != NULL &&
+      JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonNode *categories = json_object_get_member (object, "categories");
+
+      if (categories != NULL && JSON_NODE_HOLDS_ARRAY (categories))
+        {
+          JsonArray *array = json_node_get_array (categories);
+
+          parse->categories = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            {
+              JsonNode *category = json_array_get_element (array, i);
+              JsonNode *id_node;
+              JsonObject *c;
+              gint64 id;
+
+              if (!JSON_NODE_HOLDS_OBJECT (category))
+                continue;
+              c = json_node_get_object (category);
+              id_node = json_object_get_member (c, "id");
+              if (id_node == NULL || !JSON_NODE_HOLDS_VALUE (id_node) ||
+                  json_node_get_value_type (id_node) != G_TYPE_INT64 ||
+                  get_string (c, "name") == NULL)
+                continue;
+              id = json_node_get_int (id_node);
+              g_hash_table_insert (parse->categories, g_memdup2 (&id, sizeof id),
+                                   g_strdup (get_string (c, "name")));
+            }
+        }
+      return json_node_get_array (node);
+    }
+
+  return NULL;
+}
+
+/* Objects from text; NULL with a message for people when the text holds
+ * none that can be pasted, and *not_json set when it is not JSON at all. */
+static GPtrArray *
+parse_pasted_text (KpWindow    *self,
+                   const char  *text,
+                   gboolean    *not_json,
+                   GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) unknown = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) annotations = g_ptr_array_new_with_free_func ((GDestroyNotify)kp_annotation_free);
+  g_autoptr(JsonArray) single = NULL;
+  PasteParse parse = { self, NULL, unknown, annotations };
+  JsonArray *items;
+  JsonNode *root;
+  guint n;
+
+  *not_json = FALSE;
+  if (text == NULL || !json_parser_load_from_data (parser, text, -1, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL)
+    {
+      *not_json = TRUE;
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("The clipboard holds no objects."));
+      return NULL;
+    }
+
+  items = find_items (&parse, root);
+  /* One object on its own. */
+  if (items == NULL && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonObject *object = json_node_get_object (root);
+
+      if (json_object_has_member (object, "bbox") || json_object_has_member (object, "left"))
+        {
+          single = json_array_new ();
+          json_array_add_element (single, json_node_copy (root));
+          items = single;
+        }
+    }
+
+  n = items != NULL ? json_array_get_length (items) : 0;
+  if (n == 0 || n > PASTE_MAX_OBJECTS)
+    {
+      g_clear_pointer (&parse.categories, g_hash_table_unref);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("The clipboard holds no objects."));
+      return NULL;
+    }
+
+  for (guint i = 0; i < n; i++)
+    if (!parse_item (&parse, json_array_get_element (items, i), i, error))
+      {
+        g_clear_pointer (&parse.categories, g_hash_table_unref);
+        return NULL;
+      }
+  g_clear_pointer (&parse.categories, g_hash_table_unref);
+
+  if (unknown->len > 0)
+    {
+      g_autofree char *names = NULL;
+
+      g_ptr_array_add (unknown, NULL);
+      names = g_strjoinv (", ", (char **)unknown->pdata);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   g_dngettext (GETTEXT_PACKAGE,
+                                "Nothing pasted: the project has no label “%s”",
+                                "Nothing pasted: the project has no labels %s",
+                                unknown->len - 1),
+                   names);
+      return NULL;
+    }
+
+  return g_steal_pointer (&annotations);
+}
+
+static void
+paste_own (KpWindow *self)
+{
+  double offset = 0;
 
   if (self->clipboard == NULL || self->clipboard->len == 0)
     {
@@ -1022,6 +1432,81 @@ paste_action (GSimpleAction *action,
     offset = 10.0 * ++self->paste_count;
 
   add_copies (self, self->clipboard, offset, offset);
+}
+
+static void
+paste_text (KpWindow   *self,
+            const char *text)
+{
+  g_autoptr(GPtrArray) annotations = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean not_json = FALSE;
+
+  if (self->document == NULL)
+    return;
+
+  annotations = parse_pasted_text (self, text, &not_json, &error);
+  if (annotations == NULL)
+    {
+      /* Text that is no JSON at all: the objects copied here before. */
+      if (not_json && self->clipboard != NULL && self->clipboard->len > 0)
+        paste_own (self);
+      else
+        kp_window_add_toast (self, error->message);
+      return;
+    }
+
+  add_copies (self, annotations, 0, 0);
+}
+
+static void
+paste_text_cb (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(KpWindow) self = user_data;
+  g_autofree char *text = gdk_clipboard_read_text_finish (GDK_CLIPBOARD (object), result, NULL);
+
+  paste_text (self, text);
+}
+
+static void
+paste_action (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  KpWindow *self = user_data;
+  GdkClipboard *clipboard;
+  GdkContentProvider *content;
+
+  if (self->document == NULL)
+    return;
+
+  clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
+  content = gdk_clipboard_get_content (clipboard);
+
+  /* What this window copied, or nothing readable as text. */
+  if ((content != NULL && content == self->clipboard_provider) ||
+      !gdk_content_formats_contain_gtype (gdk_clipboard_get_formats (clipboard), G_TYPE_STRING))
+    {
+      paste_own (self);
+      return;
+    }
+
+  /* Text set in this process is there at once; another program's is read. */
+  if (content != NULL)
+    {
+      g_auto(GValue) value = G_VALUE_INIT;
+
+      g_value_init (&value, G_TYPE_STRING);
+      if (gdk_content_provider_get_value (content, &value, NULL))
+        {
+          paste_text (self, g_value_get_string (&value));
+          return;
+        }
+    }
+
+  gdk_clipboard_read_text_async (clipboard, NULL, paste_text_cb, g_object_ref (self));
 }
 
 static void

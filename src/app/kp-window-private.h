@@ -34,17 +34,33 @@ struct _KpWindow
   GPtrArray            *attributes;      /* KpAttribute, of every label */
   KpImagePrefetcher    *prefetcher;
   guint                 prefetch_idle_id;
+  /* Documents of the neighbouring images, read on a worker thread with
+   * the reader's own connection (since session 5). */
+  struct _KpDocumentReader *document_reader;
+  GHashTable           *document_reads;  /* gint64* media ids being read */
+  guint                 document_epoch;  /* bumped when reads in flight go stale */
+  guint                 n_thread_reads;  /* documents made from a thread's read */
+
+  /* Writes by other connections (kempelenctl, an import thread, another
+   * window): PRAGMA data_version as last seen, polled by a slow timer
+   * and when the window becomes active (since session 5). */
+  gint64                data_version;
+  guint                 external_check_id;
 
   /* Copied objects (KpAnnotation), kept in the process: they paste into
    * any image of the project, whatever the system clipboard holds. */
   GPtrArray            *clipboard;
   gint64                clipboard_media_id;
   guint                 paste_count;
+  /* What "copy" put on the system clipboard, to tell it from other
+   * programs' text (since session 5). */
+  GdkContentProvider   *clipboard_provider;
   KpThumbnailer        *thumbnailer;
   GCancellable         *project_cancellable;
   GCancellable         *open_cancellable;
   GCancellable         *image_cancellable;
   char                 *open_error;
+  char                 *last_toast;      /* the newest toast's text, for tests */
 
   KpDocument           *document;        /* of the current image */
   KpMediaItem          *current_item;
@@ -134,6 +150,9 @@ KpDocument *_kp_window_ensure_document    (KpWindow      *self,
                                            gint64         media_id,
                                            GError       **error);
 void        _kp_window_reload_attributes  (KpWindow      *self);
+/* Reloads what other connections changed in the open documents, labels
+ * and image list; TRUE when anything had changed. */
+gboolean    _kp_window_check_external_changes (KpWindow  *self);
 /* The shown page's undo/redo (audio, video), or NULL for the canvas. */
 GtkWidget  *_kp_window_get_media_page     (KpWindow      *self);
 

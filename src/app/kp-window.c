@@ -613,8 +613,150 @@ present_texture (KpWindow     *self,
   schedule_prefetch (self);
 }
 
+/* Documents of neighbouring images are read on worker threads through
+ * one connection of their own (a KpStore is used by one thread at a
+ * time: the lock), opened on first use, since opening checks the whole
+ * database. The main thread only makes the document from what was read. */
+typedef struct _KpDocumentReader
+{
+  GMutex   lock;
+  char    *folder;
+  KpStore *store;
+} KpDocumentReader;
+
+static KpDocumentReader *
+document_reader_new (const char *folder)
+{
+  KpDocumentReader *reader = g_atomic_rc_box_new0 (KpDocumentReader);
+
+  g_mutex_init (&reader->lock);
+  reader->folder = g_strdup (folder);
+
+  return reader;
+}
+
+static void
+document_reader_clear (gpointer data)
+{
+  KpDocumentReader *reader = data;
+
+  g_mutex_clear (&reader->lock);
+  g_free (reader->folder);
+  g_clear_object (&reader->store);
+}
+
+static void
+document_reader_unref (KpDocumentReader *reader)
+{
+  g_atomic_rc_box_release_full (reader, document_reader_clear);
+}
+
+typedef struct
+{
+  KpDocumentReader *reader;
+  gint64            media_id;
+  gint64            data_version;  /* of the window's store at the request */
+  guint             epoch;
+} DocumentRead;
+
+static void
+document_read_free (DocumentRead *read)
+{
+  document_reader_unref (read->reader);
+  g_free (read);
+}
+
+static void
+read_document_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  DocumentRead *read = task_data;
+  KpDocumentReader *reader = read->reader;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&reader->lock);
+  KpDocumentContents *contents;
+  GError *error = NULL;
+
+  if (g_task_return_error_if_cancelled (task))
+    return;
+
+  if (reader->store == NULL && !(reader->store = kp_store_open (reader->folder, &error)))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+
+  contents = kp_document_contents_read (reader->store, read->media_id, &error);
+  if (contents == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, contents, (GDestroyNotify)kp_document_contents_free);
+}
+
+static void
+document_read_cb (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  KpWindow *self = KP_WINDOW (object);
+  DocumentRead *read = g_task_get_task_data (G_TASK (result));
+  g_autoptr(KpDocumentContents) contents = NULL;
+  g_autoptr(GError) error = NULL;
+  KpDocument *document;
+
+  contents = g_task_propagate_pointer (G_TASK (result), &error);
+  if (self->document_reads != NULL)
+    g_hash_table_remove (self->document_reads, &read->media_id);
+  if (contents == NULL)
+    {
+      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_debug ("Cannot read a document ahead: %s", error->message);
+      return;
+    }
+
+  /* Read too early to trust: something wrote since, or the project
+   * changed. The image's document is then read when it is shown. */
+  if (self->store == NULL || read->epoch != self->document_epoch ||
+      read->data_version != kp_store_get_data_version (self->store) ||
+      g_hash_table_contains (self->documents, &read->media_id))
+    return;
+
+  document = kp_document_new_from_contents (self->store, g_steal_pointer (&contents));
+  g_signal_connect_object (document, "changed", G_CALLBACK (document_changed_cb), self, 0);
+  g_hash_table_insert (self->documents, g_memdup2 (&read->media_id, sizeof read->media_id), document);
+  self->n_thread_reads++;
+}
+
+static void
+prefetch_document (KpWindow *self,
+                   gint64    media_id)
+{
+  g_autoptr(GTask) task = NULL;
+  DocumentRead *read;
+
+  if (g_hash_table_contains (self->documents, &media_id) ||
+      g_hash_table_contains (self->document_reads, &media_id))
+    return;
+
+  if (self->document_reader == NULL)
+    self->document_reader = document_reader_new (kp_store_get_folder (self->store));
+
+  read = g_new0 (DocumentRead, 1);
+  read->reader = g_atomic_rc_box_acquire (self->document_reader);
+  read->media_id = media_id;
+  read->data_version = kp_store_get_data_version (self->store);
+  read->epoch = self->document_epoch;
+
+  g_hash_table_add (self->document_reads, g_memdup2 (&media_id, sizeof media_id));
+  task = g_task_new (self, self->project_cancellable, document_read_cb, NULL);
+  g_task_set_source_tag (task, prefetch_document);
+  g_task_set_task_data (task, read, (GDestroyNotify)document_read_free);
+  g_task_run_in_thread (task, read_document_thread);
+}
+
 /* Prefetch: the images either side of the current one, decoded in worker
- * threads, and their documents read once the main loop is idle. */
+ * threads, and their documents read in another (prefetch_document). */
 static gboolean
 prefetch_idle_cb (gpointer user_data)
 {
@@ -655,9 +797,10 @@ prefetch_idle_cb (gpointer user_data)
       path = kp_store_dup_media_file (self->store, media);
       kp_image_prefetcher_request (self->prefetcher, media->id, path);
 
-      /* Reading a document is quick, but not for 100,000 objects. */
+      /* On a worker thread; but a document of 100,000 objects is a lot to
+       * keep for an image that may not be shown. */
       if (media->n_annotations < 10000)
-        _kp_window_ensure_document (self, media->id, NULL);
+        prefetch_document (self, media->id);
     }
 
   kp_image_prefetcher_keep_only (self->prefetcher, keep, n_keep);
@@ -951,6 +1094,105 @@ show_item (KpWindow    *self,
   schedule_prefetch (self);
 }
 
+/* Other connections' writes */
+
+#define EXTERNAL_CHECK_S 2
+
+static gboolean
+same_labels (GPtrArray *a,
+             GPtrArray *b)
+{
+  if (a == NULL || b == NULL || a->len != b->len)
+    return a == b;
+
+  for (guint i = 0; i < a->len; i++)
+    {
+      const KpLabel *x = g_ptr_array_index (a, i);
+      const KpLabel *y = g_ptr_array_index (b, i);
+
+      if (x->id != y->id || x->key != y->key || x->position != y->position ||
+          g_strcmp0 (x->name, y->name) != 0 || g_strcmp0 (x->color, y->color) != 0)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+gboolean
+_kp_window_check_external_changes (KpWindow *self)
+{
+  g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(GPtrArray) media = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean any = FALSE;
+  GHashTableIter iter;
+  gpointer value;
+  gint64 version;
+
+  if (self->store == NULL || self->loading)
+    return FALSE;
+
+  version = kp_store_get_data_version (self->store);
+  if (version == self->data_version)
+    return FALSE;
+  self->data_version = version;
+  /* Documents read ahead before this are stale. */
+  self->document_epoch++;
+
+  /* Labels first: objects may use labels made by the same import. */
+  labels = kp_store_list_labels (self->store, &error);
+  if (labels == NULL)
+    g_debug ("Cannot read the labels again: %s", error->message);
+  else if (!same_labels (labels, self->labels))
+    {
+      kp_window_reload_labels (self);
+      any = TRUE;
+    }
+  g_clear_error (&error);
+
+  /* Each open document, only when its objects, tags or history differ:
+   * the undo history lives in the store and follows; the canvas keeps
+   * the selected objects that are still there. */
+  g_hash_table_iter_init (&iter, self->documents);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      gboolean changed = FALSE;
+
+      if (!kp_document_reload_if_changed (value, &changed, &error))
+        {
+          g_debug ("Cannot reload a document: %s", error->message);
+          g_clear_error (&error);
+        }
+      any |= changed;
+    }
+
+  /* Counts and states in the image list. */
+  media = kp_store_list_media (self->store, &error);
+  if (media == NULL)
+    g_debug ("Cannot read the image list again: %s", error->message);
+  else
+    _kp_window_refresh_items (self, media);
+
+  return any;
+}
+
+static gboolean
+external_check_cb (gpointer user_data)
+{
+  _kp_window_check_external_changes (user_data);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+active_changed_cb (KpWindow   *self,
+                   GParamSpec *pspec,
+                   gpointer    user_data)
+{
+  if (gtk_window_is_active (GTK_WINDOW (self)))
+    _kp_window_check_external_changes (self);
+}
+
 /* Opening and closing a project */
 
 static void cancel_background_work (KpWindow *self);
@@ -981,6 +1223,10 @@ close_project (KpWindow *self)
   g_clear_object (&self->store);
   kp_image_prefetcher_clear (self->prefetcher);
   g_clear_handle_id (&self->prefetch_idle_id, g_source_remove);
+  g_clear_handle_id (&self->external_check_id, g_source_remove);
+  g_clear_pointer (&self->document_reader, document_reader_unref);
+  g_hash_table_remove_all (self->document_reads);
+  self->document_epoch++;
   g_clear_pointer (&self->clipboard, g_ptr_array_unref);
   self->clipboard_media_id = 0;
   _kp_window_reload_attributes (self);
@@ -1229,6 +1475,9 @@ install_project (KpWindow *self,
 
   self->store = g_steal_pointer (&data->store);
   self->labels = g_steal_pointer (&data->labels);
+  self->data_version = kp_store_get_data_version (self->store);
+  self->external_check_id = g_timeout_add_seconds_full (G_PRIORITY_LOW, EXTERNAL_CHECK_S,
+                                                        external_check_cb, self, NULL);
 
   /* Before the items: the list view binds rows as soon as they arrive. */
   db_dir = g_path_get_dirname (kp_store_get_database_path (self->store));
@@ -1636,6 +1885,10 @@ kp_window_dispose (GObject *object)
   g_clear_object (&self->settings);
   g_clear_pointer (&self->items_by_id, g_hash_table_unref);
   g_clear_pointer (&self->documents, g_hash_table_unref);
+  g_clear_pointer (&self->document_reads, g_hash_table_unref);
+  g_clear_handle_id (&self->external_check_id, g_source_remove);
+  g_clear_pointer (&self->document_reader, document_reader_unref);
+  g_clear_object (&self->clipboard_provider);
 
   G_OBJECT_CLASS (kp_window_parent_class)->dispose (object);
 }
@@ -1647,6 +1900,7 @@ kp_window_finalize (GObject *object)
 
   g_free (self->open_error);
   g_free (self->image_error);
+  g_free (self->last_toast);
 
   G_OBJECT_CLASS (kp_window_parent_class)->finalize (object);
 }
@@ -1794,7 +2048,9 @@ kp_window_init (KpWindow *self)
   self->project_cancellable = g_cancellable_new ();
   self->items_by_id = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->documents = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_object_unref);
+  self->document_reads = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   self->document_bindings = g_binding_group_new ();
+  g_signal_connect (self, "notify::is-active", G_CALLBACK (active_changed_cb), NULL);
 
   width = g_settings_get_int (self->settings, "window-width");
   height = g_settings_get_int (self->settings, "window-height");
@@ -1981,6 +2237,9 @@ kp_window_add_toast (KpWindow   *self,
 
   g_return_if_fail (KP_IS_WINDOW (self));
   g_return_if_fail (title != NULL);
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (title);
 
   /* Toast titles are Pango markup in libadwaita 1.2. */
   escaped = g_markup_escape_text (title, -1);

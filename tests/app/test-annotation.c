@@ -960,6 +960,250 @@ test_prefetch (Fixture       *fixture,
 }
 
 static gboolean
+next_document_read (Fixture *fixture)
+{
+  gint64 next_id;
+  g_autoptr(KpMediaItem) item = g_list_model_get_item (kp_window_get_media_model (fixture->window), 1);
+
+  next_id = kp_media_item_get_media_id (item);
+  return g_hash_table_contains (fixture->window->documents, &next_id);
+}
+
+/* The next image's document is read on a worker thread, and is what the
+ * store holds. */
+static void
+test_prefetch_document (Fixture       *fixture,
+                        gconstpointer  user_data)
+{
+  g_autoptr(KpMediaItem) item = g_list_model_get_item (kp_window_get_media_model (fixture->window), 1);
+  g_autoptr(KpStore) other = NULL;
+  g_autoptr(GError) error = NULL;
+  KpAnnotation box = { 0 };
+  KpDocument *document;
+  guint before = fixture->window->n_thread_reads;
+  gint64 id;
+
+  /* What the window has not seen: written through another connection. */
+  other = kp_store_open (fixture->folder, &error);
+  g_assert_no_error (error);
+  box.media_id = kp_media_item_get_media_id (item);
+  box.label_id = fixture->label_id;
+  box.rect = (KpRect) { 5, 6, 7, 8 };
+  id = kp_store_add_annotation (other, &box, &error);
+  g_assert_no_error (error);
+  g_assert_true (_kp_window_check_external_changes (fixture->window) ||
+                 !g_hash_table_contains (fixture->window->documents, &box.media_id));
+
+  /* Showing the third image schedules reading its neighbours. */
+  g_hash_table_remove (fixture->window->documents, &box.media_id);
+  select_and_wait (fixture, 2);
+  wait_until (fixture, next_document_read, "the next image's document to be read ahead");
+  g_assert_cmpuint (fixture->window->n_thread_reads, >, before);
+
+  document = g_hash_table_lookup (fixture->window->documents, &box.media_id);
+  g_assert_nonnull (kp_document_lookup (document, id));
+  g_assert_cmpuint (kp_document_get_annotations (document)->len, ==, 1);
+
+  /* And it is the one the window then edits. */
+  select_and_wait (fixture, 1);
+  g_assert_true (kp_window_get_current_document (fixture->window) == document);
+}
+
+static gint64
+store_box (KpStore *store,
+           gint64   media_id,
+           gint64   label_id,
+           double   x,
+           KpReview review)
+{
+  g_autoptr(GError) error = NULL;
+  KpAnnotation box = { 0 };
+  gint64 id;
+
+  box.media_id = media_id;
+  box.label_id = label_id;
+  box.rect = (KpRect) { x, 10, 20, 20 };
+  box.review = review;
+  box.confidence = review == KP_REVIEW_PENDING ? 0.5 : 0;
+  id = kp_store_add_annotation (store, &box, &error);
+  g_assert_no_error (error);
+
+  return id;
+}
+
+static gboolean
+has_timer_box (Fixture *fixture)
+{
+  GPtrArray *annotations = kp_document_get_annotations (kp_window_get_current_document (fixture->window));
+
+  return annotations->len == 4;
+}
+
+/* Another program (kempelenctl) writing into the open image shows in the
+ * window, keeping its undo history and selection. */
+static void
+test_external_changes (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  gint64 media_id = kp_document_get_media_id (document);
+  g_autoptr(KpStore) other = NULL;
+  g_autoptr(GError) error = NULL;
+  const gint64 *selected;
+  gint64 own, drawn, suggested;
+  guint n = 0;
+
+  own = add_box (fixture, fixture->label_id, 10, 20);
+  kp_canvas_set_selection (canvas, &own, 1);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 1);
+
+  /* The window's own writes are not news. */
+  g_assert_false (_kp_window_check_external_changes (fixture->window));
+
+  other = kp_store_open (fixture->folder, &error);
+  g_assert_no_error (error);
+  drawn = store_box (other, media_id, fixture->other_label_id, 100, KP_REVIEW_NONE);
+  suggested = store_box (other, media_id, fixture->label_id, 200, KP_REVIEW_PENDING);
+  g_assert_cmpint (kp_store_add_label (other, "bus", "#e01b24", 0, &error), >, 0);
+  g_assert_no_error (error);
+
+  g_assert_true (_kp_window_check_external_changes (fixture->window));
+  iterate ();
+
+  /* The same document, with the new objects, in the list and the bar. */
+  g_assert_true (kp_window_get_current_document (fixture->window) == document);
+  g_assert_true (kp_canvas_get_document (canvas) == document);
+  g_assert_nonnull (kp_document_lookup (document, drawn));
+  g_assert_nonnull (kp_document_lookup (document, suggested));
+  g_assert_cmpuint (kp_object_list_find (fixture->window->object_list, drawn), !=, GTK_INVALID_LIST_POSITION);
+  g_assert_cmpuint (kp_suggestion_panel_get_n_pending (fixture->window->suggestion_panel), ==, 1);
+  g_assert_cmpuint (fixture->window->labels->len, ==, 3);
+
+  /* Selection and undo history survive. */
+  selected = kp_canvas_get_selection (canvas, &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (selected[0], ==, own);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 1);
+  activate (fixture, "undo", NULL);
+  g_assert_null (kp_document_lookup (document, own));
+  g_assert_nonnull (kp_document_lookup (document, drawn));
+  activate (fixture, "redo", NULL);
+  g_assert_nonnull (kp_document_lookup (document, own));
+
+  /* Deleted elsewhere: gone here too, and from the selection. */
+  g_assert_true (kp_store_delete_annotation (other, own, &error));
+  g_assert_no_error (error);
+  g_assert_true (_kp_window_check_external_changes (fixture->window));
+  iterate ();
+  g_assert_null (kp_document_lookup (document, own));
+  selected = kp_canvas_get_selection (canvas, &n);
+  g_assert_cmpuint (n, ==, 0);
+  g_assert_false (_kp_window_check_external_changes (fixture->window));
+
+  /* Without being asked: the slow timer notices. */
+  store_box (other, media_id, fixture->label_id, 250, KP_REVIEW_NONE);
+  store_box (other, media_id, fixture->label_id, 280, KP_REVIEW_NONE);
+  wait_until (fixture, has_timer_box, "the window to notice another writer");
+}
+
+static const char *
+paste_text_and_toast (Fixture    *fixture,
+                      const char *text)
+{
+  g_clear_pointer (&fixture->window->last_toast, g_free);
+  gdk_clipboard_set_text (gtk_widget_get_clipboard (GTK_WIDGET (fixture->window)), text);
+  activate (fixture, "paste", NULL);
+
+  return fixture->window->last_toast;
+}
+
+/* JSON text from other programs pastes, as one step, or not at all. */
+static void
+test_paste_text (Fixture       *fixture,
+                 gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  GPtrArray *annotations = kp_document_get_annotations (document);
+  const KpAnnotation *a, *b;
+  const char *toast;
+
+  /* A crowd bounding-box answer. */
+  toast = paste_text_and_toast (fixture,
+                                "{\"boundingBoxes\": [{\"label\": \"car\", \"left\": 5, \"top\": 6, \"width\": 20, \"height\": 10},"
+                                " {\"label\": \"Tree\", \"left\": 50, \"top\": 60, \"width\": 8, \"height\": 9}]}");
+  g_assert_null (toast);
+  g_assert_cmpuint (annotations->len, ==, 2);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 1);
+  a = g_ptr_array_index (annotations, 0);
+  b = g_ptr_array_index (annotations, 1);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_BOX);
+  g_assert_cmpint (a->label_id, ==, fixture->label_id);
+  g_assert_cmpfloat (a->rect.x, ==, 5);
+  g_assert_cmpfloat (a->rect.height, ==, 10);
+  g_assert_cmpint (b->label_id, ==, fixture->other_label_id);
+  g_assert_cmpfloat (b->rect.y, ==, 60);
+  activate (fixture, "undo", NULL);
+  g_assert_cmpuint (annotations->len, ==, 0);
+
+  /* A Ground Truth output line, and a bare list of boxes. */
+  paste_text_and_toast (fixture,
+                        "{\"source-ref\": \"s3://x/a.jpg\", \"annotatedResult\": {\"boundingBoxes\":"
+                        " [{\"label\": \"car\", \"left\": 1, \"top\": 2, \"width\": 3, \"height\": 4}]}}");
+  g_assert_cmpuint (annotations->len, ==, 1);
+  paste_text_and_toast (fixture,
+                        "[{\"label\": \"tree\", \"left\": 1, \"top\": 2, \"width\": 3, \"height\": 4},"
+                        " {\"label\": \"tree\", \"left\": 10, \"top\": 20, \"width\": 30, \"height\": 40}]");
+  g_assert_cmpuint (annotations->len, ==, 3);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 2);
+
+  /* COCO, its category ids named by its categories; polygons kept. */
+  paste_text_and_toast (fixture,
+                        "{\"categories\": [{\"id\": 7, \"name\": \"car\"}], \"annotations\":"
+                        " [{\"id\": 1, \"image_id\": 1, \"category_id\": 7, \"bbox\": [10, 10, 20, 20],"
+                        "   \"segmentation\": [[10, 10, 30, 10, 30, 30]]},"
+                        "  {\"id\": 2, \"image_id\": 1, \"category_id\": 7, \"bbox\": [40, 40, 5, 5]}]}");
+  g_assert_cmpuint (annotations->len, ==, 5);
+  a = g_ptr_array_index (annotations, 3);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_POLYGON);
+  g_assert_cmpuint (a->n_points, ==, 3);
+  g_assert_cmpfloat (a->points[1].x, ==, 30);
+  b = g_ptr_array_index (annotations, 4);
+  g_assert_cmpint (b->shape, ==, KP_SHAPE_BOX);
+  g_assert_cmpfloat (b->rect.x, ==, 40);
+
+  /* The workstation's own text, from another window or project. */
+  paste_text_and_toast (fixture,
+                        "[{\"label\": \"car\", \"shape\": \"polyline\", \"bbox\": [0, 0, 10, 10],"
+                        "  \"points\": [[0, 0], [10, 10], [0, 10]]}]");
+  g_assert_cmpuint (annotations->len, ==, 6);
+  a = g_ptr_array_index (annotations, 5);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_POLYLINE);
+  g_assert_cmpuint (a->n_points, ==, 3);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 4);
+
+  /* An unknown label: a toast naming it, and nothing pasted. */
+  toast = paste_text_and_toast (fixture,
+                                "[{\"label\": \"car\", \"left\": 1, \"top\": 2, \"width\": 3, \"height\": 4},"
+                                " {\"label\": \"zebra\", \"left\": 1, \"top\": 2, \"width\": 3, \"height\": 4}]");
+  g_assert_nonnull (toast);
+  g_assert_nonnull (strstr (toast, "zebra"));
+  g_assert_cmpuint (annotations->len, ==, 6);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 4);
+
+  /* Half-usable objects: nothing either. */
+  toast = paste_text_and_toast (fixture,
+                                "[{\"label\": \"car\", \"left\": 1, \"top\": 2, \"width\": 3, \"height\": 4},"
+                                " {\"label\": \"car\", \"bbox\": [1, 2]}]");
+  g_assert_nonnull (toast);
+  g_assert_cmpuint (annotations->len, ==, 6);
+  toast = paste_text_and_toast (fixture, "{\"hello\": 1}");
+  g_assert_nonnull (toast);
+  g_assert_cmpuint (annotations->len, ==, 6);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 4);
+}
+
+static gboolean
 is_audio_page (Fixture *fixture)
 {
   GtkWidget *child = gtk_stack_get_visible_child (fixture->window->canvas_stack);
@@ -1049,6 +1293,9 @@ main (int   argc,
   ADD ("suggestions", test_suggestions);
   ADD ("import", test_import);
   ADD ("prefetch", test_prefetch);
+  ADD ("prefetch-document", test_prefetch_document);
+  ADD ("external-changes", test_external_changes);
+  ADD ("paste-text", test_paste_text);
   g_test_add ("/kempelen/app/annotation/audio-page", Fixture, "audio",
               fixture_set_up, test_audio_page, fixture_tear_down);
   g_test_add ("/kempelen/app/annotation/large-image", Fixture, "large",
