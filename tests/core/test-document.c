@@ -616,6 +616,146 @@ test_convert_and_reload (Fixture       *fixture,
   assert_in_sync (fixture);
 }
 
+static gint64
+add_rect (Fixture *fixture,
+          gint64   label_id,
+          double   x)
+{
+  g_autoptr(GError) error = NULL;
+  KpRect rect = { x, 10, 20, 20 };
+  gint64 id = kp_document_add (fixture->document, label_id, &rect, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (id, >, 0);
+
+  return id;
+}
+
+/* Adds, updates and removes as one step, undone and redone together. */
+static void
+test_change_many (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpAnnotation) moved = NULL;
+  KpAnnotation fresh = { 0 };
+  const KpAnnotation *added[1] = { &fresh };
+  const KpAnnotation *updated[1];
+  gint64 a = add_rect (fixture, fixture->label_a, 0);
+  gint64 b = add_rect (fixture, fixture->label_a, 50);
+  gint64 ids[1] = { 0 };
+
+  fresh.label_id = fixture->label_b;
+  fresh.rect = (KpRect) { 100, 100, 5, 5 };
+  moved = kp_annotation_copy (kp_document_lookup (fixture->document, a));
+  moved->rect.x = 7;
+  updated[0] = moved;
+
+  g_assert_true (kp_document_change_many (fixture->document, added, 1, updated, 1, &b, 1, ids, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (ids[0], >, 0);
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, 3);
+  g_assert_cmpfloat (kp_document_lookup (fixture->document, a)->rect.x, ==, 7);
+  g_assert_null (kp_document_lookup (fixture->document, b));
+  g_assert_cmpint (kp_document_lookup (fixture->document, ids[0])->label_id, ==, fixture->label_b);
+  assert_in_sync (fixture);
+
+  g_assert_true (kp_document_undo (fixture->document, &error));
+  g_assert_cmpfloat (kp_document_lookup (fixture->document, a)->rect.x, ==, 0);
+  g_assert_nonnull (kp_document_lookup (fixture->document, b));
+  g_assert_null (kp_document_lookup (fixture->document, ids[0]));
+  assert_in_sync (fixture);
+  g_assert_true (kp_document_redo (fixture->document, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (kp_document_lookup (fixture->document, ids[0]));
+  g_assert_null (kp_document_lookup (fixture->document, b));
+  assert_in_sync (fixture);
+
+  /* The same object twice is refused, and changes nothing. */
+  g_assert_false (kp_document_change_many (fixture->document, NULL, 0, updated, 1, &a, 1, NULL, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_INVALID);
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, 3);
+  assert_in_sync (fixture);
+}
+
+/* Another connection's writes: reload_if_changed picks them up, and
+ * does nothing (no signal) when there are none. */
+static void
+test_reload_if_changed (Fixture       *fixture,
+                        gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpStore) other = kp_store_open (fixture->folder, &error);
+  g_autoptr(KpDocument) elsewhere = NULL;
+  gint64 version = kp_store_get_data_version (fixture->store);
+  gboolean changed = TRUE;
+  gint64 mine, theirs;
+
+  g_assert_no_error (error);
+  mine = add_rect (fixture, fixture->label_a, 0);
+  /* Its own writes do not move its data version. */
+  g_assert_cmpint (kp_store_get_data_version (fixture->store), ==, version);
+
+  g_array_set_size (fixture->changed, 0);
+  g_assert_true (kp_document_reload_if_changed (fixture->document, &changed, &error));
+  g_assert_no_error (error);
+  g_assert_false (changed);
+  g_assert_cmpuint (fixture->changed->len, ==, 0);
+
+  elsewhere = kp_document_new (other, fixture->media_id, &error);
+  g_assert_no_error (error);
+  {
+    KpRect rect = { 60, 60, 10, 10 };
+
+    theirs = kp_document_add (elsewhere, fixture->label_b, &rect, &error);
+    g_assert_no_error (error);
+  }
+  g_assert_cmpint (kp_store_get_data_version (fixture->store), !=, version);
+
+  g_assert_true (kp_document_reload_if_changed (fixture->document, &changed, &error));
+  g_assert_true (changed);
+  g_assert_cmpuint (fixture->changed->len, ==, 1);
+  g_assert_nonnull (kp_document_lookup (fixture->document, theirs));
+  g_assert_nonnull (kp_document_lookup (fixture->document, mine));
+  /* Both steps are in the one history of the image. */
+  g_assert_cmpuint (kp_document_get_n_undo (fixture->document), ==, 2);
+  assert_in_sync (fixture);
+
+  g_assert_true (kp_document_reload_if_changed (fixture->document, &changed, &error));
+  g_assert_false (changed);
+}
+
+/* Contents read through one connection make a document on another. */
+static void
+test_contents (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(KpStore) other = kp_store_open (fixture->folder, &error);
+  g_autoptr(KpDocumentContents) contents = NULL;
+  g_autoptr(KpDocument) copy = NULL;
+  GPtrArray *a, *b;
+
+  g_assert_no_error (error);
+  add_rect (fixture, fixture->label_a, 0);
+  add_rect (fixture, fixture->label_b, 30);
+
+  contents = kp_document_contents_read (other, fixture->media_id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kp_document_contents_get_media_id (contents), ==, fixture->media_id);
+  copy = kp_document_new_from_contents (fixture->store, g_steal_pointer (&contents));
+  g_assert_true (kp_document_get_store (copy) == fixture->store);
+  g_assert_cmpuint (kp_document_get_n_undo (copy), ==, 2);
+  a = kp_document_get_annotations (fixture->document);
+  b = kp_document_get_annotations (copy);
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    g_assert_true (kp_annotation_equal (a->pdata[i], b->pdata[i]));
+
+  g_assert_null (kp_document_contents_read (other, 9999, &error));
+  g_assert_error (error, KP_STORE_ERROR, KP_STORE_ERROR_NOT_FOUND);
+}
+
 static void
 test_load_existing (void)
 {
@@ -671,6 +811,9 @@ main (int   argc,
   ADD ("tags-and-attributes", test_tags_and_attributes);
   ADD ("history-limit", test_history_limit);
   ADD ("convert-and-reload", test_convert_and_reload);
+  ADD ("change-many", test_change_many);
+  ADD ("reload-if-changed", test_reload_if_changed);
+  ADD ("contents", test_contents);
   g_test_add_func ("/kempelen/core/document/load-existing", test_load_existing);
 
 #undef ADD
