@@ -304,6 +304,51 @@ new_signed_message (KpMturkClient *self,
   return msg;
 }
 
+gboolean
+kp_mturk_client_owns_url (KpMturkClient *self,
+                          const char    *url)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  g_return_val_if_fail (KP_IS_MTURK_CLIENT (self), FALSE);
+
+  if (url == NULL || (uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL)) == NULL ||
+      g_uri_get_host (uri) == NULL)
+    return FALSE;
+
+  return g_ascii_strcasecmp (g_uri_get_scheme (uri), g_uri_get_scheme (self->endpoint)) == 0 &&
+         g_ascii_strcasecmp (g_uri_get_host (uri), g_uri_get_host (self->endpoint)) == 0 &&
+         g_uri_get_port (uri) == g_uri_get_port (self->endpoint);
+}
+
+void
+kp_mturk_client_sign_message (KpMturkClient *self,
+                              SoupMessage   *msg)
+{
+  g_autoptr(KpSigv4Request) req = NULL;
+  g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
+  GUri *uri;
+  g_autofree char *host = NULL;
+  const char *path;
+
+  g_return_if_fail (KP_IS_MTURK_CLIENT (self));
+  g_return_if_fail (SOUP_IS_MESSAGE (msg));
+
+  uri = soup_message_get_uri (msg);
+  host = dup_host_header (uri);
+  path = g_uri_get_path (uri);
+  if (path == NULL || path[0] == '\0')
+    path = "/";
+
+  req = kp_sigv4_request_new (soup_message_get_method (msg), path, g_uri_get_query (uri), empty);
+  kp_sigv4_request_add_header (req, "Host", host);
+  if (self->credentials->session_token != NULL)
+    kp_sigv4_request_add_header (req, "X-Amz-Security-Token", self->credentials->session_token);
+  kp_sigv4_sign (req, self->credentials->access_key_id, self->credentials->secret_access_key,
+                 self->credentials->region, SERVICE, g_get_real_time () / G_USEC_PER_SEC);
+  kp_sigv4_request_foreach_header (req, copy_header_cb, soup_message_get_request_headers (msg));
+}
+
 /* Turns an error answer into a GError; returns TRUE when it is worth
  * trying again. */
 static gboolean

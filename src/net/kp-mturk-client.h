@@ -10,6 +10,7 @@
 
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -74,6 +75,15 @@ JsonObject    *kp_mturk_client_call            (KpMturkClient             *self,
                                                 const char                *operation,
                                                 JsonObject                *request,
                                                 GError                   **error) G_GNUC_WARN_UNUSED_RESULT;
+/* Whether url has the scheme, host and port of the client's endpoint.
+ * Since session 5. */
+gboolean       kp_mturk_client_owns_url        (KpMturkClient             *self,
+                                                const char                *url);
+/* Signs msg, a GET or HEAD without a body, with the client's keys
+ * (SigV4, service mturk-requester): a kempelen-server then serves
+ * /worker/v1/media/{sha256} to the requester. Since session 5. */
+void           kp_mturk_client_sign_message    (KpMturkClient             *self,
+                                                SoupMessage               *msg);
 /* The TurkErrorCode of the last failed call ("AWS.MechanicalTurk.…"), or
  * NULL. */
 const char    *kp_mturk_client_get_turk_code   (KpMturkClient             *self);

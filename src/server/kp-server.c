@@ -1600,6 +1600,7 @@ authenticate_requester (KpServer           *self,
                         KpCtx              *ctx,
                         char              **access_key_id_out,
                         char              **requester_id,
+                        gboolean            need_target,
                         GError            **error)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
@@ -1639,7 +1640,7 @@ authenticate_requester (KpServer           *self,
   if (!kp_sigv4_parse (request, &access_key_id, NULL, error))
     return FALSE;
 
-  if (!kp_sigv4_request_is_signed (request, "x-amz-target"))
+  if (need_target && !kp_sigv4_request_is_signed (request, "x-amz-target"))
     {
       g_set_error (error, KP_SIGV4_ERROR, KP_SIGV4_ERROR_MALFORMED,
                    _("The X-Amz-Target header must be signed"));
@@ -1723,7 +1724,8 @@ handle_mturk (KpServer          *self,
     goto out;
 
   body = soup_message_body_flatten (soup_server_message_get_request_body (msg));
-  if (!authenticate_requester (self, msg, body, &ctx, &access_key_id, &requester_id, &error))
+  if (!authenticate_requester (self, msg, body, &ctx, &access_key_id, &requester_id, TRUE,
+                               &error))
     {
       g_clear_pointer (&requester_id, g_free);
       if (is_auth_failure (error))
@@ -1810,6 +1812,81 @@ worker_func (KpServer  *self,
   return kp_worker_api_handle (ctx, call->msg, call->path, error);
 }
 
+static gboolean
+requester_media_func (KpServer  *self,
+                      KpCtx     *ctx,
+                      gpointer   data,
+                      GError   **error)
+{
+  WorkerCall *call = data;
+
+  return kp_worker_api_handle_media (ctx, call->msg, call->path + strlen ("/media/"), error);
+}
+
+/* GET /worker/v1/media/{sha256} signed with a requester's keys (SigV4,
+ * service mturk-requester) instead of a worker's token: the review desk
+ * shows the media of the requester's HITs. Nothing else of the worker API
+ * is open to requesters. */
+static void
+handle_requester_media (KpServer          *self,
+                        SoupServerMessage *msg,
+                        WorkerCall        *call,
+                        KpCtx             *ctx,
+                        gint64             start_us)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = g_bytes_new_static ("", 0);
+  g_autofree char *access_key_id = NULL;
+  g_autofree char *requester_id = NULL;
+  g_autofree char *bucket_key = NULL;
+  const char *hash = call->path + strlen ("/media/");
+
+  if (!g_str_has_prefix (call->path, "/media/") || hash[0] == '\0' || strchr (hash, '/') != NULL)
+    {
+      g_set_error (&error, KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                   _("Send your worker token as “Authorization: Bearer TOKEN”; requester keys "
+                     "open only /worker/v1/media/…"));
+      goto out;
+    }
+
+  if (!check_auth_failures (self, msg, &error))
+    goto out;
+
+  if (!authenticate_requester (self, msg, body, ctx, &access_key_id, &requester_id, FALSE,
+                               &error))
+    {
+      g_clear_pointer (&requester_id, g_free);
+      if (is_auth_failure (error))
+        count_auth_failure (self, msg);
+      goto out;
+    }
+  ctx->requester_id = requester_id;
+
+  bucket_key = g_strconcat ("k:", access_key_id, NULL);
+  if (!limit_credential (self, bucket_key, &error))
+    goto out;
+
+  run_in_group (self, ctx, requester_media_func, call, &error);
+
+out:
+  if (error != NULL)
+    {
+      /* A signature that does not verify is the worker API's 401, as a
+       * bad token is. */
+      if (error->domain == KP_SIGV4_ERROR)
+        {
+          GError *unauthorized = g_error_new_literal (KP_API_ERROR, KP_API_ERROR_UNAUTHORIZED,
+                                                      error->message);
+
+          g_clear_error (&error);
+          error = unauthorized;
+        }
+      respond_error (msg, API_WORKER, error, NULL);
+    }
+
+  finish_request (self, msg, ctx, NULL, requester_id, start_us);
+}
+
 static void
 handle_worker (KpServer          *self,
                SoupServerMessage *msg,
@@ -1828,6 +1905,12 @@ handle_worker (KpServer          *self,
   KpCtx ctx;
 
   ctx_init (self, &ctx, base_url);
+
+  if (authorization != NULL && g_str_has_prefix (authorization, "AWS4-HMAC-SHA256 "))
+    {
+      handle_requester_media (self, msg, &call, &ctx, start_us);
+      return;
+    }
 
   if (!check_auth_failures (self, msg, &error))
     goto out;

@@ -2733,6 +2733,26 @@ route (Request  *req,
 }
 
 gboolean
+kp_worker_api_handle_media (KpCtx              *ctx,
+                            SoupServerMessage  *msg,
+                            const char         *hash,
+                            GError            **error)
+{
+  Request req = { 0, };
+
+  g_return_val_if_fail (ctx != NULL && ctx->requester_id != NULL, FALSE);
+
+  req.ctx = ctx;
+  req.msg = msg;
+  req.method = soup_server_message_get_method (msg);
+
+  if (!g_str_equal (req.method, "GET") && !g_str_equal (req.method, "HEAD"))
+    return method_not_allowed (&req, "GET, HEAD");
+
+  return handle_media (&req, hash, error);
+}
+
+gboolean
 kp_worker_api_handle (KpCtx              *ctx,
                       SoupServerMessage  *msg,
                       const char         *path,

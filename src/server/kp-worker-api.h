@@ -24,6 +24,14 @@ gboolean kp_worker_api_handle (KpCtx              *ctx,
                                const char         *path,
                                GError            **error);
 
+/* GET or HEAD /worker/v1/media/{hash} for a requester (ctx->requester_id,
+ * authenticated by SigV4 instead of a bearer token), so that the review
+ * desk can show the media of its HITs. Since session 5. */
+gboolean kp_worker_api_handle_media (KpCtx              *ctx,
+                                     SoupServerMessage  *msg,
+                                     const char         *hash,
+                                     GError            **error);
+
 /* Paths that need no bearer token (e.g. "/media/…" is still authenticated;
  * nothing is public today). */
 
