@@ -272,6 +272,10 @@ median_of (double runs[ROUNDS])
   return sorted[ROUNDS / 2];
 }
 
+/* CPU time per frame of the last measure_frames(), all threads: less
+ * sensitive than the frame interval to what else runs on the machine. */
+static double last_cpu_ms;
+
 static double
 measure_frames (KpCanvas     *canvas,
                 GtkWidget    *naive,
@@ -336,6 +340,7 @@ measure_frames (KpCanvas     *canvas,
              g_array_index (intervals, double, intervals->len / 2),
              g_array_index (intervals, double, intervals->len * 3 / 4),
              g_array_index (intervals, double, intervals->len - 1));
+  last_cpu_ms = (run.cpu_last - run.cpu_first) / 1000.0 / frames;
   return g_array_index (intervals, double, intervals->len / 2);
 }
 
@@ -587,6 +592,32 @@ measure_vertex_drag (KpCanvas     *canvas,
   return ms;
 }
 
+/* Context for a ratio on a loaded machine: the ratio within each round
+ * (its case and baseline measured a minute apart, not minutes), and the
+ * ratio of CPU time per frame. */
+static void
+print_round_ratios (const char *name,
+                    double      runs[ROUNDS],
+                    double      baseline_runs[ROUNDS],
+                    double      cpu[ROUNDS],
+                    double      baseline_cpu[ROUNDS])
+{
+  double ratios[ROUNDS], cpu_ratios[ROUNDS];
+
+  for (guint i = 0; i < ROUNDS; i++)
+    {
+      ratios[i] = runs[i] / baseline_runs[i];
+      cpu_ratios[i] = cpu[i] / baseline_cpu[i];
+    }
+  g_print ("# %s within each round:", name);
+  for (guint i = 0; i < ROUNDS; i++)
+    g_print (" %.2f", ratios[i]);
+  g_print (" (median %.2f); CPU per frame:", median_of (ratios));
+  for (guint i = 0; i < ROUNDS; i++)
+    g_print (" %.1f/%.1f", cpu[i], baseline_cpu[i]);
+  g_print (" (median ratio %.2f)\n", median_of (cpu_ratios));
+}
+
 static void
 print_ratio (const char *name,
              double      value,
@@ -625,6 +656,8 @@ main (int   argc,
   double empty_runs[ROUNDS], empty_zoomed_runs[ROUNDS], pan_10k_runs[ROUNDS], drag_runs[ROUNDS];
   double zoom_runs[ROUNDS], pan_100k_runs[ROUNDS], frame_1k_runs[ROUNDS], visible_only_runs[ROUNDS];
   double polygon_runs[ROUNDS], polygon_ms;
+  double empty_cpu[ROUNDS], empty_zoomed_cpu[ROUNDS], pan_10k_cpu[ROUNDS], drag_cpu[ROUNDS];
+  double pan_100k_cpu[ROUNDS], polygon_cpu[ROUNDS];
   double empty_ms, empty_zoomed_ms, naive_ms, pan_10k_ms, pan_100k_ms;
   double drag_ms, zoom_ms, snapshot_10k_ms, pick_ms, frame_1k_ms, snapshot_1k_ms;
   gint64 deadline, begin;
@@ -769,22 +802,27 @@ main (int   argc,
     {
       kp_canvas_set_document (canvas, empty);
       empty_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
+      empty_cpu[round] = last_cpu_ms;
       empty_zoomed_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
+      empty_zoomed_cpu[round] = last_cpu_ms;
 
       kp_canvas_set_document (canvas, boxes_10k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_10k), 0))->id);
       pan_10k_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_PAN, MEASURED_FRAMES);
+      pan_10k_cpu[round] = last_cpu_ms;
       if (round == 0)
         g_print ("# 10k: %u of %u boxes visible in a %dx%d canvas at zoom %.3f\n",
                  count_visible (canvas, boxes_10k), N_BOXES_10K,
                  gtk_widget_get_width (GTK_WIDGET (canvas)), gtk_widget_get_height (GTK_WIDGET (canvas)),
                  kp_canvas_get_zoom (canvas));
       drag_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_DRAG, MEASURED_FRAMES);
+      drag_cpu[round] = last_cpu_ms;
       kp_canvas_set_selected_id (canvas, 0);
       zoom_runs[round] = measure_frames (canvas, NULL, &v10k, MOTION_ZOOM, MEASURED_FRAMES);
 
       kp_canvas_set_document (canvas, boxes_100k);
       pan_100k_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
+      pan_100k_cpu[round] = last_cpu_ms;
       if (round == 0)
         g_print ("# 100k: %u of %u boxes visible at zoom %.3f\n",
                  count_visible (canvas, boxes_100k), N_BOXES_100K, kp_canvas_get_zoom (canvas));
@@ -792,6 +830,7 @@ main (int   argc,
       visible_only_runs[round] = measure_frames (canvas, NULL, &v100k, MOTION_PAN, MEASURED_FRAMES);
 
       polygon_runs[round] = measure_vertex_drag (canvas, polygon_50k, &v10k);
+      polygon_cpu[round] = last_cpu_ms;
 
       kp_canvas_set_document (canvas, boxes_1k);
       kp_canvas_set_selected_id (canvas, ((KpAnnotation *)g_ptr_array_index (kp_document_get_annotations (boxes_1k), 0))->id);
@@ -844,6 +883,10 @@ main (int   argc,
   print_ratio ("canvas_zoom_10k_visible_ms", zoom_ms, empty_ms, 50.0 / empty_ms);
   print_ratio ("canvas_frame_1k_boxes_ms", frame_1k_ms, empty_ms, 1.5);
   print_ratio ("polygon_50k_drag_ms", polygon_ms, empty_ms, 1.5);
+  print_round_ratios ("canvas_100k_visible100_ms", pan_100k_runs, empty_zoomed_runs, pan_100k_cpu, empty_zoomed_cpu);
+  print_round_ratios ("canvas_drag_10k_visible_ms", drag_runs, empty_runs, drag_cpu, empty_cpu);
+  print_round_ratios ("canvas_pan_10k_visible_ms", pan_10k_runs, empty_runs, pan_10k_cpu, empty_cpu);
+  print_round_ratios ("polygon_50k_drag_ms", polygon_runs, empty_runs, polygon_cpu, empty_cpu);
   g_print ("BENCH canvas_10k_visible_ms_baseline_ratio %.3f\n", naive_ms / empty_ms);
   g_print ("# 100k against a document of only the %u boxes it shows: %.3f / %.3f = %.2f\n",
            kp_document_get_annotations (visible_only)->len, pan_100k_ms,
