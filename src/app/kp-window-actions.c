@@ -1485,27 +1485,29 @@ paste_action (GSimpleAction *action,
   clipboard = gtk_widget_get_clipboard (GTK_WIDGET (self));
   content = gdk_clipboard_get_content (clipboard);
 
-  /* What this window copied, or nothing readable as text. */
-  if ((content != NULL && content == self->clipboard_provider) ||
-      !gdk_content_formats_contain_gtype (gdk_clipboard_get_formats (clipboard), G_TYPE_STRING))
+  /* What this window copied. */
+  if (content != NULL && content == self->clipboard_provider)
     {
       paste_own (self);
       return;
     }
 
-  /* Text set in this process is there at once; another program's is read. */
+  /* Text set in this process is there at once. */
   if (content != NULL)
     {
       g_auto(GValue) value = G_VALUE_INIT;
 
       g_value_init (&value, G_TYPE_STRING);
       if (gdk_content_provider_get_value (content, &value, NULL))
-        {
-          paste_text (self, g_value_get_string (&value));
-          return;
-        }
+        paste_text (self, g_value_get_string (&value));
+      else
+        paste_own (self);
+      return;
     }
 
+  /* Another program's is read, whatever formats it has announced so far
+   * (they arrive later than the ownership); no text means the objects
+   * copied here before. */
   gdk_clipboard_read_text_async (clipboard, NULL, paste_text_cb, g_object_ref (self));
 }
 

@@ -6,6 +6,9 @@
 #include "config.h"
 
 #include <adwaita.h>
+#ifdef GDK_WINDOWING_X11
+#include <gdk/x11/gdkx.h>
+#endif
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -1203,6 +1206,48 @@ test_paste_text (Fixture       *fixture,
   g_assert_cmpuint (kp_document_get_n_undo (document), ==, 4);
 }
 
+/* Text another program put on the clipboard (here: another connection
+ * to the X server) is read asynchronously and pasted. */
+static void
+test_paste_foreign_text (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  GPtrArray *annotations = kp_document_get_annotations (document);
+  GdkClipboard *ours = gtk_widget_get_clipboard (GTK_WIDGET (fixture->window));
+  GdkDisplay *other;
+  gint64 deadline;
+  gint64 own;
+
+  if (!GDK_IS_X11_DISPLAY (gtk_widget_get_display (GTK_WIDGET (fixture->window))) ||
+      (other = gdk_display_open (NULL)) == NULL)
+    {
+      g_test_skip ("Needs a second connection to an X server");
+      return;
+    }
+
+  /* Copied here first: the other program's text is newer and wins. */
+  own = add_box (fixture, fixture->label_id, 10, 20);
+  kp_canvas_set_selection (kp_window_get_canvas (fixture->window), &own, 1);
+  activate (fixture, "copy", NULL);
+
+  gdk_clipboard_set_text (gdk_display_get_clipboard (other),
+                          "[{\"label\": \"tree\", \"left\": 70, \"top\": 80, \"width\": 9, \"height\": 9}]");
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT_S * G_USEC_PER_SEC;
+  while (gdk_clipboard_is_local (ours) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (gdk_clipboard_is_local (ours));
+
+  activate (fixture, "paste", NULL);
+  while (annotations->len < 2 && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (annotations->len, ==, 2);
+  g_assert_cmpint (((KpAnnotation *)g_ptr_array_index (annotations, 1))->label_id, ==, fixture->other_label_id);
+  g_assert_cmpfloat (((KpAnnotation *)g_ptr_array_index (annotations, 1))->rect.x, ==, 70);
+
+  gdk_display_close (other);
+}
+
 static gboolean
 is_audio_page (Fixture *fixture)
 {
@@ -1296,6 +1341,7 @@ main (int   argc,
   ADD ("prefetch-document", test_prefetch_document);
   ADD ("external-changes", test_external_changes);
   ADD ("paste-text", test_paste_text);
+  ADD ("paste-foreign-text", test_paste_foreign_text);
   g_test_add ("/kempelen/app/annotation/audio-page", Fixture, "audio",
               fixture_set_up, test_audio_page, fixture_tear_down);
   g_test_add ("/kempelen/app/annotation/large-image", Fixture, "large",
