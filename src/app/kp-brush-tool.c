@@ -156,7 +156,9 @@ grow_bits (KpBrushTool *self,
       x1 < self->bx + self->bw && y1 < self->by + self->bh)
     return;
 
-  margin = MAX (32, (int)ceil (self->radius * 4));
+  /* Half the current size again: a long stroke copies the bitmap a
+   * logarithmic number of times. */
+  margin = CLAMP (MAX (self->bw, self->bh) / 2, 64, 4096);
   if (self->bits == NULL)
     {
       nx0 = x0 - margin;
