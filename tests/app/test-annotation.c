@@ -1110,6 +1110,50 @@ test_external_changes (Fixture       *fixture,
   wait_until (fixture, has_timer_box, "the window to notice another writer");
 }
 
+static gboolean
+window_active (Fixture *fixture)
+{
+  return gtk_window_is_active (GTK_WINDOW (fixture->window));
+}
+
+static gboolean
+window_inactive (Fixture *fixture)
+{
+  return !window_active (fixture);
+}
+
+/* Coming back to the window (from the terminal that ran kempelenctl)
+ * shows what was written meanwhile, without waiting for the timer. */
+static void
+test_external_changes_on_focus (Fixture       *fixture,
+                                gconstpointer  user_data)
+{
+  KpDocument *document = kp_window_get_current_document (fixture->window);
+  g_autoptr(KpStore) other = NULL;
+  g_autoptr(GError) error = NULL;
+  GtkWidget *elsewhere;
+  gint64 id;
+
+  g_clear_handle_id (&fixture->window->external_check_id, g_source_remove);
+  wait_until (fixture, window_active, "the window to be active");
+
+  elsewhere = gtk_window_new ();
+  gtk_window_present (GTK_WINDOW (elsewhere));
+  wait_until (fixture, window_inactive, "another window to take the focus");
+
+  other = kp_store_open (fixture->folder, &error);
+  g_assert_no_error (error);
+  id = store_box (other, kp_document_get_media_id (document), fixture->label_id, 40, KP_REVIEW_NONE);
+  iterate ();
+  g_assert_null (kp_document_lookup (document, id));
+
+  gtk_window_present (GTK_WINDOW (fixture->window));
+  wait_until (fixture, window_active, "the window to be active again");
+  iterate ();
+  g_assert_nonnull (kp_document_lookup (document, id));
+  gtk_window_destroy (GTK_WINDOW (elsewhere));
+}
+
 static const char *
 paste_text_and_toast (Fixture    *fixture,
                       const char *text)
@@ -1340,6 +1384,7 @@ main (int   argc,
   ADD ("prefetch", test_prefetch);
   ADD ("prefetch-document", test_prefetch_document);
   ADD ("external-changes", test_external_changes);
+  ADD ("external-changes-on-focus", test_external_changes_on_focus);
   ADD ("paste-text", test_paste_text);
   ADD ("paste-foreign-text", test_paste_foreign_text);
   g_test_add ("/kempelen/app/annotation/audio-page", Fixture, "audio",
