@@ -1102,10 +1102,12 @@ static gboolean
 same_labels (GPtrArray *a,
              GPtrArray *b)
 {
-  if (a == NULL || b == NULL || a->len != b->len)
-    return a == b;
+  guint n = a != NULL ? a->len : 0;
 
-  for (guint i = 0; i < a->len; i++)
+  if (n != (b != NULL ? b->len : 0))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
     {
       const KpLabel *x = g_ptr_array_index (a, i);
       const KpLabel *y = g_ptr_array_index (b, i);
