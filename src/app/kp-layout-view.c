@@ -1753,9 +1753,10 @@ remember_mask_areas (Control *control)
 }
 
 /* A semantic segmentation gives each pixel one label, the one painted
- * last: a brush stroke on one label's mask (it grew, with nothing to
- * redo) takes its pixels off the other labels' masks, as one more undo
- * step. Undoing first gives the others their pixels back. */
+ * last. The brush already cuts what it paints over from the other masks
+ * in its own undo step; this catches any other way a label's mask grows
+ * (it grew, with nothing to redo), taking its pixels off the other
+ * labels' masks as one more undo step. */
 static void
 semantic_changed_cb (KpDocument *document,
                      gint64      id,
