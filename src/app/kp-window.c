@@ -2030,14 +2030,18 @@ kp_window_init (KpWindow *self)
 
   gtk_widget_init_template (GTK_WIDGET (self));
 
-  /* The worker's side: find work on a Kempelen server (KpWorkerWindow). */
+  /* The worker's side: find work on a Kempelen server (KpWorkerWindow);
+   * the requester's: review the answers of their batches (KpReviewWindow). */
   {
     GMenuModel *menu = G_MENU_MODEL (gtk_widget_get_template_child (GTK_WIDGET (self), KP_TYPE_WINDOW,
                                                                     "primary_menu"));
     GMenuModel *section = menu != NULL ? g_menu_model_get_item_link (menu, 0, G_MENU_LINK_SECTION) : NULL;
 
     if (G_IS_MENU (section))
-      g_menu_append (G_MENU (section), _("Find _Work…"), "app.find-work");
+      {
+        g_menu_append (G_MENU (section), _("Find _Work…"), "app.find-work");
+        g_menu_append (G_MENU (section), _("_Review Desk…"), "app.review");
+      }
     g_clear_object (&section);
   }
 
