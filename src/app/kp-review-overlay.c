@@ -7,6 +7,14 @@
  * are drawn into one cairo node in widget coordinates, kept until the
  * view moves, a worker is toggled or the boxes change: repainting costs
  * one node however many boxes there are.
+ *
+ * Showing a new HIT that way costs a new image texture and a new cairo
+ * node, both rasterized and uploaded in the frame. So the desk composes
+ * the next HIT ahead of time: the image and its shapes at the fit zoom,
+ * in a worker thread, into one texture (a KpReviewComposite) that the
+ * renderer uploads before it is needed. The overlay draws it only while
+ * it shows exactly what the vectors would (same image, size, scale
+ * factor, fit zoom and visible layers), and draws vectors otherwise.
  */
 
 #include "config.h"
@@ -38,6 +46,18 @@ typedef struct
   gboolean       visible;
 } Layer;
 
+struct _KpReviewComposite
+{
+  GdkTexture     *image;     /* what it was made of */
+  GdkTexture     *texture;   /* the frame: image and shapes */
+  graphene_rect_t bounds;    /* where it goes, in widget coordinates */
+  int             width;     /* the widget's size and scale factor */
+  int             height;
+  int             scale_factor;
+  guint           n_layers;
+  gboolean       *visible;   /* n_layers of them */
+};
+
 struct _KpReviewOverlay
 {
   GtkWidget      parent_instance;
@@ -49,6 +69,8 @@ struct _KpReviewOverlay
   GPtrArray     *layers;    /* of Layer */
   Layer         *consensus;
   GskRenderNode *boxes_node;  /* every visible layer, then the consensus; cached */
+  KpReviewComposite *composite;
+  gboolean       composited;  /* the last frame drew the composite */
 
   double         zoom;
   double         pan_x;
@@ -134,6 +156,14 @@ drop_nodes (KpReviewOverlay *self)
   g_clear_pointer (&self->boxes_node, gsk_render_node_unref);
 }
 
+/* The shapes changed: a composite no longer shows them. */
+static void
+drop_content (KpReviewOverlay *self)
+{
+  drop_nodes (self);
+  g_clear_pointer (&self->composite, kp_review_composite_unref);
+}
+
 static void
 image_size (KpReviewOverlay *self,
             double          *width,
@@ -166,6 +196,8 @@ get_transform (KpReviewOverlay *self,
   if (fit <= 0)
     fit = 1;
   *scale = fit * self->zoom;
+  /* As fit_transform () at zoom 1, so that a composite lands where the
+   * vectors would. */
   *x = round ((width - iw * *scale) / 2 + self->pan_x);
   *y = round ((height - ih * *scale) / 2 + self->pan_y);
 }
@@ -226,6 +258,30 @@ stroke_layer (cairo_t       *cr,
  * milliseconds and uploaded once. The line lies outside the box, so the
  * object itself stays visible; the consensus has a dark core along the
  * middle of a thick white line. */
+static void
+draw_shapes (cairo_t   *cr,
+             GPtrArray *layers,
+             Layer     *consensus,
+             double     scale,
+             double     ox,
+             double     oy)
+{
+  static const GdkRGBA white = { 1.f, 1.f, 1.f, 1.f };
+  static const GdkRGBA dark = { 0.1f, 0.1f, 0.1f, 1.f };
+
+  cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
+  cairo_set_miter_limit (cr, 4);
+  for (guint i = 0; i < layers->len; i++)
+    {
+      Layer *layer = g_ptr_array_index (layers, i);
+
+      if (layer->visible)
+        stroke_layer (cr, layer, scale, ox, oy, &layer->color, LAYER_LINE / 2., LAYER_LINE);
+    }
+  stroke_layer (cr, consensus, scale, ox, oy, &white, CONSENSUS_OUTER / 2., CONSENSUS_OUTER);
+  stroke_layer (cr, consensus, scale, ox, oy, &dark, CONSENSUS_OUTER / 2., CONSENSUS_INNER);
+}
+
 static GskRenderNode *
 build_boxes (KpReviewOverlay       *self,
              const graphene_rect_t *bounds,
@@ -233,24 +289,68 @@ build_boxes (KpReviewOverlay       *self,
              double                 ox,
              double                 oy)
 {
-  static const GdkRGBA white = { 1.f, 1.f, 1.f, 1.f };
-  static const GdkRGBA dark = { 0.1f, 0.1f, 0.1f, 1.f };
   GskRenderNode *node = gsk_cairo_node_new (bounds);
   cairo_t *cr = gsk_cairo_node_get_draw_context (node);
 
-  cairo_set_line_join (cr, CAIRO_LINE_JOIN_MITER);
-  cairo_set_miter_limit (cr, 4);
-  for (guint i = 0; i < self->layers->len; i++)
-    {
-      Layer *layer = g_ptr_array_index (self->layers, i);
-
-      if (layer->visible)
-        stroke_layer (cr, layer, scale, ox, oy, &layer->color, LAYER_LINE / 2., LAYER_LINE);
-    }
-  stroke_layer (cr, self->consensus, scale, ox, oy, &white, CONSENSUS_OUTER / 2., CONSENSUS_OUTER);
-  stroke_layer (cr, self->consensus, scale, ox, oy, &dark, CONSENSUS_OUTER / 2., CONSENSUS_INNER);
+  draw_shapes (cr, self->layers, self->consensus, scale, ox, oy);
   cairo_destroy (cr);
   return node;
+}
+
+/* The overlay's transform for a widget of width×height at zoom 1. */
+static void
+fit_transform (double  width,
+               double  height,
+               double  iw,
+               double  ih,
+               double *scale,
+               double *x,
+               double *y)
+{
+  double fit = MIN (width / iw, height / ih);
+
+  if (fit <= 0)
+    fit = 1;
+  *scale = fit;
+  *x = round ((width - iw * fit) / 2);
+  *y = round ((height - ih * fit) / 2);
+}
+
+/* What the shapes are drawn in: the image's rectangle and a margin for
+ * the lines outside it, within the widget. FALSE when nothing shows. */
+static gboolean
+shapes_bounds (double           width,
+               double           height,
+               double           iw,
+               double           ih,
+               double           scale,
+               double           ox,
+               double           oy,
+               graphene_rect_t *bounds)
+{
+  graphene_rect_t image = GRAPHENE_RECT_INIT (ox - CONSENSUS_OUTER, oy - CONSENSUS_OUTER,
+                                              iw * scale + 2 * CONSENSUS_OUTER,
+                                              ih * scale + 2 * CONSENSUS_OUTER);
+
+  return graphene_rect_intersection (&image, &GRAPHENE_RECT_INIT (0, 0, width, height), bounds);
+}
+
+static gboolean
+composite_fits (KpReviewOverlay *self,
+                int              width,
+                int              height)
+{
+  KpReviewComposite *c = self->composite;
+
+  if (c == NULL || c->image != self->texture || self->texture == NULL || self->zoom != 1 ||
+      self->pan_x != 0 || self->pan_y != 0 || c->width != width || c->height != height ||
+      c->scale_factor != gtk_widget_get_scale_factor (GTK_WIDGET (self)) ||
+      c->n_layers != self->layers->len)
+    return FALSE;
+  for (guint i = 0; i < c->n_layers; i++)
+    if (c->visible[i] != ((Layer *)g_ptr_array_index (self->layers, i))->visible)
+      return FALSE;
+  return TRUE;
 }
 
 static void
@@ -262,6 +362,13 @@ kp_review_overlay_snapshot (GtkWidget   *widget,
   double height = gtk_widget_get_height (widget);
   double scale, ox, oy, iw, ih;
   static const GdkRGBA field = { 0.5f, 0.5f, 0.5f, 1.f };
+
+  self->composited = composite_fits (self, (int)width, (int)height);
+  if (self->composited)
+    {
+      gtk_snapshot_append_texture (snapshot, self->composite->texture, &self->composite->bounds);
+      return;
+    }
 
   get_transform (self, &scale, &ox, &oy);
   image_size (self, &iw, &ih);
@@ -283,12 +390,9 @@ kp_review_overlay_snapshot (GtkWidget   *widget,
 
   if (self->boxes_node == NULL)
     {
-      graphene_rect_t image = GRAPHENE_RECT_INIT (ox - CONSENSUS_OUTER, oy - CONSENSUS_OUTER,
-                                                  iw * scale + 2 * CONSENSUS_OUTER,
-                                                  ih * scale + 2 * CONSENSUS_OUTER);
       graphene_rect_t bounds;
 
-      if (graphene_rect_intersection (&image, &GRAPHENE_RECT_INIT (0, 0, width, height), &bounds))
+      if (shapes_bounds (width, height, iw, ih, scale, ox, oy, &bounds))
         self->boxes_node = build_boxes (self, &bounds, scale, ox, oy);
     }
   if (self->boxes_node != NULL)
@@ -378,7 +482,7 @@ kp_review_overlay_dispose (GObject *object)
   g_clear_object (&self->texture);
   g_clear_pointer (&self->layers, g_ptr_array_unref);
   g_clear_pointer (&self->consensus, layer_free);
-  drop_nodes (self);
+  drop_content (self);
 
   G_OBJECT_CLASS (kp_review_overlay_parent_class)->dispose (object);
 }
@@ -479,7 +583,7 @@ kp_review_overlay_clear (KpReviewOverlay *self)
 
   g_ptr_array_set_size (self->layers, 0);
   layer_clear (self->consensus);
-  drop_nodes (self);
+  drop_content (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -498,7 +602,7 @@ kp_review_overlay_add_layer (KpReviewOverlay       *self,
   layer = layer_new (color);
   g_array_append_vals (layer->boxes, boxes, n_boxes);
   g_ptr_array_add (self->layers, layer);
-  drop_nodes (self);
+  drop_content (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
   return self->layers->len - 1;
 }
@@ -548,7 +652,7 @@ kp_review_overlay_set_consensus (KpReviewOverlay       *self,
 
   layer_clear (self->consensus);
   g_array_append_vals (self->consensus->boxes, boxes, n_boxes);
-  drop_nodes (self);
+  drop_content (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -582,7 +686,7 @@ kp_review_overlay_add_path (KpReviewOverlay        *self,
   g_array_append_vals (path->points, points, n_points);
   path->closed = closed;
   g_ptr_array_add (l->paths, path);
-  drop_nodes (self);
+  drop_content (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -599,7 +703,7 @@ kp_review_overlay_add_point (KpReviewOverlay        *self,
   if ((l = get_layer (self, layer)) == NULL)
     return;
   g_array_append_val (l->points, *point);
-  drop_nodes (self);
+  drop_content (self);
   gtk_widget_queue_draw (GTK_WIDGET (self));
 }
 
@@ -657,4 +761,242 @@ kp_review_overlay_image_to_widget (KpReviewOverlay *self,
   get_transform (self, &scale, &ox, &oy);
   *widget_x = ox + image_x * scale;
   *widget_y = oy + image_y * scale;
+}
+
+/* ------------------------------------------------------------------ */
+/* Composites                                                         */
+/* ------------------------------------------------------------------ */
+
+static void
+composite_clear (KpReviewComposite *composite)
+{
+  g_clear_object (&composite->image);
+  g_clear_object (&composite->texture);
+  g_free (composite->visible);
+}
+
+void
+kp_review_composite_unref (KpReviewComposite *composite)
+{
+  if (composite != NULL)
+    g_atomic_rc_box_release_full (composite, (GDestroyNotify)composite_clear);
+}
+
+GdkTexture *
+kp_review_composite_get_texture (KpReviewComposite *composite)
+{
+  g_return_val_if_fail (composite != NULL, NULL);
+  return composite->texture;
+}
+
+static Layer *
+layer_copy (Layer *layer)
+{
+  Layer *copy = layer_new (&layer->color);
+
+  copy->visible = layer->visible;
+  g_array_append_vals (copy->boxes, layer->boxes->data, layer->boxes->len);
+  g_array_append_vals (copy->points, layer->points->data, layer->points->len);
+  for (guint i = 0; i < layer->paths->len; i++)
+    {
+      Path *path = g_ptr_array_index (layer->paths, i);
+      Path *p = g_new0 (Path, 1);
+
+      p->points = g_array_copy (path->points);
+      p->closed = path->closed;
+      g_ptr_array_add (copy->paths, p);
+    }
+  return copy;
+}
+
+typedef struct
+{
+  KpReviewComposite *composite;
+  GPtrArray         *layers;     /* copies: the overlay may change meanwhile */
+  Layer             *consensus;
+} Compose;
+
+static void
+compose_free (Compose *compose)
+{
+  kp_review_composite_unref (compose->composite);
+  g_ptr_array_unref (compose->layers);
+  layer_free (compose->consensus);
+  g_free (compose);
+}
+
+/* In a worker: what the snapshot would draw at zoom 1, in device pixels. */
+static void
+compose_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  Compose *compose = task_data;
+  KpReviewComposite *c = compose->composite;
+  int iw = gdk_texture_get_width (c->image);
+  int ih = gdk_texture_get_height (c->image);
+  int sf = c->scale_factor;
+  cairo_surface_t *image;
+  cairo_surface_t *frame;
+  cairo_pattern_t *pattern;
+  cairo_t *cr;
+  double scale, ox, oy;
+  int pw, ph;
+  GBytes *bytes;
+
+  fit_transform (c->width, c->height, iw, ih, &scale, &ox, &oy);
+  if (!shapes_bounds (c->width, c->height, iw, ih, scale, ox, oy, &c->bounds))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Nothing to compose");
+      return;
+    }
+  pw = (int)ceil (c->bounds.size.width * sf);
+  ph = (int)ceil (c->bounds.size.height * sf);
+  c->bounds.size.width = (float)pw / sf;
+  c->bounds.size.height = (float)ph / sf;
+
+  image = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, iw, ih);
+  gdk_texture_download (c->image, cairo_image_surface_get_data (image), cairo_image_surface_get_stride (image));
+  cairo_surface_mark_dirty (image);
+  if (g_task_return_error_if_cancelled (task))
+    {
+      cairo_surface_destroy (image);
+      return;
+    }
+
+  frame = cairo_image_surface_create (CAIRO_FORMAT_ARGB32, pw, ph);
+  cr = cairo_create (frame);
+  cairo_scale (cr, sf, sf);
+  cairo_translate (cr, -c->bounds.origin.x, -c->bounds.origin.y);
+
+  /* The image as a texture node draws it: scaled bilinearly into its
+   * rectangle. */
+  cairo_save (cr);
+  cairo_rectangle (cr, ox, oy, iw * scale, ih * scale);
+  cairo_clip (cr);
+  cairo_translate (cr, ox, oy);
+  cairo_scale (cr, scale, scale);
+  pattern = cairo_pattern_create_for_surface (image);
+  cairo_pattern_set_filter (pattern, CAIRO_FILTER_BILINEAR);
+  cairo_pattern_set_extend (pattern, CAIRO_EXTEND_PAD);
+  cairo_set_source (cr, pattern);
+  cairo_paint (cr);
+  cairo_pattern_destroy (pattern);
+  cairo_restore (cr);
+  cairo_surface_destroy (image);
+
+  draw_shapes (cr, compose->layers, compose->consensus, scale, ox, oy);
+  cairo_destroy (cr);
+  cairo_surface_flush (frame);
+
+  bytes = g_bytes_new_with_free_func (cairo_image_surface_get_data (frame),
+                                      (gsize)cairo_image_surface_get_stride (frame) * ph,
+                                      (GDestroyNotify)cairo_surface_destroy, frame);
+  c->texture = gdk_memory_texture_new (pw, ph, GDK_MEMORY_DEFAULT, bytes,
+                                       cairo_image_surface_get_stride (frame));
+  g_bytes_unref (bytes);
+  g_task_return_pointer (task, g_atomic_rc_box_acquire (c), (GDestroyNotify)kp_review_composite_unref);
+}
+
+void
+kp_review_overlay_compose_async (KpReviewOverlay     *self,
+                                 int                  width,
+                                 int                  height,
+                                 int                  scale_factor,
+                                 GCancellable        *cancellable,
+                                 GAsyncReadyCallback  callback,
+                                 gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Compose *compose;
+  KpReviewComposite *c;
+
+  g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, kp_review_overlay_compose_async);
+  /* Only a texture in memory can be read in a worker. */
+  if (self->texture == NULL || !GDK_IS_MEMORY_TEXTURE (self->texture) || width <= 0 || height <= 0 ||
+      scale_factor <= 0)
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED, "Nothing to compose");
+      return;
+    }
+
+  c = g_atomic_rc_box_new0 (KpReviewComposite);
+  c->image = g_object_ref (self->texture);
+  c->width = width;
+  c->height = height;
+  c->scale_factor = scale_factor;
+  c->n_layers = self->layers->len;
+  c->visible = g_new0 (gboolean, MAX (c->n_layers, 1));
+  compose = g_new0 (Compose, 1);
+  compose->composite = c;
+  compose->layers = g_ptr_array_new_with_free_func ((GDestroyNotify)layer_free);
+  for (guint i = 0; i < self->layers->len; i++)
+    {
+      Layer *layer = g_ptr_array_index (self->layers, i);
+
+      c->visible[i] = layer->visible;
+      g_ptr_array_add (compose->layers, layer_copy (layer));
+    }
+  compose->consensus = layer_copy (self->consensus);
+  g_task_set_task_data (task, compose, (GDestroyNotify)compose_free);
+  g_task_run_in_thread (task, compose_thread);
+}
+
+KpReviewComposite *
+kp_review_overlay_compose_finish (KpReviewOverlay  *self,
+                                  GAsyncResult     *result,
+                                  GError          **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+void
+kp_review_overlay_set_composite (KpReviewOverlay   *self,
+                                 KpReviewComposite *composite)
+{
+  g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
+
+  if (composite == self->composite)
+    return;
+  g_clear_pointer (&self->composite, kp_review_composite_unref);
+  if (composite != NULL)
+    self->composite = g_atomic_rc_box_acquire (composite);
+  gtk_widget_queue_draw (GTK_WIDGET (self));
+}
+
+gboolean
+kp_review_overlay_get_composited (KpReviewOverlay *self)
+{
+  g_return_val_if_fail (KP_IS_REVIEW_OVERLAY (self), FALSE);
+  return self->composited;
+}
+
+/* A texture still has to reach the renderer: with GL, uploading it is
+ * most of the frame that first shows it. Rendering it once into a single
+ * pixel uploads it now; the renderer keeps the upload with the texture. */
+void
+kp_review_overlay_preload (KpReviewOverlay   *self,
+                           KpReviewComposite *composite)
+{
+  g_autoptr(GskRenderNode) node = NULL;
+  g_autoptr(GdkTexture) pixel = NULL;
+  GtkNative *native;
+  GskRenderer *renderer;
+
+  g_return_if_fail (KP_IS_REVIEW_OVERLAY (self));
+  g_return_if_fail (composite != NULL);
+
+  native = gtk_widget_get_native (GTK_WIDGET (self));
+  if (native == NULL || !gtk_widget_get_realized (GTK_WIDGET (self)))
+    return;
+  renderer = gtk_native_get_renderer (native);
+  if (renderer == NULL || GSK_IS_CAIRO_RENDERER (renderer))
+    return;
+  node = gsk_texture_node_new (composite->texture, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
+  pixel = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
 }

@@ -76,4 +76,36 @@ void        kp_review_overlay_image_to_widget   (KpReviewOverlay       *self,
                                                  double                *widget_x,
                                                  double                *widget_y);
 
+/* The overlay at zoom 1 composed ahead of time, in a worker thread: its
+ * image and the shapes of its visible layers and consensus in one texture
+ * for a widget of width×height at scale_factor. An overlay draws one
+ * (set_composite) only while it would draw exactly that: the same image,
+ * layers, visibility, size, scale factor and zoom 1; vectors otherwise. */
+typedef struct _KpReviewComposite KpReviewComposite;
+
+void        kp_review_composite_unref           (KpReviewComposite     *composite);
+GdkTexture *kp_review_composite_get_texture     (KpReviewComposite     *composite);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (KpReviewComposite, kp_review_composite_unref)
+
+/* Composes what self holds now (its texture must be in memory). */
+void        kp_review_overlay_compose_async     (KpReviewOverlay       *self,
+                                                 int                    width,
+                                                 int                    height,
+                                                 int                    scale_factor,
+                                                 GCancellable          *cancellable,
+                                                 GAsyncReadyCallback    callback,
+                                                 gpointer               user_data);
+KpReviewComposite *
+            kp_review_overlay_compose_finish    (KpReviewOverlay       *self,
+                                                 GAsyncResult          *result,
+                                                 GError               **error);
+/* Offers composite for the layers just added; adding more drops it. */
+void        kp_review_overlay_set_composite     (KpReviewOverlay       *self,
+                                                 KpReviewComposite     *composite);
+/* TRUE when the last frame drew the composite. */
+gboolean    kp_review_overlay_get_composited    (KpReviewOverlay       *self);
+/* Uploads composite's texture to self's renderer now, not in a frame. */
+void        kp_review_overlay_preload           (KpReviewOverlay       *self,
+                                                 KpReviewComposite     *composite);
+
 G_END_DECLS

@@ -45,4 +45,8 @@ GtkWidget       *_kp_review_window_get_threshold      (KpReviewWindow *self);
 gboolean         _kp_review_window_has_image          (KpReviewWindow *self,
                                                        const char     *uri);
 
+/* TRUE when the next HIT is composed ahead (image and shapes in one
+ * texture, see KpReviewComposite). */
+gboolean         _kp_review_window_next_composed      (KpReviewWindow *self);
+
 G_END_DECLS

@@ -47,6 +47,12 @@ struct _KpReviewWindow
   gulong            prefetch_handler;
   GHashTable       *worker_colors;  /* worker id -> palette index + 1 */
   GHashTable       *hidden;         /* worker ids toggled off */
+  /* The next HIT composed ahead of time: its layers (in an overlay that
+   * is never shown), then its image and shapes in one texture. */
+  KpReviewOverlay  *next_overlay;
+  KpReviewHit      *next_hit;       /* compared, never read */
+  KpReviewComposite *next_composite;
+  GCancellable     *compose_cancellable;
   guint             busy;
   char             *message;
   AdwMessageDialog *dialog;
@@ -80,6 +86,8 @@ struct _KpReviewWindow
 G_DEFINE_FINAL_TYPE (KpReviewWindow, kp_review_window, ADW_TYPE_APPLICATION_WINDOW)
 
 static void show_hit (KpReviewWindow *self);
+static void compose_next (KpReviewWindow *self,
+                          gboolean        again);
 static void update_actions (KpReviewWindow *self);
 static void restore_selection (KpReviewWindow *self);
 
@@ -619,6 +627,8 @@ texture_ready (KpReviewWindow *self,
 {
   if (g_strcmp0 (uri, self->image_uri) == 0)
     kp_review_overlay_set_texture (KP_REVIEW_OVERLAY (self->overlay), texture);
+  else
+    compose_next (self, FALSE);
 }
 
 static void
@@ -628,8 +638,14 @@ media_finished_cb (KpReviewWindow *self,
   GdkTexture *texture = NULL;
   const GError *error = NULL;
 
-  if (gone (self) || g_strcmp0 (uri, self->image_uri) != 0)
+  if (gone (self))
     return;
+  if (g_strcmp0 (uri, self->image_uri) != 0)
+    {
+      /* Perhaps the next HIT's, prefetched: compose it. */
+      compose_next (self, FALSE);
+      return;
+    }
   if (kp_layout_media_request (self->media, uri, TRUE, &texture, &error) == KP_LAYOUT_MEDIA_LOADED)
     {
       g_hash_table_insert (self->textures, g_strdup (uri), g_object_ref (texture));
@@ -774,6 +790,8 @@ worker_toggled_cb (GtkCheckButton *check,
   else
     g_hash_table_add (self->hidden, g_strdup (a->worker_id));
   kp_review_overlay_set_layer_visible (KP_REVIEW_OVERLAY (self->overlay), index, active);
+  /* The next HIT's composite was made with the old choice. */
+  compose_next (self, TRUE);
 }
 
 static char *
@@ -873,6 +891,7 @@ prefetch_next (KpReviewWindow *self)
       if (next->image_uri != NULL)
         request_image (self, next->image_uri);
     }
+  compose_next (self, FALSE);
 }
 
 static void
@@ -910,13 +929,117 @@ prefetch_after_frame (KpReviewWindow *self)
   self->prefetch_handler = g_signal_connect_swapped (clock, "after-paint", G_CALLBACK (painted_cb), self);
 }
 
+/* Gives overlay hit's layers and consensus; width and height are the
+ * image's size if the answers tell it. */
+static void
+fill_overlay (KpReviewWindow  *self,
+              KpReviewOverlay *overlay,
+              KpReviewHit     *hit,
+              int             *width,
+              int             *height)
+{
+  g_autoptr(GArray) consensus = NULL;
+
+  kp_review_overlay_clear (overlay);
+  for (guint i = 0; i < hit->assignments->len; i++)
+    {
+      KpReviewAssignment *a = g_ptr_array_index (hit->assignments, i);
+      g_autoptr(GArray) boxes = answer_boxes (a->answer, width, height);
+      guint color = worker_color (self, a->worker_id);
+      guint layer;
+
+      layer = kp_review_overlay_add_layer (overlay, kp_review_palette_get (color),
+                                           (graphene_rect_t *)(gpointer)boxes->data, boxes->len);
+      add_answer_paths (overlay, layer, a->answer);
+      if (g_hash_table_contains (self->hidden, a->worker_id))
+        kp_review_overlay_set_layer_visible (overlay, layer, FALSE);
+    }
+  if (hit->result != NULL && json_object_has_member (hit->result, "Answer") &&
+      JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Answer")))
+    consensus = answer_boxes (json_object_get_object_member (hit->result, "Answer"), NULL, NULL);
+  if (consensus != NULL)
+    {
+      kp_review_overlay_set_consensus (overlay, (graphene_rect_t *)(gpointer)consensus->data, consensus->len);
+      add_answer_paths (overlay, KP_REVIEW_OVERLAY_CONSENSUS,
+                        json_object_get_object_member (hit->result, "Answer"));
+    }
+  if (*width > 0 && *height > 0)
+    kp_review_overlay_set_image_size (overlay, *width, *height);
+}
+
+static void
+forget_next (KpReviewWindow *self)
+{
+  g_cancellable_cancel (self->compose_cancellable);
+  g_clear_object (&self->compose_cancellable);
+  g_clear_pointer (&self->next_composite, kp_review_composite_unref);
+  self->next_hit = NULL;
+}
+
+static void
+composed_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  KpReviewWindow *self = user_data;
+  g_autoptr(KpReviewComposite) composite = NULL;
+  g_autoptr(GError) error = NULL;
+
+  composite = kp_review_overlay_compose_finish (KP_REVIEW_OVERLAY (object), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_object_unref (self);
+      return;
+    }
+  if (composite != NULL && !gone (self) && self->compose_cancellable != NULL)
+    {
+      g_clear_object (&self->compose_cancellable);
+      self->next_composite = g_steal_pointer (&composite);
+      kp_review_overlay_preload (KP_REVIEW_OVERLAY (self->overlay), self->next_composite);
+    }
+  g_object_unref (self);
+}
+
+/* Composes the next HIT, its image and shapes at the fit zoom and the
+ * overlay's size, in a worker, once its image is loaded; again: even if
+ * it is already composed or under way (a worker was toggled). */
+static void
+compose_next (KpReviewWindow *self,
+              gboolean        again)
+{
+  KpReviewHit *hit;
+  GdkTexture *texture;
+  int width = 0, height = 0;
+
+  if (self->batch == NULL || self->hit_index + 1 >= self->batch->hits->len)
+    return;
+  hit = g_ptr_array_index (self->batch->hits, self->hit_index + 1);
+  if (hit->image_uri == NULL || (texture = request_image (self, hit->image_uri)) == NULL)
+    return;
+  if (!again && self->next_hit == hit)
+    return;
+  if (!gtk_widget_get_realized (self->overlay) || gtk_widget_get_width (self->overlay) <= 0)
+    return;
+
+  forget_next (self);
+  if (self->next_overlay == NULL)
+    self->next_overlay = g_object_ref_sink (KP_REVIEW_OVERLAY (kp_review_overlay_new ()));
+  fill_overlay (self, self->next_overlay, hit, &width, &height);
+  kp_review_overlay_set_texture (self->next_overlay, texture);
+  self->next_hit = hit;
+  self->compose_cancellable = g_cancellable_new ();
+  kp_review_overlay_compose_async (self->next_overlay, gtk_widget_get_width (self->overlay),
+                                   gtk_widget_get_height (self->overlay),
+                                   gtk_widget_get_scale_factor (self->overlay),
+                                   self->compose_cancellable, composed_cb, g_object_ref (self));
+}
+
 static void
 show_hit (KpReviewWindow *self)
 {
   KpReviewOverlay *overlay = KP_REVIEW_OVERLAY (self->overlay);
   KpReviewHit *hit = self->hit;
   GtkWidget *child;
-  g_autoptr(GArray) consensus = NULL;
   g_autofree char *answers = NULL;
   g_autofree char *title = NULL;
   int width = 0, height = 0;
@@ -930,6 +1053,7 @@ show_hit (KpReviewWindow *self)
 
   if (hit == NULL)
     {
+      forget_next (self);
       kp_review_overlay_set_texture (overlay, NULL);
       gtk_label_set_text (GTK_LABEL (self->hit_title), _("No HIT"));
       gtk_label_set_text (GTK_LABEL (self->answers_label), "");
@@ -937,38 +1061,24 @@ show_hit (KpReviewWindow *self)
       return;
     }
 
+  fill_overlay (self, overlay, hit, &width, &height);
   g_array_set_size (self->rows, hit->assignments->len);
   for (guint i = 0; i < hit->assignments->len; i++)
     {
       KpReviewAssignment *a = g_ptr_array_index (hit->assignments, i);
-      g_autoptr(GArray) boxes = answer_boxes (a->answer, &width, &height);
-      guint color = worker_color (self, a->worker_id);
       AssignmentRow *r = &g_array_index (self->rows, AssignmentRow, i);
-      guint layer;
 
-      layer = kp_review_overlay_add_layer (overlay, kp_review_palette_get (color),
-                                           (graphene_rect_t *)(gpointer)boxes->data, boxes->len);
-      add_answer_paths (overlay, layer, a->answer);
-      if (g_hash_table_contains (self->hidden, a->worker_id))
-        kp_review_overlay_set_layer_visible (overlay, layer, FALSE);
       gtk_list_box_append (GTK_LIST_BOX (self->assignment_list), assignment_row (self, a, i, r));
       if (first_open == G_MAXUINT && g_strcmp0 (a->status, "Submitted") == 0)
         first_open = i;
     }
-  if (hit->result != NULL && json_object_has_member (hit->result, "Answer") &&
-      JSON_NODE_HOLDS_OBJECT (json_object_get_member (hit->result, "Answer")))
-    consensus = answer_boxes (json_object_get_object_member (hit->result, "Answer"), NULL, NULL);
-  if (consensus != NULL)
-    {
-      kp_review_overlay_set_consensus (overlay, (graphene_rect_t *)(gpointer)consensus->data, consensus->len);
-      add_answer_paths (overlay, KP_REVIEW_OVERLAY_CONSENSUS,
-                        json_object_get_object_member (hit->result, "Answer"));
-    }
 
-  if (width > 0 && height > 0)
-    kp_review_overlay_set_image_size (overlay, width, height);
   self->image_uri = g_strdup (hit->image_uri);
   kp_review_overlay_set_texture (overlay, request_image (self, hit->image_uri));
+  /* Composed ahead: the overlay draws it if it still shows the same. */
+  if (self->next_hit == hit && self->next_composite != NULL)
+    kp_review_overlay_set_composite (overlay, self->next_composite);
+  forget_next (self);
 
   /* The first assignment still to decide is the one A and R act on. */
   if (hit->assignments->len > 0)
@@ -1685,6 +1795,8 @@ kp_review_window_dispose (GObject *object)
 
   g_cancellable_cancel (self->cancellable);
   stop_waiting_for_frame (self);
+  forget_next (self);
+  g_clear_object (&self->next_overlay);
   self->batch = NULL;
   self->hit = NULL;
 
@@ -2183,4 +2295,11 @@ _kp_review_window_has_image (KpReviewWindow *self,
     return g_hash_table_lookup (self->textures, uri) != NULL;
   return g_hash_table_lookup (self->textures, uri) != NULL ||
          kp_layout_media_request (self->media, uri, TRUE, NULL, NULL) == KP_LAYOUT_MEDIA_LOADED;
+}
+
+gboolean
+_kp_review_window_next_composed (KpReviewWindow *self)
+{
+  g_return_val_if_fail (KP_IS_REVIEW_WINDOW (self), FALSE);
+  return self->next_composite != NULL;
 }

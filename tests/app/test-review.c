@@ -624,6 +624,165 @@ test_overlay_shapes (void)
 }
 
 static void
+composed_cb (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  KpReviewComposite **composite = user_data;
+  g_autoptr(GError) error = NULL;
+
+  *composite = kp_review_overlay_compose_finish (KP_REVIEW_OVERLAY (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static KpReviewComposite *
+compose (KpReviewOverlay *overlay,
+         int              width,
+         int              height,
+         gboolean         toggle_meanwhile)
+{
+  KpReviewComposite *composite = NULL;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+  kp_review_overlay_compose_async (overlay, width, height, gtk_widget_get_scale_factor (GTK_WIDGET (overlay)),
+                                   NULL, composed_cb, &composite);
+  /* The reviewer hides the first worker while it is composed. */
+  if (toggle_meanwhile)
+    kp_review_overlay_set_layer_visible (overlay, 0, FALSE);
+  while (composite == NULL && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_nonnull (composite);
+  return composite;
+}
+
+/* Whether the left edge of the box at (left, top) has color, and the
+ * inside of the box is the image's grey. */
+static gboolean
+box_has_color (KpReviewOverlay *overlay,
+               int              left,
+               int              top,
+               const GdkRGBA   *color)
+{
+  const GdkRGBA grey = { 0.25f, 0.25f, 0.25f, 1.f };
+  int width = gtk_widget_get_width (GTK_WIDGET (overlay));
+  int height = gtk_widget_get_height (GTK_WIDGET (overlay));
+  cairo_surface_t *surface = kp_test_render_widget (GTK_WIDGET (overlay), 0, 0, width, height);
+  double x, y, ix, iy;
+  gboolean result;
+
+  kp_review_overlay_image_to_widget (overlay, left, top + 15, &x, &y);
+  kp_review_overlay_image_to_widget (overlay, left + 15, top + 15, &ix, &iy);
+  g_test_message ("overlay %d×%d, edge at %.1f, %.1f", width, height, x, y);
+  g_assert_true (x >= 1 && x < width && y >= 0 && y < height);
+  g_assert_true (ix >= 0 && ix < width && iy >= 0 && iy < height);
+  g_assert_true (pixel_is (surface, (int)ix, (int)iy, &grey));
+  result = pixel_is (surface, (int)round (x) - 1, (int)y, color);
+  cairo_surface_destroy (surface);
+  return result;
+}
+
+/* The next HIT composed ahead (image and boxes in one texture) shows
+ * each worker's colour; a toggle shows the vectors, right away, and a
+ * composite made before a toggle is never shown after it. */
+static void
+test_overlay_composite (void)
+{
+  GtkWidget *win = gtk_window_new ();
+  KpReviewOverlay *overlay = KP_REVIEW_OVERLAY (kp_review_overlay_new ());
+  KpReviewOverlay *next = g_object_ref_sink (KP_REVIEW_OVERLAY (kp_review_overlay_new ()));
+  const graphene_rect_t box0 = GRAPHENE_RECT_INIT (20, 20, 30, 30);
+  const graphene_rect_t box1 = GRAPHENE_RECT_INIT (60, 60, 30, 30);
+  const GdkRGBA *color0 = kp_review_palette_get (0);
+  const GdkRGBA *color1 = kp_review_palette_get (4);
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GdkTexture) image = NULL;
+  g_autoptr(KpReviewComposite) composite = NULL;
+  g_autoptr(KpReviewComposite) stale = NULL;
+  guint8 *pixels = g_malloc (100 * 100 * 4);
+  int width, height;
+
+  /* A grey image, 100×100. */
+  for (guint i = 0; i < 100 * 100; i++)
+    {
+      pixels[4 * i] = pixels[4 * i + 1] = pixels[4 * i + 2] = 0x40;
+      pixels[4 * i + 3] = 0xff;
+    }
+  bytes = g_bytes_new_take (pixels, 100 * 100 * 4);
+  image = gdk_memory_texture_new (100, 100, GDK_MEMORY_R8G8B8A8, bytes, 100 * 4);
+
+  gtk_window_set_child (GTK_WINDOW (win), GTK_WIDGET (overlay));
+  gtk_window_set_default_size (GTK_WINDOW (win), 240, 200);
+  gtk_window_present (GTK_WINDOW (win));
+  kp_test_wait_for_frame (GTK_WIDGET (overlay));
+  width = gtk_widget_get_width (GTK_WIDGET (overlay));
+  height = gtk_widget_get_height (GTK_WIDGET (overlay));
+
+  /* Prefetched: the next HIT's layers in an overlay never shown. */
+  kp_review_overlay_add_layer (next, color0, &box0, 1);
+  kp_review_overlay_add_layer (next, color1, &box1, 1);
+  kp_review_overlay_set_texture (next, image);
+  composite = compose (next, width, height, FALSE);
+  g_assert_cmpint (gdk_texture_get_width (kp_review_composite_get_texture (composite)), <=,
+                   width * gtk_widget_get_scale_factor (GTK_WIDGET (overlay)));
+
+  /* Shown: one texture, with both workers' colours. */
+  kp_review_overlay_add_layer (overlay, color0, &box0, 1);
+  kp_review_overlay_add_layer (overlay, color1, &box1, 1);
+  kp_review_overlay_set_texture (overlay, image);
+  kp_review_overlay_set_composite (overlay, composite);
+  g_assert_true (box_has_color (overlay, 20, 20, color0));
+  g_assert_true (kp_review_overlay_get_composited (overlay));
+  g_assert_true (box_has_color (overlay, 60, 60, color1));
+
+  /* Hiding the first worker: the vectors, without it. */
+  kp_review_overlay_set_layer_visible (overlay, 0, FALSE);
+  g_assert_false (box_has_color (overlay, 20, 20, color0));
+  g_assert_false (kp_review_overlay_get_composited (overlay));
+  g_assert_true (box_has_color (overlay, 60, 60, color1));
+  /* Showing it again: the composite is right again. */
+  kp_review_overlay_set_layer_visible (overlay, 0, TRUE);
+  g_assert_true (box_has_color (overlay, 20, 20, color0));
+  g_assert_true (kp_review_overlay_get_composited (overlay));
+
+  /* Zoomed in, the vectors stay sharp; back to fit, the composite. */
+  {
+    double x, y;
+
+    kp_review_overlay_image_to_widget (overlay, 20, 20, &x, &y);
+    kp_review_overlay_zoom_at (overlay, 2, x, y);
+  }
+  g_assert_true (box_has_color (overlay, 20, 20, color0));
+  g_assert_false (kp_review_overlay_get_composited (overlay));
+  kp_review_overlay_zoom_to_fit (overlay);
+  g_assert_true (box_has_color (overlay, 20, 20, color0));
+  g_assert_true (kp_review_overlay_get_composited (overlay));
+
+  /* A toggle during the prefetch: the composite has the first worker,
+   * the HIT shown does not; it must not show. */
+  stale = compose (next, width, height, TRUE);
+  kp_review_overlay_clear (overlay);
+  kp_review_overlay_add_layer (overlay, color0, &box0, 1);
+  kp_review_overlay_add_layer (overlay, color1, &box1, 1);
+  kp_review_overlay_set_layer_visible (overlay, 0, FALSE);
+  kp_review_overlay_set_composite (overlay, stale);
+  g_assert_false (box_has_color (overlay, 20, 20, color0));
+  g_assert_false (kp_review_overlay_get_composited (overlay));
+  g_assert_true (box_has_color (overlay, 60, 60, color1));
+
+  /* Adding shapes after the composite drops it. */
+  kp_review_overlay_set_layer_visible (overlay, 0, TRUE);
+  kp_review_overlay_set_composite (overlay, stale);
+  g_assert_true (box_has_color (overlay, 20, 20, color0));
+  g_assert_true (kp_review_overlay_get_composited (overlay));
+  kp_review_overlay_add_layer (overlay, color1, &box0, 1);
+  g_assert_false (box_has_color (overlay, 20, 20, color0));
+  g_assert_false (kp_review_overlay_get_composited (overlay));
+
+  g_object_unref (next);
+  gtk_window_destroy (GTK_WINDOW (win));
+}
+
+static void
 run_dialog (const char *response)
 {
   AdwMessageDialog *dialog = _kp_review_window_get_dialog (window);
@@ -904,6 +1063,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/disagreement-first", test_disagreement_first);
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
   g_test_add_func ("/kempelen/app/review/overlay-shapes", test_overlay_shapes);
+  g_test_add_func ("/kempelen/app/review/overlay-composite", test_overlay_composite);
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
   g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
