@@ -84,6 +84,23 @@ static const KpKeymapFixed fixed[] = {
   { KP_KEYMAP_SECTION_VIEW, N_("Pan: hold Space and drag"), "space" },
 };
 
+/* The review desk's keys (kp-review-window.c binds them). They are not
+ * remappable and work in the desk's window only, so they are not in
+ * fixed[]: they cannot conflict with the annotation window's keys. */
+static const struct
+{
+  const char *title;
+  const char *accel;
+} review_keys[] = {
+  { N_("Approve the selected assignment"), "a" },
+  { N_("Reject the selected assignment"), "r" },
+  { N_("Next HIT"), "n" },
+  { N_("Previous HIT"), "p" },
+  { N_("Show or hide worker 1 to 9"), "1...9" },
+  { N_("Fit the image in the window"), "<Control>0" },
+  { N_("Load the batches again"), "F5 <Control>r" },
+};
+
 static const char *section_titles[KP_KEYMAP_N_SECTIONS] = {
   N_("General"),
   N_("Images"),
@@ -460,11 +477,18 @@ kp_keymap_build_shortcuts_window (GSettings *settings)
   /* GTK 4.8 has no API to add sections to a GtkShortcutsWindow, but
    * GtkBuilder can: the window is described from the keymap as it is now,
    * so it always matches the keys that work. */
-  g_string_append (xml, "<interface><object class=\"GtkShortcutsWindow\" id=\"help_overlay\">"
-                        "<property name=\"modal\">true</property>"
-                        "<child><object class=\"GtkShortcutsSection\">"
-                        "<property name=\"section-name\">shortcuts</property>"
-                        "<property name=\"max-height\">36</property>");
+  {
+    /* TRANSLATORS: the shortcuts window's section of the annotation window's keys */
+    g_autofree char *start = g_markup_printf_escaped ("<interface><object class=\"GtkShortcutsWindow\" id=\"help_overlay\">"
+                                                      "<property name=\"modal\">true</property>"
+                                                      "<child><object class=\"GtkShortcutsSection\">"
+                                                      "<property name=\"section-name\">shortcuts</property>"
+                                                      "<property name=\"title\">%s</property>"
+                                                      "<property name=\"max-height\">36</property>",
+                                                      _("Annotation"));
+
+    g_string_append (xml, start);
+  }
 
   for (guint s = 0; s < KP_KEYMAP_N_SECTIONS; s++)
     {
@@ -493,7 +517,24 @@ kp_keymap_build_shortcuts_window (GSettings *settings)
       g_string_append (xml, "</object></child>");
     }
 
-  g_string_append (xml, "</object></child></object></interface>");
+  g_string_append (xml, "</object></child>");
+
+  /* The desk's keys in a section of their own: another window's. */
+  {
+    g_autofree char *section = g_markup_printf_escaped ("<child><object class=\"GtkShortcutsSection\">"
+                                                        "<property name=\"section-name\">review</property>"
+                                                        "<property name=\"title\">%s</property>"
+                                                        "<child><object class=\"GtkShortcutsGroup\">"
+                                                        "<property name=\"title\">%s</property>",
+                                                        _("Review Desk"), _("Review Desk"));
+
+    g_string_append (xml, section);
+    for (guint i = 0; i < G_N_ELEMENTS (review_keys); i++)
+      append_shortcut (xml, _(review_keys[i].title), review_keys[i].accel);
+    g_string_append (xml, "</object></child></object></child>");
+  }
+
+  g_string_append (xml, "</object></interface>");
 
   builder = gtk_builder_new ();
   if (!gtk_builder_add_from_string (builder, xml->str, xml->len, &error))

@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 #include <string.h>
 
+#include "kp-keymap.h"
 #include "kp-review-private.h"
 #include "kp-test-render.h"
 #include "kp-worker-fixture.h"
@@ -782,6 +783,48 @@ test_overlay_composite (void)
   gtk_window_destroy (GTK_WINDOW (win));
 }
 
+static GtkWidget *
+find_shortcut (GtkWidget  *widget,
+               const char *title)
+{
+  if (GTK_IS_SHORTCUTS_SHORTCUT (widget))
+    {
+      g_autofree char *t = NULL;
+
+      g_object_get (widget, "title", &t, NULL);
+      if (g_strcmp0 (t, title) == 0)
+        return widget;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_shortcut (child, title);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* The shortcuts window lists the desk's keys. */
+static void
+test_shortcuts_window (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("io.github.kempelen.Kempelen");
+  GtkShortcutsWindow *shortcuts = kp_keymap_build_shortcuts_window (settings);
+  GtkWidget *next;
+  g_autofree char *accel = NULL;
+
+  g_assert_nonnull (shortcuts);
+  next = find_shortcut (GTK_WIDGET (shortcuts), "Next HIT");
+  g_assert_nonnull (next);
+  g_object_get (next, "accelerator", &accel, NULL);
+  g_assert_cmpstr (accel, ==, "n");
+  g_assert_nonnull (find_shortcut (GTK_WIDGET (shortcuts), "Show or hide worker 1 to 9"));
+  g_assert_nonnull (find_shortcut (GTK_WIDGET (shortcuts), "Load the batches again"));
+  gtk_window_destroy (GTK_WINDOW (shortcuts));
+}
+
 static void
 run_dialog (const char *response)
 {
@@ -1064,6 +1107,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/app/review/overlay", test_overlay);
   g_test_add_func ("/kempelen/app/review/overlay-shapes", test_overlay_shapes);
   g_test_add_func ("/kempelen/app/review/overlay-composite", test_overlay_composite);
+  g_test_add_func ("/kempelen/app/review/shortcuts-window", test_shortcuts_window);
   g_test_add_func ("/kempelen/app/review/feedback-texts", test_feedback_texts);
   g_test_add_func ("/kempelen/app/review/decisions", test_decisions);
   g_test_add_func ("/kempelen/app/review/bulk-approve", test_bulk_approve);
