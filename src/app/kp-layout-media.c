@@ -34,6 +34,10 @@ struct _KpLayoutMedia
   SoupSession  *session;
   GCancellable *cancellable;
   GHashTable   *entries;   /* uri → Entry */
+
+  KpLayoutMediaAuthorizeFunc authorize;
+  gpointer                   authorize_data;
+  GDestroyNotify             authorize_destroy;
 };
 
 G_DEFINE_FINAL_TYPE (KpLayoutMedia, kp_layout_media, G_TYPE_OBJECT)
@@ -258,6 +262,8 @@ kp_layout_media_request (KpLayoutMedia  *self,
           request = g_new0 (Request, 1);
           request->self = g_object_ref (self);
           request->uri = g_strdup (uri);
+          if (self->authorize != NULL)
+            self->authorize (message, self->authorize_data);
           if (image)
             soup_session_send_and_read_async (self->session, message, G_PRIORITY_DEFAULT,
                                               self->cancellable, read_cb, request);
@@ -293,8 +299,25 @@ kp_layout_media_dispose (GObject *object)
   if (self->session != NULL)
     soup_session_abort (self->session);
   g_clear_object (&self->session);
+  kp_layout_media_set_authorizer (self, NULL, NULL, NULL);
 
   G_OBJECT_CLASS (kp_layout_media_parent_class)->dispose (object);
+}
+
+void
+kp_layout_media_set_authorizer (KpLayoutMedia              *self,
+                                KpLayoutMediaAuthorizeFunc  func,
+                                gpointer                    user_data,
+                                GDestroyNotify              destroy)
+{
+  g_return_if_fail (KP_IS_LAYOUT_MEDIA (self));
+
+  if (self->authorize_destroy != NULL)
+    self->authorize_destroy (self->authorize_data);
+
+  self->authorize = func;
+  self->authorize_data = user_data;
+  self->authorize_destroy = destroy;
 }
 
 static void

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <gtk/gtk.h>
+#include <libsoup/soup.h>
 
 G_BEGIN_DECLS
 
@@ -41,6 +42,16 @@ KpLayoutMediaState  kp_layout_media_request      (KpLayoutMedia  *self,
                                                   gboolean        image,
                                                   GdkTexture    **texture,
                                                   const GError  **error);
+/* Called with each GET before it is sent, to add credentials (the review
+ * desk signs its server's media with the requester's keys). Since
+ * session 5. */
+typedef void (*KpLayoutMediaAuthorizeFunc) (SoupMessage *message,
+                                            gpointer     user_data);
+
+void                kp_layout_media_set_authorizer (KpLayoutMedia              *self,
+                                                    KpLayoutMediaAuthorizeFunc  func,
+                                                    gpointer                    user_data,
+                                                    GDestroyNotify              destroy);
 /* TRUE for the URLs kp_layout_media_request() fetches. */
 gboolean            kp_layout_media_is_remote    (const char     *uri);
 
