@@ -28,6 +28,7 @@ struct _KpReviewModel
   char               *endpoint;
   KpMturkCredentials *credentials;
   GPtrArray          *batches;
+  KpMturkClient      *signer;      /* main thread only: signs media requests */
 };
 
 G_DEFINE_FINAL_TYPE (KpReviewModel, kp_review_model, G_TYPE_OBJECT)
@@ -423,6 +424,7 @@ kp_review_model_finalize (GObject *object)
   g_free (self->endpoint);
   g_clear_pointer (&self->credentials, kp_mturk_credentials_free);
   g_clear_pointer (&self->batches, g_ptr_array_unref);
+  g_clear_object (&self->signer);
 
   G_OBJECT_CLASS (kp_review_model_parent_class)->finalize (object);
 }
@@ -489,6 +491,22 @@ new_client (KpReviewModel *self)
 
   kp_mturk_client_set_retries (client, 1, 100);
   return client;
+}
+
+void
+kp_review_model_sign_media (KpReviewModel *self,
+                            SoupMessage   *message)
+{
+  g_autofree char *url = NULL;
+
+  g_return_if_fail (KP_IS_REVIEW_MODEL (self));
+
+  if (self->signer == NULL)
+    self->signer = kp_mturk_client_new (self->endpoint, self->credentials);
+
+  url = g_uri_to_string (soup_message_get_uri (message));
+  if (kp_mturk_client_owns_url (self->signer, url))
+    kp_mturk_client_sign_message (self->signer, message);
 }
 
 static void

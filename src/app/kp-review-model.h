@@ -100,6 +100,11 @@ G_DECLARE_FINAL_TYPE (KpReviewModel, kp_review_model, KP, REVIEW_MODEL, GObject)
 KpReviewModel *kp_review_model_new            (const char               *endpoint,
                                                const KpMturkCredentials *credentials);
 const char    *kp_review_model_get_endpoint   (KpReviewModel       *self);
+/* Signs message with the requester's keys when it goes to the model's
+ * endpoint (a kempelen-server serves its media to requesters who sign);
+ * leaves other requests alone. Main thread. */
+void           kp_review_model_sign_media     (KpReviewModel       *self,
+                                               SoupMessage         *message);
 /* The batches of the last load (of KpReviewBatch), borrowed. */
 GPtrArray     *kp_review_model_get_batches    (KpReviewModel       *self);
 /* Replaces the batches (taken), as a load does; for benchmarks. */

@@ -733,6 +733,18 @@ request_image (KpReviewWindow *self,
   return NULL;
 }
 
+/* Images in a kempelen-server's own media store are served to a
+ * requester who signs the request with their keys. */
+static void
+authorize_media (SoupMessage *message,
+                 gpointer     user_data)
+{
+  KpReviewWindow *self = user_data;
+
+  if (self->model != NULL)
+    kp_review_model_sign_media (self->model, message);
+}
+
 /* How many images KpLayoutMedia may hold before it is replaced. */
 #define MEDIA_URIS_MAX 24
 
@@ -768,6 +780,7 @@ trim_images (KpReviewWindow *self)
       g_signal_handlers_disconnect_by_data (self->media, self);
       g_object_unref (self->media);
       self->media = kp_layout_media_new ();
+      kp_layout_media_set_authorizer (self->media, authorize_media, self, NULL);
       g_signal_connect_object (self->media, "finished", G_CALLBACK (media_finished_cb), self,
                                G_CONNECT_SWAPPED);
       self->media_uris = 0;
@@ -2065,6 +2078,7 @@ kp_review_window_init (KpReviewWindow *self)
   self->settings = g_settings_new (KP_SETTINGS_SCHEMA_ID);
   self->cancellable = g_cancellable_new ();
   self->media = kp_layout_media_new ();
+  kp_layout_media_set_authorizer (self->media, authorize_media, self, NULL);
   self->textures = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, unref_texture);
   self->worker_colors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->hidden = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

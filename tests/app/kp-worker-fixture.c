@@ -224,14 +224,11 @@ kp_worker_fixture_add_image (KpWorkerFixture *fixture,
   g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, width, height);
   g_autoptr(GError) error = NULL;
   g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
-  g_autoptr(JsonNode) node = NULL;
   g_autofree char *dir = g_build_filename (fixture->tmp_dir, "images", NULL);
   g_autofree char *name = g_strdup_printf ("image-%u.png", seed);
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autofree char *out = NULL;
   guchar *pixels = gdk_pixbuf_get_pixels (pixbuf);
   int stride = gdk_pixbuf_get_rowstride (pixbuf);
-  JsonArray *array;
 
   /* Noise compresses badly, like a photo. */
   for (int y = 0; y < height; y++)
@@ -241,6 +238,18 @@ kp_worker_fixture_add_image (KpWorkerFixture *fixture,
   g_mkdir_with_parents (dir, 0700);
   gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
   g_assert_no_error (error);
+
+  return kp_worker_fixture_add_media_file (fixture, path);
+}
+
+char *
+kp_worker_fixture_add_media_file (KpWorkerFixture *fixture,
+                                  const char      *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *out = NULL;
+  JsonArray *array;
 
   out = run_kempelenctl (fixture, (const char *[]) { "admin", "--data-dir", fixture->data_dir,
                                                      "media", "add", path, "--json", NULL });

@@ -53,6 +53,10 @@ char            *kp_worker_fixture_add_image     (KpWorkerFixture    *fixture,
                                                   int                 width,
                                                   int                 height,
                                                   guint               seed);
+/* Puts the file at path into the server's media store; returns its
+ * SHA-256 (served at worker/v1/media/SHA256). */
+char            *kp_worker_fixture_add_media_file (KpWorkerFixture *fixture,
+                                                   const char      *path);
 /* Creates a qualification type whose test asks "sky" (blue, green or
  * red) and grades it at once: blue scores 100, anything else 0.
  * Returns its id. */

@@ -533,8 +533,10 @@ test_overlay (void)
   int top1 = left1 == 20 ? 20 : left1 == 150 ? 100 : 200;
 
   g_assert_cmpuint (kp_review_overlay_get_n_layers (overlay), ==, 3);
-  /* The HIT's image, over http. */
-  g_assert_true (g_str_has_prefix (hit->image_uri, "http://127.0.0.1:"));
+  /* The HIT's image, over http from the server's media store, which
+   * only a signed request opens. */
+  g_assert_true (g_str_has_prefix (hit->image_uri, fixture->server->url));
+  g_assert_nonnull (strstr (hit->image_uri, "/worker/v1/media/"));
   g_assert_true (kp_worker_wait_for (texture_cb, overlay, 10000));
   g_assert_cmpint (gdk_texture_get_width (kp_review_overlay_get_texture (overlay)), ==, IMAGE_WIDTH);
   g_assert_true (edge_has_color (overlay, left0, top0, first));
@@ -995,8 +997,7 @@ test_change_keys (void)
                  gtk_widget_get_child_visible (GTK_WIDGET (_kp_review_window_get_connect (window))));
 }
 
-/* Images are on a web server of their own, as on S3 for MTurk's HITs
- * (kempelen-server's media store answers workers only). */
+/* Images on a web server of their own, as on S3 for MTurk's HITs. */
 static void
 image_cb (SoupServer        *server,
           SoupServerMessage *msg,
@@ -1037,6 +1038,23 @@ start_image_server (void)
   }
 }
 
+/* An image in kempelen-server's own media store: the desk signs its GET
+ * with the requester's keys (the store opens to nothing else). */
+static char *
+add_server_image (void)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, IMAGE_WIDTH, IMAGE_HEIGHT);
+  g_autofree char *path = g_build_filename (fixture->tmp_dir, "street-server.png", NULL);
+  g_autofree char *hash = NULL;
+  g_autoptr(GError) error = NULL;
+
+  gdk_pixbuf_fill (pixbuf, 0x404040ff);
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+  hash = kp_worker_fixture_add_media_file (fixture, path);
+  return g_strconcat (fixture->server->url, "worker/v1/media/", hash, NULL);
+}
+
 /* An image on disk, by a file: URL, works too. */
 static char *
 write_image_file (void)
@@ -1055,6 +1073,7 @@ static void
 set_up (void)
 {
   g_autofree char *http_image = NULL;
+  g_autofree char *server_image = NULL;
   g_autofree char *file_image = NULL;
   g_autofree char *path = NULL;
   g_autoptr(JsonObject) accepted = NULL;
@@ -1062,13 +1081,14 @@ set_up (void)
   fixture = kp_worker_fixture_new ();
   http_image = start_image_server ();
   file_image = write_image_file ();
+  server_image = add_server_image ();
   workers[0] = g_strdup (fixture->worker_id);
   tokens[0] = g_strdup (fixture->token);
   workers[1] = kp_worker_fixture_create_worker (fixture, "Blaise", &tokens[1]);
   workers[2] = kp_worker_fixture_create_worker (fixture, "Charles", &tokens[2]);
 
   agree_hit = create_hit (file_image, "kempelen-batch:street:1");
-  disagree_hit = create_hit (http_image, "kempelen-batch:street:2");
+  disagree_hit = create_hit (server_image, "kempelen-batch:street:2");
   other_hit = create_hit (http_image, NULL);
 
   for (guint w = 0; w < 3; w++)
