@@ -83,6 +83,7 @@
 
 #include "kp-consolidate-private.h"
 #include "kp-question.h"
+#include "kp-json-private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -122,20 +123,7 @@ static gboolean
 node_number (JsonNode *node,
              double   *out)
 {
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *out = (double)json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *out = json_node_get_double (node);
-  else
-    return FALSE;
-
-  return isfinite (*out);
+  return _kp_json_node_get_number (node, out);
 }
 
 static JsonNode *

@@ -57,6 +57,7 @@
 #include "config.h"
 
 #include "kp-consolidate-private.h"
+#include "kp-json-private.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -127,23 +128,10 @@ member_number (JsonObject *object,
                const char *member,
                double     *out)
 {
-  JsonNode *node = json_object_get_member (object, member);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *out = (double)json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *out = json_node_get_double (node);
-  else
-    return FALSE;
-
   /* Beyond a billion pixels (or seconds, or frames) a coordinate is
    * garbage, and sums of such would overflow. */
-  return isfinite (*out) && fabs (*out) <= MAX_COORDINATE;
+  return _kp_json_node_get_number (json_object_get_member (object, member), out) &&
+         fabs (*out) <= MAX_COORDINATE;
 }
 
 static gboolean

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "kp-regions.h"
+#include "kp-json-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -970,19 +971,7 @@ member_number (JsonObject *obj,
                const char *name,
                double     *value)
 {
-  JsonNode *node = json_object_get_member (obj, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *value = json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *value = json_node_get_double (node);
-  else
-    return FALSE;
-  return isfinite (*value) && *value >= 0;
+  return _kp_json_node_get_number (json_object_get_member (obj, name), value) && *value >= 0;
 }
 
 static gboolean
