@@ -157,6 +157,26 @@ new_dialog (KpReviewWindow *self,
   return ADW_MESSAGE_DIALOG (dialog);
 }
 
+/* A question with Cancel and one action (response id action), closed as
+ * Cancel; default_response is the one Return gives. */
+static AdwMessageDialog *
+new_confirm_dialog (KpReviewWindow     *self,
+                    const char         *heading,
+                    const char         *body,
+                    const char         *action,
+                    const char         *label,
+                    AdwResponseAppearance appearance,
+                    const char         *default_response)
+{
+  AdwMessageDialog *dialog = new_dialog (self, heading, body);
+
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), action, label, NULL);
+  adw_message_dialog_set_response_appearance (dialog, action, appearance);
+  adw_message_dialog_set_default_response (dialog, default_response);
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  return dialog;
+}
+
 /* ------------------------------------------------------------------ */
 /* Answers                                                            */
 /* ------------------------------------------------------------------ */
@@ -1466,11 +1486,8 @@ bonus_action (GtkWidget  *widget,
   /* TRANSLATORS: an amount in US dollars, a worker id, then the reason */
   body = g_strdup_printf (_("Pay $%s to worker %s, for “%s”? A bonus cannot be taken back."),
                           c->amount, a->worker_id, reason);
-  dialog = new_dialog (self, _("Send Bonus?"), body);
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "send", _("_Send Bonus"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "send", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
+  dialog = new_confirm_dialog (self, _("Send Bonus?"), body, "send", _("_Send Bonus"),
+                               ADW_RESPONSE_SUGGESTED, "cancel");
   g_signal_connect_data (dialog, "response", G_CALLBACK (bonus_response_cb), c,
                          (GClosureNotify)(void (*) (void))confirm_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -1521,12 +1538,9 @@ block_action (GtkWidget  *widget,
                                   _("Reason for the block"), -1);
 
   body = g_strdup_printf (_("Worker %s will no longer see your HITs."), a->worker_id);
-  dialog = new_dialog (self, _("Block Worker?"), body);
+  dialog = new_confirm_dialog (self, _("Block Worker?"), body, "block", _("_Block"),
+                               ADW_RESPONSE_DESTRUCTIVE, "cancel");
   adw_message_dialog_set_extra_child (dialog, c->reason_entry);
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "block", _("_Block"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "block", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
   g_signal_connect_data (dialog, "response", G_CALLBACK (block_response_cb), c,
                          (GClosureNotify)(void (*) (void))confirm_free, 0);
   gtk_window_present (GTK_WINDOW (dialog));
@@ -1635,11 +1649,8 @@ bulk_approve_action (GtkWidget  *widget,
                                     "%u submitted assignments of HITs with an agreement of at least %.0f %% "
                                     "will be approved and paid.", n),
                           n, threshold * 100);
-  dialog = new_dialog (self, _("Approve All Above?"), body);
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "approve", _("_Approve"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "approve", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "approve");
-  adw_message_dialog_set_close_response (dialog, "cancel");
+  dialog = new_confirm_dialog (self, _("Approve All Above?"), body, "approve", _("_Approve"),
+                               ADW_RESPONSE_SUGGESTED, "approve");
   g_signal_connect_object (dialog, "response", G_CALLBACK (bulk_response_cb), self, 0);
   gtk_window_present (GTK_WINDOW (dialog));
 }
