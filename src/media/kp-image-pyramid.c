@@ -15,6 +15,7 @@
 #include "kp-image-pyramid.h"
 
 #include <errno.h>
+#include <math.h>
 #ifdef __GLIBC__
 # include <malloc.h>
 #endif
@@ -1090,6 +1091,189 @@ fail_builder:
   return FALSE;
 }
 
+/* Reduced-resolution images (FILETYPE_REDUCEDIMAGE IFDs or SubIFDs) that
+ * large TIFFs (slides, GeoTIFF) carry beside the full image. */
+
+#define TIFF_OVERVIEW_SIDE     4096
+#define TIFF_OVERVIEW_MAX_SIDE 8192
+
+typedef struct
+{
+  gboolean found;
+  gboolean sub;        /* a SubIFD (offset) rather than a directory index */
+  tdir_t   dir;
+  toff_t   offset;
+  guint32  width;
+  guint32  height;
+} TiffOverview;
+
+/* Whether a w × h reduced image of the self->width × self->height one is
+ * consistent: smaller, and the same aspect ratio within 1 %. */
+static gboolean
+tiff_overview_consistent (KpImagePyramid *self,
+                          guint32         w,
+                          guint32         h)
+{
+  double a, b;
+
+  if (w == 0 || h == 0 || (int)w >= self->width || (int)h >= self->height)
+    return FALSE;
+  a = (double)self->width / self->height;
+  b = (double)w / h;
+  return fabs (a - b) <= 0.01 * a;
+}
+
+static void
+tiff_overview_consider (KpImagePyramid *self,
+                        TIFF           *tif,
+                        TiffOverview   *best,
+                        gboolean        sub,
+                        tdir_t          dir,
+                        toff_t          offset)
+{
+  guint32 w = 0, h = 0, side, best_side;
+
+  TIFFGetField (tif, TIFFTAG_IMAGEWIDTH, &w);
+  TIFFGetField (tif, TIFFTAG_IMAGELENGTH, &h);
+  if (!tiff_overview_consistent (self, w, h))
+    {
+      g_debug ("%s: ignoring a %ux%u reduced image of a %dx%d one",
+               self->path, w, h, self->width, self->height);
+      return;
+    }
+  side = MAX (w, h);
+  if (side > TIFF_OVERVIEW_MAX_SIDE)
+    return;
+  best_side = MAX (best->width, best->height);
+  /* The largest at most TIFF_OVERVIEW_SIDE, else the smallest. */
+  if (best->found &&
+      !(side <= TIFF_OVERVIEW_SIDE
+        ? best_side > TIFF_OVERVIEW_SIDE || side > best_side
+        : best_side > TIFF_OVERVIEW_SIDE && side < best_side))
+    return;
+  best->found = TRUE;
+  best->sub = sub;
+  best->dir = dir;
+  best->offset = offset;
+  best->width = w;
+  best->height = h;
+}
+
+/* Finds the reduced image to make the coarse levels from. */
+static gboolean
+tiff_find_overview (KpImagePyramid *self,
+                    TiffOverview   *best)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  guint16 n_sub = 0;
+  toff_t *subs = NULL;
+  g_autofree toff_t *offsets = NULL;
+  tdir_t n_dirs;
+
+  memset (best, 0, sizeof *best);
+  if (tif == NULL)
+    return FALSE;
+  n_dirs = TIFFNumberOfDirectories (tif);
+  if (TIFFGetField (tif, TIFFTAG_SUBIFD, &n_sub, &subs) && n_sub > 0)
+    offsets = g_memdup2 (subs, sizeof (toff_t) * n_sub);
+  for (tdir_t d = 1; d < n_dirs; d++)
+    {
+      guint32 type = 0;
+
+      if (!TIFFSetDirectory (tif, d))
+        break;
+      if (TIFFGetField (tif, TIFFTAG_SUBFILETYPE, &type) && (type & FILETYPE_REDUCEDIMAGE) != 0)
+        tiff_overview_consider (self, tif, best, FALSE, d, 0);
+    }
+  for (guint16 i = 0; offsets != NULL && i < n_sub; i++)
+    {
+      if (TIFFSetSubDirectory (tif, offsets[i]))
+        tiff_overview_consider (self, tif, best, TRUE, 0, offsets[i]);
+    }
+  TIFFClose (tif);
+
+  return best->found;
+}
+
+/* Decodes the reduced image ov and streams it, scaled by area averages
+ * to the size of level (which it covers), into the builder. FALSE with
+ * *error set if the builder failed; FALSE without it if the reduced
+ * image cannot be read (the caller then does without it). */
+static gboolean
+tiff_overview_decode (KpImagePyramid      *self,
+                      const TiffOverview  *ov,
+                      Builder             *b,
+                      int                  level,
+                      GError             **error)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  g_autofree guint32 *raster = NULL;
+  g_autofree guint8 *out = NULL;
+  guint32 w = 0, h = 0;
+  int lw, lh;
+  gboolean ok;
+
+  if (tif == NULL)
+    return FALSE;
+  ok = ov->sub ? TIFFSetSubDirectory (tif, ov->offset) : TIFFSetDirectory (tif, ov->dir);
+  if (ok)
+    {
+      TIFFGetField (tif, TIFFTAG_IMAGEWIDTH, &w);
+      TIFFGetField (tif, TIFFTAG_IMAGELENGTH, &h);
+      ok = w == ov->width && h == ov->height;
+    }
+  if (ok)
+    {
+      raster = g_try_malloc ((gsize)w * h * 4);
+      ok = raster != NULL && TIFFReadRGBAImageOriented (tif, w, h, raster, ORIENTATION_TOPLEFT, 0);
+    }
+  TIFFClose (tif);
+  if (!ok)
+    {
+      g_debug ("%s: cannot read its %ux%u reduced image: %s", self->path,
+               ov->width, ov->height, err.message);
+      return FALSE;
+    }
+
+  kp_image_pyramid_get_level_size (self, level, &lw, &lh);
+  out = g_malloc ((gsize)lw * 4);
+  for (int y = 0; y < lh; y++)
+    {
+      guint32 y0 = (guint64)y * h / lh, y1 = MAX (y0 + 1, (guint64)(y + 1) * h / lh);
+
+      for (int x = 0; x < lw; x++)
+        {
+          guint32 x0 = (guint64)x * w / lw, x1 = MAX (x0 + 1, (guint64)(x + 1) * w / lw);
+          guint32 sum[4] = { 0 }, n = (y1 - y0) * (x1 - x0);
+          guint32 v;
+
+          for (guint32 sy = y0; sy < y1; sy++)
+            for (guint32 sx = x0; sx < x1; sx++)
+              {
+                guint32 p = raster[(gsize)sy * w + sx];
+
+                sum[0] += TIFFGetR (p);
+                sum[1] += TIFFGetG (p);
+                sum[2] += TIFFGetB (p);
+                sum[3] += TIFFGetA (p);
+              }
+          /* Premultiplied already, as put_abgr expects. */
+          v = (((sum[3] + n / 2) / n) << 24) | (((sum[0] + n / 2) / n) << 16) |
+              (((sum[1] + n / 2) / n) << 8) | ((sum[2] + n / 2) / n);
+          memcpy (out + (gsize)x * 4, &v, 4);
+        }
+      if (!builder_push_row (b, level, out))
+        {
+          g_propagate_error (error, g_steal_pointer (&b->error));
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
 /* Anything else: GdkPixbuf, for images small enough to decode whole. */
 
 static gboolean
@@ -1350,6 +1534,42 @@ kp_image_pyramid_build (KpImagePyramid          *self,
           builder_free (b);
           if (!ok)
             return FALSE;
+        }
+    }
+  else if (self->format == FORMAT_TIFF)
+    {
+      TiffOverview ov;
+
+      /* The file's own reduced image, if any, for the coarse levels
+       * first: the finest level it covers. */
+      if (tiff_find_overview (self, &ov))
+        {
+          for (split = 1; split < self->n_levels; split++)
+            {
+              int lw, lh;
+
+              kp_image_pyramid_get_level_size (self, split, &lw, &lh);
+              if (lw <= (int)ov.width && lh <= (int)ov.height)
+                break;
+            }
+          if (split < self->n_levels)
+            {
+              Builder *b = builder_new (self, split, self->n_levels - 1, cancellable, progress, user_data);
+              GError *local_error = NULL;
+
+              ok = tiff_overview_decode (self, &ov, b, split, &local_error) &&
+                   builder_finish (b, &local_error);
+              builder_free (b);
+              if (local_error != NULL)
+                {
+                  g_propagate_error (error, local_error);
+                  return FALSE;
+                }
+              if (!ok)
+                split = 0;
+            }
+          else
+            split = 0;
         }
     }
 

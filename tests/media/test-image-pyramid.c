@@ -735,6 +735,205 @@ test_trim_cache (Fixture       *f,
     g_object_unref (pyramids[i]);
 }
 
+/* Writes pixbuf (RGB) as the current directory of tif, tiled. */
+static void
+write_tiff_tiled_dir (TIFF      *tif,
+                      GdkPixbuf *pixbuf,
+                      guint32    subfiletype)
+{
+  int w = gdk_pixbuf_get_width (pixbuf);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+  int tw = 64, th = 64;
+  g_autofree guint8 *buf = g_malloc0 ((gsize)tw * th * 3);
+
+  TIFFSetField (tif, TIFFTAG_SUBFILETYPE, subfiletype);
+  TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, w);
+  TIFFSetField (tif, TIFFTAG_IMAGELENGTH, h);
+  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField (tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField (tif, TIFFTAG_TILEWIDTH, tw);
+  TIFFSetField (tif, TIFFTAG_TILELENGTH, th);
+  for (int y0 = 0; y0 < h; y0 += th)
+    for (int x0 = 0; x0 < w; x0 += tw)
+      {
+        memset (buf, 0, (gsize)tw * th * 3);
+        for (int y = 0; y < th && y0 + y < h; y++)
+          memcpy (buf + (gsize)y * tw * 3, pixels + (gsize)(y0 + y) * stride + x0 * 3,
+                  (gsize)MIN (tw, w - x0) * 3);
+        g_assert_cmpint (TIFFWriteTile (tif, buf, x0, y0, 0, 0), >, 0);
+      }
+}
+
+/* A reduced image of pixbuf, w × h, with a magenta marker pixel at
+ * (0, 0) that the full image does not have. */
+static GdkPixbuf *
+make_reduced (GdkPixbuf *pixbuf,
+              int        w,
+              int        h)
+{
+  GdkPixbuf *small = gdk_pixbuf_scale_simple (pixbuf, w, h, GDK_INTERP_TILES);
+  guint8 *p = gdk_pixbuf_get_pixels (small);
+
+  p[0] = 255, p[1] = 0, p[2] = 255;
+  return small;
+}
+
+/* Writes pixbuf tiled with reduced images of the given sizes, as
+ * FILETYPE_REDUCEDIMAGE directories or (sub) as SubIFDs. */
+static void
+write_tiff_with_overviews (const char *path,
+                           GdkPixbuf  *pixbuf,
+                           const int  *sizes,
+                           int         n_sizes,
+                           gboolean    sub)
+{
+  TIFF *tif = TIFFOpen (path, "w");
+  toff_t offsets[4] = { 0 };
+
+  g_assert_nonnull (tif);
+  g_assert_cmpint (n_sizes, <=, (int)G_N_ELEMENTS (offsets));
+  if (sub)
+    TIFFSetField (tif, TIFFTAG_SUBIFD, (guint16)n_sizes, offsets);
+  write_tiff_tiled_dir (tif, pixbuf, 0);
+  g_assert_true (TIFFWriteDirectory (tif));
+  for (int i = 0; i < n_sizes; i++)
+    {
+      g_autoptr(GdkPixbuf) small = make_reduced (pixbuf, sizes[2 * i], sizes[2 * i + 1]);
+
+      write_tiff_tiled_dir (tif, small, FILETYPE_REDUCEDIMAGE);
+      g_assert_true (TIFFWriteDirectory (tif));
+    }
+  TIFFClose (tif);
+}
+
+typedef struct
+{
+  int first_level;
+  int level0_rows;
+  int level2_rows_before_level0;
+} OrderData;
+
+static void
+order_progress_cb (KpImagePyramid *pyramid,
+                   int             level,
+                   int             tile_row,
+                   gpointer        user_data)
+{
+  OrderData *od = user_data;
+
+  (void)pyramid;
+  (void)tile_row;
+  if (od->first_level < 0)
+    od->first_level = level;
+  if (level == 0)
+    od->level0_rows++;
+  else if (level == 2 && od->level0_rows == 0)
+    od->level2_rows_before_level0++;
+}
+
+static guint32
+tile_pixel (KpImagePyramid *pyramid,
+            int             level,
+            int             x,
+            int             y)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  int tw, th;
+  guint32 v;
+
+  bytes = kp_image_pyramid_read_tile (pyramid, level, x / TILE, y / TILE, &tw, &th, &error);
+  g_assert_no_error (error);
+  memcpy (&v, (const guint8 *)g_bytes_get_data (bytes, NULL) + ((gsize)(y % TILE) * tw + x % TILE) * 4, 4);
+  return v;
+}
+
+static void
+build_ordered (KpImagePyramid *pyramid,
+               OrderData      *od)
+{
+  g_autoptr(GError) error = NULL;
+
+  od->first_level = -1;
+  kp_image_pyramid_build (pyramid, NULL, order_progress_cb, od, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_is_complete (pyramid));
+}
+
+static int
+channel_diff (guint32 a,
+              guint32 b)
+{
+  int worst = 0;
+
+  for (int shift = 0; shift < 32; shift += 8)
+    worst = MAX (worst, ABS ((int)((a >> shift) & 0xff) - (int)((b >> shift) & 0xff)));
+  return worst;
+}
+
+static void
+test_tiff_overview (Fixture       *f,
+                    gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2048, 1536, FALSE, TRUE);
+  static const int sizes[] = { 512, 384, 128, 96 };
+
+  (void)data;
+  for (int sub = 0; sub < 2; sub++)
+    {
+      g_autofree char *name = g_strdup_printf ("ov%d.tif", sub);
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      g_autoptr(KpImagePyramid) pyramid = NULL;
+      g_autoptr(GError) error = NULL;
+      OrderData od = { 0 };
+
+      write_tiff_with_overviews (path, pixbuf, sizes, 2, sub);
+      pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+      g_assert_no_error (error);
+      build_ordered (pyramid, &od);
+      /* Level 2 (512 × 384) came from the reduced image, before any
+       * row of the full image was decoded. */
+      g_assert_cmpint (od.first_level, ==, 2);
+      g_assert_cmpint (od.level2_rows_before_level0, >, 0);
+      g_assert_cmpint (od.level0_rows, ==, (1536 + TILE - 1) / TILE);
+      g_assert_cmphex (tile_pixel (pyramid, 2, 0, 0), ==, 0xffff00ff);
+      g_assert_cmphex (tile_pixel (pyramid, 0, 0, 0), !=, 0xffff00ff);
+      /* Elsewhere it is a consistent downscale of the full image. */
+      g_assert_cmpint (channel_diff (tile_pixel (pyramid, 2, 300, 200),
+                                     tile_pixel (pyramid, 0, 1201, 801)), <=, 12);
+      g_assert_cmpint (channel_diff (tile_pixel (pyramid, 1, 100, 300),
+                                     tile_pixel (pyramid, 0, 201, 601)), <=, 12);
+    }
+}
+
+static void
+test_tiff_overview_fallback (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2048, 1536, FALSE, TRUE);
+  /* 2 % too wide: inconsistent with the full image, so ignored. */
+  static const int sizes[] = { 522, 384 };
+  g_autofree char *path = g_build_filename (f->dir, "bad.tif", NULL);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+  OrderData od = { 0 };
+
+  (void)data;
+  write_tiff_with_overviews (path, pixbuf, sizes, 1, FALSE);
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  build_ordered (pyramid, &od);
+  g_assert_cmpint (od.first_level, ==, 0);
+  g_assert_cmpint (od.level2_rows_before_level0, ==, 0);
+  g_assert_cmphex (tile_pixel (pyramid, 2, 0, 0), !=, 0xffff00ff);
+  g_assert_cmpint (channel_diff (tile_pixel (pyramid, 2, 0, 0), tile_pixel (pyramid, 0, 1, 1)), <=, 4);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -752,6 +951,8 @@ main (int   argc,
   ADD ("bmp-pixbuf", test_bmp_pixbuf);
   ADD ("jpeg-levels", test_jpeg_levels);
   ADD ("tiff-levels", test_tiff_levels);
+  ADD ("tiff-overview", test_tiff_overview);
+  ADD ("tiff-overview-fallback", test_tiff_overview_fallback);
   ADD ("corrupt", test_corrupt);
   ADD ("truncated", test_truncated);
   ADD ("cancel", test_cancel);
