@@ -17,7 +17,10 @@
  *   image_<...>_first_view_cached_ms  first view when reopened from the
  *       disk cache
  * KP_BENCH_IMAGE_QUICK=1 uses 12,000 px images, for a quick look;
- * KP_BENCH_IMAGE_FORMATS=jpeg (or png, tiff, a list) runs only those.
+ * A fourth, image_<size>_tiff_pyramid, is a tiled TIFF carrying reduced
+ * images (as slide scanners write them) that the first view comes from.
+ * KP_BENCH_IMAGE_FORMATS=jpeg (or png, tiff, tiffpyramid, a list split
+ * by commas or spaces) runs only those.
  */
 
 #include "config.h"
@@ -234,6 +237,79 @@ write_tiff (const char *path,
     {
       fill_row (row, size, size, y, 3);
       g_assert_cmpint (TIFFWriteScanline (tif, row, y, 0), ==, 1);
+    }
+  TIFFClose (tif);
+  g_assert_cmpint (g_rename (tmp, path), ==, 0);
+}
+
+/* Like a slide scanner's: 256 px tiles, and reduced images of 1/4, 1/8
+ * and 1/16 the size as FILETYPE_REDUCEDIMAGE directories (in strips,
+ * point-sampled from the same picture). */
+static void
+write_tiff_pyramid (const char *path,
+                    int         size)
+{
+  g_autofree char *tmp = g_strconcat (path, ".part", NULL);
+  g_autofree guint8 *row = g_malloc ((gsize)size * 3);
+  const int tile = 256;
+  g_autofree guint8 *band = g_malloc ((gsize)size * tile * 3);
+  g_autofree guint8 *buf = g_malloc ((gsize)tile * tile * 3);
+  TIFF *tif = TIFFOpen (tmp, "w8");
+
+  g_assert_nonnull (tif);
+  TIFFSetField (tif, TIFFTAG_SUBFILETYPE, 0);
+  TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, size);
+  TIFFSetField (tif, TIFFTAG_IMAGELENGTH, size);
+  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField (tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  TIFFSetField (tif, TIFFTAG_ZIPQUALITY, 1);
+  TIFFSetField (tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
+  TIFFSetField (tif, TIFFTAG_TILEWIDTH, tile);
+  TIFFSetField (tif, TIFFTAG_TILELENGTH, tile);
+  for (int y0 = 0; y0 < size; y0 += tile)
+    {
+      int rows = MIN (tile, size - y0);
+
+      for (int r = 0; r < rows; r++)
+        fill_row (band + (gsize)r * size * 3, size, size, y0 + r, 3);
+      for (int x0 = 0; x0 < size; x0 += tile)
+        {
+          memset (buf, 0, (gsize)tile * tile * 3);
+          for (int r = 0; r < rows; r++)
+            memcpy (buf + (gsize)r * tile * 3, band + ((gsize)r * size + x0) * 3,
+                    (gsize)MIN (tile, size - x0) * 3);
+          g_assert_cmpint (TIFFWriteTile (tif, buf, x0, y0, 0, 0), >, 0);
+        }
+    }
+  g_assert_true (TIFFWriteDirectory (tif));
+
+  for (int factor = 4; factor <= 16; factor *= 2)
+    {
+      int small = (size + factor - 1) / factor;
+      g_autofree guint8 *line = g_malloc ((gsize)small * 3);
+
+      TIFFSetField (tif, TIFFTAG_SUBFILETYPE, FILETYPE_REDUCEDIMAGE);
+      TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, small);
+      TIFFSetField (tif, TIFFTAG_IMAGELENGTH, small);
+      TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8);
+      TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+      TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+      TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+      TIFFSetField (tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+      TIFFSetField (tif, TIFFTAG_ZIPQUALITY, 1);
+      TIFFSetField (tif, TIFFTAG_PREDICTOR, PREDICTOR_HORIZONTAL);
+      TIFFSetField (tif, TIFFTAG_ROWSPERSTRIP, 32);
+      for (int y = 0; y < small; y++)
+        {
+          fill_row (row, size, size, y * factor, 3);
+          for (int x = 0; x < small; x++)
+            memcpy (line + (gsize)x * 3, row + (gsize)x * factor * 3, 3);
+          g_assert_cmpint (TIFFWriteScanline (tif, line, y, 0), ==, 1);
+        }
+      g_assert_true (TIFFWriteDirectory (tif));
     }
   TIFFClose (tif);
   g_assert_cmpint (g_rename (tmp, path), ==, 0);
@@ -469,12 +545,15 @@ main (int   argc,
   g_autofree char *jpeg_name = g_strdup_printf ("image_%dk", big / 1000);
   g_autofree char *png_name = g_strdup_printf ("image_%dk_png", mid / 1000);
   g_autofree char *tiff_name = g_strdup_printf ("image_%dk_tiff", mid / 1000);
+  g_autofree char *pyr = g_strdup_printf ("%s/%d-pyramid.tif", dir, mid);
+  g_autofree char *pyr_name = g_strdup_printf ("image_%dk_tiff_pyramid", mid / 1000);
+  g_auto(GStrv) wanted = NULL;
   Bench bench = { 0 };
 
   if (formats == NULL)
     {
       /* One process per image, so each peak memory is its own. */
-      static const char *const all[] = { "jpeg", "png", "tiff" };
+      static const char *const all[] = { "jpeg", "png", "tiff", "tiffpyramid" };
       int status = 0;
 
       for (guint i = 0; i < G_N_ELEMENTS (all); i++)
@@ -493,15 +572,19 @@ main (int   argc,
       return status;
     }
 
+  wanted = g_strsplit_set (formats, ", ", -1);
+#define WANTED(format) g_strv_contains ((const char *const *)wanted, format)
   gtk_init ();
   g_mkdir_with_parents (dir, 0700);
 
-  if (strstr (formats, "jpeg") != NULL && !g_file_test (jpeg, G_FILE_TEST_EXISTS))
+  if (WANTED ("jpeg") && !g_file_test (jpeg, G_FILE_TEST_EXISTS))
     write_jpeg (jpeg, big);
-  if (strstr (formats, "png") != NULL && !g_file_test (png, G_FILE_TEST_EXISTS))
+  if (WANTED ("png") && !g_file_test (png, G_FILE_TEST_EXISTS))
     write_png (png, mid);
-  if (strstr (formats, "tiff") != NULL && !g_file_test (tiff, G_FILE_TEST_EXISTS))
+  if (WANTED ("tiff") && !g_file_test (tiff, G_FILE_TEST_EXISTS))
     write_tiff (tiff, mid);
+  if (WANTED ("tiffpyramid") && !g_file_test (pyr, G_FILE_TEST_EXISTS))
+    write_tiff_pyramid (pyr, mid);
 
   bench.window = gtk_window_new ();
   bench.view = g_object_new (BENCH_TYPE_VIEW, NULL);
@@ -517,12 +600,15 @@ main (int   argc,
     g_print ("# the window is %d px wide, not %d: give Xvfb a larger screen\n",
              gtk_widget_get_width (GTK_WIDGET (bench.view)), VIEW_WIDTH);
 
-  if (strstr (formats, "jpeg") != NULL)
+  if (WANTED ("jpeg"))
     run_image (&bench, jpeg_name, jpeg, cache);
-  if (strstr (formats, "png") != NULL)
+  if (WANTED ("png"))
     run_image (&bench, png_name, png, cache);
-  if (strstr (formats, "tiff") != NULL)
+  if (WANTED ("tiff"))
     run_image (&bench, tiff_name, tiff, cache);
+  if (WANTED ("tiffpyramid"))
+    run_image (&bench, pyr_name, pyr, cache);
+#undef WANTED
 
   g_clear_object (&bench.result);
   gtk_window_destroy (GTK_WINDOW (bench.window));
