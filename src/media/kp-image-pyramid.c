@@ -1226,8 +1226,13 @@ tiff_overview_decode (KpImagePyramid      *self,
     }
   if (ok)
     {
+      /* Any error while reading, even one libtiff would go past, means
+       * a damaged reduced image. */
+      err.message[0] = '\0';
       raster = g_try_malloc ((gsize)w * h * 4);
-      ok = raster != NULL && TIFFReadRGBAImageOriented (tif, w, h, raster, ORIENTATION_TOPLEFT, 0);
+      ok = raster != NULL &&
+           TIFFReadRGBAImageOriented (tif, w, h, raster, ORIENTATION_TOPLEFT, 1) &&
+           err.message[0] == '\0';
     }
   TIFFClose (tif);
   if (!ok)

@@ -66,7 +66,11 @@ char           *kp_image_pyramid_dup_warning        (KpImagePyramid          *se
 /* Blocking (run it in a thread): decodes the image once, streaming its
  * rows, and writes every tile of every level to the disk cache. For a
  * JPEG, a first quick pass decodes it reduced (DCT scaling) to make the
- * coarse levels, so an overview exists long before the full detail. A
+ * coarse levels, so an overview exists long before the full detail; a
+ * TIFF carrying reduced images (FILETYPE_REDUCEDIMAGE directories or
+ * SubIFDs) gets its coarse levels from the largest of at most 4096 px
+ * (else the smallest up to 8192 px) the same way, unless that one is
+ * damaged or not the image's aspect ratio within 1 %. A
  * damaged file is an error; tiles written before it stay usable. */
 gboolean        kp_image_pyramid_build              (KpImagePyramid          *self,
                                                      GCancellable            *cancellable,

@@ -934,6 +934,49 @@ test_tiff_overview_fallback (Fixture       *f,
   g_assert_cmpint (channel_diff (tile_pixel (pyramid, 2, 0, 0), tile_pixel (pyramid, 0, 1, 1)), <=, 4);
 }
 
+/* A reduced image whose compressed data is garbage is ignored too. */
+static void
+test_tiff_overview_damaged (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2048, 1536, FALSE, TRUE);
+  static const int sizes[] = { 512, 384 };
+  g_autofree char *path = g_build_filename (f->dir, "damaged.tif", NULL);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *garbage = NULL;
+  toff_t *offsets = NULL, *counts = NULL;
+  guint64 offset, count;
+  OrderData od = { 0 };
+  TIFF *tif;
+  FILE *fp;
+
+  (void)data;
+  write_tiff_with_overviews (path, pixbuf, sizes, 1, FALSE);
+  tif = TIFFOpen (path, "r");
+  g_assert_nonnull (tif);
+  g_assert_true (TIFFSetDirectory (tif, 1));
+  g_assert_true (TIFFGetField (tif, TIFFTAG_TILEOFFSETS, &offsets));
+  g_assert_true (TIFFGetField (tif, TIFFTAG_TILEBYTECOUNTS, &counts));
+  offset = offsets[0];
+  count = counts[0];
+  TIFFClose (tif);
+  garbage = g_malloc (count);
+  memset (garbage, 0x5a, count);
+  fp = fopen (path, "r+b");
+  g_assert_nonnull (fp);
+  g_assert_cmpint (fseek (fp, (long)offset, SEEK_SET), ==, 0);
+  g_assert_cmpuint (fwrite (garbage, 1, count, fp), ==, count);
+  fclose (fp);
+
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  build_ordered (pyramid, &od);
+  g_assert_cmpint (od.first_level, ==, 0);
+  g_assert_cmphex (tile_pixel (pyramid, 2, 0, 0), !=, 0xffff00ff);
+  g_assert_cmpint (channel_diff (tile_pixel (pyramid, 2, 0, 0), tile_pixel (pyramid, 0, 1, 1)), <=, 4);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -953,6 +996,7 @@ main (int   argc,
   ADD ("tiff-levels", test_tiff_levels);
   ADD ("tiff-overview", test_tiff_overview);
   ADD ("tiff-overview-fallback", test_tiff_overview_fallback);
+  ADD ("tiff-overview-damaged", test_tiff_overview_damaged);
   ADD ("corrupt", test_corrupt);
   ADD ("truncated", test_truncated);
   ADD ("cancel", test_cancel);
