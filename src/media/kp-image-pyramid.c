@@ -1279,6 +1279,191 @@ tiff_overview_decode (KpImagePyramid      *self,
   return TRUE;
 }
 
+/* A first view of a TIFF without reduced images: strips and tiles are
+ * compressed independently, so only the strips (or rows of tiles) of
+ * every TIFF_SAMPLE_STRIDE-th band are decoded, about 1/16 of the rows,
+ * and the coarse levels are made from those: the nearest decoded row in
+ * y, box averages in x. */
+
+#define TIFF_SAMPLE_STRIDE    16
+#define TIFF_SAMPLE_MIN_BANDS (4 * TIFF_SAMPLE_STRIDE)
+#define TIFF_SAMPLE_MAX_SIDE  2048
+
+/* The level a sampled first view is made at, or 0 if there is none to
+ * make: too few strips to skip any, or bands too large to hold. */
+static int
+tiff_sample_level (KpImagePyramid *self)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  guint32 band = 0, w = self->width, h = self->height;
+  int level;
+
+  if (tif == NULL)
+    return 0;
+  if (TIFFIsTiled (tif))
+    TIFFGetField (tif, TIFFTAG_TILELENGTH, &band);
+  else
+    TIFFGetFieldDefaulted (tif, TIFFTAG_ROWSPERSTRIP, &band);
+  TIFFClose (tif);
+  band = MIN (band, h);
+  if (band == 0 || (h + band - 1) / band < TIFF_SAMPLE_MIN_BANDS ||
+      (gsize)w * band * 4 > MAX_WHOLE_BYTES)
+    return 0;
+  for (level = 1; level < self->n_levels; level++)
+    {
+      int lw, lh;
+
+      kp_image_pyramid_get_level_size (self, level, &lw, &lh);
+      if (MAX (lw, lh) <= TIFF_SAMPLE_MAX_SIDE)
+        return level;
+    }
+  return 0;
+}
+
+/* Decodes band number index (rows y0 … y0 + rows - 1) into raster, top
+ * row first, w pixels a row. */
+static gboolean
+tiff_sample_read_band (TIFF      *tif,
+                       TiffError *err,
+                       gboolean   tiled,
+                       guint32    w,
+                       guint32    tw,
+                       guint32    band,
+                       guint32    y0,
+                       guint32    rows,
+                       guint32   *tile,
+                       guint32   *raster)
+{
+  err->message[0] = '\0';
+  if (!tiled)
+    {
+      if (!TIFFReadRGBAStripExt (tif, y0, raster, 1) || err->message[0] != '\0')
+        return FALSE;
+      /* Bottom-up: turn it over. */
+      for (guint32 r = 0; r < rows / 2; r++)
+        for (guint32 x = 0; x < w; x++)
+          {
+            guint32 t = raster[(gsize)r * w + x];
+
+            raster[(gsize)r * w + x] = raster[(gsize)(rows - 1 - r) * w + x];
+            raster[(gsize)(rows - 1 - r) * w + x] = t;
+          }
+      return TRUE;
+    }
+  for (guint32 x0 = 0; x0 < w; x0 += tw)
+    {
+      guint32 cols = MIN (tw, w - x0);
+
+      if (!TIFFReadRGBATileExt (tif, x0, y0, tile, 1) || err->message[0] != '\0')
+        return FALSE;
+      for (guint32 r = 0; r < rows; r++)
+        memcpy (raster + (gsize)r * w + x0, tile + (gsize)(band - 1 - r) * tw, (gsize)cols * 4);
+    }
+  return TRUE;
+}
+
+/* Streams the sampled first view into level of b. FALSE with *error set
+ * if the builder failed; FALSE without it if a strip or tile cannot be
+ * read (the caller then does without a first view). */
+static gboolean
+tiff_sample_decode (KpImagePyramid  *self,
+                    Builder         *b,
+                    int              level,
+                    GError         **error)
+{
+  TiffError err = { { 0 } };
+  TIFF *tif = tiff_open (self->path, &err);
+  guint32 w = self->width, h = self->height, band = 0, tw = 0, n_bands;
+  g_autofree guint32 *raster = NULL;
+  g_autofree guint32 *tile = NULL;
+  g_autofree guint8 *out = NULL;
+  gboolean tiled;
+  guint32 loaded = G_MAXUINT32;
+  int lw, lh;
+
+  if (tif == NULL)
+    return FALSE;
+  tiled = TIFFIsTiled (tif);
+  if (tiled)
+    {
+      TIFFGetField (tif, TIFFTAG_TILEWIDTH, &tw);
+      TIFFGetField (tif, TIFFTAG_TILELENGTH, &band);
+      if (tw == 0 || band == 0)
+        {
+          TIFFClose (tif);
+          return FALSE;
+        }
+      tile = g_malloc ((gsize)tw * band * 4);
+    }
+  else
+    {
+      TIFFGetFieldDefaulted (tif, TIFFTAG_ROWSPERSTRIP, &band);
+      band = MIN (band, h);
+    }
+  n_bands = (h + band - 1) / band;
+  raster = g_malloc ((gsize)w * band * 4);
+  kp_image_pyramid_get_level_size (self, level, &lw, &lh);
+  out = g_malloc ((gsize)lw * 4);
+
+  for (int y = 0; y < lh; y++)
+    {
+      /* The source row at the middle of the output row, then the nearest
+       * row of a decoded band (every TIFF_SAMPLE_STRIDE-th one). */
+      guint32 sy = MIN (h - 1, (guint32)(((guint64)2 * y + 1) * h / (2 * (guint64)lh)));
+      guint32 lo = sy / band / TIFF_SAMPLE_STRIDE * TIFF_SAMPLE_STRIDE;
+      guint32 hi = lo + TIFF_SAMPLE_STRIDE;
+      guint32 lo_last = MIN (h, (lo + 1) * band) - 1;
+      guint32 pick, row, rows;
+
+      if (sy <= lo_last)
+        pick = lo, row = sy;
+      else if (hi < n_bands && hi * band - sy < sy - lo_last)
+        pick = hi, row = hi * band;
+      else
+        pick = lo, row = lo_last;
+      rows = MIN (band, h - pick * band);
+      if (pick != loaded)
+        {
+          if (!tiff_sample_read_band (tif, &err, tiled, w, tw, band, pick * band, rows, tile, raster))
+            {
+              g_debug ("%s: cannot read a band for its first view: %s", self->path, err.message);
+              TIFFClose (tif);
+              return FALSE;
+            }
+          loaded = pick;
+        }
+
+      for (int x = 0; x < lw; x++)
+        {
+          guint32 x0 = (guint64)x * w / lw, x1 = MAX (x0 + 1, (guint64)(x + 1) * w / lw);
+          const guint32 *src = raster + (gsize)(row - pick * band) * w;
+          guint32 sum[4] = { 0 }, n = x1 - x0, v;
+
+          for (guint32 sx = x0; sx < x1; sx++)
+            {
+              sum[0] += TIFFGetR (src[sx]);
+              sum[1] += TIFFGetG (src[sx]);
+              sum[2] += TIFFGetB (src[sx]);
+              sum[3] += TIFFGetA (src[sx]);
+            }
+          /* Premultiplied already, as put_abgr expects. */
+          v = (((sum[3] + n / 2) / n) << 24) | (((sum[0] + n / 2) / n) << 16) |
+              (((sum[1] + n / 2) / n) << 8) | ((sum[2] + n / 2) / n);
+          memcpy (out + (gsize)x * 4, &v, 4);
+        }
+      if (!builder_push_row (b, level, out))
+        {
+          TIFFClose (tif);
+          g_propagate_error (error, g_steal_pointer (&b->error));
+          return FALSE;
+        }
+    }
+  TIFFClose (tif);
+
+  return TRUE;
+}
+
 /* Anything else: GdkPixbuf, for images small enough to decode whole. */
 
 static gboolean
@@ -1575,6 +1760,28 @@ kp_image_pyramid_build (KpImagePyramid          *self,
             }
           else
             split = 0;
+        }
+
+      /* Else every 16th strip or row of tiles, for coarse levels that the
+       * full build below then replaces: split goes back to 0, so that
+       * build runs through every level and overwrites them with the
+       * exact 2 × 2 means. The reduced image's levels above are kept
+       * instead (split stays, the full build stops below it): they are
+       * the file's own downscale, not an approximation of ours. */
+      if (split == 0 && (split = tiff_sample_level (self)) > 0)
+        {
+          Builder *b = builder_new (self, split, self->n_levels - 1, cancellable, progress, user_data);
+          GError *local_error = NULL;
+
+          if (tiff_sample_decode (self, b, split, &local_error))
+            builder_finish (b, &local_error);
+          builder_free (b);
+          if (local_error != NULL)
+            {
+              g_propagate_error (error, local_error);
+              return FALSE;
+            }
+          split = 0;
         }
     }
 

@@ -737,15 +737,16 @@ test_trim_cache (Fixture       *f,
 
 /* Writes pixbuf (RGB) as the current directory of tif, tiled. */
 static void
-write_tiff_tiled_dir (TIFF      *tif,
-                      GdkPixbuf *pixbuf,
-                      guint32    subfiletype)
+write_tiff_tiled_dir_sized (TIFF      *tif,
+                            GdkPixbuf *pixbuf,
+                            guint32    subfiletype,
+                            int        tile)
 {
   int w = gdk_pixbuf_get_width (pixbuf);
   int h = gdk_pixbuf_get_height (pixbuf);
   int stride = gdk_pixbuf_get_rowstride (pixbuf);
   const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
-  int tw = 64, th = 64;
+  int tw = tile, th = tile;
   g_autofree guint8 *buf = g_malloc0 ((gsize)tw * th * 3);
 
   TIFFSetField (tif, TIFFTAG_SUBFILETYPE, subfiletype);
@@ -767,6 +768,14 @@ write_tiff_tiled_dir (TIFF      *tif,
                   (gsize)MIN (tw, w - x0) * 3);
         g_assert_cmpint (TIFFWriteTile (tif, buf, x0, y0, 0, 0), >, 0);
       }
+}
+
+static void
+write_tiff_tiled_dir (TIFF      *tif,
+                      GdkPixbuf *pixbuf,
+                      guint32    subfiletype)
+{
+  write_tiff_tiled_dir_sized (tif, pixbuf, subfiletype, 64);
 }
 
 /* A reduced image of pixbuf, w × h, with a magenta marker pixel at
@@ -977,6 +986,148 @@ test_tiff_overview_damaged (Fixture       *f,
   g_assert_cmpint (channel_diff (tile_pixel (pyramid, 2, 0, 0), tile_pixel (pyramid, 0, 1, 1)), <=, 4);
 }
 
+/* Writes pixbuf (RGB) as a TIFF of strips of band rows, or of band × band
+ * tiles. */
+static void
+write_tiff_banded (const char *path,
+                   GdkPixbuf  *pixbuf,
+                   gboolean    tiled,
+                   int         band)
+{
+  TIFF *tif = TIFFOpen (path, "w");
+  int w = gdk_pixbuf_get_width (pixbuf);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  const guint8 *pixels = gdk_pixbuf_read_pixels (pixbuf);
+
+  g_assert_nonnull (tif);
+  if (tiled)
+    {
+      write_tiff_tiled_dir_sized (tif, pixbuf, 0, band);
+      TIFFClose (tif);
+      return;
+    }
+  TIFFSetField (tif, TIFFTAG_IMAGEWIDTH, w);
+  TIFFSetField (tif, TIFFTAG_IMAGELENGTH, h);
+  TIFFSetField (tif, TIFFTAG_BITSPERSAMPLE, 8);
+  TIFFSetField (tif, TIFFTAG_SAMPLESPERPIXEL, 3);
+  TIFFSetField (tif, TIFFTAG_PHOTOMETRIC, PHOTOMETRIC_RGB);
+  TIFFSetField (tif, TIFFTAG_COMPRESSION, COMPRESSION_ADOBE_DEFLATE);
+  TIFFSetField (tif, TIFFTAG_PLANARCONFIG, PLANARCONFIG_CONTIG);
+  TIFFSetField (tif, TIFFTAG_ROWSPERSTRIP, band);
+  for (int y = 0; y < h; y++)
+    g_assert_cmpint (TIFFWriteScanline (tif, (void *)(pixels + (gsize)y * stride), y, 0), ==, 1);
+  TIFFClose (tif);
+}
+
+typedef struct
+{
+  KpImagePyramid *pyramid;
+  int             first_level;
+  int             first_ty;
+  int             level0_rows;
+  int             coarse_before_level0;
+  GBytes         *first_tile;
+} SampleData;
+
+static void
+sample_progress_cb (KpImagePyramid *pyramid,
+                    int             level,
+                    int             tile_row,
+                    gpointer        user_data)
+{
+  SampleData *sd = user_data;
+
+  if (sd->first_level < 0)
+    {
+      int w, h;
+
+      sd->first_level = level;
+      sd->first_ty = tile_row;
+      /* The tile as published by the first view. */
+      sd->first_tile = kp_image_pyramid_read_tile (pyramid, level, 0, tile_row, &w, &h, NULL);
+    }
+  if (level == 0)
+    sd->level0_rows++;
+  else if (sd->level0_rows == 0)
+    sd->coarse_before_level0++;
+}
+
+/* A strip or tiled TIFF without reduced images: a first view from every
+ * 16th strip (or row of tiles), then the full build replaces it with the
+ * exact pyramid, the same as a file too coarsely banded to sample. */
+static void
+test_tiff_sampled (Fixture       *f,
+                   gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2048, 1536, FALSE, FALSE);
+
+  (void)data;
+  for (int tiled = 0; tiled < 2; tiled++)
+    {
+      g_autofree char *name = g_strdup_printf ("sampled%d.tif", tiled);
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      g_autofree char *plain_name = g_strdup_printf ("plain%d.tif", tiled);
+      g_autofree char *plain_path = g_build_filename (f->dir, plain_name, NULL);
+      g_autoptr(KpImagePyramid) pyramid = NULL;
+      g_autoptr(KpImagePyramid) plain = NULL;
+      g_autoptr(GBytes) final = NULL;
+      g_autoptr(GError) error = NULL;
+      SampleData sd = { NULL, -1, -1, 0, 0, NULL };
+      int n_levels, w, h;
+
+      /* 96 bands of 16 rows; the plain one has 3 of 512, too few. */
+      write_tiff_banded (path, pixbuf, tiled, 16);
+      write_tiff_banded (plain_path, pixbuf, tiled, 512);
+      pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+      g_assert_no_error (error);
+      sd.pyramid = pyramid;
+      g_assert_true (kp_image_pyramid_build (pyramid, NULL, sample_progress_cb, &sd, &error));
+      g_assert_no_error (error);
+      g_assert_true (kp_image_pyramid_is_complete (pyramid));
+
+      /* First a coarse level (1024 × 768), before any full-size row. */
+      g_assert_cmpint (sd.first_level, ==, 1);
+      g_assert_cmpint (sd.coarse_before_level0, >=, (768 + TILE - 1) / TILE);
+      g_assert_cmpint (sd.level0_rows, ==, (1536 + TILE - 1) / TILE);
+      /* That first view was an approximation, since replaced. */
+      g_assert_nonnull (sd.first_tile);
+      final = kp_image_pyramid_read_tile (pyramid, 1, 0, sd.first_ty, &w, &h, &error);
+      g_assert_no_error (error);
+      g_assert_false (g_bytes_equal (sd.first_tile, final));
+      g_bytes_unref (sd.first_tile);
+
+      /* Every tile of every level as the old path makes it. */
+      plain = open_and_build (f, plain_path);
+      n_levels = kp_image_pyramid_get_n_levels (pyramid);
+      g_assert_cmpint (n_levels, ==, kp_image_pyramid_get_n_levels (plain));
+      for (int level = 0; level < n_levels; level++)
+        {
+          int columns, rows;
+
+          kp_image_pyramid_get_grid (pyramid, level, &columns, &rows);
+          for (int ty = 0; ty < rows; ty++)
+            for (int tx = 0; tx < columns; tx++)
+              {
+                g_autoptr(GBytes) a = kp_image_pyramid_read_tile (pyramid, level, tx, ty, &w, &h, &error);
+                g_autoptr(GBytes) b = NULL;
+                const guint8 *pa, *pb;
+                gsize size;
+
+                g_assert_no_error (error);
+                b = kp_image_pyramid_read_tile (plain, level, tx, ty, &w, &h, &error);
+                g_assert_no_error (error);
+                size = g_bytes_get_size (a);
+                g_assert_cmpuint (size, ==, g_bytes_get_size (b));
+                pa = g_bytes_get_data (a, NULL);
+                pb = g_bytes_get_data (b, NULL);
+                for (gsize i = 0; i < size; i++)
+                  g_assert_cmpint (ABS ((int)pa[i] - (int)pb[i]), <=, 1);
+              }
+        }
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -997,6 +1148,7 @@ main (int   argc,
   ADD ("tiff-overview", test_tiff_overview);
   ADD ("tiff-overview-fallback", test_tiff_overview_fallback);
   ADD ("tiff-overview-damaged", test_tiff_overview_damaged);
+  ADD ("tiff-sampled", test_tiff_sampled);
   ADD ("corrupt", test_corrupt);
   ADD ("truncated", test_truncated);
   ADD ("cancel", test_cancel);
