@@ -70,7 +70,9 @@ char           *kp_image_pyramid_dup_warning        (KpImagePyramid          *se
  * TIFF carrying reduced images (FILETYPE_REDUCEDIMAGE directories or
  * SubIFDs) gets its coarse levels from the largest of at most 4096 px
  * (else the smallest up to 8192 px) the same way, unless that one is
- * damaged or not the image's aspect ratio within 1 %. A
+ * damaged or not the image's aspect ratio within 1 %. Any other TIFF of
+ * at least 64 strips (or rows of tiles) gets a first view from every 16th
+ * one, which the full decode then replaces with the exact levels. A
  * damaged file is an error; tiles written before it stay usable. */
 gboolean        kp_image_pyramid_build              (KpImagePyramid          *self,
                                                      GCancellable            *cancellable,

@@ -1128,6 +1128,83 @@ test_tiff_sampled (Fixture       *f,
     }
 }
 
+/* A damaged strip ends the first view: the full decode then fails on it
+ * as before, and every tile written is exact, none an approximation. */
+static void
+test_tiff_sampled_damaged (Fixture       *f,
+                           gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (2048, 1536, FALSE, FALSE);
+  g_autofree char *path = g_build_filename (f->dir, "damaged.tif", NULL);
+  g_autofree char *plain_path = g_build_filename (f->dir, "plain.tif", NULL);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(KpImagePyramid) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guint8 *garbage = NULL;
+  toff_t *offsets = NULL, *counts = NULL;
+  guint64 offset, count;
+  int n_tiles = 0;
+  TIFF *tif;
+  FILE *fp;
+
+  (void)data;
+  write_tiff_banded (path, pixbuf, FALSE, 16);
+  write_tiff_banded (plain_path, pixbuf, FALSE, 512);
+  /* Strip 16 (rows 256 to 271) is one the first view decodes. */
+  tif = TIFFOpen (path, "r");
+  g_assert_nonnull (tif);
+  g_assert_true (TIFFGetField (tif, TIFFTAG_STRIPOFFSETS, &offsets));
+  g_assert_true (TIFFGetField (tif, TIFFTAG_STRIPBYTECOUNTS, &counts));
+  offset = offsets[16];
+  count = counts[16];
+  TIFFClose (tif);
+  garbage = g_malloc (count);
+  memset (garbage, 0x5a, count);
+  fp = fopen (path, "r+b");
+  g_assert_nonnull (fp);
+  g_assert_cmpint (fseek (fp, (long)offset, SEEK_SET), ==, 0);
+  g_assert_cmpuint (fwrite (garbage, 1, count, fp), ==, count);
+  fclose (fp);
+
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+
+  plain = open_and_build (f, plain_path);
+  for (int level = 0; level < kp_image_pyramid_get_n_levels (pyramid); level++)
+    {
+      int columns, rows, w, h;
+
+      kp_image_pyramid_get_grid (pyramid, level, &columns, &rows);
+      for (int ty = 0; ty < rows; ty++)
+        for (int tx = 0; tx < columns; tx++)
+          {
+            g_autoptr(GBytes) a = NULL;
+            g_autoptr(GBytes) b = NULL;
+            const guint8 *pa, *pb;
+            gsize size;
+
+            if (!kp_image_pyramid_has_tile (pyramid, level, tx, ty))
+              continue;
+            n_tiles++;
+            a = kp_image_pyramid_read_tile (pyramid, level, tx, ty, &w, &h, NULL);
+            b = kp_image_pyramid_read_tile (plain, level, tx, ty, &w, &h, NULL);
+            g_assert_nonnull (a);
+            g_assert_nonnull (b);
+            size = g_bytes_get_size (a);
+            g_assert_cmpuint (size, ==, g_bytes_get_size (b));
+            pa = g_bytes_get_data (a, NULL);
+            pb = g_bytes_get_data (b, NULL);
+            for (gsize i = 0; i < size; i++)
+              g_assert_cmpint (ABS ((int)pa[i] - (int)pb[i]), <=, 1);
+          }
+    }
+  /* The rows above the damage were decoded and kept. */
+  g_assert_cmpint (n_tiles, >=, 4 * 32);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1149,6 +1226,7 @@ main (int   argc,
   ADD ("tiff-overview-fallback", test_tiff_overview_fallback);
   ADD ("tiff-overview-damaged", test_tiff_overview_damaged);
   ADD ("tiff-sampled", test_tiff_sampled);
+  ADD ("tiff-sampled-damaged", test_tiff_sampled_damaged);
   ADD ("corrupt", test_corrupt);
   ADD ("truncated", test_truncated);
   ADD ("cancel", test_cancel);

@@ -17,6 +17,8 @@
  *   image_<...>_first_view_cached_ms  first view when reopened from the
  *       disk cache
  * KP_BENCH_IMAGE_QUICK=1 uses 12,000 px images, for a quick look;
+ * The plain TIFF has no reduced images: its first view comes from every
+ * 16th strip, before the full decode replaces it with the exact levels.
  * A fourth, image_<size>_tiff_pyramid, is a tiled TIFF carrying reduced
  * images (as slide scanners write them) that the first view comes from.
  * KP_BENCH_IMAGE_FORMATS=jpeg (or png, tiff, tiffpyramid, a list split
