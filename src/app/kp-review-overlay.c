@@ -181,6 +181,30 @@ image_size (KpReviewOverlay *self,
     }
 }
 
+/* The overlay's transform for a widget of width×height: the image fitted
+ * and centred, times zoom, moved by the pan; whole-pixel origins, so that a
+ * composite made at zoom 1 lands where the vectors would. */
+static void
+zoomed_transform (double  width,
+                  double  height,
+                  double  iw,
+                  double  ih,
+                  double  zoom,
+                  double  pan_x,
+                  double  pan_y,
+                  double *scale,
+                  double *x,
+                  double *y)
+{
+  double fit = MIN (width / iw, height / ih);
+
+  if (fit <= 0)
+    fit = 1;
+  *scale = fit * zoom;
+  *x = round ((width - iw * *scale) / 2 + pan_x);
+  *y = round ((height - ih * *scale) / 2 + pan_y);
+}
+
 static void
 get_transform (KpReviewOverlay *self,
                double          *scale,
@@ -189,17 +213,10 @@ get_transform (KpReviewOverlay *self,
 {
   double width = gtk_widget_get_width (GTK_WIDGET (self));
   double height = gtk_widget_get_height (GTK_WIDGET (self));
-  double iw, ih, fit;
+  double iw, ih;
 
   image_size (self, &iw, &ih);
-  fit = MIN (width / iw, height / ih);
-  if (fit <= 0)
-    fit = 1;
-  *scale = fit * self->zoom;
-  /* As fit_transform () at zoom 1, so that a composite lands where the
-   * vectors would. */
-  *x = round ((width - iw * *scale) / 2 + self->pan_x);
-  *y = round ((height - ih * *scale) / 2 + self->pan_y);
+  zoomed_transform (width, height, iw, ih, self->zoom, self->pan_x, self->pan_y, scale, x, y);
 }
 
 /* Strokes each box of layer with a line of width centred offset pixels
@@ -295,25 +312,6 @@ build_boxes (KpReviewOverlay       *self,
   draw_shapes (cr, self->layers, self->consensus, scale, ox, oy);
   cairo_destroy (cr);
   return node;
-}
-
-/* The overlay's transform for a widget of width×height at zoom 1. */
-static void
-fit_transform (double  width,
-               double  height,
-               double  iw,
-               double  ih,
-               double *scale,
-               double *x,
-               double *y)
-{
-  double fit = MIN (width / iw, height / ih);
-
-  if (fit <= 0)
-    fit = 1;
-  *scale = fit;
-  *x = round ((width - iw * fit) / 2);
-  *y = round ((height - ih * fit) / 2);
 }
 
 /* What the shapes are drawn in: the image's rectangle and a margin for
@@ -845,7 +843,7 @@ compose_thread (GTask        *task,
   int pw, ph;
   GBytes *bytes;
 
-  fit_transform (c->width, c->height, iw, ih, &scale, &ox, &oy);
+  zoomed_transform (c->width, c->height, iw, ih, 1, 0, 0, &scale, &ox, &oy);
   if (!shapes_bounds (c->width, c->height, iw, ih, scale, ox, oy, &c->bounds))
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "Nothing to compose");
