@@ -455,7 +455,9 @@ bucket_hash (gconstpointer data)
 {
   const BucketKey *key = data;
 
-  return (guint)(key->label_id * 31 + key->shape) ^ (guint)(key->x * 73856093) ^ (guint)(key->y * 19349663);
+  /* Unsigned: a hash wraps, and coordinates from a file may be huge. */
+  return (guint)((guint64)key->label_id * 31 + (guint64)key->shape) ^
+         (guint)((guint64)key->x * 73856093u) ^ (guint)((guint64)key->y * 19349663u);
 }
 
 static gboolean

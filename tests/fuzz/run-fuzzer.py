@@ -20,7 +20,10 @@ def main():
     with tempfile.TemporaryDirectory(prefix="kp-corpus-") as corpus:
         for name in os.listdir(seeds):
             shutil.copy(os.path.join(seeds, name), corpus)
+        # libFuzzer exits 77 on a finding by default, which meson counts as
+        # a skipped test: make every finding a failure.
         cmd = [fuzzer, "-max_total_time=" + seconds, "-timeout=10", "-rss_limit_mb=2048",
+               "-error_exitcode=1", "-timeout_exitcode=1",
                "-print_final_stats=1", "-artifact_prefix=" + artifacts + "/", *extra, corpus]
         print("+ " + " ".join(cmd), flush=True)
         return subprocess.run(cmd).returncode
