@@ -7,6 +7,7 @@
 
 #include "kp-attribute-panel.h"
 #include "kp-image-prefetcher.h"
+#include "kp-layer-prefetcher.h"
 #include "kp-media-item.h"
 #include "kp-object-list.h"
 #include "kp-suggestion-panel.h"
@@ -33,6 +34,8 @@ struct _KpWindow
   GPtrArray            *labels;          /* KpLabel */
   GPtrArray            *attributes;      /* KpAttribute, of every label */
   KpImagePrefetcher    *prefetcher;
+  /* Large neighbours' tile pyramids, built ahead (since session 6). */
+  KpLayerPrefetcher    *layer_prefetcher;
   guint                 prefetch_idle_id;
   /* Documents of the neighbouring images, read on a worker thread with
    * the reader's own connection (since session 5). */

@@ -595,9 +595,13 @@ present_texture (KpWindow     *self,
                  GdkTexture   *texture,
                  KpImageLayer *layer)
 {
+  kp_layer_prefetcher_set_current (self->layer_prefetcher,
+                                   kp_media_item_get_media_id (self->current_item), layer);
   if (layer != NULL)
     {
       kp_canvas_set_image_layer (self->canvas, layer);
+      /* A prepared layer may have been shown before. */
+      g_signal_handlers_disconnect_by_func (layer, layer_building_cb, self);
       g_signal_connect_object (layer, "notify::building",
                                G_CALLBACK (layer_building_cb), self, 0);
       /* Already built from the disk cache, or failed at once. */
@@ -766,6 +770,9 @@ prefetch_idle_cb (gpointer user_data)
   const int offsets[] = { 0, 1, -1, 2 };
   gint64 keep[G_N_ELEMENTS (offsets)];
   guint n_keep = 0;
+  KpLayerWish wishes[G_N_ELEMENTS (offsets)];
+  char *wish_paths[G_N_ELEMENTS (offsets)];
+  guint n_wishes = 0;
 
   self->prefetch_idle_id = 0;
 
@@ -790,9 +797,22 @@ prefetch_idle_cb (gpointer user_data)
           media->status == KP_MEDIA_STATUS_BROKEN ||
           media->status == KP_MEDIA_STATUS_MISSING ||
           kp_media_path_is_audio (media->path) ||
-          kp_media_path_is_video (media->path) ||
-          wants_layer (media->width, media->height))
+          kp_media_path_is_video (media->path))
         continue;
+
+      /* Large images: their tile pyramids, built one at a time once the
+       * current image's is done (the next image first). */
+      if (wants_layer (media->width, media->height))
+        {
+          if (offsets[i] == 1 || offsets[i] == -1)
+            {
+              wish_paths[n_wishes] = kp_store_dup_media_file (self->store, media);
+              wishes[n_wishes].media_id = media->id;
+              wishes[n_wishes].path = wish_paths[n_wishes];
+              n_wishes++;
+            }
+          continue;
+        }
 
       path = kp_store_dup_media_file (self->store, media);
       kp_image_prefetcher_request (self->prefetcher, media->id, path);
@@ -804,6 +824,9 @@ prefetch_idle_cb (gpointer user_data)
     }
 
   kp_image_prefetcher_keep_only (self->prefetcher, keep, n_keep);
+  kp_layer_prefetcher_wish (self->layer_prefetcher, wishes, n_wishes);
+  for (guint i = 0; i < n_wishes; i++)
+    g_free (wish_paths[i]);
 
   return G_SOURCE_REMOVE;
 }
@@ -1069,6 +1092,20 @@ show_item (KpWindow    *self,
       return;
     }
 
+  /* A large image prepared ahead (or shown before): its layer at once. */
+  if (media->status != KP_MEDIA_STATUS_BROKEN && wants_layer (media->width, media->height))
+    {
+      KpImageLayer *layer = kp_layer_prefetcher_lookup (self->layer_prefetcher, media_id);
+
+      if (layer != NULL &&
+          kp_image_layer_get_width (layer) == media->width &&
+          kp_image_layer_get_height (layer) == media->height)
+        {
+          present_texture (self, NULL, layer);
+          return;
+        }
+    }
+
   /* Prefetched: shown in this very frame. */
   texture = kp_image_prefetcher_lookup (self->prefetcher, media_id);
   if (texture != NULL &&
@@ -1224,6 +1261,7 @@ close_project (KpWindow *self)
 
   g_clear_object (&self->store);
   kp_image_prefetcher_clear (self->prefetcher);
+  kp_layer_prefetcher_clear (self->layer_prefetcher);
   g_clear_handle_id (&self->prefetch_idle_id, g_source_remove);
   g_clear_handle_id (&self->external_check_id, g_source_remove);
   g_clear_pointer (&self->document_reader, document_reader_unref);
@@ -1876,6 +1914,9 @@ kp_window_dispose (GObject *object)
   if (self->prefetcher != NULL)
     kp_image_prefetcher_clear (self->prefetcher);
   g_clear_object (&self->prefetcher);
+  if (self->layer_prefetcher != NULL)
+    kp_layer_prefetcher_clear (self->layer_prefetcher);
+  g_clear_object (&self->layer_prefetcher);
   g_clear_pointer (&self->clipboard, g_ptr_array_unref);
   g_clear_pointer (&self->attributes, g_ptr_array_unref);
   g_clear_object (&self->open_cancellable);
@@ -2092,6 +2133,7 @@ kp_window_init (KpWindow *self)
 
   /* The annotation tools around the canvas. */
   self->prefetcher = kp_image_prefetcher_new (4);
+  self->layer_prefetcher = kp_layer_prefetcher_new (NULL);
   g_signal_connect_object (self->prefetcher, "ready", G_CALLBACK (prefetch_ready_cb),
                            self, G_CONNECT_SWAPPED);
   self->tool_palette = KP_TOOL_PALETTE (kp_tool_palette_new (self->settings));

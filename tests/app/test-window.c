@@ -14,6 +14,7 @@
 #include "kp-label-dialog.h"
 #include "kp-media-item.h"
 #include "kp-window.h"
+#include "kp-window-private.h"
 #include "kp-test-render.h"
 #include "../kp-test-privileges.h"
 
@@ -1007,12 +1008,149 @@ test_canvas_snapshot (Fixture       *fixture,
   cairo_surface_destroy (rendered);
 }
 
+/* Large images either side of the current one: their pyramids are built
+ * ahead, one at a time once the current one's is done, and moving to one
+ * shows its layer in the same frame. */
+
+static gboolean
+neighbours_prepared (Fixture *fixture)
+{
+  KpLayerPrefetcher *prefetcher = fixture->window->layer_prefetcher;
+  KpImageLayer *current = kp_canvas_get_image_layer (kp_window_get_canvas (fixture->window));
+  GListModel *model = kp_window_get_media_model (fixture->window);
+  guint position = kp_window_get_selected_position (fixture->window);
+
+  if (current == NULL || kp_image_layer_get_building (current) ||
+      kp_layer_prefetcher_is_busy (prefetcher))
+    return FALSE;
+
+  for (int offset = -1; offset <= 1; offset += 2)
+    {
+      g_autoptr(KpMediaItem) item = g_list_model_get_item (model, position + offset);
+      KpImageLayer *layer = kp_layer_prefetcher_lookup (prefetcher, kp_media_item_get_media_id (item));
+
+      if (layer == NULL || kp_image_layer_get_building (layer))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+layer_sharp (Fixture *fixture)
+{
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpImageLayer *layer = kp_canvas_get_image_layer (canvas);
+
+  kp_test_wait_for_frame (GTK_WIDGET (canvas));
+  return layer != NULL && kp_image_layer_get_n_missing (layer) == 0;
+}
+
+static gint64
+media_id_at (Fixture *fixture,
+             guint    position)
+{
+  g_autoptr(KpMediaItem) item = get_item (fixture, position);
+
+  return kp_media_item_get_media_id (item);
+}
+
+static gboolean
+only_current_layer (Fixture *fixture)
+{
+  KpLayerPrefetcher *prefetcher = fixture->window->layer_prefetcher;
+  guint n = g_list_model_get_n_items (kp_window_get_media_model (fixture->window));
+  guint current = kp_window_get_selected_position (fixture->window);
+
+  for (guint i = 0; i < n; i++)
+    if (i != current && kp_layer_prefetcher_lookup (prefetcher, media_id_at (fixture, i)) != NULL)
+      return FALSE;
+
+  return TRUE;
+}
+
+static void
+test_large_neighbours (Fixture       *fixture,
+                       gconstpointer  user_data)
+{
+  KpLayerPrefetcher *prefetcher = fixture->window->layer_prefetcher;
+  KpCanvas *canvas = kp_window_get_canvas (fixture->window);
+  KpImageLayer *shown, *prepared, *previous;
+  cairo_surface_t *rendered;
+  guint big1, big2, big3;
+  const guint8 *pixel;
+  int width, height;
+
+  write_png (fixture->folder, "big1.png", 8192, 1024, 0xff0000ff);
+  write_png (fixture->folder, "big2.png", 8192, 1024, 0x00ff00ff);
+  write_png (fixture->folder, "big3.png", 8192, 1024, 0x0000ffff);
+  open_folder (fixture, fixture->folder);
+  wait_until (fixture, info_done, "the image sizes");
+  big1 = find_position (fixture, "big1.png");
+  big2 = find_position (fixture, "big2.png");
+  big3 = find_position (fixture, "big3.png");
+  g_assert_cmpuint (big2, ==, big1 + 1);
+  g_assert_cmpuint (big3, ==, big2 + 1);
+
+  select_and_wait (fixture, big2);
+  shown = kp_canvas_get_image_layer (canvas);
+  g_assert_nonnull (shown);
+  wait_until (fixture, neighbours_prepared, "the neighbours' pyramids");
+
+  /* The shown layer keeps its full memory; the prepared ones little. */
+  prepared = kp_layer_prefetcher_lookup (prefetcher, media_id_at (fixture, big3));
+  previous = kp_layer_prefetcher_lookup (prefetcher, media_id_at (fixture, big1));
+  g_assert_true (shown == kp_layer_prefetcher_lookup (prefetcher, media_id_at (fixture, big2)));
+  g_assert_cmpuint (kp_image_layer_get_memory_cap (shown), >, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+  g_assert_cmpuint (kp_image_layer_get_memory_cap (prepared), ==, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+  g_assert_cmpuint (kp_image_layer_get_memory_cap (previous), ==, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+  g_assert_false (kp_image_layer_get_building (prepared));
+  g_assert_null (kp_image_layer_get_error (prepared));
+
+  /* The next image: its prepared layer, in this very call. */
+  g_assert_true (kp_window_select_media (fixture->window, big3));
+  g_assert_true (kp_canvas_get_image_layer (canvas) == prepared);
+  g_assert_false (kp_window_get_image_loading (fixture->window));
+  g_assert_true (kp_window_get_image_loaded (fixture->window));
+  g_assert_cmpuint (kp_image_layer_get_memory_cap (prepared), >, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+  g_assert_cmpuint (kp_image_layer_get_memory_cap (shown), <=, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+
+  /* It shows big3's blue, from tiles built before it was chosen. */
+  wait_until (fixture, layer_sharp, "the prepared image to be sharp");
+  width = gtk_widget_get_width (GTK_WIDGET (canvas));
+  height = gtk_widget_get_height (GTK_WIDGET (canvas));
+  rendered = kp_test_render_widget (GTK_WIDGET (canvas), 0, 0, width, height);
+  pixel = cairo_image_surface_get_data (rendered) +
+          (height / 2) * cairo_image_surface_get_stride (rendered) + (width / 2 + width / 8) * 4;
+  g_assert_cmpuint (pixel[0], >=, 250);  /* B, A of native-endian ARGB32 */
+  g_assert_cmpuint (pixel[1], <=, 5);
+  g_assert_cmpuint (pixel[2], <=, 5);
+  cairo_surface_destroy (rendered);
+
+  /* Going back shows big2's layer again, without rebuilding it. */
+  g_assert_true (kp_window_select_media (fixture->window, big2));
+  g_assert_true (kp_canvas_get_image_layer (canvas) == shown);
+  g_assert_false (kp_window_get_image_loading (fixture->window));
+
+  /* Far away, only what is near stays: here nothing large. */
+  select_and_wait (fixture, 0);
+  g_assert_null (kp_canvas_get_image_layer (canvas));
+  wait_until (fixture, only_current_layer, "the prepared layers to be dropped");
+}
+
 int
 main (int   argc,
       char *argv[])
 {
+  g_autofree char *cache = NULL;
+  int status;
+
   kp_test_drop_dac_in_subprocess (argc, argv);
   g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  /* Large images' tiles go to the user cache: not the real one. */
+  cache = g_dir_make_tmp ("kp-test-window-cache-XXXXXX", NULL);
+  g_assert_nonnull (cache);
+  g_setenv ("XDG_CACHE_HOME", cache, TRUE);
 
   gtk_test_init (&argc, &argv, NULL);
   adw_init ();
@@ -1022,6 +1160,7 @@ main (int   argc,
   g_test_add ("/kempelen/app/window/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
 
   ADD ("open-folder", test_open_folder);
+  ADD ("large-neighbours", test_large_neighbours);
   ADD ("broken-image", test_broken_image);
   ADD ("unreadable-image", test_unreadable_image);
   ADD ("navigation", test_navigation);
@@ -1036,5 +1175,8 @@ main (int   argc,
 
 #undef ADD
 
-  return g_test_run ();
+  status = g_test_run ();
+  remove_tree (cache);
+
+  return status;
 }
