@@ -15,6 +15,7 @@
 #include "kp-image-pyramid.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #ifdef __GLIBC__
 # include <malloc.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <utime.h>
 
 #include <gdk-pixbuf/gdk-pixbuf.h>
@@ -44,6 +46,12 @@
 /* Whole-image fallbacks (GdkPixbuf, interlaced PNG, huge TIFF strips)
  * refuse images that would need more than this. */
 #define MAX_WHOLE_BYTES ((gsize)512 * 1024 * 1024)
+/* A band of a level at least as coarse as the overview is written as
+ * partial tiles each time this part of a tile's rows arrived, or this
+ * long after the last partial write with new rows. */
+#define PARTIAL_ROWS_DIVISOR 8
+#define PARTIAL_MIN_ROWS     32
+#define PARTIAL_INTERVAL_US  (200 * 1000)
 /* libjpeg may buffer a progressive JPEG's coefficients: cap it. */
 #define JPEG_MAX_MEMORY (1024L * 1024 * 1024)
 
@@ -69,13 +77,18 @@ struct _KpImagePyramid
   int      overview_level;
 
   GMutex   mutex;
-  guint8 **done;        /* per level, columns * rows flags */
+  guint8 **done;        /* per level, columns * rows KpImagePyramidTileState */
+  guint  **versions;    /* per level, columns * rows write counts */
+  KpImagePyramidProgress partial;   /* during a build */
   gboolean complete;
   char    *warning;
   guint64  bytes_written;
 };
 
 G_DEFINE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, G_TYPE_OBJECT)
+
+static KpImagePyramidProgress partial_hook;
+static gpointer partial_hook_data;
 
 static void
 kp_image_pyramid_finalize (GObject *object)
@@ -84,8 +97,12 @@ kp_image_pyramid_finalize (GObject *object)
 
   if (self->done != NULL)
     for (int i = 0; i < self->n_levels; i++)
-      g_free (self->done[i]);
+      {
+        g_free (self->done[i]);
+        g_free (self->versions[i]);
+      }
   g_free (self->done);
+  g_free (self->versions);
   g_free (self->path);
   g_free (self->cache_path);
   g_free (self->warning);
@@ -179,6 +196,9 @@ typedef struct
   gboolean has_held;
   guint8 *down;       /* one row of the next level */
   guint8 *spare;      /* a band buffer back from the writer */
+  int     partial_band;   /* the band partial writes are allowed in, or -1 */
+  int     partial_fill;   /* band_fill at the last partial write */
+  gint64  partial_time;
 } LevelState;
 
 /* A full band, handed from the decoding thread to the writing one. */
@@ -188,6 +208,7 @@ typedef struct
   int     ty;
   int     rows;
   guint8 *pixels;
+  gboolean partial;   /* a copy of a band still filling, zero below */
 } BandJob;
 
 typedef struct
@@ -202,6 +223,7 @@ typedef struct
   ZSTD_CCtx              *zstd;
   GCancellable           *cancellable;
   KpImagePyramidProgress  progress;
+  KpImagePyramidProgress  partial;
   gpointer                user_data;
   GError                 *error;
 
@@ -267,6 +289,7 @@ builder_new (KpImagePyramid         *self,
       kp_image_pyramid_get_level_size (self, level, &ls->width, &ls->height);
       kp_image_pyramid_get_grid (self, level, &ls->columns, &ls->rows);
       ls->band = g_malloc ((gsize)ls->width * 4 * MIN (self->tile_size, ls->height));
+      ls->partial_band = -1;
       if (level < last_level)
         {
           ls->held = g_malloc ((gsize)ls->width * 4);
@@ -280,6 +303,7 @@ builder_new (KpImagePyramid         *self,
   b->zstd = ZSTD_createCCtx ();
   b->cancellable = cancellable;
   b->progress = progress;
+  b->partial = self->partial;
   b->user_data = user_data;
   g_mutex_init (&b->lock);
   g_cond_init (&b->cond);
@@ -380,10 +404,29 @@ write_band (Builder  *b,
     }
 
   g_mutex_lock (&self->mutex);
-  memset (self->done[job->level] + (gsize)job->ty * ls->columns, 1, ls->columns);
+  for (int tx = 0; tx < ls->columns; tx++)
+    {
+      gsize i = (gsize)job->ty * ls->columns + tx;
+
+      /* A late partial write never demotes a finished tile. */
+      if (!job->partial)
+        self->done[job->level][i] = KP_IMAGE_PYRAMID_TILE_DONE;
+      else if (self->done[job->level][i] != KP_IMAGE_PYRAMID_TILE_DONE)
+        self->done[job->level][i] = KP_IMAGE_PYRAMID_TILE_PARTIAL;
+      self->versions[job->level][i]++;
+    }
   g_mutex_unlock (&self->mutex);
 
-  if (b->progress != NULL)
+  if (job->partial)
+    {
+      KpImagePyramidProgress hook = g_atomic_pointer_get (&partial_hook);
+
+      if (hook != NULL)
+        hook (self, job->level, job->ty, partial_hook_data);
+      if (b->partial != NULL)
+        b->partial (self, job->level, job->ty, b->user_data);
+    }
+  else if (b->progress != NULL)
     b->progress (self, job->level, job->ty, b->user_data);
 
   return TRUE;
@@ -414,7 +457,7 @@ write_band_cb (gpointer data,
     }
 
   g_mutex_lock (&b->lock);
-  if (ls->spare == NULL)
+  if (ls->spare == NULL && !job->partial)
     ls->spare = g_steal_pointer (&job->pixels);
   b->pending--;
   g_cond_broadcast (&b->cond);
@@ -459,6 +502,70 @@ builder_flush_band (Builder *b,
   return TRUE;
 }
 
+/* Whether a partial write of the band now filling is due: only in levels
+ * at least as coarse as the overview, and only over tiles that are not
+ * done already (a first view the exact build is replacing stays whole
+ * until the exact band is complete). */
+static gboolean
+builder_partial_due (Builder    *b,
+                     int         level,
+                     LevelState *ls)
+{
+  KpImagePyramid *self = b->self;
+  int ty = (ls->rows_in - 1) / self->tile_size;
+  int step = MAX (PARTIAL_MIN_ROWS, self->tile_size / PARTIAL_ROWS_DIVISOR);
+  gint64 now;
+
+  /* An image whose level 0 is the overview is small: no need. */
+  if (level < self->overview_level || level == 0)
+    return FALSE;
+  if (ls->partial_band != ty)
+    {
+      gboolean done;
+
+      g_mutex_lock (&self->mutex);
+      done = self->done[level][(gsize)ty * ls->columns] == KP_IMAGE_PYRAMID_TILE_DONE;
+      g_mutex_unlock (&self->mutex);
+      ls->partial_band = done ? -2 - ty : ty;
+      ls->partial_fill = 0;
+      ls->partial_time = g_get_monotonic_time ();
+    }
+  if (ls->partial_band != ty)
+    return FALSE;
+  if (ls->band_fill - ls->partial_fill >= step)
+    return TRUE;
+  now = g_get_monotonic_time ();
+  return now - ls->partial_time >= PARTIAL_INTERVAL_US;
+}
+
+/* Hands a copy of the band now filling to the writer as partial tiles,
+ * without waiting: the copy is small next to the band of level 0. */
+static void
+builder_write_partial (Builder *b,
+                       int      level)
+{
+  KpImagePyramid *self = b->self;
+  LevelState *ls = &b->levels[level - b->first_level];
+  gsize stride = (gsize)ls->width * 4;
+  int ty = (ls->rows_in - 1) / self->tile_size;
+  int rows = MIN (self->tile_size, ls->height - ty * self->tile_size);
+  BandJob *job = g_new0 (BandJob, 1);
+
+  job->level = level;
+  job->ty = ty;
+  job->rows = rows;
+  job->partial = TRUE;
+  job->pixels = g_malloc0 (stride * rows);
+  memcpy (job->pixels, ls->band, stride * ls->band_fill);
+  ls->partial_fill = ls->band_fill;
+  ls->partial_time = g_get_monotonic_time ();
+
+  g_mutex_lock (&b->lock);
+  b->pending++;
+  g_mutex_unlock (&b->lock);
+  g_thread_pool_push (b->writer, job, NULL);
+}
+
 static void
 average_rows (const guint8 *a,
               const guint8 *c,
@@ -501,6 +608,8 @@ builder_push_row (Builder      *b,
       if (!builder_flush_band (b, level))
         return FALSE;
     }
+  else if (builder_partial_due (b, level, ls))
+    builder_write_partial (b, level);
 
   if (level == b->last_level)
     return TRUE;
@@ -742,6 +851,91 @@ png_warning_cb (png_structp      png,
   g_debug ("PNG warning: %s", message);
 }
 
+/* An interlaced PNG's even rows, kept in a temporary file until their
+ * odd partners arrive in the last pass: the file is unlinked at once, so
+ * nothing is left behind whatever happens. */
+static int
+png_open_even_rows (KpImagePyramid  *self,
+                    GError         **error)
+{
+  g_autofree char *path = g_build_filename (self->cache_path, "interlaced-XXXXXX", NULL);
+  int fd = g_mkstemp_full (path, O_RDWR, 0600);
+
+  if (fd < 0)
+    {
+      int saved = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create a temporary file for an interlaced image: %s"),
+                   g_strerror (saved));
+      return -1;
+    }
+  g_unlink (path);
+
+  return fd;
+}
+
+/* Reads (or writes) even row y of stride bytes; rows never written read
+ * as zero. */
+static gboolean
+png_even_row_io (int           fd,
+                 gboolean      write,
+                 guint8       *row,
+                 gsize         stride,
+                 png_uint_32   y,
+                 GError      **error)
+{
+  off_t offset = (off_t)(y / 2) * (off_t)stride;
+  gsize done = 0;
+
+  while (done < stride)
+    {
+      ssize_t n = write ? pwrite (fd, row + done, stride - done, offset + done)
+                        : pread (fd, row + done, stride - done, offset + done);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       write ? _("Cannot write a temporary file for an interlaced image: %s")
+                             : _("Cannot read a temporary file for an interlaced image: %s"),
+                       g_strerror (saved));
+          return FALSE;
+        }
+      if (n == 0)
+        {
+          if (write)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                           _("Cannot write a temporary file for an interlaced image: %s"),
+                           g_strerror (ENOSPC));
+              return FALSE;
+            }
+          memset (row + done, 0, stride - done);
+          break;
+        }
+      done += n;
+    }
+
+  return TRUE;
+}
+
+static void
+png_convert_row (const guint8 *src,
+                 png_uint_32   w,
+                 guint8       *out)
+{
+  for (png_uint_32 x = 0; x < w; x++)
+    put_pixel (out + x * 4, src[x * 4], src[x * 4 + 1], src[x * 4 + 2], src[x * 4 + 3]);
+}
+
+/* The first pass of Adam7 holds every 8th pixel of every 8th row: a point
+ * sampled level 3. This is its first level (0: no first view). */
+#define PNG_FIRST_VIEW_LEVEL 3
+
 static gboolean
 png_decode (KpImagePyramid *self,
             Builder        *b,
@@ -752,8 +946,11 @@ png_decode (KpImagePyramid *self,
   png_structp png;
   png_infop info = NULL;
   guint8 *volatile row = NULL;
-  guint8 *volatile whole = NULL;
   guint8 *volatile out = NULL;
+  guint8 *volatile sample = NULL;
+  Builder *volatile first = NULL;
+  GError *volatile local_error = NULL;
+  volatile int fd = -1;
   png_uint_32 w, h;
   int depth, color, interlace, passes;
   gboolean alpha;
@@ -775,10 +972,16 @@ png_decode (KpImagePyramid *self,
     {
       png_destroy_read_struct (&png, &info, NULL);
       fclose (fp);
+      if (fd >= 0)
+        close (fd);
+      if (first != NULL)
+        builder_free (first);
       g_free (row);
-      g_free (whole);
       g_free (out);
-      if (b != NULL && b->error != NULL)
+      g_free (sample);
+      if (local_error != NULL)
+        g_propagate_error (error, local_error);
+      else if (b != NULL && b->error != NULL)
         g_propagate_error (error, g_steal_pointer (&b->error));
       else
         set_corrupt (error, self->path, err.message);
@@ -807,45 +1010,137 @@ png_decode (KpImagePyramid *self,
   png_read_update_info (png, info);
 
   out = g_malloc ((gsize)w * 4);
-  if (passes > 1)
+  row = g_malloc ((gsize)w * 4);
+  if (passes == 1)
     {
-      /* Interlaced rows arrive in several passes over the whole image. */
-      if ((gsize)w * h * 4 > MAX_WHOLE_BYTES)
-        {
-          g_snprintf (err.message, sizeof err.message, "%s",
-                      _("interlaced PNG images this large are not supported"));
-          longjmp (err.jump, 1);
-        }
-      whole = g_malloc ((gsize)w * h * 4);
-      for (int pass = 0; pass < passes; pass++)
-        for (png_uint_32 y = 0; y < h; y++)
-          png_read_row (png, whole + (gsize)y * w * 4, NULL);
-    }
-  else
-    row = g_malloc ((gsize)w * 4);
-
-  for (png_uint_32 y = 0; y < h; y++)
-    {
-      const guint8 *src;
-
-      if (whole != NULL)
-        src = whole + (gsize)y * w * 4;
-      else
+      for (png_uint_32 y = 0; y < h; y++)
         {
           png_read_row (png, row, NULL);
-          src = row;
+          png_convert_row (row, w, out);
+          if (!builder_push_row (b, 0, out))
+            longjmp (err.jump, 1);
         }
-      for (png_uint_32 x = 0; x < w; x++)
-        put_pixel (out + x * 4, src[x * 4], src[x * 4 + 1], src[x * 4 + 2], src[x * 4 + 3]);
-      if (!builder_push_row (b, 0, out))
-        longjmp (err.jump, 1);
+    }
+  else
+    {
+      /* Adam7 sends the whole image seven times, ever finer: passes 1 to
+       * 6 fill the even rows (kept on disk meanwhile), pass 7 brings the
+       * odd rows in order, each pushed after its even partner. */
+      gsize stride = (gsize)w * 4;
+      png_uint_32 next_even = 0;
+      GError *io_error = NULL;
+      int first_columns = 0;
+
+      fd = png_open_even_rows (self, &io_error);
+      if (fd < 0)
+        {
+          local_error = io_error;
+          longjmp (err.jump, 1);
+        }
+      if (self->n_levels > PNG_FIRST_VIEW_LEVEL && b->first_level == 0)
+        {
+          kp_image_pyramid_get_level_size (self, PNG_FIRST_VIEW_LEVEL, &first_columns, NULL);
+          g_assert ((png_uint_32)first_columns == (w + 7) / 8);
+          first = builder_new (self, PNG_FIRST_VIEW_LEVEL, self->n_levels - 1,
+                               b->cancellable, b->progress, b->user_data);
+          sample = g_malloc ((gsize)first_columns * 4);
+        }
+
+      for (int pass = 0; pass < passes; pass++)
+        {
+          for (png_uint_32 y = 0; y < h; y++)
+            {
+              if (!PNG_ROW_IN_INTERLACE_PASS (y, pass))
+                {
+                  png_read_row (png, NULL, NULL);
+                  continue;
+                }
+              if (pass == 6)
+                {
+                  /* An odd row: its even partner first. */
+                  if (!png_even_row_io (fd, FALSE, row, stride, y - 1, &io_error))
+                    {
+                      local_error = io_error;
+                      longjmp (err.jump, 1);
+                    }
+                  png_convert_row (row, w, out);
+                  if (!builder_push_row (b, 0, out))
+                    longjmp (err.jump, 1);
+                  png_read_row (png, row, NULL);
+                  png_convert_row (row, w, out);
+                  if (!builder_push_row (b, 0, out))
+                    longjmp (err.jump, 1);
+                  next_even = y + 1;
+                  continue;
+                }
+
+              /* libpng puts this pass's pixels into the row, leaving the
+               * others as they are. */
+              if (pass == 0)
+                memset (row, 0, stride);
+              else if (!png_even_row_io (fd, FALSE, row, stride, y, &io_error))
+                {
+                  local_error = io_error;
+                  longjmp (err.jump, 1);
+                }
+              png_read_row (png, row, NULL);
+              if (!png_even_row_io (fd, TRUE, row, stride, y, &io_error))
+                {
+                  local_error = io_error;
+                  longjmp (err.jump, 1);
+                }
+              if (pass == 0 && first != NULL)
+                {
+                  for (int x = 0; x < first_columns; x++)
+                    {
+                      const guint8 *p = row + (gsize)x * 32;
+
+                      put_pixel (sample + x * 4, p[0], p[1], p[2], p[3]);
+                    }
+                  if (!builder_push_row (first, PNG_FIRST_VIEW_LEVEL, sample))
+                    {
+                      local_error = g_steal_pointer (&first->error);
+                      longjmp (err.jump, 1);
+                    }
+                }
+            }
+
+          if (pass == 0 && first != NULL)
+            {
+              /* The first view is on disk before the rest is decoded. */
+              gboolean ok = builder_finish (first, &io_error);
+
+              builder_free (first);
+              first = NULL;
+              if (!ok)
+                {
+                  local_error = io_error;
+                  longjmp (err.jump, 1);
+                }
+            }
+        }
+
+      /* The last row, if even, has no partner. */
+      for (png_uint_32 y = next_even; y < h; y += 2)
+        {
+          if (!png_even_row_io (fd, FALSE, row, stride, y, &io_error))
+            {
+              local_error = io_error;
+              longjmp (err.jump, 1);
+            }
+          png_convert_row (row, w, out);
+          if (!builder_push_row (b, 0, out))
+            longjmp (err.jump, 1);
+        }
+      close (fd);
+      fd = -1;
     }
   png_read_end (png, NULL);
   png_destroy_read_struct (&png, &info, NULL);
   fclose (fp);
   g_free (row);
-  g_free (whole);
   g_free (out);
+  g_free (sample);
 
   return TRUE;
 }
@@ -1642,12 +1937,14 @@ kp_image_pyramid_open (const char    *path,
     self->overview_level = self->n_levels - 1;
 
   self->done = g_new0 (guint8 *, self->n_levels);
+  self->versions = g_new0 (guint *, self->n_levels);
   for (int level = 0; level < self->n_levels; level++)
     {
       int columns, rows;
 
       kp_image_pyramid_get_grid (self, level, &columns, &rows);
       self->done[level] = g_malloc0 ((gsize)columns * rows);
+      self->versions[level] = g_new0 (guint, (gsize)columns * rows);
     }
 
   absolute = g_canonicalize_filename (path, NULL);
@@ -1676,7 +1973,7 @@ kp_image_pyramid_open (const char    *path,
           int columns, rows;
 
           kp_image_pyramid_get_grid (self, level, &columns, &rows);
-          memset (self->done[level], 1, (gsize)columns * rows);
+          memset (self->done[level], KP_IMAGE_PYRAMID_TILE_DONE, (gsize)columns * rows);
         }
       if (*warning != '\0')
         self->warning = g_steal_pointer (&warning);
@@ -1692,13 +1989,54 @@ kp_image_pyramid_build (KpImagePyramid          *self,
                         gpointer                 user_data,
                         GError                 **error)
 {
+  return kp_image_pyramid_build_full (self, cancellable, progress, NULL, user_data, error);
+}
+
+void
+kp_image_pyramid_set_partial_hook (KpImagePyramidProgress hook,
+                                   gpointer               user_data)
+{
+  partial_hook_data = user_data;
+  g_atomic_pointer_set (&partial_hook, hook);
+}
+
+static gboolean build_levels (KpImagePyramid *self,
+                              GCancellable   *cancellable,
+                              KpImagePyramidProgress progress,
+                              gpointer        user_data,
+                              GError        **error);
+
+gboolean
+kp_image_pyramid_build_full (KpImagePyramid          *self,
+                             GCancellable            *cancellable,
+                             KpImagePyramidProgress   progress,
+                             KpImagePyramidProgress   partial,
+                             gpointer                 user_data,
+                             GError                 **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), FALSE);
+
+  self->partial = partial;
+  ok = build_levels (self, cancellable, progress, user_data, error);
+  self->partial = NULL;
+
+  return ok;
+}
+
+static gboolean
+build_levels (KpImagePyramid          *self,
+              GCancellable            *cancellable,
+              KpImagePyramidProgress   progress,
+              gpointer                 user_data,
+              GError                 **error)
+{
   g_autofree char *complete_path = NULL;
   g_autofree char *warning = NULL;
   g_autofree char *contents = NULL;
   int split = 0;
   gboolean ok = TRUE;
-
-  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), FALSE);
 
   if (kp_image_pyramid_is_complete (self))
     return TRUE;
@@ -2102,7 +2440,36 @@ kp_image_pyramid_has_tile (KpImagePyramid *self,
     return FALSE;
 
   g_mutex_lock (&self->mutex);
-  ret = self->done[level][(gsize)ty * columns + tx] != 0;
+  ret = self->done[level][(gsize)ty * columns + tx] != KP_IMAGE_PYRAMID_TILE_NONE;
+  g_mutex_unlock (&self->mutex);
+
+  return ret;
+}
+
+KpImagePyramidTileState
+kp_image_pyramid_get_tile_state (KpImagePyramid *self,
+                                 int             level,
+                                 int             tx,
+                                 int             ty,
+                                 guint          *version)
+{
+  KpImagePyramidTileState ret;
+  int columns, rows;
+
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), KP_IMAGE_PYRAMID_TILE_NONE);
+
+  if (version != NULL)
+    *version = 0;
+  if (level < 0 || level >= self->n_levels)
+    return KP_IMAGE_PYRAMID_TILE_NONE;
+  kp_image_pyramid_get_grid (self, level, &columns, &rows);
+  if (tx < 0 || ty < 0 || tx >= columns || ty >= rows)
+    return KP_IMAGE_PYRAMID_TILE_NONE;
+
+  g_mutex_lock (&self->mutex);
+  ret = self->done[level][(gsize)ty * columns + tx];
+  if (version != NULL)
+    *version = self->versions[level][(gsize)ty * columns + tx];
   g_mutex_unlock (&self->mutex);
 
   return ret;

@@ -26,6 +26,15 @@ typedef void (*KpImagePyramidProgress) (KpImagePyramid *pyramid,
                                         int             tile_row,
                                         gpointer        user_data);
 
+/* What the disk cache holds of a tile. A partial tile is a band still
+ * being decoded: its rows not decoded yet are transparent (zero). */
+typedef enum
+{
+  KP_IMAGE_PYRAMID_TILE_NONE,
+  KP_IMAGE_PYRAMID_TILE_PARTIAL,
+  KP_IMAGE_PYRAMID_TILE_DONE,
+} KpImagePyramidTileState;
+
 /* Reads the header of path (JPEG, PNG, TIFF; other formats through
  * GdkPixbuf) and finds its tile cache in cache_dir (NULL: the user cache
  * directory), reusing tiles a previous build left there. Fast: decodes no
@@ -53,11 +62,20 @@ void            kp_image_pyramid_get_grid           (KpImagePyramid          *se
                                                      int                     *columns,
                                                      int                     *rows);
 
-/* Thread-safe: whether the tile is in the disk cache. */
+/* Thread-safe: whether the tile is in the disk cache (partial or done). */
 gboolean        kp_image_pyramid_has_tile           (KpImagePyramid          *self,
                                                      int                      level,
                                                      int                      tx,
                                                      int                      ty);
+/* Thread-safe: the tile's state, and in version (may be NULL) a number
+ * that grows each time the tile's file is written again: a newer partial
+ * band, the final one, or the exact levels replacing a first view. A
+ * tile read after this call is at least that version. */
+KpImagePyramidTileState kp_image_pyramid_get_tile_state (KpImagePyramid  *self,
+                                                         int              level,
+                                                         int              tx,
+                                                         int              ty,
+                                                         guint           *version);
 /* Thread-safe: whether every tile is in the disk cache. */
 gboolean        kp_image_pyramid_is_complete        (KpImagePyramid          *self);
 /* A warning the decoder gave (e.g. a truncated JPEG), or NULL. */
@@ -72,11 +90,26 @@ char           *kp_image_pyramid_dup_warning        (KpImagePyramid          *se
  * (else the smallest up to 8192 px) the same way, unless that one is
  * damaged or not the image's aspect ratio within 1 %. Any other TIFF of
  * at least 64 strips (or rows of tiles) gets a first view from every 16th
- * one, which the full decode then replaces with the exact levels. A
+ * one, which the full decode then replaces with the exact levels. An
+ * interlaced (Adam7) PNG gets its first view from its first pass (every
+ * 8th pixel of every 8th row), and keeps its even rows in an unlinked
+ * temporary file of the cache folder until their odd partners arrive.
+ * While a level at least as coarse as the overview is decoded, its band
+ * is written every so often as partial tiles (see
+ * kp_image_pyramid_get_tile_state), so the image appears top-down. A
  * damaged file is an error; tiles written before it stay usable. */
 gboolean        kp_image_pyramid_build              (KpImagePyramid          *self,
                                                      GCancellable            *cancellable,
                                                      KpImagePyramidProgress   progress,
+                                                     gpointer                 user_data,
+                                                     GError                 **error);
+/* As kp_image_pyramid_build; partial (may be NULL) is called like
+ * progress, in the same thread, each time partial tiles of a row are on
+ * disk. progress is never called for those. */
+gboolean        kp_image_pyramid_build_full         (KpImagePyramid          *self,
+                                                     GCancellable            *cancellable,
+                                                     KpImagePyramidProgress   progress,
+                                                     KpImagePyramidProgress   partial,
                                                      gpointer                 user_data,
                                                      GError                 **error);
 
@@ -98,5 +131,11 @@ GBytes         *kp_image_pyramid_read_tile          (KpImagePyramid          *se
 guint64         kp_image_pyramid_trim_cache         (const char              *cache_dir,
                                                      guint64                  max_bytes,
                                                      KpImagePyramid          *keep);
+
+/* For tests: hook (NULL to remove) is called in every pyramid's build
+ * thread after each partial write, before the partial callback; it may
+ * block to hold the build at that point. */
+void            kp_image_pyramid_set_partial_hook   (KpImagePyramidProgress   hook,
+                                                     gpointer                 user_data);
 
 G_END_DECLS
