@@ -9,8 +9,12 @@
 #include <string.h>
 #include <utime.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <png.h>
 #include <tiffio.h>
 
 #include "kp-image-pyramid.h"
@@ -1245,6 +1249,397 @@ test_tiff_sampled_damaged (Fixture       *f,
   g_assert_cmpint (n_tiles, >=, 4 * 32);
 }
 
+/* Interlaced PNG */
+
+static void
+write_png (const char *path,
+           GdkPixbuf  *pixbuf,
+           gboolean    interlaced)
+{
+  FILE *fp = g_fopen (path, "wb");
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct (png);
+  int w = gdk_pixbuf_get_width (pixbuf);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  int n = gdk_pixbuf_get_n_channels (pixbuf);
+  int stride = gdk_pixbuf_get_rowstride (pixbuf);
+  guint8 *pixels = gdk_pixbuf_get_pixels (pixbuf);
+  g_autofree png_bytep *rows = g_new (png_bytep, h);
+
+  g_assert_nonnull (fp);
+  g_assert_nonnull (info);
+  png_init_io (png, fp);
+  png_set_IHDR (png, info, w, h, 8, n == 4 ? PNG_COLOR_TYPE_RGBA : PNG_COLOR_TYPE_RGB,
+                interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
+                PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level (png, 1);
+  png_write_info (png, info);
+  for (int y = 0; y < h; y++)
+    rows[y] = pixels + (gsize)y * stride;
+  /* libpng writes the seven passes itself from the whole image. */
+  png_write_image (png, rows);
+  png_write_end (png, NULL);
+  png_destroy_write_struct (&png, &info);
+  g_assert_cmpint (fclose (fp), ==, 0);
+}
+
+static guint32
+expected_pixel (GdkPixbuf *pixbuf,
+                int        x,
+                int        y)
+{
+  int n = gdk_pixbuf_get_n_channels (pixbuf);
+  const guint8 *p = gdk_pixbuf_read_pixels (pixbuf) + (gsize)y * gdk_pixbuf_get_rowstride (pixbuf) + x * n;
+  guint a = n == 4 ? p[3] : 255;
+  guint c[3];
+
+  for (int i = 0; i < 3; i++)
+    {
+      guint t = p[i] * a + 0x80;
+
+      c[i] = a == 255 ? p[i] : (t + (t >> 8)) >> 8;
+    }
+  return (a << 24) | (c[0] << 16) | (c[1] << 8) | c[2];
+}
+
+typedef struct
+{
+  int     first_level;
+  int     coarse_before_level0;
+  int     level0_rows;
+  gboolean coarse_ready_at_level0;
+  GBytes *first_tile;     /* level 3, tile (0, 0), as the first view made it */
+} InterlaceData;
+
+static void
+interlace_progress_cb (KpImagePyramid *pyramid,
+                       int             level,
+                       int             tile_row,
+                       gpointer        user_data)
+{
+  InterlaceData *id = user_data;
+
+  if (id->first_level < 0)
+    id->first_level = level;
+  if (level == 3 && tile_row == 0 && id->first_tile == NULL)
+    id->first_tile = kp_image_pyramid_read_tile (pyramid, 3, 0, 0, NULL, NULL, NULL);
+  if (level == 0)
+    {
+      if (id->level0_rows == 0)
+        {
+          /* The first full-size band: the whole first view is there. */
+          id->coarse_ready_at_level0 = TRUE;
+          for (int l = 3; l < kp_image_pyramid_get_n_levels (pyramid); l++)
+            {
+              int columns, rows;
+
+              kp_image_pyramid_get_grid (pyramid, l, &columns, &rows);
+              for (int ty = 0; ty < rows; ty++)
+                for (int tx = 0; tx < columns; tx++)
+                  if (!kp_image_pyramid_has_tile (pyramid, l, tx, ty))
+                    id->coarse_ready_at_level0 = FALSE;
+            }
+        }
+      id->level0_rows++;
+    }
+  else if (id->level0_rows == 0)
+    id->coarse_before_level0++;
+}
+
+/* Adam7 PNGs (of any size: the path does not depend on it, unlike the
+ * whole-image decode that refused those above 512 MB) give the same
+ * pyramid as the same image stored plainly, after a first view made of
+ * their first pass. */
+static void
+test_png_interlaced (Fixture       *f,
+                     gconstpointer  data)
+{
+  static const struct { int w, h; gboolean alpha; } cases[] = {
+    { 3000, 2000, FALSE },
+    { 1001, 777, TRUE },
+    { 200, 150, FALSE },    /* 3 levels: no first view */
+  };
+
+  (void)data;
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (cases[c].w, cases[c].h, cases[c].alpha, FALSE);
+      g_autofree char *name = g_strdup_printf ("adam7-%u.png", c);
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+      g_autofree char *plain_name = g_strdup_printf ("plain-%u.png", c);
+      g_autofree char *plain_path = g_build_filename (f->dir, plain_name, NULL);
+      g_autoptr(KpImagePyramid) pyramid = NULL;
+      g_autoptr(KpImagePyramid) plain = NULL;
+      g_autoptr(GError) error = NULL;
+      InterlaceData id = { -1, 0, 0, FALSE, NULL };
+      int n_levels, expected_coarse = 0;
+
+      write_png (path, pixbuf, TRUE);
+      write_png (plain_path, pixbuf, FALSE);
+      pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (kp_image_pyramid_build (pyramid, NULL, interlace_progress_cb, &id, &error));
+      g_assert_no_error (error);
+      g_assert_true (kp_image_pyramid_is_complete (pyramid));
+      n_levels = kp_image_pyramid_get_n_levels (pyramid);
+
+      if (n_levels >= 4)
+        {
+          int tw, th;
+          const guint8 *first;
+
+          /* The coarse levels came first, all of them before any band
+           * of level 0. */
+          g_assert_cmpint (id.first_level, ==, 3);
+          for (int l = 3; l < n_levels; l++)
+            {
+              int rows;
+
+              kp_image_pyramid_get_grid (pyramid, l, NULL, &rows);
+              expected_coarse += rows;
+            }
+          g_assert_cmpint (id.coarse_before_level0, ==, expected_coarse);
+          g_assert_true (id.coarse_ready_at_level0);
+
+          /* The first view is the first pass: every 8th pixel of every
+           * 8th row. */
+          g_assert_nonnull (id.first_tile);
+          kp_image_pyramid_get_level_size (pyramid, 3, &tw, &th);
+          tw = MIN (tw, TILE);
+          th = MIN (th, TILE);
+          g_assert_cmpuint (g_bytes_get_size (id.first_tile), ==, (gsize)tw * th * 4);
+          first = g_bytes_get_data (id.first_tile, NULL);
+          for (int y = 0; y < th; y++)
+            for (int x = 0; x < tw; x++)
+              {
+                guint32 v;
+
+                memcpy (&v, first + ((gsize)y * tw + x) * 4, 4);
+                g_assert_cmphex (v, ==, expected_pixel (pixbuf, 8 * x, 8 * y));
+              }
+        }
+      else
+        {
+          g_assert_cmpint (id.first_level, ==, 0);
+          g_assert_null (id.first_tile);
+        }
+
+      /* Then every tile of every level exactly as from the plain file. */
+      plain = open_and_build (f, plain_path);
+      g_assert_cmpint (n_levels, ==, kp_image_pyramid_get_n_levels (plain));
+      for (int level = 0; level < n_levels; level++)
+        {
+          int columns, rows;
+
+          kp_image_pyramid_get_grid (pyramid, level, &columns, &rows);
+          for (int ty = 0; ty < rows; ty++)
+            for (int tx = 0; tx < columns; tx++)
+              {
+                g_autoptr(GBytes) a = kp_image_pyramid_read_tile (pyramid, level, tx, ty, NULL, NULL, &error);
+                g_autoptr(GBytes) b = NULL;
+
+                g_assert_no_error (error);
+                b = kp_image_pyramid_read_tile (plain, level, tx, ty, NULL, NULL, &error);
+                g_assert_no_error (error);
+                g_assert_true (g_bytes_equal (a, b));
+                g_assert_cmpint (kp_image_pyramid_get_tile_state (pyramid, level, tx, ty, NULL), ==,
+                                 KP_IMAGE_PYRAMID_TILE_DONE);
+              }
+        }
+      if (n_levels >= 4)
+        {
+          g_autoptr(GBytes) final = kp_image_pyramid_read_tile (pyramid, 3, 0, 0, NULL, NULL, &error);
+
+          /* The point-sampled first view was replaced by the means. */
+          g_assert_false (g_bytes_equal (final, id.first_tile));
+        }
+      g_clear_pointer (&id.first_tile, g_bytes_unref);
+    }
+}
+
+/* Only the level folders and their tiles: no temporary file. */
+static void
+assert_only_tiles (const char *cache_path)
+{
+  g_autoptr(GDir) dir = g_dir_open (cache_path, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *level_path = g_build_filename (cache_path, name, NULL);
+      g_autoptr(GDir) level_dir = NULL;
+      const char *tile;
+
+      g_assert_true (g_ascii_isdigit (name[0]));
+      level_dir = g_dir_open (level_path, 0, NULL);
+      g_assert_nonnull (level_dir);
+      while ((tile = g_dir_read_name (level_dir)) != NULL)
+        {
+          int tx, ty, end = 0;
+
+          g_assert_cmpint (sscanf (tile, "%d_%d%n", &tx, &ty, &end), ==, 2);
+          g_assert_cmpint (tile[end], ==, '\0');
+        }
+    }
+}
+
+static void
+test_png_interlaced_truncated (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (1001, 777, FALSE, FALSE);
+  g_autofree char *path = g_build_filename (f->dir, "cut-adam7.png", NULL);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+  int columns, rows;
+
+  (void)data;
+  write_png (path, pixbuf, TRUE);
+  /* Cut in the middle of the passes that fill the even rows. */
+  truncate_file (path, 0.3);
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_CORRUPT);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+
+  /* The first view, from the first pass, stays; no full-size tile was
+   * made, and the even rows' file is gone. */
+  for (int level = 0; level < kp_image_pyramid_get_n_levels (pyramid); level++)
+    {
+      kp_image_pyramid_get_grid (pyramid, level, &columns, &rows);
+      for (int ty = 0; ty < rows; ty++)
+        for (int tx = 0; tx < columns; tx++)
+          g_assert_cmpint (kp_image_pyramid_has_tile (pyramid, level, tx, ty), ==, level >= 3);
+    }
+  assert_only_tiles (kp_image_pyramid_get_cache_path (pyramid));
+}
+
+/* A full disk while the even rows are kept: a clear error, nothing left
+ * behind. The file size limit stands in for the full disk. */
+static void
+test_png_interlaced_write_error (Fixture       *f,
+                                 gconstpointer  data)
+{
+  (void)data;
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (3000, 2000, FALSE, TRUE);
+      g_autofree char *path = g_build_filename (f->dir, "full-adam7.png", NULL);
+      g_autoptr(KpImagePyramid) pyramid = NULL;
+      g_autoptr(GError) error = NULL;
+      struct rlimit limit = { 2 * 1024 * 1024, 2 * 1024 * 1024 };
+
+      write_png (path, pixbuf, TRUE);
+      pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+      g_assert_no_error (error);
+      /* The even rows take 12 MB; a tile far less than the limit. */
+      signal (SIGXFSZ, SIG_IGN);
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limit), ==, 0);
+      g_assert_false (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_FAILED);
+      g_assert_nonnull (strstr (error->message, "temporary file"));
+      g_assert_false (kp_image_pyramid_is_complete (pyramid));
+      /* The first view was written before. */
+      g_assert_true (kp_image_pyramid_has_tile (pyramid, 3, 0, 0));
+      assert_only_tiles (kp_image_pyramid_get_cache_path (pyramid));
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* Progressive coarse tiles */
+
+typedef struct
+{
+  int     level;
+  int     ty;
+  guint   version;
+  GBytes *tile;
+  int     n_partial;
+  int     rows[16];
+} PartialData;
+
+static void
+partial_progress_cb (KpImagePyramid *pyramid,
+                     int             level,
+                     int             tile_row,
+                     gpointer        user_data)
+{
+  PartialData *pd = user_data;
+
+  count_progress_cb (pyramid, level, tile_row, pd->rows);
+}
+
+static void
+partial_cb (KpImagePyramid *pyramid,
+            int             level,
+            int             tile_row,
+            gpointer        user_data)
+{
+  PartialData *pd = user_data;
+  KpImagePyramidTileState state;
+  guint version;
+
+  g_assert_cmpint (level, >=, kp_image_pyramid_get_overview_level (pyramid));
+  state = kp_image_pyramid_get_tile_state (pyramid, level, 0, tile_row, &version);
+  g_assert_cmpint (state, ==, KP_IMAGE_PYRAMID_TILE_PARTIAL);
+  g_assert_true (kp_image_pyramid_has_tile (pyramid, level, 0, tile_row));
+  pd->n_partial++;
+  /* The first partial band of the overview past its first tile row. */
+  if (pd->tile == NULL && level == kp_image_pyramid_get_overview_level (pyramid) && tile_row > 0)
+    {
+      g_autoptr(GError) error = NULL;
+
+      pd->level = level;
+      pd->ty = tile_row;
+      pd->version = version;
+      pd->tile = kp_image_pyramid_read_tile (pyramid, level, 0, tile_row, NULL, NULL, &error);
+      g_assert_no_error (error);
+    }
+}
+
+static void
+test_png_partial (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (3000, 2000, FALSE, FALSE);
+  g_autofree char *path = g_build_filename (f->dir, "partial.png", NULL);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GBytes) final = NULL;
+  g_autoptr(GError) error = NULL;
+  PartialData pd = { 0 };
+  int w, h, decoded;
+  guint version;
+
+  (void)data;
+  write_png (path, pixbuf, FALSE);
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (kp_image_pyramid_get_overview_level (pyramid), ==, 1);
+  /* The complete bands still arrive once each, in order. */
+  kp_image_pyramid_build_full (pyramid, NULL, partial_progress_cb, partial_cb, &pd, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_is_complete (pyramid));
+  g_assert_cmpint (pd.rows[0], ==, (2000 + TILE - 1) / TILE);
+  g_assert_nonnull (pd.tile);
+  g_assert_cmpint (pd.n_partial, >=, 2);
+
+  /* A partial tile: the rows decoded by then exactly as in the final
+   * tile, the others transparent. */
+  final = kp_image_pyramid_read_tile (pyramid, pd.level, 0, pd.ty, &w, &h, &error);
+  g_assert_no_error (error);
+  decoded = partial_rows (pd.tile, w, h, final, 0);
+  g_assert_cmpint (decoded, >, 0);
+  g_assert_cmpint (decoded, <, h);
+  g_assert_cmpint (kp_image_pyramid_get_tile_state (pyramid, pd.level, 0, pd.ty, &version), ==,
+                   KP_IMAGE_PYRAMID_TILE_DONE);
+  g_assert_cmpuint (version, >, pd.version);
+  g_bytes_unref (pd.tile);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1272,6 +1667,10 @@ main (int   argc,
   ADD ("cancel", test_cancel);
   ADD ("cache-reuse", test_cache_reuse);
   ADD ("trim-cache", test_trim_cache);
+  ADD ("png-interlaced", test_png_interlaced);
+  ADD ("png-interlaced-truncated", test_png_interlaced_truncated);
+  ADD ("png-interlaced-write-error", test_png_interlaced_write_error);
+  ADD ("png-partial", test_png_partial);
 
   return g_test_run ();
 }
