@@ -42,6 +42,8 @@ typedef struct
   GdkTexture      *texture;
   cairo_surface_t *surface;     /* for nearest drawing, lazily */
   guint            gamma_gen;
+  guint            version;     /* the pyramid's write count when read */
+  gboolean         partial;     /* a band still being decoded */
   guint            last_frame;
   GList            link;
 } Tile;
@@ -79,6 +81,7 @@ struct _KpImageLayer
 
   guint            frame;
   guint            n_missing;
+  guint            n_drawn;
   gboolean         building;
   GError          *error;
 };
@@ -104,6 +107,9 @@ static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 
 static void pump_requests (KpImageLayer *self);
+static gboolean tile_outdated (KpImageLayer *self,
+                               Tile         *tile);
+static gboolean has_outdated_tiles (KpImageLayer *self);
 
 static inline guint64
 make_key (int level,
@@ -324,8 +330,10 @@ progress_idle_cb (gpointer data)
   g_autoptr(KpImageLayer) self = g_weak_ref_get (&job->layer);
 
   g_atomic_int_set (&job->idle_pending, 0);
-  /* The last frame lacked tiles: some may be on disk now. */
-  if (self != NULL && self->n_missing > 0)
+  /* The last frame lacked tiles, or drew some that were written again
+   * since (a newer partial band, or exact levels replacing a first
+   * view): they may be on disk now. */
+  if (self != NULL && (self->n_missing > 0 || has_outdated_tiles (self)))
     g_signal_emit (self, signals[INVALIDATED], 0);
 
   return G_SOURCE_REMOVE;
@@ -364,7 +372,8 @@ build_thread (GTask        *task,
   GError *error = NULL;
 
   (void)source_object;
-  if (kp_image_pyramid_build (job->pyramid, cancellable, build_progress_cb, job, &error))
+  if (kp_image_pyramid_build_full (job->pyramid, cancellable, build_progress_cb,
+                                   build_progress_cb, job, &error))
     {
       g_autofree char *root = g_path_get_dirname (kp_image_pyramid_get_cache_path (job->pyramid));
 
@@ -560,6 +569,8 @@ typedef struct
   int             tx;
   int             ty;
   guint           gamma_gen;
+  guint           version;
+  gboolean        partial;
   gboolean        prefetch;
   gboolean        apply_lut;
   guint8          lut[256];
@@ -623,6 +634,9 @@ load_thread (GTask        *task,
   (void)source_object;
   if (g_task_return_error_if_cancelled (task))
     return;
+  /* Before reading: the file read is this version or a newer one. */
+  job->partial = kp_image_pyramid_get_tile_state (job->pyramid, job->level, job->tx, job->ty,
+                                                  &job->version) == KP_IMAGE_PYRAMID_TILE_PARTIAL;
   bytes = kp_image_pyramid_read_tile (job->pyramid, job->level, job->tx, job->ty,
                                       &job->width, &job->height, &error);
   if (bytes == NULL)
@@ -723,6 +737,8 @@ load_cb (GObject      *object,
   tile->width = job->width;
   tile->height = job->height;
   tile->gamma_gen = job->gamma_gen;
+  tile->version = job->version;
+  tile->partial = job->partial;
   tile->bytes = g_steal_pointer (&bytes);
   tile->texture = gdk_memory_texture_new (tile->width, tile->height, GDK_MEMORY_DEFAULT,
                                           tile->bytes, (gsize)tile->width * 4);
@@ -835,6 +851,32 @@ lookup_tile (KpImageLayer *self,
   return g_hash_table_lookup (self->tiles, &key);
 }
 
+/* Whether the disk cache has a newer copy of the tile than the one held. */
+static gboolean
+tile_outdated (KpImageLayer *self,
+               Tile         *tile)
+{
+  guint version;
+
+  kp_image_pyramid_get_tile_state (self->pyramid, tile->level, tile->tx, tile->ty, &version);
+  return version != tile->version;
+}
+
+/* Whether a tile the last frame drew is outdated. */
+static gboolean
+has_outdated_tiles (KpImageLayer *self)
+{
+  for (GList *l = self->lru.head; l != NULL; l = l->next)
+    {
+      Tile *tile = l->data;
+
+      /* Tiles read ahead sit among them, marked with an older frame. */
+      if (tile->last_frame == self->frame && tile_outdated (self, tile))
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static void
 touch_tile (KpImageLayer *self,
             Tile         *tile)
@@ -899,6 +941,7 @@ draw_tile (KpImageLayer          *self,
                                     tile->width, tile->height);
 
   touch_tile (self, tile);
+  self->n_drawn++;
   if (nearest)
     {
       /* GTK 4.8 has no nearest-neighbour texture node: cairo draws the
@@ -975,6 +1018,7 @@ kp_image_layer_snapshot (KpImageLayer *self,
 
   self->frame++;
   self->n_missing = 0;
+  self->n_drawn = 0;
 
   visible = kp_view_visible_rect (view, width, height);
   image.width = self->width;
@@ -1014,18 +1058,21 @@ kp_image_layer_snapshot (KpImageLayer *self,
         Tile *tile = lookup_tile (self, level, tx, ty);
         int priority = level >= overview ? 2 : 1;
 
-        if (tile != NULL)
+        if (tile != NULL && !tile->partial)
           {
             graphene_rect_t rect = tile_rect (self, view, level, tx, ty, tile->width, tile->height);
 
             draw_tile (self, snapshot, view, tile, &rect, width, height, nearest);
-            if (tile->gamma_gen != self->gamma_gen)
+            /* The old copy stays on screen until the new one arrives. */
+            if (tile->gamma_gen != self->gamma_gen || tile_outdated (self, tile))
               request_tile (self, level, tx, ty, priority);
             continue;
           }
 
+        /* Missing, or partial: its decoded rows go over a stand-in. */
         self->n_missing++;
-        request_tile (self, level, tx, ty, priority);
+        if (tile == NULL || tile->gamma_gen != self->gamma_gen || tile_outdated (self, tile))
+          request_tile (self, level, tx, ty, priority);
 
         /* A coarser tile stands in, clipped to this one's place. */
         for (int l = level + 1; l < n_levels; l++)
@@ -1042,10 +1089,17 @@ kp_image_layer_snapshot (KpImageLayer *self,
                 graphene_rect_t clip = tile_rect (self, view, level, tx, ty, w, h);
 
                 draw_tile (self, snapshot, view, parent, &clip, width, height, FALSE);
-                if (parent->gamma_gen != self->gamma_gen)
+                if (parent->gamma_gen != self->gamma_gen || tile_outdated (self, parent))
                   request_tile (self, l, tx >> shift, ty >> shift, 3);
                 break;
               }
+          }
+
+        if (tile != NULL)
+          {
+            graphene_rect_t rect = tile_rect (self, view, level, tx, ty, tile->width, tile->height);
+
+            draw_tile (self, snapshot, view, tile, &rect, width, height, nearest);
           }
       }
 
@@ -1145,6 +1199,13 @@ kp_image_layer_get_n_missing (KpImageLayer *self)
 {
   g_return_val_if_fail (KP_IS_IMAGE_LAYER (self), 0);
   return self->n_missing;
+}
+
+guint
+kp_image_layer_get_n_drawn (KpImageLayer *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_LAYER (self), 0);
+  return self->n_drawn;
 }
 
 gboolean

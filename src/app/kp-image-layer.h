@@ -79,6 +79,9 @@ gsize         kp_image_layer_get_memory_peak (KpImageLayer        *self);
 /* Tiles the last snapshot could not draw at the level it wanted (drawn
  * coarser, or not at all): 0 once the view is fully sharp. */
 guint         kp_image_layer_get_n_missing   (KpImageLayer        *self);
+/* Tiles the last snapshot drew, sharp, partial (a band still being
+ * decoded, counted missing) or standing in: 0 if it drew no pixel. */
+guint         kp_image_layer_get_n_drawn     (KpImageLayer        *self);
 /* Property "building": TRUE while the tiles are being decoded. Once it
  * ends, the error (the file is damaged; the tiles decoded before the
  * damage are still drawn) or the decoder's warning (e.g. a truncated

@@ -87,8 +87,9 @@ struct _KpImagePyramid
 
 G_DEFINE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, G_TYPE_OBJECT)
 
-static KpImagePyramidProgress partial_hook;
-static gpointer partial_hook_data;
+/* For tests: see kp_image_pyramid_set_write_hook (). */
+static KpImagePyramidProgress write_hook;
+static gpointer write_hook_data;
 
 static void
 kp_image_pyramid_finalize (GObject *object)
@@ -417,12 +418,14 @@ write_band (Builder  *b,
     }
   g_mutex_unlock (&self->mutex);
 
+  {
+    KpImagePyramidProgress hook = g_atomic_pointer_get (&write_hook);
+
+    if (hook != NULL)
+      hook (self, job->level, job->ty, write_hook_data);
+  }
   if (job->partial)
     {
-      KpImagePyramidProgress hook = g_atomic_pointer_get (&partial_hook);
-
-      if (hook != NULL)
-        hook (self, job->level, job->ty, partial_hook_data);
       if (b->partial != NULL)
         b->partial (self, job->level, job->ty, b->user_data);
     }
@@ -1993,11 +1996,11 @@ kp_image_pyramid_build (KpImagePyramid          *self,
 }
 
 void
-kp_image_pyramid_set_partial_hook (KpImagePyramidProgress hook,
-                                   gpointer               user_data)
+kp_image_pyramid_set_write_hook (KpImagePyramidProgress hook,
+                                 gpointer               user_data)
 {
-  partial_hook_data = user_data;
-  g_atomic_pointer_set (&partial_hook, hook);
+  write_hook_data = user_data;
+  g_atomic_pointer_set (&write_hook, hook);
 }
 
 static gboolean build_levels (KpImagePyramid *self,

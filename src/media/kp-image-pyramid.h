@@ -133,9 +133,10 @@ guint64         kp_image_pyramid_trim_cache         (const char              *ca
                                                      KpImagePyramid          *keep);
 
 /* For tests: hook (NULL to remove) is called in every pyramid's build
- * thread after each partial write, before the partial callback; it may
- * block to hold the build at that point. */
-void            kp_image_pyramid_set_partial_hook   (KpImagePyramidProgress   hook,
+ * thread each time a row of tiles was written, partial or complete (see
+ * kp_image_pyramid_get_tile_state), before the build's callbacks. It may
+ * block to hold the build there: what is on disk stays as it is. */
+void            kp_image_pyramid_set_write_hook     (KpImagePyramidProgress   hook,
                                                      gpointer                 user_data);
 
 G_END_DECLS

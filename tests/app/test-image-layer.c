@@ -10,8 +10,10 @@
 
 #include <glib/gstdio.h>
 #include <gtk/gtk.h>
+#include <png.h>
 
 #include "kp-image-layer.h"
+#include "kp-image-pyramid.h"
 #include "kp-media.h"
 
 #define IMAGE_WIDTH  1500
@@ -560,6 +562,247 @@ test_cache_reuse (Fixture       *f,
   g_assert_cmpuint (settle (f, &view, 128, 128), ==, 0);
 }
 
+/* Holding a build: a write hook that blocks the build thread at the
+ * first write of a row of tiles matching (level, tile_row, partial). */
+typedef struct
+{
+  GMutex   mutex;
+  GCond    cond;
+  int      level;
+  int      tile_row;
+  gboolean partial;
+  gboolean held;
+  gboolean released;
+} Hold;
+
+static void
+hold_hook_cb (KpImagePyramid *pyramid,
+              int             level,
+              int             tile_row,
+              gpointer        user_data)
+{
+  Hold *hold = user_data;
+  gboolean partial;
+
+  if (level != hold->level || tile_row != hold->tile_row)
+    return;
+  partial = kp_image_pyramid_get_tile_state (pyramid, level, 0, tile_row, NULL) ==
+            KP_IMAGE_PYRAMID_TILE_PARTIAL;
+  if (partial != hold->partial)
+    return;
+  g_mutex_lock (&hold->mutex);
+  if (!hold->held)
+    {
+      hold->held = TRUE;
+      g_cond_broadcast (&hold->cond);
+      while (!hold->released)
+        g_cond_wait (&hold->cond, &hold->mutex);
+    }
+  g_mutex_unlock (&hold->mutex);
+}
+
+static void
+hold_start (Hold     *hold,
+            int       level,
+            int       tile_row,
+            gboolean  partial)
+{
+  memset (hold, 0, sizeof *hold);
+  g_mutex_init (&hold->mutex);
+  g_cond_init (&hold->cond);
+  hold->level = level;
+  hold->tile_row = tile_row;
+  hold->partial = partial;
+  kp_image_pyramid_set_write_hook (hold_hook_cb, hold);
+}
+
+static void
+hold_wait (Hold *hold)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+
+  g_mutex_lock (&hold->mutex);
+  while (!hold->held)
+    g_assert_true (g_cond_wait_until (&hold->cond, &hold->mutex, deadline));
+  g_mutex_unlock (&hold->mutex);
+}
+
+static void
+hold_release (Hold *hold)
+{
+  kp_image_pyramid_set_write_hook (NULL, NULL);
+  g_mutex_lock (&hold->mutex);
+  hold->released = TRUE;
+  g_cond_broadcast (&hold->cond);
+  g_mutex_unlock (&hold->mutex);
+}
+
+static void
+hold_clear (Hold *hold)
+{
+  g_mutex_clear (&hold->mutex);
+  g_cond_clear (&hold->cond);
+}
+
+/* Draws frames as a canvas does on "invalidated" until none comes for a
+ * while, whether the view is sharp or not. */
+static void
+settle_all (Fixture      *f,
+            const KpView *view,
+            int           width,
+            int           height)
+{
+  for (;;)
+    {
+      cairo_surface_t *surface = render (f->layer, view, width, height, FALSE);
+      guint before = f->n_invalidated;
+      gboolean fired = FALSE;
+      guint id;
+
+      cairo_surface_destroy (surface);
+      id = g_timeout_add (500, timeout_cb, &fired);
+      while (!fired && f->n_invalidated == before)
+        g_main_context_iteration (NULL, TRUE);
+      if (fired)
+        return;
+      g_source_remove (id);
+    }
+}
+
+static guint32
+surface_pixel (cairo_surface_t *surface,
+               int              x,
+               int              y)
+{
+  guint32 v;
+
+  memcpy (&v, cairo_image_surface_get_data (surface) + (gsize)y * cairo_image_surface_get_stride (surface) + x * 4, 4);
+  return v;
+}
+
+/* While a plain PNG decodes, the coarse levels appear top-down: a
+ * partial tile is drawn, counted missing, then replaced by the final one
+ * without any tile missing from the cache in between. */
+static void
+test_partial (Fixture       *f,
+              gconstpointer  data)
+{
+  /* Level 3 (187.5 × 137.5, tiles of 64) pixel for pixel. */
+  KpView view = { 0.125, 0, 0 };
+  g_autoptr(KpImagePyramid) peek = NULL;
+  g_autoptr(GBytes) partial = NULL;
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *surface;
+  const guint8 *p;
+  Hold hold;
+  int w, h, decoded = 0;
+  double rgb[3];
+  guint32 v;
+
+  (void)data;
+  hold_start (&hold, 3, 1, TRUE);
+  open_fixture_layer (f);
+  hold_wait (&hold);
+
+  /* The build is held after the first partial write of level 3's second
+   * row of tiles: the file as the layer can read it. */
+  peek = kp_image_pyramid_open (f->path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  partial = kp_image_pyramid_read_tile (peek, 3, 0, 1, &w, &h, &error);
+  g_assert_no_error (error);
+  p = g_bytes_get_data (partial, NULL);
+  while (decoded < h && p[(gsize)decoded * w * 4 + 3] != 0)
+    decoded++;
+  g_assert_cmpint (decoded, >, 0);
+  g_assert_cmpint (decoded, <, h);
+
+  settle_all (f, &view, 187, 137);
+  surface = render (f->layer, &view, 187, 137, FALSE);
+  g_assert_cmpuint (kp_image_layer_get_n_drawn (f->layer), >, 0);
+  g_assert_cmpuint (kp_image_layer_get_n_missing (f->layer), >, 0);
+  g_assert_true (kp_image_layer_get_building (f->layer));
+  /* Its decoded rows are drawn, its other rows are not (yet). */
+  v = surface_pixel (surface, 10, TILE + decoded / 2);
+  g_assert_cmpuint (v >> 24, ==, 255);
+  reference_pixel (f->pixbuf, 3, 10, TILE + decoded / 2, rgb);
+  g_assert_cmpfloat (fabs (((v >> 16) & 0xff) - rgb[0]), <=, 3);
+  g_assert_cmpfloat (fabs ((v & 0xff) - rgb[2]), <=, 3);
+  g_assert_cmpuint (surface_pixel (surface, 10, 2 * TILE - 1) >> 24, ==, 0);
+  cairo_surface_destroy (surface);
+
+  hold_release (&hold);
+  wait_built (f->layer);
+  g_assert_no_error (kp_image_layer_get_error (f->layer));
+  g_assert_cmpuint (settle (f, &view, 187, 137), ==, 0);
+  surface = render (f->layer, &view, 187, 137, FALSE);
+  g_assert_cmpfloat (compare_render (surface, f->pixbuf, &view, 3, 1.0), <=, 3);
+  cairo_surface_destroy (surface);
+  hold_clear (&hold);
+}
+
+static void
+write_interlaced_png (GdkPixbuf  *pixbuf,
+                      const char *path)
+{
+  FILE *fp = g_fopen (path, "wb");
+  png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+  png_infop info = png_create_info_struct (png);
+  int h = gdk_pixbuf_get_height (pixbuf);
+  g_autofree png_bytep *rows = g_new (png_bytep, h);
+
+  g_assert_nonnull (fp);
+  png_init_io (png, fp);
+  png_set_IHDR (png, info, gdk_pixbuf_get_width (pixbuf), h, 8, PNG_COLOR_TYPE_RGB,
+                PNG_INTERLACE_ADAM7, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+  png_set_compression_level (png, 1);
+  png_write_info (png, info);
+  for (int y = 0; y < h; y++)
+    rows[y] = gdk_pixbuf_get_pixels (pixbuf) + (gsize)y * gdk_pixbuf_get_rowstride (pixbuf);
+  png_write_image (png, rows);
+  png_write_end (png, NULL);
+  png_destroy_write_struct (&png, &info);
+  g_assert_cmpint (fclose (fp), ==, 0);
+}
+
+/* An interlaced PNG's first view (its first pass, point-sampled) is
+ * drawn as sharp; once the exact levels replace it, the layer reads them
+ * again instead of keeping the approximation. */
+static void
+test_first_view_replaced (Fixture       *f,
+                          gconstpointer  data)
+{
+  KpView view = { 0.125, 0, 0 };
+  g_autofree char *path = g_build_filename (f->dir, "adam7.png", NULL);
+  g_autoptr(GError) error = NULL;
+  cairo_surface_t *surface;
+  Hold hold;
+
+  (void)data;
+  write_interlaced_png (f->pixbuf, path);
+  g_free (f->path);
+  f->path = g_strdup (path);
+  /* Held at the first full-size row of tiles: the first view is done. */
+  hold_start (&hold, 0, 0, FALSE);
+  open_fixture_layer (f);
+  hold_wait (&hold);
+
+  g_assert_cmpuint (settle (f, &view, 187, 137), ==, 0);
+  surface = render (f->layer, &view, 187, 137, FALSE);
+  /* Point samples of noise are far from the means. */
+  g_assert_cmpfloat (compare_render (surface, f->pixbuf, &view, 3, 1.0), >, 20);
+  cairo_surface_destroy (surface);
+
+  hold_release (&hold);
+  wait_built (f->layer);
+  g_assert_no_error (kp_image_layer_get_error (f->layer));
+  settle_all (f, &view, 187, 137);
+  surface = render (f->layer, &view, 187, 137, FALSE);
+  g_assert_cmpuint (kp_image_layer_get_n_missing (f->layer), ==, 0);
+  g_assert_cmpfloat (compare_render (surface, f->pixbuf, &view, 3, 1.0), <=, 3);
+  cairo_surface_destroy (surface);
+  hold_clear (&hold);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -581,6 +824,8 @@ main (int   argc,
   ADD ("corrupt", test_corrupt);
   ADD ("cancel", test_cancel);
   ADD ("cache-reuse", test_cache_reuse);
+  ADD ("partial", test_partial);
+  ADD ("first-view-replaced", test_first_view_replaced);
 
   return g_test_run ();
 }
