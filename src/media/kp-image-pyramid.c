@@ -1053,6 +1053,12 @@ png_decode (KpImagePyramid *self,
         {
           for (png_uint_32 y = 0; y < h; y++)
             {
+              /* Passes 2 to 6 push no row: look for cancellation here. */
+              if (y % 64 == 0 && g_cancellable_set_error_if_cancelled (b->cancellable, &io_error))
+                {
+                  local_error = io_error;
+                  longjmp (err.jump, 1);
+                }
               if (!PNG_ROW_IN_INTERLACE_PASS (y, pass))
                 {
                   png_read_row (png, NULL, NULL);
@@ -2003,11 +2009,11 @@ kp_image_pyramid_set_write_hook (KpImagePyramidProgress hook,
   g_atomic_pointer_set (&write_hook, hook);
 }
 
-static gboolean build_levels (KpImagePyramid *self,
-                              GCancellable   *cancellable,
-                              KpImagePyramidProgress progress,
-                              gpointer        user_data,
-                              GError        **error);
+static gboolean build_levels (KpImagePyramid          *self,
+                              GCancellable            *cancellable,
+                              KpImagePyramidProgress   progress,
+                              gpointer                 user_data,
+                              GError                 **error);
 
 gboolean
 kp_image_pyramid_build_full (KpImagePyramid          *self,

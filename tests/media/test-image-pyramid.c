@@ -1550,6 +1550,39 @@ test_png_interlaced_write_error (Fixture       *f,
   g_test_trap_assert_passed ();
 }
 
+static void
+cancel_at_first_cb (KpImagePyramid *pyramid,
+                    int             level,
+                    int             tile_row,
+                    gpointer        user_data)
+{
+  (void)pyramid;
+  (void)level;
+  (void)tile_row;
+  g_cancellable_cancel (user_data);
+}
+
+static void
+test_png_interlaced_cancel (Fixture       *f,
+                            gconstpointer  data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (1001, 777, FALSE, FALSE);
+  g_autofree char *path = g_build_filename (f->dir, "cancel-adam7.png", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+
+  (void)data;
+  write_png (path, pixbuf, TRUE);
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_build (pyramid, cancellable, cancel_at_first_cb, cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  g_assert_false (kp_image_pyramid_has_tile (pyramid, 0, 0, 0));
+  assert_only_tiles (kp_image_pyramid_get_cache_path (pyramid));
+}
+
 /* Progressive coarse tiles */
 
 typedef struct
@@ -1670,6 +1703,7 @@ main (int   argc,
   ADD ("png-interlaced", test_png_interlaced);
   ADD ("png-interlaced-truncated", test_png_interlaced_truncated);
   ADD ("png-interlaced-write-error", test_png_interlaced_write_error);
+  ADD ("png-interlaced-cancel", test_png_interlaced_cancel);
   ADD ("png-partial", test_png_partial);
 
   return g_test_run ();

@@ -2,11 +2,14 @@
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  *
- * Writes a 30,000 x 30,000 JPEG and 20,000 x 20,000 PNG and TIFF files in
- * strips (kept in $TMPDIR/kp-bench-image between runs; generating them
+ * Writes a 30,000 x 30,000 JPEG and 20,000 x 20,000 PNG (plain and
+ * interlaced) and TIFF files in strips (kept in $TMPDIR/kp-bench-image between runs; generating them
  * never holds a whole image), then for each, with an empty tile cache:
  *   image_<size>[_<format>]_first_view_ms  kp_image_layer_new_async to the
  *       first frame showing the whole image at the fit level, sharp
+ *   image_<...>_first_pixels_ms  kp_image_layer_new_async to the first
+ *       frame in which the layer drew any pixel of the image (a partial
+ *       or coarse tile: a plain PNG appears top-down as it decodes)
  *   image_<...>_build_s      until every tile of every level is on disk
  *   image_<...>_pan_view_ms  mean time for a 1920 x 1080 view at 100 %
  *       to become sharp, panning over the whole image
@@ -21,8 +24,10 @@
  * 16th strip, before the full decode replaces it with the exact levels.
  * A fourth, image_<size>_tiff_pyramid, is a tiled TIFF carrying reduced
  * images (as slide scanners write them) that the first view comes from.
- * KP_BENCH_IMAGE_FORMATS=jpeg (or png, tiff, tiffpyramid, a list split
- * by commas or spaces) runs only those.
+ * A fifth, image_<size>_png_interlaced, is the PNG stored interlaced
+ * (Adam7): its first view comes from the first of its seven passes.
+ * KP_BENCH_IMAGE_FORMATS=jpeg (or png, pnginterlaced, tiff, tiffpyramid,
+ * a list split by commas or spaces) runs only those.
  */
 
 #include "config.h"
@@ -55,6 +60,7 @@ struct _BenchView
   gboolean      fit;
   gboolean      drawn;       /* a frame was drawn since the last change */
   guint         n_missing;   /* of the last frame */
+  gint64        first_pixels_time;  /* of the first frame with a tile, or 0 */
 };
 
 G_DEFINE_FINAL_TYPE (BenchView, bench_view, GTK_TYPE_WIDGET)
@@ -75,6 +81,8 @@ bench_view_snapshot (GtkWidget   *widget,
   kp_image_layer_snapshot (self->layer, snapshot, &self->view, width, height,
                            gtk_widget_get_scale_factor (widget), FALSE);
   self->n_missing = kp_image_layer_get_n_missing (self->layer);
+  if (self->first_pixels_time == 0 && kp_image_layer_get_n_drawn (self->layer) > 0)
+    self->first_pixels_time = g_get_monotonic_time ();
   self->drawn = TRUE;
 }
 
@@ -188,28 +196,37 @@ write_jpeg (const char *path,
   g_assert_cmpint (g_rename (tmp, path), ==, 0);
 }
 
+/* Interlaced, libpng takes the whole rows once per pass and keeps each
+ * pass's pixels: the rows are made again for each pass, never held. */
 static void
 write_png (const char *path,
-           int         size)
+           int         size,
+           gboolean    interlaced)
 {
   g_autofree char *tmp = g_strconcat (path, ".part", NULL);
-  g_autofree guint8 *row = g_malloc ((gsize)size * 3);
+  g_autofree guint8 *row = g_malloc0 ((gsize)size * 3);
   FILE *fp = g_fopen (tmp, "wb");
   png_structp png = png_create_write_struct (PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
   png_infop info = png_create_info_struct (png);
+  int passes;
 
   g_assert_nonnull (fp);
   png_init_io (png, fp);
-  png_set_IHDR (png, info, size, size, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+  png_set_IHDR (png, info, size, size, 8, PNG_COLOR_TYPE_RGB,
+                interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE,
                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
   png_set_compression_level (png, 1);
   png_set_filter (png, 0, PNG_FILTER_SUB);
   png_write_info (png, info);
-  for (int y = 0; y < size; y++)
-    {
-      fill_row (row, size, size, y, 3);
-      png_write_row (png, row);
-    }
+  passes = interlaced ? png_set_interlace_handling (png) : 1;
+  for (int pass = 0; pass < passes; pass++)
+    for (int y = 0; y < size; y++)
+      {
+        /* Rows outside the pass are skipped: their contents do not matter. */
+        if (!interlaced || PNG_ROW_IN_INTERLACE_PASS (y, pass))
+          fill_row (row, size, size, y, 3);
+        png_write_row (png, row);
+      }
   png_write_end (png, NULL);
   png_destroy_write_struct (&png, &info);
   fclose (fp);
@@ -371,6 +388,7 @@ typedef struct
   BenchView    *view;
   GAsyncResult *result;
   double        peak_rss;
+  double        first_pixels_ms;   /* of the last open_layer () */
 } Bench;
 
 static void
@@ -437,6 +455,7 @@ open_layer (Bench      *bench,
 
   bench_view_set_layer (bench->view, NULL);
   bench->view->fit = TRUE;
+  bench->view->first_pixels_time = 0;
   g_clear_object (&bench->result);
   while (g_main_context_iteration (NULL, FALSE))
     ;
@@ -451,6 +470,8 @@ open_layer (Bench      *bench,
   if (!wait_sharp (bench, 120))
     g_printerr ("# the overview did not appear within 120 s\n");
   *first_view_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  bench->first_pixels_ms = bench->view->first_pixels_time > 0
+                           ? (bench->view->first_pixels_time - t0) / 1000.0 : -1;
 
   return layer;
 }
@@ -474,6 +495,7 @@ run_image (Bench      *bench,
 
   layer = open_layer (bench, path, cache, &first_view_ms);
   g_print ("BENCH %s_first_view_ms %.0f ms\n", name, first_view_ms);
+  g_print ("BENCH %s_first_pixels_ms %.0f ms\n", name, bench->first_pixels_ms);
 
   while (kp_image_layer_get_building (layer))
     {
@@ -546,6 +568,8 @@ main (int   argc,
   g_autofree char *tiff = g_strdup_printf ("%s/%d.tif", dir, mid);
   g_autofree char *jpeg_name = g_strdup_printf ("image_%dk", big / 1000);
   g_autofree char *png_name = g_strdup_printf ("image_%dk_png", mid / 1000);
+  g_autofree char *adam7 = g_strdup_printf ("%s/%d-interlaced.png", dir, mid);
+  g_autofree char *adam7_name = g_strdup_printf ("image_%dk_png_interlaced", mid / 1000);
   g_autofree char *tiff_name = g_strdup_printf ("image_%dk_tiff", mid / 1000);
   g_autofree char *pyr = g_strdup_printf ("%s/%d-pyramid.tif", dir, mid);
   g_autofree char *pyr_name = g_strdup_printf ("image_%dk_tiff_pyramid", mid / 1000);
@@ -555,7 +579,7 @@ main (int   argc,
   if (formats == NULL)
     {
       /* One process per image, so each peak memory is its own. */
-      static const char *const all[] = { "jpeg", "png", "tiff", "tiffpyramid" };
+      static const char *const all[] = { "jpeg", "png", "pnginterlaced", "tiff", "tiffpyramid" };
       int status = 0;
 
       for (guint i = 0; i < G_N_ELEMENTS (all); i++)
@@ -582,7 +606,9 @@ main (int   argc,
   if (WANTED ("jpeg") && !g_file_test (jpeg, G_FILE_TEST_EXISTS))
     write_jpeg (jpeg, big);
   if (WANTED ("png") && !g_file_test (png, G_FILE_TEST_EXISTS))
-    write_png (png, mid);
+    write_png (png, mid, FALSE);
+  if (WANTED ("pnginterlaced") && !g_file_test (adam7, G_FILE_TEST_EXISTS))
+    write_png (adam7, mid, TRUE);
   if (WANTED ("tiff") && !g_file_test (tiff, G_FILE_TEST_EXISTS))
     write_tiff (tiff, mid);
   if (WANTED ("tiffpyramid") && !g_file_test (pyr, G_FILE_TEST_EXISTS))
@@ -606,6 +632,8 @@ main (int   argc,
     run_image (&bench, jpeg_name, jpeg, cache);
   if (WANTED ("png"))
     run_image (&bench, png_name, png, cache);
+  if (WANTED ("pnginterlaced"))
+    run_image (&bench, adam7_name, adam7, cache);
   if (WANTED ("tiff"))
     run_image (&bench, tiff_name, tiff, cache);
   if (WANTED ("tiffpyramid"))
