@@ -926,13 +926,38 @@ png_even_row_io (int           fd,
   return TRUE;
 }
 
+/* Turns a row as libpng gives it into cairo's ARGB32, in place. On a
+ * little-endian machine libpng already orders the bytes B, G, R, A (see
+ * png_set_bgr below), so an opaque row is ready as it is. */
 static void
-png_convert_row (const guint8 *src,
-                 png_uint_32   w,
-                 guint8       *out)
+png_convert_row (guint8      *row,
+                 png_uint_32  w,
+                 gboolean     alpha)
 {
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  if (!alpha)
+    return;
   for (png_uint_32 x = 0; x < w; x++)
-    put_pixel (out + x * 4, src[x * 4], src[x * 4 + 1], src[x * 4 + 2], src[x * 4 + 3]);
+    {
+      guint8 *p = row + x * 4;
+      guint8 a = p[3];
+
+      if (a != 255)
+        {
+          p[0] = premul (p[0], a);
+          p[1] = premul (p[1], a);
+          p[2] = premul (p[2], a);
+        }
+    }
+#else
+  (void)alpha;
+  for (png_uint_32 x = 0; x < w; x++)
+    {
+      guint8 *p = row + x * 4;
+
+      put_pixel (p, p[0], p[1], p[2], p[3]);
+    }
+#endif
 }
 
 /* The first pass of Adam7 holds every 8th pixel of every 8th row: a point
@@ -949,7 +974,6 @@ png_decode (KpImagePyramid *self,
   png_structp png;
   png_infop info = NULL;
   guint8 *volatile row = NULL;
-  guint8 *volatile out = NULL;
   guint8 *volatile sample = NULL;
   Builder *volatile first = NULL;
   GError *volatile local_error = NULL;
@@ -980,7 +1004,6 @@ png_decode (KpImagePyramid *self,
       if (first != NULL)
         builder_free (first);
       g_free (row);
-      g_free (out);
       g_free (sample);
       if (local_error != NULL)
         g_propagate_error (error, local_error);
@@ -1009,18 +1032,20 @@ png_decode (KpImagePyramid *self,
   png_set_gray_to_rgb (png);
   if (!alpha)
     png_set_filler (png, 0xff, PNG_FILLER_AFTER);
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+  png_set_bgr (png);
+#endif
   passes = png_set_interlace_handling (png);
   png_read_update_info (png, info);
 
-  out = g_malloc ((gsize)w * 4);
   row = g_malloc ((gsize)w * 4);
   if (passes == 1)
     {
       for (png_uint_32 y = 0; y < h; y++)
         {
           png_read_row (png, row, NULL);
-          png_convert_row (row, w, out);
-          if (!builder_push_row (b, 0, out))
+          png_convert_row (row, w, alpha);
+          if (!builder_push_row (b, 0, row))
             longjmp (err.jump, 1);
         }
     }
@@ -1072,12 +1097,12 @@ png_decode (KpImagePyramid *self,
                       local_error = io_error;
                       longjmp (err.jump, 1);
                     }
-                  png_convert_row (row, w, out);
-                  if (!builder_push_row (b, 0, out))
+                  png_convert_row (row, w, alpha);
+                  if (!builder_push_row (b, 0, row))
                     longjmp (err.jump, 1);
                   png_read_row (png, row, NULL);
-                  png_convert_row (row, w, out);
-                  if (!builder_push_row (b, 0, out))
+                  png_convert_row (row, w, alpha);
+                  if (!builder_push_row (b, 0, row))
                     longjmp (err.jump, 1);
                   next_even = y + 1;
                   continue;
@@ -1101,11 +1126,8 @@ png_decode (KpImagePyramid *self,
               if (pass == 0 && first != NULL)
                 {
                   for (int x = 0; x < first_columns; x++)
-                    {
-                      const guint8 *p = row + (gsize)x * 32;
-
-                      put_pixel (sample + x * 4, p[0], p[1], p[2], p[3]);
-                    }
+                    memcpy (sample + x * 4, row + (gsize)x * 32, 4);
+                  png_convert_row (sample, first_columns, alpha);
                   if (!builder_push_row (first, PNG_FIRST_VIEW_LEVEL, sample))
                     {
                       local_error = g_steal_pointer (&first->error);
@@ -1137,8 +1159,8 @@ png_decode (KpImagePyramid *self,
               local_error = io_error;
               longjmp (err.jump, 1);
             }
-          png_convert_row (row, w, out);
-          if (!builder_push_row (b, 0, out))
+          png_convert_row (row, w, alpha);
+          if (!builder_push_row (b, 0, row))
             longjmp (err.jump, 1);
         }
       close (fd);
@@ -1148,7 +1170,6 @@ png_decode (KpImagePyramid *self,
   png_destroy_read_struct (&png, &info, NULL);
   fclose (fp);
   g_free (row);
-  g_free (out);
   g_free (sample);
 
   return TRUE;
