@@ -52,6 +52,18 @@ decode_thread (GTask        *task,
   Request *request = task_data;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   GError *error = NULL;
+  int width = 0, height = 0;
+
+  /* Before the project knows its images' sizes, a neighbour may be a
+   * large image, which is shown through tiles and never decoded whole
+   * (gigabytes): the header tells. */
+  if (gdk_pixbuf_get_file_info (request->path, &width, &height) != NULL &&
+      kp_image_size_is_large (width, height))
+    {
+      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                               "%s is shown through tiles", request->path);
+      return;
+    }
 
   pixbuf = kp_image_load (request->path, cancellable, &error);
   if (pixbuf == NULL)

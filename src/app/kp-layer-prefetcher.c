@@ -44,6 +44,13 @@ struct _KpLayerPrefetcher
 
 G_DEFINE_FINAL_TYPE (KpLayerPrefetcher, kp_layer_prefetcher, G_TYPE_OBJECT)
 
+enum {
+  BUILT,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void pump (KpLayerPrefetcher *self);
 
 static void
@@ -69,8 +76,20 @@ building_cb (KpLayerPrefetcher *self,
              GParamSpec        *pspec,
              KpImageLayer      *layer)
 {
+  GHashTableIter iter;
+  gpointer key, value;
+
   (void)pspec;
-  (void)layer;
+  if (!kp_image_layer_get_building (layer) && kp_image_layer_get_error (layer) == NULL)
+    {
+      g_hash_table_iter_init (&iter, self->layers);
+      while (g_hash_table_iter_next (&iter, &key, &value))
+        if (((Entry *)value)->layer == layer)
+          {
+            g_signal_emit (self, signals[BUILT], 0, *(gint64 *)key);
+            break;
+          }
+    }
   pump (self);
 }
 
@@ -212,6 +231,10 @@ kp_layer_prefetcher_class_init (KpLayerPrefetcherClass *klass)
 
   object_class->dispose = kp_layer_prefetcher_dispose;
   object_class->finalize = kp_layer_prefetcher_finalize;
+
+  /* A kept layer's pyramid is now complete in the disk cache. */
+  signals[BUILT] = g_signal_new ("built", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                                 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_INT64);
 }
 
 static void

@@ -24,7 +24,10 @@ typedef struct
   const char *path;
 } KpLayerWish;
 
-/* Layers are opened with tiles in cache_dir (NULL: the user cache
+/* Signal "built" (gint64 media_id): the pyramid of a kept layer, shown
+ * or prepared, was completed (its thumbnail can be made now).
+ *
+ * Layers are opened with tiles in cache_dir (NULL: the user cache
  * directory, as the window's own). */
 KpLayerPrefetcher *kp_layer_prefetcher_new        (const char        *cache_dir);
 

@@ -107,7 +107,10 @@ worker_func (gpointer data,
 
       request->pixbuf = kp_image_load_thumbnail (request->path, request->size, request->cache_dir,
                                                  request->cancellable, &error);
-      if (request->pixbuf == NULL)
+      /* A large image's thumbnail waits for its tiles: asked again
+       * once they are built, it is no failure. */
+      if (request->pixbuf == NULL &&
+          !g_error_matches (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_PENDING))
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
             g_debug ("No thumbnail for %s: %s", request->path, error->message);

@@ -856,6 +856,24 @@ prefetch_ready_cb (KpWindow          *self,
   pixel = gsk_renderer_render_texture (renderer, node, &GRAPHENE_RECT_INIT (0, 0, 1, 1));
 }
 
+/* A large image's thumbnail is made from its pyramid, once built. */
+static void
+layer_built_cb (KpWindow          *self,
+                gint64             media_id,
+                KpLayerPrefetcher *prefetcher)
+{
+  KpMediaItem *item = g_hash_table_lookup (self->items_by_id, &media_id);
+  g_autofree char *path = NULL;
+
+  (void)prefetcher;
+  if (item == NULL || self->store == NULL || self->thumbnailer == NULL ||
+      kp_media_item_get_thumbnail (item) != NULL || kp_media_item_get_thumbnail_failed (item))
+    return;
+
+  path = kp_store_dup_media_file (self->store, kp_media_item_get_media (item));
+  kp_thumbnailer_request (self->thumbnailer, item, path);
+}
+
 static void
 schedule_prefetch (KpWindow *self)
 {
@@ -1110,6 +1128,7 @@ show_item (KpWindow    *self,
   texture = kp_image_prefetcher_lookup (self->prefetcher, media_id);
   if (texture != NULL &&
       media->status != KP_MEDIA_STATUS_BROKEN &&
+      !wants_layer (media->width, media->height) &&
       media->width == gdk_texture_get_width (texture) &&
       media->height == gdk_texture_get_height (texture))
     {
@@ -1388,6 +1407,9 @@ info_done_cb (GObject      *object,
     }
 
   _kp_window_refresh_items (self, media);
+  /* Now the sizes are known, the neighbours that are large images can be
+   * prepared as such. */
+  schedule_prefetch (self);
 }
 
 static void
@@ -2134,6 +2156,8 @@ kp_window_init (KpWindow *self)
   /* The annotation tools around the canvas. */
   self->prefetcher = kp_image_prefetcher_new (4);
   self->layer_prefetcher = kp_layer_prefetcher_new (NULL);
+  g_signal_connect_object (self->layer_prefetcher, "built", G_CALLBACK (layer_built_cb),
+                           self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->prefetcher, "ready", G_CALLBACK (prefetch_ready_cb),
                            self, G_CONNECT_SWAPPED);
   self->tool_palette = KP_TOOL_PALETTE (kp_tool_palette_new (self->settings));

@@ -8,8 +8,10 @@
 #include <inttypes.h>
 
 #include "kp-media.h"
+#include "kp-image-pyramid.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -705,6 +707,76 @@ store_thumbnail (GdkPixbuf  *thumbnail,
     g_debug ("Cannot write thumbnail %s: %s", thumbnail_path, error->message);
 }
 
+gboolean
+kp_image_size_is_large (int width,
+                        int height)
+{
+  return width >= KP_IMAGE_LARGE_SIDE || height >= KP_IMAGE_LARGE_SIDE ||
+         (gint64)width * height >= KP_IMAGE_LARGE_PIXELS;
+}
+
+/* A large image's thumbnail from the coarsest level of its tile pyramid,
+ * a single tile: decoding the file whole would take gigabytes. */
+static GdkPixbuf *
+thumbnail_from_pyramid (KpImagePyramid  *pyramid,
+                        const char      *path,
+                        int              size,
+                        GError         **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const guint8 *pixels;
+  guint8 *out;
+  int level, width = 0, height = 0, out_stride, tw, th;
+  double scale;
+
+  if (!kp_image_pyramid_is_complete (pyramid))
+    {
+      g_autofree char *name = g_filename_display_basename (path);
+
+      g_set_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_PENDING,
+                   _("The thumbnail of “%s” is made once its tiles are built."), name);
+      return NULL;
+    }
+
+  level = kp_image_pyramid_get_n_levels (pyramid) - 1;
+  bytes = kp_image_pyramid_read_tile (pyramid, level, 0, 0, &width, &height, error);
+  if (bytes == NULL)
+    return NULL;
+
+  /* Cairo's premultiplied native-endian ARGB32 to GdkPixbuf's RGBA. */
+  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, width, height);
+  out = gdk_pixbuf_get_pixels (pixbuf);
+  out_stride = gdk_pixbuf_get_rowstride (pixbuf);
+  pixels = g_bytes_get_data (bytes, NULL);
+  for (int y = 0; y < height; y++)
+    for (int x = 0; x < width; x++)
+      {
+        guint32 v;
+        guint8 a, *p = out + (gsize)y * out_stride + x * 4;
+
+        memcpy (&v, pixels + ((gsize)y * width + x) * 4, 4);
+        a = v >> 24;
+        p[3] = a;
+        if (a == 0)
+          p[0] = p[1] = p[2] = 0;
+        else
+          {
+            p[0] = (((v >> 16) & 0xff) * 255 + a / 2) / a;
+            p[1] = (((v >> 8) & 0xff) * 255 + a / 2) / a;
+            p[2] = ((v & 0xff) * 255 + a / 2) / a;
+          }
+      }
+
+  scale = MIN (1.0, (double)size / MAX (width, height));
+  tw = MAX (1, (int)round (width * scale));
+  th = MAX (1, (int)round (height * scale));
+  if (tw == width && th == height)
+    return g_steal_pointer (&pixbuf);
+
+  return gdk_pixbuf_scale_simple (pixbuf, tw, th, GDK_INTERP_BILINEAR);
+}
+
 GdkPixbuf *
 kp_image_load_thumbnail (const char    *path,
                          int            size,
@@ -762,16 +834,45 @@ kp_image_load_thumbnail (const char    *path,
         }
     }
 
-  bytes = read_whole_file (path, NULL, cancellable, error);
-  if (bytes == NULL)
-    return NULL;
+  /* A large PNG or TIFF (the header only tells): from its tiles. A large
+   * JPEG decodes reduced (DCT scaling) below. */
+  {
+    guint8 magic[8] = { 0 };
+    FILE *fp = g_fopen (path, "rb");
+    gsize n = fp != NULL ? fread (magic, 1, sizeof magic, fp) : 0;
+    const char *type = sniff_loader_type (magic, n);
 
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return NULL;
+    if (fp != NULL)
+      fclose (fp);
+    if (g_strcmp0 (type, "png") == 0 || g_strcmp0 (type, "tiff") == 0 ||
+        (n >= 4 && memcmp (magic, "II+\0", 4) == 0) || (n >= 4 && memcmp (magic, "MM\0+", 4) == 0))
+      {
+        g_autoptr(KpImagePyramid) pyramid = NULL;
 
-  thumbnail = decode_bytes (path, bytes, size, error);
+        pyramid = kp_image_pyramid_open (path, NULL, KP_IMAGE_PYRAMID_DEFAULT_TILE_SIZE, cancellable, NULL);
+        if (pyramid != NULL &&
+            kp_image_size_is_large (kp_image_pyramid_get_width (pyramid), kp_image_pyramid_get_height (pyramid)))
+          {
+            thumbnail = thumbnail_from_pyramid (pyramid, path, size, error);
+            if (thumbnail == NULL)
+              return NULL;
+          }
+      }
+  }
+
   if (thumbnail == NULL)
-    return NULL;
+    {
+      bytes = read_whole_file (path, NULL, cancellable, error);
+      if (bytes == NULL)
+        return NULL;
+
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return NULL;
+
+      thumbnail = decode_bytes (path, bytes, size, error);
+      if (thumbnail == NULL)
+        return NULL;
+    }
 
   if (thumbnail_path != NULL)
     store_thumbnail (thumbnail, cache_dir, thumbnail_path);

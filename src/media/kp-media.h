@@ -20,9 +20,19 @@ typedef enum
   KP_MEDIA_ERROR_NOT_AN_IMAGE,   /* unknown format, 0-byte file */
   KP_MEDIA_ERROR_CORRUPT,        /* known format, but truncated or damaged */
   KP_MEDIA_ERROR_UNREADABLE,     /* permission denied, I/O error */
+  KP_MEDIA_ERROR_PENDING,        /* a large image's thumbnail waits for its tiles */
 } KpMediaError;
 
+/* Images at least this wide or high, or with at least this many pixels,
+ * are never decoded whole: they are shown through a tile pyramid
+ * (KpImagePyramid, KpImageLayer). */
+#define KP_IMAGE_LARGE_SIDE   8192
+#define KP_IMAGE_LARGE_PIXELS (48 * 1000 * 1000)
+
 GQuark      kp_media_error_quark          (void);
+
+gboolean    kp_image_size_is_large        (int                   width,
+                                           int                   height);
 
 /* Dimensions from the header and "sha256:<hex>" of the whole file.
  * Errors are sentences for people that name the file. */
@@ -47,7 +57,11 @@ GdkPixbuf  *kp_image_load_finish          (GAsyncResult         *result,
 
 /* A thumbnail no larger than size×size, keeping the aspect ratio. Cached as
  * PNG in cache_dir (may be NULL for no cache) under a name made from path,
- * size and mtime, so a changed file gets a new thumbnail. */
+ * size and mtime, so a changed file gets a new thumbnail. A large image
+ * (kp_image_size_is_large) is never decoded whole for it: a JPEG is decoded
+ * reduced; any other comes from the coarsest level of its tile pyramid in
+ * the user cache directory (where KpImageLayer builds it), and until that
+ * pyramid is complete the error is KP_MEDIA_ERROR_PENDING. */
 GdkPixbuf  *kp_image_load_thumbnail       (const char           *path,
                                            int                   size,
                                            const char           *cache_dir,

@@ -1055,6 +1055,16 @@ media_id_at (Fixture *fixture,
   return kp_media_item_get_media_id (item);
 }
 
+static guint thumbnail_position;
+
+static gboolean
+has_thumbnail (Fixture *fixture)
+{
+  g_autoptr(KpMediaItem) item = get_item (fixture, thumbnail_position);
+
+  return kp_media_item_get_thumbnail (item) != NULL;
+}
+
 static gboolean
 only_current_layer (Fixture *fixture)
 {
@@ -1084,6 +1094,7 @@ test_large_neighbours (Fixture       *fixture,
   write_png (fixture->folder, "big1.png", 8192, 1024, 0xff0000ff);
   write_png (fixture->folder, "big2.png", 8192, 1024, 0x00ff00ff);
   write_png (fixture->folder, "big3.png", 8192, 1024, 0x0000ffff);
+  write_png (fixture->folder, "big4.png", 8192, 1024, 0xffffffff);
   open_folder (fixture, fixture->folder);
   wait_until (fixture, info_done, "the image sizes");
   big1 = find_position (fixture, "big1.png");
@@ -1106,6 +1117,21 @@ test_large_neighbours (Fixture       *fixture,
   g_assert_cmpuint (kp_image_layer_get_memory_cap (previous), ==, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
   g_assert_false (kp_image_layer_get_building (prepared));
   g_assert_null (kp_image_layer_get_error (prepared));
+
+  /* Their thumbnails come from the pyramids; a large image never opened
+   * or prepared has none yet, and that is no failure. */
+  for (guint position = big1; position <= big3; position++)
+    {
+      thumbnail_position = position;
+      wait_until (fixture, has_thumbnail, "a large image's thumbnail");
+    }
+  {
+    g_autoptr(KpMediaItem) item = get_item (fixture, big3 + 1);
+
+    g_assert_cmpstr (kp_media_item_get_path (item), ==, "big4.png");
+    g_assert_null (kp_media_item_get_thumbnail (item));
+    g_assert_false (kp_media_item_get_thumbnail_failed (item));
+  }
 
   /* The next image: its prepared layer, in this very call. */
   g_assert_true (kp_window_select_media (fixture->window, big3));

@@ -10,6 +10,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kp-image-pyramid.h"
 #include "kp-media.h"
 #include "../kp-test-privileges.h"
 
@@ -690,6 +691,61 @@ test_ensure_info (void)
   g_assert_finalize_object (g_steal_pointer (&store));
 }
 
+/* A large PNG is never decoded whole for its thumbnail: it waits for the
+ * tile pyramid, then comes from its coarsest level. */
+static void
+test_thumbnail_large (void)
+{
+  g_autofree char *dir = make_dir ();
+  g_autofree char *path = g_build_filename (dir, "strip.png", NULL);
+  g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "thumbs", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, KP_IMAGE_LARGE_SIDE, 256);
+  g_autoptr(GdkPixbuf) thumb = NULL;
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+  const guint8 *p;
+
+  g_assert_true (kp_image_size_is_large (KP_IMAGE_LARGE_SIDE, 1));
+  g_assert_true (kp_image_size_is_large (1, KP_IMAGE_LARGE_SIDE));
+  g_assert_true (kp_image_size_is_large (8000, 8000));
+  g_assert_false (kp_image_size_is_large (6000, 4000));
+
+  /* Left half red, right half blue. */
+  gdk_pixbuf_fill (pixbuf, 0x0000ffff);
+  {
+    g_autoptr(GdkPixbuf) half = gdk_pixbuf_new_subpixbuf (pixbuf, 0, 0, KP_IMAGE_LARGE_SIDE / 2, 256);
+
+    gdk_pixbuf_fill (half, 0xff0000ff);
+  }
+  gdk_pixbuf_save (pixbuf, path, "png", &error, NULL);
+  g_assert_no_error (error);
+
+  thumb = kp_image_load_thumbnail (path, 128, cache, NULL, &error);
+  g_assert_error (error, KP_MEDIA_ERROR, KP_MEDIA_ERROR_PENDING);
+  g_assert_null (thumb);
+  g_clear_error (&error);
+  /* Nothing cached for it, nothing built. */
+  g_assert_cmpuint (count_files (cache), ==, 0);
+
+  pyramid = kp_image_pyramid_open (path, NULL, KP_IMAGE_PYRAMID_DEFAULT_TILE_SIZE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (kp_image_pyramid_is_complete (pyramid));
+  g_assert_true (kp_image_pyramid_build (pyramid, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  thumb = kp_image_load_thumbnail (path, 128, cache, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (gdk_pixbuf_get_width (thumb), ==, 128);
+  g_assert_cmpint (gdk_pixbuf_get_height (thumb), ==, 4);
+  g_assert_cmpuint (count_files (cache), ==, 1);
+  p = gdk_pixbuf_read_pixels (thumb);
+  g_assert_cmpuint (p[0], >=, 250);
+  g_assert_cmpuint (p[2], <=, 5);
+  p += 127 * gdk_pixbuf_get_n_channels (thumb);
+  g_assert_cmpuint (p[0], <=, 5);
+  g_assert_cmpuint (p[2], >=, 250);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -713,6 +769,7 @@ main (int   argc,
   g_test_add_func ("/kempelen/media/thumbnail/cache", test_thumbnail_cache);
   g_test_add_func ("/kempelen/media/thumbnail/shapes", test_thumbnail_shapes);
   g_test_add_func ("/kempelen/media/thumbnail/corrupt", test_thumbnail_corrupt);
+  g_test_add_func ("/kempelen/media/thumbnail/large", test_thumbnail_large);
   g_test_add_func ("/kempelen/media/ensure-info", test_ensure_info);
 
   return g_test_run ();
