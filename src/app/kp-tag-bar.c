@@ -8,6 +8,7 @@
 #include "kp-tag-bar.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 
 #include "kp-panel-common.h"
 
@@ -17,6 +18,7 @@ struct _KpTagBar
 
   KpDocument *document;
   GHashTable *buttons;          /* gint64* tag id -> GtkToggleButton* (borrowed) */
+  char       *signature;        /* of the groups and tags shown, or NULL */
   guint       syncing : 1;
 };
 
@@ -100,6 +102,7 @@ kp_tag_bar_dispose (GObject *object)
   if (self->buttons != NULL)
     clear (self);
   g_clear_pointer (&self->buttons, g_hash_table_unref);
+  g_clear_pointer (&self->signature, g_free);
 
   G_OBJECT_CLASS (kp_tag_bar_parent_class)->dispose (object);
 }
@@ -137,26 +140,58 @@ kp_tag_bar_new (void)
   return g_object_new (KP_TYPE_TAG_BAR, NULL);
 }
 
-void
-kp_tag_bar_reload (KpTagBar *self,
-                   KpStore  *store)
+/* Everything the bar shows of the groups and tags, as one string. */
+static char *
+make_signature (GPtrArray *groups,
+                GPtrArray *tags)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint g = 0; g < groups->len; g++)
+    {
+      const KpTagGroup *group = g_ptr_array_index (groups, g);
+
+      g_string_append_printf (s, "g%" PRId64 ":%d:%d:%s\n", group->id, group->multiple,
+                              group->position, group->name);
+    }
+  for (guint t = 0; t < tags->len; t++)
+    {
+      const KpTag *tag = g_ptr_array_index (tags, t);
+
+      g_string_append_printf (s, "t%" PRId64 ":%" PRId64 ":%d:%s\n", tag->id, tag->group_id,
+                              tag->position, tag->name);
+    }
+
+  return g_string_free (s, FALSE);
+}
+
+static gboolean
+reload (KpTagBar *self,
+        KpStore  *store,
+        gboolean  only_if_changed)
 {
   g_autoptr(GPtrArray) groups = NULL;
   g_autoptr(GPtrArray) tags = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *signature = NULL;
 
-  g_return_if_fail (KP_IS_TAG_BAR (self));
+  if (store != NULL &&
+      (groups = kp_store_list_tag_groups (store, &error)) != NULL &&
+      (tags = kp_store_list_tags (store, 0, &error)) != NULL)
+    signature = make_signature (groups, tags);
+  else if (error != NULL)
+    g_debug ("Cannot read the tags: %s", error->message);
+
+  if (only_if_changed && g_strcmp0 (signature, self->signature) == 0)
+    return FALSE;
 
   clear (self);
-
-  if (store == NULL ||
-      !(groups = kp_store_list_tag_groups (store, &error)) ||
-      !(tags = kp_store_list_tags (store, 0, &error)))
+  g_free (self->signature);
+  self->signature = g_steal_pointer (&signature);
+  if (self->signature == NULL)
     {
-      if (error != NULL)
-        g_debug ("Cannot read the tags: %s", error->message);
       gtk_widget_set_visible (GTK_WIDGET (self), FALSE);
-      return;
+      return TRUE;
     }
 
   for (guint g = 0; g < groups->len; g++)
@@ -203,6 +238,26 @@ kp_tag_bar_reload (KpTagBar *self,
 
   gtk_widget_set_visible (GTK_WIDGET (self), g_hash_table_size (self->buttons) > 0);
   sync_buttons (self);
+
+  return TRUE;
+}
+
+void
+kp_tag_bar_reload (KpTagBar *self,
+                   KpStore  *store)
+{
+  g_return_if_fail (KP_IS_TAG_BAR (self));
+
+  reload (self, store, FALSE);
+}
+
+gboolean
+kp_tag_bar_reload_if_changed (KpTagBar *self,
+                              KpStore  *store)
+{
+  g_return_val_if_fail (KP_IS_TAG_BAR (self), FALSE);
+
+  return reload (self, store, TRUE);
 }
 
 void

@@ -22,6 +22,10 @@ GtkWidget       *kp_tag_bar_new          (void);
 /* Reads the tag groups and tags from store (NULL: none). */
 void             kp_tag_bar_reload       (KpTagBar   *self,
                                           KpStore    *store);
+/* The same, only if they differ from those shown (another program wrote
+ * them); TRUE if the bar was rebuilt. */
+gboolean         kp_tag_bar_reload_if_changed (KpTagBar *self,
+                                               KpStore  *store);
 void             kp_tag_bar_set_document (KpTagBar   *self,
                                           KpDocument *document);
 GtkToggleButton *kp_tag_bar_get_button   (KpTagBar   *self,

@@ -1176,10 +1176,38 @@ same_labels (GPtrArray *a,
   return TRUE;
 }
 
+static gboolean
+same_attributes (GPtrArray *a,
+                 GPtrArray *b)
+{
+  guint n = a != NULL ? a->len : 0;
+
+  if (n != (b != NULL ? b->len : 0))
+    return FALSE;
+
+  for (guint i = 0; i < n; i++)
+    {
+      const KpAttribute *x = g_ptr_array_index (a, i);
+      const KpAttribute *y = g_ptr_array_index (b, i);
+
+      if (x->id != y->id || x->label_id != y->label_id || x->kind != y->kind ||
+          x->position != y->position || x->min != y->min || x->max != y->max ||
+          g_strcmp0 (x->name, y->name) != 0 ||
+          g_strcmp0 (x->default_value, y->default_value) != 0 ||
+          (x->options == NULL) != (y->options == NULL) ||
+          (x->options != NULL && !g_strv_equal ((const char *const *)x->options,
+                                                (const char *const *)y->options)))
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
 gboolean
 _kp_window_check_external_changes (KpWindow *self)
 {
   g_autoptr(GPtrArray) labels = NULL;
+  g_autoptr(GPtrArray) attributes = NULL;
   g_autoptr(GPtrArray) media = NULL;
   g_autoptr(GError) error = NULL;
   gboolean any = FALSE;
@@ -1207,6 +1235,19 @@ _kp_window_check_external_changes (KpWindow *self)
       any = TRUE;
     }
   g_clear_error (&error);
+
+  /* Attribute definitions and tag groups another program added. */
+  attributes = kp_store_list_all_attributes (self->store, &error);
+  if (attributes == NULL)
+    g_debug ("Cannot read the attributes again: %s", error->message);
+  else if (!same_attributes (attributes, self->attributes))
+    {
+      _kp_window_reload_attributes (self);
+      any = TRUE;
+    }
+  g_clear_error (&error);
+  if (kp_tag_bar_reload_if_changed (self->tag_bar, self->store))
+    any = TRUE;
 
   /* Each open document, only when its objects, tags or history differ:
    * the undo history lives in the store and follows; the canvas keeps

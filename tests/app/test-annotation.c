@@ -1054,7 +1054,8 @@ test_external_changes (Fixture       *fixture,
   g_autoptr(KpStore) other = NULL;
   g_autoptr(GError) error = NULL;
   const gint64 *selected;
-  gint64 own, drawn, suggested;
+  gint64 own, drawn, suggested, tag;
+  GtkToggleButton *button;
   guint n = 0;
 
   own = add_box (fixture, fixture->label_id, 10, 20);
@@ -1070,9 +1071,31 @@ test_external_changes (Fixture       *fixture,
   suggested = store_box (other, media_id, fixture->label_id, 200, KP_REVIEW_PENDING);
   g_assert_cmpint (kp_store_add_label (other, "bus", "#e01b24", 0, &error), >, 0);
   g_assert_no_error (error);
+  {
+    KpAttribute attribute = { 0 };
+    guint n_attributes = fixture->window->attributes != NULL ? fixture->window->attributes->len : 0;
+    gint64 group;
 
-  g_assert_true (_kp_window_check_external_changes (fixture->window));
-  iterate ();
+    attribute.label_id = fixture->label_id;
+    attribute.name = (char *)"occluded";
+    attribute.kind = KP_ATTRIBUTE_CHECKBOX;
+    attribute.min = -G_MAXDOUBLE;
+    attribute.max = G_MAXDOUBLE;
+    g_assert_cmpint (kp_store_add_attribute (other, &attribute, &error), >, 0);
+    g_assert_no_error (error);
+    group = kp_store_add_tag_group (other, "weather", FALSE, &error);
+    g_assert_no_error (error);
+    tag = kp_store_add_tag (other, group, "rain", &error);
+    g_assert_no_error (error);
+
+    g_assert_true (_kp_window_check_external_changes (fixture->window));
+    iterate ();
+
+    /* Definitions made elsewhere: in the panels, and the tag bar. */
+    g_assert_cmpuint (fixture->window->attributes->len, ==, n_attributes + 1);
+    g_assert_nonnull (kp_tag_bar_get_button (fixture->window->tag_bar, tag));
+    g_assert_true (gtk_widget_get_visible (GTK_WIDGET (fixture->window->tag_bar)));
+  }
 
   /* The same document, with the new objects, in the list and the bar. */
   g_assert_true (kp_window_get_current_document (fixture->window) == document);
@@ -1095,6 +1118,7 @@ test_external_changes (Fixture       *fixture,
   g_assert_nonnull (kp_document_lookup (document, own));
 
   /* Deleted elsewhere: gone here too, and from the selection. */
+  button = kp_tag_bar_get_button (fixture->window->tag_bar, tag);
   g_assert_true (kp_store_delete_annotation (other, own, &error));
   g_assert_no_error (error);
   g_assert_true (_kp_window_check_external_changes (fixture->window));
@@ -1102,6 +1126,8 @@ test_external_changes (Fixture       *fixture,
   g_assert_null (kp_document_lookup (document, own));
   selected = kp_canvas_get_selection (canvas, &n);
   g_assert_cmpuint (n, ==, 0);
+  /* Tag groups unchanged by that write: the bar was not rebuilt. */
+  g_assert_true (kp_tag_bar_get_button (fixture->window->tag_bar, tag) == button);
   g_assert_false (_kp_window_check_external_changes (fixture->window));
 
   /* Without being asked: the slow timer notices. */
