@@ -1188,11 +1188,31 @@ parse_item (PasteParse  *parse,
     }
   else if (json_object_has_member (item, "segmentation"))
     {
-      /* COCO: the first polygon of a segmentation given as polygons; an
-       * RLE one pastes as its box. */
+      /* COCO: the first polygon of a segmentation given as polygons, or
+       * an RLE mask of the current image's size. */
       JsonNode *segmentation = json_object_get_member (item, "segmentation");
 
-      if (JSON_NODE_HOLDS_ARRAY (segmentation) &&
+      if (JSON_NODE_HOLDS_OBJECT (segmentation))
+        {
+          const KpMedia *media = parse->self->current_item != NULL ?
+                                 kp_media_item_get_media (parse->self->current_item) : NULL;
+          g_autoptr(GError) rle_error = NULL;
+
+          annotation.mask = kp_import_coco_rle (json_node_get_object (segmentation),
+                                                media != NULL ? media->width : 0,
+                                                media != NULL ? media->height : 0, NULL, &rle_error);
+          if (annotation.mask == NULL)
+            {
+              g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           /* Translators: %s says what is wrong with its RLE mask. */
+                           _("Object %u on the clipboard is a mask that cannot be pasted here: %s"), index + 1,
+                           rle_error->message);
+              return FALSE;
+            }
+          annotation.shape = KP_SHAPE_MASK;
+          kp_annotation_update_bounds (&annotation);
+        }
+      else if (JSON_NODE_HOLDS_ARRAY (segmentation) &&
           json_array_get_length (json_node_get_array (segmentation)) > 0)
         {
           JsonNode *ring = json_array_get_element (json_node_get_array (segmentation), 0);
@@ -1262,6 +1282,10 @@ parse_item (PasteParse  *parse,
       break;
 
     case KP_SHAPE_MASK:
+      /* From COCO RLE; the workstation's own text holds a mask's box only. */
+      if (annotation.mask != NULL)
+        break;
+      G_GNUC_FALLTHROUGH;
     default:
       /* The text holds a mask's box only, not its pixels. */
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,

@@ -975,64 +975,25 @@ coco_annotation (Importer    *im,
     }
   else if (segmentation != NULL && JSON_NODE_HOLDS_OBJECT (segmentation))
     {
-      JsonObject *rle = json_node_get_object (segmentation);
-      JsonNode *counts = json_object_get_member (rle, "counts");
-      JsonArray *size = member_array (rle, "size");
-      double hw[2];
-      g_autoptr(GArray) runs = NULL;
+      g_autoptr(GError) rle_error = NULL;
+      const char *member = NULL;
+      KpMask *mask = kp_import_coco_rle (json_node_get_object (segmentation), image->width,
+                                         image->height, &member, &rle_error);
 
-      if (!array_numbers (size, hw, 2) || counts == NULL)
-        problem (im, _("%s: $.annotations[%u].segmentation: RLE needs size [h, w] and counts"),
-                 path, index);
-      else if (hw[0] != image->height || hw[1] != image->width)
-        problem (im, _("%s: $.annotations[%u].segmentation.size: %gx%g is not the image’s size"),
-                 path, index, hw[1], hw[0]);
+      if (mask == NULL && member != NULL)
+        problem (im, _("%s: $.annotations[%u].segmentation.%s: %s"), path, index, member, rle_error->message);
+      else if (mask == NULL)
+        problem (im, _("%s: $.annotations[%u].segmentation: %s"), path, index, rle_error->message);
+      else if (kp_mask_is_empty (mask))
+        kp_mask_free (mask);
       else
         {
-          if (JSON_NODE_HOLDS_VALUE (counts) && json_node_get_value_type (counts) == G_TYPE_STRING)
-            runs = kp_coco_rle_decode (json_node_get_string (counts));
-          else if (JSON_NODE_HOLDS_ARRAY (counts))
-            {
-              JsonArray *array = json_node_get_array (counts);
+          KpAnnotation *a = new_object (category->label, KP_SHAPE_MASK);
 
-              runs = g_array_new (FALSE, FALSE, sizeof (guint32));
-              for (guint i = 0; i < json_array_get_length (array); i++)
-                {
-                  double v;
-                  guint32 c;
-
-                  if (!node_number (json_array_get_element (array, i), &v) || v < 0 || v > G_MAXUINT32)
-                    {
-                      g_clear_pointer (&runs, g_array_unref);
-                      break;
-                    }
-                  c = (guint32)v;
-                  g_array_append_val (runs, c);
-                }
-            }
-
-          if (runs == NULL)
-            problem (im, _("%s: $.annotations[%u].segmentation.counts: not valid COCO RLE"), path, index);
-          else
-            {
-              KpMask *mask = kp_mask_from_coco_counts ((guint32 *)(void *)runs->data, runs->len,
-                                                       image->width, image->height);
-
-              if (mask == NULL)
-                problem (im, _("%s: $.annotations[%u].segmentation.counts: the runs do not add up "
-                               "to the image’s %d×%d pixels"), path, index, image->width, image->height);
-              else if (kp_mask_is_empty (mask))
-                kp_mask_free (mask);
-              else
-                {
-                  KpAnnotation *a = new_object (category->label, KP_SHAPE_MASK);
-
-                  a->mask = mask;
-                  coco_attributes (im, path, index, a, attributes);
-                  add_object (im, image->media, a, score);
-                  done = TRUE;
-                }
-            }
+          a->mask = mask;
+          coco_attributes (im, path, index, a, attributes);
+          add_object (im, image->media, a, score);
+          done = TRUE;
         }
     }
 
@@ -2297,4 +2258,79 @@ kp_import_full (KpStore               *store,
     return NULL;
 
   return g_steal_pointer (&im->report);
+}
+
+KpMask *
+kp_import_coco_rle (JsonObject  *rle,
+                    int          width,
+                    int          height,
+                    const char **member,
+                    GError     **error)
+{
+  const char *unused;
+  JsonNode *counts;
+  JsonArray *size;
+  double hw[2];
+  g_autoptr(GArray) runs = NULL;
+  KpMask *mask;
+
+  g_return_val_if_fail (rle != NULL, NULL);
+
+  if (member == NULL)
+    member = &unused;
+  *member = NULL;
+  counts = json_object_get_member (rle, "counts");
+  size = member_array (rle, "size");
+  if (!array_numbers (size, hw, 2) || counts == NULL)
+    {
+      g_set_error_literal (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                           _("RLE needs size [h, w] and counts"));
+      return NULL;
+    }
+  if (hw[0] != height || hw[1] != width)
+    {
+      *member = "size";
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("%g×%g is not the image’s size, %d×%d"), hw[1], hw[0], width, height);
+      return NULL;
+    }
+
+  if (JSON_NODE_HOLDS_VALUE (counts) && json_node_get_value_type (counts) == G_TYPE_STRING)
+    runs = kp_coco_rle_decode (json_node_get_string (counts));
+  else if (JSON_NODE_HOLDS_ARRAY (counts))
+    {
+      JsonArray *array = json_node_get_array (counts);
+
+      runs = g_array_new (FALSE, FALSE, sizeof (guint32));
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          double v;
+          guint32 c;
+
+          if (!node_number (json_array_get_element (array, i), &v) || v < 0 || v > G_MAXUINT32)
+            {
+              g_clear_pointer (&runs, g_array_unref);
+              break;
+            }
+          c = (guint32)v;
+          g_array_append_val (runs, c);
+        }
+    }
+  if (runs == NULL)
+    {
+      *member = "counts";
+      g_set_error_literal (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                           _("not valid COCO RLE"));
+      return NULL;
+    }
+
+  mask = kp_mask_from_coco_counts ((guint32 *)(void *)runs->data, runs->len, width, height);
+  if (mask == NULL)
+    {
+      *member = "counts";
+      g_set_error (error, KP_IMPORT_ERROR, KP_IMPORT_ERROR_MALFORMED,
+                   _("the runs do not add up to the image’s %d×%d pixels"), width, height);
+    }
+
+  return mask;
 }

@@ -10,6 +10,7 @@
 #endif
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "kp-store.h"
 
@@ -149,5 +150,16 @@ KpImportReport *kp_import_full           (KpStore               *store,
                                           const KpImportOptions *options,
                                           GCancellable          *cancellable,
                                           GError               **error) G_GNUC_WARN_UNUSED_RESULT;
+
+/* A COCO RLE segmentation ({"size": [h, w], "counts": compressed string
+ * or list of runs}) as the mask of a width × height image; NULL with
+ * KP_IMPORT_ERROR_MALFORMED when it is not valid RLE of that size: the
+ * message is a phrase, and *member (may be NULL) names the member at
+ * fault ("size" or "counts"), or NULL for the object. Since session 6. */
+KpMask        *kp_import_coco_rle       (JsonObject      *rle,
+                                         int              width,
+                                         int              height,
+                                         const char     **member,
+                                         GError         **error) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

@@ -1274,6 +1274,33 @@ test_paste_text (Fixture       *fixture,
   g_assert_nonnull (toast);
   g_assert_cmpuint (annotations->len, ==, 6);
   g_assert_cmpuint (kp_document_get_n_undo (document), ==, 4);
+
+  /* COCO RLE (column-major runs, background first) of this 320 × 240
+   * image: a mask, x 100–109 and y 50–54. */
+  toast = paste_text_and_toast (fixture,
+                                "{\"categories\": [{\"id\": 3, \"name\": \"tree\"}], \"annotations\":"
+                                " [{\"id\": 1, \"image_id\": 1, \"category_id\": 3, \"bbox\": [100, 50, 10, 5],"
+                                "   \"segmentation\": {\"size\": [240, 320], \"counts\": [24050, 5, 235, 5, 235, 5,"
+                                " 235, 5, 235, 5, 235, 5, 235, 5, 235, 5, 235, 5, 235, 5, 50585]}}]}");
+  g_assert_null (toast);
+  g_assert_cmpuint (annotations->len, ==, 7);
+  a = g_ptr_array_index (annotations, 6);
+  g_assert_cmpint (a->shape, ==, KP_SHAPE_MASK);
+  g_assert_cmpint (a->label_id, ==, fixture->other_label_id);
+  g_assert_cmpfloat (a->rect.x, ==, 100);
+  g_assert_cmpfloat (a->rect.y, ==, 50);
+  g_assert_cmpfloat (a->rect.width, ==, 10);
+  g_assert_cmpfloat (a->rect.height, ==, 5);
+  g_assert_cmpuint (kp_mask_get_area (a->mask), ==, 50);
+  g_assert_cmpuint (kp_document_get_n_undo (document), ==, 5);
+
+  /* RLE of another image's size: refused, saying why. */
+  toast = paste_text_and_toast (fixture,
+                                "[{\"label\": \"tree\", \"bbox\": [0, 0, 1, 1],"
+                                "  \"segmentation\": {\"size\": [480, 640], \"counts\": [307200]}}]");
+  g_assert_nonnull (toast);
+  g_assert_nonnull (strstr (toast, "640"));
+  g_assert_cmpuint (annotations->len, ==, 7);
 }
 
 /* Text another program put on the clipboard (here: another connection
