@@ -485,6 +485,100 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (Consolidation, consolidation_release)
 static GMutex cache_lock;
 static GQueue cache = G_QUEUE_INIT;   /* of Consolidation, most recently used first */
 
+/* A consolidation being computed: the same request arriving meanwhile
+ * (a client retrying, two reviewers) waits for it instead of computing
+ * it again. Under cache_lock. */
+typedef struct
+{
+  char          *key;
+  guint64        generation;
+  gboolean       done;
+  Consolidation *made;        /* acquired once done; NULL if it failed */
+} Pending;
+
+static GCond pending_cond;
+static GPtrArray *pendings;   /* of Pending, one reference each */
+
+static void
+pending_clear (Pending *pending)
+{
+  g_free (pending->key);
+  g_clear_pointer (&pending->made, consolidation_release);
+}
+
+static void
+pending_release (Pending *pending)
+{
+  g_atomic_rc_box_release_full (pending, (GDestroyNotify)pending_clear);
+}
+
+/* The computation of key as of generation in flight, acquired, and
+ * *leader FALSE; or a new one, that the caller leads. */
+static Pending *
+join_pending (const char *key,
+              guint64     generation,
+              gboolean   *leader)
+{
+  Pending *pending = NULL;
+
+  g_mutex_lock (&cache_lock);
+  if (pendings == NULL)
+    pendings = g_ptr_array_new_with_free_func ((GDestroyNotify)pending_release);
+  for (guint i = 0; i < pendings->len && pending == NULL; i++)
+    {
+      Pending *p = g_ptr_array_index (pendings, i);
+
+      if (p->generation == generation && g_str_equal (p->key, key))
+        pending = g_atomic_rc_box_acquire (p);
+    }
+  *leader = pending == NULL;
+  if (pending == NULL)
+    {
+      pending = g_atomic_rc_box_new0 (Pending);
+      pending->key = g_strdup (key);
+      pending->generation = generation;
+      g_ptr_array_add (pendings, g_atomic_rc_box_acquire (pending));
+    }
+  g_mutex_unlock (&cache_lock);
+
+  return pending;
+}
+
+/* In a follower's thread: the leader's consolidation, acquired, once it
+ * is done; NULL if it failed or this request was cancelled first. */
+static Consolidation *
+wait_pending (Pending      *pending,
+              GCancellable *cancellable)
+{
+  Consolidation *made = NULL;
+
+  g_mutex_lock (&cache_lock);
+  while (!pending->done && !g_cancellable_is_cancelled (cancellable))
+    g_cond_wait_until (&pending_cond, &cache_lock,
+                       g_get_monotonic_time () + 50 * G_TIME_SPAN_MILLISECOND);
+  if (pending->done && pending->made != NULL)
+    made = g_atomic_rc_box_acquire (pending->made);
+  g_mutex_unlock (&cache_lock);
+
+  return made;
+}
+
+/* The leader's computation ended (made may be NULL): wakes the followers. */
+static void
+pending_finish (Pending       *pending,
+                Consolidation *made)
+{
+  g_mutex_lock (&cache_lock);
+  if (!pending->done)
+    {
+      pending->done = TRUE;
+      pending->made = made != NULL ? g_atomic_rc_box_acquire (made) : NULL;
+      g_cond_broadcast (&pending_cond);
+      g_ptr_array_remove_fast (pendings, pending);
+    }
+  g_mutex_unlock (&cache_lock);
+}
+
 static char *
 consolidation_key (KpCtx           *ctx,
                    const Selection *selection,
@@ -1004,11 +1098,22 @@ typedef struct
   GPtrArray *hit_rows;         /* taken by the thread */
   GPtrArray *answer_rows;
   Reply      reply;
+  /* The same consolidation in flight: the leader computes it, followers
+   * wait for it, and compute it themselves only if it fails. */
+  Pending   *pending;
+  gboolean   leader;
 } Job;
 
 static void
 job_free (Job *job)
 {
+  if (job->pending != NULL)
+    {
+      /* A leader's thread may never have run (cancelled first). */
+      if (job->leader)
+        pending_finish (job->pending, NULL);
+      pending_release (job->pending);
+    }
   g_free (job->key);
   g_clear_pointer (&job->hit_rows, g_ptr_array_unref);
   g_clear_pointer (&job->answer_rows, g_ptr_array_unref);
@@ -1037,9 +1142,17 @@ job_thread (gpointer      data,
   Job *job = data;
   Computed *computed = g_new0 (Computed, 1);
 
+  if (!job->leader && (computed->made = wait_pending (job->pending, cancellable)) != NULL)
+    {
+      g_debug ("A consolidation served the same request that came meanwhile");
+      return computed;
+    }
+
   computed->made = consolidation_compute (g_steal_pointer (&job->hit_rows),
                                           g_steal_pointer (&job->answer_rows),
                                           &job->options, cancellable, &computed->error);
+  if (job->leader)
+    pending_finish (job->pending, computed->made);
   return computed;
 }
 
@@ -1060,10 +1173,14 @@ job_finish (KpCtx        *ctx,
                                                                      : _("cancelled"));
 
   /* Kept as of the store it was read from: if that changed meanwhile, the
-   * next request compares fingerprints. */
-  computed->made->key = g_strdup (job->key);
-  computed->made->generation = job->generation;
-  keep (computed->made);
+   * next request compares fingerprints. A follower got the leader's, kept
+   * already (or about to be, on this same main loop). */
+  if (computed->made->key == NULL)
+    {
+      computed->made->key = g_strdup (job->key);
+      computed->made->generation = job->generation;
+      keep (computed->made);
+    }
 
   return answer (ctx, computed->made, &job->reply, response, error);
 }
@@ -1091,6 +1208,7 @@ consolidate_and_answer (KpCtx            *ctx,
   job->options = *options;
   job->key = consolidation_key (ctx, selection, options);
   job->generation = kp_db_get_generation (ctx->db);
+  job->pending = join_pending (job->key, job->generation, &job->leader);
   job->reply = *reply;
   memset (reply, 0, sizeof *reply);
   if (!read_selection (ctx, selection, options->include_rejected, TRUE,

@@ -517,7 +517,8 @@ class DeferredConsolidationTestCase(KpTestCase):
     @classmethod
     def setUpClass(cls):
         cls.held = Held()
-        cls.server = Server(env=cls.held.env).start()
+        # Debug lines say when a consolidation is read and computed.
+        cls.server = Server(env=dict(cls.held.env, G_MESSAGES_DEBUG="Kempelen-server")).start()
         cls.requester = cls.server.create_requester()
         cls.mturk = cls.server.mturk(cls.requester)
         cls.workers = [WorkerClient(cls.server) for _ in range(3)]
@@ -585,6 +586,28 @@ class DeferredConsolidationTestCase(KpTestCase):
                                   {"HITId": hit_id, "Quorum": 1})
         self.assertEqual(status, 200, single)
         self.assertEqual(single["Result"]["Answer"]["category"]["label"], self.truth[hit_id])
+
+    def test_same_request_computed_once(self):
+        # Options no other test uses: nothing kept for them yet.
+        body = {"BatchId": "held", "Quorum": 3, "SortBy": "Disagreement"}
+        read = "Read the answers of a consolidation"
+        computed = "Consolidated %d HITs" % self.N_HITS
+        reads, computations = self.server.log().count(read), self.server.log().count(computed)
+        first = Call(self.server, self.requester, "ConsolidateBatch", body)
+        self.held.wait_held(self)
+        second = Call(self.server, self.requester, "ConsolidateBatch", body)
+        deadline = time.monotonic() + 30
+        while self.server.log().count(read) < reads + 2:
+            self.assertLess(time.monotonic(), deadline, self.server.log())
+            time.sleep(0.02)
+
+        self.held.release()
+        status, answer = first.result(self)
+        self.assertConsolidated(status, answer)
+        self.assertEqual(second.result(self), (status, answer))
+        # One computation served both.
+        self.assertEqual(self.server.log().count(computed), computations + 1, self.server.log())
+        self.assertIn("served the same request that came meanwhile", self.server.log())
 
     def test_client_hangs_up_while_held(self):
         body = {"BatchId": "held", "Method": "majority"}
