@@ -197,7 +197,8 @@ typedef struct
   gboolean has_held;
   guint8 *down;       /* one row of the next level */
   guint8 *spare;      /* a band buffer back from the writer */
-  int     partial_band;   /* the band partial writes are allowed in, or -1 */
+  int     partial_band;   /* the band last looked at for partial writes, or -1 */
+  gboolean partial_ok;    /* whether that band gets them */
   int     partial_fill;   /* band_fill at the last partial write */
   gint64  partial_time;
 } LevelState;
@@ -505,10 +506,10 @@ builder_flush_band (Builder *b,
   return TRUE;
 }
 
-/* Whether a partial write of the band now filling is due: only in levels
- * at least as coarse as the overview, and only over tiles that are not
- * done already (a first view the exact build is replacing stays whole
- * until the exact band is complete). */
+/* Whether a partial write of the band now filling is due: only in a
+ * build from level 0, in levels at least as coarse as the overview, and
+ * only over tiles that are not done already (a first view the exact
+ * build is replacing stays whole until the exact band is complete). */
 static gboolean
 builder_partial_due (Builder    *b,
                      int         level,
@@ -519,8 +520,11 @@ builder_partial_due (Builder    *b,
   int step = MAX (PARTIAL_MIN_ROWS, self->tile_size / PARTIAL_ROWS_DIVISOR);
   gint64 now;
 
-  /* An image whose level 0 is the overview is small: no need. */
-  if (level < self->overview_level || level == 0)
+  /* An image whose level 0 is the overview is small: no need. A quick
+   * first view (reduced JPEG, TIFF overview or samples, an interlaced
+   * PNG's first pass) is done in a second or so: partial writes would
+   * only delay it. */
+  if (level < self->overview_level || level == 0 || b->first_level > 0)
     return FALSE;
   if (ls->partial_band != ty)
     {
@@ -529,11 +533,12 @@ builder_partial_due (Builder    *b,
       g_mutex_lock (&self->mutex);
       done = self->done[level][(gsize)ty * ls->columns] == KP_IMAGE_PYRAMID_TILE_DONE;
       g_mutex_unlock (&self->mutex);
-      ls->partial_band = done ? -2 - ty : ty;
+      ls->partial_band = ty;
+      ls->partial_ok = !done;
       ls->partial_fill = 0;
       ls->partial_time = g_get_monotonic_time ();
     }
-  if (ls->partial_band != ty)
+  if (!ls->partial_ok)
     return FALSE;
   if (ls->band_fill - ls->partial_fill >= step)
     return TRUE;
@@ -878,18 +883,31 @@ png_open_even_rows (KpImagePyramid  *self,
   return fd;
 }
 
-/* Reads (or writes) even row y of stride bytes; rows never written read
- * as zero. */
+/* Reads (or writes) even row y of an image h rows high, stride bytes;
+ * rows never written read as zero. The rows are stored in the order the
+ * passes first reach them: y % 8 == 0 (passes 1 and 2), then y % 8 == 4
+ * (pass 3), then y % 4 == 2 (pass 5), so each pass fills the file in
+ * order rather than all over it. */
 static gboolean
 png_even_row_io (int           fd,
                  gboolean      write,
                  guint8       *row,
                  gsize         stride,
                  png_uint_32   y,
+                 png_uint_32   h,
                  GError      **error)
 {
-  off_t offset = (off_t)(y / 2) * (off_t)stride;
+  png_uint_32 n0 = (h + 7) / 8, n4 = (h + 3) / 8, index;
+  off_t offset;
   gsize done = 0;
+
+  if (y % 8 == 0)
+    index = y / 8;
+  else if (y % 8 == 4)
+    index = n0 + y / 8;
+  else
+    index = n0 + n4 + y / 4;
+  offset = (off_t)index * (off_t)stride;
 
   while (done < stride)
     {
@@ -1092,7 +1110,7 @@ png_decode (KpImagePyramid *self,
               if (pass == 6)
                 {
                   /* An odd row: its even partner first. */
-                  if (!png_even_row_io (fd, FALSE, row, stride, y - 1, &io_error))
+                  if (!png_even_row_io (fd, FALSE, row, stride, y - 1, h, &io_error))
                     {
                       local_error = io_error;
                       longjmp (err.jump, 1);
@@ -1112,13 +1130,13 @@ png_decode (KpImagePyramid *self,
                * others as they are. */
               if (pass == 0)
                 memset (row, 0, stride);
-              else if (!png_even_row_io (fd, FALSE, row, stride, y, &io_error))
+              else if (!png_even_row_io (fd, FALSE, row, stride, y, h, &io_error))
                 {
                   local_error = io_error;
                   longjmp (err.jump, 1);
                 }
               png_read_row (png, row, NULL);
-              if (!png_even_row_io (fd, TRUE, row, stride, y, &io_error))
+              if (!png_even_row_io (fd, TRUE, row, stride, y, h, &io_error))
                 {
                   local_error = io_error;
                   longjmp (err.jump, 1);
@@ -1154,7 +1172,7 @@ png_decode (KpImagePyramid *self,
       /* The last row, if even, has no partner. */
       for (png_uint_32 y = next_even; y < h; y += 2)
         {
-          if (!png_even_row_io (fd, FALSE, row, stride, y, &io_error))
+          if (!png_even_row_io (fd, FALSE, row, stride, y, h, &io_error))
             {
               local_error = io_error;
               longjmp (err.jump, 1);
