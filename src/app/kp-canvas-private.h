@@ -49,5 +49,8 @@ gboolean _kp_canvas_get_label_color  (KpCanvas     *self,
                                       GdkRGBA      *color);
 /* The image as shown: after the gamma table once the worker is done. */
 GdkTexture *_kp_canvas_get_display_texture (KpCanvas *self);
+/* For tests: bytes of the masks decoded for drawing (at the level of
+ * detail of the view). */
+gsize    _kp_canvas_get_mask_bytes   (KpCanvas     *self);
 
 G_END_DECLS

@@ -1010,6 +1010,7 @@ widget_rect (KpCanvas     *self,
 
 static cairo_surface_t *ensure_mask_surface (KpCanvas           *self,
                                              const KpAnnotation *annotation);
+static int mask_surface_get_shift (cairo_surface_t *surface);
 
 static void
 init_item (KpCanvas           *self,
@@ -1355,14 +1356,18 @@ draw_vector (cairo_t        *cr,
         {
           cairo_pattern_t *pattern;
           GdkRGBA color = item->color;
+          int shift = mask_surface_get_shift (item->mask);
 
           color.alpha = (item->selected ? 1.5 : 1.0) * MASK_ALPHA * (item->pending ? PENDING_ALPHA : 1);
+
           cairo_save (cr);
           cairo_scale (cr, s, s);
           cairo_translate (cr, annotation->mask->x, annotation->mask->y);
+          cairo_scale (cr, 1 << shift, 1 << shift);
           set_source (cr, &color);
           pattern = cairo_pattern_create_for_surface (item->mask);
-          cairo_pattern_set_filter (pattern, CAIRO_FILTER_NEAREST);
+          /* A reduced mask's pixels are no larger than a device pixel. */
+          cairo_pattern_set_filter (pattern, shift == 0 ? CAIRO_FILTER_NEAREST : CAIRO_FILTER_BILINEAR);
           cairo_mask (cr, pattern);
           cairo_pattern_destroy (pattern);
           cairo_restore (cr);
@@ -1557,38 +1562,102 @@ box_handles_nodes (KpCanvas       *self,
       }
 }
 
-/* A mask as an A8 surface, an image pixel each, decoded once per
- * version of the object (the cache entry goes when it changes) and scaled
- * with nearest filtering when drawn. */
-static cairo_surface_t *
-mask_surface_new (const KpMask *mask)
+/* A mask as an A8 surface, decoded once per version of the object (the
+ * cache entry goes when it changes) and per level of detail. At shift 0
+ * it has a pixel per image pixel, drawn with nearest filtering; zoomed
+ * out, each of its pixels covers 2^shift × 2^shift image pixels, with
+ * their coverage as alpha, so a mask over much of a gigapixel image costs
+ * what the screen shows, not its area. Made from the runs directly. */
+
+static const cairo_user_data_key_t mask_shift_key;
+
+/* The level of detail for a view: the coarsest whose pixel is at most a
+ * device pixel. */
+static int
+mask_shift_for_scale (double device_scale)
 {
-  g_autofree guint8 *bits = NULL;
+  int shift = 0;
+
+  while (shift < 12 && device_scale * (double)(2 << shift) <= 1.0)
+    shift++;
+
+  return shift;
+}
+
+static int
+mask_surface_get_shift (cairo_surface_t *surface)
+{
+  return GPOINTER_TO_INT (cairo_surface_get_user_data (surface, &mask_shift_key));
+}
+
+static cairo_surface_t *
+mask_surface_new (const KpMask *mask,
+                  int           shift)
+{
+  g_autofree guint32 *sums = NULL;
   cairo_surface_t *surface;
   guint8 *data;
-  int stride;
+  int stride, width, height, block, x = 0, y = 0, band = 0;
+  guint area;
 
   if (mask == NULL || mask->width <= 0 || mask->height <= 0)
     return NULL;
 
-  surface = cairo_image_surface_create (CAIRO_FORMAT_A8, mask->width, mask->height);
+  block = 1 << shift;
+  width = (mask->width + block - 1) >> shift;
+  height = (mask->height + block - 1) >> shift;
+  area = (guint)block * block;
+  surface = cairo_image_surface_create (CAIRO_FORMAT_A8, width, height);
   if (cairo_surface_status (surface) != CAIRO_STATUS_SUCCESS)
     {
       cairo_surface_destroy (surface);
       return NULL;
     }
+  cairo_surface_set_user_data (surface, &mask_shift_key, GINT_TO_POINTER (shift), NULL);
 
   cairo_surface_flush (surface);
   data = cairo_image_surface_get_data (surface);
   stride = cairo_image_surface_get_stride (surface);
-  bits = kp_mask_to_bitmap (mask);
-  for (int y = 0; y < mask->height; y++)
-    {
-      const guint8 *src = bits + (gsize)y * mask->width;
-      guint8 *dst = data + (gsize)y * stride;
+  memset (data, 0, (gsize)stride * height);
+  sums = g_new0 (guint32, width);
 
-      for (int x = 0; x < mask->width; x++)
-        dst[x] = src[x] ? 0xff : 0;
+  /* The runs in row order: set ones add to the sums of the blocks they
+   * cross; a finished band of block rows becomes a row of the surface. */
+  for (guint i = 0; i < mask->n_counts; i++)
+    {
+      guint32 left = mask->counts[i];
+      gboolean set = i % 2 == 1;
+
+      while (left > 0)
+        {
+          guint32 n = MIN (left, (guint32)(mask->width - x));
+
+          if (set)
+            for (int px = x; px < x + (int)n;)
+              {
+                int bx = px >> shift;
+                int end = MIN (x + (int)n, (bx + 1) << shift);
+
+                sums[bx] += end - px;
+                px = end;
+              }
+          x += n;
+          left -= n;
+          if (x == mask->width)
+            {
+              x = 0;
+              y++;
+              if ((y & (block - 1)) == 0 || y == mask->height)
+                {
+                  guint8 *row = data + (gsize)band * stride;
+
+                  for (int bx = 0; bx < width; bx++)
+                    row[bx] = (guint8)MIN (255, (sums[bx] * 255 + area / 2) / area);
+                  memset (sums, 0, sizeof (guint32) * width);
+                  band++;
+                }
+            }
+        }
     }
   cairo_surface_mark_dirty (surface);
 
@@ -1600,15 +1669,34 @@ ensure_mask_surface (KpCanvas           *self,
                      const KpAnnotation *annotation)
 {
   cairo_surface_t *surface;
+  int shift = mask_shift_for_scale (self->view.scale * get_scale_factor (self));
 
   if (annotation->id == 0)
     return NULL;
 
   surface = g_hash_table_lookup (self->mask_surfaces, &annotation->id);
-  if (surface == NULL && (surface = mask_surface_new (annotation->mask)) != NULL)
+  if (surface != NULL && mask_surface_get_shift (surface) == shift)
+    return surface;
+  if ((surface = mask_surface_new (annotation->mask, shift)) != NULL)
     g_hash_table_insert (self->mask_surfaces, dup_id (annotation->id), surface);
+  else
+    g_hash_table_remove (self->mask_surfaces, &annotation->id);
 
   return surface;
+}
+
+gsize
+_kp_canvas_get_mask_bytes (KpCanvas *self)
+{
+  GHashTableIter iter;
+  gpointer value;
+  gsize bytes = 0;
+
+  g_hash_table_iter_init (&iter, self->mask_surfaces);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    bytes += (gsize)cairo_image_surface_get_stride (value) * cairo_image_surface_get_height (value);
+
+  return bytes;
 }
 
 /* Tiles */
@@ -2699,7 +2787,8 @@ sync_preview (KpCanvas                   *self,
         if (previews[i]->shape != KP_SHAPE_BOX || previews[i]->review == KP_REVIEW_PENDING)
           {
             g_ptr_array_add (self->preview_copies, kp_annotation_copy (previews[i]));
-            g_ptr_array_add (self->preview_masks, mask_surface_new (previews[i]->mask));
+            g_ptr_array_add (self->preview_masks,
+                             mask_surface_new (previews[i]->mask, mask_shift_for_scale (self->view.scale * sf)));
           }
       return;
     }
@@ -2725,7 +2814,8 @@ sync_preview (KpCanvas                   *self,
                   !kp_mask_equal (old->mask, previews[i]->mask))
                 {
                   g_clear_pointer (&g_ptr_array_index (self->preview_masks, j), cairo_surface_destroy);
-                  g_ptr_array_index (self->preview_masks, j) = mask_surface_new (previews[i]->mask);
+                  g_ptr_array_index (self->preview_masks, j) =
+                    mask_surface_new (previews[i]->mask, mask_shift_for_scale (self->view.scale * sf));
                 }
             }
           kp_annotation_clear (old);

@@ -1481,6 +1481,58 @@ test_shape_mask (Fixture       *fixture,
   cairo_surface_destroy (surface);
 }
 
+/* Zoomed out, a mask is decoded at the view's detail: a quarter of the
+ * zoom, a sixteenth of the memory, and it still shows where it is. */
+static void
+test_shape_mask_zoomed_out (Fixture       *fixture,
+                            gconstpointer  data)
+{
+  g_autofree guint8 *bits = g_new0 (guint8, 400 * 300);
+  KpAnnotation annotation = { 0 };
+  cairo_surface_t *with, *without;
+  const KpView *view;
+  gsize full;
+  gint64 id;
+
+  /* A 400x300 block at 100,100 with a 200x100 hole at 200,200. */
+  for (int y = 0; y < 300; y++)
+    for (int x = 0; x < 400; x++)
+      bits[y * 400 + x] = !(x >= 100 && x < 300 && y >= 100 && y < 200);
+
+  kp_canvas_set_show_captions (fixture->canvas, FALSE);
+  annotation.shape = KP_SHAPE_MASK;
+  annotation.mask = kp_mask_new_from_bitmap (100, 100, 400, 300, bits);
+  kp_annotation_update_bounds (&annotation);
+  id = add_shape (fixture, &annotation);
+
+  with = render_canvas (fixture->canvas);
+  cairo_surface_destroy (with);
+  full = _kp_canvas_get_mask_bytes (fixture->canvas);
+  g_assert_cmpuint (full, >=, 400 * 300);
+
+  kp_canvas_set_zoom (fixture->canvas, 0.25);
+  with = render_canvas (fixture->canvas);
+  g_assert_cmpuint (_kp_canvas_get_mask_bytes (fixture->canvas), >, 0);
+  g_assert_cmpuint (_kp_canvas_get_mask_bytes (fixture->canvas), <=, full / 10);
+
+  g_assert_true (kp_document_remove (fixture->document, id, NULL));
+  without = render_canvas (fixture->canvas);
+  view = kp_canvas_get_view (fixture->canvas);
+  g_assert_cmpfloat (view->scale, ==, 0.25);
+
+#define AT(surface, ix, iy) \
+  surface_pixel ((surface), (int)((ix) * view->scale + view->offset_x), (int)((iy) * view->scale + view->offset_y))
+  /* Tinted in the block, not in its hole nor beside it. */
+  g_assert_cmpuint (AT (with, 140, 140), !=, AT (without, 140, 140));
+  g_assert_cmpuint (AT (with, 460, 360), !=, AT (without, 460, 360));
+  g_assert_cmpuint (AT (with, 300, 250), ==, AT (without, 300, 250));
+  g_assert_cmpuint (AT (with, 560, 150), ==, AT (without, 560, 150));
+  g_assert_cmpuint (AT (with, 300, 440), ==, AT (without, 300, 440));
+#undef AT
+  cairo_surface_destroy (with);
+  cairo_surface_destroy (without);
+}
+
 static void
 test_hidden_and_pending (Fixture       *fixture,
                          gconstpointer  data)
@@ -2399,6 +2451,7 @@ main (int   argc,
   ADD ("shape-lines", test_shape_lines);
   ADD ("shape-points", test_shape_points);
   ADD ("shape-mask", test_shape_mask);
+  ADD ("shape-mask-zoomed-out", test_shape_mask_zoomed_out);
   ADD ("hidden-and-pending", test_hidden_and_pending);
   ADD ("selection-set", test_selection_set);
   ADD ("selection-drawn", test_selection_drawn);
