@@ -46,12 +46,13 @@
 /* Whole-image fallbacks (GdkPixbuf, interlaced PNG, huge TIFF strips)
  * refuse images that would need more than this. */
 #define MAX_WHOLE_BYTES ((gsize)512 * 1024 * 1024)
-/* A band of a level at least as coarse as the overview is written as
- * partial tiles each time this part of a tile's rows arrived, or this
- * long after the last partial write with new rows. */
-#define PARTIAL_ROWS_DIVISOR 8
-#define PARTIAL_MIN_ROWS     32
-#define PARTIAL_INTERVAL_US  (200 * 1000)
+/* The bands of the levels at least as coarse as the overview are written
+ * together as partial tiles each time this part of a tile's rows of the
+ * overview arrived, or this long after the last time: often enough to
+ * see the image come, rarely enough that redrawing it costs little. */
+#define PARTIAL_ROWS_DIVISOR 4
+#define PARTIAL_MIN_ROWS     16
+#define PARTIAL_INTERVAL_US  (500 * 1000)
 /* libjpeg may buffer a progressive JPEG's coefficients: cap it. */
 #define JPEG_MAX_MEMORY (1024L * 1024 * 1024)
 
@@ -200,7 +201,6 @@ typedef struct
   int     partial_band;   /* the band last looked at for partial writes, or -1 */
   gboolean partial_ok;    /* whether that band gets them */
   int     partial_fill;   /* band_fill at the last partial write */
-  gint64  partial_time;
 } LevelState;
 
 /* A full band, handed from the decoding thread to the writing one. */
@@ -228,6 +228,7 @@ typedef struct
   KpImagePyramidProgress  partial;
   gpointer                user_data;
   GError                 *error;
+  gint64                  partial_time;   /* of the last partial writes */
 
   /* Compressing and writing tiles runs in a thread of its own, beside
    * the decoding; at most one band waits for it. */
@@ -506,25 +507,18 @@ builder_flush_band (Builder *b,
   return TRUE;
 }
 
-/* Whether a partial write of the band now filling is due: only in a
- * build from level 0, in levels at least as coarse as the overview, and
- * only over tiles that are not done already (a first view the exact
- * build is replacing stays whole until the exact band is complete). */
+/* Whether the band now filling in level gets partial writes: not if its
+ * tiles are done already (a first view the exact build is replacing
+ * stays whole until the exact band is complete). */
 static gboolean
-builder_partial_due (Builder    *b,
-                     int         level,
-                     LevelState *ls)
+level_partial_ok (Builder    *b,
+                  int         level,
+                  LevelState *ls)
 {
   KpImagePyramid *self = b->self;
   int ty = (ls->rows_in - 1) / self->tile_size;
-  int step = MAX (PARTIAL_MIN_ROWS, self->tile_size / PARTIAL_ROWS_DIVISOR);
-  gint64 now;
 
-  /* An image whose level 0 is the overview is small: no need. A quick
-   * first view (reduced JPEG, TIFF overview or samples, an interlaced
-   * PNG's first pass) is done in a second or so: partial writes would
-   * only delay it. */
-  if (level < self->overview_level || level == 0 || b->first_level > 0)
+  if (ls->band_fill == 0)
     return FALSE;
   if (ls->partial_band != ty)
     {
@@ -536,14 +530,8 @@ builder_partial_due (Builder    *b,
       ls->partial_band = ty;
       ls->partial_ok = !done;
       ls->partial_fill = 0;
-      ls->partial_time = g_get_monotonic_time ();
     }
-  if (!ls->partial_ok)
-    return FALSE;
-  if (ls->band_fill - ls->partial_fill >= step)
-    return TRUE;
-  now = g_get_monotonic_time ();
-  return now - ls->partial_time >= PARTIAL_INTERVAL_US;
+  return ls->partial_ok && ls->band_fill > ls->partial_fill;
 }
 
 /* Hands a copy of the band now filling to the writer as partial tiles,
@@ -566,12 +554,40 @@ builder_write_partial (Builder *b,
   job->pixels = g_malloc0 (stride * rows);
   memcpy (job->pixels, ls->band, stride * ls->band_fill);
   ls->partial_fill = ls->band_fill;
-  ls->partial_time = g_get_monotonic_time ();
 
   g_mutex_lock (&b->lock);
   b->pending++;
   g_mutex_unlock (&b->lock);
   g_thread_pool_push (b->writer, job, NULL);
+}
+
+/* After a row of the overview level that did not complete its band:
+ * writes the partial bands of the overview and coarser levels if it is
+ * time. Only in a build from level 0, and only for images larger than
+ * the overview; a quick first view (reduced JPEG, TIFF overview or
+ * samples, an interlaced PNG's first pass) is done in a second or so,
+ * and partial writes would only delay it. */
+static void
+builder_maybe_write_partial (Builder    *b,
+                             LevelState *ls)
+{
+  KpImagePyramid *self = b->self;
+  int step = MAX (PARTIAL_MIN_ROWS, self->tile_size / PARTIAL_ROWS_DIVISOR);
+  gint64 now;
+
+  if (b->first_level > 0 || self->overview_level == 0)
+    return;
+  if (b->partial_time == 0)
+    b->partial_time = g_get_monotonic_time ();
+  now = g_get_monotonic_time ();
+  if (!level_partial_ok (b, self->overview_level, ls) ||
+      (ls->band_fill - ls->partial_fill < step && now - b->partial_time < PARTIAL_INTERVAL_US))
+    return;
+
+  b->partial_time = now;
+  for (int level = self->overview_level; level <= b->last_level; level++)
+    if (level_partial_ok (b, level, &b->levels[level - b->first_level]))
+      builder_write_partial (b, level);
 }
 
 static void
@@ -616,8 +632,8 @@ builder_push_row (Builder      *b,
       if (!builder_flush_band (b, level))
         return FALSE;
     }
-  else if (builder_partial_due (b, level, ls))
-    builder_write_partial (b, level);
+  else if (level == b->self->overview_level)
+    builder_maybe_write_partial (b, ls);
 
   if (level == b->last_level)
     return TRUE;
