@@ -82,6 +82,7 @@ struct _KpImageLayer
   guint            frame;
   guint            n_missing;
   guint            n_drawn;
+  int              snap;        /* device pixels per widget pixel to snap tile edges to; 0: none */
   gboolean         building;
   GError          *error;
 };
@@ -556,8 +557,7 @@ gboolean
 kp_image_layer_wants_size (int width,
                            int height)
 {
-  return width >= KP_IMAGE_LAYER_MIN_SIDE || height >= KP_IMAGE_LAYER_MIN_SIDE ||
-         (gint64)width * height >= KP_IMAGE_LAYER_MIN_PIXELS;
+  return kp_image_size_is_large (width, height);
 }
 
 /* Reading tiles back */
@@ -922,9 +922,23 @@ tile_rect (KpImageLayer *self,
 {
   double unit = (double)(1 << level) * view->scale;
   double step = (double)kp_image_pyramid_get_tile_size (self->pyramid) * unit;
+  double x0 = tx * step + view->offset_x;
+  double y0 = ty * step + view->offset_y;
+  double x1 = x0 + width * unit;
+  double y1 = y0 + height * unit;
 
-  return GRAPHENE_RECT_INIT (tx * step + view->offset_x, ty * step + view->offset_y,
-                             width * unit, height * unit);
+  /* Edges on device pixels: neighbouring tiles meet exactly, where
+   * fractional edges let the background show through as a seam (the
+   * cairo renderer antialiases each texture's edges). */
+  if (self->snap > 0)
+    {
+      x0 = round (x0 * self->snap) / self->snap;
+      y0 = round (y0 * self->snap) / self->snap;
+      x1 = round (x1 * self->snap) / self->snap;
+      y1 = round (y1 * self->snap) / self->snap;
+    }
+
+  return GRAPHENE_RECT_INIT (x0, y0, x1 - x0, y1 - y0);
 }
 
 static void
@@ -1019,6 +1033,8 @@ kp_image_layer_snapshot (KpImageLayer *self,
   self->frame++;
   self->n_missing = 0;
   self->n_drawn = 0;
+  /* Pixel-exact drawing keeps image pixels where they are. */
+  self->snap = nearest ? 0 : MAX (scale_factor, 1);
 
   visible = kp_view_visible_rect (view, width, height);
   image.width = self->width;

@@ -8,6 +8,7 @@
 #include <gtk/gtk.h>
 
 #include "kp-core.h"
+#include "kp-media.h"
 
 G_BEGIN_DECLS
 
@@ -16,8 +17,8 @@ G_DECLARE_FINAL_TYPE (KpImageLayer, kp_image_layer, KP, IMAGE_LAYER, GObject)
 
 /* Images at least this wide or high, or with at least this many pixels,
  * go through a KpImageLayer instead of one GdkTexture. */
-#define KP_IMAGE_LAYER_MIN_SIDE   8192
-#define KP_IMAGE_LAYER_MIN_PIXELS (48 * 1000 * 1000)
+#define KP_IMAGE_LAYER_MIN_SIDE   KP_IMAGE_LARGE_SIDE
+#define KP_IMAGE_LAYER_MIN_PIXELS KP_IMAGE_LARGE_PIXELS
 
 /* Whether an image of that size should be shown through a layer. */
 gboolean      kp_image_layer_wants_size (int                  width,
