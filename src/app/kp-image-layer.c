@@ -96,6 +96,7 @@ enum {
   PROP_MEMORY_CAP,
   PROP_GAMMA,
   PROP_BUILDING,
+  PROP_PROGRESS,
   N_PROPS
 };
 
@@ -222,6 +223,10 @@ kp_image_layer_get_property (GObject    *object,
     case PROP_GAMMA:
       g_value_set_double (value, self->gamma);
       break;
+    case PROP_PROGRESS:
+      g_value_set_double (value, kp_image_layer_get_progress (self));
+      break;
+
     case PROP_BUILDING:
       g_value_set_boolean (value, self->building);
       break;
@@ -278,6 +283,11 @@ kp_image_layer_class_init (KpImageLayerClass *klass)
   properties[PROP_BUILDING] =
     g_param_spec_boolean ("building", NULL, NULL, FALSE,
                           G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  /* The share of full-detail rows decoded (1 once built), notified as
+   * the build goes. */
+  properties[PROP_PROGRESS] =
+    g_param_spec_double ("progress", NULL, NULL, 0, 1, 0,
+                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   signals[INVALIDATED] =
@@ -336,6 +346,8 @@ progress_idle_cb (gpointer data)
    * view): they may be on disk now. */
   if (self != NULL && (self->n_missing > 0 || has_outdated_tiles (self)))
     g_signal_emit (self, signals[INVALIDATED], 0);
+  if (self != NULL)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PROGRESS]);
 
   return G_SOURCE_REMOVE;
 }
@@ -1222,6 +1234,24 @@ kp_image_layer_get_n_drawn (KpImageLayer *self)
 {
   g_return_val_if_fail (KP_IS_IMAGE_LAYER (self), 0);
   return self->n_drawn;
+}
+
+double
+kp_image_layer_get_progress (KpImageLayer *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_LAYER (self), 0);
+
+  return self->pyramid != NULL ? kp_image_pyramid_get_progress (self->pyramid) : 0;
+}
+
+void
+kp_image_layer_set_background (KpImageLayer *self,
+                               gboolean      background)
+{
+  g_return_if_fail (KP_IS_IMAGE_LAYER (self));
+
+  if (self->pyramid != NULL)
+    kp_image_pyramid_set_background (self->pyramid, background);
 }
 
 gboolean

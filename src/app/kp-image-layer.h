@@ -40,6 +40,14 @@ KpImageLayer *kp_image_layer_new_finish (GAsyncResult        *result,
 
 int           kp_image_layer_get_width  (KpImageLayer        *self);
 int           kp_image_layer_get_height (KpImageLayer        *self);
+/* The share of the full-detail rows decoded so far, 0 to 1 (1 once
+ * built); property "progress", notified as the build goes. */
+double        kp_image_layer_get_progress (KpImageLayer      *self);
+/* A layer built for later (an image the user may go to next) builds
+ * at half speed, leaving the cores to what is on screen; FALSE, the
+ * default, builds at full speed. */
+void          kp_image_layer_set_background (KpImageLayer    *self,
+                                             gboolean         background);
 /* Bytes of decoded pixels held in memory at most (default 256 MiB). */
 gsize         kp_image_layer_get_memory_cap (KpImageLayer    *self);
 void          kp_image_layer_set_memory_cap (KpImageLayer    *self,

@@ -162,6 +162,7 @@ opened_cb (GObject      *object,
       Entry *entry = add_layer (self, media_id, layer);
 
       kp_image_layer_set_memory_cap (entry->layer, KP_LAYER_PREFETCHER_BACKGROUND_CAP);
+      kp_image_layer_set_background (entry->layer, TRUE);
     }
 
   pump (self);
@@ -292,6 +293,8 @@ kp_layer_prefetcher_set_current (KpLayerPrefetcher *self,
       if (entry == NULL || entry->layer != layer)
         entry = add_layer (self, media_id, layer);
       kp_image_layer_set_memory_cap (layer, entry->full_cap);
+      /* Shown while still building: at full speed now. */
+      kp_image_layer_set_background (layer, FALSE);
       if (self->opening_id == media_id)
         cancel_opening (self);
     }

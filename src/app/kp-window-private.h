@@ -104,6 +104,7 @@ struct _KpWindow
   GtkListView          *media_view;
   GtkStack             *canvas_stack;
   KpCanvas             *canvas;
+  GtkProgressBar       *decode_bar;      /* a large image's build, while it runs */
   AdwStatusPage        *image_error_page;
   GtkLabel             *media_label;
   GtkToggleButton      *done_button;

@@ -589,6 +589,29 @@ layer_building_cb (KpImageLayer *layer,
     kp_window_add_toast (self, warning);
 }
 
+/* A thin bar over the canvas while the shown large image's full detail is
+ * decoded (a 20,000 px PNG takes seconds): how far it got. */
+static void
+update_decode_bar (KpWindow *self)
+{
+  KpImageLayer *layer = kp_canvas_get_image_layer (self->canvas);
+  gboolean building = layer != NULL && kp_image_layer_get_building (layer);
+
+  gtk_widget_set_visible (GTK_WIDGET (self->decode_bar), building);
+  if (building)
+    gtk_progress_bar_set_fraction (self->decode_bar, kp_image_layer_get_progress (layer));
+}
+
+static void
+layer_progress_cb (KpImageLayer *layer,
+                   GParamSpec   *pspec,
+                   KpWindow     *self)
+{
+  (void)pspec;
+  if (kp_canvas_get_image_layer (self->canvas) == layer)
+    update_decode_bar (self);
+}
+
 /* Shows the current image: a texture, or a tiled layer for large ones. */
 static void
 present_texture (KpWindow     *self,
@@ -602,8 +625,13 @@ present_texture (KpWindow     *self,
       kp_canvas_set_image_layer (self->canvas, layer);
       /* A prepared layer may have been shown before. */
       g_signal_handlers_disconnect_by_func (layer, layer_building_cb, self);
+      g_signal_handlers_disconnect_by_func (layer, layer_progress_cb, self);
       g_signal_connect_object (layer, "notify::building",
                                G_CALLBACK (layer_building_cb), self, 0);
+      g_signal_connect_object (layer, "notify::building",
+                               G_CALLBACK (layer_progress_cb), self, 0);
+      g_signal_connect_object (layer, "notify::progress",
+                               G_CALLBACK (layer_progress_cb), self, 0);
       /* Already built from the disk cache, or failed at once. */
       layer_building_cb (layer, NULL, self);
     }
@@ -611,6 +639,7 @@ present_texture (KpWindow     *self,
     kp_canvas_set_texture (self->canvas, texture);
   kp_canvas_set_document (self->canvas, self->document);
   kp_canvas_zoom_fit (self->canvas);
+  update_decode_bar (self);
   gtk_stack_set_visible_child_name (self->canvas_stack, "canvas");
 
   set_image_state (self, FALSE, TRUE, NULL);
@@ -1067,6 +1096,7 @@ show_item (KpWindow    *self,
   kp_canvas_set_document (self->canvas, NULL);
   kp_canvas_set_texture (self->canvas, NULL);
   kp_canvas_set_selected_id (self->canvas, 0);
+  update_decode_bar (self);
   hide_media_page (self);
 
   if (item == NULL || self->store == NULL)
@@ -2100,6 +2130,7 @@ kp_window_class_init (KpWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, KpWindow, recent_group);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, recent_list);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, KpWindow, decode_bar);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, loading_label);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, paned);
   gtk_widget_class_bind_template_child (widget_class, KpWindow, progress_label);

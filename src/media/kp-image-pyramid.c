@@ -84,6 +84,8 @@ struct _KpImagePyramid
   gboolean complete;
   char    *warning;
   guint64  bytes_written;
+  int      background;  /* atomic: the build yields half its time */
+  int      rows_done;   /* atomic: full-detail rows decoded by the build */
 };
 
 G_DEFINE_FINAL_TYPE (KpImagePyramid, kp_image_pyramid, G_TYPE_OBJECT)
@@ -229,6 +231,7 @@ typedef struct
   gpointer                user_data;
   GError                 *error;
   gint64                  partial_time;   /* of the last partial writes */
+  gint64                  band_start;     /* when the first level's band began */
 
   /* Compressing and writing tiles runs in a thread of its own, beside
    * the decoding; at most one band waits for it. */
@@ -305,6 +308,7 @@ builder_new (KpImagePyramid         *self,
   b->packed = g_malloc (b->bound);
   b->zstd = ZSTD_createCCtx ();
   b->cancellable = cancellable;
+  b->band_start = g_get_monotonic_time ();
   b->progress = progress;
   b->partial = self->partial;
   b->user_data = user_data;
@@ -625,12 +629,25 @@ builder_push_row (Builder      *b,
   memcpy (ls->band + ls->band_fill * stride, row, stride);
   ls->band_fill++;
   ls->rows_in++;
+  if (level == 0)
+    g_atomic_int_set (&b->self->rows_done, ls->rows_in);
   if (ls->band_fill == b->self->tile_size || ls->rows_in == ls->height)
     {
       if (g_cancellable_set_error_if_cancelled (b->cancellable, &b->error))
         return FALSE;
       if (!builder_flush_band (b, level))
         return FALSE;
+      /* A build for later (the next image's) leaves the cores to what is
+       * on screen half of the time: it rests as long as the band took. */
+      if (level == b->first_level)
+        {
+          gint64 now = g_get_monotonic_time ();
+
+          if (g_atomic_int_get (&b->self->background) && b->band_start > 0 &&
+              !g_cancellable_is_cancelled (b->cancellable))
+            g_usleep (MIN (now - b->band_start, G_USEC_PER_SEC / 2));
+          b->band_start = g_get_monotonic_time ();
+        }
     }
   else if (level == b->self->overview_level)
     builder_maybe_write_partial (b, ls);
@@ -2537,6 +2554,25 @@ kp_image_pyramid_get_tile_state (KpImagePyramid *self,
   g_mutex_unlock (&self->mutex);
 
   return ret;
+}
+
+void
+kp_image_pyramid_set_background (KpImagePyramid *self,
+                                 gboolean        background)
+{
+  g_return_if_fail (KP_IS_IMAGE_PYRAMID (self));
+
+  g_atomic_int_set (&self->background, !!background);
+}
+
+double
+kp_image_pyramid_get_progress (KpImagePyramid *self)
+{
+  g_return_val_if_fail (KP_IS_IMAGE_PYRAMID (self), 0);
+
+  if (kp_image_pyramid_is_complete (self))
+    return 1.0;
+  return (double)g_atomic_int_get (&self->rows_done) / self->height;
 }
 
 gboolean

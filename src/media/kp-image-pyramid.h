@@ -76,6 +76,15 @@ KpImagePyramidTileState kp_image_pyramid_get_tile_state (KpImagePyramid  *self,
                                                          int              tx,
                                                          int              ty,
                                                          guint           *version);
+/* Thread-safe: a build in background (building what the user may look at
+ * next) rests as long as it works, band by band, leaving the cores to
+ * what is on screen; FALSE (the default) builds at full speed. May change
+ * while the build runs. Since session 6. */
+void            kp_image_pyramid_set_background     (KpImagePyramid          *self,
+                                                     gboolean                 background);
+/* Thread-safe: the share of full-detail rows decoded, 0 to 1 (1 once
+ * complete). Since session 6. */
+double          kp_image_pyramid_get_progress       (KpImagePyramid          *self);
 /* Thread-safe: whether every tile is in the disk cache. */
 gboolean        kp_image_pyramid_is_complete        (KpImagePyramid          *self);
 /* A warning the decoder gave (e.g. a truncated JPEG), or NULL. */

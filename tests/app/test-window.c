@@ -15,6 +15,7 @@
 #include "kp-media-item.h"
 #include "kp-window.h"
 #include "kp-window-private.h"
+#include "kp-image-pyramid.h"
 #include "kp-test-render.h"
 #include "../kp-test-privileges.h"
 
@@ -1046,6 +1047,56 @@ layer_sharp (Fixture *fixture)
   return layer != NULL && kp_image_layer_get_n_missing (layer) == 0;
 }
 
+/* Holds every pyramid build at its first written row of tiles while
+ * hold is set (kp_image_pyramid_set_write_hook). */
+static GMutex hold_lock;
+static GCond hold_cond;
+static gboolean hold_builds;
+static gboolean build_held;
+
+static void
+hold_build_cb (KpImagePyramid *pyramid,
+               int             level,
+               int             tile_row,
+               gpointer        user_data)
+{
+  g_mutex_lock (&hold_lock);
+  build_held = hold_builds;
+  while (hold_builds)
+    g_cond_wait (&hold_cond, &hold_lock);
+  g_mutex_unlock (&hold_lock);
+}
+
+static gboolean
+is_build_held (Fixture *fixture)
+{
+  gboolean held;
+
+  g_mutex_lock (&hold_lock);
+  held = build_held;
+  g_mutex_unlock (&hold_lock);
+  return held;
+}
+
+static void
+release_builds (void)
+{
+  g_mutex_lock (&hold_lock);
+  hold_builds = FALSE;
+  g_cond_broadcast (&hold_cond);
+  g_mutex_unlock (&hold_lock);
+}
+
+static gboolean
+decode_bar_shows_progress (Fixture *fixture)
+{
+  KpImageLayer *layer = kp_canvas_get_image_layer (kp_window_get_canvas (fixture->window));
+
+  /* The last progress reported, never ahead of the build. */
+  return layer != NULL && gtk_widget_get_visible (GTK_WIDGET (fixture->window->decode_bar)) &&
+         gtk_progress_bar_get_fraction (fixture->window->decode_bar) <= kp_image_layer_get_progress (layer);
+}
+
 static gint64
 media_id_at (Fixture *fixture,
              guint    position)
@@ -1103,10 +1154,25 @@ test_large_neighbours (Fixture       *fixture,
   g_assert_cmpuint (big2, ==, big1 + 1);
   g_assert_cmpuint (big3, ==, big2 + 1);
 
+  /* While its build runs (held at its first row of tiles), a bar over
+   * the canvas says how far it got. */
+  g_mutex_lock (&hold_lock);
+  hold_builds = TRUE;
+  build_held = FALSE;
+  g_mutex_unlock (&hold_lock);
+  kp_image_pyramid_set_write_hook (hold_build_cb, NULL);
   select_and_wait (fixture, big2);
   shown = kp_canvas_get_image_layer (canvas);
   g_assert_nonnull (shown);
+  wait_until (fixture, is_build_held, "the build to be held");
+  g_assert_true (kp_image_layer_get_building (shown));
+  wait_until (fixture, decode_bar_shows_progress, "the decode bar");
+  g_assert_cmpfloat (kp_image_layer_get_progress (shown), <, 1.0);
+  release_builds ();
+  kp_image_pyramid_set_write_hook (NULL, NULL);
+
   wait_until (fixture, neighbours_prepared, "the neighbours' pyramids");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (fixture->window->decode_bar)));
 
   /* The shown layer keeps its full memory; the prepared ones little. */
   prepared = kp_layer_prefetcher_lookup (prefetcher, media_id_at (fixture, big3));

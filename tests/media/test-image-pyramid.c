@@ -306,6 +306,73 @@ test_png_levels (Fixture       *f,
   check_exact (f, path, pixbuf, 0);
 }
 
+/* The share decoded grows with every band of full-detail rows and is 1 at
+ * the end; a build in background (resting between bands) makes the same
+ * tiles. */
+typedef struct
+{
+  KpImagePyramid *pyramid;
+  double          last;
+  guint           n_calls;
+} ProgressLog;
+
+static void
+progress_log_cb (KpImagePyramid *pyramid,
+                 int             level,
+                 int             tile_row,
+                 gpointer        user_data)
+{
+  ProgressLog *log = user_data;
+  double progress = kp_image_pyramid_get_progress (pyramid);
+
+  (void)level;
+  (void)tile_row;
+  g_assert_cmpfloat (progress, >=, log->last);
+  g_assert_cmpfloat (progress, <=, 1.0);
+  log->last = progress;
+  log->n_calls++;
+}
+
+static void
+test_progress_and_background (Fixture       *f,
+                              gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "p.png", NULL);
+  g_autoptr(GdkPixbuf) pixbuf = make_pixbuf (700, 900, FALSE, FALSE);
+  g_autoptr(KpImagePyramid) pyramid = NULL;
+  g_autoptr(GError) error = NULL;
+  ProgressLog log = { NULL, 0, 0 };
+
+  (void)data;
+  save_pixbuf (pixbuf, path, "png");
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpfloat (kp_image_pyramid_get_progress (pyramid), ==, 0);
+
+  kp_image_pyramid_set_background (pyramid, TRUE);
+  g_assert_true (kp_image_pyramid_build (pyramid, NULL, progress_log_cb, &log, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (log.n_calls, >, 3);
+  g_assert_cmpfloat (log.last, >, 0.5);
+  g_assert_cmpfloat (kp_image_pyramid_get_progress (pyramid), ==, 1.0);
+
+  /* Exactly the tiles a full-speed build makes (checked against the
+   * reference levels). */
+  g_clear_object (&pyramid);
+  pyramid = kp_image_pyramid_open (path, f->cache, TILE, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (kp_image_pyramid_is_complete (pyramid));
+  g_assert_cmpfloat (kp_image_pyramid_get_progress (pyramid), ==, 1.0);
+  {
+    Level *ref = reference_levels (pixbuf, kp_image_pyramid_get_n_levels (pyramid));
+    double mean;
+
+    for (int level = 0; level < kp_image_pyramid_get_n_levels (pyramid); level++)
+      g_assert_cmpfloat (compare_level (pyramid, &ref[level], level, &mean), <=, level);
+    free_levels (ref, kp_image_pyramid_get_n_levels (pyramid));
+  }
+}
+
 static void
 test_png_alpha (Fixture       *f,
                 gconstpointer  data)
@@ -1697,6 +1764,7 @@ main (int   argc,
 
   ADD ("png-levels", test_png_levels);
   ADD ("png-alpha", test_png_alpha);
+  ADD ("progress-and-background", test_progress_and_background);
   ADD ("bmp-pixbuf", test_bmp_pixbuf);
   ADD ("jpeg-levels", test_jpeg_levels);
   ADD ("tiff-levels", test_tiff_levels);
