@@ -596,10 +596,14 @@ update_decode_bar (KpWindow *self)
 {
   KpImageLayer *layer = kp_canvas_get_image_layer (self->canvas);
   gboolean building = layer != NULL && kp_image_layer_get_building (layer);
+  double fraction = building ? kp_image_layer_get_progress (layer) : 0;
 
   gtk_widget_set_visible (GTK_WIDGET (self->decode_bar), building);
-  if (building)
-    gtk_progress_bar_set_fraction (self->decode_bar, kp_image_layer_get_progress (layer));
+  /* In steps of 4 %: each change is a frame of the whole window, which
+   * on a software renderer slows the decoding it reports. */
+  if (building && (fraction == 0 || fraction >= 1 ||
+                   fabs (fraction - gtk_progress_bar_get_fraction (self->decode_bar)) >= 0.04))
+    gtk_progress_bar_set_fraction (self->decode_bar, fraction);
 }
 
 static void
