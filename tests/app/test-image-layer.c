@@ -138,13 +138,15 @@ render (KpImageLayer *layer,
 }
 
 /* Draws frames, as a canvas would on "invalidated", until one has every
- * tile at the wanted level or nothing more arrives for a while. Returns
- * the missing tiles of the last frame. */
+ * tile at the wanted level (unless until_quiet) or nothing more arrives
+ * for quiet_ms. Returns the missing tiles of the last frame. */
 static guint
-settle (Fixture      *f,
-        const KpView *view,
-        int           width,
-        int           height)
+settle_full (Fixture      *f,
+             const KpView *view,
+             int           width,
+             int           height,
+             gboolean      until_quiet,
+             guint         quiet_ms)
 {
   for (;;)
     {
@@ -156,15 +158,24 @@ settle (Fixture      *f,
       cairo_surface_destroy (surface);
       g_assert_cmpuint (kp_image_layer_get_memory_used (f->layer), <=,
                         kp_image_layer_get_memory_cap (f->layer));
-      if (kp_image_layer_get_n_missing (f->layer) == 0)
+      if (!until_quiet && kp_image_layer_get_n_missing (f->layer) == 0)
         return 0;
-      id = g_timeout_add (1000, timeout_cb, &fired);
+      id = g_timeout_add (quiet_ms, timeout_cb, &fired);
       while (!fired && f->n_invalidated == before)
         g_main_context_iteration (NULL, TRUE);
       if (fired)
         return kp_image_layer_get_n_missing (f->layer);
       g_source_remove (id);
     }
+}
+
+static guint
+settle (Fixture      *f,
+        const KpView *view,
+        int           width,
+        int           height)
+{
+  return settle_full (f, view, width, height, FALSE, 1000);
 }
 
 static void
@@ -652,21 +663,7 @@ settle_all (Fixture      *f,
             int           width,
             int           height)
 {
-  for (;;)
-    {
-      cairo_surface_t *surface = render (f->layer, view, width, height, FALSE);
-      guint before = f->n_invalidated;
-      gboolean fired = FALSE;
-      guint id;
-
-      cairo_surface_destroy (surface);
-      id = g_timeout_add (500, timeout_cb, &fired);
-      while (!fired && f->n_invalidated == before)
-        g_main_context_iteration (NULL, TRUE);
-      if (fired)
-        return;
-      g_source_remove (id);
-    }
+  settle_full (f, view, width, height, TRUE, 500);
 }
 
 static guint32

@@ -26,6 +26,7 @@
 
 #include "kp-application.h"
 #include "kp-window-private.h"
+#include "kp-bench-wait.h"
 
 #define SIZE 20000
 #define TIMEOUT_S 300
@@ -103,20 +104,7 @@ copy_with_comment (const char *source,
   g_assert_cmpint (fclose (out), ==, 0);
 }
 
-static void
-wait_for (gboolean   (*condition) (KpWindow *window),
-          KpWindow   *window,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!condition (window))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
+#define wait_for(condition, window, what) kp_bench_wait_for ((condition), (window), TIMEOUT_S, (what))
 
 static gboolean
 sizes_known (KpWindow *window)
@@ -198,25 +186,6 @@ next_image (KpWindow *window)
   gtk_widget_queue_draw (GTK_WIDGET (window));
 }
 
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
-}
-
 int
 main (int   argc,
       char *argv[])
@@ -287,8 +256,8 @@ main (int   argc,
   g_object_unref (app);
 
   g_object_unref (folder_file);
-  remove_tree (folder);
-  remove_tree (cache);
+  kp_bench_remove_tree (folder);
+  kp_bench_remove_tree (cache);
 
   return EXIT_SUCCESS;
 }

@@ -34,6 +34,7 @@
 #include "kp-application.h"
 #include "kp-object-list.h"
 #include "kp-window-private.h"
+#include "kp-bench-wait.h"
 
 #define N_IMAGES 21
 #define IMAGE_WIDTH 2048
@@ -66,20 +67,7 @@ write_jpeg (const char *path,
   g_assert_no_error (error);
 }
 
-static void
-wait_for (gboolean   (*condition) (KpWindow *window),
-          KpWindow   *window,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + TIMEOUT_S * G_USEC_PER_SEC;
-
-  while (!condition (window))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("Timed out waiting for %s", what);
-      g_main_context_iteration (NULL, TRUE);
-    }
-}
+#define wait_for(condition, window, what) kp_bench_wait_for ((condition), (window), TIMEOUT_S, (what))
 
 static gboolean
 is_open (KpWindow *window)
@@ -219,25 +207,6 @@ median (GArray *values)
   g_array_sort (values, compare_doubles);
 
   return g_array_index (values, double, values->len / 2);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-
-  g_rmdir (path);
 }
 
 static void
@@ -414,7 +383,7 @@ main (int   argc,
   g_application_quit (G_APPLICATION (app));
   g_object_unref (app);
 
-  remove_tree (folder);
+  kp_bench_remove_tree (folder);
 
   return EXIT_SUCCESS;
 }

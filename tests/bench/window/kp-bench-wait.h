@@ -1,0 +1,48 @@
+/* kp-bench-wait.h: what the window benchmarks share
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#pragma once
+
+#include <glib/gstdio.h>
+
+#include "kp-window.h"
+
+/* Iterates the main context until condition holds; a deadline of
+ * timeout_s, not a measurement. */
+static inline void
+kp_bench_wait_for (gboolean   (*condition) (KpWindow *window),
+                   KpWindow   *window,
+                   int         timeout_s,
+                   const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC;
+
+  while (!condition (window))
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("Timed out waiting for %s", what);
+      g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+/* Removes a folder the benchmark made, and everything in it. */
+static inline void
+kp_bench_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        kp_bench_remove_tree (child);
+      else
+        g_unlink (child);
+    }
+
+  g_rmdir (path);
+}
