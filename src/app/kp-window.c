@@ -2221,9 +2221,13 @@ kp_window_init (KpWindow *self)
   placeholder = gtk_label_new (_("No labels yet. Add one to start drawing boxes."));
   gtk_label_set_wrap (GTK_LABEL (placeholder), TRUE);
   gtk_label_set_justify (GTK_LABEL (placeholder), GTK_JUSTIFY_CENTER);
-  gtk_widget_set_margin_top (placeholder, 24);
+  gtk_widget_set_margin_top (placeholder, 12);
+  gtk_widget_set_margin_bottom (placeholder, 12);
   gtk_widget_set_margin_start (placeholder, 12);
   gtk_widget_set_margin_end (placeholder, 12);
+  /* Wrapped text is measured at its widest by the scrolled window around
+   * the list, which then cut off its second line: keep it narrow. */
+  gtk_label_set_max_width_chars (GTK_LABEL (placeholder), 28);
   gtk_widget_add_css_class (placeholder, "dim-label");
   gtk_list_box_set_placeholder (self->labels_list, placeholder);
   g_signal_connect_object (self->labels_list, "row-selected",
