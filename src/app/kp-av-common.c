@@ -12,6 +12,7 @@
 #include <glib/gi18n.h>
 
 #include "kp-av-common.h"
+#include "kp-json-private.h"
 #include "kp-timeline.h"
 
 /* The media file's name without its extension, then suffix. */
@@ -262,19 +263,7 @@ kp_av_json_member_number (JsonObject *object,
                           const char *name,
                           double     *out)
 {
-  JsonNode *node = json_object_get_member (object, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  if (type == G_TYPE_INT64)
-    *out = (double)json_node_get_int (node);
-  else if (type == G_TYPE_DOUBLE)
-    *out = json_node_get_double (node);
-  else
-    return FALSE;
-  return isfinite (*out);
+  return _kp_json_node_get_number (json_object_get_member (object, name), out);
 }
 
 /* The audio play/pause button, which the player's state re-icons. */

@@ -13,6 +13,7 @@
 
 #include "kp-audio-page.h"
 #include "kp-compat.h"
+#include "kp-json-private.h"
 #include "kp-keymap.h"
 #include "kp-keymap-editor.h"
 #include "kp-label-dialog.h"
@@ -1015,24 +1016,6 @@ add_copies (KpWindow  *self,
 
 #define PASTE_MAX_OBJECTS 100000
 
-static gboolean
-read_number (JsonNode *node,
-             double   *value)
-{
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return FALSE;
-
-  *value = json_node_get_double (node);
-
-  return isfinite (*value);
-}
-
 /* n numbers from a JSON array of at least n. */
 static gboolean
 read_numbers (JsonNode *node,
@@ -1049,7 +1032,7 @@ read_numbers (JsonNode *node,
     return FALSE;
 
   for (guint i = 0; i < n; i++)
-    if (!read_number (json_array_get_element (array, i), &values[i]))
+    if (!_kp_json_node_get_number (json_array_get_element (array, i), &values[i]))
       return FALSE;
 
   return TRUE;
@@ -1167,10 +1150,10 @@ parse_item (PasteParse  *parse,
   annotation.label_id = label->id;
   annotation.shape = KP_SHAPE_BOX;
 
-  if (read_number (json_object_get_member (item, "left"), &box[0]) &&
-      read_number (json_object_get_member (item, "top"), &box[1]) &&
-      read_number (json_object_get_member (item, "width"), &box[2]) &&
-      read_number (json_object_get_member (item, "height"), &box[3]))
+  if (_kp_json_node_get_number (json_object_get_member (item, "left"), &box[0]) &&
+      _kp_json_node_get_number (json_object_get_member (item, "top"), &box[1]) &&
+      _kp_json_node_get_number (json_object_get_member (item, "width"), &box[2]) &&
+      _kp_json_node_get_number (json_object_get_member (item, "height"), &box[3]))
     ;
   else if (!read_numbers (json_object_get_member (item, "bbox"), box, 4))
     goto bad;

@@ -17,6 +17,7 @@
 #include <libxml/tree.h>
 
 #include "kp-document.h"
+#include "kp-json-private.h"
 
 G_DEFINE_QUARK (kp-import-error-quark, kp_import_error)
 
@@ -667,29 +668,11 @@ flush (Importer      *im,
 /* JSON helpers */
 
 static gboolean
-node_number (JsonNode *node,
-             double   *value)
-{
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-
-  type = json_node_get_value_type (node);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return FALSE;
-
-  *value = json_node_get_double (node);
-
-  return isfinite (*value);
-}
-
-static gboolean
 member_number (JsonObject *object,
                const char *member,
                double     *value)
 {
-  return object != NULL && node_number (json_object_get_member (object, member), value);
+  return object != NULL && _kp_json_node_get_number (json_object_get_member (object, member), value);
 }
 
 /* A number as a 64-bit key (ids, class numbers): fractions are cut off,
@@ -753,7 +736,7 @@ array_numbers (JsonArray *array,
     return FALSE;
 
   for (guint i = 0; i < n; i++)
-    if (!node_number (json_array_get_element (array, i), &values[i]))
+    if (!_kp_json_node_get_number (json_array_get_element (array, i), &values[i]))
       return FALSE;
 
   return TRUE;
@@ -1010,9 +993,9 @@ coco_annotation (Importer    *im,
           double x, y, v;
           KpAnnotation *a;
 
-          if (!node_number (json_array_get_element (keypoints, 3 * k), &x) ||
-              !node_number (json_array_get_element (keypoints, 3 * k + 1), &y) ||
-              !node_number (json_array_get_element (keypoints, 3 * k + 2), &v))
+          if (!_kp_json_node_get_number (json_array_get_element (keypoints, 3 * k), &x) ||
+              !_kp_json_node_get_number (json_array_get_element (keypoints, 3 * k + 1), &y) ||
+              !_kp_json_node_get_number (json_array_get_element (keypoints, 3 * k + 2), &v))
             {
               problem (im, _("%s: $.annotations[%u].keypoints[%u]: not a number"), path, index, 3 * k);
               continue;
@@ -2307,7 +2290,7 @@ kp_import_coco_rle (JsonObject  *rle,
           double v;
           guint32 c;
 
-          if (!node_number (json_array_get_element (array, i), &v) || v < 0 || v > G_MAXUINT32)
+          if (!_kp_json_node_get_number (json_array_get_element (array, i), &v) || v < 0 || v > G_MAXUINT32)
             {
               g_clear_pointer (&runs, g_array_unref);
               break;

@@ -1,4 +1,5 @@
-/* kp-json-private.h: JSON reading helpers shared inside libkempelen-core
+/* kp-json-private.h: JSON reading helpers shared by the core and the
+ * workstation (static inline: no symbol of the library's API)
  *
  * SPDX-License-Identifier: GPL-3.0-or-later
  */

@@ -224,14 +224,7 @@ main (int   argc,
       copy_with_comment (source, path, i);
     }
 
-  app = kp_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-
-  window = g_object_ref_sink (kp_window_new (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
-  gtk_window_present (GTK_WINDOW (window));
+  window = kp_bench_window_new (&app);
 
   folder_file = g_file_new_for_path (folder);
   cold_ms = time_until_sharp (window, open_folder);

@@ -313,14 +313,7 @@ main (int   argc,
       write_jpeg (path, i);
     }
 
-  app = kp_application_new ();
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_application_register (G_APPLICATION (app), NULL, &error);
-  g_assert_no_error (error);
-
-  window = g_object_ref_sink (kp_window_new (app));
-  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
-  gtk_window_present (GTK_WINDOW (window));
+  window = kp_bench_window_new (&app);
 
   file = g_file_new_for_path (folder);
   kp_window_open_folder (window, file);

@@ -7,6 +7,7 @@
 
 #include <glib/gstdio.h>
 
+#include "kp-application.h"
 #include "kp-window.h"
 
 /* Iterates the main context until condition holds; a deadline of
@@ -45,4 +46,24 @@ kp_bench_remove_tree (const char *path)
     }
 
   g_rmdir (path);
+}
+
+/* The real workstation window, 1280 x 800, presented, with an
+ * application of its own (*app). */
+static inline KpWindow *
+kp_bench_window_new (KpApplication **app)
+{
+  g_autoptr(GError) error = NULL;
+  KpWindow *window;
+
+  *app = kp_application_new ();
+  g_application_set_flags (G_APPLICATION (*app), G_APPLICATION_NON_UNIQUE);
+  g_application_register (G_APPLICATION (*app), NULL, &error);
+  g_assert_no_error (error);
+
+  window = g_object_ref_sink (kp_window_new (*app));
+  gtk_window_set_default_size (GTK_WINDOW (window), 1280, 800);
+  gtk_window_present (GTK_WINDOW (window));
+
+  return window;
 }
